@@ -1,0 +1,60 @@
+# wa-webhookd — every target works on a machine with only Node 20 and npm:
+# Bun itself comes from the `bun` npm package (node_modules/.bin/bun).
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+BUN         := node_modules/.bin/bun
+BUN_VERSION := $(shell node -p "require('./package.json').devDependencies.bun")
+VERSION     := $(shell node -p "require('./package.json').version")+$(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
+# Workers are separate entrypoints, or the compiled binary cannot start them.
+ENTRYPOINTS := src/main.ts src/store/checkpointer.worker.ts
+SOURCES     := $(shell find src migrations -type f) package.json
+BUILD_FLAGS := --compile --minify-syntax --minify-whitespace \
+               --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+               --define 'WA_VERSION="$(VERSION)"'
+DEPS        := node_modules/.package-lock.json
+
+.PHONY: help deps build build-arm64 build-all run test typecheck check bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: $(DEPS) ## install dependencies (and Bun) from package-lock.json
+
+$(DEPS): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: dist/wa-webhookd ## compile dist/wa-webhookd for this machine (linux-x64)
+
+dist/wa-webhookd: $(DEPS) $(SOURCES)
+	$(BUN) build $(BUILD_FLAGS) $(ENTRYPOINTS) --outfile $@
+
+build-arm64: dist/wa-webhookd-linux-arm64 ## cross-compile dist/wa-webhookd-linux-arm64
+
+# The linux-arm64 Bun runtime comes from its npm package, not from a download.
+dist/wa-webhookd-linux-arm64: $(DEPS) $(SOURCES)
+	@set -e; tmp=$$(mktemp -d); \
+	  (cd $$tmp && npm pack --silent @oven/bun-linux-aarch64@$(BUN_VERSION) >/dev/null && tar xzf oven-bun-linux-aarch64-*.tgz); \
+	  $(BUN) build $(BUILD_FLAGS) --target=bun-linux-arm64 --compile-executable-path $$tmp/package/bin/bun \
+	    $(ENTRYPOINTS) --outfile $@; \
+	  rm -rf $$tmp
+
+build-all: build build-arm64 ## both binaries
+
+run: $(DEPS) ## run from source on the embedded dev config (127.0.0.1:8080, ./data)
+	$(BUN) src/main.ts
+
+test: build ## run the test suite (unit + end-to-end against dist/wa-webhookd)
+	$(BUN) test
+
+typecheck: $(DEPS) ## type-check with tsc (strict)
+	node_modules/.bin/tsc --noEmit -p .
+
+check: typecheck test ## typecheck, then the tests
+
+bench: build ## load benchmarks (bench/README.md); results go to bench/RESULTS.md by hand
+	$(BUN) bench/ingest.ts
+
+clean: ## remove build output
+	rm -rf dist bench/out

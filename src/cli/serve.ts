@@ -1,0 +1,131 @@
+/**
+ * The daemon's lifecycle: open and migrate the database, start the checkpoint
+ * thread, serve HTTP; on SIGTERM/SIGINT stop accepting, let in-flight requests
+ * and their commits finish, close the database, exit 0 (or 1 past the bound).
+ */
+import type { Database } from "bun:sqlite";
+import { INGEST_BUSY_TIMEOUT_MS } from "../config/defaults";
+import { parseDuration } from "../config/duration";
+import { parseListen, type Config } from "../config/schema";
+import { createApp } from "../http/app";
+import { Inbox } from "../ingest/inbox";
+import { startCheckpointer } from "../store/checkpointer";
+import { openDatabase, readPragmas } from "../store/db";
+import { StorageError } from "../store/errors";
+import { sqliteHealthStore } from "../store/health-store";
+import { sqliteInboxStore } from "../store/inbox-store";
+import { migrate, MigrationError } from "../store/migrate";
+import { systemClock } from "../util/clock";
+import { createLogger, type Logger } from "../util/log";
+import { VERSION } from "../version";
+
+/** A startup failure that names the config key it comes from. */
+export class StartupError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`${key}: ${message}`);
+  }
+}
+
+export async function runServe(config: Config, origin: string): Promise<void> {
+  const log = createLogger(config.log.level);
+  const clock = systemClock;
+  if (origin === "embedded dev config") {
+    log.warn("running on the embedded dev config: its secrets are public, do not expose this instance");
+  }
+  const db = openStorage(config);
+  const migration = migrateOrExplain(db);
+  const pragmas = readPragmas(db);
+  const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
+  const inbox = new Inbox(sqliteInboxStore(db), {
+    lockTimeoutMs: parseDuration(config.storage.lock_timeout)!,
+    clock,
+    log,
+  });
+  const app = createApp({
+    log,
+    health: sqliteHealthStore(db, clock.now),
+    webhook: {
+      path: config.server.webhook_path,
+      verifyToken: config.whatsapp.verify_token,
+      appSecrets: config.whatsapp.app_secrets.map((s) => new TextEncoder().encode(s)),
+      maxBodyBytes: config.server.max_body_bytes,
+      inbox,
+      clock,
+      log,
+    },
+  });
+  const { hostname, port } = parseListen(config.server.listen)!;
+  try {
+    app.listen({ hostname, port });
+  } catch (err) {
+    throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message}`);
+  }
+  log.info("listening", {
+    version: VERSION,
+    config: origin,
+    listen: `${hostname.includes(":") ? `[${hostname}]` : hostname}:${app.server!.port}`,
+    webhook_path: config.server.webhook_path,
+    database: config.storage.path,
+    journal_mode: pragmas.journal_mode,
+    synchronous: pragmas.synchronous,
+    schema_version: migration.to,
+    migrations_applied: migration.applied,
+    app_secrets: config.whatsapp.app_secrets.length,
+  });
+  installShutdown(log, parseDuration(config.server.shutdown_timeout)!, async () => {
+    await app.stop();
+    await inbox.drain();
+    await checkpointer.stop();
+    db.close();
+  });
+}
+
+function openStorage(config: Config): Database {
+  try {
+    return openDatabase(config.storage.path, {
+      synchronous: config.storage.synchronous,
+      busyTimeoutMs: INGEST_BUSY_TIMEOUT_MS,
+      autoCheckpoint: false,
+    });
+  } catch (err) {
+    const reason = err instanceof StorageError ? `${err.message} (${err.kind})` : (err as Error).message;
+    throw new StartupError("storage.path", `cannot open database ${config.storage.path}: ${reason}`);
+  }
+}
+
+function migrateOrExplain(db: Database) {
+  try {
+    return migrate(db);
+  } catch (err) {
+    if (err instanceof MigrationError) throw new StartupError("storage.path", err.message);
+    throw new StartupError("storage.path", `migration failed: ${(err as Error).message}`);
+  }
+}
+
+function installShutdown(log: Logger, timeoutMs: number, close: () => Promise<void>) {
+  let stopping = false;
+  const onSignal = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal, timeout_ms: timeoutMs });
+    const force = setTimeout(() => {
+      log.error("shutdown timed out; exiting with requests still in flight", { timeout_ms: timeoutMs });
+      process.exit(1);
+    }, timeoutMs);
+    try {
+      await close();
+      log.info("stopped");
+      process.exit(0);
+    } catch (err) {
+      log.error("shutdown failed", { error: err });
+      process.exit(1);
+    } finally {
+      clearTimeout(force);
+    }
+  };
+  process.on("SIGTERM", () => void onSignal("SIGTERM"));
+  process.on("SIGINT", () => void onSignal("SIGINT"));
+}

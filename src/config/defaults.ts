@@ -1,0 +1,47 @@
+/**
+ * Named defaults, each with the reason for its value. The config schema and
+ * config.example.toml use these; change them here, nowhere else.
+ */
+
+/** Loopback only: Caddy (or another proxy) terminates TLS in front of us. */
+export const DEFAULT_LISTEN = "127.0.0.1:8080";
+export const DEFAULT_WEBHOOK_PATH = "/webhook";
+
+/** Meta documents payloads "up to 3 MB"; 4 MiB leaves room for escaping overhead. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Above this the config is almost certainly a typo; SQLite rows this large hurt everyone. */
+export const MAX_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export const DEFAULT_DB_PATH = "data/wa-webhookd.db";
+
+/**
+ * How long a batch of webhooks may wait for the SQLite write lock before we answer 503.
+ * Meta's own timeout is undocumented (guides quote 5–20 s); well under that, so Meta
+ * sees a clean 503 and retries rather than a timeout.
+ */
+export const DEFAULT_LOCK_TIMEOUT = "3s";
+
+/**
+ * busy_timeout of the request-path connection. It blocks the event loop while it waits,
+ * so it stays tiny; longer waits are retried asynchronously up to lock_timeout.
+ */
+export const INGEST_BUSY_TIMEOUT_MS = 5;
+/** busy_timeout for connections off the request path (checkpointer, worker). */
+export const BACKGROUND_BUSY_TIMEOUT_MS = 5_000;
+
+/** Group commit: rows and bytes one transaction may carry before it is split. */
+export const MAX_BATCH_ROWS = 2_000;
+export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+
+/** WAL housekeeping runs off the request thread (see store/checkpointer.ts). */
+export const CHECKPOINT_INTERVAL_MS = 1_000;
+/** A WAL bigger than this after a passive checkpoint gets a TRUNCATE checkpoint. */
+export const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
+/** Size the WAL file is cut back to whenever SQLite resets it. */
+export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** Seconds Meta is told to wait after a 503 (advisory; Meta uses its own schedule). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** SIGTERM: how long in-flight requests and their commits get before we force the exit. */
+export const DEFAULT_SHUTDOWN_TIMEOUT = "10s";

@@ -1,0 +1,78 @@
+/**
+ * The config file's shape: the single source of truth for its keys, defaults and types.
+ * The keys are a public contract (extend, don't rename); config.example.toml documents them.
+ */
+import { z } from "zod";
+import * as d from "./defaults";
+import { parseDuration } from "./duration";
+import { LOG_LEVELS } from "../util/log";
+
+const duration = z.string().refine((s) => parseDuration(s) !== null, {
+  message: 'expected a duration such as "500ms", "10s", "5m" or "2h"',
+});
+
+const listen = z.string().refine((s) => parseListen(s) !== null, {
+  message: 'expected "host:port", e.g. "127.0.0.1:8080" or "[::1]:8080"',
+});
+
+const secret = z.string().min(1, "must not be empty");
+
+export const ServerSchema = z.strictObject({
+  listen: listen.default(d.DEFAULT_LISTEN),
+  webhook_path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\-\/]*$/, 'expected an absolute URL path such as "/webhook"')
+    .default(d.DEFAULT_WEBHOOK_PATH),
+  max_body_bytes: z.int().min(1024).max(d.MAX_MAX_BODY_BYTES).default(d.DEFAULT_MAX_BODY_BYTES),
+  shutdown_timeout: duration.default(d.DEFAULT_SHUTDOWN_TIMEOUT),
+});
+
+export const StorageSchema = z.strictObject({
+  path: z.string().min(1).default(d.DEFAULT_DB_PATH),
+  synchronous: z.enum(["full", "normal"]).default("full"),
+  lock_timeout: duration.default(d.DEFAULT_LOCK_TIMEOUT),
+});
+
+export const WhatsAppSchema = z.strictObject({
+  verify_token: secret,
+  app_secrets: z.array(secret).min(1, "needs at least one app secret"),
+});
+
+export const AdminSchema = z.strictObject({
+  token: z.string().min(16, "must be at least 16 characters"),
+});
+
+export const LogSchema = z.strictObject({
+  level: z.enum(LOG_LEVELS).default("info"),
+});
+
+export const ConfigSchema = z.strictObject({
+  server: ServerSchema.prefault({}),
+  storage: StorageSchema.prefault({}),
+  whatsapp: WhatsAppSchema,
+  admin: AdminSchema,
+  log: LogSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Keys whose values are secrets: masked by `check`, never logged. */
+export const SECRET_KEYS = new Set(["verify_token", "app_secrets", "token", "secret", "secrets"]);
+
+/**
+ * Secrets that may instead be read from a file (systemd LoadCredential): `<key>_file`.
+ * "lines" files hold one secret per line; blank lines and # comments are skipped.
+ */
+export const SECRET_FILE_KEYS: Record<string, "single" | "lines"> = {
+  "whatsapp.verify_token": "single",
+  "whatsapp.app_secrets": "lines",
+  "admin.token": "single",
+};
+
+export function parseListen(text: string): { hostname: string; port: number } | null {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$/.exec(text);
+  if (!match) return null;
+  const port = Number(match[2]);
+  if (port > 65535) return null;
+  return { hostname: match[1]!.replace(/^\[|\]$/g, ""), port };
+}

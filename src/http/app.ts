@@ -1,0 +1,30 @@
+/** Assembles the Elysia app from its route groups. */
+import { Elysia } from "elysia";
+import type { HealthStore } from "../store/types";
+import type { Logger } from "../util/log";
+import { healthRoutes } from "./health";
+import { problem } from "./respond";
+import { webhookRoutes, type WebhookDeps } from "./webhook";
+
+export interface AppDeps {
+  webhook: WebhookDeps;
+  health: HealthStore;
+  log: Logger;
+}
+
+export function createApp(deps: AppDeps) {
+  return new Elysia({
+    serve: {
+      // Our own limit (server.max_body_bytes) answers first, with a log line; this is the backstop.
+      maxRequestBodySize: deps.webhook.maxBodyBytes * 2 + 1024 * 1024,
+    },
+  })
+    .onError(({ code, error, request }) => {
+      if (code === "NOT_FOUND") return problem(404, "not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
+      deps.log.error("unhandled error", { code, error, path: new URL(request.url).pathname });
+      // 500, not 4xx: if this was a webhook, Meta must retry it.
+      return problem(500, "internal_error", "unexpected server error");
+    })
+    .use(healthRoutes(deps.health))
+    .use(webhookRoutes(deps.webhook));
+}

@@ -1,0 +1,122 @@
+/**
+ * The webhook endpoint Meta calls: GET for the verify handshake, POST for events.
+ *
+ * POST answers exactly 200 only after the raw body is committed to the inbox.
+ * Every other answer is deliberate: 401/413 are the sender's fault (Meta retries
+ * them too, so they are logged loudly), 503 is ours and Meta's retry will succeed.
+ */
+import { Elysia } from "elysia";
+import { RETRY_AFTER_SECONDS } from "../config/defaults";
+import { readBoundedBody } from "../ingest/body";
+import { checkHandshake } from "../ingest/handshake";
+import type { Inbox } from "../ingest/inbox";
+import { SIGNATURE_REASONS, verifyHubSignature } from "../ingest/signature";
+import { StorageError } from "../store/errors";
+import type { Clock } from "../util/clock";
+import type { Logger } from "../util/log";
+import { json, problem } from "./respond";
+
+export interface WebhookDeps {
+  path: string;
+  verifyToken: string;
+  appSecrets: readonly Uint8Array[];
+  maxBodyBytes: number;
+  inbox: Inbox;
+  clock: Clock;
+  log: Logger;
+}
+
+const BODY_REASONS = {
+  too_large: (max: number) => `body exceeds server.max_body_bytes (${max} bytes)`,
+  bad_length: () => "Content-Length is not a number",
+  aborted: () => "request body ended before it was complete",
+} as const;
+
+const STORAGE_REASONS: Record<StorageError["kind"], string> = {
+  busy: "database write lock held too long",
+  full: "disk full",
+  readonly: "database is read-only",
+  io: "disk I/O error",
+  corrupt: "database file is damaged",
+  other: "storage error",
+};
+
+type Server = { requestIP(req: Request): { address: string } | null } | null;
+
+export function webhookRoutes(deps: WebhookDeps) {
+  const reject = (request: Request, server: Server, response: Response, fields: Record<string, unknown>) => {
+    deps.log.warn("webhook rejected", {
+      method: request.method,
+      status: response.status,
+      remote: server?.requestIP(request)?.address ?? null,
+      ...fields,
+    });
+    return response;
+  };
+
+  return new Elysia({ name: "webhook" })
+    .get(deps.path, ({ request, server }) => {
+      const result = checkHandshake(new URL(request.url).searchParams, deps.verifyToken);
+      if (result.status === 200) {
+        deps.log.info("webhook verified", { remote: server?.requestIP(request)?.address ?? null });
+        return new Response(result.challenge, { headers: { "content-type": "text/plain; charset=utf-8" } });
+      }
+      return reject(request, server, new Response(result.reason, { status: result.status }), { reason: result.reason });
+    })
+    .post(
+      deps.path,
+      async ({ request, server }) => {
+        const receivedAt = deps.clock.now();
+        const body = await readBoundedBody(request, deps.maxBodyBytes);
+        if (!body.ok) {
+          const status = body.reason === "too_large" ? 413 : 400;
+          const reason = BODY_REASONS[body.reason](deps.maxBodyBytes);
+          return reject(request, server, problem(status, body.reason === "too_large" ? "payload_too_large" : "bad_request", reason), { reason });
+        }
+        const signature = request.headers.get("x-hub-signature-256");
+        const verdict = verifyHubSignature(body.bytes, signature, deps.appSecrets);
+        if (!verdict.ok) {
+          const reason = SIGNATURE_REASONS[verdict.reason];
+          return reject(request, server, problem(401, "invalid_signature", reason), {
+            reason,
+            // A prefix is enough to correlate with Meta's side; the full value stays out of logs.
+            signature_prefix: signature?.slice(0, 15) ?? null,
+          });
+        }
+        try {
+          const id = await deps.inbox.append({
+            body: body.bytes,
+            signature: signature!,
+            userAgent: request.headers.get("user-agent"),
+            remoteAddr: server?.requestIP(request)?.address ?? null,
+            forwardedFor: request.headers.get("x-forwarded-for"),
+            receivedAt,
+            parseable: isJson(body.bytes),
+          });
+          return json(200, { status: "stored", id });
+        } catch (err) {
+          const kind = err instanceof StorageError ? err.kind : "other";
+          const reason = STORAGE_REASONS[kind];
+          return reject(
+            request,
+            server,
+            problem(503, "storage_unavailable", reason, { "retry-after": String(RETRY_AFTER_SECONDS) }),
+            { reason, storage_error: kind },
+          );
+        }
+      },
+      // Elysia must not touch the body: the signature is over the exact bytes.
+      { parse: "none" },
+    );
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function isJson(bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(utf8.decode(bytes));
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Group commit for the inbox.
+ *
+ * Requests that arrive while a commit is running queue up and share the next
+ * transaction and its single fsync, so throughput is not capped by the disk's
+ * fsync rate. Each append() resolves only after the transaction holding its row
+ * has committed: the HTTP handler answers 200 strictly after durability.
+ *
+ * When the write lock is busy the batch is retried asynchronously (the event loop
+ * keeps serving) until each request's own lock_timeout runs out; then it fails
+ * with a "busy" StorageError and the handler answers 503.
+ */
+import { MAX_BATCH_BYTES, MAX_BATCH_ROWS } from "../config/defaults";
+import { StorageError, toStorageError } from "../store/errors";
+import type { InboxRecord, InboxStore } from "../store/types";
+import type { Clock } from "../util/clock";
+import type { Logger } from "../util/log";
+
+export interface InboxOptions {
+  lockTimeoutMs: number;
+  clock: Clock;
+  log: Logger;
+  maxBatchRows?: number;
+  maxBatchBytes?: number;
+  /** Pause between attempts while the write lock is held elsewhere. */
+  busyRetryMs?: number;
+}
+
+interface Pending {
+  record: InboxRecord;
+  enqueuedAt: number;
+  resolve(id: number): void;
+  reject(err: StorageError): void;
+}
+
+export class Inbox {
+  readonly #store: InboxStore;
+  readonly #opts: Required<InboxOptions>;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(store: InboxStore, options: InboxOptions) {
+    this.#store = store;
+    this.#opts = { maxBatchRows: MAX_BATCH_ROWS, maxBatchBytes: MAX_BATCH_BYTES, busyRetryMs: 10, ...options };
+  }
+
+  /** Resolves with the row id once the row is committed; rejects with StorageError. */
+  append(record: InboxRecord): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ record, enqueuedAt: this.#opts.clock.now(), resolve, reject });
+      this.#schedule(0);
+    });
+  }
+
+  /** Resolves once every appended record has been committed or failed. */
+  drain(): Promise<void> {
+    if (this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  #schedule(delayMs: number) {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // setImmediate runs after the current I/O phase, so every request parsed in
+    // this turn of the event loop joins the same transaction.
+    if (delayMs === 0) setImmediate(this.#flush);
+    else setTimeout(this.#flush, delayMs);
+  }
+
+  #flush = () => {
+    this.#scheduled = false;
+    while (this.#queue.length > 0) {
+      const batch = this.#takeBatch();
+      try {
+        const ids = this.#store.appendBatch(batch.map((p) => p.record));
+        batch.forEach((p, i) => p.resolve(ids[i]!));
+      } catch (err) {
+        const error = toStorageError(err);
+        if (error.kind === "busy" && this.#requeueUnexpired(batch, error)) {
+          this.#schedule(this.#opts.busyRetryMs);
+          return;
+        }
+        if (error.kind !== "busy") {
+          this.#opts.log.error("inbox commit failed", { kind: error.kind, code: error.code, error: error.message, rows: batch.length });
+          batch.forEach((p) => p.reject(error));
+        }
+      }
+    }
+    for (const wake of this.#idleWaiters.splice(0)) wake();
+  };
+
+  #takeBatch(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.#queue.length && n < this.#opts.maxBatchRows) {
+      bytes += this.#queue[n]!.record.body.byteLength;
+      if (n > 0 && bytes > this.#opts.maxBatchBytes) break;
+      n++;
+    }
+    return this.#queue.splice(0, n);
+  }
+
+  /**
+   * Puts back the rows that may still wait for the lock and fails the rest.
+   * Returns true when something is left to retry.
+   */
+  #requeueUnexpired(batch: Pending[], error: StorageError): boolean {
+    const deadline = this.#opts.clock.now() - this.#opts.lockTimeoutMs;
+    const keep = batch.filter((p) => p.enqueuedAt > deadline);
+    const expired = batch.filter((p) => p.enqueuedAt <= deadline);
+    if (expired.length > 0) {
+      this.#opts.log.error("inbox write lock held too long", { rows: expired.length, lock_timeout_ms: this.#opts.lockTimeoutMs });
+      expired.forEach((p) => p.reject(error));
+    }
+    this.#queue.unshift(...keep);
+    return this.#queue.length > 0;
+  }
+}

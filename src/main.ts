@@ -1,0 +1,50 @@
+#!/usr/bin/env bun
+/** Entry point: flags → command. Config and usage errors exit 2, runtime failures 1. */
+import { parseCommand, USAGE } from "./cli/args";
+import { runCheck } from "./cli/check";
+import { runServe, StartupError } from "./cli/serve";
+import { runSign } from "./cli/sign";
+import { ConfigError } from "./config/load";
+import { loadConfig } from "./config/source";
+import { VERSION } from "./version";
+
+async function main(argv: string[]): Promise<number | null> {
+  const command = parseCommand(argv);
+  switch (command.kind) {
+    case "usage_error":
+      process.stderr.write(`wa-webhookd: ${command.message}\n\n${USAGE}\n`);
+      return 2;
+    case "help":
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    case "version":
+      process.stdout.write(`wa-webhookd ${VERSION}\n`);
+      return 0;
+    case "check":
+      return runCheck(command.config);
+    case "sign":
+      return runSign(command.config, command.secret);
+    case "serve": {
+      const { config, origin } = loadConfig(command.config);
+      await runServe(config, origin);
+      return null; // keeps running until a signal
+    }
+  }
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code !== null) process.exit(code);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`wa-webhookd: config error\n${err.problems.map((p) => `  ${p.key}: ${p.reason}`).join("\n")}\n`);
+    process.exit(2);
+  }
+  if (err instanceof StartupError) {
+    process.stderr.write(`wa-webhookd: cannot start: ${err.message}\n`);
+    process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "cannot start", key: err.key, error: err.message }) + "\n");
+    process.exit(1);
+  }
+  process.stderr.write(`wa-webhookd: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+}

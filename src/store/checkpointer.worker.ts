@@ -1,0 +1,70 @@
+/**
+ * WAL checkpoints on their own thread. SQLite's automatic checkpoint runs inside
+ * whichever commit crosses the threshold, stalling the request thread for the
+ * whole copy-and-fsync; here a PASSIVE checkpoint runs beside the writers instead.
+ * Under sustained load the WAL cannot reset by itself, so once it is fully
+ * backfilled and still large, a brief TRUNCATE checkpoint cuts it back.
+ */
+import { Database } from "bun:sqlite";
+import { statSync } from "node:fs";
+import type { CheckpointerMessage, CheckpointerStart } from "./checkpointer";
+
+declare const self: Worker;
+
+let db: Database | null = null;
+let timer: ReturnType<typeof setInterval> | null = null;
+
+const post = (message: CheckpointerMessage) => self.postMessage(message);
+
+self.onmessage = (event: MessageEvent<CheckpointerStart | { type: "stop" }>) => {
+  const msg = event.data;
+  if (msg.type === "start") start(msg);
+  else stop();
+};
+
+function start(opts: CheckpointerStart) {
+  try {
+    db = new Database(opts.path, { readwrite: true });
+    // Short: a TRUNCATE that cannot get the lock now simply tries again next tick.
+    db.run(`PRAGMA busy_timeout = ${opts.busyTimeoutMs}`);
+    db.run(`PRAGMA synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
+    timer = setInterval(() => tick(opts), opts.intervalMs);
+    post({ type: "started" });
+  } catch (err) {
+    post({ type: "error", message: (err as Error).message });
+  }
+}
+
+function tick(opts: CheckpointerStart) {
+  if (!db) return;
+  try {
+    const passive = db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").get()!;
+    let truncated = false;
+    if (passive.log > 0 && passive.log === passive.checkpointed && walBytes(opts.path) > opts.truncateBytes) {
+      const t = db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get()!;
+      truncated = t.busy === 0;
+    }
+    if (passive.log > 0) post({ type: "checkpoint", frames: passive.log, checkpointed: passive.checkpointed, truncated });
+  } catch (err) {
+    post({ type: "error", message: (err as Error).message });
+  }
+}
+
+function walBytes(path: string): number {
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+function stop() {
+  if (timer) clearInterval(timer);
+  try {
+    db?.close();
+  } catch (err) {
+    post({ type: "error", message: (err as Error).message });
+  }
+  db = null;
+  post({ type: "stopped" });
+}

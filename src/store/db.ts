@@ -1,0 +1,53 @@
+/**
+ * Opens a SQLite connection with the pragmas every connection needs, in the order
+ * that matters: busy_timeout first (so the WAL switch itself can wait for a lock),
+ * then WAL, its size limit, synchronous, foreign keys.
+ */
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { JOURNAL_SIZE_LIMIT_BYTES } from "../config/defaults";
+import { toStorageError } from "./errors";
+
+export type SynchronousMode = "full" | "normal";
+
+export interface OpenOptions {
+  synchronous: SynchronousMode;
+  busyTimeoutMs: number;
+  /**
+   * false on the request-path connection: SQLite's automatic checkpoint would run
+   * inside a commit and stall every request behind it; store/checkpointer.ts does it instead.
+   */
+  autoCheckpoint: boolean;
+  readonly?: boolean;
+}
+
+export interface Pragmas {
+  journal_mode: string;
+  synchronous: SynchronousMode;
+}
+
+export function openDatabase(path: string, options: OpenOptions): Database {
+  try {
+    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, options.readonly ? { readonly: true } : { create: true, readwrite: true });
+    db.run(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+    if (!options.readonly) {
+      const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode = WAL").get()?.journal_mode;
+      if (mode !== "wal") throw new Error(`could not switch ${path} to WAL mode (got ${mode})`);
+      db.run(`PRAGMA journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+      if (!options.autoCheckpoint) db.run("PRAGMA wal_autocheckpoint = 0");
+    }
+    db.run(`PRAGMA synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+    db.run("PRAGMA foreign_keys = ON");
+    return db;
+  } catch (err) {
+    throw toStorageError(err);
+  }
+}
+
+export function readPragmas(db: Database): Pragmas {
+  const journal = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode ?? "unknown";
+  const sync = db.query<{ synchronous: number }, []>("PRAGMA synchronous").get()?.synchronous;
+  return { journal_mode: journal, synchronous: sync === 2 ? "full" : "normal" };
+}

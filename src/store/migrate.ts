@@ -1,0 +1,55 @@
+/**
+ * Applies pending migrations, each in its own IMMEDIATE transaction, and records
+ * them in schema_migrations. A database written by a newer binary is refused:
+ * running old code against a newer schema can silently lose data.
+ */
+import type { Database } from "bun:sqlite";
+import { MIGRATIONS, LATEST_VERSION, type Migration } from "./migrations";
+
+export class MigrationError extends Error {
+  override name = "MigrationError";
+}
+
+export interface MigrateResult {
+  from: number;
+  to: number;
+  applied: string[];
+}
+
+/** The applied schema version; throws if the database was never migrated. */
+export function schemaVersion(db: Database): number {
+  return db.query<{ v: number | null }, []>("SELECT max(version) AS v FROM schema_migrations").get()?.v ?? 0;
+}
+
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): MigrateResult {
+  ensureVersionTable(db);
+  const from = schemaVersion(db);
+  const latest = migrations === MIGRATIONS ? LATEST_VERSION : Math.max(0, ...migrations.map((m) => m.version));
+  if (from > latest) {
+    throw new MigrationError(
+      `database schema version ${from} is newer than this binary supports (${latest}); ` +
+        "run the wa-webhookd release that wrote it, or restore a backup taken before the upgrade",
+    );
+  }
+  const applied: string[] = [];
+  const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= from) continue;
+    db.transaction(() => {
+      db.run(m.sql);
+      record.run(m.version, m.name, new Date().toISOString());
+    }).immediate();
+    applied.push(m.name);
+  }
+  return { from, to: Math.max(from, latest), applied };
+}
+
+function ensureVersionTable(db: Database) {
+  db.run(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (
+       version    INTEGER PRIMARY KEY,
+       name       TEXT NOT NULL,
+       applied_at TEXT NOT NULL
+     ) STRICT`,
+  );
+}

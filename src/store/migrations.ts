@@ -1,0 +1,15 @@
+/**
+ * The schema migrations, embedded in the binary at build time. Add a file to
+ * migrations/ and a line here; test/unit/migrate.test.ts fails if the two disagree.
+ */
+import m0001 from "../../migrations/0001_inbox.sql" with { type: "text" };
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "0001_inbox.sql", sql: m0001 }];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
