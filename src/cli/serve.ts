@@ -4,7 +4,7 @@
  * and their commits finish, close the database, exit 0 (or 1 past the bound).
  */
 import type { Database } from "bun:sqlite";
-import { INGEST_BUSY_TIMEOUT_MS } from "../config/defaults";
+import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";
 import { parseDuration } from "../config/duration";
 import { parseListen, type Config } from "../config/schema";
 import { createApp } from "../http/app";
@@ -12,9 +12,8 @@ import { Inbox } from "../ingest/inbox";
 import { startCheckpointer } from "../store/checkpointer";
 import { openDatabase, readPragmas } from "../store/db";
 import { StorageError } from "../store/errors";
-import { sqliteHealthStore } from "../store/health-store";
-import { sqliteInboxStore } from "../store/inbox-store";
 import { migrate, MigrationError } from "../store/migrate";
+import { WriterThread } from "../store/writer";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { VERSION } from "../version";
@@ -35,18 +34,17 @@ export async function runServe(config: Config, origin: string): Promise<void> {
   if (origin === "embedded dev config") {
     log.warn("running on the embedded dev config: its secrets are public, do not expose this instance");
   }
-  const db = openStorage(config);
-  const migration = migrateOrExplain(db);
-  const pragmas = readPragmas(db);
+  const { migration, pragmas } = prepareDatabase(config);
+  const writer = await startWriter(config, log);
   const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
-  const inbox = new Inbox(sqliteInboxStore(db), {
+  const inbox = new Inbox(writer, {
     lockTimeoutMs: parseDuration(config.storage.lock_timeout)!,
     clock,
     log,
   });
   const app = createApp({
     log,
-    health: sqliteHealthStore(db, clock.now),
+    health: writer,
     webhook: {
       path: config.server.webhook_path,
       verifyToken: config.whatsapp.verify_token,
@@ -79,30 +77,45 @@ export async function runServe(config: Config, origin: string): Promise<void> {
     await app.stop();
     await inbox.drain();
     await checkpointer.stop();
-    db.close();
+    await writer.close();
   });
 }
 
-function openStorage(config: Config): Database {
+/** Opens the database once to migrate it and read back the effective pragmas. */
+function prepareDatabase(config: Config) {
+  let db: Database;
   try {
-    return openDatabase(config.storage.path, {
+    db = openDatabase(config.storage.path, {
       synchronous: config.storage.synchronous,
-      busyTimeoutMs: INGEST_BUSY_TIMEOUT_MS,
+      busyTimeoutMs: BACKGROUND_BUSY_TIMEOUT_MS,
       autoCheckpoint: false,
     });
   } catch (err) {
-    const reason = err instanceof StorageError ? `${err.message} (${err.kind})` : (err as Error).message;
-    throw new StartupError("storage.path", `cannot open database ${config.storage.path}: ${reason}`);
+    throw new StartupError("storage.path", `cannot open database ${config.storage.path}: ${describe(err)}`);
+  }
+  try {
+    return { migration: migrate(db), pragmas: readPragmas(db) };
+  } catch (err) {
+    if (err instanceof MigrationError) throw new StartupError("storage.path", err.message);
+    throw new StartupError("storage.path", `migration failed: ${describe(err)}`);
+  } finally {
+    db.close();
   }
 }
 
-function migrateOrExplain(db: Database) {
+async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
   try {
-    return migrate(db);
+    return await WriterThread.start(
+      { path: config.storage.path, synchronous: config.storage.synchronous, busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS },
+      log,
+    );
   } catch (err) {
-    if (err instanceof MigrationError) throw new StartupError("storage.path", err.message);
-    throw new StartupError("storage.path", `migration failed: ${(err as Error).message}`);
+    throw new StartupError("storage.path", `cannot open database ${config.storage.path}: ${describe(err)}`);
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof StorageError ? `${err.message} (${err.kind})` : (err as Error).message;
 }
 
 function installShutdown(log: Logger, timeoutMs: number, close: () => Promise<void>) {

@@ -22,10 +22,10 @@ export const DEFAULT_DB_PATH = "data/wa-webhookd.db";
 export const DEFAULT_LOCK_TIMEOUT = "3s";
 
 /**
- * busy_timeout of the request-path connection. It blocks the event loop while it waits,
- * so it stays tiny; longer waits are retried asynchronously up to lock_timeout.
+ * busy_timeout of the writer thread's connection. Kept short so that a long wait is
+ * retried from the request thread, which fails each request at its own lock_timeout.
  */
-export const INGEST_BUSY_TIMEOUT_MS = 5;
+export const WRITER_BUSY_TIMEOUT_MS = 50;
 /** busy_timeout for connections off the request path (checkpointer, worker). */
 export const BACKGROUND_BUSY_TIMEOUT_MS = 5_000;
 

@@ -6,8 +6,8 @@ import { json } from "./respond";
 export function healthRoutes(health: HealthStore) {
   return new Elysia({ name: "health" })
     .get("/healthz", () => json(200, { status: "ok" }))
-    .get("/readyz", () => {
-      const result = health.probe();
+    .get("/readyz", async () => {
+      const result = await health.probe();
       return result.ready ? json(200, { status: "ready" }) : json(503, { status: "not_ready", reason: result.reason });
     });
 }

@@ -91,7 +91,6 @@ export function webhookRoutes(deps: WebhookDeps) {
             remoteAddr: server?.requestIP(request)?.address ?? null,
             forwardedFor: request.headers.get("x-forwarded-for"),
             receivedAt,
-            parseable: isJson(body.bytes),
           });
           return json(200, { status: "stored", id });
         } catch (err) {
@@ -108,15 +107,4 @@ export function webhookRoutes(deps: WebhookDeps) {
       // Elysia must not touch the body: the signature is over the exact bytes.
       { parse: "none" },
     );
-}
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-function isJson(bytes: Uint8Array): boolean {
-  try {
-    JSON.parse(utf8.decode(bytes));
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,10 +1,11 @@
 /**
  * Group commit for the inbox.
  *
- * Requests that arrive while a commit is running queue up and share the next
- * transaction and its single fsync, so throughput is not capped by the disk's
- * fsync rate. Each append() resolves only after the transaction holding its row
- * has committed: the HTTP handler answers 200 strictly after durability.
+ * One batch is in flight at a time. Requests that arrive while it commits queue
+ * up and share the next transaction and its single fsync, so throughput is not
+ * capped by the disk's fsync rate. Each append() resolves only after the
+ * transaction holding its row has committed: the HTTP handler answers 200
+ * strictly after durability.
  *
  * When the write lock is busy the batch is retried asynchronously (the event loop
  * keeps serving) until each request's own lock_timeout runs out; then it fails
@@ -38,6 +39,7 @@ export class Inbox {
   readonly #opts: Required<InboxOptions>;
   #queue: Pending[] = [];
   #scheduled = false;
+  #inFlight = false;
   #idleWaiters: (() => void)[] = [];
 
   constructor(store: InboxStore, options: InboxOptions) {
@@ -55,7 +57,7 @@ export class Inbox {
 
   /** Resolves once every appended record has been committed or failed. */
   drain(): Promise<void> {
-    if (this.#queue.length === 0) return Promise.resolve();
+    if (this.#queue.length === 0 && !this.#inFlight) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -64,7 +66,7 @@ export class Inbox {
   }
 
   #schedule(delayMs: number) {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#inFlight) return;
     this.#scheduled = true;
     // setImmediate runs after the current I/O phase, so every request parsed in
     // this turn of the event loop joins the same transaction.
@@ -72,27 +74,34 @@ export class Inbox {
     else setTimeout(this.#flush, delayMs);
   }
 
-  #flush = () => {
+  #flush = async () => {
     this.#scheduled = false;
-    while (this.#queue.length > 0) {
-      const batch = this.#takeBatch();
-      try {
-        const ids = this.#store.appendBatch(batch.map((p) => p.record));
-        batch.forEach((p, i) => p.resolve(ids[i]!));
-      } catch (err) {
-        const error = toStorageError(err);
-        if (error.kind === "busy" && this.#requeueUnexpired(batch, error)) {
-          this.#schedule(this.#opts.busyRetryMs);
-          return;
-        }
-        if (error.kind !== "busy") {
-          this.#opts.log.error("inbox commit failed", { kind: error.kind, code: error.code, error: error.message, rows: batch.length });
-          batch.forEach((p) => p.reject(error));
-        }
+    if (this.#queue.length === 0) return this.#wakeIdle();
+    this.#inFlight = true;
+    const batch = this.#takeBatch();
+    let retryInMs = 0;
+    try {
+      const ids = await this.#store.appendBatch(batch.map((p) => p.record));
+      batch.forEach((p, i) => p.resolve(ids[i]!));
+    } catch (err) {
+      const error = toStorageError(err);
+      if (error.kind === "busy") {
+        this.#requeueUnexpired(batch, error);
+        retryInMs = this.#opts.busyRetryMs;
+      } else {
+        this.#opts.log.error("inbox commit failed", { kind: error.kind, code: error.code, error: error.message, rows: batch.length });
+        batch.forEach((p) => p.reject(error));
       }
+    } finally {
+      this.#inFlight = false;
     }
-    for (const wake of this.#idleWaiters.splice(0)) wake();
+    if (this.#queue.length > 0) this.#schedule(retryInMs);
+    else this.#wakeIdle();
   };
+
+  #wakeIdle() {
+    for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
 
   #takeBatch(): Pending[] {
     let bytes = 0;
@@ -105,11 +114,8 @@ export class Inbox {
     return this.#queue.splice(0, n);
   }
 
-  /**
-   * Puts back the rows that may still wait for the lock and fails the rest.
-   * Returns true when something is left to retry.
-   */
-  #requeueUnexpired(batch: Pending[], error: StorageError): boolean {
+  /** Puts back the rows that may still wait for the lock and fails the rest. */
+  #requeueUnexpired(batch: Pending[], error: StorageError) {
     const deadline = this.#opts.clock.now() - this.#opts.lockTimeoutMs;
     const keep = batch.filter((p) => p.enqueuedAt > deadline);
     const expired = batch.filter((p) => p.enqueuedAt <= deadline);
@@ -118,6 +124,5 @@ export class Inbox {
       expired.forEach((p) => p.reject(error));
     }
     this.#queue.unshift(...keep);
-    return this.#queue.length > 0;
   }
 }

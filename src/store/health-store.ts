@@ -1,25 +1,24 @@
+/** The readiness probe's SQL: schema version check plus one tiny durable write. */
 import type { Database } from "bun:sqlite";
 import { toStorageError } from "./errors";
 import { LATEST_VERSION } from "./migrations";
 import { schemaVersion } from "./migrate";
-import type { HealthStore } from "./types";
+import type { Readiness } from "./types";
 
-export function sqliteHealthStore(db: Database, now: () => number): HealthStore {
+export function sqliteProbe(db: Database, now: () => number): () => Readiness {
   const touch = db.prepare(
     "INSERT INTO health_probe (id, probed_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
   );
   const write = db.transaction((at: number) => touch.run(at));
-  return {
-    probe() {
-      try {
-        const version = schemaVersion(db);
-        if (version !== LATEST_VERSION) return { ready: false, reason: `schema version ${version}, expected ${LATEST_VERSION}` };
-        write.immediate(now());
-        return { ready: true };
-      } catch (err) {
-        const e = toStorageError(err);
-        return { ready: false, reason: `storage ${e.kind}: ${e.message}` };
-      }
-    },
+  return () => {
+    try {
+      const version = schemaVersion(db);
+      if (version !== LATEST_VERSION) return { ready: false, reason: `schema version ${version}, expected ${LATEST_VERSION}` };
+      write.immediate(now());
+      return { ready: true };
+    } catch (err) {
+      const e = toStorageError(err);
+      return { ready: false, reason: `storage ${e.kind}: ${e.message}` };
+    }
   };
 }

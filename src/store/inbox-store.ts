@@ -1,8 +1,15 @@
+/** The inbox's SQL, run synchronously on whichever connection owns the writes. */
 import type { Database } from "bun:sqlite";
+import { isJsonBytes } from "../util/json";
 import { toStorageError } from "./errors";
-import type { InboxRecord, InboxStore } from "./types";
+import type { InboxRecord } from "./types";
 
-export function sqliteInboxStore(db: Database): InboxStore {
+export interface SqliteInbox {
+  /** One IMMEDIATE transaction for the whole batch; throws StorageError. */
+  insertBatch(records: readonly InboxRecord[]): number[];
+}
+
+export function sqliteInbox(db: Database): SqliteInbox {
   const insert = db.prepare<{ id: number }, [Uint8Array, string, string | null, string | null, string | null, number, number]>(
     `INSERT INTO inbox (body, signature, user_agent, remote_addr, forwarded_for, received_at, parseable)
      VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -10,11 +17,12 @@ export function sqliteInboxStore(db: Database): InboxStore {
   const insertAll = db.transaction((records: readonly InboxRecord[]) =>
     records.map(
       (r) =>
-        insert.get(r.body, r.signature, r.userAgent, r.remoteAddr, r.forwardedFor, r.receivedAt, r.parseable ? 1 : 0)!.id,
+        insert.get(r.body, r.signature, r.userAgent, r.remoteAddr, r.forwardedFor, r.receivedAt, isJsonBytes(r.body) ? 1 : 0)!
+          .id,
     ),
   );
   return {
-    appendBatch(records) {
+    insertBatch(records) {
       try {
         return insertAll.immediate(records);
       } catch (err) {

@@ -11,20 +11,19 @@ export interface InboxRecord {
   remoteAddr: string | null;
   forwardedFor: string | null;
   receivedAt: number; // unix epoch ms
-  parseable: boolean;
 }
 
 export interface InboxStore {
   /**
-   * Stores every record in one durable transaction and returns their ids in order.
-   * Throws StorageError; on throw, none of the records is stored.
+   * Stores every record in one durable transaction and resolves with their ids in
+   * order, only after the commit. Rejects with StorageError; then none is stored.
    */
-  appendBatch(records: readonly InboxRecord[]): number[];
+  appendBatch(records: readonly InboxRecord[]): Promise<number[]>;
 }
 
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
 export interface HealthStore {
   /** Proves the database is migrated and accepts a durable write right now. */
-  probe(): Readiness;
+  probe(): Promise<Readiness>;
 }

@@ -1,0 +1,105 @@
+/**
+ * Request-thread side of the writer thread. Implements the async InboxStore and
+ * HealthStore by message passing. If the thread ever dies, pending calls fail
+ * with a StorageError (→ 503, Meta retries) and the next call starts a new one.
+ */
+import type { Logger } from "../util/log";
+import { workerUrl } from "../util/worker-url";
+import { StorageError } from "./errors";
+import type { HealthStore, InboxRecord, InboxStore, Readiness } from "./types";
+import type { WriterOpen, WriterReply, WriterRequest } from "./writer-protocol";
+
+type Waiter = { resolve(reply: WriterReply): void; reject(err: StorageError): void };
+
+export class WriterThread implements InboxStore, HealthStore {
+  #worker: Worker | null = null;
+  #ready: Promise<void> | null = null;
+  #seq = 0;
+  #waiters = new Map<number, Waiter>();
+
+  private constructor(
+    private readonly open: WriterOpen,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts the thread and waits until its connection is open; throws StorageError. */
+  static async start(open: Omit<WriterOpen, "type">, log: Logger): Promise<WriterThread> {
+    const writer = new WriterThread({ type: "open", ...open }, log);
+    await writer.#ensureStarted();
+    return writer;
+  }
+
+  async appendBatch(records: readonly InboxRecord[]): Promise<number[]> {
+    const reply = await this.#call({ type: "append", seq: 0, records: records as InboxRecord[] });
+    return reply.type === "appended" ? reply.ids : [];
+  }
+
+  async probe(): Promise<Readiness> {
+    try {
+      const reply = await this.#call({ type: "probe", seq: 0 });
+      return reply.type === "probed" ? reply.readiness : { ready: false, reason: "unexpected reply" };
+    } catch (err) {
+      return { ready: false, reason: `storage ${(err as StorageError).kind}: ${(err as Error).message}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.#worker) return;
+    await this.#call({ type: "close", seq: 0 });
+    this.#worker.terminate();
+    this.#worker = null;
+    this.#ready = null;
+  }
+
+  async #call(request: WriterRequest & { seq: number }): Promise<WriterReply> {
+    await this.#ensureStarted();
+    const seq = ++this.#seq;
+    return new Promise<WriterReply>((resolve, reject) => {
+      this.#waiters.set(seq, { resolve, reject });
+      this.#worker!.postMessage({ ...request, seq });
+    });
+  }
+
+  #ensureStarted(): Promise<void> {
+    if (this.#ready) return this.#ready;
+    const worker = new Worker(workerUrl("store/writer.worker.ts"));
+    this.#worker = worker;
+    this.#ready = new Promise<void>((resolve, reject) => {
+      this.#waiters.set(0, {
+        resolve: () => resolve(),
+        reject: (err) => {
+          this.#discard(worker);
+          reject(err);
+        },
+      });
+    });
+    worker.onmessage = (event: MessageEvent<WriterReply>) => this.#settle(event.data);
+    worker.onerror = (event) => {
+      this.log.error("writer thread crashed; starting a new one on the next write", { error: event.message });
+      this.#discard(worker);
+      this.#failAll(new StorageError("other", `writer thread crashed: ${event.message}`));
+    };
+    worker.postMessage(this.open);
+    return this.#ready;
+  }
+
+  #settle(reply: WriterReply) {
+    const waiter = this.#waiters.get(reply.seq);
+    if (!waiter) return;
+    this.#waiters.delete(reply.seq);
+    if (reply.type === "failed") waiter.reject(new StorageError(reply.kind, reply.message, reply.code));
+    else waiter.resolve(reply);
+  }
+
+  #discard(worker: Worker) {
+    if (this.#worker !== worker) return;
+    worker.terminate();
+    this.#worker = null;
+    this.#ready = null;
+  }
+
+  #failAll(err: StorageError) {
+    for (const waiter of this.#waiters.values()) waiter.reject(err);
+    this.#waiters.clear();
+  }
+}
