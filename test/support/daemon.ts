@@ -1,0 +1,118 @@
+/**
+ * Runs the compiled binary (dist/wa-webhookd) for end-to-end tests: a temp dir,
+ * port 0, and the real port read from the "listening" log line.
+ */
+import { Database } from "bun:sqlite";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+export const BINARY = resolve(import.meta.dir, "../../dist/wa-webhookd");
+export const SECRETS = ["e2e-secret-one", "e2e-secret-two"];
+export const VERIFY_TOKEN = "e2e-verify-token";
+
+export function requireBinary() {
+  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`make build\` (make test does it for you)`);
+}
+
+export function tempDir(prefix = "wa-e2e-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeConfig(dir: string, extra: { storagePath?: string; maxBodyBytes?: number; lockTimeout?: string } = {}): string {
+  const path = join(dir, "config.toml");
+  writeFileSync(
+    path,
+    `[server]
+listen = "127.0.0.1:0"
+webhook_path = "/webhook"
+max_body_bytes = ${extra.maxBodyBytes ?? 65536}
+shutdown_timeout = "5s"
+
+[storage]
+path = "${extra.storagePath ?? join(dir, "data/wa.db")}"
+synchronous = "full"
+lock_timeout = "${extra.lockTimeout ?? "3s"}"
+
+[whatsapp]
+verify_token = "${VERIFY_TOKEN}"
+app_secrets = ${JSON.stringify(SECRETS)}
+
+[admin]
+token = "e2e-admin-token-0123456789"
+
+[log]
+level = "info"
+`,
+  );
+  return path;
+}
+
+export interface Daemon {
+  url: string;
+  port: number;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Every stdout line so far (JSON logs). */
+  lines: string[];
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Starts `cmd` (default: the binary with --config) and waits until it listens. */
+export async function startDaemon(configPath: string, cmd: string[] = [BINARY, "--config", configPath]): Promise<Daemon> {
+  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const lines: string[] = [];
+  let port = 0;
+  let resolveListening: (p: number) => void = () => {};
+  const listening = new Promise<number>((r) => (resolveListening = r));
+  void (async () => {
+    const decoder = new TextDecoder();
+    let partial = "";
+    for await (const chunk of proc.stdout) {
+      partial += decoder.decode(chunk, { stream: true });
+      const parts = partial.split("\n");
+      partial = parts.pop()!;
+      for (const line of parts) {
+        lines.push(line);
+        const match = /"msg":"listening".*"listen":"[^"]*:(\d+)"/.exec(line);
+        if (match) resolveListening(Number(match[1]));
+      }
+    }
+  })();
+  const exited = proc.exited.then(() => 0);
+  const winner = await Promise.race([listening, exited, Bun.sleep(15_000).then(() => -1)]);
+  if (winner <= 0) {
+    proc.kill("SIGKILL");
+    const stderr = await new Response(proc.stderr).text();
+    throw new Error(`daemon did not start listening:\n${lines.join("\n")}\n${stderr}`);
+  }
+  port = winner;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    proc,
+    lines,
+    stop: async (signal = "SIGTERM") => {
+      proc.kill(signal);
+      return proc.exited;
+    },
+  };
+}
+
+export interface InboxRow {
+  id: number;
+  body: Uint8Array;
+  signature: string;
+  parseable: number;
+  user_agent: string | null;
+  remote_addr: string | null;
+}
+
+export function readInbox(dbPath: string): InboxRow[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.query<InboxRow, []>("SELECT id, body, signature, parseable, user_agent, remote_addr FROM inbox ORDER BY id").all();
+  } finally {
+    db.close();
+  }
+}

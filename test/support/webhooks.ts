@@ -1,0 +1,33 @@
+/** Builds signed webhook requests the way Meta sends them. */
+import { hubSignature } from "../../src/ingest/signature";
+import { SECRETS } from "./daemon";
+
+export function textMessage(wamid: string, body = "Does it come in another color?"): string {
+  return JSON.stringify({
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: "102290129340398",
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: { display_phone_number: "15550783881", phone_number_id: "106540352242922" },
+              contacts: [{ profile: { name: "Sheena Nelson" }, wa_id: "16505551234" }],
+              messages: [{ from: "16505551234", id: wamid, timestamp: "1749416383", type: "text", text: { body } }],
+            },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+export function signedPost(url: string, body: string | Uint8Array, secret = SECRETS[0]!, headers: Record<string, string> = {}) {
+  return fetch(url, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", "x-hub-signature-256": hubSignature(body, secret), ...headers },
+  });
+}

@@ -1,0 +1,92 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, maskSecrets, parseConfigText } from "../../src/config/load";
+import { parseDuration } from "../../src/config/duration";
+
+const MINIMAL = `[whatsapp]\nverify_token = "vt"\napp_secrets = ["s1"]\n[admin]\ntoken = "0123456789abcdef"\n`;
+
+function problems(text: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfigText(text, { env });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.reason}`);
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  test("minimal config gets the documented defaults", () => {
+    expect(parseConfigText(MINIMAL, { env: {} })).toEqual({
+      server: { listen: "127.0.0.1:8080", webhook_path: "/webhook", max_body_bytes: 4194304, shutdown_timeout: "10s" },
+      storage: { path: "data/wa-webhookd.db", synchronous: "full", lock_timeout: "3s" },
+      whatsapp: { verify_token: "vt", app_secrets: ["s1"] },
+      admin: { token: "0123456789abcdef" },
+      log: { level: "info" },
+    });
+  });
+
+  const errors: [name: string, text: string, expected: string[]][] = [
+    ["invalid TOML names the file", "[whatsapp\n", ["(file): invalid TOML"]],
+    ["missing sections are required", "", ["whatsapp: is required", "admin: is required"]],
+    ["typo in a key", MINIMAL + "[server]\nlsiten = \"x\"\n", ["server.lsiten: unknown key"]],
+    ["bad listen", MINIMAL + "[server]\nlisten = \"8080\"\n", ["server.listen: expected \"host:port\""]],
+    ["port out of range", MINIMAL + "[server]\nlisten = \"127.0.0.1:70000\"\n", ["server.listen:"]],
+    ["relative webhook path", MINIMAL + "[server]\nwebhook_path = \"webhook\"\n", ["server.webhook_path:"]],
+    ["body limit of wrong type", MINIMAL + "[server]\nmax_body_bytes = \"4MB\"\n", ["server.max_body_bytes:"]],
+    ["synchronous off is refused", MINIMAL + "[storage]\nsynchronous = \"off\"\n", ["storage.synchronous:"]],
+    ["bad duration", MINIMAL + "[storage]\nlock_timeout = \"soon\"\n", ["storage.lock_timeout: expected a duration"]],
+    ["no app secrets", MINIMAL.replace('["s1"]', "[]"), ["whatsapp.app_secrets: needs at least one app secret"]],
+    ["empty app secret", MINIMAL.replace('["s1"]', '["s1", ""]'), ["whatsapp.app_secrets[1]: must not be empty"]],
+    ["short admin token", MINIMAL.replace("0123456789abcdef", "short"), ["admin.token: must be at least 16 characters"]],
+    ["bad log level", MINIMAL + "[log]\nlevel = \"verbose\"\n", ["log.level:"]],
+  ];
+  for (const [name, text, expected] of errors) {
+    test(`error: ${name}`, () => {
+      const got = problems(text);
+      for (const e of expected) expect(got.some((g) => g.startsWith(e))).toBe(true);
+    });
+  }
+
+  test("${ENV} is replaced, and a missing variable names the key", () => {
+    const text = MINIMAL.replace('"vt"', '"${VT}"').replace('["s1"]', '["${S1}", "literal-${S2}"]');
+    expect(parseConfigText(text, { env: { VT: "from-env", S1: "a", S2: "b" } }).whatsapp).toEqual({
+      verify_token: "from-env",
+      app_secrets: ["a", "literal-b"],
+    });
+    expect(problems(text, { VT: "x", S1: "a" })).toEqual(["whatsapp.app_secrets[1]: environment variable S2 is not set"]);
+  });
+
+  test("secrets from files, for systemd LoadCredential", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wa-cfg-"));
+    writeFileSync(join(dir, "secrets"), "# rotated 2026-11\nfirst\n\nsecond\n");
+    writeFileSync(join(dir, "token"), "admin-token-from-file-123\n");
+    const text =
+      `[whatsapp]\nverify_token = "vt"\napp_secrets_file = "${dir}/secrets"\n` + `[admin]\ntoken_file = "${dir}/token"\n`;
+    const config = parseConfigText(text, { env: {} });
+    expect(config.whatsapp.app_secrets).toEqual(["first", "second"]);
+    expect(config.admin.token).toBe("admin-token-from-file-123");
+    expect(problems(text.replace(`${dir}/token`, `${dir}/missing`))).toEqual([`admin.token_file: cannot read ${dir}/missing: ENOENT`]);
+    expect(problems(text.replace("verify_token", 'app_secrets = ["x"]\nverify_token'))).toEqual([
+      "whatsapp.app_secrets_file: set either whatsapp.app_secrets or whatsapp.app_secrets_file, not both",
+    ]);
+  });
+
+  test("maskSecrets hides every secret and nothing else", () => {
+    const masked = maskSecrets(parseConfigText(MINIMAL, { env: {} })) as ReturnType<typeof parseConfigText>;
+    expect(masked.whatsapp).toEqual({ verify_token: "********", app_secrets: ["********"] });
+    expect(masked.admin.token).toBe("********");
+    expect(masked.server.listen).toBe("127.0.0.1:8080");
+    expect(JSON.stringify(masked)).not.toContain("s1");
+  });
+});
+
+describe("parseDuration", () => {
+  const cases: [string, number | null][] = [
+    ["250ms", 250], ["15s", 15_000], ["5m", 300_000], ["2h", 7_200_000], ["7d", 604_800_000],
+    ["1h30m", 5_400_000], ["1.5s", 1_500], ["", null], ["10", null], ["5 minutes", null], ["-1s", null],
+  ];
+  for (const [text, ms] of cases) test(JSON.stringify(text), () => expect(parseDuration(text)).toBe(ms));
+});

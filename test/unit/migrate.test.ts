@@ -1,0 +1,50 @@
+import { Database } from "bun:sqlite";
+import { expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { openDatabase, readPragmas } from "../../src/store/db";
+import { migrate, MigrationError, schemaVersion } from "../../src/store/migrate";
+import { LATEST_VERSION, MIGRATIONS } from "../../src/store/migrations";
+import { tempDir } from "../support/daemon";
+
+const open = (path: string) => openDatabase(path, { synchronous: "full", busyTimeoutMs: 1000, autoCheckpoint: false });
+
+test("every file in migrations/ is embedded, numbered in order", () => {
+  const files = readdirSync(join(import.meta.dir, "../../migrations")).filter((f) => f.endsWith(".sql")).sort();
+  expect(MIGRATIONS.map((m) => m.name)).toEqual(files);
+  expect(MIGRATIONS.map((m) => m.version)).toEqual(files.map((f) => Number(f.slice(0, 4))));
+});
+
+test("applies all migrations once, records them, and is idempotent", () => {
+  const db = open(join(tempDir(), "m.db"));
+  expect(migrate(db)).toEqual({ from: 0, to: LATEST_VERSION, applied: MIGRATIONS.map((m) => m.name) });
+  expect(migrate(db)).toEqual({ from: LATEST_VERSION, to: LATEST_VERSION, applied: [] });
+  expect(schemaVersion(db)).toBe(LATEST_VERSION);
+  expect(db.query("SELECT name FROM sqlite_master WHERE name = 'inbox'").get()).toEqual({ name: "inbox" });
+  expect(readPragmas(db)).toEqual({ journal_mode: "wal", synchronous: "full" });
+  db.close();
+});
+
+test("a failing migration leaves nothing half-applied", () => {
+  const db = open(join(tempDir(), "m.db"));
+  migrate(db);
+  const broken = [...MIGRATIONS, { version: LATEST_VERSION + 1, name: "broken.sql", sql: "CREATE TABLE t1 (x); CREATE TABLE nope (" }];
+  expect(() => migrate(db, broken)).toThrow();
+  expect(schemaVersion(db)).toBe(LATEST_VERSION);
+  expect(db.query("SELECT name FROM sqlite_master WHERE name = 't1'").get()).toBeNull();
+  db.close();
+});
+
+test("refuses a database written by a newer binary", () => {
+  const path = join(tempDir(), "m.db");
+  const db = open(path);
+  migrate(db);
+  db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future.sql', 'later')", [LATEST_VERSION + 1]);
+  expect(() => migrate(db)).toThrow(MigrationError);
+  expect(() => migrate(db)).toThrow(/newer than this binary supports/);
+  db.close();
+  // and the file is untouched by the refusal
+  const check = new Database(path, { readonly: true });
+  expect(check.query("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: LATEST_VERSION + 1 });
+  check.close();
+});
