@@ -15,6 +15,10 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   return new Elysia({
     serve: {
+      // Elysia defaults to SO_REUSEPORT: a second daemon would then share the port
+      // silently instead of failing to start.
+      reusePort: false,
+      development: false,
       // Our own limit (server.max_body_bytes) answers first, with a log line; this is the backstop.
       maxRequestBodySize: deps.webhook.maxBodyBytes * 2 + 1024 * 1024,
     },

@@ -1,0 +1,103 @@
+/**
+ * Storage trouble must answer 503 (Meta retries), never 200 and never 4xx, and the
+ * daemon must recover by itself once storage does.
+ */
+import { Database } from "bun:sqlite";
+import { beforeAll, expect, test } from "bun:test";
+import { closeSync, copyFileSync, existsSync, openSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { BINARY, readInbox, requireBinary, startDaemon, tempDir, writeConfig } from "../support/daemon";
+import { signedPost, textMessage } from "../support/webhooks";
+
+beforeAll(requireBinary);
+
+/** A private tmpfs needs a user + mount namespace (no root, nothing left behind). */
+function namespacesAvailable(): string | null {
+  const probe = Bun.spawnSync(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"]);
+  return probe.exitCode === 0 ? null : `unshare/tmpfs not permitted here: ${probe.stderr.toString().trim() || "exit " + probe.exitCode}`;
+}
+
+/** Writes zeros until the filesystem says ENOSPC. */
+function fill(path: string) {
+  const fd = openSync(path, "w");
+  const chunk = new Uint8Array(64 * 1024);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const skipReason = namespacesAvailable();
+if (skipReason) console.log(`skipping disk-full test: ${skipReason}`);
+
+test.skipIf(skipReason !== null)("a full disk → 503 with Retry-After, never 200; recovers when space returns", async () => {
+  const dir = tempDir();
+  const data = join(dir, "data");
+  const config = writeConfig(dir, { storagePath: join(data, "wa.db") });
+  await Bun.$`mkdir -p ${data}`;
+  const daemon = await startDaemon(config, [
+    "unshare", "--user", "--map-root-user", "--mount", "--",
+    "sh", "-c", 'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" --config "$3"', "sh", data, BINARY, config,
+  ]);
+  // The tmpfs is only mounted inside the daemon's namespace; reach it through /proc.
+  const inside = `/proc/${daemon.proc.pid}/root${data}`;
+  try {
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.before"))).status).toBe(200);
+    fill(join(inside, "filler"));
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 200 && !statuses.includes(503); i++) {
+      const res = await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.full.${i}`, "x".repeat(3000)));
+      statuses.push(res.status);
+      if (res.status === 503) {
+        expect(res.headers.get("retry-after")).toBe("5");
+        expect(await res.json()).toEqual({ error: "storage_unavailable", reason: "disk full" });
+      }
+    }
+    expect(statuses).toContain(503);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    const acceptedWhileFull = statuses.filter((s) => s === 200).length;
+    expect((await fetch(`${daemon.url}/readyz`)).status).toBe(503);
+    expect(daemon.lines.some((l) => l.includes('"status":503') && l.includes("disk full"))).toBe(true);
+
+    rmSync(join(inside, "filler"));
+    const after = await signedPost(`${daemon.url}/webhook`, textMessage("wamid.after"));
+    expect(after.status).toBe(200);
+    expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
+
+    // Every 200 is in the database: before, any accepted while the WAL still had room, after.
+    // (SQLite resolves /proc/PID/root back to the host path, so read a copy.)
+    const copy = tempDir();
+    for (const f of ["wa.db", "wa.db-wal"]) if (existsSync(join(inside, f))) copyFileSync(join(inside, f), join(copy, f));
+    const bodies = readInbox(join(copy, "wa.db")).map((r) => JSON.parse(new TextDecoder().decode(r.body)).entry[0].changes[0].value.messages[0].id);
+    expect(bodies[0]).toBe("wamid.before");
+    expect(bodies.at(-1)).toBe("wamid.after");
+    expect(bodies).toHaveLength(acceptedWhileFull + 2);
+  } finally {
+    await daemon.stop("SIGKILL");
+  }
+});
+
+test("a write lock held past storage.lock_timeout → 503, then recovery", async () => {
+  const dir = tempDir();
+  const daemon = await startDaemon(writeConfig(dir, { lockTimeout: "400ms" }));
+  const holder = new Database(join(dir, "data/wa.db"));
+  try {
+    holder.run("BEGIN IMMEDIATE");
+    const started = Date.now();
+    const res = await signedPost(`${daemon.url}/webhook`, textMessage("wamid.locked"));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(((await res.json()) as { reason: string }).reason).toBe("database write lock held too long");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    holder.run("ROLLBACK");
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.unlocked"))).status).toBe(200);
+    expect(readInbox(join(dir, "data/wa.db"))).toHaveLength(1);
+  } finally {
+    holder.close();
+    expect(await daemon.stop()).toBe(0);
+  }
+});
