@@ -90,3 +90,17 @@ describe("parseDuration", () => {
   ];
   for (const [text, ms] of cases) test(JSON.stringify(text), () => expect(parseDuration(text)).toBe(ms));
 });
+
+describe("shipped configs stay valid", () => {
+  test("config.example.toml parses with its environment variables set", async () => {
+    const text = await Bun.file(join(import.meta.dir, "../../config.example.toml")).text();
+    const config = parseConfigText(text, { env: { WA_VERIFY_TOKEN: "v", WA_APP_SECRET: "s", WA_ADMIN_TOKEN: "0123456789abcdef" } });
+    expect(config.server.listen).toBe("127.0.0.1:8080");
+    expect(config.storage.synchronous).toBe("full");
+  });
+
+  test("the embedded dev config parses and stays on loopback", async () => {
+    const text = await Bun.file(join(import.meta.dir, "../../src/config/dev.toml")).text();
+    expect(parseConfigText(text, { env: {} }).server.listen).toStartWith("127.0.0.1:");
+  });
+});
