@@ -16,7 +16,7 @@ const scenarios: [name: string, query: string, status: number, extra?: { challen
 for (const [name, query, status, extra] of scenarios) {
   test(name, () => {
     const result = checkHandshake(new URLSearchParams(query), TOKEN);
-    expect(result.status).toBe(status);
+    expect(result.status as number).toBe(status);
     if (extra?.challenge !== undefined) expect(result).toEqual({ status: 200, challenge: extra.challenge });
     if (extra?.reason) expect("reason" in result ? result.reason : "").toMatch(extra.reason);
   });
