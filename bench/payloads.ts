@@ -1,40 +1,14 @@
-/** Signed ~1 KB text-message webhooks, each with its own wamid and signature. */
+/** Signed ~1.3 KB text-message webhooks, each with its own wamid and signature. */
 import { hubSignature } from "../src/ingest/signature";
+import { textMessage } from "../test/support/webhooks";
 
 export function textMessageBody(n: number): string {
   const wamid = `wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQz${n.toString(36).toUpperCase().padStart(12, "0")}A=`;
-  return JSON.stringify({
-    object: "whatsapp_business_account",
-    entry: [
-      {
-        id: "102290129340398",
-        changes: [
-          {
-            field: "messages",
-            value: {
-              messaging_product: "whatsapp",
-              metadata: { display_phone_number: "15550783881", phone_number_id: "106540352242922" },
-              contacts: [{ profile: { name: "Sheena Nelson" }, wa_id: "16505551234" }],
-              messages: [
-                {
-                  from: "16505551234",
-                  id: wamid,
-                  timestamp: String(1749416383 + n),
-                  type: "text",
-                  text: {
-                    body:
-                      "Hello! I would like to know whether the blue jacket from your autumn collection comes in another " +
-                      "colour, and whether you ship to Lisbon. Also: can I return it within thirty days if it does not fit? " +
-                      "Thanks a lot — Sheena 😀. Order reference #" + n + ". " + "x".repeat(380),
-                  },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  });
+  const text =
+    "Hello! I would like to know whether the blue jacket from your autumn collection comes in another " +
+    "colour, and whether you ship to Lisbon. Also: can I return it within thirty days if it does not fit? " +
+    `Thanks a lot — Sheena 😀. Order reference #${n}. ` + "x".repeat(380);
+  return textMessage(wamid, text);
 }
 
 export function signedRequest(host: string, path: string, body: string, secret: string): Uint8Array {
