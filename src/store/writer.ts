@@ -31,7 +31,10 @@ export class WriterThread implements InboxStore, HealthStore {
 
   async appendBatch(records: readonly InboxRecord[]): Promise<number[]> {
     const reply = await this.#call({ type: "append", seq: 0, records: records as InboxRecord[] });
-    return reply.type === "appended" ? reply.ids : [];
+    if (reply.type !== "appended" || reply.ids.length !== records.length) {
+      throw new StorageError("other", `writer thread answered ${reply.type} to an append`);
+    }
+    return reply.ids;
   }
 
   async probe(): Promise<Readiness> {
