@@ -14,6 +14,7 @@ import { openDatabase, readPragmas } from "../store/db";
 import { StorageError } from "../store/errors";
 import { migrate, MigrationError } from "../store/migrate";
 import { WriterThread } from "../store/writer";
+import { startWorker } from "../worker/worker";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { VERSION } from "../version";
@@ -37,6 +38,7 @@ export async function runServe(config: Config, origin: string): Promise<void> {
   const { migration, pragmas } = prepareDatabase(config);
   const writer = await startWriter(config, log);
   const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
+  const worker = await startWorker(config, log);
   const inbox = new Inbox(writer, {
     lockTimeoutMs: parseDuration(config.storage.lock_timeout)!,
     clock,
@@ -72,10 +74,12 @@ export async function runServe(config: Config, origin: string): Promise<void> {
     schema_version: migration.to,
     migrations_applied: migration.applied,
     app_secrets: config.whatsapp.app_secrets.length,
+    hooks: config.hooks.map((h) => h.name),
   });
   installShutdown(log, parseDuration(config.server.shutdown_timeout)!, async () => {
     await app.stop();
     await inbox.drain();
+    await worker.stop();
     await checkpointer.stop();
     await writer.close();
   });

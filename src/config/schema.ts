@@ -46,12 +46,51 @@ export const LogSchema = z.strictObject({
   level: z.enum(LOG_LEVELS).default("info"),
 });
 
+/** Standard Webhooks secret: "whsec_" + base64 of the key bytes. */
+const whsec = z
+  .string()
+  .refine((s) => /^whsec_[A-Za-z0-9+/]+=*$/.test(s) && Buffer.from(s.slice(6), "base64").length >= 16, {
+    message: 'expected "whsec_" followed by base64 of at least 16 bytes (e.g. whsec_$(openssl rand -base64 32))',
+  });
+
+export const DEFAULT_RETRY_SCHEDULE = ["5s", "5m", "30m", "2h", "5h", "10h", "10h"];
+
+export const HookSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, _ . - only"),
+    url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+    secret: whsec.optional(),
+    secrets: z.array(whsec).min(1).optional(),
+    events: z.array(z.string().min(1)).min(1).default(["*"]),
+    phone_number_ids: z.array(z.string()).default([]),
+    timeout: duration.default("15s"),
+    concurrency: z.int().min(1).max(256).default(8),
+    retry_schedule: z.array(duration).min(1).default(DEFAULT_RETRY_SCHEDULE),
+  })
+  .refine((h) => (h.secret === undefined) !== (h.secrets === undefined), {
+    message: "set exactly one of secret or secrets",
+    path: ["secret"],
+  });
+export type Hook = z.infer<typeof HookSchema>;
+
+export const WorkerSchema = z.strictObject({
+  /** Processing attempts of one inbox row before it is marked dead. */
+  max_attempts: z.int().min(1).max(100).default(5),
+  batch_size: z.int().min(1).max(5000).default(200),
+  lease: duration.default("60s"),
+});
+
 export const ConfigSchema = z.strictObject({
   server: ServerSchema.prefault({}),
   storage: StorageSchema.prefault({}),
   whatsapp: WhatsAppSchema,
   admin: AdminSchema,
   log: LogSchema.prefault({}),
+  worker: WorkerSchema.prefault({}),
+  hooks: z
+    .array(HookSchema)
+    .default([])
+    .refine((hooks) => new Set(hooks.map((h) => h.name)).size === hooks.length, { message: "hook names must be unique" }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -3,6 +3,7 @@
  * migrations/ and a line here; test/unit/migrate.test.ts fails if the two disagree.
  */
 import m0001 from "../../migrations/0001_inbox.sql" with { type: "text" };
+import m0002 from "../../migrations/0002_events.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -10,6 +11,9 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "0001_inbox.sql", sql: m0001 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "0001_inbox.sql", sql: m0001 },
+  { version: 2, name: "0002_events.sql", sql: m0002 },
+];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { hubSignature } from "../../src/ingest/signature";
+import { LATEST_VERSION } from "../../src/store/migrations";
 import { readInbox, requireBinary, SECRETS, startDaemon, tempDir, VERIFY_TOKEN, writeConfig, type Daemon } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
 
@@ -157,7 +158,7 @@ describe("health", () => {
 
 test("startup log names journal mode and synchronous", () => {
   const listening = JSON.parse(daemon.lines.find((l) => l.includes('"msg":"listening"'))!);
-  expect(listening).toMatchObject({ journal_mode: "wal", synchronous: "full", schema_version: 1 });
+  expect(listening).toMatchObject({ journal_mode: "wal", synchronous: "full", schema_version: LATEST_VERSION });
 });
 
 test("SIGTERM lets an in-flight request finish, closes cleanly, exits 0", async () => {

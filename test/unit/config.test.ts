@@ -25,7 +25,25 @@ describe("config", () => {
       whatsapp: { verify_token: "vt", app_secrets: ["s1"] },
       admin: { token: "0123456789abcdef" },
       log: { level: "info" },
+      worker: { max_attempts: 5, batch_size: 200, lease: "60s" },
+      hooks: [],
     });
+  });
+
+  test("a hook gets the documented defaults", () => {
+    const text = MINIMAL + `[[hooks]]\nname = "app"\nurl = "http://127.0.0.1:9000/wa-events"\nsecret = "whsec_${Buffer.alloc(24, 7).toString("base64")}"\n`;
+    expect(parseConfigText(text, { env: {} }).hooks).toEqual([
+      {
+        name: "app",
+        url: "http://127.0.0.1:9000/wa-events",
+        secret: `whsec_${Buffer.alloc(24, 7).toString("base64")}`,
+        events: ["*"],
+        phone_number_ids: [],
+        timeout: "15s",
+        concurrency: 8,
+        retry_schedule: ["5s", "5m", "30m", "2h", "5h", "10h", "10h"],
+      },
+    ]);
   });
 
   const errors: [name: string, text: string, expected: string[]][] = [
@@ -42,6 +60,10 @@ describe("config", () => {
     ["empty app secret", MINIMAL.replace('["s1"]', '["s1", ""]'), ["whatsapp.app_secrets[1]: must not be empty"]],
     ["short admin token", MINIMAL.replace("0123456789abcdef", "short"), ["admin.token: must be at least 16 characters"]],
     ["bad log level", MINIMAL + "[log]\nlevel = \"verbose\"\n", ["log.level:"]],
+    ["hook secret not whsec_", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "plain"\n', ["hooks[0].secret: expected \"whsec_\""]],
+    ["hook without a secret", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\n', ["hooks[0].secret: set exactly one of secret or secrets"]],
+    ["hook url not http", MINIMAL + '[[hooks]]\nname = "a"\nurl = "ftp://x"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n', ["hooks[0].url:"]],
+    ["duplicate hook names", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n[[hooks]]\nname = "a"\nurl = "http://y"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n', ["hooks: hook names must be unique"]],
   ];
   for (const [name, text, expected] of errors) {
     test(`error: ${name}`, () => {

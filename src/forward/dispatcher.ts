@@ -1,0 +1,130 @@
+/**
+ * Delivers events to hooks. Each hook has its own concurrency slots and its own
+ * queue in SQLite, so a dead or slow hook never delays a healthy one. Every attempt
+ * POSTs the stored envelope, signed per Standard Webhooks with a fresh timestamp;
+ * the webhook-id is the event id, the same on every retry and replay.
+ */
+import type { Database } from "bun:sqlite";
+import type { Hook } from "../config/schema";
+import { parseDuration } from "../config/duration";
+import { deliveryStore, type ClaimedDelivery } from "../store/delivery-store";
+import type { Clock } from "../util/clock";
+import { leaseToken } from "../util/ids";
+import type { Logger } from "../util/log";
+import { VERSION } from "../version";
+import { decideDelivery, parseRetryAfter, type AttemptResult } from "./retry-policy";
+import { standardHeaders } from "./standard-webhooks";
+
+const RESPONSE_KEEP_BYTES = 1024;
+
+export interface DispatcherOptions {
+  hooks: readonly Hook[];
+  clock: Clock;
+  log: Logger;
+  random?: () => number;
+  fetch?: typeof fetch;
+}
+
+interface HookRuntime {
+  hook: Hook;
+  secrets: string[];
+  timeoutMs: number;
+  scheduleMs: number[];
+  active: Set<Promise<void>>;
+}
+
+export class Dispatcher {
+  readonly #store;
+  readonly #hooks: HookRuntime[];
+  readonly #opts: DispatcherOptions;
+
+  constructor(db: Database, options: DispatcherOptions) {
+    this.#store = deliveryStore(db);
+    this.#opts = options;
+    this.#hooks = options.hooks.map((hook) => ({
+      hook,
+      secrets: hook.secrets ?? [hook.secret!],
+      timeoutMs: parseDuration(hook.timeout)!,
+      scheduleMs: hook.retry_schedule.map((d) => parseDuration(d)!),
+      active: new Set(),
+    }));
+  }
+
+  /** Starts as many due deliveries as each hook has free slots; returns how many started. */
+  tick(): number {
+    let started = 0;
+    for (const rt of this.#hooks) {
+      const free = rt.hook.concurrency - rt.active.size;
+      if (free <= 0) continue;
+      const now = this.#opts.clock.now();
+      const token = leaseToken();
+      // The lease outlives the request timeout, so an expired lease means a crashed attempt.
+      const claimed = this.#store.claim(rt.hook.name, token, now + rt.timeoutMs + 30_000, now, free);
+      for (const delivery of claimed) {
+        const p = this.#attempt(rt, delivery, token).finally(() => rt.active.delete(p));
+        rt.active.add(p);
+        started++;
+      }
+    }
+    return started;
+  }
+
+  /** Resolves when every attempt started so far has finished. */
+  async idle(): Promise<void> {
+    while (this.#hooks.some((rt) => rt.active.size > 0)) {
+      await Promise.all(this.#hooks.flatMap((rt) => [...rt.active]));
+    }
+  }
+
+  /** Ticks until nothing is due and nothing is in flight (tests, replay). */
+  async drain(): Promise<void> {
+    while (this.tick() > 0 || this.#hooks.some((rt) => rt.active.size > 0)) await this.idle();
+  }
+
+  async #attempt(rt: HookRuntime, d: ClaimedDelivery, token: string) {
+    const result = await this.#post(rt, d);
+    const now = this.#opts.clock.now();
+    const outcome = decideDelivery(d.attempts, result, rt.scheduleMs, now, this.#opts.random ?? Math.random);
+    this.#store.finish(d.id, token, outcome, { status: result.status, error: result.error, response: result.response }, now);
+    if (outcome.state !== "done") {
+      const level = outcome.state === "pending" ? "warn" : "error";
+      this.#opts.log[level]("delivery attempt failed", {
+        hook: rt.hook.name,
+        event_id: d.event_id,
+        attempt: d.attempts,
+        status: result.status,
+        error: result.error,
+        outcome: outcome.state,
+        ...(outcome.state === "pending" ? { next_attempt_at: new Date(outcome.nextAttemptAt).toISOString() } : {}),
+      });
+    }
+  }
+
+  async #post(rt: HookRuntime, d: ClaimedDelivery): Promise<AttemptResult & { error: string | null; response: string | null }> {
+    const timestampSec = Math.floor(this.#opts.clock.now() / 1000);
+    try {
+      const res = await (this.#opts.fetch ?? fetch)(rt.hook.url, {
+        method: "POST",
+        body: d.envelope,
+        headers: {
+          "content-type": "application/json",
+          "user-agent": `wa-webhookd/${VERSION}`,
+          ...standardHeaders(d.event_id, timestampSec, d.envelope, rt.secrets),
+        },
+        redirect: "manual", // a redirect is an answer, not an instruction: never follow it
+        signal: AbortSignal.timeout(rt.timeoutMs),
+      });
+      const response = (await res.text().catch(() => "")).slice(0, RESPONSE_KEEP_BYTES);
+      const ok = res.status >= 200 && res.status < 300;
+      return {
+        status: res.status,
+        retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), this.#opts.clock.now()),
+        error: ok ? null : `HTTP ${res.status}`,
+        response: ok ? null : response,
+      };
+    } catch (err) {
+      const e = err as Error;
+      return { status: null, retryAfterMs: null, error: e.name === "TimeoutError" ? `timed out after ${rt.hook.timeout}` : e.message, response: null };
+    }
+  }
+}

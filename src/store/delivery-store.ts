@@ -1,0 +1,76 @@
+/** Deliveries to hooks: claim due ones per hook with a lease, finalize while holding it, replay. */
+import type { Database } from "bun:sqlite";
+import type { DeliveryOutcome } from "../forward/retry-policy";
+
+export interface ClaimedDelivery {
+  id: number;
+  event_id: string;
+  attempts: number;
+  envelope: string;
+}
+
+export interface DeliveryRow {
+  id: number;
+  event_id: string;
+  hook: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  last_response: string | null;
+}
+
+export function deliveryStore(db: Database) {
+  const claim = db.prepare<{ id: number; event_id: string; attempts: number }, [string, number, string, number, number]>(
+    `UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
+     WHERE id IN (SELECT id FROM deliveries
+                  WHERE hook = ?3 AND ((state = 'pending' AND next_attempt_at <= ?4) OR (state = 'delivering' AND lease_until < ?4))
+                  ORDER BY next_attempt_at, id LIMIT ?5)
+     RETURNING id, event_id, attempts`,
+  );
+  const envelope = db.prepare<{ envelope: string }, [string]>("SELECT envelope FROM events WHERE id = ?");
+  const finish = db.prepare<unknown, [string, number | null, number | null, string | null, string | null, number, number, string]>(
+    `UPDATE deliveries SET state = ?1, next_attempt_at = coalesce(?2, next_attempt_at), last_status = ?3, last_error = ?4,
+       last_response = ?5, updated_at = ?6, lease_token = NULL, lease_until = NULL
+     WHERE id = ?7 AND lease_token = ?8`,
+  );
+  const nextDue = db.prepare<{ at: number | null }, [string]>("SELECT min(next_attempt_at) AS at FROM deliveries WHERE hook = ? AND state = 'pending'");
+  const requeue = db.prepare<unknown, [string, string, number, number, number]>(
+    `INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+     ON CONFLICT (event_id, hook) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ?3,
+       lease_token = NULL, lease_until = NULL, updated_at = ?5`,
+  );
+  const retryDead = db.prepare<unknown, [number, string | null]>(
+    `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, updated_at = ?1
+     WHERE state = 'dead' AND (?2 IS NULL OR hook = ?2)`,
+  );
+  const events = db.prepare<{ id: string; type: string; phone_number_id: string | null }, [string | null, number | null, number | null, string | null]>(
+    `SELECT id, type, phone_number_id FROM events
+     WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR received_at >= ?2) AND (?3 IS NULL OR received_at < ?3)
+       AND (?4 IS NULL OR id = ?4)
+     ORDER BY received_at, id`,
+  );
+  const list = db.prepare<DeliveryRow, [string]>(
+    "SELECT id, event_id, hook, state, attempts, next_attempt_at, last_status, last_error, last_response FROM deliveries WHERE event_id = ? ORDER BY hook",
+  );
+
+  return {
+    claim(hook: string, token: string, leaseUntil: number, now: number, limit: number): ClaimedDelivery[] {
+      const rows = db.transaction(() => claim.all(token, leaseUntil, hook, now, limit)).immediate();
+      return rows.map((r) => ({ ...r, envelope: envelope.get(r.event_id)!.envelope }));
+    },
+    finish(id: number, token: string, outcome: DeliveryOutcome, last: { status: number | null; error: string | null; response: string | null }, now: number): boolean {
+      const next = outcome.state === "pending" ? outcome.nextAttemptAt : null;
+      return finish.run(outcome.state, next, last.status, last.error, last.response, now, id, token).changes === 1;
+    },
+    nextDueAt: (hook: string) => nextDue.get(hook)?.at ?? null,
+    /** (Re)queues a delivery of an event to a hook: fresh attempts, due now. */
+    requeue: (eventId: string, hook: string, now: number) => requeue.run(eventId, hook, now, now, now),
+    forEvent: (eventId: string) => list.all(eventId),
+    retryDead: (now: number, hook: string | null) => retryDead.run(now, hook).changes,
+    events: (filter: { id?: string; type?: string; since?: number; until?: number }) =>
+      events.all(filter.type ?? null, filter.since ?? null, filter.until ?? null, filter.id ?? null),
+  };
+}
+export type DeliveryStore = ReturnType<typeof deliveryStore>;

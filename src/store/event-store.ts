@@ -1,0 +1,103 @@
+/** Events, dedup keys, deliveries to create, and the message/contact/template state. */
+import type { Database } from "bun:sqlite";
+import { nextStatus } from "../whatsapp/status-order";
+import type { StateEffect } from "../whatsapp/normalize";
+
+export interface StoredEvent {
+  id: string;
+  inboxId: number;
+  type: string;
+  occurredAt: number | null;
+  receivedAt: number;
+  wabaId: string | null;
+  phoneNumberId: string | null;
+  dedupKey: string;
+  envelope: string;
+}
+
+export function eventStore(db: Database) {
+  const seen = db.prepare<unknown, [number, string]>("UPDATE dedup_keys SET duplicates = duplicates + 1, last_seen = ? WHERE key = ?");
+  const remember = db.prepare<unknown, [string, string, number, number]>("INSERT INTO dedup_keys (key, event_id, first_seen, last_seen) VALUES (?, ?, ?, ?)");
+  const insertEvent = db.prepare<unknown, [string, number, string, number | null, number, string | null, string | null, string, string]>(
+    "INSERT INTO events (id, inbox_id, type, occurred_at, received_at, waba_id, phone_number_id, dedup_key, envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  const insertDelivery = db.prepare<unknown, [string, string, number, number, number]>(
+    "INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, hook) DO NOTHING",
+  );
+  const currentStatus = db.prepare<{ status: string }, [string]>("SELECT status FROM outbound_messages WHERE wamid = ?");
+  const upsertOutbound = db.prepare<unknown, [string, string | null, string | null, string, number | null, string | null, string | null, string | null, number, number]>(
+    `INSERT INTO outbound_messages (wamid, phone_number_id, recipient_id, status, status_at, errors, pricing, biz_opaque_callback_data, first_seen_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+     ON CONFLICT (wamid) DO UPDATE SET
+       status = excluded.status,
+       status_at = CASE WHEN excluded.status <> outbound_messages.status THEN excluded.status_at ELSE outbound_messages.status_at END,
+       phone_number_id = coalesce(outbound_messages.phone_number_id, excluded.phone_number_id),
+       recipient_id = coalesce(outbound_messages.recipient_id, excluded.recipient_id),
+       errors = coalesce(excluded.errors, outbound_messages.errors),
+       pricing = coalesce(excluded.pricing, outbound_messages.pricing),
+       biz_opaque_callback_data = coalesce(outbound_messages.biz_opaque_callback_data, excluded.biz_opaque_callback_data),
+       updated_at = excluded.updated_at`,
+  );
+  const timeline = db.prepare<unknown, [string, string, number | null, string | null, string | null, string, number]>(
+    "INSERT INTO message_statuses (wamid, status, status_at, errors, pricing, event_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  );
+  const inbound = db.prepare<unknown, [string, string, string | null, string | null, string, number | null, number]>(
+    "INSERT INTO inbound_messages (wamid, event_id, phone_number_id, sender, kind, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid) DO NOTHING",
+  );
+  const contact = db.prepare<unknown, [string, string | null, number | null, number]>(
+    `INSERT INTO contacts (wa_id, profile_name, last_seen_at, updated_at) VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT (wa_id) DO UPDATE SET profile_name = coalesce(excluded.profile_name, contacts.profile_name),
+       last_seen_at = max(coalesce(contacts.last_seen_at, 0), coalesce(excluded.last_seen_at, 0)), updated_at = excluded.updated_at`,
+  );
+  const optOut = db.prepare<unknown, [string, number, number]>(
+    `INSERT INTO contacts (wa_id, marketing_opt_out, updated_at) VALUES (?1, ?2, ?3)
+     ON CONFLICT (wa_id) DO UPDATE SET marketing_opt_out = excluded.marketing_opt_out, updated_at = excluded.updated_at`,
+  );
+  const template = db.prepare<unknown, [string, string | null, string | null, string | null, string | null, string | null, number]>(
+    `INSERT INTO templates (template_id, name, language, status, quality, category, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+     ON CONFLICT (template_id) DO UPDATE SET name = coalesce(excluded.name, templates.name), language = coalesce(excluded.language, templates.language),
+       status = coalesce(excluded.status, templates.status), quality = coalesce(excluded.quality, templates.quality),
+       category = coalesce(excluded.category, templates.category), updated_at = excluded.updated_at`,
+  );
+
+  return {
+    /** Records the key; false (and counts a duplicate) when it was already seen. */
+    claimDedupKey(key: string, eventId: string, now: number): boolean {
+      if (seen.run(now, key).changes > 0) return false;
+      remember.run(key, eventId, now, now);
+      return true;
+    },
+    insertEvent(e: StoredEvent) {
+      insertEvent.run(e.id, e.inboxId, e.type, e.occurredAt, e.receivedAt, e.wabaId, e.phoneNumberId, e.dedupKey, e.envelope);
+    },
+    insertDelivery(eventId: string, hook: string, now: number) {
+      insertDelivery.run(eventId, hook, now, now, now);
+    },
+    /** Applies one state effect; for a status, returns the message's state afterwards. */
+    apply(effect: StateEffect, eventId: string, phoneNumberId: string | null, now: number): string | null {
+      switch (effect.kind) {
+        case "status": {
+          const next = nextStatus(currentStatus.get(effect.wamid)?.status ?? null, effect.status);
+          const errors = effect.errors ? JSON.stringify(effect.errors) : null;
+          const pricing = effect.pricing ? JSON.stringify(effect.pricing) : null;
+          upsertOutbound.run(effect.wamid, effect.phoneNumberId, effect.recipientId, next, effect.statusAt, errors, pricing, effect.bizOpaque, now, now);
+          timeline.run(effect.wamid, effect.status, effect.statusAt, errors, pricing, eventId, now);
+          return next;
+        }
+        case "inbound":
+          inbound.run(effect.wamid, eventId, phoneNumberId, effect.sender, effect.messageKind, effect.sentAt, now);
+          return null;
+        case "contact":
+          contact.run(effect.waId, effect.profileName, effect.seenAt, now);
+          return null;
+        case "opt_out":
+          optOut.run(effect.waId, effect.optOut ? 1 : 0, now);
+          return null;
+        case "template":
+          template.run(effect.templateId, effect.name, effect.language, effect.status, effect.quality, effect.category, now);
+          return null;
+      }
+    },
+  };
+}
+export type EventStore = ReturnType<typeof eventStore>;

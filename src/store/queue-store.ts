@@ -1,0 +1,42 @@
+/** The inbox as a job queue: claim with a lease token, finalize only while holding it. */
+import type { Database } from "bun:sqlite";
+
+export interface InboxJob {
+  id: number;
+  body: Uint8Array;
+  parseable: number;
+  received_at: number;
+  attempts: number;
+  last_error: string | null;
+}
+
+export function queueStore(db: Database) {
+  // One statement: pick pending rows (or rows whose lease expired), lease them, count the attempt.
+  const claim = db.prepare<InboxJob, [string, number, number, number]>(
+    `UPDATE inbox SET state = 'processing', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
+     WHERE id IN (SELECT id FROM inbox
+                  WHERE state = 'pending' OR (state = 'processing' AND lease_until < ?3)
+                  ORDER BY id LIMIT ?4)
+     RETURNING id, body, parseable, received_at, attempts, last_error`,
+  );
+  const holds = db.prepare<{ id: number }, [number, string]>("SELECT id FROM inbox WHERE id = ? AND lease_token = ? AND state = 'processing'");
+  const finish = db.prepare<unknown, [number, number, string]>(
+    "UPDATE inbox SET state = 'done', lease_token = NULL, lease_until = NULL, last_error = NULL, processed_at = ? WHERE id = ? AND lease_token = ?",
+  );
+  const fail = db.prepare<unknown, [string, string, number, number, string]>(
+    "UPDATE inbox SET state = ?, last_error = ?, lease_token = NULL, lease_until = NULL, processed_at = ? WHERE id = ? AND lease_token = ?",
+  );
+  const revive = db.prepare<unknown, [number]>("UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE id = ? AND state = 'dead'");
+  const reviveAll = db.prepare("UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE state = 'dead'");
+
+  return {
+    claim: (token: string, leaseUntil: number, now: number, limit: number) => db.transaction(() => claim.all(token, leaseUntil, now, limit)).immediate(),
+    holds: (id: number, token: string) => holds.get(id, token) !== null,
+    finish: (id: number, token: string, now: number) => finish.run(now, id, token).changes === 1,
+    /** state "pending" retries later (the attempt is already counted); "dead" stops. */
+    fail: (id: number, token: string, state: "pending" | "dead", error: string, now: number) => fail.run(state, error, now, id, token).changes === 1,
+    /** Makes dead inbox rows processable again (all, or one). Returns how many. */
+    revive: (id?: number) => (id === undefined ? reviveAll.run().changes : revive.run(id).changes),
+  };
+}
+export type QueueStore = ReturnType<typeof queueStore>;

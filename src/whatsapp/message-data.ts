@@ -1,0 +1,129 @@
+/** The `data` part of message.received and message.status events, and the state they imply. */
+import type { InboundMessage, SenderContact } from "./messages";
+import { normalizeError, type MetaError } from "./primitives";
+import type { MessageStatus } from "./statuses";
+
+export type StateEffect =
+  | { kind: "contact"; waId: string; profileName: string | null; seenAt: number | null }
+  | { kind: "inbound"; wamid: string; sender: string | null; messageKind: string; sentAt: number | null }
+  | {
+      kind: "status";
+      wamid: string;
+      status: string;
+      statusAt: number | null;
+      recipientId: string | null;
+      phoneNumberId: string | null;
+      errors: unknown[] | null;
+      pricing: Record<string, unknown> | null;
+      bizOpaque: string | null;
+    }
+  | { kind: "template"; templateId: string; name: string | null; language: string | null; status: string | null; quality: string | null; category: string | null }
+  | { kind: "opt_out"; waId: string; optOut: boolean };
+
+const MEDIA_KINDS = ["image", "video", "audio", "document", "sticker"] as const;
+
+export function messageData(m: InboundMessage, contacts: SenderContact[]) {
+  const sender = contacts.find((c) => c.wa_id === m.from) ?? (contacts.length === 1 ? contacts[0] : undefined);
+  const data: Record<string, unknown> = {
+    wamid: m.id,
+    from: m.from ?? null,
+    from_user_id: m.from_user_id ?? sender?.user_id ?? null,
+    profile_name: sender?.profile?.name ?? null,
+    kind: m.type,
+  };
+  Object.assign(data, contentOf(m));
+  if (m.context) {
+    data.context = {
+      from: m.context.from ?? null,
+      id: m.context.id ?? null,
+      forwarded: m.context.forwarded ?? false,
+      frequently_forwarded: m.context.frequently_forwarded ?? false,
+    };
+  }
+  if (m.referral) data.referral = m.referral;
+  if (m.errors) data.errors = m.errors.map(normalizeError);
+  const sentAt = m.timestamp === undefined ? null : m.timestamp * 1000;
+  const effects: StateEffect[] = [{ kind: "inbound", wamid: m.id, sender: m.from || null, messageKind: m.type, sentAt }];
+  if (m.from) effects.push({ kind: "contact", waId: m.from, profileName: sender?.profile?.name ?? null, seenAt: sentAt });
+  return { data, effects };
+}
+
+function contentOf(m: InboundMessage): Record<string, unknown> {
+  if (m.type === "text" && m.text) return { text: { body: m.text.body } };
+  const mediaKind = MEDIA_KINDS.find((k) => k === m.type);
+  if (mediaKind && m[mediaKind]) {
+    const media = m[mediaKind]!;
+    return {
+      media: {
+        id: media.id ?? null,
+        mime_type: media.mime_type ?? null,
+        sha256: media.sha256 ?? null,
+        caption: media.caption ?? null,
+        filename: media.filename ?? null,
+        voice: media.voice ?? null,
+        animated: media.animated ?? null,
+        url: media.url ?? null,
+      },
+    };
+  }
+  if (m.type === "location" && m.location) {
+    const l = m.location;
+    return { location: { latitude: l.latitude ?? null, longitude: l.longitude ?? null, name: l.name ?? null, address: l.address ?? null, url: l.url ?? null } };
+  }
+  if (m.type === "contacts" && m.contacts) return { contacts: m.contacts };
+  if (m.type === "interactive" && m.interactive) return { interactive: interactiveOf(m.interactive) };
+  if (m.type === "button" && m.button) return { button: { payload: m.button.payload ?? null, text: m.button.text ?? null } };
+  // Removal of a reaction: emoji omitted (Meta) or "" (seen in the wild) → null.
+  if (m.type === "reaction" && m.reaction) return { reaction: { message_id: m.reaction.message_id ?? null, emoji: m.reaction.emoji || null } };
+  if (m.type === "order" && m.order) return { order: m.order };
+  if (m.type === "system" && m.system) return { system: m.system };
+  const content = (m as Record<string, unknown>)[m.type];
+  return content !== undefined ? { [m.type]: content } : {};
+}
+
+function interactiveOf(i: NonNullable<InboundMessage["interactive"]>) {
+  const reply = i.button_reply ?? i.list_reply;
+  if (reply) {
+    return { kind: i.type, id: reply.id, title: reply.title, description: (reply as { description?: string }).description ?? null, response_json: null };
+  }
+  if (i.nfm_reply) {
+    return { kind: i.type, id: null, title: i.nfm_reply.name ?? null, description: i.nfm_reply.body ?? null, response_json: parseEmbeddedJson(i.nfm_reply.response_json) };
+  }
+  const { type, ...rest } = i;
+  return { kind: type, id: null, title: null, description: null, response_json: null, ...rest };
+}
+
+/** nfm_reply.response_json is JSON inside a string; a string that is not JSON is kept as is. */
+function parseEmbeddedJson(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function statusData(s: MessageStatus, phoneNumberId: string | null, valueErrors: MetaError[] | undefined) {
+  // pywa reads a failed status's error from value.errors too: be tolerant of both places.
+  const rawErrors = s.errors ?? (s.status === "failed" ? valueErrors : undefined);
+  const errors = rawErrors ? rawErrors.map(normalizeError) : null;
+  const pricing = s.pricing
+    ? { billable: s.pricing.billable ?? null, pricing_model: s.pricing.pricing_model ?? null, category: s.pricing.category ?? null, type: s.pricing.type ?? s.pricing.pricing_type ?? null }
+    : null;
+  const statusAt = s.timestamp === undefined ? null : s.timestamp * 1000;
+  const data: Record<string, unknown> = {
+    wamid: s.id,
+    status: s.status,
+    recipient_id: s.recipient_id ?? null,
+    status_timestamp: statusAt === null ? null : new Date(statusAt).toISOString(),
+    conversation: s.conversation ?? null,
+    pricing,
+    errors,
+    biz_opaque_callback_data: s.biz_opaque_callback_data ?? null,
+    current_status: null, // filled in when the status is applied to the stored state
+  };
+  const effects: StateEffect[] = [
+    { kind: "status", wamid: s.id, status: s.status, statusAt, recipientId: s.recipient_id ?? null, phoneNumberId, errors, pricing, bizOpaque: s.biz_opaque_callback_data ?? null },
+  ];
+  return { data, effects };
+}

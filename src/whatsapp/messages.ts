@@ -1,0 +1,69 @@
+/** `messages` field: inbound messages of every type Meta documents. Unknown keys pass through. */
+import { z } from "zod";
+import { MetaError, unixSeconds } from "./primitives";
+
+export const Media = z.looseObject({
+  id: z.string().optional(),
+  mime_type: z.string().optional(),
+  sha256: z.string().optional(),
+  caption: z.string().optional(),
+  filename: z.string().optional(),
+  voice: z.boolean().optional(),
+  animated: z.boolean().optional(),
+  url: z.string().optional(),
+});
+
+export const Location = z.looseObject({
+  latitude: z.union([z.number(), z.string()]).transform(Number).optional(),
+  longitude: z.union([z.number(), z.string()]).transform(Number).optional(),
+  name: z.string().optional(),
+  address: z.string().optional(),
+  url: z.string().optional(),
+});
+
+export const Interactive = z.looseObject({
+  type: z.string(),
+  button_reply: z.looseObject({ id: z.string(), title: z.string() }).optional(),
+  list_reply: z.looseObject({ id: z.string(), title: z.string(), description: z.string().optional() }).optional(),
+  nfm_reply: z.looseObject({ name: z.string().optional(), body: z.string().optional(), response_json: z.string().optional() }).optional(),
+});
+
+export const Context = z.looseObject({
+  from: z.string().optional(),
+  id: z.string().optional(),
+  forwarded: z.boolean().optional(),
+  frequently_forwarded: z.boolean().optional(),
+  referred_product: z.looseObject({}).optional(),
+});
+
+export const InboundMessage = z.looseObject({
+  id: z.string(),
+  from: z.string().optional(), // may be "" for username users
+  from_user_id: z.string().optional(),
+  timestamp: unixSeconds.optional(),
+  type: z.string(), // open enum: unknown types are kept
+  text: z.looseObject({ body: z.string() }).optional(),
+  image: Media.optional(),
+  video: Media.optional(),
+  audio: Media.optional(),
+  document: Media.optional(),
+  sticker: Media.optional(),
+  location: Location.optional(),
+  contacts: z.array(z.looseObject({})).optional(),
+  interactive: Interactive.optional(),
+  button: z.looseObject({ payload: z.string().optional(), text: z.string().optional() }).optional(),
+  reaction: z.looseObject({ message_id: z.string().optional(), emoji: z.string().optional() }).optional(),
+  order: z.looseObject({}).optional(),
+  system: z.looseObject({}).optional(),
+  referral: z.looseObject({}).optional(),
+  context: Context.optional(),
+  errors: z.array(MetaError).optional(),
+});
+export type InboundMessage = z.infer<typeof InboundMessage>;
+
+export const SenderContact = z.looseObject({
+  wa_id: z.string().optional(),
+  user_id: z.string().optional(),
+  profile: z.looseObject({ name: z.string().optional() }).optional(),
+});
+export type SenderContact = z.infer<typeof SenderContact>;

@@ -1,0 +1,129 @@
+/**
+ * Turns inbox jobs into events. Per job, one IMMEDIATE transaction: check the lease
+ * is still ours, dedupe, store each new event with its state effects and one
+ * delivery per interested hook, mark the job done. A crash before the commit leaves
+ * the job leased; the lease expires and another pass redoes it from scratch.
+ */
+import type { Database } from "bun:sqlite";
+import type { Hook } from "../config/schema";
+import type { EventEnvelope } from "../events/envelope";
+import { hookWants } from "../forward/hook-filter";
+import { eventStore } from "../store/event-store";
+import { queueStore, type InboxJob } from "../store/queue-store";
+import type { Clock } from "../util/clock";
+import { eventId, leaseToken } from "../util/ids";
+import type { Logger } from "../util/log";
+import { normalizePayload, type NormalizedEvent } from "../whatsapp/normalize";
+
+export interface ProcessorOptions {
+  hooks: readonly Pick<Hook, "name" | "events" | "phone_number_ids">[];
+  maxAttempts: number;
+  batchSize: number;
+  leaseMs: number;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface ProcessStats {
+  jobs: number;
+  events: number;
+  duplicates: number;
+  dead: number;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+export class Processor {
+  readonly #db: Database;
+  readonly #queue;
+  readonly #events;
+  readonly #opts: ProcessorOptions;
+
+  constructor(db: Database, options: ProcessorOptions) {
+    this.#db = db;
+    this.#queue = queueStore(db);
+    this.#events = eventStore(db);
+    this.#opts = options;
+  }
+
+  /** Claims one batch and processes it. Returns what it did (jobs = 0: queue empty). */
+  runOnce(): ProcessStats {
+    const now = this.#opts.clock.now();
+    const token = leaseToken();
+    const jobs = this.#queue.claim(token, now + this.#opts.leaseMs, now, this.#opts.batchSize);
+    const stats: ProcessStats = { jobs: jobs.length, events: 0, duplicates: 0, dead: 0 };
+    for (const job of jobs) this.#process(job, token, stats);
+    return stats;
+  }
+
+  #process(job: InboxJob, token: string, stats: ProcessStats) {
+    const now = this.#opts.clock.now();
+    if (job.attempts > this.#opts.maxAttempts) return this.#dead(job, token, `gave up after ${job.attempts - 1} attempts: ${job.last_error ?? "unknown error"}`, stats);
+    let normalized: NormalizedEvent[];
+    try {
+      normalized = normalizePayload(JSON.parse(utf8.decode(job.body)));
+    } catch (err) {
+      // Retrying cannot fix a body that is not JSON: dead at once, kept for inspection.
+      return this.#dead(job, token, `body is not valid JSON: ${(err as Error).message}`, stats);
+    }
+    try {
+      this.#db
+        .transaction(() => {
+          if (!this.#queue.holds(job.id, token)) return; // lease lost: someone else owns it now
+          for (const event of normalized) this.#store(event, job, now, stats);
+          this.#queue.finish(job.id, token, now);
+        })
+        .immediate();
+    } catch (err) {
+      const message = (err as Error).message;
+      const state = job.attempts >= this.#opts.maxAttempts ? "dead" : "pending";
+      this.#queue.fail(job.id, token, state, message, now);
+      this.#opts.log.error("processing failed", { inbox_id: job.id, attempt: job.attempts, state, error: message });
+      if (state === "dead") stats.dead++;
+    }
+  }
+
+  #store(event: NormalizedEvent, job: InboxJob, now: number, stats: ProcessStats) {
+    const id = eventId(now);
+    if (!this.#events.claimDedupKey(event.dedupKey, id, now)) {
+      stats.duplicates++;
+      return;
+    }
+    for (const effect of event.effects) {
+      const current = this.#events.apply(effect, id, event.phoneNumberId, now);
+      if (current !== null) event.data.current_status = current;
+    }
+    const envelope: EventEnvelope = {
+      id,
+      type: event.type,
+      timestamp: new Date(event.occurredAt ?? job.received_at).toISOString(),
+      received_at: new Date(job.received_at).toISOString(),
+      waba_id: event.wabaId,
+      phone_number_id: event.phoneNumberId,
+      display_phone_number: event.displayPhoneNumber,
+      data: event.data,
+      raw: event.raw,
+    };
+    this.#events.insertEvent({
+      id,
+      inboxId: job.id,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      receivedAt: job.received_at,
+      wabaId: event.wabaId,
+      phoneNumberId: event.phoneNumberId,
+      dedupKey: event.dedupKey,
+      envelope: JSON.stringify(envelope),
+    });
+    for (const hook of this.#opts.hooks) {
+      if (hookWants(hook, event.type, event.phoneNumberId)) this.#events.insertDelivery(id, hook.name, now);
+    }
+    stats.events++;
+  }
+
+  #dead(job: InboxJob, token: string, error: string, stats: ProcessStats) {
+    this.#queue.fail(job.id, token, "dead", error, this.#opts.clock.now());
+    this.#opts.log.warn("inbox job dead", { inbox_id: job.id, error });
+    stats.dead++;
+  }
+}
