@@ -63,6 +63,14 @@ export async function runServe(config: Config, origin: string): Promise<void> {
   } catch (err) {
     throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message}`);
   }
+  // Before announcing readiness: a SIGTERM right after "listening" must shut down cleanly.
+  installShutdown(log, parseDuration(config.server.shutdown_timeout)!, async () => {
+    await app.stop();
+    await inbox.drain();
+    await worker.stop();
+    await checkpointer.stop();
+    await writer.close();
+  });
   log.info("listening", {
     version: VERSION,
     config: origin,
@@ -75,13 +83,6 @@ export async function runServe(config: Config, origin: string): Promise<void> {
     migrations_applied: migration.applied,
     app_secrets: config.whatsapp.app_secrets.length,
     hooks: config.hooks.map((h) => h.name),
-  });
-  installShutdown(log, parseDuration(config.server.shutdown_timeout)!, async () => {
-    await app.stop();
-    await inbox.drain();
-    await worker.stop();
-    await checkpointer.stop();
-    await writer.close();
   });
 }
 

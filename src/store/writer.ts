@@ -9,6 +9,10 @@ import { StorageError } from "./errors";
 import type { HealthStore, InboxRecord, InboxStore, Readiness } from "./types";
 import type { WriterOpen, WriterReply, WriterRequest } from "./writer-protocol";
 
+// A probe waits up to ~1 s for a busy write lock before it reports not ready.
+const PROBE_BUSY_RETRIES = 10;
+const PROBE_BUSY_PAUSE_MS = 50;
+
 type Waiter = { resolve(reply: WriterReply): void; reject(err: StorageError): void };
 
 export class WriterThread implements InboxStore, HealthStore {
@@ -37,12 +41,18 @@ export class WriterThread implements InboxStore, HealthStore {
     return reply.ids;
   }
 
+  /** Ready unless a durable write fails; a lock that is merely busy is waited on, briefly. */
   async probe(): Promise<Readiness> {
-    try {
-      const reply = await this.#call({ type: "probe", seq: 0 });
-      return reply.type === "probed" ? reply.readiness : { ready: false, reason: "unexpected reply" };
-    } catch (err) {
-      return { ready: false, reason: `storage ${(err as StorageError).kind}: ${(err as Error).message}` };
+    for (let attempt = 0; ; attempt++) {
+      let readiness: Readiness;
+      try {
+        const reply = await this.#call({ type: "probe", seq: 0 });
+        readiness = reply.type === "probed" ? reply.readiness : { ready: false, reason: "unexpected reply" };
+      } catch (err) {
+        readiness = { ready: false, reason: `storage ${(err as StorageError).kind}: ${(err as Error).message}` };
+      }
+      if (readiness.ready || !readiness.reason.startsWith("storage busy") || attempt >= PROBE_BUSY_RETRIES) return readiness;
+      await Bun.sleep(PROBE_BUSY_PAUSE_MS);
     }
   }
 

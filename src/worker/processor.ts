@@ -1,8 +1,10 @@
 /**
- * Turns inbox jobs into events. Per job, one IMMEDIATE transaction: check the lease
- * is still ours, dedupe, store each new event with its state effects and one
- * delivery per interested hook, mark the job done. A crash before the commit leaves
- * the job leased; the lease expires and another pass redoes it from scratch.
+ * Turns inbox jobs into events. A claimed batch is processed in one IMMEDIATE
+ * transaction (one fsync), each job inside its own savepoint: check the lease is
+ * still ours, dedupe, store each new event with its state effects and one delivery
+ * per interested hook, mark the job done. A job that throws rolls back alone and is
+ * retried later. A crash before the commit leaves the jobs leased; the lease
+ * expires and another pass redoes them from scratch.
  */
 import type { Database } from "bun:sqlite";
 import type { Hook } from "../config/schema";
@@ -52,7 +54,7 @@ export class Processor {
     const token = leaseToken();
     const jobs = this.#queue.claim(token, now + this.#opts.leaseMs, now, this.#opts.batchSize);
     const stats: ProcessStats = { jobs: jobs.length, events: 0, duplicates: 0, dead: 0 };
-    for (const job of jobs) this.#process(job, token, stats);
+    if (jobs.length > 0) this.#db.transaction(() => jobs.forEach((job) => this.#process(job, token, stats))).immediate();
     return stats;
   }
 
@@ -67,13 +69,12 @@ export class Processor {
       return this.#dead(job, token, `body is not valid JSON: ${(err as Error).message}`, stats);
     }
     try {
-      this.#db
-        .transaction(() => {
-          if (!this.#queue.holds(job.id, token)) return; // lease lost: someone else owns it now
-          for (const event of normalized) this.#store(event, job, now, stats);
-          this.#queue.finish(job.id, token, now);
-        })
-        .immediate();
+      // Nested in the batch transaction, this is a savepoint.
+      this.#db.transaction(() => {
+        if (!this.#queue.holds(job.id, token)) return; // lease lost: someone else owns it now
+        for (const event of normalized) this.#store(event, job, now, stats);
+        this.#queue.finish(job.id, token, now);
+      })();
     } catch (err) {
       const message = (err as Error).message;
       const state = job.attempts >= this.#opts.maxAttempts ? "dead" : "pending";
