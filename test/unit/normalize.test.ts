@@ -1,0 +1,102 @@
+import { describe, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { normalizePayload } from "../../src/whatsapp/normalize";
+import { nextStatus } from "../../src/whatsapp/status-order";
+
+interface Fixture {
+  description: string;
+  payload: { entry: { id: string; changes: { field: string; value: unknown }[] }[] };
+  events: { type: string; dedup_key: string | null; occurred_at: number | null; data: Record<string, unknown>; raw: unknown }[];
+}
+
+const dir = join(import.meta.dir, "../fixtures/payloads");
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => [f.replace(/\.json$/, ""), require(join(dir, f)) as Fixture] as const);
+
+describe("fixture corpus: each shape → the exact normalized event", () => {
+  for (const [name, fx] of fixtures) {
+    test(`${name}: ${fx.description}`, () => {
+      const events = normalizePayload(fx.payload);
+      expect(events.map((e) => e.type)).toEqual(fx.events.map((e) => e.type));
+      events.forEach((event, i) => {
+        const want = fx.events[i]!;
+        expect(event.data).toEqual(want.data);
+        expect(event.raw).toEqual(want.raw);
+        expect(event.occurredAt).toBe(want.occurred_at);
+        if (want.dedup_key) expect(event.dedupKey).toBe(want.dedup_key);
+        else expect(event.dedupKey).toMatch(/^hash:[0-9a-f]{64}$/);
+        expect(event.wabaId).toBe("102290129340398");
+      });
+    });
+  }
+  test("the corpus covers every field the issue names", () => {
+    const fields = new Set(fixtures.flatMap(([, fx]) => fx.payload.entry.flatMap((e) => e.changes.map((c) => c.field))));
+    for (const f of ["messages", "message_template_status_update", "message_template_quality_update", "message_template_components_update", "template_category_update", "account_update", "account_review_update", "account_alerts", "phone_number_quality_update", "phone_number_name_update", "business_capability_update", "security", "flows", "user_preferences", "calls", "smb_message_echoes"]) {
+      expect(fields).toContain(f);
+    }
+  });
+});
+
+const fx = (name: string) => fixtures.find(([n]) => n === name)![1];
+
+describe("batching and dedup keys", () => {
+  test("every entry × change × item becomes its own event", () => {
+    const text = fx("message_text").payload.entry[0]!;
+    const status = fx("status_failed").payload.entry[0]!;
+    const tpl = fx("template_status_paused").payload.entry[0]!;
+    const second = structuredClone(text);
+    const value = second.changes[0]!.value as { messages: { id: string }[] };
+    value.messages.push({ ...value.messages[0]!, id: "wamid.TEXT2" }, { ...value.messages[0]!, id: "wamid.TEXT3" });
+    const batched = { object: "whatsapp_business_account", entry: [{ ...text, changes: [...text.changes, ...status.changes] }, tpl, second] };
+    expect(normalizePayload(batched).map((e) => `${e.type} ${e.dedupKey.startsWith("hash:") ? "hash" : e.dedupKey}`)).toEqual([
+      "message.received msg:wamid.TEXT",
+      "message.status status:wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0QUQ2MjA4NEYyRkExNjMyREUA:failed",
+      "template.status hash",
+      "message.received msg:wamid.TEXT",
+      "message.received msg:wamid.TEXT2",
+      "message.received msg:wamid.TEXT3",
+    ]);
+  });
+
+  test("a management event re-batched in another envelope keeps its dedup key", () => {
+    const alone = normalizePayload(fx("account_alerts").payload)[0]!;
+    const payload = fx("account_alerts").payload;
+    const rebatched = { object: "whatsapp_business_account", entry: [fx("security").payload.entry[0]!, { ...payload.entry[0]!, changes: [...payload.entry[0]!.changes].reverse() }] };
+    expect(normalizePayload(rebatched).map((e) => e.dedupKey)).toContain(alone.dedupKey);
+  });
+
+  test("not an envelope at all → one webhook.unknown, raw kept", () => {
+    const events = normalizePayload({ hello: "world" });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: "webhook.unknown", data: { field: "(envelope)" }, raw: { hello: "world" } });
+  });
+});
+
+describe("status order: the final state does not depend on arrival order", () => {
+  const permutations = <T,>(xs: T[]): T[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+  const finalState = (order: string[]) => order.reduce<string | null>((s, status) => nextStatus(s, status), null);
+
+  const cases: [statuses: string[], expected: string][] = [
+    [["sent", "delivered", "read", "failed"], "read"],
+    [["sent", "delivered", "read"], "read"],
+    [["sent", "delivered"], "delivered"],
+    [["sent", "failed"], "failed"],
+    [["failed", "delivered"], "delivered"],
+    [["sent", "read"], "read"], // delivered implied by read
+    [["sent", "delivered", "read", "played"], "played"],
+  ];
+  for (const [statuses, expected] of cases) {
+    test(`every order of ${statuses.join(", ")} → ${expected}`, () => {
+      for (const order of permutations(statuses)) expect(finalState(order)).toBe(expected);
+    });
+  }
+
+  test("a late delivered after read does not regress; unknown statuses never move it", () => {
+    expect(nextStatus("read", "delivered")).toBe("read");
+    expect(nextStatus("delivered", "deleted")).toBe("delivered");
+    expect(nextStatus(null, "deleted")).toBe("unknown");
+    expect(nextStatus("unknown", "sent")).toBe("sent");
+  });
+});
