@@ -1,0 +1,57 @@
+/** A real SQLite database with the worker's pieces wired to it, for in-process tests. */
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import type { Hook } from "../../src/config/schema";
+import { HookSchema } from "../../src/config/schema";
+import { Dispatcher } from "../../src/forward/dispatcher";
+import { openDatabase } from "../../src/store/db";
+import { sqliteInbox } from "../../src/store/inbox-store";
+import { migrate } from "../../src/store/migrate";
+import { createLogger } from "../../src/util/log";
+import { Processor } from "../../src/worker/processor";
+import { tempDir } from "./daemon";
+
+export const quiet = createLogger("error", () => {});
+
+export class TestClock {
+  constructor(public t = Date.parse("2026-11-23T12:00:00Z")) {}
+  now = () => this.t;
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+export const WHSEC = `whsec_${Buffer.alloc(32, 42).toString("base64")}`;
+
+export function hook(overrides: Partial<Hook> & { name: string; url: string }): Hook {
+  return HookSchema.parse({ secret: WHSEC, ...overrides });
+}
+
+export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number } = {}) {
+  const path = join(tempDir("wa-pipe-"), "wa.db");
+  const db = openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
+  migrate(db);
+  const clock = new TestClock();
+  const inbox = sqliteInbox(db);
+  const processor = new Processor(db, { hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, clock, log: quiet });
+  const dispatcher = new Dispatcher(db, { hooks, clock, log: quiet, random: () => 1 });
+  const post = (body: unknown) =>
+    inbox.insertBatch([
+      {
+        body: new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)),
+        signature: "sha256=" + "0".repeat(64),
+        userAgent: null,
+        remoteAddr: null,
+        forwardedFor: null,
+        receivedAt: clock.now(),
+      },
+    ])[0]!;
+  const count = (sql: string, ...args: (string | number)[]) => (db.query(sql).get(...args) as { n: number }).n;
+  return { db, path, clock, processor, dispatcher, post, count };
+}
+
+export function fixture(name: string): { payload: unknown } {
+  return require(join(import.meta.dir, "../fixtures/payloads", `${name}.json`));
+}
+
+export type { Database };

@@ -1,0 +1,141 @@
+/** Inbox → events on a real SQLite file. */
+import { describe, expect, test } from "bun:test";
+import { queueStore } from "../../src/store/queue-store";
+import { reprocessDeadInbox } from "../../src/worker/replay";
+import { fixture, hook, pipeline } from "../support/pipeline";
+
+const all = hook({ name: "all", url: "http://127.0.0.1:1/all" });
+const messagesOnly = hook({ name: "messages", url: "http://127.0.0.1:1/m", events: ["message.*"] });
+const otherNumber = hook({ name: "other-number", url: "http://127.0.0.1:1/o", phone_number_ids: ["999"] });
+
+describe("Processor", () => {
+  test("a batched POST of mixed fields → one event per item, deliveries per matching hook", () => {
+    const p = pipeline([all, messagesOnly, otherNumber]);
+    const text = fixture("message_text").payload as { entry: { changes: unknown[] }[] };
+    const failed = fixture("status_failed").payload as { entry: { changes: unknown[] }[] };
+    const tpl = fixture("template_status_paused").payload as { entry: unknown[] };
+    const batched = { object: "whatsapp_business_account", entry: [{ ...text.entry[0], changes: [...text.entry[0]!.changes, ...failed.entry[0]!.changes] }, tpl.entry[0]] };
+    const inboxId = p.post(batched);
+    expect(p.processor.runOnce()).toEqual({ jobs: 1, events: 3, duplicates: 0, dead: 0 });
+    expect(p.db.query("SELECT type FROM events WHERE inbox_id = ? ORDER BY rowid").all(inboxId)).toEqual([
+      { type: "message.received" },
+      { type: "message.status" },
+      { type: "template.status" },
+    ]);
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'all'")).toBe(3);
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'messages'")).toBe(2);
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'other-number'")).toBe(0);
+    expect(p.db.query("SELECT state, attempts FROM inbox WHERE id = ?").get(inboxId)).toEqual({ state: "done", attempts: 1 });
+    // state tables
+    expect(p.db.query("SELECT profile_name FROM contacts WHERE wa_id = '16505551234'").get()).toEqual({ profile_name: "Sheena Nelson" });
+    expect(p.db.query("SELECT status FROM outbound_messages").get()).toEqual({ status: "failed" });
+    expect(p.db.query("SELECT status, quality FROM templates WHERE template_id = '1689556908129832'").get()).toEqual({ status: "PAUSED", quality: null });
+  });
+
+  test("the envelope carries a stable evt_ ULID id, ISO times and the raw item", () => {
+    const p = pipeline([all]);
+    p.post(fixture("message_text").payload);
+    p.processor.runOnce();
+    const envelope = JSON.parse((p.db.query("SELECT envelope FROM events").get() as { envelope: string }).envelope);
+    expect(envelope.id).toMatch(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(envelope).toMatchObject({
+      type: "message.received",
+      timestamp: "2025-06-08T20:59:43.000Z",
+      received_at: new Date(p.clock.now()).toISOString(),
+      waba_id: "102290129340398",
+      phone_number_id: "106540352242922",
+      display_phone_number: "15550783881",
+      data: { wamid: "wamid.TEXT", kind: "text" },
+      raw: { id: "wamid.TEXT", type: "text" },
+    });
+  });
+
+  test("the same payload 5× concurrently and again later → one event, duplicates counted", () => {
+    const p = pipeline([all]);
+    for (let i = 0; i < 5; i++) p.post(fixture("message_text").payload);
+    expect(p.processor.runOnce()).toMatchObject({ jobs: 5, events: 1, duplicates: 4 });
+    p.clock.advance(3 * 86_400_000);
+    p.post(fixture("message_text").payload);
+    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, events: 0, duplicates: 1 });
+    expect(p.count("SELECT count(*) n FROM events")).toBe(1);
+    expect(p.count("SELECT count(*) n FROM deliveries")).toBe(1);
+    expect(p.count("SELECT duplicates n FROM dedup_keys WHERE key = 'msg:wamid.TEXT'")).toBe(5);
+  });
+
+  test("unknown field and unknown message type are kept and forwarded", () => {
+    const p = pipeline([all]);
+    p.post(fixture("unknown_field").payload);
+    p.post(fixture("message_unknown_type").payload);
+    p.processor.runOnce();
+    const rows = p.db.query("SELECT type, envelope FROM events ORDER BY rowid").all() as { type: string; envelope: string }[];
+    expect(rows.map((r) => r.type)).toEqual(["webhook.unknown", "message.received"]);
+    expect(JSON.parse(rows[0]!.envelope).raw).toEqual({ configuration_name: "cfg", status: "Active" });
+    expect(JSON.parse(rows[1]!.envelope).data).toMatchObject({ kind: "hologram", hologram: { id: "h-1" } });
+    expect(p.count("SELECT count(*) n FROM deliveries")).toBe(2);
+  });
+
+  test("signed but malformed JSON → dead with its error; reprocessable", () => {
+    const p = pipeline([all]);
+    const id = p.post('{"object":"whatsapp_business_account","entry":[');
+    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 1, events: 0 });
+    const row = p.db.query("SELECT state, last_error FROM inbox WHERE id = ?").get(id) as { state: string; last_error: string };
+    expect(row.state).toBe("dead");
+    expect(row.last_error).toStartWith("body is not valid JSON");
+    expect(reprocessDeadInbox(p.db, id)).toBe(1);
+    expect(p.db.query("SELECT state, attempts FROM inbox WHERE id = ?").get(id)).toEqual({ state: "pending", attempts: 0 });
+  });
+
+  test("every order of sent/delivered/read/failed ends as read, with the whole timeline kept", () => {
+    const statuses = ["sent", "delivered", "read", "failed"];
+    const orders = [statuses, [...statuses].reverse(), ["read", "failed", "sent", "delivered"], ["failed", "read", "delivered", "sent"]];
+    for (const order of orders) {
+      const p = pipeline();
+      const currents: string[] = [];
+      for (const status of order) {
+        p.post({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: { metadata: { phone_number_id: "106540352242922" }, statuses: [{ id: "wamid.P", status, timestamp: "1750030073", recipient_id: "16505551234" }] } }] }] });
+        p.processor.runOnce();
+        const env = JSON.parse((p.db.query("SELECT envelope FROM events ORDER BY rowid DESC LIMIT 1").get() as { envelope: string }).envelope);
+        currents.push(env.data.current_status);
+      }
+      expect(p.db.query("SELECT status, recipient_id FROM outbound_messages WHERE wamid = 'wamid.P'").get()).toEqual({ status: "read", recipient_id: "16505551234" });
+      expect(p.db.query("SELECT status FROM message_statuses WHERE wamid = 'wamid.P' ORDER BY id").all().map((r) => (r as { status: string }).status)).toEqual(order);
+      expect(currents.at(-1)).toBe("read");
+    }
+  });
+
+  test("a marketing stop marks the contact opted out", () => {
+    const p = pipeline();
+    p.post(fixture("user_preferences_stop").payload);
+    p.processor.runOnce();
+    expect(p.db.query("SELECT marketing_opt_out FROM contacts WHERE wa_id = '16505551234'").get()).toEqual({ marketing_opt_out: 1 });
+  });
+});
+
+describe("inbox leases", () => {
+  test("attempts are counted at claim; an expired lease goes back; the old holder cannot finalize", () => {
+    const p = pipeline();
+    const id = p.post(fixture("message_text").payload);
+    const queue = queueStore(p.db);
+    const now = p.clock.now();
+    expect(queue.claim("token-a", now + 1000, now, 10).map((j) => [j.id, j.attempts])).toEqual([[id, 1]]);
+    expect(queue.claim("token-b", now + 1000, now, 10)).toEqual([]); // leased
+    const later = now + 1001;
+    expect(queue.claim("token-b", later + 1000, later, 10).map((j) => [j.id, j.attempts])).toEqual([[id, 2]]);
+    expect(queue.finish(id, "token-a", later)).toBe(false);
+    expect(queue.finish(id, "token-b", later)).toBe(true);
+    expect(p.db.query("SELECT state FROM inbox WHERE id = ?").get(id)).toEqual({ state: "done" });
+  });
+
+  test("a job past max attempts is marked dead with its last error", () => {
+    const p = pipeline([], { maxAttempts: 2 });
+    const id = p.post(fixture("message_text").payload);
+    const queue = queueStore(p.db);
+    // Two attempts that crashed (leases expired without finishing).
+    for (let i = 0; i < 2; i++) {
+      queue.claim(`crashed-${i}`, p.clock.now() + 10, p.clock.now(), 10);
+      p.clock.advance(11);
+    }
+    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 1 });
+    expect(p.db.query("SELECT state, attempts FROM inbox WHERE id = ?").get(id)).toEqual({ state: "dead", attempts: 3 });
+  });
+});
