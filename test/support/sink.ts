@@ -1,0 +1,44 @@
+/** A local HTTP receiver standing in for the user's hook, over real loopback HTTP. */
+export interface Received {
+  headers: Record<string, string>;
+  body: string;
+}
+
+export class Sink {
+  received: Received[] = [];
+  /** Decides each answer; default 200. */
+  respond: (r: Received) => Response = () => new Response("ok");
+  server: ReturnType<typeof Bun.serve> | null = null;
+  port = 0;
+
+  start(port = 0) {
+    this.server = Bun.serve({
+      hostname: "127.0.0.1",
+      port,
+      fetch: async (req) => {
+        const r = { headers: Object.fromEntries(req.headers), body: await req.text() };
+        this.received.push(r);
+        return this.respond(r);
+      },
+    });
+    this.port = this.server.port!;
+    return this;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}/hook`;
+  }
+
+  stop() {
+    this.server?.stop(true);
+    this.server = null;
+  }
+}
+
+/** A port nothing listens on (bound then released). */
+export function closedPort(): number {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
