@@ -45,8 +45,9 @@ build-all: build build-arm64 ## both binaries
 run: $(DEPS) ## run from source on the embedded dev config (127.0.0.1:8080, ./data)
 	$(BUN) src/main.ts
 
+# End-to-end tests wait on real processes and I/O: a generous per-test bound.
 test: build ## run the test suite (unit + end-to-end against dist/wa-webhookd)
-	$(BUN) test
+	$(BUN) test --timeout 60000
 
 typecheck: $(DEPS) ## type-check with tsc (strict)
 	node_modules/.bin/tsc --noEmit -p .

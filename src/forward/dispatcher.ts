@@ -12,17 +12,27 @@ import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
-import { decideDelivery, parseRetryAfter, type AttemptResult } from "./retry-policy";
+import { decideDelivery, parseRetryAfter, type AttemptResult, type DeliveryOutcome } from "./retry-policy";
 import { standardHeaders } from "./standard-webhooks";
 
 const RESPONSE_KEEP_BYTES = 1024;
 
 export interface DispatcherOptions {
+  /** Owner name put in lease tokens (hostname by default). */
+  instance: string;
   hooks: readonly Hook[];
   clock: Clock;
   log: Logger;
   random?: () => number;
   fetch?: typeof fetch;
+}
+
+interface Finished {
+  id: number;
+  token: string;
+  outcome: DeliveryOutcome;
+  last: { status: number | null; error: string | null; response: string | null };
+  at: number;
 }
 
 interface HookRuntime {
@@ -37,9 +47,13 @@ export class Dispatcher {
   readonly #store;
   readonly #hooks: HookRuntime[];
   readonly #opts: DispatcherOptions;
+  readonly #db: Database;
+  /** Results waiting to be written; recorded together, in one transaction, at the next tick. */
+  #finished: Finished[] = [];
 
   constructor(db: Database, options: DispatcherOptions) {
     this.#store = deliveryStore(db);
+    this.#db = db;
     this.#opts = options;
     this.#hooks = options.hooks.map((hook) => ({
       hook,
@@ -50,14 +64,22 @@ export class Dispatcher {
     }));
   }
 
-  /** Starts as many due deliveries as each hook has free slots; returns how many started. */
+  /** Deliveries an earlier, crashed run of this instance had in flight are due again now. */
+  recoverLeases(): number {
+    return this.#store.recoverLeases(this.#opts.instance, this.#opts.clock.now());
+  }
+
+  /**
+   * Records finished attempts, then starts as many due deliveries as each hook has
+   * free slots; returns how many started (and recorded).
+   */
   tick(): number {
-    let started = 0;
+    let started = this.flush();
     for (const rt of this.#hooks) {
       const free = rt.hook.concurrency - rt.active.size;
       if (free <= 0) continue;
       const now = this.#opts.clock.now();
-      const token = leaseToken();
+      const token = leaseToken(this.#opts.instance);
       // The lease outlives the request timeout, so an expired lease means a crashed attempt.
       const claimed = this.#store.claim(rt.hook.name, token, now + rt.timeoutMs + 30_000, now, free);
       for (const delivery of claimed) {
@@ -81,11 +103,20 @@ export class Dispatcher {
     while (this.tick() > 0 || this.#hooks.some((rt) => rt.active.size > 0)) await this.idle();
   }
 
+  /** Writes every finished attempt in one transaction (one fsync for many deliveries). */
+  flush(): number {
+    const batch = this.#finished;
+    if (batch.length === 0) return 0;
+    this.#finished = [];
+    this.#db.transaction(() => batch.forEach((f) => this.#store.finish(f.id, f.token, f.outcome, f.last, f.at))).immediate();
+    return batch.length;
+  }
+
   async #attempt(rt: HookRuntime, d: ClaimedDelivery, token: string) {
     const result = await this.#post(rt, d);
     const now = this.#opts.clock.now();
     const outcome = decideDelivery(d.attempts, result, rt.scheduleMs, now, this.#opts.random ?? Math.random);
-    this.#store.finish(d.id, token, outcome, { status: result.status, error: result.error, response: result.response }, now);
+    this.#finished.push({ id: d.id, token, outcome, last: { status: result.status, error: result.error, response: result.response }, at: now });
     if (outcome.state !== "done") {
       const level = outcome.state === "pending" ? "warn" : "error";
       this.#opts.log[level]("delivery attempt failed", {

@@ -51,6 +51,10 @@ export function deliveryStore(db: Database) {
        AND (?4 IS NULL OR id = ?4)
      ORDER BY received_at, id`,
   );
+  const recover = db.prepare<unknown, [string, number]>(
+    `UPDATE deliveries SET state = 'pending', next_attempt_at = ?2, lease_token = NULL, lease_until = NULL
+     WHERE state = 'delivering' AND substr(lease_token, 1, length(?1)) = ?1`,
+  );
   const list = db.prepare<DeliveryRow, [string]>(
     "SELECT id, event_id, hook, state, attempts, next_attempt_at, last_status, last_error, last_response FROM deliveries WHERE event_id = ? ORDER BY hook",
   );
@@ -68,6 +72,8 @@ export function deliveryStore(db: Database) {
     /** (Re)queues a delivery of an event to a hook: fresh attempts, due now. */
     requeue: (eventId: string, hook: string, now: number) => requeue.run(eventId, hook, now, now, now),
     forEvent: (eventId: string) => list.all(eventId),
+    /** Deliveries in flight in an earlier run of this instance are due again now. */
+    recoverLeases: (instance: string, now: number) => recover.run(`${instance}:`, now).changes,
     retryDead: (now: number, hook: string | null) => retryDead.run(now, hook).changes,
     events: (filter: { id?: string; type?: string; since?: number; until?: number }) =>
       events.all(filter.type ?? null, filter.since ?? null, filter.until ?? null, filter.id ?? null),

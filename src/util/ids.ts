@@ -21,4 +21,8 @@ export function ulid(nowMs: number, random: Uint8Array = crypto.getRandomValues(
 
 export const eventId = (nowMs: number) => `evt_${ulid(nowMs)}`;
 
-export const leaseToken = () => crypto.randomUUID();
+/**
+ * Lease tokens carry the owner's instance name, so a restarted instance can take
+ * back the leases its crashed predecessor held (see recoverLeases in the stores).
+ */
+export const leaseToken = (instance: string) => `${instance}:${crypto.randomUUID()}`;

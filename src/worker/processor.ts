@@ -18,6 +18,8 @@ import type { Logger } from "../util/log";
 import { normalizePayload, type NormalizedEvent } from "../whatsapp/normalize";
 
 export interface ProcessorOptions {
+  /** Owner name put in lease tokens (hostname by default). */
+  instance: string;
   hooks: readonly Pick<Hook, "name" | "events" | "phone_number_ids">[];
   maxAttempts: number;
   batchSize: number;
@@ -48,10 +50,15 @@ export class Processor {
     this.#opts = options;
   }
 
+  /** Takes back jobs an earlier, crashed run of this instance had leased. */
+  recoverLeases(): number {
+    return this.#queue.recoverLeases(this.#opts.instance);
+  }
+
   /** Claims one batch and processes it. Returns what it did (jobs = 0: queue empty). */
   runOnce(): ProcessStats {
     const now = this.#opts.clock.now();
-    const token = leaseToken();
+    const token = leaseToken(this.#opts.instance);
     const jobs = this.#queue.claim(token, now + this.#opts.leaseMs, now, this.#opts.batchSize);
     const stats: ProcessStats = { jobs: jobs.length, events: 0, duplicates: 0, dead: 0 };
     if (jobs.length > 0) this.#db.transaction(() => jobs.forEach((job) => this.#process(job, token, stats))).immediate();

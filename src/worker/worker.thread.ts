@@ -4,6 +4,7 @@
  * Polls briefly when idle; loops at once while there is work.
  */
 import type { Database } from "bun:sqlite";
+import { hostname } from "node:os";
 import { BACKGROUND_BUSY_TIMEOUT_MS } from "../config/defaults";
 import { parseDuration } from "../config/duration";
 import type { Config } from "../config/schema";
@@ -32,7 +33,10 @@ async function start(config: Config) {
   const log = createLogger(config.log.level);
   db = openDatabase(config.storage.path, { synchronous: config.storage.synchronous, busyTimeoutMs: BACKGROUND_BUSY_TIMEOUT_MS, autoCheckpoint: false });
   const clock = systemClock;
+  // One daemon per host and database: leases held under this name belong to a dead predecessor.
+  const instance = hostname();
   const processor = new Processor(db, {
+    instance,
     hooks: config.hooks,
     maxAttempts: config.worker.max_attempts,
     batchSize: config.worker.batch_size,
@@ -40,7 +44,9 @@ async function start(config: Config) {
     clock,
     log,
   });
-  const dispatcher = new Dispatcher(db, { hooks: config.hooks, clock, log });
+  const dispatcher = new Dispatcher(db, { instance, hooks: config.hooks, clock, log });
+  const recovered = { jobs: processor.recoverLeases(), deliveries: dispatcher.recoverLeases() };
+  if (recovered.jobs + recovered.deliveries > 0) log.info("took back leases of the previous run", recovered);
   running = true;
   self.postMessage({ type: "started" });
   while (running) {
@@ -57,6 +63,7 @@ async function start(config: Config) {
   }
   // Deliveries still in flight after this are retried once their lease expires.
   await Promise.race([dispatcher.idle(), Bun.sleep(STOP_GRACE_MS)]);
+  dispatcher.flush();
   db.close();
   self.postMessage({ type: "stopped" });
 }

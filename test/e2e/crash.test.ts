@@ -39,4 +39,4 @@ test("kill -9 during a burst loses no acknowledged webhook", async () => {
   expect(missing).toEqual([]);
   expect((await signedPost(`${again.url}/webhook`, textMessage("wamid.after"))).status).toBe(200);
   expect(await again.stop()).toBe(0);
-});
+}, 30_000);

@@ -137,7 +137,7 @@ test("1,000 concurrent signed POSTs → 1,000 rows, every 200 accounted for", as
   const rows = new Map(readInbox(db()).map((r) => [r.id, new TextDecoder().decode(r.body)]));
   expect(rows.size).toBe(before + 1000);
   ids.forEach((id, i) => expect(rows.get(id)).toBe(bodies[i]!));
-});
+}, 30_000);
 
 describe("health", () => {
   test("/healthz and /readyz answer JSON without auth", async () => {

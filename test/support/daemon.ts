@@ -20,7 +20,7 @@ export function tempDir(prefix = "wa-e2e-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export function writeConfig(dir: string, extra: { storagePath?: string; maxBodyBytes?: number; lockTimeout?: string } = {}): string {
+export function writeConfig(dir: string, extra: { storagePath?: string; maxBodyBytes?: number; lockTimeout?: string; toml?: string } = {}): string {
   const path = join(dir, "config.toml");
   writeFileSync(
     path,
@@ -44,6 +44,7 @@ token = "e2e-admin-token-0123456789"
 
 [log]
 level = "info"
+${extra.toml ?? ""}
 `,
   );
   return path;

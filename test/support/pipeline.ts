@@ -33,8 +33,8 @@ export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number } = {}
   migrate(db);
   const clock = new TestClock();
   const inbox = sqliteInbox(db);
-  const processor = new Processor(db, { hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, clock, log: quiet });
-  const dispatcher = new Dispatcher(db, { hooks, clock, log: quiet, random: () => 1 });
+  const processor = new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, clock, log: quiet });
+  const dispatcher = new Dispatcher(db, { instance: "test", hooks, clock, log: quiet, random: () => 1 });
   const post = (body: unknown) =>
     inbox.insertBatch([
       {

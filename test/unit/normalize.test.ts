@@ -19,7 +19,7 @@ describe("fixture corpus: each shape → the exact normalized event", () => {
   for (const [name, fx] of fixtures) {
     test(`${name}: ${fx.description}`, () => {
       const events = normalizePayload(fx.payload);
-      expect(events.map((e) => e.type)).toEqual(fx.events.map((e) => e.type));
+      expect(events.map((e) => e.type as string)).toEqual(fx.events.map((e) => e.type));
       events.forEach((event, i) => {
         const want = fx.events[i]!;
         expect(event.data).toEqual(want.data);
