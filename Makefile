@@ -54,8 +54,9 @@ typecheck: $(DEPS) ## type-check with tsc (strict)
 
 check: typecheck test ## typecheck, then the tests
 
-bench: build ## load benchmarks (bench/README.md); results go to bench/RESULTS.md by hand
+bench: build ## load benchmarks (ingestion, then the whole pipeline); results go to bench/RESULTS.md by hand
 	$(BUN) bench/ingest.ts
+	$(BUN) bench/pipeline.ts
 
 clean: ## remove build output
 	rm -rf dist bench/out

@@ -38,7 +38,7 @@ export async function runServe(config: Config, origin: string): Promise<void> {
   const { migration, pragmas } = prepareDatabase(config);
   const writer = await startWriter(config, log);
   const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
-  const worker = await startWorker(config, log);
+  const worker = config.worker.enabled ? await startWorker(config, log) : null;
   const inbox = new Inbox(writer, {
     lockTimeoutMs: parseDuration(config.storage.lock_timeout)!,
     clock,
@@ -67,7 +67,7 @@ export async function runServe(config: Config, origin: string): Promise<void> {
   installShutdown(log, parseDuration(config.server.shutdown_timeout)!, async () => {
     await app.stop();
     await inbox.drain();
-    await worker.stop();
+    await worker?.stop();
     await checkpointer.stop();
     await writer.close();
   });
@@ -82,6 +82,7 @@ export async function runServe(config: Config, origin: string): Promise<void> {
     schema_version: migration.to,
     migrations_applied: migration.applied,
     app_secrets: config.whatsapp.app_secrets.length,
+    worker: config.worker.enabled,
     hooks: config.hooks.map((h) => h.name),
   });
 }

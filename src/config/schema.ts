@@ -74,6 +74,8 @@ export const HookSchema = z
 export type Hook = z.infer<typeof HookSchema>;
 
 export const WorkerSchema = z.strictObject({
+  /** false: ingest only (events wait in the inbox until a worker runs). */
+  enabled: z.boolean().default(true),
   /** Processing attempts of one inbox row before it is marked dead. */
   max_attempts: z.int().min(1).max(100).default(5),
   batch_size: z.int().min(1).max(5000).default(200),

@@ -25,7 +25,7 @@ describe("config", () => {
       whatsapp: { verify_token: "vt", app_secrets: ["s1"] },
       admin: { token: "0123456789abcdef" },
       log: { level: "info" },
-      worker: { max_attempts: 5, batch_size: 200, lease: "60s" },
+      worker: { enabled: true, max_attempts: 5, batch_size: 200, lease: "60s" },
       hooks: [],
     });
   });
