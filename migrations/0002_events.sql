@@ -21,7 +21,6 @@ CREATE TABLE events (
   envelope     TEXT NOT NULL
 ) STRICT;
 CREATE INDEX events_by_type ON events (type, received_at);
-CREATE INDEX events_by_inbox ON events (inbox_id);
 
 -- Seen dedup keys (kept at least 8 days: Meta retries for up to 7).
 CREATE TABLE dedup_keys (

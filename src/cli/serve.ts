@@ -14,7 +14,6 @@ import { openDatabase, readPragmas } from "../store/db";
 import { StorageError } from "../store/errors";
 import { migrate, MigrationError } from "../store/migrate";
 import { WriterThread } from "../store/writer";
-import { startWorker } from "../worker/worker";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { VERSION } from "../version";
@@ -38,7 +37,6 @@ export async function runServe(config: Config, origin: string): Promise<void> {
   const { migration, pragmas } = prepareDatabase(config);
   const writer = await startWriter(config, log);
   const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
-  const worker = config.worker.enabled ? await startWorker(config, log) : null;
   const inbox = new Inbox(writer, {
     lockTimeoutMs: parseDuration(config.storage.lock_timeout)!,
     clock,
@@ -67,7 +65,6 @@ export async function runServe(config: Config, origin: string): Promise<void> {
   installShutdown(log, parseDuration(config.server.shutdown_timeout)!, async () => {
     await app.stop();
     await inbox.drain();
-    await worker?.stop();
     await checkpointer.stop();
     await writer.close();
   });
@@ -112,7 +109,13 @@ function prepareDatabase(config: Config) {
 async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
   try {
     return await WriterThread.start(
-      { path: config.storage.path, synchronous: config.storage.synchronous, busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS },
+      {
+        path: config.storage.path,
+        synchronous: config.storage.synchronous,
+        busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
+        logLevel: config.log.level,
+        worker: config.worker.enabled ? { worker: config.worker, hooks: config.hooks } : null,
+      },
       log,
     );
   } catch (err) {

@@ -24,9 +24,11 @@ export interface DeliveryRow {
 export function deliveryStore(db: Database) {
   const claim = db.prepare<{ id: number; event_id: string; attempts: number }, [string, number, string, number, number]>(
     `UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
-     WHERE id IN (SELECT id FROM deliveries
-                  WHERE hook = ?3 AND ((state = 'pending' AND next_attempt_at <= ?4) OR (state = 'delivering' AND lease_until < ?4))
-                  ORDER BY next_attempt_at, id LIMIT ?5)
+     WHERE id IN (SELECT id FROM (SELECT id FROM deliveries WHERE hook = ?3 AND state = 'pending' AND next_attempt_at <= ?4
+                                  ORDER BY next_attempt_at LIMIT ?5)
+                  UNION ALL
+                  SELECT id FROM (SELECT id FROM deliveries WHERE hook = ?3 AND state = 'delivering' AND lease_until < ?4 LIMIT ?5)
+                  LIMIT ?5)
      RETURNING id, event_id, attempts`,
   );
   const envelope = db.prepare<{ envelope: string }, [string]>("SELECT envelope FROM events WHERE id = ?");

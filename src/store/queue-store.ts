@@ -12,10 +12,13 @@ export interface InboxJob {
 
 export function queueStore(db: Database) {
   // One statement: pick pending rows (or rows whose lease expired), lease them, count the attempt.
+  // Two arms instead of an OR, so both use the (state, id) index instead of scanning the inbox.
   const claim = db.prepare<InboxJob, [string, number, number, number]>(
     `UPDATE inbox SET state = 'processing', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
-     WHERE id IN (SELECT id FROM inbox
-                  WHERE state = 'pending' OR (state = 'processing' AND lease_until < ?3)
+     WHERE id IN (SELECT id FROM (SELECT id FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?4)
+                  UNION ALL
+                  -- expired leases: a crashed attempt's jobs go back in the queue
+                  SELECT id FROM (SELECT id FROM inbox WHERE state = 'processing' AND lease_until < ?3 ORDER BY id LIMIT ?4)
                   ORDER BY id LIMIT ?4)
      RETURNING id, body, parseable, received_at, attempts, last_error`,
   );

@@ -1,4 +1,6 @@
 /** Messages between the request thread (writer.ts) and the writer thread (writer.worker.ts). */
+import type { LogLevel } from "../util/log";
+import type { WorkerSettings } from "../worker/loop";
 import type { SynchronousMode } from "./db";
 import type { StorageErrorKind } from "./errors";
 import type { InboxRecord, Readiness } from "./types";
@@ -8,6 +10,9 @@ export interface WriterOpen {
   path: string;
   synchronous: SynchronousMode;
   busyTimeoutMs: number;
+  logLevel: LogLevel;
+  /** Present: run the worker loop (processing and dispatch) in this thread too. */
+  worker: WorkerSettings | null;
 }
 
 export type WriterRequest =

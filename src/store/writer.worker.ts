@@ -1,6 +1,8 @@
 /**
- * The writer thread: owns the connection that commits inbox batches, so the
- * request thread keeps accepting webhooks while a commit waits on fsync.
+ * The writer thread: owns the one connection that writes. It commits inbox batches
+ * (so the request thread keeps accepting webhooks while a commit waits on fsync)
+ * and, between them, runs the worker loop (processing and dispatch), so the two
+ * never contend for SQLite's write lock.
  */
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "./db";
@@ -8,12 +10,19 @@ import { toStorageError } from "./errors";
 import { sqliteProbe } from "./health-store";
 import { sqliteInbox, type SqliteInbox } from "./inbox-store";
 import type { WriterReply, WriterRequest } from "./writer-protocol";
+import { systemClock } from "../util/clock";
+import { createLogger } from "../util/log";
+import { startWorkerLoop, type WorkerLoop } from "../worker/loop";
 
 declare const self: Worker;
 
 let db: Database | null = null;
 let inbox: SqliteInbox | null = null;
 let probe: (() => ReturnType<ReturnType<typeof sqliteProbe>>) | null = null;
+let loop: WorkerLoop | null = null;
+let lastAppendAt = 0;
+/** Webhooks are "arriving" if an inbox batch was committed within this window. */
+const INGESTING_WINDOW_MS = 50;
 
 const reply = (message: WriterReply) => self.postMessage(message);
 
@@ -31,6 +40,9 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: msg.busyTimeoutMs, autoCheckpoint: false });
         inbox = sqliteInbox(db);
         probe = sqliteProbe(db, Date.now);
+        if (msg.worker) {
+          loop = startWorkerLoop(db, msg.worker, systemClock, createLogger(msg.logLevel), () => Date.now() - lastAppendAt < INGESTING_WINDOW_MS);
+        }
         reply({ type: "opened", seq: 0 });
       } catch (err) {
         fail(0, err);
@@ -39,6 +51,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
     case "append":
       try {
         reply({ type: "appended", seq: msg.seq, ids: inbox!.insertBatch(msg.records) });
+        lastAppendAt = Date.now();
       } catch (err) {
         fail(msg.seq, err);
       }
@@ -47,12 +60,18 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       reply({ type: "probed", seq: msg.seq, readiness: probe!() });
       return;
     case "close":
-      try {
-        db?.close();
-        db = null;
-        reply({ type: "closed", seq: msg.seq });
-      } catch (err) {
-        fail(msg.seq, err);
-      }
+      void close(msg.seq);
   }
 };
+
+async function close(seq: number) {
+  try {
+    await loop?.stop();
+    loop = null;
+    db?.close();
+    db = null;
+    reply({ type: "closed", seq });
+  } catch (err) {
+    fail(seq, err);
+  }
+}

@@ -42,12 +42,23 @@ export class Processor {
   readonly #queue;
   readonly #events;
   readonly #opts: ProcessorOptions;
+  /** One job's writes; nested in the batch transaction, so it runs as a savepoint. */
+  readonly #storeJob;
+  readonly #processBatch;
 
   constructor(db: Database, options: ProcessorOptions) {
     this.#db = db;
     this.#queue = queueStore(db);
     this.#events = eventStore(db);
     this.#opts = options;
+    this.#storeJob = db.transaction((job: InboxJob, token: string, events: NormalizedEvent[], now: number, stats: ProcessStats) => {
+      if (!this.#queue.holds(job.id, token)) return; // lease lost: someone else owns it now
+      for (const event of events) this.#store(event, job, now, stats);
+      this.#queue.finish(job.id, token, now);
+    });
+    this.#processBatch = db.transaction((jobs: InboxJob[], token: string, stats: ProcessStats) => {
+      for (const job of jobs) this.#process(job, token, stats);
+    });
   }
 
   /** Takes back jobs an earlier, crashed run of this instance had leased. */
@@ -56,12 +67,12 @@ export class Processor {
   }
 
   /** Claims one batch and processes it. Returns what it did (jobs = 0: queue empty). */
-  runOnce(): ProcessStats {
+  runOnce(limit = this.#opts.batchSize): ProcessStats {
     const now = this.#opts.clock.now();
     const token = leaseToken(this.#opts.instance);
-    const jobs = this.#queue.claim(token, now + this.#opts.leaseMs, now, this.#opts.batchSize);
+    const jobs = this.#queue.claim(token, now + this.#opts.leaseMs, now, limit);
     const stats: ProcessStats = { jobs: jobs.length, events: 0, duplicates: 0, dead: 0 };
-    if (jobs.length > 0) this.#db.transaction(() => jobs.forEach((job) => this.#process(job, token, stats))).immediate();
+    if (jobs.length > 0) this.#processBatch.immediate(jobs, token, stats);
     return stats;
   }
 
@@ -76,12 +87,7 @@ export class Processor {
       return this.#dead(job, token, `body is not valid JSON: ${(err as Error).message}`, stats);
     }
     try {
-      // Nested in the batch transaction, this is a savepoint.
-      this.#db.transaction(() => {
-        if (!this.#queue.holds(job.id, token)) return; // lease lost: someone else owns it now
-        for (const event of normalized) this.#store(event, job, now, stats);
-        this.#queue.finish(job.id, token, now);
-      })();
+      this.#storeJob(job, token, normalized, now, stats);
     } catch (err) {
       const message = (err as Error).message;
       const state = job.attempts >= this.#opts.maxAttempts ? "dead" : "pending";

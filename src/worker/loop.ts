@@ -1,0 +1,75 @@
+/**
+ * The background work loop: process inbox jobs into events, dispatch deliveries.
+ * It runs inside the writer thread, on the writer's own connection: one writer, so
+ * ingestion never waits on a lock held by the worker. Each pass is one bounded
+ * batch; between passes the thread returns to its event loop, where pending inbox
+ * appends are committed first.
+ */
+import type { Database } from "bun:sqlite";
+import { hostname } from "node:os";
+import { parseDuration } from "../config/duration";
+import type { Config } from "../config/schema";
+import { Dispatcher } from "../forward/dispatcher";
+import type { Clock } from "../util/clock";
+import type { Logger } from "../util/log";
+import { Processor } from "./processor";
+
+const IDLE_POLL_MS = 20;
+/**
+ * Ingestion has priority: while webhooks are arriving, the worker takes small batches
+ * and pauses between them, so an inbox commit never waits long behind it. The backlog
+ * is durable; the worker catches up when the burst ends.
+ */
+const YIELD_BATCH = 10;
+const YIELD_PAUSE_MS = 10; // with YIELD_BATCH: a floor of ~1,000 events/s, so the worker never starves
+/** On stop, how long deliveries in flight may finish; later ones are retried after restart. */
+const STOP_GRACE_MS = 2_000;
+
+export type WorkerSettings = Pick<Config, "worker" | "hooks">;
+
+export interface WorkerLoop {
+  stop(): Promise<void>;
+}
+
+/** `ingesting()` tells whether webhooks are arriving right now (the writer thread knows). */
+export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: Clock, log: Logger, ingesting: () => boolean): WorkerLoop {
+  // One daemon per host and database: leases held under this name belong to a dead predecessor.
+  const instance = hostname();
+  const processor = new Processor(db, {
+    instance,
+    hooks: settings.hooks,
+    maxAttempts: settings.worker.max_attempts,
+    batchSize: settings.worker.batch_size,
+    leaseMs: parseDuration(settings.worker.lease)!,
+    clock,
+    log,
+  });
+  const dispatcher = new Dispatcher(db, { instance, hooks: settings.hooks, clock, log });
+  const recovered = { jobs: processor.recoverLeases(), deliveries: dispatcher.recoverLeases() };
+  if (recovered.jobs + recovered.deliveries > 0) log.info("took back leases of the previous run", recovered);
+
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      let busy = false;
+      const yielding = ingesting();
+      try {
+        const limit = yielding ? YIELD_BATCH : settings.worker.batch_size;
+        busy = processor.runOnce(limit).jobs === limit;
+        busy = dispatcher.tick() > 0 || busy;
+      } catch (err) {
+        log.error("worker pass failed", { error: err });
+      }
+      await Bun.sleep(yielding ? YIELD_PAUSE_MS : busy ? 0 : IDLE_POLL_MS);
+    }
+    await Promise.race([dispatcher.idle(), Bun.sleep(STOP_GRACE_MS)]);
+    dispatcher.flush();
+  })();
+
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
