@@ -91,6 +91,16 @@ export class Dispatcher {
     return started;
   }
 
+  /** Resolves as soon as any attempt in flight finishes (at once when none is). */
+  anySettled(): Promise<void> {
+    const active = this.#hooks.flatMap((rt) => [...rt.active]);
+    return active.length === 0 ? Promise.resolve() : Promise.race(active);
+  }
+
+  get inFlight(): number {
+    return this.#hooks.reduce((n, rt) => n + rt.active.size, 0);
+  }
+
   /** Resolves when every attempt started so far has finished. */
   async idle(): Promise<void> {
     while (this.#hooks.some((rt) => rt.active.size > 0)) {

@@ -60,7 +60,11 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
       } catch (err) {
         log.error("worker pass failed", { error: err });
       }
-      await Bun.sleep(yielding ? YIELD_PAUSE_MS : busy ? 0 : IDLE_POLL_MS);
+      if (yielding) await Bun.sleep(YIELD_PAUSE_MS);
+      else if (busy) await Bun.sleep(0);
+      // Idle: wake for the next poll, or as soon as a delivery in flight finishes.
+      else if (dispatcher.inFlight > 0) await Promise.race([Bun.sleep(IDLE_POLL_MS), dispatcher.anySettled()]);
+      else await Bun.sleep(IDLE_POLL_MS);
     }
     await Promise.race([dispatcher.idle(), Bun.sleep(STOP_GRACE_MS)]);
     dispatcher.flush();
