@@ -2,11 +2,13 @@
 /** Entry point: flags → command. Config and usage errors exit 2, runtime failures 1. */
 import { parseCommand, USAGE } from "./cli/args";
 import { runCheck } from "./cli/check";
+import { runOps } from "./cli/replay";
 import { runServe, StartupError } from "./cli/serve";
 import { runSign } from "./cli/sign";
 import { ConfigError } from "./config/load";
 import { loadConfig } from "./config/source";
 import { VERSION } from "./version";
+import { ReplayError } from "./worker/replay";
 
 async function main(argv: string[]): Promise<number | null> {
   const command = parseCommand(argv);
@@ -24,6 +26,10 @@ async function main(argv: string[]): Promise<number | null> {
       return runCheck(command.config);
     case "sign":
       return runSign(command.config, command.secret);
+    case "replay":
+    case "retry-dead":
+    case "reprocess":
+      return runOps(loadConfig(command.config).config, command);
     case "serve": {
       const { config, origin } = loadConfig(command.config);
       await runServe(config, origin);
@@ -39,6 +45,10 @@ try {
   if (err instanceof ConfigError) {
     process.stderr.write(`wa-webhookd: config error\n${err.problems.map((p) => `  ${p.key}: ${p.reason}`).join("\n")}\n`);
     process.exit(2);
+  }
+  if (err instanceof ReplayError) {
+    process.stderr.write(`wa-webhookd: ${err.message}\n`);
+    process.exit(1);
   }
   if (err instanceof StartupError) {
     process.stderr.write(`wa-webhookd: cannot start: ${err.message}\n`);

@@ -3,7 +3,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { requireBinary, startDaemon, tempDir, writeConfig } from "../support/daemon";
+import { BINARY, requireBinary, startDaemon, tempDir, writeConfig } from "../support/daemon";
 import { WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { signedPost, textMessage } from "../support/webhooks";
@@ -104,3 +104,26 @@ test("kill -9 while events flow → after restart every acknowledged POST is del
     expect(await again.stop()).toBe(0);
   }
 }, 60_000);
+
+test("wa-webhookd replay re-delivers to the running daemon's hook with the same webhook-id", async () => {
+  const sink = new Sink().start();
+  sinks.push(sink);
+  const dir = tempDir();
+  const config = writeConfig(dir, { toml: hooksToml(sink.url) });
+  const daemon = await startDaemon(config);
+  try {
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.REPLAY"))).status).toBe(200);
+    await waitFor(() => sink.received.length === 1);
+    const replay = Bun.spawnSync([BINARY, "replay", "--config", config, "--type", "message.received"]);
+    expect(replay.exitCode).toBe(0);
+    expect(JSON.parse(replay.stdout.toString())).toEqual({ queued: 1 });
+    await waitFor(() => sink.received.length === 2);
+    expect(sink.received[1]!.headers["webhook-id"]).toBe(sink.received[0]!.headers["webhook-id"]);
+    expect(() => new Webhook(WHSEC).verify(sink.received[1]!.body, sink.received[1]!.headers)).not.toThrow();
+    const unknownHook = Bun.spawnSync([BINARY, "replay", "--config", config, "--type", "message.received", "--hook", "nope"]);
+    expect(unknownHook.exitCode).toBe(1);
+    expect(unknownHook.stderr.toString()).toContain('no hook named "nope"');
+  } finally {
+    expect(await daemon.stop()).toBe(0);
+  }
+}, 30_000);

@@ -17,6 +17,13 @@ const cases: [argv: string[], expected: ReturnType<typeof parseCommand>["kind"],
   [["serve", "extra-positional"], "usage_error"],
   [["--config"], "usage_error"],
   [["serve", "--secret", "s"], "usage_error"],
+  [["replay", "--type", "message.received", "--hook", "app"], "replay", { type: "message.received", hook: "app", event: null }],
+  [["replay", "--event", "evt_1"], "replay", { event: "evt_1" }],
+  [["replay"], "usage_error"],
+  [["replay", "--inbox", "3"], "usage_error"],
+  [["retry-dead", "--hook", "app"], "retry-dead", { hook: "app" }],
+  [["reprocess", "--inbox", "7"], "reprocess", { inbox: "7" }],
+  [["check", "--hook", "x"], "usage_error"],
 ];
 
 for (const [argv, kind, extra] of cases) {
