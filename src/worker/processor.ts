@@ -66,7 +66,11 @@ export class Processor {
     return this.#queue.recoverLeases(this.#opts.instance);
   }
 
-  /** Claims one batch and processes it. Returns what it did (jobs = 0: queue empty). */
+  /**
+   * Claims one batch and processes it. Returns what it did (jobs = 0: queue empty).
+   * The claim commits on its own, before processing: an attempt that crashes the
+   * process is still counted, so a poison payload ends dead instead of looping.
+   */
   runOnce(limit = this.#opts.batchSize): ProcessStats {
     const now = this.#opts.clock.now();
     const token = leaseToken(this.#opts.instance);
