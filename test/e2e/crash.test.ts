@@ -2,7 +2,7 @@
 import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { readInbox, requireBinary, startDaemon, tempDir, writeConfig } from "../support/daemon";
-import { signedPost, textMessage } from "../support/webhooks";
+import { burst, signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
 
@@ -11,24 +11,12 @@ test("kill -9 during a burst loses no acknowledged webhook", async () => {
   const config = writeConfig(dir);
   const daemon = await startDaemon(config);
   const acked = new Map<number, string>(); // inbox id → body
-  let n = 0;
-  let killed = false;
-  const sender = async () => {
-    while (!killed) {
-      const body = textMessage(`wamid.crash.${n++}`);
-      try {
-        const res = await signedPost(`${daemon.url}/webhook`, body);
-        if (res.status === 200) acked.set(((await res.json()) as { id: number }).id, body);
-      } catch {
-        // connection reset by the kill: not acknowledged, Meta would retry
-      }
-    }
-  };
-  const senders = Array.from({ length: 32 }, sender);
+  const load = burst(`${daemon.url}/webhook`, 32, (n) => textMessage(`wamid.crash.${n}`), async (res, body) => {
+    acked.set(((await res.json()) as { id: number }).id, body);
+  });
   await Bun.sleep(400);
   daemon.proc.kill("SIGKILL");
-  killed = true;
-  await Promise.all(senders);
+  await load.stop();
   await daemon.proc.exited;
   expect(acked.size).toBeGreaterThan(100);
 

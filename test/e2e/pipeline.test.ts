@@ -6,7 +6,7 @@ import { Webhook } from "standardwebhooks";
 import { BINARY, requireBinary, startDaemon, tempDir, writeConfig } from "../support/daemon";
 import { WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
-import { signedPost, textMessage } from "../support/webhooks";
+import { burst, signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
 const sinks: Sink[] = [];
@@ -54,23 +54,12 @@ test("kill -9 while events flow → after restart every acknowledged POST is del
   const config = writeConfig(dir, { toml: hooksToml(sink.url) });
   const daemon = await startDaemon(config);
   const acked = new Set<string>();
-  let n = 0;
-  let stop = false;
-  const sender = async () => {
-    while (!stop) {
-      const wamid = `wamid.K${n++}`;
-      try {
-        if ((await signedPost(`${daemon.url}/webhook`, textMessage(wamid))).status === 200) acked.add(wamid);
-      } catch {
-        // reset by the kill: not acknowledged
-      }
-    }
-  };
-  const senders = Array.from({ length: 16 }, sender);
+  const load = burst(`${daemon.url}/webhook`, 16, (n) => textMessage(`wamid.K${n}`), (_res, body) => {
+    acked.add((JSON.parse(body) as { entry: { changes: { value: { messages: { id: string }[] } }[] }[] }).entry[0]!.changes[0]!.value.messages[0]!.id);
+  });
   await Bun.sleep(700);
   daemon.proc.kill("SIGKILL");
-  stop = true;
-  await Promise.all(senders);
+  await load.stop();
   await daemon.proc.exited;
   expect(acked.size).toBeGreaterThan(50);
 

@@ -31,3 +31,31 @@ export function signedPost(url: string, body: string | Uint8Array, secret = SECR
     headers: { "content-type": "application/json", "x-hub-signature-256": hubSignature(body, secret), ...headers },
   });
 }
+
+/**
+ * Keeps `connections` loops of signed POSTs going until stop() (for crash tests).
+ * `onOk` sees each 200 with the body it acknowledged; refused or reset requests are
+ * simply not acknowledged, as Meta would see them.
+ */
+export function burst(url: string, connections: number, bodyOf: (n: number) => string, onOk: (res: Response, body: string) => Promise<void> | void) {
+  let n = 0;
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
+      const body = bodyOf(n++);
+      try {
+        const res = await signedPost(url, body);
+        if (res.status === 200) await onOk(res, body);
+      } catch {
+        // connection reset by the kill: not acknowledged
+      }
+    }
+  };
+  const loops = Array.from({ length: connections }, loop);
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
+}
