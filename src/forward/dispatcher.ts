@@ -74,21 +74,29 @@ export class Dispatcher {
    * free slots; returns how many started (and recorded).
    */
   tick(): number {
-    let started = this.flush();
-    for (const rt of this.#hooks) {
-      const free = rt.hook.concurrency - rt.active.size;
-      if (free <= 0) continue;
-      const now = this.#opts.clock.now();
-      const token = leaseToken(this.#opts.instance);
-      // The lease outlives the request timeout, so an expired lease means a crashed attempt.
-      const claimed = this.#store.claim(rt.hook.name, token, now + rt.timeoutMs + 30_000, now, free);
+    const now = this.#opts.clock.now();
+    // Recording results and claiming new work share one transaction: one fsync per pass.
+    const { recorded, claims } = this.#db
+      .transaction(() => ({
+        recorded: this.#recordFinished(),
+        claims: this.#hooks.map((rt) => {
+          const free = rt.hook.concurrency - rt.active.size;
+          if (free <= 0) return { rt, token: "", claimed: [] };
+          const token = leaseToken(this.#opts.instance);
+          // The lease outlives the request timeout, so an expired lease means a crashed attempt.
+          return { rt, token, claimed: this.#store.claim(rt.hook.name, token, now + rt.timeoutMs + 30_000, now, free) };
+        }),
+      }))
+      .immediate();
+    let started = 0;
+    for (const { rt, token, claimed } of claims) {
       for (const delivery of claimed) {
         const p = this.#attempt(rt, delivery, token).finally(() => rt.active.delete(p));
         rt.active.add(p);
         started++;
       }
     }
-    return started;
+    return started + recorded;
   }
 
   /** Resolves as soon as any attempt in flight finishes (at once when none is). */
@@ -115,10 +123,13 @@ export class Dispatcher {
 
   /** Writes every finished attempt in one transaction (one fsync for many deliveries). */
   flush(): number {
+    return this.#finished.length === 0 ? 0 : this.#db.transaction(() => this.#recordFinished()).immediate();
+  }
+
+  #recordFinished(): number {
     const batch = this.#finished;
-    if (batch.length === 0) return 0;
     this.#finished = [];
-    this.#db.transaction(() => batch.forEach((f) => this.#store.finish(f.id, f.token, f.outcome, f.last, f.at))).immediate();
+    for (const f of batch) this.#store.finish(f.id, f.token, f.outcome, f.last, f.at);
     return batch.length;
   }
 

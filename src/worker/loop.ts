@@ -21,7 +21,7 @@ const IDLE_POLL_MS = 20;
  * is durable; the worker catches up when the burst ends.
  */
 const YIELD_BATCH = 10;
-const YIELD_PAUSE_MS = 10; // with YIELD_BATCH: a floor of ~1,000 events/s, so the worker never starves
+const YIELD_PAUSE_MS = 20; // with YIELD_BATCH: a floor of ~500 events/s, so the worker never starves
 /** On stop, how long deliveries in flight may finish; later ones are retried after restart. */
 const STOP_GRACE_MS = 2_000;
 
