@@ -1,5 +1,5 @@
 /** Starts and stops the checkpoint thread (checkpointer.worker.ts) and logs what it reports. */
-import { BACKGROUND_BUSY_TIMEOUT_MS, CHECKPOINT_INTERVAL_MS, WAL_TRUNCATE_BYTES } from "../config/defaults";
+import { BACKGROUND_BUSY_TIMEOUT_MS, CHECKPOINT_INTERVAL_MS, WAL_RESTART_BYTES } from "../config/defaults";
 import type { Logger } from "../util/log";
 import { workerUrl } from "../util/worker-url";
 import type { SynchronousMode } from "./db";
@@ -9,22 +9,22 @@ export interface CheckpointerStart {
   path: string;
   synchronous: SynchronousMode;
   intervalMs: number;
-  truncateBytes: number;
+  restartBytes: number;
   busyTimeoutMs: number;
 }
 
 export type CheckpointerMessage =
   | { type: "started" }
   | { type: "stopped" }
-  | { type: "checkpoint"; frames: number; checkpointed: number; truncated: boolean }
+  | { type: "checkpoint"; frames: number; checkpointed: number; restarted: boolean }
   | { type: "error"; message: string };
 
 export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-// TRUNCATE waits for the write lock; keep that wait well under the request path's lock_timeout.
-const TRUNCATE_BUSY_TIMEOUT_MS = Math.min(100, BACKGROUND_BUSY_TIMEOUT_MS);
+// RESTART waits for the write lock; keep that wait well under the request path's lock_timeout.
+const RESTART_BUSY_TIMEOUT_MS = Math.min(100, BACKGROUND_BUSY_TIMEOUT_MS);
 
 export function startCheckpointer(path: string, synchronous: SynchronousMode, log: Logger): Checkpointer {
   const worker = new Worker(workerUrl("store/checkpointer.worker.ts"));
@@ -41,8 +41,8 @@ export function startCheckpointer(path: string, synchronous: SynchronousMode, lo
     path,
     synchronous,
     intervalMs: CHECKPOINT_INTERVAL_MS,
-    truncateBytes: WAL_TRUNCATE_BYTES,
-    busyTimeoutMs: TRUNCATE_BUSY_TIMEOUT_MS,
+    restartBytes: WAL_RESTART_BYTES,
+    busyTimeoutMs: RESTART_BUSY_TIMEOUT_MS,
   };
   worker.postMessage(start);
   return {
