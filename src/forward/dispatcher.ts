@@ -23,8 +23,8 @@ export interface DispatcherOptions {
   hooks: readonly Hook[];
   clock: Clock;
   log: Logger;
+  /** Jitter source; tests pin it to make the schedule exact. */
   random?: () => number;
-  fetch?: typeof fetch;
 }
 
 interface Finished {
@@ -155,7 +155,7 @@ export class Dispatcher {
   async #post(rt: HookRuntime, d: ClaimedDelivery): Promise<AttemptResult & { error: string | null; response: string | null }> {
     const timestampSec = Math.floor(this.#opts.clock.now() / 1000);
     try {
-      const res = await (this.#opts.fetch ?? fetch)(rt.hook.url, {
+      const res = await fetch(rt.hook.url, {
         method: "POST",
         body: d.envelope,
         headers: {

@@ -22,6 +22,8 @@ const IDLE_POLL_MS = 20;
  */
 const YIELD_BATCH = 10;
 const YIELD_PAUSE_MS = 20; // with YIELD_BATCH: a floor of ~500 events/s, so the worker never starves
+/** After a failed pass (disk full, I/O error): wait before the next, instead of spinning and logging. */
+const ERROR_PAUSE_MS = 1_000;
 /** On stop, how long deliveries in flight may finish; later ones are retried after restart. */
 const STOP_GRACE_MS = 2_000;
 
@@ -52,15 +54,18 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
   const done = (async () => {
     while (running) {
       let busy = false;
+      let failed = false;
       const yielding = ingesting();
       try {
         const limit = yielding ? YIELD_BATCH : settings.worker.batch_size;
         busy = processor.runOnce(limit).jobs === limit;
         busy = dispatcher.tick() > 0 || busy;
       } catch (err) {
-        log.error("worker pass failed", { error: err });
+        failed = true;
+        log.error("worker pass failed; pausing", { error: err, pause_ms: ERROR_PAUSE_MS });
       }
-      if (yielding) await Bun.sleep(YIELD_PAUSE_MS);
+      if (failed) await Bun.sleep(ERROR_PAUSE_MS);
+      else if (yielding) await Bun.sleep(YIELD_PAUSE_MS);
       else if (busy) await Bun.sleep(0);
       // Idle: wake for the next poll, or as soon as a delivery in flight finishes.
       else if (dispatcher.inFlight > 0) await Promise.race([Bun.sleep(IDLE_POLL_MS), dispatcher.anySettled()]);
