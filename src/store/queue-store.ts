@@ -29,6 +29,9 @@ export function queueStore(db: Database) {
   const fail = db.prepare<unknown, [string, string, number, number, string]>(
     "UPDATE inbox SET state = ?, last_error = ?, lease_token = NULL, lease_until = NULL, processed_at = ? WHERE id = ? AND lease_token = ?",
   );
+  const release = db.prepare<unknown, [number, string]>(
+    "UPDATE inbox SET state = 'pending', attempts = attempts - 1, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?",
+  );
   const revive = db.prepare<unknown, [number]>("UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE id = ? AND state = 'dead'");
   const recover = db.prepare<unknown, [string]>(
     "UPDATE inbox SET state = 'pending', lease_token = NULL, lease_until = NULL WHERE state = 'processing' AND substr(lease_token, 1, length(?1)) = ?1",
@@ -41,6 +44,8 @@ export function queueStore(db: Database) {
     finish: (id: number, token: string, now: number) => finish.run(now, id, token).changes === 1,
     /** state "pending" retries later (the attempt is already counted); "dead" stops. */
     fail: (id: number, token: string, state: "pending" | "dead", error: string, now: number) => fail.run(state, error, now, id, token).changes === 1,
+    /** Gives a claimed job back untouched: its attempt is not counted. */
+    release: (id: number, token: string) => release.run(id, token).changes === 1,
     /** Returns jobs leased by an earlier run of this instance to the queue (their attempt stays counted). */
     recoverLeases: (instance: string) => recover.run(`${instance}:`).changes,
     /** Makes dead inbox rows processable again (all, or one). Returns how many. */

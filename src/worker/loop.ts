@@ -22,6 +22,8 @@ const IDLE_POLL_MS = 20;
  */
 const YIELD_BATCH = 10;
 const YIELD_PAUSE_MS = 20; // with YIELD_BATCH: a floor of ~500 events/s, so the worker never starves
+/** A pass never holds the writer thread (and so inbox commits) much longer than this. */
+const PASS_BUDGET_MS = 50;
 /** After a failed pass (disk full, I/O error): wait before the next, instead of spinning and logging. */
 const ERROR_PAUSE_MS = 1_000;
 /** On stop, how long deliveries in flight may finish; later ones are retried after restart. */
@@ -43,6 +45,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     maxAttempts: settings.worker.max_attempts,
     batchSize: settings.worker.batch_size,
     leaseMs: parseDuration(settings.worker.lease)!,
+    passBudgetMs: PASS_BUDGET_MS,
     clock,
     log,
   });
@@ -58,7 +61,8 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
       const yielding = ingesting();
       try {
         const limit = yielding ? YIELD_BATCH : settings.worker.batch_size;
-        busy = processor.runOnce(limit).jobs === limit;
+        const stats = processor.runOnce(limit);
+        busy = stats.jobs === limit || stats.released > 0;
         busy = dispatcher.tick() > 0 || busy;
       } catch (err) {
         failed = true;

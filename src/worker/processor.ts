@@ -24,12 +24,18 @@ export interface ProcessorOptions {
   maxAttempts: number;
   batchSize: number;
   leaseMs: number;
+  /**
+   * Longest a pass may spend processing (it shares the thread with inbox commits);
+   * jobs claimed but not reached go back to the queue. At least one job always runs.
+   */
+  passBudgetMs: number;
   clock: Clock;
   log: Logger;
 }
 
 export interface ProcessStats {
-  jobs: number;
+  jobs: number; // claimed
+  released: number; // claimed but given back: the pass ran out of time
   events: number;
   duplicates: number;
   dead: number;
@@ -57,7 +63,13 @@ export class Processor {
       this.#queue.finish(job.id, token, now);
     });
     this.#processBatch = db.transaction((jobs: InboxJob[], token: string, stats: ProcessStats) => {
-      for (const job of jobs) this.#process(job, token, stats);
+      const deadline = this.#opts.clock.now() + this.#opts.passBudgetMs;
+      jobs.forEach((job, i) => {
+        if (i > 0 && this.#opts.clock.now() >= deadline) {
+          this.#queue.release(job.id, token);
+          stats.released++;
+        } else this.#process(job, token, stats);
+      });
     });
   }
 
@@ -75,7 +87,7 @@ export class Processor {
     const now = this.#opts.clock.now();
     const token = leaseToken(this.#opts.instance);
     const jobs = this.#queue.claim(token, now + this.#opts.leaseMs, now, limit);
-    const stats: ProcessStats = { jobs: jobs.length, events: 0, duplicates: 0, dead: 0 };
+    const stats: ProcessStats = { jobs: jobs.length, released: 0, events: 0, duplicates: 0, dead: 0 };
     if (jobs.length > 0) this.#processBatch.immediate(jobs, token, stats);
     return stats;
   }

@@ -27,13 +27,13 @@ export function hook(overrides: Partial<Hook> & { name: string; url: string }): 
   return HookSchema.parse({ secret: WHSEC, ...overrides });
 }
 
-export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number } = {}) {
+export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number; passBudgetMs?: number } = {}) {
   const path = join(tempDir("wa-pipe-"), "wa.db");
   const db = openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
   migrate(db);
   const clock = new TestClock();
   const inbox = sqliteInbox(db);
-  const processor = new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, clock, log: quiet });
+  const processor = new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet });
   const dispatcher = new Dispatcher(db, { instance: "test", hooks, clock, log: quiet, random: () => 1 });
   const post = (body: unknown) =>
     inbox.insertBatch([

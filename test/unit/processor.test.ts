@@ -16,7 +16,7 @@ describe("Processor", () => {
     const tpl = fixture("template_status_paused").payload as { entry: unknown[] };
     const batched = { object: "whatsapp_business_account", entry: [{ ...text.entry[0], changes: [...text.entry[0]!.changes, ...failed.entry[0]!.changes] }, tpl.entry[0]] };
     const inboxId = p.post(batched);
-    expect(p.processor.runOnce()).toEqual({ jobs: 1, events: 3, duplicates: 0, dead: 0 });
+    expect(p.processor.runOnce()).toEqual({ jobs: 1, released: 0, events: 3, duplicates: 0, dead: 0 });
     expect(p.db.query("SELECT type FROM events WHERE inbox_id = ? ORDER BY rowid").all(inboxId)).toEqual([
       { type: "message.received" },
       { type: "message.status" },
@@ -112,6 +112,19 @@ describe("Processor", () => {
 });
 
 describe("inbox leases", () => {
+  test("a pass out of time gives the jobs it did not reach back, their attempts uncounted", () => {
+    const p = pipeline([], { passBudgetMs: 0 });
+    const ids = [0, 1, 2].map((i) => p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.B${i}`))));
+    expect(p.processor.runOnce()).toMatchObject({ jobs: 3, released: 2, events: 1 });
+    expect(p.db.query("SELECT id, state, attempts FROM inbox ORDER BY id").all()).toEqual([
+      { id: ids[0], state: "done", attempts: 1 },
+      { id: ids[1], state: "pending", attempts: 0 },
+      { id: ids[2], state: "pending", attempts: 0 },
+    ]);
+    while (p.processor.runOnce().jobs > 0);
+    expect(p.count("SELECT count(*) n FROM events")).toBe(3);
+  });
+
   test("attempts are counted at claim; an expired lease goes back; the old holder cannot finalize", () => {
     const p = pipeline();
     const id = p.post(fixture("message_text").payload);
