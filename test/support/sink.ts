@@ -7,7 +7,10 @@ export interface Received {
 export class Sink {
   received: Received[] = [];
   /** Decides each answer; default 200. */
-  respond: (r: Received) => Response = () => new Response("ok");
+  respond: (r: Received) => Response | Promise<Response> = () => new Response("ok");
+  /** Requests being answered right now, and the most seen at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   server: ReturnType<typeof Bun.serve> | null = null;
   port = 0;
 
@@ -18,7 +21,12 @@ export class Sink {
       fetch: async (req) => {
         const r = { headers: Object.fromEntries(req.headers), body: await req.text() };
         this.received.push(r);
-        return this.respond(r);
+        this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+        try {
+          return await this.respond(r);
+        } finally {
+          this.inFlight--;
+        }
       },
     });
     this.port = this.server.port!;

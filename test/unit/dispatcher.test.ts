@@ -132,6 +132,20 @@ describe("Dispatcher", () => {
     expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'dead' AND state = 'pending'")).toBe(30);
   });
 
+  test("a hook never has more than its concurrency in flight", async () => {
+    const s = sink();
+    s.respond = async () => {
+      await Bun.sleep(20);
+      return new Response("ok");
+    };
+    const p = pipeline([hook({ name: "app", url: s.url, concurrency: 3 })]);
+    for (let i = 0; i < 12; i++) p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.C${i}`)));
+    p.processor.runOnce();
+    await p.dispatcher.drain();
+    expect(s.received).toHaveLength(12);
+    expect(s.maxInFlight).toBe(3);
+  });
+
   test("replay re-delivers with the same webhook-id and a fresh timestamp; dead deliveries can be retried", async () => {
     const s = sink();
     const p = pipeline([hook({ name: "app", url: s.url, retry_schedule: ["1s"] })]);
