@@ -1,7 +1,8 @@
 /**
- * The daemon's lifecycle: open and migrate the database, start the checkpoint
- * thread, serve HTTP; on SIGTERM/SIGINT stop accepting, let in-flight requests
- * and their commits finish, close the database, exit 0 (or 1 past the bound).
+ * The daemon's lifecycle: migrate the database, start the writer thread (inbox
+ * commits and, unless disabled, the worker loop) and the checkpoint thread, serve
+ * HTTP; on SIGTERM/SIGINT stop accepting, let in-flight requests and their commits
+ * finish, stop the worker, close the database, exit 0 (or 1 past the bound).
  */
 import type { Database } from "bun:sqlite";
 import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";

@@ -74,6 +74,7 @@ export class Dispatcher {
    * free slots; returns how many started (and recorded).
    */
   tick(): number {
+    if (this.#hooks.length === 0) return 0;
     const now = this.#opts.clock.now();
     // Recording results and claiming new work share one transaction: one fsync per pass.
     const { recorded, claims } = this.#db

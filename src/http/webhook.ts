@@ -43,12 +43,14 @@ const STORAGE_REASONS: Record<StorageError["kind"], string> = {
 
 type Server = { requestIP(req: Request): { address: string } | null } | null;
 
+const remoteOf = (request: Request, server: Server) => server?.requestIP(request)?.address ?? null;
+
 export function webhookRoutes(deps: WebhookDeps) {
   const reject = (request: Request, server: Server, response: Response, fields: Record<string, unknown>) => {
     deps.log.warn("webhook rejected", {
       method: request.method,
       status: response.status,
-      remote: server?.requestIP(request)?.address ?? null,
+      remote: remoteOf(request, server),
       ...fields,
     });
     return response;
@@ -58,7 +60,7 @@ export function webhookRoutes(deps: WebhookDeps) {
     .get(deps.path, ({ request, server }) => {
       const result = checkHandshake(new URL(request.url).searchParams, deps.verifyToken);
       if (result.status === 200) {
-        deps.log.info("webhook verified", { remote: server?.requestIP(request)?.address ?? null });
+        deps.log.info("webhook verified", { remote: remoteOf(request, server) });
         return new Response(result.challenge, { headers: { "content-type": "text/plain; charset=utf-8" } });
       }
       return reject(request, server, new Response(result.reason, { status: result.status }), { reason: result.reason });
@@ -88,7 +90,7 @@ export function webhookRoutes(deps: WebhookDeps) {
             body: body.bytes,
             signature: signature!,
             userAgent: request.headers.get("user-agent"),
-            remoteAddr: server?.requestIP(request)?.address ?? null,
+            remoteAddr: remoteOf(request, server),
             forwardedFor: request.headers.get("x-forwarded-for"),
             receivedAt,
           });

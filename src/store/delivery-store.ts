@@ -9,18 +9,6 @@ export interface ClaimedDelivery {
   envelope: string;
 }
 
-export interface DeliveryRow {
-  id: number;
-  event_id: string;
-  hook: string;
-  state: string;
-  attempts: number;
-  next_attempt_at: number;
-  last_status: number | null;
-  last_error: string | null;
-  last_response: string | null;
-}
-
 export function deliveryStore(db: Database) {
   const claim = db.prepare<{ id: number; event_id: string; attempts: number }, [string, number, string, number, number]>(
     `UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
@@ -37,7 +25,6 @@ export function deliveryStore(db: Database) {
        last_response = ?5, updated_at = ?6, lease_token = NULL, lease_until = NULL
      WHERE id = ?7 AND lease_token = ?8`,
   );
-  const nextDue = db.prepare<{ at: number | null }, [string]>("SELECT min(next_attempt_at) AS at FROM deliveries WHERE hook = ? AND state = 'pending'");
   const requeue = db.prepare<unknown, [string, string, number, number, number]>(
     `INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
      ON CONFLICT (event_id, hook) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ?3,
@@ -57,9 +44,6 @@ export function deliveryStore(db: Database) {
     `UPDATE deliveries SET state = 'pending', next_attempt_at = ?2, lease_token = NULL, lease_until = NULL
      WHERE state = 'delivering' AND substr(lease_token, 1, length(?1)) = ?1`,
   );
-  const list = db.prepare<DeliveryRow, [string]>(
-    "SELECT id, event_id, hook, state, attempts, next_attempt_at, last_status, last_error, last_response FROM deliveries WHERE event_id = ? ORDER BY hook",
-  );
 
   return {
     claim(hook: string, token: string, leaseUntil: number, now: number, limit: number): ClaimedDelivery[] {
@@ -70,10 +54,8 @@ export function deliveryStore(db: Database) {
       const next = outcome.state === "pending" ? outcome.nextAttemptAt : null;
       return finish.run(outcome.state, next, last.status, last.error, last.response, now, id, token).changes === 1;
     },
-    nextDueAt: (hook: string) => nextDue.get(hook)?.at ?? null,
     /** (Re)queues a delivery of an event to a hook: fresh attempts, due now. */
     requeue: (eventId: string, hook: string, now: number) => requeue.run(eventId, hook, now, now, now),
-    forEvent: (eventId: string) => list.all(eventId),
     /** Deliveries in flight in an earlier run of this instance are due again now. */
     recoverLeases: (instance: string, now: number) => recover.run(`${instance}:`, now).changes,
     retryDead: (now: number, hook: string | null) => retryDead.run(now, hook).changes,
@@ -81,4 +63,3 @@ export function deliveryStore(db: Database) {
       events.all(filter.type ?? null, filter.since ?? null, filter.until ?? null, filter.id ?? null),
   };
 }
-export type DeliveryStore = ReturnType<typeof deliveryStore>;

@@ -100,4 +100,3 @@ export function eventStore(db: Database) {
     },
   };
 }
-export type EventStore = ReturnType<typeof eventStore>;

@@ -1,4 +1,8 @@
-/** The readiness probe's SQL: schema version check plus one tiny durable write. */
+/**
+ * The readiness probe's SQL: schema version check plus one tiny durable write.
+ * A storage failure is thrown as a classified StorageError, so callers can tell
+ * a busy lock from a full disk.
+ */
 import type { Database } from "bun:sqlite";
 import { toStorageError } from "./errors";
 import { LATEST_VERSION } from "./migrations";
@@ -17,8 +21,7 @@ export function sqliteProbe(db: Database, now: () => number): () => Readiness {
       write.immediate(now());
       return { ready: true };
     } catch (err) {
-      const e = toStorageError(err);
-      return { ready: false, reason: `storage ${e.kind}: ${e.message}` };
+      throw toStorageError(err);
     }
   };
 }

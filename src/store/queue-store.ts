@@ -52,4 +52,3 @@ export function queueStore(db: Database) {
     revive: (id?: number) => (id === undefined ? reviveAll.run().changes : revive.run(id).changes),
   };
 }
-export type QueueStore = ReturnType<typeof queueStore>;

@@ -14,6 +14,8 @@ const PROBE_BUSY_RETRIES = 10;
 const PROBE_BUSY_PAUSE_MS = 50;
 
 type Waiter = { resolve(reply: WriterReply): void; reject(err: StorageError): void };
+/** A request as callers write it; #call numbers it. */
+type Call = WriterRequest extends infer R ? (R extends { seq: number } ? Omit<R, "seq"> : never) : never;
 
 export class WriterThread implements InboxStore, HealthStore {
   #worker: Worker | null = null;
@@ -34,37 +36,39 @@ export class WriterThread implements InboxStore, HealthStore {
   }
 
   async appendBatch(records: readonly InboxRecord[]): Promise<number[]> {
-    const reply = await this.#call({ type: "append", seq: 0, records: records as InboxRecord[] });
+    const reply = await this.#call({ type: "append", records: records as InboxRecord[] });
     if (reply.type !== "appended" || reply.ids.length !== records.length) {
       throw new StorageError("other", `writer thread answered ${reply.type} to an append`);
     }
     return reply.ids;
   }
 
-  /** Ready unless a durable write fails; a lock that is merely busy is waited on, briefly. */
+  /**
+   * Ready unless a durable write fails. A lock that is merely busy (held by another
+   * process, e.g. an operator command) is waited on, briefly.
+   */
   async probe(): Promise<Readiness> {
     for (let attempt = 0; ; attempt++) {
-      let readiness: Readiness;
       try {
-        const reply = await this.#call({ type: "probe", seq: 0 });
-        readiness = reply.type === "probed" ? reply.readiness : { ready: false, reason: "unexpected reply" };
+        const reply = await this.#call({ type: "probe" });
+        return reply.type === "probed" ? reply.readiness : { ready: false, reason: "unexpected reply" };
       } catch (err) {
-        readiness = { ready: false, reason: `storage ${(err as StorageError).kind}: ${(err as Error).message}` };
+        const e = err as StorageError;
+        if (e.kind !== "busy" || attempt >= PROBE_BUSY_RETRIES) return { ready: false, reason: `storage ${e.kind}: ${e.message}` };
       }
-      if (readiness.ready || !readiness.reason.startsWith("storage busy") || attempt >= PROBE_BUSY_RETRIES) return readiness;
       await Bun.sleep(PROBE_BUSY_PAUSE_MS);
     }
   }
 
   async close(): Promise<void> {
     if (!this.#worker) return;
-    await this.#call({ type: "close", seq: 0 });
+    await this.#call({ type: "close" });
     this.#worker.terminate();
     this.#worker = null;
     this.#ready = null;
   }
 
-  async #call(request: WriterRequest & { seq: number }): Promise<WriterReply> {
+  async #call(request: Call): Promise<WriterReply> {
     await this.#ensureStarted();
     const seq = ++this.#seq;
     return new Promise<WriterReply>((resolve, reject) => {

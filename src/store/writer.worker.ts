@@ -9,6 +9,7 @@ import { openDatabase } from "./db";
 import { toStorageError } from "./errors";
 import { sqliteProbe } from "./health-store";
 import { sqliteInbox, type SqliteInbox } from "./inbox-store";
+import type { Readiness } from "./types";
 import type { WriterReply, WriterRequest } from "./writer-protocol";
 import { systemClock } from "../util/clock";
 import { createLogger } from "../util/log";
@@ -18,7 +19,7 @@ declare const self: Worker;
 
 let db: Database | null = null;
 let inbox: SqliteInbox | null = null;
-let probe: (() => ReturnType<ReturnType<typeof sqliteProbe>>) | null = null;
+let probe: (() => Readiness) | null = null;
 let loop: WorkerLoop | null = null;
 let lastAppendAt = 0;
 /** Webhooks are "arriving" if an inbox batch was committed within this window. */
@@ -57,7 +58,11 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       }
       return;
     case "probe":
-      reply({ type: "probed", seq: msg.seq, readiness: probe!() });
+      try {
+        reply({ type: "probed", seq: msg.seq, readiness: probe!() });
+      } catch (err) {
+        fail(msg.seq, err);
+      }
       return;
     case "close":
       void close(msg.seq);

@@ -9,7 +9,7 @@ import { FIELD_EVENT_TYPES } from "../events/types";
 import { sha256Hex, stableStringify } from "../util/stable-json";
 import { messageData, type StateEffect, statusData } from "./message-data";
 import { InboundMessage, MessageStatus, MessagesValue, TemplateValue, UserPreference, WebhookPayload } from "./payload";
-import { normalizeError } from "./primitives";
+import { Metadata, normalizeError } from "./primitives";
 
 export interface NormalizedEvent {
   type: EventType;
@@ -33,7 +33,7 @@ interface Where {
   displayPhoneNumber: string | null;
 }
 
-/** Throws only when the body is not a webhook envelope at all (no entry[]). */
+/** Never throws: a body that is not a webhook envelope becomes one webhook.unknown. */
 export function normalizePayload(body: unknown): NormalizedEvent[] {
   const payload = WebhookPayload.safeParse(body);
   if (!payload.success) {
@@ -42,7 +42,7 @@ export function normalizePayload(body: unknown): NormalizedEvent[] {
   return payload.data.entry.flatMap((entry) =>
     entry.changes.flatMap((change) => {
       const value = change.value as Record<string, unknown> | undefined;
-      const metadata = MessagesValue.safeParse(value).data?.metadata;
+      const metadata = Metadata.safeParse(value?.metadata).data;
       const where: Where = {
         field: change.field,
         wabaId: entry.id ?? null,

@@ -9,7 +9,7 @@
 import type { Database } from "bun:sqlite";
 import type { Hook } from "../config/schema";
 import type { EventEnvelope } from "../events/envelope";
-import { hookWants } from "../forward/hook-filter";
+import { hookFilter, type HookFilter } from "../forward/hook-filter";
 import { eventStore } from "../store/event-store";
 import { queueStore, type InboxJob } from "../store/queue-store";
 import type { Clock } from "../util/clock";
@@ -44,16 +44,16 @@ export interface ProcessStats {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class Processor {
-  readonly #db: Database;
   readonly #queue;
   readonly #events;
   readonly #opts: ProcessorOptions;
   /** One job's writes; nested in the batch transaction, so it runs as a savepoint. */
   readonly #storeJob;
   readonly #processBatch;
+  readonly #hooks: { name: string; wants: HookFilter }[];
 
   constructor(db: Database, options: ProcessorOptions) {
-    this.#db = db;
+    this.#hooks = options.hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
     this.#queue = queueStore(db);
     this.#events = eventStore(db);
     this.#opts = options;
@@ -145,8 +145,8 @@ export class Processor {
       dedupKey: event.dedupKey,
       envelope: JSON.stringify(envelope),
     });
-    for (const hook of this.#opts.hooks) {
-      if (hookWants(hook, event.type, event.phoneNumberId)) this.#events.insertDelivery(id, hook.name, now);
+    for (const hook of this.#hooks) {
+      if (hook.wants(event.type, event.phoneNumberId)) this.#events.insertDelivery(id, hook.name, now);
     }
     stats.events++;
   }

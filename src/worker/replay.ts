@@ -4,7 +4,7 @@
  */
 import type { Database } from "bun:sqlite";
 import type { Hook } from "../config/schema";
-import { hookWants } from "../forward/hook-filter";
+import { hookFilter } from "../forward/hook-filter";
 import { deliveryStore } from "../store/delivery-store";
 import { queueStore } from "../store/queue-store";
 
@@ -25,14 +25,15 @@ export class ReplayError extends Error {
 export function replayEvents(db: Database, hooks: readonly Hook[], filter: ReplayFilter, now: number): number {
   if (filter.hook !== undefined && !hooks.some((h) => h.name === filter.hook)) throw new ReplayError(`no hook named "${filter.hook}"`);
   const store = deliveryStore(db);
+  const targets = hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
   return db
     .transaction(() => {
       const events = store.events(filter);
       if (filter.eventId !== undefined && events.length === 0) throw new ReplayError(`no event ${filter.eventId}`);
       let queued = 0;
       for (const event of events) {
-        for (const hook of hooks) {
-          const chosen = filter.hook !== undefined ? hook.name === filter.hook : hookWants(hook, event.type, event.phone_number_id);
+        for (const hook of targets) {
+          const chosen = filter.hook !== undefined ? hook.name === filter.hook : hook.wants(event.type, event.phone_number_id);
           if (!chosen) continue;
           store.requeue(event.id, hook.name, now);
           queued++;

@@ -102,6 +102,23 @@ describe("Inbox group commit", () => {
     expect(readInbox(path).map((r) => new TextDecoder().decode(r.body))).toEqual(['{"after":true}']);
   });
 
+  test("readiness waits briefly for a lock held elsewhere, and says so when it is held too long", async () => {
+    const { path, writer } = await setup();
+    expect(await writer.probe()).toEqual({ ready: true });
+    const other = new Database(path);
+    other.run("BEGIN IMMEDIATE");
+    const briefly = writer.probe();
+    await Bun.sleep(150);
+    other.run("COMMIT");
+    expect(await briefly).toEqual({ ready: true });
+    other.run("BEGIN IMMEDIATE");
+    const held = await writer.probe();
+    other.run("ROLLBACK");
+    other.close();
+    expect(held.ready).toBe(false);
+    expect(!held.ready && held.reason).toStartWith("storage busy:");
+  });
+
   test("drain waits for in-flight commits", async () => {
     const { path, inbox } = await setup();
     const all = Array.from({ length: 50 }, (_, i) => inbox.append(record(`{"i":${i}}`)));

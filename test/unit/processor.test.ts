@@ -32,6 +32,15 @@ describe("Processor", () => {
     expect(p.db.query("SELECT status, quality FROM templates WHERE template_id = '1689556908129832'").get()).toEqual({ status: "PAUSED", quality: null });
   });
 
+  test("one POST with 1,000 updates (Meta's documented maximum) → 1,000 events, none dropped", () => {
+    const p = pipeline([all]);
+    const statuses = Array.from({ length: 1000 }, (_, i) => ({ id: `wamid.M${i}`, status: "delivered", timestamp: "1750030080", recipient_id: "16505551234" }));
+    p.post({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: { metadata: { phone_number_id: "106540352242922" }, statuses } }] }] });
+    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, events: 1000, duplicates: 0 });
+    expect(p.count("SELECT count(*) n FROM outbound_messages WHERE status = 'delivered'")).toBe(1000);
+    expect(p.count("SELECT count(*) n FROM deliveries")).toBe(1000);
+  });
+
   test("the envelope carries a stable evt_ ULID id, ISO times and the raw item", () => {
     const p = pipeline([all]);
     p.post(fixture("message_text").payload);
