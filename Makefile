@@ -42,8 +42,8 @@ dist/wa-webhookd-linux-arm64: $(DEPS) $(SOURCES)
 
 build-all: build build-arm64 ## both binaries
 
-run: $(DEPS) ## run from source on the embedded dev config (127.0.0.1:8080, ./data)
-	$(BUN) src/main.ts
+run: $(DEPS) ## run from source on the embedded dev config (127.0.0.1:8080, ./data); PORT=9090 for another port
+	$(BUN) src/main.ts $(if $(PORT),--listen 127.0.0.1:$(PORT))
 
 # End-to-end tests wait on real processes and I/O: a generous per-test bound.
 test: build ## run the test suite (unit + end-to-end against dist/wa-webhookd)

@@ -2,11 +2,13 @@
 /** Entry point: flags → command. Config and usage errors exit 2, runtime failures 1. */
 import { parseCommand, USAGE } from "./cli/args";
 import { runCheck } from "./cli/check";
-import { runOps } from "./cli/replay";
+import { OperatorError, runOperatorCommand, UsageError } from "./cli/operator";
 import { runServe, StartupError } from "./cli/serve";
 import { runSign } from "./cli/sign";
+import { printWarnings } from "./cli/warnings";
 import { ConfigError } from "./config/load";
 import { loadConfig } from "./config/source";
+import { StorageError } from "./store/errors";
 import { VERSION } from "./version";
 import { ReplayError } from "./worker/replay";
 
@@ -14,8 +16,7 @@ async function main(argv: string[]): Promise<number | null> {
   const command = parseCommand(argv);
   switch (command.kind) {
     case "usage_error":
-      process.stderr.write(`wa-webhookd: ${command.message}\n\n${USAGE}\n`);
-      return 2;
+      return usage(command.message);
     case "help":
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -28,14 +29,23 @@ async function main(argv: string[]): Promise<number | null> {
       return runSign(command.config, command.secret);
     case "replay":
     case "retry-dead":
-    case "reprocess":
-      return runOps(loadConfig(command.config).config, command);
+    case "reprocess": {
+      const { config, warnings } = loadConfig(command.config, "operator");
+      printWarnings(warnings);
+      return runOperatorCommand(config, command);
+    }
     case "serve": {
-      const { config, origin } = loadConfig(command.config);
-      await runServe(config, origin);
+      const source = loadConfig(command.config);
+      if (command.listen !== null) source.config.server.listen = command.listen;
+      await runServe(source);
       return null; // keeps running until a signal
     }
   }
+}
+
+function usage(message: string): number {
+  process.stderr.write(`wa-webhookd: ${message}\n\n${USAGE}\n`);
+  return 2;
 }
 
 try {
@@ -46,7 +56,8 @@ try {
     process.stderr.write(`wa-webhookd: config error\n${err.problems.map((p) => `  ${p.key}: ${p.reason}`).join("\n")}\n`);
     process.exit(2);
   }
-  if (err instanceof ReplayError) {
+  if (err instanceof UsageError) process.exit(usage(err.message));
+  if (err instanceof ReplayError || err instanceof OperatorError || err instanceof StorageError) {
     process.stderr.write(`wa-webhookd: ${err.message}\n`);
     process.exit(1);
   }

@@ -1,60 +1,87 @@
 /** Command-line parsing: argv in, a command or a usage error out. No side effects. */
 import { parseArgs } from "node:util";
+import { parseListen } from "../config/schema";
+import type { EventSelection } from "../events/selection";
+import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
 
 export type Command =
-  | { kind: "serve"; config: string | null }
+  | { kind: "serve"; config: string | null; listen: string | null }
   | { kind: "check"; config: string | null }
   | { kind: "sign"; config: string | null; secret: string | null }
-  | { kind: "replay"; config: string | null; event: string | null; type: string | null; since: string | null; until: string | null; hook: string | null }
-  | { kind: "retry-dead"; config: string | null; hook: string | null }
-  | { kind: "reprocess"; config: string | null; inbox: string | null }
+  | { kind: "replay"; config: string | null; selection: EventSelection; hook: string | null; force: boolean; json: boolean }
+  | { kind: "retry-dead"; config: string | null; hook: string | null; json: boolean }
+  | { kind: "reprocess"; config: string | null; inbox: number | null; json: boolean }
   | { kind: "version" }
   | { kind: "help" }
   | { kind: "usage_error"; message: string };
 
+export type OperatorCommand = Extract<Command, { kind: "replay" | "retry-dead" | "reprocess" }>;
+
 export const USAGE = `wa-webhookd: receives WhatsApp Business webhooks and never loses one
 
 Usage:
-  wa-webhookd [serve] [--config FILE]   run the daemon (without --config: embedded dev config)
+  wa-webhookd [serve] [--config FILE] [--listen HOST:PORT]
+                                        run the daemon (without --config: embedded dev config;
+                                        --listen overrides server.listen)
   wa-webhookd check [--config FILE]     validate a config; print it with secrets masked
   wa-webhookd sign [--config FILE | --secret S] < body
                                         print the X-Hub-Signature-256 value for a body,
                                         signed with the first app secret (or --secret)
-  wa-webhookd replay [--config FILE] [--event ID | --type TYPE] [--since ISO] [--until ISO] [--hook NAME]
-                                        re-deliver stored events (same webhook-id) to one hook or
-                                        every hook that wants them
-  wa-webhookd retry-dead [--config FILE] [--hook NAME]
+
+Operator commands (they queue work in the database; the running daemon does it):
+  wa-webhookd replay --config FILE (--event ID | --type TYPE | --since TIME | --until TIME)
+                     [--hook NAME [--force]] [--json]
+                                        re-deliver stored events (same webhook-id) to every hook
+                                        that wants them, or to one hook (--force: even events
+                                        its events/phone_number_ids filters exclude)
+  wa-webhookd retry-dead --config FILE [--hook NAME] [--json]
                                         retry dead deliveries from a fresh schedule
-  wa-webhookd reprocess [--config FILE] [--inbox ID]
+  wa-webhookd reprocess --config FILE [--inbox ID] [--json]
                                         process dead inbox rows again
+
+  TYPE is an event type or a glob such as 'message.*'. TIME is RFC 3339
+  (2026-11-20T08:00:00Z, 2026-11-20T08:00:00+01:00) or a date (2026-11-20, UTC).
+
   wa-webhookd --version                 print the version
   wa-webhookd --help                    print this help
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
 
 const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "version", "help"] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
 
-/** Which subcommand accepts which of the string options besides --config. */
-const OPTIONS_OF: Record<string, readonly string[]> = {
+/** Which subcommand accepts which option besides --config, --help and --version. */
+const OPTIONS_OF: Partial<Record<Subcommand, readonly string[]>> = {
+  serve: ["listen"],
   sign: ["secret"],
-  replay: ["event", "type", "since", "until", "hook"],
-  "retry-dead": ["hook"],
-  reprocess: ["inbox"],
+  replay: ["event", "type", "since", "until", "hook", "force", "json"],
+  "retry-dead": ["hook", "json"],
+  reprocess: ["inbox", "json"],
 };
 
+class UsageProblem extends Error {}
+
 export function parseCommand(argv: readonly string[]): Command {
+  try {
+    return parse(argv);
+  } catch (err) {
+    if (err instanceof UsageProblem) return { kind: "usage_error", message: err.message };
+    throw err;
+  }
+}
+
+function parse(argv: readonly string[]): Command {
   const first = argv[0];
   const hasSub = first !== undefined && !first.startsWith("-");
-  if (hasSub && !(SUBCOMMANDS as readonly string[]).includes(first)) {
-    return { kind: "usage_error", message: `unknown command "${first}"` };
-  }
-  const sub = (hasSub ? first : "serve") as (typeof SUBCOMMANDS)[number];
+  if (hasSub && !(SUBCOMMANDS as readonly string[]).includes(first)) throw new UsageProblem(`unknown command "${first}"`);
+  const sub = (hasSub ? first : "serve") as Subcommand;
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv.slice(hasSub ? 1 : 0)],
       options: {
         config: { type: "string", short: "c" },
+        listen: { type: "string" },
         secret: { type: "string" },
         event: { type: "string" },
         type: { type: "string" },
@@ -62,6 +89,8 @@ export function parseCommand(argv: readonly string[]): Command {
         until: { type: "string" },
         hook: { type: "string" },
         inbox: { type: "string" },
+        force: { type: "boolean" },
+        json: { type: "boolean" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -69,28 +98,75 @@ export function parseCommand(argv: readonly string[]): Command {
       allowPositionals: false,
     }));
   } catch (err) {
-    return { kind: "usage_error", message: (err as Error).message };
+    throw new UsageProblem((err as Error).message);
   }
   const allowed = OPTIONS_OF[sub] ?? [];
-  const misplaced = Object.keys(OPTIONS_OF).flatMap((k) => OPTIONS_OF[k]!).find((o) => values[o] !== undefined && !allowed.includes(o));
-  if (misplaced) return { kind: "usage_error", message: `--${misplaced} is not an option of ${sub}` };
+  const misplaced = Object.values(OPTIONS_OF)
+    .flat()
+    .find((o) => values[o] !== undefined && !allowed.includes(o));
+  if (misplaced) throw new UsageProblem(`--${misplaced} is not an option of ${sub}`);
   if (values.help || sub === "help") return { kind: "help" };
   if (values.version || sub === "version") return { kind: "version" };
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : null);
   const config = str("config");
+  const json = values.json === true;
   switch (sub) {
+    case "serve": {
+      const listen = str("listen");
+      if (listen !== null && parseListen(listen) === null) throw new UsageProblem(`--listen: expected "host:port", e.g. "127.0.0.1:9090", got "${listen}"`);
+      return { kind: "serve", config, listen };
+    }
     case "sign":
+      if (config !== null && str("secret") !== null) throw new UsageProblem("give --config or --secret, not both");
       return { kind: "sign", config, secret: str("secret") };
     case "replay":
-      if (str("event") === null && str("type") === null && str("since") === null && str("until") === null) {
-        return { kind: "usage_error", message: "replay needs --event, --type, --since or --until (to replay everything, give --since 1970-01-01)" };
-      }
-      return { kind: "replay", config, event: str("event"), type: str("type"), since: str("since"), until: str("until"), hook: str("hook") };
+      return replayCommand(config, str, values.force === true, json);
     case "retry-dead":
-      return { kind: "retry-dead", config, hook: str("hook") };
+      return { kind: "retry-dead", config, hook: str("hook"), json };
     case "reprocess":
-      return { kind: "reprocess", config, inbox: str("inbox") };
+      return { kind: "reprocess", config, inbox: optionalId("--inbox", str("inbox")), json };
     default:
-      return { kind: sub as "serve" | "check", config };
+      return { kind: sub, config };
   }
+}
+
+function replayCommand(config: string | null, str: (k: string) => string | null, force: boolean, json: boolean): Command {
+  const selection: EventSelection = {
+    eventId: str("event"),
+    type: eventType(str("type")),
+    since: time("--since", str("since")),
+    until: time("--until", str("until")),
+  };
+  if (Object.values(selection).every((v) => v === null)) {
+    throw new UsageProblem("replay needs --event, --type, --since or --until (to replay everything, give --since 1970-01-01)");
+  }
+  if (selection.since !== null && selection.until !== null && selection.until <= selection.since) {
+    throw new UsageProblem("--until must be later than --since");
+  }
+  const hook = str("hook");
+  if (force && hook === null) throw new UsageProblem("--force needs --hook: it sends to one hook what its filters exclude");
+  return { kind: "replay", config, selection, hook, force, json };
+}
+
+function eventType(text: string | null): string | null {
+  if (text === null) return null;
+  if (!/^[a-z0-9_.*]+$/.test(text)) throw new UsageProblem(`--type: expected an event type or a glob such as 'message.*', got "${text}"`);
+  if (!matchesKnownType(text)) throw new UsageProblem(`--type: ${unknownTypeMessage(text)}`);
+  return text;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
+
+/** RFC 3339 with an explicit offset, or a plain date (midnight UTC); anything else is refused. */
+export function time(flag: string, text: string | null): number | null {
+  if (text === null) return null;
+  const ms = RFC3339.test(text) ? Date.parse(text.replace(" ", "T")) : NaN;
+  if (Number.isNaN(ms)) throw new UsageProblem(`${flag}: expected an RFC 3339 time such as 2026-11-20T08:00:00Z or a date such as 2026-11-20, got "${text}"`);
+  return ms;
+}
+
+function optionalId(flag: string, text: string | null): number | null {
+  if (text === null) return null;
+  if (!/^[1-9]\d{0,15}$/.test(text)) throw new UsageProblem(`${flag}: expected a positive row id, got "${text}"`);
+  return Number(text);
 }

@@ -8,6 +8,8 @@ import type { Database } from "bun:sqlite";
 import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";
 import { parseDuration } from "../config/duration";
 import { parseListen, type Config } from "../config/schema";
+import { DEV_CONFIG_ORIGIN, type ConfigSource } from "../config/source";
+import { trustTest } from "../http/client-address";
 import { createApp } from "../http/app";
 import { Inbox } from "../ingest/inbox";
 import { startCheckpointer } from "../store/checkpointer";
@@ -29,12 +31,13 @@ export class StartupError extends Error {
   }
 }
 
-export async function runServe(config: Config, origin: string): Promise<void> {
+export async function runServe({ config, origin, warnings }: ConfigSource<Config>): Promise<void> {
   const log = createLogger(config.log.level);
   const clock = systemClock;
-  if (origin === "embedded dev config") {
+  if (origin === DEV_CONFIG_ORIGIN) {
     log.warn("running on the embedded dev config: its secrets are public, do not expose this instance");
   }
+  for (const w of warnings) log.warn("config warning", { key: w.key, warning: w.reason });
   const { migration, pragmas } = prepareDatabase(config);
   const writer = await startWriter(config, log);
   const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
@@ -52,6 +55,7 @@ export async function runServe(config: Config, origin: string): Promise<void> {
       appSecrets: config.whatsapp.app_secrets.map((s) => new TextEncoder().encode(s)),
       maxBodyBytes: config.server.max_body_bytes,
       inbox,
+      trustedProxy: trustTest(config.server.trusted_proxies),
       clock,
       log,
     },
@@ -115,6 +119,7 @@ async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
         synchronous: config.storage.synchronous,
         busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
         logLevel: config.log.level,
+        trafficIntervalMs: parseDuration(config.log.traffic_interval)!,
         worker: config.worker.enabled ? { worker: config.worker, hooks: config.hooks } : null,
       },
       log,
@@ -151,4 +156,6 @@ function installShutdown(log: Logger, timeoutMs: number, close: () => Promise<vo
   };
   process.on("SIGTERM", () => void onSignal("SIGTERM"));
   process.on("SIGINT", () => void onSignal("SIGINT"));
+  // `systemctl reload` sends SIGHUP, whose default action would kill the daemon.
+  process.on("SIGHUP", () => log.warn("reload is not supported yet; restart to apply config changes", { signal: "SIGHUP" }));
 }

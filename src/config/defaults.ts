@@ -45,3 +45,12 @@ export const RETRY_AFTER_SECONDS = 5;
 
 /** SIGTERM: how long in-flight requests and their commits get before we force the exit. */
 export const DEFAULT_SHUTDOWN_TIMEOUT = "10s";
+
+/**
+ * Proxies whose X-Forwarded-For is believed: loopback, where Caddy runs beside us.
+ * Anything else could write the header itself and pose as any address.
+ */
+export const DEFAULT_TRUSTED_PROXIES = ["127.0.0.0/8", "::1/128"] as const;
+
+/** Per-request info lines would be 30k lines/s at peak; a summary this often instead. */
+export const DEFAULT_TRAFFIC_INTERVAL = "10s";

@@ -1,10 +1,13 @@
 /**
  * Reads the TOML config, resolves `${ENV}` references and `<key>_file` secrets,
- * then validates with the zod schema. Every failure names the key and the reason.
+ * then validates with the zod schema. Every failure names the key and the reason;
+ * things that are legal but probably not meant are returned as warnings.
  */
 import { readFileSync } from "node:fs";
+import { TomlError, parse as parseTomlForPosition } from "smol-toml";
 import type { z } from "zod";
-import { ConfigSchema, SECRET_FILE_KEYS, SECRET_KEYS, type Config } from "./schema";
+import { ConfigSchema, OperatorConfigSchema, SECRET_FILE_KEYS, SECRET_KEYS, type Config, type OperatorConfig } from "./schema";
+import { suggestKey } from "./suggest";
 
 export interface ConfigProblem {
   key: string;
@@ -18,12 +21,22 @@ export class ConfigError extends Error {
   }
 }
 
-export interface LoadOptions {
+/**
+ * "serve": the daemon's view, every secret required.
+ * "operator": replay/retry-dead/reprocess; secrets are stripped unread.
+ */
+export type ConfigPurpose = "serve" | "operator";
+type ConfigOf<P extends ConfigPurpose> = P extends "serve" ? Config : OperatorConfig;
+
+export interface LoadOptions<P extends ConfigPurpose = "serve"> {
+  purpose?: P;
   env?: Record<string, string | undefined>;
   readFile?: (path: string) => string;
+  /** Receives legal-but-suspicious findings; default: dropped. */
+  warnings?: ConfigProblem[];
 }
 
-export function loadConfigFile(path: string, options: LoadOptions = {}): Config {
+export function loadConfigFile<P extends ConfigPurpose = "serve">(path: string, options: LoadOptions<P> = {}): ConfigOf<P> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -33,66 +46,117 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): Config 
   return parseConfigText(text, options);
 }
 
-export function parseConfigText(text: string, options: LoadOptions = {}): Config {
+export function parseConfigText<P extends ConfigPurpose = "serve">(text: string, options: LoadOptions<P> = {}): ConfigOf<P> {
   const env = options.env ?? process.env;
   const readFile = options.readFile ?? ((p: string) => readFileSync(p, "utf8"));
-  let raw: unknown;
-  try {
-    raw = Bun.TOML.parse(text);
-  } catch (err) {
-    throw new ConfigError([{ key: "(file)", reason: `invalid TOML: ${(err as Error).message}` }]);
-  }
+  const purpose = options.purpose ?? "serve";
+  const raw = parseToml(text);
+  if (purpose === "operator" && isRecord(raw)) stripSecrets(raw);
   const problems: ConfigProblem[] = [];
-  const expanded = expandEnv(raw, "", env, problems);
+  const expanded = expandEnv(raw, "", env, problems, options.warnings ?? []);
   if (isRecord(expanded)) resolveSecretFiles(expanded, readFile, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  const result = ConfigSchema.safeParse(expanded);
-  if (!result.success) throw new ConfigError(result.error.issues.flatMap(describeIssue));
-  return result.data;
+  const schema = purpose === "serve" ? ConfigSchema : OperatorConfigSchema;
+  const result = schema.safeParse(expanded);
+  if (!result.success) throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, purpose)));
+  return result.data as ConfigOf<P>;
 }
 
+/**
+ * Bun's TOML parser gives no position; when it refuses a file, a second,
+ * position-aware parser locates the fault so the message can point at the line.
+ */
+function parseToml(text: string): unknown {
+  try {
+    return Bun.TOML.parse(text);
+  } catch (err) {
+    const reason = (err as Error).message.replace(/^TOML Parse error:\s*/, "");
+    throw new ConfigError([{ key: "(file)", reason: `invalid TOML: ${reason}${locate(text)}` }]);
+  }
+}
+
+function locate(text: string): string {
+  try {
+    parseTomlForPosition(text);
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const line = text.split(/\r?\n/)[err.line - 1] ?? "";
+      return ` (line ${err.line}, column ${err.column})\n      ${err.line} | ${line}\n      ${" ".repeat(String(err.line).length)} | ${" ".repeat(Math.max(0, err.column - 1))}^`;
+    }
+  }
+  return "";
+}
+
+/** Operator commands never need secrets: remove them (and their _file forms) before anything reads them. */
+function stripSecrets(root: Record<string, unknown>) {
+  const tables = [root.whatsapp, root.admin, ...(Array.isArray(root.hooks) ? root.hooks : [])];
+  for (const table of tables) {
+    if (!isRecord(table)) continue;
+    for (const key of Object.keys(table)) {
+      if (SECRET_KEYS.has(key.replace(/_file$/, ""))) delete table[key];
+    }
+  }
+}
+
+const BARE_ENV_REFERENCE = /\$(?!\{)([A-Z_][A-Z0-9_]*)\b/;
+
 /** Replaces `${NAME}` in every string value; a missing variable is an error naming the key. */
-function expandEnv(value: unknown, key: string, env: LoadOptions["env"] & {}, problems: ConfigProblem[]): unknown {
+function expandEnv(value: unknown, key: string, env: Record<string, string | undefined>, problems: ConfigProblem[], warnings: ConfigProblem[]): unknown {
   if (typeof value === "string") {
+    const bare = BARE_ENV_REFERENCE.exec(value);
+    if (bare) warnings.push({ key, reason: `"$${bare[1]}" is taken literally; write "\${${bare[1]}}" to read the environment variable` });
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const found = env[name];
       if (found === undefined) problems.push({ key, reason: `environment variable ${name} is not set` });
       return found ?? "";
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${key}[${i}]`, env, problems));
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${key}[${i}]`, env, problems, warnings));
   if (isRecord(value)) {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, expandEnv(v, key ? `${key}.${k}` : k, env, problems)]),
+      Object.entries(value).map(([k, v]) => [k, expandEnv(v, key ? `${key}.${k}` : k, env, problems, warnings)]),
     );
   }
   return value;
 }
 
+/** Every table that may hold `<name>_file` for a SECRET_FILE_KEYS entry, with its dotted key. */
+function secretTables(root: Record<string, unknown>, section: string): [table: Record<string, unknown>, prefix: string][] {
+  const value = root[section];
+  if (Array.isArray(value)) return value.flatMap((t, i) => (isRecord(t) ? [[t, `${section}[${i}]`] as [Record<string, unknown>, string]] : []));
+  return isRecord(value) ? [[value, section]] : [];
+}
+
 function resolveSecretFiles(root: Record<string, unknown>, readFile: (p: string) => string, problems: ConfigProblem[]) {
   for (const [dotted, shape] of Object.entries(SECRET_FILE_KEYS)) {
     const [section, name] = dotted.split(".") as [string, string];
-    const table = root[section];
-    if (!isRecord(table) || !(`${name}_file` in table)) continue;
-    const fileKey = `${dotted}_file`;
-    const path = table[`${name}_file`];
-    delete table[`${name}_file`];
-    if (name in table) {
-      problems.push({ key: fileKey, reason: `set either ${dotted} or ${fileKey}, not both` });
-      continue;
+    for (const [table, prefix] of secretTables(root, section)) {
+      if (!(`${name}_file` in table)) continue;
+      const fileKey = `${prefix}.${name}_file`;
+      const path = table[`${name}_file`];
+      delete table[`${name}_file`];
+      if (name in table) {
+        problems.push({ key: fileKey, reason: `set either ${prefix}.${name} or ${fileKey}, not both` });
+        continue;
+      }
+      if (typeof path !== "string" || path === "") {
+        problems.push({ key: fileKey, reason: "expected a file path" });
+        continue;
+      }
+      let content: string;
+      try {
+        content = readFile(path);
+      } catch (err) {
+        problems.push({ key: fileKey, reason: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        continue;
+      }
+      const secrets = shape === "single" ? [content.trim()].filter((s) => s !== "") : secretLines(content);
+      if (secrets.length === 0) {
+        problems.push({ key: fileKey, reason: `${path} holds no secret (only blank lines${shape === "lines" ? " and # comments" : ""})` });
+        continue;
+      }
+      table[name] = shape === "single" ? secrets[0] : secrets;
     }
-    if (typeof path !== "string" || path === "") {
-      problems.push({ key: fileKey, reason: "expected a file path" });
-      continue;
-    }
-    let content: string;
-    try {
-      content = readFile(path);
-    } catch (err) {
-      problems.push({ key: fileKey, reason: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      continue;
-    }
-    table[name] = shape === "single" ? content.trim() : secretLines(content);
   }
 }
 
@@ -103,10 +167,13 @@ function secretLines(content: string): string[] {
     .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
-function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
+function describeIssue(issue: z.core.$ZodIssue, purpose: ConfigPurpose): ConfigProblem[] {
   const key = formatPath(issue.path);
   if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((k) => ({ key: key ? `${key}.${k}` : k, reason: "unknown key" }));
+    return issue.keys.map((k) => {
+      const suggestion = suggestKey(purpose === "serve" ? ConfigSchema : OperatorConfigSchema, issue.path, k);
+      return { key: key ? `${key}.${k}` : k, reason: suggestion ? `unknown key; did you mean "${suggestion}"?` : "unknown key" };
+    });
   }
   if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
     return [{ key, reason: "is required" }];
@@ -121,14 +188,25 @@ function formatPath(path: PropertyKey[]): string {
   }, "");
 }
 
-/** The config with every secret replaced by a mask, for `check` and startup logs. */
+/**
+ * The config with every secret replaced by a mask, for `check` and startup logs;
+ * credentials written into a URL (https://user:pass@host) are masked too.
+ */
 export function maskSecrets(value: unknown, key = ""): unknown {
   if (SECRET_KEYS.has(key)) {
     return Array.isArray(value) ? value.map(() => "********") : "********";
   }
+  if (typeof value === "string") return maskUrlCredentials(value);
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v));
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));
   return value;
+}
+
+export function maskUrlCredentials(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_m, scheme: string, userinfo: string) => {
+    const user = userinfo.split(":")[0] ?? "";
+    return `${scheme}${userinfo.includes(":") ? `${user}:********` : "********"}@`;
+  });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -6,10 +6,18 @@ import { z } from "zod";
 import * as d from "./defaults";
 import { parseDuration } from "./duration";
 import { LOG_LEVELS } from "../util/log";
+import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
+import { parseCidr } from "../http/client-address";
 
-const duration = z.string().refine((s) => parseDuration(s) !== null, {
-  message: 'expected a duration such as "500ms", "10s", "5m" or "2h"',
-});
+const duration = z
+  .string({
+    // TOML numbers are the usual slip here: say exactly what to write instead.
+    error: (issue) =>
+      typeof issue.input === "number" ? `expected a duration string: write "${issue.input}s"` : 'expected a duration such as "500ms", "10s", "5m" or "2h"',
+  })
+  .refine((s) => parseDuration(s) !== null, {
+    message: 'expected a duration such as "500ms", "10s", "5m" or "2h"',
+  });
 
 const listen = z.string().refine((s) => parseListen(s) !== null, {
   message: 'expected "host:port", e.g. "127.0.0.1:8080" or "[::1]:8080"',
@@ -25,6 +33,10 @@ export const ServerSchema = z.strictObject({
     .default(d.DEFAULT_WEBHOOK_PATH),
   max_body_bytes: z.int().min(1024).max(d.MAX_MAX_BODY_BYTES).default(d.DEFAULT_MAX_BODY_BYTES),
   shutdown_timeout: duration.default(d.DEFAULT_SHUTDOWN_TIMEOUT),
+  /** Peers whose X-Forwarded-For is believed (Caddy on the same host by default). */
+  trusted_proxies: z
+    .array(z.string().refine((s) => parseCidr(s) !== null, { message: 'expected an IP address or CIDR, e.g. "127.0.0.0/8" or "::1/128"' }))
+    .default([...d.DEFAULT_TRUSTED_PROXIES]),
 });
 
 export const StorageSchema = z.strictObject({
@@ -44,6 +56,8 @@ export const AdminSchema = z.strictObject({
 
 export const LogSchema = z.strictObject({
   level: z.enum(LOG_LEVELS).default("info"),
+  /** How often the "traffic" summary line is written while webhooks flow. */
+  traffic_interval: duration.default(d.DEFAULT_TRAFFIC_INTERVAL),
 });
 
 /** Standard Webhooks secret: "whsec_" + base64 of the key bytes. */
@@ -55,23 +69,36 @@ const whsec = z
 
 export const DEFAULT_RETRY_SCHEDULE = ["5s", "5m", "30m", "2h", "5h", "10h", "10h"];
 
+/** A hook's `events` glob must name at least one type we emit, or it is a typo. */
+const eventGlob = z
+  .string()
+  .min(1)
+  .refine(matchesKnownType, { error: (issue) => unknownTypeMessage(String(issue.input)) });
+
+/** Everything about a hook except its signing secrets (which operator commands never need). */
+const hookFields = {
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, _ . - only"),
+  url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+  events: z.array(eventGlob).min(1).default(["*"]),
+  phone_number_ids: z.array(z.string()).default([]),
+  timeout: duration.default("15s"),
+  concurrency: z.int().min(1).max(256).default(8),
+  retry_schedule: z.array(duration).min(1).default(DEFAULT_RETRY_SCHEDULE),
+};
+
 export const HookSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, _ . - only"),
-    url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+    ...hookFields,
     secret: whsec.optional(),
     secrets: z.array(whsec).min(1).optional(),
-    events: z.array(z.string().min(1)).min(1).default(["*"]),
-    phone_number_ids: z.array(z.string()).default([]),
-    timeout: duration.default("15s"),
-    concurrency: z.int().min(1).max(256).default(8),
-    retry_schedule: z.array(duration).min(1).default(DEFAULT_RETRY_SCHEDULE),
   })
   .refine((h) => (h.secret === undefined) !== (h.secrets === undefined), {
     message: "set exactly one of secret or secrets",
     path: ["secret"],
   });
 export type Hook = z.infer<typeof HookSchema>;
+/** What routing and replay need to know about a hook. */
+export type HookRoute = Pick<Hook, "name" | "events" | "phone_number_ids">;
 
 export const WorkerSchema = z.strictObject({
   /** false: ingest only (events wait in the inbox until a worker runs). */
@@ -82,20 +109,35 @@ export const WorkerSchema = z.strictObject({
   lease: duration.default("60s"),
 });
 
-export const ConfigSchema = z.strictObject({
+const uniqueHookNames = <T extends { name: string }>(hooks: T[]) => new Set(hooks.map((h) => h.name)).size === hooks.length;
+
+const commonSections = {
   server: ServerSchema.prefault({}),
   storage: StorageSchema.prefault({}),
-  whatsapp: WhatsAppSchema,
-  admin: AdminSchema,
   log: LogSchema.prefault({}),
   worker: WorkerSchema.prefault({}),
-  hooks: z
-    .array(HookSchema)
-    .default([])
-    .refine((hooks) => new Set(hooks.map((h) => h.name)).size === hooks.length, { message: "hook names must be unique" }),
-});
+};
 
+export const ConfigSchema = z.strictObject({
+  ...commonSections,
+  whatsapp: WhatsAppSchema,
+  admin: AdminSchema,
+  hooks: z.array(HookSchema).default([]).refine(uniqueHookNames, { message: "hook names must be unique" }),
+});
 export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * The same file as read by the operator commands (replay, retry-dead, reprocess). They
+ * only write rows, the daemon sends, so every secret is stripped before validation: an
+ * operator's shell has neither the service's environment nor its LoadCredential files.
+ */
+export const OperatorConfigSchema = z.strictObject({
+  ...commonSections,
+  whatsapp: WhatsAppSchema.partial().optional(),
+  admin: AdminSchema.partial().optional(),
+  hooks: z.array(z.strictObject(hookFields)).default([]).refine(uniqueHookNames, { message: "hook names must be unique" }),
+});
+export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
 
 /** Keys whose values are secrets: masked by `check`, never logged. */
 export const SECRET_KEYS = new Set(["verify_token", "app_secrets", "token", "secret", "secrets"]);
@@ -103,11 +145,14 @@ export const SECRET_KEYS = new Set(["verify_token", "app_secrets", "token", "sec
 /**
  * Secrets that may instead be read from a file (systemd LoadCredential): `<key>_file`.
  * "lines" files hold one secret per line; blank lines and # comments are skipped.
+ * `hooks.*` applies to every [[hooks]] table.
  */
 export const SECRET_FILE_KEYS: Record<string, "single" | "lines"> = {
   "whatsapp.verify_token": "single",
   "whatsapp.app_secrets": "lines",
   "admin.token": "single",
+  "hooks.secret": "single",
+  "hooks.secrets": "lines",
 };
 
 export function parseListen(text: string): { hostname: string; port: number } | null {

@@ -1,15 +1,30 @@
-/** Where the config comes from: a file given with --config, or the embedded dev config. */
+/**
+ * Where the config comes from: a file given with --config, or the embedded dev config.
+ * A relative storage.path is resolved against the config file's directory, so the
+ * database is the same whatever the current directory of the daemon or an operator
+ * command; the embedded dev config keeps it relative to the current directory.
+ */
+import { dirname, resolve } from "node:path";
 import devToml from "./dev.toml" with { type: "text" };
-import { loadConfigFile, parseConfigText } from "./load";
-import type { Config } from "./schema";
+import { loadConfigFile, parseConfigText, type ConfigProblem, type ConfigPurpose } from "./load";
+import type { Config, OperatorConfig } from "./schema";
 
-export interface ConfigSource {
-  config: Config;
+export const DEV_CONFIG_ORIGIN = "embedded dev config";
+
+export interface ConfigSource<C> {
+  config: C;
   /** "embedded dev config" or the file path, for logs. */
   origin: string;
+  warnings: ConfigProblem[];
 }
 
-export function loadConfig(path: string | null): ConfigSource {
-  if (path === null) return { config: parseConfigText(devToml), origin: "embedded dev config" };
-  return { config: loadConfigFile(path), origin: path };
+export function loadConfig(path: string | null): ConfigSource<Config>;
+export function loadConfig(path: string | null, purpose: "operator"): ConfigSource<OperatorConfig>;
+export function loadConfig(path: string | null, purpose: ConfigPurpose = "serve"): ConfigSource<Config | OperatorConfig> {
+  const warnings: ConfigProblem[] = [];
+  const config =
+    path === null ? parseConfigText(devToml, { purpose, warnings }) : loadConfigFile(path, { purpose, warnings });
+  const baseDir = path === null ? process.cwd() : dirname(resolve(path));
+  config.storage.path = resolve(baseDir, config.storage.path);
+  return { config, origin: path ?? DEV_CONFIG_ORIGIN, warnings };
 }

@@ -12,6 +12,7 @@ import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
+import type { TrafficCounter, TrafficMeter } from "../worker/traffic";
 import { decideDelivery, parseRetryAfter, type AttemptResult, type DeliveryOutcome } from "./retry-policy";
 import { standardHeaders } from "./standard-webhooks";
 
@@ -25,7 +26,11 @@ export interface DispatcherOptions {
   log: Logger;
   /** Jitter source; tests pin it to make the schedule exact. */
   random?: () => number;
+  /** Counts outcomes for the traffic summary line. */
+  meter?: TrafficMeter;
 }
+
+const METER_COUNTER: Record<DeliveryOutcome["state"], TrafficCounter> = { done: "delivered", pending: "failed", dead: "dead", disabled: "dead" };
 
 interface Finished {
   id: number;
@@ -135,10 +140,13 @@ export class Dispatcher {
   }
 
   async #attempt(rt: HookRuntime, d: ClaimedDelivery, token: string) {
+    const started = this.#opts.clock.now();
     const result = await this.#post(rt, d);
     const now = this.#opts.clock.now();
     const outcome = decideDelivery(d.attempts, result, rt.scheduleMs, now, this.#opts.random ?? Math.random);
     this.#finished.push({ id: d.id, token, outcome, last: { status: result.status, error: result.error, response: result.response }, at: now });
+    this.#opts.meter?.add(METER_COUNTER[outcome.state]);
+    this.#opts.log.debug("delivery attempt", { hook: rt.hook.name, event_id: d.event_id, attempt: d.attempts, status: result.status, outcome: outcome.state, ms: now - started });
     if (outcome.state !== "done") {
       const level = outcome.state === "pending" ? "warn" : "error";
       this.#opts.log[level]("delivery attempt failed", {

@@ -1,15 +1,11 @@
 /** Which hooks get which events: globs on the type ("message.*", "*"), optional phone number ids. */
-import type { Hook } from "../config/schema";
-
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
-  return new RegExp(`^${escaped}$`);
-}
+import type { HookRoute } from "../config/schema";
+import { globToRegExp } from "../events/type-glob";
 
 export type HookFilter = (type: string, phoneNumberId: string | null) => boolean;
 
 /** Compiles a hook's filters once; the result runs for every event on the processing path. */
-export function hookFilter(hook: Pick<Hook, "events" | "phone_number_ids">): HookFilter {
+export function hookFilter(hook: Pick<HookRoute, "events" | "phone_number_ids">): HookFilter {
   const types = hook.events.map(globToRegExp);
   const numbers = new Set(hook.phone_number_ids);
   return (type, phoneNumberId) =>

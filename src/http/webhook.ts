@@ -14,6 +14,8 @@ import { SIGNATURE_REASONS, verifyHubSignature } from "../ingest/signature";
 import { StorageError } from "../store/errors";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
+import { countChanges } from "../whatsapp/payload";
+import { clientAddress, type TrustTest } from "./client-address";
 import { json, problem } from "./respond";
 
 export interface WebhookDeps {
@@ -22,6 +24,8 @@ export interface WebhookDeps {
   appSecrets: readonly Uint8Array[];
   maxBodyBytes: number;
   inbox: Inbox;
+  /** Peers allowed to name the client in X-Forwarded-For (server.trusted_proxies). */
+  trustedProxy: TrustTest;
   clock: Clock;
   log: Logger;
 }
@@ -43,9 +47,10 @@ const STORAGE_REASONS: Record<StorageError["kind"], string> = {
 
 type Server = { requestIP(req: Request): { address: string } | null } | null;
 
-const remoteOf = (request: Request, server: Server) => server?.requestIP(request)?.address ?? null;
-
 export function webhookRoutes(deps: WebhookDeps) {
+  const remoteOf = (request: Request, server: Server) =>
+    clientAddress(server?.requestIP(request)?.address ?? null, request.headers.get("x-forwarded-for"), deps.trustedProxy);
+
   const reject = (request: Request, server: Server, response: Response, fields: Record<string, unknown>) => {
     deps.log.warn("webhook rejected", {
       method: request.method,
@@ -86,14 +91,16 @@ export function webhookRoutes(deps: WebhookDeps) {
           });
         }
         try {
+          const remote = remoteOf(request, server);
           const id = await deps.inbox.append({
             body: body.bytes,
             signature: signature!,
             userAgent: request.headers.get("user-agent"),
-            remoteAddr: remoteOf(request, server),
+            remoteAddr: remote,
             forwardedFor: request.headers.get("x-forwarded-for"),
             receivedAt,
           });
+          if (deps.log.enabled("debug")) deps.log.debug("stored", { inbox_id: id, bytes: body.bytes.byteLength, remote, changes: countChanges(body.bytes) });
           return json(200, { status: "stored", id });
         } catch (err) {
           const kind = err instanceof StorageError ? err.kind : "other";

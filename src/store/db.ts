@@ -20,6 +20,8 @@ export interface OpenOptions {
    */
   autoCheckpoint: boolean;
   readonly?: boolean;
+  /** false: the file must already exist (operator commands never create a database). */
+  create?: boolean;
 }
 
 export interface Pragmas {
@@ -29,8 +31,9 @@ export interface Pragmas {
 
 export function openDatabase(path: string, options: OpenOptions): Database {
   try {
-    if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path, options.readonly ? { readonly: true } : { create: true, readwrite: true });
+    const create = !options.readonly && options.create !== false;
+    if (create) mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path, options.readonly ? { readonly: true } : { create, readwrite: true });
     db.run(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
     if (!options.readonly) {
       const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode = WAL").get()?.journal_mode;

@@ -1,5 +1,6 @@
 /** Deliveries to hooks: claim due ones per hook with a lease, finalize while holding it, replay. */
 import type { Database } from "bun:sqlite";
+import type { EventSelection } from "../events/selection";
 import type { DeliveryOutcome } from "../forward/retry-policy";
 
 export interface ClaimedDelivery {
@@ -34,10 +35,11 @@ export function deliveryStore(db: Database) {
     `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, updated_at = ?1
      WHERE state = 'dead' AND (?2 IS NULL OR hook = ?2)`,
   );
-  const events = db.prepare<{ id: string; type: string; phone_number_id: string | null }, [string | null, number | null, number | null, string | null]>(
+  // Only `*` reaches here as a wildcard (the CLI refuses other glob characters), so GLOB matches hook-filter globs.
+  const events = db.prepare<{ id: string; type: string; phone_number_id: string | null }, [string | null, string | null, number | null, number | null]>(
     `SELECT id, type, phone_number_id FROM events
-     WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR received_at >= ?2) AND (?3 IS NULL OR received_at < ?3)
-       AND (?4 IS NULL OR id = ?4)
+     WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR type GLOB ?2)
+       AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
      ORDER BY received_at, id`,
   );
   const recover = db.prepare<unknown, [string, number]>(
@@ -59,7 +61,7 @@ export function deliveryStore(db: Database) {
     /** Deliveries in flight in an earlier run of this instance are due again now. */
     recoverLeases: (instance: string, now: number) => recover.run(`${instance}:`, now).changes,
     retryDead: (now: number, hook: string | null) => retryDead.run(now, hook).changes,
-    events: (filter: { id?: string; type?: string; since?: number; until?: number }) =>
-      events.all(filter.type ?? null, filter.since ?? null, filter.until ?? null, filter.id ?? null),
+    /** The selected events, oldest first, one at a time (a replay may cover the whole history). */
+    events: (s: EventSelection) => events.iterate(s.eventId, s.type, s.since, s.until),
   };
 }

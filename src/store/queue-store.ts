@@ -36,6 +36,7 @@ export function queueStore(db: Database) {
   const recover = db.prepare<unknown, [string]>(
     "UPDATE inbox SET state = 'pending', lease_token = NULL, lease_until = NULL WHERE state = 'processing' AND substr(lease_token, 1, length(?1)) = ?1",
   );
+  const state = db.prepare<{ state: string }, [number]>("SELECT state FROM inbox WHERE id = ?");
   const reviveAll = db.prepare("UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE state = 'dead'");
 
   return {
@@ -49,6 +50,7 @@ export function queueStore(db: Database) {
     /** Returns jobs leased by an earlier run of this instance to the queue (their attempt stays counted). */
     recoverLeases: (instance: string) => recover.run(`${instance}:`).changes,
     /** Makes dead inbox rows processable again (all, or one). Returns how many. */
-    revive: (id?: number) => (id === undefined ? reviveAll.run().changes : revive.run(id).changes),
+    revive: (id: number | null) => (id === null ? reviveAll.run().changes : revive.run(id).changes),
+    state: (id: number) => state.get(id)?.state ?? null,
   };
 }

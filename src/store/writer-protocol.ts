@@ -11,6 +11,8 @@ export interface WriterOpen {
   synchronous: SynchronousMode;
   busyTimeoutMs: number;
   logLevel: LogLevel;
+  /** How often the writer thread logs its "traffic" summary. */
+  trafficIntervalMs: number;
   /** Present: run the worker loop (processing and dispatch) in this thread too. */
   worker: WorkerSettings | null;
 }

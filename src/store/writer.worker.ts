@@ -12,8 +12,9 @@ import { sqliteInbox, type SqliteInbox } from "./inbox-store";
 import type { Readiness } from "./types";
 import type { WriterReply, WriterRequest } from "./writer-protocol";
 import { systemClock } from "../util/clock";
-import { createLogger } from "../util/log";
+import { createLogger, type Logger } from "../util/log";
 import { startWorkerLoop, type WorkerLoop } from "../worker/loop";
+import { TrafficMeter } from "../worker/traffic";
 
 declare const self: Worker;
 
@@ -22,6 +23,10 @@ let inbox: SqliteInbox | null = null;
 let probe: (() => Readiness) | null = null;
 let loop: WorkerLoop | null = null;
 let lastAppendAt = 0;
+/** Everything this thread stores, processes and delivers is counted here for the "traffic" line. */
+const meter = new TrafficMeter();
+let log: Logger | null = null;
+let trafficTimer: ReturnType<typeof setInterval> | null = null;
 /** Webhooks are "arriving" if an inbox batch was committed within this window. */
 const INGESTING_WINDOW_MS = 50;
 
@@ -41,9 +46,12 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: msg.busyTimeoutMs, autoCheckpoint: false });
         inbox = sqliteInbox(db);
         probe = sqliteProbe(db, Date.now);
+        const threadLog = createLogger(msg.logLevel);
+        log = threadLog;
         if (msg.worker) {
-          loop = startWorkerLoop(db, msg.worker, systemClock, createLogger(msg.logLevel), () => Date.now() - lastAppendAt < INGESTING_WINDOW_MS);
+          loop = startWorkerLoop(db, msg.worker, systemClock, threadLog, () => Date.now() - lastAppendAt < INGESTING_WINDOW_MS, meter);
         }
+        trafficTimer = setInterval(() => meter.report(threadLog), msg.trafficIntervalMs);
         reply({ type: "opened", seq: 0 });
       } catch (err) {
         fail(0, err);
@@ -53,6 +61,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       try {
         reply({ type: "appended", seq: msg.seq, ids: inbox!.insertBatch(msg.records) });
         lastAppendAt = Date.now();
+        meter.add("stored", msg.records.length);
       } catch (err) {
         fail(msg.seq, err);
       }
@@ -73,7 +82,14 @@ async function close(seq: number) {
   try {
     await loop?.stop();
     loop = null;
-    db?.close();
+    if (trafficTimer) clearInterval(trafficTimer);
+    if (log) meter.report(log);
+    if (db) {
+      // Fold the WAL into the main file and empty it, so that after a clean stop
+      // the database file alone holds everything (a plain copy is a full backup).
+      db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+      db.close();
+    }
     db = null;
     reply({ type: "closed", seq });
   } catch (err) {

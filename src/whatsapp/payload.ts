@@ -57,3 +57,13 @@ export const UserPreference = z.looseObject({
   timestamp: z.number().optional(),
   detail: z.string().optional(),
 });
+
+/** How many entry × change pairs a raw body carries (0 when it is not an envelope); for debug logs. */
+export function countChanges(bytes: Uint8Array): number {
+  try {
+    const body = WebhookPayload.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+    return body.success ? body.data.entry.reduce((n, e) => n + e.changes.length, 0) : 0;
+  } catch {
+    return 0;
+  }
+}

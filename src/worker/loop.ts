@@ -13,6 +13,7 @@ import { Dispatcher } from "../forward/dispatcher";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
 import { Processor } from "./processor";
+import type { TrafficMeter } from "./traffic";
 
 const IDLE_POLL_MS = 20;
 /**
@@ -36,7 +37,7 @@ export interface WorkerLoop {
 }
 
 /** `ingesting()` tells whether webhooks are arriving right now (the writer thread knows). */
-export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: Clock, log: Logger, ingesting: () => boolean): WorkerLoop {
+export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter): WorkerLoop {
   // One daemon per host and database: leases held under this name belong to a dead predecessor.
   const instance = hostname();
   const processor = new Processor(db, {
@@ -49,7 +50,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     clock,
     log,
   });
-  const dispatcher = new Dispatcher(db, { instance, hooks: settings.hooks, clock, log });
+  const dispatcher = new Dispatcher(db, { instance, hooks: settings.hooks, clock, log, meter });
   const recovered = { jobs: processor.recoverLeases(), deliveries: dispatcher.recoverLeases() };
   if (recovered.jobs + recovered.deliveries > 0) log.info("took back leases of the previous run", recovered);
 
@@ -62,6 +63,9 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
       try {
         const limit = yielding ? YIELD_BATCH : settings.worker.batch_size;
         const stats = processor.runOnce(limit);
+        meter.add("events", stats.events);
+        meter.add("duplicates", stats.duplicates);
+        meter.add("inbox_dead", stats.dead);
         busy = stats.jobs === limit || stats.released > 0;
         busy = dispatcher.tick() > 0 || busy;
       } catch (err) {

@@ -7,7 +7,7 @@
  * expires and another pass redoes them from scratch.
  */
 import type { Database } from "bun:sqlite";
-import type { Hook } from "../config/schema";
+import type { HookRoute } from "../config/schema";
 import type { EventEnvelope } from "../events/envelope";
 import { hookFilter, type HookFilter } from "../forward/hook-filter";
 import { eventStore } from "../store/event-store";
@@ -20,7 +20,7 @@ import { normalizePayload, type NormalizedEvent } from "../whatsapp/normalize";
 export interface ProcessorOptions {
   /** Owner name put in lease tokens (hostname by default). */
   instance: string;
-  hooks: readonly Pick<Hook, "name" | "events" | "phone_number_ids">[];
+  hooks: readonly HookRoute[];
   maxAttempts: number;
   batchSize: number;
   leaseMs: number;
@@ -149,6 +149,8 @@ export class Processor {
       if (hook.wants(event.type, event.phoneNumberId)) this.#events.insertDelivery(id, hook.name, now);
     }
     stats.events++;
+    // Ids and type only: data holds phone numbers and message text.
+    this.#opts.log.debug("event", { id, type: event.type, inbox_id: job.id, wamid: typeof event.data.wamid === "string" ? event.data.wamid : null });
   }
 
   #dead(job: InboxJob, token: string, error: string, stats: ProcessStats) {

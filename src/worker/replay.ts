@@ -3,53 +3,65 @@
  * timestamp and signature. Deliveries are (re)queued in SQLite; the dispatcher sends them.
  */
 import type { Database } from "bun:sqlite";
-import type { Hook } from "../config/schema";
+import type { HookRoute } from "../config/schema";
+import type { EventSelection } from "../events/selection";
 import { hookFilter } from "../forward/hook-filter";
 import { deliveryStore } from "../store/delivery-store";
 import { queueStore } from "../store/queue-store";
 
-export interface ReplayFilter {
-  eventId?: string;
-  type?: string;
-  since?: number; // unix ms, received_at ≥
-  until?: number; // unix ms, received_at <
-  /** One hook by name; default: every configured hook whose filters want the event. */
-  hook?: string;
+export interface ReplayRequest {
+  selection: EventSelection;
+  /** One hook by name; null: every configured hook whose filters want the event. */
+  hook: string | null;
+  /** With `hook`: deliver even the events that hook's filters exclude. */
+  force: boolean;
+}
+
+export interface ReplayResult {
+  events: number;
+  /** Deliveries queued, per hook name (hooks that got none are absent). */
+  queued: Record<string, number>;
 }
 
 export class ReplayError extends Error {
   override name = "ReplayError";
 }
 
-/** Queues deliveries for the matching events; returns how many were queued. */
-export function replayEvents(db: Database, hooks: readonly Hook[], filter: ReplayFilter, now: number): number {
-  if (filter.hook !== undefined && !hooks.some((h) => h.name === filter.hook)) throw new ReplayError(`no hook named "${filter.hook}"`);
+/** Queues one delivery per matching event and interested hook, in one transaction. */
+export function replayEvents(db: Database, hooks: readonly HookRoute[], request: ReplayRequest, now: number): ReplayResult {
+  if (request.hook !== null && !hooks.some((h) => h.name === request.hook)) throw new ReplayError(`no hook named "${request.hook}"`);
   const store = deliveryStore(db);
-  const targets = hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
+  const targets = hooks
+    .filter((h) => request.hook === null || h.name === request.hook)
+    .map((h) => ({ name: h.name, wants: request.force ? () => true : hookFilter(h) }));
   return db
     .transaction(() => {
-      const events = store.events(filter);
-      if (filter.eventId !== undefined && events.length === 0) throw new ReplayError(`no event ${filter.eventId}`);
-      let queued = 0;
-      for (const event of events) {
+      const result: ReplayResult = { events: 0, queued: {} };
+      for (const event of store.events(request.selection)) {
+        result.events++;
         for (const hook of targets) {
-          const chosen = filter.hook !== undefined ? hook.name === filter.hook : hook.wants(event.type, event.phone_number_id);
-          if (!chosen) continue;
+          if (!hook.wants(event.type, event.phone_number_id)) continue;
           store.requeue(event.id, hook.name, now);
-          queued++;
+          result.queued[hook.name] = (result.queued[hook.name] ?? 0) + 1;
         }
       }
-      return queued;
+      if (request.selection.eventId !== null && result.events === 0) throw new ReplayError(`no event ${request.selection.eventId}`);
+      return result;
     })
     .immediate();
 }
 
 /** Dead deliveries (all hooks, or one) go back to pending with a fresh schedule. */
-export function retryDeadDeliveries(db: Database, now: number, hook?: string): number {
-  return deliveryStore(db).retryDead(now, hook ?? null);
+export function retryDeadDeliveries(db: Database, now: number, hook: string | null): number {
+  return deliveryStore(db).retryDead(now, hook);
 }
 
-/** Dead inbox rows (all, or one) are processed again. */
-export function reprocessDeadInbox(db: Database, inboxId?: number): number {
-  return queueStore(db).revive(inboxId);
+/** Dead inbox rows (all, or one) are processed again. A named row that is not dead is an error. */
+export function reprocessDeadInbox(db: Database, inboxId: number | null): number {
+  const queue = queueStore(db);
+  if (inboxId === null) return queue.revive(null);
+  const state = queue.state(inboxId);
+  if (state === null) throw new ReplayError(`no inbox row ${inboxId}`);
+  if (state !== "dead") throw new ReplayError(`inbox row ${inboxId} is not dead (state: ${state})`);
+  return queue.revive(inboxId);
 }

@@ -4,14 +4,11 @@ import { beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hubSignature } from "../../src/ingest/signature";
-import { BINARY, requireBinary, SECRETS, startDaemon, tempDir, writeConfig } from "../support/daemon";
+import { requireBinary, runBinary, SECRETS, startDaemon, tempDir, writeConfig } from "../support/daemon";
 
 beforeAll(requireBinary);
 
-function run(args: string[], stdin?: string) {
-  const proc = Bun.spawnSync([BINARY, ...args], { stdin: stdin === undefined ? "ignore" : Buffer.from(stdin), env: { PATH: process.env.PATH ?? "" } });
-  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
-}
+const run = (args: string[], stdin?: string) => runBinary(args, { stdin });
 
 test("--version prints the injected version", () => {
   const r = run(["--version"]);

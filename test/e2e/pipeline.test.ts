@@ -3,7 +3,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { BINARY, requireBinary, startDaemon, tempDir, writeConfig } from "../support/daemon";
+import { BINARY, requireBinary, startDaemon, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { burst, signedPost, textMessage } from "../support/webhooks";
@@ -19,14 +19,6 @@ url = "${url}"
 secret = "${WHSEC}"
 ${extra}
 `;
-
-async function waitFor(check: () => boolean, timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error("timed out waiting");
-    await Bun.sleep(25);
-  }
-}
 
 test("a signed POST arrives at the hook as a verified event; duplicates do not", async () => {
   const sink = new Sink().start();
@@ -103,15 +95,15 @@ test("wa-webhookd replay re-delivers to the running daemon's hook with the same 
   try {
     expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.REPLAY"))).status).toBe(200);
     await waitFor(() => sink.received.length === 1);
-    const replay = Bun.spawnSync([BINARY, "replay", "--config", config, "--type", "message.received"]);
+    const replay = Bun.spawnSync([BINARY, "replay", "--config", config, "--type", "message.received", "--json"]);
     expect(replay.exitCode).toBe(0);
-    expect(JSON.parse(replay.stdout.toString())).toEqual({ queued: 1 });
+    expect(JSON.parse(replay.stdout.toString())).toEqual({ events: 1, queued: { app: 1 } });
     await waitFor(() => sink.received.length === 2);
     expect(sink.received[1]!.headers["webhook-id"]).toBe(sink.received[0]!.headers["webhook-id"]);
     expect(() => new Webhook(WHSEC).verify(sink.received[1]!.body, sink.received[1]!.headers)).not.toThrow();
     const unknownHook = Bun.spawnSync([BINARY, "replay", "--config", config, "--type", "message.received", "--hook", "nope"]);
-    expect(unknownHook.exitCode).toBe(1);
-    expect(unknownHook.stderr.toString()).toContain('no hook named "nope"');
+    expect(unknownHook.exitCode).toBe(2);
+    expect(unknownHook.stderr.toString()).toContain('--hook: no hook named "nope" in the config (hooks: app)');
   } finally {
     expect(await daemon.stop()).toBe(0);
   }

@@ -16,6 +16,28 @@ export function requireBinary() {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`make build\` (make test does it for you)`);
 }
 
+/**
+ * Runs the binary to completion, as an operator's shell would: only PATH (plus `env`)
+ * in the environment, in `cwd` (default: the test's).
+ */
+export function runBinary(args: string[], opts: { stdin?: string; cwd?: string; env?: Record<string, string> } = {}) {
+  const proc = Bun.spawnSync([BINARY, ...args], {
+    stdin: opts.stdin === undefined ? "ignore" : Buffer.from(opts.stdin),
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? "", ...opts.env },
+  });
+  return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+/** Polls until `check` holds; throws after `timeoutMs`. */
+export async function waitFor(check: () => boolean, timeoutMs = 15_000) {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error("timed out waiting");
+    await Bun.sleep(25);
+  }
+}
+
 export function tempDir(prefix = "wa-e2e-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -60,8 +82,12 @@ export interface Daemon {
 }
 
 /** Starts `cmd` (default: the binary with --config) and waits until it listens. */
-export async function startDaemon(configPath: string, cmd: string[] = [BINARY, "--config", configPath]): Promise<Daemon> {
-  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+export async function startDaemon(
+  configPath: string,
+  cmd: string[] = [BINARY, "--config", configPath],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Daemon> {
+  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore", cwd: opts.cwd, env: { ...process.env, ...opts.env } });
   const lines: string[] = [];
   let port = 0;
   let resolveListening: (p: number) => void = () => {};

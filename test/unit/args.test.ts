@@ -17,12 +17,12 @@ const cases: [argv: string[], expected: ReturnType<typeof parseCommand>["kind"],
   [["serve", "extra-positional"], "usage_error"],
   [["--config"], "usage_error"],
   [["serve", "--secret", "s"], "usage_error"],
-  [["replay", "--type", "message.received", "--hook", "app"], "replay", { type: "message.received", hook: "app", event: null }],
-  [["replay", "--event", "evt_1"], "replay", { event: "evt_1" }],
+  [["replay", "--type", "message.received", "--hook", "app"], "replay", { selection: { type: "message.received", eventId: null, since: null, until: null }, hook: "app", force: false }],
+  [["replay", "--event", "evt_1"], "replay", { selection: { eventId: "evt_1", type: null, since: null, until: null }, hook: null }],
   [["replay"], "usage_error"],
   [["replay", "--inbox", "3"], "usage_error"],
   [["retry-dead", "--hook", "app"], "retry-dead", { hook: "app" }],
-  [["reprocess", "--inbox", "7"], "reprocess", { inbox: "7" }],
+  [["reprocess", "--inbox", "7"], "reprocess", { inbox: 7 }],
   [["check", "--hook", "x"], "usage_error"],
 ];
 
@@ -33,3 +33,45 @@ for (const [argv, kind, extra] of cases) {
     if (extra) expect(command).toMatchObject(extra);
   });
 }
+
+const usageErrors: [argv: string[], message: string][] = [
+  [["reprocess", "--inbox", "abc"], '--inbox: expected a positive row id, got "abc"'],
+  [["reprocess", "--inbox", "0"], "--inbox: expected a positive row id"],
+  [["replay", "--since", "yesterday"], '--since: expected an RFC 3339 time such as 2026-11-20T08:00:00Z or a date such as 2026-11-20, got "yesterday"'],
+  [["replay", "--since", "1"], "--since: expected an RFC 3339 time"],
+  [["replay", "--since", "2026-11-20T08:00:00"], "--since: expected an RFC 3339 time"], // no offset: ambiguous
+  [["replay", "--since", "2026-11-20", "--until", "2026-11-19"], "--until must be later than --since"],
+  [["replay", "--type", "mesage.*"], '--type: "mesage.*" matches no event type; known types: message.received,'],
+  [["replay", "--type", "message.[a-z]*"], "--type: expected an event type or a glob such as 'message.*'"],
+  [["replay", "--since", "2026-11-20", "--force"], "--force needs --hook"],
+  [["sign", "--config", "c.toml", "--secret", "s"], "give --config or --secret, not both"],
+  [["serve", "--listen", "9090"], '--listen: expected "host:port"'],
+  [["check", "--listen", "127.0.0.1:9090"], "--listen is not an option of check"],
+];
+
+for (const [argv, message] of usageErrors) {
+  test(`wa-webhookd ${argv.join(" ")} → usage error "${message}"`, () => {
+    const command = parseCommand(argv);
+    expect(command.kind).toBe("usage_error");
+    expect((command as { message: string }).message).toStartWith(message);
+  });
+}
+
+test("--since/--until accept RFC 3339 with an offset, or a date (UTC midnight)", () => {
+  expect(parseCommand(["replay", "--since", "2026-11-20", "--until", "2026-11-20T09:30:00+01:00"])).toMatchObject({
+    selection: { since: Date.parse("2026-11-20T00:00:00Z"), until: Date.parse("2026-11-20T08:30:00Z") },
+  });
+});
+
+test("replay --type takes a glob that matches a known type; --hook with --force; --json", () => {
+  expect(parseCommand(["replay", "--type", "message.*", "--hook", "app", "--force", "--json"])).toMatchObject({
+    selection: { type: "message.*" },
+    hook: "app",
+    force: true,
+    json: true,
+  });
+});
+
+test("serve --listen overrides the config's address", () => {
+  expect(parseCommand(["--listen", "127.0.0.1:9090"])).toEqual({ kind: "serve", config: null, listen: "127.0.0.1:9090" });
+});

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, maskSecrets, parseConfigText } from "../../src/config/load";
 import { parseDuration } from "../../src/config/duration";
+import type { Config } from "../../src/config/schema";
 
 const MINIMAL = `[whatsapp]\nverify_token = "vt"\napp_secrets = ["s1"]\n[admin]\ntoken = "0123456789abcdef"\n`;
 
@@ -20,11 +21,11 @@ function problems(text: string, env: Record<string, string> = {}): string[] {
 describe("config", () => {
   test("minimal config gets the documented defaults", () => {
     expect(parseConfigText(MINIMAL, { env: {} })).toEqual({
-      server: { listen: "127.0.0.1:8080", webhook_path: "/webhook", max_body_bytes: 4194304, shutdown_timeout: "10s" },
+      server: { listen: "127.0.0.1:8080", webhook_path: "/webhook", max_body_bytes: 4194304, shutdown_timeout: "10s", trusted_proxies: ["127.0.0.0/8", "::1/128"] },
       storage: { path: "data/wa-webhookd.db", synchronous: "full", lock_timeout: "3s" },
       whatsapp: { verify_token: "vt", app_secrets: ["s1"] },
       admin: { token: "0123456789abcdef" },
-      log: { level: "info" },
+      log: { level: "info", traffic_interval: "10s" },
       worker: { enabled: true, max_attempts: 5, batch_size: 200, lease: "60s" },
       hooks: [],
     });
@@ -97,7 +98,7 @@ describe("config", () => {
   });
 
   test("maskSecrets hides every secret and nothing else", () => {
-    const masked = maskSecrets(parseConfigText(MINIMAL, { env: {} })) as ReturnType<typeof parseConfigText>;
+    const masked = maskSecrets(parseConfigText(MINIMAL, { env: {} })) as Config;
     expect(masked.whatsapp).toEqual({ verify_token: "********", app_secrets: ["********"] });
     expect(masked.admin.token).toBe("********");
     expect(masked.server.listen).toBe("127.0.0.1:8080");

@@ -1,7 +1,8 @@
 /** Deliveries to real local HTTP hooks; signatures checked by the standardwebhooks package. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
-import { replayEvents, retryDeadDeliveries } from "../../src/worker/replay";
+import type { EventSelection } from "../../src/events/selection";
+import { replayEvents, retryDeadDeliveries, type ReplayRequest } from "../../src/worker/replay";
 import { fixture, hook, pipeline, WHSEC } from "../support/pipeline";
 import { closedPort, Sink } from "../support/sink";
 
@@ -14,6 +15,12 @@ const sink = (port = 0) => {
 afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
 
 const HOUR = 3_600_000;
+
+const replayOf = (selection: Partial<EventSelection>, hookName: string | null = null, force = false): ReplayRequest => ({
+  selection: { eventId: null, type: null, since: null, until: null, ...selection },
+  hook: hookName,
+  force,
+});
 
 describe("Dispatcher", () => {
   test("delivers the envelope signed per Standard Webhooks (verified by the official package)", async () => {
@@ -156,17 +163,17 @@ describe("Dispatcher", () => {
     expect(s.received).toHaveLength(2);
 
     p.clock.advance(60_000);
-    expect(replayEvents(p.db, [hook({ name: "app", url: s.url })], { type: "message.received" }, p.clock.now())).toBe(1);
+    expect(replayEvents(p.db, [hook({ name: "app", url: s.url })], replayOf({ type: "message.received" }), p.clock.now())).toEqual({ events: 1, queued: { app: 1 } });
     await p.dispatcher.drain();
     expect(s.received).toHaveLength(3);
     const [first, , again] = s.received;
     expect(again!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]);
     expect(Number(again!.headers["webhook-timestamp"])).toBe(Number(first!.headers["webhook-timestamp"]) + 60);
     expect(again!.body).toBe(first!.body);
-    expect(() => replayEvents(p.db, [], { hook: "nope" }, p.clock.now())).toThrow('no hook named "nope"');
+    expect(() => replayEvents(p.db, [], replayOf({ since: 0 }, "nope"), p.clock.now())).toThrow('no hook named "nope"');
 
     s.respond = () => new Response("x", { status: 500 });
-    replayEvents(p.db, [hook({ name: "app", url: s.url })], {}, p.clock.now());
+    replayEvents(p.db, [hook({ name: "app", url: s.url })], replayOf({ since: 0 }), p.clock.now());
     for (let i = 0; i < 3; i++) {
       await p.dispatcher.drain();
       p.clock.advance(2_000);

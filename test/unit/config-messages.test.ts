@@ -1,0 +1,109 @@
+/** Config errors and warnings a person can act on (issue: operator fixes, item 11), and the operator view (item 5). */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, maskSecrets, parseConfigText, type ConfigProblem } from "../../src/config/load";
+import type { Config } from "../../src/config/schema";
+
+const MINIMAL = `[whatsapp]\nverify_token = "vt"\napp_secrets = ["s1"]\n[admin]\ntoken = "0123456789abcdef"\n`;
+const WHSEC = `whsec_${Buffer.alloc(24, 7).toString("base64")}`;
+
+function problems(text: string, purpose: "serve" | "operator" = "serve", env: Record<string, string> = {}): string[] {
+  try {
+    parseConfigText(text, { env, purpose });
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.reason}`);
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config messages", () => {
+  test("a TOML syntax error gives line, column and the offending line", () => {
+    const [problem] = problems(MINIMAL + '[server]\nlisten = "127.0.0.1:8080"\nshutdown_timeout = \n');
+    expect(problem).toStartWith("(file): invalid TOML: Missing value after '='");
+    expect(problem).toContain("(line 8, column 20)");
+    expect(problem).toContain("8 | shutdown_timeout = ");
+    expect(problem).toContain("^");
+  });
+
+  test("a number where a duration belongs says what to write", () => {
+    expect(problems(MINIMAL + "[server]\nshutdown_timeout = 10\n")).toEqual(['server.shutdown_timeout: expected a duration string: write "10s"']);
+  });
+
+  test("unknown keys suggest the key that was meant", () => {
+    expect(problems(MINIMAL + '[server]\nlsiten = "x"\n')).toEqual(['server.lsiten: unknown key; did you mean "listen"?']);
+    expect(problems(MINIMAL + '[storage]\nsyncronous = "full"\n')).toEqual(['storage.syncronous: unknown key; did you mean "synchronous"?']);
+    expect(problems(MINIMAL + `[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "${WHSEC}"\nevent = ["*"]\n`)).toEqual([
+      'hooks[0].event: unknown key; did you mean "events"?',
+    ]);
+    expect(problems(MINIMAL + "[server]\ncompletely_different = 1\n")).toEqual(["server.completely_different: unknown key"]);
+  });
+
+  test("a hook events glob matching no known type is an error listing the known types", () => {
+    const [problem] = problems(MINIMAL + `[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "${WHSEC}"\nevents = ["message.*", "mesage.*"]\n`);
+    expect(problem).toStartWith('hooks[0].events[1]: "mesage.*" matches no event type; known types: message.received, message.status');
+  });
+
+  test('"$VAR" without braces is kept literally, with a warning naming the key', () => {
+    const warnings: ConfigProblem[] = [];
+    const config = parseConfigText(MINIMAL.replace('"vt"', '"$WA_TOKEN"'), { env: { WA_TOKEN: "x" }, warnings });
+    expect(config.whatsapp.verify_token).toBe("$WA_TOKEN");
+    expect(warnings).toEqual([{ key: "whatsapp.verify_token", reason: '"$WA_TOKEN" is taken literally; write "${WA_TOKEN}" to read the environment variable' }]);
+  });
+
+  test("a secrets file with nothing but comments names the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wa-cfg-"));
+    writeFileSync(join(dir, "secrets"), "# rotated 2026-11\n\n   # nothing yet\n");
+    writeFileSync(join(dir, "empty"), "\n");
+    const text = `[whatsapp]\nverify_token_file = "${dir}/empty"\napp_secrets_file = "${dir}/secrets"\n[admin]\ntoken = "0123456789abcdef"\n`;
+    expect(problems(text)).toEqual([
+      `whatsapp.verify_token_file: ${dir}/empty holds no secret (only blank lines)`,
+      `whatsapp.app_secrets_file: ${dir}/secrets holds no secret (only blank lines and # comments)`,
+    ]);
+  });
+
+  test("hooks take secret_file / secrets_file like the other secrets", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wa-cfg-"));
+    writeFileSync(join(dir, "hook"), `${WHSEC}\n`);
+    writeFileSync(join(dir, "hooks"), `# old\n${WHSEC}\n${WHSEC.replace("Bw", "CA")}\n`);
+    const text =
+      MINIMAL + `[[hooks]]\nname = "a"\nurl = "http://x"\nsecret_file = "${dir}/hook"\n[[hooks]]\nname = "b"\nurl = "http://y"\nsecrets_file = "${dir}/hooks"\n`;
+    const config = parseConfigText(text, { env: {} });
+    expect(config.hooks[0]!.secret).toBe(WHSEC);
+    expect(config.hooks[1]!.secrets).toHaveLength(2);
+    expect(problems(text.replace(`${dir}/hook"`, `${dir}/nope"`))).toEqual([`hooks[0].secret_file: cannot read ${dir}/nope: ENOENT`]);
+  });
+
+  test("check masks credentials written into URLs", () => {
+    const config = parseConfigText(MINIMAL + `[[hooks]]\nname = "a"\nurl = "https://user:hunter2@hooks.example.com/wa"\nsecret = "${WHSEC}"\n`, { env: {} });
+    const masked = maskSecrets(config) as Config;
+    expect(masked.hooks[0]!.url).toBe("https://user:********@hooks.example.com/wa");
+    expect(JSON.stringify(masked)).not.toContain("hunter2");
+    expect(JSON.stringify(masked)).not.toContain(WHSEC);
+  });
+});
+
+describe("operator view of the config", () => {
+  const serviceConfig =
+    `[whatsapp]\nverify_token = "\${WA_VERIFY_TOKEN}"\napp_secrets_file = "/run/credentials/wa-webhookd.service/app_secrets"\n` +
+    `[admin]\ntoken_file = "/run/credentials/wa-webhookd.service/admin_token"\n` +
+    `[[hooks]]\nname = "app"\nurl = "http://127.0.0.1:9000/x"\nsecret = "\${APP_HOOK_SECRET}"\nevents = ["message.*"]\n`;
+
+  test("the daemon needs every secret", () => {
+    expect(problems(serviceConfig)).toContain("hooks[0].secret: environment variable APP_HOOK_SECRET is not set");
+  });
+
+  test("operator commands read the same file without any secret resolving", () => {
+    const config = parseConfigText(serviceConfig, { env: {}, purpose: "operator" });
+    expect(config.hooks).toEqual([
+      { name: "app", url: "http://127.0.0.1:9000/x", events: ["message.*"], phone_number_ids: [], timeout: "15s", concurrency: 8, retry_schedule: ["5s", "5m", "30m", "2h", "5h", "10h", "10h"] },
+    ]);
+    expect(JSON.stringify(config)).not.toContain("credentials");
+  });
+
+  test("operator commands still refuse what is really wrong", () => {
+    expect(problems(serviceConfig + 'nmae = "x"\n', "operator")).toEqual(['hooks[0].nmae: unknown key; did you mean "name"?']);
+  });
+});
