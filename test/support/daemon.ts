@@ -42,7 +42,10 @@ export function tempDir(prefix = "wa-e2e-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export function writeConfig(dir: string, extra: { storagePath?: string; maxBodyBytes?: number; lockTimeout?: string; toml?: string } = {}): string {
+export function writeConfig(
+  dir: string,
+  extra: { storagePath?: string; maxBodyBytes?: number; lockTimeout?: string; logLevel?: string; server?: string; toml?: string } = {},
+): string {
   const path = join(dir, "config.toml");
   writeFileSync(
     path,
@@ -51,6 +54,7 @@ listen = "127.0.0.1:0"
 webhook_path = "/webhook"
 max_body_bytes = ${extra.maxBodyBytes ?? 65536}
 shutdown_timeout = "5s"
+${extra.server ?? ""}
 
 [storage]
 path = "${extra.storagePath ?? join(dir, "data/wa.db")}"
@@ -65,7 +69,7 @@ app_secrets = ${JSON.stringify(SECRETS)}
 token = "e2e-admin-token-0123456789"
 
 [log]
-level = "info"
+level = "${extra.logLevel ?? "info"}"
 ${extra.toml ?? ""}
 `,
   );
