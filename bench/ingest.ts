@@ -42,7 +42,10 @@ async function baseline(): Promise<LoadResult> {
   }
 }
 
-async function daemon(synchronous: "full" | "normal"): Promise<LoadResult & { stored: number; lost: number }> {
+/** Another build (e.g. the previous commit's) to measure beside this one, in the same run. */
+const compareBinary = process.env.BENCH_COMPARE ?? null;
+
+async function daemon(synchronous: "full" | "normal", bin = binary): Promise<LoadResult & { stored: number; lost: number }> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "wa-bench-"));
   writeFileSync(
     join(dir, "config.toml"),
@@ -51,7 +54,7 @@ async function daemon(synchronous: "full" | "normal"): Promise<LoadResult & { st
       // Ingestion alone; bench/pipeline.ts measures it with the worker running.
       `[worker]\nenabled = false\n`,
   );
-  const server = await spawnListening([binary, "--config", join(dir, "config.toml")], dir);
+  const server = await spawnListening([bin, "--config", join(dir, "config.toml")], dir);
   let result: { warm: LoadResult; main: LoadResult };
   try {
     result = await measure(server.port, true);
@@ -73,9 +76,13 @@ function row(name: string, r: LoadResult, extra = "") {
 }
 
 const base = await baseline();
+const before = compareBinary ? await daemon("full", compareBinary) : null;
 const full = await daemon("full");
 const normal = await daemon("normal");
+const after = compareBinary ? await daemon("full", compareBinary) : null;
 const base2 = await baseline();
+const compared = (name: string, r: typeof full | null) =>
+  r ? [row(name, r, `${((r.rps / base.rps) * 100).toFixed(0)}% of baseline; this build = ${((full.rps / r.rps) * 100).toFixed(0)}% of it`)] : [];
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Linux ${process.platform === "linux" ? (await Bun.file("/proc/sys/kernel/osrelease").text()).trim() : ""}, Bun ${Bun.version}`;
 const lines = [
@@ -85,8 +92,10 @@ const lines = [
   "| run | req/s | p50 ms | p99 ms | max ms | non-2xx | notes |",
   "|---|---|---|---|---|---|---|",
   row("bare Bun.serve + HMAC (baseline)", base),
+  ...compared(`BENCH_COMPARE build, synchronous="full"`, before),
   row('wa-webhookd, synchronous="full"', full, `${((full.rps / base.rps) * 100).toFixed(0)}% of baseline; 200s=${full.ok200} stored=${full.stored} lost=${full.lost}`),
   row('wa-webhookd, synchronous="normal"', normal, `${((normal.rps / base.rps) * 100).toFixed(0)}% of baseline; 200s=${normal.ok200} stored=${normal.stored} lost=${normal.lost}`),
+  ...compared(`BENCH_COMPARE build again, synchronous="full"`, after),
   row("bare baseline again (noise check)", base2),
 ];
 console.log(lines.join("\n"));
