@@ -3,21 +3,14 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, maskSecrets, parseConfigText, type ConfigProblem } from "../../src/config/load";
+import { maskSecrets, parseConfigText, type ConfigProblem } from "../../src/config/load";
+import { configProblems } from "../support/config";
 import type { Config } from "../../src/config/schema";
 
 const MINIMAL = `[whatsapp]\nverify_token = "vt"\napp_secrets = ["s1"]\n[admin]\ntoken = "0123456789abcdef"\n`;
 const WHSEC = `whsec_${Buffer.alloc(24, 7).toString("base64")}`;
 
-function problems(text: string, purpose: "serve" | "operator" = "serve", env: Record<string, string> = {}): string[] {
-  try {
-    parseConfigText(text, { env, purpose });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.reason}`);
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = (text: string, purpose: "serve" | "operator" = "serve") => configProblems(text, {}, purpose);
 
 describe("config messages", () => {
   test("a TOML syntax error gives line, column and the offending line", () => {

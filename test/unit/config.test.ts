@@ -2,21 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, maskSecrets, parseConfigText } from "../../src/config/load";
+import { maskSecrets, parseConfigText } from "../../src/config/load";
+import { configProblems } from "../support/config";
 import { parseDuration } from "../../src/config/duration";
 import type { Config } from "../../src/config/schema";
 
 const MINIMAL = `[whatsapp]\nverify_token = "vt"\napp_secrets = ["s1"]\n[admin]\ntoken = "0123456789abcdef"\n`;
 
-function problems(text: string, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfigText(text, { env });
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.reason}`);
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = configProblems;
 
 describe("config", () => {
   test("minimal config gets the documented defaults", () => {
