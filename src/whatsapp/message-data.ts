@@ -1,6 +1,7 @@
 /** The `data` part of message.received and message.status events, and the state they imply. */
 import type { InboundMessage, SenderContact } from "./messages";
-import { normalizeError, type MetaError } from "./primitives";
+import { deeperThan } from "../util/json-depth";
+import { normalizeError, secondsToMs, type MetaError } from "./primitives";
 import type { MessageStatus } from "./statuses";
 
 export type StateEffect =
@@ -42,7 +43,7 @@ export function messageData(m: InboundMessage, contacts: SenderContact[]) {
   }
   if (m.referral) data.referral = m.referral;
   if (m.errors) data.errors = m.errors.map(normalizeError);
-  const sentAt = m.timestamp === undefined ? null : m.timestamp * 1000;
+  const sentAt = secondsToMs(m.timestamp);
   const effects: StateEffect[] = [{ kind: "inbound", wamid: m.id, sender: m.from || null, messageKind: m.type, sentAt }];
   if (m.from) effects.push({ kind: "contact", waId: m.from, profileName: sender?.profile?.name ?? null, seenAt: sentAt });
   return { data, effects };
@@ -93,11 +94,15 @@ function interactiveOf(i: NonNullable<InboundMessage["interactive"]>) {
   return { kind: type, id: null, title: null, description: null, response_json: null, ...rest };
 }
 
+const EMBEDDED_JSON_DEPTH = 32;
+
 /** nfm_reply.response_json is JSON inside a string; a string that is not JSON is kept as is. */
 function parseEmbeddedJson(text: string | undefined): unknown {
   if (text === undefined) return null;
   try {
-    return JSON.parse(text);
+    const parsed: unknown = JSON.parse(text);
+    // Too deep to pass on safely: kept as the string it came in (nothing is lost).
+    return deeperThan(parsed, EMBEDDED_JSON_DEPTH) ? text : parsed;
   } catch {
     return text;
   }
@@ -110,7 +115,7 @@ export function statusData(s: MessageStatus, phoneNumberId: string | null, value
   const pricing = s.pricing
     ? { billable: s.pricing.billable ?? null, pricing_model: s.pricing.pricing_model ?? null, category: s.pricing.category ?? null, type: s.pricing.type ?? s.pricing.pricing_type ?? null }
     : null;
-  const statusAt = s.timestamp === undefined ? null : s.timestamp * 1000;
+  const statusAt = secondsToMs(s.timestamp);
   const data: Record<string, unknown> = {
     wamid: s.id,
     status: s.status,

@@ -1,6 +1,6 @@
 /** `messages` field: inbound messages of every type Meta documents. Unknown keys pass through. */
 import { z } from "zod";
-import { MetaError, unixSeconds } from "./primitives";
+import { lenientList, MetaError, unixSeconds } from "./primitives";
 
 export const Media = z.looseObject({
   id: z.string().optional(),
@@ -36,28 +36,29 @@ export const Context = z.looseObject({
   referred_product: z.looseObject({}).optional(),
 });
 
+/** Only `id` and `type` are required; an odd optional part reads as absent (it stays in `raw`). */
 export const InboundMessage = z.looseObject({
   id: z.string(),
-  from: z.string().optional(), // may be "" for username users
-  from_user_id: z.string().optional(),
-  timestamp: unixSeconds.optional(),
+  from: z.string().optional().catch(undefined), // may be "" for username users
+  from_user_id: z.string().optional().catch(undefined),
+  timestamp: unixSeconds,
   type: z.string(), // open enum: unknown types are kept
-  text: z.looseObject({ body: z.string() }).optional(),
-  image: Media.optional(),
-  video: Media.optional(),
-  audio: Media.optional(),
-  document: Media.optional(),
-  sticker: Media.optional(),
-  location: Location.optional(),
-  contacts: z.array(z.looseObject({})).optional(),
-  interactive: Interactive.optional(),
-  button: z.looseObject({ payload: z.string().optional(), text: z.string().optional() }).optional(),
-  reaction: z.looseObject({ message_id: z.string().optional(), emoji: z.string().optional() }).optional(),
-  order: z.looseObject({}).optional(),
-  system: z.looseObject({}).optional(),
-  referral: z.looseObject({}).optional(),
-  context: Context.optional(),
-  errors: z.array(MetaError).optional(),
+  text: z.looseObject({ body: z.string() }).optional().catch(undefined),
+  image: Media.optional().catch(undefined),
+  video: Media.optional().catch(undefined),
+  audio: Media.optional().catch(undefined),
+  document: Media.optional().catch(undefined),
+  sticker: Media.optional().catch(undefined),
+  location: Location.optional().catch(undefined),
+  contacts: lenientList(z.looseObject({})),
+  interactive: Interactive.optional().catch(undefined),
+  button: z.looseObject({ payload: z.string().optional(), text: z.string().optional() }).optional().catch(undefined),
+  reaction: z.looseObject({ message_id: z.string().optional(), emoji: z.string().optional() }).optional().catch(undefined),
+  order: z.looseObject({}).optional().catch(undefined),
+  system: z.looseObject({}).optional().catch(undefined),
+  referral: z.looseObject({}).optional().catch(undefined),
+  context: Context.optional().catch(undefined),
+  errors: lenientList(MetaError),
 });
 export type InboundMessage = z.infer<typeof InboundMessage>;
 

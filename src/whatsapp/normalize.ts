@@ -8,8 +8,10 @@ import type { EventType } from "../events/types";
 import { FIELD_EVENT_TYPES } from "../events/types";
 import { sha256Hex, stableStringify } from "../util/stable-json";
 import { messageData, type StateEffect, statusData } from "./message-data";
-import { InboundMessage, MessageStatus, MessagesValue, TemplateValue, UserPreference, WebhookPayload } from "./payload";
-import { Metadata, normalizeError } from "./primitives";
+import { cutDeep, deeperThan, MAX_JSON_DEPTH } from "../util/json-depth";
+import type { SenderContact } from "./messages";
+import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, TemplateValue, UserPreference, WebhookPayload } from "./payload";
+import { Metadata, normalizeError, secondsToMs, type MetaError } from "./primitives";
 
 export interface NormalizedEvent {
   type: EventType;
@@ -33,26 +35,60 @@ interface Where {
   displayPhoneNumber: string | null;
 }
 
-/** Never throws: a body that is not a webhook envelope becomes one webhook.unknown. */
+/**
+ * Never throws, and no item takes its siblings down with it: each entry, change and
+ * item is read inside its own guard, and whatever cannot be read becomes a
+ * `webhook.unknown` with the reason and the raw value.
+ */
 export function normalizePayload(body: unknown): NormalizedEvent[] {
+  const top: Where = { field: "(envelope)", wabaId: null, entryTime: null, phoneNumberId: null, displayPhoneNumber: null };
   const payload = WebhookPayload.safeParse(body);
-  if (!payload.success) {
-    return [unknownEvent({ field: "(envelope)", wabaId: null, entryTime: null, phoneNumberId: null, displayPhoneNumber: null }, body, "not a webhook envelope")];
+  if (!payload.success) return [unknownEvent(top, body, "not a webhook envelope (no entry array)")];
+  return payload.data.entry.flatMap((entry) => isolated(top, entry, () => normalizeEntry(entry)));
+}
+
+function normalizeEntry(entry: unknown): NormalizedEvent[] {
+  const where: Where = { field: "(entry)", wabaId: null, entryTime: null, phoneNumberId: null, displayPhoneNumber: null };
+  const parsed = Entry.safeParse(entry);
+  if (!parsed.success) return [unknownEvent(where, entry, "entry is not an object")];
+  where.wabaId = parsed.data.id ?? null;
+  where.entryTime = secondsToMs(parsed.data.time);
+  const changes = parsed.data.changes;
+  // Another product's shape (e.g. Messenger's `messaging`) posted to the same URL: kept whole.
+  if (!Array.isArray(changes) || changes.length === 0) return [unknownEvent(where, entry, "entry without changes")];
+  return changes.flatMap((change) => isolated({ ...where, field: "(change)" }, change, () => normalizeChangeItem(where, change)));
+}
+
+function normalizeChangeItem(entry: Where, change: unknown): NormalizedEvent[] {
+  const parsed = Change.safeParse(change);
+  if (!parsed.success) return [unknownEvent({ ...entry, field: "(change)" }, change, "change without a field name")];
+  const value = parsed.data.value;
+  const metadata = Metadata.safeParse(isRecord(value) ? value.metadata : undefined).data;
+  const where: Where = {
+    ...entry,
+    field: parsed.data.field,
+    phoneNumberId: metadata?.phone_number_id ?? null,
+    displayPhoneNumber: metadata?.display_phone_number ?? (isRecord(value) ? idOf(value.display_phone_number) : null),
+  };
+  return normalizeChange(where, value);
+}
+
+/**
+ * Runs `read` on one raw item. Too deep to process safely, or throwing: the item
+ * becomes a webhook.unknown saying why, and the caller carries on with its siblings.
+ */
+function guarded(where: Where, raw: unknown, read: () => NormalizedEvent[]): NormalizedEvent[] {
+  if (deeperThan(raw)) return [unknownEvent(where, raw, `nested deeper than ${MAX_JSON_DEPTH} levels`)];
+  return isolated(where, raw, read);
+}
+
+/** An entry or a change: its items are guarded one by one, so only a throw is caught here. */
+function isolated(where: Where, raw: unknown, read: () => NormalizedEvent[]): NormalizedEvent[] {
+  try {
+    return read();
+  } catch (err) {
+    return [unknownEvent(where, raw, `unreadable: ${(err as Error).message}`)];
   }
-  return payload.data.entry.flatMap((entry) =>
-    entry.changes.flatMap((change) => {
-      const value = change.value as Record<string, unknown> | undefined;
-      const metadata = Metadata.safeParse(value?.metadata).data;
-      const where: Where = {
-        field: change.field,
-        wabaId: entry.id ?? null,
-        entryTime: entry.time ? entry.time * 1000 : null,
-        phoneNumberId: metadata?.phone_number_id ?? null,
-        displayPhoneNumber: metadata?.display_phone_number ?? (typeof value?.display_phone_number === "string" ? value.display_phone_number : null),
-      };
-      return normalizeChange(where, change.value);
-    }),
-  );
 }
 
 function normalizeChange(where: Where, value: unknown): NormalizedEvent[] {
@@ -60,68 +96,80 @@ function normalizeChange(where: Where, value: unknown): NormalizedEvent[] {
   if (where.field === "smb_message_echoes") return itemsOf(where, value, "message_echoes", "message.echo", (m) => `echo:${(m as { id?: string }).id ?? hashOf(where, m)}`);
   if (where.field === "user_preferences") return normalizeUserPreferences(where, value);
   if (where.field === "calls") return [...itemsOf(where, value, "calls", "call.event"), ...itemsOf(where, value, "statuses", "call.event")];
-  const type = FIELD_EVENT_TYPES[where.field];
+  // Own properties only: a field named "constructor" or "__proto__" is unknown, not Object's.
+  const type = Object.hasOwn(FIELD_EVENT_TYPES, where.field) ? FIELD_EVENT_TYPES[where.field] : undefined;
   if (!type) return [unknownEvent(where, value)];
-  return [fieldEvent(where, type, value)];
+  return guarded(where, value, () => [fieldEvent(where, type, value)]);
 }
 
 function normalizeMessages(where: Where, value: unknown): NormalizedEvent[] {
   const parsed = MessagesValue.safeParse(value);
-  if (!parsed.success) return [unknownEvent(where, value, "messages value has an unexpected shape")];
+  if (!parsed.success) return [unknownEvent(where, value, "messages value is not an object")];
+  // Siblings that explain the items: a malformed one is skipped, never the items it sits beside.
   const v = parsed.data;
+  const contacts = v.contacts ?? [];
+  const errors = v.errors ?? [];
   const events: NormalizedEvent[] = [];
-  for (const raw of v.messages ?? []) {
-    const message = InboundMessage.safeParse(raw);
-    if (!message.success) {
-      events.push(unknownEvent(where, raw, "message without id or type"));
-      continue;
-    }
-    const { data, effects } = messageData(message.data, v.contacts ?? []);
-    events.push(base(where, "message.received", `msg:${message.data.id}`, ms(message.data.timestamp), data, raw, effects));
+  for (const key of ["messages", "statuses"] as const) {
+    if (v[key] !== undefined && !Array.isArray(v[key])) events.push(unknownEvent(where, v[key], `${key} is not an array`));
   }
-  for (const raw of v.statuses ?? []) {
-    const status = MessageStatus.safeParse(raw);
-    if (!status.success) {
-      events.push(unknownEvent(where, raw, "status without id or status"));
-      continue;
-    }
-    const { data, effects } = statusData(status.data, where.phoneNumberId, v.errors);
-    events.push(base(where, "message.status", `status:${status.data.id}:${status.data.status}`, ms(status.data.timestamp), data, raw, effects));
-  }
+  const messages = listOf(v.messages);
+  const statuses = listOf(v.statuses);
+  for (const raw of messages) events.push(...guarded(where, raw, () => [messageEvent(where, raw, contacts)]));
+  for (const raw of statuses) events.push(...guarded(where, raw, () => [statusEvent(where, raw, errors)]));
   // Value-level errors with nothing else to attach them to: an account/system-level event.
-  if (v.errors && v.errors.length > 0 && !(v.messages?.length || v.statuses?.length)) {
-    const errors = v.errors.map(normalizeError);
-    events.push(base(where, "webhook.error", `hash:${hashOf(where, v.errors)}`, where.entryTime, { errors }, value, []));
-  } else if (v.errors && v.errors.length > 0 && v.messages?.length) {
+  if (errors.length > 0 && messages.length + statuses.length === 0) {
+    events.push(base(where, "webhook.error", `hash:${hashOf(where, v.errors)}`, where.entryTime, { errors: errors.map(normalizeError) }, value, []));
+  } else if (errors.length > 0 && messages.length > 0) {
     // Errors next to messages (e.g. interactive without content): attach them to each message.
-    for (const e of events) if (e.type === "message.received" && !e.data.errors) e.data.errors = v.errors.map(normalizeError);
+    for (const e of events) if (e.type === "message.received" && !e.data.errors) e.data.errors = errors.map(normalizeError);
   }
   if (events.length === 0) events.push(unknownEvent(where, value, "messages value without messages, statuses or errors"));
   return events;
 }
 
+function messageEvent(where: Where, raw: unknown, contacts: SenderContact[]): NormalizedEvent {
+  const message = InboundMessage.safeParse(raw);
+  if (!message.success) return unknownEvent(where, raw, "message without id or type");
+  const { data, effects } = messageData(message.data, contacts);
+  return base(where, "message.received", `msg:${message.data.id}`, secondsToMs(message.data.timestamp), data, raw, effects);
+}
+
+function statusEvent(where: Where, raw: unknown, errors: MetaError[]): NormalizedEvent {
+  const status = MessageStatus.safeParse(raw);
+  if (!status.success) return unknownEvent(where, raw, "status without id or status");
+  const { data, effects } = statusData(status.data, where.phoneNumberId, errors.length > 0 ? errors : undefined);
+  return base(where, "message.status", `status:${status.data.id}:${status.data.status}`, secondsToMs(status.data.timestamp), data, raw, effects);
+}
+
 function normalizeUserPreferences(where: Where, value: unknown): NormalizedEvent[] {
-  const items = (value as { user_preferences?: unknown[] } | undefined)?.user_preferences;
+  const items = isRecord(value) ? value.user_preferences : undefined;
   if (!Array.isArray(items)) return [unknownEvent(where, value)];
-  return items.map((raw) => {
-    const pref = UserPreference.safeParse(raw).data ?? {};
-    const effects: StateEffect[] =
-      pref.wa_id && pref.category === "marketing_messages" && (pref.value === "stop" || pref.value === "resume")
-        ? [{ kind: "opt_out", waId: pref.wa_id, optOut: pref.value === "stop" }]
-        : [];
-    const data = { wa_id: pref.wa_id ?? null, user_id: pref.user_id ?? null, category: pref.category ?? null, value: pref.value ?? null, detail: pref.detail ?? null };
-    return base(where, "user.preferences", `hash:${hashOf(where, raw)}`, pref.timestamp ? pref.timestamp * 1000 : where.entryTime, data, raw, effects);
-  });
+  return items.flatMap((raw) => guarded(where, raw, () => [userPreferenceEvent(where, raw)]));
+}
+
+function userPreferenceEvent(where: Where, raw: unknown): NormalizedEvent {
+  if (!isRecord(raw)) return unknownEvent(where, raw, "item is not an object");
+  const pref = UserPreference.safeParse(raw).data ?? {};
+  const effects: StateEffect[] =
+    pref.wa_id && pref.category === "marketing_messages" && (pref.value === "stop" || pref.value === "resume")
+      ? [{ kind: "opt_out", waId: pref.wa_id, optOut: pref.value === "stop" }]
+      : [];
+  const data = { wa_id: pref.wa_id ?? null, user_id: pref.user_id ?? null, category: pref.category ?? null, value: pref.value ?? null, detail: pref.detail ?? null };
+  return base(where, "user.preferences", `hash:${hashOf(where, raw)}`, secondsToMs(pref.timestamp) ?? where.entryTime, data, raw, effects);
 }
 
 function itemsOf(where: Where, value: unknown, key: string, type: EventType, keyOf?: (item: unknown) => string): NormalizedEvent[] {
-  const items = (value as Record<string, unknown> | undefined)?.[key];
-  if (!Array.isArray(items)) return [];
-  return items.map((raw) => {
-    const ts = (raw as { timestamp?: unknown }).timestamp;
-    const occurred = typeof ts === "string" || typeof ts === "number" ? Number(ts) * 1000 : where.entryTime;
-    return base(where, type, keyOf?.(raw) ?? `hash:${hashOf(where, raw)}`, occurred, { ...(raw as object) }, raw, []);
-  });
+  const items = isRecord(value) ? value[key] : undefined;
+  if (items === undefined) return [];
+  if (!Array.isArray(items)) return [unknownEvent(where, items, `${key} is not an array`)];
+  return items.flatMap((raw) =>
+    guarded(where, raw, () => {
+      if (!isRecord(raw)) return [unknownEvent(where, raw, "item is not an object")];
+      const occurred = secondsToMs(raw.timestamp) ?? where.entryTime;
+      return [base(where, type, keyOf?.(raw) ?? `hash:${hashOf(where, raw)}`, occurred, { ...raw }, raw, [])];
+    }),
+  );
 }
 
 function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEvent {
@@ -149,7 +197,9 @@ function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEv
 function unknownEvent(where: Where, raw: unknown, reason?: string): NormalizedEvent {
   const data: Record<string, unknown> = { field: where.field };
   if (reason) data.reason = reason;
-  return base(where, "webhook.unknown", `hash:${hashOf(where, raw)}`, where.entryTime, data, raw, []);
+  // Hashing and serializing recurse: a raw value too deep for that is kept cut (the inbox has it whole).
+  const kept = deeperThan(raw) ? cutDeep(raw) : raw;
+  return base(where, "webhook.unknown", `hash:${hashOf(where, kept)}`, where.entryTime, data, kept, []);
 }
 
 function base(where: Where, type: EventType, dedupKey: string, occurredAt: number | null, data: Record<string, unknown>, raw: unknown, effects: StateEffect[]): NormalizedEvent {
@@ -160,6 +210,14 @@ function hashOf(where: Where, value: unknown): string {
   return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${stableStringify(value)}`);
 }
 
-function ms(seconds: number | undefined): number | null {
-  return seconds === undefined ? null : seconds * 1000;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function idOf(value: unknown): string | null {
+  return typeof value === "string" || (typeof value === "number" && Number.isFinite(value)) ? String(value) : null;
 }

@@ -1,34 +1,36 @@
 /** The webhook envelope: object → entry[] → changes[] → {field, value}. */
 import { z } from "zod";
 import { InboundMessage, SenderContact } from "./messages";
-import { idText, Metadata, MetaError } from "./primitives";
+import { idText, lenientList, Metadata, MetaError, unixSeconds } from "./primitives";
 import { MessageStatus } from "./statuses";
+
+// The envelope is read leniently, level by level (whatsapp/normalize.ts): these schemas
+// fail only when a level is not an object at all, so one odd part never hides its siblings.
 
 export const Change = z.looseObject({
   field: z.string(),
-  value: z.unknown(),
+  value: z.unknown().optional(),
 });
 
 export const Entry = z.looseObject({
-  id: idText.optional(),
-  time: z.number().optional(), // integer unix seconds on management fields, absent on messages
-  changes: z.array(Change).default([]),
+  id: idText.optional().catch(undefined),
+  time: unixSeconds, // integer unix seconds on management fields, absent on messages
+  changes: z.array(z.unknown()).optional().catch(undefined),
 });
 
 export const WebhookPayload = z.looseObject({
-  object: z.string().optional(),
-  entry: z.array(Entry),
+  object: z.string().optional().catch(undefined),
+  entry: z.array(z.unknown()),
 });
-export type WebhookPayload = z.infer<typeof WebhookPayload>;
 
-/** `value` of the `messages` field (also the shape of smb_message_echoes, with message_echoes). */
+/** `value` of the `messages` field: items are read one by one; contacts and errors explain them. */
 export const MessagesValue = z.looseObject({
-  messaging_product: z.string().optional(),
-  metadata: Metadata.optional(),
-  contacts: z.array(SenderContact).optional(),
-  messages: z.array(z.unknown()).optional(),
-  statuses: z.array(z.unknown()).optional(),
-  errors: z.array(MetaError).optional(),
+  messaging_product: z.string().optional().catch(undefined),
+  metadata: Metadata.optional().catch(undefined),
+  contacts: lenientList(SenderContact),
+  messages: z.unknown().optional(),
+  statuses: z.unknown().optional(),
+  errors: lenientList(MetaError),
 });
 
 export { InboundMessage, MessageStatus };
@@ -62,7 +64,7 @@ export const UserPreference = z.looseObject({
 export function countChanges(bytes: Uint8Array): number {
   try {
     const body = WebhookPayload.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-    return body.success ? body.data.entry.reduce((n, e) => n + e.changes.length, 0) : 0;
+    return body.success ? body.data.entry.reduce<number>((n, e) => n + (Entry.safeParse(e).data?.changes?.length ?? 0), 0) : 0;
   } catch {
     return 0;
   }

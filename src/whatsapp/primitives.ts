@@ -4,12 +4,59 @@ import { z } from "zod";
 /** Ids Meta sends as numbers or strings (template ids: 16 digits); always kept as text. */
 export const idText = z.union([z.string(), z.number()]).transform(String);
 
-/** Unix-seconds timestamps: strings in messages/statuses/calls, integers elsewhere. */
-export const unixSeconds = z.union([z.string().regex(/^\d+$/), z.number().int()]).transform(Number);
+/**
+ * Unix-seconds timestamps: strings in messages/statuses/calls, integers elsewhere.
+ * Anything else reads as absent (the raw value stays in the event's `raw`), so one
+ * odd scalar never un-types the item that carries it.
+ */
+export const unixSeconds = z
+  .union([z.string().regex(/^\d+$/), z.number().int()])
+  .transform(Number)
+  .optional()
+  .catch(undefined);
+
+// Plausible webhook times: after 2000-01-01, before 2100-01-01. Outside: not a time we can use.
+const EARLIEST_SECONDS = 946_684_800;
+const LATEST_SECONDS = 4_102_444_800;
+
+/** Unix seconds (number or digit string) → unix ms; null when absent or not a plausible time. */
+export function secondsToMs(value: unknown): number | null {
+  const seconds = typeof value === "number" ? value : typeof value === "string" && /^\d{1,12}$/.test(value) ? Number(value) : NaN;
+  return Number.isFinite(seconds) && seconds >= EARLIEST_SECONDS && seconds < LATEST_SECONDS ? Math.round(seconds * 1000) : null;
+}
+
+/** An error code as a number, whether Meta sent 131026 or "131026". */
+const errorCode = z
+  .union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)])
+  .optional()
+  .catch(undefined);
+
+/**
+ * A list whose malformed elements are skipped (they stay in the item's `raw`) instead of
+ * failing the item; a value that is not a list at all reads as absent.
+ */
+export function lenientList<T extends z.ZodType>(element: T) {
+  return z
+    .array(z.unknown())
+    .transform((items) => parseEach(element, items))
+    .optional()
+    .catch(undefined);
+}
+
+/** The elements of `value` (when it is a list) that `element` accepts. */
+export function parseEach<T extends z.ZodType>(element: T, value: unknown): z.output<T>[] {
+  if (!Array.isArray(value)) return [];
+  const out: z.output<T>[] = [];
+  for (const item of value) {
+    const parsed = element.safeParse(item);
+    if (parsed.success) out.push(parsed.data);
+  }
+  return out;
+}
 
 /** Meta's error object, at value level and inside statuses and unsupported messages. */
 export const MetaError = z.looseObject({
-  code: z.number().optional(),
+  code: errorCode,
   title: z.string().optional(),
   message: z.string().optional(),
   error_data: z.looseObject({ details: z.string().optional() }).optional(),
@@ -19,8 +66,8 @@ export const MetaError = z.looseObject({
 export type MetaError = z.infer<typeof MetaError>;
 
 export const Metadata = z.looseObject({
-  display_phone_number: z.string().optional(),
-  phone_number_id: z.string().optional(),
+  display_phone_number: idText.optional().catch(undefined),
+  phone_number_id: idText.optional().catch(undefined),
 });
 
 /** Meta's error object in the shape our events carry. */

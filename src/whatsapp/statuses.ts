@@ -1,6 +1,6 @@
 /** `messages` field, `statuses[]`: outbound message status updates. */
 import { z } from "zod";
-import { MetaError, unixSeconds } from "./primitives";
+import { idText, lenientList, MetaError, unixSeconds } from "./primitives";
 
 export const Pricing = z.looseObject({
   billable: z.boolean().optional(),
@@ -13,13 +13,14 @@ export const Pricing = z.looseObject({
 export const MessageStatus = z.looseObject({
   id: z.string(),
   status: z.string(), // sent | delivered | read | played | failed, open enum
-  timestamp: unixSeconds.optional(),
-  recipient_id: z.string().optional(),
-  recipient_user_id: z.string().optional(),
-  biz_opaque_callback_data: z.string().optional(),
-  conversation: z.looseObject({}).optional(),
-  pricing: Pricing.optional(),
-  errors: z.array(MetaError).optional(),
-  type: z.string().optional(), // "call" when the calls field reuses this key
+  // Optional parts read leniently: an odd value is treated as absent, never un-types the status.
+  timestamp: unixSeconds,
+  recipient_id: idText.optional().catch(undefined),
+  recipient_user_id: z.string().optional().catch(undefined),
+  biz_opaque_callback_data: z.string().optional().catch(undefined),
+  conversation: z.looseObject({}).optional().catch(undefined),
+  pricing: Pricing.optional().catch(undefined),
+  errors: lenientList(MetaError),
+  type: z.string().optional().catch(undefined), // "call" when the calls field reuses this key
 });
 export type MessageStatus = z.infer<typeof MessageStatus>;

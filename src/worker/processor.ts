@@ -14,6 +14,7 @@ import { eventStore } from "../store/event-store";
 import { queueStore, type InboxJob } from "../store/queue-store";
 import type { Clock } from "../util/clock";
 import { eventId, leaseToken } from "../util/ids";
+import { storableKey } from "../util/storable-key";
 import type { Logger } from "../util/log";
 import { normalizePayload, type NormalizedEvent } from "../whatsapp/normalize";
 
@@ -95,13 +96,21 @@ export class Processor {
   #process(job: InboxJob, token: string, stats: ProcessStats) {
     const now = this.#opts.clock.now();
     if (job.attempts > this.#opts.maxAttempts) return this.#dead(job, token, `gave up after ${job.attempts - 1} attempts: ${job.last_error ?? "unknown error"}`, stats);
-    let normalized: NormalizedEvent[];
+    // Retrying cannot fix a body that is not UTF-8 JSON: dead at once, kept for inspection.
+    let text: string;
     try {
-      normalized = normalizePayload(JSON.parse(utf8.decode(job.body)));
+      text = utf8.decode(job.body);
+    } catch {
+      return this.#dead(job, token, "body is not valid UTF-8", stats);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
     } catch (err) {
-      // Retrying cannot fix a body that is not JSON: dead at once, kept for inspection.
       return this.#dead(job, token, `body is not valid JSON: ${(err as Error).message}`, stats);
     }
+    // Never throws: an item it cannot read becomes a webhook.unknown beside its siblings.
+    const normalized = normalizePayload(body);
     try {
       this.#storeJob(job, token, normalized, now, stats);
     } catch (err) {
@@ -115,7 +124,8 @@ export class Processor {
 
   #store(event: NormalizedEvent, job: InboxJob, now: number, stats: ProcessStats) {
     const id = eventId(now);
-    if (!this.#events.claimDedupKey(event.dedupKey, id, now)) {
+    const dedupKey = storableKey(event.dedupKey);
+    if (!this.#events.claimDedupKey(dedupKey, id, now)) {
       stats.duplicates++;
       return;
     }
@@ -142,7 +152,7 @@ export class Processor {
       receivedAt: job.received_at,
       wabaId: event.wabaId,
       phoneNumberId: event.phoneNumberId,
-      dedupKey: event.dedupKey,
+      dedupKey,
       envelope: JSON.stringify(envelope),
     });
     for (const hook of this.#hooks) {

@@ -38,7 +38,7 @@ export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number; passB
   const post = (body: unknown) =>
     inbox.insertBatch([
       {
-        body: new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)),
+        body: body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)),
         signature: "sha256=" + "0".repeat(64),
         userAgent: null,
         remoteAddr: null,

@@ -1,0 +1,145 @@
+/**
+ * One bad item never sinks its siblings: every odd or hostile part of a valid JSON
+ * POST becomes a webhook.unknown with a reason, and the rest become their normal events.
+ */
+import { describe, expect, test } from "bun:test";
+import { deeperThan, cutDeep, DEPTH_CUT_MARKER } from "../../src/util/json-depth";
+import { storableKey } from "../../src/util/storable-key";
+import { normalizePayload, type NormalizedEvent } from "../../src/whatsapp/normalize";
+import { fixture, pipeline } from "../support/pipeline";
+
+const metadata = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
+const text = (id: string, extra: object = {}) => ({ from: "16505551234", id, timestamp: "1749416383", type: "text", text: { body: "hi" }, ...extra });
+const messages = (value: object) => ({ field: "messages", value: { messaging_product: "whatsapp", metadata, ...value } });
+const post = (...changes: unknown[]) => ({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", changes }] });
+const nest = (depth: number, leaf: unknown = 1): unknown => {
+  let v = leaf;
+  for (let i = 0; i < depth; i++) v = { a: v };
+  return v;
+};
+const summary = (events: NormalizedEvent[]) => events.map((e) => (e.type === "webhook.unknown" ? `unknown: ${e.data.reason ?? e.data.field}` : `${e.type} ${e.data.wamid ?? ""}`.trim()));
+
+describe("per-item isolation in the normalizer", () => {
+  test("change fields named like Object's own properties are unknown, not crashes", () => {
+    for (const field of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      const body = JSON.parse(JSON.stringify(post({ field, value: { x: 1 } }, messages({ messages: [text("wamid.OK")] }))).replace('"field"', '"field"'));
+      const events = normalizePayload(body);
+      expect(events.map((e) => e.type)).toEqual(["webhook.unknown", "message.received"]);
+      expect(events[0]!.data.field).toBe(field);
+    }
+    // JSON.parse makes "__proto__" an own key; it must stay data, never a prototype.
+    const events = normalizePayload(JSON.parse('{"entry":[{"id":"1","changes":[{"field":"__proto__","value":{"__proto__":{"polluted":true}}}]}]}'));
+    expect(events[0]!.type).toBe("webhook.unknown");
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
+  test("impossible timestamps read as unknown times, never as Invalid Date", () => {
+    const events = normalizePayload(
+      post(messages({ messages: [text("wamid.T1", { timestamp: "9999999999999" }), text("wamid.T2", { timestamp: "9".repeat(400) }), text("wamid.T3", { timestamp: { odd: true } }), text("wamid.T4")] })),
+    );
+    expect(summary(events)).toEqual(["message.received wamid.T1", "message.received wamid.T2", "message.received wamid.T3", "message.received wamid.T4"]);
+    expect(events.map((e) => e.occurredAt)).toEqual([null, null, null, 1749416383000]);
+    const far = normalizePayload({ entry: [{ id: "1", time: 1e15, changes: [{ field: "account_update", value: { event: "X" } }] }] });
+    expect(far[0]!.occurredAt).toBeNull();
+    const asText = normalizePayload({ entry: [{ id: "1", time: "1749416383", changes: [{ field: "account_update", value: { event: "X" } }] }] });
+    expect(asText[0]!.occurredAt).toBe(1749416383000);
+  });
+
+  test("null items in calls and smb_message_echoes become unknown beside their siblings", () => {
+    const calls = { field: "calls", value: { messaging_product: "whatsapp", metadata, calls: [null, { id: "wacid.1", event: "connect", timestamp: "1749416383" }] } };
+    const echoes = { field: "smb_message_echoes", value: { messaging_product: "whatsapp", metadata, message_echoes: [{ id: "wamid.E1", type: "text" }, null, 7] } };
+    expect(summary(normalizePayload(post(calls, echoes)))).toEqual([
+      "unknown: item is not an object",
+      "call.event",
+      "message.echo",
+      "unknown: item is not an object",
+      "unknown: item is not an object",
+    ]);
+  });
+
+  test("malformed siblings (contacts, errors, ids, changes) never collapse the change", () => {
+    const events = normalizePayload(
+      post(
+        null,
+        messages({ contacts: [null, { wa_id: "16505551234", profile: { name: "Sheena" } }], errors: [null], messages: [text("wamid.C1")] }),
+        { field: "messages", value: { metadata: { phone_number_id: 106540352242922 }, statuses: [{ id: "wamid.S1", status: "sent", recipient_id: 16505551234, timestamp: 1749416383, errors: [null] }] } },
+      ),
+    );
+    expect(summary(events)).toEqual(["unknown: change without a field name", "message.received wamid.C1", "message.status wamid.S1"]);
+    expect(events[1]!.data.profile_name).toBe("Sheena");
+    expect(events[2]!.phoneNumberId).toBe("106540352242922");
+    expect(events[2]!.data.recipient_id).toBe("16505551234");
+  });
+
+  test("an entry without changes is kept as one unknown event, not zero", () => {
+    const events = normalizePayload({ object: "page", entry: [{ id: "1", time: 1749416383, messaging: [{ message: { text: "hi" } }] }] });
+    expect(summary(events)).toEqual(["unknown: entry without changes"]);
+    expect(events[0]!.raw).toEqual({ id: "1", time: 1749416383, messaging: [{ message: { text: "hi" } }] });
+  });
+
+  test("deep nesting: a 50k-deep response_json is kept as its string; a 10k-deep item is cut and unknown; siblings intact", () => {
+    const deepJson = "[".repeat(50_000) + "]".repeat(50_000);
+    const nfm = text("wamid.NFM", { type: "interactive", interactive: { type: "nfm_reply", nfm_reply: { name: "flow", body: "Sent", response_json: deepJson } } });
+    const deep = text("wamid.DEEP", { text: nest(10_000, "x") });
+    const events = normalizePayload(post(messages({ messages: [nfm, deep, text("wamid.FINE")] })));
+    expect(summary(events)).toEqual(["message.received wamid.NFM", "unknown: nested deeper than 64 levels", "message.received wamid.FINE"]);
+    expect((events[0]!.data.interactive as { response_json: unknown }).response_json).toBe(deepJson);
+    expect(JSON.stringify(events[1]!.raw)).toContain(DEPTH_CUT_MARKER);
+    expect(() => JSON.stringify(events)).not.toThrow();
+  });
+});
+
+describe("depth helpers and storable keys", () => {
+  test("deeperThan and cutDeep work iteratively at any depth", () => {
+    expect(deeperThan(nest(64))).toBe(false);
+    expect(deeperThan(nest(65))).toBe(true);
+    expect(deeperThan(nest(1_000_000))).toBe(true);
+    const cut = cutDeep(nest(100_000), 3);
+    expect(cut).toEqual({ a: { a: { a: DEPTH_CUT_MARKER } } });
+    expect(cutDeep(JSON.parse('{"__proto__":{"x":1}}'))).toEqual(JSON.parse('{"__proto__":{"x":1}}'));
+  });
+
+  test("keys with lone surrogates stay distinct once stored as UTF-8; ordinary keys are unchanged", () => {
+    const keys = ["msg:wamid.\ud800", "msg:wamid.\udfff", "msg:wamid.\ufffd", "msg:wamid.\\ud800", "~esc:msg", "msg:wamid.😀"];
+    const stored = keys.map(storableKey);
+    expect(new Set(stored.map((k) => Buffer.from(k, "utf8").toString("hex"))).size).toBe(keys.length);
+    expect(storableKey("msg:wamid.ABC")).toBe("msg:wamid.ABC");
+    expect(storableKey("msg:wamid.😀")).toBe("msg:wamid.😀");
+  });
+});
+
+describe("the processor with hostile but valid JSON (real SQLite)", () => {
+  test("one POST mixing hostile items and good ones: job done, every good item an event, reasons recorded", () => {
+    const p = pipeline();
+    const good = fixture("message_text").payload as { entry: { changes: unknown[] }[] };
+    const hostile = post(
+      { field: "constructor", value: {} },
+      messages({ messages: [text("wamid.H1", { timestamp: "9999999999999" }), text("wamid.H2", { text: nest(10_000, "x") })] }),
+      { field: "calls", value: { calls: [null] } },
+    );
+    hostile.entry.push(...(good.entry as never[]));
+    const id = p.post(hostile);
+    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 0, events: 5 });
+    expect(p.db.query("SELECT state FROM inbox WHERE id = ?").get(id)).toEqual({ state: "done" });
+    const types = p.db.query("SELECT type FROM events ORDER BY rowid").all().map((r) => (r as { type: string }).type);
+    expect(types).toEqual(["webhook.unknown", "message.received", "webhook.unknown", "webhook.unknown", "message.received"]);
+  });
+
+  test("two wamids differing only in a lone surrogate are two events", () => {
+    const p = pipeline();
+    p.post(JSON.stringify(post(messages({ messages: [text("wamid.X")] }))).replace("wamid.X", "wamid.X\\ud800"));
+    p.post(JSON.stringify(post(messages({ messages: [text("wamid.X")] }))).replace("wamid.X", "wamid.X\\udbff"));
+    expect(p.processor.runOnce()).toMatchObject({ events: 2, duplicates: 0 });
+  });
+
+  test("only a body that is really not JSON is dead, with an accurate error", () => {
+    const p = pipeline();
+    const bad = p.post('{"entry": [');
+    const notUtf8 = p.post(new Uint8Array([0x7b, 0xff, 0x7d]));
+    p.processor.runOnce();
+    const rows = p.db.query("SELECT id, state, last_error FROM inbox ORDER BY id").all() as { id: number; state: string; last_error: string }[];
+    expect(rows.find((r) => r.id === bad)).toMatchObject({ state: "dead" });
+    expect(rows.find((r) => r.id === bad)!.last_error).toStartWith("body is not valid JSON");
+    expect(rows.find((r) => r.id === notUtf8)).toMatchObject({ state: "dead", last_error: "body is not valid UTF-8" });
+  });
+});
