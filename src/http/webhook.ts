@@ -42,6 +42,7 @@ const STORAGE_REASONS: Record<StorageError["kind"], string> = {
   readonly: "database is read-only",
   io: "disk I/O error",
   corrupt: "database file is damaged",
+  gone: "database file was deleted or replaced while open",
   other: "storage error",
 };
 

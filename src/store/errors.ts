@@ -2,7 +2,7 @@
  * Storage failures, classified so callers can answer correctly: every kind here
  * means "not stored", which the webhook turns into a 503 (Meta retries), never a 4xx.
  */
-export type StorageErrorKind = "busy" | "full" | "readonly" | "io" | "corrupt" | "other";
+export type StorageErrorKind = "busy" | "full" | "readonly" | "io" | "corrupt" | "gone" | "other";
 
 export class StorageError extends Error {
   constructor(

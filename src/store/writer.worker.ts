@@ -6,6 +6,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "./db";
+import { fileIdentity, type IdentityCheck } from "./file-identity";
 import { toStorageError } from "./errors";
 import { sqliteProbe } from "./health-store";
 import { sqliteInbox, type SqliteInbox } from "./inbox-store";
@@ -21,6 +22,9 @@ declare const self: Worker;
 let db: Database | null = null;
 let inbox: SqliteInbox | null = null;
 let probe: (() => Readiness) | null = null;
+let checkFile: IdentityCheck | null = null;
+/** Once the file is found gone, said once in the log; every later write still fails. */
+let goneLogged = false;
 let loop: WorkerLoop | null = null;
 let lastAppendAt = 0;
 /** Everything this thread stores, processes and delivers is counted here for the "traffic" line. */
@@ -46,6 +50,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: msg.busyTimeoutMs, autoCheckpoint: false });
         inbox = sqliteInbox(db);
         probe = sqliteProbe(db, Date.now);
+        checkFile = fileIdentity(msg.path);
         const threadLog = createLogger(msg.logLevel);
         log = threadLog;
         if (msg.worker) {
@@ -59,7 +64,10 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       return;
     case "append":
       try {
-        reply({ type: "appended", seq: msg.seq, ids: inbox!.insertBatch(msg.records) });
+        const ids = inbox!.insertBatch(msg.records);
+        // Committed — but into the file a restart will open? Otherwise no 200 may be sent.
+        verifyFile();
+        reply({ type: "appended", seq: msg.seq, ids });
         lastAppendAt = Date.now();
         meter.add("stored", msg.records.length);
       } catch (err) {
@@ -68,6 +76,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       return;
     case "probe":
       try {
+        verifyFile();
         reply({ type: "probed", seq: msg.seq, readiness: probe!() });
       } catch (err) {
         fail(msg.seq, err);
@@ -77,6 +86,16 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       void close(msg.seq);
   }
 };
+
+function verifyFile() {
+  try {
+    checkFile!();
+  } catch (err) {
+    if (!goneLogged) log?.error("database file is gone: answering 503 until restarted", { error: (err as Error).message });
+    goneLogged = true;
+    throw err;
+  }
+}
 
 async function close(seq: number) {
   try {

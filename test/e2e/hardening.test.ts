@@ -1,6 +1,7 @@
 /** The compiled binary under hostile input, slow clients, hostile hooks and storage faults. */
 import { Database } from "bun:sqlite";
 import { afterEach, beforeAll, expect, test } from "bun:test";
+import { copyFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
@@ -43,3 +44,43 @@ test("a valid POST with a 100k-deep item, Object-named fields and null items: ev
   expect(db.query("SELECT state, last_error FROM inbox").all()).toEqual([{ state: "done", last_error: null }]);
   db.close();
 }, 30_000);
+
+test("deleting the database while running: 503 and not ready from then on, one error line, never a 200 that a restart would lose", async () => {
+  const dir = tempDir();
+  const config = writeConfig(dir);
+  const daemon = await startDaemon(config);
+  const db = join(dir, "data/wa.db");
+  try {
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.BEFORE"))).status).toBe(200);
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(db + suffix, { force: true });
+    const after = await Promise.all(Array.from({ length: 20 }, (_, i) => signedPost(`${daemon.url}/webhook`, textMessage(`wamid.AFTER${i}`))));
+    expect(after.map((r) => r.status)).toEqual(Array(20).fill(503));
+    expect(await after[0]!.json()).toMatchObject({ error: "storage_unavailable", reason: "database file was deleted or replaced while open" });
+    const ready = await fetch(`${daemon.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { reason: string }).reason).toContain("was deleted while open");
+    await waitFor(() => daemon.lines.some((l) => l.includes("database file is gone")));
+    expect(daemon.lines.filter((l) => l.includes("database file is gone"))).toHaveLength(1);
+  } finally {
+    expect(await daemon.stop()).toBe(0);
+  }
+  // The next start makes a new file: nothing it lacks was ever acknowledged after the deletion.
+  const again = await startDaemon(config);
+  expect((await signedPost(`${again.url}/webhook`, textMessage("wamid.NEW"))).status).toBe(200);
+  expect(await again.stop()).toBe(0);
+});
+
+test("a database replaced under the daemon (restore copied over it) is noticed the same way", async () => {
+  const dir = tempDir();
+  const daemon = await startDaemon(writeConfig(dir));
+  const db = join(dir, "data/wa.db");
+  try {
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.R1"))).status).toBe(200);
+    copyFileSync(db, `${db}.copy`);
+    renameSync(`${db}.copy`, db);
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.R2"))).status).toBe(503);
+    expect((await fetch(`${daemon.url}/readyz`)).status).toBe(503);
+  } finally {
+    expect(await daemon.stop()).toBe(0);
+  }
+});
