@@ -14,6 +14,7 @@ import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import type { TrafficCounter, TrafficMeter } from "../worker/traffic";
 import { decideDelivery, parseRetryAfter, type AttemptResult, type DeliveryOutcome } from "./retry-policy";
+import { responsePrefix } from "./response-prefix";
 import { standardHeaders } from "./standard-webhooks";
 
 const RESPONSE_KEEP_BYTES = 1024;
@@ -170,18 +171,24 @@ export class Dispatcher {
         headers: {
           "content-type": "application/json",
           "user-agent": `wa-webhookd/${VERSION}`,
+          // We keep 1 KiB of any answer: never ask for a compressed one that could inflate to gigabytes.
+          "accept-encoding": "identity",
           ...standardHeaders(d.event_id, timestampSec, d.envelope, rt.secrets),
         },
         redirect: "manual", // a redirect is an answer, not an instruction: never follow it
+        decompress: false, // a hook that compresses anyway gets its bytes kept as they are, never inflated
         signal: AbortSignal.timeout(rt.timeoutMs),
       });
-      const response = (await res.text().catch(() => "")).slice(0, RESPONSE_KEEP_BYTES);
       const ok = res.status >= 200 && res.status < 300;
+      // Read even a 2xx's (short) answer to its end, so the connection can be reused.
+      const prefix = await responsePrefix(res, RESPONSE_KEEP_BYTES);
+      const encoding = res.headers.get("content-encoding");
+      const response = ok ? null : encoding && encoding !== "identity" ? `[${encoding}-encoded answer, not decoded]` : prefix;
       return {
         status: res.status,
         retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), this.#opts.clock.now()),
         error: ok ? null : `HTTP ${res.status}`,
-        response: ok ? null : response,
+        response,
       };
     } catch (err) {
       const e = err as Error;

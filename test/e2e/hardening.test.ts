@@ -1,7 +1,8 @@
 /** The compiled binary under hostile input, slow clients, hostile hooks and storage faults. */
 import { Database } from "bun:sqlite";
 import { afterEach, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { createGzip } from "node:zlib";
 import { join } from "node:path";
 import { WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
@@ -84,3 +85,65 @@ test("a database replaced under the daemon (restore copied over it) is noticed t
     expect(await daemon.stop()).toBe(0);
   }
 });
+
+/** Resident memory of a process, from /proc (Linux), in MiB. */
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+/** `mib` MiB of zeros, gzipped without ever holding them in memory. */
+async function gzipBomb(mib: number): Promise<Uint8Array> {
+  const gzip = createGzip({ level: 9 });
+  const chunks: Buffer[] = [];
+  gzip.on("data", (c: Buffer) => chunks.push(c));
+  const done = new Promise((r) => gzip.on("end", r));
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < mib; i++) if (!gzip.write(zeros)) await new Promise((r) => gzip.once("drain", r));
+  gzip.end();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+test("hostile hooks (a 50 MB answer, a gzip inflating to 256 MiB) cost the daemon at most the 1 KiB it keeps", async () => {
+  const bomb = await gzipBomb(256);
+  const big = new Sink().start();
+  big.respond = () => {
+    let sent = 0;
+    const chunk = new Uint8Array(64 * 1024).fill(120);
+    const body = new ReadableStream({
+      pull(controller) {
+        if (sent >= 50 * 1024 * 1024) return controller.close();
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    return new Response(body, { status: 500 });
+  };
+  const gz = new Sink().start();
+  gz.respond = () => new Response(bomb, { status: 500, headers: { "content-encoding": "gzip", "content-type": "text/plain" } });
+  sinks.push(big, gz);
+  const dir = tempDir();
+  const hooks = [`[[hooks]]\nname = "big"\nurl = "${big.url}"\nsecret = "${WHSEC}"\nretry_schedule = ["1h"]`, `[[hooks]]\nname = "bomb"\nurl = "${gz.url}"\nsecret = "${WHSEC}"\nretry_schedule = ["1h"]`];
+  const daemon = await startDaemon(writeConfig(dir, { toml: "\n" + hooks.join("\n") + "\n" }));
+  try {
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.WARM"))).status).toBe(200);
+    const db = new Database(join(dir, "data/wa.db"), { readonly: true });
+    const attempted = () => (db.query("SELECT count(*) n FROM deliveries WHERE attempts >= 1 AND last_status = 500").get() as { n: number }).n;
+    await waitFor(() => attempted() === 2);
+    const before = rssMiB(daemon.proc.pid);
+    for (let i = 0; i < 8; i++) expect((await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.HOSTILE${i}`))).status).toBe(200);
+    await waitFor(() => attempted() === 18, 30_000);
+    const after = rssMiB(daemon.proc.pid);
+    const kept = db.query("SELECT hook, length(last_response) n, substr(last_response, 1, 3) head FROM deliveries").all() as { hook: string; n: number; head: string }[];
+    db.close();
+    expect(kept.filter((k) => k.hook === "big").every((k) => k.n === 1024 && k.head === "xxx")).toBe(true);
+    expect(kept.filter((k) => k.hook === "bomb").map((k) => k.n)).toEqual(Array(9).fill("[gzip-encoded answer, not decoded]".length));
+    // Reading the answers whole would be ≥ 8 × (50 + 256) MiB; the bound leaves room for the runtime's own churn.
+    console.log(`daemon RSS before ${before.toFixed(0)} MiB, after 16 hostile answers ${after.toFixed(0)} MiB`);
+    expect(after - before).toBeLessThan(100);
+    expect(gz.received.every((r) => r.headers["accept-encoding"] === "identity")).toBe(true);
+  } finally {
+    expect(await daemon.stop()).toBe(0);
+  }
+}, 60_000);
