@@ -12,6 +12,7 @@ import { DEV_CONFIG_ORIGIN, type ConfigSource } from "../config/source";
 import { trustTest } from "../http/client-address";
 import { createApp } from "../http/app";
 import { Inbox } from "../ingest/inbox";
+import { InflightBudget } from "../ingest/inflight";
 import { startCheckpointer } from "../store/checkpointer";
 import { openDatabase, readPragmas } from "../store/db";
 import { StorageError } from "../store/errors";
@@ -49,11 +50,14 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
   const app = createApp({
     log,
     health: writer,
+    idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
     webhook: {
       path: config.server.webhook_path,
       verifyToken: config.whatsapp.verify_token,
       appSecrets: config.whatsapp.app_secrets.map((s) => new TextEncoder().encode(s)),
       maxBodyBytes: config.server.max_body_bytes,
+      bodyTimeoutMs: parseDuration(config.server.body_timeout)!,
+      inflight: new InflightBudget(config.server.max_inflight_bytes),
       inbox,
       trustedProxy: trustTest(config.server.trusted_proxies),
       clock,

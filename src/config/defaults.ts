@@ -54,3 +54,14 @@ export const DEFAULT_TRUSTED_PROXIES = ["127.0.0.0/8", "::1/128"] as const;
 
 /** Per-request info lines would be 30k lines/s at peak; a summary this often instead. */
 export const DEFAULT_TRAFFIC_INTERVAL = "10s";
+
+/**
+ * Request bytes all requests in flight may hold before new ones get 503 (unread).
+ * Bodies are buffered before their signature is checked, so this bounds what
+ * unauthenticated clients can make us hold: 16 bodies of Meta's 4 MiB maximum.
+ */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
+/** A whole body must arrive within this; Meta's servers send one in milliseconds. */
+export const DEFAULT_BODY_TIMEOUT = "20s";
+/** A connection silent this long is closed (during headers, body or keep-alive). Bun's maximum is 255 s. */
+export const DEFAULT_IDLE_TIMEOUT = "10s";

@@ -25,19 +25,36 @@ const listen = z.string().refine((s) => parseListen(s) !== null, {
 
 const secret = z.string().min(1, "must not be empty");
 
-export const ServerSchema = z.strictObject({
-  listen: listen.default(d.DEFAULT_LISTEN),
-  webhook_path: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._~\-\/]*$/, 'expected an absolute URL path such as "/webhook"')
-    .default(d.DEFAULT_WEBHOOK_PATH),
-  max_body_bytes: z.int().min(1024).max(d.MAX_MAX_BODY_BYTES).default(d.DEFAULT_MAX_BODY_BYTES),
-  shutdown_timeout: duration.default(d.DEFAULT_SHUTDOWN_TIMEOUT),
-  /** Peers whose X-Forwarded-For is believed (Caddy on the same host by default). */
-  trusted_proxies: z
-    .array(z.string().refine((s) => parseCidr(s) !== null, { message: 'expected an IP address or CIDR, e.g. "127.0.0.0/8" or "::1/128"' }))
-    .default([...d.DEFAULT_TRUSTED_PROXIES]),
-});
+/** Paths the daemon serves itself; the webhook cannot take them over. */
+const RESERVED_PATHS = ["/healthz", "/readyz"];
+
+export const ServerSchema = z
+  .strictObject({
+    listen: listen.default(d.DEFAULT_LISTEN),
+    webhook_path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~\-\/]*$/, 'expected an absolute URL path such as "/webhook"')
+      .default(d.DEFAULT_WEBHOOK_PATH),
+    max_body_bytes: z.int().min(1024).max(d.MAX_MAX_BODY_BYTES).default(d.DEFAULT_MAX_BODY_BYTES),
+    shutdown_timeout: duration.default(d.DEFAULT_SHUTDOWN_TIMEOUT),
+    /** Peers whose X-Forwarded-For is believed (Caddy on the same host by default). */
+    trusted_proxies: z
+      .array(z.string().refine((s) => parseCidr(s) !== null, { message: 'expected an IP address or CIDR, e.g. "127.0.0.0/8" or "::1/128"' }))
+      .default([...d.DEFAULT_TRUSTED_PROXIES]),
+    max_inflight_bytes: z.int().min(1024).max(4 * 1024 * 1024 * 1024).default(d.DEFAULT_MAX_INFLIGHT_BYTES),
+    body_timeout: duration.default(d.DEFAULT_BODY_TIMEOUT),
+    idle_timeout: duration
+      .refine((s) => parseDuration(s)! >= 1_000 && parseDuration(s)! <= 255_000, { message: 'must be between "1s" and "255s" (Bun\'s limit)' })
+      .default(d.DEFAULT_IDLE_TIMEOUT),
+  })
+  .refine((s) => s.max_inflight_bytes >= s.max_body_bytes, {
+    message: "must be at least server.max_body_bytes, or a body of the maximum size could never be accepted",
+    path: ["max_inflight_bytes"],
+  })
+  .refine((s) => !RESERVED_PATHS.includes(s.webhook_path), {
+    message: `must not be one of ${RESERVED_PATHS.join(", ")} (those are the health endpoints)`,
+    path: ["webhook_path"],
+  });
 
 export const StorageSchema = z.strictObject({
   path: z.string().min(1).default(d.DEFAULT_DB_PATH),

@@ -4,10 +4,13 @@ import type { HealthStore } from "../store/types";
 import type { Logger } from "../util/log";
 import { healthRoutes } from "./health";
 import { problem } from "./respond";
+import { pathOf } from "./url";
 import { webhookRoutes, type WebhookDeps } from "./webhook";
 
 export interface AppDeps {
   webhook: WebhookDeps;
+  /** Seconds a connection may sit without sending or receiving a byte (server.idle_timeout). */
+  idleTimeoutSec: number;
   health: HealthStore;
   log: Logger;
 }
@@ -21,11 +24,12 @@ export function createApp(deps: AppDeps) {
       development: false,
       // Our own limit (server.max_body_bytes) answers first, with a log line; this is the backstop.
       maxRequestBodySize: deps.webhook.maxBodyBytes * 2 + 1024 * 1024,
+      idleTimeout: deps.idleTimeoutSec,
     },
   })
     .onError(({ code, error, request }) => {
-      if (code === "NOT_FOUND") return problem(404, "not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
-      deps.log.error("unhandled error", { code, error, path: new URL(request.url).pathname });
+      if (code === "NOT_FOUND") return problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
+      deps.log.error("unhandled error", { code, error, path: pathOf(request.url) });
       // 500, not 4xx: if this was a webhook, Meta must retry it.
       return problem(500, "internal_error", "unexpected server error");
     })

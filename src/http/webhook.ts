@@ -8,6 +8,7 @@
 import { Elysia } from "elysia";
 import { RETRY_AFTER_SECONDS } from "../config/defaults";
 import { readBoundedBody } from "../ingest/body";
+import type { InflightBudget, InflightLease } from "../ingest/inflight";
 import { checkHandshake } from "../ingest/handshake";
 import type { Inbox } from "../ingest/inbox";
 import { SIGNATURE_REASONS, verifyHubSignature } from "../ingest/signature";
@@ -17,12 +18,17 @@ import type { Logger } from "../util/log";
 import { countChanges } from "../whatsapp/payload";
 import { clientAddress, type TrustTest } from "./client-address";
 import { json, problem } from "./respond";
+import { queryOf } from "./url";
 
 export interface WebhookDeps {
   path: string;
   verifyToken: string;
   appSecrets: readonly Uint8Array[];
   maxBodyBytes: number;
+  /** Whole-body deadline (server.body_timeout). */
+  bodyTimeoutMs: number;
+  /** Request bytes all requests may hold at once (server.max_inflight_bytes). */
+  inflight: InflightBudget;
   inbox: Inbox;
   /** Peers allowed to name the client in X-Forwarded-For (server.trusted_proxies). */
   trustedProxy: TrustTest;
@@ -30,10 +36,13 @@ export interface WebhookDeps {
   log: Logger;
 }
 
-const BODY_REASONS = {
-  too_large: (max: number) => `body exceeds server.max_body_bytes (${max} bytes)`,
-  bad_length: () => "Content-Length is not a number",
-  aborted: () => "request body ended before it was complete",
+/** Each way a body read can fail: status, error code, and the reason said to the client and the log. */
+const BODY_FAILURES = {
+  too_large: { status: 413, error: "payload_too_large", reason: (d: WebhookDeps) => `body exceeds server.max_body_bytes (${d.maxBodyBytes} bytes)` },
+  bad_length: { status: 400, error: "bad_request", reason: () => "Content-Length is not a number" },
+  aborted: { status: 400, error: "bad_request", reason: () => "request body ended before it was complete" },
+  busy: { status: 503, error: "server_busy", reason: (d: WebhookDeps) => `request bodies in flight would exceed server.max_inflight_bytes (${d.inflight.limitBytes} bytes)` },
+  timeout: { status: 408, error: "request_timeout", reason: (d: WebhookDeps) => `body not received within server.body_timeout (${d.bodyTimeoutMs} ms)` },
 } as const;
 
 const STORAGE_REASONS: Record<StorageError["kind"], string> = {
@@ -64,7 +73,7 @@ export function webhookRoutes(deps: WebhookDeps) {
 
   return new Elysia({ name: "webhook" })
     .get(deps.path, ({ request, server }) => {
-      const result = checkHandshake(new URL(request.url).searchParams, deps.verifyToken);
+      const result = checkHandshake(queryOf(request.url), deps.verifyToken);
       if (result.status === 200) {
         deps.log.info("webhook verified", { remote: remoteOf(request, server) });
         return new Response(result.challenge, { headers: { "content-type": "text/plain; charset=utf-8" } });
@@ -74,47 +83,59 @@ export function webhookRoutes(deps: WebhookDeps) {
     .post(
       deps.path,
       async ({ request, server }) => {
-        const receivedAt = deps.clock.now();
-        const body = await readBoundedBody(request, deps.maxBodyBytes);
-        if (!body.ok) {
-          const status = body.reason === "too_large" ? 413 : 400;
-          const reason = BODY_REASONS[body.reason](deps.maxBodyBytes);
-          return reject(request, server, problem(status, body.reason === "too_large" ? "payload_too_large" : "bad_request", reason), { reason });
-        }
-        const signature = request.headers.get("x-hub-signature-256");
-        const verdict = verifyHubSignature(body.bytes, signature, deps.appSecrets);
-        if (!verdict.ok) {
-          const reason = SIGNATURE_REASONS[verdict.reason];
-          return reject(request, server, problem(401, "invalid_signature", reason), {
-            reason,
-            // A prefix is enough to correlate with Meta's side; the full value stays out of logs.
-            signature_prefix: signature?.slice(0, 15) ?? null,
-          });
-        }
+        const lease = deps.inflight.lease();
         try {
-          const remote = remoteOf(request, server);
-          const id = await deps.inbox.append({
-            body: body.bytes,
-            signature: signature!,
-            userAgent: request.headers.get("user-agent"),
-            remoteAddr: remote,
-            forwardedFor: request.headers.get("x-forwarded-for"),
-            receivedAt,
-          });
-          if (deps.log.enabled("debug")) deps.log.debug("stored", { inbox_id: id, bytes: body.bytes.byteLength, remote, changes: countChanges(body.bytes) });
-          return json(200, { status: "stored", id });
-        } catch (err) {
-          const kind = err instanceof StorageError ? err.kind : "other";
-          const reason = STORAGE_REASONS[kind];
-          return reject(
-            request,
-            server,
-            problem(503, "storage_unavailable", reason, { "retry-after": String(RETRY_AFTER_SECONDS) }),
-            { reason, storage_error: kind },
-          );
+          return await receive(request, server, lease);
+        } finally {
+          lease.release();
         }
       },
       // Elysia must not touch the body: the signature is over the exact bytes.
       { parse: "none" },
     );
+
+  async function receive(request: Request, server: Server, lease: InflightLease): Promise<Response> {
+    const receivedAt = deps.clock.now();
+    const body = await readBoundedBody(request, { maxBytes: deps.maxBodyBytes, timeoutMs: deps.bodyTimeoutMs, lease });
+    if (!body.ok) {
+      const failure = BODY_FAILURES[body.reason];
+      const reason = failure.reason(deps);
+      // The body may still be arriving: close the connection rather than read it.
+      const headers: Record<string, string> = { connection: "close" };
+      if (failure.status === 503) headers["retry-after"] = String(RETRY_AFTER_SECONDS);
+      return reject(request, server, problem(failure.status, failure.error, reason, headers), { reason });
+    }
+    const signature = request.headers.get("x-hub-signature-256");
+    const verdict = verifyHubSignature(body.bytes, signature, deps.appSecrets);
+    if (!verdict.ok) {
+      const reason = SIGNATURE_REASONS[verdict.reason];
+      return reject(request, server, problem(401, "invalid_signature", reason), {
+        reason,
+        // A prefix is enough to correlate with Meta's side; the full value stays out of logs.
+        signature_prefix: signature?.slice(0, 15) ?? null,
+      });
+    }
+    try {
+      const remote = remoteOf(request, server);
+      const id = await deps.inbox.append({
+        body: body.bytes,
+        signature: signature!,
+        userAgent: request.headers.get("user-agent"),
+        remoteAddr: remote,
+        forwardedFor: request.headers.get("x-forwarded-for"),
+        receivedAt,
+      });
+      if (deps.log.enabled("debug")) deps.log.debug("stored", { inbox_id: id, bytes: body.bytes.byteLength, remote, changes: countChanges(body.bytes) });
+      return json(200, { status: "stored", id });
+    } catch (err) {
+      const kind = err instanceof StorageError ? err.kind : "other";
+      const reason = STORAGE_REASONS[kind];
+      return reject(
+        request,
+        server,
+        problem(503, "storage_unavailable", reason, { "retry-after": String(RETRY_AFTER_SECONDS) }),
+        { reason, storage_error: kind },
+      );
+    }
+  }
 }

@@ -1,44 +1,67 @@
 /**
- * Reads a request body into memory, refusing to buffer more than `maxBytes`.
- * A declared Content-Length over the limit is refused before reading a byte;
- * a chunked body is cut off as soon as it crosses the limit.
+ * Reads a request body into memory, within three bounds: its own size
+ * (`maxBytes`), the bytes all requests may hold at once (the lease), and a deadline
+ * for the whole body. A declared Content-Length is checked against the first two
+ * before a byte is read; a chunked body is checked as it arrives.
  */
+import type { InflightLease } from "./inflight";
+
 export type BodyResult =
   | { ok: true; bytes: Uint8Array }
-  | { ok: false; reason: "too_large" | "bad_length" | "aborted" };
+  | { ok: false; reason: "too_large" | "bad_length" | "aborted" | "busy" | "timeout" };
 
-export async function readBoundedBody(request: Request, maxBytes: number): Promise<BodyResult> {
+export interface BodyLimits {
+  maxBytes: number;
+  timeoutMs: number;
+  lease: InflightLease;
+}
+
+export async function readBoundedBody(request: Request, limits: BodyLimits): Promise<BodyResult> {
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     if (!/^\d+$/.test(declared)) return { ok: false, reason: "bad_length" };
-    if (Number(declared) > maxBytes) return { ok: false, reason: "too_large" };
-    try {
-      return { ok: true, bytes: new Uint8Array(await request.arrayBuffer()) };
-    } catch {
-      return { ok: false, reason: "aborted" };
-    }
+    const length = Number(declared);
+    if (length > limits.maxBytes) return { ok: false, reason: "too_large" };
+    if (!limits.lease.take(length)) return { ok: false, reason: "busy" };
+    const read = request.arrayBuffer().then((b): BodyResult => ({ ok: true, bytes: new Uint8Array(b) }));
+    const result = await withDeadline(read, limits.timeoutMs);
+    if (!result.ok && result.reason === "timeout") limits.lease.holdUntil(read.catch(() => {}));
+    return result;
   }
-  return readStream(request.body, maxBytes);
+  return readStream(request.body, limits);
 }
 
-async function readStream(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<BodyResult> {
+/**
+ * The body, or "timeout" once the deadline passes. The read itself cannot be
+ * cancelled; it ends when the connection closes (idle timeout, or the
+ * `connection: close` the handler answers with).
+ */
+async function withDeadline(read: Promise<BodyResult>, timeoutMs: number): Promise<BodyResult> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<BodyResult>((resolve) => (timer = setTimeout(() => resolve({ ok: false, reason: "timeout" }), timeoutMs)));
+  try {
+    return await Promise.race([read.catch((): BodyResult => ({ ok: false, reason: "aborted" })), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readStream(stream: ReadableStream<Uint8Array> | null, limits: BodyLimits): Promise<BodyResult> {
   if (stream === null) return { ok: true, bytes: new Uint8Array(0) };
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  try {
+  const read = async (): Promise<BodyResult> => {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) return { ok: true, bytes: Buffer.concat(chunks, size) };
       size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => {});
-        return { ok: false, reason: "too_large" };
-      }
+      if (size > limits.maxBytes) return { ok: false, reason: "too_large" };
+      if (!limits.lease.take(value.byteLength)) return { ok: false, reason: "busy" };
       chunks.push(value);
     }
-  } catch {
-    return { ok: false, reason: "aborted" };
-  }
-  return { ok: true, bytes: Buffer.concat(chunks, size) };
+  };
+  const result = await withDeadline(read(), limits.timeoutMs);
+  if (!result.ok) await reader.cancel().catch(() => {});
+  return result;
 }

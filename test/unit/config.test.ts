@@ -14,7 +14,7 @@ const problems = configProblems;
 describe("config", () => {
   test("minimal config gets the documented defaults", () => {
     expect(parseConfigText(MINIMAL, { env: {} })).toEqual({
-      server: { listen: "127.0.0.1:8080", webhook_path: "/webhook", max_body_bytes: 4194304, shutdown_timeout: "10s", trusted_proxies: ["127.0.0.0/8", "::1/128"] },
+      server: { listen: "127.0.0.1:8080", webhook_path: "/webhook", max_body_bytes: 4194304, shutdown_timeout: "10s", trusted_proxies: ["127.0.0.0/8", "::1/128"], max_inflight_bytes: 67108864, body_timeout: "20s", idle_timeout: "10s" },
       storage: { path: "data/wa-webhookd.db", synchronous: "full", lock_timeout: "3s" },
       whatsapp: { verify_token: "vt", app_secrets: ["s1"] },
       admin: { token: "0123456789abcdef" },
@@ -47,6 +47,9 @@ describe("config", () => {
     ["bad listen", MINIMAL + "[server]\nlisten = \"8080\"\n", ["server.listen: expected \"host:port\""]],
     ["port out of range", MINIMAL + "[server]\nlisten = \"127.0.0.1:70000\"\n", ["server.listen:"]],
     ["relative webhook path", MINIMAL + "[server]\nwebhook_path = \"webhook\"\n", ["server.webhook_path:"]],
+    ["webhook path on a health endpoint", MINIMAL + "[server]\nwebhook_path = \"/readyz\"\n", ["server.webhook_path: must not be one of /healthz, /readyz"]],
+    ["in-flight cap below one body", MINIMAL + "[server]\nmax_inflight_bytes = 1048576\n", ["server.max_inflight_bytes: must be at least server.max_body_bytes"]],
+    ["idle timeout past Bun's limit", MINIMAL + "[server]\nidle_timeout = \"5m\"\n", ["server.idle_timeout: must be between"]],
     ["body limit of wrong type", MINIMAL + "[server]\nmax_body_bytes = \"4MB\"\n", ["server.max_body_bytes:"]],
     ["synchronous off is refused", MINIMAL + "[storage]\nsynchronous = \"off\"\n", ["storage.synchronous:"]],
     ["bad duration", MINIMAL + "[storage]\nlock_timeout = \"soon\"\n", ["storage.lock_timeout: expected a duration"]],
