@@ -10,6 +10,7 @@ import { parseDuration } from "../config/duration";
 import { parseListen, type Config } from "../config/schema";
 import { DEV_CONFIG_ORIGIN, type ConfigSource } from "../config/source";
 import { trustTest } from "../http/client-address";
+import { RequestTracker, STOP_GRACE_MS, stopServer } from "../http/stop";
 import { createApp } from "../http/app";
 import { Inbox } from "../ingest/inbox";
 import { InflightBudget } from "../ingest/inflight";
@@ -47,6 +48,7 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     clock,
     log,
   });
+  const requests = new RequestTracker();
   const app = createApp({
     log,
     health: writer,
@@ -58,6 +60,7 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
       maxBodyBytes: config.server.max_body_bytes,
       bodyTimeoutMs: parseDuration(config.server.body_timeout)!,
       inflight: new InflightBudget(config.server.max_inflight_bytes),
+      requests,
       inbox,
       trustedProxy: trustTest(config.server.trusted_proxies),
       clock,
@@ -71,8 +74,10 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message}`);
   }
   // Before announcing readiness: a SIGTERM right after "listening" must shut down cleanly.
-  installShutdown(log, parseDuration(config.server.shutdown_timeout)!, async () => {
-    await app.stop();
+  const shutdownMs = parseDuration(config.server.shutdown_timeout)!;
+  installShutdown(log, shutdownMs, async () => {
+    const { forced } = await stopServer(app.server!, requests, Math.min(STOP_GRACE_MS, shutdownMs / 4));
+    if (forced > 0) log.warn("closed connections still sending when the shutdown grace ended", { requests: forced });
     await inbox.drain();
     await checkpointer.stop();
     await writer.close();

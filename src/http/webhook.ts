@@ -18,6 +18,7 @@ import type { Logger } from "../util/log";
 import { countChanges } from "../whatsapp/payload";
 import { clientAddress, type TrustTest } from "./client-address";
 import { json, problem } from "./respond";
+import type { RequestTracker } from "./stop";
 import { queryOf } from "./url";
 
 export interface WebhookDeps {
@@ -29,6 +30,8 @@ export interface WebhookDeps {
   bodyTimeoutMs: number;
   /** Request bytes all requests may hold at once (server.max_inflight_bytes). */
   inflight: InflightBudget;
+  /** Counts requests being answered, so shutdown never cuts one whose body is complete. */
+  requests: RequestTracker;
   inbox: Inbox;
   /** Peers allowed to name the client in X-Forwarded-For (server.trusted_proxies). */
   trustedProxy: TrustTest;
@@ -105,8 +108,12 @@ export function webhookRoutes(deps: WebhookDeps) {
       if (failure.status === 503) headers["retry-after"] = String(RETRY_AFTER_SECONDS);
       return reject(request, server, problem(failure.status, failure.error, reason, headers), { reason });
     }
+    return deps.requests.answer(() => store(request, server, body.bytes, receivedAt));
+  }
+
+  async function store(request: Request, server: Server, bytes: Uint8Array, receivedAt: number): Promise<Response> {
     const signature = request.headers.get("x-hub-signature-256");
-    const verdict = verifyHubSignature(body.bytes, signature, deps.appSecrets);
+    const verdict = verifyHubSignature(bytes, signature, deps.appSecrets);
     if (!verdict.ok) {
       const reason = SIGNATURE_REASONS[verdict.reason];
       return reject(request, server, problem(401, "invalid_signature", reason), {
@@ -118,14 +125,14 @@ export function webhookRoutes(deps: WebhookDeps) {
     try {
       const remote = remoteOf(request, server);
       const id = await deps.inbox.append({
-        body: body.bytes,
+        body: bytes,
         signature: signature!,
         userAgent: request.headers.get("user-agent"),
         remoteAddr: remote,
         forwardedFor: request.headers.get("x-forwarded-for"),
         receivedAt,
       });
-      if (deps.log.enabled("debug")) deps.log.debug("stored", { inbox_id: id, bytes: body.bytes.byteLength, remote, changes: countChanges(body.bytes) });
+      if (deps.log.enabled("debug")) deps.log.debug("stored", { inbox_id: id, bytes: bytes.byteLength, remote, changes: countChanges(bytes) });
       return json(200, { status: "stored", id });
     } catch (err) {
       const kind = err instanceof StorageError ? err.kind : "other";
