@@ -8,7 +8,7 @@ import type { Database } from "bun:sqlite";
 import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";
 import { parseDuration } from "../config/duration";
 import { parseListen, type Config } from "../config/schema";
-import { DEV_CONFIG_ORIGIN, type ConfigSource } from "../config/source";
+import { DEV_CONFIG_ORIGIN, usesPublicDevSecrets, type ConfigSource } from "../config/source";
 import { trustTest } from "../http/client-address";
 import { RequestTracker, STOP_GRACE_MS, stopServer } from "../http/stop";
 import { createApp } from "../http/app";
@@ -17,6 +17,7 @@ import { InflightBudget } from "../ingest/inflight";
 import { startCheckpointer } from "../store/checkpointer";
 import { openDatabase, readPragmas } from "../store/db";
 import { StorageError } from "../store/errors";
+import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from "../store/instance-lock";
 import { migrate, MigrationError } from "../store/migrate";
 import { WriterThread } from "../store/writer";
 import { systemClock } from "../util/clock";
@@ -40,6 +41,11 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     log.warn("running on the embedded dev config: its secrets are public, do not expose this instance");
   }
   for (const w of warnings) log.warn("config warning", { key: w.key, warning: w.reason });
+  const { hostname, port } = parseListen(config.server.listen)!;
+  if (!isLoopback(hostname) && usesPublicDevSecrets(config)) {
+    throw new StartupError("server.listen", `refusing to listen on ${config.server.listen} with the public dev secrets (dev-app-secret / dev-verify-token): anyone could sign webhooks; set your own whatsapp secrets or listen on loopback`);
+  }
+  const lock = takeInstanceLock(config.storage.path);
   const { migration, pragmas } = prepareDatabase(config);
   const writer = await startWriter(config, log);
   const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
@@ -67,7 +73,6 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
       log,
     },
   });
-  const { hostname, port } = parseListen(config.server.listen)!;
   try {
     app.listen({ hostname, port });
   } catch (err) {
@@ -81,6 +86,7 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     await inbox.drain();
     await checkpointer.stop();
     await writer.close();
+    lock.release();
   });
   log.info("listening", {
     version: VERSION,
@@ -96,6 +102,19 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     worker: config.worker.enabled,
     hooks: config.hooks.map((h) => h.name),
   });
+}
+
+function takeInstanceLock(path: string): InstanceLock {
+  try {
+    return acquireInstanceLock(path);
+  } catch (err) {
+    if (err instanceof InstanceLockedError) throw new StartupError("storage.path", err.message);
+    throw new StartupError("storage.path", `cannot take the instance lock beside ${path}: ${describe(err)}`);
+  }
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 /** Opens the database once to migrate it and read back the effective pragmas. */

@@ -3,7 +3,7 @@
  * then validates with the zod schema. Every failure names the key and the reason;
  * things that are legal but probably not meant are returned as warnings.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { TomlError, parse as parseTomlForPosition } from "smol-toml";
 import type { z } from "zod";
 import { ConfigSchema, OperatorConfigSchema, SECRET_FILE_KEYS, SECRET_KEYS, type Config, type OperatorConfig } from "./schema";
@@ -34,16 +34,20 @@ export interface LoadOptions<P extends ConfigPurpose = "serve"> {
   readFile?: (path: string) => string;
   /** Receives legal-but-suspicious findings; default: dropped. */
   warnings?: ConfigProblem[];
+  /** The file's permission bits, when it came from a file: secrets in a readable file are flagged. */
+  fileMode?: number;
 }
 
 export function loadConfigFile<P extends ConfigPurpose = "serve">(path: string, options: LoadOptions<P> = {}): ConfigOf<P> {
   let text: string;
+  let fileMode: number;
   try {
     text = readFileSync(path, "utf8");
+    fileMode = statSync(path).mode;
   } catch (err) {
     throw new ConfigError([{ key: "--config", reason: `cannot read ${path}: ${(err as Error).message}` }]);
   }
-  return parseConfigText(text, options);
+  return parseConfigText(text, { ...options, fileMode });
 }
 
 export function parseConfigText<P extends ConfigPurpose = "serve">(text: string, options: LoadOptions<P> = {}): ConfigOf<P> {
@@ -51,6 +55,12 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const readFile = options.readFile ?? ((p: string) => readFileSync(p, "utf8"));
   const purpose = options.purpose ?? "serve";
   const raw = parseToml(text);
+  if (options.fileMode !== undefined && (options.fileMode & 0o044) !== 0 && isRecord(raw) && hasInlineSecret(raw)) {
+    options.warnings?.push({
+      key: "--config",
+      reason: `the file is readable by group or others (mode ${(options.fileMode & 0o777).toString(8).padStart(4, "0")}) and holds secrets inline: chmod 600 it, or use \${ENV} or *_file for the secrets`,
+    });
+  }
   if (purpose === "operator" && isRecord(raw)) stripSecrets(raw);
   const problems: ConfigProblem[] = [];
   const expanded = expandEnv(raw, "", env, problems, options.warnings ?? []);
@@ -87,15 +97,26 @@ function locate(text: string): string {
   return "";
 }
 
+/** The tables that may hold secrets: [whatsapp], [admin], every [[hooks]]. */
+function secretHolders(root: Record<string, unknown>): Record<string, unknown>[] {
+  return [root.whatsapp, root.admin, ...(Array.isArray(root.hooks) ? root.hooks : [])].filter(isRecord);
+}
+
 /** Operator commands never need secrets: remove them (and their _file forms) before anything reads them. */
 function stripSecrets(root: Record<string, unknown>) {
-  const tables = [root.whatsapp, root.admin, ...(Array.isArray(root.hooks) ? root.hooks : [])];
-  for (const table of tables) {
-    if (!isRecord(table)) continue;
+  for (const table of secretHolders(root)) {
     for (const key of Object.keys(table)) {
       if (SECRET_KEYS.has(key.replace(/_file$/, ""))) delete table[key];
     }
   }
+}
+
+/** A secret written into the file itself, rather than a `${ENV}` reference or a *_file path. */
+function hasInlineSecret(root: Record<string, unknown>): boolean {
+  const inline = (v: unknown) => typeof v === "string" && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(v);
+  return secretHolders(root).some((table) =>
+    Object.entries(table).some(([k, v]) => SECRET_KEYS.has(k) && (Array.isArray(v) ? v.some(inline) : inline(v))),
+  );
 }
 
 const BARE_ENV_REFERENCE = /\$(?!\{)([A-Z_][A-Z0-9_]*)\b/;

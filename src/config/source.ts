@@ -28,3 +28,12 @@ export function loadConfig(path: string | null, purpose: ConfigPurpose = "serve"
   config.storage.path = resolve(baseDir, config.storage.path);
   return { config, origin: path ?? DEV_CONFIG_ORIGIN, warnings };
 }
+
+/**
+ * True when the config uses the embedded dev config's app secret or verify token:
+ * they are public (in this repository), so anyone could sign webhooks.
+ */
+export function usesPublicDevSecrets(config: Config): boolean {
+  const dev = parseConfigText(devToml);
+  return config.whatsapp.app_secrets.some((s) => dev.whatsapp.app_secrets.includes(s)) || config.whatsapp.verify_token === dev.whatsapp.verify_token;
+}

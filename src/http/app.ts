@@ -27,6 +27,12 @@ export function createApp(deps: AppDeps) {
       idleTimeout: deps.idleTimeoutSec,
     },
   })
+    // A malformed Host header makes request.url unparseable; refuse it here, as one clear answer.
+    .onRequest(({ request }) => {
+      if (URL.canParse(request.url)) return;
+      deps.log.warn("request rejected", { method: request.method, status: 400, reason: "malformed Host header" });
+      return problem(400, "bad_request", "malformed Host header");
+    })
     .onError(({ code, error, request }) => {
       if (code === "NOT_FOUND") return problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
       deps.log.error("unhandled error", { code, error, path: pathOf(request.url) });

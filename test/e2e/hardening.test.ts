@@ -7,7 +7,7 @@ import { createGzip } from "node:zlib";
 import { join } from "node:path";
 import { WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
-import { requireBinary, startDaemon, tempDir, waitFor, writeConfig } from "../support/daemon";
+import { requireBinary, runBinary, startDaemon, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
@@ -232,4 +232,45 @@ test("SIGTERM with clients stalled mid-headers and mid-body: complete requests a
   const db = new Database(join(dir, "data/wa.db"), { readonly: true });
   expect((db.query("SELECT count(*) n FROM inbox").get() as { n: number }).n).toBeGreaterThanOrEqual(answers.length);
   db.close();
+});
+
+test("a second daemon on the same database is refused with a clear message; the first keeps serving", async () => {
+  const dir = tempDir();
+  const config = writeConfig(dir);
+  const first = await startDaemon(config);
+  try {
+    const second = runBinary(["--config", config]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`storage.path: another wa-webhookd is already running on ${join(dir, "data/wa.db")}`);
+    expect((await signedPost(`${first.url}/webhook`, textMessage("wamid.FIRST"))).status).toBe(200);
+  } finally {
+    expect(await first.stop()).toBe(0);
+  }
+  // The lock goes with the process: a restart (even after kill -9) takes it again.
+  const again = await startDaemon(config);
+  again.proc.kill("SIGKILL");
+  await again.proc.exited;
+  const third = await startDaemon(config);
+  expect(await third.stop()).toBe(0);
+});
+
+test("the public dev secrets are refused on anything but loopback", () => {
+  const r = runBinary(["--listen", "0.0.0.0:0"], { cwd: tempDir() });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("server.listen: refusing to listen on 0.0.0.0:0 with the public dev secrets");
+});
+
+test("a malformed Host header gets a JSON 400 and one JSON log line, not a 500 and a stack trace", async () => {
+  const daemon = await startDaemon(writeConfig(tempDir()));
+  const answer = await new Promise<string>((resolve) => {
+    let text = "";
+    const s = connect(daemon.port, "127.0.0.1", () => s.write(`GET /webhook?hub.mode=subscribe HTTP/1.1\r\nHost: [bad\r\nConnection: close\r\n\r\n`));
+    s.on("data", (d) => (text += d.toString()));
+    s.on("close", () => resolve(text));
+  });
+  expect(answer).toStartWith("HTTP/1.1 400");
+  expect(answer).toContain('{"error":"bad_request","reason":"malformed Host header"}');
+  expect(await daemon.stop()).toBe(0);
+  expect(daemon.lines.every((l) => l.startsWith("{"))).toBe(true);
+  expect(daemon.lines.filter((l) => l.includes("malformed Host header"))).toHaveLength(1);
 });

@@ -1,9 +1,9 @@
 /** Config errors and warnings a person can act on (issue: operator fixes, item 11), and the operator view (item 5). */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { maskSecrets, parseConfigText, type ConfigProblem } from "../../src/config/load";
+import { loadConfigFile, maskSecrets, parseConfigText, type ConfigProblem } from "../../src/config/load";
 import { configProblems } from "../support/config";
 import type { Config } from "../../src/config/schema";
 
@@ -98,5 +98,31 @@ describe("operator view of the config", () => {
 
   test("operator commands still refuse what is really wrong", () => {
     expect(problems(serviceConfig + 'nmae = "x"\n', "operator")).toEqual(['hooks[0].nmae: unknown key; did you mean "name"?']);
+  });
+});
+
+describe("a config file readable by others", () => {
+  const write = (text: string, mode: number) => {
+    const path = join(mkdtempSync(join(tmpdir(), "wa-cfg-")), "config.toml");
+    writeFileSync(path, text);
+    chmodSync(path, mode);
+    return path;
+  };
+  const warningsOf = (path: string) => {
+    const warnings: ConfigProblem[] = [];
+    loadConfigFile(path, { env: { VT: "x", S: "y", T: "0123456789abcdef" }, warnings });
+    return warnings.map((w) => `${w.key}: ${w.reason}`);
+  };
+
+  test("with secrets inline: a warning saying what to do", () => {
+    expect(warningsOf(write(MINIMAL, 0o644))).toEqual([
+      "--config: the file is readable by group or others (mode 0644) and holds secrets inline: chmod 600 it, or use ${ENV} or *_file for the secrets",
+    ]);
+  });
+
+  test("mode 600, or only ${ENV} references: no warning", () => {
+    expect(warningsOf(write(MINIMAL, 0o600))).toEqual([]);
+    const refs = `[whatsapp]\nverify_token = "\${VT}"\napp_secrets = ["\${S}"]\n[admin]\ntoken = "\${T}"\n`;
+    expect(warningsOf(write(refs, 0o644))).toEqual([]);
   });
 });
