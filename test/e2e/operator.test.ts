@@ -48,6 +48,7 @@ name = "audit"
 url = "${audit.url}"
 secret_file = "${credentials}/audit_hook"
 `,
+    { mode: 0o600 },
   );
 }
 

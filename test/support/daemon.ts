@@ -72,6 +72,7 @@ token = "e2e-admin-token-0123456789"
 level = "${extra.logLevel ?? "info"}"
 ${extra.toml ?? ""}
 `,
+    { mode: 0o600 }, // it holds secrets
   );
   return path;
 }
