@@ -8,6 +8,8 @@ export interface InboxJob {
   received_at: number;
   attempts: number;
   last_error: string | null;
+  /** Events of this job already stored by earlier passes. */
+  progress: number;
 }
 
 export function queueStore(db: Database) {
@@ -20,7 +22,7 @@ export function queueStore(db: Database) {
                   -- expired leases: a crashed attempt's jobs go back in the queue
                   SELECT id FROM (SELECT id FROM inbox WHERE state = 'processing' AND lease_until < ?3 ORDER BY id LIMIT ?4)
                   ORDER BY id LIMIT ?4)
-     RETURNING id, body, parseable, received_at, attempts, last_error`,
+     RETURNING id, body, parseable, received_at, attempts, last_error, progress`,
   );
   const holds = db.prepare<{ id: number }, [number, string]>("SELECT id FROM inbox WHERE id = ? AND lease_token = ? AND state = 'processing'");
   const finish = db.prepare<unknown, [number, number, string]>(
@@ -29,9 +31,11 @@ export function queueStore(db: Database) {
   const fail = db.prepare<unknown, [string, string, number, number, string]>(
     "UPDATE inbox SET state = ?, last_error = ?, lease_token = NULL, lease_until = NULL, processed_at = ? WHERE id = ? AND lease_token = ?",
   );
-  const release = db.prepare<unknown, [number, string]>(
-    "UPDATE inbox SET state = 'pending', attempts = attempts - 1, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?",
+  const release = db.prepare<unknown, [number, number, string]>(
+    "UPDATE inbox SET state = 'pending', attempts = attempts - 1, progress = ?, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?",
   );
+  // Rows come in id order, so the first pending row is the oldest: one index probe.
+  const oldest = db.prepare<{ received_at: number }, []>("SELECT received_at FROM inbox WHERE state = 'pending' ORDER BY id LIMIT 1");
   const revive = db.prepare<unknown, [number]>("UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE id = ? AND state = 'dead'");
   const recover = db.prepare<unknown, [string]>(
     "UPDATE inbox SET state = 'pending', lease_token = NULL, lease_until = NULL WHERE state = 'processing' AND substr(lease_token, 1, length(?1)) = ?1",
@@ -45,8 +49,13 @@ export function queueStore(db: Database) {
     finish: (id: number, token: string, now: number) => finish.run(now, id, token).changes === 1,
     /** state "pending" retries later (the attempt is already counted); "dead" stops. */
     fail: (id: number, token: string, state: "pending" | "dead", error: string, now: number) => fail.run(state, error, now, id, token).changes === 1,
-    /** Gives a claimed job back untouched: its attempt is not counted. */
-    release: (id: number, token: string) => release.run(id, token).changes === 1,
+    /** Gives a claimed job back, its attempt not counted, with how many of its events are stored. */
+    release: (id: number, token: string, progress: number) => release.run(progress, id, token).changes === 1,
+    /** How long the oldest job waiting to be processed has waited (0 when none waits). */
+    backlogAgeMs: (now: number) => {
+      const at = oldest.get()?.received_at;
+      return at === undefined ? 0 : Math.max(0, now - at);
+    },
     /** Returns jobs leased by an earlier run of this instance to the queue (their attempt stays counted). */
     recoverLeases: (instance: string) => recover.run(`${instance}:`).changes,
     /** Makes dead inbox rows processable again (all, or one). Returns how many. */

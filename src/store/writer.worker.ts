@@ -9,6 +9,7 @@ import { openDatabase } from "./db";
 import { fileIdentity, type IdentityCheck } from "./file-identity";
 import { toStorageError } from "./errors";
 import { sqliteProbe } from "./health-store";
+import { queueStore } from "./queue-store";
 import { sqliteInbox, type SqliteInbox } from "./inbox-store";
 import type { Readiness } from "./types";
 import type { WriterReply, WriterRequest } from "./writer-protocol";
@@ -31,6 +32,7 @@ let lastAppendAt = 0;
 const meter = new TrafficMeter();
 let log: Logger | null = null;
 let trafficTimer: ReturnType<typeof setInterval> | null = null;
+let report: (() => void) | null = null;
 /** Webhooks are "arriving" if an inbox batch was committed within this window. */
 const INGESTING_WINDOW_MS = 50;
 
@@ -56,7 +58,9 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         if (msg.worker) {
           loop = startWorkerLoop(db, msg.worker, systemClock, threadLog, () => Date.now() - lastAppendAt < INGESTING_WINDOW_MS, meter);
         }
-        trafficTimer = setInterval(() => meter.report(threadLog), msg.trafficIntervalMs);
+        const queue = queueStore(db);
+        report = () => meter.report(threadLog, queue.backlogAgeMs(Date.now()));
+        trafficTimer = setInterval(report, msg.trafficIntervalMs);
         reply({ type: "opened", seq: 0 });
       } catch (err) {
         fail(0, err);
@@ -102,7 +106,7 @@ async function close(seq: number) {
     await loop?.stop();
     loop = null;
     if (trafficTimer) clearInterval(trafficTimer);
-    if (log) meter.report(log);
+    report?.();
     if (db) {
       // Fold the WAL into the main file and empty it, so that after a clean stop
       // the database file alone holds everything (a plain copy is a full backup).

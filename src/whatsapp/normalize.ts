@@ -41,27 +41,36 @@ interface Where {
  * `webhook.unknown` with the reason and the raw value.
  */
 export function normalizePayload(body: unknown): NormalizedEvent[] {
-  const top: Where = { field: "(envelope)", wabaId: null, entryTime: null, phoneNumberId: null, displayPhoneNumber: null };
-  const payload = WebhookPayload.safeParse(body);
-  if (!payload.success) return [unknownEvent(top, body, "not a webhook envelope (no entry array)")];
-  return payload.data.entry.flatMap((entry) => isolated(top, entry, () => normalizeEntry(entry)));
+  return [...normalizeEvents(body)];
 }
 
-function normalizeEntry(entry: unknown): NormalizedEvent[] {
+/**
+ * The same events, one at a time: a body with 100,000 items takes most of a second
+ * to normalize, so the worker pulls events in slices and never holds its thread
+ * (which commits webhooks) for the whole body.
+ */
+export function* normalizeEvents(body: unknown): Generator<NormalizedEvent> {
+  const top: Where = { field: "(envelope)", wabaId: null, entryTime: null, phoneNumberId: null, displayPhoneNumber: null };
+  const payload = WebhookPayload.safeParse(body);
+  if (!payload.success) return yield unknownEvent(top, body, "not a webhook envelope (no entry array)");
+  for (const entry of payload.data.entry) yield* isolated(top, entry, () => normalizeEntry(entry));
+}
+
+function* normalizeEntry(entry: unknown): Generator<NormalizedEvent> {
   const where: Where = { field: "(entry)", wabaId: null, entryTime: null, phoneNumberId: null, displayPhoneNumber: null };
   const parsed = Entry.safeParse(entry);
-  if (!parsed.success) return [unknownEvent(where, entry, "entry is not an object")];
+  if (!parsed.success) return yield unknownEvent(where, entry, "entry is not an object");
   where.wabaId = parsed.data.id ?? null;
   where.entryTime = secondsToMs(parsed.data.time);
   const changes = parsed.data.changes;
   // Another product's shape (e.g. Messenger's `messaging`) posted to the same URL: kept whole.
-  if (!Array.isArray(changes) || changes.length === 0) return [unknownEvent(where, entry, "entry without changes")];
-  return changes.flatMap((change) => isolated({ ...where, field: "(change)" }, change, () => normalizeChangeItem(where, change)));
+  if (!Array.isArray(changes) || changes.length === 0) return yield unknownEvent(where, entry, "entry without changes");
+  for (const change of changes) yield* isolated({ ...where, field: "(change)" }, change, () => normalizeChangeItem(where, change));
 }
 
-function normalizeChangeItem(entry: Where, change: unknown): NormalizedEvent[] {
+function* normalizeChangeItem(entry: Where, change: unknown): Generator<NormalizedEvent> {
   const parsed = Change.safeParse(change);
-  if (!parsed.success) return [unknownEvent({ ...entry, field: "(change)" }, change, "change without a field name")];
+  if (!parsed.success) return yield unknownEvent({ ...entry, field: "(change)" }, change, "change without a field name");
   const value = parsed.data.value;
   const metadata = Metadata.safeParse(isRecord(value) ? value.metadata : undefined).data;
   const where: Where = {
@@ -70,62 +79,83 @@ function normalizeChangeItem(entry: Where, change: unknown): NormalizedEvent[] {
     phoneNumberId: metadata?.phone_number_id ?? null,
     displayPhoneNumber: metadata?.display_phone_number ?? (isRecord(value) ? idOf(value.display_phone_number) : null),
   };
-  return normalizeChange(where, value);
+  yield* normalizeChange(where, value);
 }
 
 /**
- * Runs `read` on one raw item. Too deep to process safely, or throwing: the item
- * becomes a webhook.unknown saying why, and the caller carries on with its siblings.
+ * Reads one raw item. Too deep to process safely, or throwing: the item becomes a
+ * webhook.unknown saying why, and the caller carries on with its siblings.
  */
-function guarded(where: Where, raw: unknown, read: () => NormalizedEvent[]): NormalizedEvent[] {
-  if (deeperThan(raw)) return [unknownEvent(where, raw, `nested deeper than ${MAX_JSON_DEPTH} levels`)];
-  return isolated(where, raw, read);
-}
-
-/** An entry or a change: its items are guarded one by one, so only a throw is caught here. */
-function isolated(where: Where, raw: unknown, read: () => NormalizedEvent[]): NormalizedEvent[] {
+function guarded(where: Where, raw: unknown, read: () => NormalizedEvent): NormalizedEvent {
+  if (deeperThan(raw)) return unknownEvent(where, raw, `nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return read();
   } catch (err) {
-    return [unknownEvent(where, raw, `unreadable: ${(err as Error).message}`)];
+    return unknownEvent(where, raw, `unreadable: ${(err as Error).message}`);
   }
 }
 
-function normalizeChange(where: Where, value: unknown): NormalizedEvent[] {
-  if (where.field === "messages") return normalizeMessages(where, value);
-  if (where.field === "smb_message_echoes") return itemsOf(where, value, "message_echoes", "message.echo", (m) => `echo:${(m as { id?: string }).id ?? hashOf(where, m)}`);
-  if (where.field === "user_preferences") return normalizeUserPreferences(where, value);
-  if (where.field === "calls") return [...itemsOf(where, value, "calls", "call.event"), ...itemsOf(where, value, "statuses", "call.event")];
-  // Own properties only: a field named "constructor" or "__proto__" is unknown, not Object's.
-  const type = Object.hasOwn(FIELD_EVENT_TYPES, where.field) ? FIELD_EVENT_TYPES[where.field] : undefined;
-  if (!type) return [unknownEvent(where, value)];
-  return guarded(where, value, () => [fieldEvent(where, type, value)]);
+/** An entry or a change: its items are guarded one by one, so only a throw is caught here. */
+function* isolated(where: Where, raw: unknown, read: () => Iterable<NormalizedEvent>): Generator<NormalizedEvent> {
+  let yielded = 0;
+  try {
+    for (const event of read()) {
+      yielded++;
+      yield event;
+    }
+  } catch (err) {
+    yield unknownEvent(where, raw, `unreadable after ${yielded} events: ${(err as Error).message}`);
+  }
 }
 
-function normalizeMessages(where: Where, value: unknown): NormalizedEvent[] {
+function* normalizeChange(where: Where, value: unknown): Generator<NormalizedEvent> {
+  if (where.field === "messages") return yield* normalizeMessages(where, value);
+  if (where.field === "smb_message_echoes") return yield* itemsOf(where, value, "message_echoes", "message.echo", (m) => `echo:${(m as { id?: string }).id ?? hashOf(where, m)}`);
+  if (where.field === "user_preferences") return yield* normalizeUserPreferences(where, value);
+  if (where.field === "calls") {
+    yield* itemsOf(where, value, "calls", "call.event");
+    return yield* itemsOf(where, value, "statuses", "call.event");
+  }
+  // Own properties only: a field named "constructor" or "__proto__" is unknown, not Object's.
+  const type = Object.hasOwn(FIELD_EVENT_TYPES, where.field) ? FIELD_EVENT_TYPES[where.field] : undefined;
+  if (!type) return yield unknownEvent(where, value);
+  yield guarded(where, value, () => fieldEvent(where, type, value));
+}
+
+function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedEvent> {
   const parsed = MessagesValue.safeParse(value);
-  if (!parsed.success) return [unknownEvent(where, value, "messages value is not an object")];
+  if (!parsed.success) return yield unknownEvent(where, value, "messages value is not an object");
   // Siblings that explain the items: a malformed one is skipped, never the items it sits beside.
   const v = parsed.data;
   const contacts = v.contacts ?? [];
   const errors = v.errors ?? [];
-  const events: NormalizedEvent[] = [];
-  for (const key of ["messages", "statuses"] as const) {
-    if (v[key] !== undefined && !Array.isArray(v[key])) events.push(unknownEvent(where, v[key], `${key} is not an array`));
-  }
   const messages = listOf(v.messages);
   const statuses = listOf(v.statuses);
-  for (const raw of messages) events.push(...guarded(where, raw, () => [messageEvent(where, raw, contacts)]));
-  for (const raw of statuses) events.push(...guarded(where, raw, () => [statusEvent(where, raw, errors)]));
+  let yielded = 0;
+  for (const key of ["messages", "statuses"] as const) {
+    if (v[key] !== undefined && !Array.isArray(v[key])) {
+      yielded++;
+      yield unknownEvent(where, v[key], `${key} is not an array`);
+    }
+  }
+  // Errors next to messages (e.g. interactive without content) are attached to each message.
+  const messageErrors = errors.length > 0 ? errors.map(normalizeError) : null;
+  for (const raw of messages) {
+    const event = guarded(where, raw, () => messageEvent(where, raw, contacts));
+    if (messageErrors && event.type === "message.received" && !event.data.errors) event.data.errors = messageErrors;
+    yielded++;
+    yield event;
+  }
+  for (const raw of statuses) {
+    yielded++;
+    yield guarded(where, raw, () => statusEvent(where, raw, errors));
+  }
   // Value-level errors with nothing else to attach them to: an account/system-level event.
   if (errors.length > 0 && messages.length + statuses.length === 0) {
-    events.push(base(where, "webhook.error", `hash:${hashOf(where, v.errors)}`, where.entryTime, { errors: errors.map(normalizeError) }, value, []));
-  } else if (errors.length > 0 && messages.length > 0) {
-    // Errors next to messages (e.g. interactive without content): attach them to each message.
-    for (const e of events) if (e.type === "message.received" && !e.data.errors) e.data.errors = errors.map(normalizeError);
+    yielded++;
+    yield base(where, "webhook.error", `hash:${hashOf(where, v.errors)}`, where.entryTime, { errors: errors.map(normalizeError) }, value, []);
   }
-  if (events.length === 0) events.push(unknownEvent(where, value, "messages value without messages, statuses or errors"));
-  return events;
+  if (yielded === 0) yield unknownEvent(where, value, "messages value without messages, statuses or errors");
 }
 
 function messageEvent(where: Where, raw: unknown, contacts: SenderContact[]): NormalizedEvent {
@@ -142,10 +172,10 @@ function statusEvent(where: Where, raw: unknown, errors: MetaError[]): Normalize
   return base(where, "message.status", `status:${status.data.id}:${status.data.status}`, secondsToMs(status.data.timestamp), data, raw, effects);
 }
 
-function normalizeUserPreferences(where: Where, value: unknown): NormalizedEvent[] {
+function* normalizeUserPreferences(where: Where, value: unknown): Generator<NormalizedEvent> {
   const items = isRecord(value) ? value.user_preferences : undefined;
-  if (!Array.isArray(items)) return [unknownEvent(where, value)];
-  return items.flatMap((raw) => guarded(where, raw, () => [userPreferenceEvent(where, raw)]));
+  if (!Array.isArray(items)) return yield unknownEvent(where, value);
+  for (const raw of items) yield guarded(where, raw, () => userPreferenceEvent(where, raw));
 }
 
 function userPreferenceEvent(where: Where, raw: unknown): NormalizedEvent {
@@ -159,17 +189,17 @@ function userPreferenceEvent(where: Where, raw: unknown): NormalizedEvent {
   return base(where, "user.preferences", `hash:${hashOf(where, raw)}`, secondsToMs(pref.timestamp) ?? where.entryTime, data, raw, effects);
 }
 
-function itemsOf(where: Where, value: unknown, key: string, type: EventType, keyOf?: (item: unknown) => string): NormalizedEvent[] {
+function* itemsOf(where: Where, value: unknown, key: string, type: EventType, keyOf?: (item: unknown) => string): Generator<NormalizedEvent> {
   const items = isRecord(value) ? value[key] : undefined;
-  if (items === undefined) return [];
-  if (!Array.isArray(items)) return [unknownEvent(where, items, `${key} is not an array`)];
-  return items.flatMap((raw) =>
-    guarded(where, raw, () => {
-      if (!isRecord(raw)) return [unknownEvent(where, raw, "item is not an object")];
+  if (items === undefined) return;
+  if (!Array.isArray(items)) return yield unknownEvent(where, items, `${key} is not an array`);
+  for (const raw of items) {
+    yield guarded(where, raw, () => {
+      if (!isRecord(raw)) return unknownEvent(where, raw, "item is not an object");
       const occurred = secondsToMs(raw.timestamp) ?? where.entryTime;
-      return [base(where, type, keyOf?.(raw) ?? `hash:${hashOf(where, raw)}`, occurred, { ...raw }, raw, [])];
-    }),
-  );
+      return base(where, type, keyOf?.(raw) ?? `hash:${hashOf(where, raw)}`, occurred, { ...raw }, raw, []);
+    });
+  }
 }
 
 function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEvent {

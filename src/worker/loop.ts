@@ -1,9 +1,9 @@
 /**
  * The background work loop: process inbox jobs into events, dispatch deliveries.
  * It runs inside the writer thread, on the writer's own connection: one writer, so
- * ingestion never waits on a lock held by the worker. Each pass is one bounded
- * batch; between passes the thread returns to its event loop, where pending inbox
- * appends are committed first.
+ * ingestion never waits on a lock held by the worker. Each pass is bounded in time;
+ * between passes the thread returns to its event loop, where pending inbox appends
+ * are committed first.
  */
 import type { Database } from "bun:sqlite";
 import { hostname } from "node:os";
@@ -13,18 +13,16 @@ import { Dispatcher } from "../forward/dispatcher";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
 import { Processor } from "./processor";
+import { pauseAfter, workerShare } from "./share";
 import type { TrafficMeter } from "./traffic";
 
 const IDLE_POLL_MS = 20;
-/**
- * Ingestion has priority: while webhooks are arriving, the worker takes small batches
- * and pauses between them, so an inbox commit never waits long behind it. The backlog
- * is durable; the worker catches up when the burst ends.
- */
-const YIELD_BATCH = 10;
-const YIELD_PAUSE_MS = 20; // with YIELD_BATCH: a floor of ~500 events/s, so the worker never starves
-/** A pass never holds the writer thread (and so inbox commits) much longer than this. */
+/** With no webhooks arriving, a pass never holds the writer thread (and so inbox commits) longer than this. */
 const PASS_BUDGET_MS = 50;
+/** While webhooks arrive: short passes, then a pause sized by the worker's share (worker/share.ts). */
+const INGEST_PASS_BUDGET_MS = 10;
+/** The backlog's age is looked up at most this often (one index probe). */
+const BACKLOG_SAMPLE_MS = 250;
 /** After a failed pass (disk full, I/O error): wait before the next, instead of spinning and logging. */
 const ERROR_PAUSE_MS = 1_000;
 /** On stop, how long deliveries in flight may finish; later ones are retried after restart. */
@@ -54,26 +52,38 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
   const recovered = { jobs: processor.recoverLeases(), deliveries: dispatcher.recoverLeases() };
   if (recovered.jobs + recovered.deliveries > 0) log.info("took back leases of the previous run", recovered);
 
+  let share = workerShare(0);
+  let sampledAt = 0;
+  const currentShare = () => {
+    const now = clock.now();
+    if (now - sampledAt >= BACKLOG_SAMPLE_MS) {
+      sampledAt = now;
+      share = workerShare(processor.backlogAgeMs(now));
+    }
+    return share;
+  };
+
   let running = true;
   const done = (async () => {
     while (running) {
       let busy = false;
       let failed = false;
       const yielding = ingesting();
+      const started = performance.now();
       try {
-        const limit = yielding ? YIELD_BATCH : settings.worker.batch_size;
-        const stats = processor.runOnce(limit);
+        const stats = processor.runOnce(settings.worker.batch_size, yielding ? INGEST_PASS_BUDGET_MS : PASS_BUDGET_MS);
         meter.add("events", stats.events);
         meter.add("duplicates", stats.duplicates);
         meter.add("inbox_dead", stats.dead);
-        busy = stats.jobs === limit || stats.released > 0;
+        busy = stats.jobs === settings.worker.batch_size || stats.released > 0;
         busy = dispatcher.tick() > 0 || busy;
       } catch (err) {
         failed = true;
         log.error("worker pass failed; pausing", { error: err, pause_ms: ERROR_PAUSE_MS });
       }
+      const worked = performance.now() - started;
       if (failed) await Bun.sleep(ERROR_PAUSE_MS);
-      else if (yielding) await Bun.sleep(YIELD_PAUSE_MS);
+      else if (yielding) await Bun.sleep(pauseAfter(worked, currentShare()));
       else if (busy) await Bun.sleep(0);
       // Idle: wake for the next poll, or as soon as a delivery in flight finishes.
       else if (dispatcher.inFlight > 0) await Promise.race([Bun.sleep(IDLE_POLL_MS), dispatcher.anySettled()]);

@@ -4,7 +4,12 @@
  * still ours, dedupe, store each new event with its state effects and one delivery
  * per interested hook, mark the job done. A job that throws rolls back alone and is
  * retried later. A crash before the commit leaves the jobs leased; the lease
- * expires and another pass redoes them from scratch.
+ * expires and another pass redoes them from where the last commit left them.
+ *
+ * A pass has a time budget (it shares the thread with inbox commits). A job with
+ * more events than fit is processed in slices: the pass stores what it can, records
+ * how far it got (`inbox.progress`), gives the job back uncounted and keeps its place
+ * in memory; the next pass goes on from there.
  */
 import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
@@ -16,7 +21,7 @@ import type { Clock } from "../util/clock";
 import { eventId, leaseToken } from "../util/ids";
 import { storableKey } from "../util/storable-key";
 import type { Logger } from "../util/log";
-import { normalizePayload, type NormalizedEvent } from "../whatsapp/normalize";
+import { normalizeEvents, type NormalizedEvent } from "../whatsapp/normalize";
 
 export interface ProcessorOptions {
   /** Owner name put in lease tokens (hostname by default). */
@@ -44,6 +49,17 @@ export interface ProcessStats {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** How often (in events) a job's loop looks at the clock. */
+const CLOCK_EVERY = 16;
+/** Jobs whose place is remembered between passes; each holds its parsed body. */
+const MAX_CURSORS = 4;
+
+/** Where a job's processing stands: its events, pulled one at a time, and how many were pulled. */
+interface Cursor {
+  events: Iterator<NormalizedEvent>;
+  position: number;
+}
+
 export class Processor {
   readonly #queue;
   readonly #events;
@@ -52,26 +68,46 @@ export class Processor {
   readonly #storeJob;
   readonly #processBatch;
   readonly #hooks: { name: string; wants: HookFilter }[];
+  /** Jobs left part-way by a pass that ran out of time, so the next pass need not parse them again. */
+  readonly #cursors = new Map<number, Cursor>();
 
   constructor(db: Database, options: ProcessorOptions) {
     this.#hooks = options.hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
     this.#queue = queueStore(db);
     this.#events = eventStore(db);
     this.#opts = options;
-    this.#storeJob = db.transaction((job: InboxJob, token: string, events: NormalizedEvent[], now: number, stats: ProcessStats) => {
-      if (!this.#queue.holds(job.id, token)) return; // lease lost: someone else owns it now
-      for (const event of events) this.#store(event, job, now, stats);
+    this.#storeJob = db.transaction((job: InboxJob, token: string, cursor: Cursor, deadline: number, stats: ProcessStats) => {
+      if (!this.#queue.holds(job.id, token)) return this.#cursors.delete(job.id); // lease lost: someone else owns it now
+      const now = this.#opts.clock.now();
+      for (let pulled = 0; ; pulled++) {
+        if (pulled > 0 && pulled % CLOCK_EVERY === 0 && this.#opts.clock.now() >= deadline) {
+          // Out of time: keep the place and give the job back, its attempt uncounted.
+          this.#remember(job.id, cursor);
+          this.#queue.release(job.id, token, cursor.position);
+          stats.released++;
+          return;
+        }
+        const next = cursor.events.next();
+        if (next.done) break;
+        cursor.position++;
+        if (cursor.position > job.progress) this.#store(next.value, job, now, stats); // else stored by an earlier pass
+      }
+      this.#cursors.delete(job.id);
       this.#queue.finish(job.id, token, now);
     });
-    this.#processBatch = db.transaction((jobs: InboxJob[], token: string, stats: ProcessStats) => {
-      const deadline = this.#opts.clock.now() + this.#opts.passBudgetMs;
+    this.#processBatch = db.transaction((jobs: InboxJob[], token: string, deadline: number, stats: ProcessStats) => {
       jobs.forEach((job, i) => {
         if (i > 0 && this.#opts.clock.now() >= deadline) {
-          this.#queue.release(job.id, token);
+          this.#queue.release(job.id, token, job.progress);
           stats.released++;
-        } else this.#process(job, token, stats);
+        } else this.#process(job, token, deadline, stats);
       });
     });
+  }
+
+  /** How long the oldest job waiting has waited (0 when none waits). */
+  backlogAgeMs(now: number): number {
+    return this.#queue.backlogAgeMs(now);
   }
 
   /** Takes back jobs an earlier, crashed run of this instance had leased. */
@@ -80,46 +116,66 @@ export class Processor {
   }
 
   /**
-   * Claims one batch and processes it. Returns what it did (jobs = 0: queue empty).
-   * The claim commits on its own, before processing: an attempt that crashes the
-   * process is still counted, so a poison payload ends dead instead of looping.
+   * Claims one batch and processes it for at most `budgetMs` (at least one slice of
+   * one job always runs). Returns what it did (jobs = 0: queue empty). The claim
+   * commits on its own, before processing: an attempt that crashes the process is
+   * still counted, so a poison payload ends dead instead of looping.
    */
-  runOnce(limit = this.#opts.batchSize): ProcessStats {
+  runOnce(limit = this.#opts.batchSize, budgetMs = this.#opts.passBudgetMs): ProcessStats {
     const now = this.#opts.clock.now();
     const token = leaseToken(this.#opts.instance);
     const jobs = this.#queue.claim(token, now + this.#opts.leaseMs, now, limit);
     const stats: ProcessStats = { jobs: jobs.length, released: 0, events: 0, duplicates: 0, dead: 0 };
-    if (jobs.length > 0) this.#processBatch.immediate(jobs, token, stats);
+    if (jobs.length === 0) return stats;
+    try {
+      this.#processBatch.immediate(jobs, token, now + budgetMs, stats);
+    } catch (err) {
+      this.#cursors.clear(); // rolled back: the remembered places no longer match the database
+      throw err;
+    }
     return stats;
   }
 
-  #process(job: InboxJob, token: string, stats: ProcessStats) {
+  #process(job: InboxJob, token: string, deadline: number, stats: ProcessStats) {
     const now = this.#opts.clock.now();
     if (job.attempts > this.#opts.maxAttempts) return this.#dead(job, token, `gave up after ${job.attempts - 1} attempts: ${job.last_error ?? "unknown error"}`, stats);
-    // Retrying cannot fix a body that is not UTF-8 JSON: dead at once, kept for inspection.
-    let text: string;
+    const cursor = this.#cursorFor(job);
+    if (typeof cursor === "string") return this.#dead(job, token, cursor, stats);
     try {
-      text = utf8.decode(job.body);
-    } catch {
-      return this.#dead(job, token, "body is not valid UTF-8", stats);
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
+      this.#storeJob(job, token, cursor, deadline, stats);
     } catch (err) {
-      return this.#dead(job, token, `body is not valid JSON: ${(err as Error).message}`, stats);
-    }
-    // Never throws: an item it cannot read becomes a webhook.unknown beside its siblings.
-    const normalized = normalizePayload(body);
-    try {
-      this.#storeJob(job, token, normalized, now, stats);
-    } catch (err) {
+      this.#cursors.delete(job.id);
       const message = (err as Error).message;
       const state = job.attempts >= this.#opts.maxAttempts ? "dead" : "pending";
       this.#queue.fail(job.id, token, state, message, now);
       this.#opts.log.error("processing failed", { inbox_id: job.id, attempt: job.attempts, state, error: message });
       if (state === "dead") stats.dead++;
     }
+  }
+
+  /** The job's place from an earlier pass, or its events from the start; a string when the body is unreadable. */
+  #cursorFor(job: InboxJob): Cursor | string {
+    const kept = this.#cursors.get(job.id);
+    if (kept && kept.position === job.progress) return kept;
+    // Retrying cannot fix a body that is not UTF-8 JSON: dead at once, kept for inspection.
+    let text: string;
+    try {
+      text = utf8.decode(job.body);
+    } catch {
+      return "body is not valid UTF-8";
+    }
+    try {
+      // Never throws past here: an item it cannot read becomes a webhook.unknown beside its siblings.
+      return { events: normalizeEvents(JSON.parse(text)), position: 0 };
+    } catch (err) {
+      return `body is not valid JSON: ${(err as Error).message}`;
+    }
+  }
+
+  #remember(jobId: number, cursor: Cursor) {
+    this.#cursors.delete(jobId);
+    this.#cursors.set(jobId, cursor);
+    if (this.#cursors.size > MAX_CURSORS) this.#cursors.delete(this.#cursors.keys().next().value!);
   }
 
   #store(event: NormalizedEvent, job: InboxJob, now: number, stats: ProcessStats) {

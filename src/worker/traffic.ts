@@ -20,13 +20,17 @@ export class TrafficMeter {
     this.#counts[counter] += n;
   }
 
-  /** Logs the counts since the last report, if any is non-zero, and starts again from zero. */
-  report(log: Logger, now = Date.now()) {
+  /**
+   * Logs the counts since the last report and how far processing lags behind
+   * (`backlog_age_ms`: how long the oldest unprocessed webhook has waited), when
+   * anything flowed or anything waits; then starts again from zero.
+   */
+  report(log: Logger, backlogAgeMs: number, now = Date.now()) {
     const counts = this.#counts;
     const seconds = Math.round((now - this.#since) / 100) / 10;
     this.#since = now;
-    if (COUNTERS.every((c) => counts[c] === 0)) return;
+    if (COUNTERS.every((c) => counts[c] === 0) && backlogAgeMs === 0) return;
     this.#counts = TrafficMeter.#zero();
-    log.info("traffic", { ...counts, seconds });
+    log.info("traffic", { ...counts, backlog_age_ms: backlogAgeMs, seconds });
   }
 }

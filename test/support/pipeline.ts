@@ -27,13 +27,22 @@ export function hook(overrides: Partial<Hook> & { name: string; url: string }): 
   return HookSchema.parse({ secret: WHSEC, ...overrides });
 }
 
-export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number; passBudgetMs?: number } = {}) {
+/** A clock that moves `stepMs` each time it is read: work "takes time" without sleeping. */
+export class TickingClock extends TestClock {
+  constructor(public stepMs = 1) {
+    super();
+  }
+  override now = () => (this.t += this.stepMs);
+}
+
+export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock } = {}) {
   const path = join(tempDir("wa-pipe-"), "wa.db");
   const db = openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
   migrate(db);
-  const clock = new TestClock();
+  const clock = opts.clock ?? new TestClock();
   const inbox = sqliteInbox(db);
-  const processor = new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet });
+  const newProcessor = () => new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet });
+  const processor = newProcessor();
   const dispatcher = new Dispatcher(db, { instance: "test", hooks, clock, log: quiet, random: () => 1 });
   const post = (body: unknown) =>
     inbox.insertBatch([
@@ -47,7 +56,7 @@ export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number; passB
       },
     ])[0]!;
   const count = (sql: string, ...args: (string | number)[]) => (db.query(sql).get(...args) as { n: number }).n;
-  return { db, path, clock, processor, dispatcher, post, count };
+  return { db, path, clock, processor, dispatcher, post, count, newProcessor };
 }
 
 export function fixture(name: string): { payload: unknown } {

@@ -1,0 +1,20 @@
+/** The worker's share of the writer thread while webhooks arrive (worker/share.ts). */
+import { expect, test } from "bun:test";
+import { MAX_SHARE, MIN_SHARE, pauseAfter, SHARE_FULL_AT_MS, workerShare } from "../../src/worker/share";
+
+test("a quarter of the thread when keeping up, growing with the backlog's age to four fifths", () => {
+  expect(workerShare(0)).toBe(MIN_SHARE);
+  expect(workerShare(-5)).toBe(MIN_SHARE);
+  expect(workerShare(SHARE_FULL_AT_MS / 2)).toBeCloseTo((MIN_SHARE + MAX_SHARE) / 2);
+  expect(workerShare(SHARE_FULL_AT_MS)).toBe(MAX_SHARE);
+  expect(workerShare(10 * SHARE_FULL_AT_MS)).toBe(MAX_SHARE);
+  for (let age = 0; age < SHARE_FULL_AT_MS; age += 500) expect(workerShare(age + 500)).toBeGreaterThanOrEqual(workerShare(age));
+});
+
+test("the pause after a pass makes work / (work + pause) equal the share", () => {
+  for (const share of [MIN_SHARE, 0.5, MAX_SHARE]) {
+    const pause = pauseAfter(10, share);
+    expect(10 / (10 + pause)).toBeCloseTo(share);
+  }
+  expect(pauseAfter(0, 0.5)).toBe(1); // never a busy spin
+});
