@@ -1,6 +1,7 @@
 /**
  * Closed-loop HTTP/1.1 load generator over raw keep-alive TCP sockets (like wrk):
- * each connection sends one request, waits for the whole response, sends the next.
+ * each connection sends one request, waits for the whole response, sends the next
+ * (with `rate`, no sooner than a fixed schedule allows: a steady open-loop load).
  * Requests are built before the clock starts so generating them costs nothing
  * during the measurement.
  */
@@ -25,6 +26,8 @@ export interface LoadOptions {
   durationMs: number;
   requests: Uint8Array[]; // complete HTTP requests; used in order, each at most once
   keepBodies?: boolean;
+  /** Open loop: at most this many requests per second in all (request k is not sent before k / rate s). */
+  rate?: number;
 }
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
@@ -52,6 +55,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       };
       const send = (socket: { write(b: Uint8Array): number; end(): void }) => {
         if (performance.now() >= deadline || next >= opts.requests.length) return finish(socket);
+        if (opts.rate) {
+          const wait = start + (next * 1000) / opts.rate - performance.now();
+          if (wait > 1) return void setTimeout(() => send(socket), wait);
+        }
         const req = opts.requests[next++]!;
         sentAt = performance.now();
         socket.write(req);

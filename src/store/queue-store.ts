@@ -8,8 +8,6 @@ export interface InboxJob {
   received_at: number;
   attempts: number;
   last_error: string | null;
-  /** Events of this job already stored by earlier passes. */
-  progress: number;
 }
 
 export function queueStore(db: Database) {
@@ -22,18 +20,24 @@ export function queueStore(db: Database) {
                   -- expired leases: a crashed attempt's jobs go back in the queue
                   SELECT id FROM (SELECT id FROM inbox WHERE state = 'processing' AND lease_until < ?3 ORDER BY id LIMIT ?4)
                   ORDER BY id LIMIT ?4)
-     RETURNING id, body, parseable, received_at, attempts, last_error, progress`,
+     RETURNING id, body, parseable, received_at, attempts, last_error`,
   );
   const holds = db.prepare<{ id: number }, [number, string]>("SELECT id FROM inbox WHERE id = ? AND lease_token = ? AND state = 'processing'");
-  const finish = db.prepare<unknown, [number, number, string]>(
+  const finishRow = db.prepare<unknown, [number, number, string]>(
     "UPDATE inbox SET state = 'done', lease_token = NULL, lease_until = NULL, last_error = NULL, processed_at = ? WHERE id = ? AND lease_token = ?",
   );
   const fail = db.prepare<unknown, [string, string, number, number, string]>(
     "UPDATE inbox SET state = ?, last_error = ?, lease_token = NULL, lease_until = NULL, processed_at = ? WHERE id = ? AND lease_token = ?",
   );
-  const release = db.prepare<unknown, [number, number, string]>(
-    "UPDATE inbox SET state = 'pending', attempts = attempts - 1, progress = ?, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?",
+  const release = db.prepare<unknown, [number, string]>(
+    "UPDATE inbox SET state = 'pending', attempts = attempts - 1, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?",
   );
+  const extend = db.prepare<unknown, [number, number, string]>("UPDATE inbox SET lease_until = ? WHERE id = ? AND lease_token = ?");
+  const progressOf = db.prepare<{ progress: number }, [number]>("SELECT progress FROM job_progress WHERE inbox_id = ?");
+  const saveProgress = db.prepare<unknown, [number, number]>(
+    "INSERT INTO job_progress (inbox_id, progress) VALUES (?1, ?2) ON CONFLICT (inbox_id) DO UPDATE SET progress = excluded.progress",
+  );
+  const clearProgress = db.prepare<unknown, [number]>("DELETE FROM job_progress WHERE inbox_id = ?");
   // Rows come in id order, so the first pending row is the oldest: one index probe.
   const oldest = db.prepare<{ received_at: number }, []>("SELECT received_at FROM inbox WHERE state = 'pending' ORDER BY id LIMIT 1");
   const revive = db.prepare<unknown, [number]>("UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE id = ? AND state = 'dead'");
@@ -46,11 +50,19 @@ export function queueStore(db: Database) {
   return {
     claim: (token: string, leaseUntil: number, now: number, limit: number) => db.transaction(() => claim.all(token, leaseUntil, now, limit)).immediate(),
     holds: (id: number, token: string) => holds.get(id, token) !== null,
-    finish: (id: number, token: string, now: number) => finish.run(now, id, token).changes === 1,
+    finish: (id: number, token: string, now: number) => {
+      clearProgress.run(id);
+      return finishRow.run(now, id, token).changes === 1;
+    },
     /** state "pending" retries later (the attempt is already counted); "dead" stops. */
     fail: (id: number, token: string, state: "pending" | "dead", error: string, now: number) => fail.run(state, error, now, id, token).changes === 1,
-    /** Gives a claimed job back, its attempt not counted, with how many of its events are stored. */
-    release: (id: number, token: string, progress: number) => release.run(progress, id, token).changes === 1,
+    /** Gives a claimed job back untouched: its attempt is not counted. */
+    release: (id: number, token: string) => release.run(id, token).changes === 1,
+    /** Keeps a job leased for longer (a job processed over many passes). */
+    extend: (id: number, token: string, leaseUntil: number) => extend.run(leaseUntil, id, token).changes === 1,
+    /** How many of the job's events earlier passes stored (0 for a fresh job). */
+    progress: (id: number) => progressOf.get(id)?.progress ?? 0,
+    saveProgress: (id: number, progress: number) => void saveProgress.run(id, progress),
     /** How long the oldest job waiting to be processed has waited (0 when none waits). */
     backlogAgeMs: (now: number) => {
       const at = oldest.get()?.received_at;

@@ -75,7 +75,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
         meter.add("events", stats.events);
         meter.add("duplicates", stats.duplicates);
         meter.add("inbox_dead", stats.dead);
-        busy = stats.jobs === settings.worker.batch_size || stats.released > 0;
+        busy = stats.jobs === settings.worker.batch_size || stats.released + stats.unfinished > 0;
         busy = dispatcher.tick() > 0 || busy;
       } catch (err) {
         failed = true;

@@ -8,8 +8,9 @@
  *
  * A pass has a time budget (it shares the thread with inbox commits). A job with
  * more events than fit is processed in slices: the pass stores what it can, records
- * how far it got (`inbox.progress`), gives the job back uncounted and keeps its place
- * in memory; the next pass goes on from there.
+ * how far it got (`job_progress`), keeps the job leased and its place in memory; the
+ * next pass goes on from there. (Releasing and re-claiming would rewrite the inbox
+ * row, body and all, on every pass.)
  */
 import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
@@ -41,7 +42,8 @@ export interface ProcessorOptions {
 
 export interface ProcessStats {
   jobs: number; // claimed
-  released: number; // claimed but given back: the pass ran out of time
+  released: number; // claimed but given back untouched: the pass ran out of time
+  unfinished: number; // 1 when the pass ran out of time inside a job (kept leased for the next pass)
   events: number;
   duplicates: number;
   dead: number;
@@ -51,14 +53,25 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** How often (in events) a job's loop looks at the clock. */
 const CLOCK_EVERY = 16;
-/** Jobs whose place is remembered between passes; each holds its parsed body. */
-const MAX_CURSORS = 4;
 
-/** Where a job's processing stands: its events, pulled one at a time, and how many were pulled. */
+/** Where a job's processing stands: its events, pulled one at a time. */
 interface Cursor {
   events: Iterator<NormalizedEvent>;
+  /** Events pulled so far. */
   position: number;
+  /** Events stored by earlier runs before this cursor was made: pulled again, not stored again. */
+  skip: number;
 }
+
+/** The job a pass ran out of time on: still leased to us, its place kept for the next pass. */
+interface Unfinished {
+  job: InboxJob;
+  token: string;
+  cursor: Cursor;
+  leaseUntil: number;
+}
+
+type JobOutcome = "done" | "unfinished" | "lost";
 
 export class Processor {
   readonly #queue;
@@ -67,41 +80,47 @@ export class Processor {
   /** One job's writes; nested in the batch transaction, so it runs as a savepoint. */
   readonly #storeJob;
   readonly #processBatch;
+  readonly #continue;
   readonly #hooks: { name: string; wants: HookFilter }[];
-  /** Jobs left part-way by a pass that ran out of time, so the next pass need not parse them again. */
-  readonly #cursors = new Map<number, Cursor>();
+  #unfinished: Unfinished | null = null;
 
   constructor(db: Database, options: ProcessorOptions) {
     this.#hooks = options.hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
     this.#queue = queueStore(db);
     this.#events = eventStore(db);
     this.#opts = options;
-    this.#storeJob = db.transaction((job: InboxJob, token: string, cursor: Cursor, deadline: number, stats: ProcessStats) => {
-      if (!this.#queue.holds(job.id, token)) return this.#cursors.delete(job.id); // lease lost: someone else owns it now
+    this.#storeJob = db.transaction((job: InboxJob, token: string, cursor: Cursor, deadline: number, stats: ProcessStats): JobOutcome => {
+      if (!this.#queue.holds(job.id, token)) return "lost"; // lease lost: someone else owns it now
       const now = this.#opts.clock.now();
       for (let pulled = 0; ; pulled++) {
         if (pulled > 0 && pulled % CLOCK_EVERY === 0 && this.#opts.clock.now() >= deadline) {
-          // Out of time: keep the place and give the job back, its attempt uncounted.
-          this.#remember(job.id, cursor);
-          this.#queue.release(job.id, token, cursor.position);
-          stats.released++;
-          return;
+          // Out of time: record how far it got (a restart resumes there) and keep the lease.
+          this.#queue.saveProgress(job.id, cursor.position);
+          return "unfinished";
         }
         const next = cursor.events.next();
         if (next.done) break;
         cursor.position++;
-        if (cursor.position > job.progress) this.#store(next.value, job, now, stats); // else stored by an earlier pass
+        if (cursor.position > cursor.skip) this.#store(next.value, job, now, stats);
       }
-      this.#cursors.delete(job.id);
       this.#queue.finish(job.id, token, now);
+      return "done";
     });
-    this.#processBatch = db.transaction((jobs: InboxJob[], token: string, deadline: number, stats: ProcessStats) => {
+    this.#processBatch = db.transaction((jobs: InboxJob[], token: string, leaseUntil: number, deadline: number, stats: ProcessStats) => {
       jobs.forEach((job, i) => {
         if (i > 0 && this.#opts.clock.now() >= deadline) {
-          this.#queue.release(job.id, token, job.progress);
+          this.#queue.release(job.id, token);
           stats.released++;
-        } else this.#process(job, token, deadline, stats);
+        } else this.#process(job, token, leaseUntil, deadline, stats);
       });
+    });
+    this.#continue = db.transaction((u: Unfinished, deadline: number, stats: ProcessStats) => {
+      const now = this.#opts.clock.now();
+      if (u.leaseUntil - now < this.#opts.leaseMs / 2) {
+        u.leaseUntil = now + this.#opts.leaseMs;
+        this.#queue.extend(u.job.id, u.token, u.leaseUntil);
+      }
+      this.#run(u.job, u.token, u.cursor, u.leaseUntil, deadline, stats);
     });
   }
 
@@ -116,47 +135,62 @@ export class Processor {
   }
 
   /**
-   * Claims one batch and processes it for at most `budgetMs` (at least one slice of
-   * one job always runs). Returns what it did (jobs = 0: queue empty). The claim
-   * commits on its own, before processing: an attempt that crashes the process is
-   * still counted, so a poison payload ends dead instead of looping.
+   * Goes on with the job the last pass left unfinished, then claims a batch, all
+   * within `budgetMs` (at least one slice of one job always runs). Returns what it
+   * did (jobs = 0: queue empty). A claim commits on its own, before processing: an
+   * attempt that crashes the process is still counted, so a poison payload ends
+   * dead instead of looping.
    */
   runOnce(limit = this.#opts.batchSize, budgetMs = this.#opts.passBudgetMs): ProcessStats {
     const now = this.#opts.clock.now();
-    const token = leaseToken(this.#opts.instance);
-    const jobs = this.#queue.claim(token, now + this.#opts.leaseMs, now, limit);
-    const stats: ProcessStats = { jobs: jobs.length, released: 0, events: 0, duplicates: 0, dead: 0 };
-    if (jobs.length === 0) return stats;
+    const deadline = now + budgetMs;
+    const stats: ProcessStats = { jobs: 0, released: 0, unfinished: 0, events: 0, duplicates: 0, dead: 0 };
     try {
-      this.#processBatch.immediate(jobs, token, now + budgetMs, stats);
+      const unfinished = this.#unfinished;
+      this.#unfinished = null;
+      if (unfinished) {
+        stats.jobs++;
+        this.#continue.immediate(unfinished, deadline, stats);
+        if (this.#unfinished || this.#opts.clock.now() >= deadline) return stats;
+      }
+      const token = leaseToken(this.#opts.instance);
+      const leaseUntil = now + this.#opts.leaseMs;
+      const jobs = this.#queue.claim(token, leaseUntil, now, limit);
+      stats.jobs += jobs.length;
+      if (jobs.length > 0) this.#processBatch.immediate(jobs, token, leaseUntil, deadline, stats);
     } catch (err) {
-      this.#cursors.clear(); // rolled back: the remembered places no longer match the database
+      // Rolled back: a kept place no longer matches the database. The job's lease
+      // expires and it is taken again from its stored progress.
+      this.#unfinished = null;
       throw err;
     }
     return stats;
   }
 
-  #process(job: InboxJob, token: string, deadline: number, stats: ProcessStats) {
-    const now = this.#opts.clock.now();
+  #process(job: InboxJob, token: string, leaseUntil: number, deadline: number, stats: ProcessStats) {
     if (job.attempts > this.#opts.maxAttempts) return this.#dead(job, token, `gave up after ${job.attempts - 1} attempts: ${job.last_error ?? "unknown error"}`, stats);
     const cursor = this.#cursorFor(job);
     if (typeof cursor === "string") return this.#dead(job, token, cursor, stats);
+    this.#run(job, token, cursor, leaseUntil, deadline, stats);
+  }
+
+  #run(job: InboxJob, token: string, cursor: Cursor, leaseUntil: number, deadline: number, stats: ProcessStats) {
     try {
-      this.#storeJob(job, token, cursor, deadline, stats);
+      if (this.#storeJob(job, token, cursor, deadline, stats) === "unfinished") {
+        this.#unfinished = { job, token, cursor, leaseUntil };
+        stats.unfinished++;
+      }
     } catch (err) {
-      this.#cursors.delete(job.id);
       const message = (err as Error).message;
       const state = job.attempts >= this.#opts.maxAttempts ? "dead" : "pending";
-      this.#queue.fail(job.id, token, state, message, now);
+      this.#queue.fail(job.id, token, state, message, this.#opts.clock.now());
       this.#opts.log.error("processing failed", { inbox_id: job.id, attempt: job.attempts, state, error: message });
       if (state === "dead") stats.dead++;
     }
   }
 
-  /** The job's place from an earlier pass, or its events from the start; a string when the body is unreadable. */
+  /** The job's events from the start (those stored by earlier runs are skipped); a string when the body is unreadable. */
   #cursorFor(job: InboxJob): Cursor | string {
-    const kept = this.#cursors.get(job.id);
-    if (kept && kept.position === job.progress) return kept;
     // Retrying cannot fix a body that is not UTF-8 JSON: dead at once, kept for inspection.
     let text: string;
     try {
@@ -166,16 +200,10 @@ export class Processor {
     }
     try {
       // Never throws past here: an item it cannot read becomes a webhook.unknown beside its siblings.
-      return { events: normalizeEvents(JSON.parse(text)), position: 0 };
+      return { events: normalizeEvents(JSON.parse(text)), position: 0, skip: this.#queue.progress(job.id) };
     } catch (err) {
       return `body is not valid JSON: ${(err as Error).message}`;
     }
-  }
-
-  #remember(jobId: number, cursor: Cursor) {
-    this.#cursors.delete(jobId);
-    this.#cursors.set(jobId, cursor);
-    if (this.#cursors.size > MAX_CURSORS) this.#cursors.delete(this.#cursors.keys().next().value!);
   }
 
   #store(event: NormalizedEvent, job: InboxJob, now: number, stats: ProcessStats) {

@@ -7,7 +7,7 @@
  */
 export const MIN_SHARE = 0.25;
 export const MAX_SHARE = 0.8;
-export const SHARE_FULL_AT_MS = 10_000;
+export const SHARE_FULL_AT_MS = 5_000;
 
 export function workerShare(backlogAgeMs: number): number {
   const grown = Math.min(1, Math.max(0, backlogAgeMs) / SHARE_FULL_AT_MS);

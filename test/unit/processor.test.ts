@@ -17,7 +17,7 @@ describe("Processor", () => {
     const tpl = fixture("template_status_paused").payload as { entry: unknown[] };
     const batched = { object: "whatsapp_business_account", entry: [{ ...text.entry[0], changes: [...text.entry[0]!.changes, ...failed.entry[0]!.changes] }, tpl.entry[0]] };
     const inboxId = p.post(batched);
-    expect(p.processor.runOnce()).toEqual({ jobs: 1, released: 0, events: 3, duplicates: 0, dead: 0 });
+    expect(p.processor.runOnce()).toEqual({ jobs: 1, released: 0, unfinished: 0, events: 3, duplicates: 0, dead: 0 });
     expect(p.db.query("SELECT type FROM events WHERE inbox_id = ? ORDER BY rowid").all(inboxId)).toEqual([
       { type: "message.received" },
       { type: "message.status" },
@@ -186,16 +186,20 @@ describe("a job too big for one pass", () => {
     expect(p.count("SELECT count(*) n FROM events")).toBe(2_001);
     expect(p.count("SELECT sum(duplicates) n FROM dedup_keys")).toBe(0);
     expect(p.db.query("SELECT state, attempts FROM inbox WHERE id = ?").get(id)).toEqual({ state: "done", attempts: 1 });
+    expect(p.count("SELECT count(*) n FROM job_progress")).toBe(0);
   });
 
   test("after a restart mid-job, the next run goes on from the stored progress without duplicates", () => {
     const p = pipeline([], { passBudgetMs: 20, clock: new TickingClock(1) });
     p.post(bigPost(1_000));
     p.processor.runOnce();
-    const progress = (p.db.query("SELECT progress FROM inbox").get() as { progress: number }).progress;
+    const progress = (p.db.query("SELECT progress FROM job_progress").get() as { progress: number }).progress;
     expect(progress).toBeGreaterThan(0);
     expect(progress).toBeLessThan(1_000);
-    const restarted = p.newProcessor(); // no remembered place: parses the body again and skips what is stored
+    // A restart: the job's lease was this run's; after it expires a new run takes it,
+    // parses the body again and skips what is stored.
+    p.clock.advance(61_000);
+    const restarted = p.newProcessor();
     while (p.count("SELECT count(*) n FROM inbox WHERE state = 'done'") < 1) restarted.runOnce();
     expect(p.count("SELECT count(*) n FROM events")).toBe(1_000);
     expect(p.count("SELECT sum(duplicates) n FROM dedup_keys")).toBe(0);
