@@ -10,16 +10,18 @@ export interface SqliteInbox {
 }
 
 export function sqliteInbox(db: Database): SqliteInbox {
-  const insert = db.prepare<{ id: number }, [Uint8Array, string, string | null, string | null, string | null, number, number]>(
-    `INSERT INTO inbox (body, signature, user_agent, remote_addr, forwarded_for, received_at, parseable)
-     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+  const insert = db.prepare<{ id: number }, [string, string | null, string | null, string | null, number, number]>(
+    `INSERT INTO inbox (signature, user_agent, remote_addr, forwarded_for, received_at, parseable)
+     VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
   );
+  // The body has its own table: job-state updates rewrite the inbox row, never the body.
+  const insertBody = db.prepare<unknown, [number, Uint8Array]>("INSERT INTO inbox_bodies (inbox_id, body) VALUES (?, ?)");
   const insertAll = db.transaction((records: readonly InboxRecord[]) =>
-    records.map(
-      (r) =>
-        insert.get(r.body, r.signature, r.userAgent, r.remoteAddr, r.forwardedFor, r.receivedAt, isJsonBytes(r.body) ? 1 : 0)!
-          .id,
-    ),
+    records.map((r) => {
+      const id = insert.get(r.signature, r.userAgent, r.remoteAddr, r.forwardedFor, r.receivedAt, isJsonBytes(r.body) ? 1 : 0)!.id;
+      insertBody.run(id, r.body);
+      return id;
+    }),
   );
   return {
     insertBatch(records) {

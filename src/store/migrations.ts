@@ -4,7 +4,7 @@
  */
 import m0001 from "../../migrations/0001_inbox.sql" with { type: "text" };
 import m0002 from "../../migrations/0002_events.sql" with { type: "text" };
-import m0003 from "../../migrations/0003_job_progress.sql" with { type: "text" };
+import m0003 from "../../migrations/0003_bodies_and_progress.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -15,7 +15,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_inbox.sql", sql: m0001 },
   { version: 2, name: "0002_events.sql", sql: m0002 },
-  { version: 3, name: "0003_job_progress.sql", sql: m0003 },
+  { version: 3, name: "0003_bodies_and_progress.sql", sql: m0003 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

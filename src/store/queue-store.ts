@@ -13,15 +13,16 @@ export interface InboxJob {
 export function queueStore(db: Database) {
   // One statement: pick pending rows (or rows whose lease expired), lease them, count the attempt.
   // Two arms instead of an OR, so both use the (state, id) index instead of scanning the inbox.
-  const claim = db.prepare<InboxJob, [string, number, number, number]>(
+  const claim = db.prepare<Omit<InboxJob, "body">, [string, number, number, number]>(
     `UPDATE inbox SET state = 'processing', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
      WHERE id IN (SELECT id FROM (SELECT id FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?4)
                   UNION ALL
                   -- expired leases: a crashed attempt's jobs go back in the queue
                   SELECT id FROM (SELECT id FROM inbox WHERE state = 'processing' AND lease_until < ?3 ORDER BY id LIMIT ?4)
                   ORDER BY id LIMIT ?4)
-     RETURNING id, body, parseable, received_at, attempts, last_error`,
+     RETURNING id, parseable, received_at, attempts, last_error`,
   );
+  const bodyOf = db.prepare<{ body: Uint8Array }, [number]>("SELECT body FROM inbox_bodies WHERE inbox_id = ?");
   const holds = db.prepare<{ id: number }, [number, string]>("SELECT id FROM inbox WHERE id = ? AND lease_token = ? AND state = 'processing'");
   const finishRow = db.prepare<unknown, [number, number, string]>(
     "UPDATE inbox SET state = 'done', lease_token = NULL, lease_until = NULL, last_error = NULL, processed_at = ? WHERE id = ? AND lease_token = ?",
@@ -38,8 +39,14 @@ export function queueStore(db: Database) {
     "INSERT INTO job_progress (inbox_id, progress) VALUES (?1, ?2) ON CONFLICT (inbox_id) DO UPDATE SET progress = excluded.progress",
   );
   const clearProgress = db.prepare<unknown, [number]>("DELETE FROM job_progress WHERE inbox_id = ?");
-  // Rows come in id order, so the first pending row is the oldest: one index probe.
-  const oldest = db.prepare<{ received_at: number }, []>("SELECT received_at FROM inbox WHERE state = 'pending' ORDER BY id LIMIT 1");
+  // The oldest job not yet done, waiting or in progress (a huge job stays leased across
+  // passes). Rows come in id order: one index probe per state.
+  const oldest = db.prepare<{ received_at: number | null }, []>(
+    `SELECT min(received_at) AS received_at FROM (
+       SELECT received_at FROM (SELECT received_at FROM inbox WHERE state = 'pending' ORDER BY id LIMIT 1)
+       UNION ALL
+       SELECT received_at FROM (SELECT received_at FROM inbox WHERE state = 'processing' ORDER BY id LIMIT 1))`,
+  );
   const revive = db.prepare<unknown, [number]>("UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE id = ? AND state = 'dead'");
   const recover = db.prepare<unknown, [string]>(
     "UPDATE inbox SET state = 'pending', lease_token = NULL, lease_until = NULL WHERE state = 'processing' AND substr(lease_token, 1, length(?1)) = ?1",
@@ -48,7 +55,11 @@ export function queueStore(db: Database) {
   const reviveAll = db.prepare("UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE state = 'dead'");
 
   return {
-    claim: (token: string, leaseUntil: number, now: number, limit: number) => db.transaction(() => claim.all(token, leaseUntil, now, limit)).immediate(),
+    claim: (token: string, leaseUntil: number, now: number, limit: number): InboxJob[] =>
+      db
+        .transaction(() => claim.all(token, leaseUntil, now, limit))
+        .immediate()
+        .map((job) => ({ ...job, body: bodyOf.get(job.id)?.body ?? new Uint8Array(0) })),
     holds: (id: number, token: string) => holds.get(id, token) !== null,
     finish: (id: number, token: string, now: number) => {
       clearProgress.run(id);
@@ -63,10 +74,10 @@ export function queueStore(db: Database) {
     /** How many of the job's events earlier passes stored (0 for a fresh job). */
     progress: (id: number) => progressOf.get(id)?.progress ?? 0,
     saveProgress: (id: number, progress: number) => void saveProgress.run(id, progress),
-    /** How long the oldest job waiting to be processed has waited (0 when none waits). */
+    /** How long the oldest job not yet done has waited (0 when none waits). */
     backlogAgeMs: (now: number) => {
-      const at = oldest.get()?.received_at;
-      return at === undefined ? 0 : Math.max(0, now - at);
+      const at = oldest.get()?.received_at ?? null;
+      return at === null ? 0 : Math.max(0, now - at);
     },
     /** Returns jobs leased by an earlier run of this instance to the queue (their attempt stays counted). */
     recoverLeases: (instance: string) => recover.run(`${instance}:`).changes,

@@ -143,7 +143,7 @@ export interface InboxRow {
 export function readInbox(dbPath: string): InboxRow[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return db.query<InboxRow, []>("SELECT id, body, signature, parseable, user_agent, remote_addr FROM inbox ORDER BY id").all();
+    return db.query<InboxRow, []>("SELECT id, body, signature, parseable, user_agent, remote_addr FROM inbox JOIN inbox_bodies ON inbox_id = id ORDER BY id").all();
   } finally {
     db.close();
   }

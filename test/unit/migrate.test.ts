@@ -48,3 +48,16 @@ test("refuses a database written by a newer binary", () => {
   expect(check.query("SELECT max(version) AS v FROM schema_migrations").get()).toEqual({ v: LATEST_VERSION + 1 });
   check.close();
 });
+
+test("0003 moves every inbox body, byte for byte, into inbox_bodies", () => {
+  const db = open(join(tempDir(), "m.db"));
+  migrate(db, MIGRATIONS.filter((m) => m.version <= 2));
+  const bodies = [new Uint8Array([0x7b, 0xff, 0x00, 0x7d]), new TextEncoder().encode('{"entry":[]}')];
+  const insert = db.prepare("INSERT INTO inbox (received_at, body, signature, parseable) VALUES (1, ?, 's', 0)");
+  for (const b of bodies) insert.run(b);
+  expect(migrate(db).applied).toEqual(["0003_bodies_and_progress.sql"]);
+  const rows = db.query<{ id: number; body: Uint8Array }, []>("SELECT id, body FROM inbox JOIN inbox_bodies ON inbox_id = id ORDER BY id").all();
+  expect(rows.map((r) => [...r.body])).toEqual(bodies.map((b) => [...b]));
+  expect(db.query("SELECT name FROM pragma_table_info('inbox') WHERE name = 'body'").all()).toEqual([]);
+  db.close();
+});
