@@ -9,10 +9,6 @@ export class InflightBudget {
 
   constructor(readonly limitBytes: number) {}
 
-  get used(): number {
-    return this.#used;
-  }
-
   /** A per-request holder: take() as bytes arrive, release() once, when the request is done. */
   lease(): InflightLease {
     let held = 0;

@@ -18,12 +18,8 @@ export interface InstanceLock {
   release(): void;
 }
 
-export function lockPathOf(databasePath: string): string {
-  return `${databasePath}.lock`;
-}
-
 export function acquireInstanceLock(databasePath: string): InstanceLock {
-  const path = lockPathOf(databasePath);
+  const path = `${databasePath}.lock`;
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { create: true, readwrite: true });
   try {
