@@ -44,7 +44,7 @@ function execute(db: Database, config: OperatorConfig, command: OperatorCommand,
   switch (command.kind) {
     case "replay": {
       const result = replayEvents(db, config.hooks, { selection: command.selection, hook: command.hook, force: command.force }, now);
-      return { line: describeReplay(result, command.hook), json: result };
+      return { line: describeReplay(result, command.hook, config.hooks.length), json: result };
     }
     case "retry-dead": {
       const retried = retryDeadDeliveries(db, now, command.hook);
@@ -58,11 +58,12 @@ function execute(db: Database, config: OperatorConfig, command: OperatorCommand,
   }
 }
 
-function describeReplay(result: ReplayResult, hook: string | null): string {
+function describeReplay(result: ReplayResult, hook: string | null, hookCount: number): string {
   const hooks = Object.entries(result.queued);
   const total = hooks.reduce((n, [, count]) => n + count, 0);
   const matched = `replay: ${plural(result.events, "event")} matched`;
   if (result.events === 0) return `${matched}; nothing queued`;
+  if (hookCount === 0) return `${matched}; the config has no [[hooks]], nothing queued`;
   if (total === 0) {
     return hook === null
       ? `${matched}; no hook wants them (check the hooks' events and phone_number_ids filters)`
