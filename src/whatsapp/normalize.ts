@@ -12,6 +12,7 @@ import { cutDeep, deeperThan, MAX_JSON_DEPTH } from "../util/json-depth";
 import type { SenderContact } from "./messages";
 import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, TemplateValue, UserPreference, WebhookPayload } from "./payload";
 import { Metadata, normalizeError, secondsToMs, type MetaError } from "./primitives";
+import { statusDedupKey } from "./statuses";
 
 export interface NormalizedEvent {
   type: EventType;
@@ -169,7 +170,8 @@ function statusEvent(where: Where, raw: unknown, errors: MetaError[]): Normalize
   const status = MessageStatus.safeParse(raw);
   if (!status.success) return unknownEvent(where, raw, "status without id or status");
   const { data, effects } = statusData(status.data, where.phoneNumberId, errors.length > 0 ? errors : undefined);
-  return base(where, "message.status", `status:${status.data.id}:${status.data.status}`, secondsToMs(status.data.timestamp), data, raw, effects);
+  const key = statusDedupKey(status.data, (v) => sha256Hex(stableStringify(v)));
+  return base(where, "message.status", key, secondsToMs(status.data.timestamp), data, raw, effects);
 }
 
 function* normalizeUserPreferences(where: Where, value: unknown): Generator<NormalizedEvent> {
@@ -236,8 +238,14 @@ function base(where: Where, type: EventType, dedupKey: string, occurredAt: numbe
   return { type, dedupKey, occurredAt, wabaId: where.wabaId, phoneNumberId: where.phoneNumberId, displayPhoneNumber: where.displayPhoneNumber, data, raw, effects };
 }
 
+/**
+ * The key of an item that carries no id of its own (account notices, preferences,
+ * calls, unknowns): field, account, the entry's time and the item itself (its own
+ * timestamp included). A retry or re-batch repeats all of these; a real repeat — a
+ * template paused again, a second PIN change — comes with a later entry.time.
+ */
 function hashOf(where: Where, value: unknown): string {
-  return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${stableStringify(value)}`);
+  return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${where.entryTime ?? ""}\n${stableStringify(value)}`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -21,6 +21,27 @@ export const MessageStatus = z.looseObject({
   conversation: z.looseObject({}).optional().catch(undefined),
   pricing: Pricing.optional().catch(undefined),
   errors: lenientList(MetaError),
-  type: z.string().optional().catch(undefined), // "call" when the calls field reuses this key
+  type: z.string().optional().catch(undefined), // "call" when the calls field reuses this key, "payment" for payments
+  // Group sends: one status per participant, all under the group message's wamid.
+  recipient_type: z.string().optional().catch(undefined),
+  recipient_participant_id: idText.optional().catch(undefined),
+  recipient_participant_user_id: z.string().optional().catch(undefined),
+  // Payment status updates (captured, pending, refunds…) reuse status names under one id.
+  payment: z.looseObject({}).optional().catch(undefined),
 });
 export type MessageStatus = z.infer<typeof MessageStatus>;
+
+/**
+ * What identifies one status *occurrence* (not one kind of status): the wamid and the
+ * status, plus the group participant it is about, plus — for a payment update — the
+ * payment object itself (a refund after a capture reuses the id and often the status
+ * name). Meta's retries and re-batches repeat an item byte for byte, so they get the
+ * same key; a plain 1:1 status keeps the key it always had.
+ */
+export function statusDedupKey(s: MessageStatus, hash: (value: unknown) => string): string {
+  let key = `status:${s.id}:${s.status}`;
+  const participant = s.recipient_participant_id ?? s.recipient_participant_user_id;
+  if (participant !== undefined) key += `:to:${participant}`;
+  if (s.payment !== undefined) key += `:pay:${hash(s.payment)}`;
+  return key;
+}

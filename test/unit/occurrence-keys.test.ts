@@ -1,0 +1,67 @@
+/**
+ * A dedup key identifies one occurrence: Meta's retries and re-batches (byte-identical
+ * items) are dropped, real repeats are not (real SQLite, through the processor).
+ */
+import { describe, expect, test } from "bun:test";
+import { pipeline } from "../support/pipeline";
+
+const WABA = "102290129340398";
+const metadata = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
+const statuses = (...items: object[]) => ({ object: "whatsapp_business_account", entry: [{ id: WABA, changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata, statuses: items } }] }] });
+const notice = (field: string, time: number, value: object) => ({ object: "whatsapp_business_account", entry: [{ id: WABA, time, changes: [{ field, value }] }] });
+
+function run(...posts: unknown[]) {
+  const p = pipeline();
+  for (const body of posts) p.post(body);
+  while (p.processor.runOnce().jobs > 0);
+  return {
+    events: p.count("SELECT count(*) n FROM events"),
+    duplicates: p.count("SELECT coalesce(sum(duplicates), 0) n FROM dedup_keys"),
+  };
+}
+
+describe("statuses", () => {
+  const group = (participant: string, status: string) => ({
+    id: "wamid.GROUP1", status, timestamp: "1750030073", recipient_id: "120363025246125888@g.us", recipient_type: "group", recipient_participant_id: participant,
+  });
+
+  test("a group message's per-participant statuses are each their own event, in one value or in later webhooks", () => {
+    expect(run(statuses(group("16505551234", "delivered"), group("16505559999", "delivered")), statuses(group("16505550000", "delivered")), statuses(group("16505551234", "read")))).toEqual({ events: 4, duplicates: 0 });
+  });
+
+  test("a retried or re-batched participant status is a duplicate", () => {
+    const a = group("16505551234", "delivered");
+    const b = group("16505559999", "delivered");
+    expect(run(statuses(a, b), statuses(b), statuses(a, b))).toEqual({ events: 2, duplicates: 3 });
+  });
+
+  test("a 1:1 status keeps its key: wamid + status", () => {
+    const s = { id: "wamid.ONE", status: "delivered", timestamp: "1750030073", recipient_id: "16505551234" };
+    expect(run(statuses(s), statuses(s))).toEqual({ events: 1, duplicates: 1 });
+  });
+
+  test("a refund after a capture, under the same id and status name, is a new occurrence", () => {
+    const payment = (extra: object) => ({ id: "order_123", status: "captured", type: "payment", timestamp: "1750030073", recipient_id: "916505551234", payment: { reference_id: "order_123", amount: { value: 21000, offset: 100 }, currency: "INR", transaction: { id: "txn_1", type: "upi", status: "success" }, ...extra } });
+    const captured = payment({});
+    const refunded = payment({ refunds: [{ id: "rfnd_1", amount: { value: 21000, offset: 100 }, status: "success" }] });
+    expect(run(statuses(captured), statuses(refunded), statuses(captured))).toEqual({ events: 2, duplicates: 1 });
+  });
+});
+
+describe("account-level notices", () => {
+  const paused = (time: number) => notice("message_template_status_update", time, { event: "PAUSED", message_template_id: 1689556908129832, message_template_name: "order_update", message_template_language: "en_US", reason: "LOW_QUALITY" });
+  const resumed = (time: number) => notice("message_template_status_update", time, { event: "APPROVED", message_template_id: 1689556908129832, message_template_name: "order_update", message_template_language: "en_US", reason: null });
+
+  test("paused, unpaused, paused, unpaused: four events; each retried: still four", () => {
+    expect(run(paused(1751000000), resumed(1751003600), paused(1751007200), resumed(1751010800), paused(1751000000), resumed(1751010800))).toEqual({ events: 4, duplicates: 2 });
+  });
+
+  test("a quality rating that swings back, a number flagged twice, a second PIN change: each kept", () => {
+    const quality = (time: number, from: string, to: string) => notice("message_template_quality_update", time, { previous_quality_score: from, new_quality_score: to, message_template_id: 1, message_template_name: "t", message_template_language: "en_US" });
+    const flagged = (time: number) => notice("phone_number_quality_update", time, { display_phone_number: "15550783881", event: "FLAGGED", current_limit: "TIER_1K" });
+    const pin = (time: number) => notice("security", time, { display_phone_number: "15550783881", event: "PIN_CHANGED" });
+    expect(run(quality(1751000000, "GREEN", "YELLOW"), quality(1751000100, "YELLOW", "GREEN"), quality(1751000200, "GREEN", "YELLOW"))).toEqual({ events: 3, duplicates: 0 });
+    expect(run(flagged(1751000000), flagged(1751090000), flagged(1751000000))).toEqual({ events: 2, duplicates: 1 });
+    expect(run(pin(1751000000), pin(1751500000))).toEqual({ events: 2, duplicates: 0 });
+  });
+});
