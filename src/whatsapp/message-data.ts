@@ -23,8 +23,29 @@ export type StateEffect =
 
 const MEDIA_KINDS = ["image", "video", "audio", "document", "sticker"] as const;
 
-export function messageData(m: InboundMessage, contacts: SenderContact[]) {
-  const sender = contacts.find((c) => c.wa_id === m.from) ?? (contacts.length === 1 ? contacts[0] : undefined);
+/**
+ * The `contacts[]` entry that describes a message's sender. Username users (BSUID)
+ * may have no phone number (`from` and `wa_id` empty or absent), so match on the
+ * phone number, then the user id, and fall back on position only when the lists
+ * line up one to one; never give one sender another's profile.
+ */
+export function senderOf(m: InboundMessage, contacts: SenderContact[], index: number, messageCount: number): SenderContact | undefined {
+  if (m.from) {
+    const byPhone = contacts.find((c) => c.wa_id === m.from);
+    if (byPhone) return byPhone;
+  }
+  if (m.from_user_id) {
+    const byUser = contacts.find((c) => c.user_id === m.from_user_id);
+    if (byUser) return byUser;
+  }
+  const identified = contacts.filter((c) => c.wa_id || c.user_id);
+  // With identities on both sides and no match, it is someone else's entry.
+  if ((m.from || m.from_user_id) && identified.length === contacts.length && contacts.length > 0) return undefined;
+  if (contacts.length === 1 && messageCount === 1) return contacts[0];
+  return contacts.length === messageCount ? contacts[index] : undefined;
+}
+
+export function messageData(m: InboundMessage, sender: SenderContact | undefined) {
   const data: Record<string, unknown> = {
     wamid: m.id,
     from: m.from ?? null,
@@ -45,7 +66,9 @@ export function messageData(m: InboundMessage, contacts: SenderContact[]) {
   if (m.errors) data.errors = m.errors.map(normalizeError);
   const sentAt = secondsToMs(m.timestamp);
   const effects: StateEffect[] = [{ kind: "inbound", wamid: m.id, sender: m.from || null, messageKind: m.type, sentAt }];
-  if (m.from) effects.push({ kind: "contact", waId: m.from, profileName: sender?.profile?.name ?? null, seenAt: sentAt });
+  // Contacts are keyed by whichever identity exists: the phone number, else the BSUID.
+  const identity = m.from || (data.from_user_id as string | null);
+  if (identity) effects.push({ kind: "contact", waId: identity, profileName: sender?.profile?.name ?? null, seenAt: sentAt });
   return { data, effects };
 }
 

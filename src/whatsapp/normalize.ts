@@ -7,11 +7,11 @@
 import type { EventType } from "../events/types";
 import { FIELD_EVENT_TYPES } from "../events/types";
 import { sha256Hex, stableStringify } from "../util/stable-json";
-import { messageData, type StateEffect, statusData } from "./message-data";
+import { messageData, senderOf, type StateEffect, statusData } from "./message-data";
 import { cutDeep, deeperThan, MAX_JSON_DEPTH } from "../util/json-depth";
 import type { SenderContact } from "./messages";
 import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, TemplateValue, UserPreference, WebhookPayload } from "./payload";
-import { Metadata, normalizeError, secondsToMs, type MetaError } from "./primitives";
+import { Metadata, MetaError, normalizeError, parseEach, secondsToMs } from "./primitives";
 import { statusDedupKey } from "./statuses";
 
 export interface NormalizedEvent {
@@ -113,10 +113,7 @@ function* normalizeChange(where: Where, value: unknown): Generator<NormalizedEve
   if (where.field === "messages") return yield* normalizeMessages(where, value);
   if (where.field === "smb_message_echoes") return yield* itemsOf(where, value, "message_echoes", "message.echo", (m) => `echo:${(m as { id?: string }).id ?? hashOf(where, m)}`);
   if (where.field === "user_preferences") return yield* normalizeUserPreferences(where, value);
-  if (where.field === "calls") {
-    yield* itemsOf(where, value, "calls", "call.event");
-    return yield* itemsOf(where, value, "statuses", "call.event");
-  }
+  if (where.field === "calls") return yield* normalizeCalls(where, value);
   // Own properties only: a field named "constructor" or "__proto__" is unknown, not Object's.
   const type = Object.hasOwn(FIELD_EVENT_TYPES, where.field) ? FIELD_EVENT_TYPES[where.field] : undefined;
   if (!type) return yield unknownEvent(where, value);
@@ -141,8 +138,8 @@ function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedE
   }
   // Errors next to messages (e.g. interactive without content) are attached to each message.
   const messageErrors = errors.length > 0 ? errors.map(normalizeError) : null;
-  for (const raw of messages) {
-    const event = guarded(where, raw, () => messageEvent(where, raw, contacts));
+  for (const [index, raw] of messages.entries()) {
+    const event = guarded(where, raw, () => messageEvent(where, raw, contacts, index, messages.length));
     if (messageErrors && event.type === "message.received" && !event.data.errors) event.data.errors = messageErrors;
     yielded++;
     yield event;
@@ -159,10 +156,10 @@ function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedE
   if (yielded === 0) yield unknownEvent(where, value, "messages value without messages, statuses or errors");
 }
 
-function messageEvent(where: Where, raw: unknown, contacts: SenderContact[]): NormalizedEvent {
+function messageEvent(where: Where, raw: unknown, contacts: SenderContact[], index: number, count: number): NormalizedEvent {
   const message = InboundMessage.safeParse(raw);
   if (!message.success) return unknownEvent(where, raw, "message without id or type");
-  const { data, effects } = messageData(message.data, contacts);
+  const { data, effects } = messageData(message.data, senderOf(message.data, contacts, index, count));
   return base(where, "message.received", `msg:${message.data.id}`, secondsToMs(message.data.timestamp), data, raw, effects);
 }
 
@@ -172,6 +169,27 @@ function statusEvent(where: Where, raw: unknown, errors: MetaError[]): Normalize
   const { data, effects } = statusData(status.data, where.phoneNumberId, errors.length > 0 ? errors : undefined);
   const key = statusDedupKey(status.data, (v) => sha256Hex(stableStringify(v)));
   return base(where, "message.status", key, secondsToMs(status.data.timestamp), data, raw, effects);
+}
+
+/**
+ * `calls`: calls[] and statuses[] items; value-level `errors` explain them (a failed
+ * connect) and are put on each item's event as `data.errors`. A value with errors
+ * and no item is a `webhook.error`; one with neither, a `webhook.unknown` — never
+ * zero events.
+ */
+function* normalizeCalls(where: Where, value: unknown): Generator<NormalizedEvent> {
+  const errors = parseEach(MetaError, isRecord(value) ? value.errors : undefined).map(normalizeError);
+  let yielded = 0;
+  for (const key of ["calls", "statuses"]) {
+    for (const event of itemsOf(where, value, key, "call.event")) {
+      if (errors.length > 0 && event.type === "call.event" && event.data.errors === undefined) event.data.errors = errors;
+      yielded++;
+      yield event;
+    }
+  }
+  if (yielded > 0) return;
+  if (errors.length > 0) yield base(where, "webhook.error", `hash:${hashOf(where, value)}`, where.entryTime, { errors }, value, []);
+  else yield unknownEvent(where, value, "calls value without calls, statuses or errors");
 }
 
 function* normalizeUserPreferences(where: Where, value: unknown): Generator<NormalizedEvent> {

@@ -65,3 +65,60 @@ describe("account-level notices", () => {
     expect(run(pin(1751000000), pin(1751500000))).toEqual({ events: 2, duplicates: 0 });
   });
 });
+
+describe("nothing dropped, context kept (value level)", () => {
+  const calls = (value: object) => ({ object: "whatsapp_business_account", entry: [{ id: WABA, time: 1751000000, changes: [{ field: "calls", value: { messaging_product: "whatsapp", metadata, ...value } }] }] });
+  const callError = { code: 138006, title: "Lack of call permission", message: "Lack of call permission", error_data: { details: "User did not grant call permission" } };
+
+  test("a calls value holding only value-level errors is an event, not zero", () => {
+    const p = pipeline();
+    p.post(calls({ errors: [callError] }));
+    p.processor.runOnce();
+    const rows = p.db.query("SELECT type, envelope FROM events").all() as { type: string; envelope: string }[];
+    expect(rows.map((r) => r.type)).toEqual(["webhook.error"]);
+    expect(JSON.parse(rows[0]!.envelope).data.errors[0]).toMatchObject({ code: 138006, details: "User did not grant call permission" });
+  });
+
+  test("a call's value-level errors reach the call's event as data.errors", () => {
+    const p = pipeline();
+    p.post(calls({ calls: [{ id: "wacid.1", from: "16505551234", to: "15550783881", event: "terminate", status: "FAILED", timestamp: "1751000000" }], errors: [callError] }));
+    p.processor.runOnce();
+    const envelope = JSON.parse((p.db.query("SELECT envelope FROM events").get() as { envelope: string }).envelope);
+    expect(envelope.type).toBe("call.event");
+    expect(envelope.data.errors).toEqual([{ code: 138006, title: "Lack of call permission", message: "Lack of call permission", details: "User did not grant call permission" }]);
+  });
+});
+
+describe("identity without phone numbers", () => {
+  const messages = (msgs: object[], contacts: object[]) => ({ object: "whatsapp_business_account", entry: [{ id: WABA, changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata, contacts, messages: msgs } }] }] });
+  const text = (id: string, from: string, userId?: string) => ({ from, ...(userId ? { from_user_id: userId } : {}), id, timestamp: "1750030073", type: "text", text: { body: "hi" } });
+  const names = (body: unknown) => {
+    const p = pipeline();
+    p.post(body);
+    p.processor.runOnce();
+    return (p.db.query("SELECT envelope FROM events ORDER BY rowid").all() as { envelope: string }[]).map((r) => JSON.parse(r.envelope).data.profile_name);
+  };
+
+  test("two senders in one value each get their own profile name, whatever the order of contacts[]", () => {
+    expect(names(messages([text("wamid.A", "111"), text("wamid.B", "222")], [{ wa_id: "222", profile: { name: "Bea" } }, { wa_id: "111", profile: { name: "Al" } }]))).toEqual(["Al", "Bea"]);
+  });
+
+  test("username users with no phone number are matched by user id, and their contact is keyed by it", () => {
+    const body = messages(
+      [text("wamid.U1", "", "US.1"), text("wamid.U2", "", "US.2")],
+      [{ wa_id: "", user_id: "US.2", profile: { name: "Two" } }, { wa_id: "", user_id: "US.1", profile: { name: "One" } }],
+    );
+    expect(names(body)).toEqual(["One", "Two"]);
+    const p = pipeline();
+    p.post(body);
+    p.processor.runOnce();
+    expect(p.db.query("SELECT wa_id, profile_name FROM contacts ORDER BY wa_id").all()).toEqual([
+      { wa_id: "US.1", profile_name: "One" },
+      { wa_id: "US.2", profile_name: "Two" },
+    ]);
+  });
+
+  test("a contact entry that names someone else is never borrowed", () => {
+    expect(names(messages([text("wamid.C", "333")], [{ wa_id: "444", profile: { name: "Other" } }]))).toEqual([null]);
+  });
+});
