@@ -1,6 +1,7 @@
 /** Events, dedup keys, deliveries to create, and the message/contact/template state. */
 import type { Database } from "bun:sqlite";
 import { nextStatus } from "../whatsapp/status-order";
+import { noticeStore } from "./notice-store";
 import type { StateEffect } from "../whatsapp/normalize";
 
 export interface StoredEvent {
@@ -14,6 +15,8 @@ export interface StoredEvent {
   dedupKey: string;
   envelope: string;
 }
+
+export type EffectResult = { kind: "status"; current: string } | { kind: "notice"; applied: boolean } | null;
 
 export function eventStore(db: Database) {
   const seen = db.prepare<unknown, [number, string]>("UPDATE dedup_keys SET duplicates = duplicates + 1, last_seen = ? WHERE key = ?");
@@ -44,21 +47,17 @@ export function eventStore(db: Database) {
   const inbound = db.prepare<unknown, [string, string, string | null, string | null, string, number | null, number]>(
     "INSERT INTO inbound_messages (wamid, event_id, phone_number_id, sender, kind, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (wamid) DO NOTHING",
   );
-  const contact = db.prepare<unknown, [string, string | null, number | null, number]>(
-    `INSERT INTO contacts (wa_id, profile_name, last_seen_at, updated_at) VALUES (?1, ?2, ?3, ?4)
-     ON CONFLICT (wa_id) DO UPDATE SET profile_name = coalesce(excluded.profile_name, contacts.profile_name),
+  const contact = db.prepare<unknown, [string, number | null, number]>(
+    `INSERT INTO contacts (wa_id, last_seen_at, updated_at) VALUES (?1, ?2, ?3)
+     ON CONFLICT (wa_id) DO UPDATE SET
        last_seen_at = max(coalesce(contacts.last_seen_at, 0), coalesce(excluded.last_seen_at, 0)), updated_at = excluded.updated_at`,
   );
-  const optOut = db.prepare<unknown, [string, number, number]>(
-    `INSERT INTO contacts (wa_id, marketing_opt_out, updated_at) VALUES (?1, ?2, ?3)
-     ON CONFLICT (wa_id) DO UPDATE SET marketing_opt_out = excluded.marketing_opt_out, updated_at = excluded.updated_at`,
-  );
-  const template = db.prepare<unknown, [string, string | null, string | null, string | null, string | null, string | null, number]>(
-    `INSERT INTO templates (template_id, name, language, status, quality, category, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+  const template = db.prepare<unknown, [string, string | null, string | null, string | null, number]>(
+    `INSERT INTO templates (template_id, name, language, category, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
      ON CONFLICT (template_id) DO UPDATE SET name = coalesce(excluded.name, templates.name), language = coalesce(excluded.language, templates.language),
-       status = coalesce(excluded.status, templates.status), quality = coalesce(excluded.quality, templates.quality),
-       category = coalesce(excluded.category, templates.category), updated_at = excluded.updated_at`,
+       category = coalesce(templates.category, excluded.category), updated_at = excluded.updated_at`,
   );
+  const notices = noticeStore(db);
 
   return {
     /** Records the key; false (and counts a duplicate) when it was already seen. */
@@ -73,8 +72,8 @@ export function eventStore(db: Database) {
     insertDelivery(eventId: string, hook: string, now: number) {
       insertDelivery.run(eventId, hook, now, now, now);
     },
-    /** Applies one state effect; for a status, returns the message's state afterwards. */
-    apply(effect: StateEffect, eventId: string, phoneNumberId: string | null, now: number): string | null {
+    /** Applies one state effect: a status says the message's state afterwards, a notice whether it applied. */
+    apply(effect: StateEffect, eventId: string, phoneNumberId: string | null, now: number): EffectResult {
       switch (effect.kind) {
         case "status": {
           const next = nextStatus(currentStatus.get(effect.wamid)?.status ?? null, effect.status);
@@ -82,20 +81,19 @@ export function eventStore(db: Database) {
           const pricing = effect.pricing ? JSON.stringify(effect.pricing) : null;
           upsertOutbound.run(effect.wamid, effect.phoneNumberId, effect.recipientId, next, effect.statusAt, errors, pricing, effect.bizOpaque, now, now);
           timeline.run(effect.wamid, effect.status, effect.statusAt, errors, pricing, eventId, now);
-          return next;
+          return { kind: "status", current: next };
         }
         case "inbound":
           inbound.run(effect.wamid, eventId, phoneNumberId, effect.sender, effect.messageKind, effect.sentAt, now);
           return null;
         case "contact":
-          contact.run(effect.waId, effect.profileName, effect.seenAt, now);
-          return null;
-        case "opt_out":
-          optOut.run(effect.waId, effect.optOut ? 1 : 0, now);
+          contact.run(effect.waId, effect.seenAt, now);
           return null;
         case "template":
-          template.run(effect.templateId, effect.name, effect.language, effect.status, effect.quality, effect.category, now);
+          template.run(effect.templateId, effect.name, effect.language, effect.category, now);
           return null;
+        case "notice":
+          return { kind: "notice", applied: notices.apply(effect, eventId, now) };
       }
     },
   };

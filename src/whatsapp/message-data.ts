@@ -5,7 +5,7 @@ import { normalizeError, secondsToMs, type MetaError } from "./primitives";
 import type { MessageStatus } from "./statuses";
 
 export type StateEffect =
-  | { kind: "contact"; waId: string; profileName: string | null; seenAt: number | null }
+  | { kind: "contact"; waId: string; seenAt: number | null }
   | { kind: "inbound"; wamid: string; sender: string | null; messageKind: string; sentAt: number | null }
   | {
       kind: "status";
@@ -18,8 +18,22 @@ export type StateEffect =
       pricing: Record<string, unknown> | null;
       bizOpaque: string | null;
     }
-  | { kind: "template"; templateId: string; name: string | null; language: string | null; status: string | null; quality: string | null; category: string | null }
-  | { kind: "opt_out"; waId: string; optOut: boolean };
+  | { kind: "template"; templateId: string; name: string | null; language: string | null; category: string | null }
+  | Notice;
+
+/**
+ * A value Meta tells us about (a template's status, a contact's opt-out…), with the
+ * time Meta says it happened: applied only if not older than the value it would
+ * replace (store/event-store.ts), kept in the history either way.
+ */
+export interface Notice {
+  kind: "notice";
+  subject: "template" | "contact" | "phone_number";
+  id: string;
+  attribute: "status" | "quality" | "category" | "marketing_opt_out" | "profile_name" | "messaging_limit";
+  value: string | null;
+  at: number | null;
+}
 
 const MEDIA_KINDS = ["image", "video", "audio", "document", "sticker"] as const;
 
@@ -68,7 +82,11 @@ export function messageData(m: InboundMessage, sender: SenderContact | undefined
   const effects: StateEffect[] = [{ kind: "inbound", wamid: m.id, sender: m.from || null, messageKind: m.type, sentAt }];
   // Contacts are keyed by whichever identity exists: the phone number, else the BSUID.
   const identity = m.from || (data.from_user_id as string | null);
-  if (identity) effects.push({ kind: "contact", waId: identity, profileName: sender?.profile?.name ?? null, seenAt: sentAt });
+  if (identity) {
+    effects.push({ kind: "contact", waId: identity, seenAt: sentAt });
+    const name = sender?.profile?.name;
+    if (name) effects.push({ kind: "notice", subject: "contact", id: identity, attribute: "profile_name", value: name, at: sentAt });
+  }
   return { data, effects };
 }
 

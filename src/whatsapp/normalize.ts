@@ -10,7 +10,7 @@ import { sha256Hex, stableStringify } from "../util/stable-json";
 import { messageData, senderOf, type StateEffect, statusData } from "./message-data";
 import { cutDeep, deeperThan, MAX_JSON_DEPTH } from "../util/json-depth";
 import type { SenderContact } from "./messages";
-import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, TemplateValue, UserPreference, WebhookPayload } from "./payload";
+import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, PhoneQualityValue, TemplateValue, UserPreference, WebhookPayload } from "./payload";
 import { Metadata, MetaError, normalizeError, parseEach, secondsToMs } from "./primitives";
 import { statusDedupKey } from "./statuses";
 
@@ -201,12 +201,14 @@ function* normalizeUserPreferences(where: Where, value: unknown): Generator<Norm
 function userPreferenceEvent(where: Where, raw: unknown): NormalizedEvent {
   if (!isRecord(raw)) return unknownEvent(where, raw, "item is not an object");
   const pref = UserPreference.safeParse(raw).data ?? {};
+  const who = pref.wa_id || pref.user_id;
+  const at = secondsToMs(pref.timestamp) ?? where.entryTime;
   const effects: StateEffect[] =
-    pref.wa_id && pref.category === "marketing_messages" && (pref.value === "stop" || pref.value === "resume")
-      ? [{ kind: "opt_out", waId: pref.wa_id, optOut: pref.value === "stop" }]
+    who && pref.category === "marketing_messages" && (pref.value === "stop" || pref.value === "resume")
+      ? [{ kind: "notice", subject: "contact", id: who, attribute: "marketing_opt_out", value: pref.value, at }]
       : [];
   const data = { wa_id: pref.wa_id ?? null, user_id: pref.user_id ?? null, category: pref.category ?? null, value: pref.value ?? null, detail: pref.detail ?? null };
-  return base(where, "user.preferences", `hash:${hashOf(where, raw)}`, secondsToMs(pref.timestamp) ?? where.entryTime, data, raw, effects);
+  return base(where, "user.preferences", `hash:${hashOf(where, raw)}`, at, data, raw, effects);
 }
 
 function* itemsOf(where: Where, value: unknown, key: string, type: EventType, keyOf?: (item: unknown) => string): Generator<NormalizedEvent> {
@@ -229,17 +231,21 @@ function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEv
     const t = TemplateValue.safeParse(value).data;
     if (t?.message_template_id) {
       data.message_template_id = t.message_template_id; // 16-digit id kept as text
-      effects.push({
-        kind: "template",
-        templateId: t.message_template_id,
-        name: t.message_template_name ?? null,
-        language: t.message_template_language ?? null,
-        status: type === "template.status" ? (t.event ?? null) : null,
-        quality: type === "template.quality" ? (t.new_quality_score ?? null) : null,
-        // In the impending variant new_category is the *current* one; only a completed change moves it.
-        category: type === "template.category" ? (t.previous_category ? (t.new_category ?? null) : null) : (t.message_template_category ?? null),
-      });
+      const id = t.message_template_id;
+      effects.push({ kind: "template", templateId: id, name: t.message_template_name ?? null, language: t.message_template_language ?? null, category: t.message_template_category ?? null });
+      const notice = (attribute: "status" | "quality" | "category", value: string | null | undefined) =>
+        value ? effects.push({ kind: "notice", subject: "template", id, attribute, value, at: where.entryTime }) : 0;
+      if (type === "template.status") notice("status", t.event);
+      if (type === "template.quality") notice("quality", t.new_quality_score);
+      // In the impending variant new_category is the *current* one; only a completed change moves it.
+      if (type === "template.category" && t.previous_category) notice("category", t.new_category);
     }
+  }
+  if (type === "phone_number.quality") {
+    const q = PhoneQualityValue.safeParse(value).data;
+    const id = where.phoneNumberId ?? q?.display_phone_number ?? null;
+    if (id && q?.event) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "quality", value: q.event, at: where.entryTime });
+    if (id && q?.current_limit) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "messaging_limit", value: q.current_limit, at: where.entryTime });
   }
   return base(where, type, `hash:${hashOf(where, value)}`, where.entryTime, data, value, effects);
 }

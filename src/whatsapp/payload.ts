@@ -51,12 +51,18 @@ export const TemplateValue = z.looseObject({
 });
 export type TemplateValue = z.infer<typeof TemplateValue>;
 
+export const PhoneQualityValue = z.looseObject({
+  display_phone_number: idText.optional().catch(undefined),
+  event: z.string().optional().catch(undefined), // FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, ONBOARDING, … (open)
+  current_limit: z.string().optional().catch(undefined),
+});
+
 export const UserPreference = z.looseObject({
   wa_id: z.string().optional(),
   user_id: z.string().optional(),
   category: z.string().optional(),
   value: z.string().optional(),
-  timestamp: z.number().optional(),
+  timestamp: unixSeconds, // an integer here, unlike message timestamps; either is accepted
   detail: z.string().optional(),
 });
 

@@ -213,10 +213,15 @@ export class Processor {
       stats.duplicates++;
       return;
     }
+    let notices = 0;
+    let applied = 0;
     for (const effect of event.effects) {
-      const current = this.#events.apply(effect, id, event.phoneNumberId, now);
-      if (current !== null) event.data.current_status = current;
+      const result = this.#events.apply(effect, id, event.phoneNumberId, now);
+      if (result?.kind === "status") event.data.current_status = result.current;
+      if (result?.kind === "notice") [notices, applied] = [notices + 1, applied + (result.applied ? 1 : 0)];
     }
+    // A notice older than what it would replace is still an event, flagged: consumers see the history.
+    if (notices > 0 && event.type !== "message.received") event.data.state_changed = applied > 0;
     const envelope: EventEnvelope = {
       id,
       type: event.type,
