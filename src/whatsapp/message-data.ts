@@ -168,6 +168,11 @@ export function statusData(s: MessageStatus, phoneNumberId: string | null, value
     biz_opaque_callback_data: s.biz_opaque_callback_data ?? null,
     current_status: null, // filled in when the status is applied to the stored state
   };
+  // Present only on the shapes that carry them: group sends (one status per participant) and payments.
+  if (s.recipient_type !== undefined) data.recipient_type = s.recipient_type;
+  if (s.recipient_participant_id !== undefined) data.recipient_participant_id = s.recipient_participant_id;
+  if (s.recipient_participant_user_id !== undefined) data.recipient_participant_user_id = s.recipient_participant_user_id;
+  if (s.payment !== undefined) data.payment = s.payment;
   const effects: StateEffect[] = [
     { kind: "status", wamid: s.id, status: s.status, statusAt, recipientId: s.recipient_id ?? null, phoneNumberId, errors, pricing, bizOpaque: s.biz_opaque_callback_data ?? null },
   ];
