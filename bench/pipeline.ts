@@ -38,7 +38,7 @@ function mixedBody(i: number): string {
 
 const pool = Array.from({ length: EVENTS }, (_, i) => signedRequest("127.0.0.1", "/webhook", mixedBody(i), SECRET));
 
-async function run(workerEnabled: boolean, sinkPort: number) {
+async function run(workerEnabled: boolean, sinkPort: number, binary = join(root, "dist/wa-webhookd")) {
   const dir = mkdtempSync(join(tmpdir(), "wa-pipe-bench-"));
   writeFileSync(
     join(dir, "config.toml"),
@@ -46,7 +46,7 @@ async function run(workerEnabled: boolean, sinkPort: number) {
       `[admin]\ntoken = "bench-admin-token-0000"\n[worker]\nenabled = ${workerEnabled}\n` +
       `[[hooks]]\nname = "sink"\nurl = "http://127.0.0.1:${sinkPort}/hook"\nsecret = "${WHSEC}"\nconcurrency = 64\n`,
   );
-  const daemon = await spawnListening([join(root, "dist/wa-webhookd"), "--config", join(dir, "config.toml")], dir);
+  const daemon = await spawnListening([binary, "--config", join(dir, "config.toml")], dir);
   const start = performance.now();
   const load = await runLoad({ host: "127.0.0.1", port: daemon.port, connections: CONNECTIONS, durationMs: 600_000, requests: pool });
   let processedAt = 0;
@@ -80,6 +80,8 @@ async function run(workerEnabled: boolean, sinkPort: number) {
 const sink = await spawnListening([process.execPath, join(root, "bench/sink.ts")], root);
 const ingestOnly = await run(false, sink.port);
 const full = await run(true, sink.port);
+// BENCH_COMPARE: the same two runs on another build (e.g. the previous commit's), same machine, same run.
+const compare = process.env.BENCH_COMPARE ? { ingestOnly: await run(false, sink.port, process.env.BENCH_COMPARE), full: await run(true, sink.port, process.env.BENCH_COMPARE) } : null;
 const sinkCount = ((await (await fetch(`http://127.0.0.1:${sink.port}/`)).json()) as { count: number }).count;
 await sink.stop();
 
@@ -96,4 +98,10 @@ const lines = [
   `| worker catch-up after the burst (normalized, deduped, stored) | ${Math.round(full.catchUpRate).toLocaleString("en")} events/s (${full.doneAtIngestEnd} of ${EVENTS} were done when the last POST was answered) |`,
   `| events delivered end to end | ${Math.round(EVENTS / full.deliveredSec).toLocaleString("en")} events/s (all done ${full.deliveredSec.toFixed(1)} s after the first POST; sink received ${sinkCount}) |`,
 ];
+if (compare) {
+  lines.push(
+    `| BENCH_COMPARE build: ingestion, worker off / on | ${fmt(compare.ingestOnly.load)} / ${fmt(compare.full.load)} (${((compare.full.load.rps / compare.ingestOnly.load.rps) * 100).toFixed(0)}%) |`,
+    `| BENCH_COMPARE build: processed / catch-up / delivered | ${Math.round(EVENTS / compare.full.processedSec).toLocaleString("en")} / ${Math.round(compare.full.catchUpRate).toLocaleString("en")} / ${Math.round(EVENTS / compare.full.deliveredSec).toLocaleString("en")} events/s |`,
+  );
+}
 console.log(lines.join("\n"));
