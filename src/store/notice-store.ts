@@ -26,11 +26,14 @@ export function noticeStore(db: Database) {
   const history = db.prepare<unknown, [string, string, string, string | null, number | null, number, string, number]>(
     "INSERT INTO state_history (subject, subject_id, attribute, value, at, applied, event_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   );
+  const current = db.prepare<{ value: string | null }, [string, string, string]>("SELECT value FROM state_values WHERE subject = ? AND subject_id = ? AND attribute = ?");
   const mirrors = new Map(Object.entries(MIRRORS).map(([k, sql]) => [k, db.prepare<unknown, [string, string | null, number]>(sql)]));
 
   return {
     /** Records the notice; true when it is now the current value. */
     apply(n: Notice, eventId: string, now: number): boolean {
+      // Every inbound message repeats its sender's profile name: only a different name is a notice worth writing.
+      if (n.attribute === "profile_name" && current.get(n.subject, n.id, n.attribute)?.value === n.value) return false;
       const applied = set.run(n.subject, n.id, n.attribute, n.value, n.at, eventId).changes > 0;
       history.run(n.subject, n.id, n.attribute, n.value, n.at, applied ? 1 : 0, eventId, now);
       if (applied) mirrors.get(`${n.subject}.${n.attribute}`)?.run(n.id, n.value, now);
