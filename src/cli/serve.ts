@@ -5,7 +5,7 @@
  * finish, stop the worker, close the database, exit 0 (or 1 past the bound).
  */
 import type { Database } from "bun:sqlite";
-import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";
+import { BACKGROUND_BUSY_TIMEOUT_MS, LOOPBACK_CIDRS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";
 import { parseDuration } from "../config/duration";
 import { parseListen, type Config } from "../config/schema";
 import { DEV_CONFIG_ORIGIN, usesPublicDevSecrets, type ConfigSource } from "../config/source";
@@ -113,8 +113,9 @@ function takeInstanceLock(path: string): InstanceLock {
   }
 }
 
+const isLoopbackAddress = trustTest(LOOPBACK_CIDRS);
 function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  return hostname === "localhost" || isLoopbackAddress(hostname);
 }
 
 /** Opens the database once to migrate it and read back the effective pragmas. */

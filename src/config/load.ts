@@ -65,10 +65,14 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const problems: ConfigProblem[] = [];
   const expanded = expandEnv(raw, "", env, problems, options.warnings ?? []);
   if (isRecord(expanded)) resolveSecretFiles(expanded, readFile, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
   const schema = purpose === "serve" ? ConfigSchema : OperatorConfigSchema;
   const result = schema.safeParse(expanded);
-  if (!result.success) throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, purpose)));
+  // Every problem at once: a missing variable does not hide a typo elsewhere (its own key's
+  // follow-on complaint, e.g. "must not be empty", is left out).
+  const schemaProblems = result.success ? [] : result.error.issues.flatMap((issue) => describeIssue(issue, purpose));
+  const covered = (key: string) => problems.some((q) => key === q.key || key === q.key.replace(/_file$/, ""));
+  const all = [...problems, ...schemaProblems.filter((p) => !covered(p.key))];
+  if (all.length > 0) throw new ConfigError(all);
   return result.data as ConfigOf<P>;
 }
 

@@ -24,7 +24,7 @@ export function parseCidr(text: string): Cidr | null {
 }
 
 /** IPv4 and IPv4-mapped IPv6 (::ffff:1.2.3.4, what dual-stack sockets report) both become 4 bytes. */
-export function addressBytes(text: string): Uint8Array | null {
+function addressBytes(text: string): Uint8Array | null {
   const address = text.trim().replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
   const kind = isIP(address);
   if (kind === 4) return Uint8Array.from(address.split(".").map(Number));
@@ -55,7 +55,7 @@ function ipv6Bytes(address: string): Uint8Array {
   return bytes;
 }
 
-export function inCidr(address: Uint8Array, cidr: Cidr): boolean {
+function inCidr(address: Uint8Array, cidr: Cidr): boolean {
   if (address.length !== cidr.bytes.length) return false;
   let bits = cidr.prefix;
   for (let i = 0; bits > 0; i++, bits -= 8) {

@@ -55,6 +55,7 @@ export function eventStore(db: Database) {
   const template = db.prepare<unknown, [string, string | null, string | null, string | null, number]>(
     `INSERT INTO templates (template_id, name, language, category, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
      ON CONFLICT (template_id) DO UPDATE SET name = coalesce(excluded.name, templates.name), language = coalesce(excluded.language, templates.language),
+       -- a category change is a clocked notice (notice-store.ts); the category other notices carry only fills a gap
        category = coalesce(templates.category, excluded.category), updated_at = excluded.updated_at`,
   );
   const notices = noticeStore(db);

@@ -32,8 +32,7 @@ export function noticeStore(db: Database) {
   return {
     /** Records the notice; true when it is now the current value. */
     apply(n: Notice, eventId: string, now: number): boolean {
-      // Every inbound message repeats its sender's profile name: only a different name is a notice worth writing.
-      if (n.attribute === "profile_name" && current.get(n.subject, n.id, n.attribute)?.value === n.value) return false;
+      if (n.record === "changes" && current.get(n.subject, n.id, n.attribute)?.value === n.value) return false;
       const applied = set.run(n.subject, n.id, n.attribute, n.value, n.at, eventId).changes > 0;
       history.run(n.subject, n.id, n.attribute, n.value, n.at, applied ? 1 : 0, eventId, now);
       if (applied) mirrors.get(`${n.subject}.${n.attribute}`)?.run(n.id, n.value, now);

@@ -33,6 +33,11 @@ export interface Notice {
   attribute: "status" | "quality" | "category" | "marketing_opt_out" | "profile_name" | "messaging_limit";
   value: string | null;
   at: number | null;
+  /**
+   * "changes": only a value different from the current one is written (a profile name
+   * is repeated by every message, it is not news); "always": every notice is history.
+   */
+  record: "always" | "changes";
 }
 
 const MEDIA_KINDS = ["image", "video", "audio", "document", "sticker"] as const;
@@ -85,7 +90,7 @@ export function messageData(m: InboundMessage, sender: SenderContact | undefined
   if (identity) {
     effects.push({ kind: "contact", waId: identity, seenAt: sentAt });
     const name = sender?.profile?.name;
-    if (name) effects.push({ kind: "notice", subject: "contact", id: identity, attribute: "profile_name", value: name, at: sentAt });
+    if (name) effects.push({ kind: "notice", subject: "contact", id: identity, attribute: "profile_name", value: name, at: sentAt, record: "changes" });
   }
   return { data, effects };
 }

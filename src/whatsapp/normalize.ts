@@ -205,7 +205,7 @@ function userPreferenceEvent(where: Where, raw: unknown): NormalizedEvent {
   const at = secondsToMs(pref.timestamp) ?? where.entryTime;
   const effects: StateEffect[] =
     who && pref.category === "marketing_messages" && (pref.value === "stop" || pref.value === "resume")
-      ? [{ kind: "notice", subject: "contact", id: who, attribute: "marketing_opt_out", value: pref.value, at }]
+      ? [{ kind: "notice", subject: "contact", id: who, attribute: "marketing_opt_out", value: pref.value, at, record: "always" }]
       : [];
   const data = { wa_id: pref.wa_id ?? null, user_id: pref.user_id ?? null, category: pref.category ?? null, value: pref.value ?? null, detail: pref.detail ?? null };
   return base(where, "user.preferences", `hash:${hashOf(where, raw)}`, at, data, raw, effects);
@@ -234,7 +234,7 @@ function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEv
       const id = t.message_template_id;
       effects.push({ kind: "template", templateId: id, name: t.message_template_name ?? null, language: t.message_template_language ?? null, category: t.message_template_category ?? null });
       const notice = (attribute: "status" | "quality" | "category", value: string | null | undefined) =>
-        value ? effects.push({ kind: "notice", subject: "template", id, attribute, value, at: where.entryTime }) : 0;
+        value ? effects.push({ kind: "notice", subject: "template", id, attribute, value, at: where.entryTime, record: "always" }) : 0;
       if (type === "template.status") notice("status", t.event);
       if (type === "template.quality") notice("quality", t.new_quality_score);
       // In the impending variant new_category is the *current* one; only a completed change moves it.
@@ -244,8 +244,8 @@ function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEv
   if (type === "phone_number.quality") {
     const q = PhoneQualityValue.safeParse(value).data;
     const id = where.phoneNumberId ?? q?.display_phone_number ?? null;
-    if (id && q?.event) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "quality", value: q.event, at: where.entryTime });
-    if (id && q?.current_limit) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "messaging_limit", value: q.current_limit, at: where.entryTime });
+    if (id && q?.event) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "quality", value: q.event, at: where.entryTime, record: "always" });
+    if (id && q?.current_limit) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "messaging_limit", value: q.current_limit, at: where.entryTime, record: "always" });
   }
   return base(where, type, `hash:${hashOf(where, value)}`, where.entryTime, data, value, effects);
 }

@@ -274,3 +274,16 @@ test("a malformed Host header gets a JSON 400 and one JSON log line, not a 500 a
   expect(daemon.lines.every((l) => l.startsWith("{"))).toBe(true);
   expect(daemon.lines.filter((l) => l.includes("malformed Host header"))).toHaveLength(1);
 });
+
+test("server.idle_timeout closes a body stalled mid-way; connections silent in their headers or between requests are closed by Bun itself (~12 s)", async () => {
+  const daemon = await startDaemon(writeConfig(tempDir(), { server: 'idle_timeout = "1s"\nbody_timeout = "60s"' }));
+  // Each socket's close is watched from the start, with its own deadline.
+  const closedWithin = (socket: Socket, ms: number) =>
+    Promise.race([new Promise((r) => socket.on("close", () => r("closed"))), Bun.sleep(ms).then(() => "still open")]);
+  const [midBody] = stalled(daemon.port, 1, "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n", 100);
+  const [midHeaders] = stalled(daemon.port, 1, "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+  const [silent] = stalled(daemon.port, 1, "");
+  const outcomes = await Promise.all([closedWithin(midBody!, 8_000), closedWithin(midHeaders!, 20_000), closedWithin(silent!, 20_000)]);
+  expect(outcomes).toEqual(["closed", "closed", "closed"]);
+  expect(await daemon.stop()).toBe(0);
+}, 50_000);

@@ -178,3 +178,20 @@ test("check prints the absolute database path", () => {
   expect(r.stdout).toStartWith(`# ${config}: ok (database: ${join(dir, "data/wa.db")})`);
   expect(JSON.parse(r.stdout.slice(r.stdout.indexOf("\n") + 1)).storage.path).toBe(join(dir, "data/wa.db"));
 });
+
+test("operator commands refuse a database of another schema version, naming it, and change nothing", () => {
+  const other = tempDir("wa-ops-version-");
+  mkdirSync(join(other, "data"));
+  const db = new Database(join(other, "data/wa.db"));
+  db.run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT");
+  db.run("INSERT INTO schema_migrations VALUES (1, '0001_inbox.sql', 'x')");
+  db.close();
+  const config = join(other, "config.toml");
+  writeFileSync(config, `[whatsapp]\nverify_token = "x"\napp_secrets = ["y"]\n[admin]\ntoken = "0123456789abcdef"\n[storage]\npath = "data/wa.db"\n`, { mode: 0o600 });
+  const r = runBinary(["reprocess", "--config", config], { cwd: tempDir() });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`storage.path: ${join(other, "data/wa.db")} has schema version 1, this binary expects`);
+  const after = new Database(join(other, "data/wa.db"), { readonly: true });
+  expect(after.query("SELECT max(version) v FROM schema_migrations").get()).toEqual({ v: 1 });
+  after.close();
+});

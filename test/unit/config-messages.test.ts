@@ -126,3 +126,8 @@ describe("a config file readable by others", () => {
     expect(warningsOf(write(refs, 0o644))).toEqual([]);
   });
 });
+
+test("a missing variable does not hide a typo elsewhere: every problem at once", () => {
+  const text = `[server]\nlsten = "x"\n[whatsapp]\nverify_token = "\${WA_VERIFY_TOKEN}"\napp_secrets = ["s"]\n[admin]\ntoken = "0123456789abcdef"\n`;
+  expect(problems(text)).toEqual(["whatsapp.verify_token: environment variable WA_VERIFY_TOKEN is not set", 'server.lsten: unknown key; did you mean "listen"?']);
+});
