@@ -61,10 +61,7 @@ export function queueStore(db: Database) {
         .immediate()
         .map((job) => ({ ...job, body: bodyOf.get(job.id)?.body ?? new Uint8Array(0) })),
     holds: (id: number, token: string) => holds.get(id, token) !== null,
-    finish: (id: number, token: string, now: number) => {
-      clearProgress.run(id);
-      return finishRow.run(now, id, token).changes === 1;
-    },
+    finish: (id: number, token: string, now: number) => finishRow.run(now, id, token).changes === 1,
     /** state "pending" retries later (the attempt is already counted); "dead" stops. */
     fail: (id: number, token: string, state: "pending" | "dead", error: string, now: number) => fail.run(state, error, now, id, token).changes === 1,
     /** Gives a claimed job back untouched: its attempt is not counted. */
@@ -74,6 +71,7 @@ export function queueStore(db: Database) {
     /** How many of the job's events earlier passes stored (0 for a fresh job). */
     progress: (id: number) => progressOf.get(id)?.progress ?? 0,
     saveProgress: (id: number, progress: number) => void saveProgress.run(id, progress),
+    clearProgress: (id: number) => void clearProgress.run(id),
     /** How long the oldest job not yet done has waited (0 when none waits). */
     backlogAgeMs: (now: number) => {
       const at = oldest.get()?.received_at ?? null;

@@ -61,6 +61,8 @@ interface Cursor {
   position: number;
   /** Events stored by earlier runs before this cursor was made: pulled again, not stored again. */
   skip: number;
+  /** A pass ran out of time on this job and saved its progress. */
+  sliced: boolean;
 }
 
 /** The job a pass ran out of time on: still leased to us, its place kept for the next pass. */
@@ -96,6 +98,7 @@ export class Processor {
         if (pulled > 0 && pulled % CLOCK_EVERY === 0 && this.#opts.clock.now() >= deadline) {
           // Out of time: record how far it got (a restart resumes there) and keep the lease.
           this.#queue.saveProgress(job.id, cursor.position);
+          cursor.sliced = true;
           return "unfinished";
         }
         const next = cursor.events.next();
@@ -103,6 +106,8 @@ export class Processor {
         cursor.position++;
         if (cursor.position > cursor.skip) this.#store(next.value, job, now, stats);
       }
+      // Only a job processed in slices has a progress row (most jobs fit one pass: no extra write).
+      if (cursor.sliced || cursor.skip > 0) this.#queue.clearProgress(job.id);
       this.#queue.finish(job.id, token, now);
       return "done";
     });
@@ -200,7 +205,7 @@ export class Processor {
     }
     try {
       // Never throws past here: an item it cannot read becomes a webhook.unknown beside its siblings.
-      return { events: normalizeEvents(JSON.parse(text)), position: 0, skip: this.#queue.progress(job.id) };
+      return { events: normalizeEvents(JSON.parse(text)), position: 0, skip: this.#queue.progress(job.id), sliced: false };
     } catch (err) {
       return `body is not valid JSON: ${(err as Error).message}`;
     }
