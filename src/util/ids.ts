@@ -19,7 +19,36 @@ export function ulid(nowMs: number, random: Uint8Array = crypto.getRandomValues(
   return time + rand;
 }
 
-export const eventId = (nowMs: number) => `evt_${ulid(nowMs)}`;
+/**
+ * ULIDs that sort in the order they were made, also within one millisecond (or when
+ * the clock steps back): the random part of the previous one plus one. Event ids
+ * order history rows by arrival (state_history's key), so this must hold.
+ */
+export function monotonicUlid(): (nowMs: number) => string {
+  let lastMs = -1;
+  let last: Uint8Array = new Uint8Array(10);
+  return (nowMs) => {
+    if (nowMs > lastMs) {
+      lastMs = nowMs;
+      last = crypto.getRandomValues(new Uint8Array(10));
+    } else {
+      last = increment(last);
+    }
+    return ulid(lastMs, last);
+  };
+}
+
+function increment(bytes: Uint8Array): Uint8Array {
+  const next = bytes.slice();
+  for (let i = next.length - 1; i >= 0; i--) {
+    next[i] = (next[i]! + 1) & 0xff;
+    if (next[i] !== 0) return next;
+  }
+  return next; // 2^80 ids in one millisecond: wraps, never happens
+}
+
+const nextEventUlid = monotonicUlid();
+export const eventId = (nowMs: number) => `evt_${nextEventUlid(nowMs)}`;
 
 /**
  * Lease tokens carry the owner's instance name, so a restarted instance can take

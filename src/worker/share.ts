@@ -1,16 +1,21 @@
 /**
  * How much of the writer thread the worker may take while webhooks are arriving.
- * Ingestion comes first, but a fixed small share lets the backlog grow without bound
- * under a steady load above it; so the share grows with the age of the oldest job
- * waiting: a quarter of the thread when the worker is keeping up, up to four fifths
- * once work has waited SHARE_FULL_AT_MS. Pure, so it is unit-tested.
+ * Ingestion comes first: a burst is acknowledged at close to full speed while the
+ * worker keeps a tenth of the thread. But a fixed small share lets the backlog grow
+ * without bound under a steady load above it, so once the oldest waiting job is
+ * SHARE_GROWS_FROM_MS old the share grows with its age, up to four fifths at
+ * SHARE_FULL_AT_MS. A burst shorter than the knee never slows ingestion; a sustained
+ * load settles where the share keeps up, a few seconds past the knee. Pure, so it is
+ * unit-tested.
  */
-export const MIN_SHARE = 0.25;
+export const MIN_SHARE = 0.1;
 export const MAX_SHARE = 0.8;
-export const SHARE_FULL_AT_MS = 5_000;
+export const SHARE_GROWS_FROM_MS = 3_000;
+export const SHARE_FULL_AT_MS = 8_000;
 
 export function workerShare(backlogAgeMs: number): number {
-  const grown = Math.min(1, Math.max(0, backlogAgeMs) / SHARE_FULL_AT_MS);
+  const over = Math.max(0, backlogAgeMs - SHARE_GROWS_FROM_MS);
+  const grown = Math.min(1, over / (SHARE_FULL_AT_MS - SHARE_GROWS_FROM_MS));
   return MIN_SHARE + (MAX_SHARE - MIN_SHARE) * grown;
 }
 

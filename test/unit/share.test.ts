@@ -1,11 +1,13 @@
 /** The worker's share of the writer thread while webhooks arrive (worker/share.ts). */
 import { expect, test } from "bun:test";
-import { MAX_SHARE, MIN_SHARE, pauseAfter, SHARE_FULL_AT_MS, workerShare } from "../../src/worker/share";
+import { MAX_SHARE, MIN_SHARE, pauseAfter, SHARE_FULL_AT_MS, SHARE_GROWS_FROM_MS, workerShare } from "../../src/worker/share";
 
-test("a quarter of the thread when keeping up, growing with the backlog's age to four fifths", () => {
+test("a tenth of the thread while the backlog is young, growing past the knee to four fifths", () => {
   expect(workerShare(0)).toBe(MIN_SHARE);
   expect(workerShare(-5)).toBe(MIN_SHARE);
-  expect(workerShare(SHARE_FULL_AT_MS / 2)).toBeCloseTo((MIN_SHARE + MAX_SHARE) / 2);
+  // A burst shorter than the knee never takes more of ingestion's thread.
+  expect(workerShare(SHARE_GROWS_FROM_MS)).toBe(MIN_SHARE);
+  expect(workerShare((SHARE_GROWS_FROM_MS + SHARE_FULL_AT_MS) / 2)).toBeCloseTo((MIN_SHARE + MAX_SHARE) / 2);
   expect(workerShare(SHARE_FULL_AT_MS)).toBe(MAX_SHARE);
   expect(workerShare(10 * SHARE_FULL_AT_MS)).toBe(MAX_SHARE);
   for (let age = 0; age < SHARE_FULL_AT_MS; age += 500) expect(workerShare(age + 500)).toBeGreaterThanOrEqual(workerShare(age));

@@ -101,7 +101,7 @@ describe("state by Meta's clock (examples)", () => {
     expect(late.db.query("SELECT status FROM templates").get()).toEqual({ status: "APPROVED" });
     const stale = late.db.query("SELECT json_extract(envelope, '$.data.state_changed') c FROM events ORDER BY rowid").all();
     expect(stale).toEqual([{ c: 1 }, { c: 0 }]);
-    expect(late.db.query("SELECT value, applied FROM state_history ORDER BY id").all()).toEqual([
+    expect(late.db.query("SELECT value, applied FROM state_history ORDER BY event_id").all()).toEqual([
       { value: "APPROVED", applied: 1 },
       { value: "PAUSED", applied: 0 },
     ]);
