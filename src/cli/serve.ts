@@ -58,6 +58,7 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
   const app = createApp({
     log,
     health: writer,
+    admin: { token: config.admin.token, run: (op) => writer.admin(op), log },
     idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
     webhook: {
       path: config.server.webhook_path,
@@ -149,7 +150,7 @@ async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
         busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
         logLevel: config.log.level,
         trafficIntervalMs: parseDuration(config.log.traffic_interval)!,
-        worker: config.worker.enabled ? { worker: config.worker, hooks: config.hooks } : null,
+        worker: config.worker.enabled ? { worker: config.worker, hooks: config.hooks, fallback: config.fallback, sweeper: config.sweeper } : null,
       },
       log,
     );

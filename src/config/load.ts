@@ -221,6 +221,8 @@ export function maskSecrets(value: unknown, key = ""): unknown {
   if (SECRET_KEYS.has(key)) {
     return Array.isArray(value) ? value.map(() => "********") : "********";
   }
+  // Header values carry the SMS provider's credentials.
+  if (key === "headers" && isRecord(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, "********"]));
   if (typeof value === "string") return maskUrlCredentials(value);
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v));
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));

@@ -8,6 +8,7 @@ import { parseDuration } from "./duration";
 import { LOG_LEVELS } from "../util/log";
 import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
 import { parseCidr } from "../http/client-address";
+import { Cron } from "croner";
 
 const duration = z
   .string({
@@ -126,6 +127,59 @@ export const WorkerSchema = z.strictObject({
   lease: duration.default("60s"),
 });
 
+// A croner pattern; six fields allow seconds ("*/15 * * * * *" is every 15 s).
+const cronPattern = z.string().refine(
+  (pattern) => {
+    try {
+      new Cron(pattern, { paused: true }).stop();
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a cron pattern such as "*/15 * * * * *" (seconds first) or "0 3 * * *"' },
+);
+
+export const SweeperSchema = z.strictObject({
+  /** How often the `stale` sweep runs. */
+  schedule: cronPattern.default("*/15 * * * * *"),
+  /** How often due SMS fallbacks are sent (the `fallback` job). */
+  fallback_schedule: cronPattern.default("*/5 * * * * *"),
+  /** Rows per transaction: a sweep never holds the writer thread for long. */
+  batch_size: z.int().min(1).max(10_000).default(500),
+});
+
+export const SmsSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
+  method: z.enum(["POST", "PUT"]).default("POST"),
+  content_type: z.enum(["json", "form"]).default("json"),
+  headers: z.record(z.string(), z.string()).default({}),
+  /** Fields of the request body; values may hold {{to}} {{text}} {{wamid}} {{reason}} {{error_code}} {{category}}. */
+  body: z.record(z.string(), z.string()).default({ to: "+{{to}}", text: "{{text}}", ref: "{{wamid}}" }),
+  timeout: duration.default("10s"),
+  retry_schedule: z.array(duration).min(1).default(["5s", "30s", "2m", "10m"]),
+});
+
+export const FallbackSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** "shadow": record and emit what would be sent, send nothing. */
+    mode: z.enum(["send", "shadow"]).default("send"),
+    categories: z.array(z.string().min(1)).default(["authentication", "utility", "service"]),
+    stale_after: duration.default("15m"),
+    stale_after_by_category: z.record(z.string(), duration).default({}),
+    not_after: duration.default("2h"),
+    default_text: z.string().min(1).optional(),
+    /** Outage guard: more than this share of a sweep's deadlines stale (with at least 20) holds every fallback. */
+    max_stale_ratio: z.number().gt(0).max(1).default(0.5),
+    /** Replace the built-in lists of failure codes that fall back at once / never (docs/fallback.md). */
+    immediate_codes: z.array(z.int()).optional(),
+    never_codes: z.array(z.int()).optional(),
+    sms: SmsSchema.optional(),
+  })
+  .refine((f) => !f.enabled || f.sms !== undefined, { message: "fallback.enabled = true needs [fallback.sms] with a url", path: ["sms", "url"] });
+export type FallbackSettings = z.infer<typeof FallbackSchema>;
+
 const uniqueHookNames = <T extends { name: string }>(hooks: T[]) => new Set(hooks.map((h) => h.name)).size === hooks.length;
 
 const commonSections = {
@@ -133,6 +187,7 @@ const commonSections = {
   storage: StorageSchema.prefault({}),
   log: LogSchema.prefault({}),
   worker: WorkerSchema.prefault({}),
+  sweeper: SweeperSchema.prefault({}),
 };
 
 export const ConfigSchema = z.strictObject({
@@ -140,6 +195,7 @@ export const ConfigSchema = z.strictObject({
   whatsapp: WhatsAppSchema,
   admin: AdminSchema,
   hooks: z.array(HookSchema).default([]).refine(uniqueHookNames, { message: "hook names must be unique" }),
+  fallback: FallbackSchema.prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -153,6 +209,7 @@ export const OperatorConfigSchema = z.strictObject({
   whatsapp: WhatsAppSchema.partial().optional(),
   admin: AdminSchema.partial().optional(),
   hooks: z.array(z.strictObject(hookFields)).default([]).refine(uniqueHookNames, { message: "hook names must be unique" }),
+  fallback: z.unknown().optional(),
 });
 export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
 

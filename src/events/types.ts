@@ -17,6 +17,9 @@ export const EVENT_TYPES = [
   "flow.update",
   "user.preferences",
   "call.event",
+  "message.stale",
+  "message.fallback",
+  "fallback.held",
   "webhook.error",
   "webhook.unknown",
 ] as const;

@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import type { HealthStore } from "../store/types";
 import type { Logger } from "../util/log";
+import { adminRoutes, type AdminDeps } from "./admin";
 import { healthRoutes } from "./health";
 import { problem } from "./respond";
 import { pathOf } from "./url";
@@ -12,6 +13,7 @@ export interface AppDeps {
   /** Seconds a connection may sit without sending or receiving a byte (server.idle_timeout). */
   idleTimeoutSec: number;
   health: HealthStore;
+  admin: AdminDeps;
   log: Logger;
 }
 
@@ -40,5 +42,6 @@ export function createApp(deps: AppDeps) {
       return problem(500, "internal_error", "unexpected server error");
     })
     .use(healthRoutes(deps.health))
+    .use(adminRoutes(deps.admin))
     .use(webhookRoutes(deps.webhook));
 }

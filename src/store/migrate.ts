@@ -35,10 +35,19 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
   const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= from) continue;
-    db.transaction(() => {
-      db.run(m.sql);
-      record.run(m.version, m.name, new Date().toISOString());
-    }).immediate();
+    // A migration that rebuilds a referenced table says so on its first line: SQLite only
+    // lets foreign keys be switched off outside a transaction, so they are checked by hand.
+    const rebuilds = m.sql.startsWith("-- migrate: foreign_keys off");
+    if (rebuilds) db.run("PRAGMA foreign_keys = OFF");
+    try {
+      db.transaction(() => {
+        db.run(m.sql);
+        if (rebuilds && db.query("PRAGMA foreign_key_check").all().length > 0) throw new MigrationError(`${m.name} would break foreign keys`);
+        record.run(m.version, m.name, new Date().toISOString());
+      }).immediate();
+    } finally {
+      if (rebuilds) db.run("PRAGMA foreign_keys = ON");
+    }
     applied.push(m.name);
   }
   return { from, to: Math.max(from, latest), applied };

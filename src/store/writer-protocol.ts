@@ -1,4 +1,5 @@
 /** Messages between the request thread (writer.ts) and the writer thread (writer.worker.ts). */
+import type { AdminAnswer, AdminOp } from "../admin/ops";
 import type { LogLevel } from "../util/log";
 import type { WorkerSettings } from "../worker/loop";
 import type { SynchronousMode } from "./db";
@@ -21,11 +22,13 @@ export type WriterRequest =
   | WriterOpen
   | { type: "append"; seq: number; records: InboxRecord[] }
   | { type: "probe"; seq: number }
+  | { type: "admin"; seq: number; op: AdminOp }
   | { type: "close"; seq: number };
 
 export type WriterReply =
   | { type: "opened"; seq: 0 }
   | { type: "appended"; seq: number; ids: number[] }
   | { type: "probed"; seq: number; readiness: Readiness }
+  | { type: "admin"; seq: number; answer: AdminAnswer }
   | { type: "closed"; seq: number }
   | { type: "failed"; seq: number; kind: StorageErrorKind; code?: string; message: string };

@@ -3,6 +3,7 @@
  * HealthStore by message passing. If the thread ever dies, pending calls fail
  * with a StorageError (→ 503, Meta retries) and the next call starts a new one.
  */
+import type { AdminAnswer, AdminOp } from "../admin/ops";
 import type { Logger } from "../util/log";
 import { workerUrl } from "../util/worker-url";
 import { StorageError } from "./errors";
@@ -58,6 +59,13 @@ export class WriterThread implements InboxStore, HealthStore {
       }
       await Bun.sleep(PROBE_BUSY_PAUSE_MS);
     }
+  }
+
+  /** An admin API operation, run where the one write connection is (admin/ops.ts). */
+  async admin(op: AdminOp): Promise<AdminAnswer> {
+    const reply = await this.#call({ type: "admin", op });
+    if (reply.type !== "admin") throw new StorageError("other", `writer thread answered ${reply.type} to an admin call`);
+    return reply.answer;
   }
 
   async close(): Promise<void> {

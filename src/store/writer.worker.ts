@@ -5,6 +5,7 @@
  * never contend for SQLite's write lock.
  */
 import type { Database } from "bun:sqlite";
+import { runAdminOp } from "../admin/ops";
 import { openDatabase } from "./db";
 import { fileIdentity, type IdentityCheck } from "./file-identity";
 import { toStorageError } from "./errors";
@@ -85,6 +86,12 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       } catch (err) {
         fail(msg.seq, err);
       }
+      return;
+    case "admin":
+      runAdminOp(db!, loop?.sweeper ?? null, msg.op, Date.now()).then(
+        (answer) => reply({ type: "admin", seq: msg.seq, answer }),
+        (err) => fail(msg.seq, err),
+      );
       return;
     case "close":
       void close(msg.seq);

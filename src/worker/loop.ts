@@ -14,6 +14,7 @@ import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
 import { Processor } from "./processor";
 import { pauseAfter, workerShare } from "./share";
+import { buildSweeper, type Sweeper } from "../sweeper/start";
 import type { TrafficMeter } from "./traffic";
 
 const IDLE_POLL_MS = 20;
@@ -28,9 +29,11 @@ const ERROR_PAUSE_MS = 1_000;
 /** On stop, how long deliveries in flight may finish; later ones are retried after restart. */
 const STOP_GRACE_MS = 2_000;
 
-export type WorkerSettings = Pick<Config, "worker" | "hooks">;
+export type WorkerSettings = Pick<Config, "worker" | "hooks" | "fallback" | "sweeper">;
 
 export interface WorkerLoop {
+  /** The fallback sweeper's tracker and jobs; null when fallback is off. */
+  sweeper: Sweeper | null;
   stop(): Promise<void>;
 }
 
@@ -38,7 +41,9 @@ export interface WorkerLoop {
 export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter): WorkerLoop {
   // One daemon per host and database: leases held under this name belong to a dead predecessor.
   const instance = hostname();
+  const sweeper = buildSweeper(db, settings, clock, log, instance);
   const processor = new Processor(db, {
+    tracker: sweeper?.tracker ?? null,
     instance,
     hooks: settings.hooks,
     maxAttempts: settings.worker.max_attempts,
@@ -93,8 +98,11 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     dispatcher.flush();
   })();
 
+  sweeper?.jobs.start();
   return {
+    sweeper,
     stop: async () => {
+      sweeper?.jobs.stop();
       running = false;
       await done;
     },

@@ -13,6 +13,7 @@
  * row, body and all, on every pass.)
  */
 import type { Database } from "bun:sqlite";
+import type { Tracker } from "../sweeper/tracker";
 import type { HookRoute } from "../config/schema";
 import type { EventEnvelope } from "../events/envelope";
 import { hookFilter, type HookFilter } from "../forward/hook-filter";
@@ -38,6 +39,8 @@ export interface ProcessorOptions {
   passBudgetMs: number;
   clock: Clock;
   log: Logger;
+  /** With fallback enabled: outbound statuses are tracked for SMS fallback (sweeper/tracker.ts). */
+  tracker?: Tracker | null;
 }
 
 export interface ProcessStats {
@@ -222,6 +225,7 @@ export class Processor {
     let applied = 0;
     for (const effect of event.effects) {
       const result = this.#events.apply(effect, id, event.phoneNumberId, now);
+      if (effect.kind === "status") this.#opts.tracker?.onStatus(effect, id, now);
       if (result?.kind === "status") event.data.current_status = result.current;
       if (result?.kind === "notice") [notices, applied] = [notices + 1, applied + (result.applied ? 1 : 0)];
     }

@@ -20,8 +20,33 @@ describe("config", () => {
       admin: { token: "0123456789abcdef" },
       log: { level: "info", traffic_interval: "10s" },
       worker: { enabled: true, max_attempts: 5, batch_size: 200, lease: "60s" },
+      sweeper: { schedule: "*/15 * * * * *", fallback_schedule: "*/5 * * * * *", batch_size: 500 },
       hooks: [],
+      fallback: {
+        enabled: false,
+        mode: "send",
+        categories: ["authentication", "utility", "service"],
+        stale_after: "15m",
+        stale_after_by_category: {},
+        not_after: "2h",
+        max_stale_ratio: 0.5,
+      },
     });
+  });
+
+  test("fallback.enabled without [fallback.sms] is refused, naming the key", () => {
+    expect(problems(MINIMAL + `[fallback]\nenabled = true\n`)).toEqual(["fallback.sms.url: fallback.enabled = true needs [fallback.sms] with a url"]);
+  });
+
+  test("a bad sweeper schedule names the key and shows the expected form", () => {
+    const found = problems(MINIMAL + `[sweeper]\nschedule = "every minute"\n`);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toStartWith("sweeper.schedule: expected a cron pattern");
+  });
+
+  test("SMS header values are masked by check (they carry the provider's token)", () => {
+    const masked = maskSecrets({ fallback: { sms: { url: "https://sms.example/send", headers: { Authorization: "Bearer live-token" } } } }) as { fallback: { sms: { headers: Record<string, string> } } };
+    expect(masked.fallback.sms.headers).toEqual({ Authorization: "********" });
   });
 
   test("a hook gets the documented defaults", () => {

@@ -1,0 +1,107 @@
+/** Outbound messages watched for SMS fallback, their timeline, and the one SMS each may get (migrations/0006). */
+import type { Database } from "bun:sqlite";
+import type { TrackedRow } from "../sweeper/transitions";
+
+export interface FallbackSendRow {
+  wamid: string;
+  state: string;
+  recipient: string;
+  text: string;
+  reason: string;
+  error_code: number | null;
+  category: string | null;
+  attempts: number;
+  lease_token: string | null;
+  provider_status: number | null;
+  provider_response: string | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface TimelineRow {
+  state: string;
+  at: number;
+  detail: string | null;
+}
+
+type NewTracked = Pick<TrackedRow, "wamid" | "recipient" | "text" | "category" | "stale_after_ms" | "not_after_ms" | "fallback" | "sent_at" | "registered_at">;
+
+export function trackingStore(db: Database) {
+  const get = db.prepare<TrackedRow, [string]>("SELECT * FROM tracked_messages WHERE wamid = ?");
+  const insert = db.prepare<unknown, [string, string | null, string | null, string | null, number | null, number | null, string, number | null, number | null, string, number]>(
+    `INSERT INTO tracked_messages (wamid, recipient, text, category, stale_after_ms, not_after_ms, fallback, sent_at, registered_at, state, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)`,
+  );
+  const update = db.prepare<unknown, [string, string | null, string | null, string | null, number | null, number | null, string, number | null, number | null, number | null, number | null, number | null, string, string | null, number | null, number]>(
+    `UPDATE tracked_messages SET recipient = ?2, text = ?3, category = ?4, stale_after_ms = ?5, not_after_ms = ?6, fallback = ?7,
+       sent_at = ?8, registered_at = ?9, delivered_at = ?10, deadline = ?11, expires_at = ?12, state = ?13, reason = ?14, error_code = ?15, updated_at = ?16
+     WHERE wamid = ?1`,
+  );
+  const due = db.prepare<TrackedRow, [number, number]>("SELECT * FROM tracked_messages WHERE state = 'tracked' AND deadline <= ? ORDER BY deadline LIMIT ?");
+  const nextSeq = db.prepare<{ n: number }, [string]>("SELECT coalesce(max(seq), 0) + 1 n FROM tracked_timeline WHERE wamid = ?");
+  const addTimeline = db.prepare<unknown, [string, number, string, number, string | null]>("INSERT INTO tracked_timeline (wamid, seq, state, at, detail) VALUES (?, ?, ?, ?, ?)");
+  const timeline = db.prepare<TimelineRow, [string]>("SELECT state, at, detail FROM tracked_timeline WHERE wamid = ? ORDER BY seq");
+  const insertSend = db.prepare<unknown, [string, string, string, string, string, number | null, string | null, number]>(
+    `INSERT INTO fallback_sends (wamid, state, recipient, text, reason, error_code, category, next_attempt_at, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8) ON CONFLICT (wamid) DO NOTHING`,
+  );
+  const getSend = db.prepare<FallbackSendRow, [string]>("SELECT * FROM fallback_sends WHERE wamid = ?");
+  const cancelSend = db.prepare<unknown, [string, number]>("UPDATE fallback_sends SET state = 'cancelled', updated_at = ?2 WHERE wamid = ?1 AND state = 'pending'");
+  const claimSends = db.prepare<FallbackSendRow, [string, number, number, number]>(
+    `UPDATE fallback_sends SET state = 'sending', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
+     WHERE wamid IN (SELECT wamid FROM (SELECT wamid FROM fallback_sends WHERE state = 'pending' AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?4)
+                     UNION ALL
+                     SELECT wamid FROM (SELECT wamid FROM fallback_sends WHERE state = 'sending' AND lease_until < ?3 LIMIT ?4)
+                     LIMIT ?4)
+     RETURNING *`,
+  );
+  const finishSend = db.prepare<unknown, [string, string, string, number | null, string | null, string | null, number | null, number]>(
+    `UPDATE fallback_sends SET state = ?3, provider_status = ?4, provider_response = ?5, last_error = ?6,
+       next_attempt_at = coalesce(?7, next_attempt_at), sent_at = CASE WHEN ?3 = 'sent' THEN ?8 ELSE sent_at END,
+       updated_at = ?8, lease_token = NULL, lease_until = NULL
+     WHERE wamid = ?1 AND lease_token = ?2`,
+  );
+  const resolveSend = db.prepare<unknown, [string, string, number]>(
+    "UPDATE fallback_sends SET state = ?2, next_attempt_at = ?3, updated_at = ?3, lease_token = NULL, lease_until = NULL WHERE wamid = ?1 AND state = 'unknown'",
+  );
+
+  return {
+    get: (wamid: string) => get.get(wamid),
+    insert(row: NewTracked, state: string, now: number) {
+      insert.run(row.wamid, row.recipient, row.text, row.category, row.stale_after_ms, row.not_after_ms, row.fallback, row.sent_at, row.registered_at, state, now);
+    },
+    save(r: TrackedRow, now: number) {
+      update.run(r.wamid, r.recipient, r.text, r.category, r.stale_after_ms, r.not_after_ms, r.fallback, r.sent_at, r.registered_at, r.delivered_at, r.deadline, r.expires_at, r.state, r.reason, r.error_code, now);
+    },
+    due: (now: number, limit: number) => due.all(now, limit),
+    note(wamid: string, state: string, at: number, detail: Record<string, unknown> | null = null) {
+      addTimeline.run(wamid, nextSeq.get(wamid)!.n, state, at, detail ? JSON.stringify(detail) : null);
+    },
+    timeline: (wamid: string) => timeline.all(wamid),
+    /** The one SMS of this wamid; false when it already has one (the primary key says so). */
+    addSend(s: Pick<FallbackSendRow, "wamid" | "state" | "recipient" | "text" | "reason" | "error_code" | "category">, now: number): boolean {
+      return insertSend.run(s.wamid, s.state, s.recipient, s.text, s.reason, s.error_code, s.category, now).changes > 0;
+    },
+    send: (wamid: string) => getSend.get(wamid),
+    /** Proof of delivery before the SMS was claimed: it is never sent. */
+    cancelSend: (wamid: string, now: number) => cancelSend.run(wamid, now).changes > 0,
+    claimSends: (token: string, leaseUntil: number, now: number, limit: number) => claimSends.all(token, leaseUntil, now, limit),
+    /** Records the attempt's outcome; false when the lease was lost (another run took the row). */
+    finishSend(wamid: string, token: string, o: { state: string; status: number | null; response: string | null; error: string | null; retryAt: number | null }, now: number): boolean {
+      return finishSend.run(wamid, token, o.state, o.status, o.response, o.error, o.retryAt, now).changes > 0;
+    },
+    /** An `unknown` send resolved by hand: `pending` sends it again (same Idempotency-Key), `sent` records it as sent. */
+    resolveUnknown: (wamid: string, state: "pending" | "sent", now: number) => resolveSend.run(wamid, state, now).changes > 0,
+  };
+}
+export type TrackingStore = ReturnType<typeof trackingStore>;
+
+/** The outage guard's counts: deadlines in (from, to], and how many of those are still undelivered. */
+export function deadlineWindow(db: Database, from: number, to: number): { total: number; stale: number } {
+  return db
+    .query<{ total: number; stale: number | null }, [number, number]>(
+      "SELECT count(*) total, sum(state = 'tracked') stale FROM tracked_messages WHERE deadline > ? AND deadline <= ?",
+    )
+    .get(from, to) as { total: number; stale: number };
+}

@@ -1,0 +1,91 @@
+/**
+ * Named jobs on croner schedules (`protect`: a run never overlaps the previous one),
+ * each run also holding a lease row in SQLite so a manual run (POST /v1/jobs/{name}/run)
+ * and a scheduled one never overlap either. A log line per run; errors are caught,
+ * logged and counted, never fatal. Queries are level-triggered (`deadline <= now`):
+ * the first run after downtime catches up without replaying missed ticks.
+ */
+import { Cron } from "croner";
+import { jobStore, type JobStore } from "../store/job-store";
+import type { Database } from "bun:sqlite";
+import type { Clock } from "../util/clock";
+import { leaseToken } from "../util/ids";
+import type { Logger } from "../util/log";
+
+export interface JobDef {
+  name: string;
+  schedule: string;
+  /** Longest a run may take before another may take its lease. */
+  leaseMs: number;
+  run(): Promise<Record<string, unknown>>;
+}
+
+export type RunResult = { ran: true; result: Record<string, unknown>; duration_ms: number } | { ran: false; reason: string };
+
+export class Jobs {
+  readonly #store: JobStore;
+  readonly #crons: Cron[] = [];
+
+  constructor(
+    db: Database,
+    private readonly defs: readonly JobDef[],
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly instance: string,
+  ) {
+    this.#store = jobStore(db);
+  }
+
+  start() {
+    for (const def of this.defs) {
+      this.#crons.push(new Cron(def.schedule, { name: def.name, protect: true, catch: (err) => this.log.error("job failed", { job: def.name, error: err }) }, async () => {
+        await this.run(def.name);
+      }));
+    }
+  }
+
+  async run(name: string): Promise<RunResult> {
+    const def = this.defs.find((d) => d.name === name);
+    if (!def) return { ran: false, reason: `no job named ${name}` };
+    const token = leaseToken(this.instance);
+    const started = this.clock.now();
+    if (!this.#store.acquire(name, token, started + def.leaseMs, started)) return { ran: false, reason: "already running" };
+    const t0 = performance.now();
+    try {
+      const result = await def.run();
+      const duration_ms = Math.round(performance.now() - t0);
+      this.#store.finish(name, token, this.clock.now(), result, null);
+      this.log.info("job run", { job: name, duration_ms, ...result });
+      return { ran: true, result, duration_ms };
+    } catch (err) {
+      this.#store.finish(name, token, this.clock.now(), undefined, (err as Error).message);
+      this.log.error("job run failed", { job: name, error: err });
+      throw err;
+    }
+  }
+
+  list() {
+    return this.defs.map((def) => {
+      const row = this.#store.get(def.name);
+      const cron = this.#crons.find((c) => c.name === def.name);
+      const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+      return {
+        name: def.name,
+        schedule: def.schedule,
+        running: row?.lease_until != null && row.lease_until > this.clock.now(),
+        last_started_at: iso(row?.last_started_at),
+        last_finished_at: iso(row?.last_finished_at),
+        last_result: row?.last_result ? JSON.parse(row.last_result) : null,
+        last_error: row?.last_error ?? null,
+        runs: row?.runs ?? 0,
+        failures: row?.failures ?? 0,
+        next_run: cron?.nextRun()?.toISOString() ?? null,
+        ...(def.name === "stale" ? { held_since: iso(row?.held_since) } : {}),
+      };
+    });
+  }
+
+  stop() {
+    for (const cron of this.#crons) cron.stop();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * What a failed status's error code means for SMS fallback (docs/fallback.md has the
+ * table and the reasons; the codes come from ../shared/reference and Meta's error page).
+ * Data, not code paths: `fallback.immediate_codes` / `fallback.never_codes` replace the lists.
+ */
+import type { FallbackSettings } from "../config/schema";
+
+export type CodePolicy = "immediate" | "never" | "defer";
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** WhatsApp will not get this message through (recipient, template, account, payment, permission): SMS now. */
+export const IMMEDIATE_CODES: readonly number[] = [
+  131026, 131036, 131047, 130472, 131053, 131048, 131064, 470,
+  ...range(132000, 132016),
+  // account, payment and permission problems: nothing sends until someone fixes them
+  131031, 131042, 131045, 131037, 130497, 368, 131005, 0, 3, 10, 190, ...range(200, 299),
+];
+
+/** Consent, policy and request bugs: an SMS would be wrong (an opt-out, an embargo) or would not help. */
+export const NEVER_CODES: readonly number[] = [131050, 130403, 131049, 137000, 131030, 131021, 131008, 131009, 131051, 131020, 131041];
+
+/** Transient: WhatsApp may still deliver; the sweep decides at the deadline. */
+export const DEFER_CODES: readonly number[] = [131000, 131016, 131056, 131057, 130429, 4, 80007, 1, 2];
+
+/** Codes whose failure also says something about the contact. */
+export const MARKETING_STOP_CODE = 131050;
+
+export function codePolicy(code: number | null, settings: Pick<FallbackSettings, "immediate_codes" | "never_codes">): CodePolicy {
+  if (code === null) return "defer";
+  if ((settings.never_codes ?? NEVER_CODES).includes(code)) return "never";
+  if ((settings.immediate_codes ?? IMMEDIATE_CODES).includes(code)) return "immediate";
+  if (DEFER_CODES.includes(code)) return "defer";
+  // An unknown code: the message did fail. Falls back at once, for the categories that may (categoryAllowed).
+  return "immediate";
+}
+
+/**
+ * Marketing (and any category not listed) falls back only when listed in
+ * `fallback.categories`. No category known (registered without one, and no `sent`
+ * status with pricing yet): the app asked for tracking, so it may.
+ */
+export function categoryAllowed(category: string | null, settings: Pick<FallbackSettings, "categories">): boolean {
+  return category === null || settings.categories.map(normalizeCategory).includes(normalizeCategory(category));
+}
+
+/** Meta spells it `authentication-international` in pricing and `authentication_international` elsewhere. */
+export function normalizeCategory(category: string): string {
+  return category.toLowerCase().replace(/-/g, "_");
+}

@@ -1,0 +1,110 @@
+/**
+ * The `fallback` job: sends due SMS through the provider hook. Exactly one SMS per
+ * wamid: the row (primary key wamid) is claimed with a lease and a token in one
+ * transaction, sent with `Idempotency-Key: <wamid>`, and finalized only by the
+ * token's holder. A claim left by a crash is taken again when its lease expires and
+ * sent with the same key. A timeout after the request went out is `unknown`: never
+ * resent blindly (POST /v1/outbound/{wamid}/fallback resolves it).
+ */
+import type { Database } from "bun:sqlite";
+import { parseDuration } from "../config/duration";
+import { responsePrefix } from "../forward/response-prefix";
+import type { Clock } from "../util/clock";
+import { leaseToken } from "../util/ids";
+import type { Logger } from "../util/log";
+import { VERSION } from "../version";
+import { smsRequest, type SmsSettings } from "./sms-request";
+import type { Tracker } from "./tracker";
+import type { FallbackSendRow } from "../store/tracking-store";
+
+const RESPONSE_KEEP_BYTES = 1024;
+
+export type SendOutcome = { state: "sent" | "failed" | "unknown" | "pending"; status: number | null; response: string | null; error: string | null; retryAt: number | null };
+
+export interface SendResult {
+  claimed: number;
+  sent: number;
+  failed: number;
+  unknown: number;
+  retrying: number;
+}
+
+/** What an attempt's answer means (pure): 2xx sent, 4xx final, 5xx retried until the schedule runs out. */
+export function classifyAnswer(status: number, attempts: number, retrySchedule: readonly string[], now: number): Pick<SendOutcome, "state" | "retryAt"> {
+  if (status >= 200 && status < 300) return { state: "sent", retryAt: null };
+  if (status >= 400 && status < 500) return { state: "failed", retryAt: null };
+  return retryOrFail(attempts, retrySchedule, now);
+}
+
+export function retryOrFail(attempts: number, retrySchedule: readonly string[], now: number): Pick<SendOutcome, "state" | "retryAt"> {
+  const wait = retrySchedule[attempts - 1];
+  return wait === undefined ? { state: "failed", retryAt: null } : { state: "pending", retryAt: now + parseDuration(wait)! };
+}
+
+export class FallbackSender {
+  readonly #claim;
+  readonly #finish;
+
+  constructor(
+    db: Database,
+    private readonly tracker: Tracker,
+    private readonly sms: SmsSettings,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly instance: string,
+  ) {
+    this.#claim = db.transaction((token: string, leaseUntil: number, now: number, limit: number) => {
+      const rows = tracker.store.claimSends(token, leaseUntil, now, limit);
+      for (const row of rows) tracker.markSending(row.wamid, now);
+      return rows;
+    });
+    this.#finish = db.transaction((row: FallbackSendRow, token: string, o: SendOutcome, now: number) => {
+      if (!tracker.store.finishSend(row.wamid, token, o, now)) return false;
+      if (o.state !== "pending") tracker.recordSend(row.wamid, o.state, now);
+      return true;
+    });
+  }
+
+  async run(limit: number): Promise<SendResult> {
+    const now = this.clock.now();
+    const timeoutMs = parseDuration(this.sms.timeout)!;
+    const token = leaseToken(this.instance);
+    // The lease outlives the request's timeout, so a live send is never taken twice.
+    const rows = this.#claim.immediate(token, now + timeoutMs + 30_000, now, limit);
+    const result: SendResult = { claimed: rows.length, sent: 0, failed: 0, unknown: 0, retrying: 0 };
+    await Promise.all(
+      rows.map(async (row) => {
+        const outcome = await this.#attempt(row, timeoutMs);
+        const finished = this.#finish.immediate(row, token, outcome, this.clock.now());
+        if (!finished) return this.log.warn("fallback lease lost before the outcome was recorded", { wamid: row.wamid });
+        result[outcome.state === "pending" ? "retrying" : outcome.state]++;
+        // The wamid and outcome only: the text and the phone number stay out of the logs.
+        this.log.info("sms fallback attempt", { wamid: row.wamid, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });
+      }),
+    );
+    return result;
+  }
+
+  async #attempt(row: FallbackSendRow, timeoutMs: number): Promise<SendOutcome> {
+    const req = smsRequest(this.sms, { to: row.recipient, text: row.text, wamid: row.wamid, reason: row.reason, error_code: row.error_code, category: row.category });
+    let res: Response;
+    try {
+      res = await fetch(req.url, {
+        method: req.method,
+        body: req.body,
+        headers: { ...req.headers, "user-agent": `wa-webhookd/${VERSION}`, "accept-encoding": "identity" },
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: "manual",
+      });
+    } catch (err) {
+      const e = err as Error;
+      // Timed out: the provider may have the request and may have sent the SMS. Not resent.
+      if (e.name === "TimeoutError" || e.name === "AbortError") return { state: "unknown", status: null, response: null, error: `no answer within ${this.sms.timeout}`, retryAt: null };
+      // Refused, reset, DNS: nothing was accepted; try again per the schedule.
+      return { ...retryOrFail(row.attempts, this.sms.retry_schedule, this.clock.now()), status: null, response: null, error: e.message };
+    }
+    const response = await responsePrefix(res, RESPONSE_KEEP_BYTES).catch(() => null);
+    const verdict = classifyAnswer(res.status, row.attempts, this.sms.retry_schedule, this.clock.now());
+    return { ...verdict, status: res.status, response, error: verdict.state === "sent" ? null : `provider answered ${res.status}` };
+  }
+}

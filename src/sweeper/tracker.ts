@@ -1,0 +1,230 @@
+/**
+ * Outbound tracking for SMS fallback: the edge between the state machine
+ * (transitions.ts, pure) and SQLite (store/tracking-store.ts). Every method runs in
+ * the caller's transaction: a status is applied with its event, a sweep decision
+ * with its SMS row, so a crash never leaves one without the other.
+ */
+import type { Database } from "bun:sqlite";
+import type { FallbackSettings } from "../config/schema";
+import type { RaiseEvent } from "../events/raise";
+import { noticeStore } from "../store/notice-store";
+import { trackingStore, type FallbackSendRow, type TrackingStore } from "../store/tracking-store";
+import type { StateEffect } from "../whatsapp/message-data";
+import { parseInstructions } from "./instructions";
+import { codePolicy, MARKETING_STOP_CODE } from "./policy";
+import { decideFallback, onDelivered, withDeadline, type Decision, type TrackedRow } from "./transitions";
+
+type StatusEffect = Extract<StateEffect, { kind: "status" }>;
+
+const DELIVERED = new Set(["delivered", "read", "played"]);
+
+export interface Registration {
+  wamid: string;
+  to: string | null;
+  text: string | null;
+  category: string | null;
+  stale_after_ms: number | null;
+  not_after_ms: number | null;
+  fallback: "auto" | "never" | null;
+}
+
+export class Tracker {
+  readonly store: TrackingStore;
+  readonly #notices;
+
+  constructor(
+    db: Database,
+    private readonly settings: FallbackSettings,
+    private readonly raise: RaiseEvent,
+  ) {
+    this.store = trackingStore(db);
+    this.#notices = noticeStore(db);
+  }
+
+  /** A status webhook for an outbound message (called by the processor, in its transaction). */
+  onStatus(s: StatusEffect, eventId: string, now: number) {
+    const existing = this.store.get(s.wamid);
+    const row = existing ? this.#fillFromStatus(existing, s) : this.#fromStatus(s, now);
+    if (DELIVERED.has(s.status)) return this.#delivered(row, s.statusAt ?? now, now, !existing);
+    if (s.status === "failed") return this.#failed(row, s, eventId, now, !existing);
+    this.#save(withDeadline(row, this.settings), !existing, now, s.status, { event_id: eventId });
+  }
+
+  /** POST /v1/outbound: the app tells us what it sent. Fields fill gaps; a decided fallback is never overwritten. */
+  register(r: Registration, now: number): { row: TrackedRow; created: boolean } {
+    const existing = this.store.get(r.wamid);
+    if (!existing) {
+      const row = withDeadline(
+        { ...blank(r.wamid), recipient: r.to, text: r.text, category: r.category, stale_after_ms: r.stale_after_ms, not_after_ms: r.not_after_ms, fallback: r.fallback ?? "auto", registered_at: now },
+        this.settings,
+      );
+      this.#save(row, true, now, "registered", null);
+      return { row, created: true };
+    }
+    const filled: TrackedRow = {
+      ...existing,
+      recipient: existing.recipient ?? r.to,
+      text: existing.text ?? r.text,
+      category: existing.category ?? r.category,
+      stale_after_ms: existing.stale_after_ms ?? r.stale_after_ms,
+      not_after_ms: existing.not_after_ms ?? r.not_after_ms,
+      fallback: existing.state === "tracked" && r.fallback === "never" ? "never" : existing.fallback,
+      registered_at: existing.registered_at ?? now,
+    };
+    const row = withDeadline(filled, this.settings);
+    this.#save(row, false, now, "registered", null);
+    return { row, created: false };
+  }
+
+  /** One batch of the `stale` sweep: tracked messages past their deadline. */
+  sweepBatch(now: number, limit: number): { stale: number; pending: number; settled: number } {
+    const due = this.store.due(now, limit);
+    let pending = 0;
+    for (const row of due) {
+      this.store.note(row.wamid, "stale", now, { deadline: row.deadline });
+      this.raise("message.stale", { wamid: row.wamid, to: row.recipient, category: row.category, deadline: iso(row.deadline), sent_at: iso(row.sent_at) }, `stale:${row.wamid}`, now);
+      if (this.#decide(row, "stale", row.error_code, now).row.state === "fallback_pending") pending++;
+    }
+    return { stale: due.length, pending, settled: due.length - pending };
+  }
+
+  #fromStatus(s: StatusEffect, now: number): TrackedRow {
+    const opaque = parseInstructions(s.bizOpaque);
+    return {
+      ...blank(s.wamid),
+      recipient: s.recipientId,
+      category: pricingCategory(s),
+      text: opaque?.sms ?? null,
+      stale_after_ms: opaque?.stale_after ?? null,
+      not_after_ms: opaque?.not_after ?? null,
+      fallback: opaque?.fallback ?? "auto",
+      sent_at: s.status === "sent" ? s.statusAt : null,
+      registered_at: s.status === "sent" ? null : now,
+    };
+  }
+
+  #fillFromStatus(row: TrackedRow, s: StatusEffect): TrackedRow {
+    const opaque = parseInstructions(s.bizOpaque);
+    return {
+      ...row,
+      recipient: row.recipient ?? s.recipientId,
+      category: row.category ?? pricingCategory(s),
+      text: row.text ?? opaque?.sms ?? null,
+      stale_after_ms: row.stale_after_ms ?? opaque?.stale_after ?? null,
+      not_after_ms: row.not_after_ms ?? opaque?.not_after ?? null,
+      fallback: row.state === "tracked" && opaque?.fallback === "never" ? "never" : row.fallback,
+      // Meta's clock, not registration time, once Meta says when it was sent.
+      sent_at: row.sent_at ?? (s.status === "sent" ? s.statusAt : null),
+    };
+  }
+
+  #delivered(row: TrackedRow, at: number, now: number, created: boolean) {
+    const next = onDelivered(row, at);
+    const detail: Record<string, unknown> = { delivered_at: iso(at) };
+    if (next.state === "late_delivered" && row.state !== "late_delivered") {
+      const sentAt = this.store.send(row.wamid)?.sent_at ?? null;
+      if (sentAt !== null) detail.delay_ms = at - sentAt;
+      // Delivered before the deadline, but we heard only now: the sweep judged on missing news.
+      if (row.deadline !== null && at <= row.deadline) detail.false_stale = true;
+    }
+    this.#save(next, created, now, next.state === row.state && !created ? "delivered" : next.state, detail);
+    if (next.state === "cancelled_delivered" && row.state === "fallback_pending" && this.store.cancelSend(row.wamid, now)) {
+      this.#raiseFallback(next, "cancelled", this.store.send(row.wamid)!, now);
+    }
+  }
+
+  #failed(row: TrackedRow, s: StatusEffect, eventId: string, now: number, created: boolean) {
+    const code = errorCode(s.errors);
+    const failed = withDeadline({ ...row, error_code: code ?? row.error_code }, this.settings);
+    if (row.state !== "tracked") return this.#save(failed, created, now, "failed", { error_code: code, event_id: eventId });
+    if (code === MARKETING_STOP_CODE && failed.recipient) {
+      this.#notices.apply({ kind: "notice", subject: "contact", id: failed.recipient, attribute: "marketing_opt_out", value: "stop", at: s.statusAt, record: "always" }, eventId, now);
+    }
+    this.#save(failed, created, now, "failed", { error_code: code, event_id: eventId });
+    const policy = codePolicy(code, this.settings);
+    if (policy === "immediate") this.#decide(failed, "failed", code, now);
+    else if (policy === "never") this.#settle({ ...failed, state: "not_sent", reason: "failed" }, now, `error ${code}: never falls back (fallback policy)`);
+  }
+
+  /** Stores a fallback decision and, when an SMS is to go out (or be shadowed), its one row. */
+  #decide(row: TrackedRow, reason: "stale" | "failed", code: number | null, now: number): Decision {
+    const decision = decideFallback(row, reason, code, now, this.settings);
+    const next = decision.row;
+    this.store.save(next, now);
+    this.store.note(next.wamid, next.state, now, decision.why ? { why: decision.why } : { reason, error_code: code });
+    if (decision.text && next.recipient) {
+      const send = { wamid: next.wamid, recipient: next.recipient, text: decision.text, reason, error_code: next.error_code, category: next.category };
+      this.store.addSend({ ...send, state: next.state === "shadowed" ? "shadow" : "pending" }, now);
+      if (next.state === "shadowed") this.#raiseFallback(next, "shadow", this.store.send(next.wamid)!, now);
+    } else if (next.state !== "fallback_pending") {
+      this.#raiseFallback(next, "not_sent", null, now, decision.why);
+    }
+    return decision;
+  }
+
+  #settle(row: TrackedRow, now: number, why: string) {
+    this.store.save(row, now);
+    this.store.note(row.wamid, row.state, now, { why });
+    this.#raiseFallback(row, "not_sent", null, now, why);
+  }
+
+  #save(row: TrackedRow, created: boolean, now: number, note: string, detail: Record<string, unknown> | null) {
+    if (created) this.store.insert(row, row.state, now);
+    this.store.save(row, now);
+    this.store.note(row.wamid, note, now, detail);
+  }
+
+  /** message.fallback: what happened to the SMS leg of one message. */
+  #raiseFallback(row: TrackedRow, outcome: string, send: FallbackSendRow | null, now: number, why?: string) {
+    const data = {
+      wamid: row.wamid,
+      to: row.recipient,
+      reason: row.reason,
+      error_code: row.error_code,
+      category: row.category,
+      outcome,
+      state: row.state,
+      provider_status: send?.provider_status ?? null,
+      attempts: send?.attempts ?? 0,
+      ...(why ? { why } : {}),
+    };
+    this.raise("message.fallback", data, `fallback:${row.wamid}:${outcome}`, now);
+  }
+
+  /** The sender's outcome for one SMS (sender.ts), in its own transaction. */
+  recordSend(wamid: string, outcome: "sent" | "failed" | "unknown", now: number) {
+    const row = this.store.get(wamid);
+    const send = this.store.send(wamid);
+    if (!row || !send) return;
+    const state = outcome === "sent" ? (row.delivered_at !== null ? "late_delivered" : "fallback_sent") : outcome === "failed" ? "fallback_failed" : "unknown";
+    const next: TrackedRow = { ...row, state };
+    this.store.save(next, now);
+    this.store.note(wamid, state, now, { provider_status: send.provider_status, attempts: send.attempts, ...(send.last_error ? { error: send.last_error } : {}) });
+    this.#raiseFallback(next, outcome, send, now);
+  }
+
+  /** The sender claimed the SMS: the message is no longer cancellable. */
+  markSending(wamid: string, now: number) {
+    const row = this.store.get(wamid);
+    if (row?.state !== "fallback_pending") return;
+    this.store.save({ ...row, state: "sending" }, now);
+    this.store.note(wamid, "sending", now);
+  }
+}
+
+function blank(wamid: string): TrackedRow {
+  return { wamid, recipient: null, text: null, category: null, stale_after_ms: null, not_after_ms: null, fallback: "auto", sent_at: null, registered_at: null, delivered_at: null, deadline: null, expires_at: null, state: "tracked", reason: null, error_code: null };
+}
+
+function pricingCategory(s: StatusEffect): string | null {
+  const category = s.pricing?.category;
+  return typeof category === "string" && category ? category : null;
+}
+
+function errorCode(errors: unknown[] | null): number | null {
+  const first = errors?.[0] as { code?: unknown } | undefined;
+  const code = typeof first?.code === "string" ? Number(first.code) : first?.code;
+  return typeof code === "number" && Number.isInteger(code) ? code : null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

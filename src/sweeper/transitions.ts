@@ -1,0 +1,125 @@
+/**
+ * The per-message state machine of SMS fallback (docs/fallback.md). Pure: each function
+ * takes the tracked row and returns the next one; sweeper/tracker.ts stores it, with
+ * its fallback row and timeline, in one transaction. Nothing moves backwards: a state
+ * not listed as a source of a move simply stays.
+ *
+ *   tracked → done                               proof of delivery (delivered, read, played)
+ *   tracked → (stale) → fallback_pending         deadline passed, or a failure the policy sends at once
+ *   tracked → expired_unsent | not_sent | no_text | shadowed
+ *   fallback_pending → cancelled_delivered       proof of delivery before the SMS was claimed
+ *   fallback_pending → sending → fallback_sent | fallback_failed | unknown
+ *   fallback_sent | unknown → late_delivered     proof of delivery after the SMS
+ */
+import type { FallbackSettings } from "../config/schema";
+import { parseDuration } from "../config/duration";
+import { categoryAllowed, normalizeCategory } from "./policy";
+import { fill } from "./sms-request";
+
+export type TrackedState =
+  | "tracked"
+  | "done"
+  | "fallback_pending"
+  | "cancelled_delivered"
+  | "sending"
+  | "fallback_sent"
+  | "fallback_failed"
+  | "unknown"
+  | "late_delivered"
+  | "expired_unsent"
+  | "not_sent"
+  | "no_text"
+  | "shadowed";
+
+export interface TrackedRow {
+  wamid: string;
+  recipient: string | null;
+  text: string | null;
+  category: string | null;
+  stale_after_ms: number | null;
+  not_after_ms: number | null;
+  fallback: "auto" | "never";
+  sent_at: number | null;
+  registered_at: number | null;
+  delivered_at: number | null;
+  deadline: number | null;
+  expires_at: number | null;
+  state: TrackedState;
+  reason: "stale" | "failed" | null;
+  error_code: number | null;
+}
+
+export type Settings = Pick<FallbackSettings, "mode" | "categories" | "stale_after" | "stale_after_by_category" | "not_after" | "default_text">;
+
+/**
+ * The deadline counts from Meta's `sent` timestamp, or from registration until a
+ * `sent` arrives; the per-message wait, else the category's, else the default.
+ */
+export function withDeadline(row: TrackedRow, settings: Settings): TrackedRow {
+  const base = row.sent_at ?? row.registered_at;
+  if (base === null || row.state !== "tracked") return row;
+  const category = row.category ? normalizeCategory(row.category) : null;
+  const byCategory = category !== null ? settings.stale_after_by_category[category] : undefined;
+  const staleAfter = row.stale_after_ms ?? parseDuration(byCategory ?? settings.stale_after)!;
+  const notAfter = row.not_after_ms ?? parseDuration(settings.not_after)!;
+  return { ...row, deadline: base + staleAfter, expires_at: base + notAfter };
+}
+
+/** A proof of delivery (delivered, read, played) with Meta's timestamp. */
+export function onDelivered(row: TrackedRow, at: number | null): TrackedRow {
+  const delivered = { ...row, delivered_at: row.delivered_at ?? at };
+  switch (row.state) {
+    case "tracked":
+      return { ...delivered, state: "done", deadline: null };
+    case "fallback_pending":
+      return { ...delivered, state: "cancelled_delivered" };
+    case "fallback_sent":
+    case "unknown":
+      return { ...delivered, state: "late_delivered" };
+    default:
+      // sending: the SMS is on its way; the sender moves it to late_delivered when it lands.
+      return delivered;
+  }
+}
+
+export interface Decision {
+  row: TrackedRow;
+  /** Why nothing is sent, for the timeline and the event. */
+  why?: string;
+  /** The SMS text, when one is to be sent (or shadowed). */
+  text?: string;
+}
+
+/**
+ * The deadline passed or a failure calls for an SMS now: decide what happens. Guards
+ * first (never, category, no phone number, expired), then the text; shadow mode
+ * records what would be sent.
+ */
+export function decideFallback(row: TrackedRow, reason: "stale" | "failed", errorCode: number | null, now: number, settings: Settings): Decision {
+  const decided = { ...row, reason, error_code: errorCode ?? row.error_code, deadline: null };
+  if (row.fallback === "never") return { row: { ...decided, state: "not_sent" }, why: "the app said fallback = never" };
+  if (!categoryAllowed(row.category, settings)) return { row: { ...decided, state: "not_sent" }, why: `category ${row.category} is not in fallback.categories` };
+  if (!row.recipient) return { row: { ...decided, state: "not_sent" }, why: "no phone number to send an SMS to (username user)" };
+  if (row.expires_at !== null && now > row.expires_at) return { row: { ...decided, state: "expired_unsent" }, why: "past not_after" };
+  const text = smsText(row, settings);
+  if (!text) return { row: { ...decided, state: "no_text" }, why: "no SMS text: neither the message's own nor fallback.default_text" };
+  return { row: { ...decided, state: settings.mode === "shadow" ? "shadowed" : "fallback_pending" }, text };
+}
+
+/**
+ * The SMS text. The message's own text (registration `text`, or `sms` in
+ * biz_opaque_callback_data), wrapped in `fallback.default_text` when that holds
+ * {{text}} ("We could not reach you on WhatsApp: {{text}}"); with no own text, the
+ * default text only if it needs none. Otherwise null: never an empty SMS.
+ */
+export function smsText(row: TrackedRow, settings: Settings): string | null {
+  const template = settings.default_text ?? null;
+  const wraps = template !== null && TEXT_PLACEHOLDER.test(template);
+  if (!row.text) return template !== null && !wraps ? template : null;
+  if (!wraps) return row.text;
+  return fill(template!, { to: row.recipient ?? "", text: row.text, wamid: row.wamid, reason: row.reason ?? "", error_code: row.error_code, category: row.category });
+}
+const TEXT_PLACEHOLDER = /\{\{\s*text\s*\}\}/;
+
+/** States in which the message is settled: no sweep, no SMS. */
+export const SETTLED: ReadonlySet<TrackedState> = new Set(["done", "cancelled_delivered", "late_delivered", "expired_unsent", "not_sent", "no_text", "shadowed", "fallback_sent", "fallback_failed"]);

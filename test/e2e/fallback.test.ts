@@ -1,0 +1,131 @@
+/** SMS fallback through the compiled binary: real schedules, a local SMS sink, the admin API. */
+import { afterEach, beforeAll, expect, test } from "bun:test";
+import { requireBinary, startDaemon, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
+import { WHSEC } from "../support/pipeline";
+import { Sink } from "../support/sink";
+import { signedPost } from "../support/webhooks";
+
+beforeAll(requireBinary);
+const sinks: Sink[] = [];
+const daemons: Daemon[] = [];
+afterEach(async () => {
+  sinks.splice(0).forEach((s) => s.stop());
+  await Promise.all(daemons.splice(0).map((d) => d.stop()));
+});
+
+const ADMIN = { authorization: "Bearer e2e-admin-token-0123456789", "content-type": "application/json" };
+const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
+
+function statusBody(wamid: string, status: string, atSec: number, extra: Record<string, unknown> = {}) {
+  const item = { id: wamid, status, timestamp: String(atSec), recipient_id: "16505551234", ...extra };
+  return JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: META, statuses: [item] } }] }] });
+}
+
+async function fallbackDaemon(extra = "") {
+  const sms = new Sink().start();
+  const hook = new Sink().start();
+  sinks.push(sms, hook);
+  const toml = `
+[sweeper]
+schedule = "* * * * * *"
+fallback_schedule = "* * * * * *"
+[fallback]
+enabled = true
+stale_after = "2s"
+${extra}
+[fallback.sms]
+url = "http://127.0.0.1:${sms.port}/sms"
+headers = { Authorization = "Bearer sms-token" }
+body = { to = "+{{to}}", text = "{{text}}", ref = "{{wamid}}" }
+[[hooks]]
+name = "app"
+url = "${hook.url}"
+secret = "${WHSEC}"
+events = ["message.stale", "message.fallback"]
+`;
+  const daemon = await startDaemon(writeConfig(tempDir(), { toml }));
+  daemons.push(daemon);
+  return { daemon, sms, hook };
+}
+
+test("registered, sent, never delivered: exactly one SMS after the deadline, with the app's text and the wamid as Idempotency-Key", async () => {
+  const { daemon, sms, hook } = await fallbackDaemon();
+  const reg = await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify({ wamid: "wamid.OTP1", to: "+16505551234", text: "Your code is 123456", category: "authentication" }) });
+  expect(reg.status).toBe(201);
+  expect(((await reg.json()) as { state: string }).state).toBe("tracked");
+  const again = await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify({ wamid: "wamid.OTP1", to: "+16505551234" }) });
+  expect(again.status).toBe(200);
+  expect((await signedPost(`${daemon.url}/webhook`, statusBody("wamid.OTP1", "sent", Math.floor(Date.now() / 1000)))).status).toBe(200);
+
+  await waitFor(() => sms.received.length >= 1, 20_000);
+  await Bun.sleep(2_500); // a few more sweeps and sends: still one
+  expect(sms.received).toHaveLength(1);
+  const [got] = sms.received;
+  expect(got!.headers["idempotency-key"]).toBe("wamid.OTP1");
+  expect(got!.headers.authorization).toBe("Bearer sms-token");
+  expect(JSON.parse(got!.body)).toEqual({ to: "+16505551234", text: "Your code is 123456", ref: "wamid.OTP1" });
+
+  const message = (await (await fetch(`${daemon.url}/v1/messages/wamid.OTP1`, { headers: ADMIN })).json()) as { fallback: { state: string; timeline: { state: string }[]; sms: { state: string } } };
+  expect(message.fallback.state).toBe("fallback_sent");
+  expect(message.fallback.sms.state).toBe("sent");
+  expect(message.fallback.timeline.map((t) => t.state)).toEqual(["registered", "registered", "sent", "stale", "fallback_pending", "sending", "fallback_sent"]);
+  await waitFor(() => hook.received.some((r) => JSON.parse(r.body).type === "message.fallback"));
+  const types = hook.received.map((r) => JSON.parse(r.body) as { type: string; data: { outcome?: string } });
+  expect(types.find((e) => e.type === "message.fallback")!.data.outcome).toBe("sent");
+  expect(types.some((e) => e.type === "message.stale")).toBe(true);
+
+  // Delivery after the SMS: late_delivered, with the delay.
+  expect((await signedPost(`${daemon.url}/webhook`, statusBody("wamid.OTP1", "delivered", Math.floor(Date.now() / 1000)))).status).toBe(200);
+  await waitForState(daemon, "wamid.OTP1", "late_delivered");
+});
+
+test("delivered in time, or read without delivered: no SMS; failed 131026: SMS at once; 131050: none, ever", async () => {
+  const { daemon, sms } = await fallbackDaemon('stale_after_by_category = { utility = "3s" }');
+  const now = Math.floor(Date.now() / 1000);
+  const pricing = { billable: true, pricing_model: "PMP", category: "utility" };
+  const sms1 = JSON.stringify({ sms: "Your order shipped" });
+  for (const id of ["wamid.D", "wamid.R", "wamid.F1", "wamid.F2"]) {
+    expect((await signedPost(`${daemon.url}/webhook`, statusBody(id, "sent", now, { pricing, biz_opaque_callback_data: sms1 }))).status).toBe(200);
+  }
+  await signedPost(`${daemon.url}/webhook`, statusBody("wamid.D", "delivered", now + 1));
+  await signedPost(`${daemon.url}/webhook`, statusBody("wamid.R", "read", now + 1));
+  await signedPost(`${daemon.url}/webhook`, statusBody("wamid.F1", "failed", now + 1, { errors: [{ code: 131026, title: "Message undeliverable" }] }));
+  await signedPost(`${daemon.url}/webhook`, statusBody("wamid.F2", "failed", now + 1, { errors: [{ code: 131050, title: "User has stopped marketing" }] }));
+
+  await waitFor(() => sms.received.length >= 1, 10_000);
+  expect(JSON.parse(sms.received[0]!.body)).toMatchObject({ ref: "wamid.F1", text: "Your order shipped" });
+  await Bun.sleep(4_500); // past every deadline, several sweeps
+  expect(sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.F1"]);
+  await waitForState(daemon, "wamid.D", "done");
+  await waitForState(daemon, "wamid.R", "done");
+  await waitForState(daemon, "wamid.F2", "not_sent");
+});
+
+test("the admin API needs the bearer token and names the bad field", async () => {
+  const { daemon } = await fallbackDaemon();
+  expect((await fetch(`${daemon.url}/v1/jobs`)).status).toBe(401);
+  expect((await fetch(`${daemon.url}/v1/jobs`, { headers: { authorization: "Bearer wrong-token-wrong-token" } })).status).toBe(401);
+  const bad = await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify([{ wamid: "w1", to: "+1650555" }, { wamid: "w2", to: "call me" }]) });
+  expect(bad.status).toBe(400);
+  expect(((await bad.json()) as { reason: string }).reason).toStartWith("[1].to: expected a phone number");
+  const jobs = (await (await fetch(`${daemon.url}/v1/jobs`, { headers: ADMIN })).json()) as { jobs: { name: string; schedule: string; next_run: string }[] };
+  expect(jobs.jobs.map((j) => j.name)).toEqual(["stale", "fallback"]);
+  expect(jobs.jobs[0]!.schedule).toBe("* * * * * *");
+  const run = await fetch(`${daemon.url}/v1/jobs/stale/run`, { method: "POST", headers: ADMIN });
+  expect([200, 409]).toContain(run.status); // 409 when the scheduled run holds the lease at that instant
+  expect((await fetch(`${daemon.url}/v1/jobs/nope/run`, { method: "POST", headers: ADMIN })).status).toBe(404);
+});
+
+async function waitForState(daemon: Daemon, wamid: string, state: string) {
+  let last = "";
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${daemon.url}/v1/messages/${wamid}`, { headers: ADMIN });
+    if (res.status === 200) {
+      last = ((await res.json()) as { fallback: { state: string } | null }).fallback?.state ?? "";
+      if (last === state) return;
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`${wamid}: state ${last}, expected ${state}`);
+}
