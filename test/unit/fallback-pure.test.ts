@@ -1,0 +1,108 @@
+/** The pure parts of SMS fallback: code policy, app instructions, the SMS request, the state machine, send verdicts, the outage guard. */
+import { describe, expect, test } from "bun:test";
+import { FallbackSchema } from "../../src/config/schema";
+import { parseInstructions } from "../../src/sweeper/instructions";
+import { categoryAllowed, codePolicy } from "../../src/sweeper/policy";
+import { classifyAnswer } from "../../src/sweeper/sender";
+import { smsRequest } from "../../src/sweeper/sms-request";
+import { guardTrips } from "../../src/sweeper/sweep";
+import { decideFallback, onDelivered, smsText, withDeadline, type TrackedRow } from "../../src/sweeper/transitions";
+
+const settings = FallbackSchema.parse({ stale_after: "15m", stale_after_by_category: { authentication: "11m" }, not_after: "2h" });
+const T0 = Date.parse("2026-11-23T12:00:00Z");
+const row = (over: Partial<TrackedRow> = {}): TrackedRow => ({
+  wamid: "wamid.X", recipient: "16505551234", text: "code 123", category: "authentication", stale_after_ms: null, not_after_ms: null, fallback: "auto",
+  sent_at: T0, registered_at: null, delivered_at: null, deadline: null, expires_at: null, state: "tracked", reason: null, error_code: null, ...over,
+});
+
+describe("code policy", () => {
+  test("defaults from the reference's table", () => {
+    expect(codePolicy(131026, settings)).toBe("immediate");
+    expect(codePolicy(132001, settings)).toBe("immediate");
+    expect(codePolicy(131050, settings)).toBe("never");
+    expect(codePolicy(131049, settings)).toBe("never");
+    expect(codePolicy(130429, settings)).toBe("defer");
+    expect(codePolicy(131000, settings)).toBe("defer");
+    expect(codePolicy(null, settings)).toBe("defer");
+    expect(codePolicy(999_999, settings)).toBe("immediate"); // unknown: it did fail
+  });
+  test("config replaces the lists", () => {
+    expect(codePolicy(131026, { never_codes: [131026] })).toBe("never");
+    expect(codePolicy(131000, { immediate_codes: [131000] })).toBe("immediate");
+  });
+  test("marketing falls back only when listed; Meta's two spellings of a category are one", () => {
+    expect(categoryAllowed("marketing", settings)).toBe(false);
+    expect(categoryAllowed("marketing", { categories: ["marketing"] })).toBe(true);
+    expect(categoryAllowed("authentication-international", { categories: ["authentication_international"] })).toBe(true);
+    expect(categoryAllowed(null, settings)).toBe(true);
+  });
+});
+
+test("biz_opaque_callback_data: our JSON is read, anything else ignored", () => {
+  expect(parseInstructions('{"sms":"hi","stale_after":"2m","not_after":"10m","fallback":"never"}')).toEqual({ sms: "hi", stale_after: 120_000, not_after: 600_000, fallback: "never" });
+  expect(parseInstructions("order-42")).toBeNull();
+  expect(parseInstructions('{"order":42}')).toBeNull();
+  expect(parseInstructions('{"stale_after":"soon"}')).toBeNull();
+  expect(parseInstructions("{not json")).toBeNull();
+  expect(parseInstructions(null)).toBeNull();
+});
+
+test("the SMS request escapes the text for its encoding, so it cannot change the request's shape", () => {
+  const fields = { to: "16505551234", text: 'a "quote" & b=c\nnew line', wamid: "wamid.X", reason: "stale", error_code: null, category: "utility" };
+  const sms = FallbackSchema.parse({ enabled: true, sms: { url: "https://sms.example/send" } }).sms!;
+  const json = smsRequest(sms, fields);
+  expect(JSON.parse(json.body)).toEqual({ to: "+16505551234", text: fields.text, ref: "wamid.X" });
+  expect(json.headers["idempotency-key"]).toBe("wamid.X");
+  const form = smsRequest({ ...sms, content_type: "form", body: { To: "+{{to}}", Body: "{{text}}" } }, fields);
+  expect(form.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+  expect(Object.fromEntries(new URLSearchParams(form.body))).toEqual({ To: "+16505551234", Body: fields.text });
+});
+
+describe("state machine", () => {
+  test("deadline from Meta's sent time: per message, else category, else default; not_after likewise", () => {
+    expect(withDeadline(row(), settings)).toMatchObject({ deadline: T0 + 11 * 60_000, expires_at: T0 + 2 * 3_600_000 });
+    expect(withDeadline(row({ category: "utility" }), settings).deadline).toBe(T0 + 15 * 60_000);
+    expect(withDeadline(row({ stale_after_ms: 60_000 }), settings).deadline).toBe(T0 + 60_000);
+    expect(withDeadline(row({ sent_at: null, registered_at: T0 + 5 }), settings).deadline).toBe(T0 + 5 + 11 * 60_000);
+  });
+  test("proof of delivery: done, cancelled before the claim, late after the SMS; never backwards", () => {
+    expect(onDelivered(row(), T0).state).toBe("done");
+    expect(onDelivered(row({ state: "fallback_pending" }), T0).state).toBe("cancelled_delivered");
+    expect(onDelivered(row({ state: "fallback_sent" }), T0).state).toBe("late_delivered");
+    expect(onDelivered(row({ state: "unknown" }), T0).state).toBe("late_delivered");
+    expect(onDelivered(row({ state: "sending" }), T0)).toMatchObject({ state: "sending", delivered_at: T0 });
+    expect(onDelivered(row({ state: "not_sent" }), T0).state).toBe("not_sent");
+  });
+  test("the decision's guards: never, category, no phone number, past not_after, no text; shadow mode", () => {
+    const at = (r: TrackedRow, now = T0 + 1) => decideFallback(withDeadline(r, settings), "stale", null, now, settings).row.state;
+    expect(at(row())).toBe("fallback_pending");
+    expect(at(row({ fallback: "never" }))).toBe("not_sent");
+    expect(at(row({ category: "marketing" }))).toBe("not_sent");
+    expect(at(row({ recipient: null }))).toBe("not_sent");
+    expect(at(row(), T0 + 3 * 3_600_000)).toBe("expired_unsent");
+    expect(at(row({ text: null }))).toBe("no_text");
+    expect(decideFallback(row(), "stale", null, T0, { ...settings, mode: "shadow" }).row.state).toBe("shadowed");
+  });
+  test("SMS text: own text, wrapped in default_text when it holds {{text}}; never empty", () => {
+    const wrap = { ...settings, default_text: "We could not reach you on WhatsApp: {{text}}" };
+    expect(smsText(row(), wrap)).toBe("We could not reach you on WhatsApp: code 123");
+    expect(smsText(row({ text: null }), wrap)).toBeNull();
+    expect(smsText(row({ text: null }), { ...settings, default_text: "Please check WhatsApp" })).toBe("Please check WhatsApp");
+    expect(smsText(row(), settings)).toBe("code 123");
+  });
+});
+
+test("send verdicts: 2xx sent, 4xx final, 5xx retried until the schedule runs out", () => {
+  const schedule = ["5s", "30s"];
+  expect(classifyAnswer(202, 1, schedule, T0)).toEqual({ state: "sent", retryAt: null });
+  expect(classifyAnswer(422, 1, schedule, T0)).toEqual({ state: "failed", retryAt: null });
+  expect(classifyAnswer(503, 1, schedule, T0)).toEqual({ state: "pending", retryAt: T0 + 5_000 });
+  expect(classifyAnswer(503, 2, schedule, T0)).toEqual({ state: "pending", retryAt: T0 + 30_000 });
+  expect(classifyAnswer(503, 3, schedule, T0)).toEqual({ state: "failed", retryAt: null });
+});
+
+test("the outage guard trips above the ratio with at least 20 deadlines", () => {
+  expect(guardTrips({ total: 20, stale: 12 }, 0.5)).toBe(true);
+  expect(guardTrips({ total: 20, stale: 10 }, 0.5)).toBe(false);
+  expect(guardTrips({ total: 19, stale: 19 }, 0.5)).toBe(false);
+});
