@@ -7,6 +7,9 @@ import type { Database } from "bun:sqlite";
 import type { Sweeper } from "../sweeper/start";
 import type { Registration } from "../sweeper/tracker";
 import type { TrackedRow } from "../sweeper/transitions";
+import { jobStore } from "../store/job-store";
+import { messageStore } from "../store/message-store";
+import { isoOrNull } from "../util/time";
 
 export type AdminOp =
   | { op: "register"; items: Registration[]; many: boolean }
@@ -23,57 +26,87 @@ export interface AdminAnswer {
 
 const FALLBACK_OFF: AdminAnswer = { status: 409, body: { error: "fallback_disabled", reason: "fallback is off: set [fallback] enabled = true (and the worker on)" } };
 
-export async function runAdminOp(db: Database, sweeper: Sweeper | null, op: AdminOp, now: number): Promise<AdminAnswer> {
-  switch (op.op) {
-    case "message":
-      return message(db, sweeper, op.wamid);
-    case "jobs":
-      return { status: 200, body: { jobs: sweeper?.jobs.list() ?? [] } };
-  }
-  if (!sweeper) return FALLBACK_OFF;
-  switch (op.op) {
-    case "register": {
-      const results = db.transaction(() => op.items.map((item) => sweeper.tracker.register(item, now))).immediate();
-      const rows = results.map((r) => view(r.row));
-      const status = results.some((r) => r.created) ? 201 : 200;
-      return { status, body: op.many ? { messages: rows } : rows[0] };
+export function adminOps(db: Database, sweeper: Sweeper | null) {
+  const messages = messageStore(db);
+  const jobs = jobStore(db);
+  return (op: AdminOp, now: number): Promise<AdminAnswer> | AdminAnswer => {
+    switch (op.op) {
+      case "message":
+        return message(messages.find(op.wamid), sweeper, op.wamid);
+      case "jobs":
+        return { status: 200, body: { jobs: sweeper?.jobs.list() ?? [] } };
     }
-    case "run-job": {
-      const result = await sweeper.jobs.run(op.name);
-      if (!result.ran) return { status: result.reason.startsWith("no job") ? 404 : 409, body: { error: "not_run", reason: result.reason } };
-      return { status: 200, body: result };
+    if (!sweeper) return FALLBACK_OFF;
+    switch (op.op) {
+      case "register":
+        return register(db, sweeper, op.items, op.many, now);
+      case "run-job":
+        return runJob(sweeper, op.name);
+      case "resume":
+        jobs.setHeld("stale", null);
+        return { status: 200, body: { resumed: true } };
+      case "resolve":
+        return resolve(db, sweeper, op.wamid, op.action, now);
     }
-    case "resume":
-      db.run("UPDATE job_runs SET held_since = NULL WHERE name = 'stale'");
-      return { status: 200, body: { resumed: true } };
-    case "resolve": {
-      const state = op.action === "resend" ? "pending" : "sent";
-      const done = db.transaction(() => {
-        if (!sweeper.tracker.store.resolveUnknown(op.wamid, state, now)) return false;
-        if (state === "sent") sweeper.tracker.recordSend(op.wamid, "sent", now);
-        sweeper.tracker.store.note(op.wamid, `resolved:${op.action}`, now);
-        return true;
-      }).immediate();
-      return done ? { status: 200, body: { wamid: op.wamid, action: op.action } } : { status: 409, body: { error: "not_unknown", reason: "only a fallback whose outcome is unknown can be resolved" } };
-    }
-  }
+  };
 }
 
-function message(db: Database, sweeper: Sweeper | null, wamid: string): AdminAnswer {
-  const outbound = db.query("SELECT phone_number_id, recipient_id, status, status_at, errors, pricing, first_seen_at FROM outbound_messages WHERE wamid = ?").get(wamid) as Record<string, unknown> | null;
-  const inbound = db.query("SELECT phone_number_id, kind, sent_at, received_at FROM inbound_messages WHERE wamid = ?").get(wamid) as Record<string, unknown> | null;
+function register(db: Database, sweeper: Sweeper, items: Registration[], many: boolean, now: number): AdminAnswer {
+  const results = db.transaction(() => items.map((item) => sweeper.tracker.register(item, now))).immediate();
+  const rows = results.map((r) => view(r.row));
+  return { status: results.some((r) => r.created) ? 201 : 200, body: many ? { messages: rows } : rows[0] };
+}
+
+async function runJob(sweeper: Sweeper, name: string): Promise<AdminAnswer> {
+  const run = await sweeper.jobs.run(name);
+  if (run.ran) return { status: 200, body: run };
+  const status = run.reason === "no such job" ? 404 : run.reason === "already running" ? 409 : 500;
+  return { status, body: { error: "not_run", reason: status === 404 ? `no job named ${name}; the jobs are ${sweeper.jobs.names().join(", ")}` : run.reason } };
+}
+
+function resolve(db: Database, sweeper: Sweeper, wamid: string, action: "resend" | "mark-sent", now: number): AdminAnswer {
+  const state = action === "resend" ? "pending" : "sent";
+  const done = db
+    .transaction(() => {
+      if (!sweeper.tracker.store.resolveUnknown(wamid, state, now)) return false;
+      if (state === "sent") sweeper.tracker.recordSend(wamid, "sent", now);
+      sweeper.tracker.store.note(wamid, `resolved:${action}`, now);
+      return true;
+    })
+    .immediate();
+  if (done) return { status: 200, body: { wamid, action } };
+  return { status: 409, body: { error: "not_unknown", reason: `${wamid} has no SMS whose outcome is unknown; only those can be resolved` } };
+}
+
+/**
+ * The message with one timeline: Meta's statuses (message_statuses) and the sweeper's
+ * moves (tracked_timeline), by the time we handled each; a status first on a tie.
+ */
+function message(found: ReturnType<ReturnType<typeof messageStore>["find"]>, sweeper: Sweeper | null, wamid: string): AdminAnswer {
+  const { outbound, inbound, statuses } = found;
   const tracked = sweeper?.tracker.store.get(wamid) ?? null;
   if (!outbound && !inbound && !tracked) return { status: 404, body: { error: "not_found", reason: `no message ${wamid}` } };
-  const statuses = db.query("SELECT status, status_at, errors, pricing, event_id, received_at FROM message_statuses WHERE wamid = ? ORDER BY id").all(wamid) as Record<string, unknown>[];
+  const fallback = tracked
+    ? {
+        ...view(tracked),
+        sms: sweeper!.tracker.store.send(wamid) ?? null,
+        timeline: [
+          ...statuses.map((s) => ({ state: s.status, at: s.received_at, source: "status", ...(s.errors ? { errors: parse(s.errors) } : {}) })),
+          ...sweeper!.tracker.store.timeline(wamid).map((t) => ({ state: t.state, at: t.at, source: "sweeper", ...(t.detail ? JSON.parse(t.detail) : {}) })),
+        ]
+          .sort((a, b) => a.at - b.at)
+          .map((t) => ({ ...t, at: isoOrNull(t.at) })),
+      }
+    : null;
   return {
     status: 200,
     body: {
       wamid,
       direction: inbound ? "inbound" : "outbound",
       ...(outbound ? { status: outbound.status, errors: parse(outbound.errors), pricing: parse(outbound.pricing), phone_number_id: outbound.phone_number_id } : {}),
-      ...(inbound ? { inbound } : {}),
-      statuses: statuses.map((s) => ({ ...s, errors: parse(s.errors), pricing: parse(s.pricing), status_at: iso(s.status_at as number | null), received_at: iso(s.received_at as number) })),
-      fallback: tracked ? { ...view(tracked), sms: sweeper!.tracker.store.send(wamid) ?? null, timeline: sweeper!.tracker.store.timeline(wamid).map((t) => ({ state: t.state, at: iso(t.at), ...(t.detail ? JSON.parse(t.detail) : {}) })) } : null,
+      ...(inbound ? { inbound: { ...inbound, sent_at: isoOrNull(inbound.sent_at), received_at: isoOrNull(inbound.received_at) } } : {}),
+      statuses: statuses.map((s) => ({ ...s, errors: parse(s.errors), pricing: parse(s.pricing), status_at: isoOrNull(s.status_at), received_at: isoOrNull(s.received_at) })),
+      fallback,
     },
   };
 }
@@ -88,13 +121,12 @@ function view(r: TrackedRow) {
     fallback: r.fallback,
     reason: r.reason,
     error_code: r.error_code,
-    sent_at: iso(r.sent_at),
-    registered_at: iso(r.registered_at),
-    delivered_at: iso(r.delivered_at),
-    deadline: iso(r.deadline),
-    expires_at: iso(r.expires_at),
+    sent_at: isoOrNull(r.sent_at),
+    registered_at: isoOrNull(r.registered_at),
+    delivered_at: isoOrNull(r.delivered_at),
+    deadline: isoOrNull(r.deadline),
+    expires_at: isoOrNull(r.expires_at),
   };
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const parse = (text: unknown) => (typeof text === "string" ? JSON.parse(text) : null);
+const parse = (text: string | null) => (text === null ? null : JSON.parse(text));

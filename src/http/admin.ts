@@ -10,6 +10,7 @@ import { StorageError } from "../store/errors";
 import { constantTimeEqual } from "../util/crypto";
 import type { Logger } from "../util/log";
 import { json, problem } from "./respond";
+import { pathOf } from "./url";
 
 export interface AdminDeps {
   token: string;
@@ -32,7 +33,7 @@ export function adminRoutes(deps: AdminDeps) {
       const header = request.headers.get("authorization") ?? "";
       const token = header.startsWith("Bearer ") ? header.slice(7) : "";
       if (!constantTimeEqual(token, deps.token)) {
-        deps.log.warn("admin request refused", { path: new URL(request.url).pathname, reason: header ? "wrong token" : "no bearer token" });
+        deps.log.warn("admin request refused", { path: pathOf(request.url), reason: header ? "wrong token" : "no bearer token" });
         return problem(401, "unauthorized", "send Authorization: Bearer <admin.token>", { "www-authenticate": "Bearer" });
       }
     })

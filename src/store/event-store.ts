@@ -6,7 +6,8 @@ import type { StateEffect } from "../whatsapp/normalize";
 
 export interface StoredEvent {
   id: string;
-  inboxId: number;
+  /** null: raised by the daemon itself (events/raise.ts), not by a webhook. */
+  inboxId: number | null;
   type: string;
   occurredAt: number | null;
   receivedAt: number;
@@ -21,7 +22,7 @@ export type EffectResult = { kind: "status"; current: string } | { kind: "notice
 export function eventStore(db: Database) {
   const seen = db.prepare<unknown, [number, string]>("UPDATE dedup_keys SET duplicates = duplicates + 1, last_seen = ? WHERE key = ?");
   const remember = db.prepare<unknown, [string, string, number, number]>("INSERT INTO dedup_keys (key, event_id, first_seen, last_seen) VALUES (?, ?, ?, ?)");
-  const insertEvent = db.prepare<unknown, [string, number, string, number | null, number, string | null, string | null, string, string]>(
+  const insertEvent = db.prepare<unknown, [string, number | null, string, number | null, number, string | null, string | null, string, string]>(
     "INSERT INTO events (id, inbox_id, type, occurred_at, received_at, waba_id, phone_number_id, dedup_key, envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const insertDelivery = db.prepare<unknown, [string, string, number, number, number]>(

@@ -25,18 +25,19 @@ export interface TimelineRow {
   detail: string | null;
 }
 
-type NewTracked = Pick<TrackedRow, "wamid" | "recipient" | "text" | "category" | "stale_after_ms" | "not_after_ms" | "fallback" | "sent_at" | "registered_at">;
-
 export function trackingStore(db: Database) {
   const get = db.prepare<TrackedRow, [string]>("SELECT * FROM tracked_messages WHERE wamid = ?");
-  const insert = db.prepare<unknown, [string, string | null, string | null, string | null, number | null, number | null, string, number | null, number | null, string, number]>(
-    `INSERT INTO tracked_messages (wamid, recipient, text, category, stale_after_ms, not_after_ms, fallback, sent_at, registered_at, state, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)`,
+  const insert = db.prepare<unknown, Record<string, string | number | null>>(
+    `INSERT INTO tracked_messages (wamid, recipient, text, category, stale_after_ms, not_after_ms, fallback, sent_at, registered_at, delivered_at,
+       deadline, expires_at, state, reason, error_code, created_at, updated_at)
+     VALUES ($wamid, $recipient, $text, $category, $stale_after_ms, $not_after_ms, $fallback, $sent_at, $registered_at, $delivered_at,
+       $deadline, $expires_at, $state, $reason, $error_code, $now, $now)`,
   );
-  const update = db.prepare<unknown, [string, string | null, string | null, string | null, number | null, number | null, string, number | null, number | null, number | null, number | null, number | null, string, string | null, number | null, number]>(
-    `UPDATE tracked_messages SET recipient = ?2, text = ?3, category = ?4, stale_after_ms = ?5, not_after_ms = ?6, fallback = ?7,
-       sent_at = ?8, registered_at = ?9, delivered_at = ?10, deadline = ?11, expires_at = ?12, state = ?13, reason = ?14, error_code = ?15, updated_at = ?16
-     WHERE wamid = ?1`,
+  const update = db.prepare<unknown, Record<string, string | number | null>>(
+    `UPDATE tracked_messages SET recipient = $recipient, text = $text, category = $category, stale_after_ms = $stale_after_ms,
+       not_after_ms = $not_after_ms, fallback = $fallback, sent_at = $sent_at, registered_at = $registered_at, delivered_at = $delivered_at,
+       deadline = $deadline, expires_at = $expires_at, state = $state, reason = $reason, error_code = $error_code, updated_at = $now
+     WHERE wamid = $wamid`,
   );
   const due = db.prepare<TrackedRow, [number, number]>("SELECT * FROM tracked_messages WHERE state = 'tracked' AND deadline <= ? ORDER BY deadline LIMIT ?");
   const nextSeq = db.prepare<{ n: number }, [string]>("SELECT coalesce(max(seq), 0) + 1 n FROM tracked_timeline WHERE wamid = ?");
@@ -68,12 +69,8 @@ export function trackingStore(db: Database) {
 
   return {
     get: (wamid: string) => get.get(wamid),
-    insert(row: NewTracked, state: string, now: number) {
-      insert.run(row.wamid, row.recipient, row.text, row.category, row.stale_after_ms, row.not_after_ms, row.fallback, row.sent_at, row.registered_at, state, now);
-    },
-    save(r: TrackedRow, now: number) {
-      update.run(r.wamid, r.recipient, r.text, r.category, r.stale_after_ms, r.not_after_ms, r.fallback, r.sent_at, r.registered_at, r.delivered_at, r.deadline, r.expires_at, r.state, r.reason, r.error_code, now);
-    },
+    insert: (r: TrackedRow, now: number) => insert.run(bind(r, now)),
+    save: (r: TrackedRow, now: number) => update.run(bind(r, now)),
     due: (now: number, limit: number) => due.all(now, limit),
     note(wamid: string, state: string, at: number, detail: Record<string, unknown> | null = null) {
       addTimeline.run(wamid, nextSeq.get(wamid)!.n, state, at, detail ? JSON.stringify(detail) : null);
@@ -96,6 +93,10 @@ export function trackingStore(db: Database) {
   };
 }
 export type TrackingStore = ReturnType<typeof trackingStore>;
+
+/** Named parameters, as bun:sqlite expects them without `strict`: `$column`. */
+const bind = (r: TrackedRow, now: number): Record<string, string | number | null> =>
+  Object.fromEntries(Object.entries({ ...r, now }).map(([k, v]) => [`$${k}`, v]));
 
 /** The outage guard's counts: deadlines in (from, to], and how many of those are still undelivered. */
 export function deadlineWindow(db: Database, from: number, to: number): { total: number; stale: number } {

@@ -5,7 +5,7 @@
  * never contend for SQLite's write lock.
  */
 import type { Database } from "bun:sqlite";
-import { runAdminOp } from "../admin/ops";
+import { adminOps } from "../admin/ops";
 import { openDatabase } from "./db";
 import { fileIdentity, type IdentityCheck } from "./file-identity";
 import { toStorageError } from "./errors";
@@ -28,6 +28,8 @@ let checkFile: IdentityCheck | null = null;
 /** Once the file is found gone, said once in the log; every later write still fails. */
 let goneLogged = false;
 let loop: WorkerLoop | null = null;
+/** The admin API's operations, made on first use (after the worker loop exists). */
+let admin: ReturnType<typeof adminOps> | null = null;
 let lastAppendAt = 0;
 /** Everything this thread stores, processes and delivers is counted here for the "traffic" line. */
 const meter = new TrafficMeter();
@@ -88,7 +90,8 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       }
       return;
     case "admin":
-      runAdminOp(db!, loop?.sweeper ?? null, msg.op, Date.now()).then(
+      admin ??= adminOps(db!, loop?.sweeper ?? null);
+      Promise.resolve(admin(msg.op, Date.now())).then(
         (answer) => reply({ type: "admin", seq: msg.seq, answer }),
         (err) => fail(msg.seq, err),
       );

@@ -11,6 +11,7 @@ import type { Database } from "bun:sqlite";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
+import { isoOrNull } from "../util/time";
 
 export interface JobDef {
   name: string;
@@ -38,15 +39,15 @@ export class Jobs {
 
   start() {
     for (const def of this.defs) {
-      this.#crons.push(new Cron(def.schedule, { name: def.name, protect: true, catch: (err) => this.log.error("job failed", { job: def.name, error: err }) }, async () => {
-        await this.run(def.name);
-      }));
+      // run() never throws: croner's own `catch` is not needed.
+      this.#crons.push(new Cron(def.schedule, { name: def.name, protect: true }, async () => void (await this.run(def.name))));
     }
   }
 
+  /** Runs a job now, unless it is running; a failure is logged, counted and answered, never thrown. */
   async run(name: string): Promise<RunResult> {
     const def = this.defs.find((d) => d.name === name);
-    if (!def) return { ran: false, reason: `no job named ${name}` };
+    if (!def) return { ran: false, reason: "no such job" };
     const token = leaseToken(this.instance);
     const started = this.clock.now();
     if (!this.#store.acquire(name, token, started + def.leaseMs, started)) return { ran: false, reason: "already running" };
@@ -58,29 +59,33 @@ export class Jobs {
       this.log.info("job run", { job: name, duration_ms, ...result });
       return { ran: true, result, duration_ms };
     } catch (err) {
-      this.#store.finish(name, token, this.clock.now(), undefined, (err as Error).message);
+      const reason = `failed: ${(err as Error).message}`;
+      this.#store.finish(name, token, this.clock.now(), undefined, reason);
       this.log.error("job run failed", { job: name, error: err });
-      throw err;
+      return { ran: false, reason };
     }
+  }
+
+  names() {
+    return this.defs.map((d) => d.name);
   }
 
   list() {
     return this.defs.map((def) => {
       const row = this.#store.get(def.name);
       const cron = this.#crons.find((c) => c.name === def.name);
-      const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
       return {
         name: def.name,
         schedule: def.schedule,
         running: row?.lease_until != null && row.lease_until > this.clock.now(),
-        last_started_at: iso(row?.last_started_at),
-        last_finished_at: iso(row?.last_finished_at),
+        last_started_at: isoOrNull(row?.last_started_at),
+        last_finished_at: isoOrNull(row?.last_finished_at),
         last_result: row?.last_result ? JSON.parse(row.last_result) : null,
         last_error: row?.last_error ?? null,
         runs: row?.runs ?? 0,
         failures: row?.failures ?? 0,
         next_run: cron?.nextRun()?.toISOString() ?? null,
-        ...(def.name === "stale" ? { held_since: iso(row?.held_since) } : {}),
+        ...(def.name === "stale" ? { held_since: isoOrNull(row?.held_since) } : {}),
       };
     });
   }

@@ -10,6 +10,7 @@ import type { RaiseEvent } from "../events/raise";
 import { noticeStore } from "../store/notice-store";
 import { trackingStore, type FallbackSendRow, type TrackingStore } from "../store/tracking-store";
 import type { StateEffect } from "../whatsapp/message-data";
+import { isoOrNull } from "../util/time";
 import { parseInstructions } from "./instructions";
 import { codePolicy, MARKETING_STOP_CODE } from "./policy";
 import { decideFallback, onDelivered, withDeadline, type Decision, type TrackedRow } from "./transitions";
@@ -17,6 +18,7 @@ import { decideFallback, onDelivered, withDeadline, type Decision, type TrackedR
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;
 
 const DELIVERED = new Set(["delivered", "read", "played"]);
+const MESSAGE_STATUSES = new Set(["sent", "failed", ...DELIVERED]);
 
 export interface Registration {
   wamid: string;
@@ -41,13 +43,19 @@ export class Tracker {
     this.#notices = noticeStore(db);
   }
 
-  /** A status webhook for an outbound message (called by the processor, in its transaction). */
+  /**
+   * A status webhook for an outbound message (called by the processor, in its
+   * transaction). Only 1:1 message statuses: a group send, a payment or a call has no
+   * one phone number an SMS could go to. A status that changes nothing writes nothing;
+   * the statuses themselves are in message_statuses, the timeline holds our moves.
+   */
   onStatus(s: StatusEffect, eventId: string, now: number) {
+    if (!s.oneToOne || !MESSAGE_STATUSES.has(s.status)) return;
     const existing = this.store.get(s.wamid);
     const row = existing ? this.#fillFromStatus(existing, s) : this.#fromStatus(s, now);
-    if (DELIVERED.has(s.status)) return this.#delivered(row, s.statusAt ?? now, now, !existing);
-    if (s.status === "failed") return this.#failed(row, s, eventId, now, !existing);
-    this.#save(withDeadline(row, this.settings), !existing, now, s.status, { event_id: eventId });
+    if (DELIVERED.has(s.status)) return this.#delivered(existing, row, s.statusAt ?? now, now);
+    if (s.status === "failed") return this.#failed(existing, row, s, eventId, now);
+    this.#put(existing, withDeadline(row, this.settings), now);
   }
 
   /** POST /v1/outbound: the app tells us what it sent. Fields fill gaps; a decided fallback is never overwritten. */
@@ -58,7 +66,7 @@ export class Tracker {
         { ...blank(r.wamid), recipient: r.to, text: r.text, category: r.category, stale_after_ms: r.stale_after_ms, not_after_ms: r.not_after_ms, fallback: r.fallback ?? "auto", registered_at: now },
         this.settings,
       );
-      this.#save(row, true, now, "registered", null);
+      this.#put(null, row, now, "registered");
       return { row, created: true };
     }
     const filled: TrackedRow = {
@@ -72,7 +80,7 @@ export class Tracker {
       registered_at: existing.registered_at ?? now,
     };
     const row = withDeadline(filled, this.settings);
-    this.#save(row, false, now, "registered", null);
+    this.#put(existing, row, now, "registered");
     return { row, created: false };
   }
 
@@ -82,7 +90,7 @@ export class Tracker {
     let pending = 0;
     for (const row of due) {
       this.store.note(row.wamid, "stale", now, { deadline: row.deadline });
-      this.raise("message.stale", { wamid: row.wamid, to: row.recipient, category: row.category, deadline: iso(row.deadline), sent_at: iso(row.sent_at) }, `stale:${row.wamid}`, now);
+      this.raise("message.stale", { wamid: row.wamid, to: row.recipient, category: row.category, deadline: isoOrNull(row.deadline), sent_at: isoOrNull(row.sent_at) }, `stale:${row.wamid}`, now);
       if (this.#decide(row, "stale", row.error_code, now).row.state === "fallback_pending") pending++;
     }
     return { stale: due.length, pending, settled: due.length - pending };
@@ -118,29 +126,31 @@ export class Tracker {
     };
   }
 
-  #delivered(row: TrackedRow, at: number, now: number, created: boolean) {
-    const next = onDelivered(row, at);
-    const detail: Record<string, unknown> = { delivered_at: iso(at) };
-    if (next.state === "late_delivered" && row.state !== "late_delivered") {
+  #delivered(before: TrackedRow | null, row: TrackedRow, at: number, now: number) {
+    // Not gone out yet (never claimed, or waiting between retries): it never will.
+    const cancelled = (row.state === "fallback_pending" || row.state === "sending") && this.store.cancelSend(row.wamid, now);
+    const next = onDelivered(row, at, cancelled);
+    if (next.state === row.state) return this.#put(before, next, now);
+    const detail: Record<string, unknown> = { delivered_at: isoOrNull(at) };
+    if (next.state === "late_delivered") {
       const sentAt = this.store.send(row.wamid)?.sent_at ?? null;
       if (sentAt !== null) detail.delay_ms = at - sentAt;
       // Delivered before the deadline, but we heard only now: the sweep judged on missing news.
       if (row.deadline !== null && at <= row.deadline) detail.false_stale = true;
     }
-    this.#save(next, created, now, next.state === row.state && !created ? "delivered" : next.state, detail);
-    if (next.state === "cancelled_delivered" && row.state === "fallback_pending" && this.store.cancelSend(row.wamid, now)) {
-      this.#raiseFallback(next, "cancelled", this.store.send(row.wamid)!, now);
-    }
+    this.#put(before, next, now, next.state, detail);
+    if (cancelled) this.#raiseFallback(next, "cancelled", this.store.send(row.wamid)!, now);
   }
 
-  #failed(row: TrackedRow, s: StatusEffect, eventId: string, now: number, created: boolean) {
+  #failed(before: TrackedRow | null, row: TrackedRow, s: StatusEffect, eventId: string, now: number) {
     const code = errorCode(s.errors);
     const failed = withDeadline({ ...row, error_code: code ?? row.error_code }, this.settings);
-    if (row.state !== "tracked") return this.#save(failed, created, now, "failed", { error_code: code, event_id: eventId });
+    this.#put(before, failed, now);
+    // Already decided or delivered (a positive delivery beats `failed` in any order).
+    if (row.state !== "tracked") return;
     if (code === MARKETING_STOP_CODE && failed.recipient) {
       this.#notices.apply({ kind: "notice", subject: "contact", id: failed.recipient, attribute: "marketing_opt_out", value: "stop", at: s.statusAt, record: "always" }, eventId, now);
     }
-    this.#save(failed, created, now, "failed", { error_code: code, event_id: eventId });
     const policy = codePolicy(code, this.settings);
     if (policy === "immediate") this.#decide(failed, "failed", code, now);
     else if (policy === "never") this.#settle({ ...failed, state: "not_sent", reason: "failed" }, now, `error ${code}: never falls back (fallback policy)`);
@@ -168,10 +178,11 @@ export class Tracker {
     this.#raiseFallback(row, "not_sent", null, now, why);
   }
 
-  #save(row: TrackedRow, created: boolean, now: number, note: string, detail: Record<string, unknown> | null) {
-    if (created) this.store.insert(row, row.state, now);
-    this.store.save(row, now);
-    this.store.note(row.wamid, note, now, detail);
+  /** Inserts or updates the row (only if something changed), and notes a move in the timeline. */
+  #put(before: TrackedRow | null, after: TrackedRow, now: number, move?: string, detail: Record<string, unknown> | null = null) {
+    if (!before) this.store.insert(after, now);
+    else if (changed(before, after)) this.store.save(after, now);
+    if (move) this.store.note(after.wamid, move, now, detail);
   }
 
   /** message.fallback: what happened to the SMS leg of one message. */
@@ -227,4 +238,4 @@ function errorCode(errors: unknown[] | null): number | null {
   return typeof code === "number" && Number.isInteger(code) ? code : null;
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const changed = (a: TrackedRow, b: TrackedRow) => (Object.keys(b) as (keyof TrackedRow)[]).some((k) => a[k] !== b[k]);

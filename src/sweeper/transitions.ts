@@ -7,7 +7,7 @@
  *   tracked → done                               proof of delivery (delivered, read, played)
  *   tracked → (stale) → fallback_pending         deadline passed, or a failure the policy sends at once
  *   tracked → expired_unsent | not_sent | no_text | shadowed
- *   fallback_pending → cancelled_delivered       proof of delivery before the SMS was claimed
+ *   fallback_pending | sending → cancelled_delivered   proof of delivery while the SMS has not gone out
  *   fallback_pending → sending → fallback_sent | fallback_failed | unknown
  *   fallback_sent | unknown → late_delivered     proof of delivery after the SMS
  */
@@ -65,14 +65,17 @@ export function withDeadline(row: TrackedRow, settings: Settings): TrackedRow {
   return { ...row, deadline: base + staleAfter, expires_at: base + notAfter };
 }
 
-/** A proof of delivery (delivered, read, played) with Meta's timestamp. */
-export function onDelivered(row: TrackedRow, at: number | null): TrackedRow {
+/**
+ * A proof of delivery (delivered, read, played) with Meta's timestamp. `smsCancelled`:
+ * the SMS had not gone out yet and was cancelled with this move. The deadline is kept:
+ * the outage guard counts every message whose deadline fell in a sweep's window.
+ */
+export function onDelivered(row: TrackedRow, at: number | null, smsCancelled: boolean): TrackedRow {
   const delivered = { ...row, delivered_at: row.delivered_at ?? at };
+  if (smsCancelled) return { ...delivered, state: "cancelled_delivered" };
   switch (row.state) {
     case "tracked":
-      return { ...delivered, state: "done", deadline: null };
-    case "fallback_pending":
-      return { ...delivered, state: "cancelled_delivered" };
+      return { ...delivered, state: "done" };
     case "fallback_sent":
     case "unknown":
       return { ...delivered, state: "late_delivered" };
@@ -96,7 +99,7 @@ export interface Decision {
  * records what would be sent.
  */
 export function decideFallback(row: TrackedRow, reason: "stale" | "failed", errorCode: number | null, now: number, settings: Settings): Decision {
-  const decided = { ...row, reason, error_code: errorCode ?? row.error_code, deadline: null };
+  const decided = { ...row, reason, error_code: errorCode ?? row.error_code };
   if (row.fallback === "never") return { row: { ...decided, state: "not_sent" }, why: "the app said fallback = never" };
   if (!categoryAllowed(row.category, settings)) return { row: { ...decided, state: "not_sent" }, why: `category ${row.category} is not in fallback.categories` };
   if (!row.recipient) return { row: { ...decided, state: "not_sent" }, why: "no phone number to send an SMS to (username user)" };
@@ -120,6 +123,3 @@ export function smsText(row: TrackedRow, settings: Settings): string | null {
   return fill(template!, { to: row.recipient ?? "", text: row.text, wamid: row.wamid, reason: row.reason ?? "", error_code: row.error_code, category: row.category });
 }
 const TEXT_PLACEHOLDER = /\{\{\s*text\s*\}\}/;
-
-/** States in which the message is settled: no sweep, no SMS. */
-export const SETTLED: ReadonlySet<TrackedState> = new Set(["done", "cancelled_delivered", "late_delivered", "expired_unsent", "not_sent", "no_text", "shadowed", "fallback_sent", "fallback_failed"]);

@@ -17,6 +17,8 @@ export type StateEffect =
       errors: unknown[] | null;
       pricing: Record<string, unknown> | null;
       bizOpaque: string | null;
+      /** A 1:1 message to a user: not a group send (one status per participant), a payment or a call. */
+      oneToOne: boolean;
     }
   | { kind: "template"; templateId: string; name: string | null; language: string | null; category: string | null }
   | Notice;
@@ -179,7 +181,18 @@ export function statusData(s: MessageStatus, phoneNumberId: string | null, value
   if (s.recipient_participant_user_id !== undefined) data.recipient_participant_user_id = s.recipient_participant_user_id;
   if (s.payment !== undefined) data.payment = s.payment;
   const effects: StateEffect[] = [
-    { kind: "status", wamid: s.id, status: s.status, statusAt, recipientId: s.recipient_id ?? null, phoneNumberId, errors, pricing, bizOpaque: s.biz_opaque_callback_data ?? null },
+    {
+      kind: "status",
+      wamid: s.id,
+      status: s.status,
+      statusAt,
+      recipientId: s.recipient_id ?? null,
+      phoneNumberId,
+      errors,
+      pricing,
+      bizOpaque: s.biz_opaque_callback_data ?? null,
+      oneToOne: s.recipient_type !== "group" && s.payment === undefined && s.type !== "payment" && s.type !== "call",
+    },
   ];
   return { data, effects };
 }

@@ -66,12 +66,15 @@ describe("state machine", () => {
     expect(withDeadline(row({ sent_at: null, registered_at: T0 + 5 }), settings).deadline).toBe(T0 + 5 + 11 * 60_000);
   });
   test("proof of delivery: done, cancelled before the claim, late after the SMS; never backwards", () => {
-    expect(onDelivered(row(), T0).state).toBe("done");
-    expect(onDelivered(row({ state: "fallback_pending" }), T0).state).toBe("cancelled_delivered");
-    expect(onDelivered(row({ state: "fallback_sent" }), T0).state).toBe("late_delivered");
-    expect(onDelivered(row({ state: "unknown" }), T0).state).toBe("late_delivered");
-    expect(onDelivered(row({ state: "sending" }), T0)).toMatchObject({ state: "sending", delivered_at: T0 });
-    expect(onDelivered(row({ state: "not_sent" }), T0).state).toBe("not_sent");
+    expect(onDelivered(row(), T0, false).state).toBe("done");
+    expect(onDelivered(row({ state: "fallback_pending" }), T0, true).state).toBe("cancelled_delivered");
+    expect(onDelivered(row({ state: "sending" }), T0, true).state).toBe("cancelled_delivered"); // between retries: not sent yet
+    expect(onDelivered(row({ state: "fallback_sent" }), T0, false).state).toBe("late_delivered");
+    expect(onDelivered(row({ state: "unknown" }), T0, false).state).toBe("late_delivered");
+    expect(onDelivered(row({ state: "sending" }), T0, false)).toMatchObject({ state: "sending", delivered_at: T0 });
+    expect(onDelivered(row({ state: "not_sent" }), T0, false).state).toBe("not_sent");
+    // The deadline stays: the outage guard counts delivered messages too.
+    expect(onDelivered(row({ deadline: T0 + 5 }), T0, false).deadline).toBe(T0 + 5);
   });
   test("the decision's guards: never, category, no phone number, past not_after, no text; shadow mode", () => {
     const at = (r: TrackedRow, now = T0 + 1) => decideFallback(withDeadline(r, settings), "stale", null, now, settings).row.state;
