@@ -2,7 +2,9 @@
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import type { Hook } from "../../src/config/schema";
-import { HookSchema } from "../../src/config/schema";
+import { FallbackSchema, HookSchema, SweeperSchema } from "../../src/config/schema";
+import { buildSweeper } from "../../src/sweeper/start";
+import type { z } from "zod";
 import { Dispatcher } from "../../src/forward/dispatcher";
 import { openDatabase } from "../../src/store/db";
 import { sqliteInbox } from "../../src/store/inbox-store";
@@ -35,13 +37,16 @@ export class TickingClock extends TestClock {
   override now = () => (this.t += this.stepMs);
 }
 
-export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock } = {}) {
+export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock; fallback?: z.input<typeof FallbackSchema> } = {}) {
   const path = join(tempDir("wa-pipe-"), "wa.db");
   const db = openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
   migrate(db);
   const clock = opts.clock ?? new TestClock();
   const inbox = sqliteInbox(db);
-  const newProcessor = () => new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet });
+  // With `fallback`: the sweeper's tracker, jobs and sender, on this database and clock (jobs run only when called).
+  const sweeper = opts.fallback ? buildSweeper(db, { fallback: FallbackSchema.parse(opts.fallback), sweeper: SweeperSchema.parse({}), hooks }, clock, quiet, "test") : null;
+  const newProcessor = () =>
+    new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet, tracker: sweeper?.tracker ?? null });
   const processor = newProcessor();
   const dispatcher = new Dispatcher(db, { instance: "test", hooks, clock, log: quiet, random: () => 1 });
   const post = (body: unknown) =>
@@ -56,7 +61,7 @@ export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number; passB
       },
     ])[0]!;
   const count = (sql: string, ...args: (string | number)[]) => (db.query(sql).get(...args) as { n: number }).n;
-  return { db, path, clock, processor, dispatcher, post, count, newProcessor };
+  return { db, path, clock, processor, dispatcher, post, count, newProcessor, sweeper };
 }
 
 export function fixture(name: string): { payload: unknown } {

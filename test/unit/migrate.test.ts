@@ -61,3 +61,23 @@ test("0003 moves every inbox body, byte for byte, into inbox_bodies", () => {
   expect(db.query("SELECT name FROM pragma_table_info('inbox') WHERE name = 'body'").all()).toEqual([]);
   db.close();
 });
+
+test("0005 and 0006 rebuild state_history and events keeping every row, their deliveries and foreign keys on", () => {
+  const db = open(join(tempDir(), "m.db"));
+  migrate(db, MIGRATIONS.filter((m) => m.version <= 4));
+  db.run("INSERT INTO inbox (id, received_at, signature, parseable) VALUES (7, 1, 's', 1)");
+  db.run("INSERT INTO events (id, inbox_id, type, received_at, dedup_key, envelope) VALUES ('evt_A', 7, 'message.status', 1, 'k', '{}')");
+  db.run("INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES ('evt_A', 'app', 1, 1, 1)");
+  db.run("INSERT INTO state_history (subject, subject_id, attribute, value, at, applied, event_id, received_at) VALUES ('template', 't1', 'status', 'PAUSED', 5, 1, 'evt_A', 1)");
+  expect(migrate(db).applied).toEqual(MIGRATIONS.filter((m) => m.version > 4).map((m) => m.name));
+  expect(db.query("SELECT id, inbox_id FROM events").all()).toEqual([{ id: "evt_A", inbox_id: 7 }]);
+  expect(db.query("SELECT event_id, hook FROM deliveries").all()).toEqual([{ event_id: "evt_A", hook: "app" }]);
+  expect(db.query("SELECT value, applied, event_id FROM state_history").all()).toEqual([{ value: "PAUSED", applied: 1, event_id: "evt_A" }]);
+  expect(db.query("PRAGMA foreign_key_check").all()).toEqual([]);
+  expect(db.query<{ foreign_keys: number }, []>("PRAGMA foreign_keys").get()!.foreign_keys).toBe(1);
+  // Events the daemon raises itself have no inbox row.
+  db.run("INSERT INTO events (id, inbox_id, type, received_at, dedup_key, envelope) VALUES ('evt_B', NULL, 'message.stale', 2, 'k2', '{}')");
+  // And a delivery still needs its event.
+  expect(() => db.run("INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES ('evt_missing', 'app', 1, 1, 1)")).toThrow();
+  db.close();
+});

@@ -1,0 +1,191 @@
+/**
+ * The sweeper on a real SQLite file with a real SMS sink over loopback, the clock
+ * injected: every promise of docs/fallback.md that needs time to pass, without sleeping.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { adminOps } from "../../src/admin/ops";
+import { FallbackSender } from "../../src/sweeper/sender";
+import { parseSmsSettings } from "../support/sms";
+import { pipeline, quiet } from "../support/pipeline";
+import { closedPort, Sink } from "../support/sink";
+
+const sinks: Sink[] = [];
+afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
+const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
+const UTILITY = { billable: true, pricing_model: "PMP", category: "utility" };
+
+function statuses(...items: Record<string, unknown>[]) {
+  return { object: "whatsapp_business_account", entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: META, statuses: items } }] }] };
+}
+const status = (id: string, s: string, atMs: number, extra: Record<string, unknown> = {}) => ({ id, status: s, timestamp: String(Math.floor(atMs / 1000)), recipient_id: "16505551234", pricing: UTILITY, ...extra });
+const opaque = JSON.stringify({ sms: "Your order shipped" });
+
+function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"]) {
+  const sms = new Sink().start();
+  if (respond) sms.respond = respond;
+  sinks.push(sms);
+  const p = pipeline([], { fallback: { enabled: true, stale_after: "1m", not_after: "1h", sms: { url: `http://127.0.0.1:${sms.port}/sms`, retry_schedule: ["1s"] }, ...fallback } });
+  const sweeper = p.sweeper!;
+  const deliver = (...items: Record<string, unknown>[]) => {
+    p.post(statuses(...items));
+    while (p.processor.runOnce(100, 1_000).jobs > 0);
+  };
+  const state = (wamid: string) => sweeper.tracker.store.get(wamid)?.state;
+  const sweep = () => sweeper.jobs.run("stale");
+  const send = () => sweeper.jobs.run("fallback");
+  const outcomes = () => p.db.query<{ o: string }, []>("SELECT json_extract(envelope, '$.data.outcome') o FROM events WHERE type = 'message.fallback' ORDER BY id").all().map((r) => r.o);
+  return { p, sms, sweeper, deliver, state, sweep, send, outcomes, t0: p.clock.now() };
+}
+
+test("a DEFER failure waits for the deadline, then one SMS", async () => {
+  const s = setup();
+  s.deliver(status("wamid.D", "sent", s.t0, { biz_opaque_callback_data: opaque }), status("wamid.D", "failed", s.t0 + 1_000, { errors: [{ code: 131000, title: "Something went wrong" }] }));
+  await s.sweep();
+  expect(s.state("wamid.D")).toBe("tracked");
+  s.p.clock.advance(61_000);
+  await s.sweep();
+  expect(s.state("wamid.D")).toBe("fallback_pending");
+  await s.send();
+  expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.D"]);
+  expect(s.state("wamid.D")).toBe("fallback_sent");
+});
+
+test("delivered after the decision but before the claim: cancelled, no SMS, reported", async () => {
+  const s = setup();
+  s.deliver(status("wamid.C", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  s.p.clock.advance(61_000);
+  await s.sweep();
+  expect(s.state("wamid.C")).toBe("fallback_pending");
+  s.deliver(status("wamid.C", "delivered", s.t0 + 30_000));
+  await s.send();
+  expect(s.sms.received).toHaveLength(0);
+  expect(s.state("wamid.C")).toBe("cancelled_delivered");
+  expect(s.outcomes()).toEqual(["cancelled"]);
+});
+
+test("past not_after (the daemon was down): expired_unsent, never an SMS", async () => {
+  const s = setup();
+  s.deliver(status("wamid.E", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  s.p.clock.advance(2 * 3_600_000);
+  await s.sweep();
+  await s.send();
+  expect(s.state("wamid.E")).toBe("expired_unsent");
+  expect(s.sms.received).toHaveLength(0);
+  expect(s.outcomes()).toEqual(["not_sent"]);
+});
+
+test("shadow mode records and reports what would be sent, and sends nothing", async () => {
+  const s = setup({ mode: "shadow" });
+  s.deliver(status("wamid.S", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  s.p.clock.advance(61_000);
+  await s.sweep();
+  await s.send();
+  expect(s.state("wamid.S")).toBe("shadowed");
+  expect(s.sweeper.tracker.store.send("wamid.S")).toMatchObject({ state: "shadow", text: "Your order shipped" });
+  expect(s.sms.received).toHaveLength(0);
+  expect(s.outcomes()).toEqual(["shadow"]);
+});
+
+describe("exactly one SMS per wamid", () => {
+  test("provider refusing, then answering 503, then up: one SMS in the end, every attempt with the same key; form encoding", async () => {
+    let answers = 0;
+    const s = setup({}, () => new Response("busy", { status: ++answers === 1 ? 503 : 200 }));
+    const url = `http://127.0.0.1:${s.sms.port}/sms`;
+    // Refused first: the provider's URL points at a closed port.
+    const settings = { url: `http://127.0.0.1:${closedPort()}/sms`, retry_schedule: ["1s", "1s", "1s"], content_type: "form", body: { To: "+{{to}}", Body: "{{text}}" } };
+    const sender = (over: Record<string, unknown>) => new FallbackSender(s.p.db, s.sweeper.tracker, parseSmsSettings({ ...settings, ...over }), s.p.clock, quiet, "test");
+    s.deliver(status("wamid.P", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+    expect(s.state("wamid.P")).toBe("fallback_pending");
+    expect(await sender({}).run(10)).toMatchObject({ claimed: 1, retrying: 1 });
+    s.p.clock.advance(1_000);
+    expect(await sender({ url }).run(10)).toMatchObject({ claimed: 1, retrying: 1 }); // 503
+    s.p.clock.advance(1_000);
+    expect(await sender({ url }).run(10)).toMatchObject({ claimed: 1, sent: 1 });
+    s.p.clock.advance(10_000);
+    expect(await sender({ url }).run(10)).toMatchObject({ claimed: 0 });
+    expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.P", "wamid.P"]);
+    expect(Object.fromEntries(new URLSearchParams(s.sms.received[1]!.body))).toEqual({ To: "+16505551234", Body: "Your order shipped" });
+    expect(s.sweeper.tracker.store.send("wamid.P")).toMatchObject({ state: "sent", attempts: 3, provider_status: 200 });
+    expect(s.state("wamid.P")).toBe("fallback_sent");
+  });
+
+  test("a timeout after the request went out is unknown, never resent; resolved by hand it goes again with the same key", async () => {
+    const s = setup({}, async () => (await Bun.sleep(1_000), new Response("late")));
+    const sender = new FallbackSender(s.p.db, s.sweeper.tracker, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, timeout: "200ms" }), s.p.clock, quiet, "test");
+    s.deliver(status("wamid.U", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+    expect(await sender.run(10)).toMatchObject({ unknown: 1 });
+    s.p.clock.advance(3_600_000);
+    expect(await sender.run(10)).toMatchObject({ claimed: 0 });
+    expect(s.sms.received).toHaveLength(1);
+    expect(s.state("wamid.U")).toBe("unknown");
+
+    const ops = adminOps(s.p.db, s.sweeper);
+    expect(await ops({ op: "resolve", wamid: "wamid.U", action: "resend" }, s.p.clock.now())).toMatchObject({ status: 200 });
+    expect(await ops({ op: "resolve", wamid: "wamid.U", action: "resend" }, s.p.clock.now())).toMatchObject({ status: 409 });
+    s.sms.respond = () => new Response("ok");
+    expect(await sender.run(10)).toMatchObject({ sent: 1 });
+    expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.U", "wamid.U"]);
+  });
+
+  test("two sweeps and two senders at once, and a claim whose process died: one SMS", async () => {
+    const s = setup();
+    s.deliver(status("wamid.X", "sent", s.t0, { biz_opaque_callback_data: opaque }), status("wamid.Y", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+    s.p.clock.advance(61_000);
+    const [a, b] = await Promise.all([s.sweep(), s.sweep()]);
+    expect([a.ran, b.ran].sort()).toEqual([false, true]);
+    // A process claimed wamid.Y and died before it could send (kill -9): its claim stays in the database.
+    expect(s.sweeper.tracker.store.claimSends("dead-host:token", s.p.clock.now() + 40_000, s.p.clock.now(), 1).map((r) => r.wamid)).toEqual(["wamid.X"]);
+    const senders = [1, 2].map(() => new FallbackSender(s.p.db, s.sweeper.tracker, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms` }), s.p.clock, quiet, "test"));
+    await Promise.all(senders.map((x) => x.run(10)));
+    expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.Y"]);
+    s.p.clock.advance(41_000); // the dead claim's lease runs out: taken again, same key
+    await Promise.all(senders.map((x) => x.run(10)));
+    expect(s.sms.received.map((r) => r.headers["idempotency-key"]).sort()).toEqual(["wamid.X", "wamid.Y"]);
+    await Promise.all(senders.map((x) => x.run(10)));
+    expect(s.sms.received).toHaveLength(2);
+  });
+});
+
+describe("outage guard", () => {
+  const many = (n: number, s: ReturnType<typeof setup>, prefix: string) => Array.from({ length: n }, (_, i) => status(`wamid.${prefix}${i}`, "sent", s.t0, { biz_opaque_callback_data: opaque }));
+
+  test("most deadlines without a delivery: everything held and reported; replayed statuses resume it", async () => {
+    const s = setup();
+    s.deliver(...many(30, s, "O"));
+    s.deliver(...Array.from({ length: 10 }, (_, i) => status(`wamid.O${i}`, "delivered", s.t0 + 5_000)));
+    s.p.clock.advance(61_000);
+    const held = await s.sweep();
+    expect(held).toMatchObject({ ran: true, result: { held: true, total: 30, stale: 20 } });
+    expect(s.p.count("SELECT count(*) n FROM fallback_sends")).toBe(0);
+    expect(s.p.count("SELECT count(*) n FROM events WHERE type = 'fallback.held'")).toBe(1);
+    await s.sweep(); // still held: one report, not one per sweep
+    expect(s.p.count("SELECT count(*) n FROM events WHERE type = 'fallback.held'")).toBe(1);
+    // Meta reaches us again and replays: most were delivered after all.
+    s.deliver(...Array.from({ length: 15 }, (_, i) => status(`wamid.O${10 + i}`, "delivered", s.t0 + 5_000)));
+    s.p.clock.advance(1_000);
+    expect(await s.sweep()).toMatchObject({ ran: true, result: { held: false, stale: 5, pending: 5 } });
+    await s.send();
+    expect(s.sms.received).toHaveLength(5);
+  });
+
+  test("a few stale among many delivered: no hold", async () => {
+    const s = setup();
+    s.deliver(...many(30, s, "N"));
+    s.deliver(...Array.from({ length: 25 }, (_, i) => status(`wamid.N${i}`, "delivered", s.t0 + 5_000)));
+    s.p.clock.advance(61_000);
+    expect(await s.sweep()).toMatchObject({ ran: true, result: { held: false, stale: 5 } });
+  });
+});
+
+test("group sends, payments and statuses that change nothing are not tracked or written", () => {
+  const s = setup();
+  s.deliver(status("wamid.G", "sent", s.t0, { recipient_id: "120363000000000000@g.us", recipient_type: "group", recipient_participant_id: "16505550000" }));
+  s.deliver(status("pay.1", "failed", s.t0, { type: "payment", payment: { reference_id: "r1" } }));
+  expect(s.sweeper.tracker.store.get("wamid.G")).toBeNull();
+  expect(s.sweeper.tracker.store.get("pay.1")).toBeNull();
+  s.deliver(status("wamid.R", "sent", s.t0), status("wamid.R", "delivered", s.t0 + 1_000));
+  const before = s.p.count("SELECT count(*) n FROM tracked_timeline");
+  s.deliver(status("wamid.R", "read", s.t0 + 2_000));
+  expect(s.p.count("SELECT count(*) n FROM tracked_timeline")).toBe(before);
+  expect(s.state("wamid.R")).toBe("done");
+});
