@@ -8,6 +8,7 @@ import type { Sweeper } from "../sweeper/start";
 import type { Registration } from "../sweeper/tracker";
 import type { TrackedRow } from "../sweeper/transitions";
 import { jobStore } from "../store/job-store";
+import type { FallbackSendRow } from "../store/tracking-store";
 import { messageStore } from "../store/message-store";
 import { isoOrNull } from "../util/time";
 
@@ -89,7 +90,7 @@ function message(found: ReturnType<ReturnType<typeof messageStore>["find"]>, swe
   const fallback = tracked
     ? {
         ...view(tracked),
-        sms: sweeper!.tracker.store.send(wamid) ?? null,
+        sms: smsView(sweeper!.tracker.store.send(wamid)),
         timeline: [
           ...statuses.map((s) => ({ state: s.status, at: s.received_at, source: "status", ...(s.errors ? { errors: parse(s.errors) } : {}) })),
           ...sweeper!.tracker.store.timeline(wamid).map((t) => ({ state: t.state, at: t.at, source: "sweeper", ...(t.detail ? JSON.parse(t.detail) : {}) })),
@@ -126,6 +127,23 @@ function view(r: TrackedRow) {
     delivered_at: isoOrNull(r.delivered_at),
     deadline: isoOrNull(r.deadline),
     expires_at: isoOrNull(r.expires_at),
+  };
+}
+
+/** The SMS row as the API shows it: no lease token, times in ISO 8601. */
+function smsView(s: FallbackSendRow | null) {
+  if (!s) return null;
+  return {
+    state: s.state,
+    text: s.text,
+    reason: s.reason,
+    attempts: s.attempts,
+    next_attempt_at: s.state === "pending" ? isoOrNull(s.next_attempt_at) : null,
+    provider_status: s.provider_status,
+    provider_response: s.provider_response,
+    last_error: s.last_error,
+    created_at: isoOrNull(s.created_at),
+    sent_at: isoOrNull(s.sent_at),
   };
 }
 

@@ -102,6 +102,8 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     app_secrets: config.whatsapp.app_secrets.length,
     worker: config.worker.enabled,
     hooks: config.hooks.map((h) => h.name),
+    // Off, or how it runs: "send" or "shadow" (and only with the worker on).
+    fallback: config.fallback.enabled && config.worker.enabled ? config.fallback.mode : false,
   });
 }
 

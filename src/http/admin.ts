@@ -1,7 +1,8 @@
 /**
  * The admin API (`/v1`): every route needs `Authorization: Bearer <admin.token>`,
  * compared in constant time. Routes only parse and relay: the work runs in the writer
- * thread (admin/ops.ts). Storage trouble is a 503, like everywhere else.
+ * thread (admin/ops.ts). Storage trouble is a 503, like everywhere else. Elysia has
+ * already percent-decoded path parameters (a wamid's `/` or `+` arrives as %2F, %2B).
  */
 import { Elysia } from "elysia";
 import { firstProblem, OutboundBody, toRegistration } from "../admin/outbound";
@@ -59,11 +60,11 @@ export function adminRoutes(deps: AdminDeps) {
       async ({ params, request }) => {
         const body = (await request.json().catch(() => null)) as { action?: unknown } | null;
         if (body?.action !== "resend" && body?.action !== "mark-sent") return problem(400, "bad_request", 'action: expected "resend" or "mark-sent"');
-        return relay({ op: "resolve", wamid: decodeURIComponent(params.wamid), action: body.action });
+        return relay({ op: "resolve", wamid: params.wamid, action: body.action });
       },
       { parse: "none" },
     )
-    .get("/messages/:wamid", ({ params }) => relay({ op: "message", wamid: decodeURIComponent(params.wamid) }))
+    .get("/messages/:wamid", ({ params }) => relay({ op: "message", wamid: params.wamid }))
     .get("/jobs", () => relay({ op: "jobs" }))
     .post("/jobs/stale/resume", () => relay({ op: "resume" }))
     .post("/jobs/:name/run", ({ params }) => relay({ op: "run-job", name: params.name }));

@@ -11,6 +11,7 @@ export interface FallbackSendRow {
   error_code: number | null;
   category: string | null;
   attempts: number;
+  next_attempt_at: number;
   lease_token: string | null;
   provider_status: number | null;
   provider_response: string | null;

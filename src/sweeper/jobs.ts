@@ -26,6 +26,7 @@ export type RunResult = { ran: true; result: Record<string, unknown>; duration_m
 export class Jobs {
   readonly #store: JobStore;
   readonly #crons: Cron[] = [];
+  readonly #kicked = new Set<string>();
 
   constructor(
     db: Database,
@@ -64,6 +65,19 @@ export class Jobs {
       this.log.error("job run failed", { job: name, error: err });
       return { ran: false, reason };
     }
+  }
+
+  /**
+   * Runs a job soon (once per turn of the event loop, however often it is asked), if
+   * the schedules are started; the caller's transaction commits first.
+   */
+  kick(name: string) {
+    if (this.#crons.length === 0 || this.#kicked.has(name)) return;
+    this.#kicked.add(name);
+    setTimeout(() => {
+      this.#kicked.delete(name);
+      void this.run(name);
+    }, 0);
   }
 
   names() {

@@ -22,7 +22,8 @@ export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clo
   const { fallback, sweeper } = settings;
   if (!fallback.enabled || !fallback.sms) return null;
   const raise = eventRaiser(db, settings.hooks);
-  const tracker = new Tracker(db, fallback, raise);
+  // An SMS decided now (a failure, a sweep) goes out now; the schedule is the backstop.
+  const tracker = new Tracker(db, fallback, raise, () => jobs.kick("fallback"));
   const sender = new FallbackSender(db, tracker, fallback.sms, clock, log, instance);
   const smsLeaseMs = parseDuration(fallback.sms.timeout)! + 60_000;
   const jobs = new Jobs(

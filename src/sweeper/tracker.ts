@@ -38,6 +38,8 @@ export class Tracker {
     db: Database,
     private readonly settings: FallbackSettings,
     private readonly raise: RaiseEvent,
+    /** Called when an SMS becomes due, so it goes out now rather than at the next scheduled run. */
+    private readonly onDue: () => void = () => {},
   ) {
     this.store = trackingStore(db);
     this.#notices = noticeStore(db);
@@ -89,7 +91,7 @@ export class Tracker {
     const due = this.store.due(now, limit);
     let pending = 0;
     for (const row of due) {
-      this.store.note(row.wamid, "stale", now, { deadline: row.deadline });
+      this.store.note(row.wamid, "stale", now, { deadline: isoOrNull(row.deadline) });
       this.raise("message.stale", { wamid: row.wamid, to: row.recipient, category: row.category, deadline: isoOrNull(row.deadline), sent_at: isoOrNull(row.sent_at) }, `stale:${row.wamid}`, now);
       if (this.#decide(row, "stale", row.error_code, now).row.state === "fallback_pending") pending++;
     }
@@ -166,6 +168,7 @@ export class Tracker {
       const send = { wamid: next.wamid, recipient: next.recipient, text: decision.text, reason, error_code: next.error_code, category: next.category };
       this.store.addSend({ ...send, state: next.state === "shadowed" ? "shadow" : "pending" }, now);
       if (next.state === "shadowed") this.#raiseFallback(next, "shadow", this.store.send(next.wamid)!, now);
+      else this.onDue();
     } else if (next.state !== "fallback_pending") {
       this.#raiseFallback(next, "not_sent", null, now, decision.why);
     }

@@ -68,6 +68,7 @@ test("registered, sent, never delivered: exactly one SMS after the deadline, wit
   const message = (await (await fetch(`${daemon.url}/v1/messages/wamid.OTP1`, { headers: ADMIN })).json()) as { fallback: { state: string; timeline: { state: string }[]; sms: { state: string } } };
   expect(message.fallback.state).toBe("fallback_sent");
   expect(message.fallback.sms.state).toBe("sent");
+  expect(message.fallback.sms).not.toHaveProperty("lease_token");
   expect(message.fallback.timeline.map((t) => t.state)).toEqual(["registered", "registered", "sent", "stale", "fallback_pending", "sending", "fallback_sent"]);
   await waitFor(() => hook.received.some((r) => JSON.parse(r.body).type === "message.fallback"));
   const types = hook.received.map((r) => JSON.parse(r.body) as { type: string; data: { outcome?: string } });
@@ -114,6 +115,12 @@ test("the admin API needs the bearer token and names the bad field", async () =>
   const run = await fetch(`${daemon.url}/v1/jobs/stale/run`, { method: "POST", headers: ADMIN });
   expect([200, 409]).toContain(run.status); // 409 when the scheduled run holds the lease at that instant
   expect((await fetch(`${daemon.url}/v1/jobs/nope/run`, { method: "POST", headers: ADMIN })).status).toBe(404);
+  // A wamid is base64: `+`, `/`, `=` and `%` arrive percent-encoded, decoded once.
+  for (const wamid of ["wamid.HB+x/y==", "wamid.100%"]) {
+    const res = await fetch(`${daemon.url}/v1/messages/${encodeURIComponent(wamid)}`, { headers: ADMIN });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { reason: string }).reason).toBe(`no message ${wamid}`);
+  }
 });
 
 async function waitForState(daemon: Daemon, wamid: string, state: string) {
