@@ -12,6 +12,7 @@ import { trackingStore, type FallbackSendRow, type TrackingStore } from "../stor
 import type { StateEffect } from "../whatsapp/message-data";
 import { isoOrNull } from "../util/time";
 import { parseInstructions } from "./instructions";
+import { statusRank } from "../whatsapp/status-order";
 import { codePolicy, MARKETING_STOP_CODE } from "./policy";
 import { decideFallback, onDelivered, withDeadline, type Decision, type TrackedRow } from "./transitions";
 
@@ -49,11 +50,15 @@ export class Tracker {
    * A status webhook for an outbound message (called by the processor, in its
    * transaction). Only 1:1 message statuses: a group send, a payment or a call has no
    * one phone number an SMS could go to. A status that changes nothing writes nothing;
-   * the statuses themselves are in message_statuses, the timeline holds our moves.
+   * the statuses themselves are in message_statuses, the timeline holds our moves
+   * (not `done`: on the happy path the `delivered` status says it, one write less).
    */
-  onStatus(s: StatusEffect, eventId: string, now: number) {
+  onStatus(s: StatusEffect, current: string, eventId: string, now: number) {
     if (!s.oneToOne || !MESSAGE_STATUSES.has(s.status)) return;
     const existing = this.store.get(s.wamid);
+    // First seen already delivered (this status, or an earlier one: `current` is the
+    // message's state after it): nothing to watch, no row.
+    if (!existing && statusRank(current) >= statusRank("delivered")) return;
     const row = existing ? this.#fillFromStatus(existing, s) : this.#fromStatus(s, now);
     if (DELIVERED.has(s.status)) return this.#delivered(existing, row, s.statusAt ?? now, now);
     if (s.status === "failed") return this.#failed(existing, row, s, eventId, now);
@@ -140,7 +145,7 @@ export class Tracker {
       // Delivered before the deadline, but we heard only now: the sweep judged on missing news.
       if (row.deadline !== null && at <= row.deadline) detail.false_stale = true;
     }
-    this.#put(before, next, now, next.state, detail);
+    this.#put(before, next, now, next.state === "done" ? undefined : next.state, detail);
     if (cancelled) this.#raiseFallback(next, "cancelled", this.store.send(row.wamid)!, now);
   }
 

@@ -225,8 +225,10 @@ export class Processor {
     let applied = 0;
     for (const effect of event.effects) {
       const result = this.#events.apply(effect, id, event.phoneNumberId, now);
-      if (effect.kind === "status") this.#opts.tracker?.onStatus(effect, id, now);
-      if (result?.kind === "status") event.data.current_status = result.current;
+      if (result?.kind === "status") {
+        event.data.current_status = result.current;
+        if (effect.kind === "status") this.#opts.tracker?.onStatus(effect, result.current, id, now);
+      }
       if (result?.kind === "notice") [notices, applied] = [notices + 1, applied + (result.applied ? 1 : 0)];
     }
     // A notice older than what it would replace is still an event, flagged: consumers see the history.
