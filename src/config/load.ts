@@ -73,7 +73,16 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const covered = (key: string) => problems.some((q) => key === q.key || key === q.key.replace(/_file$/, ""));
   const all = [...problems, ...schemaProblems.filter((p) => !covered(p.key))];
   if (all.length > 0) throw new ConfigError(all);
+  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config));
   return result.data as ConfigOf<P>;
+}
+
+/** Settings that parse but would do nothing: said at startup rather than discovered later. */
+function inertSettings(config: Config): ConfigProblem[] {
+  if (config.fallback.enabled && !config.worker.enabled) {
+    return [{ key: "fallback.enabled", reason: "has no effect while worker.enabled = false: nothing is tracked and no SMS is sent" }];
+  }
+  return [];
 }
 
 /**

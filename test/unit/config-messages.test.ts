@@ -46,6 +46,12 @@ describe("config messages", () => {
     expect(warnings).toEqual([{ key: "whatsapp.verify_token", reason: '"$WA_TOKEN" is taken literally; write "${WA_TOKEN}" to read the environment variable' }]);
   });
 
+  test("fallback on with the worker off is said at startup: it would do nothing", () => {
+    const warnings: ConfigProblem[] = [];
+    parseConfigText(MINIMAL + `[worker]\nenabled = false\n[fallback]\nenabled = true\n[fallback.sms]\nurl = "https://sms.example/send"\n`, { env: {}, warnings });
+    expect(warnings).toEqual([{ key: "fallback.enabled", reason: "has no effect while worker.enabled = false: nothing is tracked and no SMS is sent" }]);
+  });
+
   test("a secrets file with nothing but comments names the file", () => {
     const dir = mkdtempSync(join(tmpdir(), "wa-cfg-"));
     writeFileSync(join(dir, "secrets"), "# rotated 2026-11\n\n   # nothing yet\n");
