@@ -5,7 +5,8 @@
  */
 import type { Database } from "bun:sqlite";
 import type { Sweeper } from "../sweeper/start";
-import type { Registration } from "../sweeper/tracker";
+import type { Jobs } from "../sweeper/jobs";
+import type { Registration, Tracker } from "../sweeper/tracker";
 import type { TrackedRow } from "../sweeper/transitions";
 import { jobStore } from "../store/job-store";
 import type { FallbackSendRow } from "../store/tracking-store";
@@ -25,53 +26,55 @@ export interface AdminAnswer {
   body: unknown;
 }
 
+const WORKER_OFF: AdminAnswer = { status: 409, body: { error: "worker_disabled", reason: "no job runs while worker.enabled = false" } };
 const FALLBACK_OFF: AdminAnswer = { status: 409, body: { error: "fallback_disabled", reason: "fallback is off: set [fallback] enabled = true (and the worker on)" } };
 
 export function adminOps(db: Database, sweeper: Sweeper | null) {
+  const tracker = sweeper?.tracker ?? null;
   const messages = messageStore(db);
   const jobs = jobStore(db);
   return (op: AdminOp, now: number): Promise<AdminAnswer> | AdminAnswer => {
     switch (op.op) {
       case "message":
-        return message(messages.find(op.wamid), sweeper, op.wamid);
+        return message(messages.find(op.wamid), tracker, op.wamid);
       case "jobs":
         return { status: 200, body: { jobs: sweeper?.jobs.list() ?? [] } };
+      case "run-job":
+        return sweeper ? runJob(sweeper.jobs, op.name) : WORKER_OFF;
     }
-    if (!sweeper) return FALLBACK_OFF;
+    if (!tracker) return FALLBACK_OFF;
     switch (op.op) {
       case "register":
-        return register(db, sweeper, op.items, op.many, now);
-      case "run-job":
-        return runJob(sweeper, op.name);
+        return register(db, tracker, op.items, op.many, now);
       case "resume":
         jobs.setHeld("stale", null);
         return { status: 200, body: { resumed: true } };
       case "resolve":
-        return resolve(db, sweeper, op.wamid, op.action, now);
+        return resolve(db, tracker, op.wamid, op.action, now);
     }
   };
 }
 
-function register(db: Database, sweeper: Sweeper, items: Registration[], many: boolean, now: number): AdminAnswer {
-  const results = db.transaction(() => items.map((item) => sweeper.tracker.register(item, now))).immediate();
+function register(db: Database, tracker: Tracker, items: Registration[], many: boolean, now: number): AdminAnswer {
+  const results = db.transaction(() => items.map((item) => tracker.register(item, now))).immediate();
   const rows = results.map((r) => view(r.row));
   return { status: results.some((r) => r.created) ? 201 : 200, body: many ? { messages: rows } : rows[0] };
 }
 
-async function runJob(sweeper: Sweeper, name: string): Promise<AdminAnswer> {
-  const run = await sweeper.jobs.run(name);
+async function runJob(jobs: Jobs, name: string): Promise<AdminAnswer> {
+  const run = await jobs.run(name);
   if (run.ran) return { status: 200, body: run };
   const status = run.reason === "no such job" ? 404 : run.reason === "already running" ? 409 : 500;
-  return { status, body: { error: "not_run", reason: status === 404 ? `no job named ${name}; the jobs are ${sweeper.jobs.names().join(", ")}` : run.reason } };
+  return { status, body: { error: "not_run", reason: status === 404 ? `no job named ${name}; the jobs are ${jobs.names().join(", ")}` : run.reason } };
 }
 
-function resolve(db: Database, sweeper: Sweeper, wamid: string, action: "resend" | "mark-sent", now: number): AdminAnswer {
+function resolve(db: Database, tracker: Tracker, wamid: string, action: "resend" | "mark-sent", now: number): AdminAnswer {
   const state = action === "resend" ? "pending" : "sent";
   const done = db
     .transaction(() => {
-      if (!sweeper.tracker.store.resolveUnknown(wamid, state, now)) return false;
-      if (state === "sent") sweeper.tracker.recordSend(wamid, "sent", now);
-      sweeper.tracker.store.note(wamid, `resolved:${action}`, now);
+      if (!tracker.store.resolveUnknown(wamid, state, now)) return false;
+      if (state === "sent") tracker.recordSend(wamid, "sent", now);
+      tracker.store.note(wamid, `resolved:${action}`, now);
       return true;
     })
     .immediate();
@@ -83,17 +86,17 @@ function resolve(db: Database, sweeper: Sweeper, wamid: string, action: "resend"
  * The message with one timeline: Meta's statuses (message_statuses) and the sweeper's
  * moves (tracked_timeline), by the time we handled each; a status first on a tie.
  */
-function message(found: ReturnType<ReturnType<typeof messageStore>["find"]>, sweeper: Sweeper | null, wamid: string): AdminAnswer {
+function message(found: ReturnType<ReturnType<typeof messageStore>["find"]>, tracker: Tracker | null, wamid: string): AdminAnswer {
   const { outbound, inbound, statuses } = found;
-  const tracked = sweeper?.tracker.store.get(wamid) ?? null;
+  const tracked = tracker?.store.get(wamid) ?? null;
   if (!outbound && !inbound && !tracked) return { status: 404, body: { error: "not_found", reason: `no message ${wamid}` } };
   const fallback = tracked
     ? {
         ...view(tracked),
-        sms: smsView(sweeper!.tracker.store.send(wamid)),
+        sms: smsView(tracker!.store.send(wamid)),
         timeline: [
           ...statuses.map((s) => ({ state: s.status, at: s.received_at, source: "status", ...(s.errors ? { errors: parse(s.errors) } : {}) })),
-          ...sweeper!.tracker.store.timeline(wamid).map((t) => ({ state: t.state, at: t.at, source: "sweeper", ...(t.detail ? JSON.parse(t.detail) : {}) })),
+          ...tracker!.store.timeline(wamid).map((t) => ({ state: t.state, at: t.at, source: "sweeper", ...(t.detail ? JSON.parse(t.detail) : {}) })),
         ]
           .sort((a, b) => a.at - b.at)
           .map((t) => ({ ...t, at: isoOrNull(t.at) })),

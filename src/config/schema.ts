@@ -9,6 +9,7 @@ import { LOG_LEVELS } from "../util/log";
 import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
 import { parseCidr } from "../http/client-address";
 import { Cron } from "croner";
+import { ALERT_KINDS } from "../alerts/kinds";
 
 const duration = z
   .string({
@@ -61,6 +62,8 @@ export const StorageSchema = z.strictObject({
   path: z.string().min(1).default(d.DEFAULT_DB_PATH),
   synchronous: z.enum(["full", "normal"]).default("full"),
   lock_timeout: duration.default(d.DEFAULT_LOCK_TIMEOUT),
+  /** Raw bodies, events, done deliveries, finished messages and alerts older than this are deleted (the `retention` job). */
+  retention: duration.refine((s) => parseDuration(s)! >= 3_600_000, { message: 'must be at least "1h"' }).default("30d"),
 });
 
 export const WhatsAppSchema = z.strictObject({
@@ -91,7 +94,7 @@ export const DEFAULT_RETRY_SCHEDULE = ["5s", "5m", "30m", "2h", "5h", "10h", "10
 const eventGlob = z
   .string()
   .min(1)
-  .refine(matchesKnownType, { error: (issue) => unknownTypeMessage(String(issue.input)) });
+  .refine((g) => matchesKnownType(g), { error: (issue) => unknownTypeMessage(String(issue.input)) });
 
 /** Everything about a hook except its signing secrets (which operator commands never need). */
 const hookFields = {
@@ -145,6 +148,8 @@ export const SweeperSchema = z.strictObject({
   schedule: cronPattern.default("*/15 * * * * *"),
   /** How often due SMS fallbacks are sent (the `fallback` job). */
   fallback_schedule: cronPattern.default("*/5 * * * * *"),
+  /** When the `retention` job runs (daily at 03:30 by default). */
+  retention_schedule: cronPattern.default("0 30 3 * * *"),
   /** Rows per transaction: a sweep never holds the writer thread for long. */
   batch_size: z.int().min(1).max(10_000).default(500),
 });
@@ -180,6 +185,28 @@ export const FallbackSchema = z
   .refine((f) => !f.enabled || f.sms !== undefined, { message: "fallback.enabled = true needs [fallback.sms] with a url", path: ["sms", "url"] });
 export type FallbackSettings = z.infer<typeof FallbackSchema>;
 
+const alertGlob = z
+  .string()
+  .min(1)
+  .refine((g) => matchesKnownType(g, ALERT_KINDS), { error: (issue) => unknownTypeMessage(String(issue.input), ALERT_KINDS, ["alert kind", "kinds"]) });
+
+export const AlertsSchema = z.strictObject({
+  /** Where alerts are POSTed; without it they are only recorded and logged. */
+  url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional(),
+  /** "slack": {"text": "…"} for an incoming webhook (Slack, Mattermost, Rocket.Chat); "json": the whole alert. */
+  format: z.enum(["slack", "json"]).default("json"),
+  /** Alert kinds to send (globs): docs/alerts.md lists them. */
+  events: z.array(alertGlob).min(1).default(["*"]),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeout: duration.default("10s"),
+  retry_schedule: z.array(duration).min(1).default(["5s", "30s", "2m", "10m", "1h", "6h"]),
+  /** How often due alerts are sent (a new alert is sent at once; this retries). */
+  schedule: cronPattern.default("*/5 * * * * *"),
+  /** Consecutive failed SMS attempts before an `sms.failing` alert. */
+  sms_failures: z.int().min(1).max(1000).default(3),
+});
+export type AlertSettings = z.infer<typeof AlertsSchema>;
+
 const uniqueHookNames = <T extends { name: string }>(hooks: T[]) => new Set(hooks.map((h) => h.name)).size === hooks.length;
 
 const commonSections = {
@@ -196,6 +223,7 @@ export const ConfigSchema = z.strictObject({
   admin: AdminSchema,
   hooks: z.array(HookSchema).default([]).refine(uniqueHookNames, { message: "hook names must be unique" }),
   fallback: FallbackSchema.prefault({}),
+  alerts: AlertsSchema.prefault({}),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -210,6 +238,7 @@ export const OperatorConfigSchema = z.strictObject({
   admin: AdminSchema.partial().optional(),
   hooks: z.array(z.strictObject(hookFields)).default([]).refine(uniqueHookNames, { message: "hook names must be unique" }),
   fallback: z.unknown().optional(),
+  alerts: z.unknown().optional(),
 });
 export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
 

@@ -7,12 +7,12 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-/** True when the glob names at least one type we emit: anything else is a typo. */
-export function matchesKnownType(glob: string): boolean {
+/** True when the glob names at least one of `names` (by default the event types we emit): anything else is a typo. */
+export function matchesKnownType(glob: string, names: readonly string[] = EVENT_TYPES): boolean {
   const re = globToRegExp(glob);
-  return EVENT_TYPES.some((t) => re.test(t));
+  return names.some((t) => re.test(t));
 }
 
-export function unknownTypeMessage(glob: string): string {
-  return `"${glob}" matches no event type; known types: ${EVENT_TYPES.join(", ")}`;
+export function unknownTypeMessage(glob: string, names: readonly string[] = EVENT_TYPES, [one, many] = ["event type", "types"]): string {
+  return `"${glob}" matches no ${one}; known ${many}: ${names.join(", ")}`;
 }

@@ -29,12 +29,16 @@ export interface DispatcherOptions {
   random?: () => number;
   /** Counts outcomes for the traffic summary line. */
   meter?: TrafficMeter;
+  /** Told, in the transaction that records it, when a delivery is given up (alerts). */
+  onGivenUp?: (hook: string, eventId: string, reason: string | null, now: number) => void;
 }
 
 const METER_COUNTER: Record<DeliveryOutcome["state"], TrafficCounter> = { done: "delivered", pending: "failed", dead: "dead", disabled: "dead" };
 
 interface Finished {
   id: number;
+  hook: string;
+  eventId: string;
   token: string;
   outcome: DeliveryOutcome;
   last: { status: number | null; error: string | null; response: string | null };
@@ -136,7 +140,10 @@ export class Dispatcher {
   #recordFinished(): number {
     const batch = this.#finished;
     this.#finished = [];
-    for (const f of batch) this.#store.finish(f.id, f.token, f.outcome, f.last, f.at);
+    for (const f of batch) {
+      if (!this.#store.finish(f.id, f.token, f.outcome, f.last, f.at)) continue;
+      if (f.outcome.state === "dead" || f.outcome.state === "disabled") this.#opts.onGivenUp?.(f.hook, f.eventId, f.last.error, f.at);
+    }
     return batch.length;
   }
 
@@ -145,7 +152,7 @@ export class Dispatcher {
     const result = await this.#post(rt, d);
     const now = this.#opts.clock.now();
     const outcome = decideDelivery(d.attempts, result, rt.scheduleMs, now, this.#opts.random ?? Math.random);
-    this.#finished.push({ id: d.id, token, outcome, last: { status: result.status, error: result.error, response: result.response }, at: now });
+    this.#finished.push({ id: d.id, hook: rt.hook.name, eventId: d.event_id, token, outcome, last: { status: result.status, error: result.error, response: result.response }, at: now });
     this.#opts.meter?.add(METER_COUNTER[outcome.state]);
     this.#opts.log.debug("delivery attempt", { hook: rt.hook.name, event_id: d.event_id, attempt: d.attempts, status: result.status, outcome: outcome.state, ms: now - started });
     if (outcome.state !== "done") {

@@ -22,6 +22,13 @@ export function schemaVersion(db: Database): number {
 }
 
 export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): MigrateResult {
+  // A new file gives pages freed by retention back to the file system (PRAGMA
+  // incremental_vacuum). SQLite takes this only before the first table exists, and
+  // once the file has a header (WAL mode wrote one) only through a VACUUM: instant here.
+  if (isEmpty(db)) {
+    db.run("PRAGMA auto_vacuum = INCREMENTAL");
+    db.run("VACUUM");
+  }
   ensureVersionTable(db);
   const from = schemaVersion(db);
   const latest = migrations === MIGRATIONS ? LATEST_VERSION : Math.max(0, ...migrations.map((m) => m.version));
@@ -51,6 +58,10 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
     applied.push(m.name);
   }
   return { from, to: Math.max(from, latest), applied };
+}
+
+function isEmpty(db: Database): boolean {
+  return db.query<{ n: number }, []>("SELECT count(*) AS n FROM sqlite_master").get()!.n === 0;
 }
 
 function ensureVersionTable(db: Database) {

@@ -7,6 +7,8 @@
  * resent blindly (POST /v1/outbound/{wamid}/fallback resolves it).
  */
 import type { Database } from "bun:sqlite";
+import type { Alerter } from "../alerts/alerter";
+import { smsFailingAlert } from "../alerts/rules";
 import { parseDuration } from "../config/duration";
 import { responsePrefix } from "../forward/response-prefix";
 import type { Clock } from "../util/clock";
@@ -41,9 +43,17 @@ export function retryOrFail(attempts: number, retrySchedule: readonly string[], 
   return wait === undefined ? { state: "failed", retryAt: null } : { state: "pending", retryAt: now + parseDuration(wait)! };
 }
 
+/** Who hears that the provider keeps failing, and after how many attempts in a row. */
+export interface FailureAlert {
+  alerter: Alerter;
+  after: number;
+}
+
 export class FallbackSender {
   readonly #claim;
   readonly #finish;
+  /** Attempts without a 2xx since the last one with (in memory: a restart starts over). */
+  #streak = { failures: 0, since: 0 };
 
   constructor(
     db: Database,
@@ -52,6 +62,7 @@ export class FallbackSender {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly instance: string,
+    private readonly failureAlert: FailureAlert | null = null,
   ) {
     this.#claim = db.transaction((token: string, leaseUntil: number, now: number, limit: number) => {
       const rows = tracker.store.claimSends(token, leaseUntil, now, limit);
@@ -78,11 +89,21 @@ export class FallbackSender {
         const finished = this.#finish.immediate(row, token, outcome, this.clock.now());
         if (!finished) return this.log.warn("fallback lease lost before the outcome was recorded", { wamid: row.wamid });
         result[outcome.state === "pending" ? "retrying" : outcome.state]++;
+        this.#count(outcome);
         // The wamid and outcome only: the text and the phone number stay out of the logs.
         this.log.info("sms fallback attempt", { wamid: row.wamid, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });
       }),
     );
     return result;
+  }
+
+  #count(outcome: SendOutcome) {
+    if (outcome.state === "sent") return void (this.#streak = { failures: 0, since: 0 });
+    const now = this.clock.now();
+    if (this.#streak.failures === 0) this.#streak.since = now;
+    this.#streak.failures++;
+    const alert = this.failureAlert;
+    if (alert && this.#streak.failures === alert.after) alert.alerter.raise(smsFailingAlert(this.#streak.since, this.#streak.failures, outcome.error), now);
   }
 
   async #attempt(row: FallbackSendRow, timeoutMs: number): Promise<SendOutcome> {

@@ -1,40 +1,52 @@
-/** Builds the fallback machinery inside the writer thread: tracker, sender, and the croner jobs. */
+/**
+ * Builds the scheduled side inside the writer thread: the croner jobs (`retention`
+ * always; `alerts` with an [alerts] url; `stale` and `fallback` with fallback on),
+ * the alerter, and the fallback tracker and sender.
+ */
 import type { Database } from "bun:sqlite";
+import { AlertSender } from "../alerts/sender";
+import { Alerter } from "../alerts/alerter";
 import type { Config } from "../config/schema";
 import { parseDuration } from "../config/duration";
 import { eventRaiser } from "../events/raise";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
-import { Jobs } from "./jobs";
+import { Jobs, type JobDef } from "./jobs";
+import { retentionJob } from "./retention";
 import { FallbackSender } from "./sender";
 import { staleJob } from "./sweep";
 import { Tracker } from "./tracker";
 
-export type SweeperSettings = Pick<Config, "fallback" | "sweeper" | "hooks">;
+export type SweeperSettings = Pick<Config, "fallback" | "sweeper" | "hooks" | "alerts" | "storage">;
 
 export interface Sweeper {
-  tracker: Tracker;
+  /** null when fallback is off: nothing is tracked. */
+  tracker: Tracker | null;
+  alerter: Alerter;
   jobs: Jobs;
 }
 
-/** null when fallback is off: nothing is tracked, no job runs. */
-export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clock, log: Logger, instance: string): Sweeper | null {
-  const { fallback, sweeper } = settings;
-  if (!fallback.enabled || !fallback.sms) return null;
-  const raise = eventRaiser(db, settings.hooks);
-  // An SMS decided now (a failure, a sweep) goes out now; the schedule is the backstop.
-  const tracker = new Tracker(db, fallback, raise, () => jobs.kick("fallback"));
-  const sender = new FallbackSender(db, tracker, fallback.sms, clock, log, instance);
-  const smsLeaseMs = parseDuration(fallback.sms.timeout)! + 60_000;
-  const jobs = new Jobs(
-    db,
-    [
-      { name: "stale", schedule: sweeper.schedule, leaseMs: 5 * 60_000, run: staleJob(db, tracker, fallback, sweeper.batch_size, clock, log, raise) },
-      { name: "fallback", schedule: sweeper.fallback_schedule, leaseMs: smsLeaseMs, run: async () => ({ ...(await sender.run(sweeper.batch_size)) }) },
-    ],
-    clock,
-    log,
-    instance,
-  );
-  return { tracker, jobs };
+export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clock, log: Logger, instance: string): Sweeper {
+  const { fallback, sweeper, alerts } = settings;
+  const defs: JobDef[] = [];
+  // A new alert, or an SMS decided now (a failure, a sweep), goes out now; the schedules are the backstop.
+  const kick = (name: string) => () => jobs.kick(name);
+  const alerter = new Alerter(db, alerts, log, kick("alerts"));
+  let tracker: Tracker | null = null;
+  if (fallback.enabled && fallback.sms) {
+    const raise = eventRaiser(db, settings.hooks);
+    tracker = new Tracker(db, fallback, raise, kick("fallback"));
+    const sender = new FallbackSender(db, tracker, fallback.sms, clock, log, instance, { alerter, after: alerts.sms_failures });
+    defs.push(
+      { name: "stale", schedule: sweeper.schedule, leaseMs: 5 * 60_000, run: staleJob(db, tracker, fallback, sweeper.batch_size, clock, log, raise, alerter) },
+      { name: "fallback", schedule: sweeper.fallback_schedule, leaseMs: parseDuration(fallback.sms.timeout)! + 60_000, run: async () => ({ ...(await sender.run(sweeper.batch_size)) }) },
+    );
+  }
+  if (alerts.url) {
+    const sender = new AlertSender(db, { ...alerts, url: alerts.url }, clock, log, instance);
+    defs.push({ name: "alerts", schedule: alerts.schedule, leaseMs: parseDuration(alerts.timeout)! + 60_000, run: async () => ({ ...(await sender.run(100)) }) });
+  }
+  defs.push({ name: "retention", schedule: sweeper.retention_schedule, leaseMs: 60 * 60_000, run: retentionJob(db, parseDuration(settings.storage.retention)!, sweeper.batch_size, clock) });
+  const jobs = new Jobs(db, defs, clock, log, instance);
+  return { tracker, alerter, jobs };
 }

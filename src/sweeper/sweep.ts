@@ -9,6 +9,8 @@
  * operator resumes (POST /v1/jobs/stale/resume).
  */
 import type { Database } from "bun:sqlite";
+import type { Alerter } from "../alerts/alerter";
+import { fallbackHeldAlert } from "../alerts/rules";
 import type { FallbackSettings } from "../config/schema";
 import type { RaiseEvent } from "../events/raise";
 import { jobStore } from "../store/job-store";
@@ -26,12 +28,14 @@ export function guardTrips(window: { total: number; stale: number }, maxStaleRat
   return window.total >= MIN_GUARD_SAMPLE && window.stale / window.total > maxStaleRatio;
 }
 
-export function staleJob(db: Database, tracker: Tracker, settings: FallbackSettings, batchSize: number, clock: Clock, log: Logger, raise: RaiseEvent) {
+export function staleJob(db: Database, tracker: Tracker, settings: FallbackSettings, batchSize: number, clock: Clock, log: Logger, raise: RaiseEvent, alerter: Alerter) {
   const jobs = jobStore(db);
   const batch = db.transaction((now: number) => tracker.sweepBatch(now, batchSize));
   const setHeld = db.transaction((since: number | null, now: number, window: { total: number; stale: number }) => {
     jobs.setHeld("stale", since);
-    if (since !== null) raise("fallback.held", { since: new Date(since).toISOString(), deadlines: window.total, undelivered: window.stale, max_stale_ratio: settings.max_stale_ratio }, `held:${since}`, now);
+    if (since === null) return;
+    raise("fallback.held", { since: new Date(since).toISOString(), deadlines: window.total, undelivered: window.stale, max_stale_ratio: settings.max_stale_ratio }, `held:${since}`, now);
+    alerter.raise(fallbackHeldAlert(since, window, settings.max_stale_ratio), now);
   });
 
   return async (): Promise<Record<string, unknown>> => {

@@ -15,6 +15,7 @@ import type { Logger } from "../util/log";
 import { Processor } from "./processor";
 import { pauseAfter, workerShare } from "./share";
 import { buildSweeper, type Sweeper } from "../sweeper/start";
+import { hookDeadAlert } from "../alerts/rules";
 import type { TrafficMeter } from "./traffic";
 
 const IDLE_POLL_MS = 20;
@@ -29,11 +30,11 @@ const ERROR_PAUSE_MS = 1_000;
 /** On stop, how long deliveries in flight may finish; later ones are retried after restart. */
 const STOP_GRACE_MS = 2_000;
 
-export type WorkerSettings = Pick<Config, "worker" | "hooks" | "fallback" | "sweeper">;
+export type WorkerSettings = Pick<Config, "worker" | "hooks" | "fallback" | "sweeper" | "alerts" | "storage">;
 
 export interface WorkerLoop {
-  /** The fallback sweeper's tracker and jobs; null when fallback is off. */
-  sweeper: Sweeper | null;
+  /** The scheduled jobs, the alerter, and the fallback tracker (null when fallback is off). */
+  sweeper: Sweeper;
   stop(): Promise<void>;
 }
 
@@ -43,7 +44,8 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
   const instance = hostname();
   const sweeper = buildSweeper(db, settings, clock, log, instance);
   const processor = new Processor(db, {
-    tracker: sweeper?.tracker ?? null,
+    tracker: sweeper.tracker,
+    alerter: sweeper.alerter,
     instance,
     hooks: settings.hooks,
     maxAttempts: settings.worker.max_attempts,
@@ -53,7 +55,14 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     clock,
     log,
   });
-  const dispatcher = new Dispatcher(db, { instance, hooks: settings.hooks, clock, log, meter });
+  const dispatcher = new Dispatcher(db, {
+    instance,
+    hooks: settings.hooks,
+    clock,
+    log,
+    meter,
+    onGivenUp: (hook, eventId, reason, now) => sweeper.alerter.raise(hookDeadAlert(hook, eventId, reason, now), now),
+  });
   const recovered = { jobs: processor.recoverLeases(), deliveries: dispatcher.recoverLeases() };
   if (recovered.jobs + recovered.deliveries > 0) log.info("took back leases of the previous run", recovered);
 
@@ -98,11 +107,11 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     dispatcher.flush();
   })();
 
-  sweeper?.jobs.start();
+  sweeper.jobs.start();
   return {
     sweeper,
     stop: async () => {
-      sweeper?.jobs.stop();
+      sweeper.jobs.stop();
       running = false;
       await done;
     },

@@ -14,6 +14,7 @@
  */
 import type { Database } from "bun:sqlite";
 import type { Tracker } from "../sweeper/tracker";
+import type { Alerter } from "../alerts/alerter";
 import type { HookRoute } from "../config/schema";
 import type { EventEnvelope } from "../events/envelope";
 import { hookFilter, type HookFilter } from "../forward/hook-filter";
@@ -41,6 +42,8 @@ export interface ProcessorOptions {
   log: Logger;
   /** With fallback enabled: outbound statuses are tracked for SMS fallback (sweeper/tracker.ts). */
   tracker?: Tracker | null;
+  /** Events that need an operator (template paused, account restricted…) become alerts (alerts/rules.ts). */
+  alerter?: Alerter | null;
 }
 
 export interface ProcessStats {
@@ -258,6 +261,7 @@ export class Processor {
     for (const hook of this.#hooks) {
       if (hook.wants(event.type, event.phoneNumberId)) this.#events.insertDelivery(id, hook.name, now);
     }
+    this.#opts.alerter?.fromEvent({ type: event.type, data: event.data, dedupKey, phoneNumberId: event.phoneNumberId, wabaId: event.wabaId }, now);
     stats.events++;
     // Ids and type only: data holds phone numbers and message text.
     this.#opts.log.debug("event", { id, type: event.type, inbox_id: job.id, wamid: typeof event.data.wamid === "string" ? event.data.wamid : null });

@@ -110,7 +110,7 @@ test("the admin API needs the bearer token and names the bad field", async () =>
   expect(bad.status).toBe(400);
   expect(((await bad.json()) as { reason: string }).reason).toStartWith("[1].to: expected a phone number");
   const jobs = (await (await fetch(`${daemon.url}/v1/jobs`, { headers: ADMIN })).json()) as { jobs: { name: string; schedule: string; next_run: string }[] };
-  expect(jobs.jobs.map((j) => j.name)).toEqual(["stale", "fallback"]);
+  expect(jobs.jobs.map((j) => j.name)).toEqual(["stale", "fallback", "retention"]);
   expect(jobs.jobs[0]!.schedule).toBe("* * * * * *");
   const run = await fetch(`${daemon.url}/v1/jobs/stale/run`, { method: "POST", headers: ADMIN });
   expect([200, 409]).toContain(run.status); // 409 when the scheduled run holds the lease at that instant

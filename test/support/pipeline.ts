@@ -2,7 +2,8 @@
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import type { Hook } from "../../src/config/schema";
-import { FallbackSchema, HookSchema, SweeperSchema } from "../../src/config/schema";
+import { AlertsSchema, FallbackSchema, HookSchema, StorageSchema, SweeperSchema } from "../../src/config/schema";
+import { hookDeadAlert } from "../../src/alerts/rules";
 import { buildSweeper } from "../../src/sweeper/start";
 import type { z } from "zod";
 import { Dispatcher } from "../../src/forward/dispatcher";
@@ -37,18 +38,40 @@ export class TickingClock extends TestClock {
   override now = () => (this.t += this.stepMs);
 }
 
-export function pipeline(hooks: Hook[] = [], opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock; fallback?: z.input<typeof FallbackSchema> } = {}) {
+export function pipeline(
+  hooks: Hook[] = [],
+  opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock; fallback?: z.input<typeof FallbackSchema>; alerts?: z.input<typeof AlertsSchema>; retention?: string } = {},
+) {
   const path = join(tempDir("wa-pipe-"), "wa.db");
   const db = openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
   migrate(db);
   const clock = opts.clock ?? new TestClock();
   const inbox = sqliteInbox(db);
-  // With `fallback`: the sweeper's tracker, jobs and sender, on this database and clock (jobs run only when called).
-  const sweeper = opts.fallback ? buildSweeper(db, { fallback: FallbackSchema.parse(opts.fallback), sweeper: SweeperSchema.parse({}), hooks }, clock, quiet, "test") : null;
+  // The jobs, the alerter and (with `fallback`) the tracker, on this database and clock; jobs run only when called.
+  const sweeper = buildSweeper(
+    db,
+    {
+      fallback: FallbackSchema.parse(opts.fallback ?? {}),
+      sweeper: SweeperSchema.parse({}),
+      hooks,
+      alerts: AlertsSchema.parse(opts.alerts ?? {}),
+      storage: StorageSchema.parse({ retention: opts.retention ?? "30d" }),
+    },
+    clock,
+    quiet,
+    "test",
+  );
   const newProcessor = () =>
-    new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet, tracker: sweeper?.tracker ?? null });
+    new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet, tracker: sweeper.tracker, alerter: sweeper.alerter });
   const processor = newProcessor();
-  const dispatcher = new Dispatcher(db, { instance: "test", hooks, clock, log: quiet, random: () => 1 });
+  const dispatcher = new Dispatcher(db, {
+    instance: "test",
+    hooks,
+    clock,
+    log: quiet,
+    random: () => 1,
+    onGivenUp: (hook, eventId, reason, now) => sweeper.alerter.raise(hookDeadAlert(hook, eventId, reason, now), now),
+  });
   const post = (body: unknown) =>
     inbox.insertBatch([
       {

@@ -15,12 +15,12 @@ describe("config", () => {
   test("minimal config gets the documented defaults", () => {
     expect(parseConfigText(MINIMAL, { env: {} })).toEqual({
       server: { listen: "127.0.0.1:8080", webhook_path: "/webhook", max_body_bytes: 4194304, shutdown_timeout: "10s", trusted_proxies: ["127.0.0.0/8", "::1/128"], max_inflight_bytes: 67108864, body_timeout: "20s", idle_timeout: "10s" },
-      storage: { path: "data/wa-webhookd.db", synchronous: "full", lock_timeout: "3s" },
+      storage: { path: "data/wa-webhookd.db", synchronous: "full", lock_timeout: "3s", retention: "30d" },
       whatsapp: { verify_token: "vt", app_secrets: ["s1"] },
       admin: { token: "0123456789abcdef" },
       log: { level: "info", traffic_interval: "10s" },
       worker: { enabled: true, max_attempts: 5, batch_size: 200, lease: "60s" },
-      sweeper: { schedule: "*/15 * * * * *", fallback_schedule: "*/5 * * * * *", batch_size: 500 },
+      sweeper: { schedule: "*/15 * * * * *", fallback_schedule: "*/5 * * * * *", retention_schedule: "0 30 3 * * *", batch_size: 500 },
       hooks: [],
       fallback: {
         enabled: false,
@@ -31,7 +31,31 @@ describe("config", () => {
         not_after: "2h",
         max_stale_ratio: 0.5,
       },
+      alerts: {
+        format: "json",
+        events: ["*"],
+        headers: {},
+        timeout: "10s",
+        retry_schedule: ["5s", "30s", "2m", "10m", "1h", "6h"],
+        schedule: "*/5 * * * * *",
+        sms_failures: 3,
+      },
     });
+  });
+
+  test("an alerts kind glob matching nothing is an error listing the kinds", () => {
+    expect(problems(MINIMAL + `[alerts]
+url = "https://hooks.slack.com/x"
+events = ["template.paused", "templte.*"]
+`)[0]).toStartWith(
+      'alerts.events[1]: "templte.*" matches no alert kind; known kinds: template.paused, template.disabled',
+    );
+  });
+
+  test("storage.retention shorter than an hour is refused", () => {
+    expect(problems(MINIMAL + `[storage]
+retention = "10m"
+`)).toEqual(['storage.retention: must be at least "1h"']);
   });
 
   test("fallback.enabled without [fallback.sms] is refused, naming the key", () => {

@@ -25,12 +25,12 @@ function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"]
   if (respond) sms.respond = respond;
   sinks.push(sms);
   const p = pipeline([], { fallback: { enabled: true, stale_after: "1m", not_after: "1h", sms: { url: `http://127.0.0.1:${sms.port}/sms`, retry_schedule: ["1s"] }, ...fallback } });
-  const sweeper = p.sweeper!;
+  const sweeper = p.sweeper;
   const deliver = (...items: Record<string, unknown>[]) => {
     p.post(statuses(...items));
     while (p.processor.runOnce(100, 1_000).jobs > 0);
   };
-  const state = (wamid: string) => sweeper.tracker.store.get(wamid)?.state;
+  const state = (wamid: string) => sweeper.tracker!.store.get(wamid)?.state;
   const sweep = () => sweeper.jobs.run("stale");
   const send = () => sweeper.jobs.run("fallback");
   const outcomes = () => p.db.query<{ o: string }, []>("SELECT json_extract(envelope, '$.data.outcome') o FROM events WHERE type = 'message.fallback' ORDER BY id").all().map((r) => r.o);
@@ -81,7 +81,7 @@ test("shadow mode records and reports what would be sent, and sends nothing", as
   await s.sweep();
   await s.send();
   expect(s.state("wamid.S")).toBe("shadowed");
-  expect(s.sweeper.tracker.store.send("wamid.S")).toMatchObject({ state: "shadow", text: "Your order shipped" });
+  expect(s.sweeper.tracker!.store.send("wamid.S")).toMatchObject({ state: "shadow", text: "Your order shipped" });
   expect(s.sms.received).toHaveLength(0);
   expect(s.outcomes()).toEqual(["shadow"]);
 });
@@ -93,7 +93,7 @@ describe("exactly one SMS per wamid", () => {
     const url = `http://127.0.0.1:${s.sms.port}/sms`;
     // Refused first: the provider's URL points at a closed port.
     const settings = { url: `http://127.0.0.1:${closedPort()}/sms`, retry_schedule: ["1s", "1s", "1s"], content_type: "form", body: { To: "+{{to}}", Body: "{{text}}" } };
-    const sender = (over: Record<string, unknown>) => new FallbackSender(s.p.db, s.sweeper.tracker, parseSmsSettings({ ...settings, ...over }), s.p.clock, quiet, "test");
+    const sender = (over: Record<string, unknown>) => new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ ...settings, ...over }), s.p.clock, quiet, "test");
     s.deliver(status("wamid.P", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
     expect(s.state("wamid.P")).toBe("fallback_pending");
     expect(await sender({}).run(10)).toMatchObject({ claimed: 1, retrying: 1 });
@@ -105,13 +105,13 @@ describe("exactly one SMS per wamid", () => {
     expect(await sender({ url }).run(10)).toMatchObject({ claimed: 0 });
     expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.P", "wamid.P"]);
     expect(Object.fromEntries(new URLSearchParams(s.sms.received[1]!.body))).toEqual({ To: "+16505551234", Body: "Your order shipped" });
-    expect(s.sweeper.tracker.store.send("wamid.P")).toMatchObject({ state: "sent", attempts: 3, provider_status: 200 });
+    expect(s.sweeper.tracker!.store.send("wamid.P")).toMatchObject({ state: "sent", attempts: 3, provider_status: 200 });
     expect(s.state("wamid.P")).toBe("fallback_sent");
   });
 
   test("a timeout after the request went out is unknown, never resent; resolved by hand it goes again with the same key", async () => {
     const s = setup({}, async () => (await Bun.sleep(1_000), new Response("late")));
-    const sender = new FallbackSender(s.p.db, s.sweeper.tracker, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, timeout: "200ms" }), s.p.clock, quiet, "test");
+    const sender = new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, timeout: "200ms" }), s.p.clock, quiet, "test");
     s.deliver(status("wamid.U", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
     expect(await sender.run(10)).toMatchObject({ unknown: 1 });
     s.p.clock.advance(3_600_000);
@@ -134,8 +134,8 @@ describe("exactly one SMS per wamid", () => {
     const [a, b] = await Promise.all([s.sweep(), s.sweep()]);
     expect([a.ran, b.ran].sort()).toEqual([false, true]);
     // A process claimed wamid.Y and died before it could send (kill -9): its claim stays in the database.
-    expect(s.sweeper.tracker.store.claimSends("dead-host:token", s.p.clock.now() + 40_000, s.p.clock.now(), 1).map((r) => r.wamid)).toEqual(["wamid.X"]);
-    const senders = [1, 2].map(() => new FallbackSender(s.p.db, s.sweeper.tracker, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms` }), s.p.clock, quiet, "test"));
+    expect(s.sweeper.tracker!.store.claimSends("dead-host:token", s.p.clock.now() + 40_000, s.p.clock.now(), 1).map((r) => r.wamid)).toEqual(["wamid.X"]);
+    const senders = [1, 2].map(() => new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms` }), s.p.clock, quiet, "test"));
     await Promise.all(senders.map((x) => x.run(10)));
     expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.Y"]);
     s.p.clock.advance(41_000); // the dead claim's lease runs out: taken again, same key
@@ -158,8 +158,12 @@ describe("outage guard", () => {
     expect(held).toMatchObject({ ran: true, result: { held: true, total: 30, stale: 20 } });
     expect(s.p.count("SELECT count(*) n FROM fallback_sends")).toBe(0);
     expect(s.p.count("SELECT count(*) n FROM events WHERE type = 'fallback.held'")).toBe(1);
+    expect(s.p.db.query("SELECT kind, state, title FROM alerts").all()).toEqual([
+      { kind: "fallback.held", state: "recorded", title: "SMS fallback held: most messages have no delivery status" },
+    ]);
     await s.sweep(); // still held: one report, not one per sweep
     expect(s.p.count("SELECT count(*) n FROM events WHERE type = 'fallback.held'")).toBe(1);
+    expect(s.p.count("SELECT count(*) n FROM alerts")).toBe(1);
     // Meta reaches us again and replays: most were delivered after all.
     s.deliver(...Array.from({ length: 15 }, (_, i) => status(`wamid.O${10 + i}`, "delivered", s.t0 + 5_000)));
     s.p.clock.advance(1_000);
@@ -181,8 +185,8 @@ test("group sends, payments and statuses that change nothing are not tracked or 
   const s = setup();
   s.deliver(status("wamid.G", "sent", s.t0, { recipient_id: "120363000000000000@g.us", recipient_type: "group", recipient_participant_id: "16505550000" }));
   s.deliver(status("pay.1", "failed", s.t0, { type: "payment", payment: { reference_id: "r1" } }));
-  expect(s.sweeper.tracker.store.get("wamid.G")).toBeNull();
-  expect(s.sweeper.tracker.store.get("pay.1")).toBeNull();
+  expect(s.sweeper.tracker!.store.get("wamid.G")).toBeNull();
+  expect(s.sweeper.tracker!.store.get("pay.1")).toBeNull();
   s.deliver(status("wamid.R", "sent", s.t0), status("wamid.R", "delivered", s.t0 + 1_000));
   const before = s.p.count("SELECT count(*) n FROM tracked_timeline");
   s.deliver(status("wamid.R", "read", s.t0 + 2_000));

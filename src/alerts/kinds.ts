@@ -1,0 +1,29 @@
+/** Alert kinds (public contract: docs/alerts.md); `[alerts] events` globs pick among them. */
+export const ALERT_KINDS = [
+  "template.paused",
+  "template.disabled",
+  "template.rejected",
+  "template.flagged",
+  "phone_number.quality",
+  "phone_number.limit",
+  "account.restricted",
+  "account.violation",
+  "account.banned",
+  "account.alert",
+  "message.business_error",
+  "fallback.held",
+  "sms.failing",
+  "hook.dead",
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** An alert before it is stored: `key` makes it one per occurrence. */
+export interface AlertDraft {
+  kind: AlertKind;
+  key: string;
+  severity: "critical" | "warning";
+  title: string;
+  /** For a person: what happened and what to do. */
+  text: string;
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,219 @@
+/**
+ * Which events deserve an operator's attention, and what to tell them (pure). An
+ * event-derived alert is keyed by the event's own dedup key: Meta sending the same
+ * notice twice is one event, so one alert. Failure codes that are the business's
+ * problem (payment, template paused, account locked…) fail every message alike:
+ * one alert per code and phone number per hour, not one per message.
+ */
+import type { AlertDraft } from "./kinds";
+
+export interface AlertSource {
+  type: string;
+  data: Record<string, unknown>;
+  dedupKey: string;
+  phoneNumberId: string | null;
+  wabaId: string | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Failure codes that are the business's to fix (../shared/reference: class B, "+ alert"). */
+export const BUSINESS_ERROR_CODES = new Set([0, 3, 10, 190, 368, 131005, 131031, 131037, 131042, 131045, 131048, 131064, 132015, 132016]);
+export const isBusinessError = (code: number) => BUSINESS_ERROR_CODES.has(code) || (code >= 200 && code <= 299);
+
+const LIMIT_RANK: Record<string, number> = { TIER_50: 1, TIER_250: 2, TIER_1K: 3, TIER_2K: 4, TIER_10K: 5, TIER_100K: 6, TIER_UNLIMITED: 7 };
+
+const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : null);
+const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+export function alertForEvent(e: AlertSource, now: number): AlertDraft | null {
+  switch (e.type) {
+    case "template.status":
+      return templateStatus(e);
+    case "phone_number.quality":
+      return phoneQuality(e);
+    case "account.update":
+      return accountUpdate(e);
+    case "account.alert":
+      return accountAlert(e);
+    case "message.status":
+      return businessError(e, now);
+  }
+  return null;
+}
+
+const TEMPLATE_ADVICE: Record<string, { kind: AlertDraft["kind"]; severity: AlertDraft["severity"]; advice: string }> = {
+  PAUSED: {
+    kind: "template.paused",
+    severity: "critical",
+    advice: "Sends with it fail with error 132015 until it is unpaused. Check its quality rating in WhatsApp Manager and what recipients reported; a pacing pause needs a manual unpause.",
+  },
+  DISABLED: {
+    kind: "template.disabled",
+    severity: "critical",
+    advice: "Sends with it fail with error 132016 for good. Create a new template (new name) with improved content, and switch the app over to it.",
+  },
+  REJECTED: { kind: "template.rejected", severity: "warning", advice: "It cannot be sent. Fix what the reason names and submit it again, or appeal in WhatsApp Manager." },
+  FLAGGED: { kind: "template.flagged", severity: "warning", advice: "Its quality is low: it will be paused if it stays low. Review the content and who receives it." },
+};
+
+function templateStatus(e: AlertSource): AlertDraft | null {
+  const event = str(e.data.event)?.toUpperCase();
+  const rule = event ? TEMPLATE_ADVICE[event] : undefined;
+  if (!rule) return null;
+  const name = str(e.data.message_template_name) ?? "(unnamed)";
+  const language = str(e.data.message_template_language);
+  const category = str(e.data.message_template_category);
+  const reason = str(e.data.reason);
+  const info = obj(e.data.other_info);
+  const rejection = obj(e.data.rejection_info);
+  const detail = [reason && reason !== "NONE" ? `reason ${reason}` : null, str(info.title), str(info.description), str(rejection.reason), str(rejection.recommendation)]
+    .filter((s) => s !== null)
+    .join("; ");
+  const what = `${[language, category].filter((s) => s !== null).join(", ")}`;
+  return {
+    kind: rule.kind,
+    key: `event:${e.dedupKey}`,
+    severity: rule.severity,
+    title: `WhatsApp template "${name}" ${event}`,
+    text: `Meta set template "${name}"${what ? ` (${what})` : ""} to ${event}${detail ? `: ${detail}` : ""}. ${rule.advice}`,
+    data: { template_id: str(e.data.message_template_id), name, language, category, event, reason, other_info: e.data.other_info ?? null, waba_id: e.wabaId },
+  };
+}
+
+function phoneQuality(e: AlertSource): AlertDraft | null {
+  const event = str(e.data.event)?.toUpperCase() ?? null;
+  const current = str(e.data.current_limit);
+  const old = str(e.data.old_limit);
+  const lowered = current && old && LIMIT_RANK[current] !== undefined && LIMIT_RANK[old] !== undefined && LIMIT_RANK[current]! < LIMIT_RANK[old]!;
+  if (event !== "FLAGGED" && event !== "DOWNGRADE" && !lowered) return null;
+  const number = str(e.data.display_phone_number) ?? e.phoneNumberId ?? "(unknown number)";
+  const data = { display_phone_number: number, event, current_limit: current, old_limit: old, waba_id: e.wabaId };
+  if (event === "DOWNGRADE" || lowered) {
+    return {
+      kind: "phone_number.limit",
+      key: `event:${e.dedupKey}`,
+      severity: "critical",
+      title: `WhatsApp messaging limit lowered for ${number}`,
+      text: `Meta lowered the messaging limit of ${number}${old ? ` from ${old}` : ""}${current ? ` to ${current}` : ""}. Business-initiated conversations beyond it fail; slow campaigns down and check the number's quality rating.`,
+      data,
+    };
+  }
+  return {
+    kind: "phone_number.quality",
+    key: `event:${e.dedupKey}`,
+    severity: "warning",
+    title: `WhatsApp quality of ${number} flagged`,
+    text: `Meta flagged the quality of ${number}${current ? ` (limit ${current})` : ""}. If it stays low for 7 days the messaging limit is lowered: pause marketing sends and review what users block or report.`,
+    data,
+  };
+}
+
+function accountUpdate(e: AlertSource): AlertDraft | null {
+  const event = str(e.data.event)?.toUpperCase();
+  const base = { key: `event:${e.dedupKey}`, severity: "critical" as const };
+  if (event === "ACCOUNT_RESTRICTION") {
+    const items = Array.isArray(e.data.restriction_info) ? e.data.restriction_info.map(obj) : [];
+    const types = items.map((r) => str(r.restriction_type)).filter((s) => s !== null);
+    const until = items.map((r) => (typeof r.expiration === "number" ? new Date(r.expiration * 1000).toISOString() : null)).find((s) => s !== null);
+    return {
+      ...base,
+      kind: "account.restricted",
+      title: "WhatsApp Business Account restricted",
+      text: `Meta restricted the account${types.length ? `: ${types.join(", ")}` : ""}${until ? ` until ${until}` : ""}. Affected sends fail; see Account Quality in Business Manager for the cause and an appeal.`,
+      data: { event, restriction_types: types, expiration: until ?? null, waba_id: e.wabaId },
+    };
+  }
+  if (event === "ACCOUNT_VIOLATION") {
+    const type = str(obj(e.data.violation_info).violation_type);
+    return {
+      ...base,
+      kind: "account.violation",
+      title: "WhatsApp policy violation on the account",
+      text: `Meta recorded a policy violation${type ? ` (${type})` : ""}. Repeated violations restrict or disable the account; review it in Account Quality and appeal if it is wrong.`,
+      data: { event, violation_type: type, waba_id: e.wabaId },
+    };
+  }
+  const ban = obj(e.data.ban_info);
+  const state = str(ban.waba_ban_state)?.toUpperCase();
+  if (event === "DISABLED_UPDATE" && (state === "DISABLE" || state === "SCHEDULE_FOR_DISABLE")) {
+    const date = str(ban.waba_ban_date);
+    return {
+      ...base,
+      kind: "account.banned",
+      title: state === "DISABLE" ? "WhatsApp Business Account disabled" : "WhatsApp Business Account scheduled to be disabled",
+      text: `Meta ${state === "DISABLE" ? "disabled" : "scheduled to disable"} the account${date ? ` (${date})` : ""}. Nothing can be sent once it is disabled: request a review in Business Support Home now.`,
+      data: { event, ban_state: state, ban_date: date, waba_id: e.wabaId },
+    };
+  }
+  return null;
+}
+
+function accountAlert(e: AlertSource): AlertDraft | null {
+  const info = obj(e.data.alert_info);
+  if (str(info.alert_severity)?.toUpperCase() !== "CRITICAL" || str(info.alert_status)?.toUpperCase() === "NONE") return null;
+  const type = str(info.alert_type) ?? "(no type)";
+  return {
+    kind: "account.alert",
+    key: `event:${e.dedupKey}`,
+    severity: "critical",
+    title: `WhatsApp critical account alert: ${type}`,
+    text: `Meta raised a critical alert (${type})${str(info.alert_description) ? `: ${str(info.alert_description)}` : ""}.`,
+    data: { alert_type: type, entity_type: str(e.data.entity_type), entity_id: str(e.data.entity_id), waba_id: e.wabaId },
+  };
+}
+
+function businessError(e: AlertSource, now: number): AlertDraft | null {
+  if (e.data.status !== "failed" || !Array.isArray(e.data.errors)) return null;
+  const error = e.data.errors.map(obj).find((err) => typeof err.code === "number" && isBusinessError(err.code));
+  if (!error) return null;
+  const code = error.code as number;
+  const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const title = str(error.title) ?? str(error.message) ?? "(no title)";
+  const sender = e.phoneNumberId ?? "(unknown)";
+  return {
+    kind: "message.business_error",
+    key: `business_error:${sender}:${code}:${hour}`,
+    severity: "critical",
+    title: `WhatsApp sends failing with ${code} (${title})`,
+    text: `Messages from phone number id ${sender} fail with error ${code}: ${title}${str(error.details) ? ` (${str(error.details)})` : ""}. This is on the business's side and fails every such message until fixed (payment method, template, account or access token). At most one alert per code and number per hour.`,
+    data: { code, title, details: str(error.details), phone_number_id: e.phoneNumberId, wamid: str(e.data.wamid), since: new Date(hour).toISOString() },
+  };
+}
+
+/** The outage guard tripped (sweeper/sweep.ts). */
+export function fallbackHeldAlert(since: number, window: { total: number; stale: number }, maxStaleRatio: number): AlertDraft {
+  return {
+    kind: "fallback.held",
+    key: `held:${since}`,
+    severity: "critical",
+    title: "SMS fallback held: most messages have no delivery status",
+    text: `${window.stale} of ${window.total} messages whose deadline passed have no delivery status (more than ${Math.round(maxStaleRatio * 100)}%). That looks like Meta not reaching us rather than WhatsApp failing, so every SMS fallback is held. Check that webhooks arrive (Meta's App Dashboard, the proxy, /readyz). It resumes by itself once statuses flow again, or by POST /v1/jobs/stale/resume.`,
+    data: { since: new Date(since).toISOString(), deadlines: window.total, undelivered: window.stale, max_stale_ratio: maxStaleRatio },
+  };
+}
+
+/** The SMS provider failed this many attempts in a row (sweeper/sender.ts). */
+export function smsFailingAlert(streakStart: number, failures: number, lastError: string | null): AlertDraft {
+  return {
+    kind: "sms.failing",
+    key: `sms_failing:${streakStart}`,
+    severity: "critical",
+    title: `SMS provider failing: ${failures} attempts in a row`,
+    text: `The last ${failures} SMS fallback attempts failed${lastError ? ` (last: ${lastError})` : ""}. Messages that needed an SMS are not reaching people. Check [fallback.sms] (url, credentials) and the provider's status; due SMS are retried per retry_schedule.`,
+    data: { failures, last_error: lastError, since: new Date(streakStart).toISOString() },
+  };
+}
+
+/** A delivery to a hook was given up (forward/dispatcher.ts): one alert per hook per day. */
+export function hookDeadAlert(hook: string, eventId: string, reason: string | null, now: number): AlertDraft {
+  const day = new Date(now).toISOString().slice(0, 10);
+  return {
+    kind: "hook.dead",
+    key: `hook_dead:${hook}:${day}`,
+    severity: "critical",
+    title: `Hook "${hook}" is dead-lettering events`,
+    text: `Delivery of event ${eventId} to hook "${hook}" was given up after its retries${reason ? ` (${reason})` : ""}. Events it did not take are kept: fix the hook, then \`wa-webhookd retry-dead --hook ${hook}\`. At most one alert per hook per day.`,
+    data: { hook, event_id: eventId, reason, day },
+  };
+}

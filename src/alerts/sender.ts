@@ -1,0 +1,78 @@
+/**
+ * The `alerts` job: POSTs due alerts to [alerts] url, retried like hook deliveries
+ * (forward/retry-policy.ts: the schedule with jitter, Retry-After, 410 gives up).
+ * Claimed with a lease and token; a crash mid-send sends again after the lease (an
+ * alert may arrive twice then, never not at all).
+ */
+import type { Database } from "bun:sqlite";
+import { parseDuration } from "../config/duration";
+import type { AlertSettings } from "../config/schema";
+import { decideDelivery, parseRetryAfter } from "../forward/retry-policy";
+import { responsePrefix } from "../forward/response-prefix";
+import { alertStore, type AlertOutcome, type AlertRow } from "../store/alert-store";
+import type { Clock } from "../util/clock";
+import { leaseToken } from "../util/ids";
+import type { Logger } from "../util/log";
+import { VERSION } from "../version";
+import { alertBody } from "./format";
+
+export class AlertSender {
+  readonly #store;
+  readonly #timeoutMs: number;
+  readonly #scheduleMs: number[];
+
+  constructor(
+    db: Database,
+    private readonly settings: AlertSettings & { url: string },
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly instance: string,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.#store = alertStore(db);
+    this.#timeoutMs = parseDuration(settings.timeout)!;
+    this.#scheduleMs = settings.retry_schedule.map((d) => parseDuration(d)!);
+  }
+
+  async run(limit: number): Promise<{ claimed: number; sent: number; retrying: number; dead: number }> {
+    const now = this.clock.now();
+    const token = leaseToken(this.instance);
+    const rows = this.#store.claim(token, now + this.#timeoutMs + 30_000, now, limit);
+    const result = { claimed: rows.length, sent: 0, retrying: 0, dead: 0 };
+    await Promise.all(
+      rows.map(async (row) => {
+        const outcome = await this.#attempt(row);
+        this.#store.finish(row.id, token, outcome, this.clock.now());
+        result[outcome.state === "pending" ? "retrying" : outcome.state]++;
+        if (outcome.state !== "sent") this.log.warn("alert not sent", { alert_id: row.id, kind: row.kind, attempt: row.attempts, status: outcome.status, error: outcome.error, outcome: outcome.state });
+      }),
+    );
+    return result;
+  }
+
+  async #attempt(row: AlertRow): Promise<AlertOutcome> {
+    let status: number | null = null;
+    let retryAfterMs: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(this.settings.url, {
+        method: "POST",
+        body: alertBody(this.settings.format, row),
+        headers: { "content-type": "application/json", "user-agent": `wa-webhookd/${VERSION}`, "accept-encoding": "identity", "idempotency-key": `alert-${row.dedup_key}`, ...this.settings.headers },
+        signal: AbortSignal.timeout(this.#timeoutMs),
+        redirect: "manual",
+      });
+      status = res.status;
+      retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), this.clock.now());
+      const answer = await responsePrefix(res, 200).catch(() => null);
+      if (status < 200 || status >= 300) error = `HTTP ${status}${answer ? `: ${answer}` : ""}`;
+    } catch (err) {
+      const e = err as Error;
+      error = e.name === "TimeoutError" ? `timed out after ${this.settings.timeout}` : e.message;
+    }
+    const decided = decideDelivery(row.attempts, { status, retryAfterMs }, this.#scheduleMs, this.clock.now(), this.random);
+    if (decided.state === "done") return { state: "sent", status, error: null };
+    if (decided.state === "pending") return { state: "pending", status, error, retryAt: decided.nextAttemptAt };
+    return { state: "dead", status, error };
+  }
+}

@@ -1,0 +1,51 @@
+/** Operator alerts and their sending (migrations/0007). */
+import type { Database } from "bun:sqlite";
+import type { AlertDraft } from "../alerts/kinds";
+
+export interface AlertRow {
+  id: number;
+  kind: string;
+  dedup_key: string;
+  severity: string;
+  title: string;
+  text: string;
+  data: string;
+  state: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export type AlertOutcome = { state: "sent" | "dead"; status: number | null; error: string | null } | { state: "pending"; status: number | null; error: string | null; retryAt: number };
+
+export function alertStore(db: Database) {
+  const insert = db.prepare<{ id: number }, [string, string, string, string, string, string, string, number]>(
+    `INSERT INTO alerts (kind, dedup_key, severity, title, text, data, state, next_attempt_at, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8) ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
+  );
+  const claim = db.prepare<AlertRow, [string, number, number, number]>(
+    `UPDATE alerts SET state = 'sending', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
+     WHERE id IN (SELECT id FROM alerts WHERE (state = 'pending' AND next_attempt_at <= ?3) OR (state = 'sending' AND lease_until < ?3) ORDER BY id LIMIT ?4)
+     RETURNING id, kind, dedup_key, severity, title, text, data, state, attempts, last_status, last_error, created_at, sent_at`,
+  );
+  const finish = db.prepare<unknown, [number, string, string, number | null, string | null, number, number]>(
+    `UPDATE alerts SET state = ?3, last_status = ?4, last_error = ?5, next_attempt_at = ?6, updated_at = ?7,
+       sent_at = CASE WHEN ?3 = 'sent' THEN ?7 ELSE sent_at END, lease_token = NULL, lease_until = NULL
+     WHERE id = ?1 AND lease_token = ?2`,
+  );
+  const recent = db.prepare<AlertRow, [number]>(
+    "SELECT id, kind, dedup_key, severity, title, text, data, state, attempts, last_status, last_error, created_at, sent_at FROM alerts ORDER BY id DESC LIMIT ?",
+  );
+  return {
+    /** The new row's id; null when this occurrence was already alerted. */
+    insert: (a: AlertDraft, state: "pending" | "recorded", now: number) =>
+      insert.get(a.kind, a.key, a.severity, a.title, a.text, JSON.stringify(a.data), state, now)?.id ?? null,
+    claim: (token: string, leaseUntil: number, now: number, limit: number) => claim.all(token, leaseUntil, now, limit),
+    finish: (id: number, token: string, o: AlertOutcome, now: number) =>
+      finish.run(id, token, o.state, o.status, o.error, o.state === "pending" ? o.retryAt : now, now).changes === 1,
+    recent: (limit: number) => recent.all(limit),
+  };
+}
+export type AlertStore = ReturnType<typeof alertStore>;

@@ -1,0 +1,191 @@
+/**
+ * Operator alerts: which events become alerts (pure), and, on a real SQLite file
+ * with a real alert sink over loopback, that each occurrence is sent once, retried
+ * like a hook, and never holds up the pipeline.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { alertBody } from "../../src/alerts/format";
+import { AlertSender } from "../../src/alerts/sender";
+import { AlertsSchema } from "../../src/config/schema";
+import { alertForEvent, hookDeadAlert } from "../../src/alerts/rules";
+import { FallbackSender } from "../../src/sweeper/sender";
+import type { AlertRow } from "../../src/store/alert-store";
+import { fixture, hook, pipeline, quiet } from "../support/pipeline";
+import { closedPort, Sink } from "../support/sink";
+import { parseSmsSettings } from "../support/sms";
+
+const sinks: Sink[] = [];
+afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
+const sink = () => {
+  const s = new Sink().start();
+  sinks.push(s);
+  return s;
+};
+
+const source = (type: string, data: Record<string, unknown>, phoneNumberId: string | null = null) => ({ type, data, dedupKey: `k:${type}`, phoneNumberId, wabaId: "102290129340398" });
+const NOW = Date.parse("2026-11-23T12:34:56Z");
+
+describe("which events are alerts", () => {
+  test("template PAUSED, DISABLED, REJECTED, FLAGGED are; APPROVED is not", () => {
+    const paused = alertForEvent(
+      source("template.status", {
+        event: "PAUSED",
+        message_template_name: "order_confirmation",
+        message_template_language: "en_US",
+        message_template_category: "UTILITY",
+        reason: "NONE",
+        other_info: { title: "FIRST_PAUSE", description: "Your WhatsApp message template has been paused." },
+      }),
+      NOW,
+    )!;
+    expect(paused).toMatchObject({ kind: "template.paused", severity: "critical", key: "event:k:template.status", title: 'WhatsApp template "order_confirmation" PAUSED' });
+    expect(paused.text).toContain("FIRST_PAUSE");
+    expect(paused.text).toContain("132015");
+    for (const [event, kind] of [["DISABLED", "template.disabled"], ["REJECTED", "template.rejected"], ["flagged", "template.flagged"]]) {
+      expect(alertForEvent(source("template.status", { event, message_template_name: "t" }), NOW)?.kind).toBe(kind as never);
+    }
+    expect(alertForEvent(source("template.status", { event: "APPROVED", message_template_name: "t" }), NOW)).toBeNull();
+  });
+
+  test("phone number: a lowered limit or DOWNGRADE is a limit alert, FLAGGED a quality alert, an upgrade nothing", () => {
+    expect(alertForEvent(source("phone_number.quality", { display_phone_number: "15550783881", event: "DOWNGRADE", current_limit: "TIER_250", old_limit: "TIER_2K" }), NOW)).toMatchObject({
+      kind: "phone_number.limit",
+      title: "WhatsApp messaging limit lowered for 15550783881",
+    });
+    expect(alertForEvent(source("phone_number.quality", { event: "ONBOARDING", current_limit: "TIER_250", old_limit: "TIER_1K" }), NOW)?.kind).toBe("phone_number.limit");
+    expect(alertForEvent(source("phone_number.quality", { display_phone_number: "15550783881", event: "FLAGGED", current_limit: "TIER_2K" }), NOW)?.kind).toBe("phone_number.quality");
+    expect(alertForEvent(source("phone_number.quality", { event: "UPGRADE", current_limit: "TIER_10K", old_limit: "TIER_2K" }), NOW)).toBeNull();
+  });
+
+  test("account restriction, violation and ban are; a reinstatement and a partner event are not", () => {
+    const restricted = alertForEvent(source("account.update", { event: "ACCOUNT_RESTRICTION", restriction_info: [{ restriction_type: "RESTRICTED_BIZ_INITIATED_MESSAGING", expiration: 1751847548 }] }), NOW)!;
+    expect(restricted).toMatchObject({ kind: "account.restricted", data: { restriction_types: ["RESTRICTED_BIZ_INITIATED_MESSAGING"], expiration: "2025-07-07T00:19:08.000Z" } });
+    expect(alertForEvent(source("account.update", { event: "ACCOUNT_VIOLATION", violation_info: { violation_type: "ADULT" } }), NOW)?.kind).toBe("account.violation");
+    expect(alertForEvent(source("account.update", { event: "DISABLED_UPDATE", ban_info: { waba_ban_state: "SCHEDULE_FOR_DISABLE", waba_ban_date: "April 17, 2025" } }), NOW)?.kind).toBe("account.banned");
+    expect(alertForEvent(source("account.update", { event: "DISABLED_UPDATE", ban_info: { waba_ban_state: "REINSTATE" } }), NOW)).toBeNull();
+    expect(alertForEvent(source("account.update", { event: "PARTNER_ADDED", waba_info: {} }), NOW)).toBeNull();
+    expect(alertForEvent(source("account.alert", { alert_info: { alert_severity: "CRITICAL", alert_status: "ACTIVE", alert_type: "OBA_REJECTED" } }), NOW)?.kind).toBe("account.alert");
+    expect(alertForEvent(source("account.alert", { alert_info: { alert_severity: "INFORMATIONAL", alert_type: "OBA_APPROVED" } }), NOW)).toBeNull();
+  });
+
+  test("a failure that is the business's problem is one alert per code, number and hour; a recipient's problem is none", () => {
+    const failed = (code: number) => source("message.status", { wamid: "wamid.1", status: "failed", recipient_id: "16505551234", errors: [{ code, title: "Template paused" }] }, "106540352242922");
+    const a = alertForEvent(failed(132015), NOW)!;
+    expect(a).toMatchObject({ kind: "message.business_error", key: "business_error:106540352242922:132015:1795435200000", data: { code: 132015, phone_number_id: "106540352242922" } });
+    expect(JSON.stringify(a)).not.toContain("16505551234"); // the recipient's number stays out
+    expect(alertForEvent(failed(132015), NOW + 60_000)!.key).toBe(a.key);
+    expect(alertForEvent(failed(132015), NOW + 3_600_000)!.key).not.toBe(a.key);
+    expect(alertForEvent(failed(131026), NOW)).toBeNull();
+    expect(alertForEvent(source("message.status", { status: "delivered" }), NOW)).toBeNull();
+  });
+
+  test("slack format is one readable text; json carries the facts", () => {
+    const draft = hookDeadAlert("crm", "evt_1", "HTTP 500", NOW);
+    const row: AlertRow = { id: 7, kind: draft.kind, dedup_key: draft.key, severity: draft.severity, title: draft.title, text: draft.text, data: JSON.stringify(draft.data), state: "pending", attempts: 1, last_status: null, last_error: null, created_at: NOW, sent_at: null };
+    const slack = JSON.parse(alertBody("slack", row));
+    expect(Object.keys(slack)).toEqual(["text"]);
+    expect(slack.text).toStartWith(':rotating_light: *Hook "crm" is dead-lettering events*\n');
+    expect(slack.text).toContain("wa-webhookd retry-dead --hook crm");
+    expect(JSON.parse(alertBody("json", row))).toMatchObject({ id: 7, kind: "hook.dead", severity: "critical", data: { hook: "crm", event_id: "evt_1" }, created_at: "2026-11-23T12:34:56.000Z" });
+  });
+});
+
+describe("alerts on a real database and a real sink", () => {
+  test("template PAUSED posted twice: one alert, sent at once in Slack format", async () => {
+    const alerts = sink();
+    const p = pipeline([], { alerts: { url: alerts.url, format: "slack" } });
+    p.post(fixture("template_status_paused").payload);
+    p.post(fixture("template_status_paused").payload);
+    while (p.processor.runOnce().jobs > 0);
+    expect(p.count("SELECT count(*) n FROM events WHERE type = 'template.status'")).toBe(1);
+    expect(await p.sweeper.jobs.run("alerts")).toMatchObject({ ran: true, result: { claimed: 1, sent: 1 } });
+    expect(await p.sweeper.jobs.run("alerts")).toMatchObject({ ran: true, result: { claimed: 0 } });
+    expect(alerts.received).toHaveLength(1);
+    expect(JSON.parse(alerts.received[0]!.body).text).toContain('WhatsApp template "order_confirmation" PAUSED');
+    expect(p.db.query("SELECT kind, state, attempts FROM alerts").all()).toEqual([{ kind: "template.paused", state: "sent", attempts: 1 }]);
+  });
+
+  test("alert sink down, then failing, then up: retried on the schedule, sent once", async () => {
+    const alerts = sink();
+    let answers = 0;
+    alerts.respond = () => new Response("no", { status: ++answers === 1 ? 500 : 200 });
+    const p = pipeline([], { alerts: { url: alerts.url } });
+    const sender = (url: string) => new AlertSender(p.db, { ...AlertsSchema.parse({ url, retry_schedule: ["10s", "10s"] }), url }, p.clock, quiet, "test", () => 1);
+    p.post(fixture("account_update").payload);
+    while (p.processor.runOnce().jobs > 0);
+    expect(await sender(`http://127.0.0.1:${closedPort()}/alert`).run(10)).toMatchObject({ claimed: 1, retrying: 1 }); // refused
+    expect(await sender(alerts.url).run(10)).toMatchObject({ claimed: 0 }); // not due yet
+    p.clock.advance(10_000);
+    expect(await sender(alerts.url).run(10)).toMatchObject({ claimed: 1, retrying: 1 }); // 500
+    p.clock.advance(10_000);
+    expect(await sender(alerts.url).run(10)).toMatchObject({ claimed: 1, sent: 1 });
+    p.clock.advance(60_000);
+    expect(await sender(alerts.url).run(10)).toMatchObject({ claimed: 0 });
+    expect(alerts.received.map((r) => JSON.parse(r.body).kind)).toEqual(["account.restricted", "account.restricted"]);
+    expect(new Set(alerts.received.map((r) => r.headers["idempotency-key"])).size).toBe(1);
+    expect(p.db.query("SELECT state, attempts, last_status FROM alerts").get()).toEqual({ state: "sent", attempts: 3, last_status: 200 });
+  });
+
+  test("without a url, or for a kind not in `events`: recorded and logged, never sent", async () => {
+    const alerts = sink();
+    const p = pipeline([], { alerts: { url: alerts.url, events: ["template.*"] } });
+    p.post(fixture("phone_number_quality").payload);
+    p.post(fixture("template_status_paused").payload);
+    while (p.processor.runOnce().jobs > 0);
+    await p.sweeper.jobs.run("alerts");
+    expect(p.db.query("SELECT kind, state FROM alerts ORDER BY id").all()).toEqual([
+      { kind: "phone_number.limit", state: "recorded" },
+      { kind: "template.paused", state: "sent" },
+    ]);
+    expect(alerts.received).toHaveLength(1);
+
+    const off = pipeline();
+    off.post(fixture("template_status_paused").payload);
+    while (off.processor.runOnce().jobs > 0);
+    expect(off.sweeper.jobs.names()).not.toContain("alerts");
+    expect(off.db.query("SELECT kind, state FROM alerts").all()).toEqual([{ kind: "template.paused", state: "recorded" }]);
+  });
+
+  test("a hook going dead: one alert per hook and day, however many deliveries die", async () => {
+    const crm = sink();
+    crm.respond = () => new Response("down", { status: 500 });
+    const p = pipeline([hook({ name: "crm", url: crm.url, retry_schedule: ["1s"] })]);
+    p.post(fixture("message_text").payload);
+    p.post(fixture("message_image").payload);
+    while (p.processor.runOnce().jobs > 0);
+    await p.dispatcher.drain();
+    p.clock.advance(1_000);
+    await p.dispatcher.drain();
+    p.dispatcher.flush();
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'dead'")).toBe(2);
+    expect(p.db.query("SELECT kind, title FROM alerts").all()).toEqual([{ kind: "hook.dead", title: 'Hook "crm" is dead-lettering events' }]);
+  });
+
+  test("the SMS provider failing 3 attempts in a row: one sms.failing alert", async () => {
+    const alerts = sink();
+    const p = pipeline([], {
+      alerts: { url: alerts.url, sms_failures: 3 },
+      fallback: { enabled: true, sms: { url: `http://127.0.0.1:${closedPort()}/sms`, retry_schedule: ["1s", "1s", "1s", "1s", "1s"] } },
+    });
+    const failed = (id: string) => ({
+      object: "whatsapp_business_account",
+      entry: [{ id: "1", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { phone_number_id: "106540352242922" }, statuses: [{ id, status: "failed", timestamp: String(Math.floor(p.clock.now() / 1000)), recipient_id: "16505551234", biz_opaque_callback_data: JSON.stringify({ sms: "code 1234" }), errors: [{ code: 131026 }] }] } }] }],
+    });
+    p.post(failed("wamid.F1"));
+    p.post(failed("wamid.F2"));
+    while (p.processor.runOnce().jobs > 0);
+    const sender = new FallbackSender(p.db, p.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${closedPort()}/sms`, retry_schedule: ["1s", "1s", "1s"] }), p.clock, quiet, "test", {
+      alerter: p.sweeper.alerter,
+      after: 3,
+    });
+    expect(await sender.run(10)).toMatchObject({ retrying: 2 });
+    expect(p.count("SELECT count(*) n FROM alerts")).toBe(0);
+    p.clock.advance(1_000);
+    await sender.run(10); // attempts 3 and 4 in a row
+    p.clock.advance(1_000);
+    await sender.run(10);
+    expect(p.db.query("SELECT kind, title FROM alerts").all()).toEqual([{ kind: "sms.failing", title: "SMS provider failing: 3 attempts in a row" }]);
+    await p.sweeper.jobs.run("alerts");
+    expect(alerts.received.map((r) => JSON.parse(r.body).kind)).toEqual(["sms.failing"]);
+  });
+});
