@@ -104,7 +104,7 @@ test("a new database file gives freed pages back: the file shrinks after retenti
   p.clock.advance(9 * 86_400_000);
   const run = await p.sweeper.jobs.run("retention");
   expect(run).toMatchObject({ ran: true, result: { inbox: 300, free_pages_left: 0 } });
-  expect((run as { result: { freed_pages: number } }).result.freed_pages).toBeGreaterThan(1000);
+  expect(run.ran && (run.result.freed_pages as number)).toBeGreaterThan(1000);
   p.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
   expect(statSync(p.path).size).toBeLessThan(full / 4);
   expect(new Database(p.path, { readonly: true }).query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
