@@ -2,6 +2,8 @@
 /** Entry point: flags → command. Config and usage errors exit 2, runtime failures 1. */
 import { parseCommand, USAGE } from "./cli/args";
 import { runCheck } from "./cli/check";
+import { runJobsCommand } from "./cli/jobs";
+import { runVacuum } from "./cli/vacuum";
 import { OperatorError, runOperatorCommand, UsageError } from "./cli/operator";
 import { runServe, StartupError } from "./cli/serve";
 import { runSign } from "./cli/sign";
@@ -33,6 +35,16 @@ async function main(argv: string[]): Promise<number | null> {
       const { config, warnings } = loadConfig(command.config, "operator");
       printWarnings(warnings);
       return runOperatorCommand(config, command);
+    }
+    case "jobs": {
+      const { config, warnings } = loadConfig(command.config);
+      printWarnings(warnings);
+      return runJobsCommand(config, command);
+    }
+    case "vacuum": {
+      const { config, warnings } = loadConfig(command.config, "operator");
+      printWarnings(warnings);
+      return runVacuum(config, command.json);
     }
     case "serve": {
       const source = loadConfig(command.config);

@@ -76,7 +76,7 @@ function templateStatus(e: AlertSource): AlertDraft | null {
     key: `event:${e.dedupKey}`,
     severity: rule.severity,
     title: `WhatsApp template "${name}" ${event}`,
-    text: `Meta set template "${name}"${what ? ` (${what})` : ""} to ${event}${detail ? `: ${detail}` : ""}. ${rule.advice}`,
+    text: `Meta set template "${name}"${what ? ` (${what})` : ""} to ${event}${detail ? `: ${detail.replace(/\.$/, "")}` : ""}. ${rule.advice}`,
     data: { template_id: str(e.data.message_template_id), name, language, category, event, reason, other_info: e.data.other_info ?? null, waba_id: e.wabaId },
   };
 }

@@ -11,6 +11,9 @@ export type Command =
   | { kind: "replay"; config: string | null; selection: EventSelection; hook: string | null; force: boolean; json: boolean }
   | { kind: "retry-dead"; config: string | null; hook: string | null; json: boolean }
   | { kind: "reprocess"; config: string | null; inbox: number | null; json: boolean }
+  | { kind: "jobs"; config: string | null; action: "list"; json: boolean }
+  | { kind: "jobs"; config: string | null; action: "run"; name: string; json: boolean }
+  | { kind: "vacuum"; config: string | null; json: boolean }
   | { kind: "version" }
   | { kind: "help" }
   | { kind: "usage_error"; message: string };
@@ -39,6 +42,16 @@ Operator commands (they queue work in the database; the running daemon does it):
   wa-webhookd reprocess --config FILE [--inbox ID] [--json]
                                         process dead inbox rows again
 
+Jobs and maintenance (they work with or without a running daemon, unless said):
+  wa-webhookd jobs list --config FILE [--json]
+                                        the scheduled jobs, their schedules and last results
+  wa-webhookd jobs run NAME --config FILE [--json]
+                                        run a job now (stale, fallback, alerts, retention);
+                                        never alongside the daemon's own run of it
+  wa-webhookd vacuum --config FILE [--json]
+                                        compact the database file and turn on incremental
+                                        vacuum (once, for files made by earlier releases; daemon stopped)
+
   TYPE is an event type or a glob such as 'message.*'. TIME is RFC 3339
   (2026-11-20T08:00:00Z, 2026-11-20T08:00:00+01:00) or a date (2026-11-20, UTC).
 
@@ -47,7 +60,7 @@ Operator commands (they queue work in the database; the running daemon does it):
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
 
-const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "version", "help"] as const;
+const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "jobs", "vacuum", "version", "help"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Which subcommand accepts which option besides --config, --help and --version. */
@@ -57,6 +70,8 @@ const OPTIONS_OF: Partial<Record<Subcommand, readonly string[]>> = {
   replay: ["event", "type", "since", "until", "hook", "force", "json"],
   "retry-dead": ["hook", "json"],
   reprocess: ["inbox", "json"],
+  jobs: ["json"],
+  vacuum: ["json"],
 };
 
 class UsageProblem extends Error {}
@@ -76,8 +91,9 @@ function parse(argv: readonly string[]): Command {
   if (hasSub && !(SUBCOMMANDS as readonly string[]).includes(first)) throw new UsageProblem(`unknown command "${first}"`);
   const sub = (hasSub ? first : "serve") as Subcommand;
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: [...argv.slice(hasSub ? 1 : 0)],
       options: {
         config: { type: "string", short: "c" },
@@ -95,7 +111,8 @@ function parse(argv: readonly string[]): Command {
         help: { type: "boolean", short: "h" },
       },
       strict: true,
-      allowPositionals: false,
+      // Only `jobs` takes words after it (list | run NAME).
+      allowPositionals: sub === "jobs",
     }));
   } catch (err) {
     throw new UsageProblem((err as Error).message);
@@ -125,9 +142,20 @@ function parse(argv: readonly string[]): Command {
       return { kind: "retry-dead", config, hook: str("hook"), json };
     case "reprocess":
       return { kind: "reprocess", config, inbox: optionalId("--inbox", str("inbox")), json };
+    case "jobs":
+      return jobsCommand(config, positionals, json);
+    case "vacuum":
+      return { kind: "vacuum", config, json };
     default:
       return { kind: sub, config };
   }
+}
+
+function jobsCommand(config: string | null, words: string[], json: boolean): Command {
+  const [action, name, ...rest] = words;
+  if (action === "list" && name === undefined) return { kind: "jobs", config, action, json };
+  if (action === "run" && name !== undefined && rest.length === 0) return { kind: "jobs", config, action, name, json };
+  throw new UsageProblem(`jobs: expected "jobs list" or "jobs run NAME", got "jobs ${words.join(" ")}"`.replace(/ "$/, '"'));
 }
 
 function replayCommand(config: string | null, str: (k: string) => string | null, force: boolean, json: boolean): Command {

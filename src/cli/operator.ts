@@ -77,7 +77,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function openExisting(path: string, synchronous: OperatorConfig["storage"]["synchronous"]): Database {
+export function openExisting(path: string, synchronous: OperatorConfig["storage"]["synchronous"]): Database {
   if (!existsSync(path)) {
     throw new OperatorError(`storage.path: no database at ${path} (the daemon creates it on its first start; is --config the daemon's config?)`);
   }

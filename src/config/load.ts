@@ -3,6 +3,7 @@
  * then validates with the zod schema. Every failure names the key and the reason;
  * things that are legal but probably not meant are returned as warnings.
  */
+import { parseDuration } from "./duration";
 import { readFileSync, statSync } from "node:fs";
 import { TomlError, parse as parseTomlForPosition } from "smol-toml";
 import type { z } from "zod";
@@ -73,7 +74,7 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const covered = (key: string) => problems.some((q) => key === q.key || key === q.key.replace(/_file$/, ""));
   const all = [...problems, ...schemaProblems.filter((p) => !covered(p.key))];
   if (all.length > 0) throw new ConfigError(all);
-  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config));
+  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback));
   return result.data as ConfigOf<P>;
 }
 
@@ -83,6 +84,30 @@ function inertSettings(config: Config): ConfigProblem[] {
     return [{ key: "fallback.enabled", reason: "has no effect while worker.enabled = false: nothing is tracked and no SMS is sent" }];
   }
   return [];
+}
+
+/** Meta's default time to live by pricing category (authentication templates 10 min; everything else 30 days). */
+const META_TTL_MS: Record<string, number> = { authentication: 10 * 60_000 };
+const DEFAULT_META_TTL_MS = 30 * 86_400_000;
+
+/**
+ * A fallback deadline before Meta's TTL: WhatsApp may still deliver after the SMS went
+ * out (a double delivery). Said per config key, with the categories it concerns.
+ */
+export function ttlWarnings(fallback: Config["fallback"]): ConfigProblem[] {
+  if (!fallback.enabled) return [];
+  const byKey = new Map<string, string[]>();
+  for (const raw of new Set([...fallback.categories, ...Object.keys(fallback.stale_after_by_category)])) {
+    const category = raw.toLowerCase();
+    const own = fallback.stale_after_by_category[raw];
+    const key = own === undefined ? "fallback.stale_after" : `fallback.stale_after_by_category.${raw}`;
+    const ttl = META_TTL_MS[category] ?? DEFAULT_META_TTL_MS;
+    if (parseDuration(own ?? fallback.stale_after)! < ttl) byKey.set(key, [...(byKey.get(key) ?? []), `${category} (Meta's TTL ${category in META_TTL_MS ? "10m" : "30d"})`]);
+  }
+  return [...byKey].map(([key, categories]) => ({
+    key,
+    reason: `is shorter than Meta's default time to live for ${categories.join(", ")}: WhatsApp may still deliver after the SMS, a double delivery (reported as late_delivered). Send with a shorter TTL, or accept it (docs/fallback.md)`,
+  }));
 }
 
 /**

@@ -163,6 +163,8 @@ export const SmsSchema = z.strictObject({
   body: z.record(z.string(), z.string()).default({ to: "+{{to}}", text: "{{text}}", ref: "{{wamid}}" }),
   timeout: duration.default("10s"),
   retry_schedule: z.array(duration).min(1).default(["5s", "30s", "2m", "10m"]),
+  /** SMS requests in flight at once. */
+  concurrency: z.int().min(1).max(1000).default(50),
 });
 
 export const FallbackSchema = z

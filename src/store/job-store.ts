@@ -25,6 +25,7 @@ export function jobStore(db: Database) {
        runs = runs + 1, failures = failures + ?6 WHERE name = ?1 AND lease_token = ?2`,
   );
   const get = db.prepare<JobRunRow, [string]>("SELECT name, lease_until, last_started_at, last_finished_at, last_result, last_error, runs, failures, held_since FROM job_runs WHERE name = ?");
+  const recover = db.prepare<unknown, [string]>("UPDATE job_runs SET lease_token = NULL, lease_until = NULL WHERE substr(lease_token, 1, length(?1)) = ?1");
   const hold = db.prepare<unknown, [string, number | null]>("UPDATE job_runs SET held_since = ?2 WHERE name = ?1");
   return {
     acquire: (name: string, token: string, until: number, now: number) => acquire.get(name, token, until, now) !== null,
@@ -33,6 +34,8 @@ export function jobStore(db: Database) {
     },
     get: (name: string) => get.get(name),
     setHeld: (name: string, since: number | null) => hold.run(name, since),
+    /** Job leases an earlier, crashed run of this instance held: free again now. */
+    recover: (instance: string) => recover.run(`${instance}:`).changes,
   };
 }
 export type JobStore = ReturnType<typeof jobStore>;

@@ -50,6 +50,7 @@ export function trackingStore(db: Database) {
   );
   const getSend = db.prepare<FallbackSendRow, [string]>("SELECT * FROM fallback_sends WHERE wamid = ?");
   const cancelSend = db.prepare<unknown, [string, number]>("UPDATE fallback_sends SET state = 'cancelled', updated_at = ?2 WHERE wamid = ?1 AND state = 'pending'");
+  const recoverSends = db.prepare<unknown, [string]>("UPDATE fallback_sends SET lease_until = 0 WHERE state = 'sending' AND substr(lease_token, 1, length(?1)) = ?1");
   const claimSends = db.prepare<FallbackSendRow, [string, number, number, number]>(
     `UPDATE fallback_sends SET state = 'sending', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
      WHERE wamid IN (SELECT wamid FROM (SELECT wamid FROM fallback_sends WHERE state = 'pending' AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?4)
@@ -85,6 +86,8 @@ export function trackingStore(db: Database) {
     /** Proof of delivery before the SMS was claimed: it is never sent. */
     cancelSend: (wamid: string, now: number) => cancelSend.run(wamid, now).changes > 0,
     claimSends: (token: string, leaseUntil: number, now: number, limit: number) => claimSends.all(token, leaseUntil, now, limit),
+    /** SMS an earlier, crashed run of this instance had claimed: claimable again now (sent with the same key). */
+    recoverSends: (instance: string) => recoverSends.run(`${instance}:`).changes,
     /** Records the attempt's outcome; false when the lease was lost (another run took the row). */
     finishSend(wamid: string, token: string, o: { state: string; status: number | null; response: string | null; error: string | null; retryAt: number | null }, now: number): boolean {
       return finishSend.run(wamid, token, o.state, o.status, o.response, o.error, o.retryAt, now).changes > 0;

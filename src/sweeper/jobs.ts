@@ -38,6 +38,11 @@ export class Jobs {
     this.#store = jobStore(db);
   }
 
+  /** Leases of jobs an earlier, crashed run of this instance was running. */
+  recoverLeases(): number {
+    return this.#store.recover(this.instance);
+  }
+
   start() {
     for (const def of this.defs) {
       // run() never throws: croner's own `catch` is not needed.

@@ -31,10 +31,10 @@ export interface SendResult {
   retrying: number;
 }
 
-/** What an attempt's answer means (pure): 2xx sent, 4xx final, 5xx retried until the schedule runs out. */
+/** What an attempt's answer means (pure): 2xx sent, 4xx final (but 408 and 429), 5xx retried until the schedule runs out. */
 export function classifyAnswer(status: number, attempts: number, retrySchedule: readonly string[], now: number): Pick<SendOutcome, "state" | "retryAt"> {
   if (status >= 200 && status < 300) return { state: "sent", retryAt: null };
-  if (status >= 400 && status < 500) return { state: "failed", retryAt: null };
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { state: "failed", retryAt: null };
   return retryOrFail(attempts, retrySchedule, now);
 }
 
@@ -76,13 +76,22 @@ export class FallbackSender {
     });
   }
 
-  async run(limit: number): Promise<SendResult> {
+  /** Sends every due SMS, `concurrency` requests at a time (a round claims that many). */
+  async run(concurrency: number): Promise<SendResult> {
+    const result: SendResult = { claimed: 0, sent: 0, failed: 0, unknown: 0, retrying: 0 };
+    for (;;) {
+      const claimed = await this.#round(concurrency, result);
+      if (claimed < concurrency) return result;
+    }
+  }
+
+  async #round(limit: number, result: SendResult): Promise<number> {
     const now = this.clock.now();
     const timeoutMs = parseDuration(this.sms.timeout)!;
     const token = leaseToken(this.instance);
     // The lease outlives the request's timeout, so a live send is never taken twice.
     const rows = this.#claim.immediate(token, now + timeoutMs + 30_000, now, limit);
-    const result: SendResult = { claimed: rows.length, sent: 0, failed: 0, unknown: 0, retrying: 0 };
+    result.claimed += rows.length;
     await Promise.all(
       rows.map(async (row) => {
         const outcome = await this.#attempt(row, timeoutMs);
@@ -94,7 +103,7 @@ export class FallbackSender {
         this.log.info("sms fallback attempt", { wamid: row.wamid, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });
       }),
     );
-    return result;
+    return rows.length;
   }
 
   #count(outcome: SendOutcome) {

@@ -33,13 +33,14 @@ export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clo
   const kick = (name: string) => () => jobs.kick(name);
   const alerter = new Alerter(db, alerts, log, kick("alerts"));
   let tracker: Tracker | null = null;
-  if (fallback.enabled && fallback.sms) {
+  const sms = fallback.sms;
+  if (fallback.enabled && sms) {
     const raise = eventRaiser(db, settings.hooks);
     tracker = new Tracker(db, fallback, raise, kick("fallback"));
-    const sender = new FallbackSender(db, tracker, fallback.sms, clock, log, instance, { alerter, after: alerts.sms_failures });
+    const sender = new FallbackSender(db, tracker, sms, clock, log, instance, { alerter, after: alerts.sms_failures });
     defs.push(
       { name: "stale", schedule: sweeper.schedule, leaseMs: 5 * 60_000, run: staleJob(db, tracker, fallback, sweeper.batch_size, clock, log, raise, alerter) },
-      { name: "fallback", schedule: sweeper.fallback_schedule, leaseMs: parseDuration(fallback.sms.timeout)! + 60_000, run: async () => ({ ...(await sender.run(sweeper.batch_size)) }) },
+      { name: "fallback", schedule: sweeper.fallback_schedule, leaseMs: parseDuration(sms.timeout)! + 60_000, run: async () => ({ ...(await sender.run(sms.concurrency)) }) },
     );
   }
   if (alerts.url) {

@@ -63,8 +63,13 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     meter,
     onGivenUp: (hook, eventId, reason, now) => sweeper.alerter.raise(hookDeadAlert(hook, eventId, reason, now), now),
   });
-  const recovered = { jobs: processor.recoverLeases(), deliveries: dispatcher.recoverLeases() };
-  if (recovered.jobs + recovered.deliveries > 0) log.info("took back leases of the previous run", recovered);
+  const recovered = {
+    jobs: processor.recoverLeases(),
+    deliveries: dispatcher.recoverLeases(),
+    scheduled_jobs: sweeper.jobs.recoverLeases(),
+    sms: sweeper.tracker?.store.recoverSends(instance) ?? 0,
+  };
+  if (Object.values(recovered).some((n) => n > 0)) log.info("took back leases of the previous run", recovered);
 
   let share = workerShare(0);
   let sampledAt = 0;

@@ -21,7 +21,7 @@ function statusBody(wamid: string, status: string, atSec: number, extra: Record<
   return JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: META, statuses: [item] } }] }] });
 }
 
-async function fallbackDaemon(extra = "") {
+async function fallbackDaemon(extra = "", smsExtra = "") {
   const sms = new Sink().start();
   const hook = new Sink().start();
   sinks.push(sms, hook);
@@ -37,15 +37,17 @@ ${extra}
 url = "http://127.0.0.1:${sms.port}/sms"
 headers = { Authorization = "Bearer sms-token" }
 body = { to = "+{{to}}", text = "{{text}}", ref = "{{wamid}}" }
+${smsExtra}
 [[hooks]]
 name = "app"
 url = "${hook.url}"
 secret = "${WHSEC}"
 events = ["message.stale", "message.fallback"]
 `;
-  const daemon = await startDaemon(writeConfig(tempDir(), { toml }));
+  const config = writeConfig(tempDir(), { toml });
+  const daemon = await startDaemon(config);
   daemons.push(daemon);
-  return { daemon, sms, hook };
+  return { daemon, sms, hook, config };
 }
 
 test("registered, sent, never delivered: exactly one SMS after the deadline, with the app's text and the wamid as Idempotency-Key", async () => {
@@ -136,3 +138,31 @@ async function waitForState(daemon: Daemon, wamid: string, state: string) {
   }
   throw new Error(`${wamid}: state ${last}, expected ${state}`);
 }
+
+test("kill -9 while the SMS request is out: after restart it goes again with the same Idempotency-Key, recorded once as sent", async () => {
+  const { daemon, sms, config } = await fallbackDaemon("", 'timeout = "30s"');
+  let hang = true;
+  sms.respond = async () => {
+    while (hang) await Bun.sleep(50); // the provider has the request and has not answered yet
+    return new Response('{"id":"sms-1"}');
+  };
+  const reg = await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify({ wamid: "wamid.K9", to: "+16505551234", text: "Code 424242" }) });
+  expect(reg.status).toBe(201);
+  const failed = statusBody("wamid.K9", "failed", Math.floor(Date.now() / 1000), { errors: [{ code: 131026, title: "Message undeliverable" }] });
+  expect((await signedPost(`${daemon.url}/webhook`, failed)).status).toBe(200);
+  await waitFor(() => sms.received.length === 1, 10_000); // claimed and sent: the failure decides at once
+  daemon.proc.kill(9);
+  await daemon.proc.exited;
+  hang = false;
+
+  const again = await startDaemon(config);
+  daemons.push(again);
+  await waitFor(() => sms.received.length === 2, 10_000);
+  expect(new Set(sms.received.map((r) => r.headers["idempotency-key"]))).toEqual(new Set(["wamid.K9"]));
+  await waitFor(() => again.lines.some((l) => l.includes('"msg":"sms fallback attempt"') && l.includes('"outcome":"sent"')), 5_000);
+  const message = (await (await fetch(`${again.url}/v1/messages/wamid.K9`, { headers: ADMIN })).json()) as { fallback: { state: string; sms: { state: string; attempts: number } } };
+  expect(message.fallback).toMatchObject({ state: "fallback_sent", sms: { state: "sent", attempts: 2 } });
+  expect(again.lines.find((l) => l.includes("took back leases of the previous run"))).toContain('"sms":1');
+  await Bun.sleep(1_500); // the schedule runs every second: nothing more goes out
+  expect(sms.received).toHaveLength(2);
+});

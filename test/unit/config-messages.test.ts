@@ -48,8 +48,21 @@ describe("config messages", () => {
 
   test("fallback on with the worker off is said at startup: it would do nothing", () => {
     const warnings: ConfigProblem[] = [];
-    parseConfigText(MINIMAL + `[worker]\nenabled = false\n[fallback]\nenabled = true\n[fallback.sms]\nurl = "https://sms.example/send"\n`, { env: {}, warnings });
+    const fallback = `[fallback]\nenabled = true\ncategories = ["authentication"]\nstale_after = "11m"\n[fallback.sms]\nurl = "https://sms.example/send"\n`;
+    parseConfigText(MINIMAL + `[worker]\nenabled = false\n` + fallback, { env: {}, warnings });
     expect(warnings).toEqual([{ key: "fallback.enabled", reason: "has no effect while worker.enabled = false: nothing is tracked and no SMS is sent" }]);
+  });
+
+  test("a fallback deadline shorter than Meta's default TTL is a warning per key, naming the categories", () => {
+    const warnings: ConfigProblem[] = [];
+    const fallback = `[fallback]\nenabled = true\ncategories = ["authentication", "utility", "service"]\nstale_after = "15m"\nstale_after_by_category = { authentication = "5m", marketing = "40d" }\n[fallback.sms]\nurl = "https://sms.example/send"\n`;
+    parseConfigText(MINIMAL + fallback, { env: {}, warnings });
+    expect(warnings.map((w) => w.key)).toEqual(["fallback.stale_after_by_category.authentication", "fallback.stale_after"]);
+    expect(warnings[0]!.reason).toStartWith("is shorter than Meta's default time to live for authentication (Meta's TTL 10m): WhatsApp may still deliver after the SMS");
+    expect(warnings[1]!.reason).toContain("for utility (Meta's TTL 30d), service (Meta's TTL 30d)");
+    const quiet: ConfigProblem[] = [];
+    parseConfigText(MINIMAL + `[fallback]\nenabled = false\nstale_after = "1m"\n`, { env: {}, warnings: quiet });
+    expect(quiet).toEqual([]);
   });
 
   test("a secrets file with nothing but comments names the file", () => {

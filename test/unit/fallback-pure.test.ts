@@ -95,10 +95,12 @@ describe("state machine", () => {
   });
 });
 
-test("send verdicts: 2xx sent, 4xx final, 5xx retried until the schedule runs out", () => {
+test("send verdicts: 2xx sent, 4xx final but 408/429, 5xx retried until the schedule runs out", () => {
   const schedule = ["5s", "30s"];
   expect(classifyAnswer(202, 1, schedule, T0)).toEqual({ state: "sent", retryAt: null });
   expect(classifyAnswer(422, 1, schedule, T0)).toEqual({ state: "failed", retryAt: null });
+  expect(classifyAnswer(429, 1, schedule, T0)).toEqual({ state: "pending", retryAt: T0 + 5_000 }); // rate limited: the SMS is still owed
+  expect(classifyAnswer(408, 2, schedule, T0)).toEqual({ state: "pending", retryAt: T0 + 30_000 });
   expect(classifyAnswer(503, 1, schedule, T0)).toEqual({ state: "pending", retryAt: T0 + 5_000 });
   expect(classifyAnswer(503, 2, schedule, T0)).toEqual({ state: "pending", retryAt: T0 + 30_000 });
   expect(classifyAnswer(503, 3, schedule, T0)).toEqual({ state: "failed", retryAt: null });

@@ -93,7 +93,7 @@ test("old and finished rows go, in every table; pending work, dead letters, open
 test("a new database file gives freed pages back: the file shrinks after retention", async () => {
   const p = pipeline([], { retention: "1h" });
   expect(p.db.query("PRAGMA auto_vacuum").get()).toEqual({ auto_vacuum: 2 });
-  const big = fixture("message_text").payload as { entry: { changes: { value: { messages: { text: { body: string } }[] } }[] }[] };
+  const big = structuredClone(fixture("message_text").payload) as { entry: { changes: { value: { messages: { text: { body: string } }[] } }[] }[] };
   for (let i = 0; i < 300; i++) {
     big.entry[0]!.changes[0]!.value.messages[0]!.text.body = `${i} ${"x".repeat(20_000)}`;
     p.post(big);
