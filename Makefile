@@ -14,7 +14,7 @@ BUILD_FLAGS := --compile --minify-syntax --minify-whitespace \
                --define 'WA_VERSION="$(VERSION)"'
 DEPS        := node_modules/.package-lock.json
 
-.PHONY: help deps build build-arm64 build-all run test typecheck check bench bench-hardening clean
+.PHONY: help deps build build-arm64 build-all run test typecheck check bench bench-hardening bench-sweeper clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ check: typecheck test ## typecheck, then the tests
 bench: build ## load benchmarks (ingestion, then the whole pipeline); results go to bench/RESULTS.md by hand
 	$(BUN) bench/ingest.ts
 	$(BUN) bench/pipeline.ts
+
+bench-sweeper: build ## one sweep over 1,000,000 tracked messages; 10,000 SMS due at once under ingestion; ~3 min
+	$(BUN) bench/sweeper.ts
 
 bench-hardening: build ## sustained load (backlog age) and one huge POST (ack latency); ~8 min
 	$(BUN) bench/hardening.ts

@@ -151,7 +151,7 @@ export const SweeperSchema = z.strictObject({
   /** When the `retention` job runs (daily at 03:30 by default). */
   retention_schedule: cronPattern.default("0 30 3 * * *"),
   /** Rows per transaction: a sweep never holds the writer thread for long. */
-  batch_size: z.int().min(1).max(10_000).default(500),
+  batch_size: z.int().min(1).max(10_000).default(100),
 });
 
 export const SmsSchema = z.strictObject({

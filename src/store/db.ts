@@ -22,6 +22,8 @@ export interface OpenOptions {
   readonly?: boolean;
   /** false: the file must already exist (operator commands never create a database). */
   create?: boolean;
+  /** Page cache in KiB (SQLite's default is 2 MiB); the writer's is larger, bounded. */
+  cacheKiB?: number;
 }
 
 export interface Pragmas {
@@ -43,6 +45,7 @@ export function openDatabase(path: string, options: OpenOptions): Database {
     }
     db.run(`PRAGMA synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
     db.run("PRAGMA foreign_keys = ON");
+    if (options.cacheKiB) db.run(`PRAGMA cache_size = -${Math.trunc(options.cacheKiB)}`);
     return db;
   } catch (err) {
     throw toStorageError(err);

@@ -106,7 +106,9 @@ const bind = (r: TrackedRow, now: number): Record<string, string | number | null
 export function deadlineWindow(db: Database, from: number, to: number): { total: number; stale: number } {
   return db
     .query<{ total: number; stale: number | null }, [number, number]>(
-      "SELECT count(*) total, sum(state = 'tracked') stale FROM tracked_messages WHERE deadline > ? AND deadline <= ?",
+      // Two index-only counts (tracked_by_deadline, and the partial tracked_due): no row is read.
+      `SELECT (SELECT count(*) FROM tracked_messages WHERE deadline > ?1 AND deadline <= ?2) total,
+              (SELECT count(*) FROM tracked_messages WHERE state = 'tracked' AND deadline > ?1 AND deadline <= ?2) stale`,
     )
     .get(from, to) as { total: number; stale: number };
 }

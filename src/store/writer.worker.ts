@@ -7,6 +7,7 @@
 import type { Database } from "bun:sqlite";
 import { adminOps } from "../admin/ops";
 import { openDatabase } from "./db";
+import { WRITER_CACHE_KIB } from "../config/defaults";
 import { fileIdentity, type IdentityCheck } from "./file-identity";
 import { toStorageError } from "./errors";
 import { sqliteProbe } from "./health-store";
@@ -52,7 +53,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
     case "open":
       try {
         // The request thread has already migrated the schema; this only connects.
-        db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: msg.busyTimeoutMs, autoCheckpoint: false });
+        db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: msg.busyTimeoutMs, autoCheckpoint: false, cacheKiB: WRITER_CACHE_KIB });
         inbox = sqliteInbox(db);
         probe = sqliteProbe(db, Date.now);
         checkFile = fileIdentity(msg.path);

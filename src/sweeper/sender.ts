@@ -51,7 +51,7 @@ export interface FailureAlert {
 
 export class FallbackSender {
   readonly #claim;
-  readonly #finish;
+  readonly #finishAll;
   /** Attempts without a 2xx since the last one with (in memory: a restart starts over). */
   #streak = { failures: 0, since: 0 };
 
@@ -69,11 +69,14 @@ export class FallbackSender {
       for (const row of rows) tracker.markSending(row.wamid, now);
       return rows;
     });
-    this.#finish = db.transaction((row: FallbackSendRow, token: string, o: SendOutcome, now: number) => {
-      if (!tracker.store.finishSend(row.wamid, token, o, now)) return false;
-      if (o.state !== "pending") tracker.recordSend(row.wamid, o.state, now);
-      return true;
-    });
+    this.#finishAll = db.transaction((rows: FallbackSendRow[], token: string, outcomes: SendOutcome[], now: number) =>
+      rows.map((row, i) => {
+        const o = outcomes[i]!;
+        if (!tracker.store.finishSend(row.wamid, token, o, now)) return false;
+        if (o.state !== "pending") tracker.recordSend(row.wamid, o.state, now);
+        return true;
+      }),
+    );
   }
 
   /** Sends every due SMS, `concurrency` requests at a time (a round claims that many). */
@@ -92,17 +95,18 @@ export class FallbackSender {
     // The lease outlives the request's timeout, so a live send is never taken twice.
     const rows = this.#claim.immediate(token, now + timeoutMs + 30_000, now, limit);
     result.claimed += rows.length;
-    await Promise.all(
-      rows.map(async (row) => {
-        const outcome = await this.#attempt(row, timeoutMs);
-        const finished = this.#finish.immediate(row, token, outcome, this.clock.now());
-        if (!finished) return this.log.warn("fallback lease lost before the outcome was recorded", { wamid: row.wamid });
-        result[outcome.state === "pending" ? "retrying" : outcome.state]++;
-        this.#count(outcome);
-        // The wamid and outcome only: the text and the phone number stay out of the logs.
-        this.log.info("sms fallback attempt", { wamid: row.wamid, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });
-      }),
-    );
+    const outcomes = await Promise.all(rows.map((row) => this.#attempt(row, timeoutMs)));
+    // Recorded together: one commit (one fsync) per round, not per SMS. A crash before it
+    // leaves the round claimed; it goes again after the lease, with the same keys.
+    const finished = this.#finishAll.immediate(rows, token, outcomes, this.clock.now());
+    rows.forEach((row, i) => {
+      const outcome = outcomes[i]!;
+      if (!finished[i]) return this.log.warn("fallback lease lost before the outcome was recorded", { wamid: row.wamid });
+      result[outcome.state === "pending" ? "retrying" : outcome.state]++;
+      this.#count(outcome);
+      // The wamid and outcome only: the text and the phone number stay out of the logs.
+      this.log.info("sms fallback attempt", { wamid: row.wamid, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });
+    });
     return rows.length;
   }
 

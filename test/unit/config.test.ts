@@ -20,7 +20,7 @@ describe("config", () => {
       admin: { token: "0123456789abcdef" },
       log: { level: "info", traffic_interval: "10s" },
       worker: { enabled: true, max_attempts: 5, batch_size: 200, lease: "60s" },
-      sweeper: { schedule: "*/15 * * * * *", fallback_schedule: "*/5 * * * * *", retention_schedule: "0 30 3 * * *", batch_size: 500 },
+      sweeper: { schedule: "*/15 * * * * *", fallback_schedule: "*/5 * * * * *", retention_schedule: "0 30 3 * * *", batch_size: 100 },
       hooks: [],
       fallback: {
         enabled: false,
