@@ -11,7 +11,7 @@ import { globToRegExp } from "../events/type-glob";
 import { alertStore } from "../store/alert-store";
 import type { Logger } from "../util/log";
 import type { AlertDraft } from "./kinds";
-import { alertForEvent, type AlertSource } from "./rules";
+import { alertForEvent, hookDeadAlert, type AlertSource } from "./rules";
 
 export class Alerter {
   readonly store;
@@ -28,13 +28,9 @@ export class Alerter {
     this.#wanted = settings.events.map(globToRegExp);
   }
 
-  get sending(): boolean {
-    return this.settings.url !== undefined;
-  }
-
   /** True when this occurrence is new. */
   raise(draft: AlertDraft, now: number): boolean {
-    const send = this.sending && this.#wanted.some((re) => re.test(draft.kind));
+    const send = this.settings.url !== undefined && this.#wanted.some((re) => re.test(draft.kind));
     const id = this.store.insert(draft, send ? "pending" : "recorded", now);
     if (id === null) return false;
     this.log.warn("alert", { alert_id: id, kind: draft.kind, title: draft.title, sent: send });
@@ -46,4 +42,7 @@ export class Alerter {
     const draft = alertForEvent(event, now);
     if (draft) this.raise(draft, now);
   }
+
+  /** The dispatcher gave a delivery up (its `onGivenUp`). */
+  readonly hookGivenUp = (hook: string, eventId: string, reason: string | null, now: number) => void this.raise(hookDeadAlert(hook, eventId, reason, now), now);
 }

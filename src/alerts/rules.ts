@@ -18,8 +18,8 @@ export interface AlertSource {
 const HOUR_MS = 3_600_000;
 
 /** Failure codes that are the business's to fix (../shared/reference: class B, "+ alert"). */
-export const BUSINESS_ERROR_CODES = new Set([0, 3, 10, 190, 368, 131005, 131031, 131037, 131042, 131045, 131048, 131064, 132015, 132016]);
-export const isBusinessError = (code: number) => BUSINESS_ERROR_CODES.has(code) || (code >= 200 && code <= 299);
+const BUSINESS_ERROR_CODES = new Set([0, 3, 10, 190, 368, 131005, 131031, 131037, 131042, 131045, 131048, 131064, 132015, 132016]);
+const isBusinessError = (code: number) => BUSINESS_ERROR_CODES.has(code) || (code >= 200 && code <= 299);
 
 const LIMIT_RANK: Record<string, number> = { TIER_50: 1, TIER_250: 2, TIER_1K: 3, TIER_2K: 4, TIER_10K: 5, TIER_100K: 6, TIER_UNLIMITED: 7 };
 

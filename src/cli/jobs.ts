@@ -22,7 +22,9 @@ export async function runJobsCommand(config: Config, command: Extract<Command, {
     const { jobs } = buildSweeper(db, config, systemClock, log, `${hostname()}-cli-${process.pid}`);
     if (command.action === "list") {
       const list = jobs.list();
-      process.stdout.write((json ? JSON.stringify(list) : list.map((j) => `${j.name.padEnd(10)} ${j.schedule.padEnd(16)} last ${j.last_finished_at ?? "never"} ${j.last_error ?? JSON.stringify(j.last_result ?? {})}`).join("\n")) + "\n");
+      const line = (j: (typeof list)[number]) =>
+        `${j.name.padEnd(10)} ${j.schedule.padEnd(16)} next ${j.next_run ?? "-"}  last ${j.last_finished_at ?? "never"}${j.last_error ? `  ${j.last_error}` : j.last_result ? `  ${JSON.stringify(j.last_result)}` : ""}`;
+      process.stdout.write((json ? JSON.stringify(list) : list.map(line).join("\n")) + "\n");
       return 0;
     }
     if (!jobs.names().includes(command.name)) throw new UsageError(`jobs run: no job named "${command.name}" with this config; the jobs are ${jobs.names().join(", ")}`);

@@ -94,7 +94,7 @@ const DEFAULT_META_TTL_MS = 30 * 86_400_000;
  * A fallback deadline before Meta's TTL: WhatsApp may still deliver after the SMS went
  * out (a double delivery). Said per config key, with the categories it concerns.
  */
-export function ttlWarnings(fallback: Config["fallback"]): ConfigProblem[] {
+function ttlWarnings(fallback: Config["fallback"]): ConfigProblem[] {
   if (!fallback.enabled) return [];
   const byKey = new Map<string, string[]>();
   for (const raw of new Set([...fallback.categories, ...Object.keys(fallback.stale_after_by_category)])) {

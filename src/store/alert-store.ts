@@ -35,9 +35,6 @@ export function alertStore(db: Database) {
        sent_at = CASE WHEN ?3 = 'sent' THEN ?7 ELSE sent_at END, lease_token = NULL, lease_until = NULL
      WHERE id = ?1 AND lease_token = ?2`,
   );
-  const recent = db.prepare<AlertRow, [number]>(
-    "SELECT id, kind, dedup_key, severity, title, text, data, state, attempts, last_status, last_error, created_at, sent_at FROM alerts ORDER BY id DESC LIMIT ?",
-  );
   return {
     /** The new row's id; null when this occurrence was already alerted. */
     insert: (a: AlertDraft, state: "pending" | "recorded", now: number) =>
@@ -45,7 +42,6 @@ export function alertStore(db: Database) {
     claim: (token: string, leaseUntil: number, now: number, limit: number) => claim.all(token, leaseUntil, now, limit),
     finish: (id: number, token: string, o: AlertOutcome, now: number) =>
       finish.run(id, token, o.state, o.status, o.error, o.state === "pending" ? o.retryAt : now, now).changes === 1,
-    recent: (limit: number) => recent.all(limit),
   };
 }
 export type AlertStore = ReturnType<typeof alertStore>;

@@ -8,7 +8,7 @@
  * messages whose fallback is not settled, current state (state_values, contacts,
  * templates).
  */
-import type { Database } from "bun:sqlite";
+import type { Database, Statement } from "bun:sqlite";
 import { ulid } from "../util/ids";
 
 /** Tracked states still waiting on something: never pruned. */
@@ -21,7 +21,30 @@ export interface Walk<K> {
 }
 
 /** The smallest event id made at `ms` or later: ids are `evt_` + a ULID, time first. */
-export const eventIdFloor = (ms: number) => `evt_${ulid(ms, new Uint8Array(10))}`;
+const eventIdFloor = (ms: number) => `evt_${ulid(ms, new Uint8Array(10))}`;
+
+export type Key = (string | number)[];
+/** A page of a key-walked table: each row's key, its age (`at`), and whether it must stay (`keep`, decided in SQL). */
+type PageRow = { at: number; keep: number } & Record<string, string | number>;
+
+/**
+ * One page of a walk by key: rows older than `cutoff` and not kept are deleted (each
+ * statement of `deletes` run with the row's key, children first). `byTime`: keys grow
+ * with time, so the first young row ends the walk.
+ */
+function walker(page: Statement<PageRow, (string | number)[]>, keyOf: (r: PageRow) => Key, deletes: Statement[], byTime = false) {
+  return (cutoff: number, after: Key, limit: number): Walk<Key> => {
+    const rows = page.all(...after, limit);
+    let deleted = 0;
+    for (const row of rows) {
+      if (row.at >= cutoff || row.keep) continue;
+      for (const q of deletes) q.run(...keyOf(row));
+      deleted++;
+    }
+    const ended = rows.length < limit || (byTime && rows.some((r) => r.at >= cutoff));
+    return { deleted, next: ended ? null : keyOf(rows.at(-1)!) };
+  };
+}
 
 export function retentionStore(db: Database) {
   const deliveries = db.prepare<unknown, [string, number]>(
@@ -32,36 +55,9 @@ export function retentionStore(db: Database) {
     `DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE id < ?1
        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) ORDER BY id LIMIT ?2)`,
   );
-  const inboxPage = db.prepare<{ id: number; received_at: number; state: string }, [number, number]>("SELECT id, received_at, state FROM inbox WHERE id > ? ORDER BY id LIMIT ?");
-  const inboxReferenced = db.prepare<{ one: number }, [number]>("SELECT 1 AS one FROM events WHERE inbox_id = ? LIMIT 1");
-  const inboxDelete = [
-    db.prepare<unknown, [number]>("DELETE FROM inbox_bodies WHERE inbox_id = ?"),
-    db.prepare<unknown, [number]>("DELETE FROM job_progress WHERE inbox_id = ?"),
-    db.prepare<unknown, [number]>("DELETE FROM inbox WHERE id = ?"),
-  ];
-  const dedupPage = db.prepare<{ key: string; last_seen: number }, [string, number]>("SELECT key, last_seen FROM dedup_keys WHERE key > ? ORDER BY key LIMIT ?");
-  const dedupDelete = db.prepare<unknown, [string]>("DELETE FROM dedup_keys WHERE key = ?");
-  const outboundPage = db.prepare<{ wamid: string; updated_at: number; open: number }, [string, number]>(
-    `SELECT o.wamid, o.updated_at, EXISTS (SELECT 1 FROM tracked_messages t WHERE t.wamid = o.wamid AND t.state IN ${OPEN_TRACKED}) AS open
-     FROM outbound_messages o WHERE o.wamid > ? ORDER BY o.wamid LIMIT ?`,
-  );
-  const outboundDelete = [
-    db.prepare<unknown, [string]>("DELETE FROM message_statuses WHERE wamid = ?"),
-    db.prepare<unknown, [string]>("DELETE FROM outbound_messages WHERE wamid = ?"),
-  ];
-  const trackedPage = db.prepare<{ wamid: string; updated_at: number; state: string }, [string, number]>("SELECT wamid, updated_at, state FROM tracked_messages WHERE wamid > ? ORDER BY wamid LIMIT ?");
-  const trackedDelete = [
-    db.prepare<unknown, [string]>("DELETE FROM tracked_timeline WHERE wamid = ?"),
-    db.prepare<unknown, [string]>("DELETE FROM fallback_sends WHERE wamid = ?"),
-    db.prepare<unknown, [string]>("DELETE FROM tracked_messages WHERE wamid = ?"),
-  ];
-  const inboundPage = db.prepare<{ wamid: string; received_at: number }, [string, number]>("SELECT wamid, received_at FROM inbound_messages WHERE wamid > ? ORDER BY wamid LIMIT ?");
-  const inboundDelete = db.prepare<unknown, [string]>("DELETE FROM inbound_messages WHERE wamid = ?");
-  const historyPage = db.prepare<{ subject: string; subject_id: string; attribute: string; event_id: string; received_at: number }, [string, string, string, string, number]>(
-    `SELECT subject, subject_id, attribute, event_id, received_at FROM state_history
-     WHERE (subject, subject_id, attribute, event_id) > (?1, ?2, ?3, ?4) ORDER BY subject, subject_id, attribute, event_id LIMIT ?5`,
-  );
-  const historyDelete = db.prepare<unknown, [string, string, string, string]>("DELETE FROM state_history WHERE subject = ? AND subject_id = ? AND attribute = ? AND event_id = ?");
+  const page = (sql: string) => db.prepare<PageRow, (string | number)[]>(sql);
+  const deletes = (...sql: string[]) => sql.map((q) => db.prepare(q));
+  const byWamid = (r: PageRow) => [r.wamid as string];
   const alerts = db.prepare<unknown, [number, number]>(
     "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE created_at < ?1 AND state IN ('sent', 'dead', 'recorded') ORDER BY created_at LIMIT ?2)",
   );
@@ -69,65 +65,54 @@ export function retentionStore(db: Database) {
   return {
     deliveries: (cutoff: number, limit: number) => deliveries.run(eventIdFloor(cutoff), limit).changes,
     events: (cutoff: number, limit: number) => events.run(eventIdFloor(cutoff), limit).changes,
-    inbox(cutoff: number, after: number, limit: number): Walk<number> {
-      const page = inboxPage.all(after, limit);
-      let deleted = 0;
-      for (const row of page) {
-        if (row.received_at >= cutoff || row.state !== "done" || inboxReferenced.get(row.id)) continue;
-        for (const q of inboxDelete) q.run(row.id);
-        deleted++;
-      }
-      // Ids grow with time: past the first young row, the rest is younger still.
-      const ended = page.length < limit || page.some((r) => r.received_at >= cutoff);
-      return { deleted, next: ended ? null : page.at(-1)!.id };
-    },
-    dedupKeys(cutoff: number, after: string, limit: number): Walk<string> {
-      const page = dedupPage.all(after, limit);
-      let deleted = 0;
-      for (const row of page) if (row.last_seen < cutoff) deleted += dedupDelete.run(row.key).changes;
-      return { deleted, next: page.length < limit ? null : page.at(-1)!.key };
-    },
-    outbound(cutoff: number, after: string, limit: number): Walk<string> {
-      const page = outboundPage.all(after, limit);
-      let deleted = 0;
-      for (const row of page) {
-        if (row.updated_at >= cutoff || row.open) continue;
-        for (const q of outboundDelete) q.run(row.wamid);
-        deleted++;
-      }
-      return { deleted, next: page.length < limit ? null : page.at(-1)!.wamid };
-    },
-    tracked(cutoff: number, after: string, limit: number): Walk<string> {
-      const page = trackedPage.all(after, limit);
-      let deleted = 0;
-      for (const row of page) {
-        if (row.updated_at >= cutoff || OPEN_TRACKED.includes(`'${row.state}'`)) continue;
-        for (const q of trackedDelete) q.run(row.wamid);
-        deleted++;
-      }
-      return { deleted, next: page.length < limit ? null : page.at(-1)!.wamid };
-    },
-    inbound(cutoff: number, after: string, limit: number): Walk<string> {
-      const page = inboundPage.all(after, limit);
-      let deleted = 0;
-      for (const row of page) if (row.received_at < cutoff) deleted += inboundDelete.run(row.wamid).changes;
-      return { deleted, next: page.length < limit ? null : page.at(-1)!.wamid };
-    },
-    history(cutoff: number, after: readonly [string, string, string, string], limit: number): Walk<readonly [string, string, string, string]> {
-      const page = historyPage.all(...after, limit);
-      let deleted = 0;
-      for (const r of page) if (r.received_at < cutoff) deleted += historyDelete.run(r.subject, r.subject_id, r.attribute, r.event_id).changes;
-      const last = page.at(-1);
-      return { deleted, next: page.length < limit || !last ? null : [last.subject, last.subject_id, last.attribute, last.event_id] };
-    },
+    /** Processed rows no event points at any more (pending and dead ones stay: reprocess). */
+    inbox: walker(
+      page(`SELECT id, received_at AS at, state <> 'done' OR EXISTS (SELECT 1 FROM events e WHERE e.inbox_id = inbox.id) AS keep
+            FROM inbox WHERE id > ? ORDER BY id LIMIT ?`),
+      (r) => [r.id as number],
+      deletes("DELETE FROM inbox_bodies WHERE inbox_id = ?", "DELETE FROM job_progress WHERE inbox_id = ?", "DELETE FROM inbox WHERE id = ?"),
+      true,
+    ),
+    dedupKeys: walker(
+      page("SELECT key, last_seen AS at, 0 AS keep FROM dedup_keys WHERE key > ? ORDER BY key LIMIT ?"),
+      (r) => [r.key as string],
+      deletes("DELETE FROM dedup_keys WHERE key = ?"),
+    ),
+    /** Outbound messages and their statuses, unless a fallback for them is still open. */
+    outbound: walker(
+      page(`SELECT o.wamid, o.updated_at AS at, EXISTS (SELECT 1 FROM tracked_messages t WHERE t.wamid = o.wamid AND t.state IN ${OPEN_TRACKED}) AS keep
+            FROM outbound_messages o WHERE o.wamid > ? ORDER BY o.wamid LIMIT ?`),
+      byWamid,
+      deletes("DELETE FROM message_statuses WHERE wamid = ?", "DELETE FROM outbound_messages WHERE wamid = ?"),
+    ),
+    tracked: walker(
+      page(`SELECT wamid, updated_at AS at, state IN ${OPEN_TRACKED} AS keep FROM tracked_messages WHERE wamid > ? ORDER BY wamid LIMIT ?`),
+      byWamid,
+      deletes("DELETE FROM tracked_timeline WHERE wamid = ?", "DELETE FROM fallback_sends WHERE wamid = ?", "DELETE FROM tracked_messages WHERE wamid = ?"),
+    ),
+    inbound: walker(
+      page("SELECT wamid, received_at AS at, 0 AS keep FROM inbound_messages WHERE wamid > ? ORDER BY wamid LIMIT ?"),
+      byWamid,
+      deletes("DELETE FROM inbound_messages WHERE wamid = ?"),
+    ),
+    history: walker(
+      page(`SELECT subject, subject_id, attribute, event_id, received_at AS at, 0 AS keep FROM state_history
+            WHERE (subject, subject_id, attribute, event_id) > (?, ?, ?, ?) ORDER BY subject, subject_id, attribute, event_id LIMIT ?`),
+      (r) => [r.subject as string, r.subject_id as string, r.attribute as string, r.event_id as string],
+      deletes("DELETE FROM state_history WHERE subject = ? AND subject_id = ? AND attribute = ? AND event_id = ?"),
+    ),
     alerts: (cutoff: number, limit: number) => alerts.run(cutoff, limit).changes,
     /** Gives up to `pages` free pages back to the file system; 0 when the file was made without auto_vacuum. */
     vacuumStep(pages: number): number {
       if (db.query<{ auto_vacuum: number }, []>("PRAGMA auto_vacuum").get()!.auto_vacuum !== 2) return 0;
-      const before = db.query<{ freelist_count: number }, []>("PRAGMA freelist_count").get()!.freelist_count;
+      const before = freePages();
       db.run(`PRAGMA incremental_vacuum(${Math.trunc(pages)})`);
-      return before - db.query<{ freelist_count: number }, []>("PRAGMA freelist_count").get()!.freelist_count;
+      return before - freePages();
     },
-    freePages: () => db.query<{ freelist_count: number }, []>("PRAGMA freelist_count").get()!.freelist_count,
+    freePages,
   };
+
+  function freePages() {
+    return db.query<{ freelist_count: number }, []>("PRAGMA freelist_count").get()!.freelist_count;
+  }
 }

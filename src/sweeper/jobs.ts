@@ -103,7 +103,7 @@ export class Jobs {
         last_error: row?.last_error ?? null,
         runs: row?.runs ?? 0,
         failures: row?.failures ?? 0,
-        next_run: cron?.nextRun()?.toISOString() ?? null,
+        next_run: (cron?.nextRun() ?? nextRun(def.schedule))?.toISOString() ?? null,
         ...(def.name === "stale" ? { held_since: isoOrNull(row?.held_since) } : {}),
       };
     });
@@ -112,4 +112,12 @@ export class Jobs {
   stop() {
     for (const cron of this.#crons) cron.stop();
   }
+}
+
+/** When a schedule fires next, for a job not started here (`wa-webhookd jobs list`). */
+function nextRun(schedule: string): Date | null {
+  const cron = new Cron(schedule, { paused: true });
+  const next = cron.nextRun();
+  cron.stop();
+  return next;
 }

@@ -7,11 +7,11 @@
  * after its key is gone would be processed twice.
  */
 import type { Database } from "bun:sqlite";
-import { retentionStore, type Walk } from "../store/retention-store";
+import { retentionStore, type Key, type Walk } from "../store/retention-store";
 import type { Clock } from "../util/clock";
 
 const DAY_MS = 86_400_000;
-export const DEDUP_KEEP_MIN_MS = 8 * DAY_MS;
+const DEDUP_KEEP_MIN_MS = 8 * DAY_MS;
 /** Pages (4 KiB) given back per step of incremental_vacuum. */
 const VACUUM_STEP_PAGES = 2048;
 
@@ -35,11 +35,11 @@ export function retentionJob(db: Database, retentionMs: number, batchSize: numbe
     }
   };
   /** Walks a table by key, one page per transaction. */
-  const walk = async <K>(start: K, step: (after: K) => Walk<K>) => {
+  const walk = async (start: Key, step: (cutoff: number, after: Key, limit: number) => Walk<Key>, cutoff: number) => {
     let total = 0;
-    let after: K | null = start;
+    let after: Key | null = start;
     while (after !== null) {
-      const page: Walk<K> = db.transaction(() => step(after!)).immediate();
+      const page: Walk<Key> = db.transaction(() => step(cutoff, after!, pageSize)).immediate();
       total += page.deleted;
       after = page.next;
       await Bun.sleep(0);
@@ -53,12 +53,12 @@ export function retentionJob(db: Database, retentionMs: number, batchSize: numbe
     const deleted = {
       deliveries: await repeat(() => store.deliveries(cutoff, batchSize)),
       events: await repeat(() => store.events(cutoff, batchSize)),
-      inbox: await walk(0, (after) => store.inbox(cutoff, after, pageSize)),
-      dedup_keys: await walk("", (after) => store.dedupKeys(dedupCutoff, after, pageSize)),
-      outbound: await walk("", (after) => store.outbound(cutoff, after, pageSize)),
-      tracked: await walk("", (after) => store.tracked(cutoff, after, pageSize)),
-      inbound: await walk("", (after) => store.inbound(cutoff, after, pageSize)),
-      state_history: await walk<readonly [string, string, string, string]>(["", "", "", ""], (after) => store.history(cutoff, after, pageSize)),
+      inbox: await walk([0], store.inbox, cutoff),
+      dedup_keys: await walk([""], store.dedupKeys, dedupCutoff),
+      outbound: await walk([""], store.outbound, cutoff),
+      tracked: await walk([""], store.tracked, cutoff),
+      inbound: await walk([""], store.inbound, cutoff),
+      state_history: await walk(["", "", "", ""], store.history, cutoff),
       alerts: await repeat(() => store.alerts(cutoff, batchSize)),
     };
     let freed = 0;

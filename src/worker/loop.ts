@@ -15,7 +15,6 @@ import type { Logger } from "../util/log";
 import { Processor } from "./processor";
 import { pauseAfter, workerShare } from "./share";
 import { buildSweeper, type Sweeper } from "../sweeper/start";
-import { hookDeadAlert } from "../alerts/rules";
 import type { TrafficMeter } from "./traffic";
 
 const IDLE_POLL_MS = 20;
@@ -55,14 +54,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     clock,
     log,
   });
-  const dispatcher = new Dispatcher(db, {
-    instance,
-    hooks: settings.hooks,
-    clock,
-    log,
-    meter,
-    onGivenUp: (hook, eventId, reason, now) => sweeper.alerter.raise(hookDeadAlert(hook, eventId, reason, now), now),
-  });
+  const dispatcher = new Dispatcher(db, { instance, hooks: settings.hooks, clock, log, meter, onGivenUp: sweeper.alerter.hookGivenUp });
   const recovered = {
     jobs: processor.recoverLeases(),
     deliveries: dispatcher.recoverLeases(),

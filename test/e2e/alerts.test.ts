@@ -1,16 +1,12 @@
 /** Operator alerts through the compiled binary: a signed Meta notice in, one alert out to a local sink. */
-import { afterEach, beforeAll, expect, test } from "bun:test";
-import { requireBinary, startDaemon, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
+import { beforeAll, expect, test } from "bun:test";
+import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { Sink } from "../support/sink";
-import { signedPost } from "../support/webhooks";
+import { signedPost, textMessage } from "../support/webhooks";
+import { WHSEC } from "../support/pipeline";
 
 beforeAll(requireBinary);
-const sinks: Sink[] = [];
-const daemons: Daemon[] = [];
-afterEach(async () => {
-  sinks.splice(0).forEach((s) => s.stop());
-  await Promise.all(daemons.splice(0).map((d) => d.stop()));
-});
+const { sinks, daemons } = stopAfterEach();
 
 // Meta's own example (message_template_status_update reference).
 const PAUSED = JSON.stringify({
@@ -61,4 +57,27 @@ headers = { Authorization = "Bearer alert-secret-token" }
   const logged = daemon.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "alert");
   expect(logged).toMatchObject([{ level: "warn", kind: "template.paused", sent: true }]);
   expect(daemon.lines.join("\n")).not.toContain("alert-secret-token");
+});
+
+test("an alert sink that never answers holds nothing up: events still reach the hook at once", async () => {
+  const alerts = new Sink().start();
+  const hook = new Sink().start();
+  sinks.push(alerts, hook);
+  alerts.respond = () => new Promise(() => {}); // hangs until the test ends
+  const toml = `
+[alerts]
+url = "http://127.0.0.1:${alerts.port}/slack"
+timeout = "30s"
+[[hooks]]
+name = "app"
+url = "${hook.url}"
+secret = "${WHSEC}"
+`;
+  const daemon = await startDaemon(writeConfig(tempDir(), { toml }));
+  daemons.push(daemon);
+  expect((await signedPost(`${daemon.url}/webhook`, PAUSED)).status).toBe(200);
+  await waitFor(() => alerts.received.length === 1, 10_000); // the alert is out, unanswered
+  expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.AFTER"))).status).toBe(200);
+  await waitFor(() => hook.received.some((r) => r.body.includes("wamid.AFTER")), 5_000);
+  expect(hook.received.map((r) => JSON.parse(r.body).type)).toEqual(["template.status", "message.received"]);
 });

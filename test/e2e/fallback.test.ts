@@ -1,17 +1,12 @@
 /** SMS fallback through the compiled binary: real schedules, a local SMS sink, the admin API. */
-import { afterEach, beforeAll, expect, test } from "bun:test";
-import { requireBinary, startDaemon, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
+import { beforeAll, expect, test } from "bun:test";
+import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { signedPost } from "../support/webhooks";
 
 beforeAll(requireBinary);
-const sinks: Sink[] = [];
-const daemons: Daemon[] = [];
-afterEach(async () => {
-  sinks.splice(0).forEach((s) => s.stop());
-  await Promise.all(daemons.splice(0).map((d) => d.stop()));
-});
+const { sinks, daemons } = stopAfterEach();
 
 const ADMIN = { authorization: "Bearer e2e-admin-token-0123456789", "content-type": "application/json" };
 const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };

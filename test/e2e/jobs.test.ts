@@ -1,13 +1,12 @@
 /** `wa-webhookd jobs` and `vacuum` on the compiled binary, beside a running daemon and after it stopped. */
-import { afterEach, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { requireBinary, runBinary, startDaemon, tempDir, writeConfig, type Daemon } from "../support/daemon";
+import { requireBinary, runBinary, startDaemon, stopAfterEach, tempDir, writeConfig } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
-const daemons: Daemon[] = [];
-afterEach(async () => void (await Promise.all(daemons.splice(0).map((d) => d.stop()))));
+const { daemons } = stopAfterEach();
 
 test("jobs list / run work beside the running daemon (shared leases); vacuum waits for it to stop", async () => {
   const dir = tempDir("wa-jobs-");

@@ -3,6 +3,8 @@
  * port 0, and the real port read from the "listening" log line.
  */
 import { Database } from "bun:sqlite";
+import { afterEach } from "bun:test";
+import type { Sink } from "./sink";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -147,4 +149,15 @@ export function readInbox(dbPath: string): InboxRow[] {
   } finally {
     db.close();
   }
+}
+
+/** The sinks and daemons a test starts (push them here), stopped after each test of the file. */
+export function stopAfterEach() {
+  const sinks: Sink[] = [];
+  const daemons: Daemon[] = [];
+  afterEach(async () => {
+    sinks.splice(0).forEach((s) => s.stop());
+    await Promise.all(daemons.splice(0).map((d) => d.stop()));
+  });
+  return { sinks, daemons };
 }

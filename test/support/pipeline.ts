@@ -3,7 +3,6 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import type { Hook } from "../../src/config/schema";
 import { AlertsSchema, FallbackSchema, HookSchema, StorageSchema, SweeperSchema } from "../../src/config/schema";
-import { hookDeadAlert } from "../../src/alerts/rules";
 import { buildSweeper } from "../../src/sweeper/start";
 import type { z } from "zod";
 import { Dispatcher } from "../../src/forward/dispatcher";
@@ -70,7 +69,7 @@ export function pipeline(
     clock,
     log: quiet,
     random: () => 1,
-    onGivenUp: (hook, eventId, reason, now) => sweeper.alerter.raise(hookDeadAlert(hook, eventId, reason, now), now),
+    onGivenUp: sweeper.alerter.hookGivenUp,
   });
   const post = (body: unknown) =>
     inbox.insertBatch([
