@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AlertsSchema, FallbackSchema, StorageSchema, SweeperSchema } from "../src/config/schema";
+import { startCheckpointer } from "../src/store/checkpointer";
 import { openDatabase } from "../src/store/db";
 import { WRITER_CACHE_KIB } from "../src/config/defaults";
 import { migrate } from "../src/store/migrate";
@@ -35,7 +36,7 @@ async function oneSweep(shape: "delivered" | "in-flight", steady: boolean) {
   const dir = mkdtempSync(join(tmpdir(), "wa-sweep-bench-"));
   // As the daemon's writer connection opens it (bench with BENCH_CACHE_KIB=2000 for SQLite's default cache).
   const cacheKiB = Number(process.env.BENCH_CACHE_KIB ?? WRITER_CACHE_KIB);
-  const db = openDatabase(join(dir, "bench.db"), { synchronous: "full", busyTimeoutMs: 5000, autoCheckpoint: true, cacheKiB });
+  const db = openDatabase(join(dir, "bench.db"), { synchronous: "full", busyTimeoutMs: 5000, autoCheckpoint: false, cacheKiB });
   migrate(db);
   const now = Date.now();
   const insert = db.prepare(
@@ -63,6 +64,8 @@ async function oneSweep(shape: "delivered" | "in-flight", steady: boolean) {
   // Steady state: the previous sweep ran 15 s ago (the guard looks at 15 s of deadlines); else the first sweep ever (an hour).
   if (steady) db.run("INSERT INTO job_runs (name, last_finished_at) VALUES ('stale', ?)", [now - 15_000]);
   const { jobs } = buildSweeper(db, settings, systemClock, quiet, "bench");
+  // As in the daemon: the writer never checkpoints, the checkpoint thread does, alongside.
+  const checkpointer = startCheckpointer(join(dir, "bench.db"), "full", quiet);
   Bun.gc(true);
   const before = process.memoryUsage();
   let peakRss = before.rss;
@@ -72,6 +75,7 @@ async function oneSweep(shape: "delivered" | "in-flight", steady: boolean) {
   const ms = performance.now() - t0;
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  await checkpointer.stop();
   const pending = db.query<{ n: number }, []>("SELECT count(*) n FROM fallback_sends WHERE state = 'pending'").get()!.n;
   db.close();
   rmSync(dir, { recursive: true, force: true });

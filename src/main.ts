@@ -3,6 +3,7 @@
 import { parseCommand, USAGE } from "./cli/args";
 import { runCheck } from "./cli/check";
 import { runJobsCommand } from "./cli/jobs";
+import { runTail } from "./cli/tail";
 import { runVacuum } from "./cli/vacuum";
 import { OperatorError, runOperatorCommand, UsageError } from "./cli/operator";
 import { runServe, StartupError } from "./cli/serve";
@@ -40,6 +41,11 @@ async function main(argv: string[]): Promise<number | null> {
       const { config, warnings } = loadConfig(command.config);
       printWarnings(warnings);
       return runJobsCommand(config, command);
+    }
+    case "tail": {
+      const { config, warnings } = loadConfig(command.config, "operator");
+      printWarnings(warnings);
+      return runTail(config, command.type, command.json);
     }
     case "vacuum": {
       const { config, warnings } = loadConfig(command.config, "operator");

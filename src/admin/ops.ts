@@ -12,8 +12,32 @@ import { jobStore } from "../store/job-store";
 import type { FallbackSendRow } from "../store/tracking-store";
 import { messageStore } from "../store/message-store";
 import { isoOrNull } from "../util/time";
+import type { z } from "zod";
+import type { HookRoute } from "../config/schema";
+import type { EventFilter } from "../store/event-query";
+import { ok, type AdminAnswer } from "./answers";
+import { eraseContact, getContact } from "./contacts";
+import { eventsAfter, getEvent, listEvents } from "./events";
+import type { DeliveriesQuery, EventsQuery, InboxQuery, ReplayBody } from "./params";
+import { listDeliveries, listInbox, replayEvent, replayRange, reprocessInbox, retryDelivery } from "./queues";
+import { stats, templates } from "./stats";
+
+export type { AdminAnswer };
 
 export type AdminOp =
+  | { op: "events"; query: EventsQuery }
+  | { op: "event"; id: string }
+  | { op: "events-after"; filter: EventFilter; after: string | null; limit: number }
+  | { op: "deliveries"; query: DeliveriesQuery }
+  | { op: "retry-delivery"; id: number }
+  | { op: "replay-event"; id: string; hook: string | null }
+  | { op: "replay"; body: z.infer<typeof ReplayBody> }
+  | { op: "inbox"; query: InboxQuery }
+  | { op: "reprocess"; id: number }
+  | { op: "contact"; waId: string }
+  | { op: "erase-contact"; waId: string }
+  | { op: "templates" }
+  | { op: "stats" }
   | { op: "register"; items: Registration[]; many: boolean }
   | { op: "message"; wamid: string }
   | { op: "jobs" }
@@ -21,20 +45,41 @@ export type AdminOp =
   | { op: "resume" }
   | { op: "resolve"; wamid: string; action: "resend" | "mark-sent" };
 
-export interface AdminAnswer {
-  status: number;
-  body: unknown;
-}
-
 const WORKER_OFF: AdminAnswer = { status: 409, body: { error: "worker_disabled", reason: "no job runs while worker.enabled = false" } };
 const FALLBACK_OFF: AdminAnswer = { status: 409, body: { error: "fallback_disabled", reason: "fallback is off: set [fallback] enabled = true (and the worker on)" } };
 
-export function adminOps(db: Database, sweeper: Sweeper | null) {
+export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly HookRoute[]) {
   const tracker = sweeper?.tracker ?? null;
   const messages = messageStore(db);
   const jobs = jobStore(db);
   return (op: AdminOp, now: number): Promise<AdminAnswer> | AdminAnswer => {
     switch (op.op) {
+      case "events":
+        return listEvents(db, op.query);
+      case "event":
+        return getEvent(db, op.id);
+      case "events-after":
+        return ok(eventsAfter(db, op.filter, op.after, op.limit));
+      case "deliveries":
+        return listDeliveries(db, hooks, op.query);
+      case "retry-delivery":
+        return retryDelivery(db, op.id, now);
+      case "replay-event":
+        return replayEvent(db, hooks, op.id, op.hook, now);
+      case "replay":
+        return replayRange(db, hooks, op.body, now);
+      case "inbox":
+        return listInbox(db, op.query);
+      case "reprocess":
+        return reprocessInbox(db, op.id);
+      case "contact":
+        return getContact(db, op.waId);
+      case "erase-contact":
+        return eraseContact(db, op.waId, now);
+      case "templates":
+        return templates(db);
+      case "stats":
+        return stats(db, hooks.map((h) => h.name), now);
       case "message":
         return message(messages.find(op.wamid), tracker, op.wamid);
       case "jobs":
@@ -74,7 +119,7 @@ function resolve(db: Database, tracker: Tracker, wamid: string, action: "resend"
     .transaction(() => {
       if (!tracker.store.resolveUnknown(wamid, state, now)) return false;
       if (state === "sent") tracker.recordSend(wamid, "sent", now);
-      tracker.store.note(wamid, `resolved:${action}`, now);
+      tracker.store.note(wamid, now, { state: `resolved:${action}` });
       return true;
     })
     .immediate();

@@ -14,6 +14,7 @@ export type Command =
   | { kind: "jobs"; config: string | null; action: "list"; json: boolean }
   | { kind: "jobs"; config: string | null; action: "run"; name: string; json: boolean }
   | { kind: "vacuum"; config: string | null; json: boolean }
+  | { kind: "tail"; config: string | null; type: string | null; json: boolean }
   | { kind: "version" }
   | { kind: "help" }
   | { kind: "usage_error"; message: string };
@@ -48,6 +49,9 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
   wa-webhookd jobs run NAME --config FILE [--json]
                                         run a job now (stale, fallback, alerts, retention);
                                         never alongside the daemon's own run of it
+  wa-webhookd tail --config FILE [--type TYPE] [--json]
+                                        print events as they are stored, one line each
+                                        (time, type, wamid, summary), or the envelopes; Ctrl-C stops
   wa-webhookd vacuum --config FILE [--json]
                                         compact the database file and turn on incremental
                                         vacuum (once, for files made by earlier releases; daemon stopped)
@@ -60,7 +64,7 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
 
-const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "jobs", "vacuum", "version", "help"] as const;
+const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "jobs", "vacuum", "tail", "version", "help"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Which subcommand accepts which option besides --config, --help and --version. */
@@ -72,6 +76,7 @@ const OPTIONS_OF: Partial<Record<Subcommand, readonly string[]>> = {
   reprocess: ["inbox", "json"],
   jobs: ["json"],
   vacuum: ["json"],
+  tail: ["type", "json"],
 };
 
 class UsageProblem extends Error {}
@@ -146,6 +151,8 @@ function parse(argv: readonly string[]): Command {
       return jobsCommand(config, positionals, json);
     case "vacuum":
       return { kind: "vacuum", config, json };
+    case "tail":
+      return { kind: "tail", config, type: str("type"), json };
     default:
       return { kind: sub, config };
   }

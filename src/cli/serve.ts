@@ -152,6 +152,7 @@ async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
         busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
         logLevel: config.log.level,
         trafficIntervalMs: parseDuration(config.log.traffic_interval)!,
+        hooks: config.hooks,
         worker: config.worker.enabled ? { worker: config.worker, hooks: config.hooks, fallback: config.fallback, sweeper: config.sweeper, alerts: config.alerts, storage: config.storage } : null,
       },
       log,

@@ -10,6 +10,7 @@ import { hookFilter } from "../forward/hook-filter";
 import { eventStore } from "../store/event-store";
 import { eventId } from "../util/ids";
 import type { EventEnvelope } from "./envelope";
+import { eventSubject } from "./subject";
 import type { EventType } from "./types";
 
 export type RaiseEvent = (type: EventType, data: Record<string, unknown>, dedupKey: string, now: number, phoneNumberId?: string | null) => string | null;
@@ -23,7 +24,7 @@ export function eventRaiser(db: Database, hooks: readonly HookRoute[]): RaiseEve
     if (!events.claimDedupKey(dedupKey, id, now)) return null;
     const at = new Date(now).toISOString();
     const envelope: EventEnvelope = { id, type, timestamp: at, received_at: at, waba_id: null, phone_number_id: phoneNumberId, display_phone_number: null, data, raw: null };
-    events.insertEvent({ id, inboxId: null, type, occurredAt: now, receivedAt: now, wabaId: null, phoneNumberId, dedupKey, envelope: JSON.stringify(envelope) });
+    events.insertEvent({ id, inboxId: null, type, occurredAt: now, receivedAt: now, wabaId: null, phoneNumberId, dedupKey, ...eventSubject(type, data), envelope: JSON.stringify(envelope) });
     for (const route of routes) if (route.wants(type, phoneNumberId)) events.insertDelivery(id, route.name, now);
     return id;
   };

@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import type { EventSelection } from "../events/selection";
 import type { DeliveryOutcome } from "../forward/retry-policy";
+import { eventIdFloor } from "../util/ids";
 
 export interface ClaimedDelivery {
   id: number;
@@ -36,11 +37,12 @@ export function deliveryStore(db: Database) {
      WHERE state = 'dead' AND (?2 IS NULL OR hook = ?2)`,
   );
   // Only `*` reaches here as a wildcard (the CLI refuses other glob characters), so GLOB matches hook-filter globs.
-  const events = db.prepare<{ id: string; type: string; phone_number_id: string | null }, [string | null, string | null, number | null, number | null]>(
+  const events = db.prepare<{ id: string; type: string; phone_number_id: string | null }, [string | null, string | null, number | null, number | null, string | null]>(
+    // An event is stored after it arrived: its id's time (?5) bounds a `since` range from below.
     `SELECT id, type, phone_number_id FROM events
      WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR type GLOB ?2)
-       AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
-     ORDER BY received_at, id`,
+       AND (?3 IS NULL OR (id >= ?5 AND received_at >= ?3)) AND (?4 IS NULL OR received_at < ?4)
+     ORDER BY id`,
   );
   const recover = db.prepare<unknown, [string, number]>(
     `UPDATE deliveries SET state = 'pending', next_attempt_at = ?2, lease_token = NULL, lease_until = NULL
@@ -61,7 +63,7 @@ export function deliveryStore(db: Database) {
     /** Deliveries in flight in an earlier run of this instance are due again now. */
     recoverLeases: (instance: string, now: number) => recover.run(`${instance}:`, now).changes,
     retryDead: (now: number, hook: string | null) => retryDead.run(now, hook).changes,
-    /** The selected events, oldest first, one at a time (a replay may cover the whole history). */
-    events: (s: EventSelection) => events.iterate(s.eventId, s.type, s.since, s.until),
+    /** The selected events in the order they were stored, one at a time (a replay may cover the whole history). */
+    events: (s: EventSelection) => events.iterate(s.eventId, s.type, s.since, s.until, s.since === null ? null : eventIdFloor(s.since)),
   };
 }

@@ -14,6 +14,9 @@ export interface StoredEvent {
   wabaId: string | null;
   phoneNumberId: string | null;
   dedupKey: string;
+  /** What it is about (events/subject.ts): the admin API filters on these. */
+  wamid: string | null;
+  waId: string | null;
   envelope: string;
 }
 
@@ -22,8 +25,8 @@ export type EffectResult = { kind: "status"; current: string } | { kind: "notice
 export function eventStore(db: Database) {
   const seen = db.prepare<unknown, [number, string]>("UPDATE dedup_keys SET duplicates = duplicates + 1, last_seen = ? WHERE key = ?");
   const remember = db.prepare<unknown, [string, string, number, number]>("INSERT INTO dedup_keys (key, event_id, first_seen, last_seen) VALUES (?, ?, ?, ?)");
-  const insertEvent = db.prepare<unknown, [string, number | null, string, number | null, number, string | null, string | null, string, string]>(
-    "INSERT INTO events (id, inbox_id, type, occurred_at, received_at, waba_id, phone_number_id, dedup_key, envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  const insertEvent = db.prepare<unknown, [string, number | null, string, number | null, number, string | null, string | null, string, string | null, string | null, string]>(
+    "INSERT INTO events (id, inbox_id, type, occurred_at, received_at, waba_id, phone_number_id, dedup_key, wamid, wa_id, envelope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const insertDelivery = db.prepare<unknown, [string, string, number, number, number]>(
     "INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, hook) DO NOTHING",
@@ -69,7 +72,7 @@ export function eventStore(db: Database) {
       return true;
     },
     insertEvent(e: StoredEvent) {
-      insertEvent.run(e.id, e.inboxId, e.type, e.occurredAt, e.receivedAt, e.wabaId, e.phoneNumberId, e.dedupKey, e.envelope);
+      insertEvent.run(e.id, e.inboxId, e.type, e.occurredAt, e.receivedAt, e.wabaId, e.phoneNumberId, e.dedupKey, e.wamid, e.waId, e.envelope);
     },
     insertDelivery(eventId: string, hook: string, now: number) {
       insertDelivery.run(eventId, hook, now, now, now);

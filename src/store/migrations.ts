@@ -9,6 +9,7 @@ import m0004 from "../../migrations/0004_state_clock.sql" with { type: "text" };
 import m0005 from "../../migrations/0005_state_history_by_subject.sql" with { type: "text" };
 import m0006 from "../../migrations/0006_fallback.sql" with { type: "text" };
 import m0007 from "../../migrations/0007_alerts_retention.sql" with { type: "text" };
+import m0008 from "../../migrations/0008_event_filters.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "0005_state_history_by_subject.sql", sql: m0005 },
   { version: 6, name: "0006_fallback.sql", sql: m0006 },
   { version: 7, name: "0007_alerts_retention.sql", sql: m0007 },
+  { version: 8, name: "0008_event_filters.sql", sql: m0008 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

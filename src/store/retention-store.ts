@@ -9,7 +9,7 @@
  * templates).
  */
 import type { Database, Statement } from "bun:sqlite";
-import { ulid } from "../util/ids";
+import { eventIdFloor } from "../util/ids";
 
 /** Tracked states still waiting on something: never pruned. */
 const OPEN_TRACKED = "('tracked', 'fallback_pending', 'sending', 'unknown')";
@@ -19,9 +19,6 @@ export interface Walk<K> {
   /** null: the walk reached the end of the table. */
   next: K | null;
 }
-
-/** The smallest event id made at `ms` or later: ids are `evt_` + a ULID, time first. */
-const eventIdFloor = (ms: number) => `evt_${ulid(ms, new Uint8Array(10))}`;
 
 export type Key = (string | number)[];
 /** A page of a key-walked table: each row's key, its age (`at`), and whether it must stay (`keep`, decided in SQL). */

@@ -1,5 +1,5 @@
 /** Outbound messages watched for SMS fallback, their timeline, and the one SMS each may get (migrations/0006). */
-import type { Database } from "bun:sqlite";
+import type { Database, Statement } from "bun:sqlite";
 import type { TrackedRow } from "../sweeper/transitions";
 
 export interface FallbackSendRow {
@@ -20,6 +20,11 @@ export interface FallbackSendRow {
   sent_at: number | null;
 }
 
+export interface Move {
+  state: string;
+  detail?: Record<string, unknown> | null;
+}
+
 export interface TimelineRow {
   state: string;
   at: number;
@@ -34,13 +39,21 @@ export function trackingStore(db: Database) {
      VALUES ($wamid, $recipient, $text, $category, $stale_after_ms, $not_after_ms, $fallback, $sent_at, $registered_at, $delivered_at,
        $deadline, $expires_at, $state, $reason, $error_code, $now, $now)`,
   );
-  const update = db.prepare<unknown, Record<string, string | number | null>>(
-    `UPDATE tracked_messages SET recipient = $recipient, text = $text, category = $category, stale_after_ms = $stale_after_ms,
-       not_after_ms = $not_after_ms, fallback = $fallback, sent_at = $sent_at, registered_at = $registered_at, delivered_at = $delivered_at,
-       deadline = $deadline, expires_at = $expires_at, state = $state, reason = $reason, error_code = $error_code, updated_at = $now
-     WHERE wamid = $wamid`,
-  );
+  // One UPDATE per set of changed columns, prepared once: a move that changes only the
+  // state leaves the deadline indexes alone (a full-row UPDATE rewrote them every time).
+  const updates = new Map<string, Statement<unknown, (string | number | null)[]>>();
+  const update = (columns: readonly Column[]) => {
+    const key = columns.join(",");
+    let statement = updates.get(key);
+    if (!statement) {
+      statement = db.prepare(`UPDATE tracked_messages SET ${columns.map((c) => `${c} = ?`).join(", ")}, updated_at = ? WHERE wamid = ?`);
+      updates.set(key, statement);
+    }
+    return statement;
+  };
   const due = db.prepare<TrackedRow, [number, number]>("SELECT * FROM tracked_messages WHERE state = 'tracked' AND deadline <= ? ORDER BY deadline LIMIT ?");
+  // Not INSERT … SELECT max(seq): reading the table it writes makes SQLite copy the
+  // SELECT's result first, twice the cost of a lookup and a plain insert.
   const nextSeq = db.prepare<{ n: number }, [string]>("SELECT coalesce(max(seq), 0) + 1 n FROM tracked_timeline WHERE wamid = ?");
   const addTimeline = db.prepare<unknown, [string, number, string, number, string | null]>("INSERT INTO tracked_timeline (wamid, seq, state, at, detail) VALUES (?, ?, ?, ?, ?)");
   const timeline = db.prepare<TimelineRow, [string]>("SELECT state, at, detail FROM tracked_timeline WHERE wamid = ? ORDER BY seq");
@@ -72,10 +85,16 @@ export function trackingStore(db: Database) {
   return {
     get: (wamid: string) => get.get(wamid),
     insert: (r: TrackedRow, now: number) => insert.run(bind(r, now)),
-    save: (r: TrackedRow, now: number) => update.run(bind(r, now)),
+    /** Writes the columns `after` changed (nothing when none did). */
+    save(before: TrackedRow, after: TrackedRow, now: number) {
+      const columns = COLUMNS.filter((c) => before[c] !== after[c]);
+      if (columns.length > 0) update(columns).run(...columns.map((c) => after[c]), now, after.wamid);
+    },
     due: (now: number, limit: number) => due.all(now, limit),
-    note(wamid: string, state: string, at: number, detail: Record<string, unknown> | null = null) {
-      addTimeline.run(wamid, nextSeq.get(wamid)!.n, state, at, detail ? JSON.stringify(detail) : null);
+    /** Appends moves to the message's timeline, in this order. */
+    note(wamid: string, at: number, ...moves: Move[]) {
+      let seq = nextSeq.get(wamid)!.n;
+      for (const m of moves) addTimeline.run(wamid, seq++, m.state, at, m.detail ? JSON.stringify(m.detail) : null);
     },
     timeline: (wamid: string) => timeline.all(wamid),
     /** The one SMS of this wamid; false when it already has one (the primary key says so). */
@@ -97,6 +116,10 @@ export function trackingStore(db: Database) {
   };
 }
 export type TrackingStore = ReturnType<typeof trackingStore>;
+
+/** The columns a move may change (never the key): also the only names that reach an UPDATE's text. */
+const COLUMNS = ["recipient", "text", "category", "stale_after_ms", "not_after_ms", "fallback", "sent_at", "registered_at", "delivered_at", "deadline", "expires_at", "state", "reason", "error_code"] as const satisfies readonly Exclude<keyof TrackedRow, "wamid">[];
+type Column = (typeof COLUMNS)[number];
 
 /** Named parameters, as bun:sqlite expects them without `strict`: `$column`. */
 const bind = (r: TrackedRow, now: number): Record<string, string | number | null> =>

@@ -1,5 +1,6 @@
 /** Messages between the request thread (writer.ts) and the writer thread (writer.worker.ts). */
 import type { AdminAnswer, AdminOp } from "../admin/ops";
+import type { HookRoute } from "../config/schema";
 import type { LogLevel } from "../util/log";
 import type { WorkerSettings } from "../worker/loop";
 import type { SynchronousMode } from "./db";
@@ -14,6 +15,8 @@ export interface WriterOpen {
   logLevel: LogLevel;
   /** How often the writer thread logs its "traffic" summary. */
   trafficIntervalMs: number;
+  /** The configured hooks (the admin API replays to them, also with the worker off). */
+  hooks: HookRoute[];
   /** Present: run the worker loop (processing and dispatch) in this thread too. */
   worker: WorkerSettings | null;
 }

@@ -5,7 +5,7 @@
  * never contend for SQLite's write lock.
  */
 import type { Database } from "bun:sqlite";
-import { adminOps } from "../admin/ops";
+import { adminOps, type AdminAnswer } from "../admin/ops";
 import { openDatabase } from "./db";
 import { WRITER_CACHE_KIB } from "../config/defaults";
 import { fileIdentity, type IdentityCheck } from "./file-identity";
@@ -18,6 +18,7 @@ import type { WriterReply, WriterRequest } from "./writer-protocol";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { startWorkerLoop, type WorkerLoop } from "../worker/loop";
+import type { HookRoute } from "../config/schema";
 import { TrafficMeter } from "../worker/traffic";
 
 declare const self: Worker;
@@ -31,6 +32,7 @@ let goneLogged = false;
 let loop: WorkerLoop | null = null;
 /** The admin API's operations, made on first use (after the worker loop exists). */
 let admin: ReturnType<typeof adminOps> | null = null;
+let hooks: readonly HookRoute[] = [];
 let lastAppendAt = 0;
 /** Everything this thread stores, processes and delivers is counted here for the "traffic" line. */
 const meter = new TrafficMeter();
@@ -55,6 +57,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         // The request thread has already migrated the schema; this only connects.
         db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: msg.busyTimeoutMs, autoCheckpoint: false, cacheKiB: WRITER_CACHE_KIB });
         inbox = sqliteInbox(db);
+        hooks = msg.hooks;
         probe = sqliteProbe(db, Date.now);
         checkFile = fileIdentity(msg.path);
         const threadLog = createLogger(msg.logLevel);
@@ -91,8 +94,9 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       }
       return;
     case "admin":
-      admin ??= adminOps(db!, loop?.sweeper ?? null);
-      Promise.resolve(admin(msg.op, Date.now())).then(
+      admin ??= adminOps(db!, loop?.sweeper ?? null, hooks);
+      // A throw while the operation starts must answer this call, not take the thread down.
+      new Promise<AdminAnswer>((resolve) => resolve(admin!(msg.op, Date.now()))).then(
         (answer) => reply({ type: "admin", seq: msg.seq, answer }),
         (err) => fail(msg.seq, err),
       );

@@ -8,6 +8,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { retentionStore, type Key, type Walk } from "../store/retention-store";
+import type { GiveWay } from "../worker/share";
 import type { Clock } from "../util/clock";
 
 const DAY_MS = 86_400_000;
@@ -20,29 +21,35 @@ export function retentionCutoffs(now: number, retentionMs: number) {
   return { cutoff: now - retentionMs, dedupCutoff: now - Math.max(retentionMs, DEDUP_KEEP_MIN_MS) };
 }
 
-export function retentionJob(db: Database, retentionMs: number, batchSize: number, clock: Clock) {
+export function retentionJob(db: Database, retentionMs: number, batchSize: number, clock: Clock, giveWay: GiveWay) {
   const store = retentionStore(db);
   const pageSize = batchSize * 4;
+  /** Runs one step in its own transaction, then gives way to ingestion. */
+  const step = async <T>(work: () => T): Promise<T> => {
+    const started = performance.now();
+    const result = db.transaction(work).immediate();
+    await giveWay(performance.now() - started);
+    return result;
+  };
 
   /** Runs `step` in its own transaction until it deletes less than a batch. */
-  const repeat = async (step: () => number) => {
+  const repeat = async (deleteBatch: () => number) => {
     let total = 0;
     for (;;) {
-      const n = db.transaction(step).immediate();
+      const n = await step(deleteBatch);
       total += n;
       if (n < batchSize) return total;
-      await Bun.sleep(0);
     }
   };
   /** Walks a table by key, one page per transaction. */
-  const walk = async (start: Key, step: (cutoff: number, after: Key, limit: number) => Walk<Key>, cutoff: number) => {
+  const walk = async (start: Key, deletePage: (cutoff: number, after: Key, limit: number) => Walk<Key>, cutoff: number) => {
     let total = 0;
     let after: Key | null = start;
     while (after !== null) {
-      const page: Walk<Key> = db.transaction(() => step(cutoff, after!, pageSize)).immediate();
+      const from: Key = after;
+      const page: Walk<Key> = await step(() => deletePage(cutoff, from, pageSize));
       total += page.deleted;
       after = page.next;
-      await Bun.sleep(0);
     }
     return total;
   };
@@ -63,10 +70,11 @@ export function retentionJob(db: Database, retentionMs: number, batchSize: numbe
     };
     let freed = 0;
     for (;;) {
+      const started = performance.now();
       const n = store.vacuumStep(VACUUM_STEP_PAGES);
       freed += n;
       if (n < VACUUM_STEP_PAGES) break;
-      await Bun.sleep(0);
+      await giveWay(performance.now() - started);
     }
     return { cutoff: new Date(cutoff).toISOString(), ...deleted, freed_pages: freed, free_pages_left: store.freePages() };
   };

@@ -18,6 +18,7 @@ import { VERSION } from "../version";
 import { smsRequest, type SmsSettings } from "./sms-request";
 import type { Tracker } from "./tracker";
 import type { FallbackSendRow } from "../store/tracking-store";
+import type { GiveWay } from "../worker/share";
 
 const RESPONSE_KEEP_BYTES = 1024;
 
@@ -63,6 +64,7 @@ export class FallbackSender {
     private readonly log: Logger,
     private readonly instance: string,
     private readonly failureAlert: FailureAlert | null = null,
+    private readonly giveWay: GiveWay = () => Bun.sleep(0),
   ) {
     this.#claim = db.transaction((token: string, leaseUntil: number, now: number, limit: number) => {
       const rows = tracker.store.claimSends(token, leaseUntil, now, limit);
@@ -93,11 +95,14 @@ export class FallbackSender {
     const timeoutMs = parseDuration(this.sms.timeout)!;
     const token = leaseToken(this.instance);
     // The lease outlives the request's timeout, so a live send is never taken twice.
+    let started = performance.now();
     const rows = this.#claim.immediate(token, now + timeoutMs + 30_000, now, limit);
+    let worked = performance.now() - started;
     result.claimed += rows.length;
     const outcomes = await Promise.all(rows.map((row) => this.#attempt(row, timeoutMs)));
     // Recorded together: one commit (one fsync) per round, not per SMS. A crash before it
     // leaves the round claimed; it goes again after the lease, with the same keys.
+    started = performance.now();
     const finished = this.#finishAll.immediate(rows, token, outcomes, this.clock.now());
     rows.forEach((row, i) => {
       const outcome = outcomes[i]!;
@@ -107,6 +112,8 @@ export class FallbackSender {
       // The wamid and outcome only: the text and the phone number stay out of the logs.
       this.log.info("sms fallback attempt", { wamid: row.wamid, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });
     });
+    worked += performance.now() - started;
+    if (rows.length === limit) await this.giveWay(worked);
     return rows.length;
   }
 

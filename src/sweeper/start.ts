@@ -16,6 +16,7 @@ import { retentionJob } from "./retention";
 import { FallbackSender } from "./sender";
 import { staleJob } from "./sweep";
 import { Tracker } from "./tracker";
+import type { GiveWay } from "../worker/share";
 
 export type SweeperSettings = Pick<Config, "fallback" | "sweeper" | "hooks" | "alerts" | "storage">;
 
@@ -26,7 +27,8 @@ export interface Sweeper {
   jobs: Jobs;
 }
 
-export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clock, log: Logger, instance: string): Sweeper {
+/** `giveWay` paces the jobs' steps while webhooks arrive (worker/share.ts); outside the daemon nothing waits. */
+export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clock, log: Logger, instance: string, giveWay: GiveWay = () => Bun.sleep(0)): Sweeper {
   const { fallback, sweeper, alerts } = settings;
   const defs: JobDef[] = [];
   // A new alert, or an SMS decided now (a failure, a sweep), goes out now; the schedules are the backstop.
@@ -37,9 +39,9 @@ export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clo
   if (fallback.enabled && sms) {
     const raise = eventRaiser(db, settings.hooks);
     tracker = new Tracker(db, fallback, raise, kick("fallback"));
-    const sender = new FallbackSender(db, tracker, sms, clock, log, instance, { alerter, after: alerts.sms_failures });
+    const sender = new FallbackSender(db, tracker, sms, clock, log, instance, { alerter, after: alerts.sms_failures }, giveWay);
     defs.push(
-      { name: "stale", schedule: sweeper.schedule, leaseMs: 5 * 60_000, run: staleJob(db, tracker, fallback, sweeper.batch_size, clock, log, raise, alerter) },
+      { name: "stale", schedule: sweeper.schedule, leaseMs: 5 * 60_000, run: staleJob(db, tracker, fallback, sweeper.batch_size, clock, log, raise, alerter, giveWay) },
       { name: "fallback", schedule: sweeper.fallback_schedule, leaseMs: parseDuration(sms.timeout)! + 60_000, run: async () => ({ ...(await sender.run(sms.concurrency)) }) },
     );
   }
@@ -47,7 +49,7 @@ export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clo
     const sender = new AlertSender(db, { ...alerts, url: alerts.url }, clock, log, instance);
     defs.push({ name: "alerts", schedule: alerts.schedule, leaseMs: parseDuration(alerts.timeout)! + 60_000, run: async () => ({ ...(await sender.run(100)) }) });
   }
-  defs.push({ name: "retention", schedule: sweeper.retention_schedule, leaseMs: 60 * 60_000, run: retentionJob(db, parseDuration(settings.storage.retention)!, sweeper.batch_size, clock) });
+  defs.push({ name: "retention", schedule: sweeper.retention_schedule, leaseMs: 60 * 60_000, run: retentionJob(db, parseDuration(settings.storage.retention)!, sweeper.batch_size, clock, giveWay) });
   const jobs = new Jobs(db, defs, clock, log, instance);
   return { tracker, alerter, jobs };
 }

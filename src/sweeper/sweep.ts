@@ -17,6 +17,7 @@ import { jobStore } from "../store/job-store";
 import { deadlineWindow } from "../store/tracking-store";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
+import type { GiveWay } from "../worker/share";
 import type { Tracker } from "./tracker";
 
 export const MIN_GUARD_SAMPLE = 20;
@@ -28,7 +29,7 @@ export function guardTrips(window: { total: number; stale: number }, maxStaleRat
   return window.total >= MIN_GUARD_SAMPLE && window.stale / window.total > maxStaleRatio;
 }
 
-export function staleJob(db: Database, tracker: Tracker, settings: FallbackSettings, batchSize: number, clock: Clock, log: Logger, raise: RaiseEvent, alerter: Alerter) {
+export function staleJob(db: Database, tracker: Tracker, settings: FallbackSettings, batchSize: number, clock: Clock, log: Logger, raise: RaiseEvent, alerter: Alerter, giveWay: GiveWay) {
   const jobs = jobStore(db);
   const batch = db.transaction((now: number) => tracker.sweepBatch(now, batchSize));
   const setHeld = db.transaction((since: number | null, now: number, window: { total: number; stale: number }) => {
@@ -57,12 +58,13 @@ export function staleJob(db: Database, tracker: Tracker, settings: FallbackSetti
     }
     const totals = { held: false, stale: 0, pending: 0, settled: 0 };
     for (;;) {
+      const started = performance.now();
       const r = batch.immediate(clock.now());
       totals.stale += r.stale;
       totals.pending += r.pending;
       totals.settled += r.settled;
       if (r.stale < batchSize) break;
-      await Bun.sleep(0); // inbox commits go first
+      await giveWay(performance.now() - started);
     }
     return totals;
   };

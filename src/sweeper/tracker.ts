@@ -8,7 +8,7 @@ import type { Database } from "bun:sqlite";
 import type { FallbackSettings } from "../config/schema";
 import type { RaiseEvent } from "../events/raise";
 import { noticeStore } from "../store/notice-store";
-import { trackingStore, type FallbackSendRow, type TrackingStore } from "../store/tracking-store";
+import { trackingStore, type FallbackSendRow, type Move, type TrackingStore } from "../store/tracking-store";
 import type { StateEffect } from "../whatsapp/message-data";
 import { isoOrNull } from "../util/time";
 import { parseInstructions } from "./instructions";
@@ -96,9 +96,9 @@ export class Tracker {
     const due = this.store.due(now, limit);
     let pending = 0;
     for (const row of due) {
-      this.store.note(row.wamid, "stale", now, { deadline: isoOrNull(row.deadline) });
       this.raise("message.stale", { wamid: row.wamid, to: row.recipient, category: row.category, deadline: isoOrNull(row.deadline), sent_at: isoOrNull(row.sent_at) }, `stale:${row.wamid}`, now);
-      if (this.#decide(row, "stale", row.error_code, now).row.state === "fallback_pending") pending++;
+      const stale = { state: "stale", detail: { deadline: isoOrNull(row.deadline) } };
+      if (this.#decide(row, "stale", row.error_code, now, stale).row.state === "fallback_pending") pending++;
     }
     return { stale: due.length, pending, settled: due.length - pending };
   }
@@ -160,15 +160,15 @@ export class Tracker {
     }
     const policy = codePolicy(code, this.settings);
     if (policy === "immediate") this.#decide(failed, "failed", code, now);
-    else if (policy === "never") this.#settle({ ...failed, state: "not_sent", reason: "failed" }, now, `error ${code}: never falls back (fallback policy)`);
+    else if (policy === "never") this.#settle(failed, { ...failed, state: "not_sent", reason: "failed" }, now, `error ${code}: never falls back (fallback policy)`);
   }
 
-  /** Stores a fallback decision and, when an SMS is to go out (or be shadowed), its one row. */
-  #decide(row: TrackedRow, reason: "stale" | "failed", code: number | null, now: number): Decision {
+  /** Stores a fallback decision (after the move that led to it, if any) and, when an SMS is to go out (or be shadowed), its one row. */
+  #decide(row: TrackedRow, reason: "stale" | "failed", code: number | null, now: number, ...before: Move[]): Decision {
     const decision = decideFallback(row, reason, code, now, this.settings);
     const next = decision.row;
-    this.store.save(next, now);
-    this.store.note(next.wamid, next.state, now, decision.why ? { why: decision.why } : { reason, error_code: code });
+    this.store.save(row, next, now);
+    this.store.note(next.wamid, now, ...before, { state: next.state, detail: decision.why ? { why: decision.why } : { reason, error_code: code } });
     if (decision.text && next.recipient) {
       const send = { wamid: next.wamid, recipient: next.recipient, text: decision.text, reason, error_code: next.error_code, category: next.category };
       this.store.addSend({ ...send, state: next.state === "shadowed" ? "shadow" : "pending" }, now);
@@ -180,17 +180,17 @@ export class Tracker {
     return decision;
   }
 
-  #settle(row: TrackedRow, now: number, why: string) {
-    this.store.save(row, now);
-    this.store.note(row.wamid, row.state, now, { why });
+  #settle(before: TrackedRow, row: TrackedRow, now: number, why: string) {
+    this.store.save(before, row, now);
+    this.store.note(row.wamid, now, { state: row.state, detail: { why } });
     this.#raiseFallback(row, "not_sent", null, now, why);
   }
 
   /** Inserts or updates the row (only if something changed), and notes a move in the timeline. */
   #put(before: TrackedRow | null, after: TrackedRow, now: number, move?: string, detail: Record<string, unknown> | null = null) {
     if (!before) this.store.insert(after, now);
-    else if (changed(before, after)) this.store.save(after, now);
-    if (move) this.store.note(after.wamid, move, now, detail);
+    else this.store.save(before, after, now);
+    if (move) this.store.note(after.wamid, now, { state: move, detail });
   }
 
   /** message.fallback: what happened to the SMS leg of one message. */
@@ -217,8 +217,8 @@ export class Tracker {
     if (!row || !send) return;
     const state = outcome === "sent" ? (row.delivered_at !== null ? "late_delivered" : "fallback_sent") : outcome === "failed" ? "fallback_failed" : "unknown";
     const next: TrackedRow = { ...row, state };
-    this.store.save(next, now);
-    this.store.note(wamid, state, now, { provider_status: send.provider_status, attempts: send.attempts, ...(send.last_error ? { error: send.last_error } : {}) });
+    this.store.save(row, next, now);
+    this.store.note(wamid, now, { state, detail: { provider_status: send.provider_status, attempts: send.attempts, ...(send.last_error ? { error: send.last_error } : {}) } });
     this.#raiseFallback(next, outcome, send, now);
   }
 
@@ -226,8 +226,8 @@ export class Tracker {
   markSending(wamid: string, now: number) {
     const row = this.store.get(wamid);
     if (row?.state !== "fallback_pending") return;
-    this.store.save({ ...row, state: "sending" }, now);
-    this.store.note(wamid, "sending", now);
+    this.store.save(row, { ...row, state: "sending" }, now);
+    this.store.note(wamid, now, { state: "sending" });
   }
 }
 
@@ -245,5 +245,3 @@ function errorCode(errors: unknown[] | null): number | null {
   const code = typeof first?.code === "string" ? Number(first.code) : first?.code;
   return typeof code === "number" && Number.isInteger(code) ? code : null;
 }
-
-const changed = (a: TrackedRow, b: TrackedRow) => (Object.keys(b) as (keyof TrackedRow)[]).some((k) => a[k] !== b[k]);

@@ -8,13 +8,17 @@ export function ulid(nowMs: number, random: Uint8Array = crypto.getRandomValues(
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  // 80 random bits → 16 chars of 5 bits.
-  let bits = 0n;
-  for (const byte of random) bits = (bits << 8n) | BigInt(byte);
+  // 80 random bits → 16 chars of 5 bits: five bytes at a time (40 bits fit a double exactly).
   let rand = "";
-  for (let i = 0; i < 16; i++) {
-    rand = ALPHABET[Number(bits & 31n)] + rand;
-    bits >>= 5n;
+  for (let half = 0; half < 10; half += 5) {
+    let bits = 0;
+    for (let i = half; i < half + 5; i++) bits = bits * 256 + random[i]!;
+    let chars = "";
+    for (let i = 0; i < 8; i++) {
+      chars = ALPHABET[bits % 32] + chars;
+      bits = Math.floor(bits / 32);
+    }
+    rand += chars;
   }
   return time + rand;
 }
@@ -49,6 +53,9 @@ function increment(bytes: Uint8Array): Uint8Array {
 
 const nextEventUlid = monotonicUlid();
 export const eventId = (nowMs: number) => `evt_${nextEventUlid(nowMs)}`;
+
+/** The smallest event id made at `ms` or later: ids are `evt_` + a ULID, time first. */
+export const eventIdFloor = (ms: number) => `evt_${ulid(ms, new Uint8Array(10))}`;
 
 /**
  * Lease tokens carry the owner's instance name, so a restarted instance can take

@@ -13,7 +13,7 @@ import { Dispatcher } from "../forward/dispatcher";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
 import { Processor } from "./processor";
-import { pauseAfter, workerShare } from "./share";
+import { giveWayTo, pauseAfter, workerShare } from "./share";
 import { buildSweeper, type Sweeper } from "../sweeper/start";
 import type { TrafficMeter } from "./traffic";
 
@@ -41,7 +41,7 @@ export interface WorkerLoop {
 export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter): WorkerLoop {
   // One daemon per host and database: leases held under this name belong to a dead predecessor.
   const instance = hostname();
-  const sweeper = buildSweeper(db, settings, clock, log, instance);
+  const sweeper = buildSweeper(db, settings, clock, log, instance, giveWayTo(ingesting));
   const processor = new Processor(db, {
     tracker: sweeper.tracker,
     alerter: sweeper.alerter,

@@ -24,6 +24,7 @@ import type { Clock } from "../util/clock";
 import { eventId, leaseToken } from "../util/ids";
 import { storableKey } from "../util/storable-key";
 import type { Logger } from "../util/log";
+import { eventSubject } from "../events/subject";
 import { normalizeEvents, type NormalizedEvent } from "../whatsapp/normalize";
 
 export interface ProcessorOptions {
@@ -256,6 +257,7 @@ export class Processor {
       wabaId: event.wabaId,
       phoneNumberId: event.phoneNumberId,
       dedupKey,
+      ...eventSubject(event.type, event.data),
       envelope: JSON.stringify(envelope),
     });
     for (const hook of this.#hooks) {

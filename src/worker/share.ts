@@ -23,3 +23,15 @@ export function workerShare(backlogAgeMs: number): number {
 export function pauseAfter(workedMs: number, share: number): number {
   return Math.max(1, (workedMs * (1 - share)) / share);
 }
+
+/**
+ * The scheduled jobs' share of the writer thread while webhooks arrive (a sweep of
+ * 10,000 overdue messages, rounds of SMS outcomes, retention's deletes): a job gives
+ * way after each step, so an inbox commit never waits behind more than one step.
+ */
+export const JOB_SHARE = 0.5;
+
+/** Called by a job after each step with how long the step took. */
+export type GiveWay = (workedMs: number) => Promise<void>;
+
+export const giveWayTo = (ingesting: () => boolean): GiveWay => (workedMs) => Bun.sleep(ingesting() ? pauseAfter(workedMs, JOB_SHARE) : 0);

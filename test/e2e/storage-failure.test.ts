@@ -85,6 +85,9 @@ test("a write lock held past storage.lock_timeout → 503, then recovery", async
   const dir = tempDir();
   const daemon = await startDaemon(writeConfig(dir, { lockTimeout: "400ms" }));
   const holder = new Database(join(dir, "data/wa.db"));
+  // The daemon may be mid-write when it has just started (jobs, checkpoints): wait our turn
+  // for the lock instead of failing on SQLITE_BUSY.
+  holder.run("PRAGMA busy_timeout = 10000");
   try {
     holder.run("BEGIN IMMEDIATE");
     const started = Date.now();

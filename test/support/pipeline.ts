@@ -11,6 +11,7 @@ import { sqliteInbox } from "../../src/store/inbox-store";
 import { migrate } from "../../src/store/migrate";
 import { createLogger } from "../../src/util/log";
 import { Processor } from "../../src/worker/processor";
+import type { GiveWay } from "../../src/worker/share";
 import { tempDir } from "./daemon";
 
 export const quiet = createLogger("error", () => {});
@@ -39,7 +40,7 @@ export class TickingClock extends TestClock {
 
 export function pipeline(
   hooks: Hook[] = [],
-  opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock; fallback?: z.input<typeof FallbackSchema>; alerts?: z.input<typeof AlertsSchema>; retention?: string } = {},
+  opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock; fallback?: z.input<typeof FallbackSchema>; alerts?: z.input<typeof AlertsSchema>; retention?: string; giveWay?: GiveWay; batchSize?: number } = {},
 ) {
   const path = join(tempDir("wa-pipe-"), "wa.db");
   const db = openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
@@ -51,7 +52,7 @@ export function pipeline(
     db,
     {
       fallback: FallbackSchema.parse(opts.fallback ?? {}),
-      sweeper: SweeperSchema.parse({}),
+      sweeper: SweeperSchema.parse({ batch_size: opts.batchSize }),
       hooks,
       alerts: AlertsSchema.parse(opts.alerts ?? {}),
       storage: StorageSchema.parse({ retention: opts.retention ?? "30d" }),
@@ -59,6 +60,7 @@ export function pipeline(
     clock,
     quiet,
     "test",
+    opts.giveWay,
   );
   const newProcessor = () =>
     new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet, tracker: sweeper.tracker, alerter: sweeper.alerter });

@@ -22,3 +22,10 @@ test("the random part carries into higher bytes", () => {
   const ids = Array.from({ length: 600 }, () => next(7));
   expect([...ids].sort()).toEqual(ids);
 });
+
+test("the random part is the 80 bits in Crockford base32, most significant first", () => {
+  // Vector checked against a BigInt encoding of the same bytes.
+  expect(ulid(1_751_000_000_000, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))).toBe("01JYQVQ9G0041061050R3GG28A");
+  expect(ulid(0, new Uint8Array(10).fill(0xff))).toBe("0000000000ZZZZZZZZZZZZZZZZ");
+  expect(ulid(0, new Uint8Array(10))).toBe("0".repeat(26));
+});

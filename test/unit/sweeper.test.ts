@@ -20,11 +20,11 @@ function statuses(...items: Record<string, unknown>[]) {
 const status = (id: string, s: string, atMs: number, extra: Record<string, unknown> = {}) => ({ id, status: s, timestamp: String(Math.floor(atMs / 1000)), recipient_id: "16505551234", pricing: UTILITY, ...extra });
 const opaque = JSON.stringify({ sms: "Your order shipped" });
 
-function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"]) {
+function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"], more: Pick<NonNullable<Parameters<typeof pipeline>[1]>, "giveWay" | "batchSize"> = {}) {
   const sms = new Sink().start();
   if (respond) sms.respond = respond;
   sinks.push(sms);
-  const p = pipeline([], { fallback: { enabled: true, stale_after: "1m", not_after: "1h", sms: { url: `http://127.0.0.1:${sms.port}/sms`, retry_schedule: ["1s"] }, ...fallback } });
+  const p = pipeline([], { fallback: { enabled: true, stale_after: "1m", not_after: "1h", sms: { url: `http://127.0.0.1:${sms.port}/sms`, retry_schedule: ["1s"] }, ...fallback }, ...more });
   const sweeper = p.sweeper;
   const deliver = (...items: Record<string, unknown>[]) => {
     p.post(statuses(...items));
@@ -86,6 +86,25 @@ test("shadow mode records and reports what would be sent, and sends nothing", as
   expect(s.outcomes()).toEqual(["shadow"]);
 });
 
+test("a sweep and the SMS rounds give way to ingestion after every full batch; the timeline keeps each move", async () => {
+  const steps: number[] = [];
+  const giveWay = async (workedMs: number) => void steps.push(workedMs);
+  // Every deadline missed at once would trip the outage guard; not what this test is about.
+  const s = setup({ max_stale_ratio: 1, sms: { url: `http://127.0.0.1:${closedPort()}/sms`, concurrency: 10 } }, undefined, { giveWay, batchSize: 10 });
+  for (let i = 0; i < 25; i++) {
+    s.sweeper.tracker!.register({ wamid: `wamid.G${i}`, to: "16505551234", text: "Your code is 1", category: "authentication", stale_after_ms: 60_000, not_after_ms: null, fallback: null }, s.t0);
+  }
+  s.p.clock.advance(61_000);
+  const swept = await s.sweep();
+  expect(swept.ran && swept.result).toMatchObject({ stale: 25, pending: 25 });
+  expect(steps).toHaveLength(2); // after the batches of 10 and 10; the last (5) ends the run
+  expect(steps.every((ms) => ms >= 0)).toBe(true);
+  expect(s.sweeper.tracker!.store.timeline("wamid.G0").map((m) => m.state)).toEqual(["registered", "stale", "fallback_pending"]);
+  await s.send(); // rounds of 10, 10, 5 against a closed port: all retried later
+  expect(steps).toHaveLength(4);
+  expect(s.sweeper.tracker!.store.timeline("wamid.G0").map((m) => m.state)).toEqual(["registered", "stale", "fallback_pending", "sending"]);
+});
+
 describe("exactly one SMS per wamid", () => {
   test("provider refusing, then answering 503, then up: one SMS in the end, every attempt with the same key; form encoding", async () => {
     let answers = 0;
@@ -119,7 +138,7 @@ describe("exactly one SMS per wamid", () => {
     expect(s.sms.received).toHaveLength(1);
     expect(s.state("wamid.U")).toBe("unknown");
 
-    const ops = adminOps(s.p.db, s.sweeper);
+    const ops = adminOps(s.p.db, s.sweeper, []);
     expect(await ops({ op: "resolve", wamid: "wamid.U", action: "resend" }, s.p.clock.now())).toMatchObject({ status: 200 });
     expect(await ops({ op: "resolve", wamid: "wamid.U", action: "resend" }, s.p.clock.now())).toMatchObject({ status: 409 });
     s.sms.respond = () => new Response("ok");

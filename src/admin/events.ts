@@ -1,0 +1,75 @@
+/**
+ * GET /v1/events (filters, pages), GET /v1/events/{id} (envelope, raw webhook,
+ * deliveries) and the batches of the live stream. Shared with `wa-webhookd tail`.
+ */
+import type { Database } from "bun:sqlite";
+import { eventQuery, type EventFilter, type EventRow } from "../store/event-query";
+import { isoOrNull } from "../util/time";
+import { badRequest, notFound, ok, page, type AdminAnswer } from "./answers";
+import { decodeCursor, encodeCursor, expandTypes, type EventsQuery } from "./params";
+
+const EVENT_ID = /^evt_[0-9A-HJKMNP-TV-Z]{26}$/;
+export const isEventId = (s: string) => EVENT_ID.test(s);
+
+export type EventFilterQuery = Omit<EventsQuery, "limit" | "cursor">;
+
+/** Query parameters → the store's filter, or the reason they are wrong. */
+export function eventFilter(q: EventFilterQuery): EventFilter | string {
+  const types = q.type === undefined ? null : expandTypes(q.type);
+  if (types === null && q.type !== undefined) return `type: "${q.type}" matches no event type (docs/events.md lists them)`;
+  return {
+    types,
+    phoneNumberId: q.phone_number_id ?? null,
+    wamid: q.wamid ?? null,
+    waId: q.from?.replace(/^\+/, "") ?? null,
+    since: q.since === undefined ? null : Date.parse(q.since),
+    until: q.until === undefined ? null : Date.parse(q.until),
+  };
+}
+
+export const envelopeOf = (row: EventRow): unknown => JSON.parse(row.envelope);
+
+export function listEvents(db: Database, q: EventsQuery): AdminAnswer {
+  const filter = eventFilter(q);
+  if (typeof filter === "string") return badRequest(filter);
+  const after = q.cursor === undefined ? null : decodeCursor(q.cursor, isEventId);
+  if (after === null && q.cursor !== undefined) return badRequest("cursor: not a cursor this API gave out");
+  const { rows, next } = eventQuery(db).page(filter, after, q.limit);
+  return page(rows.map(envelopeOf), next === null ? null : encodeCursor(next));
+}
+
+export function getEvent(db: Database, id: string): AdminAnswer {
+  const events = eventQuery(db);
+  const row = isEventId(id) ? events.get(id) : null;
+  if (!row) return notFound(`no event ${id}`);
+  const inbox = row.inbox_id === null ? null : events.inbox(row.inbox_id);
+  return ok({
+    event: envelopeOf(row),
+    // The webhook exactly as Meta sent it (null for events the daemon raised itself).
+    webhook: inbox ? { inbox_id: inbox.id, received_at: isoOrNull(inbox.received_at), signature: inbox.signature, user_agent: inbox.user_agent, remote_addr: inbox.remote_addr, state: inbox.state, ...bodyView(inbox.body) } : null,
+    deliveries: events.deliveries(row.id).map((d) => ({
+      ...d,
+      next_attempt_at: d.state === "pending" ? isoOrNull(d.next_attempt_at as number) : null,
+      created_at: isoOrNull(d.created_at as number),
+      updated_at: isoOrNull(d.updated_at as number),
+    })),
+  });
+}
+
+/** A body as received: text when it is UTF-8 (a webhook always is), else base64. */
+function bodyView(body: Uint8Array): { body: string; body_encoding: "utf-8" | "base64" } {
+  try {
+    return { body: new TextDecoder("utf-8", { fatal: true }).decode(body), body_encoding: "utf-8" };
+  } catch {
+    return { body: Buffer.from(body).toString("base64"), body_encoding: "base64" };
+  }
+}
+
+/** The stream's next batch: events stored after `after` (null: from now on), oldest first. */
+export function eventsAfter(db: Database, filter: EventFilter, after: string | null, limit: number): { events: unknown[]; last: string | null } {
+  const events = eventQuery(db);
+  // "evt_" sorts before every id: a stream that starts on an empty database misses nothing.
+  if (after === null) return { events: [], last: events.latestId() ?? "evt_" };
+  const rows = events.since(filter, after, limit);
+  return { events: rows.map(envelopeOf), last: rows.length > 0 ? rows[rows.length - 1]!.id : after };
+}

@@ -1,0 +1,71 @@
+/**
+ * The admin API's query parameters, as zod schemas: they validate requests and are
+ * the OpenAPI document's parameters. Lists page newest first with an opaque cursor
+ * (the last item's key, base64url) and `limit` (default 50, at most 500).
+ */
+import { z } from "zod";
+import { EVENT_TYPES } from "../events/types";
+import { globToRegExp } from "../events/type-glob";
+
+export const MAX_LIMIT = 500;
+const LIMIT_RANGE = `expected a whole number from 1 to ${MAX_LIMIT}`;
+
+const rfc3339 = z.iso.datetime({ offset: true, message: "expected an RFC 3339 time such as 2026-11-23T10:00:00Z" });
+
+export const ListQuery = z.object({
+  limit: z.coerce
+    .number({ error: LIMIT_RANGE })
+    .int(LIMIT_RANGE)
+    .min(1, LIMIT_RANGE)
+    .max(MAX_LIMIT, LIMIT_RANGE)
+    .default(50)
+    .describe(`Items per page (1–${MAX_LIMIT})`),
+  cursor: z.string().min(1).optional().describe("next_cursor of the previous page"),
+});
+
+export const EventsQuery = ListQuery.extend({
+  type: z.string().min(1).optional().describe("An event type, or a glob on types such as message.*"),
+  phone_number_id: z.string().min(1).optional(),
+  wamid: z.string().min(1).optional(),
+  from: z.string().min(1).optional().describe("The person's wa_id: an inbound message's sender or a status's recipient"),
+  since: rfc3339.optional().describe("received at or after (RFC 3339)"),
+  until: rfc3339.optional().describe("received before (RFC 3339)"),
+});
+export type EventsQuery = z.infer<typeof EventsQuery>;
+
+/** The stream takes the same filters, without paging. */
+export const StreamQuery = EventsQuery.omit({ limit: true, cursor: true });
+
+export const DeliveriesQuery = ListQuery.extend({
+  state: z.enum(["pending", "delivering", "done", "dead", "disabled"]).optional(),
+  hook: z.string().min(1).optional(),
+});
+export type DeliveriesQuery = z.infer<typeof DeliveriesQuery>;
+
+export const InboxQuery = ListQuery.extend({
+  state: z.enum(["pending", "processing", "done", "dead"]).default("dead"),
+});
+export type InboxQuery = z.infer<typeof InboxQuery>;
+
+export const ReplayBody = z.strictObject({
+  type: z.string().min(1).optional().describe("An event type or a glob (message.*); absent: every type"),
+  since: rfc3339.describe("received at or after"),
+  until: rfc3339.optional().describe("received before; absent: now"),
+  hook: z.string().min(1).optional().describe("Only this hook; absent: every hook whose filters want the event"),
+});
+export const EventReplayBody = z.strictObject({ hook: z.string().min(1).optional() });
+
+/** Cursors are opaque to clients: the key of the last item shown. */
+export const encodeCursor = (key: string | number) => Buffer.from(String(key)).toString("base64url");
+
+export function decodeCursor(cursor: string, looksRight: (key: string) => boolean): string | null {
+  const key = Buffer.from(cursor, "base64url").toString();
+  return looksRight(key) ? key : null;
+}
+
+/** A type or glob → the event types it names; null when it names none. */
+export function expandTypes(glob: string): string[] | null {
+  const re = globToRegExp(glob);
+  const types = EVENT_TYPES.filter((t) => re.test(t));
+  return types.length > 0 ? types : null;
+}

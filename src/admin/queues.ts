@@ -1,0 +1,102 @@
+/**
+ * What is stuck, and putting it back: deliveries (list, retry one, replay an event or a
+ * time range) and inbox rows the worker could not process (list, reprocess one). The
+ * (re)queueing is worker/replay.ts, shared with the operator commands.
+ */
+import type { Database } from "bun:sqlite";
+import type { HookRoute } from "../config/schema";
+import { inspectStore } from "../store/inspect-store";
+import { isoOrNull } from "../util/time";
+import { replayEvents, ReplayError, reprocessDeadInbox } from "../worker/replay";
+import { badRequest, conflict, notFound, ok, page, type AdminAnswer } from "./answers";
+import { isEventId } from "./events";
+import { decodeCursor, encodeCursor, expandTypes, type DeliveriesQuery, type InboxQuery } from "./params";
+
+const isRowId = (key: string) => /^[1-9][0-9]{0,15}$/.test(key);
+const PREVIEW_BYTES = 2048;
+
+function cursorOf(cursor: string | undefined): number | null | "bad" {
+  if (cursor === undefined) return null;
+  const key = decodeCursor(cursor, isRowId);
+  return key === null ? "bad" : Number(key);
+}
+
+/** A hook the config does not have: the 400 names the ones it has. */
+function unknownHook(hooks: readonly HookRoute[], name: string | undefined | null): AdminAnswer | null {
+  if (name == null || hooks.some((h) => h.name === name)) return null;
+  return badRequest(`hook: no hook named "${name}" (hooks: ${hooks.map((h) => h.name).join(", ") || "none"})`);
+}
+
+export function listDeliveries(db: Database, hooks: readonly HookRoute[], q: DeliveriesQuery): AdminAnswer {
+  const wrongHook = unknownHook(hooks, q.hook);
+  if (wrongHook) return wrongHook;
+  const before = cursorOf(q.cursor);
+  if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
+  const rows = inspectStore(db).deliveries(q.hook !== undefined ? [q.hook] : hooks.map((h) => h.name), q.state ?? null, before, q.limit + 1);
+  const shown = rows.slice(0, q.limit);
+  const data = shown.map((d) => ({
+    ...d,
+    next_attempt_at: d.state === "pending" ? isoOrNull(d.next_attempt_at) : null,
+    created_at: isoOrNull(d.created_at),
+    updated_at: isoOrNull(d.updated_at),
+  }));
+  return page(data, rows.length > q.limit ? encodeCursor(shown[shown.length - 1]!.id) : null);
+}
+
+export function retryDelivery(db: Database, id: number, now: number): AdminAnswer {
+  const r = db.transaction(() => inspectStore(db).retryDelivery(id, now)).immediate();
+  if (r.retried) return ok({ id, state: "pending" });
+  if (r.state === null) return notFound(`no delivery ${id}`);
+  return conflict("not_dead", `delivery ${id} is ${r.state}; only dead deliveries (or those of a disabled hook) are retried`);
+}
+
+export function replayEvent(db: Database, hooks: readonly HookRoute[], id: string, hook: string | null, now: number): AdminAnswer {
+  if (!isEventId(id)) return notFound(`no event ${id}`);
+  return replay(db, hooks, { eventId: id, type: null, since: null, until: null }, hook, now);
+}
+
+export function replayRange(db: Database, hooks: readonly HookRoute[], body: { type?: string; since: string; until?: string; hook?: string }, now: number): AdminAnswer {
+  if (body.type !== undefined && expandTypes(body.type) === null) return badRequest(`type: "${body.type}" matches no event type`);
+  const since = Date.parse(body.since);
+  const until = body.until === undefined ? now : Date.parse(body.until);
+  if (until <= since) return badRequest("until: must be after since");
+  return replay(db, hooks, { eventId: null, type: body.type ?? null, since, until }, body.hook ?? null, now);
+}
+
+function replay(db: Database, hooks: readonly HookRoute[], selection: Parameters<typeof replayEvents>[2]["selection"], hook: string | null, now: number): AdminAnswer {
+  const wrongHook = unknownHook(hooks, hook);
+  if (wrongHook) return wrongHook;
+  try {
+    // A named hook gets the events even if its filters exclude them: the operator asked for it.
+    const result = replayEvents(db, hooks, { selection, hook, force: hook !== null }, now);
+    return ok({ events: result.events, queued: result.queued, deliveries: Object.values(result.queued).reduce((a, b) => a + b, 0) });
+  } catch (err) {
+    if (err instanceof ReplayError) return notFound(err.message);
+    throw err;
+  }
+}
+
+export function listInbox(db: Database, q: InboxQuery): AdminAnswer {
+  const before = cursorOf(q.cursor);
+  if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
+  const rows = inspectStore(db).inbox(q.state, before, q.limit + 1);
+  const shown = rows.slice(0, q.limit);
+  const data = shown.map(({ body, ...r }) => ({
+    ...r,
+    parseable: r.parseable === 1,
+    received_at: isoOrNull(r.received_at),
+    processed_at: isoOrNull(r.processed_at),
+    // The start of the body, to see what it was; GET /v1/events/{id} or the database has all of it.
+    body_preview: new TextDecoder().decode(body.subarray(0, PREVIEW_BYTES)),
+  }));
+  return page(data, rows.length > q.limit ? encodeCursor(shown[shown.length - 1]!.id) : null);
+}
+
+export function reprocessInbox(db: Database, id: number): AdminAnswer {
+  try {
+    return ok({ id, revived: reprocessDeadInbox(db, id) });
+  } catch (err) {
+    if (!(err instanceof ReplayError)) throw err;
+    return err.message.startsWith("no inbox row") ? notFound(err.message) : conflict("not_dead", err.message);
+  }
+}

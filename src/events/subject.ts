@@ -1,0 +1,28 @@
+/**
+ * What an event is about, for the admin API's filters and for erasing a person: the
+ * message (`wamid`) and the person's WhatsApp id (`wa_id`: an inbound message's
+ * sender, a status's recipient, a fallback's `to`, a preference's wa_id). Stored as
+ * columns beside the envelope (migrations/0008 fills them the same way for old rows).
+ */
+export interface EventSubject {
+  wamid: string | null;
+  waId: string | null;
+}
+
+/** Where the person is, by event type: a business's echo goes `to` them, a group status to a participant. */
+const PERSON_FIELDS: Record<string, readonly string[]> = {
+  "message.echo": ["to"],
+  "message.status": ["recipient_participant_id", "recipient_id"],
+};
+const DEFAULT_FIELDS = ["from", "recipient_id", "to", "wa_id"];
+
+export function eventSubject(type: string, data: Record<string, unknown>): EventSubject {
+  // An echo is the business's own message, kept as Meta sent it: its wamid is `id`.
+  const id = type === "message.echo" ? data.id : data.wamid;
+  const wamid = typeof id === "string" && id ? id : null;
+  for (const field of PERSON_FIELDS[type] ?? DEFAULT_FIELDS) {
+    const value = data[field];
+    if (typeof value === "string" && value) return { wamid, waId: value };
+  }
+  return { wamid, waId: null };
+}

@@ -1,0 +1,269 @@
+/**
+ * The admin API's inspection routes on the compiled binary, over a database filled by
+ * the real pipeline (signed fixture webhooks): auth, filters, pages across inserts,
+ * 400/404 answers, the raw webhook behind an event, the live stream with
+ * Last-Event-ID, dead deliveries put back, and erasing a person without a trace.
+ */
+import { Database } from "bun:sqlite";
+import { beforeAll, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { closedPort } from "../support/sink";
+import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, writeConfig } from "../support/daemon";
+import { fixture, WHSEC } from "../support/pipeline";
+import { signedPost, textMessage } from "../support/webhooks";
+
+beforeAll(requireBinary);
+const { daemons } = stopAfterEach();
+
+const TOKEN = "e2e-admin-token-0123456789";
+const ADMIN = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+const PERSON = "16505551234"; // the sender and recipient in the fixtures
+const FIXTURES = readdirSync(join(import.meta.dir, "../fixtures/payloads")).map((f) => f.replace(/\.json$/, ""));
+
+type Page = { data: { id: string; type: string; data: Record<string, unknown> }[]; next_cursor: string | null };
+
+async function filled(extraToml = "") {
+  const dir = tempDir();
+  const dbPath = join(dir, "data/wa.db");
+  const config = writeConfig(dir, { storagePath: dbPath, toml: extraToml });
+  const daemon = await startDaemon(config);
+  daemons.push(daemon);
+  const bodies = new Map<string, string>();
+  for (const name of FIXTURES) {
+    const body = JSON.stringify(fixture(name).payload);
+    bodies.set(name, body);
+    expect((await signedPost(`${daemon.url}/webhook`, body)).status).toBe(200);
+  }
+  const get = async (path: string, headers: Record<string, string> = ADMIN) => fetch(`${daemon.url}${path}`, { headers });
+  const json = async <T = Page>(path: string) => (await (await get(path)).json()) as T;
+  const all = async (query = "") => {
+    const seen: Page["data"] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page = await json(`/v1/events?limit=7${query}${cursor ? `&cursor=${cursor}` : ""}`);
+      seen.push(...page.data);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return seen;
+  };
+  // Every fixture processed: the inbox has nothing pending.
+  for (let i = 0; i < 100; i++) {
+    const stats = await json<{ inbox: { pending: number; processing: number } }>("/v1/stats");
+    if (stats.inbox.pending + stats.inbox.processing === 0) break;
+    await Bun.sleep(100);
+  }
+  return { daemon, dbPath, bodies, get, json, all };
+}
+
+test("every route refuses no token and a wrong one (401), and answers the right one", async () => {
+  const { get } = await filled();
+  const routes = ["/v1/events", "/v1/events/stream", "/v1/deliveries", "/v1/inbox", `/v1/contacts/${PERSON}`, "/v1/templates", "/v1/stats"];
+  for (const route of routes) {
+    expect((await get(route, {})).status).toBe(401);
+    expect((await get(route, { authorization: "Bearer not-the-token-at-all" })).status).toBe(401);
+  }
+  for (const route of routes.filter((r) => !r.endsWith("stream"))) expect((await get(route)).status).toBe(200);
+});
+
+test("events: newest first, pages that neither skip nor repeat while new events arrive, and every filter", async () => {
+  const { daemon, json, all } = await filled();
+  const first: Page = await json("/v1/events?limit=7");
+  expect(first.data).toHaveLength(7);
+  const ids = first.data.map((e) => e.id);
+  expect([...ids].sort().reverse()).toEqual(ids);
+  // New events between pages land before the cursor, never in the pages after it.
+  for (let i = 0; i < 3; i++) await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.NEW${i}`));
+  let cursor = first.next_cursor;
+  const rest: string[] = [];
+  while (cursor) {
+    const page: Page = await json(`/v1/events?limit=7&cursor=${cursor}`);
+    rest.push(...page.data.map((e) => e.id));
+    cursor = page.next_cursor;
+  }
+  const everything = [...ids, ...rest];
+  expect(new Set(everything).size).toBe(everything.length);
+  expect(everything.every((id) => id <= ids[0]!)).toBe(true);
+
+  const messages = await all("&type=message.*");
+  expect(messages.length).toBeGreaterThan(0);
+  expect(messages.every((e) => e.type.startsWith("message."))).toBe(true);
+  const statuses = await all("&type=message.status");
+  expect(statuses.every((e) => e.type === "message.status")).toBe(true);
+  const sent = statuses[0]!.data.wamid as string;
+  const byWamid = await all(`&wamid=${encodeURIComponent(sent)}`);
+  expect(byWamid.length).toBeGreaterThan(0);
+  expect(byWamid.every((e) => e.data.wamid === sent)).toBe(true);
+  const fromPerson = await all(`&from=${PERSON}`);
+  expect(fromPerson.length).toBeGreaterThan(3);
+  expect(fromPerson.every((e) => [e.data.from, e.data.recipient_id, e.data.recipient_participant_id, e.data.wa_id, e.data.to].includes(PERSON))).toBe(true);
+  const phone = await all("&phone_number_id=106540352242922&type=message.received");
+  expect(phone.every((e) => e.type === "message.received")).toBe(true);
+  const future = new Date(Date.now() + 60_000).toISOString();
+  expect(await all(`&since=${future}`)).toEqual([]);
+  expect((await all(`&until=${future}`)).length).toBe((await all()).length);
+  expect(await all(`&until=2020-01-01T00:00:00Z`)).toEqual([]);
+});
+
+test("bad parameters are 400s naming the parameter; unknown ids are 404s", async () => {
+  const { get } = await filled();
+  const reason = async (path: string, status = 400) => {
+    const res = await get(path);
+    expect(res.status).toBe(status);
+    return ((await res.json()) as { reason: string }).reason;
+  };
+  expect(await reason("/v1/events?limit=0")).toStartWith("limit:");
+  expect(await reason("/v1/events?limit=501")).toStartWith("limit:");
+  expect(await reason("/v1/events?limit=ten")).toStartWith("limit:");
+  expect(await reason("/v1/events?cursor=not-ours")).toStartWith("cursor:");
+  expect(await reason("/v1/events?type=mesage.*")).toStartWith("type:");
+  expect(await reason("/v1/events?since=yesterday")).toStartWith("since:");
+  expect(await reason("/v1/events?until=2026-13-01")).toStartWith("until:");
+  expect(await reason("/v1/deliveries?state=lost")).toStartWith("state:");
+  expect(await reason("/v1/deliveries?hook=nope")).toStartWith("hook:");
+  expect(await reason("/v1/inbox?state=gone")).toStartWith("state:");
+  expect(await reason("/v1/events/evt_01M85FEQF26QZPSSFXV61RRAKX", 404)).toContain("no event");
+  expect(await reason("/v1/events/nonsense", 404)).toContain("no event");
+  expect(await reason("/v1/contacts/19998887777", 404)).toContain("no contact");
+});
+
+test("an event shows its webhook byte for byte, with signature, and its deliveries", async () => {
+  const { json, bodies } = await filled(`[[hooks]]\nname = "app"\nurl = "http://127.0.0.1:${closedPort()}/hook"\nsecret = "${WHSEC}"\n`);
+  const [received] = (await json<Page>("/v1/events?type=message.received&wamid=wamid.HBgLMTY1MDUyNTIyMzQVAgASGBQzQTdFNDI2QzE0MTBFOUM5QzA5QQA=")).data;
+  const id = received?.id ?? (await json<Page>("/v1/events?type=message.received&limit=500")).data.at(-1)!.id;
+  const detail = await json<{ event: { id: string }; webhook: { body: string; signature: string; body_encoding: string }; deliveries: { hook: string; attempts: number }[] }>(`/v1/events/${id}`);
+  expect(detail.event.id).toBe(id);
+  expect([...bodies.values()]).toContain(detail.webhook.body);
+  expect(detail.webhook.signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+  expect(detail.webhook.body_encoding).toBe("utf-8");
+  expect(detail.deliveries.map((d) => d.hook)).toEqual(["app"]);
+});
+
+test("the stream sends new events as they are stored, and Last-Event-ID resumes with no gap and no duplicate", async () => {
+  const { daemon } = await filled();
+  const read = async (headers: Record<string, string>, want: number) => {
+    const controller = new AbortController();
+    const res = await fetch(`${daemon.url}/v1/events/stream?type=message.received`, { headers: { ...ADMIN, ...headers }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const reader = res.body!.getReader();
+    const ids: string[] = [];
+    let text = "";
+    const deadline = Date.now() + 15_000;
+    while (ids.length < want && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+      ids.splice(0, ids.length, ...[...text.matchAll(/^id: (evt_\w+)$/gm)].map((m) => m[1]!));
+    }
+    controller.abort();
+    return ids;
+  };
+  const live = read({}, 2);
+  await Bun.sleep(500);
+  await signedPost(`${daemon.url}/webhook`, textMessage("wamid.LIVE1"));
+  await signedPost(`${daemon.url}/webhook`, textMessage("wamid.LIVE2"));
+  const [first, second] = await live;
+  expect(first! < second!).toBe(true);
+  for (let i = 3; i <= 5; i++) await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.LIVE${i}`));
+  const resumed = await read({ "last-event-id": first! }, 4);
+  expect(resumed).toHaveLength(4);
+  expect(resumed[0]).toBe(second!);
+  expect(new Set(resumed).size).toBe(4);
+});
+
+test("dead deliveries are listed by hook and put back one at a time; replay queues by event and by range", async () => {
+  const { json, daemon } = await filled(
+    `[[hooks]]\nname = "app"\nurl = "http://127.0.0.1:${closedPort()}/hook"\nsecret = "${WHSEC}"\nevents = ["template.*"]\nretry_schedule = ["1s"]\n`,
+  );
+  let dead: { data: { id: number; hook: string; state: string; event_type: string }[] } = { data: [] };
+  for (let i = 0; i < 150 && dead.data.length === 0; i++) {
+    dead = await json(`/v1/deliveries?state=dead&hook=app`);
+    if (dead.data.length === 0) await Bun.sleep(100);
+  }
+  expect(dead.data.length).toBeGreaterThan(0);
+  expect(dead.data.every((d) => d.hook === "app" && d.state === "dead" && d.event_type.startsWith("template."))).toBe(true);
+  const post = (path: string, body?: unknown) => fetch(`${daemon.url}${path}`, { method: "POST", headers: ADMIN, body: body === undefined ? undefined : JSON.stringify(body) });
+  const one = dead.data[0]!;
+  expect((await post(`/v1/deliveries/${one.id}/retry`)).status).toBe(200);
+  expect((await post(`/v1/deliveries/${one.id}/retry`)).status).toBe(409);
+  expect((await post(`/v1/deliveries/999999/retry`)).status).toBe(404);
+
+  const [event] = (await json<Page>("/v1/events?type=message.received&limit=1")).data;
+  const replayed = (await (await post(`/v1/events/${event!.id}/replay`, { hook: "app" })).json()) as { queued: Record<string, number> };
+  expect(replayed.queued).toEqual({ app: 1 }); // named hook: even an event its filter excludes
+  expect((await post(`/v1/events/evt_01M85FEQF26QZPSSFXV61RRAKX/replay`)).status).toBe(404);
+  const range = (await (await post("/v1/replay", { type: "template.*", since: "2020-01-01T00:00:00Z" })).json()) as { events: number; deliveries: number };
+  expect(range.events).toBeGreaterThan(0);
+  expect(range.deliveries).toBe(range.events);
+  expect((await post("/v1/replay", { since: "last week" })).status).toBe(400);
+  expect((await post("/v1/replay", { since: "2020-01-01T00:00:00Z", hook: "nope" })).status).toBe(400);
+});
+
+test("a contact, then its erasure: counts, and no trace of the number left in any table", async () => {
+  const { daemon, json, dbPath } = await filled();
+  const contact = await json<{ wa_id: string; profile_name: string; recent_messages: unknown[] }>(`/v1/contacts/+${PERSON}`);
+  expect(contact.wa_id).toBe(PERSON);
+  expect(contact.profile_name).toBeString();
+  expect(contact.recent_messages.length).toBeGreaterThan(0);
+  const res = await fetch(`${daemon.url}/v1/contacts/${PERSON}`, { method: "DELETE", headers: ADMIN });
+  expect(res.status).toBe(200);
+  const { erased } = (await res.json()) as { erased: { events: number; contact: number; webhooks_deleted: number; webhooks_rewritten: number } };
+  expect(erased.events).toBeGreaterThan(0);
+  expect(erased.contact).toBe(1);
+  expect(erased.webhooks_deleted + erased.webhooks_rewritten).toBeGreaterThan(0);
+  expect((await fetch(`${daemon.url}/v1/contacts/${PERSON}`, { headers: ADMIN })).status).toBe(404);
+
+  const db = new Database(dbPath, { readonly: true });
+  const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
+  const traces: string[] = [];
+  for (const { name } of tables) {
+    const columns = db.query<{ name: string }, []>(`PRAGMA table_info(${name})`).all();
+    for (const c of columns) {
+      const n = db.query<{ n: number }, [string]>(`SELECT count(*) n FROM ${name} WHERE instr(CAST(${c.name} AS BLOB), CAST(? AS BLOB)) > 0`).get(PERSON)!.n;
+      if (n > 0) traces.push(`${name}.${c.name}: ${n}`);
+    }
+  }
+  db.close();
+  expect(traces).toEqual([]);
+  // Other people's events are still there.
+  expect((await json<Page>("/v1/events?limit=500")).data.length).toBeGreaterThan(0);
+});
+
+test("templates with their history, and stats with queues, funnel and billable messages", async () => {
+  const { json } = await filled();
+  const templates = await json<{ data: { template_id: string; status: string | null; history: { attribute: string }[] }[] }>("/v1/templates");
+  expect(templates.data.length).toBeGreaterThan(0);
+  expect(templates.data.some((t) => t.history.length > 0)).toBe(true);
+  const stats = await json<Record<string, any>>("/v1/stats");
+  expect(stats.inbox).toMatchObject({ pending: 0, processing: 0 });
+  expect(Object.values(stats.events.last_day as Record<string, number>).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+  expect(stats.funnel_last_day.sent).toBeGreaterThan(0);
+  expect(stats.funnel_last_day.failed_by_code.length).toBeGreaterThan(0);
+  expect(stats.billable_by_day.length).toBeGreaterThan(0);
+});
+
+test("wa-webhookd tail prints new events one line each, filtered by type, with no phone number or text", async () => {
+  const dir = tempDir();
+  const config = writeConfig(dir);
+  const daemon = await startDaemon(config);
+  daemons.push(daemon);
+  const tail = Bun.spawn([BINARY, "tail", "--config", config, "--type", "message.*"], { stdout: "pipe", stderr: "pipe" });
+  try {
+    await Bun.sleep(700);
+    await signedPost(`${daemon.url}/webhook`, textMessage("wamid.TAIL1", "my secret text"));
+    await signedPost(`${daemon.url}/webhook`, JSON.stringify(fixture("template_status_paused").payload));
+    const reader = tail.stdout.getReader();
+    let out = "";
+    const deadline = Date.now() + 10_000;
+    while (!out.includes("wamid.TAIL1") && Date.now() < deadline) out += new TextDecoder().decode((await reader.read()).value);
+    const line = out.split("\n").find((l) => l.includes("wamid.TAIL1"))!;
+    expect(line).toContain("message.received");
+    expect(out).not.toContain("template.status");
+    expect(out).not.toContain(PERSON);
+    expect(out).not.toContain("my secret text");
+  } finally {
+    tail.kill("SIGINT");
+    expect(await tail.exited).toBe(0);
+  }
+});

@@ -1,0 +1,25 @@
+/** What an event is about (events/subject.ts): the admin API's wamid and from filters, and erasure. */
+import { expect, test } from "bun:test";
+import { eventSubject } from "../../src/events/subject";
+import { erasePerson } from "../../src/whatsapp/erase";
+
+test("the person is the sender, a status's recipient (a group's participant), an echo's recipient", () => {
+  expect(eventSubject("message.received", { wamid: "wamid.A", from: "16505551234" })).toEqual({ wamid: "wamid.A", waId: "16505551234" });
+  expect(eventSubject("message.status", { wamid: "wamid.B", recipient_id: "16505551234" })).toEqual({ wamid: "wamid.B", waId: "16505551234" });
+  expect(eventSubject("message.status", { wamid: "wamid.C", recipient_id: "120363040000000000", recipient_participant_id: "16505550000" }).waId).toBe("16505550000");
+  expect(eventSubject("message.echo", { id: "wamid.E", from: "15550783881", to: "16505551234" })).toEqual({ wamid: "wamid.E", waId: "16505551234" });
+  expect(eventSubject("user.preferences", { wa_id: "16505551234" }).waId).toBe("16505551234");
+  expect(eventSubject("template.status", { message_template_id: 1 })).toEqual({ wamid: null, waId: null });
+});
+
+test("erasing a person from a body keeps everyone else's items", () => {
+  const body = JSON.stringify({
+    object: "whatsapp_business_account",
+    entry: [{ id: "1", changes: [{ field: "messages", value: { contacts: [{ wa_id: "111" }, { wa_id: "222" }], messages: [{ from: "111", id: "a" }, { from: "222", id: "b" }], statuses: [{ id: "c", recipient_id: "111" }] } }] }],
+  });
+  const out = erasePerson(body, "111")!;
+  expect(out.removed).toBe(3);
+  expect(out.body).not.toContain("111");
+  expect(JSON.parse(out.body).entry[0].changes[0].value.messages).toEqual([{ from: "222", id: "b" }]);
+  expect(erasePerson("not json", "111")).toBeNull();
+});
