@@ -13,6 +13,13 @@ BUILD_FLAGS := --compile --minify-syntax --minify-whitespace \
                --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
                --define 'WA_VERSION="$(VERSION)"'
 DEPS        := node_modules/.package-lock.json
+# The API reference UI at /docs (Scalar's standalone bundle) is embedded in the binary so
+# the page works with no internet. Only that one file is needed, not the package's ~280 MB
+# of dependencies: `npm pack` fetches the pinned tarball (npm checks its integrity) and the
+# file's own hash is checked here.
+SCALAR_VERSION := 1.72.1
+SCALAR_SHA256  := bf091006bdc3af6067af77c2f534812e3e633e94a94e87138069f570f33b762c
+SCALAR         := node_modules/.cache/wa-webhookd/scalar-standalone.asset
 
 .PHONY: help deps build build-arm64 build-all run test typecheck check bench bench-hardening bench-sweeper clean
 
@@ -27,13 +34,19 @@ $(DEPS): package.json package-lock.json
 
 build: dist/wa-webhookd ## compile dist/wa-webhookd for this machine (linux-x64)
 
-dist/wa-webhookd: $(DEPS) $(SOURCES)
+$(SCALAR): $(DEPS)
+	@set -e; tmp=$$(mktemp -d); mkdir -p $(@D); \
+	  (cd $$tmp && npm pack --silent @scalar/api-reference@$(SCALAR_VERSION) >/dev/null && tar xzf scalar-api-reference-*.tgz package/dist/browser/standalone.js); \
+	  echo "$(SCALAR_SHA256)  $$tmp/package/dist/browser/standalone.js" | sha256sum --check --quiet; \
+	  mv $$tmp/package/dist/browser/standalone.js $@; rm -rf $$tmp
+
+dist/wa-webhookd: $(DEPS) $(SCALAR) $(SOURCES)
 	$(BUN) build $(BUILD_FLAGS) $(ENTRYPOINTS) --outfile $@
 
 build-arm64: dist/wa-webhookd-linux-arm64 ## cross-compile dist/wa-webhookd-linux-arm64
 
 # The linux-arm64 Bun runtime comes from its npm package, not from a download.
-dist/wa-webhookd-linux-arm64: $(DEPS) $(SOURCES)
+dist/wa-webhookd-linux-arm64: $(DEPS) $(SCALAR) $(SOURCES)
 	@set -e; tmp=$$(mktemp -d); \
 	  (cd $$tmp && npm pack --silent @oven/bun-linux-aarch64@$(BUN_VERSION) >/dev/null && tar xzf oven-bun-linux-aarch64-*.tgz); \
 	  $(BUN) build $(BUILD_FLAGS) --target=bun-linux-arm64 --compile-executable-path $$tmp/package/bin/bun \
@@ -42,7 +55,7 @@ dist/wa-webhookd-linux-arm64: $(DEPS) $(SOURCES)
 
 build-all: build build-arm64 ## both binaries
 
-run: $(DEPS) ## run from source on the embedded dev config (127.0.0.1:8080, ./data); PORT=9090 for another port
+run: $(DEPS) $(SCALAR) ## run from source on the embedded dev config (127.0.0.1:8080, ./data); PORT=9090 for another port
 	$(BUN) src/main.ts $(if $(PORT),--listen 127.0.0.1:$(PORT))
 
 # End-to-end tests wait on real processes and I/O: a generous per-test bound.

@@ -7,3 +7,8 @@ declare module "*.toml" {
   const text: string;
   export default text;
 }
+// A file embedded as is (`with { type: "file" }`): the import is its path, readable with Bun.file().
+declare module "*.asset" {
+  const path: string;
+  export default path;
+}

@@ -53,7 +53,8 @@ export const ReplayBody = z.strictObject({
   until: rfc3339.optional().describe("received before; absent: now"),
   hook: z.string().min(1).optional().describe("Only this hook; absent: every hook whose filters want the event"),
 });
-export const EventReplayBody = z.strictObject({ hook: z.string().min(1).optional() });
+export const EventReplayBody = z.strictObject({ hook: z.string().min(1).optional().describe("Only this hook, even if its filters exclude the event") });
+export const FallbackAction = z.strictObject({ action: z.enum(["resend", "mark-sent"], { error: 'expected "resend" or "mark-sent"' }) });
 
 /** Cursors are opaque to clients: the key of the last item shown. */
 export const encodeCursor = (key: string | number) => Buffer.from(String(key)).toString("base64url");

@@ -59,6 +59,8 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     log,
     health: writer,
     admin: { token: config.admin.token, run: (op) => writer.admin(op), log },
+    // The UI shows personal data once a token is entered: on by default only where no one else can reach it.
+    docs: config.admin.docs ?? isLoopback(hostname),
     idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
     webhook: {
       path: config.server.webhook_path,
@@ -102,6 +104,7 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     app_secrets: config.whatsapp.app_secrets.length,
     worker: config.worker.enabled,
     hooks: config.hooks.map((h) => h.name),
+    docs: config.admin.docs ?? isLoopback(hostname) ? "/docs" : false,
     // Off, or how it runs: "send" or "shadow" (and only with the worker on).
     fallback: config.fallback.enabled && config.worker.enabled ? config.fallback.mode : false,
   });

@@ -73,6 +73,8 @@ export const WhatsAppSchema = z.strictObject({
 
 export const AdminSchema = z.strictObject({
   token: z.string().min(16, "must be at least 16 characters"),
+  /** The API reference at /docs; absent: on when server.listen is loopback only. */
+  docs: z.boolean().optional(),
 });
 
 export const LogSchema = z.strictObject({

@@ -7,8 +7,30 @@
 import { Elysia } from "elysia";
 import type { z } from "zod";
 import { eventFilter, isEventId } from "../admin/events";
-import { firstProblem, OutboundBody, toRegistration } from "../admin/outbound";
-import { DeliveriesQuery, EventReplayBody, EventsQuery, InboxQuery, ReplayBody, StreamQuery } from "../admin/params";
+import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE } from "../admin/examples";
+import { firstProblem, OutboundBody, toRegistration, type OutboundItem } from "../admin/outbound";
+import { DeliveriesQuery, EventReplayBody, EventsQuery, FallbackAction, InboxQuery, ReplayBody, StreamQuery } from "../admin/params";
+import {
+  Contact,
+  ContactErased,
+  DeliveryPage,
+  DeliveryRetried,
+  EventDetail,
+  EventPage,
+  FallbackResolved,
+  InboxPage,
+  JobRun,
+  Jobs,
+  Message,
+  Registered,
+  ReplayResult,
+  Reprocessed,
+  Resumed,
+  Stats,
+  TemplatePage,
+} from "../admin/responses";
+import { EventEnvelope } from "../events/envelope";
+import { operation } from "./openapi";
 import { eventStream, STREAM_BATCH } from "./event-stream";
 import type { AdminAnswer, AdminOp } from "../admin/ops";
 import { StorageError } from "../store/errors";
@@ -68,31 +90,46 @@ export function adminRoutes(deps: AdminDeps) {
     })
     .post(
       "/outbound",
-      async ({ request }) => {
-        let body: unknown;
-        try {
-          body = JSON.parse(await request.text());
-        } catch {
-          return problem(400, "bad_request", "body: not JSON");
-        }
-        const parsed = OutboundBody.safeParse(body);
-        if (!parsed.success) return problem(400, "bad_request", firstProblem(parsed.error));
-        const many = Array.isArray(parsed.data);
-        const items = (many ? parsed.data : [parsed.data]) as Exclude<typeof parsed.data, unknown[]>[];
+      withBody(OutboundBody, (body) => {
+        const many = Array.isArray(body);
+        const items = (many ? body : [body]) as OutboundItem[];
         return relay({ op: "register", items: items.map(toRegistration), many });
+      }),
+      {
+        parse: "none",
+        detail: operation({
+          tag: "fallback",
+          summary: "Register messages just sent, for SMS fallback",
+          description: "One object or an array of up to 1,000. 201 when any is new, 200 when all were known; fields given later fill gaps. docs/fallback.md.",
+          body: OutboundBody,
+          bodyExample: OUTBOUND_EXAMPLE,
+          ok: Registered,
+          created: true,
+          errors: [400, 409],
+        }),
       },
-      { parse: "none" },
     )
     .post(
       "/outbound/:wamid/fallback",
-      async ({ params, request }) => {
-        const body = (await request.json().catch(() => null)) as { action?: unknown } | null;
-        if (body?.action !== "resend" && body?.action !== "mark-sent") return problem(400, "bad_request", 'action: expected "resend" or "mark-sent"');
-        return relay({ op: "resolve", wamid: params.wamid, action: body.action });
+      ({ params, request }) => withBody(FallbackAction, (b) => relay({ op: "resolve", wamid: params.wamid, action: b.action }))({ request }),
+      {
+        parse: "none",
+        detail: operation({
+          tag: "fallback",
+          summary: "Settle an SMS whose outcome is unknown",
+          description: "resend: send it again; mark-sent: the provider did send it. Only for an SMS in state unknown.",
+          path: { wamid: "The WhatsApp message id" },
+          body: FallbackAction,
+          ok: FallbackResolved,
+          errors: [400, 409],
+        }),
       },
-      { parse: "none" },
     )
-    .get("/events", withQuery(EventsQuery, (query) => relay({ op: "events", query })))
+    .get(
+      "/events",
+      withQuery(EventsQuery, (query) => relay({ op: "events", query })),
+      { detail: operation({ tag: "events", summary: "List events, newest first", query: EventsQuery, ok: EventPage, okExample: { data: [ENVELOPE_EXAMPLE], next_cursor: null }, errors: [400] }) },
+    )
     .get(
       "/events/stream",
       withQuery(StreamQuery, (query, request) => {
@@ -102,20 +139,67 @@ export function adminRoutes(deps: AdminDeps) {
         if (lastId !== null && !isEventId(lastId)) return problem(400, "bad_request", "Last-Event-ID: not an event id");
         return eventStream(lastId, (after) => deps.run({ op: "events-after", filter, after, limit: STREAM_BATCH }), request.signal);
       }),
+      {
+        detail: {
+          ...operation({ tag: "events", summary: "Follow new events (Server-Sent Events)", query: StreamQuery, ok: EventEnvelope, errors: [400] }),
+          description: "One `event` per stored event, its id the SSE id; send `Last-Event-ID` to resume with no gap and no duplicate. Each message's data is an event envelope (the 200 schema).",
+        },
+      },
     )
-    .get("/events/:id", ({ params }) => relay({ op: "event", id: params.id }))
-    .post("/events/:id/replay", ({ params, request }) => withBody(EventReplayBody, (b) => relay({ op: "replay-event", id: params.id, hook: b.hook ?? null }))({ request }), { parse: "none" })
-    .post("/replay", withBody(ReplayBody, (body) => relay({ op: "replay", body })), { parse: "none" })
-    .get("/deliveries", withQuery(DeliveriesQuery, (query) => relay({ op: "deliveries", query })))
-    .post("/deliveries/:id/retry", ({ params }) => rowId(params.id, "delivery", (id) => relay({ op: "retry-delivery", id })))
-    .get("/inbox", withQuery(InboxQuery, (query) => relay({ op: "inbox", query })))
-    .post("/inbox/:id/reprocess", ({ params }) => rowId(params.id, "inbox row", (id) => relay({ op: "reprocess", id })))
-    .get("/contacts/:wa_id", ({ params }) => relay({ op: "contact", waId: params.wa_id }))
-    .delete("/contacts/:wa_id", ({ params }) => relay({ op: "erase-contact", waId: params.wa_id }))
-    .get("/templates", () => relay({ op: "templates" }))
-    .get("/stats", () => relay({ op: "stats" }))
-    .get("/messages/:wamid", ({ params }) => relay({ op: "message", wamid: params.wamid }))
-    .get("/jobs", () => relay({ op: "jobs" }))
-    .post("/jobs/stale/resume", () => relay({ op: "resume" }))
-    .post("/jobs/:name/run", ({ params }) => relay({ op: "run-job", name: params.name }));
+    .get("/events/:id", ({ params }) => relay({ op: "event", id: params.id }), {
+      detail: operation({ tag: "events", summary: "One event: its envelope, the webhook as received, its deliveries", path: { id: "An event id (evt_…)" }, ok: EventDetail, errors: [404] }),
+    })
+    .post(
+      "/events/:id/replay",
+      ({ params, request }) => withBody(EventReplayBody, (b) => relay({ op: "replay-event", id: params.id, hook: b.hook ?? null }))({ request }),
+      {
+        parse: "none",
+        detail: operation({ tag: "events", summary: "Deliver one event again", path: { id: "An event id (evt_…)" }, body: EventReplayBody, ok: ReplayResult, errors: [400, 404] }),
+      },
+    )
+    .post("/replay", withBody(ReplayBody, (body) => relay({ op: "replay", body })), {
+      parse: "none",
+      detail: operation({ tag: "events", summary: "Deliver again every event of a type and time range", body: ReplayBody, ok: ReplayResult, errors: [400] }),
+    })
+    .get("/deliveries", withQuery(DeliveriesQuery, (query) => relay({ op: "deliveries", query })), {
+      detail: operation({ tag: "queues", summary: "List deliveries to hooks, newest first", query: DeliveriesQuery, ok: DeliveryPage, errors: [400] }),
+    })
+    .post("/deliveries/:id/retry", ({ params }) => rowId(params.id, "delivery", (id) => relay({ op: "retry-delivery", id })), {
+      detail: operation({ tag: "queues", summary: "Retry a dead delivery", path: { id: "A delivery id" }, ok: DeliveryRetried, errors: [404, 409] }),
+    })
+    .get("/inbox", withQuery(InboxQuery, (query) => relay({ op: "inbox", query })), {
+      detail: operation({ tag: "queues", summary: "List webhooks by processing state (dead by default), newest first", query: InboxQuery, ok: InboxPage, errors: [400] }),
+    })
+    .post("/inbox/:id/reprocess", ({ params }) => rowId(params.id, "inbox row", (id) => relay({ op: "reprocess", id })), {
+      detail: operation({ tag: "queues", summary: "Process a dead webhook again", path: { id: "An inbox row id" }, ok: Reprocessed, errors: [404, 409] }),
+    })
+    .get("/contacts/:wa_id", ({ params }) => relay({ op: "contact", waId: params.wa_id }), {
+      detail: operation({ tag: "contacts", summary: "A person: profile, opt-out, last seen, recent messages", path: { wa_id: "Their WhatsApp id (phone number, digits)" }, ok: Contact, errors: [404] }),
+    })
+    .delete("/contacts/:wa_id", ({ params }) => relay({ op: "erase-contact", waId: params.wa_id }), {
+      detail: operation({
+        tag: "contacts",
+        summary: "Erase a person",
+        description: "Their messages, statuses, events, deliveries and the webhooks that mention them (a webhook that also holds others is rewritten without them). Answers the counts.",
+        path: { wa_id: "Their WhatsApp id (phone number, digits)" },
+        ok: ContactErased,
+        errors: [404],
+      }),
+    })
+    .get("/templates", () => relay({ op: "templates" }), {
+      detail: operation({ tag: "reports", summary: "Message templates: status, quality, category and their history", ok: TemplatePage }),
+    })
+    .get("/stats", () => relay({ op: "stats" }), {
+      detail: operation({ tag: "reports", summary: "Queues, lag, events, hooks, fallback, the delivery funnel and billable messages", ok: Stats }),
+    })
+    .get("/messages/:wamid", ({ params }) => relay({ op: "message", wamid: params.wamid }), {
+      detail: operation({ tag: "fallback", summary: "One message: statuses, fallback state, SMS and timeline", path: { wamid: "The WhatsApp message id" }, ok: Message, errors: [404] }),
+    })
+    .get("/jobs", () => relay({ op: "jobs" }), { detail: operation({ tag: "jobs", summary: "The sweeper's jobs: schedule, last run, next run", ok: Jobs }) })
+    .post("/jobs/stale/resume", () => relay({ op: "resume" }), {
+      detail: operation({ tag: "jobs", summary: "Resume the stale sweep after it held itself", ok: Resumed, errors: [409] }),
+    })
+    .post("/jobs/:name/run", ({ params }) => relay({ op: "run-job", name: params.name }), {
+      detail: operation({ tag: "jobs", summary: "Run a job now", path: { name: "stale, fallback, alerts or retention" }, ok: JobRun, errors: [404, 409] }),
+    });
 }

@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { HealthStore } from "../store/types";
 import type { Logger } from "../util/log";
 import { adminRoutes, type AdminDeps } from "./admin";
+import { docsRoutes } from "./docs";
 import { healthRoutes } from "./health";
 import { problem } from "./respond";
 import { pathOf } from "./url";
@@ -14,6 +15,8 @@ export interface AppDeps {
   idleTimeoutSec: number;
   health: HealthStore;
   admin: AdminDeps;
+  /** Serve the API reference at /docs ([admin] docs). */
+  docs: boolean;
   log: Logger;
 }
 
@@ -41,6 +44,7 @@ export function createApp(deps: AppDeps) {
       // 500, not 4xx: if this was a webhook, Meta must retry it.
       return problem(500, "internal_error", "unexpected server error");
     })
+    .use(deps.docs ? docsRoutes() : new Elysia())
     .use(healthRoutes(deps.health))
     .use(adminRoutes(deps.admin))
     .use(webhookRoutes(deps.webhook));

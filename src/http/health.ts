@@ -1,13 +1,17 @@
 /** Liveness and readiness for systemd, Caddy health checks and load balancers. No auth, no data. */
 import { Elysia } from "elysia";
 import type { HealthStore } from "../store/types";
+import { z } from "zod";
+import { operation } from "./openapi";
 import { json } from "./respond";
+
+const Health = z.strictObject({ status: z.enum(["ok", "ready", "not_ready"]), reason: z.string().optional().describe("Why it is not ready") });
 
 export function healthRoutes(health: HealthStore) {
   return new Elysia({ name: "health" })
-    .get("/healthz", () => json(200, { status: "ok" }))
+    .get("/healthz", () => json(200, { status: "ok" }), { detail: operation({ tag: "health", public: true, summary: "Liveness: the process answers", ok: Health }) })
     .get("/readyz", async () => {
       const result = await health.probe();
       return result.ready ? json(200, { status: "ready" }) : json(503, { status: "not_ready", reason: result.reason });
-    });
+    }, { detail: { ...operation({ tag: "health", public: true, summary: "Readiness: storage takes writes (503 with the reason when not)", ok: Health }) } });
 }

@@ -15,7 +15,9 @@ import { SIGNATURE_REASONS, verifyHubSignature } from "../ingest/signature";
 import { StorageError } from "../store/errors";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
-import { countChanges } from "../whatsapp/payload";
+import { countChanges, WebhookPayload } from "../whatsapp/payload";
+import { z } from "zod";
+import { operation } from "./openapi";
 import { clientAddress, type TrustTest } from "./client-address";
 import { json, problem } from "./respond";
 import type { RequestTracker } from "./stop";
@@ -58,6 +60,34 @@ const STORAGE_REASONS: Record<StorageError["kind"], string> = {
   other: "storage error",
 };
 
+const HandshakeQuery = z.object({
+  "hub.mode": z.literal("subscribe"),
+  "hub.verify_token": z.string().describe("whatsapp.verify_token"),
+  "hub.challenge": z.string().describe("Echoed back as the body"),
+});
+const Stored = z.strictObject({ status: z.literal("stored"), id: z.int().describe("The inbox row") });
+
+const HANDSHAKE_DOC = {
+  ...operation({ tag: "webhook", public: true, summary: "Meta's verify handshake", query: HandshakeQuery, ok: z.string(), errors: [400] }),
+  responses: {
+    200: { description: "hub.challenge, as text/plain", content: { "text/plain": { schema: { type: "string" as const } } } },
+    400: { description: "A hub.* parameter is missing" },
+    403: { description: "Wrong hub.mode or hub.verify_token" },
+  },
+};
+const SIGNATURE_HEADER = { name: "X-Hub-Signature-256", in: "header", required: true, description: "sha256=<hex HMAC-SHA256 of the raw body with the app secret>", schema: { type: "string" as const, pattern: "^sha256=[0-9a-f]{64}$" } };
+const POST_DOC = operation({
+  tag: "webhook",
+  public: true,
+  summary: "Meta's events: stored before the 200",
+  description:
+    "Needs X-Hub-Signature-256: sha256=HMAC-SHA256(app secret, raw body). 200 only once the body is committed; 503 (Retry-After) when storage cannot take it, so Meta retries.",
+  body: WebhookPayload,
+  ok: Stored,
+  errors: [400],
+});
+POST_DOC.parameters = [SIGNATURE_HEADER];
+
 type Server = { requestIP(req: Request): { address: string } | null } | null;
 
 export function webhookRoutes(deps: WebhookDeps) {
@@ -82,7 +112,7 @@ export function webhookRoutes(deps: WebhookDeps) {
         return new Response(result.challenge, { headers: { "content-type": "text/plain; charset=utf-8" } });
       }
       return reject(request, server, new Response(result.reason, { status: result.status }), { reason: result.reason });
-    })
+    }, { detail: HANDSHAKE_DOC })
     .post(
       deps.path,
       async ({ request, server }) => {
@@ -94,7 +124,7 @@ export function webhookRoutes(deps: WebhookDeps) {
         }
       },
       // Elysia must not touch the body: the signature is over the exact bytes.
-      { parse: "none" },
+      { parse: "none", detail: POST_DOC },
     );
 
   async function receive(request: Request, server: Server, lease: InflightLease): Promise<Response> {

@@ -6,55 +6,16 @@
  */
 import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { closedPort } from "../support/sink";
 import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, writeConfig } from "../support/daemon";
+import { ADMIN, filledDaemon, PERSON, type Page } from "../support/filled";
 import { fixture, WHSEC } from "../support/pipeline";
 import { signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
 const { daemons } = stopAfterEach();
-
-const TOKEN = "e2e-admin-token-0123456789";
-const ADMIN = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
-const PERSON = "16505551234"; // the sender and recipient in the fixtures
-const FIXTURES = readdirSync(join(import.meta.dir, "../fixtures/payloads")).map((f) => f.replace(/\.json$/, ""));
-
-type Page = { data: { id: string; type: string; data: Record<string, unknown> }[]; next_cursor: string | null };
-
-async function filled(extraToml = "") {
-  const dir = tempDir();
-  const dbPath = join(dir, "data/wa.db");
-  const config = writeConfig(dir, { storagePath: dbPath, toml: extraToml });
-  const daemon = await startDaemon(config);
-  daemons.push(daemon);
-  const bodies = new Map<string, string>();
-  for (const name of FIXTURES) {
-    const body = JSON.stringify(fixture(name).payload);
-    bodies.set(name, body);
-    expect((await signedPost(`${daemon.url}/webhook`, body)).status).toBe(200);
-  }
-  const get = async (path: string, headers: Record<string, string> = ADMIN) => fetch(`${daemon.url}${path}`, { headers });
-  const json = async <T = Page>(path: string) => (await (await get(path)).json()) as T;
-  const all = async (query = "") => {
-    const seen: Page["data"] = [];
-    let cursor: string | null = null;
-    do {
-      const page: Page = await json(`/v1/events?limit=7${query}${cursor ? `&cursor=${cursor}` : ""}`);
-      seen.push(...page.data);
-      cursor = page.next_cursor;
-    } while (cursor);
-    return seen;
-  };
-  // Every fixture processed: the inbox has nothing pending.
-  for (let i = 0; i < 100; i++) {
-    const stats = await json<{ inbox: { pending: number; processing: number } }>("/v1/stats");
-    if (stats.inbox.pending + stats.inbox.processing === 0) break;
-    await Bun.sleep(100);
-  }
-  return { daemon, dbPath, bodies, get, json, all };
-}
+const filled = (extraToml = "") => filledDaemon(daemons, extraToml);
 
 test("every route refuses no token and a wrong one (401), and answers the right one", async () => {
   const { get } = await filled();

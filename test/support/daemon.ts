@@ -46,13 +46,13 @@ export function tempDir(prefix = "wa-e2e-"): string {
 
 export function writeConfig(
   dir: string,
-  extra: { storagePath?: string; maxBodyBytes?: number; lockTimeout?: string; logLevel?: string; server?: string; toml?: string } = {},
+  extra: { storagePath?: string; maxBodyBytes?: number; lockTimeout?: string; logLevel?: string; listen?: string; server?: string; admin?: string; log?: string; toml?: string } = {},
 ): string {
   const path = join(dir, "config.toml");
   writeFileSync(
     path,
     `[server]
-listen = "127.0.0.1:0"
+listen = "${extra.listen ?? "127.0.0.1:0"}"
 webhook_path = "/webhook"
 max_body_bytes = ${extra.maxBodyBytes ?? 65536}
 shutdown_timeout = "5s"
@@ -69,9 +69,11 @@ app_secrets = ${JSON.stringify(SECRETS)}
 
 [admin]
 token = "e2e-admin-token-0123456789"
+${extra.admin ?? ""}
 
 [log]
 level = "${extra.logLevel ?? "info"}"
+${extra.log ?? ""}
 ${extra.toml ?? ""}
 `,
     { mode: 0o600 }, // it holds secrets

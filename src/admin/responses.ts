@@ -1,0 +1,223 @@
+/**
+ * The admin API's answers as zod schemas: the OpenAPI document's response bodies
+ * (http/openapi.ts). The end-to-end tests parse every answer the daemon gives with
+ * these, so the document and the code cannot drift apart.
+ */
+import { z } from "zod";
+import { EventEnvelope } from "../events/envelope";
+
+const time = z.iso.datetime().describe("RFC 3339, UTC");
+const maybeTime = time.nullable();
+const counts = (what: string) => z.record(z.string(), z.int()).describe(what);
+
+export const Problem = z
+  .strictObject({
+    error: z.string().describe("A stable code: bad_request, not_found, unauthorized, not_dead, storage_unavailable, …"),
+    reason: z.string().describe("What was wrong, naming the parameter or field"),
+  })
+  .meta({ example: { error: "bad_request", reason: "limit: expected a whole number from 1 to 500" } });
+
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.strictObject({
+    data: z.array(item),
+    next_cursor: z.string().nullable().describe("Pass as `cursor` for the next (older) page; null on the last page"),
+  });
+
+const Envelope = EventEnvelope;
+
+export const EventPage = listOf(Envelope);
+
+const DeliveryAttempts = z.object({
+  id: z.int(),
+  hook: z.string(),
+  state: z.enum(["pending", "delivering", "done", "dead", "disabled"]),
+  attempts: z.int(),
+  next_attempt_at: maybeTime.describe("When it is tried next (pending only)"),
+  last_status: z.int().nullable().describe("The hook's last HTTP status"),
+  last_error: z.string().nullable(),
+  last_response: z.string().nullable().describe("The start of the hook's last answer"),
+  created_at: maybeTime,
+  updated_at: maybeTime,
+});
+
+export const EventDetail = z.strictObject({
+  event: Envelope,
+  webhook: z
+    .strictObject({
+      inbox_id: z.int(),
+      received_at: maybeTime,
+      signature: z.string().nullable().describe("X-Hub-Signature-256 as received"),
+      user_agent: z.string().nullable(),
+      remote_addr: z.string().nullable(),
+      state: z.string(),
+      body: z.string().describe("The POST body byte for byte (UTF-8), or base64"),
+      body_encoding: z.enum(["utf-8", "base64"]),
+    })
+    .nullable()
+    .describe("The webhook the event came from; null for events the daemon raised itself"),
+  deliveries: z.array(DeliveryAttempts.strict()),
+});
+
+export const DeliveryPage = listOf(DeliveryAttempts.extend({ event_id: z.string(), event_type: z.string() }).strict());
+
+export const DeliveryRetried = z.strictObject({ id: z.int(), state: z.literal("pending") });
+
+export const ReplayResult = z.strictObject({
+  events: z.int().describe("Events selected"),
+  queued: counts("Deliveries queued, by hook"),
+  deliveries: z.int().describe("Deliveries queued in all"),
+});
+
+export const InboxPage = listOf(
+  z.strictObject({
+    id: z.int(),
+    received_at: maybeTime,
+    state: z.enum(["pending", "processing", "done", "dead"]),
+    attempts: z.int(),
+    last_error: z.string().nullable().describe("Why the worker could not process it"),
+    processed_at: maybeTime,
+    parseable: z.boolean().describe("Whether the body is JSON"),
+    bytes: z.int(),
+    body_preview: z.string().describe("The first 2 KiB of the body"),
+  }),
+);
+
+export const Reprocessed = z.strictObject({ id: z.int(), revived: z.boolean() });
+
+export const Contact = z.strictObject({
+  wa_id: z.string(),
+  profile_name: z.string().nullable(),
+  marketing_opt_out: z.boolean().describe("Marketing stopped (error 131050 or a user_preferences stop)"),
+  last_seen_at: maybeTime,
+  updated_at: maybeTime,
+  recent_messages: z.array(
+    z.strictObject({
+      wamid: z.string(),
+      direction: z.enum(["inbound", "outbound"]),
+      kind: z.string().optional().describe("Inbound: the message type"),
+      status: z.string().optional().describe("Outbound: the latest status"),
+      at: maybeTime,
+    }),
+  ),
+});
+
+export const ContactErased = z.strictObject({
+  wa_id: z.string(),
+  erased: z.strictObject({
+    events: z.int(),
+    deliveries: z.int(),
+    dedup_keys: z.int(),
+    statuses: z.int(),
+    messages: z.int(),
+    fallback: z.int(),
+    state: z.int(),
+    contact: z.int(),
+    webhooks_deleted: z.int(),
+    webhooks_rewritten: z.int().describe("Webhooks that held other people too, rewritten without this one"),
+  }),
+});
+
+export const TemplatePage = listOf(
+  z.strictObject({
+    template_id: z.string(),
+    name: z.string().nullable(),
+    language: z.string().nullable(),
+    status: z.string().nullable(),
+    quality: z.string().nullable(),
+    category: z.string().nullable(),
+    updated_at: maybeTime,
+    history: z.array(
+      z.strictObject({
+        attribute: z.string(),
+        value: z.string().nullable(),
+        at: maybeTime.describe("Meta's time for the change"),
+        applied: z.boolean().describe("false: an older change that arrived after a newer one"),
+        received_at: maybeTime,
+      }),
+    ),
+  }),
+);
+
+export const Stats = z.strictObject({
+  at: time,
+  inbox: counts("Webhooks by state (pending, processing, dead)"),
+  worker_lag_ms: z.number().describe("How long the oldest webhook not yet processed has waited"),
+  deliveries: z.strictObject({
+    hooks: z.record(
+      z.string(),
+      z.strictObject({
+        delivered_last_day: z.int(),
+        pending: z.int(),
+        delivering: z.int(),
+        dead: z.int(),
+        disabled: z.int(),
+        oldest_open_age_ms: z.number(),
+      }),
+    ),
+  }),
+  events: z.strictObject({ last_hour: counts("Events by type"), last_day: counts("Events by type") }),
+  duplicates_last_day: z.int().describe("Webhook items Meta sent again, recognised and not processed twice"),
+  funnel_last_day: z.strictObject({
+    sent: z.int(),
+    delivered: z.int(),
+    read: z.int(),
+    failed: z.int(),
+    failed_by_code: z.array(z.strictObject({ code: z.int().nullable(), messages: z.int() })),
+  }),
+  billable_by_day: z.array(z.strictObject({ day: z.string(), category: z.string().nullable(), messages: z.int() })),
+  fallback: z.strictObject({ tracked: counts("Tracked messages not done, by state"), sms: counts("SMS by state") }),
+});
+
+const iso = (description: string) => maybeTime.describe(description);
+
+export const Tracked = z
+  .strictObject({
+    wamid: z.string(),
+    to: z.string().nullable(),
+    category: z.string().nullable(),
+    state: z.string().describe("tracked, done, stale, fallback_pending, sending, fallback_sent, … (docs/fallback.md)"),
+    fallback: z.string().nullable(),
+    reason: z.string().nullable(),
+    error_code: z.int().nullable(),
+    sent_at: iso("Meta's `sent` time"),
+    registered_at: maybeTime,
+    delivered_at: maybeTime,
+    deadline: iso("When it goes stale without proof of delivery"),
+    expires_at: iso("Past this, never an SMS"),
+  })
+
+export const Registered = z.union([Tracked, z.strictObject({ messages: z.array(Tracked) })]);
+
+export const Message = z.strictObject({
+  wamid: z.string(),
+  direction: z.enum(["inbound", "outbound"]),
+  status: z.string().optional(),
+  errors: z.array(z.unknown()).nullable().optional(),
+  pricing: z.record(z.string(), z.unknown()).nullable().optional(),
+  phone_number_id: z.string().nullable().optional(),
+  inbound: z.record(z.string(), z.unknown()).optional(),
+  statuses: z.array(z.record(z.string(), z.unknown())),
+  fallback: Tracked.extend({
+    sms: z.record(z.string(), z.unknown()).nullable(),
+    timeline: z.array(z.object({ state: z.string(), at: maybeTime, source: z.enum(["status", "sweeper"]) })),
+  }).nullable(),
+});
+
+export const FallbackResolved = z.strictObject({ wamid: z.string(), action: z.enum(["resend", "mark-sent"]) });
+
+const Job = z.strictObject({
+  name: z.string(),
+  schedule: z.string().describe("croner pattern"),
+  running: z.boolean(),
+  last_started_at: maybeTime,
+  last_finished_at: maybeTime,
+  last_result: z.unknown(),
+  last_error: z.string().nullable(),
+  runs: z.int(),
+  failures: z.int(),
+  next_run: maybeTime,
+  held_since: maybeTime.optional().describe("stale only: when the sweep was held (too many stale at once)"),
+});
+export const Jobs = z.strictObject({ jobs: z.array(Job) });
+export const JobRun = z.object({ ran: z.literal(true) }).loose();
+export const Resumed = z.strictObject({ resumed: z.literal(true) });

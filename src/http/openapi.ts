@@ -1,0 +1,82 @@
+/**
+ * Each route's OpenAPI operation, built from the zod schemas that validate its input
+ * and describe its answer (zod's own JSON Schema export: the swagger plugin would
+ * serialize a zod object raw, which yields an empty schema). Routes pass the result
+ * as Elysia's `detail`; @elysiajs/swagger puts it in /docs/json as is.
+ */
+import type { DocumentDecoration } from "elysia";
+import { z } from "zod";
+import { Problem } from "../admin/responses";
+
+type Json = Record<string, unknown>;
+type Status = 200 | 201 | 400 | 401 | 404 | 409 | 503;
+
+export interface OperationSpec {
+  summary: string;
+  description?: string;
+  tag: "events" | "queues" | "contacts" | "reports" | "fallback" | "jobs" | "webhook" | "health";
+  /** Path parameters: name → description. */
+  path?: Record<string, string>;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  bodyExample?: unknown;
+  ok: z.ZodType;
+  okExample?: unknown;
+  /** 201 when the operation creates (POST /v1/outbound answers 201 or 200). */
+  created?: boolean;
+  /** Answers besides the 200 (and the 401 and 503 every admin route has). */
+  errors?: Array<400 | 404 | 409>;
+  /** Admin routes need the bearer token; the webhook and health do not. */
+  public?: boolean;
+}
+
+export const SECURITY_SCHEME = "adminToken";
+
+/** zod → an OpenAPI 3.0 schema object. `io` picks a request's input shape or an answer's output shape. */
+export function schemaOf(schema: z.ZodType, io: "input" | "output"): Json {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { target: "openapi-3.0", io, unrepresentable: "any" }) as Json;
+  return json;
+}
+
+const jsonContent = (schema: z.ZodType, io: "input" | "output", example?: unknown) => ({
+  "application/json": { schema: schemaOf(schema, io), ...(example === undefined ? {} : { example }) },
+});
+
+const ANSWERS: Record<Exclude<Status, 200 | 201>, string> = {
+  400: "A parameter or body field is wrong; the reason names it",
+  401: "No bearer token, or the wrong one",
+  404: "No such item",
+  409: "The item is not in a state this applies to",
+  503: "Storage is unavailable; retry",
+};
+
+export function operation(spec: OperationSpec): DocumentDecoration {
+  const problems: Status[] = [...(spec.errors ?? []), ...(spec.public ? [] : ([401, 503] as const))];
+  const responses: Json = {
+    200: { description: "OK", content: jsonContent(spec.ok, "output", spec.okExample) },
+    ...(spec.created ? { 201: { description: "Created", content: jsonContent(spec.ok, "output", spec.okExample) } } : {}),
+    ...Object.fromEntries(problems.map((s) => [s, { description: ANSWERS[s as keyof typeof ANSWERS], content: jsonContent(Problem, "output") }])),
+  };
+  return {
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: [spec.tag],
+    parameters: [...pathParameters(spec.path ?? {}), ...(spec.query ? queryParameters(spec.query) : [])],
+    ...(spec.body ? { requestBody: { required: true, content: jsonContent(spec.body, "input", spec.bodyExample) } } : {}),
+    responses,
+    ...(spec.public ? { security: [] } : { security: [{ [SECURITY_SCHEME]: [] }] }),
+  } as DocumentDecoration;
+}
+
+function pathParameters(names: Record<string, string>) {
+  return Object.entries(names).map(([name, description]) => ({ name, in: "path", required: true, description, schema: { type: "string" } }));
+}
+
+/** One parameter per property of the query's schema, with its description lifted to the parameter. */
+function queryParameters(query: z.ZodObject) {
+  const json = schemaOf(query, "input") as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    return { name, in: "query", required: json.required?.includes(name) ?? false, ...(description ? { description } : {}), schema: rest };
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * The OpenAPI document at /docs/json and the UI at /docs, on the compiled binary: a
+ * valid document whose every schema lists its properties, every documented admin
+ * operation exists (401 without a token, not 404), every answer the daemon gives
+ * parses with the schema the document shows, the UI's script comes from the binary,
+ * and the UI is on by default only on a loopback listen.
+ */
+import SwaggerParser from "@apidevtools/swagger-parser";
+import { beforeAll, expect, test } from "bun:test";
+import type { z } from "zod";
+import * as answers from "../../src/admin/responses";
+import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE } from "../../src/admin/examples";
+import { OutboundItem } from "../../src/admin/outbound";
+import { EventEnvelope } from "../../src/events/envelope";
+import { requireBinary, startDaemon, stopAfterEach, tempDir, writeConfig } from "../support/daemon";
+import { ADMIN, filledDaemon, PERSON, type Page } from "../support/filled";
+import { closedPort } from "../support/sink";
+import { WHSEC } from "../support/pipeline";
+
+beforeAll(requireBinary);
+const { daemons } = stopAfterEach();
+
+type Schema = { type?: string; properties?: object; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[] };
+type Operation = { requestBody?: { content: Record<string, { schema: Schema }> }; responses: Record<string, { content?: Record<string, { schema: Schema }> }>; security?: unknown[] };
+type Document = { paths: Record<string, Record<string, Operation>> };
+
+/** An object schema, or a union/array of them, that names its properties. */
+function listsProperties(s: Schema): boolean {
+  if (s.properties && Object.keys(s.properties).length > 0) return true;
+  if (s.type === "array" && s.items) return listsProperties(s.items);
+  const members = s.anyOf ?? s.oneOf;
+  return members !== undefined && members.length > 0 && members.every(listsProperties);
+}
+
+async function daemonWith(extra: Parameters<typeof writeConfig>[1] = {}) {
+  const daemon = await startDaemon(writeConfig(tempDir(), extra));
+  daemons.push(daemon);
+  return daemon;
+}
+
+test("/docs/json is a valid OpenAPI document; every 200 answer and request body lists its properties", async () => {
+  const daemon = await daemonWith();
+  const doc = (await (await fetch(`${daemon.url}/docs/json`)).json()) as Document;
+  await SwaggerParser.validate(structuredClone(doc) as never);
+
+  const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
+  expect(operations.length).toBeGreaterThanOrEqual(20);
+  for (const { path, method, op } of operations) {
+    const ok = op.responses["200"]?.content?.["application/json"]?.schema;
+    if (path === "/webhook" && method === "get") continue; // the handshake answers text/plain
+    expect({ path, method, ok: ok !== undefined && listsProperties(ok) }).toEqual({ path, method, ok: true });
+    for (const media of Object.values(op.requestBody?.content ?? {})) {
+      expect({ path, method, body: listsProperties(media.schema) }).toEqual({ path, method, body: true });
+    }
+    if (path.startsWith("/v1/")) expect(op.security).toEqual([{ adminToken: [] }]);
+  }
+  // The examples the document shows are true to the schemas.
+  expect(EventEnvelope.parse(ENVELOPE_EXAMPLE)).toBeDefined();
+  expect(OutboundItem.parse(OUTBOUND_EXAMPLE)).toBeDefined();
+  const events = doc.paths["/v1/events"]!.get!.responses["200"]!.content!["application/json"] as unknown as { example: unknown };
+  expect(answers.EventPage.parse(events.example)).toBeDefined();
+});
+
+test("every documented admin operation exists: without a token it answers 401, never 404", async () => {
+  const daemon = await daemonWith();
+  const doc = (await (await fetch(`${daemon.url}/docs/json`)).json()) as Document;
+  const admin = Object.entries(doc.paths).filter(([path]) => path.startsWith("/v1/"));
+  expect(admin.length).toBeGreaterThanOrEqual(18);
+  for (const [path, methods] of admin) {
+    for (const method of Object.keys(methods)) {
+      const url = path.replace(/\{[^}]+\}/g, "x");
+      const res = await fetch(`${daemon.url}${url}`, { method: method.toUpperCase() });
+      expect({ method, path, status: res.status }).toEqual({ method, path, status: 401 });
+    }
+  }
+});
+
+test("every answer parses with the schema the document shows for it", async () => {
+  const hook = `[[hooks]]\nname = "app"\nurl = "http://127.0.0.1:${closedPort()}/hook"\nsecret = "${WHSEC}"\n`;
+  const fallback = `[fallback]\nenabled = true\nmode = "shadow"\n[fallback.sms]\nurl = "http://127.0.0.1:${closedPort()}/sms"\nbody = { to = "+{{to}}", text = "{{text}}" }\n`;
+  const { daemon, json } = await filledDaemon(daemons, hook + fallback);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${daemon.url}${path}`, { method, headers: ADMIN, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as unknown };
+  };
+  const expectShape = async (schema: z.ZodType, method: string, path: string, body?: unknown) => {
+    const answer = await call(method, path, body);
+    expect({ path, status: answer.status }).toEqual({ path, status: expect.any(Number) });
+    const parsed = schema.safeParse(answer.body);
+    expect({ path, problems: parsed.success ? [] : parsed.error.issues }).toEqual({ path, problems: [] });
+    return answer;
+  };
+
+  const events = (await expectShape(answers.EventPage, "GET", "/v1/events?limit=100")).body as Page;
+  for (const e of events.data.slice(0, 20)) await expectShape(answers.EventDetail, "GET", `/v1/events/${e.id}`);
+  const status = events.data.find((e) => e.type === "message.status")!;
+  // Lists with items in them, or the check would prove nothing about the items.
+  for (const [schema, path] of [
+    [answers.DeliveryPage, "/v1/deliveries"],
+    [answers.InboxPage, "/v1/inbox?state=done"],
+    [answers.TemplatePage, "/v1/templates"],
+  ] as const) {
+    expect(((await expectShape(schema, "GET", path)).body as Page).data.length).toBeGreaterThan(0);
+  }
+  expect(((await expectShape(answers.Contact, "GET", `/v1/contacts/${PERSON}`)).body as { recent_messages: unknown[] }).recent_messages.length).toBeGreaterThan(0);
+  await expectShape(answers.Stats, "GET", "/v1/stats");
+  await expectShape(answers.Jobs, "GET", "/v1/jobs");
+  await expectShape(answers.Message, "GET", `/v1/messages/${encodeURIComponent(status.data.wamid as string)}`);
+  await expectShape(answers.ReplayResult, "POST", `/v1/events/${events.data[0]!.id}/replay`, {});
+  await expectShape(answers.ReplayResult, "POST", "/v1/replay", { since: "2020-01-01T00:00:00Z" });
+  expect((await expectShape(answers.Registered, "POST", "/v1/outbound", OUTBOUND_EXAMPLE)).status).toBe(201);
+  await expectShape(answers.Registered, "POST", "/v1/outbound", [OUTBOUND_EXAMPLE]);
+  await expectShape(answers.Message, "GET", `/v1/messages/${encodeURIComponent(OUTBOUND_EXAMPLE.wamid)}`);
+  await expectShape(answers.JobRun, "POST", "/v1/jobs/stale/run");
+  await expectShape(answers.Problem, "GET", "/v1/events?limit=0");
+  await expectShape(answers.Problem, "GET", "/v1/events/evt_nope");
+  await expectShape(answers.ContactErased, "DELETE", `/v1/contacts/${PERSON}`);
+  // A dead delivery's retry and a dead webhook's reprocess answer their own shapes.
+  const dead = await json<Page>("/v1/deliveries?state=dead");
+  if (dead.data.length > 0) await expectShape(answers.DeliveryRetried, "POST", `/v1/deliveries/${(dead.data[0] as unknown as { id: number }).id}/retry`);
+});
+
+test("the UI's script is served from the binary, and the page loads nothing from elsewhere", async () => {
+  const daemon = await daemonWith();
+  const page = await (await fetch(`${daemon.url}/docs`)).text();
+  const sources = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+  expect(sources).toEqual(["/docs/assets/scalar.js"]);
+  const script = await fetch(`${daemon.url}/docs/assets/scalar.js`);
+  expect(script.status).toBe(200);
+  expect(script.headers.get("content-type")).toStartWith("text/javascript");
+  expect((await script.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
+  // The page's configuration turns off every call to Scalar's services.
+  const config = JSON.parse(/data-configuration='([^']+)'/.exec(page)![1]!);
+  expect(config).toMatchObject({ withDefaultFonts: false, proxyUrl: "", agent: { disabled: true }, mcp: { disabled: true }, showDeveloperTools: "never" });
+});
+
+test("[admin] docs: on by default on loopback, off when set false, off by default on a public listen unless set true", async () => {
+  const docsStatus = async (extra: Parameters<typeof writeConfig>[1]) => {
+    const daemon = await daemonWith(extra);
+    const listening = daemon.lines.find((l) => l.includes('"msg":"listening"'))!;
+    return { docs: (await fetch(`${daemon.url}/docs`)).status, json: (await fetch(`${daemon.url}/docs/json`)).status, logged: JSON.parse(listening).docs };
+  };
+  expect(await docsStatus({})).toEqual({ docs: 200, json: 200, logged: "/docs" });
+  expect(await docsStatus({ admin: "docs = false" })).toEqual({ docs: 404, json: 404, logged: false });
+  expect(await docsStatus({ listen: "0.0.0.0:0" })).toEqual({ docs: 404, json: 404, logged: false });
+  expect(await docsStatus({ listen: "0.0.0.0:0", admin: "docs = true" })).toEqual({ docs: 200, json: 200, logged: "/docs" });
+});
