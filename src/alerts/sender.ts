@@ -4,6 +4,7 @@
  * Claimed with a lease and token; a crash mid-send sends again after the lease (an
  * alert may arrive twice then, never not at all).
  */
+import { metrics } from "../metrics/catalogue";
 import type { Database } from "bun:sqlite";
 import { parseDuration } from "../config/duration";
 import type { AlertSettings } from "../config/schema";
@@ -43,7 +44,9 @@ export class AlertSender {
       rows.map(async (row) => {
         const outcome = await this.#attempt(row);
         this.#store.finish(row.id, token, outcome, this.clock.now());
-        result[outcome.state === "pending" ? "retrying" : outcome.state]++;
+        const counted = outcome.state === "pending" ? "retrying" : outcome.state;
+        result[counted]++;
+        metrics.inc("wa_alerts_total", { outcome: counted });
         if (outcome.state !== "sent") this.log.warn("alert not sent", { alert_id: row.id, kind: row.kind, attempt: row.attempts, status: outcome.status, error: outcome.error, outcome: outcome.state });
       }),
     );

@@ -4,6 +4,7 @@
  * HTTP; on SIGTERM/SIGINT stop accepting, let in-flight requests and their commits
  * finish, stop the worker, close the database, exit 0 (or 1 past the bound).
  */
+import { processGauges } from "../metrics/gauges";
 import type { Database } from "bun:sqlite";
 import { BACKGROUND_BUSY_TIMEOUT_MS, LOOPBACK_CIDRS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";
 import { parseDuration } from "../config/duration";
@@ -35,6 +36,7 @@ export class StartupError extends Error {
 }
 
 export async function runServe({ config, origin, warnings }: ConfigSource<Config>): Promise<void> {
+  const startedAt = Date.now();
   const log = createLogger(config.log.level);
   const clock = systemClock;
   if (origin === DEV_CONFIG_ORIGIN) {
@@ -61,6 +63,12 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     admin: { token: config.admin.token, run: (op) => writer.admin(op), log },
     // The UI shows personal data once a token is entered: on by default only where no one else can reach it.
     docs: config.admin.docs ?? isLoopback(hostname),
+    metrics: {
+      token: config.admin.metrics_token ?? null,
+      writer: () => writer.metrics(),
+      local: () => processGauges(config.storage.path, VERSION, startedAt),
+      log,
+    },
     idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
     webhook: {
       path: config.server.webhook_path,

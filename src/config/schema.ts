@@ -28,7 +28,8 @@ const listen = z.string().refine((s) => parseListen(s) !== null, {
 const secret = z.string().min(1, "must not be empty");
 
 /** Paths the daemon serves itself; the webhook cannot take them over. */
-const RESERVED_PATHS = ["/healthz", "/readyz"];
+const RESERVED_PATHS = ["/healthz", "/readyz", "/metrics", "/docs", "/v1"];
+const isReserved = (path: string) => RESERVED_PATHS.some((r) => path === r || path.startsWith(`${r}/`));
 
 export const ServerSchema = z
   .strictObject({
@@ -53,8 +54,8 @@ export const ServerSchema = z
     message: "must be at least server.max_body_bytes, or a body of the maximum size could never be accepted",
     path: ["max_inflight_bytes"],
   })
-  .refine((s) => !RESERVED_PATHS.includes(s.webhook_path), {
-    message: `must not be one of ${RESERVED_PATHS.join(", ")} (those are the health endpoints)`,
+  .refine((s) => !isReserved(s.webhook_path), {
+    message: `must not be one of ${RESERVED_PATHS.join(", ")} or under them (the daemon serves those itself)`,
     path: ["webhook_path"],
   });
 
@@ -75,6 +76,8 @@ export const AdminSchema = z.strictObject({
   token: z.string().min(16, "must be at least 16 characters"),
   /** The API reference at /docs; absent: on when server.listen is loopback only. */
   docs: z.boolean().optional(),
+  /** Bearer token GET /metrics needs; absent: /metrics is open (it holds no personal data). */
+  metrics_token: secret.optional(),
 });
 
 export const LogSchema = z.strictObject({
@@ -247,7 +250,7 @@ export const OperatorConfigSchema = z.strictObject({
 export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
 
 /** Keys whose values are secrets: masked by `check`, never logged. */
-export const SECRET_KEYS = new Set(["verify_token", "app_secrets", "token", "secret", "secrets"]);
+export const SECRET_KEYS = new Set(["verify_token", "app_secrets", "token", "secret", "secrets", "metrics_token"]);
 
 /**
  * Secrets that may instead be read from a file (systemd LoadCredential): `<key>_file`.
@@ -258,6 +261,7 @@ export const SECRET_FILE_KEYS: Record<string, "single" | "lines"> = {
   "whatsapp.verify_token": "single",
   "whatsapp.app_secrets": "lines",
   "admin.token": "single",
+  "admin.metrics_token": "single",
   "hooks.secret": "single",
   "hooks.secrets": "lines",
 };

@@ -4,6 +4,7 @@
  * POSTs the stored envelope, signed per Standard Webhooks with a fresh timestamp;
  * the webhook-id is the event id, the same on every retry and replay.
  */
+import { metrics } from "../metrics/catalogue";
 import type { Database } from "bun:sqlite";
 import type { Hook } from "../config/schema";
 import { parseDuration } from "../config/duration";
@@ -154,6 +155,7 @@ export class Dispatcher {
     const outcome = decideDelivery(d.attempts, result, rt.scheduleMs, now, this.#opts.random ?? Math.random);
     this.#finished.push({ id: d.id, hook: rt.hook.name, eventId: d.event_id, token, outcome, last: { status: result.status, error: result.error, response: result.response }, at: now });
     this.#opts.meter?.add(METER_COUNTER[outcome.state]);
+    metrics.inc("wa_deliveries_total", { hook: rt.hook.name, outcome: outcome.state });
     this.#opts.log.debug("delivery attempt", { hook: rt.hook.name, event_id: d.event_id, attempt: d.attempts, status: result.status, outcome: outcome.state, ms: now - started });
     if (outcome.state !== "done") {
       const level = outcome.state === "pending" ? "warn" : "error";

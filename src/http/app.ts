@@ -4,6 +4,7 @@ import type { HealthStore } from "../store/types";
 import type { Logger } from "../util/log";
 import { adminRoutes, type AdminDeps } from "./admin";
 import { docsRoutes } from "./docs";
+import { metricsRoutes, type MetricsDeps } from "./metrics";
 import { healthRoutes } from "./health";
 import { problem } from "./respond";
 import { pathOf } from "./url";
@@ -17,6 +18,7 @@ export interface AppDeps {
   admin: AdminDeps;
   /** Serve the API reference at /docs ([admin] docs). */
   docs: boolean;
+  metrics: MetricsDeps;
   log: Logger;
 }
 
@@ -46,6 +48,7 @@ export function createApp(deps: AppDeps) {
     })
     .use(deps.docs ? docsRoutes() : new Elysia())
     .use(healthRoutes(deps.health))
+    .use(metricsRoutes(deps.metrics))
     .use(adminRoutes(deps.admin))
     .use(webhookRoutes(deps.webhook));
 }

@@ -17,6 +17,7 @@ import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
 import { countChanges, WebhookPayload } from "../whatsapp/payload";
 import { z } from "zod";
+import { metrics } from "../metrics/catalogue";
 import { operation } from "./openapi";
 import { clientAddress, type TrustTest } from "./client-address";
 import { json, problem } from "./respond";
@@ -49,6 +50,9 @@ const BODY_FAILURES = {
   busy: { status: 503, error: "server_busy", reason: (d: WebhookDeps) => `request bodies in flight would exceed server.max_inflight_bytes (${d.inflight.limitBytes} bytes)` },
   timeout: { status: 408, error: "request_timeout", reason: (d: WebhookDeps) => `body not received within server.body_timeout (${d.bodyTimeoutMs} ms)` },
 } as const;
+
+/** A refused POST's status → its outcome in wa_webhook_requests_total. */
+const OUTCOMES: Record<number, string> = { 400: "bad_request", 401: "bad_signature", 408: "timeout", 413: "too_large", 503: "unavailable" };
 
 const STORAGE_REASONS: Record<StorageError["kind"], string> = {
   busy: "database write lock held too long",
@@ -101,6 +105,7 @@ export function webhookRoutes(deps: WebhookDeps) {
       remote: remoteOf(request, server),
       ...fields,
     });
+    if (request.method === "POST") metrics.inc("wa_webhook_requests_total", { outcome: OUTCOMES[response.status] ?? "bad_request" });
     return response;
   };
 
@@ -129,6 +134,7 @@ export function webhookRoutes(deps: WebhookDeps) {
 
   async function receive(request: Request, server: Server, lease: InflightLease): Promise<Response> {
     const receivedAt = deps.clock.now();
+    const started = performance.now();
     const body = await readBoundedBody(request, { maxBytes: deps.maxBodyBytes, timeoutMs: deps.bodyTimeoutMs, lease });
     if (!body.ok) {
       const failure = BODY_FAILURES[body.reason];
@@ -138,10 +144,10 @@ export function webhookRoutes(deps: WebhookDeps) {
       if (failure.status === 503) headers["retry-after"] = String(RETRY_AFTER_SECONDS);
       return reject(request, server, problem(failure.status, failure.error, reason, headers), { reason });
     }
-    return deps.requests.answer(() => store(request, server, body.bytes, receivedAt));
+    return deps.requests.answer(() => store(request, server, body.bytes, receivedAt, started));
   }
 
-  async function store(request: Request, server: Server, bytes: Uint8Array, receivedAt: number): Promise<Response> {
+  async function store(request: Request, server: Server, bytes: Uint8Array, receivedAt: number, started: number): Promise<Response> {
     const signature = request.headers.get("x-hub-signature-256");
     const verdict = verifyHubSignature(bytes, signature, deps.appSecrets);
     if (!verdict.ok) {
@@ -163,6 +169,8 @@ export function webhookRoutes(deps: WebhookDeps) {
         receivedAt,
       });
       if (deps.log.enabled("debug")) deps.log.debug("stored", { inbox_id: id, bytes: bytes.byteLength, remote, changes: countChanges(bytes) });
+      metrics.inc("wa_webhook_requests_total", { outcome: "stored" });
+      metrics.observe("wa_ingest_latency_seconds", (performance.now() - started) / 1000);
       return json(200, { status: "stored", id });
     } catch (err) {
       const kind = err instanceof StorageError ? err.kind : "other";

@@ -11,6 +11,7 @@
  * keeps serving) until each request's own lock_timeout runs out; then it fails
  * with a "busy" StorageError and the handler answers 503.
  */
+import { metrics } from "../metrics/catalogue";
 import { MAX_BATCH_BYTES, MAX_BATCH_ROWS } from "../config/defaults";
 import { StorageError, toStorageError } from "../store/errors";
 import type { InboxRecord, InboxStore } from "../store/types";
@@ -83,6 +84,7 @@ export class Inbox {
     try {
       const ids = await this.#store.appendBatch(batch.map((p) => p.record));
       batch.forEach((p, i) => p.resolve(ids[i]!));
+      metrics.observe("wa_inbox_commit_batch_size", batch.length);
     } catch (err) {
       const error = toStorageError(err);
       if (error.kind === "busy") {

@@ -6,6 +6,8 @@ import type { WorkerSettings } from "../worker/loop";
 import type { SynchronousMode } from "./db";
 import type { StorageErrorKind } from "./errors";
 import type { InboxRecord, Readiness } from "./types";
+import type { Gauge } from "../metrics/exposition";
+import type { Snapshot } from "../metrics/registry";
 
 export interface WriterOpen {
   type: "open";
@@ -26,6 +28,7 @@ export type WriterRequest =
   | { type: "append"; seq: number; records: InboxRecord[] }
   | { type: "probe"; seq: number }
   | { type: "admin"; seq: number; op: AdminOp }
+  | { type: "metrics"; seq: number }
   | { type: "close"; seq: number };
 
 export type WriterReply =
@@ -33,5 +36,6 @@ export type WriterReply =
   | { type: "appended"; seq: number; ids: number[] }
   | { type: "probed"; seq: number; readiness: Readiness }
   | { type: "admin"; seq: number; answer: AdminAnswer }
+  | { type: "metrics"; seq: number; snapshot: Snapshot; gauges: Gauge[] }
   | { type: "closed"; seq: number }
   | { type: "failed"; seq: number; kind: StorageErrorKind; code?: string; message: string };

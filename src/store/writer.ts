@@ -5,6 +5,8 @@
  */
 import type { AdminAnswer, AdminOp } from "../admin/ops";
 import type { Logger } from "../util/log";
+import type { Gauge } from "../metrics/exposition";
+import type { Snapshot } from "../metrics/registry";
 import { workerUrl } from "../util/worker-url";
 import { StorageError } from "./errors";
 import type { HealthStore, InboxRecord, InboxStore, Readiness } from "./types";
@@ -66,6 +68,13 @@ export class WriterThread implements InboxStore, HealthStore {
     const reply = await this.#call({ type: "admin", op });
     if (reply.type !== "admin") throw new StorageError("other", `writer thread answered ${reply.type} to an admin call`);
     return reply.answer;
+  }
+
+  /** The writer thread's counters and the gauges read from the database, for GET /metrics. */
+  async metrics(): Promise<{ snapshot: Snapshot; gauges: Gauge[] }> {
+    const reply = await this.#call({ type: "metrics" });
+    if (reply.type !== "metrics") throw new StorageError("other", `writer thread answered ${reply.type} to a metrics call`);
+    return { snapshot: reply.snapshot, gauges: reply.gauges };
   }
 
   async close(): Promise<void> {

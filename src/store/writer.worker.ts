@@ -20,6 +20,8 @@ import { createLogger, type Logger } from "../util/log";
 import { startWorkerLoop, type WorkerLoop } from "../worker/loop";
 import type { HookRoute } from "../config/schema";
 import { TrafficMeter } from "../worker/traffic";
+import { metrics } from "../metrics/catalogue";
+import { storeGauges } from "../metrics/gauges";
 
 declare const self: Worker;
 
@@ -100,6 +102,13 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         (answer) => reply({ type: "admin", seq: msg.seq, answer }),
         (err) => fail(msg.seq, err),
       );
+      return;
+    case "metrics":
+      try {
+        reply({ type: "metrics", seq: msg.seq, snapshot: metrics.snapshot(), gauges: storeGauges(db!, hooks.map((h) => h.name), Date.now()) });
+      } catch (err) {
+        fail(msg.seq, err);
+      }
       return;
     case "close":
       void close(msg.seq);

@@ -5,6 +5,7 @@
  * logged and counted, never fatal. Queries are level-triggered (`deadline <= now`):
  * the first run after downtime catches up without replaying missed ticks.
  */
+import { metrics } from "../metrics/catalogue";
 import { Cron } from "croner";
 import { jobStore, type JobStore } from "../store/job-store";
 import type { Database } from "bun:sqlite";
@@ -62,14 +63,21 @@ export class Jobs {
       const result = await def.run();
       const duration_ms = Math.round(performance.now() - t0);
       this.#store.finish(name, token, this.clock.now(), result, null);
+      this.#counted(name, "ok", t0);
       this.log.info("job run", { job: name, duration_ms, ...result });
       return { ran: true, result, duration_ms };
     } catch (err) {
       const reason = `failed: ${(err as Error).message}`;
       this.#store.finish(name, token, this.clock.now(), undefined, reason);
+      this.#counted(name, "error", t0);
       this.log.error("job run failed", { job: name, error: err });
       return { ran: false, reason };
     }
+  }
+
+  #counted(job: string, result: "ok" | "error", t0: number) {
+    metrics.inc("wa_job_runs_total", { job, result });
+    metrics.inc("wa_job_seconds_total", { job }, (performance.now() - t0) / 1000);
   }
 
   /**

@@ -6,6 +6,7 @@
  * sent with the same key. A timeout after the request went out is `unknown`: never
  * resent blindly (POST /v1/outbound/{wamid}/fallback resolves it).
  */
+import { metrics } from "../metrics/catalogue";
 import type { Database } from "bun:sqlite";
 import type { Alerter } from "../alerts/alerter";
 import { smsFailingAlert } from "../alerts/rules";
@@ -107,7 +108,9 @@ export class FallbackSender {
     rows.forEach((row, i) => {
       const outcome = outcomes[i]!;
       if (!finished[i]) return this.log.warn("fallback lease lost before the outcome was recorded", { wamid: row.wamid });
-      result[outcome.state === "pending" ? "retrying" : outcome.state]++;
+      const counted = outcome.state === "pending" ? "retrying" : outcome.state;
+      result[counted]++;
+      metrics.inc("wa_fallback_sms_total", { outcome: counted });
       this.#count(outcome);
       // The wamid and outcome only: the text and the phone number stay out of the logs.
       this.log.info("sms fallback attempt", { wamid: row.wamid, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });

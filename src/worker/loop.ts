@@ -5,6 +5,7 @@
  * between passes the thread returns to its event loop, where pending inbox appends
  * are committed first.
  */
+import { metrics } from "../metrics/catalogue";
 import type { Database } from "bun:sqlite";
 import { hostname } from "node:os";
 import { parseDuration } from "../config/duration";
@@ -12,7 +13,7 @@ import type { Config } from "../config/schema";
 import { Dispatcher } from "../forward/dispatcher";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
-import { Processor } from "./processor";
+import { Processor, type ProcessStats } from "./processor";
 import { giveWayTo, pauseAfter, workerShare } from "./share";
 import { buildSweeper, type Sweeper } from "../sweeper/start";
 import type { TrafficMeter } from "./traffic";
@@ -86,6 +87,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
         meter.add("events", stats.events);
         meter.add("duplicates", stats.duplicates);
         meter.add("inbox_dead", stats.dead);
+        count(stats);
         busy = stats.jobs === settings.worker.batch_size || stats.released + stats.unfinished > 0;
         busy = dispatcher.tick() > 0 || busy;
       } catch (err) {
@@ -113,4 +115,15 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
       await done;
     },
   };
+}
+
+/** A pass's committed work into this thread's metrics. */
+function count(stats: ProcessStats) {
+  for (const [type, n] of Object.entries(stats.types)) metrics.inc("wa_events_total", { type }, n);
+  for (const [move, n] of Object.entries(stats.transitions)) {
+    const [status, to] = move.split(">") as [string, string];
+    metrics.inc("wa_status_transitions_total", { status, to }, n);
+  }
+  metrics.inc("wa_duplicates_total", {}, stats.duplicates);
+  metrics.inc("wa_inbox_dead_total", {}, stats.dead);
 }

@@ -54,6 +54,10 @@ export interface ProcessStats {
   events: number;
   duplicates: number;
   dead: number;
+  /** Events stored, by type. */
+  types: Record<string, number>;
+  /** Statuses applied, by "status>state after". */
+  transitions: Record<string, number>;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -156,7 +160,7 @@ export class Processor {
   runOnce(limit = this.#opts.batchSize, budgetMs = this.#opts.passBudgetMs): ProcessStats {
     const now = this.#opts.clock.now();
     const deadline = now + budgetMs;
-    const stats: ProcessStats = { jobs: 0, released: 0, unfinished: 0, events: 0, duplicates: 0, dead: 0 };
+    const stats: ProcessStats = { jobs: 0, released: 0, unfinished: 0, events: 0, duplicates: 0, dead: 0, types: {}, transitions: {} };
     try {
       const unfinished = this.#unfinished;
       this.#unfinished = null;
@@ -231,7 +235,11 @@ export class Processor {
       const result = this.#events.apply(effect, id, event.phoneNumberId, now);
       if (result?.kind === "status") {
         event.data.current_status = result.current;
-        if (effect.kind === "status") this.#opts.tracker?.onStatus(effect, result.current, id, now);
+        if (effect.kind === "status") {
+          this.#opts.tracker?.onStatus(effect, result.current, id, now);
+          const move = `${effect.status}>${result.current}`;
+          stats.transitions[move] = (stats.transitions[move] ?? 0) + 1;
+        }
       }
       if (result?.kind === "notice") [notices, applied] = [notices + 1, applied + (result.applied ? 1 : 0)];
     }
@@ -265,6 +273,7 @@ export class Processor {
     }
     this.#opts.alerter?.fromEvent({ type: event.type, data: event.data, dedupKey, phoneNumberId: event.phoneNumberId, wabaId: event.wabaId }, now);
     stats.events++;
+    stats.types[event.type] = (stats.types[event.type] ?? 0) + 1;
     // Ids and type only: data holds phone numbers and message text.
     this.#opts.log.debug("event", { id, type: event.type, inbox_id: job.id, wamid: typeof event.data.wamid === "string" ? event.data.wamid : null });
   }

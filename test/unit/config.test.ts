@@ -97,6 +97,7 @@ retention = "10m"
     ["port out of range", MINIMAL + "[server]\nlisten = \"127.0.0.1:70000\"\n", ["server.listen:"]],
     ["relative webhook path", MINIMAL + "[server]\nwebhook_path = \"webhook\"\n", ["server.webhook_path:"]],
     ["webhook path on a health endpoint", MINIMAL + "[server]\nwebhook_path = \"/readyz\"\n", ["server.webhook_path: must not be one of /healthz, /readyz"]],
+    ["webhook path under the admin API", MINIMAL + "[server]\nwebhook_path = \"/v1/webhook\"\n", ["server.webhook_path: must not be one of /healthz, /readyz, /metrics, /docs, /v1 or under them"]],
     ["in-flight cap below one body", MINIMAL + "[server]\nmax_inflight_bytes = 1048576\n", ["server.max_inflight_bytes: must be at least server.max_body_bytes"]],
     ["idle timeout past Bun's limit", MINIMAL + "[server]\nidle_timeout = \"5m\"\n", ["server.idle_timeout: must be between"]],
     ["body limit of wrong type", MINIMAL + "[server]\nmax_body_bytes = \"4MB\"\n", ["server.max_body_bytes:"]],

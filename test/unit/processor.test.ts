@@ -17,7 +17,16 @@ describe("Processor", () => {
     const tpl = fixture("template_status_paused").payload as { entry: unknown[] };
     const batched = { object: "whatsapp_business_account", entry: [{ ...text.entry[0], changes: [...text.entry[0]!.changes, ...failed.entry[0]!.changes] }, tpl.entry[0]] };
     const inboxId = p.post(batched);
-    expect(p.processor.runOnce()).toEqual({ jobs: 1, released: 0, unfinished: 0, events: 3, duplicates: 0, dead: 0 });
+    expect(p.processor.runOnce()).toEqual({
+      jobs: 1,
+      released: 0,
+      unfinished: 0,
+      events: 3,
+      duplicates: 0,
+      dead: 0,
+      types: { "message.received": 1, "message.status": 1, "template.status": 1 },
+      transitions: { "failed>failed": 1 },
+    });
     expect(p.db.query("SELECT type FROM events WHERE inbox_id = ? ORDER BY rowid").all(inboxId)).toEqual([
       { type: "message.received" },
       { type: "message.status" },

@@ -1,0 +1,45 @@
+/**
+ * GET /metrics in Prometheus text format: this thread's counters plus the writer
+ * thread's (a scrape asks it for its snapshot and the database gauges), summed.
+ * No personal data; with `[admin] metrics_token` it needs that bearer token.
+ */
+import { Elysia } from "elysia";
+import { METRICS, metrics } from "../metrics/catalogue";
+import { CONTENT_TYPE, render, type Gauge } from "../metrics/exposition";
+import { merge, type Snapshot } from "../metrics/registry";
+import { StorageError } from "../store/errors";
+import { constantTimeEqual } from "../util/crypto";
+import type { Logger } from "../util/log";
+import { problem } from "./respond";
+
+export interface MetricsDeps {
+  /** Bearer token the scrape must send; null: open (bind or proxy it to where Prometheus is). */
+  token: string | null;
+  writer: () => Promise<{ snapshot: Snapshot; gauges: Gauge[] }>;
+  local: () => Gauge[];
+  log: Logger;
+}
+
+export function metricsRoutes(deps: MetricsDeps) {
+  return new Elysia({ name: "metrics" }).get(
+    "/metrics",
+    async ({ request }) => {
+      if (deps.token !== null) {
+        const header = request.headers.get("authorization") ?? "";
+        if (!constantTimeEqual(header.startsWith("Bearer ") ? header.slice(7) : "", deps.token)) {
+          deps.log.warn("metrics scrape refused", { reason: header ? "wrong token" : "no bearer token" });
+          return problem(401, "unauthorized", "send Authorization: Bearer <admin.metrics_token>", { "www-authenticate": "Bearer" });
+        }
+      }
+      try {
+        const writer = await deps.writer();
+        const text = render(METRICS, merge(metrics.snapshot(), writer.snapshot), [...writer.gauges, ...deps.local()]);
+        return new Response(text, { headers: { "content-type": CONTENT_TYPE } });
+      } catch (err) {
+        if (err instanceof StorageError) return problem(503, "storage_unavailable", err.message);
+        throw err;
+      }
+    },
+    { detail: { hide: true } },
+  );
+}

@@ -1,0 +1,53 @@
+/**
+ * Values read at scrape time. `storeGauges` runs in the writer thread (index probes
+ * through the report and queue stores); `processGauges` in the request thread.
+ */
+import type { Database } from "bun:sqlite";
+import { statSync } from "node:fs";
+import { queueStore } from "../store/queue-store";
+import { reportStore } from "../store/report-store";
+import type { Gauge } from "./exposition";
+
+const INBOX_STATES = ["pending", "processing", "dead"] as const;
+const OPEN_DELIVERY_STATES = ["pending", "delivering", "dead", "disabled"] as const;
+/** Tracked messages past their deadline with no proof of delivery and no SMS out yet. */
+const STALE_STATES = ["stale", "fallback_pending"];
+
+export function storeGauges(db: Database, hookNames: readonly string[], now: number): Gauge[] {
+  const r = reportStore(db);
+  const inbox = r.inbox();
+  const tracked = r.tracked();
+  return [
+    { name: "wa_inbox_webhooks", help: "Webhooks in the inbox by state (done ones are not counted)", samples: INBOX_STATES.map((state) => ({ labels: { state }, value: inbox[state] ?? 0 })) },
+    { name: "wa_worker_lag_seconds", help: "How long the oldest webhook not yet processed has waited (the inbox's oldest pending age)", samples: [{ value: queueStore(db).backlogAgeMs(now) / 1000 }] },
+    {
+      name: "wa_deliveries_open",
+      help: "Deliveries not done, by hook and state; dead ones wait for a retry or replay",
+      samples: hookNames.flatMap((hook) => {
+        const open = r.openDeliveries(hook);
+        return OPEN_DELIVERY_STATES.map((state) => ({ labels: { hook, state }, value: open[state] ?? 0 }));
+      }),
+    },
+    { name: "wa_tracked_messages", help: "Outbound messages watched for SMS fallback and not done, by state", samples: Object.entries(tracked).map(([state, value]) => ({ labels: { state }, value })) },
+    { name: "wa_stale_messages", help: "Tracked messages past their deadline with no proof of delivery and no SMS sent yet", samples: [{ value: STALE_STATES.reduce((n, s) => n + (tracked[s] ?? 0), 0) }] },
+    { name: "wa_fallback_sms", help: "SMS fallback rows by state", samples: Object.entries(r.sms()).map(([state, value]) => ({ labels: { state }, value })) },
+  ];
+}
+
+const sizeOf = (path: string) => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+};
+
+export function processGauges(databasePath: string, version: string, startedAt: number): Gauge[] {
+  return [
+    { name: "wa_database_bytes", help: "Size of the SQLite database file", samples: [{ value: sizeOf(databasePath) }] },
+    { name: "wa_wal_bytes", help: "Size of the write-ahead log (folded into the database by the checkpoint thread)", samples: [{ value: sizeOf(`${databasePath}-wal`) }] },
+    { name: "wa_build_info", help: "The running version", samples: [{ labels: { version }, value: 1 }] },
+    { name: "process_resident_memory_bytes", help: "Resident memory of the daemon", samples: [{ value: process.memoryUsage.rss() }] },
+    { name: "process_start_time_seconds", help: "When the daemon started (unix seconds)", samples: [{ value: Math.floor(startedAt / 1000) }] },
+  ];
+}

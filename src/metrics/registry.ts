@@ -1,0 +1,87 @@
+/**
+ * Counters and histograms for GET /metrics. Each thread counts in its own registry
+ * (a Bun worker has its own copy of this module); a scrape asks the writer thread for
+ * its snapshot, adds it to the request thread's (`merge`) and renders the sum. A
+ * snapshot is plain data, so it crosses postMessage as is.
+ */
+
+export type Labels = Record<string, string>;
+
+export interface CounterDef {
+  kind: "counter";
+  help: string;
+  /** Has labels: no series until one is counted (an unlabelled counter shows 0). */
+  labelled?: boolean;
+}
+export interface HistogramDef {
+  kind: "histogram";
+  help: string;
+  /** Upper bounds, ascending; +Inf is implied. */
+  buckets: readonly number[];
+}
+export type MetricDef = CounterDef | HistogramDef;
+
+/** Series by their label set (a stable key), per metric. */
+export interface Snapshot {
+  counters: Record<string, Record<string, { labels: Labels; value: number }>>;
+  histograms: Record<string, Record<string, { labels: Labels; counts: number[]; sum: number; count: number }>>;
+}
+
+export const emptySnapshot = (): Snapshot => ({ counters: {}, histograms: {} });
+
+const keyOf = (labels: Labels) =>
+  Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(",");
+
+export class Registry<Name extends string = string> {
+  #data = emptySnapshot();
+
+  constructor(readonly defs: Readonly<Record<Name, MetricDef>>) {}
+
+  inc(name: Name, labels: Labels = {}, by = 1) {
+    if (by === 0) return;
+    const series = (this.#data.counters[name] ??= {});
+    const key = keyOf(labels);
+    const s = (series[key] ??= { labels, value: 0 });
+    s.value += by;
+  }
+
+  observe(name: Name, value: number, labels: Labels = {}) {
+    const def: MetricDef = this.defs[name];
+    if (def?.kind !== "histogram") throw new Error(`${name} is not a histogram`);
+    const series = (this.#data.histograms[name] ??= {});
+    const key = keyOf(labels);
+    const s = (series[key] ??= { labels, counts: def.buckets.map(() => 0), sum: 0, count: 0 });
+    // Cumulative buckets, as the exposition format wants them.
+    for (let i = 0; i < def.buckets.length; i++) if (value <= def.buckets[i]!) s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+
+  snapshot(): Snapshot {
+    return structuredClone(this.#data);
+  }
+}
+
+/** The sum of several threads' snapshots. */
+export function merge(...snapshots: Snapshot[]): Snapshot {
+  const out = emptySnapshot();
+  for (const snap of snapshots) {
+    for (const [name, series] of Object.entries(snap.counters)) {
+      const into = (out.counters[name] ??= {});
+      for (const [key, s] of Object.entries(series)) (into[key] ??= { labels: s.labels, value: 0 }).value += s.value;
+    }
+    for (const [name, series] of Object.entries(snap.histograms)) {
+      const into = (out.histograms[name] ??= {});
+      for (const [key, s] of Object.entries(series)) {
+        const t = (into[key] ??= { labels: s.labels, counts: s.counts.map(() => 0), sum: 0, count: 0 });
+        s.counts.forEach((c, i) => (t.counts[i]! += c));
+        t.sum += s.sum;
+        t.count += s.count;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,46 @@
+import { expect, test } from "bun:test";
+import { CONTENT_TYPE, render } from "../../src/metrics/exposition";
+import { merge, Registry, type MetricDef } from "../../src/metrics/registry";
+import { parseScrape } from "../support/prometheus";
+
+const DEFS = {
+  requests_total: { kind: "counter", labelled: true, help: "Requests by outcome" },
+  idle_total: { kind: "counter", help: "Never counted" },
+  latency_seconds: { kind: "histogram", help: "Latency", buckets: [0.01, 0.1, 1] },
+} as const satisfies Record<string, MetricDef>;
+
+test("counters and histograms from two threads add up, and the text parses as Prometheus' format", () => {
+  const main = new Registry(DEFS);
+  const writer = new Registry(DEFS);
+  main.inc("requests_total", { outcome: "stored" }, 3);
+  writer.inc("requests_total", { outcome: "stored" });
+  writer.inc("requests_total", { outcome: 'we"ird\\label\nvalue' });
+  main.observe("latency_seconds", 0.005);
+  writer.observe("latency_seconds", 0.5);
+  writer.observe("latency_seconds", 7);
+
+  const text = render(DEFS, merge(main.snapshot(), structuredClone(writer.snapshot())), [{ name: "depth", help: "Queue\ndepth", samples: [{ labels: { state: "pending" }, value: 4 }] }]);
+  const scrape = parseScrape(text);
+  expect(scrape.value("requests_total", { outcome: "stored" })).toBe(4);
+  expect(scrape.value("requests_total", { outcome: 'we"ird\\label\nvalue' })).toBe(1);
+  expect(scrape.value("idle_total")).toBe(0);
+  const latency = scrape.family("latency_seconds");
+  expect(latency.type).toBe("HISTOGRAM");
+  expect(latency.metrics[0]).toMatchObject({ buckets: { "0.01": "1", "0.1": "1", "1": "2" }, count: "3" });
+  expect(Number(latency.metrics[0]!.sum)).toBeCloseTo(7.505);
+  expect(scrape.value("depth", { state: "pending" })).toBe(4);
+  expect(scrape.family("depth").help).toBe("Queue\ndepth");
+  expect(CONTENT_TYPE).toBe("text/plain; version=0.0.4; charset=utf-8");
+});
+
+test("a snapshot is a copy: counting on does not change one already taken", () => {
+  const r = new Registry(DEFS);
+  r.inc("requests_total", { outcome: "a" });
+  const before = r.snapshot();
+  r.inc("requests_total", { outcome: "a" });
+  expect(before.counters.requests_total).toEqual({ "outcome=a": { labels: { outcome: "a" }, value: 1 } });
+});
+
+test("observing a counter is a programming error, said at once", () => {
+  expect(() => new Registry(DEFS).observe("requests_total", 1)).toThrow("requests_total is not a histogram");
+});
