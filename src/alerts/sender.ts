@@ -47,7 +47,9 @@ export class AlertSender {
         const counted = outcome.state === "pending" ? "retrying" : outcome.state;
         result[counted]++;
         metrics.inc("wa_alerts_total", { outcome: counted });
-        if (outcome.state !== "sent") this.log.warn("alert not sent", { alert_id: row.id, kind: row.kind, attempt: row.attempts, status: outcome.status, error: outcome.error, outcome: outcome.state });
+        // The receiver's answer may echo the alert back; it stays in the database, out of the log.
+        const error = outcome.status === null ? outcome.error : `HTTP ${outcome.status}`;
+        if (outcome.state !== "sent") this.log.warn("alert not sent", { alert_id: row.id, kind: row.kind, attempt: row.attempts, status: outcome.status, error, outcome: outcome.state });
       }),
     );
     return result;

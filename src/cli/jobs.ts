@@ -10,6 +10,7 @@ import type { Config } from "../config/schema";
 import { buildSweeper } from "../sweeper/start";
 import { systemClock } from "../util/clock";
 import { createLogger } from "../util/log";
+import { redactionKey, redactorFor } from "../util/redact";
 import type { Command } from "./args";
 import { openExisting, OperatorError, UsageError } from "./operator";
 
@@ -18,7 +19,7 @@ export async function runJobsCommand(config: Config, command: Extract<Command, {
   const db = openExisting(config.storage.path, config.storage.synchronous);
   try {
     // Log lines go to stderr: stdout is the answer.
-    const log = createLogger(config.log.level, (line) => process.stderr.write(line + "\n"));
+    const log = createLogger(config.log.level, (line) => process.stderr.write(line + "\n"), redactorFor(redactionKey(config.log, config.admin.token)));
     const { jobs } = buildSweeper(db, config, systemClock, log, `${hostname()}-cli-${process.pid}`);
     if (command.action === "list") {
       const list = jobs.list();

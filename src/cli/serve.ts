@@ -4,6 +4,7 @@
  * HTTP; on SIGTERM/SIGINT stop accepting, let in-flight requests and their commits
  * finish, stop the worker, close the database, exit 0 (or 1 past the bound).
  */
+import { redactionKey, redactorFor } from "../util/redact";
 import { processGauges } from "../metrics/gauges";
 import type { Database } from "bun:sqlite";
 import { BACKGROUND_BUSY_TIMEOUT_MS, LOOPBACK_CIDRS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";
@@ -37,7 +38,9 @@ export class StartupError extends Error {
 
 export async function runServe({ config, origin, warnings }: ConfigSource<Config>): Promise<void> {
   const startedAt = Date.now();
-  const log = createLogger(config.log.level);
+  const redactKey = redactionKey(config.log, config.admin.token);
+  const log = createLogger(config.log.level, undefined, redactorFor(redactKey));
+  if (redactKey === null) log.warn("log.redact = false: phone numbers appear in the logs in clear; they are personal data");
   const clock = systemClock;
   if (origin === DEV_CONFIG_ORIGIN) {
     log.warn("running on the embedded dev config: its secrets are public, do not expose this instance");
@@ -162,6 +165,7 @@ async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
         synchronous: config.storage.synchronous,
         busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
         logLevel: config.log.level,
+        redactKey: redactionKey(config.log, config.admin.token),
         trafficIntervalMs: parseDuration(config.log.traffic_interval)!,
         hooks: config.hooks,
         worker: config.worker.enabled ? { worker: config.worker, hooks: config.hooks, fallback: config.fallback, sweeper: config.sweeper, alerts: config.alerts, storage: config.storage } : null,

@@ -84,6 +84,10 @@ export const LogSchema = z.strictObject({
   level: z.enum(LOG_LEVELS).default("info"),
   /** How often the "traffic" summary line is written while webhooks flow. */
   traffic_interval: duration.default(d.DEFAULT_TRAFFIC_INTERVAL),
+  /** Phone numbers as keyed hashes in log lines; false logs them in clear (with a warning). */
+  redact: z.boolean().default(true),
+  /** The hashing key; absent: derived from admin.token. Set it to keep hashes stable across token rotations. */
+  redact_key: secret.optional(),
 });
 
 /** Standard Webhooks secret: "whsec_" + base64 of the key bytes. */
@@ -250,7 +254,7 @@ export const OperatorConfigSchema = z.strictObject({
 export type OperatorConfig = z.infer<typeof OperatorConfigSchema>;
 
 /** Keys whose values are secrets: masked by `check`, never logged. */
-export const SECRET_KEYS = new Set(["verify_token", "app_secrets", "token", "secret", "secrets", "metrics_token"]);
+export const SECRET_KEYS = new Set(["verify_token", "app_secrets", "token", "secret", "secrets", "metrics_token", "redact_key"]);
 
 /**
  * Secrets that may instead be read from a file (systemd LoadCredential): `<key>_file`.
@@ -262,6 +266,7 @@ export const SECRET_FILE_KEYS: Record<string, "single" | "lines"> = {
   "whatsapp.app_secrets": "lines",
   "admin.token": "single",
   "admin.metrics_token": "single",
+  "log.redact_key": "single",
   "hooks.secret": "single",
   "hooks.secrets": "lines",
 };

@@ -15,6 +15,8 @@ export interface WriterOpen {
   synchronous: SynchronousMode;
   busyTimeoutMs: number;
   logLevel: LogLevel;
+  /** Key of the keyed hash that stands for a person in log lines; null: log.redact = false. */
+  redactKey: string | null;
   /** How often the writer thread logs its "traffic" summary. */
   trafficIntervalMs: number;
   /** The configured hooks (the admin API replays to them, also with the worker off). */

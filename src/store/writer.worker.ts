@@ -17,6 +17,7 @@ import type { Readiness } from "./types";
 import type { WriterReply, WriterRequest } from "./writer-protocol";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
+import { redactorFor } from "../util/redact";
 import { startWorkerLoop, type WorkerLoop } from "../worker/loop";
 import type { HookRoute } from "../config/schema";
 import { TrafficMeter } from "../worker/traffic";
@@ -62,7 +63,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         hooks = msg.hooks;
         probe = sqliteProbe(db, Date.now);
         checkFile = fileIdentity(msg.path);
-        const threadLog = createLogger(msg.logLevel);
+        const threadLog = createLogger(msg.logLevel, undefined, redactorFor(msg.redactKey));
         log = threadLog;
         if (msg.worker) {
           loop = startWorkerLoop(db, msg.worker, systemClock, threadLog, () => Date.now() - lastAppendAt < INGESTING_WINDOW_MS, meter);

@@ -112,8 +112,8 @@ export class FallbackSender {
       result[counted]++;
       metrics.inc("wa_fallback_sms_total", { outcome: counted });
       this.#count(outcome);
-      // The wamid and outcome only: the text and the phone number stay out of the logs.
-      this.log.info("sms fallback attempt", { wamid: row.wamid, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });
+      // No text; the number shows as the logger's keyed hash.
+      this.log.info("sms fallback attempt", { wamid: row.wamid, to: row.recipient, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });
     });
     worked += performance.now() - started;
     if (rows.length === limit) await this.giveWay(worked);

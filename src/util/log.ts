@@ -1,9 +1,12 @@
 /**
  * Structured JSON-lines logger on stdout.
  *
- * One line per event, so `journalctl -o cat | jq` works. Callers pass fields,
- * never secrets: nothing here scrubs them, the call sites must not log them.
+ * One line per event, so `journalctl -o cat | jq` works. Callers pass fields, never
+ * secrets (nothing here could tell a secret from an id). Personal data is another
+ * matter: fields that name a person are hashed here (util/redact.ts), and free-text
+ * fields have phone numbers in them hashed, so a call site cannot leak one by mistake.
  */
+import { noRedaction, type Redactor } from "./redact";
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
@@ -20,12 +23,27 @@ export type LogSink = (line: string) => void;
 
 const stdoutSink: LogSink = (line) => process.stdout.write(line + "\n");
 
-export function createLogger(level: LogLevel, sink: LogSink = stdoutSink): Logger {
+/** Fields whose value is a person's wa_id (phone number). */
+const PERSON_FIELDS = new Set(["wa_id", "to", "from", "recipient", "contact"]);
+/** Fields of free text that may quote a number: errors, reasons, alert titles. */
+const TEXT_FIELDS = new Set(["error", "reason", "title", "last_error"]);
+
+export function createLogger(level: LogLevel, sink: LogSink = stdoutSink, redact: Redactor = noRedaction): Logger {
   const min = LOG_LEVELS.indexOf(level);
   const enabled = (l: LogLevel) => LOG_LEVELS.indexOf(l) >= min;
+  const scrub = (key: string, value: unknown): unknown => {
+    if (value instanceof Error) value = errorReplacer(key, value);
+    if (typeof value === "object" && value !== null && TEXT_FIELDS.has(key) && "message" in value) {
+      return { ...value, message: redact.text(String((value as { message: unknown }).message)) };
+    }
+    if (typeof value !== "string") return value;
+    if (PERSON_FIELDS.has(key)) return redact.person(value);
+    return TEXT_FIELDS.has(key) ? redact.text(value) : value;
+  };
   const emit = (l: LogLevel) => (msg: string, fields?: LogFields) => {
     if (!enabled(l)) return;
-    sink(JSON.stringify({ ts: new Date().toISOString(), level: l, msg, ...fields }, errorReplacer));
+    const clean = fields && Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, scrub(k, v)]));
+    sink(JSON.stringify({ ts: new Date().toISOString(), level: l, msg, ...clean }, errorReplacer));
   };
   return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error"), enabled };
 }

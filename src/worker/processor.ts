@@ -256,6 +256,7 @@ export class Processor {
       data: event.data,
       raw: event.raw,
     };
+    const subject = eventSubject(event.type, event.data);
     this.#events.insertEvent({
       id,
       inboxId: job.id,
@@ -265,7 +266,7 @@ export class Processor {
       wabaId: event.wabaId,
       phoneNumberId: event.phoneNumberId,
       dedupKey,
-      ...eventSubject(event.type, event.data),
+      ...subject,
       envelope: JSON.stringify(envelope),
     });
     for (const hook of this.#hooks) {
@@ -274,8 +275,8 @@ export class Processor {
     this.#opts.alerter?.fromEvent({ type: event.type, data: event.data, dedupKey, phoneNumberId: event.phoneNumberId, wabaId: event.wabaId }, now);
     stats.events++;
     stats.types[event.type] = (stats.types[event.type] ?? 0) + 1;
-    // Ids and type only: data holds phone numbers and message text.
-    this.#opts.log.debug("event", { id, type: event.type, inbox_id: job.id, wamid: typeof event.data.wamid === "string" ? event.data.wamid : null });
+    // Ids and type only: data holds phone numbers and message text. The person shows as the logger's keyed hash.
+    this.#opts.log.debug("event", { id, type: event.type, inbox_id: job.id, wamid: subject.wamid, wa_id: subject.waId });
   }
 
   #dead(job: InboxJob, token: string, error: string, stats: ProcessStats) {

@@ -18,7 +18,7 @@ describe("config", () => {
       storage: { path: "data/wa-webhookd.db", synchronous: "full", lock_timeout: "3s", retention: "30d" },
       whatsapp: { verify_token: "vt", app_secrets: ["s1"] },
       admin: { token: "0123456789abcdef" },
-      log: { level: "info", traffic_interval: "10s" },
+      log: { level: "info", traffic_interval: "10s", redact: true },
       worker: { enabled: true, max_attempts: 5, batch_size: 200, lease: "60s" },
       sweeper: { schedule: "*/15 * * * * *", fallback_schedule: "*/5 * * * * *", retention_schedule: "0 30 3 * * *", batch_size: 100 },
       hooks: [],

@@ -23,7 +23,7 @@ async function setup(lockTimeoutMs = 2000) {
   const db = openDatabase(path, { synchronous: "full", busyTimeoutMs: 1000, autoCheckpoint: true });
   migrate(db);
   db.close();
-  const writer = await WriterThread.start({ path, synchronous: "full", busyTimeoutMs: 20, logLevel: "error", trafficIntervalMs: 10_000, hooks: [], worker: null }, log);
+  const writer = await WriterThread.start({ path, synchronous: "full", busyTimeoutMs: 20, logLevel: "error", redactKey: null, trafficIntervalMs: 10_000, hooks: [], worker: null }, log);
   writers.push(writer);
   // Counts the transactions the real store commits; the store itself is untouched.
   const commits: number[] = [];

@@ -1,0 +1,44 @@
+/**
+ * Personal data out of the logs. A person's wa_id becomes a keyed hash ("wa_" + 12 hex
+ * digits of HMAC-SHA256): stable, so lines about one person still correlate, and not
+ * reversible without the key (a plain hash of a phone number is: there are few numbers).
+ * Free text (errors, alert titles) has its phone-like digit runs hashed the same way.
+ */
+import { CryptoHasher } from "bun";
+
+export interface Redactor {
+  /** A wa_id as it may appear in a log line. */
+  person(waId: string): string;
+  /** Free text with phone numbers in it hashed. */
+  text(s: string): string;
+}
+
+/** 7 to 15 digits, optionally with +, spaces, dashes or parentheses between them (not dots: IP addresses). */
+const PHONE_LIKE = /\+?\(?\d(?:[\d \-()]*\d){6,}/g;
+const DATE = /^\d{4}-\d\d-\d\d$/;
+const digitCount = (s: string) => s.replace(/\D/g, "").length;
+const phoneLike = (m: string) => digitCount(m) >= 7 && digitCount(m) <= 15 && !DATE.test(m);
+
+export const noRedaction: Redactor = { person: (id) => id, text: (s) => s };
+
+export function keyedRedactor(key: string): Redactor {
+  const person = (waId: string) => {
+    const digits = waId.replace(/\D/g, "");
+    return "wa_" + new CryptoHasher("sha256", key).update(digits || waId).digest("hex").slice(0, 12);
+  };
+  return {
+    person,
+    text: (s) => s.replace(PHONE_LIKE, (m) => (phoneLike(m) ? person(m) : m)),
+  };
+}
+
+/**
+ * The hashing key from the [log] settings: log.redact_key, else one derived from the
+ * admin token (never the token itself); null when log.redact = false.
+ */
+export function redactionKey(log: { redact: boolean; redact_key?: string | undefined }, adminToken: string): string | null {
+  if (!log.redact) return null;
+  return log.redact_key ?? new CryptoHasher("sha256", adminToken).update("wa-webhookd log redaction").digest("hex");
+}
+
+export const redactorFor = (key: string | null): Redactor => (key === null ? noRedaction : keyedRedactor(key));

@@ -1,0 +1,44 @@
+import { expect, test } from "bun:test";
+import { createLogger } from "../../src/util/log";
+import { keyedRedactor, noRedaction, redactionKey } from "../../src/util/redact";
+
+const r = keyedRedactor("k1");
+
+test("a person is a stable keyed hash: the same number gives the same hash, another key another one", () => {
+  expect(r.person("16505551234")).toMatch(/^wa_[0-9a-f]{12}$/);
+  expect(r.person("16505551234")).toBe(r.person("+1 650-555-1234"));
+  expect(r.person("16505551234")).not.toBe(r.person("16505551235"));
+  expect(keyedRedactor("k2").person("16505551234")).not.toBe(r.person("16505551234"));
+});
+
+test("free text keeps its words, dates, addresses and short numbers; phone numbers in it are hashed", () => {
+  const hash = r.person("16505551234");
+  expect(r.text("provider said: 16505551234 is not a mobile")).toBe(`provider said: ${hash} is not a mobile`);
+  expect(r.text("invalid number +1 (650) 555-1234")).toBe(`invalid number ${hash}`);
+  expect(r.text("HTTP 500 at 2026-11-24 from 10.200.30.40:443 after 10000 ms")).toBe("HTTP 500 at 2026-11-24 from 10.200.30.40:443 after 10000 ms");
+  // Template and account ids are longer than any phone number.
+  expect(r.text("template 1234567890123456 paused")).toBe("template 1234567890123456 paused");
+});
+
+test("the key comes from log.redact_key, else from the admin token (not the token itself); none when redact is off", () => {
+  expect(redactionKey({ redact: true, redact_key: "mine" }, "admin-token-0123456789")).toBe("mine");
+  const derived = redactionKey({ redact: true }, "admin-token-0123456789")!;
+  expect(derived).toMatch(/^[0-9a-f]{64}$/);
+  expect(derived).not.toContain("admin-token");
+  expect(redactionKey({ redact: false, redact_key: "mine" }, "admin-token-0123456789")).toBeNull();
+});
+
+test("the logger hashes person fields and phone numbers in free-text fields, errors included", () => {
+  const lines: string[] = [];
+  const log = createLogger("debug", (l) => lines.push(l), r);
+  log.info("sms", { to: "16505551234", wamid: "wamid.X", error: "rejected 16505551234", count: 3 });
+  log.error("failed", { error: new Error("number 16505551234 unreachable") });
+  const [sms, failed] = lines.map((l) => JSON.parse(l));
+  const hash = r.person("16505551234");
+  expect(sms).toMatchObject({ to: hash, wamid: "wamid.X", error: `rejected ${hash}`, count: 3 });
+  expect(failed.error).toBe(`number ${hash} unreachable`);
+  expect(lines.join("\n")).not.toContain("16505551234");
+  const clear: string[] = [];
+  createLogger("info", (l) => clear.push(l), noRedaction).info("sms", { to: "16505551234" });
+  expect(JSON.parse(clear[0]!).to).toBe("16505551234");
+});
