@@ -53,9 +53,12 @@ async function main(argv: string[]): Promise<number | null> {
       return runVacuum(config, command.json);
     }
     case "serve": {
-      const source = loadConfig(command.config);
-      if (command.listen !== null) source.config.server.listen = command.listen;
-      await runServe(source);
+      const read = () => {
+        const source = loadConfig(command.config);
+        if (command.listen !== null) source.config.server.listen = command.listen;
+        return source;
+      };
+      await runServe(read(), read);
       return null; // keeps running until a signal
     }
   }

@@ -4,6 +4,12 @@
  * HTTP; on SIGTERM/SIGINT stop accepting, let in-flight requests and their commits
  * finish, stop the worker, close the database, exit 0 (or 1 past the bound).
  */
+import { planReload } from "../config/reload";
+import { ConfigError } from "../config/load";
+import type { WriterSettings } from "../store/writer-protocol";
+import type { AdminDeps } from "../http/admin";
+import type { MetricsDeps } from "../http/metrics";
+import type { WebhookDeps } from "../http/webhook";
 import { redactionKey, redactorFor } from "../util/redact";
 import { processGauges } from "../metrics/gauges";
 import type { Database } from "bun:sqlite";
@@ -36,7 +42,8 @@ export class StartupError extends Error {
   }
 }
 
-export async function runServe({ config, origin, warnings }: ConfigSource<Config>): Promise<void> {
+/** `reread` loads the config again, as at start (for SIGHUP). */
+export async function runServe({ config, origin, warnings }: ConfigSource<Config>, reread: () => ConfigSource<Config>): Promise<void> {
   const startedAt = Date.now();
   const redactKey = redactionKey(config.log, config.admin.token);
   const log = createLogger(config.log.level, undefined, redactorFor(redactKey));
@@ -60,33 +67,60 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     log,
   });
   const requests = new RequestTracker();
+  // Held here so a reload can change them in place: handlers read them per request.
+  const admin: AdminDeps = { token: config.admin.token, run: (op) => writer.admin(op), log };
+  const metrics: MetricsDeps = {
+    token: config.admin.metrics_token ?? null,
+    writer: () => writer.metrics(),
+    local: () => processGauges(config.storage.path, VERSION, startedAt),
+    log,
+  };
+  const webhook: WebhookDeps = {
+    path: config.server.webhook_path,
+    verifyToken: config.whatsapp.verify_token,
+    appSecrets: appSecretsOf(config),
+    maxBodyBytes: config.server.max_body_bytes,
+    bodyTimeoutMs: parseDuration(config.server.body_timeout)!,
+    inflight: new InflightBudget(config.server.max_inflight_bytes),
+    requests,
+    inbox,
+    trustedProxy: trustTest(config.server.trusted_proxies),
+    clock,
+    log,
+  };
   const app = createApp({
     log,
     health: writer,
-    admin: { token: config.admin.token, run: (op) => writer.admin(op), log },
+    admin,
     // The UI shows personal data once a token is entered: on by default only where no one else can reach it.
     docs: config.admin.docs ?? isLoopback(hostname),
-    metrics: {
-      token: config.admin.metrics_token ?? null,
-      writer: () => writer.metrics(),
-      local: () => processGauges(config.storage.path, VERSION, startedAt),
-      log,
-    },
+    metrics,
     idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
-    webhook: {
-      path: config.server.webhook_path,
-      verifyToken: config.whatsapp.verify_token,
-      appSecrets: config.whatsapp.app_secrets.map((s) => new TextEncoder().encode(s)),
-      maxBodyBytes: config.server.max_body_bytes,
-      bodyTimeoutMs: parseDuration(config.server.body_timeout)!,
-      inflight: new InflightBudget(config.server.max_inflight_bytes),
-      requests,
-      inbox,
-      trustedProxy: trustTest(config.server.trusted_proxies),
-      clock,
-      log,
-    },
+    webhook,
   });
+  let running = config;
+  const reload = async () => {
+    const next = rereadOrSay(reread, log);
+    if (!next) return;
+    if (!isLoopback(hostname) && usesPublicDevSecrets(next)) {
+      return log.error("reload refused: the new config uses the public dev secrets on a public listen; the running config stays", { key: "whatsapp" });
+    }
+    const plan = planReload(running, next);
+    if (plan.needRestart.length > 0) log.warn("config changes that need a restart were not applied", { keys: plan.needRestart });
+    const key = redactionKey(plan.config.log, plan.config.admin.token);
+    try {
+      await writer.reload(writerSettings(plan.config, key));
+    } catch (err) {
+      return log.error("reload failed in the writer thread; the running config stays", { error: err });
+    }
+    log.configure(plan.config.log.level, redactorFor(key));
+    webhook.verifyToken = plan.config.whatsapp.verify_token;
+    webhook.appSecrets = appSecretsOf(plan.config);
+    admin.token = plan.config.admin.token;
+    metrics.token = plan.config.admin.metrics_token ?? null;
+    running = plan.config;
+    log.info("config reloaded", { changed: plan.applied, hooks: running.hooks.map((h) => h.name) });
+  };
   try {
     app.listen({ hostname, port });
   } catch (err) {
@@ -94,7 +128,7 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
   }
   // Before announcing readiness: a SIGTERM right after "listening" must shut down cleanly.
   const shutdownMs = parseDuration(config.server.shutdown_timeout)!;
-  installShutdown(log, shutdownMs, async () => {
+  installSignals(log, shutdownMs, reload, async () => {
     const { forced } = await stopServer(app.server!, requests, Math.min(STOP_GRACE_MS, shutdownMs / 4));
     if (forced > 0) log.warn("closed connections still sending when the shutdown grace ended", { requests: forced });
     await inbox.drain();
@@ -164,11 +198,8 @@ async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
         path: config.storage.path,
         synchronous: config.storage.synchronous,
         busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
-        logLevel: config.log.level,
-        redactKey: redactionKey(config.log, config.admin.token),
         trafficIntervalMs: parseDuration(config.log.traffic_interval)!,
-        hooks: config.hooks,
-        worker: config.worker.enabled ? { worker: config.worker, hooks: config.hooks, fallback: config.fallback, sweeper: config.sweeper, alerts: config.alerts, storage: config.storage } : null,
+        ...writerSettings(config, redactionKey(config.log, config.admin.token)),
       },
       log,
     );
@@ -181,7 +212,33 @@ function describe(err: unknown): string {
   return err instanceof StorageError ? `${err.message} (${err.kind})` : (err as Error).message;
 }
 
-function installShutdown(log: Logger, timeoutMs: number, close: () => Promise<void>) {
+const appSecretsOf = (config: Config) => config.whatsapp.app_secrets.map((s) => new TextEncoder().encode(s));
+
+/** What the writer thread runs with: at start, and again on each reload. */
+function writerSettings(config: Config, redactKey: string | null): WriterSettings {
+  return {
+    logLevel: config.log.level,
+    redactKey,
+    hooks: config.hooks,
+    worker: config.worker.enabled ? { worker: config.worker, hooks: config.hooks, fallback: config.fallback, sweeper: config.sweeper, alerts: config.alerts, storage: config.storage } : null,
+  };
+}
+
+/** The config file read again; an invalid one is said in the log, with the keys, and null. */
+function rereadOrSay(reread: () => ConfigSource<Config>, log: Logger): Config | null {
+  try {
+    const source = reread();
+    for (const w of source.warnings) log.warn("config warning", { key: w.key, warning: w.reason });
+    return source.config;
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.problems.map((p) => `${p.key}: ${p.reason}`) : [describe(err)];
+    log.error("reload refused: the new config is invalid; the running config stays", { problems });
+    return null;
+  }
+}
+
+/** SIGTERM/SIGINT stop; SIGHUP (`systemctl reload`) reloads, one reload at a time. */
+function installSignals(log: Logger, timeoutMs: number, reload: () => Promise<void>, close: () => Promise<void>) {
   let stopping = false;
   const onSignal = async (signal: string) => {
     if (stopping) return;
@@ -204,6 +261,10 @@ function installShutdown(log: Logger, timeoutMs: number, close: () => Promise<vo
   };
   process.on("SIGTERM", () => void onSignal("SIGTERM"));
   process.on("SIGINT", () => void onSignal("SIGINT"));
-  // `systemctl reload` sends SIGHUP, whose default action would kill the daemon.
-  process.on("SIGHUP", () => log.warn("reload is not supported yet; restart to apply config changes", { signal: "SIGHUP" }));
+  let reloading: Promise<void> = Promise.resolve();
+  process.on("SIGHUP", () => {
+    if (stopping) return;
+    log.info("reloading the config", { signal: "SIGHUP" });
+    reloading = reloading.then(reload);
+  });
 }

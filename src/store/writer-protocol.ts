@@ -25,12 +25,16 @@ export interface WriterOpen {
   worker: WorkerSettings | null;
 }
 
+/** What a SIGHUP reload changes in the writer thread. */
+export type WriterSettings = Pick<WriterOpen, "logLevel" | "redactKey" | "hooks" | "worker">;
+
 export type WriterRequest =
   | WriterOpen
   | { type: "append"; seq: number; records: InboxRecord[] }
   | { type: "probe"; seq: number }
   | { type: "admin"; seq: number; op: AdminOp }
   | { type: "metrics"; seq: number }
+  | ({ type: "reload"; seq: number } & WriterSettings)
   | { type: "close"; seq: number };
 
 export type WriterReply =
@@ -40,4 +44,5 @@ export type WriterReply =
   | { type: "admin"; seq: number; answer: AdminAnswer }
   | { type: "metrics"; seq: number; snapshot: Snapshot; gauges: Gauge[] }
   | { type: "closed"; seq: number }
+  | { type: "reloaded"; seq: number }
   | { type: "failed"; seq: number; kind: StorageErrorKind; code?: string; message: string };

@@ -10,7 +10,7 @@ import type { Snapshot } from "../metrics/registry";
 import { workerUrl } from "../util/worker-url";
 import { StorageError } from "./errors";
 import type { HealthStore, InboxRecord, InboxStore, Readiness } from "./types";
-import type { WriterOpen, WriterReply, WriterRequest } from "./writer-protocol";
+import type { WriterOpen, WriterReply, WriterRequest, WriterSettings } from "./writer-protocol";
 
 // A probe waits up to ~1 s for a busy write lock before it reports not ready.
 const PROBE_BUSY_RETRIES = 10;
@@ -75,6 +75,14 @@ export class WriterThread implements InboxStore, HealthStore {
     const reply = await this.#call({ type: "metrics" });
     if (reply.type !== "metrics") throw new StorageError("other", `writer thread answered ${reply.type} to a metrics call`);
     return { snapshot: reply.snapshot, gauges: reply.gauges };
+  }
+
+  /** Applies a reloaded config in the writer thread (writer.worker.ts `reload`). */
+  async reload(settings: WriterSettings): Promise<void> {
+    const reply = await this.#call({ type: "reload", ...settings });
+    if (reply.type !== "reloaded") throw new StorageError("other", `writer thread answered ${reply.type} to a reload`);
+    // A thread started after this (the old one crashed) must open with these settings.
+    Object.assign(this.open, settings);
   }
 
   async close(): Promise<void> {

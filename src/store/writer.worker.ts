@@ -14,11 +14,11 @@ import { sqliteProbe } from "./health-store";
 import { queueStore } from "./queue-store";
 import { sqliteInbox, type SqliteInbox } from "./inbox-store";
 import type { Readiness } from "./types";
-import type { WriterReply, WriterRequest } from "./writer-protocol";
+import type { WriterReply, WriterRequest, WriterSettings } from "./writer-protocol";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { redactorFor } from "../util/redact";
-import { startWorkerLoop, type WorkerLoop } from "../worker/loop";
+import { startWorkerLoop, type WorkerLoop, type WorkerSettings } from "../worker/loop";
 import type { HookRoute } from "../config/schema";
 import { TrafficMeter } from "../worker/traffic";
 import { metrics } from "../metrics/catalogue";
@@ -65,9 +65,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         checkFile = fileIdentity(msg.path);
         const threadLog = createLogger(msg.logLevel, undefined, redactorFor(msg.redactKey));
         log = threadLog;
-        if (msg.worker) {
-          loop = startWorkerLoop(db, msg.worker, systemClock, threadLog, () => Date.now() - lastAppendAt < INGESTING_WINDOW_MS, meter);
-        }
+        if (msg.worker) loop = startLoop(msg.worker, true);
         const queue = queueStore(db);
         report = () => meter.report(threadLog, queue.backlogAgeMs(Date.now()));
         trafficTimer = setInterval(report, msg.trafficIntervalMs);
@@ -111,10 +109,35 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         fail(msg.seq, err);
       }
       return;
+    case "reload":
+      void reload(msg);
+      return;
     case "close":
       void close(msg.seq);
   }
 };
+
+const startLoop = (settings: WorkerSettings, recover: boolean) =>
+  startWorkerLoop(db!, settings, systemClock, log!, () => Date.now() - lastAppendAt < INGESTING_WINDOW_MS, meter, recover);
+
+/**
+ * A reloaded config: the worker loop stops (deliveries in flight finish under the old
+ * settings, within the loop's stop grace) and starts again with the new hooks, sweeper,
+ * fallback and alert settings. Webhooks keep being committed meanwhile.
+ */
+async function reload(msg: WriterSettings & { seq: number }) {
+  try {
+    await loop?.stop();
+    loop = null;
+    log!.configure(msg.logLevel, redactorFor(msg.redactKey));
+    hooks = msg.hooks;
+    admin = null;
+    if (msg.worker) loop = startLoop(msg.worker, false);
+    reply({ type: "reloaded", seq: msg.seq });
+  } catch (err) {
+    fail(msg.seq, err);
+  }
+}
 
 function verifyFile() {
   try {

@@ -17,6 +17,8 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   enabled(level: LogLevel): boolean;
+  /** A reloaded config's level and redaction, for every holder of this logger at once. */
+  configure(level: LogLevel, redact: Redactor): void;
 }
 
 export type LogSink = (line: string) => void;
@@ -29,7 +31,7 @@ const PERSON_FIELDS = new Set(["wa_id", "to", "from", "recipient", "contact"]);
 const TEXT_FIELDS = new Set(["error", "reason", "title", "last_error"]);
 
 export function createLogger(level: LogLevel, sink: LogSink = stdoutSink, redact: Redactor = noRedaction): Logger {
-  const min = LOG_LEVELS.indexOf(level);
+  let min = LOG_LEVELS.indexOf(level);
   const enabled = (l: LogLevel) => LOG_LEVELS.indexOf(l) >= min;
   const scrub = (key: string, value: unknown): unknown => {
     if (value instanceof Error) value = errorReplacer(key, value);
@@ -45,7 +47,11 @@ export function createLogger(level: LogLevel, sink: LogSink = stdoutSink, redact
     const clean = fields && Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, scrub(k, v)]));
     sink(JSON.stringify({ ts: new Date().toISOString(), level: l, msg, ...clean }, errorReplacer));
   };
-  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error"), enabled };
+  const configure = (next: LogLevel, nextRedact: Redactor) => {
+    min = LOG_LEVELS.indexOf(next);
+    redact = nextRedact;
+  };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error"), enabled, configure };
 }
 
 // Error objects stringify to {} by default; keep the message and code instead.

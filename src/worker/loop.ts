@@ -39,7 +39,11 @@ export interface WorkerLoop {
 }
 
 /** `ingesting()` tells whether webhooks are arriving right now (the writer thread knows). */
-export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter): WorkerLoop {
+/**
+ * `recover`: take back the leases this host's previous run left (at start). Not on a
+ * reload: the leases then belong to the loop being replaced, still finishing its work.
+ */
+export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter, recover = true): WorkerLoop {
   // One daemon per host and database: leases held under this name belong to a dead predecessor.
   const instance = hostname();
   const sweeper = buildSweeper(db, settings, clock, log, instance, giveWayTo(ingesting));
@@ -56,13 +60,15 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     log,
   });
   const dispatcher = new Dispatcher(db, { instance, hooks: settings.hooks, clock, log, meter, onGivenUp: sweeper.alerter.hookGivenUp });
-  const recovered = {
-    jobs: processor.recoverLeases(),
-    deliveries: dispatcher.recoverLeases(),
-    scheduled_jobs: sweeper.jobs.recoverLeases(),
-    sms: sweeper.tracker?.store.recoverSends(instance) ?? 0,
-  };
-  if (Object.values(recovered).some((n) => n > 0)) log.info("took back leases of the previous run", recovered);
+  if (recover) {
+    const recovered = {
+      jobs: processor.recoverLeases(),
+      deliveries: dispatcher.recoverLeases(),
+      scheduled_jobs: sweeper.jobs.recoverLeases(),
+      sms: sweeper.tracker?.store.recoverSends(instance) ?? 0,
+    };
+    if (Object.values(recovered).some((n) => n > 0)) log.info("took back leases of the previous run", recovered);
+  }
 
   let share = workerShare(0);
   let sampledAt = 0;

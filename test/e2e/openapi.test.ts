@@ -69,7 +69,7 @@ test("every documented admin operation exists: without a token or with a wrong o
   for (const [path, methods] of admin) {
     for (const method of Object.keys(methods)) {
       const url = path.replace(/\{[^}]+\}/g, "x");
-      for (const headers of [{}, { authorization: "Bearer e2e-admin-token-0123456788" }, { authorization: "e2e-admin-token-0123456789" }]) {
+      for (const headers of [{}, { authorization: "Bearer e2e-admin-token-0123456788" }, { authorization: "e2e-admin-token-0123456789" }] as Record<string, string>[]) {
         const res = await fetch(`${daemon.url}${url}`, { method: method.toUpperCase(), headers });
         expect({ method, path, status: res.status }).toEqual({ method, path, status: 401 });
       }

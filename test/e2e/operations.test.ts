@@ -14,10 +14,11 @@ afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
 
 const logged = (lines: string[], msg: string) => lines.filter((l) => l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-test("SIGHUP does not kill the daemon: it says reload is not supported and keeps serving", async () => {
+test("SIGHUP does not kill the daemon: with the file unchanged it reloads, changes nothing and keeps serving", async () => {
   const daemon = await startDaemon(writeConfig(tempDir()));
   daemon.proc.kill("SIGHUP");
-  await waitFor(() => logged(daemon.lines, "reload is not supported yet; restart to apply config changes").length === 1);
+  await waitFor(() => logged(daemon.lines, "config reloaded").length === 1);
+  expect(logged(daemon.lines, "config reloaded")[0]!.changed).toEqual([]);
   expect(daemon.proc.exitCode).toBeNull();
   expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.HUP"))).status).toBe(200);
   expect(await daemon.stop()).toBe(0);
