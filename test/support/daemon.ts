@@ -32,9 +32,9 @@ export function runBinary(args: string[], opts: { stdin?: string; cwd?: string; 
 }
 
 /** Polls until `check` holds; throws after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 15_000) {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
   const until = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error("timed out waiting");
     await Bun.sleep(25);
   }
