@@ -5,6 +5,10 @@ import { runCheck } from "./cli/check";
 import { runJobsCommand } from "./cli/jobs";
 import { runTail } from "./cli/tail";
 import { runVacuum } from "./cli/vacuum";
+import { runBackup } from "./cli/backup";
+import { runStats } from "./cli/stats";
+import { runInit } from "./cli/init";
+import { listSamples, runSendTest } from "./cli/send-test";
 import { OperatorError, runOperatorCommand, UsageError } from "./cli/operator";
 import { runServe, StartupError } from "./cli/serve";
 import { runSign } from "./cli/sign";
@@ -46,6 +50,24 @@ async function main(argv: string[]): Promise<number | null> {
       const { config, warnings } = loadConfig(command.config, "operator");
       printWarnings(warnings);
       return runTail(config, command.type, command.json);
+    }
+    case "init":
+      return runInit(command.dir);
+    case "send-test": {
+      if (command.list) return listSamples();
+      const { config, warnings } = loadConfig(command.config);
+      printWarnings(warnings);
+      return runSendTest(config, command.type!, command.to, command.count);
+    }
+    case "backup": {
+      const { config, warnings } = loadConfig(command.config, "operator");
+      printWarnings(warnings);
+      return runBackup(config, command.out, command.json);
+    }
+    case "stats": {
+      const { config, warnings } = loadConfig(command.config, "operator");
+      printWarnings(warnings);
+      return runStats(config, command.json);
     }
     case "vacuum": {
       const { config, warnings } = loadConfig(command.config, "operator");

@@ -15,6 +15,10 @@ export type Command =
   | { kind: "jobs"; config: string | null; action: "run"; name: string; json: boolean }
   | { kind: "vacuum"; config: string | null; json: boolean }
   | { kind: "tail"; config: string | null; type: string | null; json: boolean }
+  | { kind: "backup"; config: string | null; out: string; json: boolean }
+  | { kind: "stats"; config: string | null; json: boolean }
+  | { kind: "init"; dir: string }
+  | { kind: "send-test"; config: string | null; type: string | null; to: string; count: number; list: boolean }
   | { kind: "version" }
   | { kind: "help" }
   | { kind: "usage_error"; message: string };
@@ -31,6 +35,11 @@ Usage:
   wa-webhookd sign [--config FILE | --secret S] < body
                                         print the X-Hub-Signature-256 value for a body,
                                         signed with the first app secret (or --secret)
+  wa-webhookd init [--dir DIR]          write DIR/config.toml (default: .) with fresh tokens and
+                                        a hook secret, and print the next steps
+  wa-webhookd send-test [--config FILE] --type TYPE [--to WA_ID] [--count N] | --list
+                                        POST realistic signed webhooks (fresh wamids) to the
+                                        running daemon; --list shows the types
 
 Operator commands (they queue work in the database; the running daemon does it):
   wa-webhookd replay --config FILE (--event ID | --type TYPE | --since TIME | --until TIME)
@@ -52,6 +61,12 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
   wa-webhookd tail --config FILE [--type TYPE] [--json]
                                         print events as they are stored, one line each
                                         (time, type, wamid, summary), or the envelopes; Ctrl-C stops
+  wa-webhookd backup --config FILE OUT.db [--json]
+                                        a consistent copy of the database while the daemon runs,
+                                        checked with integrity_check (restore: docs/deploy.md)
+  wa-webhookd stats --config FILE [--json]
+                                        queues, lag, events, hooks, funnel, billable and fallback
+                                        figures (those of GET /v1/stats), as a table
   wa-webhookd vacuum --config FILE [--json]
                                         compact the database file and turn on incremental
                                         vacuum (once, for files made by earlier releases; daemon stopped)
@@ -64,7 +79,7 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
 
-const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "jobs", "vacuum", "tail", "version", "help"] as const;
+const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "jobs", "vacuum", "tail", "backup", "stats", "init", "send-test", "version", "help"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Which subcommand accepts which option besides --config, --help and --version. */
@@ -77,6 +92,10 @@ const OPTIONS_OF: Partial<Record<Subcommand, readonly string[]>> = {
   jobs: ["json"],
   vacuum: ["json"],
   tail: ["type", "json"],
+  backup: ["json"],
+  stats: ["json"],
+  init: ["dir"],
+  "send-test": ["type", "to", "count", "list"],
 };
 
 class UsageProblem extends Error {}
@@ -112,12 +131,16 @@ function parse(argv: readonly string[]): Command {
         inbox: { type: "string" },
         force: { type: "boolean" },
         json: { type: "boolean" },
+        dir: { type: "string" },
+        to: { type: "string" },
+        count: { type: "string" },
+        list: { type: "boolean" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
-      // Only `jobs` takes words after it (list | run NAME).
-      allowPositionals: sub === "jobs",
+      // Only `jobs` (list | run NAME) and `backup` (OUT) take words after them.
+      allowPositionals: sub === "jobs" || sub === "backup",
     }));
   } catch (err) {
     throw new UsageProblem((err as Error).message);
@@ -153,9 +176,30 @@ function parse(argv: readonly string[]): Command {
       return { kind: "vacuum", config, json };
     case "tail":
       return { kind: "tail", config, type: str("type"), json };
+    case "backup":
+      if (positionals.length !== 1) throw new UsageProblem(`backup: expected one output file, e.g. "backup --config FILE /root/wa-backup.db"`);
+      return { kind: "backup", config, out: positionals[0]!, json };
+    case "stats":
+      return { kind: "stats", config, json };
+    case "init":
+      if (config !== null) throw new UsageProblem("init writes a config; it takes --dir, not --config");
+      return { kind: "init", dir: str("dir") ?? "." };
+    case "send-test":
+      return sendTestCommand(config, str, values.list === true);
     default:
       return { kind: sub, config };
   }
+}
+
+function sendTestCommand(config: string | null, str: (k: string) => string | null, list: boolean): Command {
+  const type = str("type");
+  if (!list && type === null) throw new UsageProblem("send-test needs --type TYPE (--list shows them)");
+  const to = (str("to") ?? "16505551234").replace(/^\+/, "");
+  if (!/^[0-9]{6,20}$/.test(to)) throw new UsageProblem(`--to: expected a phone number (digits, optional +), got "${str("to")}"`);
+  const rawCount = str("count") ?? "1";
+  const count = /^[1-9][0-9]{0,4}$/.test(rawCount) ? Number(rawCount) : NaN;
+  if (!(count >= 1 && count <= 10_000)) throw new UsageProblem(`--count: expected a whole number from 1 to 10000, got "${rawCount}"`);
+  return { kind: "send-test", config, type, to, count, list };
 }
 
 function jobsCommand(config: string | null, words: string[], json: boolean): Command {

@@ -1,0 +1,47 @@
+/**
+ * `wa-webhookd stats --config F [--json]`: the figures of GET /v1/stats (one
+ * implementation: admin/stats.ts) read from the database file, as a terminal table.
+ */
+import type { OperatorConfig } from "../config/schema";
+import { stats } from "../admin/stats";
+import type { z } from "zod";
+import type { Stats } from "../admin/responses";
+import { openExisting } from "./operator";
+
+export function runStats(config: OperatorConfig, json: boolean): number {
+  const db = openExisting(config.storage.path, config.storage.synchronous);
+  try {
+    const body = stats(db, config.hooks.map((h) => h.name), Date.now()).body as z.infer<typeof Stats>;
+    process.stdout.write(json ? JSON.stringify(body) + "\n" : table(body));
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+function table(s: z.infer<typeof Stats>): string {
+  const rows: [string, string][] = [
+    ["inbox pending / processing / dead", `${s.inbox.pending ?? 0} / ${s.inbox.processing ?? 0} / ${s.inbox.dead ?? 0}`],
+    ["worker lag", `${(s.worker_lag_ms / 1000).toFixed(1)} s`],
+    ...Object.entries(s.deliveries.hooks).map(([hook, h]): [string, string] => [
+      `hook ${hook}`,
+      `${h.delivered_last_day} delivered (24 h), ${h.pending} pending, ${h.delivering} delivering, ${h.dead} dead, ${h.disabled} disabled, oldest open ${(h.oldest_open_age_ms / 1000).toFixed(0)} s`,
+    ]),
+    ["events (1 h)", counts(s.events.last_hour)],
+    ["events (24 h)", counts(s.events.last_day)],
+    ["duplicates (24 h)", String(s.duplicates_last_day)],
+    ["sent → delivered → read (24 h)", `${s.funnel_last_day.sent} → ${s.funnel_last_day.delivered} → ${s.funnel_last_day.read}, ${s.funnel_last_day.failed} failed`],
+    ["failed by code (24 h)", s.funnel_last_day.failed_by_code.map((f) => `${f.code ?? "?"}: ${f.messages}`).join(", ") || "-"],
+    ["billable (7 days)", s.billable_by_day.map((b) => `${b.day} ${b.category ?? "?"}: ${b.messages}`).join(", ") || "-"],
+    ["fallback tracked", counts(s.fallback.tracked)],
+    ["fallback SMS", counts(s.fallback.sms)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `wa-webhookd stats at ${s.at}\n` + rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join("\n") + "\n";
+}
+
+const counts = (c: Record<string, number>) =>
+  Object.entries(c)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ") || "-";
