@@ -21,7 +21,7 @@ SCALAR_VERSION := 1.72.1
 SCALAR_SHA256  := bf091006bdc3af6067af77c2f534812e3e633e94a94e87138069f570f33b762c
 SCALAR         := node_modules/.cache/wa-webhookd/scalar-standalone.asset
 
-.PHONY: help deps build build-arm64 build-all run test typecheck check bench bench-disk bench-hardening bench-sweeper clean
+.PHONY: help deps build build-arm64 build-all release run test typecheck check bench bench-disk bench-hardening bench-sweeper clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,17 +43,26 @@ $(SCALAR): $(DEPS)
 dist/wa-webhookd: $(DEPS) $(SCALAR) $(SOURCES)
 	$(BUN) build $(BUILD_FLAGS) $(ENTRYPOINTS) --outfile $@
 
-build-arm64: dist/wa-webhookd-linux-arm64 ## cross-compile dist/wa-webhookd-linux-arm64
+build-arm64: dist/release/wa-webhookd-linux-arm64 ## cross-compile dist/release/wa-webhookd-linux-arm64
 
-# The linux-arm64 Bun runtime comes from its npm package, not from a download.
-dist/wa-webhookd-linux-arm64: $(DEPS) $(SCALAR) $(SOURCES)
-	@set -e; tmp=$$(mktemp -d); \
-	  (cd $$tmp && npm pack --silent @oven/bun-linux-aarch64@$(BUN_VERSION) >/dev/null && tar xzf oven-bun-linux-aarch64-*.tgz); \
-	  $(BUN) build $(BUILD_FLAGS) --target=bun-linux-arm64 --compile-executable-path $$tmp/package/bin/bun \
+# Release binaries: each Bun runtime comes from its npm package (npm checks its
+# integrity), not from a download of our own. x64-baseline runs on CPUs without AVX2.
+RELEASE_TARGETS := linux-x64 linux-x64-baseline linux-arm64
+BUN_PKG_linux-x64          := @oven/bun-linux-x64
+BUN_PKG_linux-x64-baseline := @oven/bun-linux-x64-baseline
+BUN_PKG_linux-arm64        := @oven/bun-linux-aarch64
+dist/release/wa-webhookd-%: $(DEPS) $(SCALAR) $(SOURCES)
+	@set -e; mkdir -p $(@D); tmp=$$(mktemp -d); \
+	  (cd $$tmp && npm pack --silent $(BUN_PKG_$*)@$(BUN_VERSION) >/dev/null && tar xzf *.tgz); \
+	  $(BUN) build $(BUILD_FLAGS) --target=bun-$* --compile-executable-path $$tmp/package/bin/bun \
 	    $(ENTRYPOINTS) --outfile $@; \
 	  rm -rf $$tmp
 
-build-all: build build-arm64 ## both binaries
+release: $(RELEASE_TARGETS:%=dist/release/wa-webhookd-%) ## dist/release/: linux-x64, linux-x64-baseline, linux-arm64 and SHA256SUMS
+	cd dist/release && sha256sum $(RELEASE_TARGETS:%=wa-webhookd-%) > SHA256SUMS
+	@cat dist/release/SHA256SUMS
+
+build-all: build release ## the local binary and the release binaries
 
 run: $(DEPS) $(SCALAR) ## run from source on the embedded dev config (127.0.0.1:8080, ./data); PORT=9090 for another port
 	$(BUN) src/main.ts $(if $(PORT),--listen 127.0.0.1:$(PORT))
