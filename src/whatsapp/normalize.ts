@@ -54,6 +54,8 @@ export function* normalizeEvents(body: unknown): Generator<NormalizedEvent> {
   const top: Where = { field: "(envelope)", wabaId: null, entryTime: null, phoneNumberId: null, displayPhoneNumber: null };
   const payload = WebhookPayload.safeParse(body);
   if (!payload.success) return yield unknownEvent(top, body, "not a webhook envelope (no entry array)");
+  // Like an entry without changes: a body that reached us is never zero events.
+  if (payload.data.entry.length === 0) return yield unknownEvent(top, body, "envelope without entries");
   for (const entry of payload.data.entry) yield* isolated(top, entry, () => normalizeEntry(entry));
 }
 

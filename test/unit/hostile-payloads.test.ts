@@ -77,6 +77,12 @@ describe("per-item isolation in the normalizer", () => {
     expect(events[0]!.raw).toEqual({ id: "1", time: 1749416383, messaging: [{ message: { text: "hi" } }] });
   });
 
+  test("an envelope with no entries is one unknown event too, raw kept", () => {
+    const events = normalizePayload({ object: "whatsapp_business_account", entry: [] });
+    expect(summary(events)).toEqual(["unknown: envelope without entries"]);
+    expect(events[0]!.raw).toEqual({ object: "whatsapp_business_account", entry: [] });
+  });
+
   test("deep nesting: a 50k-deep response_json is kept as its string; a 10k-deep item is cut and unknown; siblings intact", () => {
     const deepJson = "[".repeat(50_000) + "]".repeat(50_000);
     const nfm = text("wamid.NFM", { type: "interactive", interactive: { type: "nfm_reply", nfm_reply: { name: "flow", body: "Sent", response_json: deepJson } } });

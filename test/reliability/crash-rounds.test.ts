@@ -1,0 +1,148 @@
+/**
+ * Case 1: kill -9 at random moments during bursts of signed POSTs at 50 connections,
+ * round after round, with a hook and SMS fallback on short deadlines. Afterwards:
+ * every acknowledged POST is stored exactly once, every event reached the hook, the
+ * hook saw exactly one webhook-id per event, the database passes integrity_check, and
+ * no SMS went out under two keys or was recorded twice.
+ */
+import { Database } from "bun:sqlite";
+import { beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { requireBinary, startDaemon, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
+import { WHSEC } from "../support/pipeline";
+import { Sink } from "../support/sink";
+import { signedPost, textMessage } from "../support/webhooks";
+import { report, size } from "./size";
+
+beforeAll(requireBinary);
+
+const ROUNDS = size(3, 10);
+const POSTS_PER_ROUND = size(1_500, 10_000);
+const CONNECTIONS = 50;
+const PERSON = "16505551234";
+
+const sentStatus = (wamid: string) =>
+  JSON.stringify({
+    object: "whatsapp_business_account",
+    entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: "106540352242922" }, statuses: [{ id: wamid, status: "sent", timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: PERSON, pricing: { billable: true, pricing_model: "PMP", category: "utility", type: "regular" } }] } }] }],
+  });
+
+/** POSTs until `total` were tried or the daemon is killed; the acknowledged bodies go into `acked`. */
+async function burstUntilKilled(daemon: Daemon, round: number, total: number, killAfter: number, acked: string[]) {
+  let next = 0;
+  let killed = false;
+  const loop = async () => {
+    while (next < total) {
+      const n = next++;
+      const body = n % 4 === 3 ? sentStatus(`wamid.OUT.${round}.${n}`) : textMessage(`wamid.IN.${round}.${n}`);
+      try {
+        if ((await signedPost(`${daemon.url}/webhook`, body)).status === 200) acked.push(body);
+      } catch {
+        // the connection died with the daemon: never acknowledged
+      }
+      if (!killed && acked.length >= killAfter) {
+        killed = true;
+        daemon.proc.kill("SIGKILL");
+      }
+      if (killed) return;
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, loop));
+  if (!killed) daemon.proc.kill("SIGKILL");
+  await daemon.proc.exited;
+}
+
+test(`kill -9 in ${ROUNDS} rounds of up to ${POSTS_PER_ROUND} POSTs at ${CONNECTIONS} connections: nothing lost, nothing doubled`, async () => {
+  const hook = new Sink().start();
+  const sms = new Sink().start();
+  const dir = tempDir();
+  const dbPath = join(dir, "data/wa.db");
+  const toml = `
+[[hooks]]
+name = "app"
+url = "${hook.url}"
+secret = "${WHSEC}"
+retry_schedule = ["1s"]
+[sweeper]
+schedule = "* * * * * *"
+fallback_schedule = "* * * * * *"
+[fallback]
+enabled = true
+stale_after = "2s"
+not_after = "1h"
+# No delivered status ever comes here: the outage guard would (rightly) hold every SMS.
+max_stale_ratio = 1.0
+default_text = "We could not reach you on WhatsApp: please check the app."
+[fallback.sms]
+url = "http://127.0.0.1:${sms.port}/sms"
+body = { to = "+{{to}}", text = "{{text}}", ref = "{{wamid}}" }
+retry_schedule = ["1s"]
+`;
+  const config = writeConfig(dir, { storagePath: dbPath, toml });
+  const acked: string[] = [];
+  const started = performance.now();
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const daemon = await startDaemon(config);
+      const killAfter = Math.floor(POSTS_PER_ROUND * (0.1 + Math.random() * 0.8));
+      await burstUntilKilled(daemon, round, POSTS_PER_ROUND, killAfter, acked);
+    }
+    // A last, clean run lets every event, delivery and SMS finish.
+    const daemon = await startDaemon(config);
+    const db = new Database(dbPath, { readonly: true });
+    const outstanding = () =>
+      db.query<{ n: number }, []>(
+        `SELECT (SELECT count(*) FROM inbox WHERE state <> 'done') + (SELECT count(*) FROM deliveries WHERE state <> 'done')
+              + (SELECT count(*) FROM tracked_messages WHERE state IN ('tracked', 'stale', 'fallback_pending', 'sending'))
+              + (SELECT count(*) FROM fallback_sends WHERE state <> 'sent') n`,
+      ).get()!.n;
+    await waitFor(() => outstanding() === 0, size(60_000, 300_000)).catch((err) => {
+      const states = (table: string) => db.query<{ state: string; n: number }, []>(`SELECT state, count(*) n FROM ${table} GROUP BY state`).all();
+      console.log("outstanding", { inbox: states("inbox"), deliveries: states("deliveries"), tracked: states("tracked_messages"), sms: states("fallback_sends") });
+      throw err;
+    });
+
+    // Every acknowledged POST is stored, exactly once.
+    const stored = new Map<string, number>();
+    for (const r of db.query<{ body: Uint8Array }, []>("SELECT body FROM inbox_bodies").all()) {
+      const text = new TextDecoder().decode(r.body);
+      stored.set(text, (stored.get(text) ?? 0) + 1);
+    }
+    expect(acked.filter((b) => stored.get(b) !== 1)).toEqual([]);
+    // Every event reached the hook; one webhook-id per event at the hook.
+    const events = db.query<{ id: string }, []>("SELECT id FROM events").all().map((e) => e.id);
+    const ids = new Set(hook.received.map((r) => r.headers["webhook-id"]));
+    expect(events.filter((id) => !ids.has(id))).toEqual([]);
+    expect(ids.size).toBe(events.length);
+    // SMS: one row per outbound message that went stale, sent once; one Idempotency-Key per wamid.
+    const keysByRef = new Map<string, Set<string>>();
+    for (const r of sms.received) {
+      const ref = JSON.parse(r.body).ref as string;
+      keysByRef.set(ref, (keysByRef.get(ref) ?? new Set()).add(r.headers["idempotency-key"]!));
+    }
+    const sendRows = db.query<{ n: number }, []>("SELECT count(*) n FROM fallback_sends WHERE state = 'sent'").get()!.n;
+    expect([...keysByRef.values()].filter((k) => k.size !== 1)).toEqual([]);
+    expect(keysByRef.size).toBe(sendRows);
+    const tracked = Object.fromEntries(db.query<{ state: string; n: number }, []>("SELECT state, count(*) n FROM tracked_messages GROUP BY state").all().map((r) => [r.state, r.n]));
+    const integrity = db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get()!.integrity_check;
+    expect(integrity).toBe("ok");
+    db.close();
+    expect(await daemon.stop()).toBe(0);
+    report("kill -9 rounds", {
+      rounds: ROUNDS,
+      acknowledged: acked.length,
+      stored_rows: [...stored.values()].reduce((a, b) => a + b, 0),
+      events: events.length,
+      hook_requests: hook.received.length,
+      hook_redeliveries: hook.received.length - ids.size,
+      tracked,
+      sms: sendRows,
+      sms_http_resends: sms.received.length - sendRows,
+      integrity,
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+    });
+  } finally {
+    hook.stop();
+    sms.stop();
+  }
+}, size(120_000, 900_000));
