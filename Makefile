@@ -21,7 +21,7 @@ SCALAR_VERSION := 1.72.1
 SCALAR_SHA256  := bf091006bdc3af6067af77c2f534812e3e633e94a94e87138069f570f33b762c
 SCALAR         := node_modules/.cache/wa-webhookd/scalar-standalone.asset
 
-.PHONY: help deps build build-arm64 build-all release run test typecheck check bench bench-disk bench-hardening bench-sweeper clean
+.PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-disk bench-hardening bench-sweeper clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ bench: build ## load benchmarks (ingestion, then the whole pipeline); results go
 
 bench-sweeper: build ## one sweep over 1,000,000 tracked messages; 10,000 SMS due at once under ingestion; ~3 min
 	$(BUN) bench/sweeper.ts
+
+reliability: build ## the reliability suite at full size (test/reliability + disk-full and slow-client cases); ~20 min, figures in docs/reliability.md
+	RELIABILITY=full $(BUN) test --timeout 1200000 test/reliability test/e2e/storage-failure.test.ts test/e2e/hardening.test.ts
 
 bench-disk: build ## database bytes per event (20,000 messages + 20,000 statuses, delivered); for sizing
 	$(BUN) bench/disk.ts

@@ -1,0 +1,84 @@
+/**
+ * Case 9: soak. A steady open-loop load (2,000 POSTs/s for 10 minutes at full size)
+ * with the admin API and /metrics polled and the retention job running every few
+ * seconds. Per slice of the run: ack p99, the daemon's RSS and the WAL's size. At full
+ * size RSS must stay flat (< 10% growth from the first slice to the last), the WAL
+ * bounded and p99 stable; at CI size (seconds long, caches still warming) the run must
+ * be clean and the figures are printed. Bytes per event are measured at the end.
+ */
+import { Database } from "bun:sqlite";
+import { beforeAll, expect, test } from "bun:test";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { runLoad } from "../../bench/loadgen";
+import { signedRequest } from "../../bench/payloads";
+import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
+import { ADMIN } from "../support/filled";
+import { WHSEC } from "../support/pipeline";
+import { Sink } from "../support/sink";
+import { textMessage } from "../support/webhooks";
+import { FULL, report, size } from "./size";
+
+beforeAll(requireBinary);
+const { daemons, sinks } = stopAfterEach();
+
+const RATE = size(500, 2_000);
+const SLICES = size(3, 10);
+const SLICE_MS = size(3_000, 60_000);
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+const sizeMiB = (path: string) => {
+  try {
+    return statSync(path).size / 1048576;
+  } catch {
+    return 0;
+  }
+};
+
+test(`soak: ${RATE} POSTs/s for ${(SLICES * SLICE_MS) / 1000} s with admin, metrics and retention running`, async () => {
+  const sink = new Sink().start();
+  sinks.push(sink);
+  const dir = tempDir();
+  const dbPath = join(dir, "data/wa.db");
+  const toml = `[[hooks]]\nname = "app"\nurl = "${sink.url}"\nsecret = "${WHSEC}"\n[sweeper]\nretention_schedule = "*/5 * * * * *"\n`;
+  const daemon = await startDaemon(writeConfig(dir, { storagePath: dbPath, toml, server: "max_inflight_bytes = 67108864" }));
+  daemons.push(daemon);
+  let polling = true;
+  let polls = 0;
+  const poller = (async () => {
+    while (polling) {
+      const [stats, metrics] = await Promise.all([fetch(`${daemon.url}/v1/stats`, { headers: ADMIN }), fetch(`${daemon.url}/metrics`)]);
+      expect([stats.status, metrics.status]).toEqual([200, 200]);
+      await Promise.all([stats.arrayBuffer(), metrics.arrayBuffer()]);
+      polls++;
+      await Bun.sleep(1_000);
+    }
+  })();
+  const slices: { p99ms: number; rps: number; rss_mib: number; wal_mib: number; ok: number; non2xx: number; errors: number }[] = [];
+  let n = 0;
+  for (let s = 0; s < SLICES; s++) {
+    const count = Math.ceil((RATE * SLICE_MS) / 1000);
+    const requests = Array.from({ length: count }, () => signedRequest("127.0.0.1", "/webhook", textMessage(`wamid.SOAK${n++}`), SECRETS[0]!));
+    const r = await runLoad({ host: "127.0.0.1", port: daemon.port, connections: 32, durationMs: SLICE_MS + 2_000, requests, rate: RATE });
+    slices.push({ p99ms: Math.round(r.p99ms * 10) / 10, rps: Math.round(r.rps), rss_mib: Math.round(rssMiB(daemon.proc.pid)), wal_mib: Math.round(sizeMiB(`${dbPath}-wal`)), ok: r.ok200, non2xx: r.non2xx, errors: r.errors });
+  }
+  polling = false;
+  await poller;
+  const db = new Database(dbPath, { readonly: true });
+  const q = (sql: string) => db.query<{ n: number }, []>(sql).get()!.n;
+  await waitFor(() => q("SELECT count(*) n FROM inbox WHERE state <> 'done'") === 0, 120_000);
+  const events = q("SELECT count(*) n FROM events");
+  db.close();
+  const first = slices[0]!;
+  const last = slices[slices.length - 1]!;
+  const figures = { rate: RATE, slices, polls, events, bytes_per_event: Math.round((sizeMiB(dbPath) + sizeMiB(`${dbPath}-wal`)) * 1048576 / events), rss_growth_pct: Math.round(((last.rss_mib - first.rss_mib) / first.rss_mib) * 1000) / 10 };
+  report("soak", figures);
+
+  expect(slices.every((x) => x.non2xx === 0 && x.errors === 0)).toBe(true);
+  expect(events).toBe(slices.reduce((a, x) => a + x.ok, 0));
+  expect(Math.max(...slices.map((x) => x.wal_mib))).toBeLessThan(256); // the checkpoint thread keeps it bounded
+  if (FULL) {
+    expect(figures.rss_growth_pct).toBeLessThan(10);
+    expect(last.p99ms).toBeLessThan(Math.max(2 * first.p99ms, first.p99ms + 20));
+  }
+}, size(120_000, 1_200_000));
