@@ -4,6 +4,7 @@
  * POSTs the stored envelope, signed per Standard Webhooks with a fresh timestamp;
  * the webhook-id is the event id, the same on every retry and replay.
  */
+import { statsStore } from "../store/stats-store";
 import { metrics } from "../metrics/catalogue";
 import type { Database } from "bun:sqlite";
 import type { Hook } from "../config/schema";
@@ -56,6 +57,7 @@ interface HookRuntime {
 
 export class Dispatcher {
   readonly #store;
+  readonly #stats;
   readonly #hooks: HookRuntime[];
   readonly #opts: DispatcherOptions;
   readonly #db: Database;
@@ -64,6 +66,7 @@ export class Dispatcher {
 
   constructor(db: Database, options: DispatcherOptions) {
     this.#store = deliveryStore(db);
+    this.#stats = statsStore(db);
     this.#db = db;
     this.#opts = options;
     this.#hooks = options.hooks.map((hook) => ({
@@ -143,6 +146,7 @@ export class Dispatcher {
     this.#finished = [];
     for (const f of batch) {
       if (!this.#store.finish(f.id, f.token, f.outcome, f.last, f.at)) continue;
+      if (f.outcome.state === "done") this.#stats.add("delivered", f.at, f.hook);
       if (f.outcome.state === "dead" || f.outcome.state === "disabled") this.#opts.onGivenUp?.(f.hook, f.eventId, f.last.error, f.at);
     }
     return batch.length;

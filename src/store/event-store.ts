@@ -20,7 +20,8 @@ export interface StoredEvent {
   envelope: string;
 }
 
-export type EffectResult = { kind: "status"; current: string } | { kind: "notice"; applied: boolean } | null;
+/** A status: the message's state afterwards, and whether it brought the message's first pricing (billable once). */
+export type EffectResult = { kind: "status"; current: string; firstPriced: boolean } | { kind: "notice"; applied: boolean } | null;
 
 export function eventStore(db: Database) {
   const seen = db.prepare<unknown, [number, string]>("UPDATE dedup_keys SET duplicates = duplicates + 1, last_seen = ? WHERE key = ?");
@@ -31,7 +32,7 @@ export function eventStore(db: Database) {
   const insertDelivery = db.prepare<unknown, [string, string, number, number, number]>(
     "INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, hook) DO NOTHING",
   );
-  const currentStatus = db.prepare<{ status: string }, [string]>("SELECT status FROM outbound_messages WHERE wamid = ?");
+  const currentStatus = db.prepare<{ status: string; priced: number }, [string]>("SELECT status, pricing IS NOT NULL AS priced FROM outbound_messages WHERE wamid = ?");
   const upsertOutbound = db.prepare<unknown, [string, string | null, string | null, string, number | null, string | null, string | null, string | null, number, number]>(
     `INSERT INTO outbound_messages (wamid, phone_number_id, recipient_id, status, status_at, errors, pricing, biz_opaque_callback_data, first_seen_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -81,12 +82,13 @@ export function eventStore(db: Database) {
     apply(effect: StateEffect, eventId: string, phoneNumberId: string | null, now: number): EffectResult {
       switch (effect.kind) {
         case "status": {
-          const next = nextStatus(currentStatus.get(effect.wamid)?.status ?? null, effect.status);
+          const before = currentStatus.get(effect.wamid);
+          const next = nextStatus(before?.status ?? null, effect.status);
           const errors = effect.errors ? JSON.stringify(effect.errors) : null;
           const pricing = effect.pricing ? JSON.stringify(effect.pricing) : null;
           upsertOutbound.run(effect.wamid, effect.phoneNumberId, effect.recipientId, next, effect.statusAt, errors, pricing, effect.bizOpaque, now, now);
           timeline.run(effect.wamid, effect.status, effect.statusAt, errors, pricing, eventId, now);
-          return { kind: "status", current: next };
+          return { kind: "status", current: next, firstPriced: pricing !== null && before?.priced !== 1 };
         }
         case "inbound":
           inbound.run(effect.wamid, eventId, phoneNumberId, effect.sender, effect.messageKind, effect.sentAt, now);

@@ -10,6 +10,7 @@ import m0005 from "../../migrations/0005_state_history_by_subject.sql" with { ty
 import m0006 from "../../migrations/0006_fallback.sql" with { type: "text" };
 import m0007 from "../../migrations/0007_alerts_retention.sql" with { type: "text" };
 import m0008 from "../../migrations/0008_event_filters.sql" with { type: "text" };
+import m0009 from "../../migrations/0009_stats_by_minute.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "0006_fallback.sql", sql: m0006 },
   { version: 7, name: "0007_alerts_retention.sql", sql: m0007 },
   { version: 8, name: "0008_event_filters.sql", sql: m0008 },
+  { version: 9, name: "0009_stats_by_minute.sql", sql: m0009 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -8,6 +8,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { retentionStore, type Key, type Walk } from "../store/retention-store";
+import { statsStore } from "../store/stats-store";
 import type { GiveWay } from "../worker/share";
 import type { Clock } from "../util/clock";
 
@@ -16,13 +17,15 @@ const DEDUP_KEEP_MIN_MS = 8 * DAY_MS;
 /** Pages (4 KiB) given back per step of incremental_vacuum. */
 const VACUUM_STEP_PAGES = 2048;
 
-/** Pure: the cut-offs of one run. */
+/** Pure: the cut-offs of one run. The per-minute counts behind /v1/stats cover its 7-day view too. */
 export function retentionCutoffs(now: number, retentionMs: number) {
-  return { cutoff: now - retentionMs, dedupCutoff: now - Math.max(retentionMs, DEDUP_KEEP_MIN_MS) };
+  const keepAtLeast8Days = now - Math.max(retentionMs, DEDUP_KEEP_MIN_MS);
+  return { cutoff: now - retentionMs, dedupCutoff: keepAtLeast8Days, statsCutoff: keepAtLeast8Days };
 }
 
 export function retentionJob(db: Database, retentionMs: number, batchSize: number, clock: Clock, giveWay: GiveWay) {
   const store = retentionStore(db);
+  const counts = statsStore(db);
   const pageSize = batchSize * 4;
   /** Runs one step in its own transaction, then gives way to ingestion. */
   const step = async <T>(work: () => T): Promise<T> => {
@@ -55,7 +58,7 @@ export function retentionJob(db: Database, retentionMs: number, batchSize: numbe
   };
 
   return async (): Promise<Record<string, unknown>> => {
-    const { cutoff, dedupCutoff } = retentionCutoffs(clock.now(), retentionMs);
+    const { cutoff, dedupCutoff, statsCutoff } = retentionCutoffs(clock.now(), retentionMs);
     // Children before parents: deliveries, then events, then the inbox rows they came from.
     const deleted = {
       deliveries: await repeat(() => store.deliveries(cutoff, batchSize)),
@@ -67,6 +70,7 @@ export function retentionJob(db: Database, retentionMs: number, batchSize: numbe
       inbound: await walk([""], store.inbound, cutoff),
       state_history: await walk(["", "", "", ""], store.history, cutoff),
       alerts: await repeat(() => store.alerts(cutoff, batchSize)),
+      stats_minutes: await step(() => counts.prune(statsCutoff)),
     };
     let freed = 0;
     for (;;) {

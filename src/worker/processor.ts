@@ -12,6 +12,8 @@
  * next pass goes on from there. (Releasing and re-claiming would rewrite the inbox
  * row, body and all, on every pass.)
  */
+import { statsStore } from "../store/stats-store";
+import type { StateEffect } from "../whatsapp/message-data";
 import type { Database } from "bun:sqlite";
 import type { Tracker } from "../sweeper/tracker";
 import type { Alerter } from "../alerts/alerter";
@@ -89,6 +91,7 @@ type JobOutcome = "done" | "unfinished" | "lost";
 export class Processor {
   readonly #queue;
   readonly #events;
+  readonly #stats;
   readonly #opts: ProcessorOptions;
   /** One job's writes; nested in the batch transaction, so it runs as a savepoint. */
   readonly #storeJob;
@@ -101,6 +104,7 @@ export class Processor {
     this.#hooks = options.hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
     this.#queue = queueStore(db);
     this.#events = eventStore(db);
+    this.#stats = statsStore(db);
     this.#opts = options;
     this.#storeJob = db.transaction((job: InboxJob, token: string, cursor: Cursor, deadline: number, stats: ProcessStats): JobOutcome => {
       if (!this.#queue.holds(job.id, token)) return "lost"; // lease lost: someone else owns it now
@@ -226,6 +230,7 @@ export class Processor {
     const id = eventId(now);
     const dedupKey = storableKey(event.dedupKey);
     if (!this.#events.claimDedupKey(dedupKey, id, now)) {
+      this.#stats.add("duplicate", job.received_at, "");
       stats.duplicates++;
       return;
     }
@@ -236,6 +241,7 @@ export class Processor {
       if (result?.kind === "status") {
         event.data.current_status = result.current;
         if (effect.kind === "status") {
+          this.#countStatus(effect, result.firstPriced, job.received_at);
           this.#opts.tracker?.onStatus(effect, result.current, id, now);
           const move = `${effect.status}>${result.current}`;
           stats.transitions[move] = (stats.transitions[move] ?? 0) + 1;
@@ -273,10 +279,18 @@ export class Processor {
       if (hook.wants(event.type, event.phoneNumberId)) this.#events.insertDelivery(id, hook.name, now);
     }
     this.#opts.alerter?.fromEvent({ type: event.type, data: event.data, dedupKey, phoneNumberId: event.phoneNumberId, wabaId: event.wabaId }, now);
+    this.#stats.add("event", job.received_at, event.type);
     stats.events++;
     stats.types[event.type] = (stats.types[event.type] ?? 0) + 1;
     // Ids and type only: data holds phone numbers and message text. The person shows as the logger's keyed hash.
     this.#opts.log.debug("event", { id, type: event.type, inbox_id: job.id, wamid: subject.wamid, wa_id: subject.waId });
+  }
+
+  /** GET /v1/stats' delivery funnel, failures by code and billable messages, counted as they are stored. */
+  #countStatus(effect: Extract<StateEffect, { kind: "status" }>, firstPriced: boolean, at: number) {
+    this.#stats.add("status", at, effect.status);
+    if (effect.status === "failed") this.#stats.add("failed", at, String((effect.errors?.[0] as { code?: unknown } | undefined)?.code ?? ""));
+    if (firstPriced && effect.pricing?.billable === true) this.#stats.add("billable", at, String(effect.pricing.category ?? ""));
   }
 
   #dead(job: InboxJob, token: string, error: string, stats: ProcessStats) {

@@ -22,8 +22,8 @@ const statuses = (...items: Record<string, unknown>[]) => ({
 const status = (id: string, s: string, atMs: number) => ({ id, status: s, timestamp: String(Math.floor(atMs / 1000)), recipient_id: "16505551234", pricing: { category: "utility" } });
 
 test("cut-offs: dedup keys are kept at least 8 days, whatever the retention", () => {
-  expect(retentionCutoffs(100 * DAY, DAY)).toEqual({ cutoff: 99 * DAY, dedupCutoff: 92 * DAY });
-  expect(retentionCutoffs(100 * DAY, 30 * DAY)).toEqual({ cutoff: 70 * DAY, dedupCutoff: 70 * DAY });
+  expect(retentionCutoffs(100 * DAY, DAY)).toEqual({ cutoff: 99 * DAY, dedupCutoff: 92 * DAY, statsCutoff: 92 * DAY });
+  expect(retentionCutoffs(100 * DAY, 30 * DAY)).toEqual({ cutoff: 70 * DAY, dedupCutoff: 70 * DAY, statsCutoff: 70 * DAY });
 });
 
 test("old and finished rows go, in every table; pending work, dead letters, open fallbacks and current state stay", async () => {
