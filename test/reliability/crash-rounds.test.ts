@@ -27,10 +27,11 @@ const sentStatus = (wamid: string) =>
     entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: "106540352242922" }, statuses: [{ id: wamid, status: "sent", timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: PERSON, pricing: { billable: true, pricing_model: "PMP", category: "utility", type: "regular" } }] } }] }],
   });
 
-/** POSTs until `total` were tried or the daemon is killed; the acknowledged bodies go into `acked`. */
+/** POSTs until `total` were tried or the daemon is killed after `killAfter` acknowledgements of this round; those go into `acked`. */
 async function burstUntilKilled(daemon: Daemon, round: number, total: number, killAfter: number, acked: string[]) {
   let next = 0;
   let killed = false;
+  const ackedBefore = acked.length;
   const loop = async () => {
     while (next < total) {
       const n = next++;
@@ -40,7 +41,7 @@ async function burstUntilKilled(daemon: Daemon, round: number, total: number, ki
       } catch {
         // the connection died with the daemon: never acknowledged
       }
-      if (!killed && acked.length >= killAfter) {
+      if (!killed && acked.length - ackedBefore >= killAfter) {
         killed = true;
         daemon.proc.kill("SIGKILL");
       }
