@@ -8,7 +8,7 @@ import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
 import { hookFilter } from "../forward/hook-filter";
 import { eventStore } from "../store/event-store";
-import { eventId } from "../util/ids";
+import { eventIds } from "../store/event-ids";
 import type { EventEnvelope } from "./envelope";
 import { eventSubject } from "./subject";
 import type { EventType } from "./types";
@@ -18,6 +18,7 @@ export type RaiseEvent = (type: EventType, data: Record<string, unknown>, dedupK
 export function eventRaiser(db: Database, hooks: readonly HookRoute[]): RaiseEvent {
   const routes = hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
   const events = eventStore(db);
+  const eventId = eventIds(db);
   return (type, data, dedupKey, now, phoneNumberId = null) => {
     const id = eventId(now);
     // Raised once per occurrence, even if the step that raises it runs again.

@@ -23,14 +23,33 @@ export function ulid(nowMs: number, random: Uint8Array = crypto.getRandomValues(
   return time + rand;
 }
 
+/** A ULID's time (ms) and its 80 random bits: the inverse of `ulid`. */
+export function decodeUlid(id: string): { ms: number; random: Uint8Array } {
+  const value = (c: string) => ALPHABET.indexOf(c);
+  let ms = 0;
+  for (const c of id.slice(0, 10)) ms = ms * 32 + value(c);
+  const random = new Uint8Array(10);
+  for (let half = 0; half < 2; half++) {
+    let bits = 0;
+    for (const c of id.slice(10 + half * 8, 18 + half * 8)) bits = bits * 32 + value(c);
+    for (let i = 4; i >= 0; i--) {
+      random[half * 5 + i] = bits % 256;
+      bits = Math.floor(bits / 256);
+    }
+  }
+  return { ms, random };
+}
+
 /**
  * ULIDs that sort in the order they were made, also within one millisecond (or when
  * the clock steps back): the random part of the previous one plus one. Event ids
- * order history rows by arrival (state_history's key), so this must hold.
+ * order history rows by arrival (state_history's key), so this must hold. `after`:
+ * the newest id already made (by an earlier run), which every new one must follow.
  */
-export function monotonicUlid(): (nowMs: number) => string {
-  let lastMs = -1;
-  let last: Uint8Array = new Uint8Array(10);
+export function monotonicUlid(after: string | null = null): (nowMs: number) => string {
+  const seed = after === null ? null : decodeUlid(after);
+  let lastMs = seed?.ms ?? -1;
+  let last: Uint8Array = seed?.random ?? new Uint8Array(10);
   return (nowMs) => {
     if (nowMs > lastMs) {
       lastMs = nowMs;
@@ -50,9 +69,6 @@ function increment(bytes: Uint8Array): Uint8Array {
   }
   return next; // 2^80 ids in one millisecond: wraps, never happens
 }
-
-const nextEventUlid = monotonicUlid();
-export const eventId = (nowMs: number) => `evt_${nextEventUlid(nowMs)}`;
 
 /** The smallest event id made at `ms` or later: ids are `evt_` + a ULID, time first. */
 export const eventIdFloor = (ms: number) => `evt_${ulid(ms, new Uint8Array(10))}`;

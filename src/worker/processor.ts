@@ -12,6 +12,7 @@
  * next pass goes on from there. (Releasing and re-claiming would rewrite the inbox
  * row, body and all, on every pass.)
  */
+import { eventIds } from "../store/event-ids";
 import { statsStore } from "../store/stats-store";
 import type { StateEffect } from "../whatsapp/message-data";
 import type { Database } from "bun:sqlite";
@@ -23,7 +24,7 @@ import { hookFilter, type HookFilter } from "../forward/hook-filter";
 import { eventStore } from "../store/event-store";
 import { queueStore, type InboxJob } from "../store/queue-store";
 import type { Clock } from "../util/clock";
-import { eventId, leaseToken } from "../util/ids";
+import { leaseToken } from "../util/ids";
 import { storableKey } from "../util/storable-key";
 import type { Logger } from "../util/log";
 import { eventSubject } from "../events/subject";
@@ -92,6 +93,7 @@ export class Processor {
   readonly #queue;
   readonly #events;
   readonly #stats;
+  readonly #eventId;
   readonly #opts: ProcessorOptions;
   /** One job's writes; nested in the batch transaction, so it runs as a savepoint. */
   readonly #storeJob;
@@ -105,6 +107,7 @@ export class Processor {
     this.#queue = queueStore(db);
     this.#events = eventStore(db);
     this.#stats = statsStore(db);
+    this.#eventId = eventIds(db);
     this.#opts = options;
     this.#storeJob = db.transaction((job: InboxJob, token: string, cursor: Cursor, deadline: number, stats: ProcessStats): JobOutcome => {
       if (!this.#queue.holds(job.id, token)) return "lost"; // lease lost: someone else owns it now
@@ -227,7 +230,7 @@ export class Processor {
   }
 
   #store(event: NormalizedEvent, job: InboxJob, now: number, stats: ProcessStats) {
-    const id = eventId(now);
+    const id = this.#eventId(now);
     const dedupKey = storableKey(event.dedupKey);
     if (!this.#events.claimDedupKey(dedupKey, id, now)) {
       this.#stats.add("duplicate", job.received_at, "");

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
-import { report, size } from "./size";
+import { FULL, report, size } from "./size";
 
 beforeAll(requireBinary);
 const { daemons } = stopAfterEach();
@@ -51,7 +51,8 @@ test(`${CONNECTIONS} slow connections: others still answered, the slow ones clos
     const rssUnder = rssMiB(daemon.proc.pid);
     // The stalled bodies go at server.idle_timeout; the dripping headers at Bun's own header timeout.
     await waitFor(() => closed.stalled === CONNECTIONS / 2, 15_000);
-    await waitFor(() => closed.dripping === CONNECTIONS / 2, 30_000);
+    // Bun's own header timeout takes ~10 s; at CI size test/e2e/hardening.test.ts checks it instead.
+    if (FULL) await waitFor(() => closed.dripping === CONNECTIONS / 2, 30_000);
     expect(rssUnder - rssBefore).toBeLessThan(150);
     expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
     report("slow clients", {

@@ -24,7 +24,7 @@ const { daemons, sinks } = stopAfterEach();
 
 const RATE = size(500, 2_000);
 const SLICES = size(3, 10);
-const SLICE_MS = size(3_000, 60_000);
+const SLICE_MS = size(2_000, 60_000);
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 const sizeMiB = (path: string) => {
