@@ -3,17 +3,14 @@ import { beforeAll, expect, test } from "bun:test";
 import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
-import { signedPost } from "../support/webhooks";
+import { signedPost, statusesPayload } from "../support/webhooks";
 
 beforeAll(requireBinary);
 const { sinks, daemons } = stopAfterEach();
 
 const ADMIN = { authorization: "Bearer e2e-admin-token-0123456789", "content-type": "application/json" };
-const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
-
 function statusBody(wamid: string, status: string, atSec: number, extra: Record<string, unknown> = {}) {
-  const item = { id: wamid, status, timestamp: String(atSec), recipient_id: "16505551234", ...extra };
-  return JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: META, statuses: [item] } }] }] });
+  return JSON.stringify(statusesPayload({ id: wamid, status, timestamp: String(atSec), recipient_id: "16505551234", ...extra }));
 }
 
 async function fallbackDaemon(extra = "", smsExtra = "") {

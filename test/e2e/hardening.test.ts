@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync } 
 import { connect, type Socket } from "node:net";
 import { createGzip } from "node:zlib";
 import { join } from "node:path";
-import { WHSEC } from "../support/pipeline";
+import { hookToml, WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { requireBinary, runBinary, startDaemon, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
@@ -14,7 +14,6 @@ beforeAll(requireBinary);
 const sinks: Sink[] = [];
 afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
 
-const hookToml = (url: string) => `\n[[hooks]]\nname = "app"\nurl = "${url}"\nsecret = "${WHSEC}"\n`;
 
 test("a valid POST with a 100k-deep item, Object-named fields and null items: every sibling delivered, the job done", async () => {
   const sink = new Sink().start();

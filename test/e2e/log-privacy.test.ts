@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { ADMIN, PERSON, TOKEN } from "../support/filled";
 import { keyedRedactor, redactionKey } from "../../src/util/redact";
-import { fixture, WHSEC } from "../support/pipeline";
+import { fixture, hookToml } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { signedPost } from "../support/webhooks";
 
@@ -40,12 +40,7 @@ async function runCorpus(log: string) {
   hook.respond = echo(500);
   sms.respond = echo(400);
   alerts.respond = echo(500);
-  const toml = `
-[[hooks]]
-name = "app"
-url = "${hook.url}"
-secret = "${WHSEC}"
-retry_schedule = ["1s"]
+  const toml = `${hookToml(hook.url, "app", 'retry_schedule = ["1s"]')}
 [fallback]
 enabled = true
 [fallback.sms]

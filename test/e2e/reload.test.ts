@@ -8,14 +8,13 @@ import { beforeAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, VERIFY_TOKEN, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { TOKEN } from "../support/filled";
-import { WHSEC } from "../support/pipeline";
+import { hookToml } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
 const { daemons, sinks } = stopAfterEach();
 
-const hookToml = (name: string, sink: Sink) => `[[hooks]]\nname = "${name}"\nurl = "${sink.url}"\nsecret = "${WHSEC}"\n`;
 
 /** Sends SIGHUP and waits for the reload's verdict line after it. */
 async function reload(daemon: Daemon): Promise<{ msg: string; [k: string]: unknown }> {
@@ -36,7 +35,7 @@ test("SIGHUP applies new secrets, tokens, hooks and log level; a delivery in fli
   // The old hook answers slowly: its delivery is in flight when the reload removes it.
   old.respond = async () => (await Bun.sleep(800), new Response("ok"));
   const dir = tempDir();
-  const config = writeConfig(dir, { toml: hookToml("old", old) });
+  const config = writeConfig(dir, { toml: hookToml(old.url, "old") });
   const daemon = await startDaemon(config);
   daemons.push(daemon);
   expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.BEFORE"))).status).toBe(200);
@@ -51,7 +50,7 @@ test("SIGHUP applies new secrets, tokens, hooks and log level; a delivery in fli
       .replace(TOKEN, "rotated-admin-token-0123456789")
       .replace('level = "info"', 'level = "debug"')
       .replace('listen = "127.0.0.1:0"', 'listen = "127.0.0.1:1"')
-      .replace(hookToml("old", old), hookToml("fresh", fresh)),
+      .replace(hookToml(old.url, "old"), hookToml(fresh.url, "fresh")),
   );
   const verdict = await reload(daemon);
   expect(verdict.msg).toBe("config reloaded");

@@ -9,7 +9,7 @@ import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { requireBinary, startDaemon, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
-import { WHSEC } from "../support/pipeline";
+import { hookToml } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { signedPost, textMessage } from "../support/webhooks";
 import { report, size } from "./size";
@@ -58,12 +58,7 @@ test(`kill -9 in ${ROUNDS} rounds of up to ${POSTS_PER_ROUND} POSTs at ${CONNECT
   const sms = new Sink().start();
   const dir = tempDir();
   const dbPath = join(dir, "data/wa.db");
-  const toml = `
-[[hooks]]
-name = "app"
-url = "${hook.url}"
-secret = "${WHSEC}"
-retry_schedule = ["1s"]
+  const toml = `${hookToml(hook.url, "app", 'retry_schedule = ["1s"]')}
 [sweeper]
 schedule = "* * * * * *"
 fallback_schedule = "* * * * * *"

@@ -26,6 +26,9 @@ export class TestClock {
 
 export const WHSEC = `whsec_${Buffer.alloc(32, 42).toString("base64")}`;
 
+/** A [[hooks]] table for a daemon's config (lines of `extra` go inside it). */
+export const hookToml = (url: string, name = "app", extra = "") => `\n[[hooks]]\nname = "${name}"\nurl = "${url}"\nsecret = "${WHSEC}"\n${extra}`;
+
 export function hook(overrides: Partial<Hook> & { name: string; url: string }): Hook {
   return HookSchema.parse({ secret: WHSEC, ...overrides });
 }

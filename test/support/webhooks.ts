@@ -24,6 +24,14 @@ export function textMessage(wamid: string, body = "Does it come in another color
   });
 }
 
+/** The business number's metadata in every fixture. */
+export const METADATA = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
+
+/** A `messages` webhook carrying these statuses. */
+export function statusesPayload(...items: Record<string, unknown>[]) {
+  return { object: "whatsapp_business_account", entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: METADATA, statuses: items } }] }] };
+}
+
 export function signedPost(url: string, body: string | Uint8Array, secret = SECRETS[0]!, headers: Record<string, string> = {}) {
   return fetch(url, {
     method: "POST",

@@ -9,16 +9,13 @@ import { statSync } from "node:fs";
 import { retentionCutoffs } from "../../src/sweeper/retention";
 import { fixture, hook, pipeline } from "../support/pipeline";
 import { Sink } from "../support/sink";
+import { statusesPayload } from "../support/webhooks";
 
 const DAY = 86_400_000;
 const sinks: Sink[] = [];
 afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
 
-const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
-const statuses = (...items: Record<string, unknown>[]) => ({
-  object: "whatsapp_business_account",
-  entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: META, statuses: items } }] }],
-});
+const statuses = statusesPayload;
 const status = (id: string, s: string, atMs: number) => ({ id, status: s, timestamp: String(Math.floor(atMs / 1000)), recipient_id: "16505551234", pricing: { category: "utility" } });
 
 test("cut-offs: dedup keys are kept at least 8 days, whatever the retention", () => {

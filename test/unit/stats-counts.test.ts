@@ -7,15 +7,12 @@ import { afterEach, expect, test } from "bun:test";
 import { reportStore } from "../../src/store/report-store";
 import { fixture, hook, pipeline } from "../support/pipeline";
 import { Sink } from "../support/sink";
+import { statusesPayload } from "../support/webhooks";
 
 const sinks: Sink[] = [];
 afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
 
-const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
-const statuses = (...items: Record<string, unknown>[]) => ({
-  object: "whatsapp_business_account",
-  entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: META, statuses: items } }] }],
-});
+const statuses = statusesPayload;
 const priced = { billable: true, pricing_model: "PMP", category: "utility", type: "regular" };
 const status = (id: string, s: string, extra: Record<string, unknown> = {}) => ({ id, status: s, timestamp: "1795400000", recipient_id: "16505551234", ...extra });
 

@@ -8,15 +8,13 @@ import { FallbackSender } from "../../src/sweeper/sender";
 import { parseSmsSettings } from "../support/sms";
 import { pipeline, quiet } from "../support/pipeline";
 import { closedPort, Sink } from "../support/sink";
+import { statusesPayload } from "../support/webhooks";
 
 const sinks: Sink[] = [];
 afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
-const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
 const UTILITY = { billable: true, pricing_model: "PMP", category: "utility" };
 
-function statuses(...items: Record<string, unknown>[]) {
-  return { object: "whatsapp_business_account", entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: META, statuses: items } }] }] };
-}
+const statuses = statusesPayload;
 const status = (id: string, s: string, atMs: number, extra: Record<string, unknown> = {}) => ({ id, status: s, timestamp: String(Math.floor(atMs / 1000)), recipient_id: "16505551234", pricing: UTILITY, ...extra });
 const opaque = JSON.stringify({ sms: "Your order shipped" });
 
