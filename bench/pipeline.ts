@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runLoad, type LoadResult } from "./loadgen";
-import { signedRequest } from "./payloads";
+import { mixedBody, signedRequest } from "./payloads";
 import { spawnListening } from "./spawn";
 
 const SECRET = "bench-secret";
@@ -19,23 +19,6 @@ const WHSEC = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const root = resolve(import.meta.dir, "..");
-const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
-
-function mixedBody(i: number): string {
-  const change = (field: string, value: unknown) => JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field, value }] }] });
-  const ts = String(1750000000 + i);
-  switch (i % 4) {
-    case 0:
-      return change("messages", { messaging_product: "whatsapp", metadata: META, contacts: [{ profile: { name: "Sheena" }, wa_id: "16505551234" }], messages: [{ from: "16505551234", id: `wamid.in.${i}`, timestamp: ts, type: "text", text: { body: `Hello ${i}, does it come in blue? 😀` } }] });
-    case 1:
-      return change("messages", { messaging_product: "whatsapp", metadata: META, statuses: [{ id: `wamid.out.${i}`, status: "delivered", timestamp: ts, recipient_id: "16505551234", pricing: { billable: true, pricing_model: "PMP", type: "regular", category: "utility" } }] });
-    case 2:
-      return change("messages", { messaging_product: "whatsapp", metadata: META, statuses: [{ id: `wamid.out.${i - 1}`, status: "read", timestamp: ts, recipient_id: "16505551234" }] });
-    default:
-      return change("message_template_quality_update", { previous_quality_score: "GREEN", new_quality_score: "YELLOW", message_template_id: 1689556908129832 + i, message_template_name: `tpl_${i}`, message_template_language: "en_US" });
-  }
-}
-
 const pool = Array.from({ length: EVENTS }, (_, i) => signedRequest("127.0.0.1", "/webhook", mixedBody(i), SECRET));
 
 async function run(workerEnabled: boolean, sinkPort: number, binary = join(root, "dist/wa-webhookd")) {

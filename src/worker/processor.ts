@@ -106,7 +106,7 @@ export class Processor {
     this.#hooks = options.hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
     this.#queue = queueStore(db);
     this.#events = eventStore(db);
-    this.#stats = statsStore(db);
+    this.#stats = statsStore(db).tally();
     this.#eventId = eventIds(db);
     this.#opts = options;
     this.#storeJob = db.transaction((job: InboxJob, token: string, cursor: Cursor, deadline: number, stats: ProcessStats): JobOutcome => {
@@ -136,6 +136,7 @@ export class Processor {
           stats.released++;
         } else this.#process(job, token, leaseUntil, deadline, stats);
       });
+      this.#stats.flush();
     });
     this.#continue = db.transaction((u: Unfinished, deadline: number, stats: ProcessStats) => {
       const now = this.#opts.clock.now();
@@ -144,6 +145,7 @@ export class Processor {
         this.#queue.extend(u.job.id, u.token, u.leaseUntil);
       }
       this.#run(u.job, u.token, u.cursor, u.leaseUntil, deadline, stats);
+      this.#stats.flush();
     });
   }
 
@@ -185,6 +187,7 @@ export class Processor {
       // Rolled back: a kept place no longer matches the database. The job's lease
       // expires and it is taken again from its stored progress.
       this.#unfinished = null;
+      this.#stats.undo(0);
       throw err;
     }
     return stats;
@@ -198,12 +201,14 @@ export class Processor {
   }
 
   #run(job: InboxJob, token: string, cursor: Cursor, leaseUntil: number, deadline: number, stats: ProcessStats) {
+    const counted = this.#stats.mark();
     try {
       if (this.#storeJob(job, token, cursor, deadline, stats) === "unfinished") {
         this.#unfinished = { job, token, cursor, leaseUntil };
         stats.unfinished++;
       }
     } catch (err) {
+      this.#stats.undo(counted); // the job's savepoint rolled back what it stored
       const message = (err as Error).message;
       const state = job.attempts >= this.#opts.maxAttempts ? "dead" : "pending";
       this.#queue.fail(job.id, token, state, message, this.#opts.clock.now());

@@ -1,0 +1,23 @@
+/**
+ * Processing alone, in process: 20,000 webhooks of the pipeline bench's mix are put in
+ * the inbox of a fresh SQLite file, then the worker's processor drains them (normalize,
+ * dedup, store events, state, delivery rows, counts). Prints µs per event for each of
+ * 3 runs. To compare two builds, run it in each checkout in the same session (a
+ * worktree of the other commit with this file copied in): the machine is noisy.
+ *   node_modules/.bin/bun bench/processing.ts   (BENCH_EVENTS to change the size)
+ */
+import { hook, pipeline } from "../test/support/pipeline";
+import { mixedBody } from "./payloads";
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
+const results: number[] = [];
+for (let run = 0; run < 3; run++) {
+  const p = pipeline([hook({ name: "app", url: "http://127.0.0.1:9/hook" })]);
+  for (let i = 0; i < EVENTS; i++) p.post(mixedBody(i));
+  const started = performance.now();
+  while (p.processor.runOnce().jobs > 0);
+  results.push(((performance.now() - started) * 1000) / EVENTS);
+  if (p.count("SELECT count(*) n FROM events") !== EVENTS) throw new Error("not every webhook became an event");
+  p.db.close();
+}
+console.log(JSON.stringify({ events: EVENTS, us_per_event: results.map((r) => Math.round(r)) }));
