@@ -198,7 +198,6 @@ async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
         path: config.storage.path,
         synchronous: config.storage.synchronous,
         busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
-        trafficIntervalMs: parseDuration(config.log.traffic_interval)!,
         ...writerSettings(config, redactionKey(config.log, config.admin.token)),
       },
       log,
@@ -219,6 +218,7 @@ function writerSettings(config: Config, redactKey: string | null): WriterSetting
   return {
     logLevel: config.log.level,
     redactKey,
+    trafficIntervalMs: parseDuration(config.log.traffic_interval)!,
     hooks: config.hooks,
     worker: config.worker.enabled ? { worker: config.worker, hooks: config.hooks, fallback: config.fallback, sweeper: config.sweeper, alerts: config.alerts, storage: config.storage } : null,
   };

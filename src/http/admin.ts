@@ -31,13 +31,12 @@ import {
 } from "../admin/responses";
 import { EventEnvelope } from "../events/envelope";
 import { operation } from "./openapi";
+import { refuseUnlessBearer } from "./bearer";
 import { eventStream, STREAM_BATCH } from "./event-stream";
 import type { AdminAnswer, AdminOp } from "../admin/ops";
 import { StorageError } from "../store/errors";
-import { constantTimeEqual } from "../util/crypto";
 import type { Logger } from "../util/log";
 import { json, problem } from "./respond";
-import { pathOf } from "./url";
 
 export interface AdminDeps {
   token: string;
@@ -80,14 +79,7 @@ export function adminRoutes(deps: AdminDeps) {
     /^[1-9][0-9]{0,15}$/.test(raw) ? then(Number(raw)) : problem(404, "not_found", `no ${what} ${raw}`);
 
   return new Elysia({ prefix: "/v1" })
-    .onBeforeHandle(({ request }) => {
-      const header = request.headers.get("authorization") ?? "";
-      const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-      if (!constantTimeEqual(token, deps.token)) {
-        deps.log.warn("admin request refused", { path: pathOf(request.url), reason: header ? "wrong token" : "no bearer token" });
-        return problem(401, "unauthorized", "send Authorization: Bearer <admin.token>", { "www-authenticate": "Bearer" });
-      }
-    })
+    .onBeforeHandle(({ request }) => refuseUnlessBearer(request, deps.token, "admin.token", deps.log) ?? undefined)
     .post(
       "/outbound",
       withBody(OutboundBody, (body) => {
@@ -140,10 +132,14 @@ export function adminRoutes(deps: AdminDeps) {
         return eventStream(lastId, (after) => deps.run({ op: "events-after", filter, after, limit: STREAM_BATCH }), request.signal);
       }),
       {
-        detail: {
-          ...operation({ tag: "events", summary: "Follow new events (Server-Sent Events)", query: StreamQuery, ok: EventEnvelope, errors: [400] }),
+        detail: operation({
+          tag: "events",
+          summary: "Follow new events (Server-Sent Events)",
           description: "One `event` per stored event, its id the SSE id; send `Last-Event-ID` to resume with no gap and no duplicate. Each message's data is an event envelope (the 200 schema).",
-        },
+          query: StreamQuery,
+          ok: EventEnvelope,
+          errors: [400],
+        }),
       },
     )
     .get("/events/:id", ({ params }) => relay({ op: "event", id: params.id }), {

@@ -8,7 +8,7 @@ import { METRICS, metrics } from "../metrics/catalogue";
 import { CONTENT_TYPE, render, type Gauge } from "../metrics/exposition";
 import { merge, type Snapshot } from "../metrics/registry";
 import { StorageError } from "../store/errors";
-import { constantTimeEqual } from "../util/crypto";
+import { refuseUnlessBearer } from "./bearer";
 import type { Logger } from "../util/log";
 import { problem } from "./respond";
 
@@ -24,13 +24,8 @@ export function metricsRoutes(deps: MetricsDeps) {
   return new Elysia({ name: "metrics" }).get(
     "/metrics",
     async ({ request }) => {
-      if (deps.token !== null) {
-        const header = request.headers.get("authorization") ?? "";
-        if (!constantTimeEqual(header.startsWith("Bearer ") ? header.slice(7) : "", deps.token)) {
-          deps.log.warn("metrics scrape refused", { reason: header ? "wrong token" : "no bearer token" });
-          return problem(401, "unauthorized", "send Authorization: Bearer <admin.metrics_token>", { "www-authenticate": "Bearer" });
-        }
-      }
+      const refused = deps.token === null ? null : refuseUnlessBearer(request, deps.token, "admin.metrics_token", deps.log);
+      if (refused) return refused;
       try {
         const writer = await deps.writer();
         const text = render(METRICS, merge(metrics.snapshot(), writer.snapshot), [...writer.gauges, ...deps.local()]);

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { Problem } from "../admin/responses";
 
 type Json = Record<string, unknown>;
-type Status = 200 | 201 | 400 | 401 | 404 | 409 | 503;
+type Status = 200 | 201 | 400 | 401 | 403 | 404 | 409 | 503;
 
 export interface OperationSpec {
   summary: string;
@@ -18,14 +18,17 @@ export interface OperationSpec {
   /** Path parameters: name → description. */
   path?: Record<string, string>;
   query?: z.ZodObject;
+  /** Request headers: name → description and pattern. */
+  headers?: Record<string, { description: string; pattern: string }>;
   body?: z.ZodType;
   bodyExample?: unknown;
-  ok: z.ZodType;
+  /** The 200 answer's JSON schema, or "text" for a text/plain answer. */
+  ok: z.ZodType | "text";
   okExample?: unknown;
   /** 201 when the operation creates (POST /v1/outbound answers 201 or 200). */
   created?: boolean;
   /** Answers besides the 200 (and the 401 and 503 every admin route has). */
-  errors?: Array<400 | 404 | 409>;
+  errors?: Array<400 | 403 | 404 | 409>;
   /** Admin routes need the bearer token; the webhook and health do not. */
   public?: boolean;
 }
@@ -44,6 +47,7 @@ const jsonContent = (schema: z.ZodType, io: "input" | "output", example?: unknow
 
 const ANSWERS: Record<Exclude<Status, 200 | 201>, string> = {
   400: "A parameter or body field is wrong; the reason names it",
+  403: "Refused: the reason says why",
   401: "No bearer token, or the wrong one",
   404: "No such item",
   409: "The item is not in a state this applies to",
@@ -52,16 +56,17 @@ const ANSWERS: Record<Exclude<Status, 200 | 201>, string> = {
 
 export function operation(spec: OperationSpec): DocumentDecoration {
   const problems: Status[] = [...(spec.errors ?? []), ...(spec.public ? [] : ([401, 503] as const))];
+  const ok = spec.ok === "text" ? { "text/plain": { schema: { type: "string" } } } : jsonContent(spec.ok, "output", spec.okExample);
   const responses: Json = {
-    200: { description: "OK", content: jsonContent(spec.ok, "output", spec.okExample) },
-    ...(spec.created ? { 201: { description: "Created", content: jsonContent(spec.ok, "output", spec.okExample) } } : {}),
+    200: { description: "OK", content: ok },
+    ...(spec.created ? { 201: { description: "Created", content: ok } } : {}),
     ...Object.fromEntries(problems.map((s) => [s, { description: ANSWERS[s as keyof typeof ANSWERS], content: jsonContent(Problem, "output") }])),
   };
   return {
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
-    parameters: [...pathParameters(spec.path ?? {}), ...(spec.query ? queryParameters(spec.query) : [])],
+    parameters: [...pathParameters(spec.path ?? {}), ...headerParameters(spec.headers ?? {}), ...(spec.query ? queryParameters(spec.query) : [])],
     ...(spec.body ? { requestBody: { required: true, content: jsonContent(spec.body, "input", spec.bodyExample) } } : {}),
     responses,
     ...(spec.public ? { security: [] } : { security: [{ [SECURITY_SCHEME]: [] }] }),
@@ -70,6 +75,10 @@ export function operation(spec: OperationSpec): DocumentDecoration {
 
 function pathParameters(names: Record<string, string>) {
   return Object.entries(names).map(([name, description]) => ({ name, in: "path", required: true, description, schema: { type: "string" } }));
+}
+
+function headerParameters(headers: NonNullable<OperationSpec["headers"]>) {
+  return Object.entries(headers).map(([name, h]) => ({ name, in: "header", required: true, description: h.description, schema: { type: "string", pattern: h.pattern } }));
 }
 
 /** One parameter per property of the query's schema, with its description lifted to the parameter. */

@@ -26,7 +26,7 @@ export interface WriterOpen {
 }
 
 /** What a SIGHUP reload changes in the writer thread. */
-export type WriterSettings = Pick<WriterOpen, "logLevel" | "redactKey" | "hooks" | "worker">;
+export type WriterSettings = Pick<WriterOpen, "logLevel" | "redactKey" | "trafficIntervalMs" | "hooks" | "worker">;
 
 export type WriterRequest =
   | WriterOpen

@@ -130,6 +130,8 @@ async function reload(msg: WriterSettings & { seq: number }) {
     await loop?.stop();
     loop = null;
     log!.configure(msg.logLevel, redactorFor(msg.redactKey));
+    if (trafficTimer) clearInterval(trafficTimer);
+    trafficTimer = setInterval(report!, msg.trafficIntervalMs);
     hooks = msg.hooks;
     admin = null;
     if (msg.worker) loop = startLoop(msg.worker, false);

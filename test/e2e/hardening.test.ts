@@ -1,13 +1,13 @@
 /** The compiled binary under hostile input, slow clients, hostile hooks and storage faults. */
 import { Database } from "bun:sqlite";
 import { afterEach, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { createGzip } from "node:zlib";
 import { join } from "node:path";
 import { hookToml, WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
-import { requireBinary, runBinary, startDaemon, tempDir, waitFor, writeConfig } from "../support/daemon";
+import { requireBinary, runBinary, startDaemon, tempDir, waitFor, writeConfig, rssMiB } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
@@ -85,12 +85,6 @@ test("a database replaced under the daemon (restore copied over it) is noticed t
     expect(await daemon.stop()).toBe(0);
   }
 });
-
-/** Resident memory of a process, from /proc (Linux), in MiB. */
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
 
 /** `mib` MiB of zeros, gzipped without ever holding them in memory. */
 async function gzipBomb(mib: number): Promise<Uint8Array> {

@@ -18,12 +18,15 @@ const { daemons, sinks } = stopAfterEach();
 test("after real traffic every kind of counter has moved, from both threads, and the gauges read the database", async () => {
   const hook = new Sink().start();
   const sms = new Sink().start();
-  sinks.push(hook, sms);
+  const alerts = new Sink().start();
+  sinks.push(hook, sms, alerts);
   const toml = `
 [[hooks]]
 name = "app"
 url = "${hook.url}"
 secret = "${WHSEC}"
+[alerts]
+url = "http://127.0.0.1:${alerts.port}/alerts"
 [fallback]
 enabled = true
 [fallback.sms]
@@ -44,6 +47,7 @@ body = { to = "+{{to}}", text = "{{text}}" }
   await Bun.sleep(1100);
   expect((await fetch(`${daemon.url}/v1/jobs/stale/run`, { method: "POST", headers: ADMIN })).status).toBe(200);
   await waitFor(() => sms.received.length === 1, 10_000); // the stale job kicks the fallback job
+  await waitFor(() => alerts.received.length >= 1, 10_000); // the paused template
 
   const res = await fetch(`${daemon.url}/metrics`);
   expect(res.status).toBe(200);
@@ -64,6 +68,7 @@ body = { to = "+{{to}}", text = "{{text}}" }
   expect(m.value("wa_status_transitions_total", { status: "delivered", to: "delivered" })).toBe(1);
   expect(m.value("wa_deliveries_total", { hook: "app", outcome: "done" })).toBeGreaterThanOrEqual(5);
   expect(m.value("wa_fallback_sms_total", { outcome: "sent" })).toBe(1);
+  expect(m.value("wa_alerts_total", { outcome: "sent" })).toBeGreaterThanOrEqual(1);
   expect(m.value("wa_job_runs_total", { job: "stale", result: "ok" })).toBeGreaterThanOrEqual(1);
   expect(m.value("wa_job_runs_total", { job: "fallback", result: "ok" })).toBeGreaterThanOrEqual(1);
   expect(m.value("wa_job_seconds_total", { job: "stale" })).toBeGreaterThan(0);

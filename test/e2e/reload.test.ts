@@ -48,13 +48,13 @@ test("SIGHUP applies new secrets, tokens, hooks and log level; a delivery in fli
       .replace(JSON.stringify(SECRETS), '["rotated-app-secret"]')
       .replace(VERIFY_TOKEN, "rotated-verify-token")
       .replace(TOKEN, "rotated-admin-token-0123456789")
-      .replace('level = "info"', 'level = "debug"')
+      .replace('level = "info"', 'level = "debug"\ntraffic_interval = "1s"')
       .replace('listen = "127.0.0.1:0"', 'listen = "127.0.0.1:1"')
       .replace(hookToml(old.url, "old"), hookToml(fresh.url, "fresh")),
   );
   const verdict = await reload(daemon);
   expect(verdict.msg).toBe("config reloaded");
-  expect(verdict.changed).toEqual(expect.arrayContaining(["admin.token", "hooks", "log.level", "whatsapp.app_secrets", "whatsapp.verify_token"]));
+  expect(verdict.changed).toEqual(expect.arrayContaining(["admin.token", "hooks", "log.level", "log.traffic_interval", "whatsapp.app_secrets", "whatsapp.verify_token"]));
   expect(JSON.stringify(verdict)).not.toContain("rotated");
   const restart = daemon.lines.map((l) => JSON.parse(l)).find((l) => l.msg === "config changes that need a restart were not applied");
   expect(restart.keys).toEqual(["server.listen"]);
@@ -75,6 +75,8 @@ test("SIGHUP applies new secrets, tokens, hooks and log level; a delivery in fli
   expect(JSON.parse(fresh.received[0]!.body).data.wamid).toBe("wamid.AFTER");
   expect(old.received).toHaveLength(1);
   expect(daemon.lines.some((l) => l.includes('"level":"debug"'))).toBe(true);
+  // The traffic line now comes every second (it was every 10).
+  await waitFor(() => daemon.lines.some((l) => l.includes('"msg":"traffic"')), 3_000);
 });
 
 test("an invalid config on SIGHUP is refused with its keys, and the running config stays", async () => {

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { EVENT_TYPES } from "../../src/events/types";
 import { hubSignature } from "../../src/ingest/signature";
 import { normalizePayload } from "../../src/whatsapp/normalize";
-import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
+import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, rssMiB } from "../support/daemon";
 import { report, size } from "./size";
 
 beforeAll(requireBinary);
@@ -52,7 +52,6 @@ function headersFor(body: Uint8Array, how: Signing): Headers {
   return h;
 }
 
-const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
 
 /** A chunked body announced, then the connection closed mid-chunk. */
 function cutChunked(port: number, signature: string) {
@@ -71,7 +70,7 @@ test(`${REQUESTS} generated requests: only 200/400/401/413, no crash, bounded me
   const dbPath = join(dir, "data/wa.db");
   const daemon = await startDaemon(writeConfig(dir, { storagePath: dbPath, maxBodyBytes: MAX_BODY }));
   daemons.push(daemon);
-  const rssStart = rssKiB(daemon.proc.pid);
+  const rssStart = rssMiB(daemon.proc.pid);
   const cases = fc.sample(fc.tuple(bodies, signings), { numRuns: REQUESTS, seed: 20261124 });
   const statuses = new Map<number, number>();
   const acknowledged: Uint8Array[] = [];
@@ -86,7 +85,7 @@ test(`${REQUESTS} generated requests: only 200/400/401/413, no crash, bounded me
         if (res.status === 200) acknowledged.push(body);
       }),
     );
-    if (i % 500 === 0) rssPeak = Math.max(rssPeak, rssKiB(daemon.proc.pid));
+    if (i % 500 === 0) rssPeak = Math.max(rssPeak, rssMiB(daemon.proc.pid));
   }
   for (let i = 0; i < 50; i++) await cutChunked(daemon.port, hubSignature("x", SECRETS[0]!));
   const seconds = (performance.now() - started) / 1000;
@@ -97,9 +96,9 @@ test(`${REQUESTS} generated requests: only 200/400/401/413, no crash, bounded me
   expect(statuses.get(413)).toBeGreaterThan(0);
   expect((await fetch(`${daemon.url}/healthz`)).status).toBe(200);
   expect(daemon.proc.exitCode).toBeNull();
-  const rssEnd = rssKiB(daemon.proc.pid);
+  const rssEnd = rssMiB(daemon.proc.pid);
   // Bounded: in-flight bodies are capped (server.max_inflight_bytes); nothing else grows with traffic.
-  expect(rssPeak - rssStart).toBeLessThan(256 * 1024);
+  expect(rssPeak - rssStart).toBeLessThan(256);
 
   // Every acknowledged body is stored byte for byte; once processed, non-JSON ones are dead, not gone.
   const db = new Database(dbPath, { readonly: true });
@@ -117,7 +116,7 @@ test(`${REQUESTS} generated requests: only 200/400/401/413, no crash, bounded me
     statuses: Object.fromEntries(statuses),
     stored: rows.length,
     dead_lettered: rows.filter((r) => r.state === "dead").length,
-    rss_mib: { start: Math.round(rssStart / 1024), peak: Math.round(rssPeak / 1024), end: Math.round(rssEnd / 1024) },
+    rss_mib: { start: Math.round(rssStart), peak: Math.round(rssPeak), end: Math.round(rssEnd) },
     seconds: Math.round(seconds * 10) / 10,
   });
 }, size(120_000, 600_000));

@@ -6,9 +6,8 @@
  * Bun's own ~10 s for headers that never finish); memory stays bounded.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
+import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, rssMiB } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
 import { FULL, report, size } from "./size";
 
@@ -16,7 +15,6 @@ beforeAll(requireBinary);
 const { daemons } = stopAfterEach();
 
 const CONNECTIONS = size(1_000, 1_000);
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
 test(`${CONNECTIONS} slow connections: others still answered, the slow ones closed by the timeouts, memory bounded`, async () => {
   const daemon = await startDaemon(writeConfig(tempDir(), { server: 'idle_timeout = "2s"\nbody_timeout = "4s"' }));

@@ -8,11 +8,11 @@
  */
 import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { runLoad } from "../../bench/loadgen";
 import { signedRequest } from "../../bench/payloads";
-import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
+import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, rssMiB } from "../support/daemon";
 import { ADMIN } from "../support/filled";
 import { hookToml } from "../support/pipeline";
 import { spawnListening } from "../../bench/spawn";
@@ -27,7 +27,6 @@ const RATE = size(500, 2_000);
 const SLICES = size(3, 10);
 const SLICE_MS = size(2_000, 60_000);
 
-const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 const sizeMiB = (path: string) => {
   try {
     return statSync(path).size / 1048576;

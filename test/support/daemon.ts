@@ -5,7 +5,7 @@
 import { Database } from "bun:sqlite";
 import { afterEach } from "bun:test";
 import type { Sink } from "./sink";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -29,6 +29,11 @@ export function runBinary(args: string[], opts: { stdin?: string; cwd?: string; 
     env: { PATH: process.env.PATH ?? "", ...opts.env },
   });
   return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+}
+
+/** Resident memory of a process, from /proc (Linux), in MiB. */
+export function rssMiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 }
 
 /** Polls until `check` holds; throws after `timeoutMs`. */
