@@ -14,11 +14,15 @@ export function runInit(dir: string): number {
   const target = resolve(dir);
   const path = join(target, "config.toml");
   if (existsSync(path)) throw new OperatorError(`init: ${path} exists; keeping it (give another --dir)`);
-  mkdirSync(target, { recursive: true });
   const verifyToken = hex(16);
   const adminToken = hex(24);
   const hookSecret = `whsec_${Buffer.from(random(32)).toString("base64")}`;
-  writeFileSync(path, configText(verifyToken, adminToken, hookSecret), { mode: 0o600 });
+  try {
+    mkdirSync(target, { recursive: true });
+    writeFileSync(path, configText(verifyToken, adminToken, hookSecret), { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    throw new OperatorError(`init: cannot write ${path}: ${(err as Error).message}`);
+  }
   process.stdout.write(
     `wrote ${path} (mode 0600: it holds secrets)
 

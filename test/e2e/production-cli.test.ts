@@ -40,6 +40,9 @@ test("init writes a 0600 config with fresh secrets that the daemon runs on, prin
   expect(await handshake.text()).toBe("7");
   expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.INIT"), "the-meta-app-secret")).status).toBe(200);
 
+  const unwritable = runBinary(["init", "--dir", "/proc/no-such-dir"]);
+  expect({ code: unwritable.code, stderr: unwritable.stderr.trim() }).toEqual({ code: 1, stderr: expect.stringMatching(/^wa-webhookd: init: cannot write \/proc\/no-such-dir\/config\.toml: /) });
+
   const again = runBinary(["init", "--dir", dir]);
   expect(again.code).toBe(1);
   expect(again.stderr).toContain("exists; keeping it");
