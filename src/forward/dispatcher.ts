@@ -66,7 +66,7 @@ export class Dispatcher {
 
   constructor(db: Database, options: DispatcherOptions) {
     this.#store = deliveryStore(db);
-    this.#stats = statsStore(db);
+    this.#stats = statsStore(db).tally();
     this.#db = db;
     this.#opts = options;
     this.#hooks = options.hooks.map((hook) => ({
@@ -144,11 +144,14 @@ export class Dispatcher {
   #recordFinished(): number {
     const batch = this.#finished;
     this.#finished = [];
+    this.#stats.undo(0); // what a rolled-back earlier call counted
     for (const f of batch) {
       if (!this.#store.finish(f.id, f.token, f.outcome, f.last, f.at)) continue;
       if (f.outcome.state === "done") this.#stats.add("delivered", f.at, f.hook);
       if (f.outcome.state === "dead" || f.outcome.state === "disabled") this.#opts.onGivenUp?.(f.hook, f.eventId, f.last.error, f.at);
     }
+    // One row write per hook and minute for the whole batch, in the caller's transaction.
+    this.#stats.flush();
     return batch.length;
   }
 
