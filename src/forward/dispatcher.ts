@@ -20,6 +20,13 @@ import { responsePrefix } from "./response-prefix";
 import { standardHeaders } from "./standard-webhooks";
 
 const RESPONSE_KEEP_BYTES = 1024;
+/**
+ * A hook's deliveries are claimed up to this many times its `concurrency` (in flight
+ * plus waiting in memory), so the next attempt starts the moment one finishes, not at
+ * the next transaction: a hook gets `concurrency` / its latency attempts a second
+ * while the writer thread is busy with other work.
+ */
+const PREFETCH = 4;
 
 export interface DispatcherOptions {
   /** Owner name put in lease tokens (hostname by default). */
@@ -47,12 +54,19 @@ interface Finished {
   at: number;
 }
 
+interface Claimed {
+  delivery: ClaimedDelivery;
+  token: string;
+}
+
 interface HookRuntime {
   hook: Hook;
   secrets: string[];
   timeoutMs: number;
   scheduleMs: number[];
   active: Set<Promise<void>>;
+  /** Claimed (leased), not started yet: each starts as a slot frees. */
+  waiting: Claimed[];
 }
 
 export class Dispatcher {
@@ -63,6 +77,9 @@ export class Dispatcher {
   readonly #db: Database;
   /** Results waiting to be written; recorded together, in one transaction, at the next tick. */
   #finished: Finished[] = [];
+  /** Once stopping, waiting deliveries are not started; `flush()` hands them back. */
+  #stopping = false;
+  #wake: (() => void) | null = null;
 
   constructor(db: Database, options: DispatcherOptions) {
     this.#store = deliveryStore(db);
@@ -75,6 +92,7 @@ export class Dispatcher {
       timeoutMs: parseDuration(hook.timeout)!,
       scheduleMs: hook.retry_schedule.map((d) => parseDuration(d)!),
       active: new Set(),
+      waiting: [],
     }));
   }
 
@@ -84,40 +102,70 @@ export class Dispatcher {
   }
 
   /**
-   * Records finished attempts, then starts as many due deliveries as each hook has
-   * free slots; returns how many started (and recorded).
+   * Records finished attempts, then claims due deliveries up to each hook's prefetch
+   * and starts as many as it has free slots; returns how many started or were recorded.
    */
   tick(): number {
-    if (this.#hooks.length === 0) return 0;
+    if (this.#hooks.length === 0 || this.#stopping) return 0;
+    // Nothing to record, and every hook's prefetch full: no transaction at all.
+    if (this.#finished.length === 0 && this.#hooks.every((rt) => this.#wanted(rt) === 0)) return 0;
     const now = this.#opts.clock.now();
     // Recording results and claiming new work share one transaction: one fsync per pass.
     const { recorded, claims } = this.#db
       .transaction(() => ({
         recorded: this.#recordFinished(),
         claims: this.#hooks.map((rt) => {
-          const free = rt.hook.concurrency - rt.active.size;
-          if (free <= 0) return { rt, token: "", claimed: [] };
+          const wanted = this.#wanted(rt);
+          if (wanted === 0) return { rt, token: "", claimed: [] };
           const token = leaseToken(this.#opts.instance);
-          // The lease outlives the request timeout, so an expired lease means a crashed attempt.
-          return { rt, token, claimed: this.#store.claim(rt.hook.name, token, now + rt.timeoutMs + 30_000, now, free) };
+          // The lease outlives the wait for a slot and the request's timeout, so an expired lease means a crashed attempt.
+          const leaseUntil = now + (PREFETCH + 1) * rt.timeoutMs + 30_000;
+          return { rt, token, claimed: this.#store.claim(rt.hook.name, token, leaseUntil, now, wanted) };
         }),
       }))
       .immediate();
     let started = 0;
     for (const { rt, token, claimed } of claims) {
-      for (const delivery of claimed) {
-        const p = this.#attempt(rt, delivery, token).finally(() => rt.active.delete(p));
-        rt.active.add(p);
-        started++;
-      }
+      for (const delivery of claimed) rt.waiting.push({ delivery, token });
+      started += this.#fill(rt);
     }
     return started + recorded;
   }
 
-  /** Resolves as soon as any attempt in flight finishes (at once when none is). */
-  anySettled(): Promise<void> {
-    const active = this.#hooks.flatMap((rt) => [...rt.active]);
-    return active.length === 0 ? Promise.resolve() : Promise.race(active);
+  /**
+   * Resolves when a turn is worth taking: some hook has less than one round of
+   * claimed deliveries left, or after `ms`.
+   */
+  nextTurn(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => wake(), ms);
+      const wake = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+      this.#wake = wake;
+    });
+  }
+
+  #wanted(rt: HookRuntime): number {
+    return Math.max(0, PREFETCH * rt.hook.concurrency - rt.active.size - rt.waiting.length);
+  }
+
+  /** Starts waiting deliveries while the hook has free slots; returns how many started. */
+  #fill(rt: HookRuntime): number {
+    let started = 0;
+    while (!this.#stopping && rt.active.size < rt.hook.concurrency && rt.waiting.length > 0) {
+      const { delivery, token } = rt.waiting.shift()!;
+      const p = this.#attempt(rt, delivery, token).finally(() => {
+        rt.active.delete(p);
+        this.#fill(rt);
+        if (rt.waiting.length < rt.hook.concurrency) this.#wake?.();
+      });
+      rt.active.add(p);
+      started++;
+    }
+    return started;
   }
 
   get inFlight(): number {
@@ -136,9 +184,25 @@ export class Dispatcher {
     while (this.tick() > 0 || this.#hooks.some((rt) => rt.active.size > 0)) await this.idle();
   }
 
-  /** Writes every finished attempt in one transaction (one fsync for many deliveries). */
+  /** Starts no more attempts; those in flight finish. */
+  stop() {
+    this.#stopping = true;
+    this.#wake?.();
+  }
+
+  /**
+   * Writes every finished attempt in one transaction (one fsync for many deliveries)
+   * and, once stopping, hands back the deliveries claimed but never started.
+   */
   flush(): number {
-    return this.#finished.length === 0 ? 0 : this.#db.transaction(() => this.#recordFinished()).immediate();
+    const waiting = this.#stopping ? this.#hooks.flatMap((rt) => rt.waiting.splice(0)) : [];
+    if (this.#finished.length === 0 && waiting.length === 0) return 0;
+    return this.#db
+      .transaction(() => {
+        for (const { delivery, token } of waiting) this.#store.release(delivery.id, token);
+        return this.#recordFinished();
+      })
+      .immediate();
   }
 
   #recordFinished(): number {

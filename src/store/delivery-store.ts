@@ -27,6 +27,11 @@ export function deliveryStore(db: Database) {
        last_response = ?5, updated_at = ?6, lease_token = NULL, lease_until = NULL
      WHERE id = ?7 AND lease_token = ?8`,
   );
+  // A claimed delivery never attempted (the loop stopped first): due as it was, its attempt uncounted.
+  const release = db.prepare<unknown, [number, string]>(
+    `UPDATE deliveries SET state = 'pending', attempts = attempts - 1, lease_token = NULL, lease_until = NULL
+     WHERE id = ?1 AND lease_token = ?2`,
+  );
   const requeue = db.prepare<unknown, [string, string, number, number, number]>(
     `INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
      ON CONFLICT (event_id, hook) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ?3,
@@ -58,6 +63,7 @@ export function deliveryStore(db: Database) {
       const next = outcome.state === "pending" ? outcome.nextAttemptAt : null;
       return finish.run(outcome.state, next, last.status, last.error, last.response, now, id, token).changes === 1;
     },
+    release: (id: number, token: string) => release.run(id, token).changes === 1,
     /** (Re)queues a delivery of an event to a hook: fresh attempts, due now. */
     requeue: (eventId: string, hook: string, now: number) => requeue.run(eventId, hook, now, now, now),
     /** Deliveries in flight in an earlier run of this instance are due again now. */

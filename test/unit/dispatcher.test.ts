@@ -3,7 +3,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
 import type { EventSelection } from "../../src/events/selection";
 import { replayEvents, retryDeadDeliveries, type ReplayRequest } from "../../src/worker/replay";
-import { fixture, hook, pipeline, WHSEC } from "../support/pipeline";
+import { Dispatcher } from "../../src/forward/dispatcher";
+import { fixture, hook, pipeline, quiet, WHSEC } from "../support/pipeline";
 import { closedPort, Sink } from "../support/sink";
 
 const sinks: Sink[] = [];
@@ -151,6 +152,56 @@ describe("Dispatcher", () => {
     await p.dispatcher.drain();
     expect(s.received).toHaveLength(12);
     expect(s.maxInFlight).toBe(3);
+  });
+
+  const messages = (p: ReturnType<typeof pipeline>, n: number, tag: string) => {
+    for (let i = 0; i < n; i++) p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.${tag}${i}`)));
+    p.processor.runOnce();
+  };
+
+  test("claims ahead of its slots: the next attempt starts as one finishes, with no transaction in between", async () => {
+    const s = sink();
+    s.respond = async () => {
+      await Bun.sleep(10);
+      return new Response("ok");
+    };
+    const p = pipeline([hook({ name: "app", url: s.url, concurrency: 2 })]);
+    messages(p, 12, "P");
+    p.dispatcher.tick(); // one claim: 4 × concurrency
+    await p.dispatcher.idle();
+    expect(s.received).toHaveLength(8);
+    expect(s.maxInFlight).toBe(2);
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'delivering'")).toBe(8); // results not recorded yet
+    await p.dispatcher.drain();
+    p.dispatcher.flush();
+    expect(s.received).toHaveLength(12);
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'done' AND attempts = 1")).toBe(12);
+  });
+
+  test("on stop, attempts in flight finish and claimed ones never started go back, attempt uncounted", async () => {
+    const s = sink();
+    s.respond = async () => {
+      await Bun.sleep(30);
+      return new Response("ok");
+    };
+    const p = pipeline([hook({ name: "app", url: s.url, concurrency: 1 })]);
+    messages(p, 4, "S");
+    p.dispatcher.tick();
+    p.dispatcher.stop();
+    await p.dispatcher.idle();
+    p.dispatcher.flush();
+    expect(s.received).toHaveLength(1);
+    expect(p.db.query("SELECT state, attempts, lease_token FROM deliveries ORDER BY id").all()).toEqual([
+      { state: "done", attempts: 1, lease_token: null },
+      ...Array.from({ length: 3 }, () => ({ state: "pending", attempts: 0, lease_token: null })),
+    ]);
+    expect(p.dispatcher.tick()).toBe(0); // stopped: claims nothing
+
+    const next = new Dispatcher(p.db, { instance: "test", hooks: [hook({ name: "app", url: s.url, concurrency: 1 })], clock: p.clock, log: quiet });
+    await next.drain();
+    next.flush();
+    expect(s.received.map((r) => r.headers["webhook-id"])).toHaveLength(new Set(s.received.map((r) => r.headers["webhook-id"])).size);
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'done' AND attempts = 1")).toBe(4);
   });
 
   test("replay re-delivers with the same webhook-id and a fresh timestamp; dead deliveries can be retried", async () => {
