@@ -1,6 +1,6 @@
 /**
  * The numbers behind GET /v1/stats and the template list. Queue figures are index
- * probes on open rows; traffic figures (events, duplicates, funnel, billable, deliveries)
+ * probes on open rows or counts kept by triggers; traffic figures (events, duplicates, funnel, billable, deliveries)
  * are sums of the per-minute counts (stats-store.ts), never a scan of the events: the
  * stats run on the writer thread, between commits.
  */
@@ -11,12 +11,10 @@ export function reportStore(db: Database) {
   const byState = (table: string, states: string[]) =>
     db.prepare<{ state: string; n: number }, []>(`SELECT state, count(*) n FROM ${table} WHERE state IN (${states.map((s) => `'${s}'`).join(", ")}) GROUP BY state`);
   const inboxStates = byState("inbox", ["pending", "processing", "dead"]);
-  // Per hook, through the dispatcher's (hook, state, next_attempt_at) index: open rows only.
-  const openDeliveries = db.prepare<{ state: string; n: number }, [string]>(
-    "SELECT state, count(*) n FROM deliveries INDEXED BY deliveries_due WHERE hook = ? AND state IN ('pending', 'delivering', 'dead', 'disabled') GROUP BY state",
-  );
+  // Per hook: counts kept by triggers and the open deliveries' age index (migration 0010), never a walk of the backlog.
+  const openDeliveries = db.prepare<{ state: string; n: number }, [string]>("SELECT state, n FROM delivery_counts WHERE hook = ? AND n > 0");
   const oldestDelivery = db.prepare<{ at: number | null }, [string]>(
-    "SELECT min(created_at) at FROM deliveries INDEXED BY deliveries_due WHERE hook = ? AND state IN ('pending', 'delivering')",
+    "SELECT min(created_at) at FROM deliveries INDEXED BY deliveries_open_by_age WHERE hook = ? AND state IN ('pending', 'delivering')",
   );
   const tracked = db.prepare<{ state: string; n: number }, []>("SELECT state, count(*) n FROM tracked_messages WHERE state <> 'done' GROUP BY state");
   const sms = db.prepare<{ state: string; n: number }, []>("SELECT state, count(*) n FROM fallback_sends GROUP BY state");
