@@ -8,7 +8,7 @@ import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { closedPort } from "../support/sink";
-import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, writeConfig } from "../support/daemon";
+import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { ADMIN, filledDaemon, PERSON, type Page } from "../support/filled";
 import { fixture, WHSEC } from "../support/pipeline";
 import { signedPost, textMessage } from "../support/webhooks";
@@ -45,6 +45,8 @@ test("events: newest first, pages that neither skip nor repeat while new events 
   const everything = [...ids, ...rest];
   expect(new Set(everything).size).toBe(everything.length);
   expect(everything.every((id) => id <= ids[0]!)).toBe(true);
+  // The filters below compare whole listings: first let the worker turn the three new webhooks into events.
+  await waitFor(async () => (await Promise.all([0, 1, 2].map((i) => all(`&wamid=wamid.NEW${i}`)))).every((list) => list.length > 0));
 
   const messages = await all("&type=message.*");
   expect(messages.length).toBeGreaterThan(0);
