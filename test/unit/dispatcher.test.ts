@@ -17,6 +17,22 @@ afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
 
 const HOUR = 3_600_000;
 
+/** A sink that takes `ms` to answer each request. */
+const slowSink = (ms: number) => {
+  const s = sink();
+  s.respond = async () => {
+    await Bun.sleep(ms);
+    return new Response("ok");
+  };
+  return s;
+};
+
+/** `n` distinct text messages, processed into events and deliveries. */
+const messages = (p: ReturnType<typeof pipeline>, n: number, tag: string) => {
+  for (let i = 0; i < n; i++) p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.${tag}${i}`)));
+  p.processor.runOnce();
+};
+
 const replayOf = (selection: Partial<EventSelection>, hookName: string | null = null, force = false): ReplayRequest => ({
   selection: { eventId: null, type: null, since: null, until: null, ...selection },
   hook: hookName,
@@ -132,8 +148,7 @@ describe("Dispatcher", () => {
       hook({ name: "dead", url: `http://127.0.0.1:${closedPort()}/hook`, concurrency: 2 }),
       hook({ name: "healthy", url: healthy.url, concurrency: 2 }),
     ]);
-    for (let i = 0; i < 30; i++) p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.T${i}`)));
-    p.processor.runOnce();
+    messages(p, 30, "T");
     await p.dispatcher.drain(); // one pass, no clock advance
     expect(healthy.received).toHaveLength(30);
     expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'healthy' AND state = 'done'")).toBe(30);
@@ -141,30 +156,16 @@ describe("Dispatcher", () => {
   });
 
   test("a hook never has more than its concurrency in flight", async () => {
-    const s = sink();
-    s.respond = async () => {
-      await Bun.sleep(20);
-      return new Response("ok");
-    };
+    const s = slowSink(20);
     const p = pipeline([hook({ name: "app", url: s.url, concurrency: 3 })]);
-    for (let i = 0; i < 12; i++) p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.C${i}`)));
-    p.processor.runOnce();
+    messages(p, 12, "C");
     await p.dispatcher.drain();
     expect(s.received).toHaveLength(12);
     expect(s.maxInFlight).toBe(3);
   });
 
-  const messages = (p: ReturnType<typeof pipeline>, n: number, tag: string) => {
-    for (let i = 0; i < n; i++) p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.${tag}${i}`)));
-    p.processor.runOnce();
-  };
-
   test("claims ahead of its slots: the next attempt starts as one finishes, with no transaction in between", async () => {
-    const s = sink();
-    s.respond = async () => {
-      await Bun.sleep(10);
-      return new Response("ok");
-    };
+    const s = slowSink(10);
     const p = pipeline([hook({ name: "app", url: s.url, concurrency: 2 })]);
     messages(p, 12, "P");
     p.dispatcher.tick(); // one claim: 4 × concurrency
@@ -179,11 +180,7 @@ describe("Dispatcher", () => {
   });
 
   test("on stop, attempts in flight finish and claimed ones never started go back, attempt uncounted", async () => {
-    const s = sink();
-    s.respond = async () => {
-      await Bun.sleep(30);
-      return new Response("ok");
-    };
+    const s = slowSink(30);
     const p = pipeline([hook({ name: "app", url: s.url, concurrency: 1 })]);
     messages(p, 4, "S");
     p.dispatcher.tick();
