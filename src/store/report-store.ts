@@ -1,22 +1,20 @@
 /**
- * The numbers behind GET /v1/stats and the template list. Queue figures are index
- * probes on open rows or counts kept by triggers; traffic figures (events, duplicates, funnel, billable, deliveries)
- * are sums of the per-minute counts (stats-store.ts), never a scan of the events: the
- * stats run on the writer thread, between commits.
+ * The numbers behind GET /v1/stats and the template list. Queue figures are counts
+ * kept by triggers and index probes; traffic figures (events, duplicates, funnel,
+ * billable, deliveries) are sums of the per-minute counts (stats-store.ts). Never a
+ * scan of a table: the stats run on the writer thread, between commits.
  */
 import type { Database } from "bun:sqlite";
 import { statsStore } from "./stats-store";
 
 export function reportStore(db: Database) {
-  const byState = (table: string, states: string[]) =>
-    db.prepare<{ state: string; n: number }, []>(`SELECT state, count(*) n FROM ${table} WHERE state IN (${states.map((s) => `'${s}'`).join(", ")}) GROUP BY state`);
-  const inboxStates = byState("inbox", ["pending", "processing", "dead"]);
-  // Per hook: counts kept by triggers and the open deliveries' age index (migration 0010), never a walk of the backlog.
+  // Counts kept by triggers and the open deliveries' age index (migration 0010): never a walk of a backlog.
+  const inboxStates = db.prepare<{ state: string; n: number }, []>("SELECT state, n FROM inbox_counts WHERE n > 0");
   const openDeliveries = db.prepare<{ state: string; n: number }, [string]>("SELECT state, n FROM delivery_counts WHERE hook = ? AND n > 0");
   const oldestDelivery = db.prepare<{ at: number | null }, [string]>(
     "SELECT min(created_at) at FROM deliveries INDEXED BY deliveries_open_by_age WHERE hook = ? AND state IN ('pending', 'delivering')",
   );
-  const tracked = db.prepare<{ state: string; n: number }, []>("SELECT state, count(*) n FROM tracked_messages WHERE state <> 'done' GROUP BY state");
+  const tracked = db.prepare<{ state: string; n: number }, []>("SELECT state, n FROM tracked_counts WHERE n > 0");
   const sms = db.prepare<{ state: string; n: number }, []>("SELECT state, count(*) n FROM fallback_sends GROUP BY state");
   const templates = db.prepare<{ template_id: string; name: string | null; language: string | null; status: string | null; quality: string | null; category: string | null; updated_at: number }, []>(
     "SELECT template_id, name, language, status, quality, category, updated_at FROM templates ORDER BY updated_at DESC",

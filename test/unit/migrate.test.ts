@@ -62,6 +62,27 @@ test("0003 moves every inbox body, byte for byte, into inbox_bodies", () => {
   db.close();
 });
 
+test("0010 counts the open rows a database already holds, then keeps counting", () => {
+  const db = open(join(tempDir(), "m.db"));
+  migrate(db, MIGRATIONS.filter((m) => m.version <= 9));
+  db.run("INSERT INTO inbox (id, received_at, signature, parseable, state) VALUES (1, 1, 's', 1, 'done'), (2, 1, 's', 1, 'pending'), (3, 1, 's', 0, 'dead')");
+  db.run("INSERT INTO events (id, inbox_id, type, received_at, dedup_key, envelope) VALUES ('evt_A', 1, 'message.status', 1, 'k', '{}')");
+  db.run("INSERT INTO deliveries (event_id, hook, state, next_attempt_at, created_at, updated_at) VALUES ('evt_A', 'a', 'pending', 1, 5, 1), ('evt_A', 'b', 'done', 1, 1, 1)");
+  db.run("INSERT INTO tracked_messages (wamid, state, created_at, updated_at) VALUES ('w1', 'tracked', 1, 1), ('w2', 'done', 1, 1)");
+  migrate(db);
+  const counts = (table: string) => db.query(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+  expect([counts("inbox_counts"), counts("delivery_counts"), counts("tracked_counts")]).toEqual([
+    [{ state: "dead", n: 1 }, { state: "pending", n: 1 }],
+    [{ hook: "a", state: "pending", n: 1 }],
+    [{ state: "tracked", n: 1 }],
+  ]);
+  expect(db.query("SELECT min(created_at) at FROM deliveries INDEXED BY deliveries_open_by_age WHERE hook = 'a' AND state IN ('pending', 'delivering')").get()).toEqual({ at: 5 });
+  db.run("UPDATE inbox SET state = 'done' WHERE id = 2");
+  db.run("UPDATE deliveries SET state = 'done' WHERE hook = 'a'");
+  expect([counts("inbox_counts"), counts("delivery_counts")]).toEqual([[{ state: "dead", n: 1 }, { state: "pending", n: 0 }], [{ hook: "a", state: "pending", n: 0 }]]);
+  db.close();
+});
+
 test("0005 and 0006 rebuild state_history and events keeping every row, their deliveries and foreign keys on", () => {
   const db = open(join(tempDir(), "m.db"));
   migrate(db, MIGRATIONS.filter((m) => m.version <= 4));

@@ -1,15 +1,18 @@
 /**
- * GET /v1/stats and /metrics read open deliveries from counts kept by triggers and an
- * index of open deliveries by age (migration 0010), not from a walk of the backlog.
- * Every path that moves a delivery (processing, claim, outcome, release on stop, retry
- * of dead ones, replay, retention) must leave them equal to a real count.
+ * GET /v1/stats and /metrics read the open rows of the inbox, the deliveries and the
+ * tracked messages from counts kept by triggers, and the oldest open delivery from an
+ * index (migration 0010), never from a walk of a backlog. Every path that moves a row
+ * (processing, dead letters, reprocessing, claims, outcomes, release on stop, retry of
+ * dead deliveries, replay, the sweep, SMS, retention) must leave them equal to a real
+ * count.
  */
 import { afterEach, expect, test } from "bun:test";
 import { Dispatcher } from "../../src/forward/dispatcher";
 import { reportStore } from "../../src/store/report-store";
-import { replayEvents, retryDeadDeliveries } from "../../src/worker/replay";
+import { replayEvents, reprocessDeadInbox, retryDeadDeliveries } from "../../src/worker/replay";
 import { fixture, hook, pipeline, quiet } from "../support/pipeline";
 import { Sink } from "../support/sink";
+import { statusesPayload } from "../support/webhooks";
 
 const DAY = 86_400_000;
 const sinks: Sink[] = [];
@@ -88,4 +91,47 @@ test("open delivery counts and the oldest open age stay exact through every move
   expect(p.count("SELECT count(*) n FROM deliveries")).toBe(0);
   exact();
   expect(p.db.query("SELECT hook, state, n FROM delivery_counts WHERE n <> 0").all()).toEqual([]);
+});
+
+test("inbox and tracked-message counts stay exact through processing, dead letters, the sweep, SMS and retention", async () => {
+  const sms = new Sink().start();
+  sinks.push(sms);
+  const p = pipeline([], { retention: "1d", fallback: { enabled: true, stale_after: "1m", not_after: "1h", sms: { url: `http://127.0.0.1:${sms.port}/sms` } } });
+  const report = reportStore(p.db);
+  const open = (table: string) => Object.fromEntries(p.db.query<{ state: string; n: number }, []>(`SELECT state, count(*) n FROM ${table} WHERE state <> 'done' GROUP BY state`).all().map((r) => [r.state, r.n]));
+  const exact = () => expect([report.inbox(), report.tracked()]).toEqual([open("inbox"), open("tracked_messages")]);
+  const at = (wamid: string, status: string) => ({ id: wamid, status, timestamp: String(Math.floor(p.clock.now() / 1000)), recipient_id: "16505551234", biz_opaque_callback_data: JSON.stringify({ sms: "Your code" }) });
+
+  p.post(statusesPayload(at("wamid.A", "sent"), at("wamid.B", "sent"), at("wamid.C", "sent")));
+  p.post("not json at all");
+  expect(report.inbox()).toEqual({ pending: 2 });
+  exact();
+  while (p.processor.runOnce().jobs > 0);
+  expect([report.inbox(), report.tracked()]).toEqual([{ dead: 1 }, { tracked: 3 }]);
+  exact();
+
+  p.post(statusesPayload(at("wamid.B", "delivered")));
+  while (p.processor.runOnce().jobs > 0);
+  expect(report.tracked()).toEqual({ tracked: 2 });
+  exact();
+
+  p.clock.advance(61_000);
+  await p.sweeper.jobs.run("stale");
+  expect(report.tracked()).toEqual({ fallback_pending: 2 });
+  exact();
+  await p.sweeper.jobs.run("fallback");
+  expect(sms.received).toHaveLength(2);
+  expect(report.tracked()).toEqual({ fallback_sent: 2 });
+  exact();
+
+  expect(reprocessDeadInbox(p.db, null)).toBe(1);
+  expect(report.inbox()).toEqual({ pending: 1 });
+  exact();
+  while (p.processor.runOnce().jobs > 0);
+  exact();
+
+  p.clock.advance(2 * DAY);
+  await p.sweeper.jobs.run("retention");
+  expect(p.count("SELECT count(*) n FROM tracked_messages")).toBe(0);
+  exact();
 });
