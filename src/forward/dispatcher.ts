@@ -168,10 +168,6 @@ export class Dispatcher {
     return started;
   }
 
-  get inFlight(): number {
-    return this.#hooks.reduce((n, rt) => n + rt.active.size, 0);
-  }
-
   /** Resolves when every attempt started so far has finished. */
   async idle(): Promise<void> {
     while (this.#hooks.some((rt) => rt.active.size > 0)) {
