@@ -1,7 +1,9 @@
 /**
  * Request-thread side of the writer thread. Implements the async InboxStore and
  * HealthStore by message passing. If the thread ever dies, pending calls fail
- * with a StorageError (→ 503, Meta retries) and the next call starts a new one.
+ * with a StorageError (→ 503, Meta retries) and a new one starts: at the next call,
+ * or after a short pause, since the worker loop and the scheduled jobs live in that
+ * thread and must not wait for a webhook to resume.
  */
 import type { AdminAnswer, AdminOp } from "../admin/ops";
 import type { Logger } from "../util/log";
@@ -15,6 +17,9 @@ import type { WriterOpen, WriterReply, WriterRequest, WriterSettings } from "./w
 // A probe waits up to ~1 s for a busy write lock before it reports not ready.
 const PROBE_BUSY_RETRIES = 10;
 const PROBE_BUSY_PAUSE_MS = 50;
+/** After a crash, a new thread is started after this pause, doubling while starting fails. */
+const RESTART_PAUSE_MS = 1_000;
+const RESTART_PAUSE_MAX_MS = 30_000;
 
 type Waiter = { resolve(reply: WriterReply): void; reject(err: StorageError): void };
 /** A request as callers write it; #call numbers it. */
@@ -25,6 +30,7 @@ export class WriterThread implements InboxStore, HealthStore {
   #ready: Promise<void> | null = null;
   #seq = 0;
   #waiters = new Map<number, Waiter>();
+  #closed = false;
 
   private constructor(
     private readonly open: WriterOpen,
@@ -86,6 +92,7 @@ export class WriterThread implements InboxStore, HealthStore {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (!this.#worker) return;
     await this.#call({ type: "close" });
     this.#worker.terminate();
@@ -117,12 +124,27 @@ export class WriterThread implements InboxStore, HealthStore {
     });
     worker.onmessage = (event: MessageEvent<WriterReply>) => this.#settle(event.data);
     worker.onerror = (event) => {
-      this.log.error("writer thread crashed; starting a new one on the next write", { error: event.message });
+      this.log.error("writer thread crashed; starting a new one", { error: event.message });
       this.#discard(worker);
       this.#failAll(new StorageError("other", `writer thread crashed: ${event.message}`));
+      this.#restartAfter(RESTART_PAUSE_MS);
     };
     worker.postMessage(this.open);
     return this.#ready;
+  }
+
+  #restartAfter(pauseMs: number) {
+    setTimeout(() => {
+      if (this.#closed || this.#ready) return; // stopping, or a call has started one already
+      this.#ensureStarted().then(
+        () => this.log.info("writer thread started again"),
+        (err) => {
+          const next = Math.min(pauseMs * 2, RESTART_PAUSE_MAX_MS);
+          this.log.error("writer thread did not start; trying again", { error: err, retry_in_ms: next });
+          this.#restartAfter(next);
+        },
+      );
+    }, pauseMs);
   }
 
   #settle(reply: WriterReply) {

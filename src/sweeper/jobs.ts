@@ -51,27 +51,46 @@ export class Jobs {
     }
   }
 
-  /** Runs a job now, unless it is running; a failure is logged, counted and answered, never thrown. */
+  /**
+   * Runs a job now, unless it is running; a failure is logged, counted and answered,
+   * never thrown: these runs start from timers in the writer thread, where an
+   * exception nobody catches would end the thread, and with it processing and delivery.
+   */
   async run(name: string): Promise<RunResult> {
     const def = this.defs.find((d) => d.name === name);
     if (!def) return { ran: false, reason: "no such job" };
     const token = leaseToken(this.instance);
     const started = this.clock.now();
-    if (!this.#store.acquire(name, token, started + def.leaseMs, started)) return { ran: false, reason: "already running" };
+    try {
+      if (!this.#store.acquire(name, token, started + def.leaseMs, started)) return { ran: false, reason: "already running" };
+    } catch (err) {
+      // The lease row could not be written (another process holds the write lock, the disk is full): the next tick tries again.
+      this.log.warn("job not started", { job: name, error: err });
+      return { ran: false, reason: `not started: ${(err as Error).message}` };
+    }
     const t0 = performance.now();
     try {
       const result = await def.run();
       const duration_ms = Math.round(performance.now() - t0);
-      this.#store.finish(name, token, this.clock.now(), result, null);
+      this.#finish(name, token, result, null);
       this.#counted(name, "ok", t0);
       this.log.info("job run", { job: name, duration_ms, ...result });
       return { ran: true, result, duration_ms };
     } catch (err) {
       const reason = `failed: ${(err as Error).message}`;
-      this.#store.finish(name, token, this.clock.now(), undefined, reason);
+      this.#finish(name, token, undefined, reason);
       this.#counted(name, "error", t0);
       this.log.error("job run failed", { job: name, error: err });
       return { ran: false, reason };
+    }
+  }
+
+  /** Releases the lease with the run's outcome; if that write fails, the lease expires by itself. */
+  #finish(name: string, token: string, result: Record<string, unknown> | undefined, error: string | null) {
+    try {
+      this.#store.finish(name, token, this.clock.now(), result, error);
+    } catch (err) {
+      this.log.error("job run not recorded; its lease expires by itself", { job: name, error: err });
     }
   }
 
