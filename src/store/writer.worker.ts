@@ -7,7 +7,7 @@
 import type { Database } from "bun:sqlite";
 import { adminOps, type AdminAnswer } from "../admin/ops";
 import { openDatabase } from "./db";
-import { WRITER_CACHE_KIB } from "../config/defaults";
+import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_CACHE_KIB } from "../config/defaults";
 import { fileIdentity, type IdentityCheck } from "./file-identity";
 import { toStorageError } from "./errors";
 import { sqliteProbe } from "./health-store";
@@ -57,8 +57,10 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
   switch (msg.type) {
     case "open":
       try {
-        // The request thread has already migrated the schema; this only connects.
-        db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: msg.busyTimeoutMs, autoCheckpoint: false, cacheKiB: WRITER_CACHE_KIB });
+        // The request thread has already migrated the schema; this only connects. Until the
+        // leases of a crashed run are taken back, a lock held elsewhere is waited on as long
+        // as a background job would; then the short wait of the request path.
+        db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: BACKGROUND_BUSY_TIMEOUT_MS, autoCheckpoint: false, cacheKiB: WRITER_CACHE_KIB });
         inbox = sqliteInbox(db);
         hooks = msg.hooks;
         probe = sqliteProbe(db, Date.now);
@@ -66,6 +68,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         const threadLog = createLogger(msg.logLevel, undefined, redactorFor(msg.redactKey));
         log = threadLog;
         if (msg.worker) loop = startLoop(msg.worker, true);
+        db.run(`PRAGMA busy_timeout = ${Math.trunc(msg.busyTimeoutMs)}`);
         const queue = queueStore(db);
         report = () => meter.report(threadLog, queue.backlogAgeMs(Date.now()));
         trafficTimer = setInterval(report, msg.trafficIntervalMs);

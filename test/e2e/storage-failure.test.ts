@@ -104,3 +104,19 @@ test("a write lock held past storage.lock_timeout → 503, then recovery", async
     expect(await daemon.stop()).toBe(0);
   }
 });
+
+test("a write lock held elsewhere while the daemon starts is waited on: it starts once the lock is released, not 'cannot start'", async () => {
+  const dir = tempDir();
+  const config = writeConfig(dir, {});
+  expect(await (await startDaemon(config)).stop()).toBe(0); // the database exists, migrated
+  const holder = new Database(join(dir, "data/wa.db"));
+  try {
+    holder.run("BEGIN IMMEDIATE");
+    setTimeout(() => holder.run("ROLLBACK"), 500);
+    const daemon = await startDaemon(config);
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.after_lock"))).status).toBe(200);
+    expect(await daemon.stop()).toBe(0);
+  } finally {
+    holder.close();
+  }
+});
