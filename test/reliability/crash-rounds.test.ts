@@ -92,7 +92,7 @@ retry_schedule = ["1s"]
               + (SELECT count(*) FROM tracked_messages WHERE state IN ('tracked', 'stale', 'fallback_pending', 'sending'))
               + (SELECT count(*) FROM fallback_sends WHERE state <> 'sent') n`,
       ).get()!.n;
-    await waitFor(() => outstanding() === 0, size(60_000, Number(process.env.CRASH_WAIT_MS ?? 300_000))).catch((err) => {
+    await waitFor(() => outstanding() === 0, size(60_000, 300_000)).catch((err) => {
       const states = (table: string) => db.query<{ state: string; n: number }, []>(`SELECT state, count(*) n FROM ${table} GROUP BY state`).all();
       console.log("outstanding", { inbox: states("inbox"), deliveries: states("deliveries"), tracked: states("tracked_messages"), sms: states("fallback_sends") });
       console.log("last run's daemon", { exit_code: daemon.proc.exitCode, warnings: daemon.lines.filter((l) => !l.includes('"level":"info"') && !l.includes('"level":"debug"')).slice(-40) });
