@@ -148,7 +148,7 @@ export const Stats = z.strictObject({
       z.strictObject({
         delivered_last_day: z.int(),
         pending: z.int(),
-        delivering: z.int(),
+        delivering: z.int().describe("Claimed by the dispatcher: in flight, or next in line (up to 4 × the hook's concurrency)"),
         dead: z.int(),
         disabled: z.int(),
         oldest_open_age_ms: z.number(),
