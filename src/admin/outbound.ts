@@ -1,20 +1,45 @@
 /** POST /v1/outbound: what an app registers right after it sends (docs/fallback.md). The zod schema is the contract. */
 import { z } from "zod";
 import { parseDuration } from "../config/duration";
+import { FALLBACK_WAIT_TOO_LONG, MAX_FALLBACK_WAIT, withinFallbackWait } from "../sweeper/limits";
+import { CATEGORY_EXPECTED, FALLBACK_CATEGORIES, isFallbackCategory } from "../sweeper/policy";
 import type { Registration } from "../sweeper/tracker";
 
-const duration = z.string().refine((s) => parseDuration(s) !== null, { message: 'expected a duration such as "90s", "2m" or "1h"' });
+export const MAX_OUTBOUND_ITEMS = 1000;
+
+const wait = z
+  .string()
+  .refine((s) => parseDuration(s) !== null, { message: 'expected a duration such as "90s", "2m" or "1h"' })
+  .refine(withinFallbackWait, { message: FALLBACK_WAIT_TOO_LONG })
+  .describe(`A duration, at most "${MAX_FALLBACK_WAIT}"`);
+
+/**
+ * Meta's wamids are "wamid." and base64: visible ASCII. The wamid is also the SMS
+ * request's Idempotency-Key header, where a control character or a space could never go.
+ */
+const WAMID = /^[\x21-\x7e]+$/;
+const WAMID_EXPECTED = "expected a WhatsApp message id (such as wamid.HBgL…=): visible ASCII, no spaces or control characters";
 
 export const OutboundItem = z.strictObject({
-  wamid: z.string().min(1).max(512),
+  wamid: z.string().min(1, WAMID_EXPECTED).max(512, "at most 512 characters").regex(WAMID, WAMID_EXPECTED),
   to: z.string().regex(/^\+?[0-9]{6,20}$/, "expected a phone number, digits with an optional leading +"),
-  text: z.string().min(1).max(2000).optional(),
-  category: z.string().min(1).max(64).optional(),
-  stale_after: duration.optional(),
-  not_after: duration.optional(),
-  fallback: z.enum(["auto", "never"]).optional(),
+  text: z.string().min(1, "must not be empty").max(2000, "at most 2,000 characters").optional(),
+  category: z
+    .string()
+    .refine(isFallbackCategory, { message: CATEGORY_EXPECTED })
+    .optional()
+    .describe(`Meta's pricing category: ${FALLBACK_CATEGORIES.join(", ")} (any case; - or _)`),
+  stale_after: wait.optional(),
+  not_after: wait.optional(),
+  fallback: z.enum(["auto", "never"], { error: 'expected "auto" or "never"' }).optional(),
 });
-export const OutboundBody = z.union([OutboundItem, z.array(OutboundItem).min(1).max(1000)]);
+export const OutboundBody = z.union([
+  OutboundItem,
+  z
+    .array(OutboundItem)
+    .min(1, "expected at least one message")
+    .max(MAX_OUTBOUND_ITEMS, { error: (issue) => `at most ${MAX_OUTBOUND_ITEMS.toLocaleString("en")} messages per request, got ${(issue.input as unknown[]).length.toLocaleString("en")}` }),
+]);
 export type OutboundItem = z.infer<typeof OutboundItem>;
 
 export function toRegistration(item: OutboundItem): Registration {
@@ -31,7 +56,23 @@ export function toRegistration(item: OutboundItem): Registration {
 
 /** The first problem, as "field: reason" (field as a path: `[2].to`). */
 export function firstProblem(error: z.ZodError): string {
-  const issue = error.issues[0]!;
+  const issue = specific(error.issues[0]!);
   const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
   return `${path || "body"}: ${issue.message}`;
+}
+
+/**
+ * A union (one message, or an array of them) fails as zod's bare "Invalid input". The
+ * branch of the input's own kind says what is wrong, and where; with none, the kinds expected.
+ */
+function specific(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== "invalid_union") return issue;
+  const wrongKind = (branch: z.core.$ZodIssue[]) => branch[0]?.code === "invalid_type" && branch[0].path.length === 0;
+  const branch = issue.errors.find((b) => b.length > 0 && !wrongKind(b));
+  if (!branch) {
+    const kinds = issue.errors.flatMap((b) => (b[0]?.code === "invalid_type" ? [b[0].expected] : []));
+    return { ...issue, message: `expected ${kinds.join(" or ")}` };
+  }
+  const inner = specific(branch[0]!);
+  return { ...inner, path: [...issue.path, ...inner.path] };
 }

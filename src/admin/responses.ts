@@ -199,7 +199,14 @@ export const Message = z.strictObject({
   statuses: z.array(z.record(z.string(), z.unknown())),
   fallback: Tracked.extend({
     sms: z.record(z.string(), z.unknown()).nullable(),
-    timeline: z.array(z.object({ state: z.string(), at: maybeTime, source: z.enum(["status", "sweeper"]) })),
+    timeline: z.array(
+      z.object({
+        state: z.string(),
+        at: maybeTime,
+        source: z.enum(["status", "sweeper"]),
+        why: z.string().optional().describe("Why the sweeper sent nothing, or why the SMS waits (`waiting`), or which number it goes to (`recipient_mismatch`)"),
+      }),
+    ),
   }).nullable(),
 });
 

@@ -10,6 +10,9 @@ import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
 import { parseCidr } from "../http/client-address";
 import { Cron } from "croner";
 import { ALERT_KINDS } from "../alerts/kinds";
+import { FALLBACK_WAIT_TOO_LONG, withinFallbackWait } from "../sweeper/limits";
+import { CATEGORY_EXPECTED, isFallbackCategory } from "../sweeper/policy";
+import { SMS_PLACEHOLDERS, unknownPlaceholders } from "../sweeper/sms-request";
 
 const duration = z
   .string({
@@ -163,13 +166,25 @@ export const SweeperSchema = z.strictObject({
   batch_size: z.int().min(1).max(10_000).default(100),
 });
 
+/** A text with {{placeholders}} (SMS body and header values, fallback.default_text): a name not ours is a typo. */
+const smsTemplate = z.string().superRefine((text, ctx) => {
+  const unknown = unknownPlaceholders(text);
+  if (unknown.length > 0) {
+    ctx.addIssue({ code: "custom", message: `unknown placeholder ${unknown.map((n) => `{{${n}}}`).join(", ")}; the placeholders are ${SMS_PLACEHOLDERS.map((n) => `{{${n}}}`).join(" ")}` });
+  }
+});
+
+/** A deadline or expiry of SMS fallback (sweeper/limits.ts bounds it). */
+const fallbackWait = duration.refine(withinFallbackWait, { message: FALLBACK_WAIT_TOO_LONG });
+const category = z.string().refine(isFallbackCategory, { message: CATEGORY_EXPECTED });
+
 export const SmsSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
   method: z.enum(["POST", "PUT"]).default("POST"),
   content_type: z.enum(["json", "form"]).default("json"),
-  headers: z.record(z.string(), z.string()).default({}),
+  headers: z.record(z.string(), smsTemplate).default({}),
   /** Fields of the request body; values may hold {{to}} {{text}} {{wamid}} {{reason}} {{error_code}} {{category}}. */
-  body: z.record(z.string(), z.string()).default({ to: "+{{to}}", text: "{{text}}", ref: "{{wamid}}" }),
+  body: z.record(z.string(), smsTemplate).default({ to: "+{{to}}", text: "{{text}}", ref: "{{wamid}}" }),
   timeout: duration.default("10s"),
   retry_schedule: z.array(duration).min(1).default(["5s", "30s", "2m", "10m"]),
   /** SMS requests in flight at once. */
@@ -181,11 +196,17 @@ export const FallbackSchema = z
     enabled: z.boolean().default(false),
     /** "shadow": record and emit what would be sent, send nothing. */
     mode: z.enum(["send", "shadow"]).default("send"),
-    categories: z.array(z.string().min(1)).default(["authentication", "utility", "service"]),
-    stale_after: duration.default("15m"),
-    stale_after_by_category: z.record(z.string(), duration).default({}),
-    not_after: duration.default("2h"),
-    default_text: z.string().min(1).optional(),
+    categories: z.array(category).default(["authentication", "utility", "service"]),
+    stale_after: fallbackWait.default("15m"),
+    stale_after_by_category: z
+      .record(z.string(), fallbackWait)
+      .superRefine((waits, ctx) => {
+        for (const key of Object.keys(waits)) if (!isFallbackCategory(key)) ctx.addIssue({ code: "custom", path: [key], message: `not a category: ${CATEGORY_EXPECTED}` });
+      })
+      .default({}),
+    not_after: fallbackWait.default("2h"),
+    /** The SMS text of a message with none of its own, or, holding {{text}}, the wrapper of one that has (sweeper/transitions.ts smsText). */
+    default_text: smsTemplate.min(1).optional(),
     /** Outage guard: more than this share of a sweep's deadlines stale (with at least 20) holds every fallback. */
     max_stale_ratio: z.number().gt(0).max(1).default(0.5),
     /** Replace the built-in lists of failure codes that fall back at once / never (docs/fallback.md). */

@@ -37,6 +37,7 @@ import type { AdminAnswer, AdminOp } from "../admin/ops";
 import { StorageError } from "../store/errors";
 import type { Logger } from "../util/log";
 import { json, problem } from "./respond";
+import { pathOf } from "./url";
 
 export interface AdminDeps {
   token: string;
@@ -70,11 +71,16 @@ export function adminRoutes(deps: AdminDeps) {
       try {
         body = text.trim() === "" ? {} : JSON.parse(text);
       } catch {
-        return problem(400, "bad_request", "body: not JSON");
+        return refuse(request, "body: not JSON");
       }
       const parsed = schema.safeParse(body);
-      return parsed.success ? then(parsed.data) : problem(400, "bad_request", firstProblem(parsed.error));
+      return parsed.success ? then(parsed.data) : refuse(request, firstProblem(parsed.error));
     };
+  /** A body refused: the 400 names the field, and so does one log line (never the value). */
+  const refuse = (request: Request, reason: string) => {
+    deps.log.warn("request rejected", { method: request.method, path: pathOf(request.url), status: 400, reason });
+    return problem(400, "bad_request", reason);
+  };
   const rowId = (raw: string, what: string, then: (id: number) => Promise<Response>) =>
     /^[1-9][0-9]{0,15}$/.test(raw) ? then(Number(raw)) : problem(404, "not_found", `no ${what} ${raw}`);
 

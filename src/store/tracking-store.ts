@@ -20,6 +20,9 @@ export interface FallbackSendRow {
   sent_at: number | null;
 }
 
+/** A claimed SMS, with its message's expiry: no attempt is scheduled past it. */
+export type ClaimedSend = FallbackSendRow & { expires_at: number | null };
+
 export interface Move {
   state: string;
   detail?: Record<string, unknown> | null;
@@ -64,13 +67,13 @@ export function trackingStore(db: Database) {
   const getSend = db.prepare<FallbackSendRow, [string]>("SELECT * FROM fallback_sends WHERE wamid = ?");
   const cancelSend = db.prepare<unknown, [string, number]>("UPDATE fallback_sends SET state = 'cancelled', updated_at = ?2 WHERE wamid = ?1 AND state = 'pending'");
   const recoverSends = db.prepare<unknown, [string]>("UPDATE fallback_sends SET lease_until = 0 WHERE state = 'sending' AND substr(lease_token, 1, length(?1)) = ?1");
-  const claimSends = db.prepare<FallbackSendRow, [string, number, number, number]>(
+  const claimSends = db.prepare<ClaimedSend, [string, number, number, number]>(
     `UPDATE fallback_sends SET state = 'sending', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
      WHERE wamid IN (SELECT wamid FROM (SELECT wamid FROM fallback_sends WHERE state = 'pending' AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?4)
                      UNION ALL
                      SELECT wamid FROM (SELECT wamid FROM fallback_sends WHERE state = 'sending' AND lease_until < ?3 LIMIT ?4)
                      LIMIT ?4)
-     RETURNING *`,
+     RETURNING *, (SELECT expires_at FROM tracked_messages t WHERE t.wamid = fallback_sends.wamid) expires_at`,
   );
   const finishSend = db.prepare<unknown, [string, string, string, number | null, string | null, string | null, number | null, number]>(
     `UPDATE fallback_sends SET state = ?3, provider_status = ?4, provider_response = ?5, last_error = ?6,

@@ -1,13 +1,17 @@
 /**
  * Fallback instructions an app can carry in `biz_opaque_callback_data` when it sends
  * (Meta echoes the string on every status): JSON `{"sms": "…", "stale_after": "2m",
- * "not_after": "10m", "fallback": "never"}`. Anything that is not this JSON object is
- * somebody else's data and is ignored, never an error.
+ * "not_after": "10m", "fallback": "never"}`, waits within sweeper/limits.ts. Anything
+ * that is not this JSON object is somebody else's data and is ignored, never an error.
  */
 import { z } from "zod";
 import { parseDuration } from "../config/duration";
+import { MAX_FALLBACK_WAIT_MS } from "./limits";
 
-const durationMs = z.string().transform((s, ctx) => parseDuration(s) ?? (ctx.addIssue({ code: "custom", message: "not a duration" }), z.NEVER));
+const durationMs = z
+  .string()
+  .transform((s, ctx) => parseDuration(s) ?? (ctx.addIssue({ code: "custom", message: "not a duration" }), z.NEVER))
+  .refine((ms) => ms <= MAX_FALLBACK_WAIT_MS, { message: "longer than a fallback may wait" });
 
 export const InstructionsSchema = z.object({
   sms: z.string().min(1).optional(),

@@ -36,6 +36,15 @@ export function codePolicy(code: number | null, settings: Pick<FallbackSettings,
 }
 
 /**
+ * Meta's pricing categories of a 1:1 message (../shared/reference: `pricing.category`),
+ * as normalizeCategory spells them. A category outside these is a typo, and would
+ * silently never match `fallback.categories`.
+ */
+export const FALLBACK_CATEGORIES = ["authentication", "authentication_international", "marketing", "marketing_lite", "referral_conversion", "service", "utility"] as const;
+export const CATEGORY_EXPECTED = `expected one of ${FALLBACK_CATEGORIES.join(", ")} (Meta's pricing categories; any case, - or _)`;
+export const isFallbackCategory = (category: string): boolean => (FALLBACK_CATEGORIES as readonly string[]).includes(normalizeCategory(category));
+
+/**
  * Marketing (and any category not listed) falls back only when listed in
  * `fallback.categories`. No category known (registered without one, and no `sent`
  * status with pricing yet): the app asked for tracking, so it may.

@@ -12,18 +12,28 @@ import type { Alerter } from "../alerts/alerter";
 import { smsFailingAlert } from "../alerts/rules";
 import { parseDuration } from "../config/duration";
 import { responsePrefix } from "../forward/response-prefix";
+import { parseRetryAfter } from "../forward/retry-policy";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import { smsRequest, type SmsSettings } from "./sms-request";
 import type { Tracker } from "./tracker";
-import type { FallbackSendRow } from "../store/tracking-store";
+import type { ClaimedSend } from "../store/tracking-store";
+import { MAX_RETRY_AFTER, MAX_RETRY_AFTER_MS } from "./limits";
 import type { GiveWay } from "../worker/share";
 
 const RESPONSE_KEEP_BYTES = 1024;
 
-export type SendOutcome = { state: "sent" | "failed" | "unknown" | "pending"; status: number | null; response: string | null; error: string | null; retryAt: number | null };
+/** `why`: the next attempt waits other than retry_schedule says (the message's timeline tells it). */
+export type SendOutcome = { state: "sent" | "failed" | "unknown" | "pending"; status: number | null; response: string | null; error: string | null; retryAt: number | null; why?: string };
+type Verdict = Pick<SendOutcome, "state" | "retryAt" | "why">;
+
+/** What bounds the next attempt: the provider's Retry-After, the message's not_after. */
+export interface Bounds {
+  retryAfterMs?: number | null;
+  expiresAt?: number | null;
+}
 
 export interface SendResult {
   claimed: number;
@@ -33,16 +43,39 @@ export interface SendResult {
   retrying: number;
 }
 
-/** What an attempt's answer means (pure): 2xx sent, 4xx final (but 408 and 429), 5xx retried until the schedule runs out. */
-export function classifyAnswer(status: number, attempts: number, retrySchedule: readonly string[], now: number): Pick<SendOutcome, "state" | "retryAt"> {
+/**
+ * What an attempt's answer means (pure): 2xx sent, 4xx final (but 408 and 429), 5xx
+ * retried until the schedule runs out. Retry-After is honoured on 429 and 503, as for hooks.
+ */
+export function classifyAnswer(status: number, attempts: number, retrySchedule: readonly string[], now: number, bounds: Bounds = {}): Verdict {
   if (status >= 200 && status < 300) return { state: "sent", retryAt: null };
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { state: "failed", retryAt: null };
-  return retryOrFail(attempts, retrySchedule, now);
+  const honoured = status === 429 || status === 503;
+  return retryOrFail(attempts, retrySchedule, now, { expiresAt: bounds.expiresAt, retryAfterMs: honoured ? bounds.retryAfterMs : null });
 }
 
-export function retryOrFail(attempts: number, retrySchedule: readonly string[], now: number): Pick<SendOutcome, "state" | "retryAt"> {
-  const wait = retrySchedule[attempts - 1];
-  return wait === undefined ? { state: "failed", retryAt: null } : { state: "pending", retryAt: now + parseDuration(wait)! };
+/**
+ * The next attempt: after the schedule's step, or later when the provider asked
+ * (Retry-After, at most MAX_RETRY_AFTER), but never past the message's not_after: an
+ * SMS is no use after it. Past it already, or the schedule used up: failed.
+ */
+export function retryOrFail(attempts: number, retrySchedule: readonly string[], now: number, bounds: Bounds = {}): Verdict {
+  const step = retrySchedule[attempts - 1];
+  const expiresAt = bounds.expiresAt ?? null;
+  if (step === undefined) return { state: "failed", retryAt: null };
+  if (expiresAt !== null && expiresAt <= now) return { state: "failed", retryAt: null, why: "not retried: past not_after" };
+  const scheduled = parseDuration(step)!;
+  const asked = bounds.retryAfterMs ?? null;
+  let wait = scheduled;
+  let why: string | undefined;
+  if (asked !== null && asked > scheduled) {
+    wait = Math.min(asked, MAX_RETRY_AFTER_MS);
+    why = `the provider asked to wait ${Math.ceil(asked / 1000)} s (Retry-After)${asked > MAX_RETRY_AFTER_MS ? `; waiting ${MAX_RETRY_AFTER}, the longest honoured` : ""}`;
+  }
+  if (expiresAt !== null && now + wait > expiresAt) {
+    return { state: "pending", retryAt: expiresAt, why: `${why ?? `retry_schedule says ${step}`}; cut to not_after, the last moment an SMS may go` };
+  }
+  return { state: "pending", retryAt: now + wait, ...(why ? { why } : {}) };
 }
 
 /** Who hears that the provider keeps failing, and after how many attempts in a row. */
@@ -72,11 +105,12 @@ export class FallbackSender {
       for (const row of rows) tracker.markSending(row.wamid, now);
       return rows;
     });
-    this.#finishAll = db.transaction((rows: FallbackSendRow[], token: string, outcomes: SendOutcome[], now: number) =>
+    this.#finishAll = db.transaction((rows: ClaimedSend[], token: string, outcomes: SendOutcome[], now: number) =>
       rows.map((row, i) => {
         const o = outcomes[i]!;
         if (!tracker.store.finishSend(row.wamid, token, o, now)) return false;
         if (o.state !== "pending") tracker.recordSend(row.wamid, o.state, now);
+        else if (o.why) tracker.noteWait(row.wamid, o, row.attempts, now);
         return true;
       }),
     );
@@ -113,7 +147,7 @@ export class FallbackSender {
       metrics.inc("wa_fallback_sms_total", { outcome: counted });
       this.#count(outcome);
       // No text; the number shows as the logger's keyed hash.
-      this.log.info("sms fallback attempt", { wamid: row.wamid, to: row.recipient, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error });
+      this.log.info("sms fallback attempt", { wamid: row.wamid, to: row.recipient, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error, ...(outcome.why ? { why: outcome.why } : {}) });
     });
     worked += performance.now() - started;
     if (rows.length === limit) await this.giveWay(worked);
@@ -129,7 +163,7 @@ export class FallbackSender {
     if (alert && this.#streak.failures === alert.after) alert.alerter.raise(smsFailingAlert(this.#streak.since, this.#streak.failures, outcome.error), now);
   }
 
-  async #attempt(row: FallbackSendRow, timeoutMs: number): Promise<SendOutcome> {
+  async #attempt(row: ClaimedSend, timeoutMs: number): Promise<SendOutcome> {
     const req = smsRequest(this.sms, { to: row.recipient, text: row.text, wamid: row.wamid, reason: row.reason, error_code: row.error_code, category: row.category });
     let res: Response;
     try {
@@ -145,10 +179,17 @@ export class FallbackSender {
       // Timed out: the provider may have the request and may have sent the SMS. Not resent.
       if (e.name === "TimeoutError" || e.name === "AbortError") return { state: "unknown", status: null, response: null, error: `no answer within ${this.sms.timeout}`, retryAt: null };
       // Refused, reset, DNS: nothing was accepted; try again per the schedule.
-      return { ...retryOrFail(row.attempts, this.sms.retry_schedule, this.clock.now()), status: null, response: null, error: e.message };
+      return outcome(retryOrFail(row.attempts, this.sms.retry_schedule, this.clock.now(), { expiresAt: row.expires_at }), null, null, e.message);
     }
     const response = await responsePrefix(res, RESPONSE_KEEP_BYTES).catch(() => null);
-    const verdict = classifyAnswer(res.status, row.attempts, this.sms.retry_schedule, this.clock.now());
-    return { ...verdict, status: res.status, response, error: verdict.state === "sent" ? null : `provider answered ${res.status}` };
+    const now = this.clock.now();
+    const verdict = classifyAnswer(res.status, row.attempts, this.sms.retry_schedule, now, { expiresAt: row.expires_at, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), now) });
+    return outcome(verdict, res.status, response, verdict.state === "sent" ? null : `provider answered ${res.status}`);
   }
+}
+
+/** A final failure says why it stopped early ("not retried: past not_after"); a wait's why goes on the timeline. */
+function outcome(verdict: Verdict, status: number | null, response: string | null, error: string | null): SendOutcome {
+  const stopped = verdict.state === "failed" && verdict.why !== undefined;
+  return { ...verdict, status, response, error: stopped ? `${error}; ${verdict.why}` : error };
 }

@@ -38,7 +38,7 @@ export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clo
   const sms = fallback.sms;
   if (fallback.enabled && sms) {
     const raise = eventRaiser(db, settings.hooks);
-    tracker = new Tracker(db, fallback, raise, kick("fallback"));
+    tracker = new Tracker(db, fallback, raise, log, kick("fallback"));
     const sender = new FallbackSender(db, tracker, sms, clock, log, instance, { alerter, after: alerts.sms_failures }, giveWay);
     defs.push(
       { name: "stale", schedule: sweeper.schedule, leaseMs: 5 * 60_000, run: staleJob(db, tracker, fallback, sweeper.batch_size, clock, log, raise, alerter, giveWay) },

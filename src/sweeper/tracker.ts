@@ -10,6 +10,7 @@ import type { RaiseEvent } from "../events/raise";
 import { noticeStore } from "../store/notice-store";
 import { trackingStore, type FallbackSendRow, type Move, type TrackingStore } from "../store/tracking-store";
 import type { StateEffect } from "../whatsapp/message-data";
+import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
 import { parseInstructions } from "./instructions";
 import { statusRank } from "../whatsapp/status-order";
@@ -39,6 +40,7 @@ export class Tracker {
     db: Database,
     private readonly settings: FallbackSettings,
     private readonly raise: RaiseEvent,
+    private readonly log: Logger,
     /** Called when an SMS becomes due, so it goes out now rather than at the next scheduled run. */
     private readonly onDue: () => void = () => {},
   ) {
@@ -59,6 +61,9 @@ export class Tracker {
     // First seen already delivered (this status, or an earlier one: `current` is the
     // message's state after it): nothing to watch, no row.
     if (!existing && statusRank(current) >= statusRank("delivered")) return;
+    if (existing?.recipient && s.recipientId && s.recipientId !== existing.recipient && this.#registered(s.wamid)) {
+      this.#mismatch(s.wamid, existing.recipient, s.recipientId, true, now);
+    }
     const row = existing ? this.#fillFromStatus(existing, s) : this.#fromStatus(s, now);
     if (DELIVERED.has(s.status)) return this.#delivered(existing, row, s.statusAt ?? now, now);
     if (s.status === "failed") return this.#failed(existing, row, s, eventId, now);
@@ -76,9 +81,14 @@ export class Tracker {
       this.#put(null, row, now, "registered");
       return { row, created: true };
     }
+    // The app's number wins over Meta's recipient_id (docs/fallback.md) while nothing is
+    // decided; between two registrations the first stays, like every field.
+    const undecided = existing.state === "tracked";
+    const differs = r.to !== null && existing.recipient !== null && r.to !== existing.recipient && !this.#registered(r.wamid);
+    if (differs) this.#mismatch(r.wamid, r.to!, existing.recipient!, undecided, now);
     const filled: TrackedRow = {
       ...existing,
-      recipient: existing.recipient ?? r.to,
+      recipient: existing.recipient === null || (differs && undecided) ? r.to : existing.recipient,
       text: existing.text ?? r.text,
       category: existing.category ?? r.category,
       stale_after_ms: existing.stale_after_ms ?? r.stale_after_ms,
@@ -89,6 +99,24 @@ export class Tracker {
     const row = withDeadline(filled, this.settings);
     this.#put(existing, row, now, "registered");
     return { row, created: false };
+  }
+
+  #registered(wamid: string): boolean {
+    return this.store.timeline(wamid).some((m) => m.state === "registered");
+  }
+
+  /**
+   * The app registered one number and Meta's status names another (a wa_id need not be
+   * the number the app dialled: Brazil's ninth digit, Mexico's 521). Noted on the
+   * timeline and logged once per message, the numbers as the logger's hashes.
+   */
+  #mismatch(wamid: string, registered: string, recipientId: string, registeredWins: boolean, now: number) {
+    if (this.store.timeline(wamid).some((m) => m.state === "recipient_mismatch")) return;
+    const why = registeredWins
+      ? "Meta's recipient_id differs from the registered number: an SMS goes to the registered number"
+      : "Meta's recipient_id differs from the number registered after the fallback was decided: it was decided for Meta's recipient_id";
+    this.store.note(wamid, now, { state: "recipient_mismatch", detail: { why } });
+    this.log.info("sms fallback recipient mismatch", { wamid, to: registered, recipient: recipientId, reason: why });
   }
 
   /** One batch of the `stale` sweep: tracked messages past their deadline. */
@@ -175,7 +203,7 @@ export class Tracker {
       if (next.state === "shadowed") this.#raiseFallback(next, "shadow", this.store.send(next.wamid)!, now);
       else this.onDue();
     } else if (next.state !== "fallback_pending") {
-      this.#raiseFallback(next, "not_sent", null, now, decision.why);
+      this.#notSent(next, now, decision.why!);
     }
     return decision;
   }
@@ -183,7 +211,12 @@ export class Tracker {
   #settle(before: TrackedRow, row: TrackedRow, now: number, why: string) {
     this.store.save(before, row, now);
     this.store.note(row.wamid, now, { state: row.state, detail: { why } });
-    this.#raiseFallback(row, "not_sent", null, now, why);
+    this.#notSent(row, now, why);
+  }
+
+  /** A decision that sends nothing: reported to hooks, and logged once per message (the event's key says once). */
+  #notSent(row: TrackedRow, now: number, why: string) {
+    if (this.#raiseFallback(row, "not_sent", null, now, why)) this.log.info("sms fallback not sent", { wamid: row.wamid, state: row.state, reason: why });
   }
 
   /** Inserts or updates the row (only if something changed), and notes a move in the timeline. */
@@ -193,8 +226,8 @@ export class Tracker {
     if (move) this.store.note(after.wamid, now, { state: move, detail });
   }
 
-  /** message.fallback: what happened to the SMS leg of one message. */
-  #raiseFallback(row: TrackedRow, outcome: string, send: FallbackSendRow | null, now: number, why?: string) {
+  /** message.fallback: what happened to the SMS leg of one message. The event's id; null when it was raised before. */
+  #raiseFallback(row: TrackedRow, outcome: string, send: FallbackSendRow | null, now: number, why?: string): string | null {
     const data = {
       wamid: row.wamid,
       to: row.recipient,
@@ -207,7 +240,7 @@ export class Tracker {
       attempts: send?.attempts ?? 0,
       ...(why ? { why } : {}),
     };
-    this.raise("message.fallback", data, `fallback:${row.wamid}:${outcome}`, now);
+    return this.raise("message.fallback", data, `fallback:${row.wamid}:${outcome}`, now);
   }
 
   /** The sender's outcome for one SMS (sender.ts), in its own transaction. */
@@ -220,6 +253,11 @@ export class Tracker {
     this.store.save(row, next, now);
     this.store.note(wamid, now, { state, detail: { provider_status: send.provider_status, attempts: send.attempts, ...(send.last_error ? { error: send.last_error } : {}) } });
     this.#raiseFallback(next, outcome, send, now);
+  }
+
+  /** An attempt failed and the next one waits other than retry_schedule says: the timeline says why. */
+  noteWait(wamid: string, o: { status: number | null; retryAt: number | null; why?: string }, attempts: number, now: number) {
+    this.store.note(wamid, now, { state: "waiting", detail: { provider_status: o.status, attempts, next_attempt_at: isoOrNull(o.retryAt), why: o.why } });
   }
 
   /** The sender claimed the SMS: the message is no longer cancellable. */

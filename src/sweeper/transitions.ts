@@ -104,8 +104,8 @@ export function decideFallback(row: TrackedRow, reason: "stale" | "failed", erro
   if (!categoryAllowed(row.category, settings)) return { row: { ...decided, state: "not_sent" }, why: `category ${row.category} is not in fallback.categories` };
   if (!row.recipient) return { row: { ...decided, state: "not_sent" }, why: "no phone number to send an SMS to (username user)" };
   if (row.expires_at !== null && now > row.expires_at) return { row: { ...decided, state: "expired_unsent" }, why: "past not_after" };
-  const text = smsText(row, settings);
-  if (!text) return { row: { ...decided, state: "no_text" }, why: "no SMS text: neither the message's own nor fallback.default_text" };
+  const text = smsText(decided, settings);
+  if (!text) return { row: { ...decided, state: "no_text" }, why: noTextWhy(settings) };
   return { row: { ...decided, state: settings.mode === "shadow" ? "shadowed" : "fallback_pending" }, text };
 }
 
@@ -113,13 +113,20 @@ export function decideFallback(row: TrackedRow, reason: "stale" | "failed", erro
  * The SMS text. The message's own text (registration `text`, or `sms` in
  * biz_opaque_callback_data), wrapped in `fallback.default_text` when that holds
  * {{text}} ("We could not reach you on WhatsApp: {{text}}"); with no own text, the
- * default text only if it needs none. Otherwise null: never an empty SMS.
+ * default text only if it needs none. Its other placeholders are filled either way
+ * ({{wamid}}, {{category}}…, as in the request body). Otherwise null: never an empty SMS.
  */
 export function smsText(row: TrackedRow, settings: Settings): string | null {
   const template = settings.default_text ?? null;
-  const wraps = template !== null && TEXT_PLACEHOLDER.test(template);
-  if (!row.text) return template !== null && !wraps ? template : null;
-  if (!wraps) return row.text;
-  return fill(template!, { to: row.recipient ?? "", text: row.text, wamid: row.wamid, reason: row.reason ?? "", error_code: row.error_code, category: row.category });
+  const own = row.text || null;
+  if (template === null) return own;
+  // A wrapper needs a text to wrap; a text of the message's own needs no stand-in.
+  if (TEXT_PLACEHOLDER.test(template) ? own === null : own !== null) return own;
+  return fill(template, { to: row.recipient ?? "", text: own ?? "", wamid: row.wamid, reason: row.reason ?? "", error_code: row.error_code, category: row.category });
 }
 const TEXT_PLACEHOLDER = /\{\{\s*text\s*\}\}/;
+
+const noTextWhy = (settings: Settings) =>
+  settings.default_text === undefined
+    ? "no SMS text: the message has none of its own (registration text, or sms in biz_opaque_callback_data) and fallback.default_text is not set"
+    : "no SMS text: the message has none of its own, and fallback.default_text holds {{text}}, so it only wraps one";
