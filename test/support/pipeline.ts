@@ -9,7 +9,7 @@ import { Dispatcher } from "../../src/forward/dispatcher";
 import { openDatabase } from "../../src/store/db";
 import { sqliteInbox } from "../../src/store/inbox-store";
 import { migrate } from "../../src/store/migrate";
-import { createLogger } from "../../src/util/log";
+import { createLogger, type Logger } from "../../src/util/log";
 import { Processor } from "../../src/worker/processor";
 import type { GiveWay } from "../../src/worker/share";
 import { tempDir } from "./daemon";
@@ -43,7 +43,7 @@ export class TickingClock extends TestClock {
 
 export function pipeline(
   hooks: Hook[] = [],
-  opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock; fallback?: z.input<typeof FallbackSchema>; alerts?: z.input<typeof AlertsSchema>; retention?: string; giveWay?: GiveWay; batchSize?: number } = {},
+  opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock; fallback?: z.input<typeof FallbackSchema>; alerts?: z.input<typeof AlertsSchema>; retention?: string; giveWay?: GiveWay; batchSize?: number; log?: Logger } = {},
 ) {
   const path = join(tempDir("wa-pipe-"), "wa.db");
   const db = openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
@@ -61,7 +61,7 @@ export function pipeline(
       storage: StorageSchema.parse({ retention: opts.retention ?? "30d" }),
     },
     clock,
-    quiet,
+    opts.log ?? quiet,
     "test",
     opts.giveWay,
   );

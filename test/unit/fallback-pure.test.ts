@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { FallbackSchema } from "../../src/config/schema";
 import { parseInstructions } from "../../src/sweeper/instructions";
 import { categoryAllowed, codePolicy } from "../../src/sweeper/policy";
-import { classifyAnswer } from "../../src/sweeper/sender";
+import { classifyAnswer, retryOrFail } from "../../src/sweeper/sender";
 import { smsRequest } from "../../src/sweeper/sms-request";
 import { guardTrips } from "../../src/sweeper/sweep";
 import { decideFallback, onDelivered, smsText, withDeadline, type TrackedRow } from "../../src/sweeper/transitions";
@@ -93,6 +93,27 @@ describe("state machine", () => {
     expect(smsText(row({ text: null }), { ...settings, default_text: "Please check WhatsApp" })).toBe("Please check WhatsApp");
     expect(smsText(row(), settings)).toBe("code 123");
   });
+  test("default_text fills every placeholder of the SMS body, with or without a text of the message's own", () => {
+    const standIn = { ...settings, default_text: "{{wamid}} to +{{to}}: {{category}} message, {{reason}} {{error_code}}" };
+    const failed = (r: TrackedRow, s = standIn) => decideFallback(withDeadline(r, s), "failed", 131026, T0 + 1, s);
+    expect(failed(row({ text: null }))).toMatchObject({ text: "wamid.X to +16505551234: authentication message, failed 131026", row: { state: "fallback_pending" } });
+    expect(failed(row())).toMatchObject({ text: "code 123" }); // its own text needs no stand-in
+    const wrap = { ...settings, default_text: "{{ text }} (ref {{wamid}}, {{reason}})" };
+    expect(failed(row(), wrap).text).toBe("code 123 (ref wamid.X, failed)");
+    expect(failed(row({ text: null }), wrap)).toMatchObject({ row: { state: "no_text" }, why: expect.stringContaining("holds {{text}}, so it only wraps one") });
+    expect(failed(row({ text: null }), settings).why).toContain("fallback.default_text is not set");
+  });
+});
+
+test("a placeholder that is not one of ours, a category that is not Meta's, a wait past 40d: config errors naming the key", () => {
+  const problems = (input: Record<string, unknown>) => FallbackSchema.safeParse(input).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`) ?? [];
+  expect(problems({ default_text: "Code {{wamdi}}" })).toEqual(["default_text: unknown placeholder {{wamdi}}; the placeholders are {{to}} {{text}} {{wamid}} {{reason}} {{error_code}} {{category}}"]);
+  expect(problems({ sms: { url: "https://sms.example/send", body: { to: "{{phone}}" } } })[0]).toStartWith("sms.body.to: unknown placeholder {{phone}}");
+  expect(problems({ categories: ["utilty"] })[0]).toStartWith("categories.0: expected one of authentication, authentication_international, marketing,");
+  expect(problems({ stale_after_by_category: { marketingX: "1h" } })[0]).toStartWith("stale_after_by_category.marketingX: not a category");
+  expect(problems({ not_after: "99999999999h" })).toEqual(['not_after: must be at most "40d" (Meta\'s longest time to live, 30 days, and its 7 days of webhook retries)']);
+  expect(problems({ categories: ["AUTHENTICATION", "authentication-international"], stale_after_by_category: { Marketing: "40d" }, default_text: "See WhatsApp ({{ wamid }})" })).toEqual([]);
+  expect(parseInstructions('{"sms":"hi","stale_after":"41d"}')).toBeNull(); // a wait no fallback takes: not our instructions
 });
 
 test("send verdicts: 2xx sent, 4xx final but 408/429, 5xx retried until the schedule runs out", () => {
@@ -104,6 +125,32 @@ test("send verdicts: 2xx sent, 4xx final but 408/429, 5xx retried until the sche
   expect(classifyAnswer(503, 1, schedule, T0)).toEqual({ state: "pending", retryAt: T0 + 5_000 });
   expect(classifyAnswer(503, 2, schedule, T0)).toEqual({ state: "pending", retryAt: T0 + 30_000 });
   expect(classifyAnswer(503, 3, schedule, T0)).toEqual({ state: "failed", retryAt: null });
+});
+
+describe("Retry-After from the SMS provider", () => {
+  const schedule = ["5s", "30s"];
+  const H = 3_600_000;
+  test("honoured on 429 and 503 when longer than the schedule's step, as for hooks; not on other answers", () => {
+    expect(classifyAnswer(429, 1, schedule, T0, { retryAfterMs: 120_000 })).toEqual({ state: "pending", retryAt: T0 + 120_000, why: "the provider asked to wait 120 s (Retry-After)" });
+    expect(classifyAnswer(503, 2, schedule, T0, { retryAfterMs: 60_000 })).toMatchObject({ retryAt: T0 + 60_000 });
+    expect(classifyAnswer(429, 2, schedule, T0, { retryAfterMs: 1_000 })).toEqual({ state: "pending", retryAt: T0 + 30_000 }); // shorter: the schedule
+    expect(classifyAnswer(500, 1, schedule, T0, { retryAfterMs: 120_000 })).toEqual({ state: "pending", retryAt: T0 + 5_000 });
+    expect(classifyAnswer(429, 3, schedule, T0, { retryAfterMs: 120_000 })).toEqual({ state: "failed", retryAt: null }); // the schedule is used up
+  });
+  test("at most an hour, and never past the message's not_after; past it already, no retry", () => {
+    expect(classifyAnswer(429, 1, schedule, T0, { retryAfterMs: 999_999_000 })).toEqual({
+      state: "pending",
+      retryAt: T0 + H,
+      why: "the provider asked to wait 999999 s (Retry-After); waiting 1h, the longest honoured",
+    });
+    expect(classifyAnswer(429, 1, schedule, T0, { retryAfterMs: 999_999_000, expiresAt: T0 + 10 * 60_000 })).toEqual({
+      state: "pending",
+      retryAt: T0 + 10 * 60_000,
+      why: "the provider asked to wait 999999 s (Retry-After); waiting 1h, the longest honoured; cut to not_after, the last moment an SMS may go",
+    });
+    expect(retryOrFail(2, schedule, T0, { expiresAt: T0 + 10_000 })).toEqual({ state: "pending", retryAt: T0 + 10_000, why: "retry_schedule says 30s; cut to not_after, the last moment an SMS may go" });
+    expect(retryOrFail(1, schedule, T0, { expiresAt: T0 })).toEqual({ state: "failed", retryAt: null, why: "not retried: past not_after" });
+  });
 });
 
 test("the outage guard trips above the ratio with at least 20 deadlines", () => {

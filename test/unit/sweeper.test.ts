@@ -8,6 +8,8 @@ import { FallbackSender } from "../../src/sweeper/sender";
 import { parseSmsSettings } from "../support/sms";
 import { pipeline, quiet } from "../support/pipeline";
 import { closedPort, Sink } from "../support/sink";
+import { createLogger } from "../../src/util/log";
+import { keyedRedactor } from "../../src/util/redact";
 import { statusesPayload } from "../support/webhooks";
 
 const sinks: Sink[] = [];
@@ -18,7 +20,7 @@ const statuses = statusesPayload;
 const status = (id: string, s: string, atMs: number, extra: Record<string, unknown> = {}) => ({ id, status: s, timestamp: String(Math.floor(atMs / 1000)), recipient_id: "16505551234", pricing: UTILITY, ...extra });
 const opaque = JSON.stringify({ sms: "Your order shipped" });
 
-function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"], more: Pick<NonNullable<Parameters<typeof pipeline>[1]>, "giveWay" | "batchSize"> = {}) {
+function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"], more: Pick<NonNullable<Parameters<typeof pipeline>[1]>, "giveWay" | "batchSize" | "log"> = {}) {
   const sms = new Sink().start();
   if (respond) sms.respond = respond;
   sinks.push(sms);
@@ -210,3 +212,113 @@ test("group sends, payments and statuses that change nothing are not tracked or 
   expect(s.p.count("SELECT count(*) n FROM tracked_timeline")).toBe(before);
   expect(s.state("wamid.R")).toBe("done");
 });
+
+/** Log lines as a daemon would write them, numbers hashed. */
+function capturedLog() {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, log: createLogger("info", (l) => lines.push(JSON.parse(l)), keyedRedactor("test-key")) };
+}
+const moves = (s: ReturnType<typeof setup>, wamid: string) => s.sweeper.tracker!.store.timeline(wamid).map((m) => ({ state: m.state, ...(m.detail ? JSON.parse(m.detail) : {}) }));
+
+test("a decision that sends nothing is logged once, with the wamid and why", async () => {
+  const { lines, log } = capturedLog();
+  const s = setup({}, undefined, { log });
+  s.deliver(status("wamid.T", "failed", s.t0, { errors: [{ code: 131026 }] })); // no text of its own, no default_text
+  s.deliver(status("wamid.K", "sent", s.t0, { pricing: { ...UTILITY, category: "marketing" }, biz_opaque_callback_data: opaque }));
+  s.p.clock.advance(61_000);
+  await s.sweep();
+  await s.sweep();
+  s.deliver(status("wamid.T", "failed", s.t0 + 2_000, { errors: [{ code: 131047 }] })); // another failure changes nothing
+  expect(s.state("wamid.T")).toBe("no_text");
+  expect(lines.filter((l) => l.msg === "sms fallback not sent")).toEqual([
+    expect.objectContaining({ level: "info", wamid: "wamid.T", state: "no_text", reason: expect.stringContaining("fallback.default_text is not set") }),
+    expect.objectContaining({ level: "info", wamid: "wamid.K", state: "not_sent", reason: "category marketing is not in fallback.categories" }),
+  ]);
+});
+
+describe("Retry-After from the SMS provider", () => {
+  const slowDown = () => new Response("slow down", { status: 429, headers: { "retry-after": "999999" } });
+  const sender = (s: ReturnType<typeof setup>) =>
+    new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, retry_schedule: ["1s", "1s", "1s"] }), s.p.clock, quiet, "test");
+
+  test("999999 s asked: the next attempt waits the longest honoured (1 h), not the schedule's 1 s; the timeline says why", async () => {
+    const s = setup({ not_after: "3h" }, slowDown);
+    s.deliver(status("wamid.W", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+    expect(await sender(s).run(10)).toMatchObject({ claimed: 1, retrying: 1 });
+    expect(s.sweeper.tracker!.store.send("wamid.W")).toMatchObject({ state: "pending", next_attempt_at: s.t0 + 3_600_000, provider_status: 429 });
+    expect(moves(s, "wamid.W").at(-1)).toEqual({
+      state: "waiting",
+      provider_status: 429,
+      attempts: 1,
+      next_attempt_at: new Date(s.t0 + 3_600_000).toISOString(),
+      why: "the provider asked to wait 999999 s (Retry-After); waiting 1h, the longest honoured",
+    });
+    s.p.clock.advance(59 * 60_000);
+    expect(await sender(s).run(10)).toMatchObject({ claimed: 0 });
+    s.sms.respond = () => new Response("queued");
+    s.p.clock.advance(60_000);
+    expect(await sender(s).run(10)).toMatchObject({ claimed: 1, sent: 1 });
+    expect(s.sms.received).toHaveLength(2);
+    expect(s.state("wamid.W")).toBe("fallback_sent");
+  });
+
+  test("never past not_after: the wait is cut to it, and an attempt failing there is the last", async () => {
+    const s = setup({}, slowDown);
+    s.sweeper.tracker!.register({ wamid: "wamid.N", to: "16505551234", text: "Your code is 1", category: "authentication", stale_after_ms: null, not_after_ms: 10 * 60_000, fallback: null }, s.t0);
+    s.deliver(status("wamid.N", "failed", s.t0, { errors: [{ code: 131026 }] }));
+    await sender(s).run(10);
+    expect(s.sweeper.tracker!.store.send("wamid.N")).toMatchObject({ state: "pending", next_attempt_at: s.t0 + 10 * 60_000 });
+    expect(moves(s, "wamid.N").at(-1)?.why).toEndWith("; cut to not_after, the last moment an SMS may go");
+    s.p.clock.advance(10 * 60_000);
+    expect(await sender(s).run(10)).toMatchObject({ claimed: 1, failed: 1 });
+    expect(s.sweeper.tracker!.store.send("wamid.N")).toMatchObject({ state: "failed", attempts: 2, last_error: "provider answered 429; not retried: past not_after" });
+    expect(s.state("wamid.N")).toBe("fallback_failed");
+    s.p.clock.advance(3_600_000);
+    expect(await sender(s).run(10)).toMatchObject({ claimed: 0 });
+    expect(s.sms.received).toHaveLength(2);
+  });
+});
+
+describe("the registered number and Meta's recipient_id differ", () => {
+  const other = "16505550000";
+  const to = (r: { body: string }) => (JSON.parse(r.body) as { to: string }).to;
+  const register = (s: ReturnType<typeof setup>, wamid: string) =>
+    s.sweeper.tracker!.register({ wamid, to: other, text: "Your code is 1", category: null, stale_after_ms: null, not_after_ms: null, fallback: null }, s.p.clock.now());
+
+  test("registered first: the SMS goes to the registered number; noted and logged once, numbers hashed", async () => {
+    const { lines, log } = capturedLog();
+    const s = setup({}, undefined, { log });
+    register(s, "wamid.M1");
+    s.deliver(status("wamid.M1", "sent", s.t0), status("wamid.M1", "failed", s.t0 + 1_000, { errors: [{ code: 131026 }] }));
+    await s.send();
+    expect(s.sms.received.map(to)).toEqual([`+${other}`]);
+    expect(moves(s, "wamid.M1").filter((m) => m.state === "recipient_mismatch")).toEqual([
+      { state: "recipient_mismatch", why: "Meta's recipient_id differs from the registered number: an SMS goes to the registered number" },
+    ]);
+    const logged = lines.filter((l) => l.msg === "sms fallback recipient mismatch");
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: "info", wamid: "wamid.M1", to: expect.stringMatching(/^wa_[0-9a-f]{12}$/), recipient: expect.stringMatching(/^wa_[0-9a-f]{12}$/) });
+    expect(JSON.stringify(lines)).not.toMatch(/16505550000|16505551234/);
+  });
+
+  test("Meta's status first: a registration while undecided replaces its number; once decided, the decision stands", async () => {
+    const s = setup();
+    s.deliver(status("wamid.M2", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+    register(s, "wamid.M2");
+    expect(s.sweeper.tracker!.store.get("wamid.M2")!.recipient).toBe(other);
+    s.deliver(status("wamid.M3", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+    register(s, "wamid.M3");
+    expect(s.sweeper.tracker!.store.get("wamid.M3")!.recipient).toBe("16505551234");
+    expect(moves(s, "wamid.M3").find((m) => m.state === "recipient_mismatch")?.why).toBe(
+      "Meta's recipient_id differs from the number registered after the fallback was decided: it was decided for Meta's recipient_id",
+    );
+    s.deliver(status("wamid.M2", "failed", s.t0 + 1_000, { errors: [{ code: 131026 }] }));
+    await s.send();
+    expect(s.sms.received.map((r) => [r.headers["idempotency-key"], to(r)]).sort()).toEqual([
+      ["wamid.M2", `+${other}`],
+      ["wamid.M3", "+16505551234"],
+    ]);
+    expect(moves(s, "wamid.M2").filter((m) => m.state === "recipient_mismatch")).toHaveLength(1);
+  });
+});
+
