@@ -1,6 +1,7 @@
 /** SMS fallback through the compiled binary: real schedules, a local SMS sink, the admin API. */
 import { beforeAll, expect, test } from "bun:test";
-import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
+import { readFileSync, writeFileSync } from "node:fs";
+import { requireBinary, runBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { signedPost, statusesPayload } from "../support/webhooks";
@@ -158,3 +159,99 @@ test("kill -9 while the SMS request is out: after restart it goes again with the
   await Bun.sleep(1_500); // the schedule runs every second: nothing more goes out
   expect(sms.received).toHaveLength(2);
 });
+
+type Timeline = { state: string; why?: string }[];
+async function fallbackOf(daemon: Daemon, wamid: string) {
+  return ((await (await fetch(`${daemon.url}/v1/messages/${wamid}`, { headers: ADMIN })).json()) as { fallback: { state: string; to: string; timeline: Timeline; sms: { next_attempt_at: string } } }).fallback;
+}
+const logged = (daemon: Daemon, msg: string) => daemon.lines.filter((l) => l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** `send-test` as an operator runs it: the daemon's config, its listen pointed at the port the daemon got. */
+function sendTest(daemon: Daemon, config: string, type: string): string {
+  const local = config.replace(/\.toml$/, ".send.toml");
+  writeFileSync(local, readFileSync(config, "utf8").replace('listen = "127.0.0.1:0"', `listen = "127.0.0.1:${daemon.port}"`), { mode: 0o600 });
+  const r = runBinary(["send-test", "--config", local, "--type", type]);
+  expect(r.code).toBe(0);
+  return /wamid\.TEST\w+/.exec(r.stdout)![0];
+}
+
+test("send-test status.failed, as the README walks through it: an SMS at once of default_text with its placeholders filled; without default_text none, and one log line saying why", async () => {
+  const walkThrough = await fallbackDaemon('default_text = "We could not reach you on WhatsApp (ref {{wamid}}): please call us."');
+  const wamid = sendTest(walkThrough.daemon, walkThrough.config, "status.failed");
+  await waitFor(() => walkThrough.sms.received.length === 1, 10_000);
+  expect(JSON.parse(walkThrough.sms.received[0]!.body)).toEqual({ to: "+16505551234", text: `We could not reach you on WhatsApp (ref ${wamid}): please call us.`, ref: wamid });
+
+  const bare = await fallbackDaemon();
+  const silent = sendTest(bare.daemon, bare.config, "status.failed");
+  await waitFor(() => logged(bare.daemon, "sms fallback not sent").length > 0, 10_000);
+  await Bun.sleep(2_000); // sweeps and sends every second: nothing more, said once
+  expect(logged(bare.daemon, "sms fallback not sent")).toEqual([
+    expect.objectContaining({
+      level: "info",
+      wamid: silent,
+      state: "no_text",
+      reason: "no SMS text: the message has none of its own (registration text, or sms in biz_opaque_callback_data) and fallback.default_text is not set",
+    }),
+  ]);
+  expect(bare.sms.received).toHaveLength(0);
+  expect((await fallbackOf(bare.daemon, silent)).state).toBe("no_text");
+});
+
+test("POST /v1/outbound: each bad field is a 400 naming it and its limit or values, with a log line; nothing is registered", async () => {
+  const { daemon } = await fallbackDaemon();
+  const ok = { wamid: "wamid.BAD", to: "+16505551234" };
+  const cases: [unknown, string][] = [
+    [{ ...ok, wamid: "wamid.A\r\nX-Injected: 1" }, "wamid: expected a WhatsApp message id (such as wamid.HBgL…=): visible ASCII, no spaces or control characters"],
+    [{ ...ok, wamid: "wamid.\u0000" }, "wamid: expected a WhatsApp message id (such as wamid.HBgL…=): visible ASCII, no spaces or control characters"],
+    [{ ...ok, stale_after: "99999999999h" }, 'stale_after: must be at most "40d" (Meta\'s longest time to live, 30 days, and its 7 days of webhook retries)'],
+    [{ ...ok, not_after: "41d" }, 'not_after: must be at most "40d" (Meta\'s longest time to live, 30 days, and its 7 days of webhook retries)'],
+    [{ ...ok, fallback: "sometimes" }, 'fallback: expected "auto" or "never"'],
+    [Array.from({ length: 1001 }, (_, i) => ({ ...ok, wamid: `wamid.BAD${i}` })), "body: at most 1,000 messages per request, got 1,001"],
+    [[ok, { ...ok, category: "marketingX" }], "[1].category: expected one of authentication, authentication_international, marketing, marketing_lite, referral_conversion, service, utility (Meta's pricing categories; any case, - or _)"],
+    ["wamid.BAD", "body: expected object or array"],
+  ];
+  for (const [body, reason] of cases) {
+    const res = await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify(body) });
+    expect({ status: res.status, body: await res.json() }).toEqual({ status: 400, body: { error: "bad_request", reason } });
+  }
+  expect(logged(daemon, "request rejected").map((l) => [l.status, l.path, l.reason])).toEqual(cases.map(([, reason]) => [400, "/v1/outbound", reason]));
+  expect((await fetch(`${daemon.url}/v1/messages/wamid.BAD`, { headers: ADMIN })).status).toBe(404);
+  const upper = await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify({ ...ok, category: "AUTHENTICATION", stale_after: "40d", not_after: "40d" }) });
+  expect(upper.status).toBe(201);
+});
+
+test("the provider answers 429 with Retry-After: 999999: no attempt again within seconds; the timeline says it waits the longest honoured, 1 h", async () => {
+  const { daemon, sms } = await fallbackDaemon("", 'retry_schedule = ["1s", "1s", "1s"]');
+  sms.respond = () => new Response("slow down", { status: 429, headers: { "retry-after": "999999" } });
+  expect((await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify({ wamid: "wamid.RA", to: "+16505551234", text: "Code 1" }) })).status).toBe(201);
+  const failed = statusBody("wamid.RA", "failed", Math.floor(Date.now() / 1000), { errors: [{ code: 131026, title: "Message undeliverable" }] });
+  const before = Date.now();
+  expect((await signedPost(`${daemon.url}/webhook`, failed)).status).toBe(200);
+  await waitFor(() => sms.received.length === 1, 10_000);
+  await Bun.sleep(3_000); // the fallback job runs every second; the schedule alone would have tried three more times
+  expect(sms.received).toHaveLength(1);
+  const fallback = await fallbackOf(daemon, "wamid.RA");
+  expect(fallback.timeline.at(-1)).toMatchObject({ state: "waiting", source: "sweeper", provider_status: 429, why: "the provider asked to wait 999999 s (Retry-After); waiting 1h, the longest honoured" });
+  const next = Date.parse(fallback.sms.next_attempt_at);
+  expect(next).toBeGreaterThanOrEqual(before + 3_600_000);
+  expect(next).toBeLessThan(Date.now() + 3_600_000);
+});
+
+test("registered to one number, Meta's status names another: the SMS goes to the registered one; the timeline and one log line (numbers hashed) say so", async () => {
+  const { daemon, sms } = await fallbackDaemon();
+  expect((await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify({ wamid: "wamid.MM", to: "+5511987654321", text: "Code 2" }) })).status).toBe(201);
+  const now = Math.floor(Date.now() / 1000);
+  await signedPost(`${daemon.url}/webhook`, statusBody("wamid.MM", "sent", now, { recipient_id: "551187654321" })); // Brazil: the wa_id without the ninth digit
+  await signedPost(`${daemon.url}/webhook`, statusBody("wamid.MM", "failed", now + 1, { recipient_id: "551187654321", errors: [{ code: 131026, title: "Message undeliverable" }] }));
+  await waitFor(() => sms.received.length === 1, 10_000);
+  expect(JSON.parse(sms.received[0]!.body).to).toBe("+5511987654321");
+  const fallback = await fallbackOf(daemon, "wamid.MM");
+  expect(fallback.to).toBe("5511987654321");
+  expect(fallback.timeline.filter((t) => t.state === "recipient_mismatch")).toEqual([
+    { state: "recipient_mismatch", at: expect.any(String), source: "sweeper", why: "Meta's recipient_id differs from the registered number: an SMS goes to the registered number" },
+  ]);
+  const lines = logged(daemon, "sms fallback recipient mismatch");
+  expect(lines).toEqual([expect.objectContaining({ level: "info", wamid: "wamid.MM", to: expect.stringMatching(/^wa_[0-9a-f]{12}$/), recipient: expect.stringMatching(/^wa_[0-9a-f]{12}$/) })]);
+  expect(daemon.lines.join("\n")).not.toMatch(/5511987654321|551187654321/);
+});
+
