@@ -176,6 +176,8 @@ function sendTest(daemon: Daemon, config: string, type: string): string {
 }
 
 test("send-test status.failed, as the README walks through it: an SMS at once of default_text with its placeholders filled; without default_text none, and one log line saying why", async () => {
+  // --list promises what the walk-through shows: an SMS of fallback.default_text.
+  expect(runBinary(["send-test", "--list"]).stdout).toMatch(/^ {2}status\.failed +.*SMS at once of fallback\.default_text, as it has no text of its own$/m);
   const walkThrough = await fallbackDaemon('default_text = "We could not reach you on WhatsApp (ref {{wamid}}): please call us."');
   const wamid = sendTest(walkThrough.daemon, walkThrough.config, "status.failed");
   await waitFor(() => walkThrough.sms.received.length === 1, 10_000);
