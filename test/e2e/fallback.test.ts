@@ -160,7 +160,7 @@ test("kill -9 while the SMS request is out: after restart it goes again with the
   expect(sms.received).toHaveLength(2);
 });
 
-type Timeline = { state: string; why?: string }[];
+type Timeline = ({ state: string; why?: string } & Record<string, unknown>)[];
 async function fallbackOf(daemon: Daemon, wamid: string) {
   return ((await (await fetch(`${daemon.url}/v1/messages/${wamid}`, { headers: ADMIN })).json()) as { fallback: { state: string; to: string; timeline: Timeline; sms: { next_attempt_at: string } } }).fallback;
 }

@@ -95,7 +95,7 @@ describe("state machine", () => {
   });
   test("default_text fills every placeholder of the SMS body, with or without a text of the message's own", () => {
     const standIn = { ...settings, default_text: "{{wamid}} to +{{to}}: {{category}} message, {{reason}} {{error_code}}" };
-    const failed = (r: TrackedRow, s = standIn) => decideFallback(withDeadline(r, s), "failed", 131026, T0 + 1, s);
+    const failed = (r: TrackedRow, s: typeof settings = standIn) => decideFallback(withDeadline(r, s), "failed", 131026, T0 + 1, s);
     expect(failed(row({ text: null }))).toMatchObject({ text: "wamid.X to +16505551234: authentication message, failed 131026", row: { state: "fallback_pending" } });
     expect(failed(row())).toMatchObject({ text: "code 123" }); // its own text needs no stand-in
     const wrap = { ...settings, default_text: "{{ text }} (ref {{wamid}}, {{reason}})" };
