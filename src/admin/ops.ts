@@ -18,7 +18,8 @@ import type { EventFilter } from "../store/event-query";
 import { ok, type AdminAnswer } from "./answers";
 import { eraseContact, getContact } from "./contacts";
 import { eventsAfter, getEvent, listEvents } from "./events";
-import type { DeliveriesQuery, EventsQuery, InboxQuery, ReplayBody } from "./params";
+import { listAlerts } from "./alerts";
+import type { AlertsQuery, DeliveriesQuery, EventsQuery, InboxQuery, ReplayBody } from "./params";
 import { listDeliveries, listInbox, replayEvent, replayRange, reprocessInbox, retryDelivery } from "./queues";
 import { stats, templates } from "./stats";
 
@@ -36,6 +37,7 @@ export type AdminOp =
   | { op: "reprocess"; id: number }
   | { op: "contact"; waId: string }
   | { op: "erase-contact"; waId: string }
+  | { op: "alerts"; query: AlertsQuery }
   | { op: "templates" }
   | { op: "stats" }
   | { op: "register"; items: Registration[]; many: boolean }
@@ -76,6 +78,8 @@ export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly 
         return getContact(db, op.waId);
       case "erase-contact":
         return eraseContact(db, op.waId, now);
+      case "alerts":
+        return listAlerts(db, op.query);
       case "templates":
         return templates(db);
       case "stats":

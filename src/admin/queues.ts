@@ -10,16 +10,9 @@ import { isoOrNull } from "../util/time";
 import { replayEvents, ReplayError, reprocessDeadInbox } from "../worker/replay";
 import { badRequest, conflict, notFound, ok, page, type AdminAnswer } from "./answers";
 import { isEventId } from "./events";
-import { decodeCursor, encodeCursor, expandTypes, type DeliveriesQuery, type InboxQuery } from "./params";
+import { encodeCursor, expandTypes, rowCursor, type DeliveriesQuery, type InboxQuery } from "./params";
 
-const isRowId = (key: string) => /^[1-9][0-9]{0,15}$/.test(key);
 const PREVIEW_BYTES = 2048;
-
-function cursorOf(cursor: string | undefined): number | null | "bad" {
-  if (cursor === undefined) return null;
-  const key = decodeCursor(cursor, isRowId);
-  return key === null ? "bad" : Number(key);
-}
 
 /** A hook the config does not have: the 400 names the ones it has. */
 function unknownHook(hooks: readonly HookRoute[], name: string | undefined | null): AdminAnswer | null {
@@ -30,7 +23,7 @@ function unknownHook(hooks: readonly HookRoute[], name: string | undefined | nul
 export function listDeliveries(db: Database, hooks: readonly HookRoute[], q: DeliveriesQuery): AdminAnswer {
   const wrongHook = unknownHook(hooks, q.hook);
   if (wrongHook) return wrongHook;
-  const before = cursorOf(q.cursor);
+  const before = rowCursor(q.cursor);
   if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
   const rows = inspectStore(db).deliveries(q.hook !== undefined ? [q.hook] : hooks.map((h) => h.name), q.state ?? null, before, q.limit + 1);
   const shown = rows.slice(0, q.limit);
@@ -77,7 +70,7 @@ function replay(db: Database, hooks: readonly HookRoute[], selection: Parameters
 }
 
 export function listInbox(db: Database, q: InboxQuery): AdminAnswer {
-  const before = cursorOf(q.cursor);
+  const before = rowCursor(q.cursor);
   if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
   const rows = inspectStore(db).inbox(q.state, before, q.limit + 1);
   const shown = rows.slice(0, q.limit);

@@ -168,6 +168,23 @@ export const Stats = z.strictObject({
   fallback: z.strictObject({ tracked: counts("Tracked messages not done, by state"), sms: counts("SMS by state") }),
 });
 
+export const AlertPage = listOf(
+  z.strictObject({
+    id: z.int(),
+    kind: z.string().describe("alerts/kinds.ts: template.paused, phone_number.quality, hook.dead, …"),
+    severity: z.enum(["critical", "warning"]),
+    title: z.string(),
+    text: z.string().describe("What happened and what to do"),
+    data: z.record(z.string(), z.unknown()).describe("The facts: ids, names, codes (never a person's number)"),
+    state: z.enum(["pending", "sending", "sent", "dead", "recorded"]).describe("recorded: kept and logged, not sent"),
+    attempts: z.int(),
+    last_status: z.int().nullable().describe("The alert sink's last HTTP status"),
+    last_error: z.string().nullable(),
+    created_at: maybeTime,
+    sent_at: maybeTime,
+  }),
+);
+
 const iso = (description: string) => maybeTime.describe(description);
 
 export const Tracked = z

@@ -9,8 +9,9 @@ import type { z } from "zod";
 import { eventFilter, isEventId } from "../admin/events";
 import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE } from "../admin/examples";
 import { firstProblem, OutboundBody, toRegistration, type OutboundItem } from "../admin/outbound";
-import { DeliveriesQuery, EventReplayBody, EventsQuery, FallbackAction, InboxQuery, ReplayBody, StreamQuery } from "../admin/params";
+import { AlertsQuery, DeliveriesQuery, EventReplayBody, EventsQuery, FallbackAction, InboxQuery, ReplayBody, StreamQuery } from "../admin/params";
 import {
+  AlertPage,
   Contact,
   ContactErased,
   DeliveryPage,
@@ -184,6 +185,16 @@ export function adminRoutes(deps: AdminDeps) {
     })
     .get("/templates", () => relay({ op: "templates" }), {
       detail: operation({ tag: "reports", summary: "Message templates: status, quality, category and their history", ok: TemplatePage }),
+    })
+    .get("/alerts", withQuery(AlertsQuery, (query) => relay({ op: "alerts", query })), {
+      detail: operation({
+        tag: "reports",
+        summary: "List alerts, newest first",
+        description: "Every alert raised, sent to [alerts] url or only recorded (without a url they are seen here and in the log).",
+        query: AlertsQuery,
+        ok: AlertPage,
+        errors: [400],
+      }),
     })
     .get("/stats", () => relay({ op: "stats" }), {
       detail: operation({ tag: "reports", summary: "Queues, lag, events, hooks, fallback, the delivery funnel and billable messages", ok: Stats }),
