@@ -19,8 +19,8 @@ import { ok, type AdminAnswer } from "./answers";
 import { eraseContact, getContact } from "./contacts";
 import { eventsAfter, getEvent, listEvents } from "./events";
 import { listAlerts } from "./alerts";
-import type { AlertsQuery, DeliveriesQuery, EventsQuery, InboxQuery, ReplayBody } from "./params";
-import { listDeliveries, listInbox, replayEvent, replayRange, reprocessInbox, retryDelivery } from "./queues";
+import type { AlertsQuery, DeliveriesQuery, EventsQuery, InboxQuery, OrphansBody, ReplayBody } from "./params";
+import { listDeliveries, listInbox, replayEvent, replayRange, reprocessInbox, resolveOrphaned, retryDelivery } from "./queues";
 import { stats, templates } from "./stats";
 
 export type { AdminAnswer };
@@ -31,6 +31,7 @@ export type AdminOp =
   | { op: "events-after"; filter: EventFilter; after: string | null; limit: number }
   | { op: "deliveries"; query: DeliveriesQuery }
   | { op: "retry-delivery"; id: number }
+  | { op: "orphans"; body: z.infer<typeof OrphansBody> }
   | { op: "replay-event"; id: string; hook: string | null }
   | { op: "replay"; body: z.infer<typeof ReplayBody> }
   | { op: "inbox"; query: InboxQuery }
@@ -65,7 +66,9 @@ export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly 
       case "deliveries":
         return listDeliveries(db, hooks, op.query);
       case "retry-delivery":
-        return retryDelivery(db, op.id, now);
+        return retryDelivery(db, hooks, op.id, now);
+      case "orphans":
+        return resolveOrphaned(db, hooks, op.body, now);
       case "replay-event":
         return replayEvent(db, hooks, op.id, op.hook, now);
       case "replay":

@@ -12,6 +12,10 @@ const LIMIT_RANGE = `expected a whole number from 1 to ${MAX_LIMIT}`;
 
 const TIME = "expected an RFC 3339 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23 (midnight UTC)";
 /** As the CLI takes them: RFC 3339 with an offset, or a date (midnight UTC; Date.parse reads it so). */
+/** Events one POST /v1/replay queues at most: each call is one transaction on the thread that also commits webhooks. */
+export const MAX_REPLAY = 10_000;
+const REPLAY_RANGE = `expected a whole number from 1 to ${MAX_REPLAY}`;
+
 const rfc3339 = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: TIME });
 
 /** A whole number written in decimal digits: no hex (0x10), exponent (1e2), sign or blank, which Number() would take. */
@@ -40,9 +44,16 @@ export type EventsQuery = z.infer<typeof EventsQuery>;
 /** The stream takes the same filters, without paging. */
 export const StreamQuery = EventsQuery.omit({ limit: true, cursor: true });
 
+export const DELIVERY_STATES = ["pending", "delivering", "done", "dead", "disabled", "cancelled"] as const;
+
 export const DeliveriesQuery = ListQuery.extend({
-  state: z.enum(["pending", "delivering", "done", "dead", "disabled"]).optional(),
-  hook: z.string().min(1).optional(),
+  state: z.enum(DELIVERY_STATES).optional(),
+  hook: z.string().min(1).optional().describe("A hook the daemon runs, or one it no longer runs that still has deliveries"),
+  orphaned: z
+    .enum(["true", "false"], { error: 'expected "true" or "false"' })
+    .transform((v) => v === "true")
+    .optional()
+    .describe("true: only deliveries of hooks the daemon no longer runs (removed or renamed); false: only those of hooks it runs"),
 });
 export type DeliveriesQuery = z.infer<typeof DeliveriesQuery>;
 
@@ -64,7 +75,27 @@ export const ReplayBody = z.strictObject({
   since: rfc3339.describe("received at or after"),
   until: rfc3339.optional().describe("received before; absent: now"),
   hook: z.string().min(1).optional().describe("Only this hook; absent: every hook whose filters want the event"),
+  limit: z
+    .int(REPLAY_RANGE)
+    .min(1, REPLAY_RANGE)
+    .max(MAX_REPLAY, REPLAY_RANGE)
+    .default(1000)
+    .describe(`Events queued by this call at most, oldest first (1–${MAX_REPLAY}); more: the answer's next_cursor is set`),
+  cursor: z.string().min(1).optional().describe("next_cursor of the previous call with the same body: queues the next events"),
 });
+export const OrphansBody = z.discriminatedUnion(
+  "action",
+  [
+    z.strictObject({ action: z.literal("cancel"), hook: z.string().min(1).optional().describe("Only this hook's; absent: every hook's") }),
+    z.strictObject({
+      action: z.literal("move"),
+      to: z.string().min(1).describe("A hook the daemon runs; it gets the events, even those its filters exclude"),
+      hook: z.string().min(1).optional().describe("Only this hook's; absent: every hook's"),
+    }),
+  ],
+  { error: 'action: expected "cancel" or "move"' },
+);
+
 export const EventReplayBody = z.strictObject({ hook: z.string().min(1).optional().describe("Only this hook, even if its filters exclude the event") });
 export const FallbackAction = z.strictObject({ action: z.enum(["resend", "mark-sent"], { error: 'expected "resend" or "mark-sent"' }) });
 
