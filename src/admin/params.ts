@@ -93,7 +93,7 @@ export const OrphansBody = z.discriminatedUnion(
       hook: z.string().min(1).optional().describe("Only this hook's; absent: every hook's"),
     }),
   ],
-  { error: 'action: expected "cancel" or "move"' },
+  { error: 'expected "cancel" or "move"' },
 );
 
 export const EventReplayBody = z.strictObject({ hook: z.string().min(1).optional().describe("Only this hook, even if its filters exclude the event") });

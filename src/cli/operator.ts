@@ -32,7 +32,7 @@ export function runOperatorCommand(config: OperatorConfig, command: OperatorComm
   try {
     // The hooks the daemon runs (recorded at its last start or reload): --config may not be its file.
     const daemonHooks = daemonHooksStore(db).list();
-    if (command.kind === "replay" || command.kind === "retry-dead") checkHook(command.hook, daemonHooks, config.hooks);
+    if (command.kind === "replay" || command.kind === "retry-dead") checkHook(command.hook, daemonHooks, config.hooks, orphanedCounts(db, daemonHooks.map((h) => h.name)));
     const { line, json } = execute(db, daemonHooks, command, Date.now());
     process.stdout.write((command.json ? JSON.stringify(json) : line) + "\n");
     return 0;
@@ -41,10 +41,15 @@ export function runOperatorCommand(config: OperatorConfig, command: OperatorComm
   }
 }
 
-/** A --hook the daemon does not run: a typo (not in --config either), or a config the daemon does not run with. */
-function checkHook(hook: string | null, daemonHooks: readonly HookRoute[], configHooks: readonly HookRoute[]) {
+/** A --hook the daemon does not run: one it ran before, a typo (not in --config either), or a config the daemon does not run with. */
+function checkHook(hook: string | null, daemonHooks: readonly HookRoute[], configHooks: readonly HookRoute[], orphaned: Record<string, Record<string, number>>) {
   if (hook === null || daemonHooks.some((h) => h.name === hook)) return;
   const list = (hooks: readonly HookRoute[]) => hooks.map((h) => h.name).join(", ");
+  const open = orphaned[hook];
+  if (open) {
+    const n = Object.values(open).reduce((a, b) => a + b, 0);
+    throw new UsageError(`--hook: the daemon no longer runs hook "${hook}"; its open deliveries (${n}) are orphaned: \`wa-webhookd orphans --cancel\` or \`--move-to HOOK\` them`);
+  }
   if (!configHooks.some((h) => h.name === hook)) {
     throw new UsageError(`--hook: no hook named "${hook}" in the config (${configHooks.length > 0 ? `hooks: ${list(configHooks)}` : "it has no hooks"})`);
   }
