@@ -73,6 +73,7 @@ test("a hook removed with open deliveries: warned with the count, listed and cou
   expect(replayed.stderr).toContain('--hook: the daemon does not run a hook named "app2" (it runs: app, as of its last start or reload)');
   // Without --hook, a replay goes to the hooks the daemon runs, with their filters (app wants no messages).
   expect(runBinary(["replay", "--config", other, "--since", "1970-01-01"]).stdout).toBe("replay: 2 events matched; no hook wants them (check the hooks' events and phone_number_ids filters)\n");
+  expect(runBinary(["stats", "--config", config]).stdout).toMatch(/hook crm \(no longer run\) +2 pending, 0 delivering, 0 dead, 0 disabled: orphaned/);
   const listing = runBinary(["orphans", "--config", config]);
   expect(listing).toMatchObject({ code: 0, stdout: "orphans: crm: 2 pending; erp: 2 pending; cancel them with --cancel, or queue them to a hook the daemon runs with --move-to HOOK\n" });
   expect(runBinary(["orphans", "--config", config, "--move-to", "crm"])).toMatchObject({ code: 2, stderr: expect.stringContaining('--move-to: the daemon runs no hook named "crm" (it runs: app)') });
