@@ -36,7 +36,8 @@ async function main(argv: string[]): Promise<number | null> {
       return runSign(command.config, command.secret);
     case "replay":
     case "retry-dead":
-    case "reprocess": {
+    case "reprocess":
+    case "orphans": {
       const { config, warnings } = loadConfig(command.config, "operator");
       printWarnings(warnings);
       return runOperatorCommand(config, command);

@@ -18,8 +18,9 @@ import type { EventFilter } from "../store/event-query";
 import { ok, type AdminAnswer } from "./answers";
 import { eraseContact, getContact } from "./contacts";
 import { eventsAfter, getEvent, listEvents } from "./events";
-import type { DeliveriesQuery, EventsQuery, InboxQuery, ReplayBody } from "./params";
-import { listDeliveries, listInbox, replayEvent, replayRange, reprocessInbox, retryDelivery } from "./queues";
+import { listAlerts } from "./alerts";
+import type { AlertsQuery, DeliveriesQuery, EventsQuery, InboxQuery, OrphansBody, ReplayBody } from "./params";
+import { listDeliveries, listInbox, replayEvent, replayRange, reprocessInbox, resolveOrphaned, retryDelivery } from "./queues";
 import { stats, templates } from "./stats";
 
 export type { AdminAnswer };
@@ -30,12 +31,14 @@ export type AdminOp =
   | { op: "events-after"; filter: EventFilter; after: string | null; limit: number }
   | { op: "deliveries"; query: DeliveriesQuery }
   | { op: "retry-delivery"; id: number }
+  | { op: "orphans"; body: z.infer<typeof OrphansBody> }
   | { op: "replay-event"; id: string; hook: string | null }
   | { op: "replay"; body: z.infer<typeof ReplayBody> }
   | { op: "inbox"; query: InboxQuery }
   | { op: "reprocess"; id: number }
   | { op: "contact"; waId: string }
   | { op: "erase-contact"; waId: string }
+  | { op: "alerts"; query: AlertsQuery }
   | { op: "templates" }
   | { op: "stats" }
   | { op: "register"; items: Registration[]; many: boolean }
@@ -63,7 +66,9 @@ export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly 
       case "deliveries":
         return listDeliveries(db, hooks, op.query);
       case "retry-delivery":
-        return retryDelivery(db, op.id, now);
+        return retryDelivery(db, hooks, op.id, now);
+      case "orphans":
+        return resolveOrphaned(db, hooks, op.body, now);
       case "replay-event":
         return replayEvent(db, hooks, op.id, op.hook, now);
       case "replay":
@@ -76,6 +81,8 @@ export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly 
         return getContact(db, op.waId);
       case "erase-contact":
         return eraseContact(db, op.waId, now);
+      case "alerts":
+        return listAlerts(db, op.query);
       case "templates":
         return templates(db);
       case "stats":

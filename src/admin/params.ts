@@ -10,16 +10,24 @@ import { globToRegExp } from "../events/type-glob";
 export const MAX_LIMIT = 500;
 const LIMIT_RANGE = `expected a whole number from 1 to ${MAX_LIMIT}`;
 
-const rfc3339 = z.iso.datetime({ offset: true, message: "expected an RFC 3339 time such as 2026-11-23T10:00:00Z" });
+const TIME = "expected an RFC 3339 time such as 2026-11-23T10:00:00Z or a date such as 2026-11-23 (midnight UTC)";
+/** As the CLI takes them: RFC 3339 with an offset, or a date (midnight UTC; Date.parse reads it so). */
+/** Events one POST /v1/replay queues at most: each call is one transaction on the thread that also commits webhooks. */
+export const MAX_REPLAY = 10_000;
+const REPLAY_RANGE = `expected a whole number from 1 to ${MAX_REPLAY}`;
+
+const rfc3339 = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: TIME });
+
+/** A whole number written in decimal digits: no hex (0x10), exponent (1e2), sign or blank, which Number() would take. */
+const decimal = (range: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,6}$/, range)
+    .transform(Number)
+    .pipe(z.int().min(min, range).max(max, range));
 
 export const ListQuery = z.object({
-  limit: z.coerce
-    .number({ error: LIMIT_RANGE })
-    .int(LIMIT_RANGE)
-    .min(1, LIMIT_RANGE)
-    .max(MAX_LIMIT, LIMIT_RANGE)
-    .default(50)
-    .describe(`Items per page (1–${MAX_LIMIT})`),
+  limit: decimal(LIMIT_RANGE, 1, MAX_LIMIT).default(50).describe(`Items per page (1–${MAX_LIMIT})`),
   cursor: z.string().min(1).optional().describe("next_cursor of the previous page"),
 });
 
@@ -28,17 +36,24 @@ export const EventsQuery = ListQuery.extend({
   phone_number_id: z.string().min(1).optional(),
   wamid: z.string().min(1).optional(),
   from: z.string().min(1).optional().describe("The person's wa_id: an inbound message's sender or a status's recipient"),
-  since: rfc3339.optional().describe("received at or after (RFC 3339)"),
-  until: rfc3339.optional().describe("received before (RFC 3339)"),
+  since: rfc3339.optional().describe("received at or after (RFC 3339, or a date: midnight UTC)"),
+  until: rfc3339.optional().describe("received before (RFC 3339, or a date: midnight UTC)"),
 });
 export type EventsQuery = z.infer<typeof EventsQuery>;
 
 /** The stream takes the same filters, without paging. */
 export const StreamQuery = EventsQuery.omit({ limit: true, cursor: true });
 
+export const DELIVERY_STATES = ["pending", "delivering", "done", "dead", "disabled", "cancelled"] as const;
+
 export const DeliveriesQuery = ListQuery.extend({
-  state: z.enum(["pending", "delivering", "done", "dead", "disabled"]).optional(),
-  hook: z.string().min(1).optional(),
+  state: z.enum(DELIVERY_STATES).optional(),
+  hook: z.string().min(1).optional().describe("A hook the daemon runs, or one it no longer runs that still has deliveries"),
+  orphaned: z
+    .enum(["true", "false"], { error: 'expected "true" or "false"' })
+    .transform((v) => v === "true")
+    .optional()
+    .describe("true: only deliveries of hooks the daemon no longer runs (removed or renamed); false: only those of hooks it runs"),
 });
 export type DeliveriesQuery = z.infer<typeof DeliveriesQuery>;
 
@@ -47,12 +62,40 @@ export const InboxQuery = ListQuery.extend({
 });
 export type InboxQuery = z.infer<typeof InboxQuery>;
 
+export const AlertsQuery = ListQuery.extend({
+  kind: z.string().min(1).optional().describe("An alert kind, or a glob on kinds such as template.*"),
+  state: z.enum(["pending", "sending", "sent", "dead", "recorded"]).optional().describe("recorded: kept and logged, not sent (no [alerts] url, or a kind it does not want)"),
+  since: rfc3339.optional().describe("raised at or after (RFC 3339, or a date: midnight UTC)"),
+  until: rfc3339.optional().describe("raised before (RFC 3339, or a date: midnight UTC)"),
+});
+export type AlertsQuery = z.infer<typeof AlertsQuery>;
+
 export const ReplayBody = z.strictObject({
   type: z.string().min(1).optional().describe("An event type or a glob (message.*); absent: every type"),
   since: rfc3339.describe("received at or after"),
   until: rfc3339.optional().describe("received before; absent: now"),
   hook: z.string().min(1).optional().describe("Only this hook; absent: every hook whose filters want the event"),
+  limit: z
+    .int(REPLAY_RANGE)
+    .min(1, REPLAY_RANGE)
+    .max(MAX_REPLAY, REPLAY_RANGE)
+    .default(1000)
+    .describe(`Events queued by this call at most, oldest first (1–${MAX_REPLAY}); more: the answer's next_cursor is set`),
+  cursor: z.string().min(1).optional().describe("next_cursor of the previous call with the same body: queues the next events"),
 });
+export const OrphansBody = z.discriminatedUnion(
+  "action",
+  [
+    z.strictObject({ action: z.literal("cancel"), hook: z.string().min(1).optional().describe("Only this hook's; absent: every hook's") }),
+    z.strictObject({
+      action: z.literal("move"),
+      to: z.string().min(1).describe("A hook the daemon runs; it gets the events, even those its filters exclude"),
+      hook: z.string().min(1).optional().describe("Only this hook's; absent: every hook's"),
+    }),
+  ],
+  { error: 'expected "cancel" or "move"' },
+);
+
 export const EventReplayBody = z.strictObject({ hook: z.string().min(1).optional().describe("Only this hook, even if its filters exclude the event") });
 export const FallbackAction = z.strictObject({ action: z.enum(["resend", "mark-sent"], { error: 'expected "resend" or "mark-sent"' }) });
 
@@ -64,9 +107,18 @@ export function decodeCursor(cursor: string, looksRight: (key: string) => boolea
   return looksRight(key) ? key : null;
 }
 
-/** A type or glob → the event types it names; null when it names none. */
-export function expandTypes(glob: string): string[] | null {
+const isRowId = (key: string) => /^[1-9][0-9]{0,15}$/.test(key);
+
+/** A cursor over rows keyed by an integer id: the id, null for the first page, "bad" for one we did not give out. */
+export function rowCursor(cursor: string | undefined): number | null | "bad" {
+  if (cursor === undefined) return null;
+  const key = decodeCursor(cursor, isRowId);
+  return key === null ? "bad" : Number(key);
+}
+
+/** A type or glob → the event types (or other `names`) it names; null when it names none. */
+export function expandTypes(glob: string, names: readonly string[] = EVENT_TYPES): string[] | null {
   const re = globToRegExp(glob);
-  const types = EVENT_TYPES.filter((t) => re.test(t));
+  const types = names.filter((t) => re.test(t));
   return types.length > 0 ? types : null;
 }

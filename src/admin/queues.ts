@@ -7,19 +7,15 @@ import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
 import { inspectStore } from "../store/inspect-store";
 import { isoOrNull } from "../util/time";
-import { replayEvents, ReplayError, reprocessDeadInbox } from "../worker/replay";
+import { replayPage, ReplayError, reprocessDeadInbox } from "../worker/replay";
+import type { EventSelection } from "../events/selection";
+import type { z } from "zod";
+import { OrphanError, resolveOrphans } from "../worker/orphans";
 import { badRequest, conflict, notFound, ok, page, type AdminAnswer } from "./answers";
 import { isEventId } from "./events";
-import { decodeCursor, encodeCursor, expandTypes, type DeliveriesQuery, type InboxQuery } from "./params";
+import { decodeCursor, encodeCursor, expandTypes, rowCursor, type DeliveriesQuery, type InboxQuery, type OrphansBody, type ReplayBody } from "./params";
 
-const isRowId = (key: string) => /^[1-9][0-9]{0,15}$/.test(key);
 const PREVIEW_BYTES = 2048;
-
-function cursorOf(cursor: string | undefined): number | null | "bad" {
-  if (cursor === undefined) return null;
-  const key = decodeCursor(cursor, isRowId);
-  return key === null ? "bad" : Number(key);
-}
 
 /** A hook the config does not have: the 400 names the ones it has. */
 function unknownHook(hooks: readonly HookRoute[], name: string | undefined | null): AdminAnswer | null {
@@ -28,48 +24,74 @@ function unknownHook(hooks: readonly HookRoute[], name: string | undefined | nul
 }
 
 export function listDeliveries(db: Database, hooks: readonly HookRoute[], q: DeliveriesQuery): AdminAnswer {
-  const wrongHook = unknownHook(hooks, q.hook);
-  if (wrongHook) return wrongHook;
-  const before = cursorOf(q.cursor);
+  const inspect = inspectStore(db);
+  const running = hooks.map((h) => h.name);
+  // Hooks removed from the config keep their deliveries: those are listed too, as orphaned.
+  const known = [...new Set([...running, ...inspect.hooksWithDeliveries()])];
+  if (q.hook !== undefined && !known.includes(q.hook)) return badRequest(`hook: no hook named "${q.hook}" has deliveries (hooks: ${known.join(", ") || "none"})`);
+  const before = rowCursor(q.cursor);
   if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
-  const rows = inspectStore(db).deliveries(q.hook !== undefined ? [q.hook] : hooks.map((h) => h.name), q.state ?? null, before, q.limit + 1);
+  const names = (q.hook !== undefined ? [q.hook] : known).filter((name) => q.orphaned === undefined || q.orphaned !== running.includes(name));
+  const rows = inspect.deliveries(names, q.state ?? null, before, q.limit + 1);
   const shown = rows.slice(0, q.limit);
   const data = shown.map((d) => ({
     ...d,
     next_attempt_at: d.state === "pending" ? isoOrNull(d.next_attempt_at) : null,
     created_at: isoOrNull(d.created_at),
     updated_at: isoOrNull(d.updated_at),
+    orphaned: !running.includes(d.hook),
   }));
   return page(data, rows.length > q.limit ? encodeCursor(shown[shown.length - 1]!.id) : null);
 }
 
-export function retryDelivery(db: Database, id: number, now: number): AdminAnswer {
+export function retryDelivery(db: Database, hooks: readonly HookRoute[], id: number, now: number): AdminAnswer {
+  const hook = inspectStore(db).delivery(id)?.hook;
+  if (hook !== undefined && !hooks.some((h) => h.name === hook)) {
+    return conflict("orphaned", `delivery ${id} belongs to hook "${hook}", which the daemon no longer runs: cancel it or move it to another hook (POST /v1/deliveries/orphaned)`);
+  }
   const r = db.transaction(() => inspectStore(db).retryDelivery(id, now)).immediate();
   if (r.retried) return ok({ id, state: "pending" });
   if (r.state === null) return notFound(`no delivery ${id}`);
   return conflict("not_dead", `delivery ${id} is ${r.state}; only dead deliveries (or those of a disabled hook) are retried`);
 }
 
-export function replayEvent(db: Database, hooks: readonly HookRoute[], id: string, hook: string | null, now: number): AdminAnswer {
-  if (!isEventId(id)) return notFound(`no event ${id}`);
-  return replay(db, hooks, { eventId: id, type: null, since: null, until: null }, hook, now);
+/** POST /v1/deliveries/orphaned: cancel or move the deliveries of hooks the daemon no longer runs. */
+export function resolveOrphaned(db: Database, hooks: readonly HookRoute[], body: z.infer<typeof OrphansBody>, now: number): AdminAnswer {
+  try {
+    return ok(resolveOrphans(db, hooks.map((h) => h.name), body.hook ?? null, body, now));
+  } catch (err) {
+    if (err instanceof OrphanError) return badRequest(err.message);
+    throw err;
+  }
 }
 
-export function replayRange(db: Database, hooks: readonly HookRoute[], body: { type?: string; since: string; until?: string; hook?: string }, now: number): AdminAnswer {
+export function replayEvent(db: Database, hooks: readonly HookRoute[], id: string, hook: string | null, now: number): AdminAnswer {
+  if (!isEventId(id)) return notFound(`no event ${id}`);
+  return replay(db, hooks, { eventId: id, type: null, since: null, until: null }, hook, now, { after: null, limit: 1 });
+}
+
+export function replayRange(db: Database, hooks: readonly HookRoute[], body: z.infer<typeof ReplayBody>, now: number): AdminAnswer {
   if (body.type !== undefined && expandTypes(body.type) === null) return badRequest(`type: "${body.type}" matches no event type`);
   const since = Date.parse(body.since);
   const until = body.until === undefined ? now : Date.parse(body.until);
   if (until <= since) return badRequest("until: must be after since");
-  return replay(db, hooks, { eventId: null, type: body.type ?? null, since, until }, body.hook ?? null, now);
+  const after = body.cursor === undefined ? null : decodeCursor(body.cursor, isEventId);
+  if (after === null && body.cursor !== undefined) return badRequest("cursor: not a cursor this API gave out");
+  return replay(db, hooks, { eventId: null, type: body.type ?? null, since, until }, body.hook ?? null, now, { after, limit: body.limit });
 }
 
-function replay(db: Database, hooks: readonly HookRoute[], selection: Parameters<typeof replayEvents>[2]["selection"], hook: string | null, now: number): AdminAnswer {
+function replay(db: Database, hooks: readonly HookRoute[], selection: EventSelection, hook: string | null, now: number, page: { after: string | null; limit: number }): AdminAnswer {
   const wrongHook = unknownHook(hooks, hook);
   if (wrongHook) return wrongHook;
   try {
     // A named hook gets the events even if its filters exclude them: the operator asked for it.
-    const result = replayEvents(db, hooks, { selection, hook, force: hook !== null }, now);
-    return ok({ events: result.events, queued: result.queued, deliveries: Object.values(result.queued).reduce((a, b) => a + b, 0) });
+    const result = replayPage(db, hooks, { selection, hook, force: hook !== null }, now, page.after, page.limit);
+    return ok({
+      events: result.events,
+      queued: result.queued,
+      deliveries: Object.values(result.queued).reduce((a, b) => a + b, 0),
+      next_cursor: result.next === null ? null : encodeCursor(result.next),
+    });
   } catch (err) {
     if (err instanceof ReplayError) return notFound(err.message);
     throw err;
@@ -77,7 +99,7 @@ function replay(db: Database, hooks: readonly HookRoute[], selection: Parameters
 }
 
 export function listInbox(db: Database, q: InboxQuery): AdminAnswer {
-  const before = cursorOf(q.cursor);
+  const before = rowCursor(q.cursor);
   if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
   const rows = inspectStore(db).inbox(q.state, before, q.limit + 1);
   const shown = rows.slice(0, q.limit);

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { EventEnvelope } from "../events/envelope";
+import { DELIVERY_STATES } from "./params";
 
 const time = z.iso.datetime().describe("RFC 3339, UTC");
 const maybeTime = time.nullable();
@@ -30,7 +31,7 @@ export const EventPage = listOf(Envelope);
 const DeliveryAttempts = z.object({
   id: z.int(),
   hook: z.string(),
-  state: z.enum(["pending", "delivering", "done", "dead", "disabled"]),
+  state: z.enum(DELIVERY_STATES).describe("cancelled: an orphaned delivery the operator gave up (never sent)"),
   attempts: z.int(),
   next_attempt_at: maybeTime.describe("When it is tried next (pending only)"),
   last_status: z.int().nullable().describe("The hook's last HTTP status"),
@@ -58,7 +59,21 @@ export const EventDetail = z.strictObject({
   deliveries: z.array(DeliveryAttempts.strict()),
 });
 
-export const DeliveryPage = listOf(DeliveryAttempts.extend({ event_id: z.string(), event_type: z.string() }).strict());
+export const DeliveryPage = listOf(
+  DeliveryAttempts.extend({
+    event_id: z.string(),
+    event_type: z.string(),
+    orphaned: z.boolean().describe("Its hook is no longer run by the daemon: nothing sends it; cancel or move it (POST /v1/deliveries/orphaned)"),
+  }).strict(),
+);
+
+const openCounts = { pending: z.int(), delivering: z.int(), dead: z.int(), disabled: z.int() };
+
+export const OrphansResolved = z.strictObject({
+  cancelled: counts("Orphaned deliveries taken off their hook, by hook"),
+  moved_to: z.string().nullable().describe("move: the hook that got them"),
+  queued: z.int().describe("move: deliveries queued to that hook (fewer when it already had some of the events)"),
+});
 
 export const DeliveryRetried = z.strictObject({ id: z.int(), state: z.literal("pending") });
 
@@ -66,6 +81,7 @@ export const ReplayResult = z.strictObject({
   events: z.int().describe("Events selected"),
   queued: counts("Deliveries queued, by hook"),
   deliveries: z.int().describe("Deliveries queued in all"),
+  next_cursor: z.string().nullable().describe("More events match: post the same body with this `cursor` to queue the next ones; null when all are queued"),
 });
 
 export const InboxPage = listOf(
@@ -154,6 +170,9 @@ export const Stats = z.strictObject({
         oldest_open_age_ms: z.number(),
       }),
     ),
+    orphaned: z
+      .record(z.string(), z.strictObject(openCounts))
+      .describe("Open deliveries of hooks the daemon no longer runs (removed or renamed): nothing sends them; cancel or move them"),
   }),
   events: z.strictObject({ last_hour: counts("Events by type"), last_day: counts("Events by type") }),
   duplicates_last_day: z.int().describe("Webhook items Meta sent again, recognised and not processed twice"),
@@ -167,6 +186,23 @@ export const Stats = z.strictObject({
   billable_by_day: z.array(z.strictObject({ day: z.string(), category: z.string().nullable(), messages: z.int() })),
   fallback: z.strictObject({ tracked: counts("Tracked messages not done, by state"), sms: counts("SMS by state") }),
 });
+
+export const AlertPage = listOf(
+  z.strictObject({
+    id: z.int(),
+    kind: z.string().describe("alerts/kinds.ts: template.paused, phone_number.quality, hook.dead, …"),
+    severity: z.enum(["critical", "warning"]),
+    title: z.string(),
+    text: z.string().describe("What happened and what to do"),
+    data: z.record(z.string(), z.unknown()).describe("The facts: ids, names, codes (never a person's number)"),
+    state: z.enum(["pending", "sending", "sent", "dead", "recorded"]).describe("recorded: kept and logged, not sent"),
+    attempts: z.int(),
+    last_status: z.int().nullable().describe("The alert sink's last HTTP status"),
+    last_error: z.string().nullable(),
+    created_at: maybeTime,
+    sent_at: maybeTime,
+  }),
+);
 
 const iso = (description: string) => maybeTime.describe(description);
 

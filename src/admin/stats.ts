@@ -7,10 +7,12 @@ import type { Database } from "bun:sqlite";
 import { queueStore } from "../store/queue-store";
 import { reportStore } from "../store/report-store";
 import { isoOrNull } from "../util/time";
+import { orphanedCounts } from "../worker/orphans";
 import { ok, type AdminAnswer } from "./answers";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+const NO_OPEN = { pending: 0, delivering: 0, dead: 0, disabled: 0 };
 
 export function stats(db: Database, hookNames: readonly string[], now: number): AdminAnswer {
   const r = reportStore(db);
@@ -18,7 +20,7 @@ export function stats(db: Database, hookNames: readonly string[], now: number): 
   const hooks = Object.fromEntries(
     hookNames.map((name) => {
       const oldest = r.oldestOpenDeliveryAt(name);
-      const open = { pending: 0, delivering: 0, dead: 0, disabled: 0, ...r.openDeliveries(name) };
+      const open = { ...NO_OPEN, ...r.openDeliveries(name) };
       return [name, { delivered_last_day: delivered[name] ?? 0, ...open, oldest_open_age_ms: oldest === null ? 0 : now - oldest }];
     }),
   );
@@ -28,7 +30,7 @@ export function stats(db: Database, hookNames: readonly string[], now: number): 
     inbox: { pending: 0, processing: 0, dead: 0, ...r.inbox() },
     // How long the oldest webhook not yet processed has waited (the worker loop paces itself by the same figure).
     worker_lag_ms: queueStore(db).backlogAgeMs(now),
-    deliveries: { hooks },
+    deliveries: { hooks, orphaned: Object.fromEntries(Object.entries(orphanedCounts(db, hookNames)).map(([hook, open]) => [hook, { ...NO_OPEN, ...open }])) },
     events: { last_hour: r.eventsByType(now - HOUR), last_day: r.eventsByType(now - DAY) },
     duplicates_last_day: r.duplicatesSince(now - DAY),
     funnel_last_day: {

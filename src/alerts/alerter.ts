@@ -33,7 +33,9 @@ export class Alerter {
     const send = this.settings.url !== undefined && this.#wanted.some((re) => re.test(draft.kind));
     const id = this.store.insert(draft, send ? "pending" : "recorded", now);
     if (id === null) return false;
-    this.log.warn("alert", { alert_id: id, kind: draft.kind, title: draft.title, sent: send });
+    // The business's own numbers the alert names stay readable in its title (util/log.ts).
+    const { phone_number_id, display_phone_number } = draft.data;
+    this.log.warn("alert", { alert_id: id, kind: draft.kind, title: draft.title, sent: send, phone_number_id, display_phone_number });
     if (send) this.onNew();
     return true;
   }

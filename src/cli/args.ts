@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { parseListen } from "../config/schema";
 import type { EventSelection } from "../events/selection";
 import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
+import type { OrphanAction } from "../worker/orphans";
 
 export type Command =
   | { kind: "serve"; config: string | null; listen: string | null }
@@ -11,6 +12,7 @@ export type Command =
   | { kind: "replay"; config: string | null; selection: EventSelection; hook: string | null; force: boolean; json: boolean }
   | { kind: "retry-dead"; config: string | null; hook: string | null; json: boolean }
   | { kind: "reprocess"; config: string | null; inbox: number | null; json: boolean }
+  | { kind: "orphans"; config: string | null; hook: string | null; action: OrphanAction | null; json: boolean }
   | { kind: "jobs"; config: string | null; action: "list"; json: boolean }
   | { kind: "jobs"; config: string | null; action: "run"; name: string; json: boolean }
   | { kind: "vacuum"; config: string | null; json: boolean }
@@ -23,7 +25,7 @@ export type Command =
   | { kind: "help" }
   | { kind: "usage_error"; message: string };
 
-export type OperatorCommand = Extract<Command, { kind: "replay" | "retry-dead" | "reprocess" }>;
+export type OperatorCommand = Extract<Command, { kind: "replay" | "retry-dead" | "reprocess" | "orphans" }>;
 
 export const USAGE = `wa-webhookd: receives WhatsApp Business webhooks and never loses one
 
@@ -51,6 +53,10 @@ Operator commands (they queue work in the database; the running daemon does it):
                                         retry dead deliveries from a fresh schedule
   wa-webhookd reprocess --config FILE [--inbox ID] [--json]
                                         process dead inbox rows again
+  wa-webhookd orphans --config FILE [--hook NAME] [--cancel | --move-to HOOK] [--json]
+                                        deliveries of hooks the daemon no longer runs (removed
+                                        or renamed): list them, cancel them, or queue their
+                                        events to a hook it runs
 
 Jobs and maintenance (they work with or without a running daemon, unless said):
   wa-webhookd jobs list --config FILE [--json]
@@ -79,7 +85,7 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
 
-const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "jobs", "vacuum", "tail", "backup", "stats", "init", "send-test", "version", "help"] as const;
+const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "orphans", "jobs", "vacuum", "tail", "backup", "stats", "init", "send-test", "version", "help"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Which subcommand accepts which option besides --config, --help and --version. */
@@ -89,6 +95,7 @@ const OPTIONS_OF: Partial<Record<Subcommand, readonly string[]>> = {
   replay: ["event", "type", "since", "until", "hook", "force", "json"],
   "retry-dead": ["hook", "json"],
   reprocess: ["inbox", "json"],
+  orphans: ["hook", "cancel", "move-to", "json"],
   jobs: ["json"],
   vacuum: ["json"],
   tail: ["type", "json"],
@@ -130,6 +137,8 @@ function parse(argv: readonly string[]): Command {
         hook: { type: "string" },
         inbox: { type: "string" },
         force: { type: "boolean" },
+        cancel: { type: "boolean" },
+        "move-to": { type: "string" },
         json: { type: "boolean" },
         dir: { type: "string" },
         to: { type: "string" },
@@ -170,6 +179,11 @@ function parse(argv: readonly string[]): Command {
       return { kind: "retry-dead", config, hook: str("hook"), json };
     case "reprocess":
       return { kind: "reprocess", config, inbox: optionalId("--inbox", str("inbox")), json };
+    case "orphans": {
+      const to = str("move-to");
+      if (values.cancel === true && to !== null) throw new UsageProblem("give --cancel or --move-to HOOK, not both");
+      return { kind: "orphans", config, hook: str("hook"), action: to !== null ? { action: "move", to } : values.cancel === true ? { action: "cancel" } : null, json };
+    }
     case "jobs":
       return jobsCommand(config, positionals, json);
     case "vacuum":

@@ -6,12 +6,14 @@ import type { OperatorConfig } from "../config/schema";
 import { stats } from "../admin/stats";
 import type { z } from "zod";
 import type { Stats } from "../admin/responses";
+import { daemonHooksStore } from "../store/daemon-hooks-store";
 import { openExisting } from "./operator";
 
 export function runStats(config: OperatorConfig, json: boolean): number {
   const db = openExisting(config.storage.path, config.storage.synchronous);
   try {
-    const body = stats(db, config.hooks.map((h) => h.name), Date.now()).body as z.infer<typeof Stats>;
+    // The hooks the daemon runs (its file may differ from --config): the others' open deliveries are orphaned.
+    const body = stats(db, daemonHooksStore(db).list().map((h) => h.name), Date.now()).body as z.infer<typeof Stats>;
     process.stdout.write(json ? JSON.stringify(body) + "\n" : table(body));
     return 0;
   } finally {
@@ -26,6 +28,10 @@ function table(s: z.infer<typeof Stats>): string {
     ...Object.entries(s.deliveries.hooks).map(([hook, h]): [string, string] => [
       `hook ${hook}`,
       `${h.delivered_last_day} delivered (24 h), ${h.pending} pending, ${h.delivering} delivering, ${h.dead} dead, ${h.disabled} disabled, oldest open ${(h.oldest_open_age_ms / 1000).toFixed(0)} s`,
+    ]),
+    ...Object.entries(s.deliveries.orphaned).map(([hook, h]): [string, string] => [
+      `hook ${hook} (no longer run)`,
+      `${h.pending} pending, ${h.delivering} delivering, ${h.dead} dead, ${h.disabled} disabled: orphaned, see wa-webhookd orphans`,
     ]),
     ["events (1 h)", counts(s.events.last_hour)],
     ["events (24 h)", counts(s.events.last_day)],

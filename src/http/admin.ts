@@ -9,8 +9,9 @@ import type { z } from "zod";
 import { eventFilter, isEventId } from "../admin/events";
 import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE } from "../admin/examples";
 import { firstProblem, OutboundBody, toRegistration, type OutboundItem } from "../admin/outbound";
-import { DeliveriesQuery, EventReplayBody, EventsQuery, FallbackAction, InboxQuery, ReplayBody, StreamQuery } from "../admin/params";
+import { AlertsQuery, DeliveriesQuery, EventReplayBody, EventsQuery, FallbackAction, InboxQuery, OrphansBody, ReplayBody, StreamQuery } from "../admin/params";
 import {
+  AlertPage,
   Contact,
   ContactErased,
   DeliveryPage,
@@ -20,6 +21,7 @@ import {
   FallbackResolved,
   InboxPage,
   JobRun,
+  OrphansResolved,
   Jobs,
   Message,
   Registered,
@@ -166,8 +168,21 @@ export function adminRoutes(deps: AdminDeps) {
     .get("/deliveries", withQuery(DeliveriesQuery, (query) => relay({ op: "deliveries", query })), {
       detail: operation({ tag: "queues", summary: "List deliveries to hooks, newest first", query: DeliveriesQuery, ok: DeliveryPage, errors: [400] }),
     })
+    .post("/deliveries/orphaned", withBody(OrphansBody, (body) => relay({ op: "orphans", body })), {
+      parse: "none",
+      detail: operation({
+        tag: "queues",
+        summary: "Cancel or move the deliveries of hooks the daemon no longer runs",
+        description:
+          "A hook removed from the config (or renamed) leaves its open deliveries orphaned: nothing sends them (GET /v1/deliveries?orphaned=true, /v1/stats). cancel: they become `cancelled`, finished like done (retention may then delete their events); move: each event is queued to hook `to` instead.",
+        body: OrphansBody,
+        bodyExample: { action: "move", hook: "crm", to: "app" },
+        ok: OrphansResolved,
+        errors: [400],
+      }),
+    })
     .post("/deliveries/:id/retry", ({ params }) => rowId(params.id, "delivery", (id) => relay({ op: "retry-delivery", id })), {
-      detail: operation({ tag: "queues", summary: "Retry a dead delivery", path: { id: "A delivery id" }, ok: DeliveryRetried, errors: [404, 409] }),
+      detail: operation({ tag: "queues", summary: "Retry a dead delivery", description: "409 if it is not dead, or if its hook is no longer run (orphaned).", path: { id: "A delivery id" }, ok: DeliveryRetried, errors: [404, 409] }),
     })
     .get("/inbox", withQuery(InboxQuery, (query) => relay({ op: "inbox", query })), {
       detail: operation({ tag: "queues", summary: "List webhooks by processing state (dead by default), newest first", query: InboxQuery, ok: InboxPage, errors: [400] }),
@@ -190,6 +205,16 @@ export function adminRoutes(deps: AdminDeps) {
     })
     .get("/templates", () => relay({ op: "templates" }), {
       detail: operation({ tag: "reports", summary: "Message templates: status, quality, category and their history", ok: TemplatePage }),
+    })
+    .get("/alerts", withQuery(AlertsQuery, (query) => relay({ op: "alerts", query })), {
+      detail: operation({
+        tag: "reports",
+        summary: "List alerts, newest first",
+        description: "Every alert raised, sent to [alerts] url or only recorded (without a url they are seen here and in the log).",
+        query: AlertsQuery,
+        ok: AlertPage,
+        errors: [400],
+      }),
     })
     .get("/stats", () => relay({ op: "stats" }), {
       detail: operation({ tag: "reports", summary: "Queues, lag, events, hooks, fallback, the delivery funnel and billable messages", ok: Stats }),

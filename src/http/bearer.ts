@@ -4,10 +4,14 @@ import type { Logger } from "../util/log";
 import { problem } from "./respond";
 import { pathOf } from "./url";
 
+/** The scheme is case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` and `Bearer` are one. */
+const BEARER = /^bearer +/i;
+
 /** null when the request carries `Authorization: Bearer <token>`; otherwise the 401 to answer. */
 export function refuseUnlessBearer(request: Request, token: string, tokenKey: string, log: Logger): Response | null {
   const header = request.headers.get("authorization") ?? "";
-  if (constantTimeEqual(header.startsWith("Bearer ") ? header.slice(7) : "", token)) return null;
+  const scheme = BEARER.exec(header);
+  if (constantTimeEqual(scheme ? header.slice(scheme[0].length) : "", token)) return null;
   log.warn("request refused", { path: pathOf(request.url), reason: header ? "wrong token" : "no bearer token" });
   return problem(401, "unauthorized", `send Authorization: Bearer <${tokenKey}>`, { "www-authenticate": "Bearer" });
 }

@@ -56,7 +56,7 @@ export function docsRoutes() {
             { name: "events", description: "Events as stored and forwarded" },
             { name: "queues", description: "Deliveries to hooks and webhooks the worker could not process" },
             { name: "contacts", description: "People: profile, opt-out, messages, erasure" },
-            { name: "reports", description: "Templates and statistics" },
+            { name: "reports", description: "Templates, statistics and alerts" },
             { name: "fallback", description: "Outbound messages tracked for SMS fallback" },
             { name: "jobs", description: "The sweeper's scheduled jobs" },
             { name: "webhook", description: "What Meta calls" },

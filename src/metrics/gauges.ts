@@ -6,6 +6,7 @@ import type { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
 import { queueStore } from "../store/queue-store";
 import { reportStore } from "../store/report-store";
+import { orphanedCounts } from "../worker/orphans";
 import type { Gauge } from "./exposition";
 
 const INBOX_STATES = ["pending", "processing", "dead"] as const;
@@ -27,6 +28,13 @@ export function storeGauges(db: Database, hookNames: readonly string[], now: num
         const open = r.openDeliveries(hook);
         return OPEN_DELIVERY_STATES.map((state) => ({ labels: { hook, state }, value: open[state] ?? 0 }));
       }),
+    },
+    {
+      name: "wa_deliveries_orphaned",
+      help: "Deliveries not done of hooks the daemon no longer runs (removed or renamed), by hook and state: nothing sends them; cancel or move them",
+      samples: Object.entries(orphanedCounts(db, hookNames)).flatMap(([hook, open]) =>
+        OPEN_DELIVERY_STATES.map((state) => ({ labels: { hook, state }, value: open[state] ?? 0 })),
+      ),
     },
     { name: "wa_tracked_messages", help: "Outbound messages watched for SMS fallback and not done, by state", samples: Object.entries(tracked).map(([state, value]) => ({ labels: { state }, value })) },
     { name: "wa_stale_messages", help: "Tracked messages past their deadline with no proof of delivery and no SMS sent yet", samples: [{ value: STALE_STATES.reduce((n, s) => n + (tracked[s] ?? 0), 0) }] },

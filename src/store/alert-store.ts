@@ -18,6 +18,15 @@ export interface AlertRow {
   sent_at: number | null;
 }
 
+/** GET /v1/alerts: which alerts, and the page (`before`: the previous page's last id). */
+export interface AlertFilter {
+  /** null: every kind. */
+  kinds: readonly string[] | null;
+  state: string | null;
+  since: number | null;
+  until: number | null;
+}
+
 export type AlertOutcome = { state: "sent" | "dead"; status: number | null; error: string | null } | { state: "pending"; status: number | null; error: string | null; retryAt: number };
 
 export function alertStore(db: Database) {
@@ -35,7 +44,16 @@ export function alertStore(db: Database) {
        sent_at = CASE WHEN ?3 = 'sent' THEN ?7 ELSE sent_at END, lease_token = NULL, lease_until = NULL
      WHERE id = ?1 AND lease_token = ?2`,
   );
+  // Newest first by id, filtered along the way: alerts are few (one per occurrence, kept for storage.retention).
+  const list = db.prepare<AlertRow, [string | null, string | null, number | null, number | null, number | null, number]>(
+    `SELECT id, kind, dedup_key, severity, title, text, data, state, attempts, last_status, last_error, created_at, sent_at FROM alerts
+     WHERE (?1 IS NULL OR kind IN (SELECT value FROM json_each(?1))) AND (?2 IS NULL OR state = ?2)
+       AND (?3 IS NULL OR created_at >= ?3) AND (?4 IS NULL OR created_at < ?4) AND (?5 IS NULL OR id < ?5)
+     ORDER BY id DESC LIMIT ?6`,
+  );
   return {
+    list: (f: AlertFilter, before: number | null, limit: number) =>
+      list.all(f.kinds === null ? null : JSON.stringify(f.kinds), f.state, f.since, f.until, before, limit),
     /** The new row's id; null when this occurrence was already alerted. */
     insert: (a: AlertDraft, state: "pending" | "recorded", now: number) =>
       insert.get(a.kind, a.key, a.severity, a.title, a.text, JSON.stringify(a.data), state, now)?.id ?? null,

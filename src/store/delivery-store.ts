@@ -4,6 +4,9 @@ import type { EventSelection } from "../events/selection";
 import type { DeliveryOutcome } from "../forward/retry-policy";
 import { eventIdFloor } from "../util/ids";
 
+/** Not finished: `done` and `cancelled` are. */
+const OPEN_STATES = "('pending', 'delivering', 'dead', 'disabled')";
+
 export interface ClaimedDelivery {
   id: number;
   event_id: string;
@@ -42,16 +45,28 @@ export function deliveryStore(db: Database) {
      WHERE state = 'dead' AND (?2 IS NULL OR hook = ?2)`,
   );
   // Only `*` reaches here as a wildcard (the CLI refuses other glob characters), so GLOB matches hook-filter globs.
-  const events = db.prepare<{ id: string; type: string; phone_number_id: string | null }, [string | null, string | null, number | null, number | null, string | null]>(
-    // An event is stored after it arrived: its id's time (?5) bounds a `since` range from below.
+  const events = db.prepare<{ id: string; type: string; phone_number_id: string | null }, [string | null, string | null, number | null, number | null, string, string, number]>(
+    // An event is stored after it arrived: an id before since's (?5, a millisecond earlier) bounds the range from below; ?6 is the page's start.
     `SELECT id, type, phone_number_id FROM events
      WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR type GLOB ?2)
-       AND (?3 IS NULL OR (id >= ?5 AND received_at >= ?3)) AND (?4 IS NULL OR received_at < ?4)
-     ORDER BY id`,
+       AND id > max(?5, ?6) AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
+     ORDER BY id LIMIT ?7`,
   );
   const recover = db.prepare<unknown, [string, number]>(
     `UPDATE deliveries SET state = 'pending', next_attempt_at = ?2, lease_token = NULL, lease_until = NULL
      WHERE state = 'delivering' AND substr(lease_token, 1, length(?1)) = ?1`,
+  );
+
+  // Per hook, through deliveries_due: (hook, state) is its prefix.
+  const cancelOpen = db.prepare<unknown, [string, number]>(
+    `UPDATE deliveries SET state = 'cancelled', lease_token = NULL, lease_until = NULL, updated_at = ?2
+     WHERE hook = ?1 AND state IN ${OPEN_STATES}`,
+  );
+  // An event the target already has a delivery of keeps that one (sent, or on its way).
+  const copyOpen = db.prepare<unknown, [string, string, number]>(
+    `INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at)
+     SELECT event_id, ?2, ?3, ?3, ?3 FROM deliveries WHERE hook = ?1 AND state IN ${OPEN_STATES}
+     ON CONFLICT (event_id, hook) DO NOTHING`,
   );
 
   return {
@@ -66,10 +81,15 @@ export function deliveryStore(db: Database) {
     release: (id: number, token: string) => release.run(id, token).changes === 1,
     /** (Re)queues a delivery of an event to a hook: fresh attempts, due now. */
     requeue: (eventId: string, hook: string, now: number) => requeue.run(eventId, hook, now, now, now),
+    /** A hook's open deliveries are cancelled (finished, never sent): how many. */
+    cancelOpen: (hook: string, now: number) => cancelOpen.run(hook, now).changes,
+    /** A hook's open deliveries are queued to hook `to`, due now: how many new ones. Cancel them after. */
+    copyOpen: (hook: string, to: string, now: number) => copyOpen.run(hook, to, now).changes,
     /** Deliveries in flight in an earlier run of this instance are due again now. */
     recoverLeases: (instance: string, now: number) => recover.run(`${instance}:`, now).changes,
     retryDead: (now: number, hook: string | null) => retryDead.run(now, hook).changes,
-    /** The selected events in the order they were stored, one at a time (a replay may cover the whole history). */
-    events: (s: EventSelection) => events.iterate(s.eventId, s.type, s.since, s.until, s.since === null ? null : eventIdFloor(s.since)),
+    /** Up to `limit` of the selected events stored after event `after`, in the order they were stored, one at a time. */
+    events: (s: EventSelection, after: string | null, limit: number) =>
+      events.iterate(s.eventId, s.type, s.since, s.until, s.since === null ? "" : eventIdFloor(Math.max(0, s.since - 1)), after ?? "", limit),
   };
 }

@@ -47,7 +47,9 @@ export function inspectStore(db: Database) {
     `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2, lease_token = NULL, lease_until = NULL
      WHERE id = ?1 AND state IN ('dead', 'disabled') RETURNING state`,
   );
-  const deliveryState = db.prepare<{ state: string }, [number]>("SELECT state FROM deliveries WHERE id = ?");
+  const deliveryState = db.prepare<{ state: string; hook: string }, [number]>("SELECT state, hook FROM deliveries WHERE id = ?");
+  // The next hook name in deliveries_due: one index seek per hook, however many deliveries each has.
+  const nextHook = db.prepare<{ hook: string | null }, [string]>("SELECT min(hook) hook FROM deliveries INDEXED BY deliveries_due WHERE hook > ?");
   return {
     /** Newest first across the given hooks. */
     deliveries: (hooks: readonly string[], state: string | null, before: number | null, limit: number) =>
@@ -56,6 +58,13 @@ export function inspectStore(db: Database) {
         .sort((a, b) => b.id - a.id)
         .slice(0, limit),
     inbox: (state: string, before: number | null, limit: number) => inbox.all(state, before, limit),
+    /** Every hook name that has deliveries, configured now or not, by name. */
+    hooksWithDeliveries(): string[] {
+      const names: string[] = [];
+      for (let next = nextHook.get("")?.hook; next != null; next = nextHook.get(next)?.hook) names.push(next);
+      return names;
+    },
+    delivery: (id: number) => deliveryState.get(id) ?? null,
     /** A dead (or disabled-hook) delivery goes back to pending; the delivery's state otherwise, or null if none. */
     retryDelivery(id: number, now: number): { retried: boolean; state: string | null } {
       if (retryOne.get(id, now)) return { retried: true, state: "pending" };

@@ -11,6 +11,7 @@ export function reportStore(db: Database) {
   // Counts kept by triggers and the open deliveries' age index (migration 0010): never a walk of a backlog.
   const inboxStates = db.prepare<{ state: string; n: number }, []>("SELECT state, n FROM inbox_counts WHERE n > 0");
   const openDeliveries = db.prepare<{ state: string; n: number }, [string]>("SELECT state, n FROM delivery_counts WHERE hook = ? AND n > 0");
+  const openHooks = db.prepare<{ hook: string }, []>("SELECT DISTINCT hook FROM delivery_counts WHERE n > 0 ORDER BY hook");
   const oldestDelivery = db.prepare<{ at: number | null }, [string]>(
     "SELECT min(created_at) at FROM deliveries INDEXED BY deliveries_open_by_age WHERE hook = ? AND state IN ('pending', 'delivering')",
   );
@@ -28,6 +29,8 @@ export function reportStore(db: Database) {
   return {
     inbox: () => rows(inboxStates.all(), (r) => r.state),
     openDeliveries: (hook: string) => rows(openDeliveries.all(hook), (r) => r.state),
+    /** Hooks with open deliveries, configured or not. */
+    hooksWithOpenDeliveries: () => openHooks.all().map((r) => r.hook),
     oldestOpenDeliveryAt: (hook: string) => oldestDelivery.get(hook)?.at ?? null,
     deliveredSince: (ms: number) => counts.since("delivered", ms),
     eventsByType: (ms: number) => counts.since("event", ms),

@@ -1,6 +1,7 @@
 /**
  * Deleting what is older than `storage.retention`, one bounded batch per call (the
  * caller commits each and gives the writer thread back to ingestion between them).
+ * Cancelled deliveries (orphans the operator gave up) are finished like done ones.
  * Tables without a time index are walked by key (`after` → next cursor): one pass
  * over the table per run, never a rescan per batch. Kept whatever their age: events
  * with deliveries still pending or dead (an operator may retry them), inbox rows
@@ -46,7 +47,7 @@ function walker(page: Statement<PageRow, (string | number)[]>, keyOf: (r: PageRo
 export function retentionStore(db: Database) {
   const deliveries = db.prepare<unknown, [string, number]>(
     `DELETE FROM deliveries WHERE id IN (SELECT d.id FROM events e JOIN deliveries d ON d.event_id = e.id
-       WHERE e.id < ?1 AND d.state IN ('done', 'disabled') LIMIT ?2)`,
+       WHERE e.id < ?1 AND d.state IN ('done', 'disabled', 'cancelled') LIMIT ?2)`,
   );
   const events = db.prepare<unknown, [string, number]>(
     `DELETE FROM events WHERE id IN (SELECT id FROM events e WHERE id < ?1

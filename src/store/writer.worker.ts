@@ -23,6 +23,8 @@ import type { HookRoute } from "../config/schema";
 import { TrafficMeter } from "../worker/traffic";
 import { metrics } from "../metrics/catalogue";
 import { storeGauges } from "../metrics/gauges";
+import { daemonHooksStore } from "./daemon-hooks-store";
+import { orphanedCounts } from "../worker/orphans";
 
 declare const self: Worker;
 
@@ -68,6 +70,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         const threadLog = createLogger(msg.logLevel, undefined, redactorFor(msg.redactKey));
         log = threadLog;
         if (msg.worker) loop = startLoop(msg.worker, true);
+        recordHooks();
         db.run(`PRAGMA busy_timeout = ${Math.trunc(msg.busyTimeoutMs)}`);
         const queue = queueStore(db);
         report = () => meter.report(threadLog, queue.backlogAgeMs(Date.now()));
@@ -138,9 +141,33 @@ async function reload(msg: WriterSettings & { seq: number }) {
     hooks = msg.hooks;
     admin = null;
     if (msg.worker) loop = startLoop(msg.worker, false);
+    recordHooks();
     reply({ type: "reloaded", seq: msg.seq });
   } catch (err) {
     fail(msg.seq, err);
+  }
+}
+
+/**
+ * The hooks now run, recorded for operator commands in other processes; a hook no
+ * longer run that still has open deliveries is said in the log, with their count. A
+ * failure to record is logged, never fatal: the daemon runs as configured either way.
+ */
+function recordHooks() {
+  const running = hooks.map((h) => h.name);
+  try {
+    daemonHooksStore(db!).record(hooks, Date.now());
+    for (const [hook, open] of Object.entries(orphanedCounts(db!, running))) {
+      const deliveries = Object.values(open).reduce((a, b) => a + b, 0);
+      log!.warn("deliveries of a hook the daemon no longer runs: nothing sends them", {
+        hook,
+        deliveries,
+        states: open,
+        hint: "wa-webhookd orphans --config FILE --cancel (or --move-to HOOK), or POST /v1/deliveries/orphaned",
+      });
+    }
+  } catch (err) {
+    log!.error("could not record the hooks the daemon runs; operator commands see the previous ones", { error: err, hooks: running });
   }
 }
 

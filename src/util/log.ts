@@ -6,7 +6,7 @@
  * matter: fields that name a person are hashed here (util/redact.ts), and free-text
  * fields have phone numbers in them hashed, so a call site cannot leak one by mistake.
  */
-import { noRedaction, type Redactor } from "./redact";
+import { digitsOf, noRedaction, type Redactor } from "./redact";
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFields = Record<string, unknown>;
@@ -27,24 +27,31 @@ const stdoutSink: LogSink = (line) => process.stdout.write(line + "\n");
 
 /** Fields whose value is a person's wa_id (phone number). */
 const PERSON_FIELDS = new Set(["wa_id", "to", "from", "recipient", "contact"]);
-/** Fields of free text that may quote a number: errors, reasons, alert titles. */
-const TEXT_FIELDS = new Set(["error", "reason", "title", "last_error"]);
+/** Fields of free text that may quote a number: errors, reasons, alert titles, request paths (/v1/contacts/{wa_id}). */
+const TEXT_FIELDS = new Set(["error", "reason", "title", "last_error", "path"]);
+/**
+ * The business's own numbers (its phone number ids and display numbers): not personal,
+ * logged in clear, and kept in clear in the same line's free text ("quality of
+ * 15550783881 flagged" names the business, not a person).
+ */
+const BUSINESS_FIELDS = ["phone_number_id", "display_phone_number"];
 
 export function createLogger(level: LogLevel, sink: LogSink = stdoutSink, redact: Redactor = noRedaction): Logger {
   let min = LOG_LEVELS.indexOf(level);
   const enabled = (l: LogLevel) => LOG_LEVELS.indexOf(l) >= min;
-  const scrub = (key: string, value: unknown): unknown => {
+  const scrub = (key: string, value: unknown, business: ReadonlySet<string>): unknown => {
     if (value instanceof Error) value = errorReplacer(key, value);
     if (typeof value === "object" && value !== null && TEXT_FIELDS.has(key) && "message" in value) {
-      return { ...value, message: redact.text(String((value as { message: unknown }).message)) };
+      return { ...value, message: redact.text(String((value as { message: unknown }).message), business) };
     }
     if (typeof value !== "string") return value;
     if (PERSON_FIELDS.has(key)) return redact.person(value);
-    return TEXT_FIELDS.has(key) ? redact.text(value) : value;
+    return TEXT_FIELDS.has(key) ? redact.text(value, business) : value;
   };
   const emit = (l: LogLevel) => (msg: string, fields?: LogFields) => {
     if (!enabled(l)) return;
-    const clean = fields && Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, scrub(k, v)]));
+    const business = new Set(BUSINESS_FIELDS.flatMap((k) => (typeof fields?.[k] === "string" ? [digitsOf(fields[k])] : [])));
+    const clean = fields && Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, scrub(k, v, business)]));
     sink(JSON.stringify({ ts: new Date().toISOString(), level: l, msg, ...clean }, errorReplacer));
   };
   const configure = (next: LogLevel, nextRedact: Redactor) => {

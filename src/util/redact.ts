@@ -9,8 +9,8 @@ import { CryptoHasher } from "bun";
 export interface Redactor {
   /** A wa_id as it may appear in a log line. */
   person(waId: string): string;
-  /** Free text with phone numbers in it hashed. */
-  text(s: string): string;
+  /** Free text with phone numbers in it hashed, except the business's own (`keep`, compared by digits). */
+  text(s: string, keep?: ReadonlySet<string>): string;
 }
 
 /** 7 to 15 digits, optionally with +, spaces, dashes or parentheses between them (not dots: IP addresses). */
@@ -18,17 +18,19 @@ const PHONE_LIKE = /\+?\(?\d(?:[\d \-()]*\d){6,}/g;
 const DATE = /^\d{4}-\d\d-\d\d$/;
 const digitCount = (s: string) => s.replace(/\D/g, "").length;
 const phoneLike = (m: string) => digitCount(m) >= 7 && digitCount(m) <= 15 && !DATE.test(m);
+/** Only the digits of a number, the form `keep` sets hold. */
+export const digitsOf = (s: string) => s.replace(/\D/g, "");
 
 export const noRedaction: Redactor = { person: (id) => id, text: (s) => s };
 
 export function keyedRedactor(key: string): Redactor {
   const person = (waId: string) => {
-    const digits = waId.replace(/\D/g, "");
+    const digits = digitsOf(waId);
     return "wa_" + new CryptoHasher("sha256", key).update(digits || waId).digest("hex").slice(0, 12);
   };
   return {
     person,
-    text: (s) => s.replace(PHONE_LIKE, (m) => (phoneLike(m) ? person(m) : m)),
+    text: (s, keep) => s.replace(PHONE_LIKE, (m) => (phoneLike(m) && !keep?.has(digitsOf(m)) ? person(m) : m)),
   };
 }
 

@@ -23,12 +23,23 @@ export interface ReplayResult {
   queued: Record<string, number>;
 }
 
+/** One page of a replay: `next` is the last event queued when more may follow, null when the selection is exhausted. */
+export interface ReplayPage extends ReplayResult {
+  next: string | null;
+}
+
+/** Events per transaction of a whole replay: the daemon's own writes go between two. */
+const PAGE_EVENTS = 1000;
+
 export class ReplayError extends Error {
   override name = "ReplayError";
 }
 
-/** Queues one delivery per matching event and interested hook, in one transaction. */
-export function replayEvents(db: Database, hooks: readonly HookRoute[], request: ReplayRequest, now: number): ReplayResult {
+/**
+ * Queues one delivery per matching event (at most `limit` of them, stored after event
+ * `after`) and interested hook, in one transaction.
+ */
+export function replayPage(db: Database, hooks: readonly HookRoute[], request: ReplayRequest, now: number, after: string | null, limit: number): ReplayPage {
   if (request.hook !== null && !hooks.some((h) => h.name === request.hook)) throw new ReplayError(`no hook named "${request.hook}"`);
   const store = deliveryStore(db);
   const targets = hooks
@@ -36,9 +47,16 @@ export function replayEvents(db: Database, hooks: readonly HookRoute[], request:
     .map((h) => ({ name: h.name, wants: request.force ? () => true : hookFilter(h) }));
   return db
     .transaction(() => {
-      const result: ReplayResult = { events: 0, queued: {} };
-      for (const event of store.events(request.selection)) {
+      const result: ReplayPage = { events: 0, queued: {}, next: null };
+      let last: string | null = null;
+      // One event past the page says whether another page follows.
+      for (const event of store.events(request.selection, after, limit + 1)) {
+        if (result.events === limit) {
+          result.next = last;
+          break;
+        }
         result.events++;
+        last = event.id;
         for (const hook of targets) {
           if (!hook.wants(event.type, event.phone_number_id)) continue;
           store.requeue(event.id, hook.name, now);
@@ -49,6 +67,19 @@ export function replayEvents(db: Database, hooks: readonly HookRoute[], request:
       return result;
     })
     .immediate();
+}
+
+/** The whole selection, a page per transaction. */
+export function replayEvents(db: Database, hooks: readonly HookRoute[], request: ReplayRequest, now: number): ReplayResult {
+  const total: ReplayResult = { events: 0, queued: {} };
+  let after: string | null = null;
+  do {
+    const page = replayPage(db, hooks, request, now, after, PAGE_EVENTS);
+    total.events += page.events;
+    for (const [hook, n] of Object.entries(page.queued)) total.queued[hook] = (total.queued[hook] ?? 0) + n;
+    after = page.next;
+  } while (after !== null);
+  return total;
 }
 
 /** Dead deliveries (all hooks, or one) go back to pending with a fresh schedule. */

@@ -9,7 +9,7 @@ import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { closedPort } from "../support/sink";
 import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
-import { ADMIN, filledDaemon, PERSON, type Page } from "../support/filled";
+import { ADMIN, filledDaemon, PERSON, TOKEN, type Page } from "../support/filled";
 import { fixture, WHSEC } from "../support/pipeline";
 import { signedPost, textMessage } from "../support/webhooks";
 
@@ -25,6 +25,19 @@ test("every route refuses no token and a wrong one (401), and answers the right 
     expect((await get(route, { authorization: "Bearer not-the-token-at-all" })).status).toBe(401);
   }
   for (const route of routes.filter((r) => !r.endsWith("stream"))) expect((await get(route)).status).toBe(200);
+  // The scheme is case-insensitive (RFC 9110); the token is not.
+  for (const scheme of ["bearer", "BEARER", "BeArEr"]) expect((await get("/v1/stats", { authorization: `${scheme} ${TOKEN}` })).status).toBe(200);
+  expect((await get("/v1/stats", { authorization: `Bearer ${TOKEN.toUpperCase()}` })).status).toBe(401);
+  expect((await get("/v1/stats", { authorization: `Basic ${TOKEN}` })).status).toBe(401);
+});
+
+test("a refused request's path is logged with the person's number hashed, like every other field", async () => {
+  const { get, daemon } = await filled();
+  expect((await get(`/v1/contacts/${PERSON}`, { authorization: "Bearer mistyped-token-0123456789" })).status).toBe(401);
+  expect((await get(`/v1/contacts/%2B${PERSON}`, {})).status).toBe(401);
+  const refused = daemon.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "request refused");
+  expect(refused.map((l) => l.path)).toEqual([expect.stringMatching(/^\/v1\/contacts\/wa_[0-9a-f]{12}$/), expect.stringMatching(/^\/v1\/contacts\/%2Bwa_[0-9a-f]{12}$/)]);
+  expect(daemon.lines.join("\n")).not.toContain(PERSON);
 });
 
 test("events: newest first, pages that neither skip nor repeat while new events arrive, and every filter", async () => {
@@ -66,6 +79,12 @@ test("events: newest first, pages that neither skip nor repeat while new events 
   expect(await all(`&since=${future}`)).toEqual([]);
   expect((await all(`&until=${future}`)).length).toBe((await all()).length);
   expect(await all(`&until=2020-01-01T00:00:00Z`)).toEqual([]);
+  // A date alone is midnight UTC, as the CLI reads it.
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  expect(await all(`&since=${today}`)).toEqual(await all(`&since=${today}T00:00:00Z`));
+  expect(await all(`&since=${tomorrow}`)).toEqual([]);
+  expect((await all(`&until=${tomorrow}`)).length).toBe((await all()).length);
 });
 
 test("bad parameters are 400s naming the parameter; unknown ids are 404s", async () => {
@@ -78,6 +97,7 @@ test("bad parameters are 400s naming the parameter; unknown ids are 404s", async
   expect(await reason("/v1/events?limit=0")).toStartWith("limit:");
   expect(await reason("/v1/events?limit=501")).toStartWith("limit:");
   expect(await reason("/v1/events?limit=ten")).toStartWith("limit:");
+  for (const notDecimal of ["0x10", "1e2", "+5", "%2016", "", "16.0"]) expect(await reason(`/v1/events?limit=${notDecimal}`)).toStartWith("limit:");
   expect(await reason("/v1/events?cursor=not-ours")).toStartWith("cursor:");
   expect(await reason("/v1/events?type=mesage.*")).toStartWith("type:");
   expect(await reason("/v1/events?since=yesterday")).toStartWith("since:");
@@ -228,5 +248,86 @@ test("wa-webhookd tail prints new events one line each, filtered by type, with n
   } finally {
     tail.kill("SIGINT");
     expect(await tail.exited).toBe(0);
+  }
+});
+
+test("alerts, sent or only recorded, are listed newest first, filtered by kind, state and time, in pages", async () => {
+  const { json, get, daemon } = await filled();
+  type Alerts = { data: { id: number; kind: string; state: string; title: string; data: Record<string, unknown> }[]; next_cursor: string | null };
+  const list = await json<Alerts>("/v1/alerts?limit=500");
+  expect(list.data.length).toBeGreaterThanOrEqual(3);
+  expect(list.next_cursor).toBeNull();
+  const ids = list.data.map((a) => a.id);
+  expect([...ids].sort((a, b) => b - a)).toEqual(ids);
+  expect(list.data.every((a) => a.state === "recorded")).toBe(true); // no [alerts] url: only here and in the log
+
+  const paged: number[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Alerts = await json(`/v1/alerts?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+    expect(page.data.length).toBeLessThanOrEqual(2);
+    paged.push(...page.data.map((a) => a.id));
+    cursor = page.next_cursor;
+  } while (cursor);
+  expect(paged).toEqual(ids);
+
+  const templates = await json<Alerts>("/v1/alerts?kind=template.*");
+  expect(templates.data.length).toBeGreaterThan(0);
+  expect(templates.data.every((a) => a.kind.startsWith("template."))).toBe(true);
+  // The business's own display number, in the alert and in its log line alike: it is nobody's personal data.
+  const [limit] = (await json<Alerts>("/v1/alerts?kind=phone_number.limit&state=recorded")).data;
+  expect(limit!.title).toBe("WhatsApp messaging limit lowered for 15550783881");
+  const logged = daemon.lines.map((l) => JSON.parse(l)).find((l) => l.msg === "alert" && l.kind === "phone_number.limit");
+  expect(logged).toMatchObject({ title: limit!.title, display_phone_number: "15550783881" });
+  expect((await json<Alerts>("/v1/alerts?state=sent")).data).toEqual([]);
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  expect((await json<Alerts>(`/v1/alerts?since=${today}&limit=500`)).data.map((a) => a.id)).toEqual(ids);
+  expect((await json<Alerts>(`/v1/alerts?since=${tomorrow}`)).data).toEqual([]);
+  expect((await json<Alerts>(`/v1/alerts?until=${today}`)).data).toEqual([]);
+
+  const reason = async (path: string) => {
+    const res = await get(path);
+    expect(res.status).toBe(400);
+    return ((await res.json()) as { reason: string }).reason;
+  };
+  expect(await reason("/v1/alerts?kind=template.pause")).toStartWith('kind: "template.pause" matches no alert kind');
+  expect(await reason("/v1/alerts?state=lost")).toStartWith("state:");
+  expect(await reason("/v1/alerts?since=yesterday")).toStartWith("since:");
+  expect(await reason(`/v1/alerts?since=${tomorrow}&until=${today}`)).toStartWith("until:");
+  expect(await reason("/v1/alerts?cursor=not-ours")).toStartWith("cursor:");
+  expect(await reason("/v1/alerts?limit=0x10")).toStartWith("limit:");
+});
+
+test("POST /v1/replay queues at most `limit` events per call, oldest first; next_cursor continues until all are queued once", async () => {
+  const { daemon, all } = await filled(`[[hooks]]\nname = "app"\nurl = "http://127.0.0.1:${closedPort()}/hook"\nsecret = "${WHSEC}"\nretry_schedule = ["1h"]\n`);
+  const post = async (body: unknown) => {
+    const res = await fetch(`${daemon.url}/v1/replay`, { method: "POST", headers: ADMIN, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { events: number; deliveries: number; next_cursor: string | null; reason?: string } };
+  };
+  const total = (await all()).length;
+  expect(total).toBeGreaterThan(10);
+  const first = await post({ since: "2020-01-01" });
+  expect(first.body).toMatchObject({ events: total, deliveries: total, next_cursor: null }); // under the default 1,000
+  const counts: number[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await post({ since: "2020-01-01", hook: "app", limit: 4, ...(cursor ? { cursor } : {}) });
+    expect(page.status).toBe(200);
+    expect(page.body.deliveries).toBe(page.body.events);
+    counts.push(page.body.events);
+    cursor = page.body.next_cursor;
+  } while (cursor);
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(total);
+  expect(counts.slice(0, -1).every((n) => n === 4)).toBe(true);
+  for (const [body, field] of [
+    [{ since: "2020-01-01", limit: 10_001 }, "limit:"],
+    [{ since: "2020-01-01", limit: 0 }, "limit:"],
+    [{ since: "2020-01-01", limit: "5" }, "limit:"],
+    [{ since: "2020-01-01", cursor: "not-ours" }, "cursor:"],
+  ] as const) {
+    const bad = await post(body);
+    expect(bad.status).toBe(400);
+    expect(bad.body.reason).toStartWith(field);
   }
 });

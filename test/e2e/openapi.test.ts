@@ -101,6 +101,7 @@ test("every answer parses with the schema the document shows for it", async () =
     [answers.DeliveryPage, "/v1/deliveries"],
     [answers.InboxPage, "/v1/inbox?state=done"],
     [answers.TemplatePage, "/v1/templates"],
+    [answers.AlertPage, "/v1/alerts"],
   ] as const) {
     expect(((await expectShape(schema, "GET", path)).body as Page).data.length).toBeGreaterThan(0);
   }
@@ -110,6 +111,8 @@ test("every answer parses with the schema the document shows for it", async () =
   await expectShape(answers.Message, "GET", `/v1/messages/${encodeURIComponent(status.data.wamid as string)}`);
   await expectShape(answers.ReplayResult, "POST", `/v1/events/${events.data[0]!.id}/replay`, {});
   await expectShape(answers.ReplayResult, "POST", "/v1/replay", { since: "2020-01-01T00:00:00Z" });
+  await expectShape(answers.ReplayResult, "POST", "/v1/replay", { since: "2020-01-01", limit: 1 });
+  await expectShape(answers.OrphansResolved, "POST", "/v1/deliveries/orphaned", { action: "cancel" });
   expect((await expectShape(answers.Registered, "POST", "/v1/outbound", OUTBOUND_EXAMPLE)).status).toBe(201);
   await expectShape(answers.Registered, "POST", "/v1/outbound", [OUTBOUND_EXAMPLE]);
   await expectShape(answers.Message, "GET", `/v1/messages/${encodeURIComponent(OUTBOUND_EXAMPLE.wamid)}`);

@@ -23,6 +23,10 @@ const cases: [argv: string[], expected: ReturnType<typeof parseCommand>["kind"],
   [["replay", "--inbox", "3"], "usage_error"],
   [["retry-dead", "--hook", "app"], "retry-dead", { hook: "app" }],
   [["reprocess", "--inbox", "7"], "reprocess", { inbox: 7 }],
+  [["orphans"], "orphans", { hook: null, action: null, json: false }],
+  [["orphans", "--hook", "crm", "--cancel", "--json"], "orphans", { hook: "crm", action: { action: "cancel" }, json: true }],
+  [["orphans", "--move-to", "app"], "orphans", { hook: null, action: { action: "move", to: "app" } }],
+  [["replay", "--since", "2026-11-20", "--cancel"], "usage_error"],
   [["check", "--hook", "x"], "usage_error"],
 ];
 
@@ -45,6 +49,8 @@ const usageErrors: [argv: string[], message: string][] = [
   [["replay", "--type", "message.[a-z]*"], "--type: expected an event type or a glob such as 'message.*'"],
   [["replay", "--since", "2026-11-20", "--force"], "--force needs --hook"],
   [["sign", "--config", "c.toml", "--secret", "s"], "give --config or --secret, not both"],
+  [["orphans", "--cancel", "--move-to", "app"], "give --cancel or --move-to HOOK, not both"],
+  [["orphans", "--move-to"], "Option '--move-to <value>' argument missing"],
   [["serve", "--listen", "9090"], '--listen: expected "host:port"'],
   [["check", "--listen", "127.0.0.1:9090"], "--listen is not an option of check"],
 ];

@@ -42,3 +42,17 @@ test("the logger hashes person fields and phone numbers in free-text fields, err
   createLogger("info", (l) => clear.push(l), noRedaction).info("sms", { to: "16505551234" });
   expect(JSON.parse(clear[0]!).to).toBe("16505551234");
 });
+
+test("the business's own numbers named in phone_number_id / display_phone_number stay in clear in that line's free text; request paths are redacted", () => {
+  const lines: string[] = [];
+  const log = createLogger("info", (l) => lines.push(l), r);
+  log.warn("alert", { title: "WhatsApp quality of 15550783881 flagged", display_phone_number: "15550783881" });
+  log.warn("alert", { title: "WhatsApp sends failing for 106540352242922, customer 16505551234", phone_number_id: "106540352242922" });
+  log.warn("alert", { title: "WhatsApp quality of 15550783881 flagged" }); // not said to be the business's: hashed
+  log.warn("request refused", { path: "/v1/contacts/+16505551234", reason: "wrong token" });
+  const [quality, failing, unnamed, refused] = lines.map((l) => JSON.parse(l));
+  expect(quality).toMatchObject({ title: "WhatsApp quality of 15550783881 flagged", display_phone_number: "15550783881" });
+  expect(failing.title).toBe(`WhatsApp sends failing for 106540352242922, customer ${r.person("16505551234")}`);
+  expect(unnamed.title).toBe(`WhatsApp quality of ${r.person("15550783881")} flagged`);
+  expect(refused.path).toBe(`/v1/contacts/${r.person("16505551234")}`);
+});

@@ -1,0 +1,28 @@
+/** GET /v1/alerts: the alerts recorded, sent or not (without [alerts] url they live only here and in the log). */
+import type { Database } from "bun:sqlite";
+import { ALERT_KINDS } from "../alerts/kinds";
+import { unknownTypeMessage } from "../events/type-glob";
+import { alertStore } from "../store/alert-store";
+import { isoOrNull } from "../util/time";
+import { badRequest, page, type AdminAnswer } from "./answers";
+import { encodeCursor, expandTypes, rowCursor, type AlertsQuery } from "./params";
+
+export function listAlerts(db: Database, q: AlertsQuery): AdminAnswer {
+  const kinds = q.kind === undefined ? null : expandTypes(q.kind, ALERT_KINDS);
+  if (q.kind !== undefined && kinds === null) return badRequest(`kind: ${unknownTypeMessage(q.kind, ALERT_KINDS, ["alert kind", "kinds"])}`);
+  const before = rowCursor(q.cursor);
+  if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
+  const filter = { kinds, state: q.state ?? null, since: dateOf(q.since), until: dateOf(q.until) };
+  if (filter.since !== null && filter.until !== null && filter.until <= filter.since) return badRequest("until: must be after since");
+  const rows = alertStore(db).list(filter, before, q.limit + 1);
+  const shown = rows.slice(0, q.limit);
+  const data = shown.map(({ dedup_key: _, data, created_at, sent_at, ...a }) => ({
+    ...a,
+    data: JSON.parse(data) as unknown,
+    created_at: isoOrNull(created_at),
+    sent_at: isoOrNull(sent_at),
+  }));
+  return page(data, rows.length > q.limit ? encodeCursor(shown.at(-1)!.id) : null);
+}
+
+const dateOf = (text: string | undefined) => (text === undefined ? null : Date.parse(text));
