@@ -179,7 +179,7 @@ function parse(sub: Subcommand, args: readonly string[]): Command {
       allowPositionals: sub === "jobs" || sub === "backup",
     }));
   } catch (err) {
-    const unknown = /^Unknown option '(.+)'$/.exec((err as Error).message)?.[1];
+    const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
     if (unknown === undefined) throw new UsageProblem((err as Error).message);
     const meant = closest(unknown.replace(/=.*$/, ""), optionsOf(sub));
     throw new UsageProblem(`unknown option ${unknown}${meant ? `; did you mean ${meant}?` : ` (${sub} takes ${optionsOf(sub).join(", ")})`}`);
