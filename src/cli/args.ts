@@ -69,7 +69,8 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
                                         never alongside the daemon's own run of it
   wa-webhookd tail [--config FILE] [--type TYPE] [--json]
                                         print events as they are stored, one line each
-                                        (time, type, wamid, summary), or the envelopes; Ctrl-C stops
+                                        (time, type, wamid or other id, what happened; no
+                                        personal data), or the envelopes; Ctrl-C stops
   wa-webhookd backup [--config FILE] OUT.db [--json]
                                         a consistent copy of the database while the daemon runs,
                                         checked with integrity_check (restore: docs/deploy.md)
