@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 /** Entry point: flags → command. Config and usage errors exit 2, runtime failures 1. */
-import { parseCommand, USAGE } from "./cli/args";
+import { fstatSync } from "node:fs";
+import { commandUsage, parseCommand, USAGE, type Command, type Subcommand } from "./cli/args";
 import { runCheck } from "./cli/check";
 import { runJobsCommand } from "./cli/jobs";
 import { runTail } from "./cli/tail";
@@ -14,16 +15,16 @@ import { runServe, StartupError } from "./cli/serve";
 import { runSign } from "./cli/sign";
 import { printWarnings } from "./cli/warnings";
 import { ConfigError } from "./config/load";
-import { loadConfig } from "./config/source";
+import type { Config, OperatorConfig } from "./config/schema";
+import { DEV_CONFIG_ORIGIN, loadConfig, type ConfigSource } from "./config/source";
 import { StorageError } from "./store/errors";
 import { VERSION } from "./version";
 import { ReplayError } from "./worker/replay";
 
-async function main(argv: string[]): Promise<number | null> {
-  const command = parseCommand(argv);
+async function main(command: Command): Promise<number | null> {
   switch (command.kind) {
     case "usage_error":
-      return usage(command.message);
+      return usage(command.message, command.command);
     case "help":
       process.stdout.write(USAGE + "\n");
       return 0;
@@ -31,50 +32,29 @@ async function main(argv: string[]): Promise<number | null> {
       process.stdout.write(`wa-webhookd ${VERSION}\n`);
       return 0;
     case "check":
-      return runCheck(command.config);
+      return runCheck(command.config, command.unit);
     case "sign":
       return runSign(command.config, command.secret);
     case "replay":
     case "retry-dead":
     case "reprocess":
-    case "orphans": {
-      const { config, warnings } = loadConfig(command.config, "operator");
-      printWarnings(warnings);
-      return runOperatorCommand(config, command);
-    }
-    case "jobs": {
-      const { config, warnings } = loadConfig(command.config);
-      printWarnings(warnings);
-      return runJobsCommand(config, command);
-    }
-    case "tail": {
-      const { config, warnings } = loadConfig(command.config, "operator");
-      printWarnings(warnings);
-      return runTail(config, command.type, command.json);
-    }
+    case "orphans":
+      return runOperatorCommand(operatorConfig(command.config), command);
+    case "jobs":
+      return runJobsCommand(fullConfig(command.config), command);
+    case "tail":
+      return runTail(operatorConfig(command.config), command.type, command.json);
     case "init":
       return runInit(command.dir);
-    case "send-test": {
+    case "send-test":
       if (command.list) return listSamples();
-      const { config, warnings } = loadConfig(command.config);
-      printWarnings(warnings);
-      return runSendTest(config, command.type!, command.to, command.count);
-    }
-    case "backup": {
-      const { config, warnings } = loadConfig(command.config, "operator");
-      printWarnings(warnings);
-      return runBackup(config, command.out, command.json);
-    }
-    case "stats": {
-      const { config, warnings } = loadConfig(command.config, "operator");
-      printWarnings(warnings);
-      return runStats(config, command.json);
-    }
-    case "vacuum": {
-      const { config, warnings } = loadConfig(command.config, "operator");
-      printWarnings(warnings);
-      return runVacuum(config, command.json);
-    }
+      return runSendTest(fullConfig(command.config), command.type!, command.to, command.count, command.target);
+    case "backup":
+      return runBackup(operatorConfig(command.config), command.out, command.json);
+    case "stats":
+      return runStats(operatorConfig(command.config), command.json);
+    case "vacuum":
+      return runVacuum(operatorConfig(command.config), command.json);
     case "serve": {
       const read = () => {
         const source = loadConfig(command.config);
@@ -87,27 +67,50 @@ async function main(argv: string[]): Promise<number | null> {
   }
 }
 
-function usage(message: string): number {
-  process.stderr.write(`wa-webhookd: ${message}\n\n${USAGE}\n`);
+/** A command's config, its warnings on stderr, and a note when it is the embedded dev config (no --config). */
+function fullConfig(path: string | null): Config {
+  return said(loadConfig(path));
+}
+
+function operatorConfig(path: string | null): OperatorConfig {
+  return said(loadConfig(path, "operator"));
+}
+
+function said<C extends OperatorConfig>({ config, origin, warnings }: ConfigSource<C>): C {
+  printWarnings(warnings);
+  if (origin === DEV_CONFIG_ORIGIN) process.stderr.write(`wa-webhookd: no --config: using the ${DEV_CONFIG_ORIGIN} (database ${config.storage.path})\n`);
+  return config;
+}
+
+function sameFile(fd: number, other: number): boolean {
+  const [a, b] = [fstatSync(fd), fstatSync(other)];
+  return a.dev === b.dev && a.ino === b.ino && a.rdev === b.rdev;
+}
+
+function usage(message: string, command: Subcommand | null): number {
+  process.stderr.write(`wa-webhookd: ${message}\n\n${commandUsage(command)}\n`);
   return 2;
 }
 
+const command = parseCommand(process.argv.slice(2));
 try {
-  const code = await main(process.argv.slice(2));
+  const code = await main(command);
   if (code !== null) process.exit(code);
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`wa-webhookd: config error\n${err.problems.map((p) => `  ${p.key}: ${p.reason}`).join("\n")}\n`);
     process.exit(2);
   }
-  if (err instanceof UsageError) process.exit(usage(err.message));
+  if (err instanceof UsageError) process.exit(usage(err.message, command.kind === "usage_error" ? command.command : command.kind));
   if (err instanceof ReplayError || err instanceof OperatorError || err instanceof StorageError) {
     process.stderr.write(`wa-webhookd: ${err.message}\n`);
     process.exit(1);
   }
   if (err instanceof StartupError) {
-    process.stderr.write(`wa-webhookd: cannot start: ${err.message}\n`);
-    process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "cannot start", key: err.key, error: err.message }) + "\n");
+    // Said once where stdout and stderr are one place: plain at a terminal, a JSON log line in the journal.
+    const onePlace = sameFile(1, 2);
+    if (!onePlace || process.stderr.isTTY) process.stderr.write(`wa-webhookd: cannot start: ${err.message}\n`);
+    if (!onePlace || !process.stderr.isTTY) process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "cannot start", key: err.key, error: err.message }) + "\n");
     process.exit(1);
   }
   process.stderr.write(`wa-webhookd: unexpected error: ${(err as Error).stack ?? String(err)}\n`);

@@ -1,13 +1,14 @@
 /** Command-line parsing: argv in, a command or a usage error out. No side effects. */
 import { parseArgs } from "node:util";
 import { parseListen } from "../config/schema";
+import { closest } from "../config/suggest";
 import type { EventSelection } from "../events/selection";
 import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
 import type { OrphanAction } from "../worker/orphans";
 
 export type Command =
   | { kind: "serve"; config: string | null; listen: string | null }
-  | { kind: "check"; config: string | null }
+  | { kind: "check"; config: string | null; unit: string | null }
   | { kind: "sign"; config: string | null; secret: string | null }
   | { kind: "replay"; config: string | null; selection: EventSelection; hook: string | null; force: boolean; json: boolean }
   | { kind: "retry-dead"; config: string | null; hook: string | null; json: boolean }
@@ -20,10 +21,13 @@ export type Command =
   | { kind: "backup"; config: string | null; out: string; json: boolean }
   | { kind: "stats"; config: string | null; json: boolean }
   | { kind: "init"; dir: string }
-  | { kind: "send-test"; config: string | null; type: string | null; to: string; count: number; list: boolean }
+  | { kind: "send-test"; config: string | null; type: string | null; to: string; count: number; list: boolean; target: SendTarget }
   | { kind: "version" }
   | { kind: "help" }
-  | { kind: "usage_error"; message: string };
+  | { kind: "usage_error"; message: string; command: Subcommand | null };
+
+/** Where send-test posts: the config's server.listen, another HOST:PORT, or a whole URL. */
+export type SendTarget = { listen: string } | { url: string } | null;
 
 export type OperatorCommand = Extract<Command, { kind: "replay" | "retry-dead" | "reprocess" | "orphans" }>;
 
@@ -33,52 +37,60 @@ Usage:
   wa-webhookd [serve] [--config FILE] [--listen HOST:PORT]
                                         run the daemon (without --config: embedded dev config;
                                         --listen overrides server.listen)
-  wa-webhookd check [--config FILE]     validate a config; print it with secrets masked
+  wa-webhookd check [--config FILE] [--unit FILE]
+                                        validate a config; print it with secrets masked
+                                        (--unit: read *_file secrets under the unit's credentials
+                                        directory from its LoadCredential= files, before it runs)
   wa-webhookd sign [--config FILE | --secret S] < body
                                         print the X-Hub-Signature-256 value for a body,
                                         signed with the first app secret (or --secret)
   wa-webhookd init [--dir DIR]          write DIR/config.toml (default: .) with fresh tokens and
                                         a hook secret, and print the next steps
-  wa-webhookd send-test [--config FILE] --type TYPE [--to WA_ID] [--count N] | --list
+  wa-webhookd send-test [--config FILE] --type TYPE [--to WA_ID] [--count N]
+                        [--listen HOST:PORT | --url URL] | --list
                                         POST realistic signed webhooks (fresh wamids) to the
-                                        running daemon; --list shows the types
+                                        running daemon at server.listen (or HOST:PORT, or URL);
+                                        --list shows the types
 
 Operator commands (they queue work in the database; the running daemon does it):
-  wa-webhookd replay --config FILE (--event ID | --type TYPE | --since TIME | --until TIME)
+  wa-webhookd replay [--config FILE] (--event ID | --type TYPE | --since TIME | --until TIME)
                      [--hook NAME [--force]] [--json]
                                         re-deliver stored events (same webhook-id) to every hook
                                         that wants them, or to one hook (--force: even events
                                         its events/phone_number_ids filters exclude)
-  wa-webhookd retry-dead --config FILE [--hook NAME] [--json]
+  wa-webhookd retry-dead [--config FILE] [--hook NAME] [--json]
                                         retry dead deliveries from a fresh schedule
-  wa-webhookd reprocess --config FILE [--inbox ID] [--json]
+  wa-webhookd reprocess [--config FILE] [--inbox ID] [--json]
                                         process dead inbox rows again
-  wa-webhookd orphans --config FILE [--hook NAME] [--cancel | --move-to HOOK] [--json]
+  wa-webhookd orphans [--config FILE] [--hook NAME] [--cancel | --move-to HOOK] [--json]
                                         deliveries of hooks the daemon no longer runs (removed
                                         or renamed): list them, cancel them, or queue their
                                         events to a hook it runs
 
 Jobs and maintenance (they work with or without a running daemon, unless said):
-  wa-webhookd jobs list --config FILE [--json]
+  wa-webhookd jobs list [--config FILE] [--json]
                                         the scheduled jobs, their schedules and last results
-  wa-webhookd jobs run NAME --config FILE [--json]
+  wa-webhookd jobs run NAME [--config FILE] [--json]
                                         run a job now (stale, fallback, alerts, retention);
                                         never alongside the daemon's own run of it
-  wa-webhookd tail --config FILE [--type TYPE] [--json]
+  wa-webhookd tail [--config FILE] [--type TYPE] [--json]
                                         print events as they are stored, one line each
-                                        (time, type, wamid, summary), or the envelopes; Ctrl-C stops
-  wa-webhookd backup --config FILE OUT.db [--json]
+                                        (time, type, wamid or other id, what happened; no
+                                        personal data), or the envelopes; Ctrl-C stops
+  wa-webhookd backup [--config FILE] OUT.db [--json]
                                         a consistent copy of the database while the daemon runs,
                                         checked with integrity_check (restore: docs/deploy.md)
-  wa-webhookd stats --config FILE [--json]
+  wa-webhookd stats [--config FILE] [--json]
                                         queues, lag, events, hooks, funnel, billable and fallback
                                         figures (those of GET /v1/stats), as a table
-  wa-webhookd vacuum --config FILE [--json]
+  wa-webhookd vacuum [--config FILE] [--json]
                                         compact the database file and turn on incremental
                                         vacuum (once, for files made by earlier releases; daemon stopped)
 
   TYPE is an event type or a glob such as 'message.*'. TIME is RFC 3339
   (2026-11-20T08:00:00Z, 2026-11-20T08:00:00+01:00) or a date (2026-11-20, UTC).
+  Without --config a command uses the embedded dev config (database ./data/wa-webhookd.db,
+  that of \`make run\`) and says so on stderr.
 
   wa-webhookd --version                 print the version
   wa-webhookd --help                    print this help
@@ -86,11 +98,12 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
 
 const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "orphans", "jobs", "vacuum", "tail", "backup", "stats", "init", "send-test", "version", "help"] as const;
-type Subcommand = (typeof SUBCOMMANDS)[number];
+export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Which subcommand accepts which option besides --config, --help and --version. */
 const OPTIONS_OF: Partial<Record<Subcommand, readonly string[]>> = {
   serve: ["listen"],
+  check: ["unit"],
   sign: ["secret"],
   replay: ["event", "type", "since", "until", "hook", "force", "json"],
   "retry-dead": ["hook", "json"],
@@ -102,33 +115,57 @@ const OPTIONS_OF: Partial<Record<Subcommand, readonly string[]>> = {
   backup: ["json"],
   stats: ["json"],
   init: ["dir"],
-  "send-test": ["type", "to", "count", "list"],
+  "send-test": ["type", "to", "count", "list", "listen", "url"],
 };
 
 class UsageProblem extends Error {}
 
 export function parseCommand(argv: readonly string[]): Command {
+  const first = argv[0];
+  const hasSub = first !== undefined && !first.startsWith("-");
+  if (hasSub && !(SUBCOMMANDS as readonly string[]).includes(first)) {
+    const meant = closest(first, SUBCOMMANDS);
+    return { kind: "usage_error", message: `unknown command "${first}"${meant ? `; did you mean "${meant}"?` : ""}`, command: null };
+  }
+  const sub = (hasSub ? first : "serve") as Subcommand;
   try {
-    return parse(argv);
+    return parse(sub, argv.slice(hasSub ? 1 : 0));
   } catch (err) {
-    if (err instanceof UsageProblem) return { kind: "usage_error", message: err.message };
+    if (err instanceof UsageProblem) return { kind: "usage_error", message: err.message, command: sub };
     throw err;
   }
 }
 
-function parse(argv: readonly string[]): Command {
-  const first = argv[0];
-  const hasSub = first !== undefined && !first.startsWith("-");
-  if (hasSub && !(SUBCOMMANDS as readonly string[]).includes(first)) throw new UsageProblem(`unknown command "${first}"`);
-  const sub = (hasSub ? first : "serve") as Subcommand;
+/** The lines of USAGE about one command, for its usage errors (the whole text is --help's). */
+export function commandUsage(command: Subcommand | null): string {
+  if (command === null || command === "help" || command === "version") return USAGE;
+  const entry = new RegExp(`^  wa-webhookd ${command === "serve" ? "\\[serve\\]" : command}(?: |$)`);
+  const lines = USAGE.split("\n");
+  const own = lines.flatMap((line, i) => {
+    if (!entry.test(line)) return [];
+    const rest = lines.slice(i + 1);
+    const end = rest.findIndex((l) => l === "" || l.startsWith("  wa-webhookd "));
+    return [line, ...rest.slice(0, end < 0 ? rest.length : end)];
+  });
+  return `Usage:\n${own.join("\n")}\n\n(wa-webhookd --help lists every command)`;
+}
+
+/** Options as typed on the command line: --config, --help, --version and the command's own. */
+function optionsOf(sub: Subcommand): string[] {
+  return ["config", "help", "version", ...(OPTIONS_OF[sub] ?? [])].map((o) => `--${o}`);
+}
+
+function parse(sub: Subcommand, args: readonly string[]): Command {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
-      args: [...argv.slice(hasSub ? 1 : 0)],
+      args: [...args],
       options: {
         config: { type: "string", short: "c" },
         listen: { type: "string" },
+        unit: { type: "string" },
+        url: { type: "string" },
         secret: { type: "string" },
         event: { type: "string" },
         type: { type: "string" },
@@ -152,7 +189,10 @@ function parse(argv: readonly string[]): Command {
       allowPositionals: sub === "jobs" || sub === "backup",
     }));
   } catch (err) {
-    throw new UsageProblem((err as Error).message);
+    const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
+    if (unknown === undefined) throw new UsageProblem((err as Error).message);
+    const meant = closest(unknown.replace(/=.*$/, ""), optionsOf(sub));
+    throw new UsageProblem(`unknown option ${unknown}${meant ? `; did you mean ${meant}?` : ` (${sub} takes ${optionsOf(sub).join(", ")})`}`);
   }
   const allowed = OPTIONS_OF[sub] ?? [];
   const misplaced = Object.values(OPTIONS_OF)
@@ -165,11 +205,10 @@ function parse(argv: readonly string[]): Command {
   const config = str("config");
   const json = values.json === true;
   switch (sub) {
-    case "serve": {
-      const listen = str("listen");
-      if (listen !== null && parseListen(listen) === null) throw new UsageProblem(`--listen: expected "host:port", e.g. "127.0.0.1:9090", got "${listen}"`);
-      return { kind: "serve", config, listen };
-    }
+    case "serve":
+      return { kind: "serve", config, listen: listenOption(str("listen")) };
+    case "check":
+      return { kind: "check", config, unit: str("unit") };
     case "sign":
       if (config !== null && str("secret") !== null) throw new UsageProblem("give --config or --secret, not both");
       return { kind: "sign", config, secret: str("secret") };
@@ -205,7 +244,22 @@ function parse(argv: readonly string[]): Command {
   }
 }
 
+function listenOption(listen: string | null): string | null {
+  if (listen !== null && parseListen(listen) === null) throw new UsageProblem(`--listen: expected "host:port", e.g. "127.0.0.1:9090", got "${listen}"`);
+  return listen;
+}
+
+function sendTarget(listen: string | null, url: string | null): SendTarget {
+  if (listen !== null && url !== null) throw new UsageProblem("give --listen or --url, not both");
+  if (url !== null) {
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageProblem(`--url: expected an http(s) URL, e.g. "http://127.0.0.1:9090/webhook", got "${url}"`);
+    return { url };
+  }
+  return listen === null ? null : { listen: listenOption(listen)! };
+}
+
 function sendTestCommand(config: string | null, str: (k: string) => string | null, list: boolean): Command {
+  const target = sendTarget(str("listen"), str("url"));
   const type = str("type");
   if (!list && type === null) throw new UsageProblem("send-test needs --type TYPE (--list shows them)");
   const to = (str("to") ?? "16505551234").replace(/^\+/, "");
@@ -213,7 +267,7 @@ function sendTestCommand(config: string | null, str: (k: string) => string | nul
   const rawCount = str("count") ?? "1";
   const count = /^[1-9][0-9]{0,4}$/.test(rawCount) ? Number(rawCount) : NaN;
   if (!(count >= 1 && count <= 10_000)) throw new UsageProblem(`--count: expected a whole number from 1 to 10000, got "${rawCount}"`);
-  return { kind: "send-test", config, type, to, count, list };
+  return { kind: "send-test", config, type, to, count, list, target };
 }
 
 function jobsCommand(config: string | null, words: string[], json: boolean): Command {

@@ -1,9 +1,10 @@
 /**
  * `wa-webhookd backup --config F OUT.db`: a consistent copy of the live database
  * (VACUUM INTO reads one snapshot, so the daemon keeps writing meanwhile), then
- * checked with integrity_check. The copy is compact and needs no WAL beside it.
+ * checked with integrity_check. The copy is compact and needs no WAL beside it, and
+ * readable by its owner only (0600, like the database): it holds personal data.
  */
-import { existsSync, statSync } from "node:fs";
+import { rmSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Database } from "bun:sqlite";
 import type { OperatorConfig } from "../config/schema";
@@ -12,13 +13,17 @@ import { openExisting, OperatorError } from "./operator";
 
 export function runBackup(config: OperatorConfig, out: string, json: boolean): number {
   const target = resolve(out);
-  if (existsSync(target)) throw new OperatorError(`backup: ${target} exists; give a new file name`);
   const db = openExisting(config.storage.path, config.storage.synchronous);
   const started = performance.now();
   try {
-    backupStore(db).copyTo(target);
-  } catch (err) {
-    throw new OperatorError(`backup: cannot write ${target}: ${(err as Error).message}`);
+    // VACUUM INTO fills an empty file as it finds it: created here first, never over another, with the mode a copy needs.
+    createEmpty(target);
+    try {
+      backupStore(db).copyTo(target);
+    } catch (err) {
+      rmSync(target, { force: true });
+      throw new OperatorError(`backup: cannot write ${target}: ${(err as Error).message}`);
+    }
   } finally {
     db.close();
   }
@@ -33,4 +38,13 @@ export function runBackup(config: OperatorConfig, out: string, json: boolean): n
   const result = { path: target, bytes: statSync(target).size, ms: Math.round(performance.now() - started), integrity_check: check };
   process.stdout.write((json ? JSON.stringify(result) : `backup: ${target} (${(result.bytes / 1048576).toFixed(1)} MiB, ${result.ms} ms), integrity_check ok`) + "\n");
   return 0;
+}
+
+function createEmpty(target: string) {
+  try {
+    writeFileSync(target, "", { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new OperatorError(code === "EEXIST" ? `backup: ${target} exists; give a new file name` : `backup: cannot write ${target}: ${code ?? (err as Error).message}`);
+  }
 }

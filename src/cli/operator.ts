@@ -16,6 +16,7 @@ import { schemaVersion } from "../store/migrate";
 import { LATEST_VERSION } from "../store/migrations";
 import { replayEvents, reprocessDeadInbox, retryDeadDeliveries, type ReplayResult } from "../worker/replay";
 import type { OperatorCommand } from "./args";
+import { plural } from "../util/plural";
 
 /** Bad input discovered once the config is known (e.g. an unknown hook): exit 2 with usage. */
 export class UsageError extends Error {
@@ -118,10 +119,6 @@ function describeReplay(result: ReplayResult, hook: string | null, hookCount: nu
   }
   const perHook = hooks.map(([name, count]) => `${name}: ${count}`).join(", ");
   return `${matched}; ${plural(total, "delivery", "deliveries")} queued (${perHook}); the running daemon sends them`;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 export function openExisting(path: string, synchronous: OperatorConfig["storage"]["synchronous"]): Database {

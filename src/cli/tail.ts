@@ -5,12 +5,12 @@
  */
 import type { OperatorConfig } from "../config/schema";
 import { eventFilter, eventsAfter } from "../admin/events";
+import type { EventEnvelope } from "../events/envelope";
+import { eventSummary, summaryId } from "../events/summary";
 import { openExisting, UsageError } from "./operator";
 
 const POLL_MS = 250;
 const BATCH = 500;
-
-type Envelope = { id: string; type: string; received_at: string; data: Record<string, unknown> };
 
 export async function runTail(config: OperatorConfig, type: string | null, json: boolean): Promise<number> {
   const filter = eventFilter({ type: type ?? undefined });
@@ -24,7 +24,7 @@ export async function runTail(config: OperatorConfig, type: string | null, json:
     let after: string | null = null;
     while (!stopped) {
       const batch = eventsAfter(db, filter, after, BATCH);
-      for (const event of batch.events as Envelope[]) process.stdout.write((json ? JSON.stringify(event) : line(event)) + "\n");
+      for (const event of batch.events as EventEnvelope[]) process.stdout.write((json ? JSON.stringify(event) : line(event)) + "\n");
       after = batch.last;
       if (batch.events.length < BATCH) await Bun.sleep(POLL_MS);
     }
@@ -34,25 +34,7 @@ export async function runTail(config: OperatorConfig, type: string | null, json:
   }
 }
 
-/** time, type, wamid, a short summary; no phone numbers or message text. */
-export function line(e: Envelope): string {
-  const d = e.data;
-  const wamid = typeof d.wamid === "string" ? d.wamid : typeof d.id === "string" && e.type === "message.echo" ? d.id : "-";
-  return [e.received_at, e.type.padEnd(20), wamid, summary(e.type, d)].join("  ");
-}
-
-function summary(type: string, d: Record<string, unknown>): string {
-  const code = (d.errors as { code?: unknown }[] | null | undefined)?.[0]?.code;
-  switch (type) {
-    case "message.received":
-      return `${String(d.type ?? "")} message`;
-    case "message.status":
-      return `${String(d.status ?? "")}${code !== undefined ? ` (error ${String(code)})` : ""}`;
-    case "message.fallback":
-      return `sms ${String(d.outcome ?? "")}`;
-    case "template.status":
-      return `${String(d.message_template_name ?? d.name ?? "")} ${String(d.event ?? d.status ?? "")}`.trim();
-    default:
-      return "";
-  }
+/** time, type, what it is about, a short summary (events/summary.ts: no personal data). */
+export function line(e: EventEnvelope): string {
+  return [e.received_at, e.type.padEnd(20), summaryId(e), eventSummary(e)].join("  ");
 }

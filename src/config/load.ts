@@ -37,6 +37,8 @@ export interface LoadOptions<P extends ConfigPurpose = "serve"> {
   warnings?: ConfigProblem[];
   /** The file's permission bits, when it came from a file: secrets in a readable file are flagged. */
   fileMode?: number;
+  /** The file's path (or "embedded dev config"), named by problems of the file as a whole. */
+  origin?: string;
 }
 
 export function loadConfigFile<P extends ConfigPurpose = "serve">(path: string, options: LoadOptions<P> = {}): ConfigOf<P> {
@@ -48,14 +50,15 @@ export function loadConfigFile<P extends ConfigPurpose = "serve">(path: string, 
   } catch (err) {
     throw new ConfigError([{ key: "--config", reason: `cannot read ${path}: ${(err as Error).message}` }]);
   }
-  return parseConfigText(text, { ...options, fileMode });
+  return parseConfigText(text, { ...options, fileMode, origin: path });
 }
 
 export function parseConfigText<P extends ConfigPurpose = "serve">(text: string, options: LoadOptions<P> = {}): ConfigOf<P> {
   const env = options.env ?? process.env;
   const readFile = options.readFile ?? ((p: string) => readFileSync(p, "utf8"));
   const purpose = options.purpose ?? "serve";
-  const raw = parseToml(text);
+  const origin = options.origin ?? "(file)";
+  const raw = parseToml(text, origin);
   if (options.fileMode !== undefined && (options.fileMode & 0o044) !== 0 && isRecord(raw) && hasInlineSecret(raw)) {
     options.warnings?.push({
       key: "--config",
@@ -70,7 +73,7 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const result = schema.safeParse(expanded);
   // Every problem at once: a missing variable does not hide a typo elsewhere (its own key's
   // follow-on complaint, e.g. "must not be empty", is left out).
-  const schemaProblems = result.success ? [] : result.error.issues.flatMap((issue) => describeIssue(issue, purpose));
+  const schemaProblems = result.success ? [] : result.error.issues.flatMap((issue) => describeIssue(issue, purpose, origin));
   const covered = (key: string) => problems.some((q) => key === q.key || key === q.key.replace(/_file$/, ""));
   const all = [...problems, ...schemaProblems.filter((p) => !covered(p.key))];
   if (all.length > 0) throw new ConfigError(all);
@@ -114,12 +117,12 @@ function ttlWarnings(fallback: Config["fallback"]): ConfigProblem[] {
  * Bun's TOML parser gives no position; when it refuses a file, a second,
  * position-aware parser locates the fault so the message can point at the line.
  */
-function parseToml(text: string): unknown {
+function parseToml(text: string, origin: string): unknown {
   try {
     return Bun.TOML.parse(text);
   } catch (err) {
     const reason = (err as Error).message.replace(/^TOML Parse error:\s*/, "");
-    throw new ConfigError([{ key: "(file)", reason: `invalid TOML: ${reason}${locate(text)}` }]);
+    throw new ConfigError([{ key: origin, reason: `invalid TOML: ${reason}${locate(text)}` }]);
   }
 }
 
@@ -206,7 +209,8 @@ function resolveSecretFiles(root: Record<string, unknown>, readFile: (p: string)
       try {
         content = readFile(path);
       } catch (err) {
-        problems.push({ key: fileKey, reason: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        const code = (err as NodeJS.ErrnoException).code;
+        problems.push({ key: fileKey, reason: `cannot read ${path}: ${code ?? (err as Error).message}${code === "ENOENT" ? notRunningHint(path) : ""}` });
         continue;
       }
       const secrets = shape === "single" ? [content.trim()].filter((s) => s !== "") : secretLines(content);
@@ -219,6 +223,12 @@ function resolveSecretFiles(root: Record<string, unknown>, readFile: (p: string)
   }
 }
 
+/** A credential path of a unit that is not running (a fresh server): `check --unit` reads its sources instead. */
+function notRunningHint(path: string): string {
+  const unit = /^\/run\/credentials\/([^/]+)\//.exec(path)?.[1];
+  return unit ? ` (systemd makes that directory only while ${unit} runs; before that, check with --unit /etc/systemd/system/${unit})` : "";
+}
+
 function secretLines(content: string): string[] {
   return content
     .split(/\r?\n/)
@@ -226,7 +236,7 @@ function secretLines(content: string): string[] {
     .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, purpose: ConfigPurpose): ConfigProblem[] {
+function describeIssue(issue: z.core.$ZodIssue, purpose: ConfigPurpose, origin: string): ConfigProblem[] {
   const key = formatPath(issue.path);
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => {
@@ -237,7 +247,7 @@ function describeIssue(issue: z.core.$ZodIssue, purpose: ConfigPurpose): ConfigP
   if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
     return [{ key, reason: "is required" }];
   }
-  return [{ key: key || "(file)", reason: issue.message }];
+  return [{ key: key || origin, reason: issue.message }];
 }
 
 function formatPath(path: PropertyKey[]): string {

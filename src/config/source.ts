@@ -6,7 +6,7 @@
  */
 import { dirname, resolve } from "node:path";
 import devToml from "./dev.toml" with { type: "text" };
-import { loadConfigFile, parseConfigText, type ConfigProblem, type ConfigPurpose } from "./load";
+import { loadConfigFile, parseConfigText, type ConfigProblem, type ConfigPurpose, type LoadOptions } from "./load";
 import type { Config, OperatorConfig } from "./schema";
 
 export const DEV_CONFIG_ORIGIN = "embedded dev config";
@@ -18,12 +18,17 @@ export interface ConfigSource<C> {
   warnings: ConfigProblem[];
 }
 
-export function loadConfig(path: string | null): ConfigSource<Config>;
+/** How `*_file` secrets and `${ENV}` are read; `check --unit` reads them as the unit would provide them. */
+export type SecretAccess = Pick<LoadOptions, "env" | "readFile">;
+
+export function loadConfig(path: string | null, purpose?: "serve", access?: SecretAccess): ConfigSource<Config>;
 export function loadConfig(path: string | null, purpose: "operator"): ConfigSource<OperatorConfig>;
-export function loadConfig(path: string | null, purpose: ConfigPurpose = "serve"): ConfigSource<Config | OperatorConfig> {
+export function loadConfig(path: string | null, purpose: ConfigPurpose = "serve", access: SecretAccess = {}): ConfigSource<Config | OperatorConfig> {
   const warnings: ConfigProblem[] = [];
   const config =
-    path === null ? parseConfigText(devToml, { purpose, warnings }) : loadConfigFile(path, { purpose, warnings });
+    path === null
+      ? parseConfigText(devToml, { purpose, warnings, origin: DEV_CONFIG_ORIGIN })
+      : loadConfigFile(path, { purpose, warnings, ...access });
   const baseDir = path === null ? process.cwd() : dirname(resolve(path));
   config.storage.path = resolve(baseDir, config.storage.path);
   return { config, origin: path ?? DEV_CONFIG_ORIGIN, warnings };

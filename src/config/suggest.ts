@@ -1,4 +1,4 @@
-/** "did you mean …" for unknown config keys: the closest known key of the same table. */
+/** "did you mean …" for unknown config keys (the closest known key of the same table) and options. */
 import type { z } from "zod";
 
 type AnySchema = z.core.$ZodType;
@@ -28,11 +28,16 @@ function unwrap(schema: AnySchema): AnySchema {
 }
 
 export function suggestKey(schema: AnySchema, path: readonly PropertyKey[], unknown: string): string | null {
+  return closest(unknown, knownKeys(schema, path));
+}
+
+/** The candidate `word` is most likely a typo of (config keys, command-line options), or null. */
+export function closest(word: string, candidates: readonly string[]): string | null {
   let best: string | null = null;
   let bestDistance = Infinity;
-  for (const key of knownKeys(schema, path)) {
-    const d = editDistance(unknown.toLowerCase(), key.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [key, d];
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   // Close enough to be a typo: at most a third of the word, and never more than 3 edits.
   return best !== null && bestDistance <= Math.min(3, Math.ceil(best.length / 3)) ? best : null;

@@ -1,7 +1,8 @@
 /**
  * Named jobs on croner schedules (`protect`: a run never overlaps the previous one),
  * each run also holding a lease row in SQLite so a manual run (POST /v1/jobs/{name}/run)
- * and a scheduled one never overlap either. A log line per run; errors are caught,
+ * and a scheduled one never overlap either. A log line per run (at debug when it did
+ * nothing, at info saying what it did: run-report.ts); errors are caught,
  * logged and counted, never fatal. Queries are level-triggered (`deadline <= now`):
  * the first run after downtime catches up without replaying missed ticks.
  */
@@ -13,6 +14,7 @@ import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
+import { runReport } from "./run-report";
 
 export interface JobDef {
   name: string;
@@ -74,7 +76,9 @@ export class Jobs {
       const duration_ms = Math.round(performance.now() - t0);
       this.#finish(name, token, result, null);
       this.#counted(name, "ok", t0);
-      this.log.info("job run", { job: name, duration_ms, ...result });
+      const did = runReport(name, result);
+      if (did === null) this.log.debug("job run", { job: name, duration_ms, ...result });
+      else this.log.info("job run", { job: name, did, duration_ms, ...result });
       return { ran: true, result, duration_ms };
     } catch (err) {
       const reason = `failed: ${(err as Error).message}`;

@@ -241,7 +241,7 @@ test("wa-webhookd tail prints new events one line each, filtered by type, with n
     const deadline = Date.now() + 10_000;
     while (!out.includes("wamid.TAIL1") && Date.now() < deadline) out += new TextDecoder().decode((await reader.read()).value);
     const line = out.split("\n").find((l) => l.includes("wamid.TAIL1"))!;
-    expect(line).toContain("message.received");
+    expect(line).toMatch(/^\S+Z  message\.received\s+wamid\.TAIL1  text \(14 chars\)$/);
     expect(out).not.toContain("template.status");
     expect(out).not.toContain(PERSON);
     expect(out).not.toContain("my secret text");

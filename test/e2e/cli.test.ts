@@ -4,7 +4,7 @@ import { beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hubSignature } from "../../src/ingest/signature";
-import { requireBinary, runBinary, SECRETS, startDaemon, tempDir, writeConfig } from "../support/daemon";
+import { BINARY, requireBinary, runBinary, SECRETS, startDaemon, tempDir, writeConfig } from "../support/daemon";
 
 beforeAll(requireBinary);
 
@@ -84,4 +84,69 @@ test("a port already in use names server.listen", async () => {
   await first.stop();
   expect(r.code).toBe(1);
   expect(r.stderr).toContain("server.listen: cannot listen on");
+});
+
+test("a mistyped option or command gets 'did you mean' and that command's usage, not the whole help", () => {
+  const typo = run(["check", "--conifg", "x.toml"]);
+  expect(typo.code).toBe(2);
+  expect(typo.stdout).toBe("");
+  expect(typo.stderr).toStartWith("wa-webhookd: unknown option --conifg; did you mean --config?\n\nUsage:\n  wa-webhookd check [--config FILE] [--unit FILE]\n");
+  expect(typo.stderr).toEndWith("(wa-webhookd --help lists every command)\n");
+  expect(typo.stderr).not.toContain("replay");
+  expect(typo.stderr.split("\n").length).toBeLessThan(12);
+  const jobs = run(["jobs", "list", "--jsno"]);
+  expect(jobs.stderr).toStartWith("wa-webhookd: unknown option --jsno; did you mean --json?");
+  expect(jobs.stderr).toContain("  wa-webhookd jobs list [--config FILE] [--json]\n");
+  expect(jobs.stderr).toContain("  wa-webhookd jobs run NAME [--config FILE] [--json]\n");
+  const far = run(["tail", "--everything"]);
+  expect(far.stderr).toStartWith("wa-webhookd: unknown option --everything (tail takes --config, --help, --version, --type, --json)");
+  const serve = run(["--lisen", "127.0.0.1:9090"]);
+  expect(serve.stderr).toStartWith("wa-webhookd: unknown option --lisen; did you mean --listen?\n\nUsage:\n  wa-webhookd [serve] [--config FILE] [--listen HOST:PORT]\n");
+  const command = run(["chek", "--config", "x.toml"]);
+  expect({ code: command.code, first: command.stderr.split("\n")[0] }).toEqual({ code: 2, first: 'wa-webhookd: unknown command "chek"; did you mean "check"?' });
+  // A usage error found after parsing (an unknown --type) shows that command's usage too.
+  const late = run(["send-test", "--type", "txet"]);
+  expect(late.code).toBe(2);
+  expect(late.stderr).toContain("Usage:\n  wa-webhookd send-test [--config FILE]");
+  expect(late.stderr).not.toContain("replay");
+});
+
+test("a TOML syntax error names the file's path, line and column", () => {
+  const path = join(tempDir(), "broken.toml");
+  writeFileSync(path, '[server]\nlisten = "127.0.0.1:8080\n');
+  const r = run(["check", "--config", path]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toStartWith(`wa-webhookd: config error\n  ${path}: invalid TOML: `);
+  expect(r.stderr).toContain("(line 2, column");
+});
+
+test("--help shows --config as optional where it is, and a command that falls back to the dev config says so", () => {
+  expect(run(["--help"]).stdout).toContain("wa-webhookd tail [--config FILE] [--type TYPE] [--json]");
+  const cwd = tempDir();
+  const r = runBinary(["tail"], { cwd });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toStartWith(`wa-webhookd: no --config: using the embedded dev config (database ${cwd}/data/wa-webhookd.db)\nwa-webhookd: storage.path: no database at ${cwd}/data/wa-webhookd.db`);
+});
+
+test("a daemon that cannot start says so once wherever stdout and stderr go to one place: plain at a terminal, a JSON line otherwise", async () => {
+  const dir = tempDir();
+  const config = writeConfig(dir);
+  const first = await startDaemon(config);
+  try {
+    const second = `${BINARY} --config ${config} --listen 127.0.0.1:0`;
+    const said = (out: string) => out.split(/\r?\n/).filter((l) => l.includes("cannot start"));
+    // Apart (the test's pipes): the plain message on stderr, the log line on stdout.
+    const apart = run(["--config", config, "--listen", "127.0.0.1:0"]);
+    expect(apart.code).toBe(1);
+    expect(said(apart.stderr)).toEqual([expect.stringMatching(/^wa-webhookd: cannot start: storage\.path: another wa-webhookd is already running on /)]);
+    expect(said(apart.stdout)).toEqual([expect.stringContaining('"msg":"cannot start"')]);
+    // One pipe for both (the journal, `2>&1 | …`): the JSON line alone.
+    const piped = Bun.spawnSync(["sh", "-c", `${second} 2>&1`]);
+    expect(said(piped.stdout.toString())).toEqual([expect.stringContaining('"msg":"cannot start"')]);
+    // A terminal (`make run` in a shell): the plain message alone.
+    const tty = Bun.spawnSync(["script", "-qec", second, "/dev/null"]);
+    expect(said(tty.stdout.toString())).toEqual([expect.stringMatching(/^wa-webhookd: cannot start: storage\.path: another wa-webhookd is already running on /)]);
+  } finally {
+    await first.stop();
+  }
 });

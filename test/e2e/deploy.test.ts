@@ -4,11 +4,13 @@
  * config; the binary runs under memory-deny-write-execute (what the unit leaves off,
  * and why: docs/deploy.md); and deploy/Caddyfile, run by the real Caddy with
  * `tls internal`, passes the handshake and a signed POST over HTTPS byte for byte, with
- * the real client address, and keeps /v1, /docs and /metrics private. Each part skips,
+ * the real client address, and keeps /v1, /docs and /metrics private. The guide's own
+ * steps 2 and 3 run as written on a fresh directory tree and end in a passing `check`
+ * before the unit has ever run. Each part skips,
  * saying why, only where its program cannot be had (.ci/run installs caddy).
  */
 import { beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { BINARY, readInbox, requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, VERIFY_TOKEN, waitFor, writeConfig } from "../support/daemon";
@@ -55,6 +57,69 @@ test("the unit's stop timeout outlasts the config's shutdown_timeout; the deploy
   writeFileSync(local, config.replaceAll("/run/credentials/wa-webhookd.service", dir).replace("/var/lib/wa-webhookd", join(dir, "state")), { mode: 0o600 });
   const check = Bun.spawnSync([BINARY, "check", "--config", local]);
   expect({ code: check.exitCode, stderr: check.stderr.toString() }).toEqual({ code: 0, stderr: "" });
+});
+
+/** The shell blocks of one numbered section of docs/deploy.md ("## 3. Config and unit"). */
+function guideSteps(guide: string, step: number): string[] {
+  const section = guide.split(/^## /m).find((s) => s.startsWith(`${step}. `))!;
+  return [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+}
+
+/**
+ * A fresh server in a directory: the directories Debian comes with, what step 1 leaves (the binary on PATH, deploy/ and the
+ * guide in ~/wa-webhookd), with /etc, /usr and /var under `root`. /run is left alone: the
+ * unit has never run, so /run/credentials/wa-webhookd.service does not exist.
+ */
+function freshServer() {
+  const root = tempDir("wa-deploy-");
+  const rooted = (text: string) => text.replace(/(?<![\w.~-])\/(etc|usr|var)\//g, `${root}/$1/`);
+  for (const dir of ["usr/local/bin", "usr/local/share", "etc/systemd/system", "var/lib"]) mkdirSync(join(root, dir), { recursive: true }); // as on a fresh Debian
+  symlinkSync(BINARY, join(root, "usr/local/bin/wa-webhookd"));
+  const copy = join(root, "root/wa-webhookd");
+  mkdirSync(join(copy, "deploy"), { recursive: true });
+  mkdirSync(join(copy, "docs"));
+  for (const file of readdirSync(DEPLOY)) writeFileSync(join(copy, "deploy", file), rooted(readFileSync(join(DEPLOY, file), "utf8")));
+  copyFileSync(GUIDE, join(copy, "docs/deploy.md"));
+  const run = (script: string) => {
+    const proc = Bun.spawnSync(["bash", "-e", "-c", rooted(script)], { cwd: join(root, "root"), env: { HOME: join(root, "root"), PATH: `${join(root, "usr/local/bin")}:${process.env.PATH}` } });
+    return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+  };
+  return { root, run };
+}
+
+const GUIDE = join(import.meta.dir, "../../docs/deploy.md");
+
+test("docs/deploy.md steps 2 and 3, run as written on a fresh server before the unit ever ran: the check passes, reading the unit's credentials", () => {
+  expect(existsSync("/run/credentials/wa-webhookd.service")).toBe(false);
+  const guide = readFileSync(GUIDE, "utf8");
+  expect(guide).toContain("in that copy: `cd ~/wa-webhookd`");
+  const { root, run } = freshServer();
+  const steps = [...guideSteps(guide, 2), ...guideSteps(guide, 3)];
+  expect(steps.join("\n")).toContain("wa-webhookd check --config /etc/wa-webhookd/config.toml --unit /etc/systemd/system/wa-webhookd.service");
+  const r = run(["cd ~/wa-webhookd", ...steps].join("\n"));
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(r.stdout).toStartWith(`# ${root}/etc/wa-webhookd/config.toml: ok (database: ${root}/var/lib/wa-webhookd/wa-webhookd.db, credentials as ${root}/etc/systemd/system/wa-webhookd.service provides them)`);
+  const credentials = join(root, "etc/wa-webhookd/credentials");
+  expect(statSync(credentials).mode & 0o777).toBe(0o700);
+  for (const name of readdirSync(credentials)) {
+    expect({ name, mode: statSync(join(credentials, name)).mode & 0o777 }).toEqual({ name, mode: 0o600 });
+    expect(r.stdout).not.toContain(readFileSync(join(credentials, name), "utf8").trim());
+  }
+  expect(JSON.parse(r.stdout.slice(r.stdout.indexOf("\n") + 1)).admin.token).toBe("********");
+  // The unit's Documentation= is a file the steps installed.
+  const documentation = /^Documentation=file:\/\/(\S+)$/m.exec(UNIT)![1]!;
+  expect(existsSync(join(root, documentation))).toBe(true);
+
+  // Without --unit the check stops at the directory the unit has not made yet, and says what to do.
+  const without = run("wa-webhookd check --config /etc/wa-webhookd/config.toml");
+  expect(without.code).toBe(2);
+  expect(without.stderr).toContain("whatsapp.verify_token_file: cannot read /run/credentials/wa-webhookd.service/verify_token: ENOENT (systemd makes that directory only while wa-webhookd.service runs; before that, check with --unit /etc/systemd/system/wa-webhookd.service)");
+  // A credential the config reads but the unit does not load, and a source file missing, are named.
+  const broken = run("sed -i '/^LoadCredential=hook_secret:/d' /etc/systemd/system/wa-webhookd.service && rm /etc/wa-webhookd/credentials/admin_token && wa-webhookd check --config /etc/wa-webhookd/config.toml --unit /etc/systemd/system/wa-webhookd.service");
+  expect(broken.code).toBe(2);
+  expect(broken.stderr).toContain(`admin.token_file: cannot read /run/credentials/wa-webhookd.service/admin_token: its LoadCredential= source ${root}/etc/wa-webhookd/credentials/admin_token: ENOENT`);
+  expect(broken.stderr).toContain('hooks[0].secret_file: cannot read /run/credentials/wa-webhookd.service/hook_secret: wa-webhookd.service loads no credential "hook_secret"');
+  expect(run("wa-webhookd check --config /etc/wa-webhookd/config.toml --unit /etc/systemd/system/nope.service").stderr).toContain(`--unit: cannot read ${root}/etc/systemd/system/nope.service: ENOENT`);
 });
 
 /** A wrapper that turns on PR_SET_MDWE (what MemoryDenyWriteExecute= enforces) and execs. */

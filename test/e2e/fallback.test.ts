@@ -73,6 +73,14 @@ test("registered, sent, never delivered: exactly one SMS after the deadline, wit
   // Delivery after the SMS: late_delivered, with the delay.
   expect((await signedPost(`${daemon.url}/webhook`, statusBody("wamid.OTP1", "delivered", Math.floor(Date.now() / 1000)))).status).toBe(200);
   await waitForState(daemon, "wamid.OTP1", "late_delivered");
+
+  // Two jobs ran every second for several seconds; at info only the runs that did something
+  // are logged, each saying what (issue 18, item 6: idle runs were most of the log).
+  const runs = daemon.lines.filter((l) => l.includes('"msg":"job run"')).map((l) => JSON.parse(l) as { job: string; did: string });
+  expect(runs.map((r) => [r.job, r.did])).toEqual([
+    ["stale", "1 message past the deadline: 1 to SMS, 0 settled without one"],
+    ["fallback", "SMS 1 sent"],
+  ]);
 });
 
 test("delivered in time, or read without delivered: no SMS; failed 131026: SMS at once; 131050: none, ever", async () => {

@@ -1,15 +1,15 @@
 /**
  * The operator commands for production on the compiled binary: `init` writes a working
  * config with fresh secrets, `send-test` triggers every sample type against the running
- * daemon, `backup` copies the live database under load consistently, and `stats`
+ * daemon, `backup` copies the live database under load consistently (0600), and `stats`
  * prints the /v1/stats figures.
  */
 import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Stats } from "../../src/admin/responses";
-import { requireBinary, runBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, BINARY } from "../support/daemon";
+import { requireBinary, runBinary, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, BINARY } from "../support/daemon";
 import { ADMIN, type Page } from "../support/filled";
 import { closedPort } from "../support/sink";
 import { signedPost, textMessage } from "../support/webhooks";
@@ -80,6 +80,40 @@ test("send-test posts every sample type, signed, with fresh wamids, and each bec
   expect(runBinary(["send-test", "--config", local, "--type", "nope"]).code).toBe(2);
 });
 
+test("send-test says where it posts, and --listen or --url aims it at a daemon other than server.listen's", async () => {
+  const dir = tempDir();
+  const config = writeConfig(dir); // server.listen is port 0: only --listen or --url reach the daemon
+  const daemon = await startDaemon(config);
+  daemons.push(daemon);
+  const listen = runBinary(["send-test", "--config", config, "--type", "text", "--listen", `127.0.0.1:${daemon.port}`]);
+  expect(listen.code).toBe(0);
+  expect(listen.stdout.split("\n")[0]).toBe(`send-test: POST http://127.0.0.1:${daemon.port}/webhook (from --listen)`);
+  expect(listen.stdout).toMatch(/^text wamid\.TEST\w+ → 200 \{"status":"stored"/m);
+  const url = runBinary(["send-test", "--config", config, "--type", "status.read", "--url", `${daemon.url}/webhook`]);
+  expect(url.code).toBe(0);
+  expect(url.stdout).toStartWith(`send-test: POST ${daemon.url}/webhook (from --url)\n`);
+  expect(url.stdout).toContain(" → 200 ");
+
+  // Another daemon (other secrets) where the config points: the answer and the URL say so.
+  const other = join(dir, "other.toml");
+  writeFileSync(other, readFileSync(config, "utf8").replace('listen = "127.0.0.1:0"', `listen = "127.0.0.1:${daemon.port}"`).replace(SECRETS[0]!, "another-app-secret"), { mode: 0o600 });
+  const refused = runBinary(["send-test", "--config", other, "--type", "text"]);
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toStartWith(`send-test: POST http://127.0.0.1:${daemon.port}/webhook (from server.listen)\n`);
+  expect(refused.stdout).toContain(" → 401 ");
+  expect(refused.stderr).toContain(`http://127.0.0.1:${daemon.port}/webhook refused the signature: is the daemon there running with this config's app secret? Aim with --listen HOST:PORT or --url URL`);
+
+  const bad: [string[], string][] = [
+    [["--listen", "8090"], '--listen: expected "host:port", e.g. "127.0.0.1:9090", got "8090"'],
+    [["--url", "127.0.0.1:8090/webhook"], '--url: expected an http(s) URL, e.g. "http://127.0.0.1:9090/webhook", got "127.0.0.1:8090/webhook"'],
+    [["--listen", "127.0.0.1:8090", "--url", "http://127.0.0.1:8090/webhook"], "give --listen or --url, not both"],
+  ];
+  for (const [args, message] of bad) {
+    const r = runBinary(["send-test", "--config", config, "--type", "text", ...args]);
+    expect({ code: r.code, stderr: r.stderr.split("\n")[0] }).toEqual({ code: 2, stderr: `wa-webhookd: ${message}` });
+  }
+});
+
 test("backup under load: a consistent copy that passes integrity_check and holds a prefix of what was acknowledged; stats prints the figures", async () => {
   const dir = tempDir();
   const dbPath = join(dir, "data/wa.db");
@@ -108,7 +142,11 @@ test("backup under load: a consistent copy that passes integrity_check and holds
   expect(ids.length).toBeGreaterThanOrEqual(ackedBefore);
   expect(ids.length).toBeLessThanOrEqual(ackedAfter + 1);
   expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1)); // a snapshot: no holes
-  expect(runBinary(["backup", "--config", config, out]).code).toBe(1); // never overwrites
+  expect(statSync(out).mode & 0o777).toBe(0o600); // personal data: its owner's only, like the database
+  const again = runBinary(["backup", "--config", config, out]);
+  expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 1, stderr: `wa-webhookd: backup: ${out} exists; give a new file name\n` }); // never overwrites
+  const nowhere = runBinary(["backup", "--config", config, join(dir, "no-such-dir/b.db")]);
+  expect({ code: nowhere.code, stderr: nowhere.stderr }).toEqual({ code: 1, stderr: `wa-webhookd: backup: cannot write ${join(dir, "no-such-dir/b.db")}: ENOENT\n` });
 
   const table = runBinary(["stats", "--config", config]);
   expect(table.code).toBe(0);
