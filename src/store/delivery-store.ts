@@ -40,9 +40,10 @@ export function deliveryStore(db: Database) {
      ON CONFLICT (event_id, hook) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ?3,
        lease_token = NULL, lease_until = NULL, updated_at = ?5`,
   );
+  // Only hooks the daemon runs: an orphan put back to pending would wait for a sender that never comes.
   const retryDead = db.prepare<unknown, [number, string | null]>(
     `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?1, updated_at = ?1
-     WHERE state = 'dead' AND (?2 IS NULL OR hook = ?2)`,
+     WHERE state = 'dead' AND (?2 IS NULL OR hook = ?2) AND hook IN (SELECT name FROM daemon_hooks)`,
   );
   // Only `*` reaches here as a wildcard (the CLI refuses other glob characters), so GLOB matches hook-filter globs.
   const events = db.prepare<{ id: string; type: string; phone_number_id: string | null }, [string | null, string | null, number | null, number | null, string, string, number]>(

@@ -8,7 +8,7 @@ import { afterEach, expect, test } from "bun:test";
 import { daemonHooksStore } from "../../src/store/daemon-hooks-store";
 import { reportStore } from "../../src/store/report-store";
 import { orphanedCounts, resolveOrphans } from "../../src/worker/orphans";
-import { replayPage } from "../../src/worker/replay";
+import { replayPage, retryDeadDeliveries } from "../../src/worker/replay";
 import { fixture, hook, pipeline } from "../support/pipeline";
 import { Sink } from "../support/sink";
 
@@ -100,4 +100,14 @@ test("replay pages: each page queues at most `limit` events, and following next 
   expect(seen).toEqual([3, 3, 1]);
   expect(replayPage(p.db, hooks, all, p.clock.now(), null, 7)).toMatchObject({ events: 7, next: null });
   expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'good'")).toBe(7);
+});
+
+test("retry-dead without --hook leaves dead deliveries of a hook no longer run alone (pending, they would wait for no sender)", async () => {
+  const { p, running } = await withOrphans(2);
+  p.db.run("UPDATE deliveries SET state = 'dead' WHERE hook = 'crm'");
+  p.db.run("INSERT INTO deliveries (event_id, hook, state, next_attempt_at, created_at, updated_at) SELECT event_id, 'good', 'dead', 0, 0, 0 FROM deliveries WHERE hook = 'crm'");
+  expect(retryDeadDeliveries(p.db, p.clock.now(), null)).toBe(2);
+  expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'good' AND state = 'pending'")).toBe(2);
+  expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'crm' AND state = 'dead'")).toBe(2);
+  expect(orphanedCounts(p.db, running)).toEqual({ crm: { dead: 2 } });
 });
