@@ -8,14 +8,14 @@ import type { Database } from "bun:sqlite";
 import type { FallbackSettings } from "../config/schema";
 import type { RaiseEvent } from "../events/raise";
 import { noticeStore } from "../store/notice-store";
-import { trackingStore, type FallbackSendRow, type Move, type TrackingStore } from "../store/tracking-store";
+import { trackingStore, type ClaimedSend, type FallbackSendRow, type Move, type TrackingStore } from "../store/tracking-store";
 import type { StateEffect } from "../whatsapp/message-data";
 import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
 import { parseInstructions } from "./instructions";
 import { statusRank } from "../whatsapp/status-order";
 import { codePolicy, MARKETING_STOP_CODE } from "./policy";
-import { decideFallback, onDelivered, withDeadline, type Decision, type TrackedRow } from "./transitions";
+import { decideFallback, onDelivered, onExpiredClaim, withDeadline, type Decision, type TrackedRow } from "./transitions";
 
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;
 
@@ -215,8 +215,8 @@ export class Tracker {
   }
 
   /** A decision that sends nothing: reported to hooks, and logged once per message (the event's key says once). */
-  #notSent(row: TrackedRow, now: number, why: string) {
-    if (this.#raiseFallback(row, "not_sent", null, now, why)) this.log.info("sms fallback not sent", { wamid: row.wamid, state: row.state, reason: why });
+  #notSent(row: TrackedRow, now: number, why: string, send: FallbackSendRow | null = null) {
+    if (this.#raiseFallback(row, "not_sent", send, now, why)) this.log.info("sms fallback not sent", { wamid: row.wamid, state: row.state, reason: why });
   }
 
   /** Inserts or updates the row (only if something changed), and notes a move in the timeline. */
@@ -253,6 +253,24 @@ export class Tracker {
     this.store.save(row, next, now);
     this.store.note(wamid, now, { state, detail: { provider_status: send.provider_status, attempts: send.attempts, ...(send.last_error ? { error: send.last_error } : {}) } });
     this.#raiseFallback(next, outcome, send, now);
+  }
+
+  /**
+   * The sender claimed an SMS past its message's not_after (in the claim's transaction):
+   * it is not sent, and not a provider failure. The timeline, the message.fallback event
+   * and one log line say why.
+   */
+  refuseExpired(send: ClaimedSend, token: string, now: number) {
+    const row = this.store.get(send.wamid);
+    if (!row) return;
+    const { row: next, sms, why } = onExpiredClaim(row, send.retaken === 1);
+    if (!this.store.refuseSend(send.wamid, token, sms, why, now)) return;
+    this.store.save(row, next, now);
+    this.store.note(send.wamid, now, { state: next.state, detail: { not_after: isoOrNull(send.expires_at), why } });
+    const refused = this.store.send(send.wamid)!;
+    if (sms === "expired") return this.#notSent(next, now, why, refused);
+    this.#raiseFallback(next, "unknown", refused, now, why);
+    this.log.info("sms fallback not sent", { wamid: send.wamid, state: next.state, reason: why });
   }
 
   /** An attempt failed and the next one waits other than retry_schedule says: the timeline says why. */
