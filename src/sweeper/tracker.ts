@@ -12,6 +12,7 @@ import { trackingStore, type ClaimedSend, type FallbackSendRow, type Move, type 
 import type { StateEffect } from "../whatsapp/message-data";
 import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
+import { isIdempotencyKey, WAMID_MAX_LENGTH } from "./idempotency-key";
 import { parseInstructions } from "./instructions";
 import { statusRank } from "../whatsapp/status-order";
 import { codePolicy, MARKETING_STOP_CODE } from "./policy";
@@ -21,6 +22,7 @@ type StatusEffect = Extract<StateEffect, { kind: "status" }>;
 
 const DELIVERED = new Set(["delivered", "read", "played"]);
 const MESSAGE_STATUSES = new Set(["sent", "failed", ...DELIVERED]);
+const UNTRACKABLE = `its wamid is not a WhatsApp message id (visible ASCII, at most ${WAMID_MAX_LENGTH} characters), so it could not be the SMS request's Idempotency-Key`;
 
 export interface Registration {
   wamid: string;
@@ -51,12 +53,14 @@ export class Tracker {
   /**
    * A status webhook for an outbound message (called by the processor, in its
    * transaction). Only 1:1 message statuses: a group send, a payment or a call has no
-   * one phone number an SMS could go to. A status that changes nothing writes nothing;
+   * one phone number an SMS could go to; and only Meta's wamids: another could not be
+   * the SMS request's Idempotency-Key. A status that changes nothing writes nothing;
    * the statuses themselves are in message_statuses, the timeline holds our moves
    * (not `done`: on the happy path the `delivered` status says it, one write less).
    */
   onStatus(s: StatusEffect, current: string, eventId: string, now: number) {
     if (!s.oneToOne || !MESSAGE_STATUSES.has(s.status)) return;
+    if (!isIdempotencyKey(s.wamid)) return this.#untrackable(s.wamid);
     const existing = this.store.get(s.wamid);
     // First seen already delivered (this status, or an earlier one: `current` is the
     // message's state after it): nothing to watch, no row.
@@ -68,6 +72,11 @@ export class Tracker {
     if (DELIVERED.has(s.status)) return this.#delivered(existing, row, s.statusAt ?? now, now);
     if (s.status === "failed") return this.#failed(existing, row, s, eventId, now);
     this.#put(existing, withDeadline(row, this.settings), now);
+  }
+
+  /** Said at each status of such a message: its event goes to hooks as usual, but no SMS can follow it. */
+  #untrackable(wamid: string) {
+    this.log.warn("sms fallback: message not tracked", { wamid: wamid.slice(0, WAMID_MAX_LENGTH), reason: UNTRACKABLE });
   }
 
   /** POST /v1/outbound: the app tells us what it sent. Fields fill gaps; a decided fallback is never overwritten. */

@@ -236,6 +236,22 @@ test("a decision that sends nothing is logged once, with the wamid and why", asy
   ]);
 });
 
+test("a signed status whose wamid holds CR, LF, NUL or a space, or runs past 512 characters, is not tracked: its event goes on, no SMS, a warning says why", async () => {
+  const raw: string[] = [];
+  const s = setup({}, undefined, { log: createLogger("info", (l) => raw.push(l), keyedRedactor("test-key")) });
+  const odd = ["wamid.A\r\nX-Injected: 1", "wamid.B\u0000", "wamid. C", `wamid.${"L".repeat(600)}`];
+  for (const wamid of [...odd, "wamid.FINE"]) s.deliver(status(wamid, "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+  expect(s.p.count("SELECT count(*) n FROM events WHERE type = 'message.status'")).toBe(5);
+  for (const wamid of odd) expect(s.sweeper.tracker!.store.get(wamid)).toBeNull();
+  expect(s.p.count("SELECT count(*) n FROM fallback_sends")).toBe(1);
+  await s.send();
+  expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.FINE"]);
+  const warned = raw.map((l) => JSON.parse(l) as Record<string, string>).filter((l) => l.msg === "sms fallback: message not tracked");
+  expect(warned.map((l) => l.wamid)).toEqual([...odd.slice(0, 3), odd[3]!.slice(0, 512)]);
+  expect(warned.every((l) => l.level === "warn" && l.reason!.includes("could not be the SMS request's Idempotency-Key"))).toBe(true);
+  expect(raw.some((l) => /[\r\n\0]/.test(l))).toBe(false); // one line each: the logger escapes them
+});
+
 describe("Retry-After from the SMS provider", () => {
   const slowDown = () => new Response("slow down", { status: 429, headers: { "retry-after": "999999" } });
   const sender = (s: ReturnType<typeof setup>) =>
