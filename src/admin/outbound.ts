@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { parseDuration } from "../config/duration";
 import { FALLBACK_WAIT_TOO_LONG, MAX_FALLBACK_WAIT, withinFallbackWait } from "../sweeper/limits";
+import { WAMID_EXPECTED, WAMID_MAX_LENGTH, WAMID_PATTERN } from "../sweeper/idempotency-key";
 import { CATEGORY_EXPECTED, FALLBACK_CATEGORIES, isFallbackCategory } from "../sweeper/policy";
 import type { Registration } from "../sweeper/tracker";
 
@@ -13,15 +14,9 @@ const wait = z
   .refine(withinFallbackWait, { message: FALLBACK_WAIT_TOO_LONG })
   .describe(`A duration, at most "${MAX_FALLBACK_WAIT}"`);
 
-/**
- * Meta's wamids are "wamid." and base64: visible ASCII. The wamid is also the SMS
- * request's Idempotency-Key header, where a control character or a space could never go.
- */
-const WAMID = /^[\x21-\x7e]+$/;
-const WAMID_EXPECTED = "expected a WhatsApp message id (such as wamid.HBgL…=): visible ASCII, no spaces or control characters";
-
 export const OutboundItem = z.strictObject({
-  wamid: z.string().min(1, WAMID_EXPECTED).max(512, "at most 512 characters").regex(WAMID, WAMID_EXPECTED),
+  // Also the SMS request's Idempotency-Key (sweeper/idempotency-key.ts).
+  wamid: z.string().min(1, WAMID_EXPECTED).max(WAMID_MAX_LENGTH, `at most ${WAMID_MAX_LENGTH} characters`).regex(WAMID_PATTERN, WAMID_EXPECTED),
   to: z.string().regex(/^\+?[0-9]{6,20}$/, "expected a phone number, digits with an optional leading +"),
   text: z.string().min(1, "must not be empty").max(2000, "at most 2,000 characters").optional(),
   category: z

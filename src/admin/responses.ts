@@ -13,7 +13,7 @@ const counts = (what: string) => z.record(z.string(), z.int()).describe(what);
 
 export const Problem = z
   .strictObject({
-    error: z.string().describe("A stable code: bad_request, not_found, unauthorized, not_dead, storage_unavailable, …"),
+    error: z.string().describe("A stable code: bad_request, not_found, unauthorized, not_dead, storage_unavailable, internal_error, …"),
     reason: z.string().describe("What was wrong, naming the parameter or field"),
   })
   .meta({ example: { error: "bad_request", reason: "limit: expected a whole number from 1 to 500" } });

@@ -36,7 +36,7 @@ import { operation } from "./openapi";
 import { refuseUnlessBearer } from "./bearer";
 import { eventStream, STREAM_BATCH } from "./event-stream";
 import type { AdminAnswer, AdminOp } from "../admin/ops";
-import { StorageError } from "../store/errors";
+import { InternalError, StorageError } from "../store/errors";
 import type { Logger } from "../util/log";
 import { json, problem } from "./respond";
 import { pathOf } from "./url";
@@ -54,6 +54,7 @@ export function adminRoutes(deps: AdminDeps) {
       return json(answer.status, answer.body);
     } catch (err) {
       if (err instanceof StorageError) return problem(503, "storage_unavailable", err.message);
+      if (err instanceof InternalError) return problem(500, "internal_error", "unexpected server error"); // logged where it was thrown
       throw err;
     }
   };

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { Problem } from "../admin/responses";
 
 type Json = Record<string, unknown>;
-type Status = 200 | 201 | 400 | 401 | 403 | 404 | 409 | 503;
+type Status = 200 | 201 | 400 | 401 | 403 | 404 | 409 | 500 | 503;
 
 export interface OperationSpec {
   summary: string;
@@ -27,7 +27,7 @@ export interface OperationSpec {
   okExample?: unknown;
   /** 201 when the operation creates (POST /v1/outbound answers 201 or 200). */
   created?: boolean;
-  /** Answers besides the 200 (and the 401 and 503 every admin route has). */
+  /** Answers besides the 200 (and the 401, 500 and 503 every admin route has). */
   errors?: Array<400 | 403 | 404 | 409>;
   /** Admin routes need the bearer token; the webhook and health do not. */
   public?: boolean;
@@ -51,11 +51,12 @@ const ANSWERS: Record<Exclude<Status, 200 | 201>, string> = {
   401: "No bearer token, or the wrong one",
   404: "No such item",
   409: "The item is not in a state this applies to",
+  500: "A bug (`internal_error`, logged at error with its stack); retrying will not help",
   503: "Storage is unavailable; retry",
 };
 
 export function operation(spec: OperationSpec): DocumentDecoration {
-  const problems: Status[] = [...(spec.errors ?? []), ...(spec.public ? [] : ([401, 503] as const))];
+  const problems: Status[] = [...(spec.errors ?? []), ...(spec.public ? [] : ([401, 500, 503] as const))];
   const ok = spec.ok === "text" ? { "text/plain": { schema: { type: "string" } } } : jsonContent(spec.ok, "output", spec.okExample);
   const responses: Json = {
     200: { description: "OK", content: ok },

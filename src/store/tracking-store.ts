@@ -4,6 +4,7 @@ import type { TrackedRow } from "../sweeper/transitions";
 
 export interface FallbackSendRow {
   wamid: string;
+  /** pending | sending | sent | failed | unknown | cancelled | shadow | expired (taken past not_after: never sent) */
   state: string;
   recipient: string;
   text: string;
@@ -20,8 +21,12 @@ export interface FallbackSendRow {
   sent_at: number | null;
 }
 
-/** A claimed SMS, with its message's expiry: no attempt is scheduled past it. */
-export type ClaimedSend = FallbackSendRow & { expires_at: number | null };
+/**
+ * A claimed SMS, with its message's expiry (no attempt is made or scheduled past it), and
+ * `retaken` = 1 when it was the claim of a run that stopped mid-request: that request may
+ * have reached the provider.
+ */
+export type ClaimedSend = FallbackSendRow & { expires_at: number | null; retaken: 0 | 1 };
 
 export interface Move {
   state: string;
@@ -67,13 +72,19 @@ export function trackingStore(db: Database) {
   const getSend = db.prepare<FallbackSendRow, [string]>("SELECT * FROM fallback_sends WHERE wamid = ?");
   const cancelSend = db.prepare<unknown, [string, number]>("UPDATE fallback_sends SET state = 'cancelled', updated_at = ?2 WHERE wamid = ?1 AND state = 'pending'");
   const recoverSends = db.prepare<unknown, [string]>("UPDATE fallback_sends SET lease_until = 0 WHERE state = 'sending' AND substr(lease_token, 1, length(?1)) = ?1");
-  const claimSends = db.prepare<ClaimedSend, [string, number, number, number]>(
-    `UPDATE fallback_sends SET state = 'sending', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
-     WHERE wamid IN (SELECT wamid FROM (SELECT wamid FROM fallback_sends WHERE state = 'pending' AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?4)
-                     UNION ALL
-                     SELECT wamid FROM (SELECT wamid FROM fallback_sends WHERE state = 'sending' AND lease_until < ?3 LIMIT ?4)
-                     LIMIT ?4)
-     RETURNING *, (SELECT expires_at FROM tracked_messages t WHERE t.wamid = fallback_sends.wamid) expires_at`,
+  // Two claims, so each row says which it was: due ones first, then those of a run that stopped.
+  const claim = (which: string, retaken: 0 | 1) =>
+    db.prepare<ClaimedSend, [string, number, number, number]>(
+      `UPDATE fallback_sends SET state = 'sending', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
+       WHERE wamid IN (${which})
+       RETURNING *, (SELECT expires_at FROM tracked_messages t WHERE t.wamid = fallback_sends.wamid) expires_at, ${retaken} retaken`,
+    );
+  const claimDue = claim("SELECT wamid FROM fallback_sends WHERE state = 'pending' AND next_attempt_at <= ?3 ORDER BY next_attempt_at LIMIT ?4", 0);
+  const claimLapsed = claim("SELECT wamid FROM fallback_sends WHERE state = 'sending' AND lease_until < ?3 LIMIT ?4", 1);
+  // A claim given up unsent (past not_after): not an attempt, so the claim's count is taken back.
+  const refuseSend = db.prepare<unknown, [string, string, string, string, number]>(
+    `UPDATE fallback_sends SET state = ?3, attempts = attempts - 1, last_error = ?4, updated_at = ?5, lease_token = NULL, lease_until = NULL
+     WHERE wamid = ?1 AND lease_token = ?2`,
   );
   const finishSend = db.prepare<unknown, [string, string, string, number | null, string | null, string | null, number | null, number]>(
     `UPDATE fallback_sends SET state = ?3, provider_status = ?4, provider_response = ?5, last_error = ?6,
@@ -107,7 +118,12 @@ export function trackingStore(db: Database) {
     send: (wamid: string) => getSend.get(wamid),
     /** Proof of delivery before the SMS was claimed: it is never sent. */
     cancelSend: (wamid: string, now: number) => cancelSend.run(wamid, now).changes > 0,
-    claimSends: (token: string, leaseUntil: number, now: number, limit: number) => claimSends.all(token, leaseUntil, now, limit),
+    claimSends(token: string, leaseUntil: number, now: number, limit: number): ClaimedSend[] {
+      const due = claimDue.all(token, leaseUntil, now, limit);
+      return due.length < limit ? [...due, ...claimLapsed.all(token, leaseUntil, now, limit - due.length)] : due;
+    },
+    /** A claim not sent after all (past not_after): `expired`, or `unknown` when an earlier request may have gone out. */
+    refuseSend: (wamid: string, token: string, state: "expired" | "unknown", why: string, now: number) => refuseSend.run(wamid, token, state, why, now).changes > 0,
     /** SMS an earlier, crashed run of this instance had claimed: claimable again now (sent with the same key). */
     recoverSends: (instance: string) => recoverSends.run(`${instance}:`).changes,
     /** Records the attempt's outcome; false when the lease was lost (another run took the row). */

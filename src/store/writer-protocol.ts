@@ -45,4 +45,6 @@ export type WriterReply =
   | { type: "metrics"; seq: number; snapshot: Snapshot; gauges: Gauge[] }
   | { type: "closed"; seq: number }
   | { type: "reloaded"; seq: number }
-  | { type: "failed"; seq: number; kind: StorageErrorKind; code?: string; message: string };
+  | { type: "failed"; seq: number; kind: StorageErrorKind; code?: string; message: string }
+  /** An admin call met a bug, not storage trouble (logged in the writer thread). */
+  | { type: "bug"; seq: number; message: string };

@@ -10,7 +10,7 @@ import type { Logger } from "../util/log";
 import type { Gauge } from "../metrics/exposition";
 import type { Snapshot } from "../metrics/registry";
 import { workerUrl } from "../util/worker-url";
-import { StorageError } from "./errors";
+import { InternalError, StorageError } from "./errors";
 import type { HealthStore, InboxRecord, InboxStore, Readiness } from "./types";
 import type { WriterOpen, WriterReply, WriterRequest, WriterSettings } from "./writer-protocol";
 
@@ -21,7 +21,7 @@ const PROBE_BUSY_PAUSE_MS = 50;
 const RESTART_PAUSE_MS = 1_000;
 const RESTART_PAUSE_MAX_MS = 30_000;
 
-type Waiter = { resolve(reply: WriterReply): void; reject(err: StorageError): void };
+type Waiter = { resolve(reply: WriterReply): void; reject(err: StorageError | InternalError): void };
 /** A request as callers write it; #call numbers it. */
 type Call = WriterRequest extends infer R ? (R extends { seq: number } ? Omit<R, "seq"> : never) : never;
 
@@ -152,6 +152,7 @@ export class WriterThread implements InboxStore, HealthStore {
     if (!waiter) return;
     this.#waiters.delete(reply.seq);
     if (reply.type === "failed") waiter.reject(new StorageError(reply.kind, reply.message, reply.code));
+    else if (reply.type === "bug") waiter.reject(new InternalError(reply.message));
     else waiter.resolve(reply);
   }
 

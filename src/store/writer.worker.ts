@@ -9,7 +9,7 @@ import { adminOps, type AdminAnswer } from "../admin/ops";
 import { openDatabase } from "./db";
 import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_CACHE_KIB } from "../config/defaults";
 import { fileIdentity, type IdentityCheck } from "./file-identity";
-import { toStorageError } from "./errors";
+import { isStorageFailure, toStorageError } from "./errors";
 import { sqliteProbe } from "./health-store";
 import { queueStore } from "./queue-store";
 import { sqliteInbox, type SqliteInbox } from "./inbox-store";
@@ -52,6 +52,14 @@ const reply = (message: WriterReply) => self.postMessage(message);
 const fail = (seq: number, err: unknown) => {
   const e = toStorageError(err);
   reply({ type: "failed", seq, kind: e.kind, code: e.code, message: e.message });
+};
+
+/** A bug, not storage trouble: logged here, where its stack is, and answered 500 (http/admin.ts). */
+const bug = (seq: number, op: string, err: unknown) => {
+  // Only the frames: the message may hold what the call was about, and the logger redacts only `error`.
+  const stack = err instanceof Error ? err.stack?.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("at ")).slice(0, 5) : undefined;
+  log?.error("admin call failed: a bug, not storage trouble", { op, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), stack });
+  reply({ type: "bug", seq, message: err instanceof Error ? err.message : String(err) });
 };
 
 self.onmessage = (event: MessageEvent<WriterRequest>) => {
@@ -105,7 +113,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       // A throw while the operation starts must answer this call, not take the thread down.
       new Promise<AdminAnswer>((resolve) => resolve(admin!(msg.op, Date.now()))).then(
         (answer) => reply({ type: "admin", seq: msg.seq, answer }),
-        (err) => fail(msg.seq, err),
+        (err) => (isStorageFailure(err) ? fail(msg.seq, err) : bug(msg.seq, msg.op.op, err)),
       );
       return;
     case "metrics":

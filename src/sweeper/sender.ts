@@ -4,7 +4,8 @@
  * transaction, sent with `Idempotency-Key: <wamid>`, and finalized only by the
  * token's holder. A claim left by a crash is taken again when its lease expires and
  * sent with the same key. A timeout after the request went out is `unknown`: never
- * resent blindly (POST /v1/outbound/{wamid}/fallback resolves it).
+ * resent blindly (POST /v1/outbound/{wamid}/fallback resolves it). Nothing is sent past
+ * the message's not_after: a claim that comes later (the daemon was down) is refused.
  */
 import { metrics } from "../metrics/catalogue";
 import type { Database } from "bun:sqlite";
@@ -19,6 +20,7 @@ import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import { smsRequest, type SmsSettings } from "./sms-request";
 import type { Tracker } from "./tracker";
+import { pastNotAfter } from "./transitions";
 import type { ClaimedSend } from "../store/tracking-store";
 import { MAX_RETRY_AFTER, MAX_RETRY_AFTER_MS } from "./limits";
 import type { GiveWay } from "../worker/share";
@@ -41,6 +43,8 @@ export interface SendResult {
   failed: number;
   unknown: number;
   retrying: number;
+  /** Claimed past not_after: not sent (no request, not a provider failure). */
+  expired: number;
 }
 
 /**
@@ -100,10 +104,13 @@ export class FallbackSender {
     private readonly failureAlert: FailureAlert | null = null,
     private readonly giveWay: GiveWay = () => Bun.sleep(0),
   ) {
+    // An SMS taken past its not_after is refused in the claim's own transaction: no request.
     this.#claim = db.transaction((token: string, leaseUntil: number, now: number, limit: number) => {
-      const rows = tracker.store.claimSends(token, leaseUntil, now, limit);
+      const claimed = tracker.store.claimSends(token, leaseUntil, now, limit);
+      const rows = claimed.filter((row) => !pastNotAfter(row.expires_at, now));
+      for (const row of claimed) if (pastNotAfter(row.expires_at, now)) tracker.refuseExpired(row, token, now);
       for (const row of rows) tracker.markSending(row.wamid, now);
-      return rows;
+      return { rows, refused: claimed.length - rows.length };
     });
     this.#finishAll = db.transaction((rows: ClaimedSend[], token: string, outcomes: SendOutcome[], now: number) =>
       rows.map((row, i) => {
@@ -118,7 +125,7 @@ export class FallbackSender {
 
   /** Sends every due SMS, `concurrency` requests at a time (a round claims that many). */
   async run(concurrency: number): Promise<SendResult> {
-    const result: SendResult = { claimed: 0, sent: 0, failed: 0, unknown: 0, retrying: 0 };
+    const result: SendResult = { claimed: 0, sent: 0, failed: 0, unknown: 0, retrying: 0, expired: 0 };
     for (;;) {
       const claimed = await this.#round(concurrency, result);
       if (claimed < concurrency) return result;
@@ -131,9 +138,10 @@ export class FallbackSender {
     const token = leaseToken(this.instance);
     // The lease outlives the request's timeout, so a live send is never taken twice.
     let started = performance.now();
-    const rows = this.#claim.immediate(token, now + timeoutMs + 30_000, now, limit);
+    const { rows, refused } = this.#claim.immediate(token, now + timeoutMs + 30_000, now, limit);
     let worked = performance.now() - started;
-    result.claimed += rows.length;
+    result.claimed += rows.length + refused;
+    result.expired += refused;
     const outcomes = await Promise.all(rows.map((row) => this.#attempt(row, timeoutMs)));
     // Recorded together: one commit (one fsync) per round, not per SMS. A crash before it
     // leaves the round claimed; it goes again after the lease, with the same keys.
@@ -150,8 +158,8 @@ export class FallbackSender {
       this.log.info("sms fallback attempt", { wamid: row.wamid, to: row.recipient, outcome: outcome.state, provider_status: outcome.status, attempt: row.attempts, error: outcome.error, ...(outcome.why ? { why: outcome.why } : {}) });
     });
     worked += performance.now() - started;
-    if (rows.length === limit) await this.giveWay(worked);
-    return rows.length;
+    if (rows.length + refused === limit) await this.giveWay(worked);
+    return rows.length + refused;
   }
 
   #count(outcome: SendOutcome) {

@@ -8,19 +8,21 @@ import type { Database } from "bun:sqlite";
 import type { FallbackSettings } from "../config/schema";
 import type { RaiseEvent } from "../events/raise";
 import { noticeStore } from "../store/notice-store";
-import { trackingStore, type FallbackSendRow, type Move, type TrackingStore } from "../store/tracking-store";
+import { trackingStore, type ClaimedSend, type FallbackSendRow, type Move, type TrackingStore } from "../store/tracking-store";
 import type { StateEffect } from "../whatsapp/message-data";
 import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
+import { isIdempotencyKey, WAMID_MAX_LENGTH } from "./idempotency-key";
 import { parseInstructions } from "./instructions";
 import { statusRank } from "../whatsapp/status-order";
 import { codePolicy, MARKETING_STOP_CODE } from "./policy";
-import { decideFallback, onDelivered, withDeadline, type Decision, type TrackedRow } from "./transitions";
+import { decideFallback, onDelivered, onExpiredClaim, withDeadline, type Decision, type TrackedRow } from "./transitions";
 
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;
 
 const DELIVERED = new Set(["delivered", "read", "played"]);
 const MESSAGE_STATUSES = new Set(["sent", "failed", ...DELIVERED]);
+const UNTRACKABLE = `its wamid is not a WhatsApp message id (visible ASCII, at most ${WAMID_MAX_LENGTH} characters), so it could not be the SMS request's Idempotency-Key`;
 
 export interface Registration {
   wamid: string;
@@ -51,12 +53,14 @@ export class Tracker {
   /**
    * A status webhook for an outbound message (called by the processor, in its
    * transaction). Only 1:1 message statuses: a group send, a payment or a call has no
-   * one phone number an SMS could go to. A status that changes nothing writes nothing;
+   * one phone number an SMS could go to; and only Meta's wamids: another could not be
+   * the SMS request's Idempotency-Key. A status that changes nothing writes nothing;
    * the statuses themselves are in message_statuses, the timeline holds our moves
    * (not `done`: on the happy path the `delivered` status says it, one write less).
    */
   onStatus(s: StatusEffect, current: string, eventId: string, now: number) {
     if (!s.oneToOne || !MESSAGE_STATUSES.has(s.status)) return;
+    if (!isIdempotencyKey(s.wamid)) return this.#untrackable(s.wamid);
     const existing = this.store.get(s.wamid);
     // First seen already delivered (this status, or an earlier one: `current` is the
     // message's state after it): nothing to watch, no row.
@@ -68,6 +72,11 @@ export class Tracker {
     if (DELIVERED.has(s.status)) return this.#delivered(existing, row, s.statusAt ?? now, now);
     if (s.status === "failed") return this.#failed(existing, row, s, eventId, now);
     this.#put(existing, withDeadline(row, this.settings), now);
+  }
+
+  /** Said at each status of such a message: its event goes to hooks as usual, but no SMS can follow it. */
+  #untrackable(wamid: string) {
+    this.log.warn("sms fallback: message not tracked", { wamid: wamid.slice(0, WAMID_MAX_LENGTH), reason: UNTRACKABLE });
   }
 
   /** POST /v1/outbound: the app tells us what it sent. Fields fill gaps; a decided fallback is never overwritten. */
@@ -215,8 +224,8 @@ export class Tracker {
   }
 
   /** A decision that sends nothing: reported to hooks, and logged once per message (the event's key says once). */
-  #notSent(row: TrackedRow, now: number, why: string) {
-    if (this.#raiseFallback(row, "not_sent", null, now, why)) this.log.info("sms fallback not sent", { wamid: row.wamid, state: row.state, reason: why });
+  #notSent(row: TrackedRow, now: number, why: string, send: FallbackSendRow | null = null) {
+    if (this.#raiseFallback(row, "not_sent", send, now, why)) this.log.info("sms fallback not sent", { wamid: row.wamid, state: row.state, reason: why });
   }
 
   /** Inserts or updates the row (only if something changed), and notes a move in the timeline. */
@@ -253,6 +262,24 @@ export class Tracker {
     this.store.save(row, next, now);
     this.store.note(wamid, now, { state, detail: { provider_status: send.provider_status, attempts: send.attempts, ...(send.last_error ? { error: send.last_error } : {}) } });
     this.#raiseFallback(next, outcome, send, now);
+  }
+
+  /**
+   * The sender claimed an SMS past its message's not_after (in the claim's transaction):
+   * it is not sent, and not a provider failure. The timeline, the message.fallback event
+   * and one log line say why.
+   */
+  refuseExpired(send: ClaimedSend, token: string, now: number) {
+    const row = this.store.get(send.wamid);
+    if (!row) return;
+    const { row: next, sms, why } = onExpiredClaim(row, send.retaken === 1);
+    if (!this.store.refuseSend(send.wamid, token, sms, why, now)) return;
+    this.store.save(row, next, now);
+    this.store.note(send.wamid, now, { state: next.state, detail: { not_after: isoOrNull(send.expires_at), why } });
+    const refused = this.store.send(send.wamid)!;
+    if (sms === "expired") return this.#notSent(next, now, why, refused);
+    this.#raiseFallback(next, "unknown", refused, now, why);
+    this.log.info("sms fallback not sent", { wamid: send.wamid, state: next.state, reason: why });
   }
 
   /** An attempt failed and the next one waits other than retry_schedule says: the timeline says why. */

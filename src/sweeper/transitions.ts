@@ -9,6 +9,7 @@
  *   tracked → expired_unsent | not_sent | no_text | shadowed
  *   fallback_pending | sending → cancelled_delivered   proof of delivery while the SMS has not gone out
  *   fallback_pending → sending → fallback_sent | fallback_failed | unknown
+ *   fallback_pending | sending → expired_unsent | unknown   the sender took it past not_after
  *   fallback_sent | unknown → late_delivered     proof of delivery after the SMS
  */
 import type { FallbackSettings } from "../config/schema";
@@ -103,10 +104,28 @@ export function decideFallback(row: TrackedRow, reason: "stale" | "failed", erro
   if (row.fallback === "never") return { row: { ...decided, state: "not_sent" }, why: "the app said fallback = never" };
   if (!categoryAllowed(row.category, settings)) return { row: { ...decided, state: "not_sent" }, why: `category ${row.category} is not in fallback.categories` };
   if (!row.recipient) return { row: { ...decided, state: "not_sent" }, why: "no phone number to send an SMS to (username user)" };
-  if (row.expires_at !== null && now > row.expires_at) return { row: { ...decided, state: "expired_unsent" }, why: "past not_after" };
+  if (pastNotAfter(row.expires_at, now)) return { row: { ...decided, state: "expired_unsent" }, why: "past not_after" };
   const text = smsText(decided, settings);
   if (!text) return { row: { ...decided, state: "no_text" }, why: noTextWhy(settings) };
   return { row: { ...decided, state: settings.mode === "shadow" ? "shadowed" : "fallback_pending" }, text };
+}
+
+/** Past the message's not_after no SMS may go; at it, the last one still may. */
+export const pastNotAfter = (expiresAt: number | null, now: number): boolean => expiresAt !== null && now > expiresAt;
+
+/**
+ * The sender took an SMS past its message's not_after (the daemon was down between the
+ * decision, or a retry, and the send): it is not sent. Nothing went out, so the message
+ * is expired_unsent and its SMS `expired`; unless an earlier request for it may have
+ * reached the provider (`retaken`: the claim of a run that stopped mid-request), which
+ * leaves it unknown. An `unknown` SMS resent by hand stays unknown.
+ */
+export function onExpiredClaim(row: TrackedRow, retaken: boolean): { row: TrackedRow; sms: "expired" | "unknown"; why: string } {
+  const past = "past not_after when the sender took it";
+  const open = row.state === "fallback_pending" || row.state === "sending";
+  if (open && !retaken) return { row: { ...row, state: "expired_unsent" }, sms: "expired", why: `${past}: not sent, an SMS never goes after it` };
+  const why = `${past}: not resent; an earlier request ${retaken ? "(of a run that stopped before its answer) " : ""}may have reached the provider`;
+  return { row: open ? { ...row, state: "unknown" } : row, sms: "unknown", why };
 }
 
 /**

@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
 import { closeSync, copyFileSync, existsSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { BINARY, readInbox, requireBinary, startDaemon, tempDir, writeConfig } from "../support/daemon";
+import { BINARY, readInbox, requireBinary, startDaemon, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
@@ -99,6 +99,44 @@ test("a write lock held past storage.lock_timeout → 503, then recovery", async
     holder.run("ROLLBACK");
     expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.unlocked"))).status).toBe(200);
     expect(readInbox(join(dir, "data/wa.db"))).toHaveLength(1);
+  } finally {
+    holder.close();
+    expect(await daemon.stop()).toBe(0);
+  }
+});
+
+test("admin calls: storage trouble is a 503 (retry), a bug a 500 internal_error with one error line (a retry would meet it again); the thread serves on", async () => {
+  const dir = tempDir();
+  const daemon = await startDaemon(writeConfig(dir, { lockTimeout: "400ms", maxBodyBytes: 4 * 1024 * 1024 }));
+  const admin = { authorization: "Bearer e2e-admin-token-0123456789" };
+  const contact = `${daemon.url}/v1/contacts/16505551234`;
+  const holder = new Database(join(dir, "data/wa.db"));
+  holder.run("PRAGMA busy_timeout = 10000");
+  try {
+    // A message from 16505551234 beside one from someone else with a 100k-deep field: processed
+    // (that item cut at 64 levels), but erasing 16505551234 rewrites the raw body without their
+    // message, and JSON.stringify of what stays overflows the stack.
+    const deep = '{"a":'.repeat(100_000) + "1" + "}".repeat(100_000);
+    const body = textMessage("wamid.PLAIN").replace('"messages":[', `"messages":[{"from":"16505550000","id":"wamid.DEEP","timestamp":"1749416383","type":"text","nested":${deep}},`);
+    expect((await signedPost(`${daemon.url}/webhook`, body)).status).toBe(200);
+    await waitFor(async () => (await fetch(contact, { headers: admin })).status === 200);
+
+    holder.run("BEGIN IMMEDIATE");
+    const locked = await fetch(contact, { method: "DELETE", headers: admin });
+    expect(locked.status).toBe(503);
+    expect(await locked.json()).toMatchObject({ error: "storage_unavailable" });
+    holder.run("ROLLBACK");
+
+    const bug = await fetch(contact, { method: "DELETE", headers: admin });
+    expect(bug.status).toBe(500);
+    expect(await bug.json()).toEqual({ error: "internal_error", reason: "unexpected server error" });
+    await waitFor(() => daemon.lines.some((l) => l.includes("admin call failed")));
+    const logged = daemon.lines.filter((l) => l.includes("admin call failed")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged).toEqual([expect.objectContaining({ level: "error", msg: "admin call failed: a bug, not storage trouble", op: "erase-contact", error: "RangeError: Maximum call stack size exceeded." })]);
+    expect(logged[0]!.stack).toEqual(expect.arrayContaining([expect.stringMatching(/^at /)]));
+    // The erasure rolled back whole, and the writer thread answers the next call.
+    expect((await fetch(contact, { headers: admin })).status).toBe(200);
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.AFTER"))).status).toBe(200);
   } finally {
     holder.close();
     expect(await daemon.stop()).toBe(0);

@@ -119,6 +119,23 @@ describe("Dispatcher", () => {
     expect(waits).toEqual([5_000, 300_000, 1_800_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]);
   });
 
+  test("Retry-After: 999999 waits the hook's longest retry_schedule step (10 h by default), not 11.6 days", async () => {
+    const s = sink();
+    s.respond = () => new Response("slow down", { status: 429, headers: { "retry-after": "999999" } });
+    const p = pipeline([hook({ name: "app", url: s.url })]);
+    p.post(fixture("message_text").payload);
+    p.processor.runOnce();
+    await p.dispatcher.drain();
+    const row = p.db.query("SELECT state, attempts, last_status, next_attempt_at - ? AS wait FROM deliveries").get(p.clock.now());
+    expect(row).toEqual({ state: "pending", attempts: 1, last_status: 429, wait: 10 * HOUR });
+    p.clock.advance(10 * HOUR - 1);
+    await p.dispatcher.drain();
+    expect(s.received).toHaveLength(1);
+    p.clock.advance(1);
+    await p.dispatcher.drain();
+    expect(s.received).toHaveLength(2);
+  });
+
   test("Retry-After on 429 is honoured; 410 disables; redirects are not followed", async () => {
     const s = sink();
     let answer: Response = new Response("slow down", { status: 429, headers: { "retry-after": "120" } });

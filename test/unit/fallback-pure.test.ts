@@ -6,7 +6,7 @@ import { categoryAllowed, codePolicy } from "../../src/sweeper/policy";
 import { classifyAnswer, retryOrFail } from "../../src/sweeper/sender";
 import { smsRequest } from "../../src/sweeper/sms-request";
 import { guardTrips } from "../../src/sweeper/sweep";
-import { decideFallback, onDelivered, smsText, withDeadline, type TrackedRow } from "../../src/sweeper/transitions";
+import { decideFallback, onDelivered, onExpiredClaim, pastNotAfter, smsText, withDeadline, type TrackedRow } from "../../src/sweeper/transitions";
 
 const settings = FallbackSchema.parse({ stale_after: "15m", stale_after_by_category: { authentication: "11m" }, not_after: "2h" });
 const T0 = Date.parse("2026-11-23T12:00:00Z");
@@ -85,6 +85,14 @@ describe("state machine", () => {
     expect(at(row(), T0 + 3 * 3_600_000)).toBe("expired_unsent");
     expect(at(row({ text: null }))).toBe("no_text");
     expect(decideFallback(row(), "stale", null, T0, { ...settings, mode: "shadow" }).row.state).toBe("shadowed");
+  });
+  test("an SMS taken past not_after is never sent: expired_unsent, or unknown when an earlier request may have gone out", () => {
+    expect([pastNotAfter(T0, T0 - 1), pastNotAfter(T0, T0), pastNotAfter(T0, T0 + 1), pastNotAfter(null, T0 + 1e12)]).toEqual([false, false, true, false]);
+    expect(onExpiredClaim(row({ state: "fallback_pending" }), false)).toMatchObject({ row: { state: "expired_unsent" }, sms: "expired", why: expect.stringContaining("not sent") });
+    expect(onExpiredClaim(row({ state: "sending" }), false)).toMatchObject({ row: { state: "expired_unsent" }, sms: "expired" }); // between retries: none got through
+    expect(onExpiredClaim(row({ state: "sending" }), true)).toMatchObject({ row: { state: "unknown" }, sms: "unknown", why: expect.stringContaining("of a run that stopped") });
+    expect(onExpiredClaim(row({ state: "unknown" }), false)).toMatchObject({ row: { state: "unknown" }, sms: "unknown" }); // resent by hand
+    expect(onExpiredClaim(row({ state: "late_delivered" }), false).row.state).toBe("late_delivered"); // never backwards
   });
   test("SMS text: own text, wrapped in default_text when it holds {{text}}; never empty", () => {
     const wrap = { ...settings, default_text: "We could not reach you on WhatsApp: {{text}}" };

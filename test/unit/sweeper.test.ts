@@ -20,7 +20,7 @@ const statuses = statusesPayload;
 const status = (id: string, s: string, atMs: number, extra: Record<string, unknown> = {}) => ({ id, status: s, timestamp: String(Math.floor(atMs / 1000)), recipient_id: "16505551234", pricing: UTILITY, ...extra });
 const opaque = JSON.stringify({ sms: "Your order shipped" });
 
-function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"], more: Pick<NonNullable<Parameters<typeof pipeline>[1]>, "giveWay" | "batchSize" | "log"> = {}) {
+function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"], more: Pick<NonNullable<Parameters<typeof pipeline>[1]>, "giveWay" | "batchSize" | "log" | "alerts"> = {}) {
   const sms = new Sink().start();
   if (respond) sms.respond = respond;
   sinks.push(sms);
@@ -236,6 +236,22 @@ test("a decision that sends nothing is logged once, with the wamid and why", asy
   ]);
 });
 
+test("a signed status whose wamid holds CR, LF, NUL or a space, or runs past 512 characters, is not tracked: its event goes on, no SMS, a warning says why", async () => {
+  const raw: string[] = [];
+  const s = setup({}, undefined, { log: createLogger("info", (l) => raw.push(l), keyedRedactor("test-key")) });
+  const odd = ["wamid.A\r\nX-Injected: 1", "wamid.B\u0000", "wamid. C", `wamid.${"L".repeat(600)}`];
+  for (const wamid of [...odd, "wamid.FINE"]) s.deliver(status(wamid, "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+  expect(s.p.count("SELECT count(*) n FROM events WHERE type = 'message.status'")).toBe(5);
+  for (const wamid of odd) expect(s.sweeper.tracker!.store.get(wamid)).toBeNull();
+  expect(s.p.count("SELECT count(*) n FROM fallback_sends")).toBe(1);
+  await s.send();
+  expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.FINE"]);
+  const warned = raw.map((l) => JSON.parse(l) as Record<string, string>).filter((l) => l.msg === "sms fallback: message not tracked");
+  expect(warned.map((l) => l.wamid)).toEqual([...odd.slice(0, 3), odd[3]!.slice(0, 512)]);
+  expect(warned.every((l) => l.level === "warn" && l.reason!.includes("could not be the SMS request's Idempotency-Key"))).toBe(true);
+  expect(raw.some((l) => /[\r\n\0]/.test(l))).toBe(false); // one line each: the logger escapes them
+});
+
 describe("Retry-After from the SMS provider", () => {
   const slowDown = () => new Response("slow down", { status: 429, headers: { "retry-after": "999999" } });
   const sender = (s: ReturnType<typeof setup>) =>
@@ -276,6 +292,81 @@ describe("Retry-After from the SMS provider", () => {
     s.p.clock.advance(3_600_000);
     expect(await sender(s).run(10)).toMatchObject({ claimed: 0 });
     expect(s.sms.received).toHaveLength(2);
+  });
+});
+
+describe("never an SMS past not_after, however late the sender gets to it", () => {
+  const failed = (s: ReturnType<typeof setup>, wamid: string) => s.deliver(status(wamid, "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+  const fallbackEvents = (s: ReturnType<typeof setup>) =>
+    s.p.db.query<{ e: string }, []>("SELECT envelope e FROM events WHERE type = 'message.fallback' ORDER BY id").all().map((r) => (JSON.parse(r.e) as { data: Record<string, unknown> }).data);
+  const NOT_AFTER = "2026-11-23T13:00:00.000Z"; // t0 + the setup's not_after, 1h
+
+  test("decided, then the daemon down until after not_after: refused when taken, expired_unsent, why on the timeline and in the event, logged once, no provider failure", async () => {
+    const { lines, log } = capturedLog();
+    const s = setup({}, undefined, { log, alerts: { sms_failures: 1 } });
+    failed(s, "wamid.L");
+    expect(s.state("wamid.L")).toBe("fallback_pending"); // the fallback job would have sent it now; the daemon stopped first
+    s.p.clock.advance(3_600_001);
+    const run = await s.send();
+    expect(run.ran && run.result).toEqual({ claimed: 1, sent: 0, failed: 0, unknown: 0, retrying: 0, expired: 1 });
+    expect(s.sms.received).toHaveLength(0);
+    expect(s.state("wamid.L")).toBe("expired_unsent");
+    const why = "past not_after when the sender took it: not sent, an SMS never goes after it";
+    expect(s.sweeper.tracker!.store.send("wamid.L")).toMatchObject({ state: "expired", attempts: 0, provider_status: null, last_error: why, lease_token: null });
+    expect(moves(s, "wamid.L").map((m) => m.state)).toEqual(["fallback_pending", "expired_unsent"]);
+    expect(moves(s, "wamid.L").at(-1)).toEqual({ state: "expired_unsent", not_after: NOT_AFTER, why });
+    expect(fallbackEvents(s)).toEqual([expect.objectContaining({ wamid: "wamid.L", outcome: "not_sent", state: "expired_unsent", attempts: 0, provider_status: null, why })]);
+    expect(lines.filter((l) => l.msg === "sms fallback not sent")).toEqual([expect.objectContaining({ level: "info", wamid: "wamid.L", state: "expired_unsent", reason: why })]);
+    expect(lines.filter((l) => l.msg === "sms fallback attempt")).toHaveLength(0);
+    expect(s.p.count("SELECT count(*) n FROM alerts WHERE kind = 'sms.failing'")).toBe(0); // alerts.sms_failures = 1: a failed attempt would have raised it
+    expect(await s.send()).toMatchObject({ ran: true, result: { claimed: 0 } });
+  });
+
+  test("a retry due before not_after, taken after it (the daemon down meanwhile): refused; its one real attempt stays on record", async () => {
+    const s = setup({}, () => new Response("busy", { status: 503 }));
+    failed(s, "wamid.R2");
+    expect(await s.send()).toMatchObject({ result: { claimed: 1, retrying: 1 } }); // next attempt due at t0 + 1 s
+    s.p.clock.advance(2 * 3_600_000);
+    expect(await s.send()).toMatchObject({ result: { claimed: 1, expired: 1, retrying: 0, failed: 0 } });
+    expect(s.sms.received).toHaveLength(1);
+    expect(s.state("wamid.R2")).toBe("expired_unsent");
+    expect(s.sweeper.tracker!.store.send("wamid.R2")).toMatchObject({ state: "expired", attempts: 1, provider_status: 503 });
+    expect(fallbackEvents(s)).toEqual([expect.objectContaining({ outcome: "not_sent", state: "expired_unsent", attempts: 1, provider_status: 503 })]);
+  });
+
+  test("the claim of a run that stopped mid-request, taken again past not_after: not resent, unknown (that request may have gone out)", async () => {
+    const s = setup();
+    failed(s, "wamid.K2");
+    const { tracker } = s.sweeper;
+    // A process claimed it and died with its request out (kill -9): its claim stays in the database.
+    s.p.db.transaction(() => {
+      tracker!.store.claimSends("dead-host:token", s.p.clock.now() + 40_000, s.p.clock.now(), 1);
+      tracker!.markSending("wamid.K2", s.p.clock.now());
+    })();
+    s.p.clock.advance(2 * 3_600_000);
+    expect(await s.send()).toMatchObject({ result: { claimed: 1, expired: 1, unknown: 0 } });
+    expect(s.sms.received).toHaveLength(0);
+    expect(s.state("wamid.K2")).toBe("unknown");
+    expect(s.sweeper.tracker!.store.send("wamid.K2")).toMatchObject({ state: "unknown", attempts: 1 });
+    const why = "past not_after when the sender took it: not resent; an earlier request (of a run that stopped before its answer) may have reached the provider";
+    expect(moves(s, "wamid.K2").at(-1)).toEqual({ state: "unknown", not_after: NOT_AFTER, why });
+    expect(fallbackEvents(s)).toEqual([expect.objectContaining({ outcome: "unknown", state: "unknown", attempts: 1, why })]);
+    // Resent by hand: still never past not_after. Marked sent by hand: recorded.
+    const ops = adminOps(s.p.db, s.sweeper, []);
+    expect(await ops({ op: "resolve", wamid: "wamid.K2", action: "resend" }, s.p.clock.now())).toMatchObject({ status: 200 });
+    expect(await s.send()).toMatchObject({ result: { claimed: 1, expired: 1 } });
+    expect(s.sms.received).toHaveLength(0);
+    expect(s.sweeper.tracker!.store.send("wamid.K2")).toMatchObject({ state: "unknown", attempts: 1 });
+    expect(await ops({ op: "resolve", wamid: "wamid.K2", action: "mark-sent" }, s.p.clock.now())).toMatchObject({ status: 200 });
+    expect(s.state("wamid.K2")).toBe("fallback_sent");
+  });
+
+  test("at not_after itself the last attempt still goes", async () => {
+    const s = setup();
+    failed(s, "wamid.AT");
+    s.p.clock.advance(3_600_000);
+    expect(await s.send()).toMatchObject({ result: { claimed: 1, sent: 1, expired: 0 } });
+    expect(s.state("wamid.AT")).toBe("fallback_sent");
   });
 });
 
