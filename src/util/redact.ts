@@ -13,11 +13,14 @@ export interface Redactor {
   text(s: string, keep?: ReadonlySet<string>): string;
 }
 
-/** 7 to 15 digits, optionally with +, spaces, dashes or parentheses between them (not dots: IP addresses). */
-const PHONE_LIKE = /\+?\(?\d(?:[\d \-()]*\d){6,}/g;
-const DATE = /^\d{4}-\d\d-\d\d$/;
+/**
+ * 7 to 15 digits, optionally with +, spaces, dashes or parentheses between them (not
+ * dots: IP addresses). An ISO date, with its time, is matched first and kept as it is:
+ * "2026-11-23 10:00" would otherwise read as a 10-digit number.
+ */
+const PHONE_LIKE = /(\d{4}-[01]\d-[0-3]\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)?)|\+?\(?\d(?:[\d \-()]*\d){6,}/g;
 const digitCount = (s: string) => s.replace(/\D/g, "").length;
-const phoneLike = (m: string) => digitCount(m) >= 7 && digitCount(m) <= 15 && !DATE.test(m);
+const phoneLike = (m: string) => digitCount(m) >= 7 && digitCount(m) <= 15;
 /** Only the digits of a number, the form `keep` sets hold. */
 export const digitsOf = (s: string) => s.replace(/\D/g, "");
 
@@ -30,7 +33,7 @@ export function keyedRedactor(key: string): Redactor {
   };
   return {
     person,
-    text: (s, keep) => s.replace(PHONE_LIKE, (m) => (phoneLike(m) && !keep?.has(digitsOf(m)) ? person(m) : m)),
+    text: (s, keep) => s.replace(PHONE_LIKE, (m, date?: string) => (date === undefined && phoneLike(m) && !keep?.has(digitsOf(m)) ? person(m) : m)),
   };
 }
 

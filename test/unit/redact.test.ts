@@ -16,6 +16,9 @@ test("free text keeps its words, dates, addresses and short numbers; phone numbe
   expect(r.text("provider said: 16505551234 is not a mobile")).toBe(`provider said: ${hash} is not a mobile`);
   expect(r.text("invalid number +1 (650) 555-1234")).toBe(`invalid number ${hash}`);
   expect(r.text("HTTP 500 at 2026-11-24 from 10.200.30.40:443 after 10000 ms")).toBe("HTTP 500 at 2026-11-24 from 10.200.30.40:443 after 10000 ms");
+  // A date with its time, however written, is not a 10- to 14-digit number; one beside it still is.
+  expect(r.text("retry at 2026-11-24 10:00 (not_after 2026-11-24T12:30:00Z) for 16505551234")).toBe(`retry at 2026-11-24 10:00 (not_after 2026-11-24T12:30:00Z) for ${hash}`);
+  expect(r.text("sent 2026-11-24 16505551234")).toBe(`sent 2026-11-24 ${hash}`);
   // Template and account ids are longer than any phone number.
   expect(r.text("template 1234567890123456 paused")).toBe("template 1234567890123456 paused");
 });
