@@ -7,7 +7,7 @@ import type { Database } from "bun:sqlite";
 import type { Sweeper } from "../sweeper/start";
 import type { Jobs } from "../sweeper/jobs";
 import type { Registration, Tracker } from "../sweeper/tracker";
-import type { TrackedRow } from "../sweeper/transitions";
+import { pastNotAfter, type TrackedRow } from "../sweeper/transitions";
 import { jobStore } from "../store/job-store";
 import type { FallbackSendRow } from "../store/tracking-store";
 import { messageStore } from "../store/message-store";
@@ -122,6 +122,11 @@ async function runJob(jobs: Jobs, name: string): Promise<AdminAnswer> {
 
 function resolve(db: Database, tracker: Tracker, wamid: string, action: "resend" | "mark-sent", now: number): AdminAnswer {
   const state = action === "resend" ? "pending" : "sent";
+  // The sender would refuse it anyway (never an SMS past not_after): say so now, not with a 200.
+  const expiresAt = tracker.store.get(wamid)?.expires_at ?? null;
+  if (action === "resend" && pastNotAfter(expiresAt, now)) {
+    return { status: 409, body: { error: "past_not_after", reason: `${wamid} is past its not_after (${new Date(expiresAt!).toISOString()}): no SMS may go now; mark-sent records one that did` } };
+  }
   const done = db
     .transaction(() => {
       if (!tracker.store.resolveUnknown(wamid, state, now)) return false;

@@ -351,10 +351,10 @@ describe("never an SMS past not_after, however late the sender gets to it", () =
     const why = "past not_after when the sender took it: not resent; an earlier request (of a run that stopped before its answer) may have reached the provider";
     expect(moves(s, "wamid.K2").at(-1)).toEqual({ state: "unknown", not_after: NOT_AFTER, why });
     expect(fallbackEvents(s)).toEqual([expect.objectContaining({ outcome: "unknown", state: "unknown", attempts: 1, why })]);
-    // Resent by hand: still never past not_after. Marked sent by hand: recorded.
+    // Resent by hand: refused up front (409), and still never sent past not_after. Marked sent by hand: recorded.
     const ops = adminOps(s.p.db, s.sweeper, []);
-    expect(await ops({ op: "resolve", wamid: "wamid.K2", action: "resend" }, s.p.clock.now())).toMatchObject({ status: 200 });
-    expect(await s.send()).toMatchObject({ result: { claimed: 1, expired: 1 } });
+    expect(await ops({ op: "resolve", wamid: "wamid.K2", action: "resend" }, s.p.clock.now())).toMatchObject({ status: 409, body: { error: "past_not_after" } });
+    expect(await s.send()).toMatchObject({ result: { claimed: 0 } });
     expect(s.sms.received).toHaveLength(0);
     expect(s.sweeper.tracker!.store.send("wamid.K2")).toMatchObject({ state: "unknown", attempts: 1 });
     expect(await ops({ op: "resolve", wamid: "wamid.K2", action: "mark-sent" }, s.p.clock.now())).toMatchObject({ status: 200 });
