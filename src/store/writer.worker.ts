@@ -120,7 +120,8 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
       try {
         reply({ type: "metrics", seq: msg.seq, snapshot: metrics.snapshot(), gauges: storeGauges(db!, hooks.map((h) => h.name), Date.now()) });
       } catch (err) {
-        fail(msg.seq, err);
+        if (isStorageFailure(err)) fail(msg.seq, err);
+        else bug(msg.seq, "metrics", err);
       }
       return;
     case "reload":
