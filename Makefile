@@ -7,7 +7,7 @@ BUN         := node_modules/.bin/bun
 BUN_VERSION := $(shell node -p "require('./package.json').devDependencies.bun")
 VERSION     := $(shell node -p "require('./package.json').version")+$(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 # Workers are separate entrypoints, or the compiled binary cannot start them.
-ENTRYPOINTS := src/main.ts src/store/writer.worker.ts src/store/checkpointer.worker.ts
+ENTRYPOINTS := src/main.ts src/writer/thread.ts src/store/checkpointer.worker.ts
 SOURCES     := $(shell find src migrations -type f) package.json
 BUILD_FLAGS := --compile --minify-syntax --minify-whitespace \
                --no-compile-autoload-dotenv --no-compile-autoload-bunfig \

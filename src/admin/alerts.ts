@@ -1,6 +1,6 @@
 /** GET /v1/alerts: the alerts recorded, sent or not (without [alerts] url they live only here and in the log). */
 import type { Database } from "bun:sqlite";
-import { ALERT_KINDS } from "../alerts/kinds";
+import { ALERT_KINDS } from "../domain/alert";
 import { unknownTypeMessage } from "../events/type-glob";
 import { alertStore } from "../store/alert-store";
 import { isoOrNull } from "../util/time";

@@ -8,7 +8,7 @@ import type { HookRoute } from "../config/schema";
 import { inspectStore } from "../store/inspect-store";
 import { isoOrNull } from "../util/time";
 import { replayPage, ReplayError, reprocessDeadInbox } from "../worker/replay";
-import type { EventSelection } from "../events/selection";
+import type { EventSelection } from "../domain/selection";
 import type { z } from "zod";
 import { OrphanError, resolveOrphans } from "../worker/orphans";
 import { badRequest, conflict, notFound, ok, page, type AdminAnswer } from "./answers";

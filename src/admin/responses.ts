@@ -190,7 +190,7 @@ export const Stats = z.strictObject({
 export const AlertPage = listOf(
   z.strictObject({
     id: z.int(),
-    kind: z.string().describe("alerts/kinds.ts: template.paused, phone_number.quality, hook.dead, …"),
+    kind: z.string().describe("domain/alert.ts: template.paused, phone_number.quality, hook.dead, …"),
     severity: z.enum(["critical", "warning"]),
     title: z.string(),
     text: z.string().describe("What happened and what to do"),

@@ -10,7 +10,7 @@ import type { AlertSettings } from "../config/schema";
 import { globToRegExp } from "../events/type-glob";
 import { alertStore } from "../store/alert-store";
 import type { Logger } from "../util/log";
-import type { AlertDraft } from "./kinds";
+import type { AlertDraft } from "../domain/alert";
 import { alertForEvent, hookDeadAlert, type AlertSource } from "./rules";
 
 export class Alerter {

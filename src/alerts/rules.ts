@@ -5,7 +5,7 @@
  * problem (payment, template paused, account locked…) fail every message alike:
  * one alert per code and phone number per hour, not one per message.
  */
-import type { AlertDraft } from "./kinds";
+import type { AlertDraft } from "../domain/alert";
 
 export interface AlertSource {
   type: string;

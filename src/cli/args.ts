@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { parseListen } from "../config/schema";
 import { closest } from "../config/suggest";
-import type { EventSelection } from "../events/selection";
+import type { EventSelection } from "../domain/selection";
 import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
 import type { OrphanAction } from "../worker/orphans";
 

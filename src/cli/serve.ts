@@ -6,7 +6,7 @@
  */
 import { planReload } from "../config/reload";
 import { ConfigError } from "../config/load";
-import type { WriterSettings } from "../store/writer-protocol";
+import type { WriterSettings } from "../writer/protocol";
 import type { AdminDeps } from "../http/admin";
 import type { MetricsDeps } from "../http/metrics";
 import type { WebhookDeps } from "../http/webhook";
@@ -27,7 +27,7 @@ import { openDatabase, readPragmas } from "../store/db";
 import { StorageError } from "../store/errors";
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from "../store/instance-lock";
 import { migrate, MigrationError } from "../store/migrate";
-import { WriterThread } from "../store/writer";
+import { WriterThread } from "../writer/client";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { VERSION } from "../version";

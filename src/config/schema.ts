@@ -9,7 +9,7 @@ import { LOG_LEVELS } from "../util/log";
 import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
 import { parseCidr } from "../http/client-address";
 import { Cron } from "croner";
-import { ALERT_KINDS } from "../alerts/kinds";
+import { ALERT_KINDS } from "../domain/alert";
 import { FALLBACK_WAIT_TOO_LONG, withinFallbackWait } from "../sweeper/limits";
 import { CATEGORY_EXPECTED, isFallbackCategory } from "../sweeper/policy";
 import { SMS_PLACEHOLDERS, unknownPlaceholders } from "../sweeper/sms-request";

@@ -15,7 +15,8 @@ import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import type { TrafficCounter, TrafficMeter } from "../worker/traffic";
-import { decideDelivery, parseRetryAfter, type AttemptResult, type DeliveryOutcome } from "./retry-policy";
+import { decideDelivery, parseRetryAfter, type AttemptResult } from "./retry-policy";
+import type { DeliveryOutcome } from "../domain/delivery";
 import { responsePrefix } from "./response-prefix";
 import { standardHeaders } from "./standard-webhooks";
 

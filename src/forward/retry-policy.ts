@@ -4,11 +4,7 @@
  * [0, step]), Retry-After honoured on 429/503 up to the schedule's longest step, 410
  * Gone disables the delivery.
  */
-export type DeliveryOutcome =
-  | { state: "done" }
-  | { state: "pending"; nextAttemptAt: number }
-  | { state: "dead" }
-  | { state: "disabled" };
+import type { DeliveryOutcome } from "../domain/delivery";
 
 export interface AttemptResult {
   status: number | null; // null: no HTTP answer (connection refused, timeout)

@@ -1,6 +1,6 @@
 /** Operator alerts and their sending (migrations/0007). */
 import type { Database } from "bun:sqlite";
-import type { AlertDraft } from "../alerts/kinds";
+import type { AlertDraft } from "../domain/alert";
 
 export interface AlertRow {
   id: number;

@@ -1,7 +1,7 @@
 /** Deliveries to hooks: claim due ones per hook with a lease, finalize while holding it, replay. */
 import type { Database } from "bun:sqlite";
-import type { EventSelection } from "../events/selection";
-import type { DeliveryOutcome } from "../forward/retry-policy";
+import type { EventSelection } from "../domain/selection";
+import type { DeliveryOutcome } from "../domain/delivery";
 import { eventIdFloor } from "../util/ids";
 
 /** Not finished: `done` and `cancelled` are. */

@@ -2,7 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { nextStatus } from "../whatsapp/status-order";
 import { noticeStore } from "./notice-store";
-import type { StateEffect } from "../whatsapp/normalize";
+import type { StateEffect } from "../domain/effects";
 
 export interface StoredEvent {
   id: string;

@@ -4,7 +4,7 @@
  * history. The templates and contacts columns mirror the current values.
  */
 import type { Database } from "bun:sqlite";
-import type { Notice } from "../whatsapp/message-data";
+import type { Notice } from "../domain/effects";
 
 /** The domain column each tracked value is mirrored to (fixed SQL, never built from input). */
 const MIRRORS: Partial<Record<`${Notice["subject"]}.${Notice["attribute"]}`, string>> = {

@@ -1,6 +1,6 @@
 /** Outbound messages watched for SMS fallback, their timeline, and the one SMS each may get (migrations/0006). */
 import type { Database, Statement } from "bun:sqlite";
-import type { TrackedRow } from "../sweeper/transitions";
+import type { TrackedRow } from "../domain/tracked";
 
 export interface FallbackSendRow {
   wamid: string;

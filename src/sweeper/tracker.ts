@@ -9,14 +9,15 @@ import type { FallbackSettings } from "../config/schema";
 import type { RaiseEvent } from "../events/raise";
 import { noticeStore } from "../store/notice-store";
 import { trackingStore, type ClaimedSend, type FallbackSendRow, type Move, type TrackingStore } from "../store/tracking-store";
-import type { StateEffect } from "../whatsapp/message-data";
+import type { StateEffect } from "../domain/effects";
 import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
 import { isIdempotencyKey, WAMID_MAX_LENGTH } from "./idempotency-key";
 import { parseInstructions } from "./instructions";
 import { statusRank } from "../whatsapp/status-order";
 import { codePolicy, MARKETING_STOP_CODE } from "./policy";
-import { decideFallback, onDelivered, onExpiredClaim, withDeadline, type Decision, type TrackedRow } from "./transitions";
+import { decideFallback, onDelivered, onExpiredClaim, withDeadline, type Decision } from "./transitions";
+import type { TrackedRow } from "../domain/tracked";
 
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;
 

@@ -16,39 +16,7 @@ import type { FallbackSettings } from "../config/schema";
 import { parseDuration } from "../config/duration";
 import { categoryAllowed, normalizeCategory } from "./policy";
 import { fill } from "./sms-request";
-
-export type TrackedState =
-  | "tracked"
-  | "done"
-  | "fallback_pending"
-  | "cancelled_delivered"
-  | "sending"
-  | "fallback_sent"
-  | "fallback_failed"
-  | "unknown"
-  | "late_delivered"
-  | "expired_unsent"
-  | "not_sent"
-  | "no_text"
-  | "shadowed";
-
-export interface TrackedRow {
-  wamid: string;
-  recipient: string | null;
-  text: string | null;
-  category: string | null;
-  stale_after_ms: number | null;
-  not_after_ms: number | null;
-  fallback: "auto" | "never";
-  sent_at: number | null;
-  registered_at: number | null;
-  delivered_at: number | null;
-  deadline: number | null;
-  expires_at: number | null;
-  state: TrackedState;
-  reason: "stale" | "failed" | null;
-  error_code: number | null;
-}
+import type { TrackedRow, TrackedState } from "../domain/tracked";
 
 export type Settings = Pick<FallbackSettings, "mode" | "categories" | "stale_after" | "stale_after_by_category" | "not_after" | "default_text">;
 

@@ -3,44 +3,9 @@ import type { InboundMessage, SenderContact } from "./messages";
 import { deeperThan } from "../util/json-depth";
 import { normalizeError, secondsToMs, type MetaError } from "./primitives";
 import type { MessageStatus } from "./statuses";
+import type { Notice, StateEffect } from "../domain/effects";
 
-export type StateEffect =
-  | { kind: "contact"; waId: string; seenAt: number | null }
-  | { kind: "inbound"; wamid: string; sender: string | null; messageKind: string; sentAt: number | null }
-  | {
-      kind: "status";
-      wamid: string;
-      status: string;
-      statusAt: number | null;
-      recipientId: string | null;
-      phoneNumberId: string | null;
-      errors: unknown[] | null;
-      pricing: Record<string, unknown> | null;
-      bizOpaque: string | null;
-      /** A 1:1 message to a user: not a group send (one status per participant), a payment or a call. */
-      oneToOne: boolean;
-    }
-  | { kind: "template"; templateId: string; name: string | null; language: string | null; category: string | null }
-  | Notice;
 
-/**
- * A value Meta tells us about (a template's status, a contact's opt-out…), with the
- * time Meta says it happened: applied only if not older than the value it would
- * replace (store/event-store.ts), kept in the history either way.
- */
-export interface Notice {
-  kind: "notice";
-  subject: "template" | "contact" | "phone_number";
-  id: string;
-  attribute: "status" | "quality" | "category" | "marketing_opt_out" | "profile_name" | "messaging_limit";
-  value: string | null;
-  at: number | null;
-  /**
-   * "changes": only a value different from the current one is written (a profile name
-   * is repeated by every message, it is not news); "always": every notice is history.
-   */
-  record: "always" | "changes";
-}
 
 const MEDIA_KINDS = ["image", "video", "audio", "document", "sticker"] as const;
 

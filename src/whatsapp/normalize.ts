@@ -7,7 +7,8 @@
 import type { EventType } from "../events/types";
 import { FIELD_EVENT_TYPES } from "../events/types";
 import { sha256Hex, stableStringify } from "../util/stable-json";
-import { messageData, senderOf, type StateEffect, statusData } from "./message-data";
+import { messageData, senderOf, statusData } from "./message-data";
+import type { StateEffect } from "../domain/effects";
 import { cutDeep, deeperThan, MAX_JSON_DEPTH } from "../util/json-depth";
 import type { SenderContact } from "./messages";
 import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, PhoneQualityValue, TemplateValue, UserPreference, WebhookPayload } from "./payload";
@@ -25,8 +26,6 @@ export interface NormalizedEvent {
   raw: unknown;
   effects: StateEffect[];
 }
-
-export type { StateEffect };
 
 interface Where {
   field: string;

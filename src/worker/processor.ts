@@ -14,7 +14,7 @@
  */
 import { eventIds } from "../store/event-ids";
 import { statsStore } from "../store/stats-store";
-import type { StateEffect } from "../whatsapp/message-data";
+import type { StateEffect } from "../domain/effects";
 import type { Database } from "bun:sqlite";
 import type { Tracker } from "../sweeper/tracker";
 import type { Alerter } from "../alerts/alerter";

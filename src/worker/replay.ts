@@ -4,7 +4,7 @@
  */
 import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
-import type { EventSelection } from "../events/selection";
+import type { EventSelection } from "../domain/selection";
 import { hookFilter } from "../forward/hook-filter";
 import { deliveryStore } from "../store/delivery-store";
 import { queueStore } from "../store/queue-store";

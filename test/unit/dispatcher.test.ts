@@ -1,7 +1,7 @@
 /** Deliveries to real local HTTP hooks; signatures checked by the standardwebhooks package. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
-import type { EventSelection } from "../../src/events/selection";
+import type { EventSelection } from "../../src/domain/selection";
 import { replayEvents, retryDeadDeliveries, type ReplayRequest } from "../../src/worker/replay";
 import { Dispatcher } from "../../src/forward/dispatcher";
 import { fixture, hook, pipeline, quiet, WHSEC } from "../support/pipeline";

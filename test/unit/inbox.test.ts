@@ -7,7 +7,7 @@ import { openDatabase } from "../../src/store/db";
 import { StorageError } from "../../src/store/errors";
 import { migrate } from "../../src/store/migrate";
 import type { InboxRecord, InboxStore } from "../../src/store/types";
-import { WriterThread } from "../../src/store/writer";
+import { WriterThread } from "../../src/writer/client";
 import { systemClock } from "../../src/util/clock";
 import { createLogger } from "../../src/util/log";
 import { readInbox, tempDir } from "../support/daemon";

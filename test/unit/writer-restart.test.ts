@@ -9,7 +9,7 @@ import { AlertsSchema, FallbackSchema, StorageSchema, SweeperSchema, WorkerSchem
 import { openDatabase } from "../../src/store/db";
 import { sqliteInbox } from "../../src/store/inbox-store";
 import { migrate } from "../../src/store/migrate";
-import { WriterThread } from "../../src/store/writer";
+import { WriterThread } from "../../src/writer/client";
 import { createLogger } from "../../src/util/log";
 import { tempDir, waitFor } from "../support/daemon";
 import { fixture } from "../support/pipeline";

@@ -6,15 +6,15 @@
  */
 import type { Database } from "bun:sqlite";
 import { adminOps, type AdminAnswer } from "../admin/ops";
-import { openDatabase } from "./db";
+import { openDatabase } from "../store/db";
 import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_CACHE_KIB } from "../config/defaults";
-import { fileIdentity, type IdentityCheck } from "./file-identity";
-import { isStorageFailure, toStorageError } from "./errors";
-import { sqliteProbe } from "./health-store";
-import { queueStore } from "./queue-store";
-import { sqliteInbox, type SqliteInbox } from "./inbox-store";
-import type { Readiness } from "./types";
-import type { WriterReply, WriterRequest, WriterSettings } from "./writer-protocol";
+import { fileIdentity, type IdentityCheck } from "../store/file-identity";
+import { isStorageFailure, toStorageError } from "../store/errors";
+import { sqliteProbe } from "../store/health-store";
+import { queueStore } from "../store/queue-store";
+import { sqliteInbox, type SqliteInbox } from "../store/inbox-store";
+import type { Readiness } from "../store/types";
+import type { WriterReply, WriterRequest, WriterSettings } from "./protocol";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { redactorFor } from "../util/redact";
@@ -23,7 +23,7 @@ import type { HookRoute } from "../config/schema";
 import { TrafficMeter } from "../worker/traffic";
 import { metrics } from "../metrics/catalogue";
 import { storeGauges } from "../metrics/gauges";
-import { daemonHooksStore } from "./daemon-hooks-store";
+import { daemonHooksStore } from "../store/daemon-hooks-store";
 import { orphanedCounts } from "../worker/orphans";
 
 declare const self: Worker;

@@ -1,11 +1,11 @@
-/** Messages between the request thread (writer.ts) and the writer thread (writer.worker.ts). */
+/** Messages between the request thread (writer/client.ts) and the writer thread (writer/thread.ts). */
 import type { AdminAnswer, AdminOp } from "../admin/ops";
 import type { HookRoute } from "../config/schema";
 import type { LogLevel } from "../util/log";
 import type { WorkerSettings } from "../worker/loop";
-import type { SynchronousMode } from "./db";
-import type { StorageErrorKind } from "./errors";
-import type { InboxRecord, Readiness } from "./types";
+import type { SynchronousMode } from "../store/db";
+import type { StorageErrorKind } from "../store/errors";
+import type { InboxRecord, Readiness } from "../store/types";
 import type { Gauge } from "../metrics/exposition";
 import type { Snapshot } from "../metrics/registry";
 

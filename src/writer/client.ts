@@ -10,9 +10,9 @@ import type { Logger } from "../util/log";
 import type { Gauge } from "../metrics/exposition";
 import type { Snapshot } from "../metrics/registry";
 import { workerUrl } from "../util/worker-url";
-import { InternalError, StorageError } from "./errors";
-import type { HealthStore, InboxRecord, InboxStore, Readiness } from "./types";
-import type { WriterOpen, WriterReply, WriterRequest, WriterSettings } from "./writer-protocol";
+import { InternalError, StorageError } from "../store/errors";
+import type { HealthStore, InboxRecord, InboxStore, Readiness } from "../store/types";
+import type { WriterOpen, WriterReply, WriterRequest, WriterSettings } from "./protocol";
 
 // A probe waits up to ~1 s for a busy write lock before it reports not ready.
 const PROBE_BUSY_RETRIES = 10;
@@ -83,7 +83,7 @@ export class WriterThread implements InboxStore, HealthStore {
     return { snapshot: reply.snapshot, gauges: reply.gauges };
   }
 
-  /** Applies a reloaded config in the writer thread (writer.worker.ts `reload`). */
+  /** Applies a reloaded config in the writer thread (writer/thread.ts `reload`). */
   async reload(settings: WriterSettings): Promise<void> {
     const reply = await this.#call({ type: "reload", ...settings });
     if (reply.type !== "reloaded") throw new StorageError("other", `writer thread answered ${reply.type} to a reload`);
@@ -111,7 +111,7 @@ export class WriterThread implements InboxStore, HealthStore {
 
   #ensureStarted(): Promise<void> {
     if (this.#ready) return this.#ready;
-    const worker = new Worker(workerUrl("store/writer.worker.ts"));
+    const worker = new Worker(workerUrl("writer/thread.ts"));
     this.#worker = worker;
     this.#ready = new Promise<void>((resolve, reject) => {
       this.#waiters.set(0, {
