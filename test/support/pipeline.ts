@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { Dispatcher } from "../../src/forward/dispatcher";
 import { openDatabase } from "../../src/store/db";
 import { sqliteInbox } from "../../src/store/inbox-store";
+import { daemonHooksStore } from "../../src/store/daemon-hooks-store";
 import { migrate } from "../../src/store/migrate";
 import { createLogger, type Logger } from "../../src/util/log";
 import { Processor } from "../../src/worker/processor";
@@ -50,6 +51,8 @@ export function pipeline(
   migrate(db);
   const clock = opts.clock ?? new TestClock();
   const inbox = sqliteInbox(db);
+  // What a daemon does at start: operator commands (retry-dead, replay) go by the hooks it runs.
+  daemonHooksStore(db).record(hooks, clock.now());
   // The jobs, the alerter and (with `fallback`) the tracker, on this database and clock; jobs run only when called.
   const sweeper = buildSweeper(
     db,
