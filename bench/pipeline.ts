@@ -1,90 +1,108 @@
 /**
- * Pipeline benchmark (make bench): 100,000 signed POSTs of mixed types (text messages,
- * delivered/read statuses, template quality updates), each one event, through ingestion,
- * the worker and a hook to a local sink (bench/sink.ts). Reports ingestion req/s and p99
- * with the worker running vs. ingest-only (worker.enabled = false), events/s processed
- * (normalized, deduped, stored) and delivered end to end (signed, acknowledged, finalized).
- * Knobs: BENCH_EVENTS (100000), BENCH_CONNECTIONS (64).
+ * Pipeline benchmark (make bench): a burst of signed POSTs of mixed types (text
+ * messages, delivered/read statuses, template quality updates; one event each) at 64
+ * connections for BENCH_SECONDS, worker on, one hook at concurrency 64 to a local
+ * counting sink (bench/sink.ts, its own process), until the sink has an event for every
+ * acknowledged POST. In one run, alternating: the bare Bun.serve + HMAC server (acks
+ * only), the pinned reference build (bench/reference.ts) and this build.
+ * Reports acks/s and p99 during the burst, delivered events/s (acknowledged events /
+ * seconds from the first POST to the last delivery), each as a ratio to the bare
+ * server's acks of the same round, and RSS at the end of the burst.
+ * BENCH_SUSTAINED=30 adds a 30 s closed-loop run per build (acks/s settle at what
+ * processing sustains). Knobs: BENCH_SECONDS (6), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2).
  */
-import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runLoad, type LoadResult } from "./loadgen";
 import { mixedBody, signedRequest } from "./payloads";
-import { spawnListening } from "./spawn";
+import { currentBinary, machine, REFERENCE, referenceBinary, root, rssMB } from "./reference";
+import { spawnListening, type Running } from "./spawn";
 
 const SECRET = "bench-secret";
 const WHSEC = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const SUSTAINED = Number(process.env.BENCH_SUSTAINED ?? 0);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const root = resolve(import.meta.dir, "..");
-const pool = Array.from({ length: EVENTS }, (_, i) => signedRequest("127.0.0.1", "/webhook", mixedBody(i), SECRET));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const POOL = Number(process.env.BENCH_POOL ?? 60_000 * Math.max(SECONDS, SUSTAINED));
+const DELIVERY_TIMEOUT_MS = 600_000;
 
-async function run(workerEnabled: boolean, sinkPort: number, binary = join(root, "dist/wa-webhookd")) {
-  const dir = mkdtempSync(join(tmpdir(), "wa-pipe-bench-"));
+const reference = referenceBinary();
+console.error(`building ${POOL} signed requests…`);
+const pool = Array.from({ length: POOL }, (_, i) => signedRequest("127.0.0.1", "/webhook", mixedBody(i), SECRET));
+
+interface Measured {
+  load: LoadResult;
+  deliveredPerSec: number | null;
+  loadedMB: number | null;
+}
+
+const burst = (port: number, seconds: number) => runLoad({ host: "127.0.0.1", port, connections: CONNECTIONS, durationMs: seconds * 1000, requests: pool });
+
+async function bare(seconds: number): Promise<Measured> {
+  const server = await spawnListening([process.execPath, join(root, "bench/bare-server.ts")], root);
+  try {
+    return { load: await burst(server.port, seconds), deliveredPerSec: null, loadedMB: null };
+  } finally {
+    await server.stop();
+  }
+}
+
+const sinkCount = async (sink: Running) => ((await (await fetch(`http://127.0.0.1:${sink.port}/`)).json()) as { count: number }).count;
+
+async function daemon(binary: string, seconds: number): Promise<Measured> {
+  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "wa-pipe-bench-"));
+  const sink = await spawnListening([process.execPath, join(root, "bench/sink.ts")], root);
   writeFileSync(
     join(dir, "config.toml"),
     `[server]\nlisten = "127.0.0.1:0"\n[storage]\npath = "${dir}/bench.db"\n[whatsapp]\nverify_token = "b"\napp_secrets = ["${SECRET}"]\n` +
-      `[admin]\ntoken = "bench-admin-token-0000"\n[worker]\nenabled = ${workerEnabled}\n` +
-      `[[hooks]]\nname = "sink"\nurl = "http://127.0.0.1:${sinkPort}/hook"\nsecret = "${WHSEC}"\nconcurrency = 64\n`,
+      `[admin]\ntoken = "bench-admin-token-0000"\n` +
+      `[[hooks]]\nname = "sink"\nurl = "http://127.0.0.1:${sink.port}/hook"\nsecret = "${WHSEC}"\nconcurrency = 64\n`,
+    { mode: 0o600 },
   );
-  const daemon = await spawnListening([binary, "--config", join(dir, "config.toml")], dir);
-  const start = performance.now();
-  const load = await runLoad({ host: "127.0.0.1", port: daemon.port, connections: CONNECTIONS, durationMs: 600_000, requests: pool });
-  let processedAt = 0;
-  let deliveredAt = 0;
-  let doneAtIngestEnd = 0;
-  const ingestEnd = performance.now();
-  if (workerEnabled) {
-    const db = new Database(join(dir, "bench.db"), { readonly: true });
-    const q = (sql: string) => (db.query(sql).get() as { n: number }).n;
-    doneAtIngestEnd = q("SELECT count(*) n FROM inbox WHERE state = 'done'");
-    while (!deliveredAt) {
-      if (!processedAt && q("SELECT count(*) n FROM inbox WHERE state = 'done'") >= EVENTS) processedAt = performance.now();
-      if (q("SELECT count(*) n FROM deliveries WHERE state = 'done'") >= EVENTS) deliveredAt = performance.now();
-      if (performance.now() - start > 600_000) throw new Error("pipeline did not finish in 10 minutes");
+  const server = await spawnListening([binary, "--config", join(dir, "config.toml")], dir);
+  try {
+    const started = performance.now();
+    const load = await burst(server.port, seconds);
+    const loadedMB = await rssMB(server.proc.pid);
+    while ((await sinkCount(sink)) < load.ok200) {
+      if (performance.now() - started > DELIVERY_TIMEOUT_MS) throw new Error(`${binary}: not every event delivered within ${DELIVERY_TIMEOUT_MS / 1000} s`);
       await Bun.sleep(20);
     }
-    db.close();
+    return { load, deliveredPerSec: load.ok200 / ((performance.now() - started) / 1000), loadedMB };
+  } finally {
+    await server.stop();
+    await sink.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
-  await daemon.stop();
-  rmSync(dir, { recursive: true, force: true });
-  return {
-    load,
-    processedSec: (processedAt - start) / 1000,
-    deliveredSec: (deliveredAt - start) / 1000,
-    // The worker's own pace once the burst is over (during it, ingestion has priority).
-    catchUpRate: (EVENTS - doneAtIngestEnd) / ((processedAt - ingestEnd) / 1000),
-    doneAtIngestEnd,
-  };
 }
 
-const sink = await spawnListening([process.execPath, join(root, "bench/sink.ts")], root);
-const ingestOnly = await run(false, sink.port);
-const full = await run(true, sink.port);
-// BENCH_COMPARE: the same two runs on another build (e.g. the previous commit's), same machine, same run.
-const compare = process.env.BENCH_COMPARE ? { ingestOnly: await run(false, sink.port, process.env.BENCH_COMPARE), full: await run(true, sink.port, process.env.BENCH_COMPARE) } : null;
-const sinkCount = ((await (await fetch(`http://127.0.0.1:${sink.port}/`)).json()) as { count: number }).count;
-await sink.stop();
+type Round = { bare: Measured; reference: Measured; current: Measured };
+const runRound = async (seconds: number): Promise<Round> => ({ bare: await bare(seconds), reference: await daemon(reference, seconds), current: await daemon(currentBinary, seconds) });
+const bursts: Round[] = [];
+for (let r = 0; r < ROUNDS; r++) bursts.push(await runRound(SECONDS));
+const sustained: Round[] = SUSTAINED > 0 ? [await runRound(SUSTAINED)] : [];
 
-const fmt = (r: LoadResult) => `${Math.round(r.rps).toLocaleString("en")} req/s, p99 ${r.p99ms.toFixed(2)} ms, non-2xx ${r.non2xx + r.errors}`;
+const ratio = (n: number, base: Measured) => `${(n / base.load.rps).toFixed(2)}×`;
+const row = (label: string, name: string, m: Measured, base: Measured) =>
+  `| ${label} | ${name} | ${Math.round(m.load.rps).toLocaleString("en")} (${ratio(m.load.rps, base)}) | ${m.load.p99ms.toFixed(1)} | ` +
+  `${m.deliveredPerSec === null ? "—" : `${Math.round(m.deliveredPerSec).toLocaleString("en")} (${ratio(m.deliveredPerSec, base)})`} | ${m.loadedMB === null ? "—" : `${Math.round(m.loadedMB)} MB`} |`;
+const table = (label: string, rounds: Round[]) =>
+  rounds.flatMap((r, i) => [
+    row(`${label} ${i + 1}`, "bare Bun.serve + HMAC", r.bare, r.bare),
+    row(`${label} ${i + 1}`, `reference ${REFERENCE}`, r.reference, r.bare),
+    row(`${label} ${i + 1}`, "this build", r.current, r.bare),
+  ]);
 const lines = [
-  `Pipeline, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Bun ${Bun.version}`,
-  `${EVENTS.toLocaleString("en")} signed POSTs (mixed: text, delivered, read, template quality), one event each, ${CONNECTIONS} connections`,
+  `Pipeline, ${new Date().toISOString().slice(0, 10)}, ${await machine()}`,
+  `mixed signed POSTs (text, delivered, read, template quality; one event each), ${CONNECTIONS} connections, worker on, one hook at concurrency 64 to a local sink; reference = ${REFERENCE}`,
   "",
-  `| measure | figure |`,
-  `|---|---|`,
-  `| ingestion, worker off (ingest only) | ${fmt(ingestOnly.load)} |`,
-  `| ingestion, worker on | ${fmt(full.load)} (${((full.load.rps / ingestOnly.load.rps) * 100).toFixed(0)}% of ingest-only) |`,
-  `| events normalized, deduped, stored | ${Math.round(EVENTS / full.processedSec).toLocaleString("en")} events/s (all ${EVENTS} done ${full.processedSec.toFixed(1)} s after the first POST) |`,
-  `| worker catch-up after the burst (normalized, deduped, stored) | ${Math.round(full.catchUpRate).toLocaleString("en")} events/s (${full.doneAtIngestEnd} of ${EVENTS} were done when the last POST was answered) |`,
-  `| events delivered end to end | ${Math.round(EVENTS / full.deliveredSec).toLocaleString("en")} events/s (all done ${full.deliveredSec.toFixed(1)} s after the first POST; sink received ${sinkCount}) |`,
+  "| run | build | acks/s (× bare) | ack p99 ms | delivered events/s (× bare acks) | RSS after the burst |",
+  "|---|---|---|---|---|---|",
+  ...table(`${SECONDS} s burst`, bursts),
+  ...table(`${SUSTAINED} s sustained`, sustained),
 ];
-if (compare) {
-  lines.push(
-    `| BENCH_COMPARE build: ingestion, worker off / on | ${fmt(compare.ingestOnly.load)} / ${fmt(compare.full.load)} (${((compare.full.load.rps / compare.ingestOnly.load.rps) * 100).toFixed(0)}%) |`,
-    `| BENCH_COMPARE build: processed / catch-up / delivered | ${Math.round(EVENTS / compare.full.processedSec).toLocaleString("en")} / ${Math.round(compare.full.catchUpRate).toLocaleString("en")} / ${Math.round(EVENTS / compare.full.deliveredSec).toLocaleString("en")} events/s |`,
-  );
-}
 console.log(lines.join("\n"));
+mkdirSync(join(root, "bench/out"), { recursive: true });
+writeFileSync(join(root, "bench/out/pipeline.md"), lines.join("\n") + "\n");

@@ -1,40 +1,87 @@
 /**
- * Processing alone, in process: 20,000 webhooks of the pipeline bench's mix are put in
- * the inbox of a fresh SQLite file, then the worker's processor drains them (normalize,
- * dedup, store events, state, delivery rows, counts). Prints µs per event for each of
- * 3 runs; then the dispatcher's bookkeeping for those deliveries without HTTP (claim
- * and record the outcome, 32 per transaction as under load), µs per delivery. To compare two builds, run it in each checkout in the same session (a
- * worktree of the other commit with this file copied in): the machine is noisy.
- *   node_modules/.bin/bun bench/processing.ts   (BENCH_EVENTS to change the size)
+ * Processing alone (make bench-processing): µs per event of the pipeline bench's mix
+ * (text messages, delivered and read statuses, template quality updates), one hook.
+ *
+ * 1. On the binaries, the pinned reference build and this one, alternating: webhooks are
+ *    stored with the worker off, then the daemon starts with it on and a hook that never
+ *    answers (so deliveries are created, and dispatch costs next to nothing); the figure
+ *    is the span of the inbox rows' `processed_at` over the events. Same harness for
+ *    both builds, whatever their code looks like inside.
+ * 2. In process, this tree only: the processor drains a real SQLite file opened as the
+ *    writer thread opens it, with the checkpoint thread running beside it as in the
+ *    daemon; then the dispatcher's bookkeeping for those deliveries without HTTP (claim
+ *    and record, 32 per transaction as under load), µs per delivery. Use it to profile.
+ * Knobs: BENCH_EVENTS (20000), BENCH_ROUNDS (3), BENCH_BATCH (200: jobs per pass in process).
  */
-import { deliveryStore } from "../src/store/delivery-store";
-import { hook, pipeline } from "../test/support/pipeline";
-import { mixedBody } from "./payloads";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runLoad } from "./loadgen";
+import { mixedBody, signedRequest } from "./payloads";
+import { currentBinary, machine, REFERENCE, referenceBinary } from "./reference";
+import { spawnListening } from "./spawn";
+import { inProcess } from "./processing-in-process";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
-const results: number[] = [];
-const bookkeeping: number[] = [];
-for (let run = 0; run < 3; run++) {
-  const p = pipeline([hook({ name: "app", url: "http://127.0.0.1:9/hook" })]);
-  for (let i = 0; i < EVENTS; i++) p.post(mixedBody(i));
-  const started = performance.now();
-  while (p.processor.runOnce().jobs > 0);
-  results.push(((performance.now() - started) * 1000) / EVENTS);
-  if (p.count("SELECT count(*) n FROM events") !== EVENTS) throw new Error("not every webhook became an event");
-  const deliveries = deliveryStore(p.db);
-  const at = p.clock.now();
-  const done = { state: "done" } as const;
-  const last = { status: 200, error: null, response: null };
-  const bookStarted = performance.now();
-  for (let claimed = 1; claimed > 0; ) {
-    claimed = p.db.transaction(() => {
-      const batch = deliveries.claim("app", "bench", at + 60_000, at, 32);
-      for (const d of batch) deliveries.finish(d.id, "bench", done, last, at);
-      return batch.length;
-    }).immediate();
-  }
-  bookkeeping.push(((performance.now() - bookStarted) * 1000) / EVENTS);
-  if (p.count("SELECT count(*) n FROM deliveries WHERE state = 'done'") !== EVENTS) throw new Error("not every delivery was recorded");
-  p.db.close();
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECRET = "bench-secret";
+const WHSEC = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+
+/** A hook that accepts connections and never answers: deliveries stay claimed, dispatch idles. */
+const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+
+function config(dir: string, worker: boolean): string {
+  const path = join(dir, `config-${worker}.toml`);
+  writeFileSync(
+    path,
+    `[server]\nlisten = "127.0.0.1:0"\n[storage]\npath = "${dir}/bench.db"\n[whatsapp]\nverify_token = "b"\napp_secrets = ["${SECRET}"]\n` +
+      `[admin]\ntoken = "bench-admin-token-0000"\n[worker]\nenabled = ${worker}\n` +
+      `[[hooks]]\nname = "silent"\nurl = "http://127.0.0.1:${silent.port}/hook"\nsecret = "${WHSEC}"\nconcurrency = 1\ntimeout = "10m"\n`,
+    { mode: 0o600 },
+  );
+  return path;
 }
-console.log(JSON.stringify({ events: EVENTS, us_per_event: results.map((r) => Math.round(r)), bookkeeping_us_per_delivery: bookkeeping.map((r) => Math.round(r)) }));
+
+async function onBinary(binary: string): Promise<number> {
+  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "wa-proc-bench-"));
+  try {
+    const ingest = await spawnListening([binary, "--config", config(dir, false)], dir);
+    const requests = Array.from({ length: EVENTS }, (_, i) => signedRequest("127.0.0.1", "/webhook", mixedBody(i), SECRET));
+    const load = await runLoad({ host: "127.0.0.1", port: ingest.port, connections: 16, durationMs: 600_000, requests });
+    await ingest.stop();
+    if (load.ok200 !== EVENTS) throw new Error(`${binary}: ${load.ok200} of ${EVENTS} stored`);
+    const worker = await spawnListening([binary, "--config", config(dir, true)], dir);
+    const db = new Database(join(dir, "bench.db"), { readonly: true });
+    const left = () => db.query<{ n: number }, []>("SELECT count(*) n FROM inbox WHERE state <> 'done'").get()!.n;
+    while (left() > 0) await Bun.sleep(50);
+    const span = db.query<{ ms: number }, []>("SELECT max(processed_at) - min(processed_at) ms FROM inbox").get()!.ms;
+    db.close();
+    await worker.stop();
+    return (span * 1000) / (EVENTS - 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const reference = referenceBinary();
+const binaries: { reference: number[]; current: number[] } = { reference: [], current: [] };
+for (let r = 0; r < ROUNDS; r++) {
+  binaries.reference.push(await onBinary(reference));
+  binaries.current.push(await onBinary(currentBinary));
+}
+silent.stop(true);
+const local = await inProcess(EVENTS, ROUNDS);
+
+const us = (xs: number[]) => xs.map((x) => Math.round(x)).join(", ");
+const lines = [
+  `Processing, ${new Date().toISOString().slice(0, 10)}, ${await machine()}`,
+  `${EVENTS.toLocaleString("en")} webhooks of the pipeline mix, one event each, one hook; ${ROUNDS} rounds, alternating`,
+  "",
+  "| measure | reference " + REFERENCE + " | this build |",
+  "|---|---|---|",
+  `| µs per event, on the binary (span of processed_at) | ${us(binaries.reference)} | ${us(binaries.current)} |`,
+  `| µs per event, in process (writer's settings, checkpoint thread beside) | — | ${us(local.perEvent)} |`,
+  `| µs per delivery of dispatch bookkeeping, in process (claim + record, 32 per transaction) | — | ${us(local.perDelivery)} |`,
+];
+console.log(lines.join("\n"));

@@ -9,7 +9,7 @@ import { metrics } from "../metrics/catalogue";
 import type { Database } from "bun:sqlite";
 import type { Hook } from "../config/schema";
 import { parseDuration } from "../config/duration";
-import { deliveryStore, type ClaimedDelivery } from "../store/delivery-store";
+import { deliveryStore, type ClaimedDelivery, type RecordedOutcome } from "../store/delivery-store";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
@@ -45,14 +45,9 @@ export interface DispatcherOptions {
 
 const METER_COUNTER: Record<DeliveryOutcome["state"], TrafficCounter> = { done: "delivered", pending: "failed", dead: "dead", disabled: "dead" };
 
-interface Finished {
-  id: number;
+interface Finished extends RecordedOutcome {
   hook: string;
   eventId: string;
-  token: string;
-  outcome: DeliveryOutcome;
-  last: { status: number | null; error: string | null; response: string | null };
-  at: number;
 }
 
 interface Claimed {
@@ -206,8 +201,9 @@ export class Dispatcher {
     const batch = this.#finished;
     this.#finished = [];
     this.#stats.undo(0); // what a rolled-back earlier call counted
+    const recorded = this.#store.record(batch);
     for (const f of batch) {
-      if (!this.#store.finish(f.id, f.token, f.outcome, f.last, f.at)) continue;
+      if (!recorded.has(f.id)) continue; // its lease was lost: another run has it now
       if (f.outcome.state === "done") this.#stats.add("delivered", f.at, f.hook);
       if (f.outcome.state === "dead" || f.outcome.state === "disabled") this.#opts.onGivenUp?.(f.hook, f.eventId, f.last.error, f.at);
     }

@@ -45,6 +45,9 @@ export function openDatabase(path: string, options: OpenOptions): Database {
     }
     db.run(`PRAGMA synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
     db.run("PRAGMA foreign_keys = ON");
+    // Savepoints and multi-row statements journal the pages they change for a rollback;
+    // in a temporary file that was a write() per page (half of processing's time, measured).
+    db.run("PRAGMA temp_store = MEMORY");
     if (options.cacheKiB) db.run(`PRAGMA cache_size = -${Math.trunc(options.cacheKiB)}`);
     return db;
   } catch (err) {

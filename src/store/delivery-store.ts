@@ -14,6 +14,15 @@ export interface ClaimedDelivery {
   envelope: string;
 }
 
+/** One attempt's outcome, to record while its lease holds. */
+export interface RecordedOutcome {
+  id: number;
+  token: string;
+  outcome: DeliveryOutcome;
+  last: { status: number | null; error: string | null; response: string | null };
+  at: number;
+}
+
 export function deliveryStore(db: Database) {
   const claim = db.prepare<{ id: number; event_id: string; attempts: number }, [string, number, string, number, number]>(
     `UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
@@ -24,11 +33,13 @@ export function deliveryStore(db: Database) {
                   LIMIT ?5)
      RETURNING id, event_id, attempts`,
   );
-  const envelope = db.prepare<{ envelope: string }, [string]>("SELECT envelope FROM events WHERE id = ?");
-  const finish = db.prepare<unknown, [string, number | null, number | null, string | null, string | null, number, number, string]>(
-    `UPDATE deliveries SET state = ?1, next_attempt_at = coalesce(?2, next_attempt_at), last_status = ?3, last_error = ?4,
-       last_response = ?5, updated_at = ?6, lease_token = NULL, lease_until = NULL
-     WHERE id = ?7 AND lease_token = ?8`,
+  const envelopes = db.prepare<{ id: string; envelope: string }, [string]>("SELECT id, envelope FROM events WHERE id IN (SELECT value FROM json_each(?1))");
+  // Many outcomes in one statement, each row only while its lease holds; answers the rows recorded.
+  const record = db.prepare<{ id: number }, [string]>(
+    `UPDATE deliveries SET state = o.value ->> 2, next_attempt_at = coalesce(o.value ->> 3, next_attempt_at), last_status = o.value ->> 4,
+       last_error = o.value ->> 5, last_response = o.value ->> 6, updated_at = o.value ->> 7, lease_token = NULL, lease_until = NULL
+     FROM json_each(?1) AS o WHERE deliveries.id = o.value ->> 0 AND deliveries.lease_token = o.value ->> 1
+     RETURNING deliveries.id`,
   );
   // A claimed delivery never attempted (the loop stopped first): due as it was, its attempt uncounted.
   const release = db.prepare<unknown, [number, string]>(
@@ -73,11 +84,15 @@ export function deliveryStore(db: Database) {
   return {
     claim(hook: string, token: string, leaseUntil: number, now: number, limit: number): ClaimedDelivery[] {
       const rows = db.transaction(() => claim.all(token, leaseUntil, hook, now, limit)).immediate();
-      return rows.map((r) => ({ ...r, envelope: envelope.get(r.event_id)!.envelope }));
+      if (rows.length === 0) return [];
+      const byId = new Map(envelopes.all(JSON.stringify(rows.map((r) => r.event_id))).map((e) => [e.id, e.envelope]));
+      return rows.map((r) => ({ ...r, envelope: byId.get(r.event_id)! }));
     },
-    finish(id: number, token: string, outcome: DeliveryOutcome, last: { status: number | null; error: string | null; response: string | null }, now: number): boolean {
-      const next = outcome.state === "pending" ? outcome.nextAttemptAt : null;
-      return finish.run(outcome.state, next, last.status, last.error, last.response, now, id, token).changes === 1;
+    /** Records attempts' outcomes, each while its lease holds; returns the ids recorded (a lost lease is skipped). */
+    record(outcomes: readonly RecordedOutcome[]): Set<number> {
+      if (outcomes.length === 0) return new Set();
+      const rows = outcomes.map((o) => [o.id, o.token, o.outcome.state, o.outcome.state === "pending" ? o.outcome.nextAttemptAt : null, o.last.status, o.last.error, o.last.response, o.at]);
+      return new Set(record.all(JSON.stringify(rows)).map((r) => r.id));
     },
     release: (id: number, token: string) => release.run(id, token).changes === 1,
     /** (Re)queues a delivery of an event to a hook: fresh attempts, due now. */

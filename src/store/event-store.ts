@@ -1,27 +1,7 @@
 /** Events, dedup keys, deliveries to create, and the message/contact/template state. */
 import type { Database } from "bun:sqlite";
-import { nextStatus } from "../whatsapp/status-order";
-import { noticeStore } from "./notice-store";
 import type { StateEffect } from "../domain/effects";
-
-export interface StoredEvent {
-  id: string;
-  /** null: raised by the daemon itself (events/raise.ts), not by a webhook. */
-  inboxId: number | null;
-  type: string;
-  occurredAt: number | null;
-  receivedAt: number;
-  wabaId: string | null;
-  phoneNumberId: string | null;
-  dedupKey: string;
-  /** What it is about (events/subject.ts): the admin API filters on these. */
-  wamid: string | null;
-  waId: string | null;
-  envelope: string;
-}
-
-/** A status: the message's state afterwards, and whether it brought the message's first pricing (billable once). */
-export type EffectResult = { kind: "status"; current: string; firstPriced: boolean } | { kind: "notice"; applied: boolean } | null;
+import type { BatchWrites, EventRow } from "../engine/processing";
 
 export function eventStore(db: Database) {
   const seen = db.prepare<unknown, [number, string]>("UPDATE dedup_keys SET duplicates = duplicates + 1, last_seen = ? WHERE key = ?");
@@ -63,7 +43,6 @@ export function eventStore(db: Database) {
        -- a category change is a clocked notice (notice-store.ts); the category other notices carry only fills a gap
        category = coalesce(templates.category, excluded.category), updated_at = excluded.updated_at`,
   );
-  const notices = noticeStore(db);
 
   return {
     /** Records the key; false (and counts a duplicate) when it was already seen. */
@@ -72,36 +51,27 @@ export function eventStore(db: Database) {
       remember.run(key, eventId, now, now);
       return true;
     },
-    insertEvent(e: StoredEvent) {
+    insertEvent(e: EventRow) {
       insertEvent.run(e.id, e.inboxId, e.type, e.occurredAt, e.receivedAt, e.wabaId, e.phoneNumberId, e.dedupKey, e.wamid, e.waId, e.envelope);
     },
     insertDelivery(eventId: string, hook: string, now: number) {
       insertDelivery.run(eventId, hook, now, now, now);
     },
-    /** Applies one state effect: a status says the message's state afterwards, a notice whether it applied. */
-    apply(effect: StateEffect, eventId: string, phoneNumberId: string | null, now: number): EffectResult {
-      switch (effect.kind) {
-        case "status": {
-          const before = currentStatus.get(effect.wamid);
-          const next = nextStatus(before?.status ?? null, effect.status);
-          const errors = effect.errors ? JSON.stringify(effect.errors) : null;
-          const pricing = effect.pricing ? JSON.stringify(effect.pricing) : null;
-          upsertOutbound.run(effect.wamid, effect.phoneNumberId, effect.recipientId, next, effect.statusAt, errors, pricing, effect.bizOpaque, now, now);
-          timeline.run(effect.wamid, effect.status, effect.statusAt, errors, pricing, eventId, now);
-          return { kind: "status", current: next, firstPriced: pricing !== null && before?.priced !== 1 };
-        }
-        case "inbound":
-          inbound.run(effect.wamid, eventId, phoneNumberId, effect.sender, effect.messageKind, effect.sentAt, now);
-          return null;
-        case "contact":
-          contact.run(effect.waId, effect.seenAt, now);
-          return null;
-        case "template":
-          template.run(effect.templateId, effect.name, effect.language, effect.category, now);
-          return null;
-        case "notice":
-          return { kind: "notice", applied: notices.apply(effect, eventId, now) };
-      }
+    /** Stores a status: the message's row (its state `next`, decided by worker/plan.ts) and a timeline row. */
+    applyStatus(effect: Extract<StateEffect, { kind: "status" }>, next: string, eventId: string, now: number) {
+      const errors = effect.errors ? JSON.stringify(effect.errors) : null;
+      const pricing = effect.pricing ? JSON.stringify(effect.pricing) : null;
+      upsertOutbound.run(effect.wamid, effect.phoneNumberId, effect.recipientId, next, effect.statusAt, errors, pricing, effect.bizOpaque, now, now);
+      timeline.run(effect.wamid, effect.status, effect.statusAt, errors, pricing, eventId, now);
+    },
+    insertInbound(m: BatchWrites["inbound"][number], now: number) {
+      inbound.run(m.wamid, m.eventId, m.phoneNumberId, m.sender, m.kind, m.sentAt, now);
+    },
+    seeContact(waId: string, seenAt: number | null, now: number) {
+      contact.run(waId, seenAt, now);
+    },
+    upsertTemplate(t: BatchWrites["templates"][number], now: number) {
+      template.run(t.templateId, t.name, t.language, t.category, now);
     },
   };
 }

@@ -29,8 +29,17 @@ export function noticeStore(db: Database) {
   const current = db.prepare<{ value: string | null }, [string, string, string]>("SELECT value FROM state_values WHERE subject = ? AND subject_id = ? AND attribute = ?");
   const mirrors = new Map(Object.entries(MIRRORS).map(([k, sql]) => [k, db.prepare<unknown, [string, string | null, number]>(sql)]));
 
+  const record = (n: Notice, eventId: string, applied: boolean, now: number) => {
+    history.run(n.subject, n.id, n.attribute, n.value, n.at, applied ? 1 : 0, eventId, now);
+    if (!applied) return;
+    set.run(n.subject, n.id, n.attribute, n.value, n.at, eventId);
+    mirrors.get(`${n.subject}.${n.attribute}`)?.run(n.id, n.value, now);
+  };
+
   return {
-    /** Records the notice; true when it is now the current value. */
+    /** Stores a notice already judged by Meta's clock (worker/plan.ts): its history row and, when applied, the value. */
+    record,
+    /** Judges and records one notice; true when it is now the current value. */
     apply(n: Notice, eventId: string, now: number): boolean {
       if (n.record === "changes" && current.get(n.subject, n.id, n.attribute)?.value === n.value) return false;
       const applied = set.run(n.subject, n.id, n.attribute, n.value, n.at, eventId).changes > 0;

@@ -1,19 +1,12 @@
 /** The inbox as a job queue: claim with a lease token, finalize only while holding it. */
 import type { Database } from "bun:sqlite";
 
-export interface InboxJob {
-  id: number;
-  body: Uint8Array;
-  parseable: number;
-  received_at: number;
-  attempts: number;
-  last_error: string | null;
-}
+import type { InboxJob } from "../domain/inbox";
 
 export function queueStore(db: Database) {
   // One statement: pick pending rows (or rows whose lease expired), lease them, count the attempt.
   // Two arms instead of an OR, so both use the (state, id) index instead of scanning the inbox.
-  const claim = db.prepare<Omit<InboxJob, "body">, [string, number, number, number]>(
+  const claim = db.prepare<Omit<InboxJob, "body" | "progress">, [string, number, number, number]>(
     `UPDATE inbox SET state = 'processing', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
      WHERE id IN (SELECT id FROM (SELECT id FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?4)
                   UNION ALL
@@ -22,7 +15,10 @@ export function queueStore(db: Database) {
                   ORDER BY id LIMIT ?4)
      RETURNING id, parseable, received_at, attempts, last_error`,
   );
-  const bodyOf = db.prepare<{ body: Uint8Array }, [number]>("SELECT body FROM inbox_bodies WHERE inbox_id = ?");
+  const bodiesOf = db.prepare<{ inbox_id: number; body: Uint8Array; progress: number }, [string]>(
+    `SELECT b.inbox_id, b.body, coalesce(p.progress, 0) progress FROM inbox_bodies b LEFT JOIN job_progress p USING (inbox_id)
+     WHERE b.inbox_id IN (SELECT value FROM json_each(?1))`,
+  );
   const holds = db.prepare<{ id: number }, [number, string]>("SELECT id FROM inbox WHERE id = ? AND lease_token = ? AND state = 'processing'");
   const finishRow = db.prepare<unknown, [number, number, string]>(
     "UPDATE inbox SET state = 'done', lease_token = NULL, lease_until = NULL, last_error = NULL, processed_at = ? WHERE id = ? AND lease_token = ?",
@@ -55,11 +51,12 @@ export function queueStore(db: Database) {
   const reviveAll = db.prepare("UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE state = 'dead'");
 
   return {
-    claim: (token: string, leaseUntil: number, now: number, limit: number): InboxJob[] =>
-      db
-        .transaction(() => claim.all(token, leaseUntil, now, limit))
-        .immediate()
-        .map((job) => ({ ...job, body: bodyOf.get(job.id)?.body ?? new Uint8Array(0) })),
+    claim(token: string, leaseUntil: number, now: number, limit: number): InboxJob[] {
+      const jobs = db.transaction(() => claim.all(token, leaseUntil, now, limit)).immediate();
+      if (jobs.length === 0) return [];
+      const stored = new Map(bodiesOf.all(JSON.stringify(jobs.map((j) => j.id))).map((r) => [r.inbox_id, r]));
+      return jobs.map((job) => ({ ...job, body: stored.get(job.id)?.body ?? new Uint8Array(0), progress: stored.get(job.id)?.progress ?? 0 }));
+    },
     holds: (id: number, token: string) => holds.get(id, token) !== null,
     finish: (id: number, token: string, now: number) => finishRow.run(now, id, token).changes === 1,
     /** state "pending" retries later (the attempt is already counted); "dead" stops. */

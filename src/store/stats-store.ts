@@ -3,8 +3,7 @@
  * transaction; read by GET /v1/stats as sums over a time range of one kind.
  */
 import type { Database } from "bun:sqlite";
-
-export type StatKind = "event" | "duplicate" | "status" | "failed" | "billable" | "delivered";
+import type { StatKind } from "../domain/stats";
 
 export const minuteOf = (ms: number) => Math.floor(ms / 60_000);
 

@@ -16,6 +16,8 @@ import { Dispatcher } from "../forward/dispatcher";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
 import { Processor, type ProcessStats } from "./processor";
+import { sqliteProcessing } from "../store/processing-engine";
+import { eventIds } from "../store/event-ids";
 import { giveWayTo, pauseAfter, workerShare } from "./share";
 import { buildSweeper, type Sweeper } from "../sweeper/start";
 import type { TrafficMeter } from "./traffic";
@@ -49,7 +51,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
   // One daemon per host and database: leases held under this name belong to a dead predecessor.
   const instance = hostname();
   const sweeper = buildSweeper(db, settings, clock, log, instance, giveWayTo(ingesting));
-  const processor = new Processor(db, {
+  const processor = new Processor(sqliteProcessing(db), eventIds(db), {
     tracker: sweeper.tracker,
     alerter: sweeper.alerter,
     instance,

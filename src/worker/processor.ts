@@ -1,34 +1,31 @@
 /**
- * Turns inbox jobs into events. A claimed batch is processed in one IMMEDIATE
- * transaction (one fsync), each job inside its own savepoint: check the lease is
- * still ours, dedupe, store each new event with its state effects and one delivery
- * per interested hook, mark the job done. A job that throws rolls back alone and is
- * retried later. A crash before the commit leaves the jobs leased; the lease
- * expires and another pass redoes them from where the last commit left them.
+ * Turns inbox jobs into events, a batch at a time, as sets: claim a batch (one
+ * statement), normalize its bodies (pure), then one transaction in the engine reads the
+ * state the batch needs in bulk (held leases, dedup keys, message statuses, notice
+ * values), lets worker/plan.ts decide (pure), and writes each table once per batch.
+ * A batch that fails is split: its jobs are committed one by one, so a poison payload
+ * fails alone and is retried later, `dead` after `worker.max_attempts`.
  *
- * A pass has a time budget (it shares the thread with inbox commits). A job with
- * more events than fit is processed in slices: the pass stores what it can, records
- * how far it got (`job_progress`), keeps the job leased and its place in memory; the
- * next pass goes on from there. (Releasing and re-claiming would rewrite the inbox
- * row, body and all, on every pass.)
+ * A pass has a time budget (it shares the thread with inbox commits). A job with more
+ * events than fit is processed in slices: the pass stores what it can, records how far
+ * it got (`job_progress`), keeps the job leased and its place in memory; the next pass
+ * goes on from there. (Releasing and re-claiming would rewrite the inbox row, body and
+ * all, on every pass.) A crash before a commit leaves the jobs leased; the lease
+ * expires and another pass redoes them from where the last commit left them.
  */
-import { eventIds } from "../store/event-ids";
-import { statsStore } from "../store/stats-store";
-import type { StateEffect } from "../domain/effects";
-import type { Database } from "bun:sqlite";
-import type { Tracker } from "../sweeper/tracker";
 import type { Alerter } from "../alerts/alerter";
 import type { HookRoute } from "../config/schema";
-import type { EventEnvelope } from "../events/envelope";
-import { hookFilter, type HookFilter } from "../forward/hook-filter";
-import { eventStore } from "../store/event-store";
-import { queueStore, type InboxJob } from "../store/queue-store";
+import type { InboxJob } from "../domain/inbox";
+import type { BatchInput, BatchWrites, NoticeKey, ProcessingEngine } from "../engine/processing";
+import { noticeKey } from "../engine/processing";
+import { hookFilter } from "../forward/hook-filter";
+import type { Tracker } from "../sweeper/tracker";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
-import { storableKey } from "../util/storable-key";
 import type { Logger } from "../util/log";
-import { eventSubject } from "../events/subject";
+import { storableKey } from "../util/storable-key";
 import { normalizeEvents, type NormalizedEvent } from "../whatsapp/normalize";
+import { planBatch, type JobSlice, type Planned, type Route } from "./plan";
 
 export interface ProcessorOptions {
   /** Owner name put in lease tokens (hostname by default). */
@@ -65,8 +62,10 @@ export interface ProcessStats {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** How often (in events) a job's loop looks at the clock. */
+/** How often (in events) pulling looks at the clock. */
 const CLOCK_EVERY = 16;
+/** What a stored event is first assumed to cost, before a commit has been measured (µs). */
+const INITIAL_COMMIT_US = 40;
 
 /** Where a job's processing stands: its events, pulled one at a time. */
 interface Cursor {
@@ -75,8 +74,8 @@ interface Cursor {
   position: number;
   /** Events stored by earlier runs before this cursor was made: pulled again, not stored again. */
   skip: number;
-  /** A pass ran out of time on this job and saved its progress. */
-  sliced: boolean;
+  /** A progress row exists for the job (sliced, or resumed after a restart). */
+  hasProgress: boolean;
 }
 
 /** The job a pass ran out of time on: still leased to us, its place kept for the next pass. */
@@ -87,76 +86,30 @@ interface Unfinished {
   leaseUntil: number;
 }
 
-type JobOutcome = "done" | "unfinished" | "lost";
-
 export class Processor {
-  readonly #queue;
-  readonly #events;
-  readonly #stats;
-  readonly #eventId;
+  readonly #engine: ProcessingEngine;
   readonly #opts: ProcessorOptions;
-  /** One job's writes; nested in the batch transaction, so it runs as a savepoint. */
-  readonly #storeJob;
-  readonly #processBatch;
-  readonly #continue;
-  readonly #hooks: { name: string; wants: HookFilter }[];
+  readonly #routes: Route[];
+  readonly #eventId: (now: number) => string;
   #unfinished: Unfinished | null = null;
+  /** Measured cost of storing one event (µs, moving average): sizes what a pass pulls to fit its budget. */
+  #commitUs = INITIAL_COMMIT_US;
 
-  constructor(db: Database, options: ProcessorOptions) {
-    this.#hooks = options.hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
-    this.#queue = queueStore(db);
-    this.#events = eventStore(db);
-    this.#stats = statsStore(db).tally();
-    this.#eventId = eventIds(db);
+  constructor(engine: ProcessingEngine, eventId: (now: number) => string, options: ProcessorOptions) {
+    this.#engine = engine;
+    this.#eventId = eventId;
     this.#opts = options;
-    this.#storeJob = db.transaction((job: InboxJob, token: string, cursor: Cursor, deadline: number, stats: ProcessStats): JobOutcome => {
-      if (!this.#queue.holds(job.id, token)) return "lost"; // lease lost: someone else owns it now
-      const now = this.#opts.clock.now();
-      for (let pulled = 0; ; pulled++) {
-        if (pulled > 0 && pulled % CLOCK_EVERY === 0 && this.#opts.clock.now() >= deadline) {
-          // Out of time: record how far it got (a restart resumes there) and keep the lease.
-          this.#queue.saveProgress(job.id, cursor.position);
-          cursor.sliced = true;
-          return "unfinished";
-        }
-        const next = cursor.events.next();
-        if (next.done) break;
-        cursor.position++;
-        if (cursor.position > cursor.skip) this.#store(next.value, job, now, stats);
-      }
-      // Only a job processed in slices has a progress row (most jobs fit one pass: no extra write).
-      if (cursor.sliced || cursor.skip > 0) this.#queue.clearProgress(job.id);
-      this.#queue.finish(job.id, token, now);
-      return "done";
-    });
-    this.#processBatch = db.transaction((jobs: InboxJob[], token: string, leaseUntil: number, deadline: number, stats: ProcessStats) => {
-      jobs.forEach((job, i) => {
-        if (i > 0 && this.#opts.clock.now() >= deadline) {
-          this.#queue.release(job.id, token);
-          stats.released++;
-        } else this.#process(job, token, leaseUntil, deadline, stats);
-      });
-      this.#stats.flush();
-    });
-    this.#continue = db.transaction((u: Unfinished, deadline: number, stats: ProcessStats) => {
-      const now = this.#opts.clock.now();
-      if (u.leaseUntil - now < this.#opts.leaseMs / 2) {
-        u.leaseUntil = now + this.#opts.leaseMs;
-        this.#queue.extend(u.job.id, u.token, u.leaseUntil);
-      }
-      this.#run(u.job, u.token, u.cursor, u.leaseUntil, deadline, stats);
-      this.#stats.flush();
-    });
+    this.#routes = options.hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
   }
 
   /** How long the oldest job waiting has waited (0 when none waits). */
   backlogAgeMs(now: number): number {
-    return this.#queue.backlogAgeMs(now);
+    return this.#engine.backlogAgeMs(now);
   }
 
   /** Takes back jobs an earlier, crashed run of this instance had leased. */
   recoverLeases(): number {
-    return this.#queue.recoverLeases(this.#opts.instance);
+    return this.#engine.recoverLeases(this.#opts.instance);
   }
 
   /**
@@ -167,58 +120,141 @@ export class Processor {
    * dead instead of looping.
    */
   runOnce(limit = this.#opts.batchSize, budgetMs = this.#opts.passBudgetMs): ProcessStats {
-    const now = this.#opts.clock.now();
-    const deadline = now + budgetMs;
+    const started = this.#opts.clock.now();
+    const deadline = started + budgetMs;
     const stats: ProcessStats = { jobs: 0, released: 0, unfinished: 0, events: 0, duplicates: 0, dead: 0, types: {}, transitions: {} };
-    try {
-      const unfinished = this.#unfinished;
-      this.#unfinished = null;
-      if (unfinished) {
-        stats.jobs++;
-        this.#continue.immediate(unfinished, deadline, stats);
-        if (this.#unfinished || this.#opts.clock.now() >= deadline) return stats;
-      }
-      const token = leaseToken(this.#opts.instance);
-      const leaseUntil = now + this.#opts.leaseMs;
-      const jobs = this.#queue.claim(token, leaseUntil, now, limit);
-      stats.jobs += jobs.length;
-      if (jobs.length > 0) this.#processBatch.immediate(jobs, token, leaseUntil, deadline, stats);
-    } catch (err) {
-      // Rolled back: a kept place no longer matches the database. The job's lease
-      // expires and it is taken again from its stored progress.
-      this.#unfinished = null;
-      this.#stats.undo(0);
-      throw err;
+    const carried = this.#unfinished;
+    this.#unfinished = null;
+    if (carried) {
+      stats.jobs++;
+      this.#keepLeased(carried);
+      this.#commit([{ slice: this.#pull(carried.job, carried.cursor, deadline, 0), cursor: carried.cursor, leaseUntil: carried.leaseUntil }], [], carried.token, stats);
+      if (this.#unfinished || this.#opts.clock.now() >= deadline) return stats;
     }
+    const now = this.#opts.clock.now();
+    const token = leaseToken(this.#opts.instance);
+    const leaseUntil = now + this.#opts.leaseMs;
+    const jobs = this.#engine.claim(token, leaseUntil, now, limit);
+    stats.jobs += jobs.length;
+    if (jobs.length === 0) return stats;
+    const work: Work[] = [];
+    const dead: BatchWrites["dead"] = [];
+    let pulled = 0;
+    let reached = 0;
+    for (const job of jobs) {
+      if (reached > 0 && this.#outOfTime(deadline, pulled)) break;
+      reached++;
+      const cursor = this.#cursorFor(job);
+      if (typeof cursor === "string") dead.push({ id: job.id, error: cursor });
+      else {
+        const slice = this.#pull(job, cursor, deadline, pulled);
+        pulled += slice.events.length;
+        work.push({ slice, cursor, leaseUntil });
+        if (!slice.finished) break; // out of time inside this job: the rest waits
+      }
+    }
+    const unreached = jobs.slice(reached).map((j) => j.id);
+    if (unreached.length > 0) {
+      this.#engine.release(unreached, token);
+      stats.released += unreached.length;
+    }
+    if (work.length + dead.length > 0) this.#commit(work, dead, token, stats);
     return stats;
   }
 
-  #process(job: InboxJob, token: string, leaseUntil: number, deadline: number, stats: ProcessStats) {
-    if (job.attempts > this.#opts.maxAttempts) return this.#dead(job, token, `gave up after ${job.attempts - 1} attempts: ${job.last_error ?? "unknown error"}`, stats);
-    const cursor = this.#cursorFor(job);
-    if (typeof cursor === "string") return this.#dead(job, token, cursor, stats);
-    this.#run(job, token, cursor, leaseUntil, deadline, stats);
+  /** Out of time for more: what was spent pulling plus what storing it is expected to cost. */
+  #outOfTime(deadline: number, pulled: number): boolean {
+    return this.#opts.clock.now() + (pulled * this.#commitUs) / 1000 >= deadline;
   }
 
-  #run(job: InboxJob, token: string, cursor: Cursor, leaseUntil: number, deadline: number, stats: ProcessStats) {
-    const counted = this.#stats.mark();
-    try {
-      if (this.#storeJob(job, token, cursor, deadline, stats) === "unfinished") {
-        this.#unfinished = { job, token, cursor, leaseUntil };
-        stats.unfinished++;
+  #keepLeased(u: Unfinished) {
+    const now = this.#opts.clock.now();
+    if (u.leaseUntil - now >= this.#opts.leaseMs / 2) return;
+    u.leaseUntil = now + this.#opts.leaseMs;
+    this.#engine.extend(u.job.id, u.token, u.leaseUntil);
+  }
+
+  /** Pulls the job's next events until it has no more or the pass would run out of time. */
+  #pull(job: InboxJob, cursor: Cursor, deadline: number, alreadyPulled: number): JobSlice {
+    const events: JobSlice["events"] = [];
+    for (let n = 0; ; n++) {
+      if (n > 0 && n % CLOCK_EVERY === 0 && this.#outOfTime(deadline, alreadyPulled + events.length)) {
+        return { job, events, position: cursor.position, finished: false, hasProgress: cursor.hasProgress };
       }
-    } catch (err) {
-      this.#stats.undo(counted); // the job's savepoint rolled back what it stored
-      const message = (err as Error).message;
-      const state = job.attempts >= this.#opts.maxAttempts ? "dead" : "pending";
-      this.#queue.fail(job.id, token, state, message, this.#opts.clock.now());
-      this.#opts.log.error("processing failed", { inbox_id: job.id, attempt: job.attempts, state, error: message });
-      if (state === "dead") stats.dead++;
+      const next = cursor.events.next();
+      if (next.done) return { job, events, position: cursor.position, finished: true, hasProgress: cursor.hasProgress };
+      cursor.position++;
+      if (cursor.position > cursor.skip) events.push({ id: this.#eventId(this.#opts.clock.now()), key: storableKey(next.value.dedupKey), event: next.value });
     }
   }
 
-  /** The job's events from the start (those stored by earlier runs are skipped); a string when the body is unreadable. */
+  /**
+   * Commits the batch; if that fails, each job alone, so that only the one that
+   * cannot be stored fails (retried later, dead after max attempts).
+   */
+  #commit(work: Work[], dead: BatchWrites["dead"], token: string, stats: ProcessStats) {
+    try {
+      this.#commitTogether(work, dead, token, stats);
+    } catch (err) {
+      if (work.length === 1 && dead.length === 0) return this.#failed(work[0]!, token, err, stats);
+      for (const d of dead) this.#fail(d.id, null, token, "dead", d.error, stats);
+      for (const one of work) {
+        try {
+          this.#commitTogether([one], [], token, stats);
+        } catch (e) {
+          this.#failed(one, token, e, stats);
+        }
+      }
+    }
+  }
+
+  #commitTogether(work: Work[], dead: BatchWrites["dead"], token: string, stats: ProcessStats) {
+    const now = this.#opts.clock.now();
+    const slices = work.map((w) => w.slice);
+    const started = performance.now();
+    const input = batchInput(slices, dead, token, now);
+    const planned = this.#engine.commit(input, (snapshot) => planBatch(slices, dead, snapshot, this.#routes), (p) => this.#after(p, now));
+    for (const d of planned.writes.dead) {
+      stats.dead++;
+      this.#opts.log.warn("inbox job dead", { inbox_id: d.id, error: d.error });
+    }
+    const events = slices.reduce((n, s) => n + s.events.length, 0);
+    if (events > 0) this.#commitUs = 0.8 * this.#commitUs + (0.2 * (performance.now() - started) * 1000) / events;
+    for (const w of work) {
+      if (w.slice.finished) continue;
+      w.cursor.hasProgress = true;
+      this.#unfinished = { job: w.slice.job, token, cursor: w.cursor, leaseUntil: w.leaseUntil };
+      stats.unfinished++;
+    }
+    count(planned, stats);
+  }
+
+  /** In the batch's transaction, once its events are written: fallback tracking, alerts, the debug line. */
+  #after(planned: Planned, now: number) {
+    const { tracker, alerter, log } = this.#opts;
+    for (const { row, event, statuses } of planned.stored) {
+      for (const s of statuses) tracker?.onStatus(s.effect, s.current, row.id, now);
+      alerter?.fromEvent({ type: event.type, data: event.data, dedupKey: row.dedupKey, phoneNumberId: event.phoneNumberId, wabaId: event.wabaId }, now);
+      // Ids and type only: data holds phone numbers and message text. The person shows as the logger's keyed hash.
+      log.debug("event", { id: row.id, type: row.type, inbox_id: row.inboxId, wamid: row.wamid, wa_id: row.waId });
+    }
+  }
+
+  /** A job whose events could not be stored: retried later, dead after max attempts. */
+  #failed(w: Work, token: string, err: unknown, stats: ProcessStats) {
+    const { job } = w.slice;
+    this.#fail(job.id, job.attempts, token, job.attempts >= this.#opts.maxAttempts ? "dead" : "pending", (err as Error).message, stats);
+  }
+
+  #fail(id: number, attempt: number | null, token: string, state: "pending" | "dead", error: string, stats: ProcessStats) {
+    if (!this.#engine.fail(id, token, state, error, this.#opts.clock.now())) return; // the lease was lost meanwhile
+    if (state === "dead") stats.dead++;
+    this.#opts.log.error("processing failed", { inbox_id: id, attempt, state, error });
+  }
+
+  /** The job's events from the start (those stored by earlier runs are skipped); a string when it cannot be processed. */
   #cursorFor(job: InboxJob): Cursor | string {
+    if (job.attempts > this.#opts.maxAttempts) return `gave up after ${job.attempts - 1} attempts: ${job.last_error ?? "unknown error"}`;
     // Retrying cannot fix a body that is not UTF-8 JSON: dead at once, kept for inspection.
     let text: string;
     try {
@@ -228,82 +264,39 @@ export class Processor {
     }
     try {
       // Never throws past here: an item it cannot read becomes a webhook.unknown beside its siblings.
-      return { events: normalizeEvents(JSON.parse(text)), position: 0, skip: this.#queue.progress(job.id), sliced: false };
+      return { events: normalizeEvents(JSON.parse(text)), position: 0, skip: job.progress, hasProgress: job.progress > 0 };
     } catch (err) {
       return `body is not valid JSON: ${(err as Error).message}`;
     }
   }
+}
 
-  #store(event: NormalizedEvent, job: InboxJob, now: number, stats: ProcessStats) {
-    const id = this.#eventId(now);
-    const dedupKey = storableKey(event.dedupKey);
-    if (!this.#events.claimDedupKey(dedupKey, id, now)) {
-      this.#stats.add("duplicate", job.received_at, "");
-      stats.duplicates++;
-      return;
-    }
-    let notices = 0;
-    let applied = 0;
-    for (const effect of event.effects) {
-      const result = this.#events.apply(effect, id, event.phoneNumberId, now);
-      if (result?.kind === "status") {
-        event.data.current_status = result.current;
-        if (effect.kind === "status") {
-          this.#countStatus(effect, result.firstPriced, job.received_at);
-          this.#opts.tracker?.onStatus(effect, result.current, id, now);
-          const move = `${effect.status}>${result.current}`;
-          stats.transitions[move] = (stats.transitions[move] ?? 0) + 1;
-        }
+interface Work {
+  slice: JobSlice;
+  cursor: Cursor;
+  leaseUntil: number;
+}
+
+/** What the engine must read for these slices: their keys, the messages their statuses move, the values their notices are judged against. */
+function batchInput(slices: readonly JobSlice[], dead: BatchWrites["dead"], token: string, now: number): BatchInput {
+  const wamids = new Set<string>();
+  const notices = new Map<string, NoticeKey>();
+  const keys: { job: number; id: string; key: string }[] = [];
+  for (const s of slices) {
+    for (const { id, key, event } of s.events) {
+      keys.push({ job: s.job.id, id, key });
+      for (const e of event.effects) {
+        if (e.kind === "status") wamids.add(e.wamid);
+        else if (e.kind === "notice") notices.set(noticeKey(e), { subject: e.subject, id: e.id, attribute: e.attribute });
       }
-      if (result?.kind === "notice") [notices, applied] = [notices + 1, applied + (result.applied ? 1 : 0)];
     }
-    // A notice older than what it would replace is still an event, flagged: consumers see the history.
-    if (notices > 0 && event.type !== "message.received") event.data.state_changed = applied > 0;
-    const envelope: EventEnvelope = {
-      id,
-      type: event.type,
-      timestamp: new Date(event.occurredAt ?? job.received_at).toISOString(),
-      received_at: new Date(job.received_at).toISOString(),
-      waba_id: event.wabaId,
-      phone_number_id: event.phoneNumberId,
-      display_phone_number: event.displayPhoneNumber,
-      data: event.data,
-      raw: event.raw,
-    };
-    const subject = eventSubject(event.type, event.data);
-    this.#events.insertEvent({
-      id,
-      inboxId: job.id,
-      type: event.type,
-      occurredAt: event.occurredAt,
-      receivedAt: job.received_at,
-      wabaId: event.wabaId,
-      phoneNumberId: event.phoneNumberId,
-      dedupKey,
-      ...subject,
-      envelope: JSON.stringify(envelope),
-    });
-    for (const hook of this.#hooks) {
-      if (hook.wants(event.type, event.phoneNumberId)) this.#events.insertDelivery(id, hook.name, now);
-    }
-    this.#opts.alerter?.fromEvent({ type: event.type, data: event.data, dedupKey, phoneNumberId: event.phoneNumberId, wabaId: event.wabaId }, now);
-    this.#stats.add("event", job.received_at, event.type);
-    stats.events++;
-    stats.types[event.type] = (stats.types[event.type] ?? 0) + 1;
-    // Ids and type only: data holds phone numbers and message text. The person shows as the logger's keyed hash.
-    this.#opts.log.debug("event", { id, type: event.type, inbox_id: job.id, wamid: subject.wamid, wa_id: subject.waId });
   }
+  return { token, now, jobs: [...slices.map((s) => s.job.id), ...dead.map((d) => d.id)], keys, wamids: [...wamids], notices: [...notices.values()] };
+}
 
-  /** GET /v1/stats' delivery funnel, failures by code and billable messages, counted as they are stored. */
-  #countStatus(effect: Extract<StateEffect, { kind: "status" }>, firstPriced: boolean, at: number) {
-    this.#stats.add("status", at, effect.status);
-    if (effect.status === "failed") this.#stats.add("failed", at, String((effect.errors?.[0] as { code?: unknown } | undefined)?.code ?? ""));
-    if (firstPriced && effect.pricing?.billable === true) this.#stats.add("billable", at, String(effect.pricing.category ?? ""));
-  }
-
-  #dead(job: InboxJob, token: string, error: string, stats: ProcessStats) {
-    this.#queue.fail(job.id, token, "dead", error, this.#opts.clock.now());
-    this.#opts.log.warn("inbox job dead", { inbox_id: job.id, error });
-    stats.dead++;
-  }
+function count(planned: Planned, stats: ProcessStats) {
+  stats.events += planned.stored.length;
+  stats.duplicates += planned.duplicates;
+  for (const { row } of planned.stored) stats.types[row.type] = (stats.types[row.type] ?? 0) + 1;
+  for (const [move, n] of Object.entries(planned.transitions)) stats.transitions[move] = (stats.transitions[move] ?? 0) + n;
 }

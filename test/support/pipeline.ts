@@ -12,6 +12,8 @@ import { daemonHooksStore } from "../../src/store/daemon-hooks-store";
 import { migrate } from "../../src/store/migrate";
 import { createLogger, type Logger } from "../../src/util/log";
 import { Processor } from "../../src/worker/processor";
+import { sqliteProcessing } from "../../src/store/processing-engine";
+import { eventIds } from "../../src/store/event-ids";
 import type { GiveWay } from "../../src/worker/share";
 import { tempDir } from "./daemon";
 
@@ -44,10 +46,10 @@ export class TickingClock extends TestClock {
 
 export function pipeline(
   hooks: Hook[] = [],
-  opts: { maxAttempts?: number; passBudgetMs?: number; clock?: TestClock; fallback?: z.input<typeof FallbackSchema>; alerts?: z.input<typeof AlertsSchema>; retention?: string; giveWay?: GiveWay; batchSize?: number; log?: Logger } = {},
+  opts: { open?: (path: string) => Database; maxAttempts?: number; passBudgetMs?: number; clock?: TestClock; fallback?: z.input<typeof FallbackSchema>; alerts?: z.input<typeof AlertsSchema>; retention?: string; giveWay?: GiveWay; batchSize?: number; log?: Logger } = {},
 ) {
   const path = join(tempDir("wa-pipe-"), "wa.db");
-  const db = openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
+  const db = opts.open?.(path) ?? openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
   migrate(db);
   const clock = opts.clock ?? new TestClock();
   const inbox = sqliteInbox(db);
@@ -69,7 +71,7 @@ export function pipeline(
     opts.giveWay,
   );
   const newProcessor = () =>
-    new Processor(db, { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet, tracker: sweeper.tracker, alerter: sweeper.alerter });
+    new Processor(sqliteProcessing(db), eventIds(db), { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet, tracker: sweeper.tracker, alerter: sweeper.alerter });
   const processor = newProcessor();
   const dispatcher = new Dispatcher(db, {
     instance: "test",
@@ -79,19 +81,19 @@ export function pipeline(
     random: () => 1,
     onGivenUp: sweeper.alerter.hookGivenUp,
   });
-  const post = (body: unknown) =>
-    inbox.insertBatch([
-      {
-        body: body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)),
-        signature: "sha256=" + "0".repeat(64),
-        userAgent: null,
-        remoteAddr: null,
-        forwardedFor: null,
-        receivedAt: clock.now(),
-      },
-    ])[0]!;
+  const record = (body: unknown) => ({
+    body: body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)),
+    signature: "sha256=" + "0".repeat(64),
+    userAgent: null,
+    remoteAddr: null,
+    forwardedFor: null,
+    receivedAt: clock.now(),
+  });
+  const post = (body: unknown) => inbox.insertBatch([record(body)])[0]!;
+  /** Several webhooks in one inbox commit, as group commit stores them. */
+  const postMany = (bodies: unknown[]) => inbox.insertBatch(bodies.map(record));
   const count = (sql: string, ...args: (string | number)[]) => (db.query(sql).get(...args) as { n: number }).n;
-  return { db, path, clock, processor, dispatcher, post, count, newProcessor, sweeper };
+  return { db, path, clock, processor, dispatcher, post, postMany, count, newProcessor, sweeper };
 }
 
 export function fixture(name: string): { payload: unknown } {

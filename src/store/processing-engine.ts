@@ -1,0 +1,135 @@
+/**
+ * The SQLite engine for processing (engine/processing.ts): a batch is read and written
+ * as sets, in one IMMEDIATE transaction. Lists of keys go in as one JSON parameter
+ * (`json_each`), so one prepared statement serves a batch of any size; rows whose
+ * values vary per row (events, statuses) reuse one prepared statement each.
+ */
+import type { Database } from "bun:sqlite";
+import type { InboxJob } from "../domain/inbox";
+import type { BatchInput, BatchWrites, ProcessingEngine, Snapshot } from "../engine/processing";
+import { noticeKey } from "../engine/processing";
+import { eventStore } from "./event-store";
+import { noticeStore } from "./notice-store";
+import { queueStore } from "./queue-store";
+import { statsStore } from "./stats-store";
+
+/**
+ * Runs `work` with the commit's fsync left to the next durable commit. Processing only
+ * derives rows from webhooks that are already durable, so a batch lost to a power cut
+ * is processed again from them. Before anything leaves the process on the strength
+ * of those rows (a hook's POST, an SMS, an alert) the claim that starts it commits
+ * with synchronous = FULL, and in WAL mode that fsync makes every earlier commit
+ * durable too: nothing is sent that a power cut could unmake. (A process crash loses
+ * no commit either way.) With storage.synchronous = "normal" nothing changes.
+ */
+export function relaxedCommits(db: Database): <T>(work: () => T) => T {
+  const full = db.query<{ synchronous: number }, []>("PRAGMA synchronous").get()?.synchronous === 2;
+  if (!full) return (work) => work();
+  return (work) => {
+    db.run("PRAGMA synchronous = NORMAL");
+    try {
+      return work();
+    } finally {
+      db.run("PRAGMA synchronous = FULL");
+    }
+  };
+}
+
+export function sqliteProcessing(db: Database): ProcessingEngine {
+  const queue = queueStore(db);
+  const events = eventStore(db);
+  const notices = noticeStore(db);
+  const stats = statsStore(db);
+  const held = db.prepare<{ id: number }, [string, string]>(
+    "SELECT id FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND lease_token = ?2 AND state = 'processing'",
+  );
+  // New keys are inserted; a key seen before counts one more duplicate and answers the event it already had.
+  const claimKeys = db.prepare<{ event_id: string }, [string, number]>(
+    `INSERT INTO dedup_keys (key, event_id, first_seen, last_seen) SELECT value ->> 0, value ->> 1, ?2, ?2 FROM json_each(?1) WHERE true
+     ON CONFLICT (key) DO UPDATE SET duplicates = duplicates + 1, last_seen = excluded.last_seen
+     RETURNING event_id`,
+  );
+  const repeated = db.prepare<unknown, [string, number, number]>("UPDATE dedup_keys SET duplicates = duplicates + ?2, last_seen = ?3 WHERE key = ?1");
+  const outbound = db.prepare<{ wamid: string; status: string; priced: number }, [string]>(
+    "SELECT wamid, status, pricing IS NOT NULL AS priced FROM outbound_messages WHERE wamid IN (SELECT value FROM json_each(?1))",
+  );
+  const values = db.prepare<{ subject: string; subject_id: string; attribute: string; value: string | null; at: number | null }, [string]>(
+    `SELECT subject, subject_id, attribute, value, at FROM state_values
+     WHERE (subject, subject_id, attribute) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))`,
+  );
+  const deliveries = db.prepare<unknown, [string, number]>(
+    `INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at)
+     SELECT value ->> 0, value ->> 1, ?2, ?2, ?2 FROM json_each(?1) WHERE true ON CONFLICT (event_id, hook) DO NOTHING`,
+  );
+  const finish = db.prepare<unknown, [string, string, number]>(
+    `UPDATE inbox SET state = 'done', lease_token = NULL, lease_until = NULL, last_error = NULL, processed_at = ?3
+     WHERE id IN (SELECT value FROM json_each(?1)) AND lease_token = ?2`,
+  );
+  const clearProgress = db.prepare<unknown, [string]>("DELETE FROM job_progress WHERE inbox_id IN (SELECT value FROM json_each(?1))");
+
+  /** Which proposed ids are new: one upsert for the batch's distinct keys; a key repeated within the batch is a duplicate of its first. */
+  function fresh(input: BatchInput, heldIds: ReadonlySet<number>): Set<string> {
+    const first = new Map<string, string>();
+    const repeats = new Map<string, number>();
+    for (const k of input.keys) {
+      if (!heldIds.has(k.job)) continue;
+      if (!first.has(k.key)) first.set(k.key, k.id);
+      else repeats.set(k.key, (repeats.get(k.key) ?? 0) + 1);
+    }
+    if (first.size === 0) return new Set();
+    const ids = new Set(claimKeys.all(JSON.stringify([...first]), input.now).map((r) => r.event_id));
+    for (const [key, n] of repeats) repeated.run(key, n, input.now);
+    return ids;
+  }
+
+  function read(input: BatchInput): Snapshot {
+    const heldIds = new Set(held.all(JSON.stringify(input.jobs), input.token).map((r) => r.id));
+    const snapshot: Snapshot = { held: heldIds, fresh: fresh(input, heldIds), outbound: new Map(), notices: new Map() };
+    if (input.wamids.length > 0) {
+      for (const r of outbound.all(JSON.stringify(input.wamids))) (snapshot.outbound as Map<string, unknown>).set(r.wamid, { status: r.status, priced: r.priced === 1 });
+    }
+    if (input.notices.length > 0) {
+      const keys = JSON.stringify(input.notices.map((n) => [n.subject, n.id, n.attribute]));
+      for (const r of values.all(keys)) {
+        (snapshot.notices as Map<string, unknown>).set(noticeKey({ subject: r.subject as never, id: r.subject_id, attribute: r.attribute as never }), { value: r.value, at: r.at });
+      }
+    }
+    return snapshot;
+  }
+
+  function write(w: BatchWrites, token: string, now: number) {
+    for (const e of w.events) events.insertEvent(e);
+    if (w.deliveries.length > 0) deliveries.run(JSON.stringify(w.deliveries.map((d) => [d.eventId, d.hook])), now);
+    for (const s of w.statuses) events.applyStatus(s.effect, s.next, s.eventId, now);
+    for (const m of w.inbound) events.insertInbound(m, now);
+    for (const c of w.contacts) events.seeContact(c.waId, c.seenAt, now);
+    for (const t of w.templates) events.upsertTemplate(t, now);
+    for (const n of w.notices) notices.record(n.notice, n.eventId, n.applied, now);
+    for (const [kind, at, key, n] of w.tallies) stats.add(kind, at, key, n);
+    for (const p of w.progress) queue.saveProgress(p.id, p.position);
+    if (w.clearProgress.length > 0) clearProgress.run(JSON.stringify(w.clearProgress));
+    if (w.done.length > 0) finish.run(JSON.stringify(w.done), token, now);
+    for (const d of w.dead) queue.fail(d.id, token, "dead", d.error, now);
+  }
+
+  type Planned = { writes: BatchWrites };
+  const commit = db.transaction((input: BatchInput, plan: (snapshot: Snapshot) => Planned, after?: (planned: Planned) => void): Planned => {
+    const planned = plan(read(input));
+    write(planned.writes, input.token, input.now);
+    after?.(planned);
+    return planned;
+  });
+  const relaxed = relaxedCommits(db);
+
+  return {
+    // A claim lost to a power cut only puts its jobs back in the queue.
+    claim: (token, leaseUntil, now, limit): InboxJob[] => relaxed(() => queue.claim(token, leaseUntil, now, limit)),
+    commit: <T extends Planned>(input: BatchInput, plan: (snapshot: Snapshot) => T, after?: (planned: T) => void) =>
+      relaxed(() => commit.immediate(input, plan, after as ((planned: Planned) => void) | undefined) as T),
+    release: (ids, token) => void db.transaction(() => ids.forEach((id) => queue.release(id, token))).immediate(),
+    fail: queue.fail,
+    extend: queue.extend,
+    recoverLeases: queue.recoverLeases,
+    backlogAgeMs: queue.backlogAgeMs,
+  };
+}
