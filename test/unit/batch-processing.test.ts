@@ -1,0 +1,96 @@
+/**
+ * Set-based processing on a real SQLite file: a batch decides exactly what the same
+ * webhooks one at a time would (statuses of one message, notices by Meta's clock, a
+ * profile name repeated, a retry inside the batch), a job whose rows cannot be written
+ * fails alone, and processing commits skip their fsync while the connection stays FULL.
+ */
+import { expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { openDatabase } from "../../src/store/db";
+import { sqliteProcessing } from "../../src/store/processing-engine";
+import { fixture, hook, pipeline } from "../support/pipeline";
+import { statusesPayload } from "../support/webhooks";
+
+const STATE_TABLES = [
+  "SELECT wamid, recipient_id, status, status_at, errors, pricing FROM outbound_messages ORDER BY wamid",
+  "SELECT wamid, status, status_at, errors, pricing FROM message_statuses ORDER BY wamid, id",
+  "SELECT subject, subject_id, attribute, value, at FROM state_values ORDER BY 1, 2, 3",
+  "SELECT subject, subject_id, attribute, value, at, applied FROM state_history ORDER BY received_at, event_id",
+  "SELECT wa_id, profile_name, last_seen_at, marketing_opt_out FROM contacts ORDER BY wa_id",
+  "SELECT template_id, name, language, status, quality, category FROM templates ORDER BY template_id",
+  "SELECT wamid, sender, kind FROM inbound_messages ORDER BY wamid",
+  "SELECT key, duplicates FROM dedup_keys ORDER BY key",
+  "SELECT type, wamid, wa_id, json_extract(envelope, '$.data') data FROM events ORDER BY id",
+  "SELECT kind, key, sum(n) n FROM stats_by_minute GROUP BY 1, 2 ORDER BY 1, 2",
+];
+
+/** Every fixture, then each again (Meta's retries), then statuses of one message in an odd order. */
+function corpus(): unknown[] {
+  const dir = join(import.meta.dir, "../fixtures/payloads");
+  const all = readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => fixture(f.replace(/\.json$/, "")).payload);
+  const order = ["read", "sent", "delivered", "failed", "read", "sent"].map((s, i) => statusesPayload({ id: "wamid.ORDER", status: s, timestamp: String(1750000000 + i), recipient_id: "16505551234" }));
+  return [...all, ...all.slice(0, 7), ...order];
+}
+
+function state(p: ReturnType<typeof pipeline>) {
+  return STATE_TABLES.map((sql) => p.db.query(sql).all());
+}
+
+test("one batch decides exactly what the same webhooks one at a time decide", () => {
+  const together = pipeline([hook({ name: "app", url: "http://127.0.0.1:9/" })]);
+  const alone = pipeline([hook({ name: "app", url: "http://127.0.0.1:9/" })]);
+  for (const body of corpus()) {
+    together.post(body);
+    alone.post(body);
+  }
+  expect(together.processor.runOnce(10_000).jobs).toBe(corpus().length);
+  while (alone.processor.runOnce(1).jobs > 0);
+  expect(state(together)).toEqual(state(alone));
+  expect(together.count("SELECT count(*) n FROM deliveries")).toBe(alone.count("SELECT count(*) n FROM deliveries"));
+  expect(together.count("SELECT count(*) n FROM inbox WHERE state = 'done'")).toBe(corpus().length);
+});
+
+test("a retry inside the batch is one event and one counted duplicate", () => {
+  const p = pipeline();
+  const body = fixture("message_text").payload;
+  p.post(body);
+  p.post(body);
+  p.post(body);
+  expect(p.processor.runOnce()).toMatchObject({ jobs: 3, events: 1, duplicates: 2 });
+  expect(p.count("SELECT duplicates n FROM dedup_keys")).toBe(2);
+});
+
+test("a job whose rows cannot be written fails alone: its siblings are stored, it is retried, then dead", () => {
+  const p = pipeline([], { maxAttempts: 2 });
+  // A storage-side failure for one message only (a constraint, a full disk on its page…).
+  p.db.run("CREATE TRIGGER poison BEFORE INSERT ON events WHEN new.wamid = 'wamid.POISON' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END");
+  const text = JSON.stringify(fixture("message_text").payload);
+  const ids = ["wamid.A", "wamid.POISON", "wamid.B"].map((w) => p.post(JSON.parse(text.replace("wamid.TEXT", w))));
+  expect(p.processor.runOnce()).toMatchObject({ jobs: 3, events: 2, dead: 0 });
+  const row = (id: number) => p.db.query("SELECT state, attempts, last_error FROM inbox WHERE id = ?").get(id);
+  expect(row(ids[0]!)).toMatchObject({ state: "done" });
+  expect(row(ids[1]!)).toEqual({ state: "pending", attempts: 1, last_error: "poisoned row" });
+  expect(row(ids[2]!)).toMatchObject({ state: "done" });
+  expect(p.processor.runOnce()).toMatchObject({ jobs: 1, events: 0, dead: 1 });
+  expect(row(ids[1]!)).toEqual({ state: "dead", attempts: 2, last_error: "poisoned row" });
+  expect(p.count("SELECT count(*) n FROM events")).toBe(2);
+});
+
+test("processing commits skip their fsync (NORMAL); the connection stays FULL for everything else", () => {
+  const p = pipeline([], { open: (path) => openDatabase(path, { synchronous: "full", busyTimeoutMs: 2000, autoCheckpoint: true }) });
+  const synchronous = () => (p.db.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
+  expect(synchronous()).toBe(2);
+  const engine = sqliteProcessing(p.db);
+  const during: number[] = [];
+  const plan = () => ({ writes: { events: [], deliveries: [], statuses: [], inbound: [], contacts: [], templates: [], notices: [], tallies: [], done: [], progress: [], clearProgress: [], dead: [] } });
+  engine.commit({ token: "t", now: 1, jobs: [], keys: [], wamids: [], notices: [] }, plan, () => during.push(synchronous()));
+  expect(during).toEqual([1]);
+  expect(synchronous()).toBe(2);
+  // A failing commit puts it back too.
+  expect(() => engine.commit({ token: "t", now: 1, jobs: [], keys: [], wamids: [], notices: [] }, () => { throw new Error("bug"); })).toThrow("bug");
+  expect(synchronous()).toBe(2);
+});
