@@ -28,11 +28,15 @@ export async function inProcess(events: number, rounds: number): Promise<{ perEv
     const deliveries = deliveryStore(p.db);
     const at = p.clock.now();
     const bookStarted = performance.now();
-    for (let claimed = 1; claimed > 0; ) {
-      const batch = deliveries.claim("app", "bench", at + 60_000, at, 32);
-      claimed = batch.length;
-      deliveries.record(batch.map((d) => ({ id: d.id, token: "bench", outcome: { state: "done" as const }, last: { status: 200, error: null, response: null }, at })));
-    }
+    // As the dispatcher does: one transaction records a round's outcomes and claims the next round.
+    let round: { id: number }[] = [];
+    do {
+      const outcomes = round.map((d) => ({ id: d.id, token: "bench", outcome: { state: "done" as const }, last: { status: 200, error: null, response: null }, at }));
+      round = p.db.transaction(() => {
+        deliveries.record(outcomes);
+        return deliveries.claim("app", "bench", at + 60_000, at, 32);
+      }).immediate();
+    } while (round.length > 0);
     perDelivery.push(((performance.now() - bookStarted) * 1000) / events);
     if (p.count("SELECT count(*) n FROM deliveries WHERE state = 'done'") !== events) throw new Error("not every delivery was recorded");
     await checkpointer.stop();

@@ -22,7 +22,10 @@ export function referenceBinary(): string {
   const binary = join(dir, "dist/wa-webhookd");
   if (existsSync(binary)) return binary;
   console.error(`building the reference build ${REFERENCE} in ${dir}…`);
-  if (!existsSync(dir)) run(["git", "worktree", "add", "--force", "--detach", dir, REFERENCE], root);
+  if (!existsSync(dir)) {
+    run(["git", "worktree", "prune"], root); // a checkout removed by `make clean` is still registered
+    run(["git", "worktree", "add", "--detach", dir, REFERENCE], root);
+  }
   run(["make", "build"], dir);
   return binary;
 }

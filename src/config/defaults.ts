@@ -76,4 +76,4 @@ export const DEFAULT_IDLE_TIMEOUT = "10s";
  * of a table with a million rows into page reads; measured on the sweep over 1,000,000
  * tracked messages: 1.3 s → 0.8 s (bench/RESULTS.md "Sweeper"). Bounded: at most this much.
  */
-export const WRITER_CACHE_KIB = 65_536;
+export const WRITER_CACHE_KIB = 8_192;
