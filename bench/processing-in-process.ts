@@ -8,6 +8,7 @@ import { WRITER_CACHE_KIB } from "../src/config/defaults";
 import { startCheckpointer } from "../src/store/checkpointer";
 import { openDatabase } from "../src/store/db";
 import { deliveryStore } from "../src/store/delivery-store";
+import { durability } from "../src/store/durability";
 import { hook, pipeline, quiet } from "../test/support/pipeline";
 import { mixedBody } from "./payloads";
 
@@ -32,10 +33,14 @@ export async function inProcess(events: number, rounds: number): Promise<{ perEv
     let round: { id: number }[] = [];
     do {
       const outcomes = round.map((d) => ({ id: d.id, token: "bench", outcome: { state: "done" as const }, last: { status: 200, error: null, response: null }, at }));
-      round = p.db.transaction(() => {
-        deliveries.record(outcomes);
-        return deliveries.claim("app", "bench", at + 60_000, at, 32);
-      }).immediate();
+      round = durability(p.db).beforeSending(() =>
+        p.db
+          .transaction(() => {
+            deliveries.record(outcomes);
+            return deliveries.claim("app", "bench", at + 60_000, at, 32);
+          })
+          .immediate(),
+      );
     } while (round.length > 0);
     perDelivery.push(((performance.now() - bookStarted) * 1000) / events);
     if (p.count("SELECT count(*) n FROM deliveries WHERE state = 'done'") !== events) throw new Error("not every delivery was recorded");

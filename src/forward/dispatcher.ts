@@ -10,6 +10,7 @@ import type { Database } from "bun:sqlite";
 import type { Hook } from "../config/schema";
 import { parseDuration } from "../config/duration";
 import { deliveryStore, type ClaimedDelivery, type RecordedOutcome } from "../store/delivery-store";
+import { durability, type Durability } from "../store/durability";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
@@ -67,6 +68,7 @@ interface HookRuntime {
 
 export class Dispatcher {
   readonly #store;
+  readonly #durability: Durability;
   readonly #stats;
   readonly #hooks: HookRuntime[];
   readonly #opts: DispatcherOptions;
@@ -79,6 +81,7 @@ export class Dispatcher {
 
   constructor(db: Database, options: DispatcherOptions) {
     this.#store = deliveryStore(db);
+    this.#durability = durability(db);
     this.#stats = statsStore(db).tally();
     this.#db = db;
     this.#opts = options;
@@ -106,9 +109,10 @@ export class Dispatcher {
     // Nothing to record, and every hook's prefetch full: no transaction at all.
     if (this.#finished.length === 0 && this.#hooks.every((rt) => this.#wanted(rt) === 0)) return 0;
     const now = this.#opts.clock.now();
-    // Recording results and claiming new work share one transaction: one fsync per pass.
-    const { recorded, claims } = this.#db
-      .transaction(() => ({
+    // Recording results and claiming new work share one transaction, which is durable
+    // before any claimed event is POSTed (store/durability.ts): at most one fsync per pass.
+    const { recorded, claims } = this.#durability.beforeSending(() =>
+      this.#db.transaction(() => ({
         recorded: this.#recordFinished(),
         claims: this.#hooks.map((rt) => {
           const wanted = this.#wanted(rt);
@@ -118,8 +122,8 @@ export class Dispatcher {
           const leaseUntil = now + (PREFETCH + 1) * rt.timeoutMs + 30_000;
           return { rt, token, claimed: this.#store.claim(rt.hook.name, token, leaseUntil, now, wanted) };
         }),
-      }))
-      .immediate();
+      })).immediate(),
+    );
     let started = 0;
     for (const { rt, token, claimed } of claims) {
       for (const delivery of claimed) rt.waiting.push({ delivery, token });

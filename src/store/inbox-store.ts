@@ -1,6 +1,7 @@
 /** The inbox's SQL, run synchronously on whichever connection owns the writes. */
 import type { Database } from "bun:sqlite";
 import { isJsonBytes } from "../util/json";
+import { durability } from "./durability";
 import { toStorageError } from "./errors";
 import type { InboxRecord } from "./types";
 
@@ -16,6 +17,7 @@ export function sqliteInbox(db: Database): SqliteInbox {
   );
   // The body has its own table: job-state updates rewrite the inbox row, never the body.
   const insertBody = db.prepare<unknown, [number, Uint8Array]>("INSERT INTO inbox_bodies (inbox_id, body) VALUES (?, ?)");
+  const { synced } = durability(db);
   const insertAll = db.transaction((records: readonly InboxRecord[]) =>
     records.map((r) => {
       const id = insert.get(r.signature, r.userAgent, r.remoteAddr, r.forwardedFor, r.receivedAt, isJsonBytes(r.body) ? 1 : 0)!.id;
@@ -26,7 +28,9 @@ export function sqliteInbox(db: Database): SqliteInbox {
   return {
     insertBatch(records) {
       try {
-        return insertAll.immediate(records);
+        const ids = insertAll.immediate(records);
+        synced(); // with synchronous = "full", this commit's fsync covers every earlier one
+        return ids;
       } catch (err) {
         throw toStorageError(err);
       }

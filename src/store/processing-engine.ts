@@ -8,32 +8,11 @@ import type { Database } from "bun:sqlite";
 import type { InboxJob } from "../domain/inbox";
 import type { BatchInput, BatchWrites, ProcessingEngine, Snapshot } from "../engine/processing";
 import { noticeKey } from "../engine/processing";
+import { durability } from "./durability";
 import { eventStore } from "./event-store";
 import { noticeStore } from "./notice-store";
 import { queueStore } from "./queue-store";
 import { statsStore } from "./stats-store";
-
-/**
- * Runs `work` with the commit's fsync left to the next durable commit. Processing only
- * derives rows from webhooks that are already durable, so a batch lost to a power cut
- * is processed again from them. Before anything leaves the process on the strength
- * of those rows (a hook's POST, an SMS, an alert) the claim that starts it commits
- * with synchronous = FULL, and in WAL mode that fsync makes every earlier commit
- * durable too: nothing is sent that a power cut could unmake. (A process crash loses
- * no commit either way.) With storage.synchronous = "normal" nothing changes.
- */
-export function relaxedCommits(db: Database): <T>(work: () => T) => T {
-  const full = db.query<{ synchronous: number }, []>("PRAGMA synchronous").get()?.synchronous === 2;
-  if (!full) return (work) => work();
-  return (work) => {
-    db.run("PRAGMA synchronous = NORMAL");
-    try {
-      return work();
-    } finally {
-      db.run("PRAGMA synchronous = FULL");
-    }
-  };
-}
 
 export function sqliteProcessing(db: Database): ProcessingEngine {
   const queue = queueStore(db);
@@ -119,7 +98,7 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
     after?.(planned);
     return planned;
   });
-  const relaxed = relaxedCommits(db);
+  const { relaxed } = durability(db);
 
   return {
     // A claim lost to a power cut only puts its jobs back in the queue.

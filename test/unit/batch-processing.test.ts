@@ -9,6 +9,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "../../src/store/db";
 import { sqliteProcessing } from "../../src/store/processing-engine";
+import { durability } from "../../src/store/durability";
 import { fixture, hook, pipeline } from "../support/pipeline";
 import { statusesPayload } from "../support/webhooks";
 
@@ -92,5 +93,20 @@ test("processing commits skip their fsync (NORMAL); the connection stays FULL fo
   expect(synchronous()).toBe(2);
   // A failing commit puts it back too.
   expect(() => engine.commit({ token: "t", now: 1, jobs: [], keys: [], wamids: [], notices: [] }, () => { throw new Error("bug"); })).toThrow("bug");
+  expect(synchronous()).toBe(2);
+});
+
+test("before anything is sent, one commit fsyncs (FULL) only if a relaxed commit is not on disk yet; an inbox commit puts it there", () => {
+  const p = pipeline([], { open: (path) => openDatabase(path, { synchronous: "full", busyTimeoutMs: 2000, autoCheckpoint: true }) });
+  const synchronous = () => (p.db.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
+  const d = durability(p.db);
+  expect(d.beforeSending(synchronous)).toBe(1); // nothing relaxed yet: the claim itself may be lost
+  p.post(fixture("message_text").payload);
+  p.processor.runOnce(); // processing commits relaxed
+  expect(d.beforeSending(synchronous)).toBe(2); // so the claim before a POST fsyncs
+  expect(d.beforeSending(synchronous)).toBe(1); // and once on disk, the next need not
+  p.processor.runOnce();
+  p.post(fixture("message_text").payload); // an inbox commit (FULL) after the relaxed one
+  expect(d.beforeSending(synchronous)).toBe(1);
   expect(synchronous()).toBe(2);
 });
