@@ -7,8 +7,8 @@
 import { WRITER_CACHE_KIB } from "../src/config/defaults";
 import { startCheckpointer } from "../src/store/checkpointer";
 import { openDatabase } from "../src/store/db";
-import { deliveryStore } from "../src/store/delivery-store";
-import { durability } from "../src/store/durability";
+import type { ClaimedDelivery } from "../src/domain/delivery";
+import { sqliteDispatch } from "../src/store/dispatch-engine";
 import { hook, pipeline, quiet } from "../test/support/pipeline";
 import { mixedBody } from "./payloads";
 
@@ -26,21 +26,14 @@ export async function inProcess(events: number, rounds: number): Promise<{ perEv
     perEvent.push(((performance.now() - started) * 1000) / events);
     if (p.count("SELECT count(*) n FROM events") !== events) throw new Error("not every webhook became an event");
 
-    const deliveries = deliveryStore(p.db);
+    const engine = sqliteDispatch(p.db);
     const at = p.clock.now();
     const bookStarted = performance.now();
-    // As the dispatcher does: one transaction records a round's outcomes and claims the next round.
-    let round: { id: number }[] = [];
+    // As the dispatcher does: one turn records a round's outcomes and claims the next round.
+    let round: ClaimedDelivery[] = [];
     do {
-      const outcomes = round.map((d) => ({ id: d.id, token: "bench", outcome: { state: "done" as const }, last: { status: 200, error: null, response: null }, at }));
-      round = durability(p.db).beforeSending(() =>
-        p.db
-          .transaction(() => {
-            deliveries.record(outcomes);
-            return deliveries.claim("app", "bench", at + 60_000, at, 32);
-          })
-          .immediate(),
-      );
+      const outcomes = round.map((d) => ({ id: d.id, hook: "app", eventId: d.event_id, token: "bench", outcome: { state: "done" as const }, last: { status: 200, error: null, response: null }, at }));
+      round = engine.turn(outcomes, [{ hook: "app", token: "bench", leaseUntil: at + 60_000, limit: 32 }], at).claimed[0]!;
     } while (round.length > 0);
     perDelivery.push(((performance.now() - bookStarted) * 1000) / events);
     if (p.count("SELECT count(*) n FROM deliveries WHERE state = 'done'") !== events) throw new Error("not every delivery was recorded");

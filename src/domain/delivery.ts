@@ -4,3 +4,22 @@ export type DeliveryOutcome =
   | { state: "pending"; nextAttemptAt: number }
   | { state: "dead" }
   | { state: "disabled" };
+
+/** A delivery claimed for an attempt, with the envelope to POST. */
+export interface ClaimedDelivery {
+  id: number;
+  event_id: string;
+  attempts: number;
+  envelope: string;
+}
+
+/** One attempt's outcome, to record while its lease holds. */
+export interface RecordedOutcome {
+  id: number;
+  hook: string;
+  eventId: string;
+  token: string;
+  outcome: DeliveryOutcome;
+  last: { status: number | null; error: string | null; response: string | null };
+  at: number;
+}

@@ -4,20 +4,17 @@
  * POSTs the stored envelope, signed per Standard Webhooks with a fresh timestamp;
  * the webhook-id is the event id, the same on every retry and replay.
  */
-import { statsStore } from "../store/stats-store";
 import { metrics } from "../metrics/catalogue";
-import type { Database } from "bun:sqlite";
 import type { Hook } from "../config/schema";
 import { parseDuration } from "../config/duration";
-import { deliveryStore, type ClaimedDelivery, type RecordedOutcome } from "../store/delivery-store";
-import { durability, type Durability } from "../store/durability";
+import type { ClaimedDelivery, DeliveryOutcome, RecordedOutcome } from "../domain/delivery";
+import type { DispatchEngine } from "../engine/dispatch";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import type { TrafficCounter, TrafficMeter } from "../worker/traffic";
 import { decideDelivery, parseRetryAfter, type AttemptResult } from "./retry-policy";
-import type { DeliveryOutcome } from "../domain/delivery";
 import { responsePrefix } from "./response-prefix";
 import { standardHeaders } from "./standard-webhooks";
 
@@ -46,11 +43,6 @@ export interface DispatcherOptions {
 
 const METER_COUNTER: Record<DeliveryOutcome["state"], TrafficCounter> = { done: "delivered", pending: "failed", dead: "dead", disabled: "dead" };
 
-interface Finished extends RecordedOutcome {
-  hook: string;
-  eventId: string;
-}
-
 interface Claimed {
   delivery: ClaimedDelivery;
   token: string;
@@ -67,23 +59,17 @@ interface HookRuntime {
 }
 
 export class Dispatcher {
-  readonly #store;
-  readonly #durability: Durability;
-  readonly #stats;
+  readonly #engine: DispatchEngine;
   readonly #hooks: HookRuntime[];
   readonly #opts: DispatcherOptions;
-  readonly #db: Database;
   /** Results waiting to be written; recorded together, in one transaction, at the next tick. */
-  #finished: Finished[] = [];
+  #finished: RecordedOutcome[] = [];
   /** Once stopping, waiting deliveries are not started; `flush()` hands them back. */
   #stopping = false;
   #wake: (() => void) | null = null;
 
-  constructor(db: Database, options: DispatcherOptions) {
-    this.#store = deliveryStore(db);
-    this.#durability = durability(db);
-    this.#stats = statsStore(db).tally();
-    this.#db = db;
+  constructor(engine: DispatchEngine, options: DispatcherOptions) {
+    this.#engine = engine;
     this.#opts = options;
     this.#hooks = options.hooks.map((hook) => ({
       hook,
@@ -97,7 +83,7 @@ export class Dispatcher {
 
   /** Deliveries an earlier, crashed run of this instance had in flight are due again now. */
   recoverLeases(): number {
-    return this.#store.recoverLeases(this.#opts.instance, this.#opts.clock.now());
+    return this.#engine.recoverLeases(this.#opts.instance, this.#opts.clock.now());
   }
 
   /**
@@ -109,27 +95,25 @@ export class Dispatcher {
     // Nothing to record, and every hook's prefetch full: no transaction at all.
     if (this.#finished.length === 0 && this.#hooks.every((rt) => this.#wanted(rt) === 0)) return 0;
     const now = this.#opts.clock.now();
-    // Recording results and claiming new work share one transaction, which is durable
-    // before any claimed event is POSTed (store/durability.ts): at most one fsync per pass.
-    const { recorded, claims } = this.#durability.beforeSending(() =>
-      this.#db.transaction(() => ({
-        recorded: this.#recordFinished(),
-        claims: this.#hooks.map((rt) => {
-          const wanted = this.#wanted(rt);
-          if (wanted === 0) return { rt, token: "", claimed: [] };
-          const token = leaseToken(this.#opts.instance);
-          // The lease outlives the wait for a slot and the request's timeout, so an expired lease means a crashed attempt.
-          const leaseUntil = now + (PREFETCH + 1) * rt.timeoutMs + 30_000;
-          return { rt, token, claimed: this.#store.claim(rt.hook.name, token, leaseUntil, now, wanted) };
-        }),
-      })).immediate(),
-    );
-    let started = 0;
-    for (const { rt, token, claimed } of claims) {
-      for (const delivery of claimed) rt.waiting.push({ delivery, token });
-      started += this.#fill(rt);
+    const asking = this.#hooks.filter((rt) => this.#wanted(rt) > 0);
+    // The lease outlives the wait for a slot and the request's timeout, so an expired lease means a crashed attempt.
+    const claims = asking.map((rt) => ({ hook: rt.hook.name, token: leaseToken(this.#opts.instance), leaseUntil: now + (PREFETCH + 1) * rt.timeoutMs + 30_000, limit: this.#wanted(rt) }));
+    // Recording results and claiming new work share one transaction (engine/dispatch.ts).
+    const finished = this.#finished;
+    this.#finished = [];
+    let turn: ReturnType<DispatchEngine["turn"]>;
+    try {
+      turn = this.#engine.turn(finished, claims, now, this.#givenUp);
+    } catch (err) {
+      this.#finished = [...finished, ...this.#finished]; // recorded at the next turn
+      throw err;
     }
-    return started + recorded;
+    let started = 0;
+    asking.forEach((rt, i) => {
+      for (const delivery of turn.claimed[i]!) rt.waiting.push({ delivery, token: claims[i]!.token });
+      started += this.#fill(rt);
+    });
+    return started + finished.length;
   }
 
   /**
@@ -193,28 +177,14 @@ export class Dispatcher {
   flush(): number {
     const waiting = this.#stopping ? this.#hooks.flatMap((rt) => rt.waiting.splice(0)) : [];
     if (this.#finished.length === 0 && waiting.length === 0) return 0;
-    return this.#db
-      .transaction(() => {
-        for (const { delivery, token } of waiting) this.#store.release(delivery.id, token);
-        return this.#recordFinished();
-      })
-      .immediate();
+    const finished = this.#finished;
+    this.#finished = [];
+    this.#engine.flush(finished, waiting.map(({ delivery, token }) => ({ id: delivery.id, token })), this.#givenUp);
+    return finished.length;
   }
 
-  #recordFinished(): number {
-    const batch = this.#finished;
-    this.#finished = [];
-    this.#stats.undo(0); // what a rolled-back earlier call counted
-    const recorded = this.#store.record(batch);
-    for (const f of batch) {
-      if (!recorded.has(f.id)) continue; // its lease was lost: another run has it now
-      if (f.outcome.state === "done") this.#stats.add("delivered", f.at, f.hook);
-      if (f.outcome.state === "dead" || f.outcome.state === "disabled") this.#opts.onGivenUp?.(f.hook, f.eventId, f.last.error, f.at);
-    }
-    // One row write per hook and minute for the whole batch, in the caller's transaction.
-    this.#stats.flush();
-    return batch.length;
-  }
+  /** Told, in the transaction that records it, when a delivery was given up (alerts). */
+  #givenUp = (o: RecordedOutcome) => this.#opts.onGivenUp?.(o.hook, o.eventId, o.last.error, o.at);
 
   async #attempt(rt: HookRuntime, d: ClaimedDelivery, token: string) {
     const started = this.#opts.clock.now();

@@ -1,27 +1,11 @@
 /** Deliveries to hooks: claim due ones per hook with a lease, finalize while holding it, replay. */
 import type { Database } from "bun:sqlite";
 import type { EventSelection } from "../domain/selection";
-import type { DeliveryOutcome } from "../domain/delivery";
+import type { ClaimedDelivery, RecordedOutcome } from "../domain/delivery";
 import { eventIdFloor } from "../util/ids";
 
 /** Not finished: `done` and `cancelled` are. */
 const OPEN_STATES = "('pending', 'delivering', 'dead', 'disabled')";
-
-export interface ClaimedDelivery {
-  id: number;
-  event_id: string;
-  attempts: number;
-  envelope: string;
-}
-
-/** One attempt's outcome, to record while its lease holds. */
-export interface RecordedOutcome {
-  id: number;
-  token: string;
-  outcome: DeliveryOutcome;
-  last: { status: number | null; error: string | null; response: string | null };
-  at: number;
-}
 
 export function deliveryStore(db: Database) {
   const claim = db.prepare<{ id: number; event_id: string; attempts: number }, [string, number, string, number, number]>(

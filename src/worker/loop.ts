@@ -7,6 +7,7 @@
  * finishing: were it paced by processing passes, a hook could get at most its
  * `concurrency` attempts per pass (a few hundred a second under load).
  */
+import { sqliteDispatch } from "../store/dispatch-engine";
 import { metrics } from "../metrics/catalogue";
 import type { Database } from "bun:sqlite";
 import { hostname } from "node:os";
@@ -63,7 +64,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     clock,
     log,
   });
-  const dispatcher = new Dispatcher(db, { instance, hooks: settings.hooks, clock, log, meter, onGivenUp: sweeper.alerter.hookGivenUp });
+  const dispatcher = new Dispatcher(sqliteDispatch(db), { instance, hooks: settings.hooks, clock, log, meter, onGivenUp: sweeper.alerter.hookGivenUp });
   if (recover) {
     const recovered = {
       jobs: processor.recoverLeases(),

@@ -1,4 +1,5 @@
 /** A real SQLite database with the worker's pieces wired to it, for in-process tests. */
+import { sqliteDispatch } from "../../src/store/dispatch-engine";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import type { Hook } from "../../src/config/schema";
@@ -73,7 +74,7 @@ export function pipeline(
   const newProcessor = () =>
     new Processor(sqliteProcessing(db), eventIds(db), { instance: "test", hooks, maxAttempts: opts.maxAttempts ?? 3, batchSize: 100, leaseMs: 60_000, passBudgetMs: opts.passBudgetMs ?? 60_000, clock, log: quiet, tracker: sweeper.tracker, alerter: sweeper.alerter });
   const processor = newProcessor();
-  const dispatcher = new Dispatcher(db, {
+  const dispatcher = new Dispatcher(sqliteDispatch(db), {
     instance: "test",
     hooks,
     clock,

@@ -1,4 +1,5 @@
 /** Deliveries to real local HTTP hooks; signatures checked by the standardwebhooks package. */
+import { sqliteDispatch } from "../../src/store/dispatch-engine";
 import { afterEach, describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
 import type { EventSelection } from "../../src/domain/selection";
@@ -211,7 +212,7 @@ describe("Dispatcher", () => {
     ]);
     expect(p.dispatcher.tick()).toBe(0); // stopped: claims nothing
 
-    const next = new Dispatcher(p.db, { instance: "test", hooks: [hook({ name: "app", url: s.url, concurrency: 1 })], clock: p.clock, log: quiet });
+    const next = new Dispatcher(sqliteDispatch(p.db), { instance: "test", hooks: [hook({ name: "app", url: s.url, concurrency: 1 })], clock: p.clock, log: quiet });
     await next.drain();
     next.flush();
     expect(s.received.map((r) => r.headers["webhook-id"])).toHaveLength(new Set(s.received.map((r) => r.headers["webhook-id"])).size);

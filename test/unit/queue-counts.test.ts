@@ -6,6 +6,7 @@
  * dead deliveries, replay, the sweep, SMS, retention) must leave them equal to a real
  * count.
  */
+import { sqliteDispatch } from "../../src/store/dispatch-engine";
 import { afterEach, expect, test } from "bun:test";
 import { Dispatcher } from "../../src/forward/dispatcher";
 import { reportStore } from "../../src/store/report-store";
@@ -74,7 +75,7 @@ test("open delivery counts and the oldest open age stay exact through every move
     await Bun.sleep(20);
     return new Response("ok");
   };
-  const stopping = new Dispatcher(p.db, { instance: "test", hooks: [hook({ name: "good", url: good.url, concurrency: 1 })], clock: p.clock, log: quiet });
+  const stopping = new Dispatcher(sqliteDispatch(p.db), { instance: "test", hooks: [hook({ name: "good", url: good.url, concurrency: 1 })], clock: p.clock, log: quiet });
   stopping.tick();
   stopping.stop();
   await stopping.idle();
