@@ -83,8 +83,19 @@ export function contactStore(db: Database) {
       }
     },
     erase: (waId: string, mentioning: Mentioning, rewrite: Rewrite, now: number) => erase(db, waId, mentioning, rewrite, now),
-    /** Folds the WAL into the file and empties it; false when a reader kept it from finishing. */
-    truncateWal: () => db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get()!.busy === 0,
+    /**
+     * Folds the WAL into the file and empties it; false when a reader or a checkpoint is
+     * in the way. Without waiting: a pending TRUNCATE keeps every writer out.
+     */
+    truncateWal(): boolean {
+      const wait = db.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()!.timeout;
+      db.run("PRAGMA busy_timeout = 0");
+      try {
+        return db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get()!.busy === 0;
+      } finally {
+        db.run(`PRAGMA busy_timeout = ${Math.trunc(wait)}`);
+      }
+    },
   };
 
   function maxKey(sql: string): number {
