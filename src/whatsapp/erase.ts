@@ -6,6 +6,7 @@
  * value); else the whole change (an unknown field's value); else the whole entry.
  * Everyone else's items stay. Pure: body in, body out.
  */
+import { deeperThan } from "../util/json-depth";
 import type { Mentions } from "./phone-mention";
 
 type Json = Record<string, unknown>;
@@ -15,8 +16,8 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 /**
  * The body without the parts that mention the person, `removed` counting them; the
  * body unchanged (removed 0) when it does not mention them. null when it does but no
- * part can be cut out (not JSON, not a webhook envelope, or outside its entries): the
- * whole body must go.
+ * part can be cut out (not JSON, not a webhook envelope, outside its entries, or nested
+ * deeper than MAX_JSON_DEPTH): the whole body must go.
  */
 export function erasePerson(body: string, mentions: Mentions): { body: string; removed: number } | null {
   if (!mentions(body)) return { body, removed: 0 };
@@ -27,6 +28,8 @@ export function erasePerson(body: string, mentions: Mentions): { body: string; r
     return null;
   }
   if (!isObject(payload) || !Array.isArray(payload.entry)) return null;
+  // Cutting and writing it back recurse: a body nested past that (someone's 100k-deep field) goes whole.
+  if (deeperThan(payload)) return null;
   const mentioned = (part: unknown) => mentions(JSON.stringify(part));
   let removed = 0;
   /** `parts` without those that mention the person, each first trimmed by `trim`. */
