@@ -129,7 +129,7 @@ test("admin calls: storage trouble is a 503 (retry); an erasure meeting a 100k-d
 
     const erased = await fetch(contact, { method: "DELETE", headers: admin });
     expect(erased.status).toBe(200);
-    expect((await erased.json()).erased).toMatchObject({ webhooks_unreadable: 1 });
+    expect(((await erased.json()) as { erased: unknown }).erased).toMatchObject({ webhooks_unreadable: 1 });
     expect(holder.query("SELECT count(*) n FROM inbox_bodies").get()).toEqual({ n: 0 });
     expect((await fetch(contact, { headers: admin })).status).toBe(404);
     expect(daemon.lines.filter((l) => l.includes("admin call failed"))).toEqual([]);
