@@ -58,6 +58,8 @@ export function adminRoutes(deps: AdminDeps) {
   const relay = async (op: AdminOp) => {
     try {
       const answer = await deps.run(op);
+      // A 400 found on the writer thread (a cursor not ours, a malformed wa_id…): logged like those found here.
+      if (answer.status === 400) deps.log.warn("request rejected", { op: op.op, status: 400, reason: (answer.body as { reason?: unknown }).reason });
       return json(answer.status, answer.body);
     } catch (err) {
       if (err instanceof StorageError) return problem(503, "storage_unavailable", err.message);
@@ -70,7 +72,7 @@ export function adminRoutes(deps: AdminDeps) {
     <S extends z.ZodType>(schema: S, then: (q: z.infer<S>, request: Request) => Promise<Response> | Response) =>
     ({ request }: { request: Request }) => {
       const parsed = schema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-      return parsed.success ? then(parsed.data, request) : problem(400, "bad_request", firstProblem(parsed.error));
+      return parsed.success ? then(parsed.data, request) : refuse(request, firstProblem(parsed.error));
     };
   /** A JSON body through its zod schema (an empty body is {}). */
   const withBody =
@@ -86,7 +88,7 @@ export function adminRoutes(deps: AdminDeps) {
       const parsed = schema.safeParse(body);
       return parsed.success ? then(parsed.data) : refuse(request, firstProblem(parsed.error));
     };
-  /** A body refused: the 400 names the field, and so does one log line (never the value). */
+  /** A request refused: the 400 names the field, and so does one log line (never the value). */
   const refuse = (request: Request, reason: string) => {
     deps.log.warn("request rejected", { method: request.method, path: pathOf(request.url), status: 400, reason });
     return problem(400, "bad_request", reason);
