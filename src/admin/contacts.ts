@@ -1,15 +1,26 @@
 /** GET /v1/contacts/{wa_id} (profile, opt-out, last seen, recent messages) and DELETE (erasure). */
 import type { Database } from "bun:sqlite";
-import { contactStore } from "../store/contact-store";
+import { contactStore, type Mention } from "../store/contact-store";
+import { retentionStore } from "../store/retention-store";
+import { giveBackFreePages } from "../sweeper/retention";
 import { isoOrNull } from "../util/time";
 import { erasePerson } from "../whatsapp/erase";
-import { notFound, ok, type AdminAnswer } from "./answers";
+import { mentionsOf, waIdDigits, type Mentions } from "../whatsapp/phone-mention";
+import { badRequest, notFound, ok, type AdminAnswer } from "./answers";
 
 const RECENT = 20;
-const normalize = (waId: string) => waId.replace(/^\+/, "");
+/** A step of the walk for mentions takes about this long (its key range adapts); a pause as long follows it. */
+const WALK_STEP_MS = 10;
+const WALK_STEP_KEYS = { first: 10, max: 10_000, growth: 4 };
+const WAL_ATTEMPTS = 10;
+const WAL_RETRY_MS = 100;
+const BAD_WA_ID = "wa_id: expected the person's number, 7 to 15 digits, with or without a leading + (e.g. 16505551234)";
+/** The half share of the writer thread that background work takes while webhooks wait. */
+const giveWay = (workedMs: number) => Bun.sleep(workedMs);
 
 export function getContact(db: Database, rawWaId: string): AdminAnswer {
-  const waId = normalize(rawWaId);
+  const waId = waIdDigits(rawWaId);
+  if (waId === null) return badRequest(BAD_WA_ID);
   const store = contactStore(db);
   if (!store.known(waId)) return notFound(`no contact ${waId}`);
   const c = store.get(waId);
@@ -23,12 +34,64 @@ export function getContact(db: Database, rawWaId: string): AdminAnswer {
   });
 }
 
-export function eraseContact(db: Database, rawWaId: string, now: number): AdminAnswer {
-  const waId = normalize(rawWaId);
+/**
+ * Erases a person: first walks every webhook body and event envelope for their number
+ * (a step at a time, giving way to the webhooks arriving meanwhile), then deletes and
+ * rewrites in one transaction that also looks at what arrived during the walk, with
+ * what it removes overwritten with zeros; then gives the freed pages back to the file
+ * system and empties the WAL, so the old bytes leave the files.
+ */
+export async function eraseContact(db: Database, rawWaId: string, now: number): Promise<AdminAnswer> {
+  const waId = waIdDigits(rawWaId);
+  if (waId === null) return badRequest(BAD_WA_ID);
   const store = contactStore(db);
-  const erased = db
-    .transaction(() => (store.known(waId) ? store.erase(waId, (body) => erasePerson(body, waId), now) : null))
-    .immediate();
+  const mentions = mentionsOf(waId);
+  const bodiesEnd = store.walk.bodies.end();
+  const envelopesEnd = store.walk.envelopes.end();
+  const bodies = await walk(bodiesEnd, (from, to) => store.walk.bodies.find(from, to, waId), mentions);
+  const envelopes = await walk(envelopesEnd, (from, to) => store.walk.envelopes.find(from, to, waId), mentions);
+  const erased = store.zeroing(() =>
+    db
+      .transaction(() => {
+        // What arrived while the walk went on.
+        bodies.push(...found(store.walk.bodies.find(bodiesEnd, Number.MAX_SAFE_INTEGER, waId), mentions));
+        envelopes.push(...found(store.walk.envelopes.find(envelopesEnd, Number.MAX_SAFE_INTEGER, waId), mentions));
+        if (!store.known(waId) && bodies.length + envelopes.length === 0) return null;
+        return store.erase(waId, { events: envelopes, webhooks: bodies }, (body) => erasePerson(body, mentions), now);
+      })
+      .immediate(),
+  );
   if (erased === null) return notFound(`no contact ${waId}`);
-  return ok({ wa_id: waId, erased });
+  const freedPages = await giveBackFreePages(retentionStore(db), giveWay);
+  return ok({ wa_id: waId, erased, storage: { freed_pages: freedPages, wal_emptied: await emptyWal(() => store.truncateWal()) } });
 }
+
+/** The WAL checkpointed and truncated, trying again while a checkpoint or a reader is in the way. */
+async function emptyWal(truncate: () => boolean): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    if (truncate()) return true;
+    if (attempt === WAL_ATTEMPTS) return false;
+    await Bun.sleep(WAL_RETRY_MS);
+  }
+}
+
+/** The keys of a table's rows that mention the number, up to `end`, one step of keys at a time. */
+async function walk<K, T>(end: number, find: (from: number, to: number) => Mention<K, T>[], mentions: Mentions): Promise<K[]> {
+  const keys: K[] = [];
+  let step = WALK_STEP_KEYS.first;
+  for (let from = 0, to = 0; from < end; from = to) {
+    to = Math.min(from + step, end);
+    const started = performance.now();
+    keys.push(...found(find(from, to), mentions));
+    const tookMs = performance.now() - started;
+    await giveWay(tookMs);
+    // Big bodies make a key slow to read, small ones fast: aim the next step at WALK_STEP_MS.
+    const aimed = Math.round((step * WALK_STEP_MS) / Math.max(tookMs, 0.1));
+    step = Math.max(1, Math.min(WALK_STEP_KEYS.max, step * WALK_STEP_KEYS.growth, aimed));
+  }
+  return keys;
+}
+
+/** The keys of the rows the database's coarse search returned that do mention the number. */
+const found = <K, T>(rows: Mention<K, T>[], mentions: Mentions): K[] =>
+  rows.filter((r) => mentions(typeof r.text === "string" ? r.text : new TextDecoder().decode(r.text as Uint8Array))).map((r) => r.key);

@@ -3,7 +3,7 @@
  * deliveries) and the batches of the live stream. Shared with `wa-webhookd tail`.
  */
 import type { Database } from "bun:sqlite";
-import { eventQuery, type EventFilter, type EventRow } from "../store/event-query";
+import { eventQuery, type EventFilter, type EventRow, type StreamRow } from "../store/event-query";
 import { isoOrNull } from "../util/time";
 import { badRequest, notFound, ok, page, type AdminAnswer } from "./answers";
 import { decodeCursor, encodeCursor, expandTypes, type EventsQuery } from "./params";
@@ -65,11 +65,22 @@ function bodyView(body: Uint8Array): { body: string; body_encoding: "utf-8" | "b
   }
 }
 
-/** The stream's next batch: events stored after `after` (null: from now on), oldest first. */
-export function eventsAfter(db: Database, filter: EventFilter, after: string | null, limit: number): { events: unknown[]; last: string | null } {
+export type StreamBatch = { events: StreamRow[]; last: string | null; more: boolean };
+
+/**
+ * The stream's next batch as stored (JSON text): events after `after` (null: from now
+ * on), oldest first, as many as fit in `maxBytes` (at least one), and whether more wait.
+ */
+export function envelopesAfter(db: Database, filter: EventFilter, after: string | null, limit: number, maxBytes = Infinity): StreamBatch {
   const events = eventQuery(db);
   // "evt_" sorts before every id: a stream that starts on an empty database misses nothing.
-  if (after === null) return { events: [], last: events.latestId() ?? "evt_" };
-  const rows = events.since(filter, after, limit);
-  return { events: rows.map(envelopeOf), last: rows.length > 0 ? rows[rows.length - 1]!.id : after };
+  if (after === null) return { events: [], last: events.latestId() ?? "evt_", more: false };
+  const { rows, more } = events.since(filter, after, limit, maxBytes);
+  return { events: rows, last: rows.at(-1)?.id ?? after, more };
+}
+
+/** The same batch, parsed (`wa-webhookd tail`). */
+export function eventsAfter(db: Database, filter: EventFilter, after: string | null, limit: number): { events: unknown[]; last: string | null } {
+  const batch = envelopesAfter(db, filter, after, limit);
+  return { events: batch.events.map((e) => JSON.parse(e.envelope)), last: batch.last };
 }

@@ -18,7 +18,7 @@ import type { HookRoute } from "../config/schema";
 import type { EventFilter } from "../store/event-query";
 import { ok, type AdminAnswer } from "./answers";
 import { eraseContact, getContact } from "./contacts";
-import { eventsAfter, getEvent, listEvents } from "./events";
+import { envelopesAfter, getEvent, listEvents } from "./events";
 import { listAlerts } from "./alerts";
 import type { AlertsQuery, DeliveriesQuery, EventsQuery, InboxQuery, OrphansBody, ReplayBody } from "./params";
 import { listDeliveries, listInbox, replayEvent, replayRange, reprocessInbox, resolveOrphaned, retryDelivery } from "./queues";
@@ -29,7 +29,7 @@ export type { AdminAnswer };
 export type AdminOp =
   | { op: "events"; query: EventsQuery }
   | { op: "event"; id: string }
-  | { op: "events-after"; filter: EventFilter; after: string | null; limit: number }
+  | { op: "events-after"; filter: EventFilter; after: string | null; limit: number; maxBytes: number }
   | { op: "deliveries"; query: DeliveriesQuery }
   | { op: "retry-delivery"; id: number }
   | { op: "orphans"; body: z.infer<typeof OrphansBody> }
@@ -63,7 +63,7 @@ export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly 
       case "event":
         return getEvent(db, op.id);
       case "events-after":
-        return ok(eventsAfter(db, op.filter, op.after, op.limit));
+        return ok(envelopesAfter(db, op.filter, op.after, op.limit, op.maxBytes));
       case "deliveries":
         return listDeliveries(db, hooks, op.query);
       case "retry-delivery":

@@ -118,9 +118,10 @@ export const Contact = z.strictObject({
 });
 
 export const ContactErased = z.strictObject({
-  wa_id: z.string(),
+  wa_id: z.string().describe("The number's digits"),
   erased: z.strictObject({
     events: z.int(),
+    events_mentioning: z.int().describe("Of those, events not about them whose envelope mentions their number (a message quoting it, an unknown field's value)"),
     deliveries: z.int(),
     dedup_keys: z.int(),
     statuses: z.int(),
@@ -130,6 +131,11 @@ export const ContactErased = z.strictObject({
     contact: z.int(),
     webhooks_deleted: z.int(),
     webhooks_rewritten: z.int().describe("Webhooks that held other people too, rewritten without this one"),
+    webhooks_unreadable: z.int().describe("Of the deleted, webhooks that mention the number where no part could be cut out (not JSON, not a WhatsApp envelope, or outside its entries): deleted whole"),
+  }),
+  storage: z.strictObject({
+    freed_pages: z.int().describe("Pages given back to the file system (incremental vacuum)"),
+    wal_emptied: z.boolean().describe("The WAL was checkpointed into the file and truncated; false when a reader of the file kept it from finishing"),
   }),
 });
 

@@ -6,7 +6,7 @@
  */
 import { Elysia } from "elysia";
 import type { z } from "zod";
-import { eventFilter, isEventId } from "../admin/events";
+import { eventFilter, isEventId, type StreamBatch } from "../admin/events";
 import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE } from "../admin/examples";
 import { firstProblem, OutboundBody, toRegistration, type OutboundItem } from "../admin/outbound";
 import { AlertsQuery, DeliveriesQuery, EventReplayBody, EventsQuery, FallbackAction, InboxQuery, OrphansBody, ReplayBody, StreamQuery } from "../admin/params";
@@ -34,7 +34,9 @@ import {
 import { EventEnvelope } from "../events/envelope";
 import { operation } from "./openapi";
 import { refuseUnlessBearer } from "./bearer";
-import { eventStream, STREAM_BATCH } from "./event-stream";
+import { eventStream, STREAM_BATCH, STREAM_BEHIND_MS, STREAM_BUFFER_BYTES } from "./event-stream";
+import { StreamHub } from "./stream-hub";
+import { writerTurns } from "./writer-turns";
 import type { AdminAnswer, AdminOp } from "../admin/ops";
 import { InternalError, StorageError } from "../store/errors";
 import type { Logger } from "../util/log";
@@ -48,9 +50,16 @@ export interface AdminDeps {
 }
 
 export function adminRoutes(deps: AdminDeps) {
+  const streamTurn = writerTurns();
+  const hub = new StreamHub(async (filter, after, maxBytes) => {
+    const answer = await streamTurn(() => deps.run({ op: "events-after", filter, after, limit: STREAM_BATCH, maxBytes }));
+    return answer.body as StreamBatch;
+  });
   const relay = async (op: AdminOp) => {
     try {
       const answer = await deps.run(op);
+      // A 400 found on the writer thread (a cursor not ours, a malformed wa_id…): logged like those found here.
+      if (answer.status === 400) deps.log.warn("request rejected", { op: op.op, status: 400, reason: (answer.body as { reason?: unknown }).reason });
       return json(answer.status, answer.body);
     } catch (err) {
       if (err instanceof StorageError) return problem(503, "storage_unavailable", err.message);
@@ -63,7 +72,7 @@ export function adminRoutes(deps: AdminDeps) {
     <S extends z.ZodType>(schema: S, then: (q: z.infer<S>, request: Request) => Promise<Response> | Response) =>
     ({ request }: { request: Request }) => {
       const parsed = schema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-      return parsed.success ? then(parsed.data, request) : problem(400, "bad_request", firstProblem(parsed.error));
+      return parsed.success ? then(parsed.data, request) : refuse(request, firstProblem(parsed.error));
     };
   /** A JSON body through its zod schema (an empty body is {}). */
   const withBody =
@@ -79,7 +88,7 @@ export function adminRoutes(deps: AdminDeps) {
       const parsed = schema.safeParse(body);
       return parsed.success ? then(parsed.data) : refuse(request, firstProblem(parsed.error));
     };
-  /** A body refused: the 400 names the field, and so does one log line (never the value). */
+  /** A request refused: the 400 names the field, and so does one log line (never the value). */
   const refuse = (request: Request, reason: string) => {
     deps.log.warn("request rejected", { method: request.method, path: pathOf(request.url), status: 400, reason });
     return problem(400, "bad_request", reason);
@@ -138,13 +147,13 @@ export function adminRoutes(deps: AdminDeps) {
         if (typeof filter === "string") return problem(400, "bad_request", filter);
         const lastId = request.headers.get("last-event-id");
         if (lastId !== null && !isEventId(lastId)) return problem(400, "bad_request", "Last-Event-ID: not an event id");
-        return eventStream(lastId, (after) => deps.run({ op: "events-after", filter, after, limit: STREAM_BATCH }), request.signal);
+        return eventStream(lastId, filter, hub, request.signal, deps.log);
       }),
       {
         detail: operation({
           tag: "events",
           summary: "Follow new events (Server-Sent Events)",
-          description: "One `event` per stored event, its id the SSE id; send `Last-Event-ID` to resume with no gap and no duplicate. Each message's data is an event envelope (the 200 schema).",
+          description: `One \`event\` per stored event, its id the SSE id; send \`Last-Event-ID\` to resume with no gap and no duplicate. Each message's data is an event envelope (the 200 schema). A client that leaves more than ${STREAM_BUFFER_BYTES / 2048} KiB unread for ${STREAM_BEHIND_MS / 1000} s gets a last \`dropped\` event (\`{"error":"too_slow","last_event_id":…}\`) and the stream ends: reconnect with that Last-Event-ID.`,
           query: StreamQuery,
           ok: EventEnvelope,
           errors: [400],
@@ -192,16 +201,23 @@ export function adminRoutes(deps: AdminDeps) {
       detail: operation({ tag: "queues", summary: "Process a dead webhook again", path: { id: "An inbox row id" }, ok: Reprocessed, errors: [404, 409] }),
     })
     .get("/contacts/:wa_id", ({ params }) => relay({ op: "contact", waId: params.wa_id }), {
-      detail: operation({ tag: "contacts", summary: "A person: profile, opt-out, last seen, recent messages", path: { wa_id: "Their WhatsApp id (phone number, digits)" }, ok: Contact, errors: [404] }),
+      detail: operation({ tag: "contacts", summary: "A person: profile, opt-out, last seen, recent messages", path: { wa_id: "Their WhatsApp id (phone number, digits, a leading + allowed)" }, ok: Contact, errors: [400, 404] }),
     })
-    .delete("/contacts/:wa_id", ({ params }) => relay({ op: "erase-contact", waId: params.wa_id }), {
+    .delete("/contacts/:wa_id", async ({ params, request, server }) => {
+      // Walking a large file takes seconds (about 5 s per GiB): no idle timeout while the answer is made.
+      server?.timeout(request, 0);
+      const answer = await relay({ op: "erase-contact", waId: params.wa_id });
+      hub.forget(); // replies arrive in order: any batch read before the erasure is already in the window
+      return answer;
+    }, {
       detail: operation({
         tag: "contacts",
         summary: "Erase a person",
-        description: "Their messages, statuses, events, deliveries and the webhooks that mention them (a webhook that also holds others is rewritten without them). Answers the counts.",
-        path: { wa_id: "Their WhatsApp id (phone number, digits)" },
+        description:
+          "Their messages, statuses, events, deliveries, and every webhook body and event envelope that mentions their number in any shape or format (+1 (650) 555-1234 too): a webhook that also holds others is rewritten without the parts that mention them, one they cannot be cut out of is deleted whole. What it deletes is overwritten with zeros, free pages go back to the file system and the WAL is emptied. Answers the counts.",
+        path: { wa_id: "Their WhatsApp id (phone number, digits, a leading + allowed)" },
         ok: ContactErased,
-        errors: [404],
+        errors: [400, 404],
       }),
     })
     .get("/templates", () => relay({ op: "templates" }), {

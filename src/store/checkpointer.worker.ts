@@ -6,7 +6,8 @@
  * backfilled and still large, a brief RESTART checkpoint makes the next commit start
  * again at its beginning. RESTART rather than TRUNCATE: rewriting blocks the file
  * already has makes each commit's fsync cheaper (≈ 20% here) than growing the file;
- * journal_size_limit still caps its size.
+ * journal_size_limit still caps its size. A RESTART never waits (busy_timeout 0): while
+ * pending it keeps every writer out, so it is tried a few times instead (checkpointer.ts).
  */
 import { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
@@ -16,6 +17,8 @@ declare const self: Worker;
 
 let db: Database | null = null;
 let timer: ReturnType<typeof setInterval> | null = null;
+/** A tick still trying its RESTART: the next one waits its turn. */
+let ticking = false;
 
 const post = (message: CheckpointerMessage) => self.postMessage(message);
 
@@ -28,24 +31,30 @@ self.onmessage = (event: MessageEvent<CheckpointerStart | { type: "stop" }>) => 
 function start(opts: CheckpointerStart) {
   try {
     db = new Database(opts.path, { readwrite: true });
-    // Short: a RESTART that cannot get the lock now simply tries again next tick.
-    db.run(`PRAGMA busy_timeout = ${opts.busyTimeoutMs}`);
+    db.run("PRAGMA busy_timeout = 0");
     db.run(`PRAGMA synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
-    timer = setInterval(() => tick(opts), opts.intervalMs);
+    timer = setInterval(() => {
+      if (ticking) return;
+      ticking = true;
+      void tick(opts).finally(() => (ticking = false));
+    }, opts.intervalMs);
     post({ type: "started" });
   } catch (err) {
     post({ type: "error", message: (err as Error).message });
   }
 }
 
-function tick(opts: CheckpointerStart) {
+async function tick(opts: CheckpointerStart) {
   if (!db) return;
   try {
     const passive = db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").get()!;
     let restarted = false;
     if (passive.log > 0 && passive.log === passive.checkpointed && walBytes(opts.path) > opts.restartBytes) {
-      const t = db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(RESTART)").get()!;
-      restarted = t.busy === 0;
+      for (let attempt = 1; !restarted && attempt <= opts.restartAttempts; attempt++) {
+        if (attempt > 1) await Bun.sleep(opts.restartRetryMs);
+        if (!db) return; // stopped meanwhile
+        restarted = db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(RESTART)").get()!.busy === 0;
+      }
     }
     if (passive.log > 0) post({ type: "checkpoint", frames: passive.log, checkpointed: passive.checkpointed, restarted });
   } catch (err) {

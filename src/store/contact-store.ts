@@ -1,9 +1,29 @@
 /**
  * A person, as the admin API shows them (GET /v1/contacts/{wa_id}) and erases them
  * (DELETE): every row about them, found through their events (events_by_wa_id,
- * migrations/0008) and the messages those name.
+ * migrations/0008) and the messages those name; and every webhook body and event
+ * envelope that mentions their number, whatever its shape, found by walking both
+ * tables (no index can find a number inside free text).
  */
 import type { Database } from "bun:sqlite";
+import { NUMBER_SEPARATORS } from "../whatsapp/phone-mention";
+
+/** `column` without the separators numbers are written with: it holds the digits if any form of the number is there. */
+const stripped = (column: string) => NUMBER_SEPARATORS.reduce((sql, c) => `replace(${sql}, '${c}', '')`, column);
+
+/** What the walk found: rows whose text may mention the number (the caller decides), by key. */
+export interface Mention<K, T> {
+  key: K;
+  text: T;
+}
+
+/** What erase() removes besides the rows about the person: events and webhooks that mention them. */
+export interface Mentioning {
+  events: readonly string[];
+  webhooks: readonly number[];
+}
+
+export type Rewrite = (body: string) => { body: string; removed: number } | null;
 
 export interface ContactRow {
   wa_id: string;
@@ -37,21 +57,60 @@ export function contactStore(db: Database) {
     `SELECT EXISTS (SELECT 1 FROM contacts WHERE wa_id = ?1) OR EXISTS (SELECT 1 FROM events WHERE wa_id = ?1)
          OR EXISTS (SELECT 1 FROM tracked_messages WHERE recipient = ?1) AS n`,
   );
+  const bodies = db.prepare<{ key: number; text: Uint8Array }, [number, number, string]>(
+    `SELECT inbox_id AS key, body AS text FROM inbox_bodies WHERE inbox_id > ?1 AND inbox_id <= ?2 AND instr(${stripped("CAST(body AS TEXT)")}, ?3) > 0`,
+  );
+  const envelopes = db.prepare<{ key: string; text: string }, [number, number, string]>(
+    `SELECT id AS key, envelope AS text FROM events WHERE rowid > ?1 AND rowid <= ?2 AND instr(${stripped("envelope")}, ?3) > 0`,
+  );
   return {
     get: (waId: string) => contact.get(waId),
     recent: (waId: string, limit: number) => recent.all(waId, limit),
     known: (waId: string) => known.get(waId)!.n > 0,
-    erase: (waId: string, rewrite: (body: string) => { body: string; removed: number } | null, now: number) => erase(db, waId, rewrite, now),
+    /** The walks: each table by key range, up to the key its end() gives now. */
+    walk: {
+      bodies: { end: () => maxKey("SELECT max(inbox_id) n FROM inbox_bodies"), find: (from: number, to: number, digits: string) => bodies.all(from, to, digits) },
+      envelopes: { end: () => maxKey("SELECT max(rowid) n FROM events"), find: (from: number, to: number, digits: string) => envelopes.all(from, to, digits) },
+    },
+    /** Runs `work` with everything it deletes or rewrites overwritten with zeros, freed pages too (secure_delete ON). */
+    zeroing<T>(work: () => T): T {
+      const before = db.query<{ secure_delete: number }, []>("PRAGMA secure_delete").get()!.secure_delete;
+      db.run("PRAGMA secure_delete = ON");
+      try {
+        return work();
+      } finally {
+        db.run(`PRAGMA secure_delete = ${Math.trunc(before)}`);
+      }
+    },
+    erase: (waId: string, mentioning: Mentioning, rewrite: Rewrite, now: number) => erase(db, waId, mentioning, rewrite, now),
+    /**
+     * Folds the WAL into the file and empties it; false when a reader or a checkpoint is
+     * in the way. Without waiting: a pending TRUNCATE keeps every writer out.
+     */
+    truncateWal(): boolean {
+      const wait = db.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()!.timeout;
+      db.run("PRAGMA busy_timeout = 0");
+      try {
+        return db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get()!.busy === 0;
+      } finally {
+        db.run(`PRAGMA busy_timeout = ${Math.trunc(wait)}`);
+      }
+    },
   };
+
+  function maxKey(sql: string): number {
+    return db.query<{ n: number | null }, []>(sql).get()!.n ?? 0;
+  }
 }
 
 /**
  * Deletes everything about one person, in the caller's transaction. Their wamids
- * first (messages to or from them), then the events about them or those wamids, their
- * deliveries and dedup keys, their state, and the webhook bodies: a body that held
- * only them goes, one that held others too is rewritten without them and marked.
+ * first (messages to or from them), then the events about them or those wamids or
+ * that mention them, their deliveries and dedup keys, their state, and the webhook
+ * bodies: a body that held only them goes, one that held others too is rewritten
+ * without them and marked, one they cannot be cut out of goes whole (with its events).
  */
-function erase(db: Database, waId: string, rewrite: (body: string) => { body: string; removed: number } | null, now: number) {
+function erase(db: Database, waId: string, mentioning: Mentioning, rewrite: Rewrite, now: number) {
   db.run("CREATE TEMP TABLE IF NOT EXISTS erase_wamids (wamid TEXT PRIMARY KEY)");
   db.run("CREATE TEMP TABLE IF NOT EXISTS erase_events (id TEXT PRIMARY KEY, inbox_id INTEGER)");
   db.run("DELETE FROM erase_wamids");
@@ -67,8 +126,22 @@ function erase(db: Database, waId: string, rewrite: (body: string) => { body: st
     [waId],
   );
   const count = (sql: string, ...params: (string | number)[]) => db.run(sql, params).changes;
+  const mentionedOnly = count("INSERT OR IGNORE INTO erase_events SELECT id, inbox_id FROM events WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(mentioning.events));
+  // The webhooks behind those events and those whose body mentions them: what becomes of each body.
+  const withEvents = new Set(db.query<{ inbox_id: number }, []>("SELECT DISTINCT inbox_id FROM erase_events WHERE inbox_id IS NOT NULL").all().map((r) => r.inbox_id));
+  const bodyOf = db.prepare<{ body: Uint8Array }, [number]>("SELECT body FROM inbox_bodies WHERE inbox_id = ?");
+  const fate = new Map<number, ReturnType<Rewrite>>();
+  for (const inboxId of new Set([...withEvents, ...mentioning.webhooks])) {
+    const row = bodyOf.get(inboxId);
+    if (!row) continue;
+    const rewritten = rewrite(new TextDecoder().decode(row.body));
+    fate.set(inboxId, rewritten);
+    // A body they cannot be cut out of goes whole, and with it every event made from it.
+    if (rewritten === null) db.run("INSERT OR IGNORE INTO erase_events SELECT id, inbox_id FROM events WHERE inbox_id = ?", [inboxId]);
+  }
   const counts = {
     events: 0,
+    events_mentioning: mentionedOnly,
     deliveries: count("DELETE FROM deliveries WHERE event_id IN (SELECT id FROM erase_events)"),
     dedup_keys: count("DELETE FROM dedup_keys WHERE event_id IN (SELECT id FROM erase_events)"),
     statuses: count("DELETE FROM message_statuses WHERE wamid IN (SELECT wamid FROM erase_wamids)"),
@@ -82,35 +155,24 @@ function erase(db: Database, waId: string, rewrite: (body: string) => { body: st
     contact: count("DELETE FROM contacts WHERE wa_id = ?", waId),
     webhooks_deleted: 0,
     webhooks_rewritten: 0,
+    webhooks_unreadable: 0,
   };
   // State history rows point at erased events by id only; they name templates and numbers, not people.
-  const inboxIds = db.query<{ inbox_id: number }, []>("SELECT DISTINCT inbox_id FROM erase_events WHERE inbox_id IS NOT NULL").all().map((r) => r.inbox_id);
   counts.events = count("DELETE FROM events WHERE id IN (SELECT id FROM erase_events)");
-  for (const inboxId of inboxIds) {
-    const stillUsed = db.query<{ n: number }, [number]>("SELECT count(*) n FROM events WHERE inbox_id = ?").get(inboxId)!.n > 0;
-    if (!stillUsed) {
+  const hasEvents = db.prepare<{ n: number }, [number]>("SELECT EXISTS (SELECT 1 FROM events WHERE inbox_id = ?) n");
+  for (const [inboxId, rewritten] of fate) {
+    // Whole: they cannot be cut out. Emptied: every event it made was about them.
+    if (rewritten === null || (withEvents.has(inboxId) && hasEvents.get(inboxId)!.n === 0)) {
       count("DELETE FROM job_progress WHERE inbox_id = ?", inboxId);
       count("DELETE FROM inbox_bodies WHERE inbox_id = ?", inboxId);
       count("DELETE FROM inbox WHERE id = ?", inboxId);
       counts.webhooks_deleted++;
+      if (rewritten === null) counts.webhooks_unreadable++;
       continue;
     }
-    const row = db.query<{ body: Uint8Array }, [number]>("SELECT body FROM inbox_bodies WHERE inbox_id = ?").get(inboxId)!;
-    const rewritten = rewrite(new TextDecoder().decode(row.body));
-    if (rewritten === null || rewritten.removed === 0) continue;
+    if (rewritten.removed === 0) continue;
     db.run("UPDATE inbox_bodies SET body = ? WHERE inbox_id = ?", [new TextEncoder().encode(rewritten.body), inboxId]);
     db.run("UPDATE inbox SET rewritten_at = ? WHERE id = ?", [now, inboxId]);
-    counts.webhooks_rewritten++;
-  }
-  // Webhooks the worker gave up on made no events; a dead body that mentions them is rewritten too.
-  const dead = db
-    .query<{ id: number; body: Uint8Array }, [Uint8Array]>("SELECT i.id, b.body FROM inbox i INDEXED BY inbox_queue JOIN inbox_bodies b ON b.inbox_id = i.id WHERE i.state = 'dead' AND instr(b.body, ?) > 0")
-    .all(new TextEncoder().encode(waId));
-  for (const row of dead) {
-    const rewritten = rewrite(new TextDecoder().decode(row.body));
-    if (rewritten === null || rewritten.removed === 0) continue;
-    db.run("UPDATE inbox_bodies SET body = ? WHERE inbox_id = ?", [new TextEncoder().encode(rewritten.body), row.id]);
-    db.run("UPDATE inbox SET rewritten_at = ? WHERE id = ?", [now, row.id]);
     counts.webhooks_rewritten++;
   }
   return counts;

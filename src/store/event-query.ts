@@ -28,6 +28,29 @@ export interface EventRow {
   envelope: string;
 }
 
+/** An event as the live stream sends it: the envelope and the columns its filters look at. */
+export interface StreamRow {
+  id: string;
+  type: string;
+  received_at: number;
+  phone_number_id: string | null;
+  wamid: string | null;
+  wa_id: string | null;
+  envelope: string;
+}
+
+/** The filter applied to a row already read: the same conditions as the SQL of pageQuery. */
+export function eventMatches(f: EventFilter, e: Omit<StreamRow, "id" | "envelope">): boolean {
+  return (
+    (f.types === null || f.types.includes(e.type)) &&
+    (f.phoneNumberId === null || e.phone_number_id === f.phoneNumberId) &&
+    (f.wamid === null || e.wamid === f.wamid) &&
+    (f.waId === null || e.wa_id === f.waId) &&
+    (f.since === null || e.received_at >= f.since) &&
+    (f.until === null || e.received_at < f.until)
+  );
+}
+
 export interface EventPage {
   rows: EventRow[];
   /** The last row's id when more may follow. */
@@ -45,8 +68,12 @@ function drive(f: EventFilter, type: string | null): { index: string | null; whe
   return { index: null, where: "1", params: [] }; // the primary key's own index
 }
 
+const ROW = "id, type, received_at, envelope";
+/** An envelope's size from its record header: rows left out of a batch are never read. */
+const SIZE = "id, octet_length(envelope) AS bytes";
+
 /** The SQL of one page (exported for the query-plan test). */
-export function pageQuery(f: EventFilter, type: string | null, direction: "newest" | "oldest", after: string | null, limit: number): { sql: string; params: Param[] } {
+export function pageQuery(f: EventFilter, type: string | null, direction: "newest" | "oldest", after: string | null, limit: number, columns = ROW): { sql: string; params: Param[] } {
   const d = drive(f, type);
   const where = [d.where];
   const params = [...d.params];
@@ -60,23 +87,26 @@ export function pageQuery(f: EventFilter, type: string | null, direction: "newes
   if (after !== null) sieve(direction === "newest" ? "id < ?" : "id > ?", after);
   params.push(limit);
   return {
-    sql: `SELECT id, type, received_at, envelope FROM events ${d.index ? `INDEXED BY ${d.index}` : ""} WHERE ${where.join(" AND ")} ORDER BY id ${direction === "newest" ? "DESC" : "ASC"} LIMIT ?`,
+    sql: `SELECT ${columns} FROM events ${d.index ? `INDEXED BY ${d.index}` : ""} WHERE ${where.join(" AND ")} ORDER BY id ${direction === "newest" ? "DESC" : "ASC"} LIMIT ?`,
     params,
   };
 }
 
 export function eventQuery(db: Database) {
-  const run = (f: EventFilter, type: string | null, direction: "newest" | "oldest", after: string | null, limit: number) => {
-    const q = pageQuery(f, type, direction, after, limit);
-    return db.query<EventRow, Param[]>(q.sql).all(...q.params);
+  const run = <R extends { id: string }>(f: EventFilter, type: string | null, direction: "newest" | "oldest", after: string | null, limit: number, columns: string) => {
+    const q = pageQuery(f, type, direction, after, limit, columns);
+    return db.query<R, Param[]>(q.sql).all(...q.params);
   };
   /** Several types with no more selective filter: one index range per type, merged. */
-  const merged = (f: EventFilter, direction: "newest" | "oldest", after: string | null, limit: number) => {
+  const merged = <R extends { id: string } = EventRow>(f: EventFilter, direction: "newest" | "oldest", after: string | null, limit: number, columns = ROW) => {
     const useTypes = f.types !== null && f.wamid === null && f.waId === null;
-    const rows = useTypes ? f.types!.flatMap((t) => run(f, t, direction, after, limit)) : run(f, null, direction, after, limit);
+    const rows = useTypes ? f.types!.flatMap((t) => run<R>(f, t, direction, after, limit, columns)) : run<R>(f, null, direction, after, limit, columns);
     if (useTypes) rows.sort((a, b) => (a.id < b.id ? 1 : -1) * (direction === "newest" ? 1 : -1));
     return rows.slice(0, limit);
   };
+  const streamRows = db.prepare<StreamRow, [string]>(
+    "SELECT id, type, received_at, phone_number_id, wamid, wa_id, envelope FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+  );
   const byId = db.prepare<EventRow & { inbox_id: number | null }, [string]>("SELECT id, type, received_at, envelope, inbox_id FROM events WHERE id = ?");
   const inbox = db.prepare<{ id: number; received_at: number; signature: string; user_agent: string | null; remote_addr: string | null; state: string; body: Uint8Array }, [number]>(
     `SELECT i.id, i.received_at, i.signature, i.user_agent, i.remote_addr, i.state, b.body FROM inbox i JOIN inbox_bodies b ON b.inbox_id = i.id WHERE i.id = ?`,
@@ -93,8 +123,20 @@ export function eventQuery(db: Database) {
       const page = rows.slice(0, limit);
       return { rows: page, next: more ? page[page.length - 1]!.id : null };
     },
-    /** Events stored after `after`, oldest first (the live stream). */
-    since: (f: EventFilter, after: string | null, limit: number) => merged(f, "oldest", after, limit),
+    /**
+     * Events stored after `after`, oldest first (the live stream): as many as fit in
+     * `maxBytes` of envelope (at least one), and whether more wait.
+     */
+    since(f: EventFilter, after: string | null, limit: number, maxBytes: number): { rows: StreamRow[]; more: boolean } {
+      const sized = merged<{ id: string; bytes: number }>(f, "oldest", after, limit, SIZE);
+      let fit = 0;
+      for (let bytes = 0; fit < sized.length; fit++) {
+        bytes += sized[fit]!.bytes;
+        if (fit > 0 && bytes > maxBytes) break;
+      }
+      const rows = fit === 0 ? [] : streamRows.all(JSON.stringify(sized.slice(0, fit).map((r) => r.id)));
+      return { rows, more: fit < sized.length || sized.length === limit };
+    },
     /** The newest event id, where a stream without Last-Event-ID starts. */
     latestId: () => db.query<{ id: string | null }, []>("SELECT max(id) id FROM events").get()?.id ?? null,
     get: (id: string) => byId.get(id),

@@ -72,14 +72,19 @@ export function retentionJob(db: Database, retentionMs: number, batchSize: numbe
       alerts: await repeat(() => store.alerts(cutoff, batchSize)),
       stats_minutes: await step(() => counts.prune(statsCutoff)),
     };
-    let freed = 0;
-    for (;;) {
-      const started = performance.now();
-      const n = store.vacuumStep(VACUUM_STEP_PAGES);
-      freed += n;
-      if (n < VACUUM_STEP_PAGES) break;
-      await giveWay(performance.now() - started);
-    }
+    const freed = await giveBackFreePages(store, giveWay);
     return { cutoff: new Date(cutoff).toISOString(), ...deleted, freed_pages: freed, free_pages_left: store.freePages() };
   };
+}
+
+/** Gives every free page back to the file system, a few MiB per step, giving way between steps; how many. */
+export async function giveBackFreePages(store: Pick<ReturnType<typeof retentionStore>, "vacuumStep">, giveWay: GiveWay): Promise<number> {
+  let freed = 0;
+  for (;;) {
+    const started = performance.now();
+    const n = store.vacuumStep(VACUUM_STEP_PAGES);
+    freed += n;
+    if (n < VACUUM_STEP_PAGES) return freed;
+    await giveWay(performance.now() - started);
+  }
 }

@@ -1,38 +1,51 @@
 /**
- * Erasing one person from a webhook body (DELETE /v1/contacts/{wa_id}): the items
- * about them (their messages, statuses sent to them, their contact card, their
- * preferences) are removed; everyone else's stay. Pure: body in, body out.
+ * Erasing one person from a webhook body (DELETE /v1/contacts/{wa_id}), whatever its
+ * shape: every part that mentions their number (whatsapp/phone-mention.ts) goes, at
+ * the smallest unit a webhook is made of, with the texts that came with it. An item
+ * (a message, a status, a contact, a preference: an element of an array in a change's
+ * value); else the whole change (an unknown field's value); else the whole entry.
+ * Everyone else's items stay. Pure: body in, body out.
  */
-const PERSON_KEYS = ["from", "to", "recipient_id", "wa_id", "recipient_participant_id"] as const;
+import { deeperThan } from "../util/json-depth";
+import type { Mentions } from "./phone-mention";
 
 type Json = Record<string, unknown>;
 
-const isAbout = (item: unknown, waId: string) => typeof item === "object" && item !== null && PERSON_KEYS.some((k) => (item as Json)[k] === waId);
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The body without that person's items, `removed` counting them; null when it is not a JSON webhook. */
-export function erasePerson(body: string, waId: string): { body: string; removed: number } | null {
+/**
+ * The body without the parts that mention the person, `removed` counting them; the
+ * body unchanged (removed 0) when it does not mention them. null when it does but no
+ * part can be cut out (not JSON, not a webhook envelope, outside its entries, or nested
+ * deeper than MAX_JSON_DEPTH): the whole body must go.
+ */
+export function erasePerson(body: string, mentions: Mentions): { body: string; removed: number } | null {
+  if (!mentions(body)) return { body, removed: 0 };
   let payload: unknown;
   try {
     payload = JSON.parse(body);
   } catch {
     return null;
   }
-  const entries = (payload as { entry?: unknown }).entry;
-  if (!Array.isArray(entries)) return null;
+  if (!isObject(payload) || !Array.isArray(payload.entry)) return null;
+  // Cutting and writing it back recurse: a body nested past that (someone's 100k-deep field) goes whole.
+  if (deeperThan(payload)) return null;
+  const mentioned = (part: unknown) => mentions(JSON.stringify(part));
   let removed = 0;
-  for (const entry of entries) {
-    const changes = (entry as { changes?: unknown })?.changes;
-    if (!Array.isArray(changes)) continue;
-    for (const change of changes) {
-      const value = (change as { value?: unknown })?.value;
-      if (typeof value !== "object" || value === null) continue;
-      for (const [key, items] of Object.entries(value as Json)) {
-        if (!Array.isArray(items)) continue;
-        const kept = items.filter((item) => !isAbout(item, waId));
-        removed += items.length - kept.length;
-        (value as Json)[key] = kept;
-      }
-    }
-  }
-  return { body: JSON.stringify(payload), removed };
+  /** `parts` without those that mention the person, each first trimmed by `trim`. */
+  const keep = (parts: unknown[], trim: (part: unknown) => void) =>
+    parts.filter((part) => {
+      trim(part);
+      if (!mentioned(part)) return true;
+      removed++;
+      return false;
+    });
+  payload.entry = keep(payload.entry, (entry) => {
+    if (!isObject(entry) || !Array.isArray(entry.changes)) return;
+    entry.changes = keep(entry.changes, (change) => {
+      if (!isObject(change) || !isObject(change.value)) return;
+      for (const [key, items] of Object.entries(change.value)) if (Array.isArray(items)) change.value[key] = keep(items, () => {});
+    });
+  });
+  return mentioned(payload) ? null : { body: JSON.stringify(payload), removed };
 }

@@ -87,8 +87,8 @@ test("events: newest first, pages that neither skip nor repeat while new events 
   expect((await all(`&until=${tomorrow}`)).length).toBe((await all()).length);
 });
 
-test("bad parameters are 400s naming the parameter; unknown ids are 404s", async () => {
-  const { get } = await filled();
+test("bad parameters are 400s naming the parameter, each with a log line; unknown ids are 404s", async () => {
+  const { get, daemon } = await filled();
   const reason = async (path: string, status = 400) => {
     const res = await get(path);
     expect(res.status).toBe(status);
@@ -108,6 +108,12 @@ test("bad parameters are 400s naming the parameter; unknown ids are 404s", async
   expect(await reason("/v1/events/evt_01M85FEQF26QZPSSFXV61RRAKX", 404)).toContain("no event");
   expect(await reason("/v1/events/nonsense", 404)).toContain("no event");
   expect(await reason("/v1/contacts/19998887777", 404)).toContain("no contact");
+  // Found in the query string and found on the writer thread alike: one warning each, naming why.
+  const rejected = daemon.lines.filter((l) => l.includes('"request rejected"')).map((l) => JSON.parse(l) as { status: number; reason: string; path?: string; op?: string });
+  expect(rejected.length).toBe(16); // every 400 above
+  expect(rejected.every((r) => r.status === 400)).toBe(true);
+  expect(rejected.find((r) => r.reason.startsWith("cursor:"))).toMatchObject({ op: "events" });
+  expect(rejected.find((r) => r.reason.startsWith("state:"))).toMatchObject({ path: "/v1/deliveries" });
 });
 
 test("an event shows its webhook byte for byte, with signature, and its deliveries", async () => {

@@ -46,6 +46,6 @@ export async function filledDaemon(daemons: Daemon[], extraToml = "") {
     if (stats.inbox.pending + stats.inbox.processing === 0) break;
     await Bun.sleep(100);
   }
-  return { daemon, dbPath, bodies, get, json, all };
+  return { daemon, config, dbPath, bodies, get, json, all };
 }
 

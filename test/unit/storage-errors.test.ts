@@ -2,12 +2,17 @@
  * What an admin call's failure means (store/errors.ts): storage trouble answers 503 (retry),
  * anything else thrown is a bug and answers 500 (a retry would meet it again). The errors
  * here are real: SQLite's own from a real file, JavaScript's own from real mistakes.
- * End to end on the binary: test/e2e/storage-failure.test.ts ("admin calls: …").
+ * The 503 end to end on the binary: test/e2e/storage-failure.test.ts ("admin calls: …"); no bug
+ * is reachable from outside any more, so the 500 is checked on a real writer thread below.
  */
 import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { isStorageFailure, StorageError } from "../../src/store/errors";
+import { InternalError, isStorageFailure, StorageError } from "../../src/store/errors";
+import { openDatabase } from "../../src/store/db";
+import { migrate } from "../../src/store/migrate";
+import { WriterThread } from "../../src/store/writer";
+import { createLogger } from "../../src/util/log";
 import { tempDir } from "../support/daemon";
 
 const thrown = (f: () => unknown): unknown => {
@@ -60,4 +65,20 @@ test("a bug is not storage trouble: a TypeError, an invalid date, a blown stack,
   ];
   expect(bugs.slice(2, 5).map((e) => (e as Error).name)).toEqual(["TypeError", "RangeError", "RangeError"]);
   for (const err of bugs) expect(isStorageFailure(err)).toBe(false);
+});
+
+test("the writer thread answers a bug in an admin call as InternalError (→ 500), and serves the next call", async () => {
+  const path = join(tempDir(), "wa.db");
+  const db = openDatabase(path, { synchronous: "full", busyTimeoutMs: 1000, autoCheckpoint: true });
+  migrate(db);
+  db.close();
+  const writer = await WriterThread.start({ path, synchronous: "full", busyTimeoutMs: 50, logLevel: "error", redactKey: null, trafficIntervalMs: 60_000, hooks: [], worker: null }, createLogger("error", () => {}));
+  try {
+    // The HTTP routes validate every query before relaying; a malformed one reaching the thread is a bug.
+    const err = await writer.admin({ op: "events", query: null as never }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InternalError);
+    expect(await writer.admin({ op: "events", query: { limit: 10 } })).toMatchObject({ status: 200 });
+  } finally {
+    await writer.close();
+  }
 });

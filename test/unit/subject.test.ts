@@ -2,6 +2,7 @@
 import { expect, test } from "bun:test";
 import { eventSubject } from "../../src/events/subject";
 import { erasePerson } from "../../src/whatsapp/erase";
+import { mentionsOf } from "../../src/whatsapp/phone-mention";
 
 test("the person is the sender, a status's recipient (a group's participant), an echo's recipient", () => {
   expect(eventSubject("message.received", { wamid: "wamid.A", from: "16505551234" })).toEqual({ wamid: "wamid.A", waId: "16505551234" });
@@ -17,9 +18,9 @@ test("erasing a person from a body keeps everyone else's items", () => {
     object: "whatsapp_business_account",
     entry: [{ id: "1", changes: [{ field: "messages", value: { contacts: [{ wa_id: "111" }, { wa_id: "222" }], messages: [{ from: "111", id: "a" }, { from: "222", id: "b" }], statuses: [{ id: "c", recipient_id: "111" }] } }] }],
   });
-  const out = erasePerson(body, "111")!;
+  const out = erasePerson(body, mentionsOf("111"))!;
   expect(out.removed).toBe(3);
   expect(out.body).not.toContain("111");
   expect(JSON.parse(out.body).entry[0].changes[0].value.messages).toEqual([{ from: "222", id: "b" }]);
-  expect(erasePerson("not json", "111")).toBeNull();
+  expect(erasePerson("not json, from 111", mentionsOf("111"))).toBeNull();
 });
