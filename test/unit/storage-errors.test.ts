@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { InternalError, isStorageFailure, StorageError } from "../../src/store/errors";
 import { openDatabase } from "../../src/store/db";
 import { migrate } from "../../src/store/migrate";
-import { WriterThread } from "../../src/store/writer";
+import { WriterThread } from "../../src/writer/client";
 import { createLogger } from "../../src/util/log";
 import { tempDir } from "../support/daemon";
 
