@@ -12,14 +12,13 @@ import { rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { eraseContact } from "../src/admin/contacts";
 import { contactStore } from "../src/store/contact-store";
-import { sqliteInbox } from "../src/store/inbox-store";
+import { storeWebhooks } from "../test/support/inbox";
 import { pipeline } from "../test/support/pipeline";
 import { textMessageBody } from "./payloads";
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const PERSON = "19995550123";
 const p = pipeline();
-const inbox = sqliteInbox(p.db);
 for (let start = 0; start < N; start += 500) {
   const records = Array.from({ length: Math.min(500, N - start) }, (_, k) => {
     const n = start + k;
@@ -27,7 +26,7 @@ for (let start = 0; start < N; start += 500) {
     const body = textMessageBody(n).replaceAll("16505551234", from);
     return { body: new TextEncoder().encode(body), signature: "sha256=" + "0".repeat(64), userAgent: null, remoteAddr: null, forwardedFor: null, receivedAt: p.clock.now() };
   });
-  inbox.insertBatch(records);
+  storeWebhooks(p.db, records);
 }
 while (p.processor.runOnce().jobs > 0);
 p.db.run("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLoad, type LoadResult } from "./loadgen";
 import { signedRequest, textMessageBody } from "./payloads";
-import { currentBinary, machine, REFERENCE, referenceBinary, root, rssMB } from "./reference";
+import { currentBinary, machine, REFERENCE, referenceBinary, referenceLabel, root, rssMB } from "./reference";
 import { spawnListening } from "./spawn";
 
 const SECRET = "bench-secret";
@@ -96,11 +96,11 @@ const row = (round: number, name: string, m: Measured, base: Measured) =>
   `| ${round} | ${name} | ${Math.round(m.load.rps).toLocaleString("en")} | ${(m.load.rps / base.load.rps).toFixed(2)}× | ${m.load.p99ms.toFixed(1)} | ${m.load.non2xx + m.load.errors} | ${mb(m.idleMB)} | ${mb(m.loadedMB)} | ${m === base ? "" : `lost ${m.lost}, unacknowledged rows ${m.stored}`} |`;
 const lines = [
   `Ingestion, worker off, ${new Date().toISOString().slice(0, 10)}, ${await machine()}`,
-  `${CONNECTIONS} connections, ${SECONDS} s per run after ${WARMUP_MS / 1000} s of warm-up, ~${pool[0]!.length} B requests, synchronous = "full"; reference = ${REFERENCE}`,
+  `${CONNECTIONS} connections, ${SECONDS} s per run after ${WARMUP_MS / 1000} s of warm-up, ~${pool[0]!.length} B requests, synchronous = "full"; reference = ${process.env.BENCH_REFERENCE_BINARY ?? REFERENCE}`,
   "",
   "| round | build | req/s | × bare | p99 ms | non-2xx | RSS idle | RSS after load | check |",
   "|---|---|---|---|---|---|---|---|---|",
-  ...rounds.flatMap((r, i) => [row(i + 1, "bare Bun.serve + HMAC", r.bare, r.bare), row(i + 1, `reference ${REFERENCE}`, r.reference, r.bare), row(i + 1, "this build", r.current, r.bare)]),
+  ...rounds.flatMap((r, i) => [row(i + 1, "bare Bun.serve + HMAC", r.bare, r.bare), row(i + 1, referenceLabel, r.reference, r.bare), row(i + 1, "this build", r.current, r.bare)]),
 ];
 console.log(lines.join("\n"));
 mkdirSync(join(root, "bench/out"), { recursive: true });

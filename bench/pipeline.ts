@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLoad, type LoadResult } from "./loadgen";
 import { mixedBody, signedRequest } from "./payloads";
-import { currentBinary, machine, REFERENCE, referenceBinary, root, rssMB } from "./reference";
+import { currentBinary, machine, REFERENCE, referenceBinary, referenceLabel, root, rssMB } from "./reference";
 import { spawnListening, type Running } from "./spawn";
 
 const SECRET = "bench-secret";
@@ -91,12 +91,12 @@ const row = (label: string, name: string, m: Measured, base: Measured) =>
 const table = (label: string, rounds: Round[]) =>
   rounds.flatMap((r, i) => [
     row(`${label} ${i + 1}`, "bare Bun.serve + HMAC", r.bare, r.bare),
-    row(`${label} ${i + 1}`, `reference ${REFERENCE}`, r.reference, r.bare),
+    row(`${label} ${i + 1}`, referenceLabel, r.reference, r.bare),
     row(`${label} ${i + 1}`, "this build", r.current, r.bare),
   ]);
 const lines = [
   `Pipeline, ${new Date().toISOString().slice(0, 10)}, ${await machine()}`,
-  `mixed signed POSTs (text, delivered, read, template quality; one event each), ${CONNECTIONS} connections, worker on, one hook at concurrency 64 to a local sink; reference = ${REFERENCE}`,
+  `mixed signed POSTs (text, delivered, read, template quality; one event each), ${CONNECTIONS} connections, worker on, one hook at concurrency 64 to a local sink; reference = ${process.env.BENCH_REFERENCE_BINARY ?? REFERENCE}`,
   "",
   "| run | build | acks/s (× bare) | ack p99 ms | delivered events/s (× bare acks) | RSS after the burst |",
   "|---|---|---|---|---|---|",

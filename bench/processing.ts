@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLoad } from "./loadgen";
 import { mixedBody, signedRequest } from "./payloads";
-import { currentBinary, machine, REFERENCE, referenceBinary } from "./reference";
+import { currentBinary, machine, referenceBinary, referenceLabel } from "./reference";
 import { spawnListening } from "./spawn";
 import { inProcess } from "./processing-in-process";
 
@@ -78,7 +78,7 @@ const lines = [
   `Processing, ${new Date().toISOString().slice(0, 10)}, ${await machine()}`,
   `${EVENTS.toLocaleString("en")} webhooks of the pipeline mix, one event each, one hook; ${ROUNDS} rounds, alternating`,
   "",
-  "| measure | reference " + REFERENCE + " | this build |",
+  `| measure | ${referenceLabel} | this build |`,
   "|---|---|---|",
   `| µs per event, on the binary (span of processed_at) | ${us(binaries.reference)} | ${us(binaries.current)} |`,
   `| µs per event, in process (writer's settings, checkpoint thread beside) | — | ${us(local.perEvent)} |`,

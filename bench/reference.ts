@@ -12,6 +12,8 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const REFERENCE = "d85c95e";
+/** What the tables call the reference: the pinned commit, or the build BENCH_REFERENCE_BINARY names instead. */
+export const referenceLabel = process.env.BENCH_REFERENCE_BINARY ? `BENCH_REFERENCE_BINARY` : `reference ${REFERENCE}`;
 export const root = resolve(import.meta.dir, "..");
 export const currentBinary = join(root, "dist/wa-webhookd");
 

@@ -21,6 +21,10 @@ import { trustTest } from "../http/client-address";
 import { RequestTracker, STOP_GRACE_MS, stopServer } from "../http/stop";
 import { createApp } from "../http/app";
 import { Inbox } from "../ingest/inbox";
+import { LogStore, RECYCLE_EVERY_MS } from "../ingest/log-store";
+import type { AdminAnswer, AdminOp } from "../admin/ops";
+import { sqliteInbox } from "../store/inbox-store";
+import { SegmentLog, segmentsDir } from "../store/segment-log";
 import { InflightBudget } from "../ingest/inflight";
 import { startCheckpointer } from "../store/checkpointer";
 import { openDatabase, readPragmas } from "../store/db";
@@ -58,17 +62,21 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     throw new StartupError("server.listen", `refusing to listen on ${config.server.listen} with the public dev secrets (dev-app-secret / dev-verify-token): anyone could sign webhooks; set your own whatsapp secrets or listen on loopback`);
   }
   const lock = takeInstanceLock(config.storage.path);
-  const { migration, pragmas } = prepareDatabase(config);
+  const { migration, pragmas, indexedThrough } = prepareDatabase(config);
+  // Opened first: it cuts off a write torn by a crash before the writer thread indexes what the log holds.
+  const segmentLog = await openSegmentLog(config, indexedThrough);
   const writer = await startWriter(config, log);
   const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
-  const inbox = new Inbox(writer, {
+  const store = new LogStore(segmentLog, writer);
+  const recycling = setInterval(() => store.recycle().catch((err) => log.debug("inbox log not recycled this time", { error: err })), RECYCLE_EVERY_MS);
+  const inbox = new Inbox(store, {
     lockTimeoutMs: parseDuration(config.storage.lock_timeout)!,
     clock,
     log,
   });
   const requests = new RequestTracker();
   // Held here so a reload can change them in place: handlers read them per request.
-  const admin: AdminDeps = { token: config.admin.token, run: (op) => writer.admin(op), log };
+  const admin: AdminDeps = { token: config.admin.token, run: (op) => adminCall(writer, store, op, log), log };
   const metrics: MetricsDeps = {
     token: config.admin.metrics_token ?? null,
     writer: () => writer.metrics(),
@@ -90,7 +98,7 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
   };
   const app = createApp({
     log,
-    health: writer,
+    health: store,
     admin,
     // The UI shows personal data once a token is entered: on by default only where no one else can reach it.
     docs: config.admin.docs ?? isLoopback(hostname),
@@ -132,8 +140,10 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
     const { forced } = await stopServer(app.server!, requests, Math.min(STOP_GRACE_MS, shutdownMs / 4));
     if (forced > 0) log.warn("closed connections still sending when the shutdown grace ended", { requests: forced });
     await inbox.drain();
+    clearInterval(recycling);
     await checkpointer.stop();
-    await writer.close();
+    await writer.close(); // indexes what it was handed first; what it could not stays in the log
+    await segmentLog.close();
     lock.release();
   });
   log.info("listening", {
@@ -170,6 +180,24 @@ function isLoopback(hostname: string): boolean {
 }
 
 /** Opens the database once to migrate it and read back the effective pragmas. */
+/** An erasure also leaves no copy in the inbox log: its segments go once everything in them is indexed (and so erased). */
+async function adminCall(writer: WriterThread, store: LogStore, op: AdminOp, log: Logger): Promise<AdminAnswer> {
+  const answer = await writer.admin(op);
+  if (op.op === "erase-contact" && answer.status === 200 && !(await store.purge())) {
+    log.warn("erasure: the inbox log still holds webhooks not yet indexed; its segments go once they are", {});
+  }
+  return answer;
+}
+
+async function openSegmentLog(config: Config, indexedThrough: number): Promise<SegmentLog> {
+  const dir = segmentsDir(config.storage.path);
+  try {
+    return await SegmentLog.open(dir, { synchronous: config.storage.synchronous, minNextId: indexedThrough + 1 });
+  } catch (err) {
+    throw new StartupError("storage.path", `cannot open the inbox log ${dir}: ${describe(err)}`);
+  }
+}
+
 function prepareDatabase(config: Config) {
   let db: Database;
   try {
@@ -182,7 +210,8 @@ function prepareDatabase(config: Config) {
     throw new StartupError("storage.path", `cannot open database ${config.storage.path}: ${describe(err)}`);
   }
   try {
-    return { migration: migrate(db), pragmas: readPragmas(db) };
+    const migration = migrate(db);
+    return { migration, pragmas: readPragmas(db), indexedThrough: sqliteInbox(db).indexedThrough() };
   } catch (err) {
     if (err instanceof MigrationError) throw new StartupError("storage.path", err.message);
     throw new StartupError("storage.path", `migration failed: ${describe(err)}`);

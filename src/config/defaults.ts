@@ -15,9 +15,9 @@ export const MAX_MAX_BODY_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_DB_PATH = "data/wa-webhookd.db";
 
 /**
- * How long a batch of webhooks may wait for the SQLite write lock before we answer 503.
- * Meta's own timeout is undocumented (guides quote 5–20 s); well under that, so Meta
- * sees a clean 503 and retries rather than a timeout.
+ * How long a batch of webhooks may wait on a store that reports its lock busy before
+ * we answer 503 (ingest/inbox.ts). The inbox log never does; SQLite's lock delays only
+ * indexing. Meta's own timeout is undocumented (guides quote 5–20 s): well under that.
  */
 export const DEFAULT_LOCK_TIMEOUT = "3s";
 

@@ -1,14 +1,13 @@
 /**
- * Which commits pay for an fsync when storage.synchronous = "full". A webhook is
- * acknowledged only after an fsync'd commit. Processing and claims only derive rows
- * from webhooks that are already durable, so they commit without one (synchronous =
- * NORMAL for that commit): a power cut loses at most work that is done again.
- * Before anything leaves the process on the strength of such rows (a hook's POST,
- * an SMS, an alert), one fsync'd commit must follow them; in WAL mode it makes every
- * earlier commit durable too. Under load an inbox commit does it anyway, so the
- * dispatcher's own fsync is only paid when none came since the last relaxed commit.
- * A process crash loses no commit either way; with synchronous = "normal" nothing
- * here changes anything.
+ * Which SQLite commits pay for an fsync when storage.synchronous = "full". A webhook
+ * is acknowledged once the inbox log holds it durably (store/segment-log.ts); indexing
+ * it, processing and claims only derive rows from what is durable there, so they
+ * commit without an fsync (synchronous = NORMAL for that commit): a power cut loses at
+ * most work that is done again. Before anything leaves the process on the strength of
+ * such rows (a hook's POST, an SMS, an alert), one fsync'd commit must follow them; in
+ * WAL mode it makes every earlier commit durable too: the dispatcher pays it only when
+ * a relaxed commit came since the last one. A process crash loses no commit either
+ * way; with synchronous = "normal" nothing here changes anything.
  */
 import type { Database } from "bun:sqlite";
 
@@ -17,8 +16,6 @@ export interface Durability {
   relaxed<T>(work: () => T): T;
   /** Runs `work` (one transaction) with an fsync only if a relaxed commit is not yet on disk. */
   beforeSending<T>(work: () => T): T;
-  /** A commit with an fsync just happened: everything before it is on disk. */
-  synced(): void;
 }
 
 const perDatabase = new WeakMap<Database, Durability>();
@@ -59,6 +56,5 @@ function make(db: Database): Durability {
       unsynced = false;
       return result;
     },
-    synced: () => void (unsynced = false),
   };
 }

@@ -25,6 +25,11 @@ const KIND_BY_CODE: [prefix: string, kind: StorageErrorKind][] = [
   ["SQLITE_CANTOPEN", "io"],
   ["SQLITE_CORRUPT", "corrupt"],
   ["SQLITE_NOTADB", "corrupt"],
+  // The inbox log's own files (store/segment-log.ts).
+  ["ENOSPC", "full"],
+  ["EDQUOT", "full"],
+  ["EROFS", "readonly"],
+  ["EIO", "io"],
 ];
 
 export function toStorageError(err: unknown): StorageError {

@@ -13,6 +13,7 @@ import m0008 from "../../migrations/0008_event_filters.sql" with { type: "text" 
 import m0009 from "../../migrations/0009_stats_by_minute.sql" with { type: "text" };
 import m0010 from "../../migrations/0010_queue_counts.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_daemon_hooks.sql" with { type: "text" };
+import m0012 from "../../migrations/0012_segment_log.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: "0009_stats_by_minute.sql", sql: m0009 },
   { version: 10, name: "0010_queue_counts.sql", sql: m0010 },
   { version: 11, name: "0011_daemon_hooks.sql", sql: m0011 },
+  { version: 12, name: "0012_segment_log.sql", sql: m0012 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

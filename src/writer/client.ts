@@ -1,7 +1,7 @@
 /**
- * Request-thread side of the writer thread. Implements the async InboxStore and
- * HealthStore by message passing. If the thread ever dies, pending calls fail
- * with a StorageError (→ 503, Meta retries) and a new one starts: at the next call,
+ * Request-thread side of the writer thread, by message passing: webhooks to index,
+ * readiness, admin calls, metrics. If the thread ever dies, pending calls fail
+ * with a StorageError (→ 503) and a new one starts: at the next call,
  * or after a short pause, since the worker loop and the scheduled jobs live in that
  * thread and must not wait for a webhook to resume.
  */
@@ -11,7 +11,7 @@ import type { Gauge } from "../metrics/exposition";
 import type { Snapshot } from "../metrics/registry";
 import { workerUrl } from "../util/worker-url";
 import { InternalError, StorageError } from "../store/errors";
-import type { HealthStore, InboxRecord, InboxStore, Readiness } from "../store/types";
+import type { HealthStore, Readiness } from "../store/types";
 import type { WriterOpen, WriterReply, WriterRequest, WriterSettings } from "./protocol";
 
 // A probe waits up to ~1 s for a busy write lock before it reports not ready.
@@ -25,7 +25,7 @@ type Waiter = { resolve(reply: WriterReply): void; reject(err: StorageError | In
 /** A request as callers write it; #call numbers it. */
 type Call = WriterRequest extends infer R ? (R extends { seq: number } ? Omit<R, "seq"> : never) : never;
 
-export class WriterThread implements InboxStore, HealthStore {
+export class WriterThread implements HealthStore {
   #worker: Worker | null = null;
   #ready: Promise<void> | null = null;
   #seq = 0;
@@ -44,12 +44,23 @@ export class WriterThread implements InboxStore, HealthStore {
     return writer;
   }
 
-  async appendBatch(records: readonly InboxRecord[]): Promise<number[]> {
-    const reply = await this.#call({ type: "append", records: records as InboxRecord[] });
-    if (reply.type !== "appended" || reply.ids.length !== records.length) {
-      throw new StorageError("other", `writer thread answered ${reply.type} to an append`);
-    }
-    return reply.ids;
+  /**
+   * Hands webhooks the segment log holds (its frames) to the writer thread to index. No answer: if
+   * the thread dies first, the next one indexes them from the log when it starts.
+   */
+  index(frames: Uint8Array): void {
+    void this.#ensureStarted().then(
+      // Moved, not copied: the frames as the log wrote them, decoded over there.
+      () => this.#worker?.postMessage({ type: "index", frames }, [frames.buffer as ArrayBuffer]),
+      () => {}, // not started: the thread that does start reads them from the log
+    );
+  }
+
+  /** How far the index goes durably: every webhook up to that id is in SQLite and on disk. */
+  async indexedThrough(): Promise<number> {
+    const reply = await this.#call({ type: "indexed" });
+    if (reply.type !== "indexed") throw new StorageError("other", `writer thread answered ${reply.type} to indexed`);
+    return reply.through;
   }
 
   /**

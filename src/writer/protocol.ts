@@ -5,7 +5,7 @@ import type { LogLevel } from "../util/log";
 import type { WorkerSettings } from "../worker/loop";
 import type { SynchronousMode } from "../store/db";
 import type { StorageErrorKind } from "../store/errors";
-import type { InboxRecord, Readiness } from "../store/types";
+import type { Readiness } from "../store/types";
 import type { Gauge } from "../metrics/exposition";
 import type { Snapshot } from "../metrics/registry";
 
@@ -30,7 +30,10 @@ export type WriterSettings = Pick<WriterOpen, "logLevel" | "redactKey" | "traffi
 
 export type WriterRequest =
   | WriterOpen
-  | { type: "append"; seq: number; records: InboxRecord[] }
+  /** Webhooks the segment log holds durably, to index (no answer: the log is what is durable). */
+  | { type: "index"; frames: Uint8Array }
+  /** How far the index goes durably (the log deletes what lies before). */
+  | { type: "indexed"; seq: number }
   | { type: "probe"; seq: number }
   | { type: "admin"; seq: number; op: AdminOp }
   | { type: "metrics"; seq: number }
@@ -39,7 +42,7 @@ export type WriterRequest =
 
 export type WriterReply =
   | { type: "opened"; seq: 0 }
-  | { type: "appended"; seq: number; ids: number[] }
+  | { type: "indexed"; seq: number; through: number }
   | { type: "probed"; seq: number; readiness: Readiness }
   | { type: "admin"; seq: number; answer: AdminAnswer }
   | { type: "metrics"; seq: number; snapshot: Snapshot; gauges: Gauge[] }

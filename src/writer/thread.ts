@@ -15,6 +15,8 @@ import { queueStore } from "../store/queue-store";
 import { sqliteInbox, type SqliteInbox } from "../store/inbox-store";
 import type { Readiness } from "../store/types";
 import type { WriterReply, WriterRequest, WriterSettings } from "./protocol";
+import { decodeFrames, type Framed } from "../store/log-frame";
+import { framesAfter, segmentsDir } from "../store/segment-log";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { redactorFor } from "../util/redact";
@@ -46,6 +48,9 @@ let trafficTimer: ReturnType<typeof setInterval> | null = null;
 let report: (() => void) | null = null;
 /** Webhooks are "arriving" if an inbox batch was committed within this window. */
 const INGESTING_WINDOW_MS = 50;
+/** Indexing met a lock held elsewhere: try again soon. Any other failure: after a pause, not in a tight loop. */
+const INDEX_BUSY_RETRY_MS = 10;
+const INDEX_RETRY_MS = 1_000;
 
 const reply = (message: WriterReply) => self.postMessage(message);
 
@@ -72,6 +77,8 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         // as a background job would; then the short wait of the request path.
         db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: BACKGROUND_BUSY_TIMEOUT_MS, autoCheckpoint: false, cacheKiB: WRITER_CACHE_KIB });
         inbox = sqliteInbox(db);
+        // What was acknowledged but not indexed when the last run stopped (or this thread's predecessor died).
+        const replayed = indexFromLog(msg.path);
         hooks = msg.hooks;
         probe = sqliteProbe(db, Date.now);
         checkFile = fileIdentity(msg.path);
@@ -83,19 +90,21 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         const queue = queueStore(db);
         report = () => meter.report(threadLog, queue.backlogAgeMs(Date.now()));
         trafficTimer = setInterval(report, msg.trafficIntervalMs);
+        if (replayed > 0) threadLog.info("indexed webhooks from the inbox log", { webhooks: replayed });
         reply({ type: "opened", seq: 0 });
       } catch (err) {
         fail(0, err);
       }
       return;
-    case "append":
+    case "index":
+      toIndex.push(...decodeFrames(msg.frames, 0, null).frames);
+      if (!indexTimer) indexPending();
+      return;
+    case "indexed":
       try {
-        const ids = inbox!.insertBatch(msg.records);
-        // Committed — but into the file a restart will open? Otherwise no 200 may be sent.
+        // Only what went into the file a restart opens counts: else the log must keep it.
         verifyFile();
-        reply({ type: "appended", seq: msg.seq, ids });
-        lastAppendAt = Date.now();
-        meter.add("stored", msg.records.length);
+        reply({ type: "indexed", seq: msg.seq, through: inbox!.durableThrough() });
       } catch (err) {
         fail(msg.seq, err);
       }
@@ -180,6 +189,46 @@ function recordHooks() {
   }
 }
 
+/** Webhooks the request thread handed over, in log order, not yet indexed. */
+let toIndex: Framed[] = [];
+let indexTimer: ReturnType<typeof setTimeout> | null = null;
+/** One failure said per kind, until indexing works again: the log holds the webhooks meanwhile. */
+let indexFailure: string | null = null;
+/** Frames per index transaction: a burst is indexed in bounded steps, so processing and admin calls get turns. */
+const INDEX_BATCH = 2_000;
+
+function indexPending() {
+  indexTimer = null;
+  while (toIndex.length > 0) {
+    const batch = toIndex.slice(0, INDEX_BATCH);
+    try {
+      verifyFile();
+      inbox!.index(batch);
+    } catch (err) {
+      const e = toStorageError(err);
+      if (indexFailure !== e.kind) log?.error("indexing webhooks failed; the inbox log keeps them, retrying", { kind: e.kind, error: e.message, waiting: toIndex.length });
+      indexFailure = e.kind;
+      indexTimer = setTimeout(indexPending, e.kind === "busy" ? INDEX_BUSY_RETRY_MS : INDEX_RETRY_MS);
+      return;
+    }
+    if (indexFailure) log?.info("indexing webhooks again", { waiting: toIndex.length });
+    indexFailure = null;
+    toIndex = toIndex.slice(batch.length);
+    lastAppendAt = Date.now();
+    meter.add("stored", batch.length);
+  }
+}
+
+/** Indexes what the log holds past the index; how many webhooks. */
+function indexFromLog(path: string): number {
+  let n = 0;
+  for (const frames of framesAfter(segmentsDir(path), inbox!.indexedThrough())) {
+    for (let i = 0; i < frames.length; i += INDEX_BATCH) inbox!.index(frames.slice(i, i + INDEX_BATCH));
+    n += frames.length;
+  }
+  return n;
+}
+
 function verifyFile() {
   try {
     checkFile!();
@@ -192,6 +241,10 @@ function verifyFile() {
 
 async function close(seq: number) {
   try {
+    // What was handed over is indexed before the connection goes; what cannot be stays in the log.
+    if (indexTimer) clearTimeout(indexTimer);
+    indexPending();
+    if (indexTimer) clearTimeout(indexTimer);
     await loop?.stop();
     loop = null;
     if (trafficTimer) clearInterval(trafficTimer);

@@ -8,7 +8,9 @@
  */
 import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { segmentsDir } from "../../src/store/segment-log";
 import { requireBinary, runBinary, stopAfterEach, waitFor } from "../support/daemon";
 import { ADMIN, filledDaemon, PERSON, type Page } from "../support/filled";
 import { hookToml } from "../support/pipeline";
@@ -22,10 +24,11 @@ const envelope = (...changes: unknown[]) => JSON.stringify({ object: "whatsapp_b
 /** What must leave with the person: the number in every form used below, and the names and texts that came with it. */
 const TRACES = [PERSON, "(650) 555-1234", "1-650-555-1234", "650 555 1234", "Qzx Erasable", "Wvy Erasable", "Jkq Erasable", "unknown-field secret", "not-an-envelope secret", "plain-text secret", "quoting secret"];
 
-/** Every place a trace is in the bytes of the database file and its WAL. */
+/** Every place a trace is in the bytes of the database file, its WAL and the inbox log's segments. */
 function tracesIn(dbPath: string): string[] {
   const found: string[] = [];
-  for (const file of [dbPath, `${dbPath}-wal`]) {
+  const segments = existsSync(segmentsDir(dbPath)) ? readdirSync(segmentsDir(dbPath)).map((f) => join(segmentsDir(dbPath), f)) : [];
+  for (const file of [dbPath, `${dbPath}-wal`, ...segments]) {
     if (!existsSync(file)) continue;
     const bytes = readFileSync(file);
     for (const t of TRACES) if (bytes.includes(Buffer.from(t))) found.push(`${file.slice(-6)}: ${t}`);
@@ -33,7 +36,7 @@ function tracesIn(dbPath: string): string[] {
   return found;
 }
 
-test("erasure reaches bodies and envelopes of any shape; after it and vacuum, the file and WAL hold no trace", async () => {
+test("erasure reaches bodies and envelopes of any shape; after it and vacuum, the file, WAL and inbox log hold no trace", async () => {
   const sink = new Sink().start();
   sinks.push(sink);
   const { daemon, config, dbPath, json } = await filledDaemon(daemons, hookToml(sink.url));

@@ -4,12 +4,25 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { hubSignature } from "../../src/ingest/signature";
 import { LATEST_VERSION } from "../../src/store/migrations";
-import { readInbox, requireBinary, SECRETS, startDaemon, tempDir, VERIFY_TOKEN, writeConfig, type Daemon } from "../support/daemon";
+import { readInbox, requireBinary, SECRETS, startDaemon, tempDir, VERIFY_TOKEN, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
 
 let daemon: Daemon;
 let dir: string;
 const db = () => join(dir, "data/wa.db");
+/** A webhook's row, once the writer thread has indexed it (moments after its 200: the inbox log holds it first). */
+async function rowOf(id: number) {
+  await waitFor(() => readInbox(db()).some((r) => r.id === id));
+  return readInbox(db()).find((r) => r.id === id)!;
+}
+/** The inbox's rows once indexing has caught up with what was acknowledged (the count stops moving). */
+async function indexedRows(): Promise<number> {
+  for (let last = -1; ; await Bun.sleep(100)) {
+    const n = readInbox(db()).length;
+    if (n === last) return n;
+    last = n;
+  }
+}
 
 beforeAll(async () => {
   requireBinary();
@@ -44,7 +57,7 @@ describe("POST signatures", () => {
     const res = await signedPost(`${daemon.url}/webhook`, body, SECRETS[0], { "user-agent": "facebookexternalua" });
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as { id: number };
-    const row = readInbox(db()).find((r) => r.id === id)!;
+    const row = await rowOf(id);
     expect(Buffer.from(row.body).equals(Buffer.from(body))).toBe(true);
     expect(row.signature).toBe(hubSignature(body, SECRETS[0]!));
     expect(row.user_agent).toBe("facebookexternalua");
@@ -65,7 +78,7 @@ describe("POST signatures", () => {
   ];
   for (const [name, header, reason] of rejected) {
     test(`${name} → 401 with a reason, nothing stored, one log line`, async () => {
-      const before = readInbox(db()).length;
+      const before = await indexedRows();
       const res = await fetch(`${daemon.url}/webhook`, {
         method: "POST",
         body: textMessage("wamid.x"),
@@ -75,7 +88,7 @@ describe("POST signatures", () => {
       const json = (await res.json()) as { error: string; reason: string };
       expect(json.error).toBe("invalid_signature");
       expect(json.reason).toMatch(reason);
-      expect(readInbox(db()).length).toBe(before);
+      expect(await indexedRows()).toBe(before);
       await Bun.sleep(20);
       const line = daemon.lines.findLast((l) => l.includes('"status":401'))!;
       expect(line).toMatch(reason);
@@ -90,7 +103,7 @@ describe("POST bodies", () => {
     const res = await signedPost(`${daemon.url}/webhook`, "this is {not json");
     expect(res.status).toBe(200);
     const { id } = (await res.json()) as { id: number };
-    expect(readInbox(db()).find((r) => r.id === id)?.parseable).toBe(0);
+    expect((await rowOf(id)).parseable).toBe(0);
   });
 
   test("oversized body with Content-Length → 413 without reading it", async () => {
@@ -129,13 +142,13 @@ describe("POST bodies", () => {
 });
 
 test("1,000 concurrent signed POSTs → 1,000 rows, every 200 accounted for", async () => {
-  const before = readInbox(db()).length;
+  const before = await indexedRows();
   const bodies = Array.from({ length: 1000 }, (_, i) => textMessage(`wamid.burst.${i}`));
   const responses = await Promise.all(bodies.map((b) => signedPost(`${daemon.url}/webhook`, b)));
   expect(responses.map((r) => r.status)).toEqual(bodies.map(() => 200));
   const ids = await Promise.all(responses.map(async (r) => ((await r.json()) as { id: number }).id));
+  await waitFor(() => readInbox(db()).length === before + 1000);
   const rows = new Map(readInbox(db()).map((r) => [r.id, new TextDecoder().decode(r.body)]));
-  expect(rows.size).toBe(before + 1000);
   ids.forEach((id, i) => expect(rows.get(id)).toBe(bodies[i]!));
 }, 30_000);
 

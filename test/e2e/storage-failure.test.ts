@@ -68,20 +68,23 @@ test.skipIf(skipReason !== null)("a full disk → 503 with Retry-After, never 20
     expect(after.status).toBe(200);
     expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
 
-    // Every 200 is in the database: before, any accepted while the WAL still had room, after.
+    // Every 200 is in the database once indexed: before, any accepted while there was room, after.
     // (SQLite resolves /proc/PID/root back to the host path, so read a copy.)
-    const copy = tempDir();
-    for (const f of ["wa.db", "wa.db-wal"]) if (existsSync(join(inside, f))) copyFileSync(join(inside, f), join(copy, f));
-    const bodies = readInbox(join(copy, "wa.db")).map((r) => JSON.parse(new TextDecoder().decode(r.body)).entry[0].changes[0].value.messages[0].id);
+    const stored = () => {
+      const copy = tempDir();
+      for (const f of ["wa.db", "wa.db-wal"]) if (existsSync(join(inside, f))) copyFileSync(join(inside, f), join(copy, f));
+      return readInbox(join(copy, "wa.db")).map((r) => JSON.parse(new TextDecoder().decode(r.body)).entry[0].changes[0].value.messages[0].id);
+    };
+    await waitFor(() => stored().length === acceptedWhileFull + 2);
+    const bodies = stored();
     expect(bodies[0]).toBe("wamid.before");
     expect(bodies.at(-1)).toBe("wamid.after");
-    expect(bodies).toHaveLength(acceptedWhileFull + 2);
   } finally {
     await daemon.stop("SIGKILL");
   }
 });
 
-test("a write lock held past storage.lock_timeout → 503, then recovery", async () => {
+test("SQLite's write lock held by another process does not delay acknowledgements: the inbox log holds them, indexed once it is released", async () => {
   const dir = tempDir();
   const daemon = await startDaemon(writeConfig(dir, { lockTimeout: "400ms" }));
   const holder = new Database(join(dir, "data/wa.db"));
@@ -91,14 +94,13 @@ test("a write lock held past storage.lock_timeout → 503, then recovery", async
   try {
     holder.run("BEGIN IMMEDIATE");
     const started = Date.now();
-    const res = await signedPost(`${daemon.url}/webhook`, textMessage("wamid.locked"));
-    expect(res.status).toBe(503);
-    expect(res.headers.get("retry-after")).toBe("5");
-    expect(((await res.json()) as { reason: string }).reason).toBe("database write lock held too long");
-    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.locked"))).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(350);
+    await Bun.sleep(600); // past lock_timeout: still nothing lost, nothing refused
+    expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.still"))).status).toBe(200);
     holder.run("ROLLBACK");
     expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.unlocked"))).status).toBe(200);
-    expect(readInbox(join(dir, "data/wa.db"))).toHaveLength(1);
+    await waitFor(() => readInbox(join(dir, "data/wa.db")).length === 3);
   } finally {
     holder.close();
     expect(await daemon.stop()).toBe(0);

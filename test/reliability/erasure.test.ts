@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { runLoad } from "../../bench/loadgen";
 import { signedRequest } from "../../bench/payloads";
 import { openDatabase } from "../../src/store/db";
-import { sqliteInbox } from "../../src/store/inbox-store";
+import { storeWebhooks } from "../support/inbox";
 import { migrate } from "../../src/store/migrate";
 import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, writeConfig } from "../support/daemon";
 import { ADMIN, PERSON } from "../support/filled";
@@ -80,7 +80,6 @@ test(`erasure walks ${BODIES} webhooks of 100 KB while webhooks arrive: it answe
 function fill(dbPath: string) {
   const db = openDatabase(dbPath, { synchronous: "normal", busyTimeoutMs: 1000, autoCheckpoint: true });
   migrate(db);
-  const inbox = sqliteInbox(db);
   const filler = "x".repeat(100_000);
   for (let start = 0; start < BODIES; start += 100) {
     const records = Array.from({ length: Math.min(100, BODIES - start) }, (_, i) => {
@@ -89,7 +88,7 @@ function fill(dbPath: string) {
         .replace("THEM", PERSON);
       return { body: new TextEncoder().encode(body), signature: `sha256=${"0".repeat(64)}`, userAgent: null, remoteAddr: null, forwardedFor: null, receivedAt: Date.now() };
     });
-    inbox.insertBatch(records);
+    storeWebhooks(db, records);
   }
   db.run("PRAGMA wal_checkpoint(TRUNCATE)");
   db.close();

@@ -8,7 +8,7 @@ import { buildSweeper } from "../../src/sweeper/start";
 import type { z } from "zod";
 import { Dispatcher } from "../../src/forward/dispatcher";
 import { openDatabase } from "../../src/store/db";
-import { sqliteInbox } from "../../src/store/inbox-store";
+import { storeWebhooks } from "./inbox";
 import { daemonHooksStore } from "../../src/store/daemon-hooks-store";
 import { migrate } from "../../src/store/migrate";
 import { createLogger, type Logger } from "../../src/util/log";
@@ -53,7 +53,6 @@ export function pipeline(
   const db = opts.open?.(path) ?? openDatabase(path, { synchronous: "normal", busyTimeoutMs: 2000, autoCheckpoint: true });
   migrate(db);
   const clock = opts.clock ?? new TestClock();
-  const inbox = sqliteInbox(db);
   // What a daemon does at start: operator commands (retry-dead, replay) go by the hooks it runs.
   daemonHooksStore(db).record(hooks, clock.now());
   // The jobs, the alerter and (with `fallback`) the tracker, on this database and clock; jobs run only when called.
@@ -90,9 +89,9 @@ export function pipeline(
     forwardedFor: null,
     receivedAt: clock.now(),
   });
-  const post = (body: unknown) => inbox.insertBatch([record(body)])[0]!;
-  /** Several webhooks in one inbox commit, as group commit stores them. */
-  const postMany = (bodies: unknown[]) => inbox.insertBatch(bodies.map(record));
+  const post = (body: unknown) => storeWebhooks(db, [record(body)])[0]!;
+  /** Several webhooks in one inbox commit, as the writer thread indexes them. */
+  const postMany = (bodies: unknown[]) => storeWebhooks(db, bodies.map(record));
   const count = (sql: string, ...args: (string | number)[]) => (db.query(sql).get(...args) as { n: number }).n;
   return { db, path, clock, processor, dispatcher, post, postMany, count, newProcessor, sweeper };
 }

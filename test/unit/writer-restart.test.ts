@@ -7,7 +7,7 @@ import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { AlertsSchema, FallbackSchema, StorageSchema, SweeperSchema, WorkerSchema } from "../../src/config/schema";
 import { openDatabase } from "../../src/store/db";
-import { sqliteInbox } from "../../src/store/inbox-store";
+import { storeWebhooks } from "../support/inbox";
 import { migrate } from "../../src/store/migrate";
 import { WriterThread } from "../../src/writer/client";
 import { createLogger } from "../../src/util/log";
@@ -42,7 +42,7 @@ test("a crashed writer thread is replaced without waiting for a write, and its w
 
     // A webhook stored by someone else meanwhile: only a running worker loop turns it into an event.
     const body = new TextEncoder().encode(JSON.stringify(fixture("message_text").payload));
-    sqliteInbox(db).insertBatch([{ body, signature: "sha256=x", userAgent: null, remoteAddr: null, forwardedFor: null, receivedAt: Date.now() }]);
+    storeWebhooks(db, [{ body, signature: "sha256=x", userAgent: null, remoteAddr: null, forwardedFor: null, receivedAt: Date.now() }]);
     await waitFor(() => db.query<{ state: string }, []>("SELECT state FROM inbox").get()?.state === "done", 10_000);
     expect(started).toHaveLength(2);
     await waitFor(() => lines.some((l) => l.includes("writer thread started again")));

@@ -1,0 +1,53 @@
+/**
+ * The InboxStore the webhook handler commits to: a batch is acknowledged once the
+ * segment log holds it (store/segment-log.ts), then handed to the writer thread to
+ * index into SQLite behind; the log keeps it until that index is durable.
+ */
+import type { SegmentLog } from "../store/segment-log";
+import type { HealthStore, InboxRecord, InboxStore, Readiness } from "../store/types";
+import type { WriterThread } from "../writer/client";
+
+/** How often the log is told how far the index goes durably (and deletes what lies before). */
+export const RECYCLE_EVERY_MS = 1_000;
+/** An erasure waits at most this long for the log to hold nothing indexed (a copy of the person). */
+const PURGE_TIMEOUT_MS = 2_000;
+
+export class LogStore implements InboxStore, HealthStore {
+  constructor(
+    private readonly log: SegmentLog,
+    private readonly writer: WriterThread,
+  ) {}
+
+  async appendBatch(records: readonly InboxRecord[]): Promise<number[]> {
+    const { ids, frames } = await this.log.append(records);
+    this.writer.index(frames);
+    return ids;
+  }
+
+  /** Ready while the log takes webhooks and the database takes durable writes. */
+  async probe(): Promise<Readiness> {
+    const broken = this.log.broken;
+    if (broken) return { ready: false, reason: `inbox log ${broken.kind}: ${broken.message}` };
+    return this.writer.probe();
+  }
+
+  /** Deletes log segments whose webhooks are all indexed durably (and seals an old current one). */
+  async recycle(): Promise<number> {
+    return this.log.recycle(await this.writer.indexedThrough());
+  }
+
+  /**
+   * After an erasure: no segment may keep a copy of what it deleted. Everything the log
+   * holds is indexed (and so erased) within moments; then every segment goes.
+   */
+  async purge(): Promise<boolean> {
+    const deadline = Date.now() + PURGE_TIMEOUT_MS;
+    for (;;) {
+      const through = await this.writer.indexedThrough();
+      await this.log.recycle(through, true);
+      if (through >= this.log.nextId - 1 && this.log.empty) return true;
+      if (Date.now() >= deadline) return false;
+      await Bun.sleep(10);
+    }
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The inbox's durable log: webhooks are acknowledged once their frames (store/log-frame.ts)
+ * are written and fdatasync'd to a segment file, on the request thread, without waiting
+ * for another thread; the writer thread indexes them into SQLite behind (issue 19:
+ * SQLite behind a thread hop capped acknowledgements at ~0.4× a bare server, measured).
+ *
+ * Segments live in `<storage.path>.segments/`, named by their first id, appended to in
+ * order. A segment is sealed when it passes SEGMENT_BYTES, or when everything in it is
+ * indexed durably and it is older than SEAL_AFTER_MS, and deleted once everything in
+ * it is indexed durably: raw bodies never stay here much longer than they take to
+ * index. One append at a time (the inbox's group commit has one batch in flight).
+ * A full disk refuses that batch (503) and the next one tries again. Any other failed
+ * write, or a failed fdatasync, breaks the log until restart (after a failed fsync the
+ * kernel may have dropped the pages: retrying on the same file could report success
+ * for data that is gone): every append then answers 503 and /readyz is not ready.
+ */
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { StorageError, toStorageError } from "./errors";
+import type { InboxRecord } from "./types";
+import { decodeFrames, encodeFrames, type Framed } from "./log-frame";
+
+/** A segment is sealed past this size; a batch larger than that gets a segment of its own. */
+export const SEGMENT_BYTES = 16 * 1024 * 1024;
+/** A segment whose every webhook is indexed durably is sealed (and then deleted) after this long. */
+export const SEAL_AFTER_MS = 10_000;
+
+const SUFFIX = ".seg";
+const nameOf = (first: number) => `${String(first).padStart(16, "0")}${SUFFIX}`;
+
+export const segmentsDir = (storagePath: string) => `${storagePath}.segments`;
+
+interface Segment {
+  first: number;
+  path: string;
+}
+
+interface Current extends Segment {
+  handle: FileHandle;
+  ino: number;
+  size: number;
+  openedAt: number;
+}
+
+export interface SegmentLogOptions {
+  /** "full": fdatasync before acknowledging; "normal": the page cache (survives a process crash only). */
+  synchronous: "full" | "normal";
+  /** Ids must go on after these: the newest frame, and what SQLite already holds. */
+  minNextId: number;
+  now?: () => number;
+}
+
+export class SegmentLog {
+  #current: Current;
+  /** Sealed segments, oldest first, not yet deleted. */
+  readonly #sealed: Segment[];
+  #nextId: number;
+  #broken: StorageError | null = null;
+  readonly #dir: string;
+  readonly #opts: SegmentLogOptions;
+
+  private constructor(dir: string, opts: SegmentLogOptions, current: Current, sealed: Segment[], nextId: number) {
+    this.#dir = dir;
+    this.#opts = opts;
+    this.#current = current;
+    this.#sealed = sealed;
+    this.#nextId = nextId;
+  }
+
+  /** Opens the log after a crash or a clean stop alike: appends go on after the last whole frame. */
+  static async open(dir: string, opts: SegmentLogOptions): Promise<SegmentLog> {
+    try {
+      mkdirSync(dir, { recursive: true });
+      const segments = listSegments(dir);
+      const last = segments.at(-1);
+      const tail = last ? decodeFrames(readFileSync(last.path), 0, last.first) : null;
+      const nextId = Math.max(tail?.lastId !== null && tail ? tail.lastId + 1 : 0, last?.first ?? 0, opts.minNextId, 1);
+      const now = opts.now?.() ?? Date.now();
+      // Appends go on in the last segment, after its last whole frame (a torn one is overwritten),
+      // unless ids jumped past it (SQLite ahead of the log): then a new segment.
+      if (last && tail && (tail.lastId ?? last.first - 1) + 1 === nextId) {
+        return new SegmentLog(dir, opts, await openSegment(last, tail.end, now), segments.slice(0, -1), nextId);
+      }
+      return new SegmentLog(dir, opts, await openSegment({ first: nextId, path: join(dir, nameOf(nextId)) }, 0, now), segments, nextId);
+    } catch (err) {
+      throw toStorageError(err);
+    }
+  }
+
+  get broken(): StorageError | null {
+    return this.#broken;
+  }
+
+  /** Nothing is kept: no sealed segment, and the current one has no frame. */
+  get empty(): boolean {
+    return this.#sealed.length === 0 && this.#current.size === 0;
+  }
+
+  /** The id the next webhook will get. */
+  get nextId(): number {
+    return this.#nextId;
+  }
+
+  /**
+   * Writes the records' frames (and fdatasyncs them with synchronous = "full"). Once on
+   * disk: their ids, and the frames as written (a buffer of their own, for the indexer).
+   */
+  async append(records: readonly InboxRecord[]): Promise<{ ids: number[]; frames: Uint8Array }> {
+    if (this.#broken) throw this.#broken;
+    const first = this.#nextId;
+    const frames = encodeFrames(first, records);
+    const bytes = frames.length;
+    if (this.#current.size > 0 && this.#current.size + bytes > SEGMENT_BYTES) await this.#seal();
+    const current = this.#current;
+    try {
+      await current.handle.write(frames, 0, bytes, current.size);
+    } catch (err) {
+      // Nothing of this batch is acknowledged. A full disk refuses the write itself: the next
+      // batch overwrites what part of it landed. Any other failure: nothing more is trusted.
+      const e = toStorageError(err);
+      if (e.kind !== "full") this.#broken = e;
+      throw e;
+    }
+    try {
+      if (this.#opts.synchronous === "full") await current.handle.datasync();
+      this.#checkIdentity(current);
+    } catch (err) {
+      // After a failed fsync the kernel may have dropped the pages: no later append may be acknowledged.
+      this.#broken = err instanceof StorageError ? err : toStorageError(err);
+      throw this.#broken;
+    }
+    current.size += bytes;
+    this.#nextId = first + records.length;
+    return { ids: records.map((_, i) => first + i), frames };
+  }
+
+  /**
+   * Everything with an id up to `indexedId` is in SQLite, durably: sealed segments all of
+   * whose ids are are deleted; the current one too once it is all indexed and old enough
+   * (or `now` is set: an erasure wants no copy of the person left here). Returns how many went.
+   */
+  async recycle(indexedId: number, now = false): Promise<number> {
+    if (this.#broken) return 0;
+    const age = (this.#opts.now?.() ?? Date.now()) - this.#current.openedAt;
+    const allIndexed = this.#nextId - 1 <= indexedId && this.#current.size > 0;
+    if (allIndexed && (now || age >= SEAL_AFTER_MS)) await this.#seal();
+    let deleted = 0;
+    while (this.#sealed.length > 0) {
+      const [oldest, next] = [this.#sealed[0]!, this.#sealed[1] ?? this.#current];
+      if (next.first - 1 > indexedId) break; // its last id is the next segment's first, minus one
+      unlinkSync(oldest.path);
+      this.#sealed.shift();
+      deleted++;
+    }
+    return deleted;
+  }
+
+  async close(): Promise<void> {
+    await this.#current.handle.close().catch(() => {});
+  }
+
+  async #seal() {
+    const sealed = this.#current;
+    const next = await openSegment({ first: this.#nextId, path: join(this.#dir, nameOf(this.#nextId)) }, 0, this.#opts.now?.() ?? Date.now());
+    this.#current = next;
+    this.#sealed.push({ first: sealed.first, path: sealed.path });
+    await sealed.handle.close();
+  }
+
+  /** The segment must still be the file at its path: a deleted or replaced one would hold what no restart reads. */
+  #checkIdentity(current: Current) {
+    let ino: number | null;
+    try {
+      ino = statSync(current.path).ino;
+    } catch {
+      ino = null;
+    }
+    if (ino !== current.ino) throw new StorageError("gone", `inbox log segment ${current.path} was deleted or replaced while open`);
+  }
+}
+
+async function openSegment(s: Segment, size: number, now: number): Promise<Current> {
+  // Created empty if new; an existing one goes on after its last whole frame, and what
+  // follows that (a write torn by a crash, never acknowledged) is cut off.
+  const created = !existsSync(s.path);
+  closeSync(openSync(s.path, "a"));
+  // A new file's name must survive a power cut too, not only what is written into it.
+  if (created) syncDirectory(dirname(s.path));
+  const handle = await open(s.path, "r+");
+  if ((await handle.stat()).size > size) {
+    await handle.truncate(size);
+    await handle.datasync();
+  }
+  return { ...s, handle, ino: fstatSync(handle.fd).ino, size, openedAt: now };
+}
+
+function syncDirectory(dir: string) {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function listSegments(dir: string): Segment[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{16}\.seg$/.test(f))
+    .map((f) => ({ first: Number(f.slice(0, 16)), path: join(dir, f) }))
+    .sort((a, b) => a.first - b.first);
+}
+
+/**
+ * Frames with an id past `afterId`, oldest first, a segment at a time (the writer thread
+ * indexes them at start: what was acknowledged but not yet in SQLite when it stopped).
+ */
+export function* framesAfter(dir: string, afterId: number): Generator<Framed[]> {
+  let segments: Segment[];
+  try {
+    segments = listSegments(dir);
+  } catch {
+    return; // no log yet
+  }
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
+    const next = segments[i + 1];
+    if (next && next.first - 1 <= afterId) continue;
+    const { frames } = decodeFrames(readFileSync(s.path), 0, s.first);
+    const wanted = frames.filter((f) => f.id > afterId);
+    if (wanted.length > 0) yield wanted;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The inbox log on real files: frames round-trip byte for byte; a torn or corrupt tail
+ * ends the log there and is cut off at the next open, which goes on with the next id;
+ * segments are sealed by size or age and deleted only once everything in them is indexed.
+ */
+import { describe, expect, test } from "bun:test";
+import { appendFileSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { decodeFrames, encodeFrame } from "../../src/store/log-frame";
+import { framesAfter, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog } from "../../src/store/segment-log";
+import type { InboxRecord } from "../../src/store/types";
+import { tempDir } from "../support/daemon";
+
+const record = (body: string, over: Partial<InboxRecord> = {}): InboxRecord => ({
+  body: new TextEncoder().encode(body),
+  signature: "sha256=" + "a".repeat(64),
+  userAgent: "facebookexternalua",
+  remoteAddr: "2001:db8::1",
+  forwardedFor: "203.0.113.9, 10.0.0.1",
+  receivedAt: 1_764_000_000_123,
+  ...over,
+});
+
+const bodies = (dir: string, after = 0) => [...framesAfter(dir, after)].flat().map((f) => [f.id, new TextDecoder().decode(f.body)]);
+
+describe("frames", () => {
+  test("round-trip every field byte for byte, empty and missing ones included", () => {
+    const records = [record('{"a":"caf\u00e9 \u{1F600}"}'), record("", { userAgent: null, remoteAddr: null, forwardedFor: null }), record("\u0000 not json")];
+    const bytes = Buffer.concat(records.map((r, i) => encodeFrame(41 + i, r)));
+    const { frames, end, lastId } = decodeFrames(bytes, 0, 41);
+    expect(frames).toEqual(records.map((r, i) => ({ ...r, id: 41 + i })));
+    expect([end, lastId]).toEqual([bytes.length, 43]);
+  });
+
+  test("a torn frame, a flipped bit, an id out of sequence or zeros end the valid part there", () => {
+    const one = encodeFrame(1, record("one"));
+    const two = encodeFrame(2, record("two"));
+    const valid = one.length;
+    expect(decodeFrames(Buffer.concat([one, two.subarray(0, two.length - 1)]), 0, 1).end).toBe(valid);
+    const flipped = Buffer.concat([one, two]);
+    flipped[flipped.length - 3]! ^= 0x10;
+    expect(decodeFrames(flipped, 0, 1).end).toBe(valid);
+    expect(decodeFrames(Buffer.concat([one, encodeFrame(3, record("three"))]), 0, 1).end).toBe(valid);
+    expect(decodeFrames(Buffer.concat([one, Buffer.alloc(64)]), 0, 1).end).toBe(valid);
+    expect(decodeFrames(Buffer.concat([one, two]), 0, 7).frames).toEqual([]);
+  });
+});
+
+describe("SegmentLog", () => {
+  test("appends get consecutive ids after what SQLite already holds, and survive a reopen", async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { synchronous: "full", minNextId: 100 });
+    expect((await log.append([record("a"), record("b")])).ids).toEqual([100, 101]);
+    expect((await log.append([record("c")])).ids).toEqual([102]);
+    await log.close();
+    const again = await SegmentLog.open(dir, { synchronous: "full", minNextId: 1 });
+    expect((await again.append([record("d")])).ids).toEqual([103]);
+    await again.close();
+    expect(bodies(dir)).toEqual([[100, "a"], [101, "b"], [102, "c"], [103, "d"]]);
+    expect(bodies(dir, 101)).toEqual([[102, "c"], [103, "d"]]);
+  });
+
+  test("a torn tail (a crash mid-write, never acknowledged) is cut off at the next open; ids go on from the last whole frame", async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { synchronous: "full", minNextId: 1 });
+    await log.append([record("kept-1"), record("kept-2")]);
+    await log.close();
+    const [segment] = readdirSync(dir);
+    const path = join(dir, segment!);
+    const whole = statSync(path).size;
+    appendFileSync(path, encodeFrame(3, record("torn")).subarray(0, 40));
+    const reopened = await SegmentLog.open(dir, { synchronous: "full", minNextId: 1 });
+    expect(statSync(path).size).toBe(whole);
+    expect((await reopened.append([record("next")])).ids).toEqual([3]);
+    await reopened.close();
+    expect(bodies(dir)).toEqual([[1, "kept-1"], [2, "kept-2"], [3, "next"]]);
+  });
+
+  test("SQLite ahead of the log (the log's files lost): a new segment at SQLite's next id", async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
+    await log.append([record("1")]);
+    await log.close();
+    const ahead = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 50 });
+    expect((await ahead.append([record("50")])).ids).toEqual([50]);
+    await ahead.close();
+    expect(readdirSync(dir).sort()).toEqual(["0000000000000001.seg", "0000000000000050.seg"]);
+    expect(bodies(dir, 1)).toEqual([[50, "50"]]);
+  });
+
+  test("sealed past its size; a segment goes only once all its ids are indexed; the current one once indexed and old", async () => {
+    const dir = tempDir();
+    let now = 1_000;
+    const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1, now: () => now });
+    const big = "x".repeat(SEGMENT_BYTES / 3 - 1_000);
+    for (let i = 0; i < 4; i++) await log.append([record(big)]);
+    expect(readdirSync(dir)).toHaveLength(2); // three fit the first segment; the fourth opened another
+    expect(await log.recycle(2)).toBe(0); // the first holds 1..3
+    expect(await log.recycle(3)).toBe(1);
+    expect(readdirSync(dir)).toEqual(["0000000000000004.seg"]);
+    expect(await log.recycle(4)).toBe(0); // all indexed, but young
+    now += SEAL_AFTER_MS;
+    expect(await log.recycle(4)).toBe(1);
+    expect(log.empty).toBe(true);
+    expect((await log.append([record("after")])).ids).toEqual([5]);
+    await log.close();
+    expect(bodies(dir)).toEqual([[5, "after"]]);
+  });
+
+  test("an erasure empties it at once, once everything in it is indexed", async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { synchronous: "full", minNextId: 1 });
+    await log.append([record("someone")]);
+    await log.recycle(0, true);
+    expect(log.empty).toBe(false); // not indexed yet: it must stay
+    await log.recycle(1, true);
+    expect(log.empty).toBe(true);
+    await log.close();
+    expect(readdirSync(dir).map((f) => readFileSync(join(dir, f)).length)).toEqual([0]);
+  });
+
+  test("a segment deleted or replaced under it: that append fails (never acknowledged) and every later one", async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { synchronous: "full", minNextId: 1 });
+    await log.append([record("1")]);
+    const [segment] = readdirSync(dir);
+    writeFileSync(join(dir, `${segment}.new`), ""); // a restore copied over it
+    renameSync(join(dir, `${segment}.new`), join(dir, segment!));
+    const failed = await log.append([record("2")]).catch((e) => e);
+    expect(failed).toMatchObject({ kind: "gone" });
+    expect(await log.append([record("3")]).catch((e) => e)).toMatchObject({ kind: "gone" });
+    expect(log.broken?.kind).toBe("gone");
+    await log.close();
+  });
+});
