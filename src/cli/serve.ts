@@ -182,8 +182,9 @@ function isLoopback(hostname: string): boolean {
 /** Opens the database once to migrate it and read back the effective pragmas. */
 /** An erasure also leaves no copy in the inbox log: its segments go once everything in them is indexed (and so erased). */
 async function adminCall(writer: WriterThread, store: LogStore, op: AdminOp, log: Logger): Promise<AdminAnswer> {
+  const cutoff = store.lastId;
   const answer = await writer.admin(op);
-  if (op.op === "erase-contact" && answer.status === 200 && !(await store.purge())) {
+  if (op.op === "erase-contact" && answer.status === 200 && !(await store.purge(cutoff))) {
     log.warn("erasure: the inbox log still holds webhooks not yet indexed; its segments go once they are", {});
   }
   return answer;

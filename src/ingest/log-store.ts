@@ -36,16 +36,21 @@ export class LogStore implements InboxStore, HealthStore {
     return this.log.recycle(await this.writer.indexedThrough());
   }
 
+  /** The newest id written so far: an erasure that starts now must leave no frame up to it behind. */
+  get lastId(): number {
+    return this.log.nextId - 1;
+  }
+
   /**
-   * After an erasure: no segment may keep a copy of what it deleted. Everything the log
-   * holds is indexed (and so erased) within moments; then every segment goes.
+   * After an erasure: no segment may keep a copy of what it deleted, i.e. a frame up to
+   * `cutoff` (what came later is news). Those are indexed (and so erased) within moments;
+   * then their segments go. False if they are still kept at the deadline.
    */
-  async purge(): Promise<boolean> {
+  async purge(cutoff: number): Promise<boolean> {
     const deadline = Date.now() + PURGE_TIMEOUT_MS;
     for (;;) {
-      const through = await this.writer.indexedThrough();
-      await this.log.recycle(through, true);
-      if (through >= this.log.nextId - 1 && this.log.empty) return true;
+      await this.log.recycle(await this.writer.indexedThrough(), cutoff);
+      if (!this.log.holds(cutoff)) return true;
       if (Date.now() >= deadline) return false;
       await Bun.sleep(10);
     }

@@ -92,9 +92,10 @@ export class SegmentLog {
     return this.#broken;
   }
 
-  /** Nothing is kept: no sealed segment, and the current one has no frame. */
-  get empty(): boolean {
-    return this.#sealed.length === 0 && this.#current.size === 0;
+  /** Whether a frame with an id up to `id` is still kept. */
+  holds(id: number): boolean {
+    const oldest = this.#sealed[0] ?? (this.#current.size > 0 ? this.#current : null);
+    return oldest !== null && oldest.first <= id;
   }
 
   /** The id the next webhook will get. */
@@ -137,14 +138,16 @@ export class SegmentLog {
 
   /**
    * Everything with an id up to `indexedId` is in SQLite, durably: sealed segments all of
-   * whose ids are are deleted; the current one too once it is all indexed and old enough
-   * (or `now` is set: an erasure wants no copy of the person left here). Returns how many went.
+   * whose ids are are deleted; the current one is sealed once it is all indexed and old
+   * enough, or at once if it holds an id up to `sealHolding` (an erasure wants no copy of
+   * what it deleted left here). Returns how many went.
    */
-  async recycle(indexedId: number, now = false): Promise<number> {
+  async recycle(indexedId: number, sealHolding = 0): Promise<number> {
     if (this.#broken) return 0;
-    const age = (this.#opts.now?.() ?? Date.now()) - this.#current.openedAt;
-    const allIndexed = this.#nextId - 1 <= indexedId && this.#current.size > 0;
-    if (allIndexed && (now || age >= SEAL_AFTER_MS)) await this.#seal();
+    const current = this.#current;
+    const age = (this.#opts.now?.() ?? Date.now()) - current.openedAt;
+    const allIndexed = this.#nextId - 1 <= indexedId && current.size > 0;
+    if ((allIndexed && age >= SEAL_AFTER_MS) || (current.size > 0 && current.first <= sealHolding)) await this.#seal();
     let deleted = 0;
     while (this.#sealed.length > 0) {
       const [oldest, next] = [this.#sealed[0]!, this.#sealed[1] ?? this.#current];

@@ -101,20 +101,24 @@ describe("SegmentLog", () => {
     expect(await log.recycle(4)).toBe(0); // all indexed, but young
     now += SEAL_AFTER_MS;
     expect(await log.recycle(4)).toBe(1);
-    expect(log.empty).toBe(true);
+    expect(log.holds(4)).toBe(false);
     expect((await log.append([record("after")])).ids).toEqual([5]);
     await log.close();
     expect(bodies(dir)).toEqual([[5, "after"]]);
   });
 
-  test("an erasure empties it at once, once everything in it is indexed", async () => {
+  test("after an erasure, what it covered goes at once, once indexed; what came since stays until indexed", async () => {
     const dir = tempDir();
     const log = await SegmentLog.open(dir, { synchronous: "full", minNextId: 1 });
     await log.append([record("someone")]);
-    await log.recycle(0, true);
-    expect(log.empty).toBe(false); // not indexed yet: it must stay
-    await log.recycle(1, true);
-    expect(log.empty).toBe(true);
+    const cutoff = log.nextId - 1;
+    await log.append([record("news after the erasure began")]);
+    await log.recycle(0, cutoff);
+    expect(log.holds(cutoff)).toBe(true); // not indexed yet: it must stay
+    await log.recycle(1, cutoff);
+    expect(log.holds(cutoff)).toBe(true); // sealed with the news in it, not all indexed
+    await log.recycle(2, cutoff);
+    expect(log.holds(cutoff)).toBe(false);
     await log.close();
     expect(readdirSync(dir).map((f) => readFileSync(join(dir, f)).length)).toEqual([0]);
   });
