@@ -24,10 +24,10 @@ export class LogStore implements InboxStore, HealthStore {
     return ids;
   }
 
-  /** Ready while the log takes webhooks and the database takes durable writes. */
+  /** Ready while the log takes durable writes (a full disk: not) and the database does too. */
   async probe(): Promise<Readiness> {
-    const broken = this.log.broken;
-    if (broken) return { ready: false, reason: `inbox log ${broken.kind}: ${broken.message}` };
+    const failing = await this.log.probe();
+    if (failing) return { ready: false, reason: `inbox log ${failing.kind}: ${failing.message}` };
     return this.writer.probe();
   }
 

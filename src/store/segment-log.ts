@@ -27,6 +27,7 @@ export const SEGMENT_BYTES = 16 * 1024 * 1024;
 export const SEAL_AFTER_MS = 10_000;
 
 const SUFFIX = ".seg";
+const PROBE = "probe";
 const nameOf = (first: number) => `${String(first).padStart(16, "0")}${SUFFIX}`;
 
 export const segmentsDir = (storagePath: string) => `${storagePath}.segments`;
@@ -90,6 +91,23 @@ export class SegmentLog {
 
   get broken(): StorageError | null {
     return this.#broken;
+  }
+
+  /** Null when a durable write in the log's directory succeeds right now (readiness); else why not. */
+  async probe(): Promise<StorageError | null> {
+    if (this.#broken) return this.#broken;
+    try {
+      const handle = await open(join(this.#dir, PROBE), "w");
+      try {
+        await handle.write(Buffer.from("1"));
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      return null;
+    } catch (err) {
+      return toStorageError(err);
+    }
   }
 
   /** Whether a frame with an id up to `id` is still kept. */

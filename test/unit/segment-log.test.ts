@@ -50,6 +50,7 @@ describe("SegmentLog", () => {
   test("appends get consecutive ids after what SQLite already holds, and survive a reopen", async () => {
     const dir = tempDir();
     const log = await SegmentLog.open(dir, { synchronous: "full", minNextId: 100 });
+    expect(await log.probe()).toBeNull(); // readiness: a durable write in its directory succeeds
     expect((await log.append([record("a"), record("b")])).ids).toEqual([100, 101]);
     expect((await log.append([record("c")])).ids).toEqual([102]);
     await log.close();
@@ -134,6 +135,7 @@ describe("SegmentLog", () => {
     expect(failed).toMatchObject({ kind: "gone" });
     expect(await log.append([record("3")]).catch((e) => e)).toMatchObject({ kind: "gone" });
     expect(log.broken?.kind).toBe("gone");
+    expect((await log.probe())?.kind).toBe("gone");
     await log.close();
   });
 });
