@@ -22,8 +22,9 @@ export const DEFAULT_DB_PATH = "data/wa-webhookd.db";
 export const DEFAULT_LOCK_TIMEOUT = "3s";
 
 /**
- * busy_timeout of the writer thread's connection. Kept short so that a long wait is
- * retried from the request thread, which fails each request at its own lock_timeout.
+ * busy_timeout of the writer thread's connection. Kept short so that the thread goes on
+ * answering probes and admin calls while a lock is held elsewhere; readiness retries a
+ * busy probe (writer/client.ts), the worker and dispatch loops retry a busy pass (worker/loop.ts).
  */
 export const WRITER_BUSY_TIMEOUT_MS = 50;
 /** busy_timeout for connections off the request path (checkpointer, worker). */

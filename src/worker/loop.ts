@@ -22,6 +22,7 @@ import { eventIds } from "../store/event-ids";
 import { giveWayTo, pauseAfter, workerShare } from "./share";
 import { buildSweeper, type Sweeper } from "../sweeper/start";
 import type { TrafficMeter } from "./traffic";
+import { isStorageFailure, toStorageError } from "../store/errors";
 
 const IDLE_POLL_MS = 20;
 /** With no webhooks arriving, a pass never holds the writer thread (and so inbox commits) longer than this. */
@@ -32,6 +33,14 @@ const INGEST_PASS_BUDGET_MS = 10;
 const BACKLOG_SAMPLE_MS = 250;
 /** After a failed pass (disk full, I/O error): wait before the next, instead of spinning and logging. */
 const ERROR_PAUSE_MS = 1_000;
+/**
+ * The write lock held a moment elsewhere (a RESTART checkpoint copying and fsyncing, a
+ * backup starting) outlasts the connection's short busy_timeout without anything being
+ * wrong: such a pass is tried again this soon, and only a lock held past
+ * LOCK_PATIENCE_MS in a row is reported as a failure.
+ */
+const BUSY_RETRY_MS = 50;
+const LOCK_PATIENCE_MS = 2_000;
 /** On stop, how long deliveries in flight may finish; later ones are retried after restart. */
 const STOP_GRACE_MS = 2_000;
 
@@ -87,10 +96,13 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
   };
 
   let running = true;
+  const processingLock = lockPatience(clock);
+  const dispatchLock = lockPatience(clock);
   const processing = (async () => {
     while (running) {
       let busy = false;
       let failed = false;
+      let waitedOnLock = false;
       const yielding = ingesting();
       const started = performance.now();
       try {
@@ -100,12 +112,17 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
         meter.add("inbox_dead", stats.dead);
         count(stats);
         busy = stats.jobs === settings.worker.batch_size || stats.released + stats.unfinished > 0;
+        processingLock.clear();
       } catch (err) {
-        failed = true;
-        log.error("worker pass failed; pausing", { error: err, pause_ms: ERROR_PAUSE_MS });
+        if (processingLock.bear(err)) waitedOnLock = true;
+        else {
+          failed = true;
+          log.error("worker pass failed; pausing", { error: err, pause_ms: ERROR_PAUSE_MS });
+        }
       }
       const worked = performance.now() - started;
-      if (failed) await Bun.sleep(ERROR_PAUSE_MS);
+      if (waitedOnLock) await Bun.sleep(BUSY_RETRY_MS);
+      else if (failed) await Bun.sleep(ERROR_PAUSE_MS);
       else if (yielding) await Bun.sleep(pauseAfter(worked, currentShare()));
       else await Bun.sleep(busy ? 0 : IDLE_POLL_MS);
     }
@@ -114,7 +131,12 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     while (running) {
       try {
         dispatcher.tick();
+        dispatchLock.clear();
       } catch (err) {
+        if (dispatchLock.bear(err)) {
+          await Bun.sleep(BUSY_RETRY_MS);
+          continue;
+        }
         log.error("dispatch pass failed; pausing", { error: err, pause_ms: ERROR_PAUSE_MS });
         await Bun.sleep(ERROR_PAUSE_MS);
         continue;
@@ -134,6 +156,25 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
       running = false;
       dispatcher.stop();
       await done;
+    },
+  };
+}
+
+/**
+ * `bear(err)`: true while err is a busy lock and the lock has been busy for less than
+ * LOCK_PATIENCE_MS in a row (the pass is simply tried again); false for anything else,
+ * or once the lock has been held that long (then it is reported, and the streak starts over).
+ */
+function lockPatience(clock: Clock) {
+  let since: number | null = null;
+  return {
+    clear: () => void (since = null),
+    bear(err: unknown): boolean {
+      if (!isStorageFailure(err) || toStorageError(err).kind !== "busy") return false;
+      since ??= clock.now();
+      if (clock.now() - since < LOCK_PATIENCE_MS) return true;
+      since = null;
+      return false;
     },
   };
 }

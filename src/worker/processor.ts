@@ -21,6 +21,7 @@ import { noticeKey } from "../engine/processing";
 import { hookFilter } from "../forward/hook-filter";
 import type { Tracker } from "../sweeper/tracker";
 import type { Clock } from "../util/clock";
+import { isStorageFailure } from "../store/errors";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { storableKey } from "../util/storable-key";
@@ -196,6 +197,12 @@ export class Processor {
     try {
       this.#commitTogether(work, dead, token, stats);
     } catch (err) {
+      // A lock held elsewhere, a full disk: no job's fault, and each alone would meet it
+      // again (200 jobs × the busy timeout). Given back untouched, the pass fails.
+      if (isStorageFailure(err)) {
+        this.#giveBack([...work.map((w) => w.slice.job.id), ...dead.map((d) => d.id)], token, stats);
+        throw err;
+      }
       if (work.length === 1 && dead.length === 0) return this.#failed(work[0]!, token, err, stats);
       for (const d of dead) this.#fail(d.id, null, token, "dead", d.error, stats);
       for (const one of work) {
@@ -205,6 +212,17 @@ export class Processor {
           this.#failed(one, token, e, stats);
         }
       }
+    }
+  }
+
+  /** Best effort: if this fails too, the leases end on their own (worker.lease) and the jobs are claimed again. */
+  #giveBack(ids: number[], token: string, stats: ProcessStats) {
+    this.#unfinished = null;
+    try {
+      this.#engine.release(ids, token);
+      stats.released += ids.length;
+    } catch {
+      // the same trouble as the commit's; reported by the caller
     }
   }
 

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { openDatabase } from "../../src/store/db";
 import { sqliteProcessing } from "../../src/store/processing-engine";
 import { durability } from "../../src/store/durability";
-import { fixture, hook, pipeline } from "../support/pipeline";
+import { toStorageError } from "../../src/store/errors";
+import { fixture, hook, pipeline, TestClock, type Database } from "../support/pipeline";
 import { statusesPayload } from "../support/webhooks";
 
 const STATE_TABLES = [
@@ -110,3 +111,49 @@ test("before anything is sent, one commit fsyncs (FULL) only if a relaxed commit
   expect(d.beforeSending(synchronous)).toBe(1);
   expect(synchronous()).toBe(2);
 });
+
+test("a lock held elsewhere while a batch commits is nobody's fault: the pass fails as storage trouble, no job is failed or counted, and the batch is processed once later", () => {
+  const clock = new LockingClock();
+  const p = pipeline([], { clock, open: (path) => openDatabase(path, { synchronous: "normal", busyTimeoutMs: 20, autoCheckpoint: true }) });
+  const text = JSON.stringify(fixture("message_text").payload);
+  for (const w of ["wamid.L1", "wamid.L2", "wamid.L3"]) p.post(JSON.parse(text.replace("wamid.TEXT", w)));
+  clock.lockOnceClaimed(p.path);
+  let thrown: unknown = null;
+  try {
+    p.processor.runOnce();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(toStorageError(thrown).kind).toBe("busy");
+  clock.unlock();
+  // Untouched: no last_error, no attempt beyond the claim's, nothing stored.
+  const jobs = () => p.db.query("SELECT state, attempts, last_error FROM inbox ORDER BY id").all();
+  expect(jobs()).toEqual(Array(3).fill({ state: "processing", attempts: 1, last_error: null }));
+  expect(p.count("SELECT count(*) n FROM events")).toBe(0);
+  clock.advance(61_000); // the leases end (the release met the same lock)
+  expect(p.processor.runOnce()).toMatchObject({ jobs: 3, events: 3, dead: 0 });
+  expect(p.count("SELECT count(*) n FROM events")).toBe(3);
+  expect(p.count("SELECT count(*) n FROM inbox WHERE state = 'done' AND last_error IS NULL")).toBe(3);
+});
+
+/** Takes the write lock from another connection the first time it is read after a claim committed: between the claim and the batch's commit. */
+class LockingClock extends TestClock {
+  #other: Database | null = null;
+  #locked = false;
+  lockOnceClaimed(path: string) {
+    this.#other = openDatabase(path, { synchronous: "normal", busyTimeoutMs: 0, autoCheckpoint: true });
+  }
+  unlock() {
+    this.#other?.run("COMMIT");
+    this.#other?.close();
+    this.#other = null;
+  }
+  override now = () => {
+    const other = this.#other;
+    if (other && !this.#locked && (other.query("SELECT count(*) n FROM inbox WHERE state = 'processing'").get() as { n: number }).n > 0) {
+      other.run("BEGIN IMMEDIATE");
+      this.#locked = true;
+    }
+    return this.t;
+  };
+}
