@@ -21,7 +21,7 @@ SCALAR_VERSION := 1.72.1
 SCALAR_SHA256  := bf091006bdc3af6067af77c2f534812e3e633e94a94e87138069f570f33b762c
 SCALAR         := node_modules/.cache/wa-webhookd/scalar-standalone.asset
 
-.PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-disk bench-hardening bench-sweeper clean
+.PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ bench: build ## ingestion, pipeline and processing against the bare server and t
 
 bench-processing: build ## processing alone: µs per event on both binaries and in process; ~2 min
 	$(BUN) bench/processing.ts
+
+bench-memory: build ## RSS idle, during and after 60 s of load, worker off and on, against the pinned reference; ~6 min
+	$(BUN) bench/memory.ts
 
 bench-sweeper: build ## one sweep over 1,000,000 tracked messages; 10,000 SMS due at once under ingestion; ~3 min
 	$(BUN) bench/sweeper.ts

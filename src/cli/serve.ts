@@ -27,6 +27,7 @@ import { sqliteInbox } from "../store/inbox-store";
 import { SegmentLog, segmentsDir } from "../store/segment-log";
 import { InflightBudget } from "../ingest/inflight";
 import { startCheckpointer } from "../store/checkpointer";
+import { trimHeap } from "../util/heap-trim";
 import { openDatabase, readPragmas } from "../store/db";
 import { StorageError } from "../store/errors";
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from "../store/instance-lock";
@@ -61,6 +62,7 @@ export async function runServe({ config, origin, warnings }: ConfigSource<Config
   if (!isLoopback(hostname) && usesPublicDevSecrets(config)) {
     throw new StartupError("server.listen", `refusing to listen on ${config.server.listen} with the public dev secrets (dev-app-secret / dev-verify-token): anyone could sign webhooks; set your own whatsapp secrets or listen on loopback`);
   }
+  trimHeap();
   const lock = takeInstanceLock(config.storage.path);
   const { migration, pragmas, indexedThrough } = prepareDatabase(config);
   // Opened first: it cuts off a write torn by a crash before the writer thread indexes what the log holds.

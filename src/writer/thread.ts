@@ -27,6 +27,7 @@ import { metrics } from "../metrics/catalogue";
 import { storeGauges } from "../metrics/gauges";
 import { daemonHooksStore } from "../store/daemon-hooks-store";
 import { orphanedCounts } from "../worker/orphans";
+import { trimHeap } from "../util/heap-trim";
 
 declare const self: Worker;
 
@@ -43,6 +44,7 @@ let hooks: readonly HookRoute[] = [];
 let lastAppendAt = 0;
 /** Everything this thread stores, processes and delivers is counted here for the "traffic" line. */
 const meter = new TrafficMeter();
+trimHeap();
 let log: Logger | null = null;
 let trafficTimer: ReturnType<typeof setInterval> | null = null;
 let report: (() => void) | null = null;
