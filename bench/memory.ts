@@ -11,13 +11,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SECRET, writeHookedConfig } from "./config";
 import { runLoad } from "./loadgen";
 import { mixedBody, signedRequest } from "./payloads";
 import { currentBinary, machine, REFERENCE, referenceBinary, referenceLabel, root, rssMB } from "./reference";
 import { spawnListening } from "./spawn";
 
-const SECRET = "bench-secret";
-const WHSEC = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 const SECONDS = Number(process.env.BENCH_MEMORY_SECONDS ?? 60);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 // Worker off, ingestion reaches ~15–20k/s here: enough unique requests that none is sent twice.
@@ -39,15 +38,7 @@ interface Measured {
 async function measure(binary: string, worker: boolean): Promise<Measured> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "wa-mem-bench-"));
   const sink = await spawnListening([process.execPath, join(root, "bench/sink.ts")], root);
-  writeFileSync(
-    join(dir, "config.toml"),
-    `[server]\nlisten = "127.0.0.1:0"\n[storage]\npath = "${dir}/bench.db"\n[whatsapp]\nverify_token = "b"\napp_secrets = ["${SECRET}"]\n` +
-      `[admin]\ntoken = "bench-admin-token-0000"\n` +
-      `[[hooks]]\nname = "sink"\nurl = "http://127.0.0.1:${sink.port}/hook"\nsecret = "${WHSEC}"\nconcurrency = 64\n` +
-      `[worker]\nenabled = ${worker}\n`,
-    { mode: 0o600 },
-  );
-  const server = await spawnListening([binary, "--config", join(dir, "config.toml")], dir);
+  const server = await spawnListening([binary, "--config", writeHookedConfig(dir, sink.port, `[worker]\nenabled = ${worker}\n`)], dir);
   const pid = server.proc.pid;
   try {
     await Bun.sleep(2_000);

@@ -14,13 +14,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SECRET, writeHookedConfig } from "./config";
 import { runLoad, type LoadResult } from "./loadgen";
 import { mixedBody, signedRequest } from "./payloads";
 import { currentBinary, machine, REFERENCE, referenceBinary, referenceLabel, root, rssMB } from "./reference";
 import { spawnListening, type Running } from "./spawn";
 
-const SECRET = "bench-secret";
-const WHSEC = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const SUSTAINED = Number(process.env.BENCH_SUSTAINED ?? 0);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -54,14 +53,7 @@ const sinkCount = async (sink: Running) => ((await (await fetch(`http://127.0.0.
 async function daemon(binary: string, seconds: number): Promise<Measured> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "wa-pipe-bench-"));
   const sink = await spawnListening([process.execPath, join(root, "bench/sink.ts")], root);
-  writeFileSync(
-    join(dir, "config.toml"),
-    `[server]\nlisten = "127.0.0.1:0"\n[storage]\npath = "${dir}/bench.db"\n[whatsapp]\nverify_token = "b"\napp_secrets = ["${SECRET}"]\n` +
-      `[admin]\ntoken = "bench-admin-token-0000"\n` +
-      `[[hooks]]\nname = "sink"\nurl = "http://127.0.0.1:${sink.port}/hook"\nsecret = "${WHSEC}"\nconcurrency = 64\n`,
-    { mode: 0o600 },
-  );
-  const server = await spawnListening([binary, "--config", join(dir, "config.toml")], dir);
+  const server = await spawnListening([binary, "--config", writeHookedConfig(dir, sink.port)], dir);
   try {
     const started = performance.now();
     const load = await burst(server.port, seconds);
