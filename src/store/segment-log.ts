@@ -58,6 +58,12 @@ export class SegmentLog {
   readonly #sealed: Segment[];
   #nextId: number;
   #broken: StorageError | null = null;
+  /**
+   * Appends and recycles, one at a time: both run on the request thread's loop, and a
+   * recycle that sealed the segment an append was writing closed it under the fsync (the
+   * log broke: 503 until restart) and named the unindexed frames sealed and deletable.
+   */
+  #turn: Promise<unknown> = Promise.resolve();
   readonly #dir: string;
   readonly #opts: SegmentLogOptions;
 
@@ -125,7 +131,11 @@ export class SegmentLog {
    * Writes the records' frames (and fdatasyncs them with synchronous = "full"). Once on
    * disk: their ids, and the frames as written (a buffer of their own, for the indexer).
    */
-  async append(records: readonly InboxRecord[]): Promise<{ ids: number[]; frames: Uint8Array }> {
+  append(records: readonly InboxRecord[]): Promise<{ ids: number[]; frames: Uint8Array }> {
+    return this.#inTurn(() => this.#append(records));
+  }
+
+  async #append(records: readonly InboxRecord[]): Promise<{ ids: number[]; frames: Uint8Array }> {
     if (this.#broken) throw this.#broken;
     const first = this.#nextId;
     const frames = encodeFrames(first, records);
@@ -160,7 +170,11 @@ export class SegmentLog {
    * enough, or at once if it holds an id up to `sealHolding` (an erasure wants no copy of
    * what it deleted left here). Returns how many went.
    */
-  async recycle(indexedId: number, sealHolding = 0): Promise<number> {
+  recycle(indexedId: number, sealHolding = 0): Promise<number> {
+    return this.#inTurn(() => this.#recycle(indexedId, sealHolding));
+  }
+
+  async #recycle(indexedId: number, sealHolding: number): Promise<number> {
     if (this.#broken) return 0;
     const current = this.#current;
     const age = (this.#opts.now?.() ?? Date.now()) - current.openedAt;
@@ -177,8 +191,15 @@ export class SegmentLog {
     return deleted;
   }
 
-  async close(): Promise<void> {
-    await this.#current.handle.close().catch(() => {});
+  close(): Promise<void> {
+    return this.#inTurn(() => this.#current.handle.close().catch(() => {}));
+  }
+
+  /** Runs `step` once every step started before it has ended (#turn itself never rejects). */
+  #inTurn<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.#turn.then(step);
+    this.#turn = result.catch(() => {});
+    return result;
   }
 
   async #seal() {
