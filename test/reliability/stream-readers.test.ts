@@ -68,7 +68,6 @@ test(`${READERS} slow stream readers while ${RATE} webhooks/s with 8 KB texts ar
     readers_intact: intact.length,
   };
   report("slow stream readers", figures);
-  console.log(daemon.lines.filter((l) => /"level":"(warn|error)"/.test(l)).slice(0, 20).join("\n"));
 
   expect([baseline.ok200, under.ok200]).toEqual([RATE * SECONDS, RATE * SECONDS]);
   expect(under.p99ms).toBeLessThan(Math.max(3 * baseline.p99ms, baseline.p99ms + 50));
