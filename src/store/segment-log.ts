@@ -14,8 +14,8 @@
  * kernel may have dropped the pages: retrying on the same file could report success
  * for data that is gone): every append then answers 503 and /readyz is not ready.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { existsSync, fstatSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { open, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StorageError, toStorageError } from "./errors";
 import type { InboxRecord } from "./types";
@@ -184,7 +184,7 @@ export class SegmentLog {
     while (this.#sealed.length > 0) {
       const [oldest, next] = [this.#sealed[0]!, this.#sealed[1] ?? this.#current];
       if (next.first - 1 > indexedId) break; // its last id is the next segment's first, minus one
-      unlinkSync(oldest.path);
+      await unlink(oldest.path);
       this.#sealed.shift();
       deleted++;
     }
@@ -226,9 +226,9 @@ async function openSegment(s: Segment, size: number, now: number): Promise<Curre
   // Created empty if new; an existing one goes on after its last whole frame, and what
   // follows that (a write torn by a crash, never acknowledged) is cut off.
   const created = !existsSync(s.path);
-  closeSync(openSync(s.path, "a"));
+  await (await open(s.path, "a")).close();
   // A new file's name must survive a power cut too, not only what is written into it.
-  if (created) syncDirectory(dirname(s.path));
+  if (created) await syncDirectory(dirname(s.path));
   const handle = await open(s.path, "r+");
   if ((await handle.stat()).size > size) {
     await handle.truncate(size);
@@ -237,12 +237,13 @@ async function openSegment(s: Segment, size: number, now: number): Promise<Curre
   return { ...s, handle, ino: fstatSync(handle.fd).ino, size, openedAt: now };
 }
 
-function syncDirectory(dir: string) {
-  const fd = openSync(dir, "r");
+/** Off the event loop, as every file operation on the request path: a blocking fsync stalls every connection. */
+async function syncDirectory(dir: string) {
+  const handle = await open(dir, "r");
   try {
-    fsyncSync(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
