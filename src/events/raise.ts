@@ -6,6 +6,7 @@
  */
 import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
+import type { EventRow } from "../engine/processing";
 import { hookFilter } from "../forward/hook-filter";
 import { eventStore } from "../store/event-store";
 import { eventIds } from "../store/event-ids";
@@ -15,18 +16,36 @@ import type { EventType } from "./types";
 
 export type RaiseEvent = (type: EventType, data: Record<string, unknown>, dedupKey: string, now: number, phoneNumberId?: string | null) => string | null;
 
-export function eventRaiser(db: Database, hooks: readonly HookRoute[]): RaiseEvent {
+/** A raised event as stored, and the hooks it goes to; whether it is stored is the dedup key's to say. */
+export interface Raised {
+  row: EventRow;
+  hooks: string[];
+}
+
+/** Makes raised events (ids in the order asked) without storing them: for callers that store a batch of them at once. */
+export type PlanEvent = (type: EventType, data: Record<string, unknown>, dedupKey: string, now: number, phoneNumberId?: string | null) => Raised;
+
+export function eventPlanner(db: Database, hooks: readonly HookRoute[]): PlanEvent {
   const routes = hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
-  const events = eventStore(db);
   const eventId = eventIds(db);
   return (type, data, dedupKey, now, phoneNumberId = null) => {
     const id = eventId(now);
-    // Raised once per occurrence, even if the step that raises it runs again.
-    if (!events.claimDedupKey(dedupKey, id, now)) return null;
     const at = new Date(now).toISOString();
     const envelope: EventEnvelope = { id, type, timestamp: at, received_at: at, waba_id: null, phone_number_id: phoneNumberId, display_phone_number: null, data, raw: null };
-    events.insertEvent({ id, inboxId: null, type, occurredAt: now, receivedAt: now, wabaId: null, phoneNumberId, dedupKey, ...eventSubject(type, data), envelope: JSON.stringify(envelope) });
-    for (const route of routes) if (route.wants(type, phoneNumberId)) events.insertDelivery(id, route.name, now);
-    return id;
+    const row: EventRow = { id, inboxId: null, type, occurredAt: now, receivedAt: now, wabaId: null, phoneNumberId, dedupKey, ...eventSubject(type, data), envelope: JSON.stringify(envelope) };
+    return { row, hooks: routes.filter((r) => r.wants(type, phoneNumberId)).map((r) => r.name) };
+  };
+}
+
+export function eventRaiser(db: Database, hooks: readonly HookRoute[]): RaiseEvent {
+  const plan = eventPlanner(db, hooks);
+  const events = eventStore(db);
+  return (type, data, dedupKey, now, phoneNumberId = null) => {
+    const { row, hooks: to } = plan(type, data, dedupKey, now, phoneNumberId);
+    // Raised once per occurrence, even if the step that raises it runs again.
+    if (!events.claimDedupKey(dedupKey, row.id, now)) return null;
+    events.insertEvent(row);
+    for (const hook of to) events.insertDelivery(row.id, hook, now);
+    return row.id;
   };
 }

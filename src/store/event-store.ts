@@ -12,6 +12,17 @@ export function eventStore(db: Database) {
   const insertDelivery = db.prepare<unknown, [string, string, number, number, number]>(
     "INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, hook) DO NOTHING",
   );
+  // New keys are inserted; a key seen before counts one more duplicate and answers the event it already had.
+  const claimKeys = db.prepare<{ event_id: string }, [string, number]>(
+    `INSERT INTO dedup_keys (key, event_id, first_seen, last_seen) SELECT value ->> 0, value ->> 1, ?2, ?2 FROM json_each(?1) WHERE true
+     ON CONFLICT (key) DO UPDATE SET duplicates = duplicates + 1, last_seen = excluded.last_seen
+     RETURNING event_id`,
+  );
+  const repeated = db.prepare<unknown, [string, number, number]>("UPDATE dedup_keys SET duplicates = duplicates + ?2, last_seen = ?3 WHERE key = ?1");
+  const insertDeliveries = db.prepare<unknown, [string, number]>(
+    `INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at)
+     SELECT value ->> 0, value ->> 1, ?2, ?2, ?2 FROM json_each(?1) WHERE true ON CONFLICT (event_id, hook) DO NOTHING`,
+  );
   const currentStatus = db.prepare<{ status: string; priced: number }, [string]>("SELECT status, pricing IS NOT NULL AS priced FROM outbound_messages WHERE wamid = ?");
   const upsertOutbound = db.prepare<unknown, [string, string | null, string | null, string, number | null, string | null, string | null, string | null, number, number]>(
     `INSERT INTO outbound_messages (wamid, phone_number_id, recipient_id, status, status_at, errors, pricing, biz_opaque_callback_data, first_seen_at, updated_at)
@@ -50,6 +61,25 @@ export function eventStore(db: Database) {
       if (seen.run(now, key).changes > 0) return false;
       remember.run(key, eventId, now, now);
       return true;
+    },
+    /**
+     * A set of proposed events' keys in one upsert: returns the ids whose key was new.
+     * A key repeated within the set is a duplicate of its first; every duplicate is counted.
+     */
+    claimDedupKeys(proposed: readonly { id: string; key: string }[], now: number): Set<string> {
+      const first = new Map<string, string>();
+      const repeats = new Map<string, number>();
+      for (const { id, key } of proposed) {
+        if (!first.has(key)) first.set(key, id);
+        else repeats.set(key, (repeats.get(key) ?? 0) + 1);
+      }
+      if (first.size === 0) return new Set();
+      const fresh = new Set(claimKeys.all(JSON.stringify([...first]), now).map((r) => r.event_id));
+      for (const [key, n] of repeats) repeated.run(key, n, now);
+      return fresh;
+    },
+    insertDeliveries(list: readonly { eventId: string; hook: string }[], now: number) {
+      if (list.length > 0) insertDeliveries.run(JSON.stringify(list.map((d) => [d.eventId, d.hook])), now);
     },
     insertEvent(e: EventRow) {
       insertEvent.run(e.id, e.inboxId, e.type, e.occurredAt, e.receivedAt, e.wabaId, e.phoneNumberId, e.dedupKey, e.wamid, e.waId, e.envelope);

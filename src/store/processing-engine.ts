@@ -22,13 +22,6 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
   const held = db.prepare<{ id: number }, [string, string]>(
     "SELECT id FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND lease_token = ?2 AND state = 'processing'",
   );
-  // New keys are inserted; a key seen before counts one more duplicate and answers the event it already had.
-  const claimKeys = db.prepare<{ event_id: string }, [string, number]>(
-    `INSERT INTO dedup_keys (key, event_id, first_seen, last_seen) SELECT value ->> 0, value ->> 1, ?2, ?2 FROM json_each(?1) WHERE true
-     ON CONFLICT (key) DO UPDATE SET duplicates = duplicates + 1, last_seen = excluded.last_seen
-     RETURNING event_id`,
-  );
-  const repeated = db.prepare<unknown, [string, number, number]>("UPDATE dedup_keys SET duplicates = duplicates + ?2, last_seen = ?3 WHERE key = ?1");
   const outbound = db.prepare<{ wamid: string; status: string; priced: number }, [string]>(
     "SELECT wamid, status, pricing IS NOT NULL AS priced FROM outbound_messages WHERE wamid IN (SELECT value FROM json_each(?1))",
   );
@@ -36,30 +29,14 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
     `SELECT subject, subject_id, attribute, value, at FROM state_values
      WHERE (subject, subject_id, attribute) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1))`,
   );
-  const deliveries = db.prepare<unknown, [string, number]>(
-    `INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at)
-     SELECT value ->> 0, value ->> 1, ?2, ?2, ?2 FROM json_each(?1) WHERE true ON CONFLICT (event_id, hook) DO NOTHING`,
-  );
   const finish = db.prepare<unknown, [string, string, number]>(
     `UPDATE inbox SET state = 'done', lease_token = NULL, lease_until = NULL, last_error = NULL, processed_at = ?3
      WHERE id IN (SELECT value FROM json_each(?1)) AND lease_token = ?2`,
   );
   const clearProgress = db.prepare<unknown, [string]>("DELETE FROM job_progress WHERE inbox_id IN (SELECT value FROM json_each(?1))");
 
-  /** Which proposed ids are new: one upsert for the batch's distinct keys; a key repeated within the batch is a duplicate of its first. */
-  function fresh(input: BatchInput, heldIds: ReadonlySet<number>): Set<string> {
-    const first = new Map<string, string>();
-    const repeats = new Map<string, number>();
-    for (const k of input.keys) {
-      if (!heldIds.has(k.job)) continue;
-      if (!first.has(k.key)) first.set(k.key, k.id);
-      else repeats.set(k.key, (repeats.get(k.key) ?? 0) + 1);
-    }
-    if (first.size === 0) return new Set();
-    const ids = new Set(claimKeys.all(JSON.stringify([...first]), input.now).map((r) => r.event_id));
-    for (const [key, n] of repeats) repeated.run(key, n, input.now);
-    return ids;
-  }
+  /** Which proposed ids are new (of the jobs still held): a key repeated within the batch is a duplicate of its first. */
+  const fresh = (input: BatchInput, heldIds: ReadonlySet<number>) => events.claimDedupKeys(input.keys.filter((k) => heldIds.has(k.job)), input.now);
 
   function read(input: BatchInput): Snapshot {
     const heldIds = new Set(held.all(JSON.stringify(input.jobs), input.token).map((r) => r.id));
@@ -78,7 +55,7 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
 
   function write(w: BatchWrites, token: string, now: number) {
     for (const e of w.events) events.insertEvent(e);
-    if (w.deliveries.length > 0) deliveries.run(JSON.stringify(w.deliveries.map((d) => [d.eventId, d.hook])), now);
+    events.insertDeliveries(w.deliveries, now);
     for (const s of w.statuses) events.applyStatus(s.effect, s.next, s.eventId, now);
     for (const m of w.inbound) events.insertInbound(m, now);
     for (const c of w.contacts) events.seeContact(c.waId, c.seenAt, now);

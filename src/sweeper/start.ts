@@ -8,7 +8,8 @@ import { AlertSender } from "../alerts/sender";
 import { Alerter } from "../alerts/alerter";
 import type { Config } from "../config/schema";
 import { parseDuration } from "../config/duration";
-import { eventRaiser } from "../events/raise";
+import { eventPlanner, eventRaiser } from "../events/raise";
+import { sqliteSweeper } from "../store/sweeper-engine";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
 import { Jobs, type JobDef } from "./jobs";
@@ -38,7 +39,7 @@ export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clo
   const sms = fallback.sms;
   if (fallback.enabled && sms) {
     const raise = eventRaiser(db, settings.hooks);
-    tracker = new Tracker(db, fallback, raise, log, kick("fallback"));
+    tracker = new Tracker(db, fallback, raise, eventPlanner(db, settings.hooks), sqliteSweeper(db), log, kick("fallback"));
     const sender = new FallbackSender(db, tracker, sms, clock, log, instance, { alerter, after: alerts.sms_failures }, giveWay);
     defs.push(
       { name: "stale", schedule: sweeper.schedule, leaseMs: 5 * 60_000, run: staleJob(db, tracker, fallback, sweeper.batch_size, clock, log, raise, alerter, giveWay) },

@@ -31,7 +31,6 @@ export function guardTrips(window: { total: number; stale: number }, maxStaleRat
 
 export function staleJob(db: Database, tracker: Tracker, settings: FallbackSettings, batchSize: number, clock: Clock, log: Logger, raise: RaiseEvent, alerter: Alerter, giveWay: GiveWay) {
   const jobs = jobStore(db);
-  const batch = db.transaction((now: number) => tracker.sweepBatch(now, batchSize));
   const setHeld = db.transaction((since: number | null, now: number, window: { total: number; stale: number }) => {
     jobs.setHeld("stale", since);
     if (since === null) return;
@@ -59,7 +58,7 @@ export function staleJob(db: Database, tracker: Tracker, settings: FallbackSetti
     const totals = { held: false, stale: 0, pending: 0, settled: 0 };
     for (;;) {
       const started = performance.now();
-      const r = batch.immediate(clock.now());
+      const r = tracker.sweepBatch(clock.now(), batchSize);
       totals.stale += r.stale;
       totals.pending += r.pending;
       totals.settled += r.settled;

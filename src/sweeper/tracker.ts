@@ -6,14 +6,17 @@
  */
 import type { Database } from "bun:sqlite";
 import type { FallbackSettings } from "../config/schema";
-import type { RaiseEvent } from "../events/raise";
+import type { SweeperEngine } from "../engine/sweeper";
+import type { PlanEvent, RaiseEvent } from "../events/raise";
 import { noticeStore } from "../store/notice-store";
 import { trackingStore, type ClaimedSend, type FallbackSendRow, type Move, type TrackingStore } from "../store/tracking-store";
 import type { StateEffect } from "../domain/effects";
 import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
 import { isIdempotencyKey, WAMID_MAX_LENGTH } from "./idempotency-key";
+import { fallbackEvent } from "./fallback-event";
 import { parseInstructions } from "./instructions";
+import { planStale } from "./stale-plan";
 import { statusRank } from "../whatsapp/status-order";
 import { codePolicy, MARKETING_STOP_CODE } from "./policy";
 import { decideFallback, onDelivered, onExpiredClaim, withDeadline, type Decision } from "./transitions";
@@ -43,6 +46,8 @@ export class Tracker {
     db: Database,
     private readonly settings: FallbackSettings,
     private readonly raise: RaiseEvent,
+    private readonly planEvent: PlanEvent,
+    private readonly sweeper: SweeperEngine,
     private readonly log: Logger,
     /** Called when an SMS becomes due, so it goes out now rather than at the next scheduled run. */
     private readonly onDue: () => void = () => {},
@@ -129,16 +134,12 @@ export class Tracker {
     this.log.info("sms fallback recipient mismatch", { wamid, to: registered, recipient: recipientId, reason: why });
   }
 
-  /** One batch of the `stale` sweep: tracked messages past their deadline. */
+  /** One batch of the `stale` sweep (tracked messages past their deadline), decided in pure code and written as sets, in one transaction. */
   sweepBatch(now: number, limit: number): { stale: number; pending: number; settled: number } {
-    const due = this.store.due(now, limit);
-    let pending = 0;
-    for (const row of due) {
-      this.raise("message.stale", { wamid: row.wamid, to: row.recipient, category: row.category, deadline: isoOrNull(row.deadline), sent_at: isoOrNull(row.sent_at) }, `stale:${row.wamid}`, now);
-      const stale = { state: "stale", detail: { deadline: isoOrNull(row.deadline) } };
-      if (this.#decide(row, "stale", row.error_code, now, stale).row.state === "fallback_pending") pending++;
-    }
-    return { stale: due.length, pending, settled: due.length - pending };
+    const { planned, fresh, sends } = this.sweeper.sweepStale(now, limit, (due) => planStale(due, now, this.settings, this.planEvent));
+    if (planned.writes.sends.some((s) => s.state === "pending" && sends.has(s.wamid))) this.onDue();
+    for (const n of planned.notSent) if (fresh.has(n.eventId)) this.log.info("sms fallback not sent", { wamid: n.wamid, state: n.state, reason: n.why });
+    return { stale: planned.stale, pending: planned.pending, settled: planned.stale - planned.pending };
   }
 
   #fromStatus(s: StatusEffect, now: number): TrackedRow {
@@ -201,12 +202,12 @@ export class Tracker {
     else if (policy === "never") this.#settle(failed, { ...failed, state: "not_sent", reason: "failed" }, now, `error ${code}: never falls back (fallback policy)`);
   }
 
-  /** Stores a fallback decision (after the move that led to it, if any) and, when an SMS is to go out (or be shadowed), its one row. */
-  #decide(row: TrackedRow, reason: "stale" | "failed", code: number | null, now: number, ...before: Move[]): Decision {
+  /** Stores a fallback decision (a failure the policy sends at once) and, when an SMS is to go out (or be shadowed), its one row. */
+  #decide(row: TrackedRow, reason: "stale" | "failed", code: number | null, now: number): Decision {
     const decision = decideFallback(row, reason, code, now, this.settings);
     const next = decision.row;
     this.store.save(row, next, now);
-    this.store.note(next.wamid, now, ...before, { state: next.state, detail: decision.why ? { why: decision.why } : { reason, error_code: code } });
+    this.store.note(next.wamid, now, { state: next.state, detail: decision.why ? { why: decision.why } : { reason, error_code: code } });
     if (decision.text && next.recipient) {
       const send = { wamid: next.wamid, recipient: next.recipient, text: decision.text, reason, error_code: next.error_code, category: next.category };
       this.store.addSend({ ...send, state: next.state === "shadowed" ? "shadow" : "pending" }, now);
@@ -238,19 +239,8 @@ export class Tracker {
 
   /** message.fallback: what happened to the SMS leg of one message. The event's id; null when it was raised before. */
   #raiseFallback(row: TrackedRow, outcome: string, send: FallbackSendRow | null, now: number, why?: string): string | null {
-    const data = {
-      wamid: row.wamid,
-      to: row.recipient,
-      reason: row.reason,
-      error_code: row.error_code,
-      category: row.category,
-      outcome,
-      state: row.state,
-      provider_status: send?.provider_status ?? null,
-      attempts: send?.attempts ?? 0,
-      ...(why ? { why } : {}),
-    };
-    return this.raise("message.fallback", data, `fallback:${row.wamid}:${outcome}`, now);
+    const { data, key } = fallbackEvent(row, outcome, send, why);
+    return this.raise("message.fallback", data, key, now);
   }
 
   /** The sender's outcome for one SMS (sender.ts), in its own transaction. */

@@ -105,6 +105,52 @@ test("a sweep and the SMS rounds give way to ingestion after every full batch; t
   expect(s.sweeper.tracker!.store.timeline("wamid.G0").map((m) => m.state)).toEqual(["registered", "stale", "fallback_pending", "sending"]);
 });
 
+test("one stale batch, decided as a set: each message's outcome, events and timeline as one at a time; a batch run again changes nothing", async () => {
+  const { lines, log } = capturedLog();
+  const s = setup({ max_stale_ratio: 1, categories: ["authentication", "utility"] }, undefined, { log });
+  const tracker = s.sweeper.tracker!;
+  const reg = (wamid: string, over: Partial<Parameters<typeof tracker.register>[0]> = {}) =>
+    tracker.register({ wamid, to: "16505551234", text: "Your code is 1", category: "authentication", stale_after_ms: 60_000, not_after_ms: null, fallback: null, ...over }, s.t0);
+  reg("wamid.B1");
+  reg("wamid.B2", { fallback: "never" });
+  reg("wamid.B3", { text: null });
+  reg("wamid.B4", { category: "marketing" });
+  reg("wamid.B5", { to: null });
+  reg("wamid.B6", { stale_after_ms: 10 * 60_000 }); // not due yet
+  s.p.clock.advance(61_000);
+  const swept = await s.sweep();
+  expect(swept.ran && swept.result).toMatchObject({ stale: 5, pending: 1, settled: 4 });
+  expect(["B1", "B2", "B3", "B4", "B5", "B6"].map((b) => s.state(`wamid.${b}`))).toEqual(["fallback_pending", "not_sent", "no_text", "not_sent", "not_sent", "tracked"]);
+  // Numbered after the registration, in order.
+  for (const b of ["B1", "B2"]) expect(tracker.store.timeline(`wamid.${b}`).map((m) => m.state)).toEqual(["registered", "stale", b === "B1" ? "fallback_pending" : "not_sent"]);
+  expect(JSON.parse(tracker.store.timeline("wamid.B2")[2]!.detail!)).toEqual({ why: "the app said fallback = never" });
+  expect(JSON.parse(tracker.store.timeline("wamid.B1")[2]!.detail!)).toEqual({ reason: "stale", error_code: null });
+  expect(tracker.store.send("wamid.B1")).toMatchObject({ state: "pending", recipient: "16505551234", text: "Your code is 1", reason: "stale", category: "authentication" });
+  expect(tracker.store.send("wamid.B2")).toBeNull();
+  // Events in id order: each message's message.stale, then its message.fallback when nothing is sent.
+  const events = s.p.db.query<{ type: string; wamid: string; outcome: string | null }, []>("SELECT type, wamid, json_extract(envelope, '$.data.outcome') outcome FROM events ORDER BY id").all();
+  expect(events.map((e) => `${e.type} ${e.wamid} ${e.outcome ?? ""}`.trim())).toEqual([
+    "message.stale wamid.B1",
+    "message.stale wamid.B2",
+    "message.fallback wamid.B2 not_sent",
+    "message.stale wamid.B3",
+    "message.fallback wamid.B3 not_sent",
+    "message.stale wamid.B4",
+    "message.fallback wamid.B4 not_sent",
+    "message.stale wamid.B5",
+    "message.fallback wamid.B5 not_sent",
+  ]);
+  // B2 tracked again (as if its decision were lost): decided again, but its events are not raised twice, nor logged twice.
+  const logged = lines.filter((l) => l.msg === "sms fallback not sent").length;
+  s.p.db.run("UPDATE tracked_messages SET state = 'tracked' WHERE wamid = 'wamid.B2'");
+  expect((await s.sweep()).ran).toBe(true);
+  expect(s.state("wamid.B2")).toBe("not_sent");
+  expect(s.p.count("SELECT count(*) n FROM events WHERE wamid = 'wamid.B2'")).toBe(2);
+  expect(s.p.count("SELECT duplicates n FROM dedup_keys WHERE key = 'stale:wamid.B2'")).toBe(1);
+  expect(lines.filter((l) => l.msg === "sms fallback not sent")).toHaveLength(logged);
+  expect(tracker.store.timeline("wamid.B2").map((m) => m.state)).toEqual(["registered", "stale", "not_sent", "stale", "not_sent"]);
+});
+
 describe("exactly one SMS per wamid", () => {
   test("provider refusing, then answering 503, then up: one SMS in the end, every attempt with the same key; form encoding", async () => {
     let answers = 0;
