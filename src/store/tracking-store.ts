@@ -41,6 +41,7 @@ export interface TimelineRow {
 
 export function trackingStore(db: Database) {
   const get = db.prepare<TrackedRow, [string]>("SELECT * FROM tracked_messages WHERE wamid = ?");
+  const rows = db.prepare<TrackedRow, [string]>("SELECT * FROM tracked_messages WHERE wamid IN (SELECT value FROM json_each(?))");
   const insert = db.prepare<unknown, Record<string, string | number | null>>(
     `INSERT INTO tracked_messages (wamid, recipient, text, category, stale_after_ms, not_after_ms, fallback, sent_at, registered_at, delivered_at,
        deadline, expires_at, state, reason, error_code, created_at, updated_at)
@@ -98,6 +99,8 @@ export function trackingStore(db: Database) {
 
   return {
     get: (wamid: string) => get.get(wamid),
+    /** The rows of a set of wamids, in one read (absent: not tracked). */
+    rows: (wamids: readonly string[]) => new Map(rows.all(JSON.stringify(wamids)).map((r) => [r.wamid, r])),
     insert: (r: TrackedRow, now: number) => insert.run(bind(r, now)),
     /** Writes the columns `after` changed (nothing when none did). */
     save(before: TrackedRow, after: TrackedRow, now: number) {

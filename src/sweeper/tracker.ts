@@ -41,6 +41,8 @@ export interface Registration {
 export class Tracker {
   readonly store: TrackingStore;
   readonly #notices;
+  /** While onStatuses runs: the rows of its statuses' wamids as the batch leaves them (null: not tracked). */
+  #batch: Map<string, TrackedRow | null> | null = null;
 
   constructor(
     db: Database,
@@ -57,17 +59,32 @@ export class Tracker {
   }
 
   /**
-   * A status webhook for an outbound message (called by the processor, in its
-   * transaction). Only 1:1 message statuses: a group send, a payment or a call has no
+   * The statuses of a processing batch, in order (called by the processor, in its
+   * transaction): the rows they need are read in one query, then each status is applied
+   * as alone; a status sees what the ones before it in the batch changed.
+   */
+  onStatuses(statuses: readonly { effect: StatusEffect; current: string; eventId: string }[], now: number) {
+    if (statuses.length === 0) return;
+    const rows = this.store.rows(statuses.map((s) => s.effect.wamid));
+    this.#batch = new Map(statuses.map((s) => [s.effect.wamid, rows.get(s.effect.wamid) ?? null]));
+    try {
+      for (const s of statuses) this.#onStatus(s.effect, s.current, s.eventId, now);
+    } finally {
+      this.#batch = null;
+    }
+  }
+
+  /**
+   * A status webhook for an outbound message (in the processor's transaction). Only 1:1 message statuses: a group send, a payment or a call has no
    * one phone number an SMS could go to; and only Meta's wamids: another could not be
    * the SMS request's Idempotency-Key. A status that changes nothing writes nothing;
    * the statuses themselves are in message_statuses, the timeline holds our moves
    * (not `done`: on the happy path the `delivered` status says it, one write less).
    */
-  onStatus(s: StatusEffect, current: string, eventId: string, now: number) {
+  #onStatus(s: StatusEffect, current: string, eventId: string, now: number) {
     if (!s.oneToOne || !MESSAGE_STATUSES.has(s.status)) return;
     if (!isIdempotencyKey(s.wamid)) return this.#untrackable(s.wamid);
-    const existing = this.store.get(s.wamid);
+    const existing = this.#get(s.wamid);
     // First seen already delivered (this status, or an earlier one: `current` is the
     // message's state after it): nothing to watch, no row.
     if (!existing && statusRank(current) >= statusRank("delivered")) return;
@@ -206,7 +223,7 @@ export class Tracker {
   #decide(row: TrackedRow, reason: "stale" | "failed", code: number | null, now: number): Decision {
     const decision = decideFallback(row, reason, code, now, this.settings);
     const next = decision.row;
-    this.store.save(row, next, now);
+    this.#save(row, next, now);
     this.store.note(next.wamid, now, { state: next.state, detail: decision.why ? { why: decision.why } : { reason, error_code: code } });
     if (decision.text && next.recipient) {
       const send = { wamid: next.wamid, recipient: next.recipient, text: decision.text, reason, error_code: next.error_code, category: next.category };
@@ -220,7 +237,7 @@ export class Tracker {
   }
 
   #settle(before: TrackedRow, row: TrackedRow, now: number, why: string) {
-    this.store.save(before, row, now);
+    this.#save(before, row, now);
     this.store.note(row.wamid, now, { state: row.state, detail: { why } });
     this.#notSent(row, now, why);
   }
@@ -232,9 +249,21 @@ export class Tracker {
 
   /** Inserts or updates the row (only if something changed), and notes a move in the timeline. */
   #put(before: TrackedRow | null, after: TrackedRow, now: number, move?: string, detail: Record<string, unknown> | null = null) {
-    if (!before) this.store.insert(after, now);
-    else this.store.save(before, after, now);
+    if (!before) {
+      this.store.insert(after, now);
+      this.#batch?.set(after.wamid, after);
+    } else this.#save(before, after, now);
     if (move) this.store.note(after.wamid, now, { state: move, detail });
+  }
+
+  #get(wamid: string): TrackedRow | null {
+    const cached = this.#batch?.get(wamid);
+    return cached !== undefined ? cached : this.store.get(wamid);
+  }
+
+  #save(before: TrackedRow, after: TrackedRow, now: number) {
+    this.store.save(before, after, now);
+    this.#batch?.set(after.wamid, after);
   }
 
   /** message.fallback: what happened to the SMS leg of one message. The event's id; null when it was raised before. */

@@ -250,8 +250,8 @@ export class Processor {
   /** In the batch's transaction, once its events are written: fallback tracking, alerts, the debug line. */
   #after(planned: Planned, now: number) {
     const { tracker, alerter, log } = this.#opts;
-    for (const { row, event, statuses } of planned.stored) {
-      for (const s of statuses) tracker?.onStatus(s.effect, s.current, row.id, now);
+    tracker?.onStatuses(planned.stored.flatMap(({ row, statuses }) => statuses.map((s) => ({ ...s, eventId: row.id }))), now);
+    for (const { row, event } of planned.stored) {
       alerter?.fromEvent({ type: event.type, data: event.data, dedupKey: row.dedupKey, phoneNumberId: event.phoneNumberId, wabaId: event.wabaId }, now);
       // Ids and type only: data holds phone numbers and message text. The person shows as the logger's keyed hash.
       log.debug("event", { id: row.id, type: row.type, inbox_id: row.inboxId, wamid: row.wamid, wa_id: row.waId });

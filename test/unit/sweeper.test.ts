@@ -105,6 +105,22 @@ test("a sweep and the SMS rounds give way to ingestion after every full batch; t
   expect(s.sweeper.tracker!.store.timeline("wamid.G0").map((m) => m.state)).toEqual(["registered", "stale", "fallback_pending", "sending"]);
 });
 
+test("statuses of one message in one processing batch, read in one query: each sees what the one before it did", async () => {
+  const s = setup();
+  for (const item of [
+    status("wamid.Q", "sent", s.t0, { biz_opaque_callback_data: opaque }),
+    status("wamid.Q", "failed", s.t0 + 1_000, { errors: [{ code: 131026 }] }),
+    status("wamid.Q", "delivered", s.t0 + 2_000),
+  ]) s.p.post(statuses(item)); // three webhooks, one batch
+  expect(s.p.processor.runOnce(100, 1_000)).toMatchObject({ jobs: 3, events: 3 });
+  expect(s.state("wamid.Q")).toBe("cancelled_delivered");
+  expect(s.sweeper.tracker!.store.send("wamid.Q")).toMatchObject({ state: "cancelled" });
+  expect(s.sweeper.tracker!.store.timeline("wamid.Q").map((m) => m.state)).toEqual(["fallback_pending", "cancelled_delivered"]);
+  expect(s.outcomes()).toEqual(["cancelled"]);
+  await s.send();
+  expect(s.sms.received).toHaveLength(0);
+});
+
 test("one stale batch, decided as a set: each message's outcome, events and timeline as one at a time; a batch run again changes nothing", async () => {
   const { lines, log } = capturedLog();
   const s = setup({ max_stale_ratio: 1, categories: ["authentication", "utility"] }, undefined, { log });
