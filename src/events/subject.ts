@@ -4,6 +4,8 @@
  * sender, a status's recipient, a fallback's `to`, a preference's wa_id). Stored as
  * columns beside the envelope (migrations/0008 fills them the same way for old rows).
  */
+import { phoneDigits } from "../whatsapp/primitives";
+
 export interface EventSubject {
   wamid: string | null;
   waId: string | null;
@@ -21,8 +23,10 @@ export function eventSubject(type: string, data: Record<string, unknown>): Event
   const id = type === "message.echo" ? data.id : data.wamid;
   const wamid = typeof id === "string" && id ? id : null;
   for (const field of PERSON_FIELDS[type] ?? DEFAULT_FIELDS) {
-    const value = data[field];
-    if (typeof value === "string" && value) return { wamid, waId: value };
+    // An echo's data is the item as Meta sent it: its number may be a JSON number, or carry a `+`.
+    const raw = data[field];
+    const value = typeof raw === "number" || typeof raw === "string" ? phoneDigits(raw) : null;
+    if (value) return { wamid, waId: value };
   }
   return { wamid, waId: null };
 }

@@ -21,6 +21,8 @@ export interface Redactor {
 const PHONE_LIKE = /(\d{4}-[01]\d-[0-3]\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?)?)|\+?\(?\d(?:[\d \-()]*\d){6,}/g;
 const digitCount = (s: string) => s.replace(/\D/g, "").length;
 const phoneLike = (m: string) => digitCount(m) >= 7 && digitCount(m) <= 15;
+/** A count with its unit after it ("4194304 bytes", "120000 ms") is a size or a time, not a number to hide. */
+const UNIT_AFTER = /^\s?(?:bytes|B|KiB|MiB|GiB|ms|s)\b/;
 /** Only the digits of a number, the form `keep` sets hold. */
 export const digitsOf = (s: string) => s.replace(/\D/g, "");
 
@@ -33,7 +35,10 @@ export function keyedRedactor(key: string): Redactor {
   };
   return {
     person,
-    text: (s, keep) => s.replace(PHONE_LIKE, (m, date?: string) => (date === undefined && phoneLike(m) && !keep?.has(digitsOf(m)) ? person(m) : m)),
+    text: (s, keep) =>
+      s.replace(PHONE_LIKE, (m: string, date: string | undefined, at: number) =>
+        date === undefined && phoneLike(m) && !keep?.has(digitsOf(m)) && !UNIT_AFTER.test(s.slice(at + m.length)) ? person(m) : m,
+      ),
   };
 }
 

@@ -1,6 +1,6 @@
 /** `messages` field: inbound messages of every type Meta documents. Unknown keys pass through. */
 import { z } from "zod";
-import { lenientList, MetaError, unixSeconds } from "./primitives";
+import { lenientList, MetaError, phoneText, unixSeconds } from "./primitives";
 
 export const Media = z.looseObject({
   id: z.string().optional(),
@@ -39,7 +39,7 @@ export const Context = z.looseObject({
 /** Only `id` and `type` are required; an odd optional part reads as absent (it stays in `raw`). */
 export const InboundMessage = z.looseObject({
   id: z.string(),
-  from: z.string().optional().catch(undefined), // may be "" for username users
+  from: phoneText.optional().catch(undefined), // may be "" for username users
   from_user_id: z.string().optional().catch(undefined),
   timestamp: unixSeconds,
   type: z.string(), // open enum: unknown types are kept
@@ -63,8 +63,8 @@ export const InboundMessage = z.looseObject({
 export type InboundMessage = z.infer<typeof InboundMessage>;
 
 export const SenderContact = z.looseObject({
-  wa_id: z.string().optional(),
-  user_id: z.string().optional(),
-  profile: z.looseObject({ name: z.string().optional() }).optional(),
+  wa_id: phoneText.optional().catch(undefined),
+  user_id: z.string().optional().catch(undefined),
+  profile: z.looseObject({ name: z.string().optional().catch(undefined) }).optional().catch(undefined),
 });
 export type SenderContact = z.infer<typeof SenderContact>;

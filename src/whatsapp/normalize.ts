@@ -253,10 +253,23 @@ function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEv
 
 function unknownEvent(where: Where, raw: unknown, reason?: string): NormalizedEvent {
   const data: Record<string, unknown> = { field: where.field };
-  if (reason) data.reason = reason;
-  // Hashing and serializing recurse: a raw value too deep for that is kept cut (the inbox has it whole).
-  const kept = deeperThan(raw) ? cutDeep(raw) : raw;
-  return base(where, "webhook.unknown", `hash:${hashOf(where, kept)}`, where.entryTime, data, kept, []);
+  const deep = deeperThan(raw);
+  if (reason ?? deep) data.reason = reason ?? `nested deeper than ${MAX_JSON_DEPTH} levels`;
+  if (!deep) return base(where, "webhook.unknown", `hash:${hashOf(where, raw)}`, where.entryTime, data, raw, []);
+  // Our hashing and serializing recurse: a value too deep for them is kept cut (the inbox
+  // has it whole). Its key also covers what was cut, as JSON.stringify writes it (Meta's
+  // retries repeat the bytes), so two items that differ only below the cut stay two events.
+  const kept = cutDeep(raw);
+  return base(where, "webhook.unknown", `hash:${sha256Hex(`${hashOf(where, kept)}\n${wholeText(raw)}`)}`, where.entryTime, data, kept, []);
+}
+
+/** The value as JSON, or "" when even the engine's own serializer cannot go that deep. */
+function wholeText(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "";
+  } catch {
+    return "";
+  }
 }
 
 function base(where: Where, type: EventType, dedupKey: string, occurredAt: number | null, data: Record<string, unknown>, raw: unknown, effects: StateEffect[]): NormalizedEvent {

@@ -1,7 +1,7 @@
 /** The webhook envelope: object → entry[] → changes[] → {field, value}. */
 import { z } from "zod";
 import { InboundMessage, SenderContact } from "./messages";
-import { idText, lenientList, Metadata, MetaError, unixSeconds } from "./primitives";
+import { idText, lenientList, Metadata, MetaError, phoneText, unixSeconds } from "./primitives";
 import { MessageStatus } from "./statuses";
 
 // The envelope is read leniently, level by level (whatsapp/normalize.ts): these schemas
@@ -57,13 +57,14 @@ export const PhoneQualityValue = z.looseObject({
   current_limit: z.string().optional().catch(undefined),
 });
 
+/** Each part read on its own: an odd one reads as absent (it stays in `raw`), never the rest with it. */
 export const UserPreference = z.looseObject({
-  wa_id: z.string().optional(),
-  user_id: z.string().optional(),
-  category: z.string().optional(),
-  value: z.string().optional(),
+  wa_id: phoneText.optional().catch(undefined),
+  user_id: z.string().optional().catch(undefined),
+  category: z.string().optional().catch(undefined),
+  value: z.string().optional().catch(undefined),
   timestamp: unixSeconds, // an integer here, unlike message timestamps; either is accepted
-  detail: z.string().optional(),
+  detail: z.string().optional().catch(undefined),
 });
 
 /** How many entry × change pairs a raw body carries (0 when it is not an envelope); for debug logs. */

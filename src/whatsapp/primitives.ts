@@ -5,6 +5,18 @@ import { z } from "zod";
 export const idText = z.union([z.string(), z.number()]).transform(String);
 
 /**
+ * A person's number (`from`, `wa_id`, `recipient_id`): digits without `+` in Meta's
+ * examples, `+16505551234` in some of its parameter tables, a JSON number now and then.
+ * Kept as text, without the `+`, so one person is one key whichever form came.
+ */
+export const phoneText = z.union([z.string(), z.number()]).transform(phoneDigits);
+
+export function phoneDigits(value: string | number): string {
+  const text = String(value);
+  return text.startsWith("+") ? text.slice(1) : text;
+}
+
+/**
  * Unix-seconds timestamps: strings in messages/statuses/calls, integers elsewhere.
  * Anything else reads as absent (the raw value stays in the event's `raw`), so one
  * odd scalar never un-types the item that carries it.

@@ -1,6 +1,6 @@
 /** `messages` field, `statuses[]`: outbound message status updates. */
 import { z } from "zod";
-import { idText, lenientList, MetaError, unixSeconds } from "./primitives";
+import { lenientList, MetaError, phoneText, unixSeconds } from "./primitives";
 
 export const Pricing = z.looseObject({
   billable: z.boolean().optional(),
@@ -15,7 +15,7 @@ export const MessageStatus = z.looseObject({
   status: z.string(), // sent | delivered | read | played | failed, open enum
   // Optional parts read leniently: an odd value is treated as absent, never un-types the status.
   timestamp: unixSeconds,
-  recipient_id: idText.optional().catch(undefined),
+  recipient_id: phoneText.optional().catch(undefined),
   recipient_user_id: z.string().optional().catch(undefined),
   biz_opaque_callback_data: z.string().optional().catch(undefined),
   conversation: z.looseObject({}).optional().catch(undefined),
@@ -24,7 +24,7 @@ export const MessageStatus = z.looseObject({
   type: z.string().optional().catch(undefined), // "call" when the calls field reuses this key, "payment" for payments
   // Group sends: one status per participant, all under the group message's wamid.
   recipient_type: z.string().optional().catch(undefined),
-  recipient_participant_id: idText.optional().catch(undefined),
+  recipient_participant_id: phoneText.optional().catch(undefined),
   recipient_participant_user_id: z.string().optional().catch(undefined),
   // Payment status updates (captured, pending, refunds…) reuse status names under one id.
   payment: z.looseObject({}).optional().catch(undefined),

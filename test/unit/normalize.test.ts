@@ -100,3 +100,50 @@ describe("status order: the final state does not depend on arrival order", () =>
     expect(nextStatus("unknown", "sent")).toBe("sent");
   });
 });
+
+describe("a person's number as Meta may write it: a JSON number, or with a +", () => {
+  const change = (field: string, value: unknown) => ({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751600711, changes: [{ field, value }] }] });
+  const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
+
+  test("user_preferences with a numeric wa_id keeps every part, its own time and the opt-out", () => {
+    const [e] = normalizePayload(change("user_preferences", { messaging_product: "whatsapp", metadata: META, user_preferences: [{ wa_id: 16505550021, category: "marketing_messages", value: "stop", timestamp: 1751600710 }] }));
+    expect(e!.type).toBe("user.preferences");
+    expect(e!.data).toMatchObject({ wa_id: "16505550021", category: "marketing_messages", value: "stop" });
+    expect(e!.occurredAt).toBe(1751600710_000);
+    expect(e!.effects).toEqual([expect.objectContaining({ kind: "notice", subject: "contact", id: "16505550021", attribute: "marketing_opt_out", value: "stop" })]);
+  });
+
+  test("an odd part of a preference reads as absent, never the rest with it", () => {
+    const [e] = normalizePayload(change("user_preferences", { user_preferences: [{ wa_id: "16505550021", category: "marketing_messages", value: "resume", detail: { odd: true }, timestamp: 1751600710 }] }));
+    expect(e!.data).toMatchObject({ wa_id: "16505550021", value: "resume", detail: null });
+  });
+
+  test("an inbound message's numeric from and contact wa_id, and a + in front, give one person", () => {
+    const message = (from: unknown, waId: unknown) =>
+      normalizePayload(change("messages", { messaging_product: "whatsapp", metadata: META, contacts: [{ profile: { name: "NumCont" }, wa_id: waId }], messages: [{ from, id: "wamid.NF1", timestamp: "1751600700", type: "text", text: { body: "hi" } }] }))[0]!;
+    for (const [from, waId] of [[16505551234, 16505551234], ["+16505551234", "16505551234"], ["16505551234", "+16505551234"]]) {
+      const e = message(from, waId);
+      expect(e.data).toMatchObject({ from: "16505551234", profile_name: "NumCont" });
+      expect(e.effects).toContainEqual({ kind: "contact", waId: "16505551234", seenAt: 1751600700_000 });
+    }
+  });
+
+  test("a status's recipient_id with a + is the same recipient", () => {
+    const [e] = normalizePayload(change("messages", { messaging_product: "whatsapp", metadata: META, statuses: [{ id: "wamid.S1", status: "delivered", timestamp: "1751600700", recipient_id: "+16505551234" }] }));
+    expect(e!.data.recipient_id).toBe("16505551234");
+  });
+});
+
+test("an unknown item nested past the cut: its reason says so, and two that differ only below the cut are two events", () => {
+  const deep = (leaf: string) => {
+    let v: unknown = leaf;
+    for (let i = 0; i < 70; i++) v = [v];
+    return { object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751600711, changes: [{ field: "some_future_field", value: { v } }] }] };
+  };
+  const [a] = normalizePayload(deep("A"));
+  const [b] = normalizePayload(deep("B"));
+  expect(a!.type).toBe("webhook.unknown");
+  expect(a!.data).toEqual({ field: "some_future_field", reason: "nested deeper than 64 levels" });
+  expect(a!.dedupKey).not.toBe(b!.dedupKey);
+  expect(normalizePayload(deep("A"))[0]!.dedupKey).toBe(a!.dedupKey);
+});

@@ -21,6 +21,10 @@ test("free text keeps its words, dates, addresses and short numbers; phone numbe
   expect(r.text("sent 2026-11-24 16505551234")).toBe(`sent 2026-11-24 ${hash}`);
   // Template and account ids are longer than any phone number.
   expect(r.text("template 1234567890123456 paused")).toBe("template 1234567890123456 paused");
+  // A size or a time with its unit is not a number to hide; the same digits without one are.
+  expect(r.text("body exceeds server.max_body_bytes (4194304 bytes)")).toBe("body exceeds server.max_body_bytes (4194304 bytes)");
+  expect(r.text("gave up after 1200000 ms; 16505551234 unreachable")).toBe(`gave up after 1200000 ms; ${hash} unreachable`);
+  expect(r.text("code (4194304) for 16505551234")).toBe(`code ${r.person("(4194304")}) for ${hash}`);
 });
 
 test("the key comes from log.redact_key, else from the admin token (not the token itself); none when redact is off", () => {

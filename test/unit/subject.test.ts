@@ -13,6 +13,12 @@ test("the person is the sender, a status's recipient (a group's participant), an
   expect(eventSubject("template.status", { message_template_id: 1 })).toEqual({ wamid: null, waId: null });
 });
 
+test("an echo kept as Meta sent it: a numeric `to`, or one with a +, is the same person", () => {
+  expect(eventSubject("message.echo", { id: "wamid.E", to: 16505551234 }).waId).toBe("16505551234");
+  expect(eventSubject("message.echo", { id: "wamid.E", to: "+16505551234" }).waId).toBe("16505551234");
+  expect(eventSubject("message.echo", { id: "wamid.E", to: "" }).waId).toBeNull();
+});
+
 test("erasing a person from a body keeps everyone else's items", () => {
   const body = JSON.stringify({
     object: "whatsapp_business_account",
