@@ -9,3 +9,19 @@ export function isJsonBytes(bytes: Uint8Array): boolean {
     return false;
   }
 }
+
+/** A run of 16 digits: the shortest integer a double may not hold exactly (2^53 has 16). */
+const LONG_DIGITS = /\d{16}/;
+
+/**
+ * JSON.parse, except that an integer too large for a double to hold exactly (Meta's
+ * 16-digit template and account ids, should one pass 2^53) is kept as its digits in a
+ * string instead of silently becoming a neighbouring number, which would make two ids
+ * one. Only bodies with such a digit run pay for the reviver.
+ */
+export function parseJsonExact(text: string): unknown {
+  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
+  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
+    typeof value === "number" && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source) ? context.source : value,
+  );
+}

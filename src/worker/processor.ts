@@ -24,6 +24,7 @@ import type { Clock } from "../util/clock";
 import { isStorageFailure } from "../store/errors";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
+import { parseJsonExact } from "../util/json";
 import { storableKey } from "../util/storable-key";
 import { normalizeEvents, type NormalizedEvent } from "../whatsapp/normalize";
 import { planBatch, type JobSlice, type Planned, type Route } from "./plan";
@@ -282,7 +283,7 @@ export class Processor {
     }
     try {
       // Never throws past here: an item it cannot read becomes a webhook.unknown beside its siblings.
-      return { events: normalizeEvents(JSON.parse(text)), position: 0, skip: job.progress, hasProgress: job.progress > 0 };
+      return { events: normalizeEvents(parseJsonExact(text)), position: 0, skip: job.progress, hasProgress: job.progress > 0 };
     } catch (err) {
       return `body is not valid JSON: ${(err as Error).message}`;
     }
