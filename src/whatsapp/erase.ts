@@ -6,6 +6,7 @@
  * value); else the whole change (an unknown field's value); else the whole entry.
  * Everyone else's items stay. Pure: body in, body out.
  */
+import { parseJsonExact } from "../util/json";
 import { deeperThan } from "../util/json-depth";
 import type { Mentions } from "./phone-mention";
 
@@ -23,7 +24,8 @@ export function erasePerson(body: string, mentions: Mentions): { body: string; r
   if (!mentions(body)) return { body, removed: 0 };
   let payload: unknown;
   try {
-    payload = JSON.parse(body);
+    // A rewritten body keeps the digits of ids past 2^53 (as strings, like the events made from it).
+    payload = parseJsonExact(body);
   } catch {
     return null;
   }
