@@ -70,6 +70,7 @@ export function trackingStore(db: Database) {
     `INSERT INTO fallback_sends (wamid, state, recipient, text, reason, error_code, category, next_attempt_at, created_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?8) ON CONFLICT (wamid) DO NOTHING`,
   );
+  const nextAttempt = db.prepare<{ at: number | null }, []>("SELECT min(next_attempt_at) at FROM fallback_sends WHERE state = 'pending'");
   const getSend = db.prepare<FallbackSendRow, [string]>("SELECT * FROM fallback_sends WHERE wamid = ?");
   const cancelSend = db.prepare<unknown, [string, number]>("UPDATE fallback_sends SET state = 'cancelled', updated_at = ?2 WHERE wamid = ?1 AND state = 'pending'");
   const recoverSends = db.prepare<unknown, [string]>("UPDATE fallback_sends SET lease_until = 0 WHERE state = 'sending' AND substr(lease_token, 1, length(?1)) = ?1");
@@ -119,6 +120,8 @@ export function trackingStore(db: Database) {
       return insertSend.run(s.wamid, s.state, s.recipient, s.text, s.reason, s.error_code, s.category, now).changes > 0;
     },
     send: (wamid: string) => getSend.get(wamid),
+    /** When the next SMS waiting for an attempt is due (null: none waits). */
+    nextAttemptAt: () => nextAttempt.get()?.at ?? null,
     /** Proof of delivery before the SMS was claimed: it is never sent. */
     cancelSend: (wamid: string, now: number) => cancelSend.run(wamid, now).changes > 0,
     claimSends(token: string, leaseUntil: number, now: number, limit: number): ClaimedSend[] {

@@ -26,6 +26,11 @@ import { MAX_RETRY_AFTER, MAX_RETRY_AFTER_MS } from "./limits";
 import type { GiveWay } from "../worker/share";
 
 const RESPONSE_KEEP_BYTES = 1024;
+/**
+ * The last attempt a wait may be cut to is this long before not_after: the sender is
+ * woken for it (`wake`), and the request then has time to leave before the SMS is no use.
+ */
+export const LAST_ATTEMPT_LEAD_MS = 1_000;
 
 /** `why`: the next attempt waits other than retry_schedule says (the message's timeline tells it). */
 export type SendOutcome = { state: "sent" | "failed" | "unknown" | "pending"; status: number | null; response: string | null; error: string | null; retryAt: number | null; why?: string };
@@ -61,7 +66,8 @@ export function classifyAnswer(status: number, attempts: number, retrySchedule: 
 /**
  * The next attempt: after the schedule's step, or later when the provider asked
  * (Retry-After, at most MAX_RETRY_AFTER), but never past the message's not_after: an
- * SMS is no use after it. Past it already, or the schedule used up: failed.
+ * SMS is no use after it. A wait that would end later is cut to the last attempt, a
+ * second before it; failing at or after that moment, or with the schedule used up: failed.
  */
 export function retryOrFail(attempts: number, retrySchedule: readonly string[], now: number, bounds: Bounds = {}): Verdict {
   const step = retrySchedule[attempts - 1];
@@ -76,8 +82,10 @@ export function retryOrFail(attempts: number, retrySchedule: readonly string[], 
     wait = Math.min(asked, MAX_RETRY_AFTER_MS);
     why = `the provider asked to wait ${Math.ceil(asked / 1000)} s (Retry-After)${asked > MAX_RETRY_AFTER_MS ? `; waiting ${MAX_RETRY_AFTER}, the longest honoured` : ""}`;
   }
-  if (expiresAt !== null && now + wait > expiresAt) {
-    return { state: "pending", retryAt: expiresAt, why: `${why ?? `retry_schedule says ${step}`}; cut to not_after, the last moment an SMS may go` };
+  const lastAttempt = expiresAt === null ? null : expiresAt - LAST_ATTEMPT_LEAD_MS;
+  if (lastAttempt !== null && now + wait > lastAttempt) {
+    if (now >= lastAttempt) return { state: "failed", retryAt: null, why: "not retried: this was the last attempt before not_after" };
+    return { state: "pending", retryAt: lastAttempt, why: `${why ?? `retry_schedule says ${step}`}; cut to 1 s before not_after, the last attempt` };
   }
   return { state: "pending", retryAt: now + wait, ...(why ? { why } : {}) };
 }
@@ -103,6 +111,8 @@ export class FallbackSender {
     private readonly instance: string,
     private readonly failureAlert: FailureAlert | null = null,
     private readonly giveWay: GiveWay = () => Bun.sleep(0),
+    /** Asked after each run for the next retry's time: a retry cut to just before not_after must not wait for the schedule. */
+    private readonly wake: (at: number) => void = () => {},
   ) {
     // An SMS taken past its not_after is refused in the claim's own transaction: no request.
     this.#claim = db.transaction((token: string, leaseUntil: number, now: number, limit: number) => {
@@ -128,8 +138,11 @@ export class FallbackSender {
     const result: SendResult = { claimed: 0, sent: 0, failed: 0, unknown: 0, retrying: 0, expired: 0 };
     for (;;) {
       const claimed = await this.#round(concurrency, result);
-      if (claimed < concurrency) return result;
+      if (claimed < concurrency) break;
     }
+    const next = this.tracker.store.nextAttemptAt();
+    if (next !== null) this.wake(next);
+    return result;
   }
 
   async #round(limit: number, result: SendResult): Promise<number> {

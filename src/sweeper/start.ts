@@ -28,6 +28,19 @@ export interface Sweeper {
   jobs: Jobs;
 }
 
+/** One timer that runs `job` at the time last asked (at once if that has passed); the schedule stays the backstop. */
+function wakeAt(job: () => void, clock: Clock): (at: number) => void {
+  let timer: Timer | undefined;
+  return (at) => {
+    clearTimeout(timer);
+    // setTimeout's longest wait is 2^31 - 1 ms (~24.8 days); a later retry is the schedule's.
+    const ms = Math.max(0, at - clock.now());
+    if (ms > 2 ** 31 - 1) return;
+    timer = setTimeout(job, ms);
+    timer.unref();
+  };
+}
+
 /** `giveWay` paces the jobs' steps while webhooks arrive (worker/share.ts); outside the daemon nothing waits. */
 export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clock, log: Logger, instance: string, giveWay: GiveWay = () => Bun.sleep(0)): Sweeper {
   const { fallback, sweeper, alerts } = settings;
@@ -40,7 +53,7 @@ export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clo
   if (fallback.enabled && sms) {
     const raise = eventRaiser(db, settings.hooks);
     tracker = new Tracker(db, fallback, raise, eventPlanner(db, settings.hooks), sqliteSweeper(db), log, kick("fallback"));
-    const sender = new FallbackSender(db, tracker, sms, clock, log, instance, { alerter, after: alerts.sms_failures }, giveWay);
+    const sender = new FallbackSender(db, tracker, sms, clock, log, instance, { alerter, after: alerts.sms_failures }, giveWay, wakeAt(kick("fallback"), clock));
     defs.push(
       { name: "stale", schedule: sweeper.schedule, leaseMs: 5 * 60_000, run: staleJob(db, tracker, fallback, sweeper.batch_size, clock, log, raise, alerter, giveWay) },
       { name: "fallback", schedule: sweeper.fallback_schedule, leaseMs: parseDuration(sms.timeout)! + 60_000, run: async () => ({ ...(await sender.run(sms.concurrency)) }) },

@@ -265,3 +265,37 @@ test("registered to one number, Meta's status names another: the SMS goes to the
   expect(daemon.lines.join("\n")).not.toMatch(/5511987654321|551187654321/);
 });
 
+
+test("a provider asking to wait past not_after: the last attempt goes 1 s before it, woken for it (the schedule is hourly here), and its failure is final", async () => {
+  const sms = new Sink().start();
+  sinks.push(sms);
+  const arrivals: number[] = [];
+  sms.respond = () => (arrivals.push(Date.now()), new Response("slow down", { status: 429, headers: { "retry-after": "999999" } }));
+  const toml = `
+[sweeper]
+fallback_schedule = "0 0 * * * *"
+[fallback]
+enabled = true
+[fallback.sms]
+url = "http://127.0.0.1:${sms.port}/sms"
+retry_schedule = ["1s", "1s", "1s"]
+`;
+  const daemon = await startDaemon(writeConfig(tempDir(), { toml }));
+  daemons.push(daemon);
+  const registered = Date.now();
+  const reg = await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify({ wamid: "wamid.LAST", to: "+16505551234", text: "Code 1", not_after: "6s" }) });
+  expect(reg.status).toBe(201);
+  const failed = statusBody("wamid.LAST", "failed", Math.floor(Date.now() / 1000), { errors: [{ code: 131026, title: "Message undeliverable" }] });
+  expect((await signedPost(`${daemon.url}/webhook`, failed)).status).toBe(200);
+  await waitFor(() => arrivals.length === 2, 10_000);
+  const expiresAt = Date.parse(((await (await fetch(`${daemon.url}/v1/messages/wamid.LAST`, { headers: ADMIN })).json()) as { fallback: { expires_at: string } }).fallback.expires_at);
+  expect(expiresAt - registered).toBeLessThan(6_500);
+  expect(arrivals[1]!).toBeGreaterThanOrEqual(expiresAt - 1_000);
+  expect(arrivals[1]!).toBeLessThan(expiresAt);
+  await waitFor(async () => (await fallbackOf(daemon, "wamid.LAST")).state === "fallback_failed", 5_000);
+  await Bun.sleep(1_500);
+  expect(arrivals).toHaveLength(2);
+  const fallback = await fallbackOf(daemon, "wamid.LAST");
+  expect(fallback.timeline.map((m) => m.state)).toContain("waiting");
+  expect(fallback.timeline.at(-1)).toMatchObject({ state: "fallback_failed" });
+});

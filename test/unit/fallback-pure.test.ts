@@ -146,7 +146,7 @@ describe("Retry-After from the SMS provider", () => {
     expect(classifyAnswer(500, 1, schedule, T0, { retryAfterMs: 120_000 })).toEqual({ state: "pending", retryAt: T0 + 5_000 });
     expect(classifyAnswer(429, 3, schedule, T0, { retryAfterMs: 120_000 })).toEqual({ state: "failed", retryAt: null }); // the schedule is used up
   });
-  test("at most an hour, and never past the message's not_after; past it already, no retry", () => {
+  test("at most an hour, and never past the message's not_after: cut to the last attempt, a second before it; at or past that, no retry", () => {
     expect(classifyAnswer(429, 1, schedule, T0, { retryAfterMs: 999_999_000 })).toEqual({
       state: "pending",
       retryAt: T0 + H,
@@ -154,10 +154,14 @@ describe("Retry-After from the SMS provider", () => {
     });
     expect(classifyAnswer(429, 1, schedule, T0, { retryAfterMs: 999_999_000, expiresAt: T0 + 10 * 60_000 })).toEqual({
       state: "pending",
-      retryAt: T0 + 10 * 60_000,
-      why: "the provider asked to wait 999999 s (Retry-After); waiting 1h, the longest honoured; cut to not_after, the last moment an SMS may go",
+      retryAt: T0 + 10 * 60_000 - 1_000,
+      why: "the provider asked to wait 999999 s (Retry-After); waiting 1h, the longest honoured; cut to 1 s before not_after, the last attempt",
     });
-    expect(retryOrFail(2, schedule, T0, { expiresAt: T0 + 10_000 })).toEqual({ state: "pending", retryAt: T0 + 10_000, why: "retry_schedule says 30s; cut to not_after, the last moment an SMS may go" });
+    expect(retryOrFail(2, schedule, T0, { expiresAt: T0 + 10_000 })).toEqual({ state: "pending", retryAt: T0 + 9_000, why: "retry_schedule says 30s; cut to 1 s before not_after, the last attempt" });
+    // A wait that ends before the last attempt is not cut.
+    expect(retryOrFail(1, schedule, T0, { expiresAt: T0 + 6_000 })).toEqual({ state: "pending", retryAt: T0 + 5_000 });
+    expect(retryOrFail(1, schedule, T0, { expiresAt: T0 + 1_000 })).toEqual({ state: "failed", retryAt: null, why: "not retried: this was the last attempt before not_after" });
+    expect(retryOrFail(1, schedule, T0, { expiresAt: T0 + 400 })).toEqual({ state: "failed", retryAt: null, why: "not retried: this was the last attempt before not_after" });
     expect(retryOrFail(1, schedule, T0, { expiresAt: T0 })).toEqual({ state: "failed", retryAt: null, why: "not retried: past not_after" });
   });
 });

@@ -340,16 +340,20 @@ describe("Retry-After from the SMS provider", () => {
     expect(s.state("wamid.W")).toBe("fallback_sent");
   });
 
-  test("never past not_after: the wait is cut to it, and an attempt failing there is the last", async () => {
+  test("never past not_after: the wait is cut to the last attempt a second before it, the sender is woken for it, and failing there is final", async () => {
     const s = setup({}, slowDown);
+    const wakes: number[] = [];
+    const woken = new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, retry_schedule: ["1s", "1s", "1s"] }), s.p.clock, quiet, "test", null, undefined, (at) => wakes.push(at));
     s.sweeper.tracker!.register({ wamid: "wamid.N", to: "16505551234", text: "Your code is 1", category: "authentication", stale_after_ms: null, not_after_ms: 10 * 60_000, fallback: null }, s.t0);
     s.deliver(status("wamid.N", "failed", s.t0, { errors: [{ code: 131026 }] }));
-    await sender(s).run(10);
-    expect(s.sweeper.tracker!.store.send("wamid.N")).toMatchObject({ state: "pending", next_attempt_at: s.t0 + 10 * 60_000 });
-    expect(moves(s, "wamid.N").at(-1)?.why).toEndWith("; cut to not_after, the last moment an SMS may go");
-    s.p.clock.advance(10 * 60_000);
-    expect(await sender(s).run(10)).toMatchObject({ claimed: 1, failed: 1 });
-    expect(s.sweeper.tracker!.store.send("wamid.N")).toMatchObject({ state: "failed", attempts: 2, last_error: "provider answered 429; not retried: past not_after" });
+    await woken.run(10);
+    const last = s.t0 + 10 * 60_000 - 1_000;
+    expect(s.sweeper.tracker!.store.send("wamid.N")).toMatchObject({ state: "pending", next_attempt_at: last });
+    expect(wakes).toEqual([last]);
+    expect(moves(s, "wamid.N").at(-1)?.why).toEndWith("; cut to 1 s before not_after, the last attempt");
+    s.p.clock.advance(last - s.p.clock.now());
+    expect(await woken.run(10)).toMatchObject({ claimed: 1, failed: 1 });
+    expect(s.sweeper.tracker!.store.send("wamid.N")).toMatchObject({ state: "failed", attempts: 2, last_error: "provider answered 429; not retried: this was the last attempt before not_after" });
     expect(s.state("wamid.N")).toBe("fallback_failed");
     s.p.clock.advance(3_600_000);
     expect(await sender(s).run(10)).toMatchObject({ claimed: 0 });
