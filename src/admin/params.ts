@@ -53,7 +53,7 @@ export const DeliveriesQuery = ListQuery.extend({
     .enum(["true", "false"], { error: 'expected "true" or "false"' })
     .transform((v) => v === "true")
     .optional()
-    .describe("true: only deliveries of hooks the daemon no longer runs (removed or renamed); false: only those of hooks it runs"),
+    .describe("true: only open deliveries (pending, delivering, dead, disabled) of hooks the daemon no longer runs (removed or renamed); false: only those of hooks it runs"),
 });
 export type DeliveriesQuery = z.infer<typeof DeliveriesQuery>;
 

@@ -14,6 +14,7 @@ import { OrphanError, resolveOrphans } from "../worker/orphans";
 import { badRequest, conflict, notFound, ok, page, type AdminAnswer } from "./answers";
 import { isEventId } from "./events";
 import { decodeCursor, encodeCursor, expandTypes, rowCursor, type DeliveriesQuery, type InboxQuery, type OrphansBody, type ReplayBody } from "./params";
+import { OPEN_DELIVERY_STATES } from "../domain/delivery";
 
 const PREVIEW_BYTES = 2048;
 
@@ -32,14 +33,17 @@ export function listDeliveries(db: Database, hooks: readonly HookRoute[], q: Del
   const before = rowCursor(q.cursor);
   if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
   const names = (q.hook !== undefined ? [q.hook] : known).filter((name) => q.orphaned === undefined || q.orphaned !== running.includes(name));
-  const rows = inspect.deliveries(names, q.state ?? null, before, q.limit + 1);
+  // Orphaned: open deliveries of a removed hook (finished ones need nothing from anyone).
+  const open: readonly string[] = OPEN_DELIVERY_STATES;
+  const states = q.orphaned === true ? (q.state === undefined ? open : open.filter((s) => s === q.state)) : q.state === undefined ? null : [q.state];
+  const rows = inspect.deliveries(names, states, before, q.limit + 1);
   const shown = rows.slice(0, q.limit);
   const data = shown.map((d) => ({
     ...d,
     next_attempt_at: d.state === "pending" ? isoOrNull(d.next_attempt_at) : null,
     created_at: isoOrNull(d.created_at),
     updated_at: isoOrNull(d.updated_at),
-    orphaned: !running.includes(d.hook),
+    orphaned: !running.includes(d.hook) && open.includes(d.state),
   }));
   return page(data, rows.length > q.limit ? encodeCursor(shown[shown.length - 1]!.id) : null);
 }

@@ -63,7 +63,7 @@ export const DeliveryPage = listOf(
   DeliveryAttempts.extend({
     event_id: z.string(),
     event_type: z.string(),
-    orphaned: z.boolean().describe("Its hook is no longer run by the daemon: nothing sends it; cancel or move it (POST /v1/deliveries/orphaned)"),
+    orphaned: z.boolean().describe("Open (pending, delivering, dead, disabled) and its hook is no longer run by the daemon: nothing sends it; cancel or move it (POST /v1/deliveries/orphaned)"),
   }).strict(),
 );
 

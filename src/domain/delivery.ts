@@ -1,3 +1,6 @@
+/** Deliveries not finished (done or cancelled): a hook's backlog, and what a removed hook leaves orphaned. */
+export const OPEN_DELIVERY_STATES = ["pending", "delivering", "dead", "disabled"] as const;
+
 /** A delivery's next state after an attempt (forward/retry-policy.ts decides it; a storage engine records it). */
 export type DeliveryOutcome =
   | { state: "done" }

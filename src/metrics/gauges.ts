@@ -8,9 +8,9 @@ import { queueStore } from "../store/queue-store";
 import { reportStore } from "../store/report-store";
 import { orphanedCounts } from "../worker/orphans";
 import type { Gauge } from "./exposition";
+import { OPEN_DELIVERY_STATES } from "../domain/delivery";
 
 const INBOX_STATES = ["pending", "processing", "dead"] as const;
-const OPEN_DELIVERY_STATES = ["pending", "delivering", "dead", "disabled"] as const;
 /** Tracked messages past their deadline with no proof of delivery and no SMS out yet. */
 const STALE_STATES = ["stale", "fallback_pending"];
 

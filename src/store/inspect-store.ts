@@ -51,10 +51,10 @@ export function inspectStore(db: Database) {
   // The next hook name in deliveries_due: one index seek per hook, however many deliveries each has.
   const nextHook = db.prepare<{ hook: string | null }, [string]>("SELECT min(hook) hook FROM deliveries INDEXED BY deliveries_due WHERE hook > ?");
   return {
-    /** Newest first across the given hooks. */
-    deliveries: (hooks: readonly string[], state: string | null, before: number | null, limit: number) =>
+    /** Newest first across the given hooks, in any of `states` (null: every state). */
+    deliveries: (hooks: readonly string[], states: readonly string[] | null, before: number | null, limit: number) =>
       hooks
-        .flatMap((hook) => deliveries.all(hook, state, before, limit))
+        .flatMap((hook) => (states ?? [null]).flatMap((state) => deliveries.all(hook, state, before, limit)))
         .sort((a, b) => b.id - a.id)
         .slice(0, limit),
     inbox: (state: string, before: number | null, limit: number) => inbox.all(state, before, limit),

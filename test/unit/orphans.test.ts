@@ -5,6 +5,8 @@
  * daemon runs; replay pages cover a selection exactly once.
  */
 import { afterEach, expect, test } from "bun:test";
+import { listDeliveries } from "../../src/admin/queues";
+import { DeliveriesQuery } from "../../src/admin/params";
 import { daemonHooksStore } from "../../src/store/daemon-hooks-store";
 import { reportStore } from "../../src/store/report-store";
 import { orphanedCounts, resolveOrphans } from "../../src/worker/orphans";
@@ -110,4 +112,17 @@ test("retry-dead without --hook leaves dead deliveries of a hook no longer run a
   expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'good' AND state = 'pending'")).toBe(2);
   expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'crm' AND state = 'dead'")).toBe(2);
   expect(orphanedCounts(p.db, running)).toEqual({ crm: { dead: 2 } });
+});
+
+test("GET /v1/deliveries: only open deliveries of a removed hook are orphaned; its finished ones are listed, not flagged, and not under ?orphaned=true", async () => {
+  const { p, running } = await withOrphans(2);
+  p.db.run("UPDATE deliveries SET state = 'done' WHERE hook = 'crm' AND id = (SELECT min(id) FROM deliveries WHERE hook = 'crm')");
+  const hooks = running.map((name) => hook({ name, url: "http://127.0.0.1:1/" }));
+  const list = (q: Record<string, unknown>) => listDeliveries(p.db, hooks, DeliveriesQuery.parse(q)).body as { data: { hook: string; state: string; orphaned: boolean }[] };
+  const crm = list({ hook: "crm" }).data.map((d) => `${d.state} ${d.orphaned}`);
+  expect(crm.sort()).toEqual(["done false", "pending true"]);
+  expect(list({ orphaned: "true" }).data.map((d) => `${d.hook} ${d.state}`)).toEqual(["crm pending"]);
+  expect(list({ orphaned: "true", state: "done" }).data).toEqual([]);
+  expect(list({ orphaned: "true", state: "pending" }).data).toHaveLength(1);
+  expect(list({ orphaned: "false" }).data.every((d) => d.hook === "good")).toBe(true);
 });
