@@ -52,9 +52,15 @@ export function toRegistration(item: OutboundItem): Registration {
 /** The first problem, as "field: reason" (field as a path: `[2].to`). */
 export function firstProblem(error: z.ZodError): string {
   const issue = specific(error.issues[0]!);
-  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-  return `${path || "body"}: ${issue.message}`;
+  // A key we do not know is named as the field it would be.
+  const [path, message] =
+    issue.code === "unrecognized_keys" ? [[...issue.path, issue.keys[0]!], `not a field${issue.keys.length > 1 ? ` (nor ${issue.keys.slice(1).join(", ")})` : ""}`] : [issue.path, missing(issue) ? "required" : issue.message];
+  const name = path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+  return `${name || "body"}: ${message}`;
 }
+
+/** zod says "expected string, received undefined" for a field that is not there. */
+const missing = (issue: z.core.$ZodIssue) => issue.code === "invalid_type" && / received undefined$/.test(issue.message);
 
 /**
  * A union (one message, or an array of them) fails as zod's bare "Invalid input". The

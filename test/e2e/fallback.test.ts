@@ -219,6 +219,10 @@ test("POST /v1/outbound: each bad field is a 400 naming it and its limit or valu
     [Array.from({ length: 1001 }, (_, i) => ({ ...ok, wamid: `wamid.BAD${i}` })), "body: at most 1,000 messages per request, got 1,001"],
     [[ok, { ...ok, category: "marketingX" }], "[1].category: expected one of authentication, authentication_international, marketing, marketing_lite, referral_conversion, service, utility (Meta's pricing categories; any case, - or _)"],
     ["wamid.BAD", "body: expected object or array"],
+    [{ to: "+16505551234" }, "wamid: required"],
+    [[ok, { wamid: "wamid.BAD2" }], "[1].to: required"],
+    [{ ...ok, bogus: 1 }, "bogus: not a field"],
+    [[{ ...ok, bogus: 1, other: 2 }], "[0].bogus: not a field (nor other)"],
   ];
   for (const [body, reason] of cases) {
     const res = await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify(body) });
