@@ -63,15 +63,20 @@ export function firstProblem(error: z.ZodError): string {
 const missing = (issue: z.core.$ZodIssue) => issue.code === "invalid_type" && / received undefined$/.test(issue.message);
 
 /**
- * A union (one message, or an array of them) fails as zod's bare "Invalid input". The
- * branch of the input's own kind says what is wrong, and where; with none, the kinds expected.
+ * A union fails as zod's bare "Invalid input". Left out: "required". With words of its
+ * own, those. Else (one message, or an array of them) the branch of the input's own kind
+ * says what is wrong, and where; with none, the kinds expected.
  */
 function specific(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   if (issue.code !== "invalid_union") return issue;
+  const firsts = issue.errors.flatMap((b) => (b[0] ? [b[0]] : []));
+  if (firsts.length > 0 && firsts.every(missing)) return { ...issue, message: "required" };
+  // A union with words of its own ('expected "cancel" or "move"', an RFC 3339 time…) says it best.
+  if (issue.message !== "Invalid input") return issue;
   const wrongKind = (branch: z.core.$ZodIssue[]) => branch[0]?.code === "invalid_type" && branch[0].path.length === 0;
   const branch = issue.errors.find((b) => b.length > 0 && !wrongKind(b));
   if (!branch) {
-    const kinds = issue.errors.flatMap((b) => (b[0]?.code === "invalid_type" ? [b[0].expected] : []));
+    const kinds = [...new Set(firsts.flatMap((i) => (i.code === "invalid_type" ? [i.expected] : [])))];
     return { ...issue, message: `expected ${kinds.join(" or ")}` };
   }
   const inner = specific(branch[0]!);

@@ -41,7 +41,7 @@ import type { AdminAnswer, AdminOp } from "../admin/ops";
 import { InternalError, StorageError } from "../store/errors";
 import type { Logger } from "../util/log";
 import { json, problem } from "./respond";
-import { pathOf } from "./url";
+import { decodedPathOf } from "./url";
 
 export interface AdminDeps {
   token: string;
@@ -90,7 +90,7 @@ export function adminRoutes(deps: AdminDeps) {
     };
   /** A request refused: the 400 names the field, and so does one log line (never the value). */
   const refuse = (request: Request, reason: string) => {
-    deps.log.warn("request rejected", { method: request.method, path: pathOf(request.url), status: 400, reason });
+    deps.log.warn("request rejected", { method: request.method, path: decodedPathOf(request.url), status: 400, reason });
     return problem(400, "bad_request", reason);
   };
   const rowId = (raw: string, what: string, then: (id: number) => Promise<Response>) =>

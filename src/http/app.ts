@@ -7,7 +7,7 @@ import { docsRoutes } from "./docs";
 import { metricsRoutes, type MetricsDeps } from "./metrics";
 import { healthRoutes } from "./health";
 import { problem } from "./respond";
-import { pathOf } from "./url";
+import { decodedPathOf, pathOf } from "./url";
 import { webhookRoutes, type WebhookDeps } from "./webhook";
 
 export interface AppDeps {
@@ -42,7 +42,7 @@ export function createApp(deps: AppDeps) {
     })
     .onError(({ code, error, request }) => {
       if (code === "NOT_FOUND") return problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
-      deps.log.error("unhandled error", { code, error, path: pathOf(request.url) });
+      deps.log.error("unhandled error", { code, error, path: decodedPathOf(request.url) });
       // 500, not 4xx: if this was a webhook, Meta must retry it.
       return problem(500, "internal_error", "unexpected server error");
     })

@@ -2,7 +2,7 @@
 import { constantTimeEqual } from "../util/crypto";
 import type { Logger } from "../util/log";
 import { problem } from "./respond";
-import { pathOf } from "./url";
+import { decodedPathOf } from "./url";
 
 /** The scheme is case-insensitive (RFC 9110 §11.1): `bearer`, `BEARER` and `Bearer` are one. */
 const BEARER = /^bearer +/i;
@@ -12,6 +12,6 @@ export function refuseUnlessBearer(request: Request, token: string, tokenKey: st
   const header = request.headers.get("authorization") ?? "";
   const scheme = BEARER.exec(header);
   if (constantTimeEqual(scheme ? header.slice(scheme[0].length) : "", token)) return null;
-  log.warn("request refused", { path: pathOf(request.url), reason: header ? "wrong token" : "no bearer token" });
+  log.warn("request refused", { path: decodedPathOf(request.url), reason: header ? "wrong token" : "no bearer token" });
   return problem(401, "unauthorized", `send Authorization: Bearer <${tokenKey}>`, { "www-authenticate": "Bearer" });
 }

@@ -10,6 +10,19 @@ export function queryOf(url: string): URLSearchParams {
   return new URLSearchParams(url.slice(start + 1, end === -1 ? undefined : end));
 }
 
+/**
+ * The path as the routes read it, percent-escapes decoded: what a log line shows, so that
+ * a person's number written `1%2D650…` is seen, and hashed, like `1-650…`.
+ */
+export function decodedPathOf(url: string): string {
+  const path = pathOf(url);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 export function pathOf(url: string): string {
   const afterScheme = url.indexOf("://");
   const start = afterScheme === -1 ? 0 : url.indexOf("/", afterScheme + 3);
