@@ -31,9 +31,9 @@ import {
   Stats,
   TemplatePage,
 } from "../admin/responses";
-import { EventEnvelope } from "../events/envelope";
 import { operation } from "./openapi";
 import { refuseUnlessBearer } from "./bearer";
+import { EventEnvelope } from "../events/envelope";
 import { eventStream, STREAM_BATCH, STREAM_BEHIND_MS, STREAM_BUFFER_BYTES } from "./event-stream";
 import { StreamHub } from "./stream-hub";
 import { writerTurns } from "./writer-turns";
@@ -153,9 +153,10 @@ export function adminRoutes(deps: AdminDeps) {
         detail: operation({
           tag: "events",
           summary: "Follow new events (Server-Sent Events)",
-          description: `One \`event\` per stored event, its id the SSE id; send \`Last-Event-ID\` to resume with no gap and no duplicate. Each message's data is an event envelope (the 200 schema). A client that leaves more than ${STREAM_BUFFER_BYTES / 2048} KiB unread for ${STREAM_BEHIND_MS / 1000} s gets a last \`dropped\` event (\`{"error":"too_slow","last_event_id":…}\`) and the stream ends: reconnect with that Last-Event-ID.`,
+          description: `One \`event\` per stored event, its id the SSE id; send \`Last-Event-ID\` to resume with no gap and no duplicate. Each message's data is an event envelope (the schema below). A client that leaves more than ${STREAM_BUFFER_BYTES / 2048} KiB unread for ${STREAM_BEHIND_MS / 1000} s gets a last \`dropped\` event (\`{"error":"too_slow","last_event_id":…}\`) and the stream ends: reconnect with that Last-Event-ID.`,
           query: StreamQuery,
-          ok: EventEnvelope,
+          headers: { "Last-Event-ID": { description: "The id of the last event received (evt_…): the stream resumes right after it", pattern: "^evt_[0-9A-HJKMNP-TV-Z]{26}$", required: false } },
+          ok: { eventStream: EventEnvelope },
           errors: [400],
         }),
       },

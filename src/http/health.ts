@@ -13,5 +13,5 @@ export function healthRoutes(health: HealthStore) {
     .get("/readyz", async () => {
       const result = await health.probe();
       return result.ready ? json(200, { status: "ready" }) : json(503, { status: "not_ready", reason: result.reason });
-    }, { detail: operation({ tag: "health", public: true, summary: "Readiness: storage takes writes (503 with the reason when not)", ok: Health }) });
+    }, { detail: operation({ tag: "health", public: true, summary: "Readiness: storage takes writes (503 with the reason when not)", ok: Health, errors: [[503, "Not ready: storage cannot take writes; the reason says why", Health]] }) });
 }

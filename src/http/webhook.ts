@@ -88,7 +88,13 @@ const POST_DOC = operation({
   headers: { "X-Hub-Signature-256": { description: "sha256=<hex HMAC-SHA256 of the raw body with the app secret>", pattern: "^sha256=[0-9a-f]{64}$" } },
   body: WebhookPayload,
   ok: Stored,
-  errors: [400],
+  errors: [
+    [400, "Not a webhook request this endpoint takes (the reason says why)"],
+    [401, "X-Hub-Signature-256 missing, malformed, or not matching any configured app secret"],
+    [408, "The body did not arrive within server.body_timeout"],
+    [413, "The body is larger than server.max_body_bytes"],
+    [503, "Not stored (storage cannot take it, or too many bodies in flight): Meta retries; Retry-After says when"],
+  ],
 });
 
 type Server = { requestIP(req: Request): { address: string } | null } | null;

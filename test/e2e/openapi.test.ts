@@ -46,14 +46,23 @@ test("/docs/json is a valid OpenAPI document; every 200 answer and request body 
   const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
   expect(operations.length).toBeGreaterThanOrEqual(20);
   for (const { path, method, op } of operations) {
-    const ok = op.responses["200"]?.content?.["application/json"]?.schema;
     if (path === "/webhook" && method === "get") continue; // the handshake answers text/plain
+    // The live stream answers Server-Sent Events; its schema is each message's data.
+    const media = path === "/v1/events/stream" ? "text/event-stream" : "application/json";
+    expect(Object.keys(op.responses["200"]?.content ?? {})).toEqual([media]);
+    const ok = op.responses["200"]?.content?.[media]?.schema;
     expect({ path, method, ok: ok !== undefined && listsProperties(ok) }).toEqual({ path, method, ok: true });
     for (const media of Object.values(op.requestBody?.content ?? {})) {
       expect({ path, method, body: listsProperties(media.schema) }).toEqual({ path, method, body: true });
     }
     if (path.startsWith("/v1/")) expect(op.security).toEqual([{ adminToken: [] }]);
   }
+  // Every answer a route gives is in the document, besides its 200.
+  const statuses = (path: string, method: string) => Object.keys((doc.paths as Record<string, Record<string, { responses: object }>>)[path]![method]!.responses);
+  expect(statuses("/webhook", "post")).toEqual(["200", "400", "401", "408", "413", "503"]);
+  expect(statuses("/readyz", "get")).toEqual(["200", "503"]);
+  const stream = (doc.paths as Record<string, Record<string, { parameters: { name: string; in: string; required: boolean }[] }>>)["/v1/events/stream"]!.get!;
+  expect(stream.parameters).toContainEqual(expect.objectContaining({ name: "Last-Event-ID", in: "header", required: false }));
   // The examples the document shows are true to the schemas.
   expect(EventEnvelope.parse(ENVELOPE_EXAMPLE)).toBeDefined();
   expect(OutboundItem.parse(OUTBOUND_EXAMPLE)).toBeDefined();
