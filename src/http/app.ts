@@ -9,6 +9,7 @@ import { healthRoutes } from "./health";
 import { problem } from "./respond";
 import { decodedPathOf, pathOf } from "./url";
 import { webhookRoutes, type WebhookDeps } from "./webhook";
+import { refuseUnlessBearer } from "./bearer";
 
 export interface AppDeps {
   webhook: WebhookDeps;
@@ -41,7 +42,11 @@ export function createApp(deps: AppDeps) {
       return problem(400, "bad_request", "malformed Host header");
     })
     .onError(({ code, error, request }) => {
-      if (code === "NOT_FOUND") return problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
+      if (code === "NOT_FOUND") {
+        // Under /v1 only the token holder learns which routes exist.
+        const refused = pathOf(request.url).startsWith("/v1/") ? refuseUnlessBearer(request, deps.admin.token, "admin.token", deps.log) : null;
+        return refused ?? problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
+      }
       deps.log.error("unhandled error", { code, error, path: decodedPathOf(request.url) });
       // 500, not 4xx: if this was a webhook, Meta must retry it.
       return problem(500, "internal_error", "unexpected server error");

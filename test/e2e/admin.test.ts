@@ -29,6 +29,10 @@ test("every route refuses no token and a wrong one (401), and answers the right 
   for (const scheme of ["bearer", "BEARER", "BeArEr"]) expect((await get("/v1/stats", { authorization: `${scheme} ${TOKEN}` })).status).toBe(200);
   expect((await get("/v1/stats", { authorization: `Bearer ${TOKEN.toUpperCase()}` })).status).toBe(401);
   expect((await get("/v1/stats", { authorization: `Basic ${TOKEN}` })).status).toBe(401);
+  // Which /v1 routes exist is the token holder's to learn: without it, an unknown one is a 401 too.
+  expect((await get("/v1/nope", {})).status).toBe(401);
+  expect((await get("/v1/nope", { authorization: "Bearer not-the-token-at-all" })).status).toBe(401);
+  expect((await get("/v1/nope", { authorization: `Bearer ${TOKEN}` })).status).toBe(404);
 });
 
 test("a refused request's path is logged with the person's number hashed, like every other field", async () => {
