@@ -40,7 +40,7 @@ import { writerTurns } from "./writer-turns";
 import type { AdminAnswer, AdminOp } from "../admin/ops";
 import { InternalError, StorageError } from "../store/errors";
 import type { Logger } from "../util/log";
-import { json, problem } from "./respond";
+import { json, problem, shortReason } from "./respond";
 import { decodedPathOf } from "./url";
 
 export interface AdminDeps {
@@ -59,7 +59,11 @@ export function adminRoutes(deps: AdminDeps) {
     try {
       const answer = await deps.run(op);
       // A 400 found on the writer thread (a cursor not ours, a malformed wa_id…): logged like those found here.
-      if (answer.status === 400) deps.log.warn("request rejected", { op: op.op, status: 400, reason: (answer.body as { reason?: unknown }).reason });
+      if (answer.status === 400) {
+        const body = answer.body as { error: string; reason: string };
+        deps.log.warn("request rejected", { op: op.op, status: 400, reason: shortReason(body.reason) });
+        return problem(400, body.error, body.reason);
+      }
       return json(answer.status, answer.body);
     } catch (err) {
       if (err instanceof StorageError) return problem(503, "storage_unavailable", err.message);
@@ -88,8 +92,9 @@ export function adminRoutes(deps: AdminDeps) {
       const parsed = schema.safeParse(body);
       return parsed.success ? then(parsed.data) : refuse(request, firstProblem(parsed.error));
     };
-  /** A request refused: the 400 names the field, and so does one log line (never the value). */
-  const refuse = (request: Request, reason: string) => {
+  /** A request refused: the 400 names the field, and so does one log line. */
+  const refuse = (request: Request, full: string) => {
+    const reason = shortReason(full);
     deps.log.warn("request rejected", { method: request.method, path: decodedPathOf(request.url), status: 400, reason });
     return problem(400, "bad_request", reason);
   };

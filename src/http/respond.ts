@@ -8,5 +8,10 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 }
 
 export function problem(status: number, error: string, reason: string, headers: Record<string, string> = {}): Response {
-  return json(status, { error, reason }, headers);
+  return json(status, { error, reason: shortReason(reason) }, headers);
 }
+
+/** A reason may quote what was sent (a mistyped type glob): never more than this of it, in an answer or a log line. */
+const REASON_MAX = 300;
+
+export const shortReason = (reason: string) => (reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX)}…` : reason);

@@ -119,12 +119,16 @@ test("bad parameters are 400s naming the parameter, each with a log line; unknow
   expect(await reason("/v1/deliveries?state=lost")).toStartWith("state:");
   expect(await reason("/v1/deliveries?hook=nope")).toStartWith("hook:");
   expect(await reason("/v1/inbox?state=gone")).toStartWith("state:");
+  // What was sent is quoted at most 300 characters long.
+  const long = await reason(`/v1/events?type=${"m".repeat(5_000)}`);
+  expect(long).toStartWith("type:");
+  expect(long.length).toBeLessThanOrEqual(301);
   expect(await reason("/v1/events/evt_01M85FEQF26QZPSSFXV61RRAKX", 404)).toContain("no event");
   expect(await reason("/v1/events/nonsense", 404)).toContain("no event");
   expect(await reason("/v1/contacts/19998887777", 404)).toContain("no contact");
   // Found in the query string and found on the writer thread alike: one warning each, naming why.
   const rejected = daemon.lines.filter((l) => l.includes('"request rejected"')).map((l) => JSON.parse(l) as { status: number; reason: string; path?: string; op?: string });
-  expect(rejected.length).toBe(16); // every 400 above
+  expect(rejected.length).toBe(17); // every 400 above
   expect(rejected.every((r) => r.status === 400)).toBe(true);
   expect(rejected.find((r) => r.reason.startsWith("cursor:"))).toMatchObject({ op: "events" });
   expect(rejected.find((r) => r.reason.startsWith("state:"))).toMatchObject({ path: "/v1/deliveries" });
