@@ -60,7 +60,6 @@ export function trackingStore(db: Database) {
     }
     return statement;
   };
-  const due = db.prepare<TrackedRow, [number, number]>("SELECT * FROM tracked_messages WHERE state = 'tracked' AND deadline <= ? ORDER BY deadline LIMIT ?");
   // Not INSERT … SELECT max(seq): reading the table it writes makes SQLite copy the
   // SELECT's result first, twice the cost of a lookup and a plain insert.
   const nextSeq = db.prepare<{ n: number }, [string]>("SELECT coalesce(max(seq), 0) + 1 n FROM tracked_timeline WHERE wamid = ?");
@@ -108,7 +107,6 @@ export function trackingStore(db: Database) {
       const columns = COLUMNS.filter((c) => before[c] !== after[c]);
       if (columns.length > 0) update(columns).run(...columns.map((c) => after[c]), now, after.wamid);
     },
-    due: (now: number, limit: number) => due.all(now, limit),
     /** Appends moves to the message's timeline, in this order. */
     note(wamid: string, at: number, ...moves: Move[]) {
       let seq = nextSeq.get(wamid)!.n;

@@ -75,8 +75,9 @@ export class Tracker {
   }
 
   /**
-   * A status webhook for an outbound message (in the processor's transaction). Only 1:1 message statuses: a group send, a payment or a call has no
-   * one phone number an SMS could go to; and only Meta's wamids: another could not be
+   * A status webhook for an outbound message (in the processor's transaction). Only 1:1
+   * message statuses: a group send, a payment or a call has no one phone number an SMS
+   * could go to; and only Meta's wamids: another could not be
    * the SMS request's Idempotency-Key. A status that changes nothing writes nothing;
    * the statuses themselves are in message_statuses, the timeline holds our moves
    * (not `done`: on the happy path the `delivered` status says it, one write less).
