@@ -1,13 +1,13 @@
 /**
  * Ingestion benchmark (make bench): signed ~1.3 KB text-message webhooks, unique wamid
  * and signature each, 64 keep-alive connections, closed loop, worker off (ingestion
- * alone), synchronous = "full". In one run, alternating so that drift in the machine
+ * alone), synchronous = "full" (BENCH_SYNC=normal: no fsync, to see what the fsync costs). In one run, alternating so that drift in the machine
  * shows in every column alike:
  *   bare Bun.serve + HMAC (bench/bare-server.ts), the pinned reference build
  *   (bench/reference.ts), this build; twice each.
  * Reports req/s, p99, the ratio to the bare server of the same round, RSS idle and after
  * the load, and checks rows stored == 200s answered. Figures go to bench/RESULTS.md by hand.
- * Knobs: BENCH_SECONDS (6), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2).
+ * Knobs: BENCH_SECONDS (6), BENCH_CONNECTIONS (64), BENCH_ROUNDS (2), BENCH_SYNC (full).
  */
 import { Database } from "bun:sqlite";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -58,7 +58,7 @@ async function daemon(binary: string): Promise<Measured> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "wa-bench-"));
   writeFileSync(
     join(dir, "config.toml"),
-    `[server]\nlisten = "127.0.0.1:0"\n[storage]\npath = "${dir}/bench.db"\nsynchronous = "full"\n` +
+    `[server]\nlisten = "127.0.0.1:0"\n[storage]\npath = "${dir}/bench.db"\nsynchronous = "${process.env.BENCH_SYNC ?? "full"}"\n` +
       `[whatsapp]\nverify_token = "bench"\napp_secrets = ["${SECRET}"]\n[admin]\ntoken = "bench-admin-token-0000"\n` +
       `[worker]\nenabled = false\n`,
     { mode: 0o600 },
@@ -96,7 +96,7 @@ const row = (round: number, name: string, m: Measured, base: Measured) =>
   `| ${round} | ${name} | ${Math.round(m.load.rps).toLocaleString("en")} | ${(m.load.rps / base.load.rps).toFixed(2)}× | ${m.load.p99ms.toFixed(1)} | ${m.load.non2xx + m.load.errors} | ${mb(m.idleMB)} | ${mb(m.loadedMB)} | ${m === base ? "" : `lost ${m.lost}, unacknowledged rows ${m.stored}`} |`;
 const lines = [
   `Ingestion, worker off, ${new Date().toISOString().slice(0, 10)}, ${await machine()}`,
-  `${CONNECTIONS} connections, ${SECONDS} s per run after ${WARMUP_MS / 1000} s of warm-up, ~${pool[0]!.length} B requests, synchronous = "full"; reference = ${process.env.BENCH_REFERENCE_BINARY ?? REFERENCE}`,
+  `${CONNECTIONS} connections, ${SECONDS} s per run after ${WARMUP_MS / 1000} s of warm-up, ~${pool[0]!.length} B requests, synchronous = "${process.env.BENCH_SYNC ?? "full"}"; reference = ${process.env.BENCH_REFERENCE_BINARY ?? REFERENCE}`,
   "",
   "| round | build | req/s | × bare | p99 ms | non-2xx | RSS idle | RSS after load | check |",
   "|---|---|---|---|---|---|---|---|---|",
