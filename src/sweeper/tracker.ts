@@ -25,6 +25,14 @@ import type { TrackedRow } from "../domain/tracked";
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;
 
 const DELIVERED = new Set(["delivered", "read", "played"]);
+/** States in which the message's SMS has been requested from the provider. */
+const SMS_GONE = new Set(["sending", "fallback_sent", "fallback_failed", "unknown", "late_delivered"]);
+/** What a recipient mismatch means, by when it is found. */
+const MISMATCH = {
+  registered: "Meta's recipient_id differs from the registered number: an SMS goes to the registered number",
+  went: "Meta's recipient_id differs from the registered number: the SMS was already requested for the registered number",
+  decided: "Meta's recipient_id differs from the number registered after the fallback was decided: it was decided for Meta's recipient_id",
+} as const;
 const MESSAGE_STATUSES = new Set(["sent", "failed", ...DELIVERED]);
 const UNTRACKABLE = `its wamid is not a WhatsApp message id (visible ASCII, at most ${WAMID_MAX_LENGTH} characters), so it could not be the SMS request's Idempotency-Key`;
 
@@ -90,7 +98,7 @@ export class Tracker {
     // message's state after it): nothing to watch, no row.
     if (!existing && statusRank(current) >= statusRank("delivered")) return;
     if (existing?.recipient && s.recipientId && s.recipientId !== existing.recipient && this.#registered(s.wamid)) {
-      this.#mismatch(s.wamid, existing.recipient, s.recipientId, true, now);
+      this.#mismatch(s.wamid, existing.recipient, s.recipientId, SMS_GONE.has(existing.state) ? "went" : "registered", now);
     }
     const row = existing ? this.#fillFromStatus(existing, s) : this.#fromStatus(s, now);
     if (DELIVERED.has(s.status)) return this.#delivered(existing, row, s.statusAt ?? now, now);
@@ -118,7 +126,7 @@ export class Tracker {
     // decided; between two registrations the first stays, like every field.
     const undecided = existing.state === "tracked";
     const differs = r.to !== null && existing.recipient !== null && r.to !== existing.recipient && !this.#registered(r.wamid);
-    if (differs) this.#mismatch(r.wamid, r.to!, existing.recipient!, undecided, now);
+    if (differs) this.#mismatch(r.wamid, r.to!, existing.recipient!, undecided ? "registered" : "decided", now);
     const filled: TrackedRow = {
       ...existing,
       recipient: existing.recipient === null || (differs && undecided) ? r.to : existing.recipient,
@@ -143,11 +151,9 @@ export class Tracker {
    * the number the app dialled: Brazil's ninth digit, Mexico's 521). Noted on the
    * timeline and logged once per message, the numbers as the logger's hashes.
    */
-  #mismatch(wamid: string, registered: string, recipientId: string, registeredWins: boolean, now: number) {
+  #mismatch(wamid: string, registered: string, recipientId: string, which: keyof typeof MISMATCH, now: number) {
     if (this.store.timeline(wamid).some((m) => m.state === "recipient_mismatch")) return;
-    const why = registeredWins
-      ? "Meta's recipient_id differs from the registered number: an SMS goes to the registered number"
-      : "Meta's recipient_id differs from the number registered after the fallback was decided: it was decided for Meta's recipient_id";
+    const why = MISMATCH[which];
     this.store.note(wamid, now, { state: "recipient_mismatch", detail: { why } });
     this.log.info("sms fallback recipient mismatch", { wamid, to: registered, recipient: recipientId, reason: why });
   }

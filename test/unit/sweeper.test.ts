@@ -458,6 +458,19 @@ describe("the registered number and Meta's recipient_id differ", () => {
     expect(JSON.stringify(lines)).not.toMatch(/16505550000|16505551234/);
   });
 
+  test("noticed only after the SMS was requested: the timeline says it went to the registered number, not that it goes", async () => {
+    const s = setup();
+    register(s, "wamid.M3");
+    s.deliver(status("wamid.M3", "failed", s.t0, { recipient_id: other, errors: [{ code: 131026 }] }));
+    await s.send();
+    expect(s.state("wamid.M3")).toBe("fallback_sent");
+    s.deliver(status("wamid.M3", "delivered", s.t0 + 60_000));
+    expect(moves(s, "wamid.M3").filter((m) => m.state === "recipient_mismatch")).toEqual([
+      { state: "recipient_mismatch", why: "Meta's recipient_id differs from the registered number: the SMS was already requested for the registered number" },
+    ]);
+    expect(s.sms.received.map(to)).toEqual([`+${other}`]);
+  });
+
   test("Meta's status first: a registration while undecided replaces its number; once decided, the decision stands", async () => {
     const s = setup();
     s.deliver(status("wamid.M2", "sent", s.t0, { biz_opaque_callback_data: opaque }));
