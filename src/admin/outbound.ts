@@ -5,6 +5,7 @@ import { FALLBACK_WAIT_TOO_LONG, MAX_FALLBACK_WAIT, withinFallbackWait } from ".
 import { WAMID_EXPECTED, WAMID_MAX_LENGTH, WAMID_PATTERN } from "../sweeper/idempotency-key";
 import { CATEGORY_EXPECTED, FALLBACK_CATEGORIES, isFallbackCategory } from "../sweeper/policy";
 import type { Registration } from "../sweeper/tracker";
+import { phoneDigits } from "../whatsapp/primitives";
 
 export const MAX_OUTBOUND_ITEMS = 1000;
 
@@ -40,7 +41,7 @@ export type OutboundItem = z.infer<typeof OutboundItem>;
 export function toRegistration(item: OutboundItem): Registration {
   return {
     wamid: item.wamid,
-    to: item.to.replace(/^\+/, ""),
+    to: phoneDigits(item.to),
     text: item.text ?? null,
     category: item.category ?? null,
     stale_after_ms: item.stale_after ? parseDuration(item.stale_after) : null,

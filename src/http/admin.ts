@@ -93,9 +93,8 @@ export function adminRoutes(deps: AdminDeps) {
       return parsed.success ? then(parsed.data) : refuse(request, firstProblem(parsed.error));
     };
   /** A request refused: the 400 names the field, and so does one log line. */
-  const refuse = (request: Request, full: string) => {
-    const reason = shortReason(full);
-    deps.log.warn("request rejected", { method: request.method, path: decodedPathOf(request.url), status: 400, reason });
+  const refuse = (request: Request, reason: string) => {
+    deps.log.warn("request rejected", { method: request.method, path: decodedPathOf(request.url), status: 400, reason: shortReason(reason) });
     return problem(400, "bad_request", reason);
   };
   const rowId = (raw: string, what: string, then: (id: number) => Promise<Response>) =>

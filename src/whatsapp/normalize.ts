@@ -6,7 +6,7 @@
  */
 import type { EventType } from "../events/types";
 import { FIELD_EVENT_TYPES } from "../events/types";
-import { sha256Hex, stableStringify, stableStringifyInto } from "../util/stable-json";
+import { sha256Hex, stableStringify } from "../util/stable-json";
 import { messageData, senderOf, statusData } from "./message-data";
 import type { StateEffect } from "../domain/effects";
 import { cutDeep, deeperThan, MAX_JSON_DEPTH } from "../util/json-depth";
@@ -255,11 +255,9 @@ function unknownEvent(where: Where, raw: unknown, reason?: string): NormalizedEv
   const data: Record<string, unknown> = { field: where.field };
   const deep = deeperThan(raw);
   if (reason ?? deep) data.reason = reason ?? `nested deeper than ${MAX_JSON_DEPTH} levels`;
-  if (!deep) return base(where, "webhook.unknown", `hash:${hashOf(where, raw)}`, where.entryTime, data, raw, []);
-  // Our serializing recurses: a value too deep for it is kept cut (the inbox has it whole).
-  // Its key is hashed over the whole value, without recursion: two items that differ only
-  // below the cut stay two events.
-  return base(where, "webhook.unknown", `hash:${deepHashOf(where, raw)}`, where.entryTime, data, cutDeep(raw), []);
+  // The envelope's serializing recurses: a value too deep for it is kept cut (the inbox has
+  // it whole). Its key covers the whole value: two items that differ only below the cut stay two events.
+  return base(where, "webhook.unknown", `hash:${hashOf(where, raw)}`, where.entryTime, data, deep ? cutDeep(raw) : raw, []);
 }
 
 function base(where: Where, type: EventType, dedupKey: string, occurredAt: number | null, data: Record<string, unknown>, raw: unknown, effects: StateEffect[]): NormalizedEvent {
@@ -273,17 +271,8 @@ function base(where: Where, type: EventType, dedupKey: string, occurredAt: numbe
  * template paused again, a second PIN change — comes with a later entry.time.
  */
 function hashOf(where: Where, value: unknown): string {
-  return sha256Hex(`${hashPrefix(where)}${stableStringify(value)}`);
+  return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${where.entryTime ?? ""}\n${stableStringify(value)}`);
 }
-
-/** hashOf for a value nested too deep to serialize by recursion: the same key, built piece by piece. */
-function deepHashOf(where: Where, value: unknown): string {
-  const hasher = new Bun.CryptoHasher("sha256").update(hashPrefix(where));
-  stableStringifyInto(value, (text) => hasher.update(text));
-  return hasher.digest("hex");
-}
-
-const hashPrefix = (where: Where) => `${where.field}\n${where.wabaId ?? ""}\n${where.entryTime ?? ""}\n`;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
