@@ -11,6 +11,8 @@ import { closedPort, Sink } from "../support/sink";
 import { createLogger } from "../../src/util/log";
 import { keyedRedactor } from "../../src/util/redact";
 import { statusesPayload } from "../support/webhooks";
+import { openDatabase } from "../../src/store/db";
+import { sqliteSweeper } from "../../src/store/sweeper-engine";
 
 const sinks: Sink[] = [];
 afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
@@ -20,7 +22,7 @@ const statuses = statusesPayload;
 const status = (id: string, s: string, atMs: number, extra: Record<string, unknown> = {}) => ({ id, status: s, timestamp: String(Math.floor(atMs / 1000)), recipient_id: "16505551234", pricing: UTILITY, ...extra });
 const opaque = JSON.stringify({ sms: "Your order shipped" });
 
-function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"], more: Pick<NonNullable<Parameters<typeof pipeline>[1]>, "giveWay" | "batchSize" | "log" | "alerts"> = {}) {
+function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"], more: Pick<NonNullable<Parameters<typeof pipeline>[1]>, "giveWay" | "batchSize" | "log" | "alerts" | "open"> = {}) {
   const sms = new Sink().start();
   if (respond) sms.respond = respond;
   sinks.push(sms);
@@ -119,6 +121,22 @@ test("statuses of one message in one processing batch, read in one query: each s
   expect(s.outcomes()).toEqual(["cancelled"]);
   await s.send();
   expect(s.sms.received).toHaveLength(0);
+});
+
+test("with synchronous = full, a stale batch commits without an fsync and leaves the connection at FULL, so the SMS claim that follows does fsync", async () => {
+  const s = setup({ max_stale_ratio: 1 }, undefined, { open: (path) => openDatabase(path, { synchronous: "full", busyTimeoutMs: 2000, autoCheckpoint: true }) });
+  const level = () => s.p.db.query<{ synchronous: number }, []>("PRAGMA synchronous").get()!.synchronous;
+  s.sweeper.tracker!.register({ wamid: "wamid.F1", to: "16505551234", text: "Your code is 1", category: "authentication", stale_after_ms: 60_000, not_after_ms: null, fallback: null }, s.t0);
+  s.p.clock.advance(61_000);
+  let during = -1;
+  const swept = s.sweeper.tracker!.sweepBatch(s.p.clock.now(), 10);
+  expect(swept).toMatchObject({ stale: 1, pending: 1 });
+  // Inside the batch's transaction the commit is relaxed (NORMAL = 1); after it, FULL (2) again.
+  sqliteSweeper(s.p.db).sweepStale(s.p.clock.now(), 10, () => ((during = level()), { writes: { decisions: [], moves: [], sends: [], events: [], deliveries: [] } }));
+  expect(during).toBe(1);
+  expect(level()).toBe(2);
+  await s.send();
+  expect(s.sms.received).toHaveLength(1);
 });
 
 test("one stale batch, decided as a set: each message's outcome, events and timeline as one at a time; a batch run again changes nothing", async () => {
