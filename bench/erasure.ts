@@ -28,7 +28,7 @@ for (let start = 0; start < N; start += 500) {
   });
   storeWebhooks(p.db, records);
 }
-while (p.processor.runOnce().jobs > 0);
+while ((await p.processor.runOnce()).jobs > 0);
 p.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
 const mib = statSync(p.path).size / 1048576;
 

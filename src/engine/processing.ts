@@ -3,9 +3,10 @@
  * jobs, and commit a batch (read the state its keys need, let the worker decide in pure
  * code, write the decisions, all in one transaction). The worker (worker/processor.ts,
  * worker/plan.ts) holds the rules; the engine holds the SQL. store/processing-engine.ts
- * is the SQLite engine. Calls are synchronous: SQLite runs on the writer thread, where
- * nothing else may run inside a transaction; an engine on a network database would
- * offer the same calls as promises.
+ * is the SQLite engine; store/postgres/processing-engine.ts the PostgreSQL one. Calls
+ * answer promises so that an engine on a network database can wait on it. The SQLite
+ * engine answers them already settled: its transactions stay synchronous on the writer
+ * thread, and nothing that arrives as a message (an inbox append) runs inside a pass.
  */
 import type { InboxJob } from "../domain/inbox";
 import type { Notice, StateEffect } from "../domain/effects";
@@ -13,23 +14,23 @@ import type { StatKind } from "../domain/stats";
 
 export interface ProcessingEngine {
   /** Leases up to `limit` pending jobs (or jobs whose lease expired), counting the attempt; bodies and progress included. */
-  claim(token: string, leaseUntil: number, now: number, limit: number): InboxJob[];
+  claim(token: string, leaseUntil: number, now: number, limit: number): Promise<InboxJob[]>;
   /**
    * One transaction: reads what `input` names, calls `plan` (pure) with it, writes its
    * `writes`, then runs `after` (work that needs the batch stored, in the same
-   * transaction). Throws, rolling everything back, if any step throws.
+   * transaction). Rejects, rolling everything back, if any step throws.
    */
-  commit<T extends { writes: BatchWrites }>(input: BatchInput, plan: (snapshot: Snapshot) => T, after?: (planned: T) => void): T;
+  commit<T extends { writes: BatchWrites }>(input: BatchInput, plan: (snapshot: Snapshot) => T, after?: (planned: T) => void): Promise<T>;
   /** Gives claimed jobs back untouched: their attempts are not counted. */
-  release(ids: readonly number[], token: string): void;
+  release(ids: readonly number[], token: string): Promise<void>;
   /** `pending` retries later (the attempt is already counted); `dead` stops. */
-  fail(id: number, token: string, state: "pending" | "dead", error: string, now: number): boolean;
+  fail(id: number, token: string, state: "pending" | "dead", error: string, now: number): Promise<boolean>;
   /** Keeps a job leased for longer (one processed over many passes). */
-  extend(id: number, token: string, leaseUntil: number): boolean;
+  extend(id: number, token: string, leaseUntil: number): Promise<boolean>;
   /** Returns jobs leased by an earlier run of this instance to the queue (their attempt stays counted). */
-  recoverLeases(instance: string): number;
+  recoverLeases(instance: string): Promise<number>;
   /** How long the oldest job not yet done has waited (0 when none waits). */
-  backlogAgeMs(now: number): number;
+  backlogAgeMs(now: number): Promise<number>;
 }
 
 /** A batch as the engine sees it: which jobs, which new events' keys, which state to read. */

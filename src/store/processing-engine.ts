@@ -77,15 +77,16 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
   });
   const { relaxed } = durability(db);
 
+  // Each call settles before it returns: `async` only wraps the answer (and a throw) in a promise.
   return {
     // A claim lost to a power cut only puts its jobs back in the queue.
-    claim: (token, leaseUntil, now, limit): InboxJob[] => relaxed(() => queue.claim(token, leaseUntil, now, limit)),
-    commit: <T extends Planned>(input: BatchInput, plan: (snapshot: Snapshot) => T, after?: (planned: T) => void) =>
+    claim: async (token, leaseUntil, now, limit): Promise<InboxJob[]> => relaxed(() => queue.claim(token, leaseUntil, now, limit)),
+    commit: async <T extends Planned>(input: BatchInput, plan: (snapshot: Snapshot) => T, after?: (planned: T) => void) =>
       relaxed(() => commit.immediate(input, plan, after as ((planned: Planned) => void) | undefined) as T),
-    release: (ids, token) => void db.transaction(() => ids.forEach((id) => queue.release(id, token))).immediate(),
-    fail: queue.fail,
-    extend: queue.extend,
-    recoverLeases: queue.recoverLeases,
-    backlogAgeMs: queue.backlogAgeMs,
+    release: async (ids, token) => void db.transaction(() => ids.forEach((id) => queue.release(id, token))).immediate(),
+    fail: async (id, token, state, error, now) => queue.fail(id, token, state, error, now),
+    extend: async (id, token, leaseUntil) => queue.extend(id, token, leaseUntil),
+    recoverLeases: async (instance) => queue.recoverLeases(instance),
+    backlogAgeMs: async (now) => queue.backlogAgeMs(now),
   };
 }

@@ -74,23 +74,24 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     log,
   });
   const dispatcher = new Dispatcher(sqliteDispatch(db), { instance, hooks: settings.hooks, clock, log, meter, onGivenUp: sweeper.alerter.hookGivenUp });
-  if (recover) {
-    const recovered = {
-      jobs: processor.recoverLeases(),
-      deliveries: dispatcher.recoverLeases(),
-      scheduled_jobs: sweeper.jobs.recoverLeases(),
-      sms: sweeper.tracker?.store.recoverSends(instance) ?? 0,
-    };
-    if (Object.values(recovered).some((n) => n > 0)) log.info("took back leases of the previous run", recovered);
-  }
+  // Deliveries, scheduled jobs and SMS sends are taken back before their loops start; the
+  // inbox jobs by the processing loop itself, before its first pass (the engine answers a promise).
+  const recovered = recover
+    ? { deliveries: dispatcher.recoverLeases(), scheduled_jobs: sweeper.jobs.recoverLeases(), sms: sweeper.tracker?.store.recoverSends(instance) ?? 0 }
+    : null;
+  const recoverJobs = async () => {
+    if (!recovered) return;
+    const all = { jobs: await processor.recoverLeases(), ...recovered };
+    if (Object.values(all).some((n) => n > 0)) log.info("took back leases of the previous run", all);
+  };
 
   let share = workerShare(0);
   let sampledAt = 0;
-  const currentShare = () => {
+  const currentShare = async () => {
     const now = clock.now();
     if (now - sampledAt >= BACKLOG_SAMPLE_MS) {
       sampledAt = now;
-      share = workerShare(processor.backlogAgeMs(now));
+      share = workerShare(await processor.backlogAgeMs(now));
     }
     return share;
   };
@@ -99,6 +100,8 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
   const processingLock = lockPatience(clock);
   const dispatchLock = lockPatience(clock);
   const processing = (async () => {
+    // Failing that, the leases still end on their own (worker.lease).
+    await recoverJobs().catch((err) => log.error("could not take back the previous run's inbox leases", { error: err }));
     while (running) {
       let busy = false;
       let failed = false;
@@ -106,7 +109,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
       const yielding = ingesting();
       const started = performance.now();
       try {
-        const stats = processor.runOnce(settings.worker.batch_size, yielding ? INGEST_PASS_BUDGET_MS : PASS_BUDGET_MS);
+        const stats = await processor.runOnce(settings.worker.batch_size, yielding ? INGEST_PASS_BUDGET_MS : PASS_BUDGET_MS);
         meter.add("events", stats.events);
         meter.add("duplicates", stats.duplicates);
         meter.add("inbox_dead", stats.dead);
@@ -123,7 +126,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
       const worked = performance.now() - started;
       if (waitedOnLock) await Bun.sleep(BUSY_RETRY_MS);
       else if (failed) await Bun.sleep(ERROR_PAUSE_MS);
-      else if (yielding) await Bun.sleep(pauseAfter(worked, currentShare()));
+      else if (yielding) await Bun.sleep(pauseAfter(worked, await currentShare().catch(() => share)));
       else await Bun.sleep(busy ? 0 : IDLE_POLL_MS);
     }
   })();

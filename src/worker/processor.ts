@@ -105,12 +105,12 @@ export class Processor {
   }
 
   /** How long the oldest job waiting has waited (0 when none waits). */
-  backlogAgeMs(now: number): number {
+  backlogAgeMs(now: number): Promise<number> {
     return this.#engine.backlogAgeMs(now);
   }
 
   /** Takes back jobs an earlier, crashed run of this instance had leased. */
-  recoverLeases(): number {
+  recoverLeases(): Promise<number> {
     return this.#engine.recoverLeases(this.#opts.instance);
   }
 
@@ -121,7 +121,7 @@ export class Processor {
    * attempt that crashes the process is still counted, so a poison payload ends
    * dead instead of looping.
    */
-  runOnce(limit = this.#opts.batchSize, budgetMs = this.#opts.passBudgetMs): ProcessStats {
+  async runOnce(limit = this.#opts.batchSize, budgetMs = this.#opts.passBudgetMs): Promise<ProcessStats> {
     const started = this.#opts.clock.now();
     const deadline = started + budgetMs;
     const stats: ProcessStats = { jobs: 0, released: 0, unfinished: 0, events: 0, duplicates: 0, dead: 0, types: {}, transitions: {} };
@@ -129,14 +129,14 @@ export class Processor {
     this.#unfinished = null;
     if (carried) {
       stats.jobs++;
-      this.#keepLeased(carried);
-      this.#commit([{ slice: this.#pull(carried.job, carried.cursor, deadline, 0), cursor: carried.cursor, leaseUntil: carried.leaseUntil }], [], carried.token, stats);
+      await this.#keepLeased(carried);
+      await this.#commit([{ slice: this.#pull(carried.job, carried.cursor, deadline, 0), cursor: carried.cursor, leaseUntil: carried.leaseUntil }], [], carried.token, stats);
       if (this.#unfinished || this.#opts.clock.now() >= deadline) return stats;
     }
     const now = this.#opts.clock.now();
     const token = leaseToken(this.#opts.instance);
     const leaseUntil = now + this.#opts.leaseMs;
-    const jobs = this.#engine.claim(token, leaseUntil, now, limit);
+    const jobs = await this.#engine.claim(token, leaseUntil, now, limit);
     stats.jobs += jobs.length;
     if (jobs.length === 0) return stats;
     const work: Work[] = [];
@@ -157,10 +157,10 @@ export class Processor {
     }
     const unreached = jobs.slice(reached).map((j) => j.id);
     if (unreached.length > 0) {
-      this.#engine.release(unreached, token);
+      await this.#engine.release(unreached, token);
       stats.released += unreached.length;
     }
-    if (work.length + dead.length > 0) this.#commit(work, dead, token, stats);
+    if (work.length + dead.length > 0) await this.#commit(work, dead, token, stats);
     return stats;
   }
 
@@ -169,11 +169,11 @@ export class Processor {
     return this.#opts.clock.now() + (pulled * this.#commitUs) / 1000 >= deadline;
   }
 
-  #keepLeased(u: Unfinished) {
+  async #keepLeased(u: Unfinished) {
     const now = this.#opts.clock.now();
     if (u.leaseUntil - now >= this.#opts.leaseMs / 2) return;
     u.leaseUntil = now + this.#opts.leaseMs;
-    this.#engine.extend(u.job.id, u.token, u.leaseUntil);
+    await this.#engine.extend(u.job.id, u.token, u.leaseUntil);
   }
 
   /** Pulls the job's next events until it has no more or the pass would run out of time. */
@@ -194,45 +194,45 @@ export class Processor {
    * Commits the batch; if that fails, each job alone, so that only the one that
    * cannot be stored fails (retried later, dead after max attempts).
    */
-  #commit(work: Work[], dead: BatchWrites["dead"], token: string, stats: ProcessStats) {
+  async #commit(work: Work[], dead: BatchWrites["dead"], token: string, stats: ProcessStats) {
     try {
-      this.#commitTogether(work, dead, token, stats);
+      await this.#commitTogether(work, dead, token, stats);
     } catch (err) {
       // A lock held elsewhere, a full disk: no job's fault, and each alone would meet it
       // again (200 jobs × the busy timeout). Given back untouched, the pass fails.
       if (isStorageFailure(err)) {
-        this.#giveBack([...work.map((w) => w.slice.job.id), ...dead.map((d) => d.id)], token, stats);
+        await this.#giveBack([...work.map((w) => w.slice.job.id), ...dead.map((d) => d.id)], token, stats);
         throw err;
       }
       if (work.length === 1 && dead.length === 0) return this.#failed(work[0]!, token, err, stats);
-      for (const d of dead) this.#fail(d.id, null, token, "dead", d.error, stats);
+      for (const d of dead) await this.#fail(d.id, null, token, "dead", d.error, stats);
       for (const one of work) {
         try {
-          this.#commitTogether([one], [], token, stats);
+          await this.#commitTogether([one], [], token, stats);
         } catch (e) {
-          this.#failed(one, token, e, stats);
+          await this.#failed(one, token, e, stats);
         }
       }
     }
   }
 
   /** Best effort: if this fails too, the leases end on their own (worker.lease) and the jobs are claimed again. */
-  #giveBack(ids: number[], token: string, stats: ProcessStats) {
+  async #giveBack(ids: number[], token: string, stats: ProcessStats) {
     this.#unfinished = null;
     try {
-      this.#engine.release(ids, token);
+      await this.#engine.release(ids, token);
       stats.released += ids.length;
     } catch {
       // the same trouble as the commit's; reported by the caller
     }
   }
 
-  #commitTogether(work: Work[], dead: BatchWrites["dead"], token: string, stats: ProcessStats) {
+  async #commitTogether(work: Work[], dead: BatchWrites["dead"], token: string, stats: ProcessStats) {
     const now = this.#opts.clock.now();
     const slices = work.map((w) => w.slice);
     const started = performance.now();
     const input = batchInput(slices, dead, token, now);
-    const planned = this.#engine.commit(input, (snapshot) => planBatch(slices, dead, snapshot, this.#routes), (p) => this.#after(p, now));
+    const planned = await this.#engine.commit(input, (snapshot) => planBatch(slices, dead, snapshot, this.#routes), (p) => this.#after(p, now));
     for (const d of planned.writes.dead) {
       stats.dead++;
       this.#opts.log.warn("inbox job dead", { inbox_id: d.id, error: d.error });
@@ -260,13 +260,13 @@ export class Processor {
   }
 
   /** A job whose events could not be stored: retried later, dead after max attempts. */
-  #failed(w: Work, token: string, err: unknown, stats: ProcessStats) {
+  #failed(w: Work, token: string, err: unknown, stats: ProcessStats): Promise<void> {
     const { job } = w.slice;
-    this.#fail(job.id, job.attempts, token, job.attempts >= this.#opts.maxAttempts ? "dead" : "pending", (err as Error).message, stats);
+    return this.#fail(job.id, job.attempts, token, job.attempts >= this.#opts.maxAttempts ? "dead" : "pending", (err as Error).message, stats);
   }
 
-  #fail(id: number, attempt: number | null, token: string, state: "pending" | "dead", error: string, stats: ProcessStats) {
-    if (!this.#engine.fail(id, token, state, error, this.#opts.clock.now())) return; // the lease was lost meanwhile
+  async #fail(id: number, attempt: number | null, token: string, state: "pending" | "dead", error: string, stats: ProcessStats) {
+    if (!(await this.#engine.fail(id, token, state, error, this.#opts.clock.now()))) return; // the lease was lost meanwhile
     if (state === "dead") stats.dead++;
     this.#opts.log.error("processing failed", { inbox_id: id, attempt, state, error });
   }

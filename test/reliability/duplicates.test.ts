@@ -25,7 +25,7 @@ const DAY = 86_400_000;
 async function eventsOfOnePass(): Promise<number> {
   const p = pipeline();
   for (const name of FIXTURES) p.post(fixture(name).payload);
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   return p.count("SELECT count(*) n FROM events");
 }
 
@@ -69,7 +69,7 @@ test("the storm a week later is still all duplicates; 9 days after that, past re
   /** Posts the storm now; answers how many events it made (they all carry this received_at). */
   const storm = async () => {
     for (const name of FIXTURES) for (let i = 0; i < COPIES; i++) p.post(fixture(name).payload);
-    while (p.processor.runOnce().jobs > 0);
+    while ((await p.processor.runOnce()).jobs > 0);
     await p.dispatcher.drain();
     p.dispatcher.flush();
     return p.count("SELECT count(*) n FROM events WHERE received_at = ?", p.clock.now());

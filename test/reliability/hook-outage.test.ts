@@ -36,7 +36,7 @@ test(`a hook down through its whole schedule while ${EVENTS} events arrive: sche
   };
   const t0 = p.clock.now();
   for (let i = 0; i < EVENTS; i++) p.post(textMessage(`wamid.OUTAGE${i}`));
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   await dispatch();
   // The healthy hook has everything before any time passes.
   expect(new Set(healthy.received.map((r) => r.headers["webhook-id"])).size).toBe(EVENTS);

@@ -96,7 +96,7 @@ describe("alerts on a real database and a real sink", () => {
     const p = pipeline([], { alerts: { url: alerts.url, format: "slack" } });
     p.post(fixture("template_status_paused").payload);
     p.post(fixture("template_status_paused").payload);
-    while (p.processor.runOnce().jobs > 0);
+    while ((await p.processor.runOnce()).jobs > 0);
     expect(p.count("SELECT count(*) n FROM events WHERE type = 'template.status'")).toBe(1);
     expect(await p.sweeper.jobs.run("alerts")).toMatchObject({ ran: true, result: { claimed: 1, sent: 1 } });
     expect(await p.sweeper.jobs.run("alerts")).toMatchObject({ ran: true, result: { claimed: 0 } });
@@ -112,7 +112,7 @@ describe("alerts on a real database and a real sink", () => {
     const p = pipeline([], { alerts: { url: alerts.url } });
     const sender = (url: string) => new AlertSender(p.db, { ...AlertsSchema.parse({ url, retry_schedule: ["10s", "10s"] }), url }, p.clock, quiet, "test", () => 1);
     p.post(fixture("account_update").payload);
-    while (p.processor.runOnce().jobs > 0);
+    while ((await p.processor.runOnce()).jobs > 0);
     expect(await sender(`http://127.0.0.1:${closedPort()}/alert`).run(10)).toMatchObject({ claimed: 1, retrying: 1 }); // refused
     expect(await sender(alerts.url).run(10)).toMatchObject({ claimed: 0 }); // not due yet
     p.clock.advance(10_000);
@@ -131,7 +131,7 @@ describe("alerts on a real database and a real sink", () => {
     const p = pipeline([], { alerts: { url: alerts.url, events: ["template.*"] } });
     p.post(fixture("phone_number_quality").payload);
     p.post(fixture("template_status_paused").payload);
-    while (p.processor.runOnce().jobs > 0);
+    while ((await p.processor.runOnce()).jobs > 0);
     await p.sweeper.jobs.run("alerts");
     expect(p.db.query("SELECT kind, state FROM alerts ORDER BY id").all()).toEqual([
       { kind: "phone_number.limit", state: "recorded" },
@@ -141,7 +141,7 @@ describe("alerts on a real database and a real sink", () => {
 
     const off = pipeline();
     off.post(fixture("template_status_paused").payload);
-    while (off.processor.runOnce().jobs > 0);
+    while ((await off.processor.runOnce()).jobs > 0);
     expect(off.sweeper.jobs.names()).not.toContain("alerts");
     expect(off.db.query("SELECT kind, state FROM alerts").all()).toEqual([{ kind: "template.paused", state: "recorded" }]);
   });
@@ -152,7 +152,7 @@ describe("alerts on a real database and a real sink", () => {
     const p = pipeline([hook({ name: "crm", url: crm.url, retry_schedule: ["1s"] })]);
     p.post(fixture("message_text").payload);
     p.post(fixture("message_image").payload);
-    while (p.processor.runOnce().jobs > 0);
+    while ((await p.processor.runOnce()).jobs > 0);
     await p.dispatcher.drain();
     p.clock.advance(1_000);
     await p.dispatcher.drain();
@@ -173,7 +173,7 @@ describe("alerts on a real database and a real sink", () => {
     });
     p.post(failed("wamid.F1"));
     p.post(failed("wamid.F2"));
-    while (p.processor.runOnce().jobs > 0);
+    while ((await p.processor.runOnce()).jobs > 0);
     const sender = new FallbackSender(p.db, p.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${closedPort()}/sms`, retry_schedule: ["1s", "1s", "1s"] }), p.clock, quiet, "test", {
       alerter: p.sweeper.alerter,
       after: 3,

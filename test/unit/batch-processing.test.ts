@@ -42,42 +42,42 @@ function state(p: ReturnType<typeof pipeline>) {
   return STATE_TABLES.map((sql) => p.db.query(sql).all());
 }
 
-test("one batch decides exactly what the same webhooks one at a time decide", () => {
+test("one batch decides exactly what the same webhooks one at a time decide", async () => {
   const together = pipeline([hook({ name: "app", url: "http://127.0.0.1:9/" })]);
   const alone = pipeline([hook({ name: "app", url: "http://127.0.0.1:9/" })]);
   for (const body of corpus()) {
     together.post(body);
     alone.post(body);
   }
-  expect(together.processor.runOnce(10_000).jobs).toBe(corpus().length);
-  while (alone.processor.runOnce(1).jobs > 0);
+  expect((await together.processor.runOnce(10_000)).jobs).toBe(corpus().length);
+  while ((await alone.processor.runOnce(1)).jobs > 0);
   expect(state(together)).toEqual(state(alone));
   expect(together.count("SELECT count(*) n FROM deliveries")).toBe(alone.count("SELECT count(*) n FROM deliveries"));
   expect(together.count("SELECT count(*) n FROM inbox WHERE state = 'done'")).toBe(corpus().length);
 });
 
-test("a retry inside the batch is one event and one counted duplicate", () => {
+test("a retry inside the batch is one event and one counted duplicate", async () => {
   const p = pipeline();
   const body = fixture("message_text").payload;
   p.post(body);
   p.post(body);
   p.post(body);
-  expect(p.processor.runOnce()).toMatchObject({ jobs: 3, events: 1, duplicates: 2 });
+  expect(await p.processor.runOnce()).toMatchObject({ jobs: 3, events: 1, duplicates: 2 });
   expect(p.count("SELECT duplicates n FROM dedup_keys")).toBe(2);
 });
 
-test("a job whose rows cannot be written fails alone: its siblings are stored, it is retried, then dead", () => {
+test("a job whose rows cannot be written fails alone: its siblings are stored, it is retried, then dead", async () => {
   const p = pipeline([], { maxAttempts: 2 });
   // A storage-side failure for one message only (a constraint, a full disk on its page…).
   p.db.run("CREATE TRIGGER poison BEFORE INSERT ON events WHEN new.wamid = 'wamid.POISON' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END");
   const text = JSON.stringify(fixture("message_text").payload);
   const ids = ["wamid.A", "wamid.POISON", "wamid.B"].map((w) => p.post(JSON.parse(text.replace("wamid.TEXT", w))));
-  expect(p.processor.runOnce()).toMatchObject({ jobs: 3, events: 2, dead: 0 });
+  expect(await p.processor.runOnce()).toMatchObject({ jobs: 3, events: 2, dead: 0 });
   const row = (id: number) => p.db.query("SELECT state, attempts, last_error FROM inbox WHERE id = ?").get(id);
   expect(row(ids[0]!)).toMatchObject({ state: "done" });
   expect(row(ids[1]!)).toEqual({ state: "pending", attempts: 1, last_error: "poisoned row" });
   expect(row(ids[2]!)).toMatchObject({ state: "done" });
-  expect(p.processor.runOnce()).toMatchObject({ jobs: 1, events: 0, dead: 1 });
+  expect(await p.processor.runOnce()).toMatchObject({ jobs: 1, events: 0, dead: 1 });
   expect(row(ids[1]!)).toEqual({ state: "dead", attempts: 2, last_error: "poisoned row" });
   expect(p.count("SELECT count(*) n FROM events")).toBe(2);
 });
@@ -97,13 +97,13 @@ test("processing commits skip their fsync (NORMAL); the connection stays FULL fo
   expect(synchronous()).toBe(2);
 });
 
-test("before anything is sent, one commit fsyncs (FULL) only if a relaxed commit (indexing, processing) is not on disk yet", () => {
+test("before anything is sent, one commit fsyncs (FULL) only if a relaxed commit (indexing, processing) is not on disk yet", async () => {
   const p = pipeline([], { open: (path) => openDatabase(path, { synchronous: "full", busyTimeoutMs: 2000, autoCheckpoint: true }) });
   const synchronous = () => (p.db.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
   const d = durability(p.db);
   expect(d.beforeSending(synchronous)).toBe(1); // nothing relaxed yet: the claim itself may be lost
   p.post(fixture("message_text").payload);
-  p.processor.runOnce(); // processing commits relaxed
+  await p.processor.runOnce(); // processing commits relaxed
   expect(d.beforeSending(synchronous)).toBe(2); // so the claim before a POST fsyncs
   expect(d.beforeSending(synchronous)).toBe(1); // and once on disk, the next need not
   p.post(fixture("message_text").payload); // indexing a webhook the log holds: relaxed too
@@ -112,7 +112,7 @@ test("before anything is sent, one commit fsyncs (FULL) only if a relaxed commit
   expect(synchronous()).toBe(2);
 });
 
-test("a lock held elsewhere while a batch commits is nobody's fault: the pass fails as storage trouble, no job is failed or counted, and the batch is processed once later", () => {
+test("a lock held elsewhere while a batch commits is nobody's fault: the pass fails as storage trouble, no job is failed or counted, and the batch is processed once later", async () => {
   const clock = new LockingClock();
   const p = pipeline([], { clock, open: (path) => openDatabase(path, { synchronous: "normal", busyTimeoutMs: 20, autoCheckpoint: true }) });
   const text = JSON.stringify(fixture("message_text").payload);
@@ -120,7 +120,7 @@ test("a lock held elsewhere while a batch commits is nobody's fault: the pass fa
   clock.lockOnceClaimed(p.path);
   let thrown: unknown = null;
   try {
-    p.processor.runOnce();
+    await p.processor.runOnce();
   } catch (err) {
     thrown = err;
   }
@@ -131,7 +131,7 @@ test("a lock held elsewhere while a batch commits is nobody's fault: the pass fa
   expect(jobs()).toEqual(Array(3).fill({ state: "processing", attempts: 1, last_error: null }));
   expect(p.count("SELECT count(*) n FROM events")).toBe(0);
   clock.advance(61_000); // the leases end (the release met the same lock)
-  expect(p.processor.runOnce()).toMatchObject({ jobs: 3, events: 3, dead: 0 });
+  expect(await p.processor.runOnce()).toMatchObject({ jobs: 3, events: 3, dead: 0 });
   expect(p.count("SELECT count(*) n FROM events")).toBe(3);
   expect(p.count("SELECT count(*) n FROM inbox WHERE state = 'done' AND last_error IS NULL")).toBe(3);
 });

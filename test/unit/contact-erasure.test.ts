@@ -20,7 +20,7 @@ test("every mention is found across the whole walk, at every key", async () => {
     if (quotes) quoting.add(i);
     p.post(textMessage(`wamid.W${i}`, quotes ? "call THEM" : `hello ${i}`).replaceAll(PERSON, OTHER).replace("THEM", `+1 650 555 1234`));
   }
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   const answer = await eraseContact(p.db, PERSON, p.clock.now());
   expect(answer.status).toBe(200);
   const erased = (answer.body as { erased: Record<string, number> }).erased;

@@ -29,9 +29,9 @@ const slowSink = (ms: number) => {
 };
 
 /** `n` distinct text messages, processed into events and deliveries. */
-const messages = (p: ReturnType<typeof pipeline>, n: number, tag: string) => {
+const messages = async (p: ReturnType<typeof pipeline>, n: number, tag: string) => {
   for (let i = 0; i < n; i++) p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.${tag}${i}`)));
-  p.processor.runOnce();
+  await p.processor.runOnce();
 };
 
 const replayOf = (selection: Partial<EventSelection>, hookName: string | null = null, force = false): ReplayRequest => ({
@@ -46,7 +46,7 @@ describe("Dispatcher", () => {
     const p = pipeline([hook({ name: "app", url: s.url })]);
     p.clock.t = Date.now(); // the verifier checks the timestamp against real time
     p.post(fixture("message_text").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     await p.dispatcher.drain();
     expect(s.received).toHaveLength(1);
     const { headers, body } = s.received[0]!;
@@ -63,7 +63,7 @@ describe("Dispatcher", () => {
     const p = pipeline([hook({ name: "app", url: s.url, secret: undefined, secrets: [old, WHSEC] })]);
     p.clock.t = Date.now();
     p.post(fixture("message_text").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     await p.dispatcher.drain();
     const { headers, body } = s.received[0]!;
     expect(headers["webhook-signature"]!.split(" ")).toHaveLength(2);
@@ -74,7 +74,7 @@ describe("Dispatcher", () => {
     const port = closedPort();
     const p = pipeline([hook({ name: "app", url: `http://127.0.0.1:${port}/hook` })]);
     p.post(fixture("message_text").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     await p.dispatcher.drain();
     const after1 = p.db.query("SELECT state, attempts, last_error FROM deliveries").get() as { state: string; attempts: number; last_error: string };
     expect(after1.state).toBe("pending");
@@ -93,7 +93,7 @@ describe("Dispatcher", () => {
     s.respond = () => new Response("boom ".repeat(1000), { status: 500 });
     const p = pipeline([hook({ name: "app", url: s.url })]);
     p.post(fixture("message_text").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     for (let i = 0; i < 20; i++) {
       await p.dispatcher.drain();
       p.clock.advance(10 * HOUR);
@@ -109,7 +109,7 @@ describe("Dispatcher", () => {
     s.respond = () => new Response("no", { status: 503 });
     const p = pipeline([hook({ name: "app", url: s.url })]);
     p.post(fixture("message_text").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     const waits: number[] = [];
     for (const step of [5_000, 300_000, 1_800_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]) {
       await p.dispatcher.drain();
@@ -125,7 +125,7 @@ describe("Dispatcher", () => {
     s.respond = () => new Response("slow down", { status: 429, headers: { "retry-after": "999999" } });
     const p = pipeline([hook({ name: "app", url: s.url })]);
     p.post(fixture("message_text").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     await p.dispatcher.drain();
     const row = p.db.query("SELECT state, attempts, last_status, next_attempt_at - ? AS wait FROM deliveries").get(p.clock.now());
     expect(row).toEqual({ state: "pending", attempts: 1, last_status: 429, wait: 10 * HOUR });
@@ -143,7 +143,7 @@ describe("Dispatcher", () => {
     s.respond = () => answer;
     const p = pipeline([hook({ name: "app", url: s.url })]);
     p.post(fixture("message_text").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     await p.dispatcher.drain();
     const due = (p.db.query("SELECT next_attempt_at AS t FROM deliveries").get() as { t: number }).t;
     expect(due - p.clock.now()).toBe(120_000);
@@ -166,7 +166,7 @@ describe("Dispatcher", () => {
       hook({ name: "dead", url: `http://127.0.0.1:${closedPort()}/hook`, concurrency: 2 }),
       hook({ name: "healthy", url: healthy.url, concurrency: 2 }),
     ]);
-    messages(p, 30, "T");
+    await messages(p, 30, "T");
     await p.dispatcher.drain(); // one pass, no clock advance
     expect(healthy.received).toHaveLength(30);
     expect(p.count("SELECT count(*) n FROM deliveries WHERE hook = 'healthy' AND state = 'done'")).toBe(30);
@@ -176,7 +176,7 @@ describe("Dispatcher", () => {
   test("a hook never has more than its concurrency in flight", async () => {
     const s = slowSink(20);
     const p = pipeline([hook({ name: "app", url: s.url, concurrency: 3 })]);
-    messages(p, 12, "C");
+    await messages(p, 12, "C");
     await p.dispatcher.drain();
     expect(s.received).toHaveLength(12);
     expect(s.maxInFlight).toBe(3);
@@ -185,7 +185,7 @@ describe("Dispatcher", () => {
   test("claims ahead of its slots: the next attempt starts as one finishes, with no transaction in between", async () => {
     const s = slowSink(10);
     const p = pipeline([hook({ name: "app", url: s.url, concurrency: 2 })]);
-    messages(p, 12, "P");
+    await messages(p, 12, "P");
     p.dispatcher.tick(); // one claim: 4 × concurrency
     await p.dispatcher.idle();
     expect(s.received).toHaveLength(8);
@@ -200,7 +200,7 @@ describe("Dispatcher", () => {
   test("on stop, attempts in flight finish and claimed ones never started go back, attempt uncounted", async () => {
     const s = slowSink(30);
     const p = pipeline([hook({ name: "app", url: s.url, concurrency: 1 })]);
-    messages(p, 4, "S");
+    await messages(p, 4, "S");
     p.dispatcher.tick();
     p.dispatcher.stop();
     await p.dispatcher.idle();
@@ -224,7 +224,7 @@ describe("Dispatcher", () => {
     const p = pipeline([hook({ name: "app", url: s.url, retry_schedule: ["1s"] })]);
     p.post(fixture("message_text").payload);
     p.post(fixture("template_status_paused").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     await p.dispatcher.drain();
     expect(s.received).toHaveLength(2);
 

@@ -115,7 +115,7 @@ describe("depth helpers and storable keys", () => {
 });
 
 describe("the processor with hostile but valid JSON (real SQLite)", () => {
-  test("one POST mixing hostile items and good ones: job done, every good item an event, reasons recorded", () => {
+  test("one POST mixing hostile items and good ones: job done, every good item an event, reasons recorded", async () => {
     const p = pipeline();
     const good = fixture("message_text").payload as { entry: { changes: unknown[] }[] };
     const hostile = post(
@@ -125,24 +125,24 @@ describe("the processor with hostile but valid JSON (real SQLite)", () => {
     );
     hostile.entry.push(...(good.entry as never[]));
     const id = p.post(hostile);
-    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 0, events: 5 });
+    expect(await p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 0, events: 5 });
     expect(p.db.query("SELECT state FROM inbox WHERE id = ?").get(id)).toEqual({ state: "done" });
     const types = p.db.query("SELECT type FROM events ORDER BY rowid").all().map((r) => (r as { type: string }).type);
     expect(types).toEqual(["webhook.unknown", "message.received", "webhook.unknown", "webhook.unknown", "message.received"]);
   });
 
-  test("two wamids differing only in a lone surrogate are two events", () => {
+  test("two wamids differing only in a lone surrogate are two events", async () => {
     const p = pipeline();
     p.post(JSON.stringify(post(messages({ messages: [text("wamid.X")] }))).replace("wamid.X", "wamid.X\\ud800"));
     p.post(JSON.stringify(post(messages({ messages: [text("wamid.X")] }))).replace("wamid.X", "wamid.X\\udbff"));
-    expect(p.processor.runOnce()).toMatchObject({ events: 2, duplicates: 0 });
+    expect(await p.processor.runOnce()).toMatchObject({ events: 2, duplicates: 0 });
   });
 
-  test("only a body that is really not JSON is dead, with an accurate error", () => {
+  test("only a body that is really not JSON is dead, with an accurate error", async () => {
     const p = pipeline();
     const bad = p.post('{"entry": [');
     const notUtf8 = p.post(new Uint8Array([0x7b, 0xff, 0x7d]));
-    p.processor.runOnce();
+    await p.processor.runOnce();
     const rows = p.db.query("SELECT id, state, last_error FROM inbox ORDER BY id").all() as { id: number; state: string; last_error: string }[];
     expect(rows.find((r) => r.id === bad)).toMatchObject({ state: "dead" });
     expect(rows.find((r) => r.id === bad)!.last_error).toStartWith("body is not valid JSON");

@@ -27,7 +27,7 @@ async function withOrphans(events = 3) {
   const hooks = [hook({ name: "good", url: good.url, events: ["template.*"] }), hook({ name: "crm", url: crm.url, retry_schedule: ["10h"] })];
   const p = pipeline(hooks, { retention: "1d" });
   for (let i = 0; i < events; i++) p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.O${i}`)));
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   await p.dispatcher.drain();
   p.dispatcher.flush();
   daemonHooksStore(p.db).record([hooks[0]!], p.clock.now()); // the reload that removed crm

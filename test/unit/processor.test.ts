@@ -10,14 +10,14 @@ const messagesOnly = hook({ name: "messages", url: "http://127.0.0.1:1/m", event
 const otherNumber = hook({ name: "other-number", url: "http://127.0.0.1:1/o", phone_number_ids: ["999"] });
 
 describe("Processor", () => {
-  test("a batched POST of mixed fields → one event per item, deliveries per matching hook", () => {
+  test("a batched POST of mixed fields → one event per item, deliveries per matching hook", async () => {
     const p = pipeline([all, messagesOnly, otherNumber]);
     const text = fixture("message_text").payload as { entry: { changes: unknown[] }[] };
     const failed = fixture("status_failed").payload as { entry: { changes: unknown[] }[] };
     const tpl = fixture("template_status_paused").payload as { entry: unknown[] };
     const batched = { object: "whatsapp_business_account", entry: [{ ...text.entry[0], changes: [...text.entry[0]!.changes, ...failed.entry[0]!.changes] }, tpl.entry[0]] };
     const inboxId = p.post(batched);
-    expect(p.processor.runOnce()).toEqual({
+    expect(await p.processor.runOnce()).toEqual({
       jobs: 1,
       released: 0,
       unfinished: 0,
@@ -42,19 +42,19 @@ describe("Processor", () => {
     expect(p.db.query("SELECT status, quality FROM templates WHERE template_id = '1689556908129832'").get()).toEqual({ status: "PAUSED", quality: null });
   });
 
-  test("one POST with 1,000 updates (Meta's documented maximum) → 1,000 events, none dropped", () => {
+  test("one POST with 1,000 updates (Meta's documented maximum) → 1,000 events, none dropped", async () => {
     const p = pipeline([all]);
     const statuses = Array.from({ length: 1000 }, (_, i) => ({ id: `wamid.M${i}`, status: "delivered", timestamp: "1750030080", recipient_id: "16505551234" }));
     p.post({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: { metadata: { phone_number_id: "106540352242922" }, statuses } }] }] });
-    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, events: 1000, duplicates: 0 });
+    expect(await p.processor.runOnce()).toMatchObject({ jobs: 1, events: 1000, duplicates: 0 });
     expect(p.count("SELECT count(*) n FROM outbound_messages WHERE status = 'delivered'")).toBe(1000);
     expect(p.count("SELECT count(*) n FROM deliveries")).toBe(1000);
   });
 
-  test("the envelope carries a stable evt_ ULID id, ISO times and the raw item", () => {
+  test("the envelope carries a stable evt_ ULID id, ISO times and the raw item", async () => {
     const p = pipeline([all]);
     p.post(fixture("message_text").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     const envelope = JSON.parse((p.db.query("SELECT envelope FROM events").get() as { envelope: string }).envelope);
     expect(envelope.id).toMatch(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(envelope).toMatchObject({
@@ -69,23 +69,23 @@ describe("Processor", () => {
     });
   });
 
-  test("the same payload 5× concurrently and again later → one event, duplicates counted", () => {
+  test("the same payload 5× concurrently and again later → one event, duplicates counted", async () => {
     const p = pipeline([all]);
     for (let i = 0; i < 5; i++) p.post(fixture("message_text").payload);
-    expect(p.processor.runOnce()).toMatchObject({ jobs: 5, events: 1, duplicates: 4 });
+    expect(await p.processor.runOnce()).toMatchObject({ jobs: 5, events: 1, duplicates: 4 });
     p.clock.advance(8 * 86_400_000 + 3_600_000); // Meta retries for up to 7 days: keys outlive that
     p.post(fixture("message_text").payload);
-    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, events: 0, duplicates: 1 });
+    expect(await p.processor.runOnce()).toMatchObject({ jobs: 1, events: 0, duplicates: 1 });
     expect(p.count("SELECT count(*) n FROM events")).toBe(1);
     expect(p.count("SELECT count(*) n FROM deliveries")).toBe(1);
     expect(p.count("SELECT duplicates n FROM dedup_keys WHERE key = 'msg:wamid.TEXT'")).toBe(5);
   });
 
-  test("unknown field and unknown message type are kept and forwarded", () => {
+  test("unknown field and unknown message type are kept and forwarded", async () => {
     const p = pipeline([all]);
     p.post(fixture("unknown_field").payload);
     p.post(fixture("message_unknown_type").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     const rows = p.db.query("SELECT type, envelope FROM events ORDER BY rowid").all() as { type: string; envelope: string }[];
     expect(rows.map((r) => r.type)).toEqual(["webhook.unknown", "message.received"]);
     expect(JSON.parse(rows[0]!.envelope).raw).toEqual({ configuration_name: "cfg", status: "Active" });
@@ -93,10 +93,10 @@ describe("Processor", () => {
     expect(p.count("SELECT count(*) n FROM deliveries")).toBe(2);
   });
 
-  test("signed but malformed JSON → dead with its error; reprocessable", () => {
+  test("signed but malformed JSON → dead with its error; reprocessable", async () => {
     const p = pipeline([all]);
     const id = p.post('{"object":"whatsapp_business_account","entry":[');
-    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 1, events: 0 });
+    expect(await p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 1, events: 0 });
     const row = p.db.query("SELECT state, last_error FROM inbox WHERE id = ?").get(id) as { state: string; last_error: string };
     expect(row.state).toBe("dead");
     expect(row.last_error).toStartWith("body is not valid JSON");
@@ -104,7 +104,7 @@ describe("Processor", () => {
     expect(p.db.query("SELECT state, attempts FROM inbox WHERE id = ?").get(id)).toEqual({ state: "pending", attempts: 0 });
   });
 
-  test("every order of sent/delivered/read/failed ends as read, with the whole timeline kept", () => {
+  test("every order of sent/delivered/read/failed ends as read, with the whole timeline kept", async () => {
     const statuses = ["sent", "delivered", "read", "failed"];
     const orders = [statuses, [...statuses].reverse(), ["read", "failed", "sent", "delivered"], ["failed", "read", "delivered", "sent"]];
     for (const order of orders) {
@@ -112,7 +112,7 @@ describe("Processor", () => {
       const currents: string[] = [];
       for (const status of order) {
         p.post({ object: "whatsapp_business_account", entry: [{ id: "1", changes: [{ field: "messages", value: { metadata: { phone_number_id: "106540352242922" }, statuses: [{ id: "wamid.P", status, timestamp: "1750030073", recipient_id: "16505551234" }] } }] }] });
-        p.processor.runOnce();
+        await p.processor.runOnce();
         const env = JSON.parse((p.db.query("SELECT envelope FROM events ORDER BY rowid DESC LIMIT 1").get() as { envelope: string }).envelope);
         currents.push(env.data.current_status);
       }
@@ -122,25 +122,25 @@ describe("Processor", () => {
     }
   });
 
-  test("a marketing stop marks the contact opted out", () => {
+  test("a marketing stop marks the contact opted out", async () => {
     const p = pipeline();
     p.post(fixture("user_preferences_stop").payload);
-    p.processor.runOnce();
+    await p.processor.runOnce();
     expect(p.db.query("SELECT marketing_opt_out FROM contacts WHERE wa_id = '16505551234'").get()).toEqual({ marketing_opt_out: 1 });
   });
 });
 
 describe("inbox leases", () => {
-  test("a pass out of time gives the jobs it did not reach back, their attempts uncounted", () => {
+  test("a pass out of time gives the jobs it did not reach back, their attempts uncounted", async () => {
     const p = pipeline([], { passBudgetMs: 0 });
     const ids = [0, 1, 2].map((i) => p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.B${i}`))));
-    expect(p.processor.runOnce()).toMatchObject({ jobs: 3, released: 2, events: 1 });
+    expect(await p.processor.runOnce()).toMatchObject({ jobs: 3, released: 2, events: 1 });
     expect(p.db.query("SELECT id, state, attempts FROM inbox ORDER BY id").all()).toEqual([
       { id: ids[0], state: "done", attempts: 1 },
       { id: ids[1], state: "pending", attempts: 0 },
       { id: ids[2], state: "pending", attempts: 0 },
     ]);
-    while (p.processor.runOnce().jobs > 0);
+    while ((await p.processor.runOnce()).jobs > 0);
     expect(p.count("SELECT count(*) n FROM events")).toBe(3);
   });
 
@@ -158,7 +158,7 @@ describe("inbox leases", () => {
     expect(p.db.query("SELECT state FROM inbox WHERE id = ?").get(id)).toEqual({ state: "done" });
   });
 
-  test("a job past max attempts is marked dead with its last error", () => {
+  test("a job past max attempts is marked dead with its last error", async () => {
     const p = pipeline([], { maxAttempts: 2 });
     const id = p.post(fixture("message_text").payload);
     const queue = queueStore(p.db);
@@ -167,7 +167,7 @@ describe("inbox leases", () => {
       queue.claim(`crashed-${i}`, p.clock.now() + 10, p.clock.now(), 10);
       p.clock.advance(11);
     }
-    expect(p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 1 });
+    expect(await p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 1 });
     expect(p.db.query("SELECT state, attempts FROM inbox WHERE id = ?").get(id)).toEqual({ state: "dead", attempts: 3 });
   });
 });
@@ -179,14 +179,14 @@ describe("a job too big for one pass", () => {
     return one;
   };
 
-  test("is processed in slices within the pass budget: every event once, attempts not used up", () => {
+  test("is processed in slices within the pass budget: every event once, attempts not used up", async () => {
     // Each clock read "takes" 1 ms, so a 20 ms budget ends a pass after a few slices.
     const p = pipeline([], { passBudgetMs: 20, clock: new TickingClock(1), maxAttempts: 2 });
     const id = p.post(bigPost(2_000));
     p.post(textMessage("wamid.AFTER"));
     let passes = 0;
     while (p.count("SELECT count(*) n FROM inbox WHERE state = 'done'") < 2) {
-      const stats = p.processor.runOnce();
+      const stats = await p.processor.runOnce();
       passes++;
       expect(stats.dead).toBe(0);
       if (passes > 500) throw new Error("never finished");
@@ -198,10 +198,10 @@ describe("a job too big for one pass", () => {
     expect(p.count("SELECT count(*) n FROM job_progress")).toBe(0);
   });
 
-  test("after a restart mid-job, the next run goes on from the stored progress without duplicates", () => {
+  test("after a restart mid-job, the next run goes on from the stored progress without duplicates", async () => {
     const p = pipeline([], { passBudgetMs: 20, clock: new TickingClock(1) });
     p.post(bigPost(1_000));
-    p.processor.runOnce();
+    await p.processor.runOnce();
     const progress = (p.db.query("SELECT progress FROM job_progress").get() as { progress: number }).progress;
     expect(progress).toBeGreaterThan(0);
     expect(progress).toBeLessThan(1_000);
@@ -209,7 +209,7 @@ describe("a job too big for one pass", () => {
     // parses the body again and skips what is stored.
     p.clock.advance(61_000);
     const restarted = p.newProcessor();
-    while (p.count("SELECT count(*) n FROM inbox WHERE state = 'done'") < 1) restarted.runOnce();
+    while (p.count("SELECT count(*) n FROM inbox WHERE state = 'done'") < 1) await restarted.runOnce();
     expect(p.count("SELECT count(*) n FROM events")).toBe(1_000);
     expect(p.count("SELECT sum(duplicates) n FROM dedup_keys")).toBe(0);
   });

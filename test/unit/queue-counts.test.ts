@@ -41,7 +41,7 @@ test("open delivery counts and the oldest open age stay exact through every move
     p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.N${i}`)));
     p.clock.advance(1_000);
   }
-  p.processor.runOnce();
+  await p.processor.runOnce();
   expect(report.openDeliveries("good")).toEqual({ pending: 6 });
   exact();
 
@@ -107,12 +107,12 @@ test("inbox and tracked-message counts stay exact through processing, dead lette
   p.post("not json at all");
   expect(report.inbox()).toEqual({ pending: 2 });
   exact();
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   expect([report.inbox(), report.tracked()]).toEqual([{ dead: 1 }, { tracked: 3 }]);
   exact();
 
   p.post(statusesPayload(at("wamid.B", "delivered")));
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   expect(report.tracked()).toEqual({ tracked: 2 });
   exact();
 
@@ -128,7 +128,7 @@ test("inbox and tracked-message counts stay exact through processing, dead lette
   expect(reprocessDeadInbox(p.db, null)).toBe(1);
   expect(report.inbox()).toEqual({ pending: 1 });
   exact();
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   exact();
 
   p.clock.advance(2 * DAY);

@@ -34,7 +34,7 @@ test("old and finished rows go, in every table; pending work, dead letters, open
   });
   const t0 = p.clock.now();
   const run = async () => {
-    while (p.processor.runOnce().jobs > 0);
+    while ((await p.processor.runOnce()).jobs > 0);
     await p.dispatcher.drain();
     p.clock.advance(1_000);
     await p.dispatcher.drain();
@@ -48,7 +48,7 @@ test("old and finished rows go, in every table; pending work, dead letters, open
   p.post(fixture("template_status_paused").payload);
   await run();
   p.post("not json at all"); // dead at once: kept for `reprocess`
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   const before = {
     events: p.count("SELECT count(*) n FROM events"),
     inbox: p.count("SELECT count(*) n FROM inbox"),
@@ -79,7 +79,7 @@ test("old and finished rows go, in every table; pending work, dead letters, open
 
   // Meta retries a day-0 webhook on day 2: still a duplicate (the keys outlive 7 days of retries).
   p.post(fixture("message_text").payload);
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   expect(p.count("SELECT count(*) n FROM events WHERE type = 'message.received'")).toBe(0);
 
   // Day 10: the day-0 keys go.
@@ -95,7 +95,7 @@ test("a new database file gives freed pages back: the file shrinks after retenti
     big.entry[0]!.changes[0]!.value.messages[0]!.text.body = `${i} ${"x".repeat(20_000)}`;
     p.post(big);
   }
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   p.db.run("PRAGMA wal_checkpoint(TRUNCATE)");
   const full = statSync(p.path).size;
   p.clock.advance(9 * 86_400_000);

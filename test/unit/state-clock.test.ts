@@ -43,24 +43,24 @@ const scenario = (values: string[]) =>
       return fc.tuple(fc.constant(notices), fc.shuffledSubarray(arrivals, { minLength: arrivals.length, maxLength: arrivals.length }), fc.constant(sizes));
     });
 
-function deliver(arrivals: Notice[], sizes: Iterator<number>, entryOf: (n: Notice) => object) {
+async function deliver(arrivals: Notice[], sizes: Iterator<number>, entryOf: (n: Notice) => object) {
   const p = pipeline();
   for (let i = 0; i < arrivals.length; ) {
     const size = sizes.next().value as number;
     p.post({ object: "whatsapp_business_account", entry: arrivals.slice(i, i + size).map(entryOf) });
     i += size;
   }
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   return p;
 }
 
 const latest = (notices: Notice[]) => notices.reduce((a, b) => (b.time > a.time ? b : a));
 
 describe("state by Meta's clock (property-based)", () => {
-  test("template status: one event per distinct notice; the final status is the newest notice's, in any arrival order", () => {
-    fc.assert(
-      fc.property(scenario(["APPROVED", "PAUSED", "DISABLED", "FLAGGED"]), ([notices, arrivals, sizes]) => {
-        const p = deliver(arrivals, sizes[Symbol.iterator](), templateEntry);
+  test("template status: one event per distinct notice; the final status is the newest notice's, in any arrival order", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario(["APPROVED", "PAUSED", "DISABLED", "FLAGGED"]), async ([notices, arrivals, sizes]) => {
+        const p = await deliver(arrivals, sizes[Symbol.iterator](), templateEntry);
         expect(p.count("SELECT count(*) n FROM events")).toBe(notices.length);
         expect(p.count("SELECT count(*) n FROM state_history")).toBe(notices.length);
         expect(p.db.query("SELECT status FROM templates").get()).toEqual({ status: latest(notices).value });
@@ -72,10 +72,10 @@ describe("state by Meta's clock (property-based)", () => {
     );
   });
 
-  test("marketing opt-out: a stale 'resume' never un-stops a person who said stop later", () => {
-    fc.assert(
-      fc.property(scenario(["stop", "resume"]), ([notices, arrivals, sizes]) => {
-        const p = deliver(arrivals, sizes[Symbol.iterator](), optOutEntry);
+  test("marketing opt-out: a stale 'resume' never un-stops a person who said stop later", async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario(["stop", "resume"]), async ([notices, arrivals, sizes]) => {
+        const p = await deliver(arrivals, sizes[Symbol.iterator](), optOutEntry);
         expect(p.count("SELECT count(*) n FROM events")).toBe(notices.length);
         expect(p.db.query("SELECT marketing_opt_out FROM contacts WHERE wa_id = '16505551234'").get()).toEqual({ marketing_opt_out: latest(notices).value === "stop" ? 1 : 0 });
       }),
@@ -85,8 +85,8 @@ describe("state by Meta's clock (property-based)", () => {
 });
 
 describe("state by Meta's clock (examples)", () => {
-  test("a PAUSED retried days late after APPROVED does not pause the template again, and is flagged", () => {
-    const p = deliver(
+  test("a PAUSED retried days late after APPROVED does not pause the template again, and is flagged", async () => {
+    const p = await deliver(
       [
         { time: 1751000000, value: "PAUSED" },
         { time: 1751003600, value: "APPROVED" },
@@ -97,7 +97,7 @@ describe("state by Meta's clock (examples)", () => {
     );
     expect(p.db.query("SELECT status FROM templates").get()).toEqual({ status: "APPROVED" });
     expect(p.count("SELECT count(*) n FROM events")).toBe(2);
-    const late = deliver([{ time: 1751003600, value: "APPROVED" }, { time: 1751000000, value: "PAUSED" }], [1, 1][Symbol.iterator](), templateEntry);
+    const late = await deliver([{ time: 1751003600, value: "APPROVED" }, { time: 1751000000, value: "PAUSED" }], [1, 1][Symbol.iterator](), templateEntry);
     expect(late.db.query("SELECT status FROM templates").get()).toEqual({ status: "APPROVED" });
     const stale = late.db.query("SELECT json_extract(envelope, '$.data.state_changed') c FROM events ORDER BY rowid").all();
     expect(stale).toEqual([{ c: 1 }, { c: 0 }]);
@@ -107,7 +107,7 @@ describe("state by Meta's clock (examples)", () => {
     ]);
   });
 
-  test("a profile name from an older message does not overwrite a newer one", () => {
+  test("a profile name from an older message does not overwrite a newer one", async () => {
     const p = pipeline();
     const msg = (id: string, ts: string, name: string) => ({
       object: "whatsapp_business_account",
@@ -115,7 +115,7 @@ describe("state by Meta's clock (examples)", () => {
     });
     p.post(msg("wamid.NEW", "1751003600", "Sheena N."));
     p.post(msg("wamid.OLD", "1751000000", "Sheena"));
-    p.processor.runOnce();
+    await p.processor.runOnce();
     expect(p.db.query("SELECT profile_name FROM contacts").get()).toEqual({ profile_name: "Sheena N." });
   });
 });

@@ -26,7 +26,7 @@ test("events by type, duplicates, the funnel, failures by code, billable once pe
   p.post(statuses(status("wamid.B", "sent", { pricing: { ...priced, category: "marketing" } })));
   p.post(statuses(status("wamid.C", "failed", { errors: [{ code: 131026, title: "Message undeliverable" }] })));
   p.post(statuses(status("wamid.D", "sent", { pricing: { ...priced, billable: false } })));
-  while (p.processor.runOnce().jobs > 0);
+  while ((await p.processor.runOnce()).jobs > 0);
   await p.dispatcher.drain();
   p.dispatcher.flush();
 

@@ -24,8 +24,8 @@ function setup() {
     fetches.n++;
     return envelopesAfter(p.db, filter, after, 200, maxBytes);
   });
-  const process = () => {
-    while (p.processor.runOnce().jobs > 0);
+  const process = async () => {
+    while ((await p.processor.runOnce()).jobs > 0);
   };
   const all = (filter: EventFilter, after: string) => envelopesAfter(p.db, filter, after, 100_000).events.map((e) => e.id);
   return { p, hub, fetches, process, all };
@@ -48,7 +48,7 @@ test("from the window, every filter gives exactly what the database query gives,
   const start = (await hub.read(none, null, 0)).last!;
   await Bun.sleep(50); // the hub's first poll: the window starts at the newest event
   for (const name of FIXTURES) p.post(JSON.stringify(fixture(name).payload));
-  process();
+  await process();
   await Bun.sleep(400); // a poll interval: the window now holds every event
   const filters: EventFilter[] = [
     none,
@@ -72,13 +72,13 @@ test("from the window, every filter gives exactly what the database query gives,
 test("many clients following the stream cost one read per new batch; a client behind the window reads the database", async () => {
   const { p, hub, fetches, process, all } = setup();
   p.post(textMessage("wamid.BEFORE"));
-  process();
+  await process();
   const before = envelopesAfter(p.db, none, "evt_", 10).events[0]!.id;
   const leave = hub.join();
   const start = (await hub.read(none, null, 0)).last!;
   await Bun.sleep(50);
   for (let i = 0; i < 20; i++) p.post(textMessage(`wamid.W${i}`));
-  process();
+  await process();
   await Bun.sleep(400);
   fetches.n = 0;
   const clients = await Promise.all(Array.from({ length: 50 }, () => drain(hub, none, start)));
@@ -99,7 +99,7 @@ test("after forget() (an erasure), clients read the database again: nothing eras
   const start = (await hub.read(none, null, 0)).last!;
   await Bun.sleep(50);
   p.post(textMessage("wamid.GONE"));
-  process();
+  await process();
   await Bun.sleep(400);
   expect((await drain(hub, none, start)).ids).toHaveLength(1);
   p.db.run("DELETE FROM deliveries; DELETE FROM events");

@@ -28,9 +28,9 @@ function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"]
   sinks.push(sms);
   const p = pipeline([], { fallback: { enabled: true, stale_after: "1m", not_after: "1h", sms: { url: `http://127.0.0.1:${sms.port}/sms`, retry_schedule: ["1s"] }, ...fallback }, ...more });
   const sweeper = p.sweeper;
-  const deliver = (...items: Record<string, unknown>[]) => {
+  const deliver = async (...items: Record<string, unknown>[]) => {
     p.post(statuses(...items));
-    while (p.processor.runOnce(100, 1_000).jobs > 0);
+    while ((await p.processor.runOnce(100, 1_000)).jobs > 0);
   };
   const state = (wamid: string) => sweeper.tracker!.store.get(wamid)?.state;
   const sweep = () => sweeper.jobs.run("stale");
@@ -41,7 +41,7 @@ function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"]
 
 test("a DEFER failure waits for the deadline, then one SMS", async () => {
   const s = setup();
-  s.deliver(status("wamid.D", "sent", s.t0, { biz_opaque_callback_data: opaque }), status("wamid.D", "failed", s.t0 + 1_000, { errors: [{ code: 131000, title: "Something went wrong" }] }));
+  await s.deliver(status("wamid.D", "sent", s.t0, { biz_opaque_callback_data: opaque }), status("wamid.D", "failed", s.t0 + 1_000, { errors: [{ code: 131000, title: "Something went wrong" }] }));
   await s.sweep();
   expect(s.state("wamid.D")).toBe("tracked");
   s.p.clock.advance(61_000);
@@ -54,11 +54,11 @@ test("a DEFER failure waits for the deadline, then one SMS", async () => {
 
 test("delivered after the decision but before the claim: cancelled, no SMS, reported", async () => {
   const s = setup();
-  s.deliver(status("wamid.C", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  await s.deliver(status("wamid.C", "sent", s.t0, { biz_opaque_callback_data: opaque }));
   s.p.clock.advance(61_000);
   await s.sweep();
   expect(s.state("wamid.C")).toBe("fallback_pending");
-  s.deliver(status("wamid.C", "delivered", s.t0 + 30_000));
+  await s.deliver(status("wamid.C", "delivered", s.t0 + 30_000));
   await s.send();
   expect(s.sms.received).toHaveLength(0);
   expect(s.state("wamid.C")).toBe("cancelled_delivered");
@@ -67,7 +67,7 @@ test("delivered after the decision but before the claim: cancelled, no SMS, repo
 
 test("past not_after (the daemon was down): expired_unsent, never an SMS", async () => {
   const s = setup();
-  s.deliver(status("wamid.E", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  await s.deliver(status("wamid.E", "sent", s.t0, { biz_opaque_callback_data: opaque }));
   s.p.clock.advance(2 * 3_600_000);
   await s.sweep();
   await s.send();
@@ -78,7 +78,7 @@ test("past not_after (the daemon was down): expired_unsent, never an SMS", async
 
 test("shadow mode records and reports what would be sent, and sends nothing", async () => {
   const s = setup({ mode: "shadow" });
-  s.deliver(status("wamid.S", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  await s.deliver(status("wamid.S", "sent", s.t0, { biz_opaque_callback_data: opaque }));
   s.p.clock.advance(61_000);
   await s.sweep();
   await s.send();
@@ -114,7 +114,7 @@ test("statuses of one message in one processing batch, read in one query: each s
     status("wamid.Q", "failed", s.t0 + 1_000, { errors: [{ code: 131026 }] }),
     status("wamid.Q", "delivered", s.t0 + 2_000),
   ]) s.p.post(statuses(item)); // three webhooks, one batch
-  expect(s.p.processor.runOnce(100, 1_000)).toMatchObject({ jobs: 3, events: 3 });
+  expect(await s.p.processor.runOnce(100, 1_000)).toMatchObject({ jobs: 3, events: 3 });
   expect(s.state("wamid.Q")).toBe("cancelled_delivered");
   expect(s.sweeper.tracker!.store.send("wamid.Q")).toMatchObject({ state: "cancelled" });
   expect(s.sweeper.tracker!.store.timeline("wamid.Q").map((m) => m.state)).toEqual(["fallback_pending", "cancelled_delivered"]);
@@ -193,7 +193,7 @@ describe("exactly one SMS per wamid", () => {
     // Refused first: the provider's URL points at a closed port.
     const settings = { url: `http://127.0.0.1:${closedPort()}/sms`, retry_schedule: ["1s", "1s", "1s"], content_type: "form", body: { To: "+{{to}}", Body: "{{text}}" } };
     const sender = (over: Record<string, unknown>) => new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ ...settings, ...over }), s.p.clock, quiet, "test");
-    s.deliver(status("wamid.P", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+    await s.deliver(status("wamid.P", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
     expect(s.state("wamid.P")).toBe("fallback_pending");
     expect(await sender({}).run(10)).toMatchObject({ claimed: 1, retrying: 1 });
     s.p.clock.advance(1_000);
@@ -211,7 +211,7 @@ describe("exactly one SMS per wamid", () => {
   test("a timeout after the request went out is unknown, never resent; resolved by hand it goes again with the same key", async () => {
     const s = setup({}, async () => (await Bun.sleep(1_000), new Response("late")));
     const sender = new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, timeout: "200ms" }), s.p.clock, quiet, "test");
-    s.deliver(status("wamid.U", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+    await s.deliver(status("wamid.U", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
     expect(await sender.run(10)).toMatchObject({ unknown: 1 });
     s.p.clock.advance(3_600_000);
     expect(await sender.run(10)).toMatchObject({ claimed: 0 });
@@ -228,7 +228,7 @@ describe("exactly one SMS per wamid", () => {
 
   test("two sweeps and two senders at once, and a claim whose process died: one SMS", async () => {
     const s = setup();
-    s.deliver(status("wamid.X", "sent", s.t0, { biz_opaque_callback_data: opaque }), status("wamid.Y", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+    await s.deliver(status("wamid.X", "sent", s.t0, { biz_opaque_callback_data: opaque }), status("wamid.Y", "sent", s.t0, { biz_opaque_callback_data: opaque }));
     s.p.clock.advance(61_000);
     const [a, b] = await Promise.all([s.sweep(), s.sweep()]);
     expect([a.ran, b.ran].sort()).toEqual([false, true]);
@@ -250,8 +250,8 @@ describe("outage guard", () => {
 
   test("most deadlines without a delivery: everything held and reported; replayed statuses resume it", async () => {
     const s = setup();
-    s.deliver(...many(30, s, "O"));
-    s.deliver(...Array.from({ length: 10 }, (_, i) => status(`wamid.O${i}`, "delivered", s.t0 + 5_000)));
+    await s.deliver(...many(30, s, "O"));
+    await s.deliver(...Array.from({ length: 10 }, (_, i) => status(`wamid.O${i}`, "delivered", s.t0 + 5_000)));
     s.p.clock.advance(61_000);
     const held = await s.sweep();
     expect(held).toMatchObject({ ran: true, result: { held: true, total: 30, stale: 20 } });
@@ -264,7 +264,7 @@ describe("outage guard", () => {
     expect(s.p.count("SELECT count(*) n FROM events WHERE type = 'fallback.held'")).toBe(1);
     expect(s.p.count("SELECT count(*) n FROM alerts")).toBe(1);
     // Meta reaches us again and replays: most were delivered after all.
-    s.deliver(...Array.from({ length: 15 }, (_, i) => status(`wamid.O${10 + i}`, "delivered", s.t0 + 5_000)));
+    await s.deliver(...Array.from({ length: 15 }, (_, i) => status(`wamid.O${10 + i}`, "delivered", s.t0 + 5_000)));
     s.p.clock.advance(1_000);
     expect(await s.sweep()).toMatchObject({ ran: true, result: { held: false, stale: 5, pending: 5 } });
     await s.send();
@@ -273,22 +273,22 @@ describe("outage guard", () => {
 
   test("a few stale among many delivered: no hold", async () => {
     const s = setup();
-    s.deliver(...many(30, s, "N"));
-    s.deliver(...Array.from({ length: 25 }, (_, i) => status(`wamid.N${i}`, "delivered", s.t0 + 5_000)));
+    await s.deliver(...many(30, s, "N"));
+    await s.deliver(...Array.from({ length: 25 }, (_, i) => status(`wamid.N${i}`, "delivered", s.t0 + 5_000)));
     s.p.clock.advance(61_000);
     expect(await s.sweep()).toMatchObject({ ran: true, result: { held: false, stale: 5 } });
   });
 });
 
-test("group sends, payments and statuses that change nothing are not tracked or written", () => {
+test("group sends, payments and statuses that change nothing are not tracked or written", async () => {
   const s = setup();
-  s.deliver(status("wamid.G", "sent", s.t0, { recipient_id: "120363000000000000@g.us", recipient_type: "group", recipient_participant_id: "16505550000" }));
-  s.deliver(status("pay.1", "failed", s.t0, { type: "payment", payment: { reference_id: "r1" } }));
+  await s.deliver(status("wamid.G", "sent", s.t0, { recipient_id: "120363000000000000@g.us", recipient_type: "group", recipient_participant_id: "16505550000" }));
+  await s.deliver(status("pay.1", "failed", s.t0, { type: "payment", payment: { reference_id: "r1" } }));
   expect(s.sweeper.tracker!.store.get("wamid.G")).toBeNull();
   expect(s.sweeper.tracker!.store.get("pay.1")).toBeNull();
-  s.deliver(status("wamid.R", "sent", s.t0), status("wamid.R", "delivered", s.t0 + 1_000));
+  await s.deliver(status("wamid.R", "sent", s.t0), status("wamid.R", "delivered", s.t0 + 1_000));
   const before = s.p.count("SELECT count(*) n FROM tracked_timeline");
-  s.deliver(status("wamid.R", "read", s.t0 + 2_000));
+  await s.deliver(status("wamid.R", "read", s.t0 + 2_000));
   expect(s.p.count("SELECT count(*) n FROM tracked_timeline")).toBe(before);
   expect(s.state("wamid.R")).toBe("done");
 });
@@ -303,12 +303,12 @@ const moves = (s: ReturnType<typeof setup>, wamid: string) => s.sweeper.tracker!
 test("a decision that sends nothing is logged once, with the wamid and why", async () => {
   const { lines, log } = capturedLog();
   const s = setup({}, undefined, { log });
-  s.deliver(status("wamid.T", "failed", s.t0, { errors: [{ code: 131026 }] })); // no text of its own, no default_text
-  s.deliver(status("wamid.K", "sent", s.t0, { pricing: { ...UTILITY, category: "marketing" }, biz_opaque_callback_data: opaque }));
+  await s.deliver(status("wamid.T", "failed", s.t0, { errors: [{ code: 131026 }] })); // no text of its own, no default_text
+  await s.deliver(status("wamid.K", "sent", s.t0, { pricing: { ...UTILITY, category: "marketing" }, biz_opaque_callback_data: opaque }));
   s.p.clock.advance(61_000);
   await s.sweep();
   await s.sweep();
-  s.deliver(status("wamid.T", "failed", s.t0 + 2_000, { errors: [{ code: 131047 }] })); // another failure changes nothing
+  await s.deliver(status("wamid.T", "failed", s.t0 + 2_000, { errors: [{ code: 131047 }] })); // another failure changes nothing
   expect(s.state("wamid.T")).toBe("no_text");
   expect(lines.filter((l) => l.msg === "sms fallback not sent")).toEqual([
     expect.objectContaining({ level: "info", wamid: "wamid.T", state: "no_text", reason: expect.stringContaining("fallback.default_text is not set") }),
@@ -320,7 +320,7 @@ test("a signed status whose wamid holds CR, LF, NUL or a space, or runs past 512
   const raw: string[] = [];
   const s = setup({}, undefined, { log: createLogger("info", (l) => raw.push(l), keyedRedactor("test-key")) });
   const odd = ["wamid.A\r\nX-Injected: 1", "wamid.B\u0000", "wamid. C", `wamid.${"L".repeat(600)}`];
-  for (const wamid of [...odd, "wamid.FINE"]) s.deliver(status(wamid, "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+  for (const wamid of [...odd, "wamid.FINE"]) await s.deliver(status(wamid, "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
   expect(s.p.count("SELECT count(*) n FROM events WHERE type = 'message.status'")).toBe(5);
   for (const wamid of odd) expect(s.sweeper.tracker!.store.get(wamid)).toBeNull();
   expect(s.p.count("SELECT count(*) n FROM fallback_sends")).toBe(1);
@@ -339,7 +339,7 @@ describe("Retry-After from the SMS provider", () => {
 
   test("999999 s asked: the next attempt waits the longest honoured (1 h), not the schedule's 1 s; the timeline says why", async () => {
     const s = setup({ not_after: "3h" }, slowDown);
-    s.deliver(status("wamid.W", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+    await s.deliver(status("wamid.W", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
     expect(await sender(s).run(10)).toMatchObject({ claimed: 1, retrying: 1 });
     expect(s.sweeper.tracker!.store.send("wamid.W")).toMatchObject({ state: "pending", next_attempt_at: s.t0 + 3_600_000, provider_status: 429 });
     expect(moves(s, "wamid.W").at(-1)).toEqual({
@@ -363,7 +363,7 @@ describe("Retry-After from the SMS provider", () => {
     const wakes: number[] = [];
     const woken = new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, retry_schedule: ["1s", "1s", "1s"] }), s.p.clock, quiet, "test", null, undefined, (at) => wakes.push(at));
     s.sweeper.tracker!.register({ wamid: "wamid.N", to: "16505551234", text: "Your code is 1", category: "authentication", stale_after_ms: null, not_after_ms: 10 * 60_000, fallback: null }, s.t0);
-    s.deliver(status("wamid.N", "failed", s.t0, { errors: [{ code: 131026 }] }));
+    await s.deliver(status("wamid.N", "failed", s.t0, { errors: [{ code: 131026 }] }));
     await woken.run(10);
     const last = s.t0 + 10 * 60_000 - 1_000;
     expect(s.sweeper.tracker!.store.send("wamid.N")).toMatchObject({ state: "pending", next_attempt_at: last });
@@ -388,7 +388,7 @@ describe("never an SMS past not_after, however late the sender gets to it", () =
   test("decided, then the daemon down until after not_after: refused when taken, expired_unsent, why on the timeline and in the event, logged once, no provider failure", async () => {
     const { lines, log } = capturedLog();
     const s = setup({}, undefined, { log, alerts: { sms_failures: 1 } });
-    failed(s, "wamid.L");
+    await failed(s, "wamid.L");
     expect(s.state("wamid.L")).toBe("fallback_pending"); // the fallback job would have sent it now; the daemon stopped first
     s.p.clock.advance(3_600_001);
     const run = await s.send();
@@ -408,7 +408,7 @@ describe("never an SMS past not_after, however late the sender gets to it", () =
 
   test("a retry due before not_after, taken after it (the daemon down meanwhile): refused; its one real attempt stays on record", async () => {
     const s = setup({}, () => new Response("busy", { status: 503 }));
-    failed(s, "wamid.R2");
+    await failed(s, "wamid.R2");
     expect(await s.send()).toMatchObject({ result: { claimed: 1, retrying: 1 } }); // next attempt due at t0 + 1 s
     s.p.clock.advance(2 * 3_600_000);
     expect(await s.send()).toMatchObject({ result: { claimed: 1, expired: 1, retrying: 0, failed: 0 } });
@@ -420,7 +420,7 @@ describe("never an SMS past not_after, however late the sender gets to it", () =
 
   test("the claim of a run that stopped mid-request, taken again past not_after: not resent, unknown (that request may have gone out)", async () => {
     const s = setup();
-    failed(s, "wamid.K2");
+    await failed(s, "wamid.K2");
     const { tracker } = s.sweeper;
     // A process claimed it and died with its request out (kill -9): its claim stays in the database.
     s.p.db.transaction(() => {
@@ -447,7 +447,7 @@ describe("never an SMS past not_after, however late the sender gets to it", () =
 
   test("at not_after itself the last attempt still goes", async () => {
     const s = setup();
-    failed(s, "wamid.AT");
+    await failed(s, "wamid.AT");
     s.p.clock.advance(3_600_000);
     expect(await s.send()).toMatchObject({ result: { claimed: 1, sent: 1, expired: 0 } });
     expect(s.state("wamid.AT")).toBe("fallback_sent");
@@ -464,7 +464,7 @@ describe("the registered number and Meta's recipient_id differ", () => {
     const { lines, log } = capturedLog();
     const s = setup({}, undefined, { log });
     register(s, "wamid.M1");
-    s.deliver(status("wamid.M1", "sent", s.t0), status("wamid.M1", "failed", s.t0 + 1_000, { errors: [{ code: 131026 }] }));
+    await s.deliver(status("wamid.M1", "sent", s.t0), status("wamid.M1", "failed", s.t0 + 1_000, { errors: [{ code: 131026 }] }));
     await s.send();
     expect(s.sms.received.map(to)).toEqual([`+${other}`]);
     expect(moves(s, "wamid.M1").filter((m) => m.state === "recipient_mismatch")).toEqual([
@@ -479,10 +479,10 @@ describe("the registered number and Meta's recipient_id differ", () => {
   test("noticed only after the SMS was requested: the timeline says it went to the registered number, not that it goes", async () => {
     const s = setup();
     register(s, "wamid.M3");
-    s.deliver(status("wamid.M3", "failed", s.t0, { recipient_id: other, errors: [{ code: 131026 }] }));
+    await s.deliver(status("wamid.M3", "failed", s.t0, { recipient_id: other, errors: [{ code: 131026 }] }));
     await s.send();
     expect(s.state("wamid.M3")).toBe("fallback_sent");
-    s.deliver(status("wamid.M3", "delivered", s.t0 + 60_000));
+    await s.deliver(status("wamid.M3", "delivered", s.t0 + 60_000));
     expect(moves(s, "wamid.M3").filter((m) => m.state === "recipient_mismatch")).toEqual([
       { state: "recipient_mismatch", why: "Meta's recipient_id differs from the registered number: the SMS was already requested for the registered number" },
     ]);
@@ -491,16 +491,16 @@ describe("the registered number and Meta's recipient_id differ", () => {
 
   test("Meta's status first: a registration while undecided replaces its number; once decided, the decision stands", async () => {
     const s = setup();
-    s.deliver(status("wamid.M2", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+    await s.deliver(status("wamid.M2", "sent", s.t0, { biz_opaque_callback_data: opaque }));
     register(s, "wamid.M2");
     expect(s.sweeper.tracker!.store.get("wamid.M2")!.recipient).toBe(other);
-    s.deliver(status("wamid.M3", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
+    await s.deliver(status("wamid.M3", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
     register(s, "wamid.M3");
     expect(s.sweeper.tracker!.store.get("wamid.M3")!.recipient).toBe("16505551234");
     expect(moves(s, "wamid.M3").find((m) => m.state === "recipient_mismatch")?.why).toBe(
       "Meta's recipient_id differs from the number registered after the fallback was decided: it was decided for Meta's recipient_id",
     );
-    s.deliver(status("wamid.M2", "failed", s.t0 + 1_000, { errors: [{ code: 131026 }] }));
+    await s.deliver(status("wamid.M2", "failed", s.t0 + 1_000, { errors: [{ code: 131026 }] }));
     await s.send();
     expect(s.sms.received.map((r) => [r.headers["idempotency-key"], to(r)]).sort()).toEqual([
       ["wamid.M2", `+${other}`],
