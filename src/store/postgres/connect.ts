@@ -1,0 +1,31 @@
+/**
+ * A pool of connections to the PostgreSQL engine's database (Bun's built-in client).
+ * Every connection says which instance it serves (`application_name`, seen in
+ * pg_stat_activity), commits synchronously whatever the server's default (an answered
+ * COMMIT is on disk: the promise behind every 200), and gives up waiting for a lock after
+ * `lockTimeoutMs` instead of queueing forever behind one (the request then gets a 503).
+ */
+import { SQL } from "bun";
+
+export interface PostgresSettings {
+  url: string;
+  /** Connections in this instance's pool. */
+  pool: number;
+  lockTimeoutMs: number;
+  /** This instance's name (config `server.instance`). */
+  instance: string;
+  /** How long opening a connection may take, in seconds. */
+  connectTimeoutS?: number;
+}
+
+export function openPostgres(s: PostgresSettings): SQL {
+  return new SQL(s.url, {
+    max: s.pool,
+    connectionTimeout: s.connectTimeoutS ?? 5,
+    connection: {
+      application_name: `wa-webhookd ${s.instance}`.slice(0, 63),
+      synchronous_commit: "on",
+      lock_timeout: `${s.lockTimeoutMs}ms`,
+    },
+  });
+}

@@ -1,0 +1,11 @@
+/**
+ * The PostgreSQL engine's schema migrations, embedded in the binary at build time. Add a
+ * file to migrations/postgres/ and a line here; test/unit/postgres-migrate.test.ts fails
+ * if the two disagree.
+ */
+import type { Migration } from "../migrations";
+import m0001 from "../../../migrations/postgres/0001_core.sql" with { type: "text" };
+
+export const PG_MIGRATIONS: readonly Migration[] = [{ version: 1, name: "0001_core.sql", sql: m0001 }];
+
+export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,0 +1,40 @@
+/**
+ * A real PostgreSQL server for the engine's tests: WA_TEST_PG_URL (default the local
+ * cluster, trust auth). Each call makes a fresh database, dropped when the process ends;
+ * a server that cannot be reached fails the test, it never skips it (.ci/run starts one).
+ */
+import { SQL } from "bun";
+import { afterAll } from "bun:test";
+import { migratePostgres } from "../../src/store/postgres/migrate";
+
+export const PG_URL = process.env.WA_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+const made: string[] = [];
+let admin: SQL | null = null;
+
+afterAll(async () => {
+  if (!admin) return;
+  for (const name of made.splice(0)) await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+  await admin.close();
+  admin = null;
+});
+
+/** The URL of a new, empty database on the test server. */
+export async function freshDatabase(): Promise<string> {
+  admin ??= new SQL(PG_URL, { max: 1 });
+  const name = `wa_test_${process.pid}_${made.length}_${Math.random().toString(36).slice(2, 8)}`;
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  made.push(name);
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A new database with the engine's schema, and a pool on it (closed with the test file). */
+export async function migratedDatabase(pool = 4): Promise<{ url: string; sql: SQL }> {
+  const url = await freshDatabase();
+  const sql = new SQL(url, { max: pool });
+  await migratePostgres(sql);
+  afterAll(() => sql.close());
+  return { url, sql };
+}
