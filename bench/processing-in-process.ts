@@ -33,7 +33,7 @@ export async function inProcess(events: number, rounds: number): Promise<{ perEv
     let round: ClaimedDelivery[] = [];
     do {
       const outcomes = round.map((d) => ({ id: d.id, hook: "app", eventId: d.event_id, token: "bench", outcome: { state: "done" as const }, last: { status: 200, error: null, response: null }, at }));
-      round = engine.turn(outcomes, [{ hook: "app", token: "bench", leaseUntil: at + 60_000, limit: 32 }], at).claimed[0]!;
+      round = (await engine.turn(outcomes, [{ hook: "app", token: "bench", leaseUntil: at + 60_000, limit: 32 }], at)).claimed[0]!;
     } while (round.length > 0);
     perDelivery.push(((performance.now() - bookStarted) * 1000) / events);
     if (p.count("SELECT count(*) n FROM deliveries WHERE state = 'done'") !== events) throw new Error("not every delivery was recorded");

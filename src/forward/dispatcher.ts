@@ -82,7 +82,7 @@ export class Dispatcher {
   }
 
   /** Deliveries an earlier, crashed run of this instance had in flight are due again now. */
-  recoverLeases(): number {
+  recoverLeases(): Promise<number> {
     return this.#engine.recoverLeases(this.#opts.instance, this.#opts.clock.now());
   }
 
@@ -90,7 +90,7 @@ export class Dispatcher {
    * Records finished attempts, then claims due deliveries up to each hook's prefetch
    * and starts as many as it has free slots; returns how many started or were recorded.
    */
-  tick(): number {
+  async tick(): Promise<number> {
     if (this.#hooks.length === 0 || this.#stopping) return 0;
     // Nothing to record, and every hook's prefetch full: no transaction at all.
     if (this.#finished.length === 0 && this.#hooks.every((rt) => this.#wanted(rt) === 0)) return 0;
@@ -101,9 +101,9 @@ export class Dispatcher {
     // Recording results and claiming new work share one transaction (engine/dispatch.ts).
     const finished = this.#finished;
     this.#finished = [];
-    let turn: ReturnType<DispatchEngine["turn"]>;
+    let turn: Awaited<ReturnType<DispatchEngine["turn"]>>;
     try {
-      turn = this.#engine.turn(finished, claims, now, this.#givenUp);
+      turn = await this.#engine.turn(finished, claims, now, this.#givenUp);
     } catch (err) {
       this.#finished = [...finished, ...this.#finished]; // recorded at the next turn
       throw err;
@@ -161,7 +161,7 @@ export class Dispatcher {
 
   /** Ticks until nothing is due and nothing is in flight (tests, replay). */
   async drain(): Promise<void> {
-    while (this.tick() > 0 || this.#hooks.some((rt) => rt.active.size > 0)) await this.idle();
+    while ((await this.tick()) > 0 || this.#hooks.some((rt) => rt.active.size > 0)) await this.idle();
   }
 
   /** Starts no more attempts; those in flight finish. */
@@ -174,12 +174,12 @@ export class Dispatcher {
    * Writes every finished attempt in one transaction (one fsync for many deliveries)
    * and, once stopping, hands back the deliveries claimed but never started.
    */
-  flush(): number {
+  async flush(): Promise<number> {
     const waiting = this.#stopping ? this.#hooks.flatMap((rt) => rt.waiting.splice(0)) : [];
     if (this.#finished.length === 0 && waiting.length === 0) return 0;
     const finished = this.#finished;
     this.#finished = [];
-    this.#engine.flush(finished, waiting.map(({ delivery, token }) => ({ id: delivery.id, token })), this.#givenUp);
+    await this.#engine.flush(finished, waiting.map(({ delivery, token }) => ({ id: delivery.id, token })), this.#givenUp);
     return finished.length;
   }
 

@@ -36,9 +36,10 @@ export function sqliteDispatch(db: Database): DispatchEngine {
     return record(outcomes, given);
   });
 
+  // Each call settles before it returns: `async` only wraps the answer (and a throw) in a promise.
   return {
-    turn: (outcomes, claims, now, given) => beforeSending(() => turn.immediate(outcomes, claims, now, given)),
-    flush: (outcomes, unstarted, given) => flush.immediate(outcomes, unstarted, given),
-    recoverLeases: deliveries.recoverLeases,
+    turn: async (outcomes, claims, now, given) => beforeSending(() => turn.immediate(outcomes, claims, now, given)),
+    flush: async (outcomes, unstarted, given) => flush.immediate(outcomes, unstarted, given),
+    recoverLeases: async (instance, now) => deliveries.recoverLeases(instance, now),
   };
 }

@@ -74,16 +74,18 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     log,
   });
   const dispatcher = new Dispatcher(sqliteDispatch(db), { instance, hooks: settings.hooks, clock, log, meter, onGivenUp: sweeper.alerter.hookGivenUp });
-  // Deliveries, scheduled jobs and SMS sends are taken back before their loops start; the
-  // inbox jobs by the processing loop itself, before its first pass (the engine answers a promise).
+  // Scheduled jobs and SMS sends are taken back before their loops start; inbox jobs and
+  // deliveries (their engines answer promises) before the first processing pass and dispatch turn.
   const recovered = recover
-    ? { deliveries: dispatcher.recoverLeases(), scheduled_jobs: sweeper.jobs.recoverLeases(), sms: sweeper.tracker?.store.recoverSends(instance) ?? 0 }
+    ? { scheduled_jobs: sweeper.jobs.recoverLeases(), sms: sweeper.tracker?.store.recoverSends(instance) ?? 0 }
     : null;
-  const recoverJobs = async () => {
+  // Never after a claim of this run: its tokens start with the same instance name.
+  // Failing that, the leases still end on their own (worker.lease, the hooks' timeouts).
+  const recovering = (async () => {
     if (!recovered) return;
-    const all = { jobs: await processor.recoverLeases(), ...recovered };
+    const all = { jobs: await processor.recoverLeases(), deliveries: await dispatcher.recoverLeases(), ...recovered };
     if (Object.values(all).some((n) => n > 0)) log.info("took back leases of the previous run", all);
-  };
+  })().catch((err) => log.error("could not take back the previous run's leases", { error: err }));
 
   let share = workerShare(0);
   let sampledAt = 0;
@@ -100,8 +102,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
   const processingLock = lockPatience(clock);
   const dispatchLock = lockPatience(clock);
   const processing = (async () => {
-    // Failing that, the leases still end on their own (worker.lease).
-    await recoverJobs().catch((err) => log.error("could not take back the previous run's inbox leases", { error: err }));
+    await recovering;
     while (running) {
       let busy = false;
       let failed = false;
@@ -131,9 +132,10 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     }
   })();
   const dispatching = (async () => {
+    await recovering;
     while (running) {
       try {
-        dispatcher.tick();
+        await dispatcher.tick();
         dispatchLock.clear();
       } catch (err) {
         if (dispatchLock.bear(err)) {
@@ -147,7 +149,7 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
       await dispatcher.nextTurn(IDLE_POLL_MS);
     }
     await Promise.race([dispatcher.idle(), Bun.sleep(STOP_GRACE_MS)]);
-    dispatcher.flush();
+    await dispatcher.flush();
   })();
   const done = Promise.all([processing, dispatching]);
 

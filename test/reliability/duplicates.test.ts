@@ -71,7 +71,7 @@ test("the storm a week later is still all duplicates; 9 days after that, past re
     for (const name of FIXTURES) for (let i = 0; i < COPIES; i++) p.post(fixture(name).payload);
     while ((await p.processor.runOnce()).jobs > 0);
     await p.dispatcher.drain();
-    p.dispatcher.flush();
+    await p.dispatcher.flush();
     return p.count("SELECT count(*) n FROM events WHERE received_at = ?", p.clock.now());
   };
   const perPass = await eventsOfOnePass();

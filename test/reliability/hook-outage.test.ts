@@ -32,7 +32,7 @@ test(`a hook down through its whole schedule while ${EVENTS} events arrive: sche
   };
   const dispatch = async () => {
     await p.dispatcher.drain();
-    p.dispatcher.flush();
+    await p.dispatcher.flush();
   };
   const t0 = p.clock.now();
   for (let i = 0; i < EVENTS; i++) p.post(textMessage(`wamid.OUTAGE${i}`));

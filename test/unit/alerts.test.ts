@@ -156,7 +156,7 @@ describe("alerts on a real database and a real sink", () => {
     await p.dispatcher.drain();
     p.clock.advance(1_000);
     await p.dispatcher.drain();
-    p.dispatcher.flush();
+    await p.dispatcher.flush();
     expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'dead'")).toBe(2);
     expect(p.db.query("SELECT kind, title FROM alerts").all()).toEqual([{ kind: "hook.dead", title: 'Hook "crm" is dead-lettering events' }]);
   });

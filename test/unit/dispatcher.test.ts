@@ -186,13 +186,13 @@ describe("Dispatcher", () => {
     const s = slowSink(10);
     const p = pipeline([hook({ name: "app", url: s.url, concurrency: 2 })]);
     await messages(p, 12, "P");
-    p.dispatcher.tick(); // one claim: 4 × concurrency
+    await p.dispatcher.tick(); // one claim: 4 × concurrency
     await p.dispatcher.idle();
     expect(s.received).toHaveLength(8);
     expect(s.maxInFlight).toBe(2);
     expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'delivering'")).toBe(8); // results not recorded yet
     await p.dispatcher.drain();
-    p.dispatcher.flush();
+    await p.dispatcher.flush();
     expect(s.received).toHaveLength(12);
     expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'done' AND attempts = 1")).toBe(12);
   });
@@ -201,20 +201,20 @@ describe("Dispatcher", () => {
     const s = slowSink(30);
     const p = pipeline([hook({ name: "app", url: s.url, concurrency: 1 })]);
     await messages(p, 4, "S");
-    p.dispatcher.tick();
+    await p.dispatcher.tick();
     p.dispatcher.stop();
     await p.dispatcher.idle();
-    p.dispatcher.flush();
+    await p.dispatcher.flush();
     expect(s.received).toHaveLength(1);
     expect(p.db.query("SELECT state, attempts, lease_token FROM deliveries ORDER BY id").all()).toEqual([
       { state: "done", attempts: 1, lease_token: null },
       ...Array.from({ length: 3 }, () => ({ state: "pending", attempts: 0, lease_token: null })),
     ]);
-    expect(p.dispatcher.tick()).toBe(0); // stopped: claims nothing
+    expect(await p.dispatcher.tick()).toBe(0); // stopped: claims nothing
 
     const next = new Dispatcher(sqliteDispatch(p.db), { instance: "test", hooks: [hook({ name: "app", url: s.url, concurrency: 1 })], clock: p.clock, log: quiet });
     await next.drain();
-    next.flush();
+    await next.flush();
     expect(s.received.map((r) => r.headers["webhook-id"])).toHaveLength(new Set(s.received.map((r) => r.headers["webhook-id"])).size);
     expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'done' AND attempts = 1")).toBe(4);
   });

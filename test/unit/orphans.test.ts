@@ -29,7 +29,7 @@ async function withOrphans(events = 3) {
   for (let i = 0; i < events; i++) p.post(JSON.parse(JSON.stringify(fixture("message_text").payload).replace("wamid.TEXT", `wamid.O${i}`)));
   while ((await p.processor.runOnce()).jobs > 0);
   await p.dispatcher.drain();
-  p.dispatcher.flush();
+  await p.dispatcher.flush();
   daemonHooksStore(p.db).record([hooks[0]!], p.clock.now()); // the reload that removed crm
   return { p, good, running: ["good"] };
 }
@@ -76,12 +76,12 @@ test("moving orphans queues their events to a hook the daemon runs, even those i
   const first = p.db.query<{ event_id: string }, []>("SELECT event_id FROM deliveries WHERE hook = 'crm' ORDER BY id LIMIT 1").get()!.event_id;
   replayPage(p.db, [hook({ name: "good", url: good.url })], { selection: { eventId: first, type: null, since: null, until: null }, hook: "good", force: true }, p.clock.now(), null, 1);
   await p.dispatcher.drain();
-  p.dispatcher.flush();
+  await p.dispatcher.flush();
   expect(good.received).toHaveLength(1);
 
   expect(resolveOrphans(p.db, running, "crm", { action: "move", to: "good" }, p.clock.now())).toEqual({ cancelled: { crm: 3 }, moved_to: "good", queued: 2 });
   await p.dispatcher.drain();
-  p.dispatcher.flush();
+  await p.dispatcher.flush();
   expect(good.received).toHaveLength(3);
   expect(new Set(good.received.map((r) => r.headers["webhook-id"])).size).toBe(3);
   expect(orphanedCounts(p.db, running)).toEqual({});

@@ -45,17 +45,17 @@ test("open delivery counts and the oldest open age stay exact through every move
   expect(report.openDeliveries("good")).toEqual({ pending: 6 });
   exact();
 
-  p.dispatcher.tick(); // claimed, in flight
+  await p.dispatcher.tick(); // claimed, in flight
   expect(report.openDeliveries("flaky")).toEqual({ delivering: 6 });
   exact();
   await p.dispatcher.drain();
-  p.dispatcher.flush();
+  await p.dispatcher.flush();
   expect([report.openDeliveries("good"), report.openDeliveries("flaky")]).toEqual([{}, { pending: 6 }]);
   exact();
 
   p.clock.advance(2_000);
   await p.dispatcher.drain();
-  p.dispatcher.flush();
+  await p.dispatcher.flush();
   expect(report.openDeliveries("flaky")).toEqual({ dead: 6 });
   expect(report.oldestOpenDeliveryAt("flaky")).toBeNull();
   exact();
@@ -64,7 +64,7 @@ test("open delivery counts and the oldest open age stay exact through every move
   exact();
   flakyDown = false;
   await p.dispatcher.drain();
-  p.dispatcher.flush();
+  await p.dispatcher.flush();
   expect(report.openDeliveries("flaky")).toEqual({});
   exact();
 
@@ -76,14 +76,14 @@ test("open delivery counts and the oldest open age stay exact through every move
     return new Response("ok");
   };
   const stopping = new Dispatcher(sqliteDispatch(p.db), { instance: "test", hooks: [hook({ name: "good", url: good.url, concurrency: 1 })], clock: p.clock, log: quiet });
-  stopping.tick();
+  await stopping.tick();
   stopping.stop();
   await stopping.idle();
-  stopping.flush();
+  await stopping.flush();
   expect(report.openDeliveries("good")).toEqual({ pending: 5 });
   exact();
   await p.dispatcher.drain();
-  p.dispatcher.flush();
+  await p.dispatcher.flush();
   exact();
 
   // Retention deletes what is done and old.

@@ -38,7 +38,7 @@ test("old and finished rows go, in every table; pending work, dead letters, open
     await p.dispatcher.drain();
     p.clock.advance(1_000);
     await p.dispatcher.drain();
-    p.dispatcher.flush();
+    await p.dispatcher.flush();
   };
 
   // Day 0: an inbound message, a delivered outbound one, one still open, a paused template (its delivery to "bad" dies).

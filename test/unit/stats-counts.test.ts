@@ -28,7 +28,7 @@ test("events by type, duplicates, the funnel, failures by code, billable once pe
   p.post(statuses(status("wamid.D", "sent", { pricing: { ...priced, billable: false } })));
   while ((await p.processor.runOnce()).jobs > 0);
   await p.dispatcher.drain();
-  p.dispatcher.flush();
+  await p.dispatcher.flush();
 
   const r = reportStore(p.db);
   const since = p.clock.now() - 3_600_000;

@@ -22,7 +22,7 @@ import type { InboxJob } from "../../domain/inbox";
 import type { BatchInput, BatchWrites, ProcessingEngine, Snapshot } from "../../engine/processing";
 import { noticeKey } from "../../engine/processing";
 import type { Notice } from "../../domain/effects";
-import { minuteOf } from "../stats-store";
+import { addTallies } from "./stats";
 
 type Tx = SQL;
 type Planned = { writes: BatchWrites };
@@ -272,22 +272,4 @@ function mirrorOf(tx: Tx, { subject, attribute, id, value }: Notice, now: number
     default:
       return null;
   }
-}
-
-/** Per-minute counts summed per row first, written in key order (rows shared by every instance). */
-function addTallies(tx: Tx, tallies: BatchWrites["tallies"]) {
-  const sums = new Map<string, { kind: string; minute: number; key: string; n: number }>();
-  for (const [kind, at, key, count] of tallies) {
-    const id = `${kind}\u0000${minuteOf(at)}\u0000${key}`;
-    const s = sums.get(id);
-    if (s) s.n += count;
-    else sums.set(id, { kind, minute: minuteOf(at), key, n: count });
-  }
-  const rows = [...sums.values()];
-  return tx`
-    INSERT INTO stats_by_minute (kind, minute, key, n)
-    SELECT k, m, y, c FROM unnest(${tx.array(rows.map((r) => r.kind), "TEXT")}::text[], ${tx.array(rows.map((r) => r.minute), "INT8")}::int8[],
-      ${tx.array(rows.map((r) => r.key), "TEXT")}::text[], ${tx.array(rows.map((r) => r.n), "INT8")}::int8[]) AS t(k, m, y, c)
-    ORDER BY k, m, y
-    ON CONFLICT (kind, minute, key) DO UPDATE SET n = stats_by_minute.n + excluded.n`;
 }
