@@ -48,7 +48,8 @@ async function main(command: Command): Promise<number | null> {
       return runInit(command.dir);
     case "send-test":
       if (command.list) return listSamples();
-      return runSendTest(fullConfig(command.config), command.type!, command.to, command.count, command.target);
+      // Over HTTP to the running daemon: any engine.
+      return runSendTest(said(loadConfig(command.config), true), command.type!, command.to, command.count, command.target);
     case "backup":
       return runBackup(operatorConfig(command.config), command.out, command.json);
     case "stats":
@@ -67,6 +68,11 @@ async function main(command: Command): Promise<number | null> {
   }
 }
 
+/** The commands that open the database file themselves: SQLite's only, for now. */
+const POSTGRES_OPERATOR =
+  'this command works on the SQLite engine\'s file; with storage.engine = "postgres" it is not available in this release ' +
+  "(back up with pg_dump; inspect with psql: docs/deploy.md, \"Several instances on PostgreSQL\")";
+
 /** A command's config, its warnings on stderr, and a note when it is the embedded dev config (no --config). */
 function fullConfig(path: string | null): Config {
   return said(loadConfig(path));
@@ -76,8 +82,9 @@ function operatorConfig(path: string | null): OperatorConfig {
   return said(loadConfig(path, "operator"));
 }
 
-function said<C extends OperatorConfig>({ config, origin, warnings }: ConfigSource<C>): C {
+function said<C extends OperatorConfig>({ config, origin, warnings }: ConfigSource<C>, anyEngine = false): C {
   printWarnings(warnings);
+  if (config.storage.engine === "postgres" && !anyEngine) throw new OperatorError(POSTGRES_OPERATOR);
   if (origin === DEV_CONFIG_ORIGIN) process.stderr.write(`wa-webhookd: no --config: using the ${DEV_CONFIG_ORIGIN} (database ${config.storage.path})\n`);
   return config;
 }

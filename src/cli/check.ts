@@ -1,21 +1,49 @@
 import { readFileSync } from "node:fs";
-import { ConfigError, maskSecrets } from "../config/load";
+import { SQL } from "bun";
+import { ConfigError, maskSecrets, maskUrlCredentials } from "../config/load";
+import { postgresSchemaVersion } from "../store/postgres/migrate";
+import { PG_LATEST_VERSION } from "../store/postgres/migrations";
 import { loadConfig, type SecretAccess } from "../config/source";
 import { credentialSources, parseUnitCredentials } from "../config/unit-credentials";
 import { printWarnings } from "./warnings";
 
 /**
  * `wa-webhookd check`: validates the config and prints it, secrets masked, with the
- * database's absolute path; warnings go to stderr and do not fail the check. With
+ * database's path (or, on PostgreSQL, the server and schema versions it answered with); warnings go to stderr and do not fail the check. With
  * `--unit`, secrets under the unit's credentials directory are read from the files its
  * LoadCredential= lines name, so the check passes before the service has ever run.
  */
-export function runCheck(configPath: string | null, unitPath: string | null): number {
+export async function runCheck(configPath: string | null, unitPath: string | null): Promise<number> {
   const { config, origin, warnings } = loadConfig(configPath, "serve", unitPath === null ? {} : unitAccess(unitPath));
   printWarnings(warnings);
   const via = unitPath === null ? "" : `, credentials as ${unitPath} provides them`;
-  process.stdout.write(`# ${origin}: ok (database: ${config.storage.path}${via})\n${JSON.stringify(maskSecrets(config), null, 2)}\n`);
+  const database = config.storage.engine === "postgres" ? await describePostgres(config.storage.url!) : config.storage.path;
+  process.stdout.write(`# ${origin}: ok (database: ${database}${via})\n${JSON.stringify(maskSecrets(config), null, 2)}\n`);
   return 0;
+}
+
+/**
+ * The PostgreSQL engine's database, reached: its server version and schema version (or
+ * that it is empty and will be migrated at start). Unreachable, or of a newer schema
+ * than this binary: a problem naming storage.url.
+ */
+async function describePostgres(url: string): Promise<string> {
+  const where = maskUrlCredentials(url);
+  const sql = new SQL(url, { max: 1, connectionTimeout: 5 });
+  try {
+    const [{ server_version }] = await sql`SHOW server_version`;
+    const schema = await postgresSchemaVersion(sql);
+    if (schema > PG_LATEST_VERSION) {
+      throw new ConfigError([{ key: "storage.url", reason: `${where}: schema version ${schema} is newer than this binary supports (${PG_LATEST_VERSION})` }]);
+    }
+    const state = schema === 0 ? "empty, migrated at start" : schema < PG_LATEST_VERSION ? `schema ${schema}, migrated to ${PG_LATEST_VERSION} at start` : `schema ${schema}`;
+    return `${where}, PostgreSQL ${server_version}, ${state}`;
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError([{ key: "storage.url", reason: `cannot reach ${where}: ${(err as Error).message}` }]);
+  } finally {
+    await sql.close().catch(() => {});
+  }
 }
 
 function unitAccess(unitPath: string): SecretAccess {

@@ -36,6 +36,7 @@ import { WriterThread } from "../writer/client";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { VERSION } from "../version";
+import { runServePostgres } from "./serve-postgres";
 
 /** A startup failure that names the config key it comes from. */
 export class StartupError extends Error {
@@ -48,7 +49,9 @@ export class StartupError extends Error {
 }
 
 /** `reread` loads the config again, as at start (for SIGHUP). */
-export async function runServe({ config, origin, warnings }: ConfigSource<Config>, reread: () => ConfigSource<Config>): Promise<void> {
+export async function runServe(source: ConfigSource<Config>, reread: () => ConfigSource<Config>): Promise<void> {
+  if (source.config.storage.engine === "postgres") return runServePostgres(source, reread);
+  const { config, origin, warnings } = source;
   const startedAt = Date.now();
   const redactKey = redactionKey(config.log, config.admin.token);
   const log = createLogger(config.log.level, undefined, redactorFor(redactKey));
@@ -177,7 +180,7 @@ function takeInstanceLock(path: string): InstanceLock {
 }
 
 const isLoopbackAddress = trustTest(LOOPBACK_CIDRS);
-function isLoopback(hostname: string): boolean {
+export function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || isLoopbackAddress(hostname);
 }
 
@@ -239,11 +242,11 @@ async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
   }
 }
 
-function describe(err: unknown): string {
+export function describe(err: unknown): string {
   return err instanceof StorageError ? `${err.message} (${err.kind})` : (err as Error).message;
 }
 
-const appSecretsOf = (config: Config) => config.whatsapp.app_secrets.map((s) => new TextEncoder().encode(s));
+export const appSecretsOf = (config: Config) => config.whatsapp.app_secrets.map((s) => new TextEncoder().encode(s));
 
 /** What the writer thread runs with: at start, and again on each reload. */
 function writerSettings(config: Config, redactKey: string | null): WriterSettings {
@@ -257,7 +260,7 @@ function writerSettings(config: Config, redactKey: string | null): WriterSetting
 }
 
 /** The config file read again; an invalid one is said in the log, with the keys, and null. */
-function rereadOrSay(reread: () => ConfigSource<Config>, log: Logger): Config | null {
+export function rereadOrSay(reread: () => ConfigSource<Config>, log: Logger): Config | null {
   try {
     const source = reread();
     for (const w of source.warnings) log.warn("config warning", { key: w.key, warning: w.reason });
@@ -270,7 +273,7 @@ function rereadOrSay(reread: () => ConfigSource<Config>, log: Logger): Config | 
 }
 
 /** SIGTERM/SIGINT stop; SIGHUP (`systemctl reload`) reloads, one reload at a time. */
-function installSignals(log: Logger, timeoutMs: number, reload: () => Promise<void>, close: () => Promise<void>) {
+export function installSignals(log: Logger, timeoutMs: number, reload: () => Promise<void>, close: () => Promise<void>) {
   let stopping = false;
   const onSignal = async (signal: string) => {
     if (stopping) return;

@@ -20,6 +20,8 @@ export const DEFAULT_DB_PATH = "data/wa-webhookd.db";
  * indexing. Meta's own timeout is undocumented (guides quote 5–20 s): well under that.
  */
 export const DEFAULT_LOCK_TIMEOUT = "3s";
+/** Connections per instance to the PostgreSQL engine. */
+export const DEFAULT_PG_POOL = 16;
 
 /**
  * busy_timeout of the writer thread's connection. Kept short so that the thread goes on

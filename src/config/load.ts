@@ -7,7 +7,7 @@ import { parseDuration } from "./duration";
 import { readFileSync, statSync } from "node:fs";
 import { TomlError, parse as parseTomlForPosition } from "smol-toml";
 import type { z } from "zod";
-import { ConfigSchema, OperatorConfigSchema, SECRET_FILE_KEYS, SECRET_KEYS, type Config, type OperatorConfig } from "./schema";
+import { ConfigSchema, OperatorConfigSchema, POSTGRES_ONLY_KEYS, SECRET_FILE_KEYS, SECRET_KEYS, SQLITE_ONLY_KEYS, type Config, type OperatorConfig } from "./schema";
 import { suggestKey } from "./suggest";
 
 export interface ConfigProblem {
@@ -69,6 +69,7 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const problems: ConfigProblem[] = [];
   const expanded = expandEnv(raw, "", env, problems, options.warnings ?? []);
   if (isRecord(expanded)) resolveSecretFiles(expanded, readFile, problems);
+  if (isRecord(expanded)) problems.push(...engineKeyProblems(expanded, purpose));
   const schema = purpose === "serve" ? ConfigSchema : OperatorConfigSchema;
   const result = schema.safeParse(expanded);
   // Every problem at once: a missing variable does not hide a typo elsewhere (its own key's
@@ -80,6 +81,32 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback));
   return result.data as ConfigOf<P>;
 }
+
+/**
+ * Each storage engine's own keys, refused with the other engine (a `path` beside a
+ * PostgreSQL URL would be silently ignored), and what the PostgreSQL engine does not run
+ * yet, refused rather than silently off.
+ */
+function engineKeyProblems(root: Record<string, unknown>, purpose: ConfigPurpose): ConfigProblem[] {
+  const storage = isRecord(root.storage) ? root.storage : {};
+  const engine = storage.engine ?? "sqlite";
+  if (engine !== "sqlite" && engine !== "postgres") return []; // the schema says what is wrong with it
+  const problems: ConfigProblem[] = [];
+  const others = engine === "postgres" ? SQLITE_ONLY_KEYS : POSTGRES_ONLY_KEYS;
+  for (const key of others) {
+    if (key in storage) problems.push({ key: `storage.${key}`, reason: `is a ${engine === "postgres" ? "SQLite" : "PostgreSQL"} setting: not used with storage.engine = "${engine}"${engine === "sqlite" ? ' (set storage.engine = "postgres" to use it)' : ""}` });
+  }
+  if (engine !== "postgres") return problems;
+  if (!("url" in storage)) problems.push({ key: "storage.url", reason: 'is required with storage.engine = "postgres": postgres://user@host:5432/db, or storage.url_file, or "${DATABASE_URL}"' });
+  if (purpose !== "serve") return problems;
+  const fallback = isRecord(root.fallback) ? root.fallback : {};
+  const alerts = isRecord(root.alerts) ? root.alerts : {};
+  if (fallback.enabled === true) problems.push({ key: "fallback.enabled", reason: NOT_ON_POSTGRES_YET });
+  if ("url" in alerts) problems.push({ key: "alerts.url", reason: NOT_ON_POSTGRES_YET });
+  return problems;
+}
+
+const NOT_ON_POSTGRES_YET = 'not available with storage.engine = "postgres" in this release (README: "Choosing a storage engine"); use the SQLite engine for it';
 
 /** Settings that parse but would do nothing: said at startup rather than discovered later. */
 function inertSettings(config: Config): ConfigProblem[] {
@@ -274,10 +301,12 @@ export function maskSecrets(value: unknown, key = ""): unknown {
 }
 
 export function maskUrlCredentials(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_m, scheme: string, userinfo: string) => {
-    const user = userinfo.split(":")[0] ?? "";
-    return `${scheme}${userinfo.includes(":") ? `${user}:********` : "********"}@`;
-  });
+  return text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_m, scheme: string, userinfo: string) => {
+      const user = userinfo.split(":")[0] ?? "";
+      return `${scheme}${userinfo.includes(":") ? `${user}:********` : "********"}@`;
+    })
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^?#]*\?(?:[^#]*&)?password=)[^&#]*/i, "$1********");
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

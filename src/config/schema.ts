@@ -52,6 +52,11 @@ export const ServerSchema = z
     idle_timeout: duration
       .refine((s) => parseDuration(s)! >= 1_000 && parseDuration(s)! <= 255_000, { message: 'must be between "1s" and "255s" (Bun\'s limit)' })
       .default(d.DEFAULT_IDLE_TIMEOUT),
+    /** This instance's name among those sharing a PostgreSQL database; absent: "<hostname>:<port>". */
+    instance: z
+      .string()
+      .regex(/^[A-Za-z0-9._:\-]{1,63}$/, "expected 1 to 63 letters, digits, '.', '_', ':' or '-'")
+      .optional(),
   })
   .refine((s) => s.max_inflight_bytes >= s.max_body_bytes, {
     message: "must be at least server.max_body_bytes, or a body of the maximum size could never be accepted",
@@ -62,9 +67,26 @@ export const ServerSchema = z
     path: ["webhook_path"],
   });
 
+/**
+ * `sqlite` (one file, one instance) or `postgres` (one database shared by several
+ * instances). Each engine's own keys are refused with the other (config/load.ts
+ * engineKeyProblems): `path` and `synchronous` are SQLite's, `url` and `pool` PostgreSQL's.
+ */
+export const STORAGE_ENGINES = ["sqlite", "postgres"] as const;
+export const SQLITE_ONLY_KEYS = ["path", "synchronous"] as const;
+export const POSTGRES_ONLY_KEYS = ["url", "pool"] as const;
+
 export const StorageSchema = z.strictObject({
+  engine: z.enum(STORAGE_ENGINES).default("sqlite"),
   path: z.string().min(1).default(d.DEFAULT_DB_PATH),
   synchronous: z.enum(["full", "normal"]).default("full"),
+  /** postgres://user:password@host:5432/db (or `url_file`, or "${DATABASE_URL}"). */
+  url: z
+    .string()
+    .refine((s) => /^postgres(ql)?:\/\//.test(s), { message: 'expected a postgres:// URL, e.g. "postgres://wa@db.internal:5432/wa"' })
+    .optional(),
+  /** Connections in this instance's pool. */
+  pool: z.int().min(2).max(500).default(d.DEFAULT_PG_POOL),
   lock_timeout: duration.default(d.DEFAULT_LOCK_TIMEOUT),
   /** Raw bodies, events, done deliveries, finished messages and alerts older than this are deleted (the `retention` job). */
   retention: duration.refine((s) => parseDuration(s)! >= 3_600_000, { message: 'must be at least "1h"' }).default("30d"),
@@ -288,6 +310,7 @@ export const SECRET_FILE_KEYS: Record<string, "single" | "lines"> = {
   "admin.token": "single",
   "admin.metrics_token": "single",
   "log.redact_key": "single",
+  "storage.url": "single",
   "hooks.secret": "single",
   "hooks.secrets": "lines",
 };

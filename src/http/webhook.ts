@@ -60,7 +60,8 @@ const STORAGE_REASONS: Record<StorageError["kind"], string> = {
   readonly: "database is read-only",
   io: "disk I/O error",
   corrupt: "database file is damaged",
-  gone: "database file was deleted or replaced while open",
+  // SQLite: the file was deleted or replaced while open; PostgreSQL: the server cannot be reached.
+  gone: "database unreachable, or its file deleted or replaced while open",
   other: "storage error",
 };
 

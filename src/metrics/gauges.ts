@@ -1,6 +1,7 @@
 /**
  * Values read at scrape time. `storeGauges` runs in the writer thread (index probes
- * through the report and queue stores); `processGauges` in the request thread.
+ * through the report and queue stores); `processGauges` in the request thread;
+ * `queueGauges` from counts the PostgreSQL engine read (cli/serve-postgres.ts).
  */
 import type { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
@@ -42,6 +43,26 @@ export function storeGauges(db: Database, hookNames: readonly string[], now: num
   ];
 }
 
+/** The shared queues' depths, as counted by an engine: the same gauges as storeGauges' first three. */
+export function queueGauges(inbox: Record<string, number>, lagMs: number, open: Record<string, Record<string, number>>, hookNames: readonly string[]): Gauge[] {
+  return [
+    { name: "wa_inbox_webhooks", help: "Webhooks in the inbox by state (done ones are not counted)", samples: INBOX_STATES.map((state) => ({ labels: { state }, value: inbox[state] ?? 0 })) },
+    { name: "wa_worker_lag_seconds", help: "How long the oldest webhook not yet processed has waited (the inbox's oldest pending age)", samples: [{ value: lagMs / 1000 }] },
+    {
+      name: "wa_deliveries_open",
+      help: "Deliveries not done, by hook and state; dead ones wait for a retry or replay",
+      samples: [...new Set([...hookNames, ...Object.keys(open)])].flatMap((hook) => OPEN_DELIVERY_STATES.map((state) => ({ labels: { hook, state }, value: open[hook]?.[state] ?? 0 }))),
+    },
+  ];
+}
+
+/** What the process itself reports, on any engine. */
+export const buildGauges = (version: string, startedAt: number): Gauge[] => [
+  { name: "wa_build_info", help: "The running version", samples: [{ labels: { version }, value: 1 }] },
+  { name: "process_resident_memory_bytes", help: "Resident memory of the daemon", samples: [{ value: process.memoryUsage.rss() }] },
+  { name: "process_start_time_seconds", help: "When the daemon started (unix seconds)", samples: [{ value: Math.floor(startedAt / 1000) }] },
+];
+
 const sizeOf = (path: string) => {
   try {
     return statSync(path).size;
@@ -54,8 +75,6 @@ export function processGauges(databasePath: string, version: string, startedAt: 
   return [
     { name: "wa_database_bytes", help: "Size of the SQLite database file", samples: [{ value: sizeOf(databasePath) }] },
     { name: "wa_wal_bytes", help: "Size of the write-ahead log (folded into the database by the checkpoint thread)", samples: [{ value: sizeOf(`${databasePath}-wal`) }] },
-    { name: "wa_build_info", help: "The running version", samples: [{ labels: { version }, value: 1 }] },
-    { name: "process_resident_memory_bytes", help: "Resident memory of the daemon", samples: [{ value: process.memoryUsage.rss() }] },
-    { name: "process_start_time_seconds", help: "When the daemon started (unix seconds)", samples: [{ value: Math.floor(startedAt / 1000) }] },
+    ...buildGauges(version, startedAt),
   ];
 }

@@ -52,10 +52,11 @@ export interface WorkerLoop {
   stop(): Promise<void>;
 }
 
-/** `ingesting()` tells whether webhooks are arriving right now (the writer thread knows). */
 /**
- * `recover`: take back the leases this host's previous run left (at start). Not on a
- * reload: the leases then belong to the loop being replaced, still finishing its work.
+ * The SQLite engine's loops, inside the writer thread. `ingesting()` tells whether
+ * webhooks are arriving right now (the writer thread knows). `recover`: take back the
+ * leases this host's previous run left (at start). Not on a reload: the leases then
+ * belong to the loop being replaced, still finishing its work.
  */
 export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter, recover = true): WorkerLoop {
   // One daemon per host and database: leases held under this name belong to a dead predecessor.
@@ -64,6 +65,25 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
   const processor = new Processor(sqliteProcessing(db), eventIds(db), {
     tracker: sweeper.tracker,
     alerter: sweeper.alerter,
+    ...processorOptions(settings, instance, clock, log),
+  });
+  const dispatcher = new Dispatcher(sqliteDispatch(db), { instance, hooks: settings.hooks, clock, log, meter, onGivenUp: sweeper.alerter.hookGivenUp });
+  // Scheduled jobs and SMS sends are taken back here, before their loops start.
+  const recovered = recover ? { scheduled_jobs: sweeper.jobs.recoverLeases(), sms: sweeper.tracker?.store.recoverSends(instance) ?? 0 } : null;
+  const loops = runWorkerLoops({ processor, dispatcher, recovered }, settings.worker.batch_size, clock, log, ingesting, meter);
+  sweeper.jobs.start();
+  return {
+    sweeper,
+    stop: async () => {
+      sweeper.jobs.stop();
+      await loops.stop();
+    },
+  };
+}
+
+/** What every engine's processor is built with, from the config. */
+export function processorOptions(settings: Pick<Config, "worker" | "hooks">, instance: string, clock: Clock, log: Logger) {
+  return {
     instance,
     hooks: settings.hooks,
     maxAttempts: settings.worker.max_attempts,
@@ -72,15 +92,24 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     passBudgetMs: PASS_BUDGET_MS,
     clock,
     log,
-  });
-  const dispatcher = new Dispatcher(sqliteDispatch(db), { instance, hooks: settings.hooks, clock, log, meter, onGivenUp: sweeper.alerter.hookGivenUp });
-  // Scheduled jobs and SMS sends are taken back before their loops start; inbox jobs and
-  // deliveries (their engines answer promises) before the first processing pass and dispatch turn.
-  const recovered = recover
-    ? { scheduled_jobs: sweeper.jobs.recoverLeases(), sms: sweeper.tracker?.store.recoverSends(instance) ?? 0 }
-    : null;
-  // Never after a claim of this run: its tokens start with the same instance name.
-  // Failing that, the leases still end on their own (worker.lease, the hooks' timeouts).
+  };
+}
+
+export interface LoopParts {
+  processor: Processor;
+  dispatcher: Dispatcher;
+  /** Leases of the previous run taken back already (by name), or null: take back none (a reload). */
+  recovered: Record<string, number> | null;
+}
+
+/**
+ * The processing and dispatch loops, on any engine. Inbox jobs and deliveries of the
+ * previous run are taken back before the first pass and the first turn (their engines
+ * answer promises): never after a claim of this run, whose tokens start with the same
+ * instance name. Failing that, the leases still end on their own (worker.lease, the
+ * hooks' timeouts).
+ */
+export function runWorkerLoops({ processor, dispatcher, recovered }: LoopParts, batchSize: number, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter) {
   const recovering = (async () => {
     if (!recovered) return;
     const all = { jobs: await processor.recoverLeases(), deliveries: await dispatcher.recoverLeases(), ...recovered };
@@ -110,12 +139,12 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
       const yielding = ingesting();
       const started = performance.now();
       try {
-        const stats = await processor.runOnce(settings.worker.batch_size, yielding ? INGEST_PASS_BUDGET_MS : PASS_BUDGET_MS);
+        const stats = await processor.runOnce(batchSize, yielding ? INGEST_PASS_BUDGET_MS : PASS_BUDGET_MS);
         meter.add("events", stats.events);
         meter.add("duplicates", stats.duplicates);
         meter.add("inbox_dead", stats.dead);
         count(stats);
-        busy = stats.jobs === settings.worker.batch_size || stats.released + stats.unfinished > 0;
+        busy = stats.jobs === batchSize || stats.released + stats.unfinished > 0;
         processingLock.clear();
       } catch (err) {
         if (processingLock.bear(err)) waitedOnLock = true;
@@ -152,12 +181,8 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     await dispatcher.flush();
   })();
   const done = Promise.all([processing, dispatching]);
-
-  sweeper.jobs.start();
   return {
-    sweeper,
     stop: async () => {
-      sweeper.jobs.stop();
       running = false;
       dispatcher.stop();
       await done;

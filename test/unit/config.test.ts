@@ -15,7 +15,7 @@ describe("config", () => {
   test("minimal config gets the documented defaults", () => {
     expect(parseConfigText(MINIMAL, { env: {} })).toEqual({
       server: { listen: "127.0.0.1:8080", webhook_path: "/webhook", max_body_bytes: 4194304, shutdown_timeout: "10s", trusted_proxies: ["127.0.0.0/8", "::1/128"], max_inflight_bytes: 67108864, body_timeout: "20s", idle_timeout: "10s" },
-      storage: { path: "data/wa-webhookd.db", synchronous: "full", lock_timeout: "3s", retention: "30d" },
+      storage: { engine: "sqlite", path: "data/wa-webhookd.db", synchronous: "full", pool: 16, lock_timeout: "3s", retention: "30d" },
       whatsapp: { verify_token: "vt", app_secrets: ["s1"] },
       admin: { token: "0123456789abcdef" },
       log: { level: "info", traffic_interval: "10s", redact: true },

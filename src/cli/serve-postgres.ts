@@ -1,0 +1,250 @@
+/**
+ * The daemon on the PostgreSQL engine: one of several instances of the same binary
+ * sharing one database. Start: connect, migrate (under an advisory lock, once for all
+ * instances starting together), register under `server.instance` (a second live
+ * instance with the same name is refused), then serve. Webhooks are group-committed
+ * straight into PostgreSQL before the 200; processing and dispatch run in this process,
+ * claiming work shared with the other instances by lease and token. SIGTERM: stop
+ * accepting, commit what was received, finish the loops, free the name, exit 0.
+ *
+ * Not on this engine yet (config/load.ts refuses their settings): the admin API (answers
+ * 501), SMS fallback, alerts and the scheduled jobs (stale, fallback, alerts, retention).
+ */
+import type { SQL } from "bun";
+import { hostname as osHostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { maskUrlCredentials } from "../config/load";
+import { parseDuration } from "../config/duration";
+import { planReload } from "../config/reload";
+import { parseListen, type Config } from "../config/schema";
+import { DEV_CONFIG_ORIGIN, usesPublicDevSecrets, type ConfigSource } from "../config/source";
+import type { AdminDeps } from "../http/admin";
+import { createApp } from "../http/app";
+import { trustTest } from "../http/client-address";
+import type { MetricsDeps } from "../http/metrics";
+import { RequestTracker, STOP_GRACE_MS, stopServer } from "../http/stop";
+import type { WebhookDeps } from "../http/webhook";
+import { Inbox } from "../ingest/inbox";
+import { InflightBudget } from "../ingest/inflight";
+import { Dispatcher } from "../forward/dispatcher";
+import { buildGauges, queueGauges } from "../metrics/gauges";
+import { emptySnapshot } from "../metrics/registry";
+import { isStorageFailure, toStorageError } from "../store/errors";
+import { MigrationError } from "../store/migrate";
+import { openPostgres } from "../store/postgres/connect";
+import { postgresDispatch } from "../store/postgres/dispatch-engine";
+import { postgresEventIds } from "../store/postgres/event-ids";
+import { postgresInbox } from "../store/postgres/inbox-store";
+import { instancesStore } from "../store/postgres/instances";
+import { migratePostgres } from "../store/postgres/migrate";
+import { postgresProcessing } from "../store/postgres/processing-engine";
+import { postgresReport } from "../store/postgres/report-store";
+import { systemClock } from "../util/clock";
+import { createLogger, type Logger } from "../util/log";
+import { redactionKey, redactorFor } from "../util/redact";
+import { VERSION } from "../version";
+import { processorOptions, runWorkerLoops } from "../worker/loop";
+import { Processor } from "../worker/processor";
+import { TrafficMeter } from "../worker/traffic";
+import { appSecretsOf, describe, installSignals, isLoopback, rereadOrSay, StartupError } from "./serve";
+
+/** An instance renews its row this often; one not renewed for STALE_MS is taken for dead. */
+const HEARTBEAT_MS = 5_000;
+const STALE_MS = 30_000;
+
+export async function runServePostgres({ config, origin, warnings }: ConfigSource<Config>, reread: () => ConfigSource<Config>): Promise<void> {
+  const startedAt = Date.now();
+  const redactKey = redactionKey(config.log, config.admin.token);
+  const log = createLogger(config.log.level, undefined, redactorFor(redactKey));
+  if (redactKey === null) log.warn("log.redact = false: phone numbers appear in the logs in clear; they are personal data");
+  if (origin === DEV_CONFIG_ORIGIN) log.warn("running on the embedded dev config: its secrets are public, do not expose this instance");
+  for (const w of warnings) log.warn("config warning", { key: w.key, warning: w.reason });
+  const { hostname, port } = parseListen(config.server.listen)!;
+  if (!isLoopback(hostname) && usesPublicDevSecrets(config)) {
+    throw new StartupError("server.listen", `refusing to listen on ${config.server.listen} with the public dev secrets (dev-app-secret / dev-verify-token): anyone could sign webhooks; set your own whatsapp secrets or listen on loopback`);
+  }
+  const clock = systemClock;
+  // Port 0 (any free port) names no one instance: the process id does, for this run.
+  const instance = config.server.instance ?? `${osHostname()}:${port === 0 ? `pid${process.pid}` : port}`;
+  const lockTimeoutMs = parseDuration(config.storage.lock_timeout)!;
+  const url = config.storage.url!;
+  const sql = openPostgres({ url, pool: config.storage.pool, lockTimeoutMs, instance });
+  const { migration, serverVersion } = await prepare(sql, url);
+  const presence = await register(sql, instance, log);
+
+  const meter = new TrafficMeter();
+  const pg = postgresInbox(sql, instance);
+  const counted = {
+    appendBatch: async (records: Parameters<typeof pg.appendBatch>[0]) => {
+      const ids = await pg.appendBatch(records);
+      meter.add("stored", ids.length);
+      return ids;
+    },
+  };
+  const inbox = new Inbox(counted, { lockTimeoutMs, clock, log });
+  const report = postgresReport(sql);
+  let worker = config.worker.enabled ? await startWorker(sql, config, instance, log, meter, true) : null;
+  const traffic = setInterval(async () => meter.report(log, await worker?.processor.backlogAgeMs(Date.now()).catch(() => 0) ?? 0), parseDuration(config.log.traffic_interval)!);
+
+  const requests = new RequestTracker();
+  const admin: AdminDeps = { token: config.admin.token, run: async () => notOnPostgres, log };
+  const metrics: MetricsDeps = {
+    token: config.admin.metrics_token ?? null,
+    writer: async () => {
+      try {
+        const [inboxCounts, lag, open] = await Promise.all([report.inbox(), postgresProcessing(sql).backlogAgeMs(Date.now()), report.openDeliveries()]);
+        return { snapshot: emptySnapshot(), gauges: queueGauges(inboxCounts, lag, open, running.hooks.map((h) => h.name)) };
+      } catch (err) {
+        throw isStorageFailure(err) ? toStorageError(err) : err;
+      }
+    },
+    local: () => buildGauges(VERSION, startedAt),
+    log,
+  };
+  const webhook: WebhookDeps = {
+    path: config.server.webhook_path,
+    verifyToken: config.whatsapp.verify_token,
+    appSecrets: appSecretsOf(config),
+    maxBodyBytes: config.server.max_body_bytes,
+    bodyTimeoutMs: parseDuration(config.server.body_timeout)!,
+    inflight: new InflightBudget(config.server.max_inflight_bytes),
+    requests,
+    inbox,
+    trustedProxy: trustTest(config.server.trusted_proxies),
+    clock,
+    log,
+  };
+  const app = createApp({
+    log,
+    health: pg,
+    admin,
+    docs: config.admin.docs ?? isLoopback(hostname),
+    metrics,
+    idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
+    webhook,
+  });
+
+  let running = config;
+  const reload = async () => {
+    const next = rereadOrSay(reread, log);
+    if (!next) return;
+    if (!isLoopback(hostname) && usesPublicDevSecrets(next)) {
+      return log.error("reload refused: the new config uses the public dev secrets on a public listen; the running config stays", { key: "whatsapp" });
+    }
+    const plan = planReload(running, next);
+    if (plan.needRestart.length > 0) log.warn("config changes that need a restart were not applied", { keys: plan.needRestart });
+    // Deliveries in flight finish under the old hooks; the loops start again with the new ones.
+    await worker?.stop();
+    worker = plan.config.worker.enabled ? await startWorker(sql, plan.config, instance, log, meter, false) : null;
+    log.configure(plan.config.log.level, redactorFor(redactionKey(plan.config.log, plan.config.admin.token)));
+    webhook.verifyToken = plan.config.whatsapp.verify_token;
+    webhook.appSecrets = appSecretsOf(plan.config);
+    admin.token = plan.config.admin.token;
+    metrics.token = plan.config.admin.metrics_token ?? null;
+    running = plan.config;
+    log.info("config reloaded", { changed: plan.applied, hooks: running.hooks.map((h) => h.name) });
+  };
+  try {
+    app.listen({ hostname, port });
+  } catch (err) {
+    throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message}`);
+  }
+  const shutdownMs = parseDuration(config.server.shutdown_timeout)!;
+  installSignals(log, shutdownMs, reload, async () => {
+    const { forced } = await stopServer(app.server!, requests, Math.min(STOP_GRACE_MS, shutdownMs / 4));
+    if (forced > 0) log.warn("closed connections still sending when the shutdown grace ended", { requests: forced });
+    await inbox.drain();
+    clearInterval(traffic);
+    await worker?.stop();
+    await presence.leave();
+    await sql.close();
+  });
+  log.info("listening", {
+    version: VERSION,
+    config: origin,
+    engine: "postgres",
+    instance,
+    listen: `${hostname.includes(":") ? `[${hostname}]` : hostname}:${app.server!.port}`,
+    webhook_path: config.server.webhook_path,
+    database: maskUrlCredentials(url),
+    server_version: serverVersion,
+    pool: config.storage.pool,
+    schema_version: migration.to,
+    migrations_applied: migration.applied,
+    app_secrets: config.whatsapp.app_secrets.length,
+    worker: config.worker.enabled,
+    hooks: config.hooks.map((h) => h.name),
+    docs: config.admin.docs ?? isLoopback(hostname) ? "/docs" : false,
+  });
+}
+
+const notOnPostgres = {
+  status: 501,
+  body: { error: "not_implemented", reason: 'the admin API is not available with storage.engine = "postgres" in this release; /healthz, /readyz and /metrics are' },
+};
+
+/** Connects and migrates; every failure names storage.url (its password masked). */
+async function prepare(sql: SQL, url: string) {
+  const where = maskUrlCredentials(url);
+  try {
+    const [{ server_version }] = await sql`SHOW server_version`;
+    return { serverVersion: server_version as string, migration: await migratePostgres(sql) };
+  } catch (err) {
+    await sql.close().catch(() => {});
+    if (err instanceof MigrationError) throw new StartupError("storage.url", err.message);
+    throw new StartupError("storage.url", `cannot use the PostgreSQL database at ${where}: ${describe(isStorageFailure(err) ? toStorageError(err) : err)}`);
+  }
+}
+
+/** Registers this run under its name, then keeps the registration alive; `leave()` frees the name. */
+async function register(sql: SQL, name: string, log: Logger) {
+  const store = instancesStore(sql);
+  const run = { name, token: randomBytes(9).toString("base64url"), host: osHostname(), pid: process.pid, version: VERSION };
+  const holder = await store.register(run, STALE_MS, (row) => row.host === run.host && !isRunning(row.pid));
+  if (holder) {
+    await sql.close().catch(() => {});
+    throw new StartupError(
+      "server.instance",
+      `another live instance runs as "${name}" (host ${holder.host}, pid ${holder.pid}, started ${new Date(holder.started_at).toISOString()}): give each instance its own server.instance`,
+    );
+  }
+  let lost = false;
+  const heartbeat = setInterval(async () => {
+    try {
+      if (!(await store.renew(name, run.token)) && !lost) {
+        lost = true;
+        log.error("this instance's name was taken over by another run: this one was taken for dead (paused or cut off from the database too long)", { instance: name, stale_ms: STALE_MS });
+      }
+    } catch {
+      // The database is unreachable: readiness says so; the row is renewed once it is back.
+    }
+  }, HEARTBEAT_MS);
+  return {
+    leave: async () => {
+      clearInterval(heartbeat);
+      await store.leave(name, run.token).catch(() => {});
+    },
+  };
+}
+
+/** Whether a process of this host still runs (a previous run of this instance that died does not). */
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return false; // a container restarted under the same pid: not us, we have no row yet
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Processing and dispatch on the shared queue; `recover` takes back this instance's previous run's leases. */
+async function startWorker(sql: SQL, config: Config, instance: string, log: Logger, meter: TrafficMeter, recover: boolean) {
+  const clock = systemClock;
+  const processor = new Processor(postgresProcessing(sql), await postgresEventIds(sql), processorOptions(config, instance, clock, log));
+  const dispatcher = new Dispatcher(postgresDispatch(sql), { instance, hooks: config.hooks, clock, log, meter });
+  // Each instance commits its own webhooks: processing never waits on ingestion's writer here.
+  const loops = runWorkerLoops({ processor, dispatcher, recovered: recover ? {} : null }, config.worker.batch_size, clock, log, () => false, meter);
+  return { processor, stop: loops.stop };
+}
+

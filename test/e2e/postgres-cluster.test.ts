@@ -1,0 +1,201 @@
+/**
+ * Several instances of the compiled binary sharing one real PostgreSQL database: three
+ * starting at once on an empty database all start (migrated once); one POST retried to
+ * all three is one event, delivered once; a second live instance under a taken name is
+ * refused; kill -9 of one instance under load loses nothing and doubles nothing (its
+ * webhooks are in the database, its leases come back when it restarts or run out for the
+ * others); PostgreSQL restarted under load answers 503 while it is down and the
+ * instances recover without a restart, every acknowledged POST delivered once.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BINARY, requireBinary, startDaemon, tempDir, waitFor, type Daemon } from "../support/daemon";
+import { freshDatabase, PG_URL } from "../support/postgres";
+import { closedPort, Sink } from "../support/sink";
+import { burst, signedPost, textMessage } from "../support/webhooks";
+import { WHSEC } from "../support/pipeline";
+import { SQL } from "bun";
+
+requireBinary();
+
+const daemons: Daemon[] = [];
+const sinks: Sink[] = [];
+afterEach(async () => {
+  await Promise.all(daemons.splice(0).map((d) => d.stop("SIGKILL")));
+  sinks.splice(0).forEach((s) => s.stop());
+});
+
+function clusterConfig(url: string, instance: string, hookUrl: string, extra = ""): string {
+  const dir = tempDir("wa-pg-");
+  const path = join(dir, "config.toml");
+  writeFileSync(
+    path,
+    `[server]
+listen = "127.0.0.1:0"
+instance = "${instance}"
+shutdown_timeout = "5s"
+[storage]
+engine = "postgres"
+url = "${url}"
+pool = 6
+lock_timeout = "2s"
+[worker]
+lease = "3s"
+[whatsapp]
+verify_token = "vt"
+app_secrets = ["e2e-secret-one"]
+[admin]
+token = "e2e-admin-token-0123456789"
+[[hooks]]
+name = "app"
+url = "${hookUrl}"
+secret = "${WHSEC}"
+timeout = "2s"
+retry_schedule = ["1s", "1s", "1s", "1s", "1s", "1s", "1s", "1s"]
+${extra}
+`,
+    { mode: 0o600 },
+  );
+  return path;
+}
+
+async function cluster(n: number) {
+  const url = await freshDatabase();
+  const sink = new Sink().start();
+  sinks.push(sink);
+  const configs = Array.from({ length: n }, (_, i) => clusterConfig(url, `wa-${i + 1}`, sink.url));
+  const started = await Promise.all(configs.map((c) => startDaemon(c)));
+  daemons.push(...started);
+  return { url, sink, configs, instances: started };
+}
+
+const idsAt = (sink: Sink) => sink.received.map((r) => r.headers["webhook-id"]!);
+
+test("three instances at once on an empty database all start; one POST retried to all three is one event, delivered once", async () => {
+  const { url, sink, instances } = await cluster(3);
+  const sql = new SQL(url, { max: 1 });
+  try {
+    expect([...(await sql`SELECT version FROM schema_migrations ORDER BY version`)].length).toBeGreaterThan(0);
+    const body = textMessage("wamid.CLUSTER1", "one POST, three instances");
+    const answers = await Promise.all(instances.map((d) => signedPost(`${d.url}/webhook`, body)));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    await waitFor(() => sink.received.length >= 1, 10_000);
+    await Bun.sleep(500);
+    expect(sink.received).toHaveLength(1);
+    const [{ n }] = await sql`SELECT count(*)::int AS n FROM inbox WHERE state = 'done'`;
+    expect(n).toBe(3);
+    const [{ d }] = await sql`SELECT duplicates AS d FROM dedup_keys`;
+    expect(d).toBe(2);
+    for (const d of instances) expect((await fetch(`${d.url}/readyz`)).status).toBe(200);
+  } finally {
+    await sql.close();
+  }
+});
+
+test("a second live instance under a taken name is refused, naming server.instance; the first keeps serving", async () => {
+  const { url, sink, instances } = await cluster(1);
+  const twin = Bun.spawn([BINARY, "--config", clusterConfig(url, "wa-1", sink.url)], { stdout: "pipe", stderr: "pipe" });
+  expect(await twin.exited).toBe(1);
+  const said = (await new Response(twin.stdout).text()) + (await new Response(twin.stderr).text());
+  expect(said).toContain('server.instance: another live instance runs as \\"wa-1\\"');
+  expect((await signedPost(`${instances[0]!.url}/webhook`, textMessage("wamid.TWIN"))).status).toBe(200);
+});
+
+test("kill -9 of one instance under load: every acknowledged POST delivered once; its leases come back when it restarts", async () => {
+  const { sink, configs, instances } = await cluster(3);
+  const acked = new Set<string>();
+  const loads = instances.map((d, i) => burst(`${d.url}/webhook`, 4, (n) => textMessage(`wamid.K${i}_${n}`, `load ${i} ${n}`), (_res, body) => void acked.add(JSON.parse(body).entry[0].changes[0].value.messages[0].id)));
+  await Bun.sleep(1_500);
+  instances[1]!.proc.kill("SIGKILL");
+  await instances[1]!.proc.exited;
+  await Bun.sleep(1_000);
+  await Promise.all(loads.map((l) => l.stop()));
+  daemons.splice(daemons.indexOf(instances[1]!), 1);
+  daemons.push(await startDaemon(configs[1]!)); // systemd restarts it under the same name
+  expect(acked.size).toBeGreaterThan(100);
+  await waitFor(() => new Set(sink.received.map((r) => JSON.parse(r.body).data.wamid)).size >= acked.size, 60_000);
+  await Bun.sleep(1_000);
+  const delivered = sink.received.map((r) => JSON.parse(r.body).data.wamid as string);
+  for (const wamid of acked) expect(delivered).toContain(wamid);
+  // Nothing doubled: one event per message; a repeat after the crash carries the same webhook-id.
+  const byWamid = new Map<string, Set<string>>();
+  sink.received.forEach((r) => {
+    const wamid = JSON.parse(r.body).data.wamid as string;
+    byWamid.set(wamid, (byWamid.get(wamid) ?? new Set()).add(r.headers["webhook-id"]!));
+  });
+  for (const ids of byWamid.values()) expect(ids.size).toBe(1);
+}, 90_000);
+
+test("PostgreSQL restarted under load: 503 while it is down, never a 200 for what is not committed; the instances recover by themselves", async () => {
+  const cluster15 = localCluster();
+  const { sink, instances } = await cluster(2);
+  const acked = new Set<string>();
+  const statuses = new Map<number, number>();
+  const loads = instances.map((d, i) =>
+    burst(`${d.url}/webhook`, 4, (n) => textMessage(`wamid.R${i}_${n}`), (_res, body) => void acked.add(JSON.parse(body).entry[0].changes[0].value.messages[0].id)),
+  );
+  const watch = setInterval(async () => {
+    const r = await signedPost(`${instances[0]!.url}/webhook`, textMessage(`wamid.W${Date.now()}`)).catch(() => null);
+    if (r) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+  }, 50);
+  try {
+    await Bun.sleep(1_000);
+    pgctl(cluster15, "stop");
+    await waitFor(async () => (await fetch(`${instances[0]!.url}/readyz`)).status === 503, 10_000);
+    await Bun.sleep(1_000);
+    pgctl(cluster15, "start");
+    await waitFor(async () => (await fetch(`${instances[0]!.url}/readyz`)).status === 200 && (await fetch(`${instances[1]!.url}/readyz`)).status === 200, 30_000);
+    await Bun.sleep(1_000);
+  } finally {
+    clearInterval(watch);
+    await Promise.all(loads.map((l) => l.stop()));
+    pgctl(cluster15, "start");
+  }
+  expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
+  expect([...statuses.keys()].every((s) => s === 200 || s === 503)).toBe(true);
+  const ackedLoad = [...acked].filter((w) => w.startsWith("wamid.R"));
+  await waitFor(() => { const got = new Set(sink.received.map((r) => JSON.parse(r.body).data.wamid)); return ackedLoad.every((w) => got.has(w)); }, 60_000);
+  const ids = idsAt(sink);
+  const perWamid = new Map<string, Set<string>>();
+  sink.received.forEach((r, i) => {
+    const w = JSON.parse(r.body).data.wamid as string;
+    perWamid.set(w, (perWamid.get(w) ?? new Set()).add(ids[i]!));
+  });
+  for (const set of perWamid.values()) expect(set.size).toBe(1);
+}, 120_000);
+
+/** The local cluster behind PG_URL (version and name), to stop and start it: the restart case needs the real server. */
+function localCluster(): [string, string] {
+  const listed = Bun.spawnSync(["pg_lsclusters", "-h"]).stdout.toString().trim().split("\n").map((l) => l.split(/\s+/));
+  const port = new URL(PG_URL).port || "5432";
+  const found = listed.find((f) => f[2] === port);
+  if (!found) throw new Error(`no local PostgreSQL cluster on port ${port} (pg_lsclusters): this case restarts the server, it needs the local one`);
+  return [found[0]!, found[1]!];
+}
+
+function pgctl([version, name]: [string, string], action: "stop" | "start") {
+  const online = Bun.spawnSync(["pg_lsclusters", "-h", version, name]).stdout.toString().includes(" online ");
+  if (online === (action === "start")) return;
+  const r = Bun.spawnSync(["pg_ctlcluster", "--skip-systemctl-redirect", version, name, action]);
+  if (r.exitCode !== 0) throw new Error(`pg_ctlcluster ${action}: ${r.stdout.toString()}${r.stderr.toString()}`);
+}
+
+test("check connects: the server's and the schema's versions; an unreachable URL names storage.url; file commands say they are SQLite's", async () => {
+  const url = await freshDatabase();
+  const config = clusterConfig(url, "wa-1", "http://127.0.0.1:9/hook");
+  const run = (...args: string[]) => Bun.spawnSync([BINARY, ...args]);
+  const empty = run("check", "--config", config);
+  expect(empty.exitCode).toBe(0);
+  expect(empty.stdout.toString()).toMatch(/database: postgres:\/\/[^ ]+, PostgreSQL \d+\.\d+.*, empty, migrated at start\)/);
+  const d = await startDaemon(config);
+  daemons.push(d);
+  expect(run("check", "--config", config).stdout.toString()).toMatch(/PostgreSQL \d+\.\d+.*, schema \d+\)/);
+  const down = clusterConfig(`postgres://postgres:pw@127.0.0.1:${closedPort()}/x`, "wa-1", "http://127.0.0.1:9/hook");
+  const refused = run("check", "--config", down);
+  expect(refused.exitCode).toBe(2);
+  expect(refused.stderr.toString()).toContain("storage.url: cannot reach postgres://postgres:********@127.0.0.1:");
+  const backup = run("backup", "--config", config, join(tempDir(), "b.db"));
+  expect(backup.exitCode).toBe(1);
+  expect(backup.stderr.toString()).toContain('with storage.engine = "postgres" it is not available in this release (back up with pg_dump');
+});
