@@ -21,7 +21,7 @@ SCALAR_VERSION := 1.72.1
 SCALAR_SHA256  := bf091006bdc3af6067af77c2f534812e3e633e94a94e87138069f570f33b762c
 SCALAR         := node_modules/.cache/wa-webhookd/scalar-standalone.asset
 
-.PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper clean
+.PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper bench-postgres clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ bench-processing: build ## processing alone: µs per event on both binaries and 
 
 bench-memory: build ## RSS idle, during and after 60 s of load, worker off and on, against the pinned reference; ~6 min
 	$(BUN) bench/memory.ts
+
+bench-postgres: build ## the PostgreSQL engine: 1, 2, 3 instances beside SQLite and the bare server; idle cost and wake-up latency; ~4 min
+	$(BUN) bench/postgres.ts
 
 bench-sweeper: build ## one sweep over 1,000,000 tracked messages; 10,000 SMS due at once under ingestion; ~3 min
 	$(BUN) bench/sweeper.ts

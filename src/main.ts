@@ -6,6 +6,7 @@ import { runCheck } from "./cli/check";
 import { runJobsCommand } from "./cli/jobs";
 import { runTail } from "./cli/tail";
 import { runVacuum } from "./cli/vacuum";
+import { runMigrateStorage } from "./cli/migrate-storage";
 import { runBackup } from "./cli/backup";
 import { runStats } from "./cli/stats";
 import { runInit } from "./cli/init";
@@ -56,6 +57,8 @@ async function main(command: Command): Promise<number | null> {
       return runStats(operatorConfig(command.config), command.json);
     case "vacuum":
       return runVacuum(operatorConfig(command.config), command.json);
+    case "migrate-storage":
+      return runMigrateStorage(said(loadConfig(command.config, "operator"), true), command.from, command.json);
     case "serve": {
       const read = () => {
         const source = loadConfig(command.config);

@@ -20,6 +20,7 @@ export type Command =
   | { kind: "tail"; config: string | null; type: string | null; json: boolean }
   | { kind: "backup"; config: string | null; out: string; json: boolean }
   | { kind: "stats"; config: string | null; json: boolean }
+  | { kind: "migrate-storage"; config: string | null; from: string; json: boolean }
   | { kind: "init"; dir: string }
   | { kind: "send-test"; config: string | null; type: string | null; to: string; count: number; list: boolean; target: SendTarget }
   | { kind: "version" }
@@ -86,6 +87,10 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
   wa-webhookd vacuum [--config FILE] [--json]
                                         compact the database file and turn on incremental
                                         vacuum (once, for files made by earlier releases; daemon stopped)
+  wa-webhookd migrate-storage --config PG_FILE --from OLD.db [--json]
+                                        copy a SQLite engine's file into the empty PostgreSQL
+                                        database of PG_FILE (SQLite daemon stopped, no instance
+                                        running yet); resumes if interrupted; counts checked
 
   TYPE is an event type or a glob such as 'message.*'. TIME is RFC 3339
   (2026-11-20T08:00:00Z, 2026-11-20T08:00:00+01:00) or a date (2026-11-20, UTC).
@@ -97,7 +102,7 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
 
-const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "orphans", "jobs", "vacuum", "tail", "backup", "stats", "init", "send-test", "version", "help"] as const;
+const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "orphans", "jobs", "vacuum", "tail", "backup", "stats", "migrate-storage", "init", "send-test", "version", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Which subcommand accepts which option besides --config, --help and --version. */
@@ -114,6 +119,7 @@ const OPTIONS_OF: Partial<Record<Subcommand, readonly string[]>> = {
   tail: ["type", "json"],
   backup: ["json"],
   stats: ["json"],
+  "migrate-storage": ["from", "json"],
   init: ["dir"],
   "send-test": ["type", "to", "count", "list", "listen", "url"],
 };
@@ -178,6 +184,7 @@ function parse(sub: Subcommand, args: readonly string[]): Command {
         "move-to": { type: "string" },
         json: { type: "boolean" },
         dir: { type: "string" },
+        from: { type: "string" },
         to: { type: "string" },
         count: { type: "string" },
         list: { type: "boolean" },
@@ -234,6 +241,12 @@ function parse(sub: Subcommand, args: readonly string[]): Command {
       return { kind: "backup", config, out: positionals[0]!, json };
     case "stats":
       return { kind: "stats", config, json };
+    case "migrate-storage": {
+      const from = str("from");
+      if (from === null) throw new UsageProblem("migrate-storage needs --from OLD.db: the SQLite engine's file to copy");
+      if (config === null) throw new UsageProblem("migrate-storage needs --config: the PostgreSQL instances' config (storage.engine = \"postgres\")");
+      return { kind: "migrate-storage", config, from, json };
+    }
     case "init":
       if (config !== null) throw new UsageProblem("init writes a config; it takes --dir, not --config");
       return { kind: "init", dir: str("dir") ?? "." };

@@ -46,8 +46,15 @@ import { VERSION } from "../version";
 import { processorOptions, runWorkerLoops } from "../worker/loop";
 import { Processor } from "../worker/processor";
 import { TrafficMeter } from "../worker/traffic";
+import { Wakeup } from "../util/wakeup";
+import { listenForWork } from "../store/postgres/wakeups";
 import { appSecretsOf, describe, installSignals, isLoopback, rereadOrSay, StartupError } from "./serve";
 
+/**
+ * Idle loops wait for a notification (store/postgres/wakeups.ts) and look anyway this
+ * often: for retries that came due, expired leases of a dead instance, a missed notification.
+ */
+const IDLE_LOOK_MS = 1_000;
 /** An instance renews its row this often; one not renewed for STALE_MS is taken for dead. */
 const HEARTBEAT_MS = 5_000;
 const STALE_MS = 30_000;
@@ -83,7 +90,12 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   };
   const inbox = new Inbox(counted, { lockTimeoutMs, clock, log });
   const report = postgresReport(sql);
-  let worker = config.worker.enabled ? await startWorker(sql, config, instance, log, meter, true) : null;
+  const inboxWakeup = new Wakeup();
+  let worker = config.worker.enabled ? await startWorker(sql, config, instance, log, meter, inboxWakeup, true) : null;
+  const listening = await listenForWork(sql, { inbox: () => inboxWakeup.wake(), deliveries: () => worker?.dispatcher.wake() }).catch((err) => {
+    log.warn("cannot LISTEN for other instances' work: idle loops look every second instead", { error: isStorageFailure(err) ? toStorageError(err).message : err, look_ms: IDLE_LOOK_MS });
+    return { close: async () => {} };
+  });
   const traffic = setInterval(async () => meter.report(log, await worker?.processor.backlogAgeMs(Date.now()).catch(() => 0) ?? 0), parseDuration(config.log.traffic_interval)!);
 
   const requests = new RequestTracker();
@@ -135,7 +147,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     if (plan.needRestart.length > 0) log.warn("config changes that need a restart were not applied", { keys: plan.needRestart });
     // Deliveries in flight finish under the old hooks; the loops start again with the new ones.
     await worker?.stop();
-    worker = plan.config.worker.enabled ? await startWorker(sql, plan.config, instance, log, meter, false) : null;
+    worker = plan.config.worker.enabled ? await startWorker(sql, plan.config, instance, log, meter, inboxWakeup, false) : null;
     log.configure(plan.config.log.level, redactorFor(redactionKey(plan.config.log, plan.config.admin.token)));
     webhook.verifyToken = plan.config.whatsapp.verify_token;
     webhook.appSecrets = appSecretsOf(plan.config);
@@ -156,6 +168,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     await inbox.drain();
     clearInterval(traffic);
     await worker?.stop();
+    await listening.close().catch(() => {});
     await presence.leave();
     await sql.close();
   });
@@ -239,12 +252,12 @@ function isRunning(pid: number): boolean {
 }
 
 /** Processing and dispatch on the shared queue; `recover` takes back this instance's previous run's leases. */
-async function startWorker(sql: SQL, config: Config, instance: string, log: Logger, meter: TrafficMeter, recover: boolean) {
+async function startWorker(sql: SQL, config: Config, instance: string, log: Logger, meter: TrafficMeter, inbox: Wakeup, recover: boolean) {
   const clock = systemClock;
   const processor = new Processor(postgresProcessing(sql), await postgresEventIds(sql), processorOptions(config, instance, clock, log));
   const dispatcher = new Dispatcher(postgresDispatch(sql), { instance, hooks: config.hooks, clock, log, meter });
   // Each instance commits its own webhooks: processing never waits on ingestion's writer here.
-  const loops = runWorkerLoops({ processor, dispatcher, recovered: recover ? {} : null }, config.worker.batch_size, clock, log, () => false, meter);
-  return { processor, stop: loops.stop };
+  const loops = runWorkerLoops({ processor, dispatcher, recovered: recover ? {} : null, wakeups: { inbox, idleMs: IDLE_LOOK_MS } }, config.worker.batch_size, clock, log, () => false, meter);
+  return { processor, dispatcher, stop: loops.stop };
 }
 

@@ -11,6 +11,7 @@ import type { ClaimedDelivery, DeliveryOutcome, RecordedOutcome } from "../domai
 import type { DispatchEngine } from "../engine/dispatch";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
+import { Wakeup } from "../util/wakeup";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import type { TrafficCounter, TrafficMeter } from "../worker/traffic";
@@ -66,7 +67,7 @@ export class Dispatcher {
   #finished: RecordedOutcome[] = [];
   /** Once stopping, waiting deliveries are not started; `flush()` hands them back. */
   #stopping = false;
-  #wake: (() => void) | null = null;
+  readonly #wakeup = new Wakeup();
 
   constructor(engine: DispatchEngine, options: DispatcherOptions) {
     this.#engine = engine;
@@ -118,18 +119,15 @@ export class Dispatcher {
 
   /**
    * Resolves when a turn is worth taking: some hook has less than one round of
-   * claimed deliveries left, or after `ms`.
+   * claimed deliveries left, new deliveries were stored (`wake()`), or after `ms`.
    */
   nextTurn(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => wake(), ms);
-      const wake = () => {
-        clearTimeout(timer);
-        this.#wake = null;
-        resolve();
-      };
-      this.#wake = wake;
-    });
+    return this.#wakeup.wait(ms);
+  }
+
+  /** New deliveries are due (another instance stored them): the next turn is worth taking now. */
+  wake() {
+    this.#wakeup.wake();
   }
 
   #wanted(rt: HookRuntime): number {
@@ -144,7 +142,7 @@ export class Dispatcher {
       const p = this.#attempt(rt, delivery, token).finally(() => {
         rt.active.delete(p);
         this.#fill(rt);
-        if (rt.waiting.length < rt.hook.concurrency) this.#wake?.();
+        if (rt.waiting.length < rt.hook.concurrency) this.#wakeup.wake();
       });
       rt.active.add(p);
       started++;
@@ -167,7 +165,7 @@ export class Dispatcher {
   /** Starts no more attempts; those in flight finish. */
   stop() {
     this.#stopping = true;
-    this.#wake?.();
+    this.#wakeup.wake();
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * The background work loops: process inbox jobs into events, and dispatch deliveries.
- * They run inside the writer thread, on the writer's own connection: one writer, so
- * ingestion never waits on a lock held by the worker. Each processing pass is bounded
+ * On SQLite they run inside the writer thread, on the writer's own connection: one
+ * writer, so ingestion never waits on a lock held by the worker. (On PostgreSQL the same
+ * loops run in the main thread of each instance: cli/serve-postgres.ts.) Each processing pass is bounded
  * in time; between passes the thread returns to its event loop, where pending inbox
  * appends are committed first. Dispatch has a loop of its own, woken by its attempts
  * finishing: were it paced by processing passes, a hook could get at most its
@@ -23,6 +24,7 @@ import { giveWayTo, pauseAfter, workerShare } from "./share";
 import { buildSweeper, type Sweeper } from "../sweeper/start";
 import type { TrafficMeter } from "./traffic";
 import { isStorageFailure, toStorageError } from "../store/errors";
+import type { Wakeup } from "../util/wakeup";
 
 const IDLE_POLL_MS = 20;
 /** With no webhooks arriving, a pass never holds the writer thread (and so inbox commits) longer than this. */
@@ -100,6 +102,11 @@ export interface LoopParts {
   dispatcher: Dispatcher;
   /** Leases of the previous run taken back already (by name), or null: take back none (a reload). */
   recovered: Record<string, number> | null;
+  /**
+   * Woken when another instance stored webhooks (PostgreSQL's LISTEN): idle loops then
+   * wait for it, or `idleMs` at most, instead of polling every IDLE_POLL_MS.
+   */
+  wakeups?: { inbox: Wakeup; idleMs: number };
 }
 
 /**
@@ -109,7 +116,7 @@ export interface LoopParts {
  * instance name. Failing that, the leases still end on their own (worker.lease, the
  * hooks' timeouts).
  */
-export function runWorkerLoops({ processor, dispatcher, recovered }: LoopParts, batchSize: number, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter) {
+export function runWorkerLoops({ processor, dispatcher, recovered, wakeups }: LoopParts, batchSize: number, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter) {
   const recovering = (async () => {
     if (!recovered) return;
     const all = { jobs: await processor.recoverLeases(), deliveries: await dispatcher.recoverLeases(), ...recovered };
@@ -157,7 +164,8 @@ export function runWorkerLoops({ processor, dispatcher, recovered }: LoopParts, 
       if (waitedOnLock) await Bun.sleep(BUSY_RETRY_MS);
       else if (failed) await Bun.sleep(ERROR_PAUSE_MS);
       else if (yielding) await Bun.sleep(pauseAfter(worked, await currentShare().catch(() => share)));
-      else await Bun.sleep(busy ? 0 : IDLE_POLL_MS);
+      else if (busy) await Bun.sleep(0);
+      else await (wakeups ? wakeups.inbox.wait(wakeups.idleMs) : Bun.sleep(IDLE_POLL_MS));
     }
   })();
   const dispatching = (async () => {
@@ -175,7 +183,7 @@ export function runWorkerLoops({ processor, dispatcher, recovered }: LoopParts, 
         await Bun.sleep(ERROR_PAUSE_MS);
         continue;
       }
-      await dispatcher.nextTurn(IDLE_POLL_MS);
+      await dispatcher.nextTurn(wakeups?.idleMs ?? IDLE_POLL_MS);
     }
     await Promise.race([dispatcher.idle(), Bun.sleep(STOP_GRACE_MS)]);
     await dispatcher.flush();
@@ -184,6 +192,7 @@ export function runWorkerLoops({ processor, dispatcher, recovered }: LoopParts, 
   return {
     stop: async () => {
       running = false;
+      wakeups?.inbox.wake();
       dispatcher.stop();
       await done;
     },

@@ -11,6 +11,7 @@ import type { ClaimedDelivery, RecordedOutcome } from "../../domain/delivery";
 import type { ClaimRequest, DispatchEngine } from "../../engine/dispatch";
 import type { StatKind } from "../../domain/stats";
 import { addTallies } from "./stats";
+import { DELIVERIES_CHANNEL } from "./wakeups";
 
 export function postgresDispatch(sql: SQL): DispatchEngine {
   async function claim(tx: SQL, c: ClaimRequest, now: number): Promise<ClaimedDelivery[]> {
@@ -69,6 +70,7 @@ export function postgresDispatch(sql: SQL): DispatchEngine {
             UPDATE deliveries d SET state = 'pending', attempts = d.attempts - 1, lease_token = NULL, lease_until = NULL
             FROM unnest(${tx.array(unstarted.map((u) => u.id), "INT8")}::int8[], ${tx.array(unstarted.map((u) => u.token), "TEXT")}::text[]) AS u(id, token)
             WHERE d.id = u.id AND d.lease_token = u.token`;
+          await tx.notify(DELIVERIES_CHANNEL); // another instance may send them now
         }
         return record(tx, outcomes, given);
       }),

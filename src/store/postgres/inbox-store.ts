@@ -11,6 +11,7 @@ import type { SQL } from "bun";
 import type { HealthStore, InboxRecord, InboxStore, Readiness } from "../types";
 import { isJsonBytes } from "../../util/json";
 import { isStorageFailure, toStorageError } from "../errors";
+import { INBOX_CHANNEL } from "./wakeups";
 
 export function postgresInbox(sql: SQL, instance: string): InboxStore & HealthStore {
   return {
@@ -32,7 +33,8 @@ export function postgresInbox(sql: SQL, instance: string): InboxStore & HealthSt
           INSERT INTO inbox_bodies (inbox_id, body)
           SELECT ids.id, b.body FROM unnest(${col((r) => r.body, "BYTEA")}::bytea[]) WITH ORDINALITY AS b(body, n) JOIN ids USING (n)
         )
-        SELECT id FROM ids ORDER BY n`;
+        -- Delivered on commit: idle instances wake up for these (store/postgres/wakeups.ts).
+        SELECT id FROM ids, (SELECT pg_notify(${INBOX_CHANNEL}, '')) AS woken ORDER BY n`;
       return rows.map((r: { id: string }) => Number(r.id));
     },
     async probe(): Promise<Readiness> {

@@ -23,6 +23,7 @@ import type { BatchInput, BatchWrites, ProcessingEngine, Snapshot } from "../../
 import { noticeKey } from "../../engine/processing";
 import type { Notice } from "../../domain/effects";
 import { addTallies } from "./stats";
+import { DELIVERIES_CHANNEL } from "./wakeups";
 
 type Tx = SQL;
 type Planned = { writes: BatchWrites };
@@ -105,6 +106,7 @@ export function postgresProcessing(sql: SQL): ProcessingEngine {
         INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at)
         SELECT e, h, ${now}, ${now}, ${now} FROM unnest(${texts(tx, w.deliveries.map((d) => d.eventId))}::text[], ${texts(tx, w.deliveries.map((d) => d.hook))}::text[]) AS t(e, h)
         ON CONFLICT (event_id, hook) DO NOTHING`);
+      steps.push(tx.notify(DELIVERIES_CHANNEL)); // on commit: every instance's dispatcher looks
     }
     for (const s of w.statuses) steps.push(applyStatus(tx, s, now));
     if (w.statuses.length > 0) {
