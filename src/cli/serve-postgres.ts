@@ -7,8 +7,9 @@
  * claiming work shared with the other instances by lease and token. SIGTERM: stop
  * accepting, commit what was received, finish the loops, free the name, exit 0.
  *
+ * The `retention` job runs once per schedule across the instances (sweeper/cluster-jobs.ts).
  * Not on this engine yet (config/load.ts refuses their settings): the admin API (answers
- * 501), SMS fallback, alerts and the scheduled jobs (stale, fallback, alerts, retention).
+ * 501), SMS fallback and alerts (and so the stale, fallback and alerts jobs).
  */
 import type { SQL } from "bun";
 import { hostname as osHostname } from "node:os";
@@ -48,6 +49,9 @@ import { Processor } from "../worker/processor";
 import { TrafficMeter } from "../worker/traffic";
 import { Wakeup } from "../util/wakeup";
 import { listenForWork } from "../store/postgres/wakeups";
+import { scheduledRuns } from "../store/postgres/scheduled-runs";
+import { ClusterJobs } from "../sweeper/cluster-jobs";
+import { postgresRetentionJob } from "../sweeper/retention-postgres";
 import { appSecretsOf, describe, installSignals, isLoopback, rereadOrSay, StartupError } from "./serve";
 
 /**
@@ -55,6 +59,8 @@ import { appSecretsOf, describe, installSignals, isLoopback, rereadOrSay, Startu
  * often: for retries that came due, expired leases of a dead instance, a missed notification.
  */
 const IDLE_LOOK_MS = 1_000;
+/** A pass finishes the batch it claimed (well inside worker.lease): nothing here shares a writer with ingestion. */
+const PASS_BUDGET_MS = 5_000;
 /** An instance renews its row this often; one not renewed for STALE_MS is taken for dead. */
 const HEARTBEAT_MS = 5_000;
 const STALE_MS = 30_000;
@@ -254,10 +260,27 @@ function isRunning(pid: number): boolean {
 /** Processing and dispatch on the shared queue; `recover` takes back this instance's previous run's leases. */
 async function startWorker(sql: SQL, config: Config, instance: string, log: Logger, meter: TrafficMeter, inbox: Wakeup, recover: boolean) {
   const clock = systemClock;
+  const retention = postgresRetentionJob(sql, parseDuration(config.storage.retention)!, config.sweeper.batch_size, clock);
+  const jobs = new ClusterJobs([{ name: "retention", schedule: config.sweeper.retention_schedule, run: retention }], scheduledRuns(sql), instance, clock, log);
   const processor = new Processor(postgresProcessing(sql), await postgresEventIds(sql), processorOptions(config, instance, clock, log));
   const dispatcher = new Dispatcher(postgresDispatch(sql), { instance, hooks: config.hooks, clock, log, meter });
   // Each instance commits its own webhooks: processing never waits on ingestion's writer here.
-  const loops = runWorkerLoops({ processor, dispatcher, recovered: recover ? {} : null, wakeups: { inbox, idleMs: IDLE_LOOK_MS } }, config.worker.batch_size, clock, log, () => false, meter);
-  return { processor, dispatcher, stop: loops.stop };
+  const loops = runWorkerLoops(
+    { processor, dispatcher, recovered: recover ? {} : null, wakeups: { inbox, idleMs: IDLE_LOOK_MS }, passBudgetMs: Math.min(PASS_BUDGET_MS, parseDuration(config.worker.lease)! / 2) },
+    config.worker.batch_size,
+    clock,
+    log,
+    () => false,
+    meter,
+  );
+  jobs.start();
+  return {
+    processor,
+    dispatcher,
+    stop: async () => {
+      await jobs.stop();
+      await loops.stop();
+    },
+  };
 }
 

@@ -107,6 +107,13 @@ export interface LoopParts {
    * wait for it, or `idleMs` at most, instead of polling every IDLE_POLL_MS.
    */
   wakeups?: { inbox: Wakeup; idleMs: number };
+  /**
+   * How long a pass may run before it gives unreached jobs back. On SQLite it shares the
+   * writer thread with inbox commits (PASS_BUDGET_MS); with nothing to share it with (the
+   * PostgreSQL engine), a pass finishes what it claimed: giving jobs back only to claim
+   * them again is twice the writes.
+   */
+  passBudgetMs?: number;
 }
 
 /**
@@ -116,7 +123,7 @@ export interface LoopParts {
  * instance name. Failing that, the leases still end on their own (worker.lease, the
  * hooks' timeouts).
  */
-export function runWorkerLoops({ processor, dispatcher, recovered, wakeups }: LoopParts, batchSize: number, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter) {
+export function runWorkerLoops({ processor, dispatcher, recovered, wakeups, passBudgetMs = PASS_BUDGET_MS }: LoopParts, batchSize: number, clock: Clock, log: Logger, ingesting: () => boolean, meter: TrafficMeter) {
   const recovering = (async () => {
     if (!recovered) return;
     const all = { jobs: await processor.recoverLeases(), deliveries: await dispatcher.recoverLeases(), ...recovered };
@@ -146,7 +153,7 @@ export function runWorkerLoops({ processor, dispatcher, recovered, wakeups }: Lo
       const yielding = ingesting();
       const started = performance.now();
       try {
-        const stats = await processor.runOnce(batchSize, yielding ? INGEST_PASS_BUDGET_MS : PASS_BUDGET_MS);
+        const stats = await processor.runOnce(batchSize, yielding ? INGEST_PASS_BUDGET_MS : passBudgetMs);
         meter.add("events", stats.events);
         meter.add("duplicates", stats.duplicates);
         meter.add("inbox_dead", stats.dead);

@@ -60,11 +60,11 @@ ${extra}
   return path;
 }
 
-async function cluster(n: number) {
+async function cluster(n: number, extra = "") {
   const url = await freshDatabase();
   const sink = new Sink().start();
   sinks.push(sink);
-  const configs = Array.from({ length: n }, (_, i) => clusterConfig(url, `wa-${i + 1}`, sink.url));
+  const configs = Array.from({ length: n }, (_, i) => clusterConfig(url, `wa-${i + 1}`, sink.url, extra));
   const started = await Promise.all(configs.map((c) => startDaemon(c)));
   daemons.push(...started);
   return { url, sink, configs, instances: started };
@@ -198,4 +198,23 @@ test("check connects: the server's and the schema's versions; an unreachable URL
   const backup = run("backup", "--config", config, join(tempDir(), "b.db"));
   expect(backup.exitCode).toBe(1);
   expect(backup.stderr.toString()).toContain('with storage.engine = "postgres" it is not available in this release (back up with pg_dump');
+});
+
+test("the retention job on three instances runs once per fire, and each run names its instance", async () => {
+  const { url } = await cluster(3, `[sweeper]\nretention_schedule = "*/2 * * * * *"`);
+  const sql = new SQL(url, { max: 1 });
+  try {
+    await waitFor(async () => Number((await sql`SELECT count(*) AS n FROM scheduled_runs WHERE finished_at IS NOT NULL`)[0].n) >= 3, 15_000);
+    const runs = [...(await sql`SELECT fire_at::float8 AS fire_at, instance, result, error FROM scheduled_runs ORDER BY fire_at`)];
+    // One row per fire (the primary key), every fire on the 2-second grid, each run by one of the three, none failed.
+    expect(new Set(runs.map((r) => r.fire_at)).size).toBe(runs.length);
+    for (const r of runs) {
+      expect(r.fire_at % 2_000).toBe(0);
+      expect(["wa-1", "wa-2", "wa-3"]).toContain(r.instance);
+      expect(r.error).toBeNull();
+    }
+    expect(JSON.parse(runs.find((r) => r.result !== null)!.result)).toMatchObject({ deliveries: 0, events: 0, inbox: 0 });
+  } finally {
+    await sql.close();
+  }
 });
