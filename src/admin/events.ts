@@ -3,7 +3,7 @@
  * deliveries) and the batches of the live stream. Shared with `wa-webhookd tail`.
  */
 import type { Database } from "bun:sqlite";
-import { eventQuery, type EventFilter, type EventRow, type StreamRow } from "../store/event-query";
+import { eventQuery, type EventFilter, type EventPage, type EventRow, type StreamRow } from "../store/event-query";
 import { isoOrNull } from "../util/time";
 import { badRequest, notFound, ok, page, type AdminAnswer } from "./answers";
 import { decodeCursor, encodeCursor, expandTypes, type EventsQuery } from "./params";
@@ -29,25 +29,39 @@ export function eventFilter(q: EventFilterQuery): EventFilter | string {
 
 export const envelopeOf = (row: EventRow): unknown => JSON.parse(row.envelope);
 
-export function listEvents(db: Database, q: EventsQuery): AdminAnswer {
+/** The query's filter and cursor, or the 400 that says what is wrong with them. */
+export function eventsRequest(q: EventsQuery): { filter: EventFilter; after: string | null } | AdminAnswer {
   const filter = eventFilter(q);
   if (typeof filter === "string") return badRequest(filter);
   const after = q.cursor === undefined ? null : decodeCursor(q.cursor, isEventId);
   if (after === null && q.cursor !== undefined) return badRequest("cursor: not a cursor this API gave out");
-  const { rows, next } = eventQuery(db).page(filter, after, q.limit);
-  return page(rows.map(envelopeOf), next === null ? null : encodeCursor(next));
+  return { filter, after };
+}
+
+export const eventsPage = ({ rows, next }: EventPage): AdminAnswer => page(rows.map(envelopeOf), next === null ? null : encodeCursor(next));
+
+export function listEvents(db: Database, q: EventsQuery): AdminAnswer {
+  const request = eventsRequest(q);
+  if ("status" in request) return request;
+  return eventsPage(eventQuery(db).page(request.filter, request.after, q.limit));
 }
 
 export function getEvent(db: Database, id: string): AdminAnswer {
   const events = eventQuery(db);
   const row = isEventId(id) ? events.get(id) : null;
   if (!row) return notFound(`no event ${id}`);
-  const inbox = row.inbox_id === null ? null : events.inbox(row.inbox_id);
+  return eventAnswer(row, row.inbox_id === null ? null : events.inbox(row.inbox_id), events.deliveries(row.id));
+}
+
+type InboxView = { id: number; received_at: number; signature: string; user_agent: string | null; remote_addr: string | null; state: string; body: Uint8Array };
+
+/** GET /v1/events/{id}'s answer from what an engine read: the envelope, the webhook as received, its deliveries. */
+export function eventAnswer(row: EventRow, inbox: InboxView | null | undefined, deliveries: Record<string, string | number | null>[]): AdminAnswer {
   return ok({
     event: envelopeOf(row),
     // The webhook exactly as Meta sent it (null for events the daemon raised itself).
     webhook: inbox ? { inbox_id: inbox.id, received_at: isoOrNull(inbox.received_at), signature: inbox.signature, user_agent: inbox.user_agent, remote_addr: inbox.remote_addr, state: inbox.state, ...bodyView(inbox.body) } : null,
-    deliveries: events.deliveries(row.id).map((d) => ({
+    deliveries: deliveries.map((d) => ({
       ...d,
       next_attempt_at: d.state === "pending" ? isoOrNull(d.next_attempt_at as number) : null,
       created_at: isoOrNull(d.created_at as number),

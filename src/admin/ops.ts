@@ -11,7 +11,7 @@ import { pastNotAfter } from "../sweeper/transitions";
 import type { TrackedRow } from "../domain/tracked";
 import { jobStore } from "../store/job-store";
 import type { FallbackSendRow } from "../store/tracking-store";
-import { messageStore } from "../store/message-store";
+import { messageStore, type InboundRecord, type OutboundRecord, type StatusRecord } from "../store/message-store";
 import { isoOrNull } from "../util/time";
 import type { z } from "zod";
 import type { HookRoute } from "../config/schema";
@@ -144,7 +144,7 @@ function resolve(db: Database, tracker: Tracker, wamid: string, action: "resend"
  * The message with one timeline: Meta's statuses (message_statuses) and the sweeper's
  * moves (tracked_timeline), by the time we handled each; a status first on a tie.
  */
-function message(found: ReturnType<ReturnType<typeof messageStore>["find"]>, tracker: Tracker | null, wamid: string): AdminAnswer {
+export function message(found: { outbound: OutboundRecord | null | undefined; inbound: InboundRecord | null | undefined; statuses: StatusRecord[] }, tracker: Tracker | null, wamid: string): AdminAnswer {
   const { outbound, inbound, statuses } = found;
   const tracked = tracker?.store.get(wamid) ?? null;
   if (!outbound && !inbound && !tracked) return { status: 404, body: { error: "not_found", reason: `no message ${wamid}` } };

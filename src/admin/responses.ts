@@ -266,6 +266,7 @@ const Job = z.strictObject({
   failures: z.int(),
   next_run: maybeTime,
   held_since: maybeTime.optional().describe("stale only: when the sweep was held (too many stale at once)"),
+  last_instance: z.string().nullable().optional().describe('storage.engine = "postgres": the instance that ran the last run'),
 });
 export const Jobs = z.strictObject({ jobs: z.array(Job) });
 export const JobRun = z.object({ ran: z.literal(true) }).loose();

@@ -9,39 +9,57 @@ import { reportStore } from "../store/report-store";
 import { isoOrNull } from "../util/time";
 import { orphanedCounts } from "../worker/orphans";
 import { ok, type AdminAnswer } from "./answers";
+import type { StatsFigures } from "../domain/stats";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const NO_OPEN = { pending: 0, delivering: 0, dead: 0, disabled: 0 };
 
-export function stats(db: Database, hookNames: readonly string[], now: number): AdminAnswer {
+/** The SQLite engine's figures. */
+export function sqliteStatsFigures(db: Database, hookNames: readonly string[], now: number): StatsFigures {
   const r = reportStore(db);
   const delivered = r.deliveredSince(now - DAY);
+  return {
+    inbox: r.inbox(),
+    lagMs: queueStore(db).backlogAgeMs(now),
+    hooks: hookNames.map((name) => ({ name, deliveredLastDay: delivered[name] ?? 0, open: r.openDeliveries(name), oldestOpenAt: r.oldestOpenDeliveryAt(name) })),
+    orphaned: orphanedCounts(db, hookNames),
+    eventsLastHour: r.eventsByType(now - HOUR),
+    eventsLastDay: r.eventsByType(now - DAY),
+    duplicatesLastDay: r.duplicatesSince(now - DAY),
+    statusesLastDay: r.statuses(now - DAY),
+    failedByCode: r.failedByCode(now - DAY),
+    billable: r.billable(now - 7 * DAY),
+    tracked: r.tracked(),
+    sms: r.sms(),
+  };
+}
+
+export const stats = (db: Database, hookNames: readonly string[], now: number): AdminAnswer => statsAnswer(sqliteStatsFigures(db, hookNames, now), now);
+
+/** GET /v1/stats's answer from an engine's figures. */
+export function statsAnswer(f: StatsFigures, now: number): AdminAnswer {
   const hooks = Object.fromEntries(
-    hookNames.map((name) => {
-      const oldest = r.oldestOpenDeliveryAt(name);
-      const open = { ...NO_OPEN, ...r.openDeliveries(name) };
-      return [name, { delivered_last_day: delivered[name] ?? 0, ...open, oldest_open_age_ms: oldest === null ? 0 : now - oldest }];
-    }),
+    f.hooks.map((h) => [h.name, { delivered_last_day: h.deliveredLastDay, ...NO_OPEN, ...h.open, oldest_open_age_ms: h.oldestOpenAt === null ? 0 : now - h.oldestOpenAt }]),
   );
-  const statuses = r.statuses(now - DAY);
+  const statuses = f.statusesLastDay;
   return ok({
     at: new Date(now).toISOString(),
-    inbox: { pending: 0, processing: 0, dead: 0, ...r.inbox() },
+    inbox: { pending: 0, processing: 0, dead: 0, ...f.inbox },
     // How long the oldest webhook not yet processed has waited (the worker loop paces itself by the same figure).
-    worker_lag_ms: queueStore(db).backlogAgeMs(now),
-    deliveries: { hooks, orphaned: Object.fromEntries(Object.entries(orphanedCounts(db, hookNames)).map(([hook, open]) => [hook, { ...NO_OPEN, ...open }])) },
-    events: { last_hour: r.eventsByType(now - HOUR), last_day: r.eventsByType(now - DAY) },
-    duplicates_last_day: r.duplicatesSince(now - DAY),
+    worker_lag_ms: f.lagMs,
+    deliveries: { hooks, orphaned: Object.fromEntries(Object.entries(f.orphaned).map(([hook, open]) => [hook, { ...NO_OPEN, ...open }])) },
+    events: { last_hour: f.eventsLastHour, last_day: f.eventsLastDay },
+    duplicates_last_day: f.duplicatesLastDay,
     funnel_last_day: {
       sent: statuses.sent ?? 0,
       delivered: statuses.delivered ?? 0,
       read: statuses.read ?? 0,
       failed: statuses.failed ?? 0,
-      failed_by_code: r.failedByCode(now - DAY).map((f) => ({ code: f.code, messages: f.n })),
+      failed_by_code: f.failedByCode.map((x) => ({ code: x.code, messages: x.n })),
     },
-    billable_by_day: r.billable(now - 7 * DAY).map((b) => ({ day: b.day, category: b.category, messages: b.n })),
-    fallback: { tracked: r.tracked(), sms: r.sms() },
+    billable_by_day: f.billable.map((b) => ({ day: b.day, category: b.category, messages: b.n })),
+    fallback: { tracked: f.tracked, sms: f.sms },
   });
 }
 

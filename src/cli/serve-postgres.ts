@@ -8,8 +8,9 @@
  * accepting, commit what was received, finish the loops, free the name, exit 0.
  *
  * The `retention` job runs once per schedule across the instances (sweeper/cluster-jobs.ts).
- * Not on this engine yet (config/load.ts refuses their settings): the admin API (answers
- * 501), SMS fallback and alerts (and so the stale, fallback and alerts jobs).
+ * Not on this engine yet (config/load.ts refuses their settings): most of the admin API
+ * (admin/postgres-ops.ts says what it answers; the rest is 501), SMS fallback and alerts
+ * (and so the stale, fallback and alerts jobs).
  */
 import type { SQL } from "bun";
 import { hostname as osHostname } from "node:os";
@@ -52,6 +53,7 @@ import { listenForWork } from "../store/postgres/wakeups";
 import { scheduledRuns } from "../store/postgres/scheduled-runs";
 import { ClusterJobs } from "../sweeper/cluster-jobs";
 import { postgresRetentionJob } from "../sweeper/retention-postgres";
+import { postgresAdminOps } from "../admin/postgres-ops";
 import { appSecretsOf, describe, installSignals, isLoopback, rereadOrSay, StartupError } from "./serve";
 
 /**
@@ -105,7 +107,14 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const traffic = setInterval(async () => meter.report(log, await worker?.processor.backlogAgeMs(Date.now()).catch(() => 0) ?? 0), parseDuration(config.log.traffic_interval)!);
 
   const requests = new RequestTracker();
-  const admin: AdminDeps = { token: config.admin.token, run: async () => notOnPostgres, log };
+  const admin: AdminDeps = { token: config.admin.token, run: postgresAdminOps(
+      sql,
+      () => (running.worker.enabled ? [{ name: "retention", schedule: running.sweeper.retention_schedule }] : []),
+      () => running.hooks.map((h) => h.name),
+    ),
+    log,
+    stream: false,
+  };
   const metrics: MetricsDeps = {
     token: config.admin.metrics_token ?? null,
     writer: async () => {
@@ -196,11 +205,6 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     docs: config.admin.docs ?? isLoopback(hostname) ? "/docs" : false,
   });
 }
-
-const notOnPostgres = {
-  status: 501,
-  body: { error: "not_implemented", reason: 'the admin API is not available with storage.engine = "postgres" in this release; /healthz, /readyz and /metrics are' },
-};
 
 /** Connects and migrates; every failure names storage.url (its password masked). */
 async function prepare(sql: SQL, url: string) {

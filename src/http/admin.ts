@@ -47,6 +47,8 @@ export interface AdminDeps {
   token: string;
   run(op: AdminOp): Promise<AdminAnswer>;
   log: Logger;
+  /** The live stream needs events in commit order; false on an engine that cannot give them yet (501). */
+  stream?: boolean;
 }
 
 export function adminRoutes(deps: AdminDeps) {
@@ -147,6 +149,7 @@ export function adminRoutes(deps: AdminDeps) {
     .get(
       "/events/stream",
       withQuery(StreamQuery, (query, request) => {
+        if (deps.stream === false) return problem(501, "not_implemented", 'the live stream is not available with storage.engine = "postgres" in this release');
         const filter = eventFilter(query);
         if (typeof filter === "string") return problem(400, "bad_request", filter);
         const lastId = request.headers.get("last-event-id");

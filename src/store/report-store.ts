@@ -6,6 +6,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { statsStore } from "./stats-store";
+import { billableByDay, failuresByCode } from "../domain/stats";
 
 export function reportStore(db: Database) {
   // Counts kept by triggers and the open deliveries' age index (migration 0010): never a walk of a backlog.
@@ -36,11 +37,8 @@ export function reportStore(db: Database) {
     eventsByType: (ms: number) => counts.since("event", ms),
     duplicatesSince: (ms: number) => counts.since("duplicate", ms)[""] ?? 0,
     statuses: (ms: number) => counts.since("status", ms),
-    failedByCode: (ms: number) =>
-      Object.entries(counts.since("failed", ms))
-        .map(([code, n]) => ({ code: /^[0-9]+$/.test(code) ? Number(code) : null, n }))
-        .sort((a, b) => b.n - a.n),
-    billable: (ms: number) => counts.byDay("billable", ms).map((r) => ({ day: r.day, category: r.key === "" ? null : r.key, n: r.n })),
+    failedByCode: (ms: number) => failuresByCode(counts.since("failed", ms)),
+    billable: (ms: number) => billableByDay(counts.byDay("billable", ms)),
     tracked: () => rows(tracked.all(), (r) => r.state),
     sms: () => rows(sms.all(), (r) => r.state),
     templates: () => templates.all(),

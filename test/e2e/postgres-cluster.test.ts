@@ -10,11 +10,11 @@
 import { afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BINARY, requireBinary, startDaemon, tempDir, waitFor, type Daemon } from "../support/daemon";
+import { BINARY, requireBinary, startDaemon, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { freshDatabase, PG_URL } from "../support/postgres";
 import { closedPort, Sink } from "../support/sink";
 import { burst, signedPost, textMessage } from "../support/webhooks";
-import { WHSEC } from "../support/pipeline";
+import { hookToml, WHSEC } from "../support/pipeline";
 import { SQL } from "bun";
 
 requireBinary();
@@ -217,4 +217,47 @@ test("the retention job on three instances runs once per fire, and each run name
   } finally {
     await sql.close();
   }
+});
+
+test("the admin API on PostgreSQL answers events, one event, one message, stats and the jobs as SQLite does; the rest says 501", async () => {
+  const { instances, sink } = await cluster(1);
+  const pg = instances[0]!;
+  const dir = tempDir("wa-pg-admin-");
+  const lite = await startDaemon(writeConfig(dir, { toml: hookToml(sink.url) }));
+  daemons.push(lite);
+  const auth = { authorization: "Bearer e2e-admin-token-0123456789" };
+  const names = ["message_text", "status_delivered", "status_failed", "template_status_paused", "message_reaction"];
+  const bodies = names.map((n) => JSON.stringify(require(`../fixtures/payloads/${n}.json`).payload));
+  for (const body of bodies) for (const d of [pg, lite]) expect((await signedPost(`${d.url}/webhook`, body)).status).toBe(200);
+  const events = async (d: Daemon) => ((await (await fetch(`${d.url}/v1/events?limit=100`, { headers: auth })).json()) as { data: Record<string, unknown>[] }).data;
+  await waitFor(async () => (await events(pg)).length >= bodies.length && (await events(lite)).length === (await events(pg)).length, 15_000);
+  const comparable = (data: Record<string, unknown>[]) => data.map(({ id: _id, received_at: _r, ...e }) => e);
+  expect(comparable(await events(pg))).toEqual(comparable(await events(lite)));
+  // Filters and pages: the same as well.
+  const filtered = async (d: Daemon) => comparable(((await (await fetch(`${d.url}/v1/events?type=message.*&limit=1`, { headers: auth })).json()) as { data: Record<string, unknown>[] }).data);
+  expect(await filtered(pg)).toEqual(await filtered(lite));
+
+  const first = (await events(pg)).at(-1)!;
+  const detail = (await (await fetch(`${pg.url}/v1/events/${first.id}`, { headers: auth })).json()) as { webhook: { body: string }; deliveries: unknown[] };
+  expect(detail.webhook.body).toBe(bodies[0]!);
+  const wamid = (JSON.parse(bodies[2]!).entry[0].changes[0].value.statuses[0].id) as string;
+  const msg = async (d: Daemon) => {
+    const m = (await (await fetch(`${d.url}/v1/messages/${encodeURIComponent(wamid)}`, { headers: auth })).json()) as { statuses: Record<string, unknown>[] };
+    return { ...m, statuses: m.statuses.map(({ event_id: _e, received_at: _r, ...s }) => s) };
+  };
+  expect(await msg(pg)).toEqual(await msg(lite));
+  const jobs = (await (await fetch(`${pg.url}/v1/jobs`, { headers: auth })).json()) as { jobs: { name: string; last_instance: string | null }[] };
+  expect(jobs.jobs.map((j) => j.name)).toEqual(["retention"]);
+
+  // Stats: the same figures (but the time it was asked and the lag), once both delivered everything.
+  await waitFor(() => sink.received.length >= 2 * bodies.length, 15_000);
+  await Bun.sleep(300);
+  const statsOf = async (d: Daemon) => {
+    const { at: _at, worker_lag_ms: _lag, ...rest } = (await (await fetch(`${d.url}/v1/stats`, { headers: auth })).json()) as Record<string, unknown>;
+    return rest;
+  };
+  expect(await statsOf(pg)).toEqual(await statsOf(lite));
+  expect((await fetch(`${pg.url}/v1/templates`, { headers: auth })).status).toBe(501);
+  expect((await fetch(`${pg.url}/v1/events/stream`, { headers: auth })).status).toBe(501);
+  expect((await fetch(`${pg.url}/v1/events`)).status).toBe(401);
 });

@@ -1,0 +1,75 @@
+/**
+ * The admin API on the PostgreSQL engine: what it answers in this release (events,
+ * one event, one message, stats, the scheduled jobs and which instance ran them), with the
+ * same answers as on SQLite; every other route answers 501, naming itself. Storage
+ * trouble is a StorageError (the route answers 503), as on SQLite.
+ */
+import type { SQL } from "bun";
+import { Cron } from "croner";
+import { isStorageFailure, toStorageError } from "../store/errors";
+import { postgresAdminQueries } from "../store/postgres/admin-queries";
+import { isoOrNull } from "../util/time";
+import { notFound, ok, type AdminAnswer } from "./answers";
+import { eventAnswer, eventsPage, eventsRequest, isEventId } from "./events";
+import { message, type AdminOp } from "./ops";
+import { statsAnswer } from "./stats";
+
+export interface ScheduledJob {
+  name: string;
+  schedule: string;
+}
+
+/** `hooks()`: the names of the hooks the instance runs now (a reload changes them). */
+export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], hooks: () => readonly string[]) {
+  const q = postgresAdminQueries(sql);
+  const answer = async (op: AdminOp, now: number): Promise<AdminAnswer> => {
+    switch (op.op) {
+      case "stats":
+        return statsAnswer(await q.statsFigures(hooks(), now), now);
+      case "events": {
+        const request = eventsRequest(op.query);
+        return "status" in request ? request : eventsPage(await q.eventsPage(request.filter, request.after, op.query.limit));
+      }
+      case "event": {
+        const row = isEventId(op.id) ? await q.event(op.id) : null;
+        if (!row) return notFound(`no event ${op.id}`);
+        const [inbox, deliveries] = await Promise.all([row.inbox_id === null ? null : q.inbox(row.inbox_id), q.deliveries(row.id)]);
+        return eventAnswer(row, inbox, deliveries);
+      }
+      case "message":
+        return message(await q.message(op.wamid), null, op.wamid);
+      case "jobs":
+        return ok({ jobs: await Promise.all(jobs().map((j) => jobView(j))) });
+      default:
+        return notOnPostgres(op.op);
+    }
+  };
+  const jobView = async (job: ScheduledJob) => {
+    const { runs, failures, latest } = await q.jobRuns(job.name);
+    return {
+      name: job.name,
+      schedule: job.schedule,
+      running: latest !== null && latest.finished_at === null,
+      last_started_at: isoOrNull(latest?.started_at ?? null),
+      last_finished_at: isoOrNull(latest?.finished_at ?? null),
+      last_result: latest?.result ? JSON.parse(latest.result) : null,
+      last_error: latest?.error ?? null,
+      runs,
+      failures,
+      next_run: new Cron(job.schedule, { paused: true }).nextRun()?.toISOString() ?? null,
+      last_instance: latest?.instance ?? null,
+    };
+  };
+  return async (op: AdminOp): Promise<AdminAnswer> => {
+    try {
+      return await answer(op, Date.now());
+    } catch (err) {
+      throw isStorageFailure(err) ? toStorageError(err) : err;
+    }
+  };
+}
+
+const notOnPostgres = (op: string): AdminAnswer => ({
+  status: 501,
+  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats and the jobs` },
+});

@@ -1,0 +1,130 @@
+/**
+ * What the admin API reads on the PostgreSQL engine: events (a page newest first after
+ * a cursor, one by id with its webhook and deliveries), one message's state and
+ * timeline, the scheduled jobs' runs. Rows come back in the shapes of the SQLite
+ * engine's queries (store/event-query.ts, store/message-store.ts), numbers as numbers.
+ * Event ids are per-instance ULIDs: a page after a cursor is stable, but an event stored
+ * later by another instance may sort before the cursor (the live stream, which needs
+ * commit order, is not on this engine yet).
+ */
+import type { SQL } from "bun";
+import type { EventFilter, EventPage, EventRow } from "../event-query";
+import type { InboundRecord, OutboundRecord, StatusRecord } from "../message-store";
+import { eventIdFloor } from "../../util/ids";
+import { billableByDay, failuresByCode } from "../../domain/stats";
+import type { StatsFigures } from "../../domain/stats";
+import { minuteOf } from "../stats-store";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+type Param = string | number | string[];
+
+/** The filter as SQL conditions with numbered parameters (the same conditions as SQLite's pageQuery). */
+function conditions(f: EventFilter, after: string | null): { where: string; params: Param[] } {
+  const where: string[] = [];
+  const params: Param[] = [];
+  const add = (sql: (n: number) => string, p: Param) => (params.push(p), where.push(sql(params.length)));
+  if (f.wamid !== null) add((n) => `wamid = $${n}`, f.wamid);
+  if (f.waId !== null) add((n) => `wa_id = $${n}`, f.waId);
+  if (f.types !== null) add((n) => `type = ANY($${n}::text[])`, [...f.types]);
+  if (f.phoneNumberId !== null) add((n) => `phone_number_id = $${n}`, f.phoneNumberId);
+  if (f.since !== null) {
+    add((n) => `id >= $${n}`, eventIdFloor(f.since));
+    add((n) => `received_at >= $${n}`, f.since);
+  }
+  if (f.until !== null) add((n) => `received_at < $${n}`, f.until);
+  if (after !== null) add((n) => `id < $${n}`, after);
+  return { where: where.length === 0 ? "true" : where.join(" AND "), params };
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+export function postgresAdminQueries(sql: SQL) {
+  return {
+    async eventsPage(f: EventFilter, after: string | null, limit: number): Promise<EventPage> {
+      const { where, params } = conditions(f, after);
+      const rows = (await sql.unsafe(`SELECT id, type, received_at::float8 AS received_at, envelope FROM events WHERE ${where} ORDER BY id DESC LIMIT ${limit + 1}`, params)) as EventRow[];
+      const page = [...rows].slice(0, limit);
+      return { rows: page, next: rows.length > limit ? page.at(-1)!.id : null };
+    },
+    async event(id: string): Promise<(EventRow & { inbox_id: number | null }) | null> {
+      const [row] = await sql`SELECT id, type, received_at::float8 AS received_at, envelope, inbox_id::float8 AS inbox_id FROM events WHERE id = ${id}`;
+      return (row as EventRow & { inbox_id: number | null }) ?? null;
+    },
+    async inbox(id: number) {
+      const [row] = await sql`
+        SELECT i.id::float8 AS id, i.received_at::float8 AS received_at, i.signature, i.user_agent, i.remote_addr, i.state, b.body
+        FROM inbox i JOIN inbox_bodies b ON b.inbox_id = i.id WHERE i.id = ${id}`;
+      return (row as { id: number; received_at: number; signature: string; user_agent: string | null; remote_addr: string | null; state: string; body: Uint8Array }) ?? null;
+    },
+    async deliveries(eventId: string) {
+      const rows = await sql`
+        SELECT id::float8 AS id, hook, state, attempts, next_attempt_at::float8 AS next_attempt_at, last_status, last_error, last_response,
+          created_at::float8 AS created_at, updated_at::float8 AS updated_at
+        FROM deliveries WHERE event_id = ${eventId} ORDER BY hook COLLATE "C"`;
+      return [...rows] as Record<string, string | number | null>[];
+    },
+    async message(wamid: string): Promise<{ outbound: OutboundRecord | null; inbound: InboundRecord | null; statuses: StatusRecord[] }> {
+      const [[outbound], [inbound], statuses] = await Promise.all([
+        sql`SELECT phone_number_id, recipient_id, status, status_at::float8 AS status_at, errors, pricing, first_seen_at::float8 AS first_seen_at FROM outbound_messages WHERE wamid = ${wamid}`,
+        sql`SELECT phone_number_id, kind, sent_at::float8 AS sent_at, received_at::float8 AS received_at FROM inbound_messages WHERE wamid = ${wamid}`,
+        sql`SELECT status, status_at::float8 AS status_at, errors, pricing, event_id, received_at::float8 AS received_at FROM message_statuses WHERE wamid = ${wamid} ORDER BY id`,
+      ]);
+      return { outbound: (outbound as OutboundRecord) ?? null, inbound: (inbound as InboundRecord) ?? null, statuses: [...statuses] as StatusRecord[] };
+    },
+    /** GET /v1/stats's figures (admin/stats.ts): the shared queues and the per-minute counts of every instance. */
+    async statsFigures(hookNames: readonly string[], now: number): Promise<StatsFigures> {
+      const since = (kind: string, ms: number) => sql`SELECT key, sum(n)::float8 AS n FROM stats_by_minute WHERE kind = ${kind} AND minute >= ${minuteOf(ms)} GROUP BY key`;
+      const keyed = (rows: { key: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.key, r.n]));
+      const [inbox, open, oldest, delivered, lastHour, lastDay, duplicates, statuses, failed, billable, [lag]] = await Promise.all([
+        sql`SELECT state, count(*)::float8 AS n FROM inbox WHERE state IN ('pending', 'processing', 'dead') GROUP BY state`,
+        sql`SELECT hook, state, count(*)::float8 AS n FROM deliveries WHERE state IN ('pending', 'delivering', 'dead', 'disabled') GROUP BY hook, state`,
+        sql`SELECT hook, min(created_at)::float8 AS at FROM deliveries WHERE state IN ('pending', 'delivering') GROUP BY hook`,
+        since("delivered", now - DAY),
+        since("event", now - HOUR),
+        since("event", now - DAY),
+        since("duplicate", now - DAY),
+        since("status", now - DAY),
+        since("failed", now - DAY),
+        sql`SELECT to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, key, sum(n)::float8 AS n
+            FROM stats_by_minute WHERE kind = 'billable' AND minute >= ${minuteOf(now - 7 * DAY)} GROUP BY 1, 2 ORDER BY day DESC, key COLLATE "C"`,
+        sql`SELECT received_at::float8 AS at FROM inbox WHERE state IN ('pending', 'processing') ORDER BY id LIMIT 1`,
+      ]);
+      const openBy: Record<string, Record<string, number>> = {};
+      for (const r of open as { hook: string; state: string; n: number }[]) (openBy[r.hook] ??= {})[r.state] = r.n;
+      const oldestBy = Object.fromEntries((oldest as { hook: string; at: number }[]).map((r) => [r.hook, r.at]));
+      const deliveredBy = keyed(delivered as { key: string; n: number }[]);
+      return {
+        inbox: Object.fromEntries((inbox as { state: string; n: number }[]).map((r) => [r.state, r.n])),
+        lagMs: lag ? Math.max(0, now - (lag as { at: number }).at) : 0,
+        hooks: hookNames.map((name) => ({ name, deliveredLastDay: deliveredBy[name] ?? 0, open: openBy[name] ?? {}, oldestOpenAt: oldestBy[name] ?? null })),
+        orphaned: Object.fromEntries(Object.entries(openBy).filter(([hook]) => !hookNames.includes(hook))),
+        eventsLastHour: keyed(lastHour as { key: string; n: number }[]),
+        eventsLastDay: keyed(lastDay as { key: string; n: number }[]),
+        duplicatesLastDay: keyed(duplicates as { key: string; n: number }[])[""] ?? 0,
+        statusesLastDay: keyed(statuses as { key: string; n: number }[]),
+        failedByCode: failuresByCode(keyed(failed as { key: string; n: number }[])),
+        billable: billableByDay(billable as { day: string; key: string; n: number }[]),
+        tracked: {},
+        sms: {},
+      };
+    },
+    /** Runs per job: how many, how many failed, and the latest (null when never run). */
+    async jobRuns(name: string) {
+      const [row] = await sql`
+        SELECT count(*)::int AS runs, count(error)::int AS failures,
+          (SELECT json_build_object('instance', instance, 'started_at', started_at, 'finished_at', finished_at, 'result', result, 'error', error)
+           FROM scheduled_runs WHERE name = ${name} ORDER BY fire_at DESC LIMIT 1) AS latest
+        FROM scheduled_runs WHERE name = ${name}`;
+      const latest = typeof row.latest === "string" ? JSON.parse(row.latest) : row.latest;
+      return {
+        runs: row.runs as number,
+        failures: row.failures as number,
+        latest: latest
+          ? { instance: latest.instance as string, started_at: num(latest.started_at)!, finished_at: num(latest.finished_at), result: latest.result as string | null, error: latest.error as string | null }
+          : null,
+      };
+    },
+  };
+}
