@@ -17,17 +17,12 @@ import { hostname as osHostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { maskUrlCredentials } from "../config/load";
 import { parseDuration } from "../config/duration";
-import { planReload } from "../config/reload";
 import { parseListen, type Config } from "../config/schema";
 import { DEV_CONFIG_ORIGIN, usesPublicDevSecrets, type ConfigSource } from "../config/source";
 import type { AdminDeps } from "../http/admin";
-import { createApp } from "../http/app";
-import { trustTest } from "../http/client-address";
 import type { MetricsDeps } from "../http/metrics";
-import { RequestTracker, STOP_GRACE_MS, stopServer } from "../http/stop";
-import type { WebhookDeps } from "../http/webhook";
+import { RequestTracker } from "../http/stop";
 import { Inbox } from "../ingest/inbox";
-import { InflightBudget } from "../ingest/inflight";
 import { Dispatcher } from "../forward/dispatcher";
 import { buildGauges, queueGauges } from "../metrics/gauges";
 import { emptySnapshot } from "../metrics/registry";
@@ -54,7 +49,7 @@ import { scheduledRuns } from "../store/postgres/scheduled-runs";
 import { ClusterJobs } from "../sweeper/cluster-jobs";
 import { postgresRetentionJob } from "../sweeper/retention-postgres";
 import { postgresAdminOps } from "../admin/postgres-ops";
-import { appSecretsOf, describe, installSignals, isLoopback, rereadOrSay, StartupError } from "./serve";
+import { appFor, describe, isLoopback, reloader, serveUntilStopped, StartupError, webhookDeps } from "./serve";
 
 /**
  * Idle loops wait for a notification (store/postgres/wakeups.ts) and look anyway this
@@ -107,10 +102,12 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const traffic = setInterval(async () => meter.report(log, await worker?.processor.backlogAgeMs(Date.now()).catch(() => 0) ?? 0), parseDuration(config.log.traffic_interval)!);
 
   const requests = new RequestTracker();
+  /** The config in force (a reload replaces it): the admin and metrics answers read its hooks. */
+  const running = { config };
   const admin: AdminDeps = { token: config.admin.token, run: postgresAdminOps(
       sql,
-      () => (running.worker.enabled ? [{ name: "retention", schedule: running.sweeper.retention_schedule }] : []),
-      () => running.hooks.map((h) => h.name),
+      () => (running.config.worker.enabled ? [{ name: "retention", schedule: running.config.sweeper.retention_schedule }] : []),
+      () => running.config.hooks.map((h) => h.name),
     ),
     log,
     stream: false,
@@ -120,7 +117,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     writer: async () => {
       try {
         const [inboxCounts, lag, open] = await Promise.all([report.inbox(), postgresProcessing(sql).backlogAgeMs(Date.now()), report.openDeliveries()]);
-        return { snapshot: emptySnapshot(), gauges: queueGauges(inboxCounts, lag, open, running.hooks.map((h) => h.name)) };
+        return { snapshot: emptySnapshot(), gauges: queueGauges(inboxCounts, lag, open, running.config.hooks.map((h) => h.name)) };
       } catch (err) {
         throw isStorageFailure(err) ? toStorageError(err) : err;
       }
@@ -128,59 +125,17 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     local: () => buildGauges(VERSION, startedAt),
     log,
   };
-  const webhook: WebhookDeps = {
-    path: config.server.webhook_path,
-    verifyToken: config.whatsapp.verify_token,
-    appSecrets: appSecretsOf(config),
-    maxBodyBytes: config.server.max_body_bytes,
-    bodyTimeoutMs: parseDuration(config.server.body_timeout)!,
-    inflight: new InflightBudget(config.server.max_inflight_bytes),
-    requests,
-    inbox,
-    trustedProxy: trustTest(config.server.trusted_proxies),
-    clock,
-    log,
-  };
-  const app = createApp({
-    log,
-    health: pg,
-    admin,
-    docs: config.admin.docs ?? isLoopback(hostname),
-    metrics,
-    idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
-    webhook,
-  });
-
-  let running = config;
-  const reload = async () => {
-    const next = rereadOrSay(reread, log);
-    if (!next) return;
-    if (!isLoopback(hostname) && usesPublicDevSecrets(next)) {
-      return log.error("reload refused: the new config uses the public dev secrets on a public listen; the running config stays", { key: "whatsapp" });
-    }
-    const plan = planReload(running, next);
-    if (plan.needRestart.length > 0) log.warn("config changes that need a restart were not applied", { keys: plan.needRestart });
+  const webhook = webhookDeps(config, requests, inbox, clock, log);
+  const app = appFor(config, hostname, { log, health: pg, admin, metrics, webhook });
+  const reload = reloader(config, hostname, reread, log, { webhook, admin, metrics }, {
+    where: "restarting the worker",
     // Deliveries in flight finish under the old hooks; the loops start again with the new ones.
-    await worker?.stop();
-    worker = plan.config.worker.enabled ? await startWorker(sql, plan.config, instance, log, meter, inboxWakeup, false) : null;
-    log.configure(plan.config.log.level, redactorFor(redactionKey(plan.config.log, plan.config.admin.token)));
-    webhook.verifyToken = plan.config.whatsapp.verify_token;
-    webhook.appSecrets = appSecretsOf(plan.config);
-    admin.token = plan.config.admin.token;
-    metrics.token = plan.config.admin.metrics_token ?? null;
-    running = plan.config;
-    log.info("config reloaded", { changed: plan.applied, hooks: running.hooks.map((h) => h.name) });
-  };
-  try {
-    app.listen({ hostname, port });
-  } catch (err) {
-    throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message}`);
-  }
-  const shutdownMs = parseDuration(config.server.shutdown_timeout)!;
-  installSignals(log, shutdownMs, reload, async () => {
-    const { forced } = await stopServer(app.server!, requests, Math.min(STOP_GRACE_MS, shutdownMs / 4));
-    if (forced > 0) log.warn("closed connections still sending when the shutdown grace ended", { requests: forced });
-    await inbox.drain();
+    apply: async (next) => {
+      await worker?.stop();
+      worker = next.worker.enabled ? await startWorker(sql, next, instance, log, meter, inboxWakeup, false) : null;
+    },
+  }, running);
+  serveUntilStopped(app, config, { hostname, port }, requests, inbox, reload, log, async () => {
     clearInterval(traffic);
     await worker?.stop();
     await listening.close().catch(() => {});

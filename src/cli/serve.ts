@@ -33,7 +33,7 @@ import { StorageError } from "../store/errors";
 import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from "../store/instance-lock";
 import { migrate, MigrationError } from "../store/migrate";
 import { WriterThread } from "../writer/client";
-import { systemClock } from "../util/clock";
+import { systemClock, type Clock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { VERSION } from "../version";
 import { runServePostgres } from "./serve-postgres";
@@ -88,63 +88,13 @@ export async function runServe(source: ConfigSource<Config>, reread: () => Confi
     local: () => processGauges(config.storage.path, VERSION, startedAt),
     log,
   };
-  const webhook: WebhookDeps = {
-    path: config.server.webhook_path,
-    verifyToken: config.whatsapp.verify_token,
-    appSecrets: appSecretsOf(config),
-    maxBodyBytes: config.server.max_body_bytes,
-    bodyTimeoutMs: parseDuration(config.server.body_timeout)!,
-    inflight: new InflightBudget(config.server.max_inflight_bytes),
-    requests,
-    inbox,
-    trustedProxy: trustTest(config.server.trusted_proxies),
-    clock,
-    log,
-  };
-  const app = createApp({
-    log,
-    health: store,
-    admin,
-    // The UI shows personal data once a token is entered: on by default only where no one else can reach it.
-    docs: config.admin.docs ?? isLoopback(hostname),
-    metrics,
-    idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
-    webhook,
+  const webhook = webhookDeps(config, requests, inbox, clock, log);
+  const app = appFor(config, hostname, { log, health: store, admin, metrics, webhook });
+  const reload = reloader(config, hostname, reread, log, { webhook, admin, metrics }, {
+    where: "in the writer thread",
+    apply: (next, key) => writer.reload(writerSettings(next, key)),
   });
-  let running = config;
-  const reload = async () => {
-    const next = rereadOrSay(reread, log);
-    if (!next) return;
-    if (!isLoopback(hostname) && usesPublicDevSecrets(next)) {
-      return log.error("reload refused: the new config uses the public dev secrets on a public listen; the running config stays", { key: "whatsapp" });
-    }
-    const plan = planReload(running, next);
-    if (plan.needRestart.length > 0) log.warn("config changes that need a restart were not applied", { keys: plan.needRestart });
-    const key = redactionKey(plan.config.log, plan.config.admin.token);
-    try {
-      await writer.reload(writerSettings(plan.config, key));
-    } catch (err) {
-      return log.error("reload failed in the writer thread; the running config stays", { error: err });
-    }
-    log.configure(plan.config.log.level, redactorFor(key));
-    webhook.verifyToken = plan.config.whatsapp.verify_token;
-    webhook.appSecrets = appSecretsOf(plan.config);
-    admin.token = plan.config.admin.token;
-    metrics.token = plan.config.admin.metrics_token ?? null;
-    running = plan.config;
-    log.info("config reloaded", { changed: plan.applied, hooks: running.hooks.map((h) => h.name) });
-  };
-  try {
-    app.listen({ hostname, port });
-  } catch (err) {
-    throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message}`);
-  }
-  // Before announcing readiness: a SIGTERM right after "listening" must shut down cleanly.
-  const shutdownMs = parseDuration(config.server.shutdown_timeout)!;
-  installSignals(log, shutdownMs, reload, async () => {
-    const { forced } = await stopServer(app.server!, requests, Math.min(STOP_GRACE_MS, shutdownMs / 4));
-    if (forced > 0) log.warn("closed connections still sending when the shutdown grace ended", { requests: forced });
-    await inbox.drain();
+  serveUntilStopped(app, config, { hostname, port }, requests, inbox, reload, log, async () => {
     clearInterval(recycling);
     await checkpointer.stop();
     await writer.close(); // indexes what it was handed first; what it could not stays in the log
@@ -167,6 +117,100 @@ export async function runServe(source: ConfigSource<Config>, reread: () => Confi
     docs: config.admin.docs ?? isLoopback(hostname) ? "/docs" : false,
     // Off, or how it runs: "send" or "shadow" (and only with the worker on).
     fallback: config.fallback.enabled && config.worker.enabled ? config.fallback.mode : false,
+  });
+}
+
+/** What the webhook route runs with, from the config (verify token, secrets: replaced in place by a reload). */
+export function webhookDeps(config: Config, requests: RequestTracker, inbox: Inbox, clock: Clock, log: Logger): WebhookDeps {
+  return {
+    path: config.server.webhook_path,
+    verifyToken: config.whatsapp.verify_token,
+    appSecrets: appSecretsOf(config),
+    maxBodyBytes: config.server.max_body_bytes,
+    bodyTimeoutMs: parseDuration(config.server.body_timeout)!,
+    inflight: new InflightBudget(config.server.max_inflight_bytes),
+    requests,
+    inbox,
+    trustedProxy: trustTest(config.server.trusted_proxies),
+    clock,
+    log,
+  };
+}
+
+export function appFor(config: Config, hostname: string, deps: Omit<Parameters<typeof createApp>[0], "docs" | "idleTimeoutSec">) {
+  return createApp({
+    ...deps,
+    // The UI shows personal data once a token is entered: on by default only where no one else can reach it.
+    docs: config.admin.docs ?? isLoopback(hostname),
+    idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
+  });
+}
+
+/**
+ * SIGHUP's reload: the config read again (refused when invalid, or with the public dev
+ * secrets on a public listen); `engine.apply` takes the engine's part (hooks, worker) and
+ * may refuse it by throwing; then the request thread's part. Keys that need a restart
+ * are said, not applied.
+ */
+export function reloader(
+  config: Config,
+  hostname: string,
+  reread: () => ConfigSource<Config>,
+  log: Logger,
+  deps: { webhook: WebhookDeps; admin: AdminDeps; metrics: MetricsDeps },
+  engine: { where: string; apply: (next: Config, redactKey: string | null) => Promise<void> },
+  running = { config },
+) {
+  return async () => {
+    const next = rereadOrSay(reread, log);
+    if (!next) return;
+    if (!isLoopback(hostname) && usesPublicDevSecrets(next)) {
+      return log.error("reload refused: the new config uses the public dev secrets on a public listen; the running config stays", { key: "whatsapp" });
+    }
+    const plan = planReload(running.config, next);
+    if (plan.needRestart.length > 0) log.warn("config changes that need a restart were not applied", { keys: plan.needRestart });
+    const key = redactionKey(plan.config.log, plan.config.admin.token);
+    try {
+      await engine.apply(plan.config, key);
+    } catch (err) {
+      return log.error(`reload failed ${engine.where}; the running config stays`, { error: err });
+    }
+    log.configure(plan.config.log.level, redactorFor(key));
+    deps.webhook.verifyToken = plan.config.whatsapp.verify_token;
+    deps.webhook.appSecrets = appSecretsOf(plan.config);
+    deps.admin.token = plan.config.admin.token;
+    deps.metrics.token = plan.config.admin.metrics_token ?? null;
+    running.config = plan.config;
+    log.info("config reloaded", { changed: plan.applied, hooks: plan.config.hooks.map((h) => h.name) });
+  };
+}
+
+/**
+ * Listens, and on SIGTERM stops: no new connections, the requests in flight answered and
+ * their webhooks committed, then `closeEngine`. SIGHUP runs `reload`. The signals are
+ * installed before "listening" is said: a SIGTERM right after it must shut down cleanly.
+ */
+export function serveUntilStopped(
+  app: ReturnType<typeof createApp>,
+  config: Config,
+  at: { hostname: string; port: number },
+  requests: RequestTracker,
+  inbox: Inbox,
+  reload: () => Promise<void>,
+  log: Logger,
+  closeEngine: () => Promise<void>,
+) {
+  try {
+    app.listen(at);
+  } catch (err) {
+    throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message}`);
+  }
+  const shutdownMs = parseDuration(config.server.shutdown_timeout)!;
+  installSignals(log, shutdownMs, reload, async () => {
+    const { forced } = await stopServer(app.server!, requests, Math.min(STOP_GRACE_MS, shutdownMs / 4));
+    if (forced > 0) log.warn("closed connections still sending when the shutdown grace ended", { requests: forced });
+    await inbox.drain();
+    await closeEngine();
   });
 }
 

@@ -23,7 +23,6 @@ export function eventStore(db: Database) {
     `INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at)
      SELECT value ->> 0, value ->> 1, ?2, ?2, ?2 FROM json_each(?1) WHERE true ON CONFLICT (event_id, hook) DO NOTHING`,
   );
-  const currentStatus = db.prepare<{ status: string; priced: number }, [string]>("SELECT status, pricing IS NOT NULL AS priced FROM outbound_messages WHERE wamid = ?");
   const upsertOutbound = db.prepare<unknown, [string, string | null, string | null, string, number | null, string | null, string | null, string | null, number, number]>(
     `INSERT INTO outbound_messages (wamid, phone_number_id, recipient_id, status, status_at, errors, pricing, biz_opaque_callback_data, first_seen_at, updated_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)

@@ -9,7 +9,7 @@ import type { FallbackSettings } from "../config/schema";
 import type { SweeperEngine } from "../engine/sweeper";
 import type { PlanEvent, RaiseEvent } from "../events/raise";
 import { noticeStore } from "../store/notice-store";
-import { trackingStore, type ClaimedSend, type FallbackSendRow, type Move, type TrackingStore } from "../store/tracking-store";
+import { trackingStore, type ClaimedSend, type FallbackSendRow, type TrackingStore } from "../store/tracking-store";
 import type { StateEffect } from "../domain/effects";
 import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";

@@ -16,7 +16,7 @@ import type { FallbackSettings } from "../config/schema";
 import { parseDuration } from "../config/duration";
 import { categoryAllowed, normalizeCategory } from "./policy";
 import { fill } from "./sms-request";
-import type { TrackedRow, TrackedState } from "../domain/tracked";
+import type { TrackedRow } from "../domain/tracked";
 
 export type Settings = Pick<FallbackSettings, "mode" | "categories" | "stale_after" | "stale_after_by_category" | "not_after" | "default_text">;
 

@@ -3,7 +3,7 @@ import type { InboundMessage, SenderContact } from "./messages";
 import { deeperThan } from "../util/json-depth";
 import { normalizeError, secondsToMs, type MetaError } from "./primitives";
 import type { MessageStatus } from "./statuses";
-import type { Notice, StateEffect } from "../domain/effects";
+import type { StateEffect } from "../domain/effects";
 
 
 

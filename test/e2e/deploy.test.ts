@@ -185,6 +185,8 @@ test.skipIf(skip("caddy", "the Caddy test"))("through deploy/Caddyfile over HTTP
     const signature = "sha256=" + new Bun.CryptoHasher("sha256", SECRETS[0]!).update(body).digest("hex");
     const post = await viaCaddy(port, ca, "/webhook", { method: "POST", body, headers: { "content-type": "application/json", "x-hub-signature-256": signature }, from: "127.0.0.2" });
     expect(post.status).toBe(200);
+    // Acknowledged once in the inbox log; indexed into SQLite moments later.
+    await waitFor(() => readInbox(join(dir, "data/wa.db")).length === 1, 5_000);
     const [row] = readInbox(join(dir, "data/wa.db"));
     expect(Buffer.from(row!.body).equals(Buffer.from(body))).toBe(true);
     expect(row!.remote_addr).toBe("127.0.0.2");

@@ -6,11 +6,11 @@
  * webhook is a duplicate, a later status moves the old message on); a second file into
  * the same database, or a running SQLite daemon, is refused.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SQL } from "bun";
-import { BINARY, requireBinary, startDaemon, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
+import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { hookToml } from "../support/pipeline";
 import { freshDatabase } from "../support/postgres";
 import { Sink } from "../support/sink";
@@ -19,12 +19,7 @@ import { WHSEC } from "../support/pipeline";
 
 requireBinary();
 
-const daemons: Daemon[] = [];
-const sinks: Sink[] = [];
-afterEach(async () => {
-  await Promise.all(daemons.splice(0).map((d) => d.stop("SIGKILL")));
-  sinks.splice(0).forEach((s) => s.stop());
-});
+const { daemons, sinks } = stopAfterEach();
 
 function pgConfig(url: string, hookUrl: string): string {
   const path = join(tempDir("wa-mig-"), "pg.toml");

@@ -7,10 +7,10 @@
  * others); PostgreSQL restarted under load answers 503 while it is down and the
  * instances recover without a restart, every acknowledged POST delivered once.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BINARY, requireBinary, startDaemon, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
+import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { freshDatabase, PG_URL } from "../support/postgres";
 import { closedPort, Sink } from "../support/sink";
 import { burst, signedPost, textMessage } from "../support/webhooks";
@@ -19,12 +19,7 @@ import { SQL } from "bun";
 
 requireBinary();
 
-const daemons: Daemon[] = [];
-const sinks: Sink[] = [];
-afterEach(async () => {
-  await Promise.all(daemons.splice(0).map((d) => d.stop("SIGKILL")));
-  sinks.splice(0).forEach((s) => s.stop());
-});
+const { daemons, sinks } = stopAfterEach();
 
 function clusterConfig(url: string, instance: string, hookUrl: string, extra = ""): string {
   const dir = tempDir("wa-pg-");

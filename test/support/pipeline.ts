@@ -2,6 +2,9 @@
 import { sqliteDispatch } from "../../src/store/dispatch-engine";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
+import { readdirSync } from "node:fs";
+import type { InboxRecord } from "../../src/store/types";
+import { statusesPayload } from "./webhooks";
 import type { Hook } from "../../src/config/schema";
 import { AlertsSchema, FallbackSchema, HookSchema, StorageSchema, SweeperSchema } from "../../src/config/schema";
 import { buildSweeper } from "../../src/sweeper/start";
@@ -81,19 +84,35 @@ export function pipeline(
     random: () => 1,
     onGivenUp: sweeper.alerter.hookGivenUp,
   });
-  const record = (body: unknown) => ({
-    body: body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)),
-    signature: "sha256=" + "0".repeat(64),
-    userAgent: null,
-    remoteAddr: null,
-    forwardedFor: null,
-    receivedAt: clock.now(),
-  });
+  const record = (body: unknown) => webhookRecord(body, clock.now());
   const post = (body: unknown) => storeWebhooks(db, [record(body)])[0]!;
   /** Several webhooks in one inbox commit, as the writer thread indexes them. */
   const postMany = (bodies: unknown[]) => storeWebhooks(db, bodies.map(record));
   const count = (sql: string, ...args: (string | number)[]) => (db.query(sql).get(...args) as { n: number }).n;
   return { db, path, clock, processor, dispatcher, post, postMany, count, newProcessor, sweeper };
+}
+
+/** A webhook as the inbox stores it (bytes as given, or JSON of an object), received at `now`. */
+export function webhookRecord(body: unknown, now: number): InboxRecord {
+  return {
+    body: body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)),
+    signature: "sha256=" + "0".repeat(64),
+    userAgent: null,
+    remoteAddr: null,
+    forwardedFor: null,
+    receivedAt: now,
+  };
+}
+
+/** Every fixture, then the first seven again (Meta's retries), then statuses of one message in an odd order. */
+export function fixtureCorpus(): unknown[] {
+  const dir = join(import.meta.dir, "../fixtures/payloads");
+  const all = readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => fixture(f.replace(/\.json$/, "")).payload);
+  const order = ["read", "sent", "delivered", "failed", "read", "sent"].map((s, i) => statusesPayload({ id: "wamid.ORDER", status: s, timestamp: String(1750000000 + i), recipient_id: "16505551234" }));
+  return [...all, ...all.slice(0, 7), ...order];
 }
 
 export function fixture(name: string): { payload: unknown } {

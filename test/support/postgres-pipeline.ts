@@ -5,7 +5,7 @@ import { postgresEventIds } from "../../src/store/postgres/event-ids";
 import { postgresInbox } from "../../src/store/postgres/inbox-store";
 import { postgresProcessing } from "../../src/store/postgres/processing-engine";
 import { Processor } from "../../src/worker/processor";
-import { quiet, TestClock } from "./pipeline";
+import { quiet, TestClock, webhookRecord } from "./pipeline";
 
 export async function postgresPipeline(sql: SQL, hooks: Hook[] = [], opts: { clock?: TestClock; instance?: string; batchSize?: number } = {}) {
   const clock = opts.clock ?? new TestClock();
@@ -13,15 +13,7 @@ export async function postgresPipeline(sql: SQL, hooks: Hook[] = [], opts: { clo
   const inbox = postgresInbox(sql, instance);
   const newProcessor = async (name = instance) =>
     new Processor(postgresProcessing(sql), await postgresEventIds(sql), { instance: name, hooks, maxAttempts: 3, batchSize: opts.batchSize ?? 100, leaseMs: 60_000, passBudgetMs: 60_000, clock, log: quiet });
-  const record = (body: unknown) => ({
-    body: body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)),
-    signature: "sha256=" + "0".repeat(64),
-    userAgent: null,
-    remoteAddr: null,
-    forwardedFor: null,
-    receivedAt: clock.now(),
-  });
-  const postMany = (bodies: unknown[]) => inbox.appendBatch(bodies.map(record));
+  const postMany = (bodies: unknown[]) => inbox.appendBatch(bodies.map((b) => webhookRecord(b, clock.now())));
   const post = async (body: unknown) => (await postMany([body]))[0]!;
   const count = async (query: string) => Number((await sql.unsafe(query))[0].n);
   return { sql, clock, inbox, processor: await newProcessor(), newProcessor, post, postMany, count };

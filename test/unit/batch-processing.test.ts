@@ -5,14 +5,11 @@
  * fails alone, and processing commits skip their fsync while the connection stays FULL.
  */
 import { expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { openDatabase } from "../../src/store/db";
 import { sqliteProcessing } from "../../src/store/processing-engine";
 import { durability } from "../../src/store/durability";
 import { toStorageError } from "../../src/store/errors";
-import { fixture, hook, pipeline, TestClock, type Database } from "../support/pipeline";
-import { statusesPayload } from "../support/webhooks";
+import { fixture, fixtureCorpus, hook, pipeline, TestClock, type Database } from "../support/pipeline";
 
 const STATE_TABLES = [
   "SELECT wamid, recipient_id, status, status_at, errors, pricing FROM outbound_messages ORDER BY wamid",
@@ -27,16 +24,6 @@ const STATE_TABLES = [
   "SELECT kind, key, sum(n) n FROM stats_by_minute GROUP BY 1, 2 ORDER BY 1, 2",
 ];
 
-/** Every fixture, then each again (Meta's retries), then statuses of one message in an odd order. */
-function corpus(): unknown[] {
-  const dir = join(import.meta.dir, "../fixtures/payloads");
-  const all = readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((f) => fixture(f.replace(/\.json$/, "")).payload);
-  const order = ["read", "sent", "delivered", "failed", "read", "sent"].map((s, i) => statusesPayload({ id: "wamid.ORDER", status: s, timestamp: String(1750000000 + i), recipient_id: "16505551234" }));
-  return [...all, ...all.slice(0, 7), ...order];
-}
 
 function state(p: ReturnType<typeof pipeline>) {
   return STATE_TABLES.map((sql) => p.db.query(sql).all());
@@ -45,15 +32,15 @@ function state(p: ReturnType<typeof pipeline>) {
 test("one batch decides exactly what the same webhooks one at a time decide", async () => {
   const together = pipeline([hook({ name: "app", url: "http://127.0.0.1:9/" })]);
   const alone = pipeline([hook({ name: "app", url: "http://127.0.0.1:9/" })]);
-  for (const body of corpus()) {
+  for (const body of fixtureCorpus()) {
     together.post(body);
     alone.post(body);
   }
-  expect((await together.processor.runOnce(10_000)).jobs).toBe(corpus().length);
+  expect((await together.processor.runOnce(10_000)).jobs).toBe(fixtureCorpus().length);
   while ((await alone.processor.runOnce(1)).jobs > 0);
   expect(state(together)).toEqual(state(alone));
   expect(together.count("SELECT count(*) n FROM deliveries")).toBe(alone.count("SELECT count(*) n FROM deliveries"));
-  expect(together.count("SELECT count(*) n FROM inbox WHERE state = 'done'")).toBe(corpus().length);
+  expect(together.count("SELECT count(*) n FROM inbox WHERE state = 'done'")).toBe(fixtureCorpus().length);
 });
 
 test("a retry inside the batch is one event and one counted duplicate", async () => {

@@ -7,11 +7,9 @@
  * out cannot finish work another instance now holds.
  */
 import { expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import type { SQL } from "bun";
 import { postgresProcessing } from "../../src/store/postgres/processing-engine";
-import { fixture, hook, pipeline, TestClock } from "../support/pipeline";
+import { fixtureCorpus, hook, pipeline, TestClock } from "../support/pipeline";
 import { migratedDatabase } from "../support/postgres";
 import { postgresPipeline } from "../support/postgres-pipeline";
 import { statusesPayload } from "../support/webhooks";
@@ -49,40 +47,30 @@ const pgState = async (sql: SQL) => {
   return out;
 };
 
-/** Every fixture, then some again (Meta's retries), then statuses of one message in an odd order. */
-function corpus(): unknown[] {
-  const dir = join(import.meta.dir, "../fixtures/payloads");
-  const all = readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((f) => fixture(f.replace(/\.json$/, "")).payload);
-  const order = ["read", "sent", "delivered", "failed", "read", "sent"].map((s, i) => statusesPayload({ id: "wamid.ORDER", status: s, timestamp: String(1750000000 + i), recipient_id: "16505551234" }));
-  return [...all, ...all.slice(0, 7), ...order];
-}
 
 const hooks = [hook({ name: "app", url: "http://127.0.0.1:9/" }), hook({ name: "statuses", url: "http://127.0.0.1:9/", events: ["message.status"] })];
 
 test("the fixture corpus decides on PostgreSQL exactly what it decides on SQLite, in one batch or one job at a time", async () => {
   const reference = pipeline(hooks);
-  for (const body of corpus()) reference.post(body);
+  for (const body of fixtureCorpus()) reference.post(body);
   while ((await reference.processor.runOnce(10_000)).jobs > 0);
   const expected = sqliteState(reference);
 
   const together = await postgresPipeline((await migratedDatabase()).sql, hooks, { batchSize: 10_000 });
-  await together.postMany(corpus());
-  expect((await together.processor.runOnce(10_000)).jobs).toBe(corpus().length);
+  await together.postMany(fixtureCorpus());
+  expect((await together.processor.runOnce(10_000)).jobs).toBe(fixtureCorpus().length);
   expect(await pgState(together.sql)).toEqual(expected);
-  expect(await together.count("SELECT count(*) n FROM inbox WHERE state = 'done'")).toBe(corpus().length);
+  expect(await together.count("SELECT count(*) n FROM inbox WHERE state = 'done'")).toBe(fixtureCorpus().length);
 
   const alone = await postgresPipeline((await migratedDatabase()).sql, hooks);
-  for (const body of corpus()) await alone.post(body);
+  for (const body of fixtureCorpus()) await alone.post(body);
   while ((await alone.processor.runOnce(1)).jobs > 0);
   expect(await pgState(alone.sql)).toEqual(expected);
 });
 
 test("three instances share the queue, each webhook reaching two of them: one event per occurrence, the same state as one instance", async () => {
   const reference = pipeline(hooks);
-  for (const body of corpus()) reference.post(body);
+  for (const body of fixtureCorpus()) reference.post(body);
   while ((await reference.processor.runOnce(10_000)).jobs > 0);
   const events = reference.count("SELECT count(*) n FROM events");
   const dups = reference.count("SELECT coalesce(sum(duplicates), 0) n FROM dedup_keys");
@@ -91,7 +79,7 @@ test("three instances share the queue, each webhook reaching two of them: one ev
   const clock = new TestClock();
   const instances = await Promise.all(["wa-1", "wa-2", "wa-3"].map((instance) => postgresPipeline(sql, hooks, { clock, instance, batchSize: 4 })));
   // Meta retries a POST it got no answer for: the copy lands on another instance.
-  const bodies = corpus();
+  const bodies = fixtureCorpus();
   await Promise.all(bodies.map((b, i) => Promise.all([instances[i % 3]!.post(b), instances[(i + 1) % 3]!.post(b)])));
   await Promise.all(instances.map(async (p) => void (await drain(p.processor))));
 
@@ -136,7 +124,7 @@ test("statuses of the same messages processed on three instances at once end as 
 test("an instance whose lease ran out cannot finish the jobs another instance took over: its commit writes nothing", async () => {
   const { sql } = await migratedDatabase();
   const p = await postgresPipeline(sql, hooks);
-  await p.postMany(corpus().slice(0, 3));
+  await p.postMany(fixtureCorpus().slice(0, 3));
   const slow = postgresProcessing(sql);
   const now = p.clock.now();
   const mine = await slow.claim("wa-slow:1", now + 1_000, now, 10);
@@ -162,7 +150,7 @@ test("an instance whose lease ran out cannot finish the jobs another instance to
 test("jobs an instance leased before it died go back to the queue when it starts again, or when the lease ends for the others", async () => {
   const { sql } = await migratedDatabase();
   const p = await postgresPipeline(sql, hooks, { instance: "wa-2" });
-  await p.postMany(corpus().slice(0, 4));
+  await p.postMany(fixtureCorpus().slice(0, 4));
   const dead = postgresProcessing(sql);
   const now = p.clock.now();
   await dead.claim("wa-1:run", now + 60_000, now, 2);
