@@ -1,6 +1,7 @@
 /**
  * The admin API on the PostgreSQL engine: what it answers in this release (events,
- * one event, one message, stats, the scheduled jobs and which instance ran them), with the
+ * one event, one message, stats, the scheduled jobs and which instance ran them, the
+ * delivery and inbox lists, retrying a dead delivery, reprocessing a dead webhook), with the
  * same answers as on SQLite; every other route answers 501, naming itself. Storage
  * trouble is a StorageError (the route answers 503), as on SQLite.
  */
@@ -9,7 +10,9 @@ import { Cron } from "croner";
 import { isStorageFailure, toStorageError } from "../store/errors";
 import { postgresAdminQueries } from "../store/postgres/admin-queries";
 import { isoOrNull } from "../util/time";
-import { notFound, ok, type AdminAnswer } from "./answers";
+import { badRequest, conflict, notFound, ok, type AdminAnswer } from "./answers";
+import { rowCursor } from "./params";
+import { deliveriesPage, deliveriesRequest, inboxPage } from "./queues";
 import { eventAnswer, eventsPage, eventsRequest, isEventId } from "./events";
 import { message, type AdminOp } from "./ops";
 import { statsAnswer } from "./stats";
@@ -40,6 +43,33 @@ export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], 
         return message(await q.message(op.wamid), null, op.wamid);
       case "jobs":
         return ok({ jobs: await Promise.all(jobs().map((j) => jobView(j))) });
+      case "deliveries": {
+        const running = hooks();
+        const request = deliveriesRequest(op.query, running, await q.hooksWithDeliveries());
+        if ("status" in request) return request;
+        return deliveriesPage(await q.deliveryList(request.names, request.states, request.before, op.query.limit + 1), op.query.limit, running);
+      }
+      case "inbox": {
+        const before = rowCursor(op.query.cursor);
+        if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
+        return inboxPage(await q.inboxRows(op.query.state, before, op.query.limit + 1), op.query.limit);
+      }
+      case "retry-delivery": {
+        const hook = await q.deliveryHook(op.id);
+        if (hook !== null && !hooks().includes(hook)) {
+          return conflict("orphaned", `delivery ${op.id} belongs to hook "${hook}", which the daemon no longer runs; moving orphans is not available with storage.engine = "postgres" in this release`);
+        }
+        const r = await q.retryDelivery(op.id, now);
+        if (r.retried) return ok({ id: op.id, state: "pending" });
+        if (r.state === null) return notFound(`no delivery ${op.id}`);
+        return conflict("not_dead", `delivery ${op.id} is ${r.state}; only dead deliveries (or those of a disabled hook) are retried`);
+      }
+      case "reprocess": {
+        const r = await q.reprocess(op.id);
+        if (r.revived) return ok({ id: op.id, revived: 1 });
+        if (r.state === null) return notFound(`no inbox row ${op.id}`);
+        return conflict("not_dead", `inbox row ${op.id} is not dead (state: ${r.state})`);
+      }
       default:
         return notOnPostgres(op.op);
     }
@@ -71,5 +101,5 @@ export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], 
 
 const notOnPostgres = (op: string): AdminAnswer => ({
   status: 501,
-  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats and the jobs` },
+  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats, the jobs, the delivery and inbox lists, retrying a dead delivery and reprocessing a dead webhook` },
 });

@@ -5,7 +5,7 @@
  */
 import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
-import { inspectStore } from "../store/inspect-store";
+import { inspectStore, type DeliveryListRow, type InboxListRow } from "../store/inspect-store";
 import { isoOrNull } from "../util/time";
 import { replayPage, ReplayError, reprocessDeadInbox } from "../worker/replay";
 import type { EventSelection } from "../domain/selection";
@@ -27,8 +27,15 @@ function unknownHook(hooks: readonly HookRoute[], name: string | undefined | nul
 export function listDeliveries(db: Database, hooks: readonly HookRoute[], q: DeliveriesQuery): AdminAnswer {
   const inspect = inspectStore(db);
   const running = hooks.map((h) => h.name);
+  const request = deliveriesRequest(q, running, inspect.hooksWithDeliveries());
+  if ("status" in request) return request;
+  return deliveriesPage(inspect.deliveries(request.names, request.states, request.before, q.limit + 1), q.limit, running);
+}
+
+/** Which hooks, states and cursor a delivery list reads, or the 400 that says what is wrong. */
+export function deliveriesRequest(q: DeliveriesQuery, running: readonly string[], withDeliveries: readonly string[]) {
   // Hooks removed from the config keep their deliveries: those are listed too, as orphaned.
-  const known = [...new Set([...running, ...inspect.hooksWithDeliveries()])];
+  const known = [...new Set([...running, ...withDeliveries])];
   if (q.hook !== undefined && !known.includes(q.hook)) return badRequest(`hook: no hook named "${q.hook}" has deliveries (hooks: ${known.join(", ") || "none"})`);
   const before = rowCursor(q.cursor);
   if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
@@ -36,8 +43,13 @@ export function listDeliveries(db: Database, hooks: readonly HookRoute[], q: Del
   // Orphaned: open deliveries of a removed hook (finished ones need nothing from anyone).
   const open: readonly string[] = OPEN_DELIVERY_STATES;
   const states = q.orphaned === true ? (q.state === undefined ? open : open.filter((s) => s === q.state)) : q.state === undefined ? null : [q.state];
-  const rows = inspect.deliveries(names, states, before, q.limit + 1);
-  const shown = rows.slice(0, q.limit);
+  return { names, states, before };
+}
+
+/** A page of deliveries (`limit` + 1 rows read, newest first) as the API shows it. */
+export function deliveriesPage(rows: readonly DeliveryListRow[], limit: number, running: readonly string[]): AdminAnswer {
+  const open: readonly string[] = OPEN_DELIVERY_STATES;
+  const shown = rows.slice(0, limit);
   const data = shown.map((d) => ({
     ...d,
     next_attempt_at: d.state === "pending" ? isoOrNull(d.next_attempt_at) : null,
@@ -45,7 +57,7 @@ export function listDeliveries(db: Database, hooks: readonly HookRoute[], q: Del
     updated_at: isoOrNull(d.updated_at),
     orphaned: !running.includes(d.hook) && open.includes(d.state),
   }));
-  return page(data, rows.length > q.limit ? encodeCursor(shown[shown.length - 1]!.id) : null);
+  return page(data, rows.length > limit ? encodeCursor(shown[shown.length - 1]!.id) : null);
 }
 
 export function retryDelivery(db: Database, hooks: readonly HookRoute[], id: number, now: number): AdminAnswer {
@@ -105,8 +117,12 @@ function replay(db: Database, hooks: readonly HookRoute[], selection: EventSelec
 export function listInbox(db: Database, q: InboxQuery): AdminAnswer {
   const before = rowCursor(q.cursor);
   if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
-  const rows = inspectStore(db).inbox(q.state, before, q.limit + 1);
-  const shown = rows.slice(0, q.limit);
+  return inboxPage(inspectStore(db).inbox(q.state, before, q.limit + 1), q.limit);
+}
+
+/** A page of inbox rows (`limit` + 1 read, newest first) as the API shows it. */
+export function inboxPage(rows: readonly InboxListRow[], limit: number): AdminAnswer {
+  const shown = rows.slice(0, limit);
   const data = shown.map(({ body, ...r }) => ({
     ...r,
     parseable: r.parseable === 1,
@@ -115,7 +131,7 @@ export function listInbox(db: Database, q: InboxQuery): AdminAnswer {
     // The start of the body, to see what it was; GET /v1/events/{id} or the database has all of it.
     body_preview: new TextDecoder().decode(body.subarray(0, PREVIEW_BYTES)),
   }));
-  return page(data, rows.length > q.limit ? encodeCursor(shown[shown.length - 1]!.id) : null);
+  return page(data, rows.length > limit ? encodeCursor(shown[shown.length - 1]!.id) : null);
 }
 
 export function reprocessInbox(db: Database, id: number): AdminAnswer {

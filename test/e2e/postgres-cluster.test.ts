@@ -214,8 +214,8 @@ test("the retention job on three instances runs once per fire, and each run name
   }
 });
 
-test("the admin API on PostgreSQL answers events, one event, one message, stats and the jobs as SQLite does; the rest says 501", async () => {
-  const { instances, sink } = await cluster(1);
+test("the admin API on PostgreSQL answers events, one event, one message, stats and the jobs as SQLite does, lists deliveries and webhooks, retries a dead delivery and reprocesses a dead webhook; the rest says 501", async () => {
+  const { instances, sink, url } = await cluster(1);
   const pg = instances[0]!;
   const dir = tempDir("wa-pg-admin-");
   const lite = await startDaemon(writeConfig(dir, { toml: hookToml(sink.url) }));
@@ -252,7 +252,35 @@ test("the admin API on PostgreSQL answers events, one event, one message, stats 
     return rest;
   };
   expect(await statsOf(pg)).toEqual(await statsOf(lite));
+  // The delivery and inbox lists: the same rows (but ids and times).
+  const list = async (d: Daemon, path: string, drop: string[]) =>
+    ((await (await fetch(`${d.url}${path}`, { headers: auth })).json()) as { data: Record<string, unknown>[] }).data.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !drop.includes(k))));
+  const deliveryTimes = ["id", "event_id", "created_at", "updated_at", "next_attempt_at"];
+  expect(await list(pg, "/v1/deliveries?hook=app&limit=50", deliveryTimes)).toEqual(await list(lite, "/v1/deliveries?hook=app&limit=50", deliveryTimes));
+  expect((await list(pg, "/v1/deliveries?hook=app", deliveryTimes)).length).toBe(bodies.length);
+  const inboxTimes = ["id", "received_at", "processed_at"];
+  expect(await list(pg, "/v1/inbox?state=done&limit=50", inboxTimes)).toEqual(await list(lite, "/v1/inbox?state=done&limit=50", inboxTimes));
   expect((await fetch(`${pg.url}/v1/templates`, { headers: auth })).status).toBe(501);
+  // Putting things back: a dead webhook reprocessed; a delivery that is not dead is not retried.
+  expect((await signedPost(`${pg.url}/webhook`, "signed, but not JSON")).status).toBe(200);
+  const sql = new SQL(url, { max: 1 });
+  try {
+    await waitFor(async () => (await sql`SELECT id FROM inbox WHERE state = 'dead'`).length === 1, 10_000);
+    const [{ id: deadId }] = await sql`SELECT id::int AS id FROM inbox WHERE state = 'dead'`;
+    const reprocessed = await fetch(`${pg.url}/v1/inbox/${deadId}/reprocess`, { method: "POST", headers: auth });
+    expect({ status: reprocessed.status, body: await reprocessed.json() }).toEqual({ status: 200, body: { id: deadId, revived: 1 } });
+    const [{ id: doneId }] = await sql`SELECT id::int AS id FROM inbox WHERE state = 'done' LIMIT 1`;
+    expect((await fetch(`${pg.url}/v1/inbox/${doneId}/reprocess`, { method: "POST", headers: auth })).status).toBe(409);
+    const [{ id: deliveryId }] = await sql`SELECT id::int AS id FROM deliveries WHERE state = 'done' LIMIT 1`;
+    expect((await fetch(`${pg.url}/v1/deliveries/${deliveryId}/retry`, { method: "POST", headers: auth })).status).toBe(409);
+    await sql`UPDATE deliveries SET state = 'dead' WHERE id = ${deliveryId}`;
+    const retried = await fetch(`${pg.url}/v1/deliveries/${deliveryId}/retry`, { method: "POST", headers: auth });
+    expect({ status: retried.status, body: await retried.json() }).toEqual({ status: 200, body: { id: deliveryId, state: "pending" } });
+    await waitFor(async () => (await sql`SELECT state FROM deliveries WHERE id = ${deliveryId}`)[0].state === "done", 10_000);
+    expect((await fetch(`${pg.url}/v1/deliveries/999999/retry`, { method: "POST", headers: auth })).status).toBe(404);
+  } finally {
+    await sql.close();
+  }
   expect((await fetch(`${pg.url}/v1/events/stream`, { headers: auth })).status).toBe(501);
   expect((await fetch(`${pg.url}/v1/events`)).status).toBe(401);
 });

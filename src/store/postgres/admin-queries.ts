@@ -10,10 +10,12 @@
 import type { SQL } from "bun";
 import type { EventFilter, EventPage, EventRow } from "../event-query";
 import type { InboundRecord, OutboundRecord, StatusRecord } from "../message-store";
+import type { DeliveryListRow, InboxListRow } from "../inspect-store";
 import { eventIdFloor } from "../../util/ids";
 import { billableByDay, failuresByCode } from "../../domain/stats";
 import type { StatsFigures } from "../../domain/stats";
 import { minuteOf } from "../stats-store";
+import { DELIVERIES_CHANNEL, INBOX_CHANNEL } from "./wakeups";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -109,6 +111,55 @@ export function postgresAdminQueries(sql: SQL) {
         tracked: {},
         sms: {},
       };
+    },
+    /** Newest first across the given hooks, in any of `states` (null: every state). */
+    async deliveryList(hooks: readonly string[], states: readonly string[] | null, before: number | null, limit: number): Promise<DeliveryListRow[]> {
+      const rows = await sql`
+        SELECT d.id::float8 AS id, d.event_id, e.type AS event_type, d.hook, d.state, d.attempts, d.next_attempt_at::float8 AS next_attempt_at,
+          d.last_status, d.last_error, d.last_response, d.created_at::float8 AS created_at, d.updated_at::float8 AS updated_at
+        FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.hook = ANY(${sql.array([...hooks], "TEXT")}::text[])
+          AND (${states === null} OR d.state = ANY(${sql.array([...(states ?? [])], "TEXT")}::text[]))
+          AND (${before === null} OR d.id < ${before ?? 0})
+        ORDER BY d.id DESC LIMIT ${limit}`;
+      return [...rows] as DeliveryListRow[];
+    },
+    /** Every hook name that has deliveries, configured now or not, by name. */
+    hooksWithDeliveries: async () => [...(await sql`SELECT DISTINCT hook COLLATE "C" AS hook FROM deliveries ORDER BY 1`)].map((r: { hook: string }) => r.hook),
+    /** Inbox rows in `state`, newest first, with their bodies. */
+    async inboxRows(state: string, before: number | null, limit: number): Promise<InboxListRow[]> {
+      const rows = await sql`
+        SELECT i.id::float8 AS id, i.received_at::float8 AS received_at, i.state, i.attempts, i.last_error, i.processed_at::float8 AS processed_at,
+          i.parseable::int AS parseable, octet_length(b.body) AS bytes, b.body
+        FROM inbox i JOIN inbox_bodies b ON b.inbox_id = i.id
+        WHERE i.state = ${state} AND (${before === null} OR i.id < ${before ?? 0}) ORDER BY i.id DESC LIMIT ${limit}`;
+      return [...rows] as InboxListRow[];
+    },
+    /** A dead (or disabled) delivery due again now, from a fresh schedule; else its state (null: no such delivery). */
+    async retryDelivery(id: number, now: number): Promise<{ retried: boolean; state: string | null; hook: string | null }> {
+      return sql.begin(async (tx) => {
+        const [row] = await tx`SELECT state, hook FROM deliveries WHERE id = ${id} FOR UPDATE`;
+        if (!row) return { retried: false, state: null, hook: null };
+        if (row.state !== "dead" && row.state !== "disabled") return { retried: false, state: row.state as string, hook: row.hook as string };
+        await tx`UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ${now}, updated_at = ${now}, lease_token = NULL, lease_until = NULL WHERE id = ${id}`;
+        await tx.notify(DELIVERIES_CHANNEL);
+        return { retried: true, state: "pending", hook: row.hook as string };
+      });
+    },
+    async deliveryHook(id: number): Promise<string | null> {
+      const [row] = await sql`SELECT hook FROM deliveries WHERE id = ${id}`;
+      return (row?.hook as string | undefined) ?? null;
+    },
+    /** A dead inbox row processed again (attempts from zero); else its state (null: no such row). */
+    async reprocess(id: number): Promise<{ revived: boolean; state: string | null }> {
+      return sql.begin(async (tx) => {
+        const [row] = await tx`SELECT state FROM inbox WHERE id = ${id} FOR UPDATE`;
+        if (!row) return { revived: false, state: null };
+        if (row.state !== "dead") return { revived: false, state: row.state as string };
+        await tx`UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE id = ${id}`;
+        await tx.notify(INBOX_CHANNEL);
+        return { revived: true, state: "pending" };
+      });
     },
     /** Runs per job: how many, how many failed, and the latest (null when never run). */
     async jobRuns(name: string) {
