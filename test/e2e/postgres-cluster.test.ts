@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { freshDatabase, PG_URL } from "../support/postgres";
 import { closedPort, Sink } from "../support/sink";
-import { burst, signedPost, textMessage } from "../support/webhooks";
+import { burst, signedPost, statusesPayload, textMessage } from "../support/webhooks";
 import { hookToml, WHSEC } from "../support/pipeline";
 import { SQL } from "bun";
 
@@ -284,3 +284,90 @@ test("the admin API on PostgreSQL answers events, one event, one message, stats 
   expect((await fetch(`${pg.url}/v1/events/stream`, { headers: auth })).status).toBe(501);
   expect((await fetch(`${pg.url}/v1/events`)).status).toBe(401);
 });
+
+test("an instance paused (SIGSTOP) past its lease: the other takes its jobs over, and when it resumes its late finishes are refused by token", async () => {
+  const { url, sink, instances } = await cluster(2);
+  // Webhooks of 300 statuses each: processing them keeps an instance inside a pass most of the time.
+  const bodies = Array.from({ length: 40 }, (_, j) =>
+    JSON.stringify(statusesPayload(...Array.from({ length: 300 }, (_, i) => ({ id: `wamid.P${j}_${i}`, status: "sent", timestamp: "1750000000", recipient_id: "16505551234" })))),
+  );
+  const answers = await Promise.all(bodies.map((b, i) => signedPost(`${instances[i % 2]!.url}/webhook`, b)));
+  expect(answers.every((r) => r.status === 200)).toBe(true);
+  const sql = new SQL(url, { max: 1 });
+  try {
+    // Whichever instance holds jobs now is paused, mid-pass.
+    let holder = "";
+    await waitFor(async () => {
+      const [row] = await sql`SELECT split_part(lease_token, ':', 1) AS instance FROM inbox WHERE state = 'processing' LIMIT 1`;
+      holder = (row?.instance as string | undefined) ?? "";
+      return holder !== "";
+    }, 10_000);
+    const paused = instances[Number(holder.slice("wa-".length)) - 1]!;
+    const other = instances.find((d) => d !== paused)!;
+    paused.proc.kill("SIGSTOP");
+    const held = [...(await sql`SELECT id::int AS id FROM inbox WHERE state = 'processing' AND starts_with(lease_token, ${`${holder}:`})`)].map((r) => r.id as number);
+    expect(held.length).toBeGreaterThan(0);
+    await Bun.sleep(4_500); // past worker.lease (3 s): the other instance claims them again
+    paused.proc.kill("SIGCONT");
+    await waitFor(async () => Number((await sql`SELECT count(*) AS n FROM inbox WHERE state <> 'done'`)[0].n) === 0, 60_000);
+    await waitFor(() => sink.received.length >= 40 * 300, 60_000);
+    await Bun.sleep(500);
+    // The jobs it held were done by the other instance (attempt counted twice); nothing was stored twice.
+    const [{ taken }] = await sql`SELECT count(*)::int AS taken FROM inbox WHERE id = ANY(${sql.array(held, "INT4")}::int[]) AND attempts >= 2`;
+    expect(taken).toBeGreaterThan(0);
+    const [{ events, keys }] = await sql`SELECT (SELECT count(*)::int FROM events) AS events, (SELECT count(*)::int FROM dedup_keys) AS keys`;
+    expect({ events, keys }).toEqual({ events: 40 * 300, keys: 40 * 300 });
+    const ids = new Map<string, Set<string>>();
+    for (const r of sink.received) {
+      const wamid = JSON.parse(r.body).data.wamid as string;
+      ids.set(wamid, (ids.get(wamid) ?? new Set()).add(r.headers["webhook-id"]!));
+    }
+    expect(ids.size).toBe(40 * 300);
+    for (const set of ids.values()) expect(set.size).toBe(1);
+    expect((await fetch(`${other.url}/readyz`)).status).toBe(200);
+  } finally {
+    for (const d of instances) d.proc.kill("SIGCONT");
+    await sql.close();
+  }
+}, 120_000);
+
+test("the instances' connections killed under load (pg_terminate_backend): only 200s and 503s, every acknowledged POST delivered once, no restart needed", async () => {
+  const { url, sink, instances } = await cluster(2);
+  const acked = new Set<string>();
+  const statuses = new Map<number, number>();
+  const loads = instances.map((d, i) =>
+    burst(`${d.url}/webhook`, 4, (n) => textMessage(`wamid.T${i}_${n}`), (_res, body) => void acked.add(JSON.parse(body).entry[0].changes[0].value.messages[0].id)),
+  );
+  const watch = setInterval(async () => {
+    const r = await signedPost(`${instances[1]!.url}/webhook`, textMessage(`wamid.TW${Date.now()}_${Math.random()}`)).catch(() => null);
+    if (r) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+  }, 20);
+  const admin = new SQL(url, { max: 1 });
+  let killed = 0;
+  try {
+    for (let round = 0; round < 5; round++) {
+      await Bun.sleep(300);
+      const rows = await admin`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'wa-webhookd %'`;
+      killed += rows.filter((r: { ok: boolean }) => r.ok).length;
+    }
+    await Bun.sleep(500);
+  } finally {
+    clearInterval(watch);
+    await Promise.all(loads.map((l) => l.stop()));
+    await admin.close();
+  }
+  expect(killed).toBeGreaterThan(0);
+  expect([...statuses.keys()].every((s) => s === 200 || s === 503)).toBe(true);
+  for (const d of instances) await waitFor(async () => (await fetch(`${d.url}/readyz`)).status === 200, 15_000);
+  const ackedLoad = [...acked];
+  await waitFor(() => {
+    const got = new Set(sink.received.map((r) => JSON.parse(r.body).data.wamid));
+    return ackedLoad.every((w) => got.has(w));
+  }, 60_000);
+  const perWamid = new Map<string, Set<string>>();
+  for (const r of sink.received) {
+    const w = JSON.parse(r.body).data.wamid as string;
+    perWamid.set(w, (perWamid.get(w) ?? new Set()).add(r.headers["webhook-id"]!));
+  }
+  for (const set of perWamid.values()) expect(set.size).toBe(1);
+}, 120_000);
