@@ -7,6 +7,7 @@
  * Interrupted, it resumes when run again with the same file; at the end every table's
  * rows are counted on both sides, and a difference fails the command.
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { OperatorConfig } from "../config/schema";
 import { maskUrlCredentials } from "../config/load";
@@ -27,6 +28,7 @@ const LIVE_MS = 30_000;
 export async function runMigrateStorage(config: OperatorConfig, from: string, json: boolean): Promise<number> {
   if (config.storage.engine !== "postgres") throw new OperatorError('migrate-storage copies into the PostgreSQL engine: --config must be the new instances\' config, with storage.engine = "postgres"');
   const source = resolve(from);
+  if (!existsSync(source)) throw new OperatorError(`--from: no database at ${source} (the SQLite engine's file, storage.path of the old config)`);
   let lock;
   try {
     lock = acquireInstanceLock(source);

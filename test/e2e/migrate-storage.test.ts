@@ -7,7 +7,7 @@
  * the same database, or a running SQLite daemon, is refused.
  */
 import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SQL } from "bun";
 import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
@@ -98,6 +98,10 @@ test("a SQLite daemon's data moves into PostgreSQL: counts checked, resumable, a
     expect(running.stderr.toString()).toContain("the SQLite daemon is running on");
     await other.stop();
     daemons.splice(0);
+    const missing = run("migrate-storage", "--config", config, "--from", join(otherDir, "typo.db"));
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr.toString()).toContain(`--from: no database at ${join(otherDir, "typo.db")}`);
+    expect(existsSync(join(otherDir, "typo.db.lock"))).toBe(false);
     const mixed = run("migrate-storage", "--config", config, "--from", join(otherDir, "data/wa.db"));
     expect(mixed.exitCode).toBe(1);
     expect(mixed.stderr.toString()).toContain(`this database already holds a copy of ${dbPath}; copy into an empty database`);
