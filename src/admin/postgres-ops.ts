@@ -1,6 +1,6 @@
 /**
  * The admin API on the PostgreSQL engine: what it answers in this release (events,
- * one event, one message, stats, the scheduled jobs and which instance ran them, the
+ * one event, one message, stats, templates, the scheduled jobs and which instance ran them, the
  * delivery and inbox lists, retrying a dead delivery, reprocessing a dead webhook), with the
  * same answers as on SQLite; every other route answers 501, naming itself. Storage
  * trouble is a StorageError (the route answers 503), as on SQLite.
@@ -12,18 +12,21 @@ import { postgresAdminQueries } from "../store/postgres/admin-queries";
 import { isoOrNull } from "../util/time";
 import { badRequest, conflict, notFound, ok, type AdminAnswer } from "./answers";
 import { rowCursor } from "./params";
-import { deliveriesPage, deliveriesRequest, inboxPage } from "./queues";
+import { deliveriesPage, deliveriesRequest, inboxPage, replayAnswer, unknownHook } from "./queues";
+import type { HookRoute } from "../config/schema";
+import { hookFilter } from "../forward/hook-filter";
 import { eventAnswer, eventsPage, eventsRequest, isEventId } from "./events";
 import { message, type AdminOp } from "./ops";
-import { statsAnswer } from "./stats";
+import { statsAnswer, templatesAnswer } from "./stats";
 
 export interface ScheduledJob {
   name: string;
   schedule: string;
 }
 
-/** `hooks()`: the names of the hooks the instance runs now (a reload changes them). */
-export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], hooks: () => readonly string[]) {
+/** `routes()`: the hooks the instance runs now (a reload changes them). */
+export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], routes: () => readonly HookRoute[]) {
+  const hooks = () => routes().map((h) => h.name);
   const q = postgresAdminQueries(sql);
   const answer = async (op: AdminOp, now: number): Promise<AdminAnswer> => {
     switch (op.op) {
@@ -43,6 +46,10 @@ export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], 
         return message(await q.message(op.wamid), null, op.wamid);
       case "jobs":
         return ok({ jobs: await Promise.all(jobs().map((j) => jobView(j))) });
+      case "templates": {
+        const { rows, history } = await q.templates();
+        return templatesAnswer(rows, history);
+      }
       case "deliveries": {
         const running = hooks();
         const request = deliveriesRequest(op.query, running, await q.hooksWithDeliveries());
@@ -53,6 +60,15 @@ export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], 
         const before = rowCursor(op.query.cursor);
         if (before === "bad") return badRequest("cursor: not a cursor this API gave out");
         return inboxPage(await q.inboxRows(op.query.state, before, op.query.limit + 1), op.query.limit);
+      }
+      case "replay-event": {
+        const wrongHook = unknownHook(routes(), op.hook);
+        if (wrongHook) return wrongHook;
+        // A named hook gets the event even if its filters exclude it: the operator asked for it.
+        const targets = routes().filter((h) => op.hook === null || h.name === op.hook).map((h) => ({ name: h.name, wants: op.hook !== null ? () => true : hookFilter(h) }));
+        const queued = isEventId(op.id) ? await q.replayEvent(op.id, (type, phone) => targets.filter((t) => t.wants(type, phone)).map((t) => t.name), now) : null;
+        if (queued === null) return notFound(`no event ${op.id}`);
+        return replayAnswer({ events: 1, queued, next: null });
       }
       case "retry-delivery": {
         const hook = await q.deliveryHook(op.id);
@@ -101,5 +117,5 @@ export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], 
 
 const notOnPostgres = (op: string): AdminAnswer => ({
   status: 501,
-  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats, the jobs, the delivery and inbox lists, retrying a dead delivery and reprocessing a dead webhook` },
+  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats, templates, the jobs, replaying one event, the delivery and inbox lists, retrying a dead delivery and reprocessing a dead webhook` },
 });

@@ -7,7 +7,7 @@ import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
 import { inspectStore, type DeliveryListRow, type InboxListRow } from "../store/inspect-store";
 import { isoOrNull } from "../util/time";
-import { replayPage, ReplayError, reprocessDeadInbox } from "../worker/replay";
+import { replayPage, ReplayError, reprocessDeadInbox, type ReplayPage } from "../worker/replay";
 import type { EventSelection } from "../domain/selection";
 import type { z } from "zod";
 import { OrphanError, resolveOrphans } from "../worker/orphans";
@@ -19,7 +19,7 @@ import { OPEN_DELIVERY_STATES } from "../domain/delivery";
 const PREVIEW_BYTES = 2048;
 
 /** A hook the config does not have: the 400 names the ones it has. */
-function unknownHook(hooks: readonly HookRoute[], name: string | undefined | null): AdminAnswer | null {
+export function unknownHook(hooks: readonly HookRoute[], name: string | undefined | null): AdminAnswer | null {
   if (name == null || hooks.some((h) => h.name === name)) return null;
   return badRequest(`hook: no hook named "${name}" (hooks: ${hooks.map((h) => h.name).join(", ") || "none"})`);
 }
@@ -101,17 +101,21 @@ function replay(db: Database, hooks: readonly HookRoute[], selection: EventSelec
   if (wrongHook) return wrongHook;
   try {
     // A named hook gets the events even if its filters exclude them: the operator asked for it.
-    const result = replayPage(db, hooks, { selection, hook, force: hook !== null }, now, page.after, page.limit);
-    return ok({
-      events: result.events,
-      queued: result.queued,
-      deliveries: Object.values(result.queued).reduce((a, b) => a + b, 0),
-      next_cursor: result.next === null ? null : encodeCursor(result.next),
-    });
+    return replayAnswer(replayPage(db, hooks, { selection, hook, force: hook !== null }, now, page.after, page.limit));
   } catch (err) {
     if (err instanceof ReplayError) return notFound(err.message);
     throw err;
   }
+}
+
+/** What a replay queued, as the API says it. */
+export function replayAnswer(result: ReplayPage): AdminAnswer {
+  return ok({
+    events: result.events,
+    queued: result.queued,
+    deliveries: Object.values(result.queued).reduce((a, b) => a + b, 0),
+    next_cursor: result.next === null ? null : encodeCursor(result.next),
+  });
 }
 
 export function listInbox(db: Database, q: InboxQuery): AdminAnswer {

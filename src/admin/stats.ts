@@ -65,11 +65,20 @@ export function statsAnswer(f: StatsFigures, now: number): AdminAnswer {
 
 export function templates(db: Database): AdminAnswer {
   const r = reportStore(db);
+  const rows = r.templates();
+  return templatesAnswer(rows, new Map(rows.map((t) => [t.template_id, r.templateHistory(t.template_id)])));
+}
+
+type TemplateRow = ReturnType<ReturnType<typeof reportStore>["templates"]>[number];
+type NoticeRow = ReturnType<ReturnType<typeof reportStore>["templateHistory"]>[number];
+
+/** GET /v1/templates's answer: each template (newest change first) with its notices in arrival order. */
+export function templatesAnswer(rows: readonly TemplateRow[], history: ReadonlyMap<string, readonly NoticeRow[]>): AdminAnswer {
   return ok({
-    data: r.templates().map((t) => ({
+    data: rows.map((t) => ({
       ...t,
       updated_at: isoOrNull(t.updated_at),
-      history: r.templateHistory(t.template_id).map((h) => ({ attribute: h.attribute, value: h.value, at: isoOrNull(h.at), applied: h.applied === 1, received_at: isoOrNull(h.received_at) })),
+      history: (history.get(t.template_id) ?? []).map((h) => ({ attribute: h.attribute, value: h.value, at: isoOrNull(h.at), applied: h.applied === 1, received_at: isoOrNull(h.received_at) })),
     })),
     next_cursor: null,
   });

@@ -107,7 +107,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const admin: AdminDeps = { token: config.admin.token, run: postgresAdminOps(
       sql,
       () => (running.config.worker.enabled ? [{ name: "retention", schedule: running.config.sweeper.retention_schedule }] : []),
-      () => running.config.hooks.map((h) => h.name),
+      () => running.config.hooks,
     ),
     log,
     stream: false,

@@ -214,7 +214,7 @@ test("the retention job on three instances runs once per fire, and each run name
   }
 });
 
-test("the admin API on PostgreSQL answers events, one event, one message, stats and the jobs as SQLite does, lists deliveries and webhooks, retries a dead delivery and reprocesses a dead webhook; the rest says 501", async () => {
+test("the admin API on PostgreSQL answers events, one event, one message, stats, templates, the jobs and replaying one event as SQLite does, lists deliveries and webhooks, retries a dead delivery and reprocesses a dead webhook; the rest says 501", async () => {
   const { instances, sink, url } = await cluster(1);
   const pg = instances[0]!;
   const dir = tempDir("wa-pg-admin-");
@@ -260,7 +260,25 @@ test("the admin API on PostgreSQL answers events, one event, one message, stats 
   expect((await list(pg, "/v1/deliveries?hook=app", deliveryTimes)).length).toBe(bodies.length);
   const inboxTimes = ["id", "received_at", "processed_at"];
   expect(await list(pg, "/v1/inbox?state=done&limit=50", inboxTimes)).toEqual(await list(lite, "/v1/inbox?state=done&limit=50", inboxTimes));
-  expect((await fetch(`${pg.url}/v1/templates`, { headers: auth })).status).toBe(501);
+  const templates = async (d: Daemon) =>
+    ((await (await fetch(`${d.url}/v1/templates`, { headers: auth })).json()) as { data: Record<string, unknown>[] }).data.map(({ updated_at: _u, history, ...t }) => ({
+      ...t,
+      history: (history as Record<string, unknown>[]).map(({ received_at: _r, ...h }) => h),
+    }));
+  expect(await templates(pg)).toEqual(await templates(lite));
+  expect((await templates(pg)).length).toBe(1);
+  expect((await fetch(`${pg.url}/v1/alerts`, { headers: auth })).status).toBe(501);
+  // Replaying one event: the same answer on both engines, and the hook gets it again under its webhook-id.
+  const replay = async (d: Daemon, id: string, body: unknown) => {
+    const r = await fetch(`${d.url}/v1/events/${id}/replay`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(body) });
+    return { status: r.status, body: await r.json() };
+  };
+  const oldest = async (d: Daemon) => (await events(d)).at(-1)!.id as string;
+  const before = sink.received.filter((r) => r.headers["webhook-id"] === first.id).length;
+  expect(await replay(pg, await oldest(pg), {})).toEqual(await replay(lite, await oldest(lite), {}));
+  await waitFor(() => sink.received.filter((r) => r.headers["webhook-id"] === first.id).length === before + 1, 10_000);
+  expect((await replay(pg, first.id as string, { hook: "nope" })).status).toBe(400);
+  expect((await replay(pg, "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV", {})).status).toBe(404);
   // Putting things back: a dead webhook reprocessed; a delivery that is not dead is not retried.
   expect((await signedPost(`${pg.url}/webhook`, "signed, but not JSON")).status).toBe(200);
   const sql = new SQL(url, { max: 1 });

@@ -112,6 +112,36 @@ export function postgresAdminQueries(sql: SQL) {
         sms: {},
       };
     },
+    /**
+     * An event queued again to the hooks `wants` picks (fresh attempts, due now, the same
+     * webhook-id); null when there is no such event.
+     */
+    async replayEvent(eventId: string, wants: (type: string, phoneNumberId: string | null) => string[], now: number): Promise<Record<string, number> | null> {
+      return sql.begin(async (tx) => {
+        const [event] = await tx`SELECT id, type, phone_number_id FROM events WHERE id = ${eventId}`;
+        if (!event) return null;
+        const hooks = wants(event.type, event.phone_number_id);
+        for (const hook of hooks) {
+          await tx`
+            INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at) VALUES (${eventId}, ${hook}, ${now}, ${now}, ${now})
+            ON CONFLICT (event_id, hook) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = ${now}, lease_token = NULL, lease_until = NULL, updated_at = ${now}`;
+        }
+        if (hooks.length > 0) await tx.notify(DELIVERIES_CHANNEL);
+        return Object.fromEntries(hooks.map((h) => [h, 1]));
+      });
+    },
+    /** Templates, the most recently changed first, and each one's notices in arrival order. */
+    async templates() {
+      const rows = [
+        ...(await sql`SELECT template_id, name, language, status, quality, category, updated_at::float8 AS updated_at FROM templates ORDER BY updated_at DESC, template_id COLLATE "C"`),
+      ] as { template_id: string; name: string | null; language: string | null; status: string | null; quality: string | null; category: string | null; updated_at: number }[];
+      const notices = await sql`
+        SELECT subject_id, attribute, value, at::float8 AS at, applied::int AS applied, received_at::float8 AS received_at FROM state_history
+        WHERE subject = 'template' AND subject_id = ANY(${sql.array(rows.map((r) => r.template_id), "TEXT")}::text[]) ORDER BY received_at, event_id COLLATE "C"`;
+      const history = new Map<string, { attribute: string; value: string | null; at: number | null; applied: number; received_at: number }[]>();
+      for (const { subject_id, ...h } of notices) history.set(subject_id, [...(history.get(subject_id) ?? []), h]);
+      return { rows, history };
+    },
     /** Newest first across the given hooks, in any of `states` (null: every state). */
     async deliveryList(hooks: readonly string[], states: readonly string[] | null, before: number | null, limit: number): Promise<DeliveryListRow[]> {
       const rows = await sql`
