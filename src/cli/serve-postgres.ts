@@ -93,6 +93,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   };
   const inbox = new Inbox(counted, { lockTimeoutMs, clock, log });
   const report = postgresReport(sql);
+  const backlog = postgresProcessing(sql);
   const inboxWakeup = new Wakeup();
   let worker = config.worker.enabled ? await startWorker(sql, config, instance, log, meter, inboxWakeup, true) : null;
   const listening = await listenForWork(sql, { inbox: () => inboxWakeup.wake(), deliveries: () => worker?.dispatcher.wake() }).catch((err) => {
@@ -116,7 +117,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     token: config.admin.metrics_token ?? null,
     writer: async () => {
       try {
-        const [inboxCounts, lag, open] = await Promise.all([report.inbox(), postgresProcessing(sql).backlogAgeMs(Date.now()), report.openDeliveries()]);
+        const [inboxCounts, lag, open] = await Promise.all([report.inbox(), backlog.backlogAgeMs(Date.now()), report.openDeliveries()]);
         return { snapshot: emptySnapshot(), gauges: queueGauges(inboxCounts, lag, open, running.config.hooks.map((h) => h.name)) };
       } catch (err) {
         throw isStorageFailure(err) ? toStorageError(err) : err;

@@ -69,14 +69,14 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const problems: ConfigProblem[] = [];
   const expanded = expandEnv(raw, "", env, problems, options.warnings ?? []);
   if (isRecord(expanded)) resolveSecretFiles(expanded, readFile, problems);
-  if (isRecord(expanded)) problems.push(...engineKeyProblems(expanded, purpose));
   const schema = purpose === "serve" ? ConfigSchema : OperatorConfigSchema;
   const result = schema.safeParse(expanded);
   // Every problem at once: a missing variable does not hide a typo elsewhere (its own key's
-  // follow-on complaint, e.g. "must not be empty", is left out).
+  // follow-on complaint, e.g. "must not be empty", or "required" after an unreadable *_file, is left out).
   const schemaProblems = result.success ? [] : result.error.issues.flatMap((issue) => describeIssue(issue, purpose, origin));
+  const engineProblems = isRecord(expanded) ? engineKeyProblems(expanded, purpose) : [];
   const covered = (key: string) => problems.some((q) => key === q.key || key === q.key.replace(/_file$/, ""));
-  const all = [...problems, ...schemaProblems.filter((p) => !covered(p.key))];
+  const all = [...problems, ...[...engineProblems, ...schemaProblems].filter((p) => !covered(p.key))];
   if (all.length > 0) throw new ConfigError(all);
   if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback));
   return result.data as ConfigOf<P>;

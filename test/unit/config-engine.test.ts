@@ -52,3 +52,9 @@ test("SMS fallback and sent alerts are refused on postgres (not run there yet), 
   expect(problems).toContain('fallback.enabled: not available with storage.engine = "postgres" in this release (README: "Choosing a storage engine"); use the SQLite engine for it');
   expect(problems).toContain('alerts.url: not available with storage.engine = "postgres" in this release (README: "Choosing a storage engine"); use the SQLite engine for it');
 });
+
+test("an unreadable url_file is one problem, named by its key, not also \"storage.url is required\"", () => {
+  expect(
+    configProblems(`${BASE}[storage]\nengine = "postgres"\nurl_file = "/run/credentials/wa.service/database-url"\n`),
+  ).toEqual(["storage.url_file: cannot read /run/credentials/wa.service/database-url: ENOENT (systemd makes that directory only while wa.service runs; before that, check with --unit /etc/systemd/system/wa.service)"]);
+});
