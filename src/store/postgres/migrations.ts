@@ -8,12 +8,14 @@ import m0001 from "../../../migrations/postgres/0001_core.sql" with { type: "tex
 import m0002 from "../../../migrations/postgres/0002_instances.sql" with { type: "text" };
 import m0003 from "../../../migrations/postgres/0003_storage_copies.sql" with { type: "text" };
 import m0004 from "../../../migrations/postgres/0004_scheduled_runs.sql" with { type: "text" };
+import m0005 from "../../../migrations/postgres/0005_fallback_alerts.sql" with { type: "text" };
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_core.sql", sql: m0001 },
   { version: 2, name: "0002_instances.sql", sql: m0002 },
   { version: 3, name: "0003_storage_copies.sql", sql: m0003 },
   { version: 4, name: "0004_scheduled_runs.sql", sql: m0004 },
+  { version: 5, name: "0005_fallback_alerts.sql", sql: m0005 },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
