@@ -10,7 +10,7 @@ import type { Registration, Tracker } from "../sweeper/tracker";
 import { pastNotAfter } from "../sweeper/transitions";
 import type { TrackedRow } from "../domain/tracked";
 import { jobStore } from "../store/job-store";
-import type { FallbackSendRow } from "../store/tracking-store";
+import type { FallbackSendRow, TrackerStore, TrackingStore } from "../store/tracking-store";
 import { messageStore, type InboundRecord, type OutboundRecord, type StatusRecord } from "../store/message-store";
 import { isoOrNull } from "../util/time";
 import type { z } from "zod";
@@ -109,7 +109,11 @@ export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly 
 }
 
 function register(db: Database, tracker: Tracker, items: Registration[], many: boolean, now: number): AdminAnswer {
-  const results = db.transaction(() => items.map((item) => tracker.register(item, now))).immediate();
+  return registered(db.transaction(() => items.map((item) => tracker.register(item, now))).immediate(), many);
+}
+
+/** POST /v1/outbound's answer: 201 when a registration made a row. */
+export function registered(results: readonly { row: TrackedRow; created: boolean }[], many: boolean): AdminAnswer {
   const rows = results.map((r) => view(r.row));
   return { status: results.some((r) => r.created) ? 201 : 200, body: many ? { messages: rows } : rows[0] };
 }
@@ -122,20 +126,28 @@ async function runJob(jobs: Jobs, name: string): Promise<AdminAnswer> {
 }
 
 function resolve(db: Database, tracker: Tracker, wamid: string, action: "resend" | "mark-sent", now: number): AdminAnswer {
+  const refused = resolveRefused(wamid, action, tracker.store.get(wamid)?.expires_at ?? null, now);
+  if (refused) return refused;
+  const done = db.transaction(() => resolveUnknown(tracker, wamid, action, now)).immediate();
+  return resolved(done, wamid, action);
+}
+
+/** The sender would refuse a resend past not_after anyway (never an SMS then): say so now, not with a 200. */
+export function resolveRefused(wamid: string, action: "resend" | "mark-sent", expiresAt: number | null, now: number): AdminAnswer | null {
+  if (action !== "resend" || !pastNotAfter(expiresAt, now)) return null;
+  return { status: 409, body: { error: "past_not_after", reason: `${wamid} is past its not_after (${new Date(expiresAt!).toISOString()}): no SMS may go now; mark-sent records one that did` } };
+}
+
+/** In the caller's transaction: an `unknown` SMS sent again (same Idempotency-Key) or recorded as sent. False when it is not `unknown`. */
+export function resolveUnknown(tracker: Tracker<TrackerStore & Pick<TrackingStore, "resolveUnknown">>, wamid: string, action: "resend" | "mark-sent", now: number): boolean {
   const state = action === "resend" ? "pending" : "sent";
-  // The sender would refuse it anyway (never an SMS past not_after): say so now, not with a 200.
-  const expiresAt = tracker.store.get(wamid)?.expires_at ?? null;
-  if (action === "resend" && pastNotAfter(expiresAt, now)) {
-    return { status: 409, body: { error: "past_not_after", reason: `${wamid} is past its not_after (${new Date(expiresAt!).toISOString()}): no SMS may go now; mark-sent records one that did` } };
-  }
-  const done = db
-    .transaction(() => {
-      if (!tracker.store.resolveUnknown(wamid, state, now)) return false;
-      if (state === "sent") tracker.recordSend(wamid, "sent", now);
-      tracker.store.note(wamid, now, { state: `resolved:${action}` });
-      return true;
-    })
-    .immediate();
+  if (!tracker.store.resolveUnknown(wamid, state, now)) return false;
+  if (state === "sent") tracker.recordSend(wamid, "sent", now);
+  tracker.store.note(wamid, now, { state: `resolved:${action}` });
+  return true;
+}
+
+export function resolved(done: boolean, wamid: string, action: "resend" | "mark-sent"): AdminAnswer {
   if (done) return { status: 200, body: { wamid, action } };
   return { status: 409, body: { error: "not_unknown", reason: `${wamid} has no SMS whose outcome is unknown; only those can be resolved` } };
 }
@@ -144,7 +156,12 @@ function resolve(db: Database, tracker: Tracker, wamid: string, action: "resend"
  * The message with one timeline: Meta's statuses (message_statuses) and the sweeper's
  * moves (tracked_timeline), by the time we handled each; a status first on a tie.
  */
-export function message(found: { outbound: OutboundRecord | null | undefined; inbound: InboundRecord | null | undefined; statuses: StatusRecord[] }, tracker: Tracker | null, wamid: string): AdminAnswer {
+/** `tracker`: where the message's tracked row, SMS and moves are read (null: fallback is off). */
+export function message(
+  found: { outbound: OutboundRecord | null | undefined; inbound: InboundRecord | null | undefined; statuses: StatusRecord[] },
+  tracker: { store: Pick<TrackerStore, "get" | "send" | "timeline"> } | null,
+  wamid: string,
+): AdminAnswer {
   const { outbound, inbound, statuses } = found;
   const tracked = tracker?.store.get(wamid) ?? null;
   if (!outbound && !inbound && !tracked) return { status: 404, body: { error: "not_found", reason: `no message ${wamid}` } };
@@ -174,7 +191,7 @@ export function message(found: { outbound: OutboundRecord | null | undefined; in
 }
 
 /** A tracked row as the API shows it: times in ISO 8601. */
-function view(r: TrackedRow) {
+export function view(r: TrackedRow) {
   return {
     wamid: r.wamid,
     to: r.recipient,

@@ -5,39 +5,47 @@
  * `recorded`. Every new alert is also a log line. Recording never waits on the
  * network: the `alerts` job sends.
  */
-import type { Database } from "bun:sqlite";
 import type { AlertSettings } from "../config/schema";
 import { globToRegExp } from "../events/type-glob";
-import { alertStore } from "../store/alert-store";
+import type { AlertStore } from "../store/alert-store";
 import type { Logger } from "../util/log";
 import type { AlertDraft } from "../domain/alert";
 import { alertForEvent, hookDeadAlert, type AlertSource } from "./rules";
 
 export class Alerter {
-  readonly store;
   readonly #wanted: RegExp[];
 
   constructor(
-    db: Database,
+    /** Inserts one occurrence, answering its id (null: alerted before). On PostgreSQL a transaction's unit of work collects them instead (store/postgres/fallback-unit.ts). */
+    private readonly store: Pick<AlertStore, "insert">,
     private readonly settings: AlertSettings,
     private readonly log: Logger,
     /** Called after a new alert that will be sent: the sender runs soon. */
     private readonly onNew: () => void,
   ) {
-    this.store = alertStore(db);
     this.#wanted = settings.events.map(globToRegExp);
   }
 
   /** True when this occurrence is new. */
   raise(draft: AlertDraft, now: number): boolean {
-    const send = this.settings.url !== undefined && this.#wanted.some((re) => re.test(draft.kind));
-    const id = this.store.insert(draft, send ? "pending" : "recorded", now);
+    const state = this.stateFor(draft);
+    const id = this.store.insert(draft, state, now);
     if (id === null) return false;
+    this.announce(id, draft, state);
+    return true;
+  }
+
+  /** `pending` (to be sent) when [alerts] has a url and its `events` want the kind; else kept as `recorded`. */
+  stateFor(draft: AlertDraft): "pending" | "recorded" {
+    return this.settings.url !== undefined && this.#wanted.some((re) => re.test(draft.kind)) ? "pending" : "recorded";
+  }
+
+  /** Once the new alert is stored: its log line, and the sender woken when it is to be sent. */
+  announce(id: number, draft: AlertDraft, state: "pending" | "recorded") {
     // The business's own numbers the alert names stay readable in its title (util/log.ts).
     const { phone_number_id, display_phone_number } = draft.data;
-    this.log.warn("alert", { alert_id: id, kind: draft.kind, title: draft.title, sent: send, phone_number_id, display_phone_number });
-    if (send) this.onNew();
-    return true;
+    this.log.warn("alert", { alert_id: id, kind: draft.kind, title: draft.title, sent: state === "pending", phone_number_id, display_phone_number });
+    if (state === "pending") this.onNew();
   }
 
   fromEvent(event: AlertSource, now: number) {

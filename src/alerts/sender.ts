@@ -5,12 +5,12 @@
  * alert may arrive twice then, never not at all).
  */
 import { metrics } from "../metrics/catalogue";
-import type { Database } from "bun:sqlite";
 import { parseDuration } from "../config/duration";
 import type { AlertSettings } from "../config/schema";
 import { decideDelivery, parseRetryAfter } from "../forward/retry-policy";
 import { responsePrefix } from "../forward/response-prefix";
-import { alertStore, type AlertOutcome, type AlertRow } from "../store/alert-store";
+import type { AlertOutcome, AlertRow } from "../store/alert-store";
+import type { AlertQueue } from "../engine/fallback";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
@@ -18,19 +18,17 @@ import { VERSION } from "../version";
 import { alertBody } from "./format";
 
 export class AlertSender {
-  readonly #store;
   readonly #timeoutMs: number;
   readonly #scheduleMs: number[];
 
   constructor(
-    db: Database,
+    private readonly queue: AlertQueue,
     private readonly settings: AlertSettings & { url: string },
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly instance: string,
     private readonly random: () => number = Math.random,
   ) {
-    this.#store = alertStore(db);
     this.#timeoutMs = parseDuration(settings.timeout)!;
     this.#scheduleMs = settings.retry_schedule.map((d) => parseDuration(d)!);
   }
@@ -38,12 +36,12 @@ export class AlertSender {
   async run(limit: number): Promise<{ claimed: number; sent: number; retrying: number; dead: number }> {
     const now = this.clock.now();
     const token = leaseToken(this.instance);
-    const rows = this.#store.claim(token, now + this.#timeoutMs + 30_000, now, limit);
+    const rows = await this.queue.claim(token, now + this.#timeoutMs + 30_000, now, limit);
     const result = { claimed: rows.length, sent: 0, retrying: 0, dead: 0 };
     await Promise.all(
       rows.map(async (row) => {
         const outcome = await this.#attempt(row);
-        this.#store.finish(row.id, token, outcome, this.clock.now());
+        await this.queue.finish(row.id, token, outcome, this.clock.now());
         const counted = outcome.state === "pending" ? "retrying" : outcome.state;
         result[counted]++;
         metrics.inc("wa_alerts_total", { outcome: counted });

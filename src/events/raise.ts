@@ -25,9 +25,9 @@ export interface Raised {
 /** Makes raised events (ids in the order asked) without storing them: for callers that store a batch of them at once. */
 export type PlanEvent = (type: EventType, data: Record<string, unknown>, dedupKey: string, now: number, phoneNumberId?: string | null) => Raised;
 
-export function eventPlanner(db: Database, hooks: readonly HookRoute[]): PlanEvent {
+/** `eventId`: the engine's id source (store/event-ids.ts, store/postgres/event-ids.ts). */
+export function eventPlanner(eventId: (nowMs: number) => string, hooks: readonly HookRoute[]): PlanEvent {
   const routes = hooks.map((h) => ({ name: h.name, wants: hookFilter(h) }));
-  const eventId = eventIds(db);
   return (type, data, dedupKey, now, phoneNumberId = null) => {
     const id = eventId(now);
     const at = new Date(now).toISOString();
@@ -38,7 +38,7 @@ export function eventPlanner(db: Database, hooks: readonly HookRoute[]): PlanEve
 }
 
 export function eventRaiser(db: Database, hooks: readonly HookRoute[]): RaiseEvent {
-  const plan = eventPlanner(db, hooks);
+  const plan = eventPlanner(eventIds(db), hooks);
   const events = eventStore(db);
   return (type, data, dedupKey, now, phoneNumberId = null) => {
     const { row, hooks: to } = plan(type, data, dedupKey, now, phoneNumberId);

@@ -1,6 +1,7 @@
 /** Outbound messages watched for SMS fallback, their timeline, and the one SMS each may get (migrations/0006). */
 import type { Database, Statement } from "bun:sqlite";
 import type { TrackedRow } from "../domain/tracked";
+import type { Notice } from "../domain/effects";
 
 export interface FallbackSendRow {
   wamid: string;
@@ -139,6 +140,14 @@ export function trackingStore(db: Database) {
   };
 }
 export type TrackingStore = ReturnType<typeof trackingStore>;
+
+/** What the tracker (sweeper/tracker.ts) reads and writes, in its caller's transaction. */
+export type TrackerStore = Pick<TrackingStore, "get" | "rows" | "insert" | "save" | "note" | "timeline" | "addSend" | "send" | "cancelSend" | "refuseSend">;
+
+/** Judges and records a notice by Meta's clock (store/notice-store.ts); true when it is now the current value. */
+export interface NoticeApplier {
+  apply(n: Notice, eventId: string, now: number): boolean;
+}
 
 /** The columns a move may change (never the key): also the only names that reach an UPDATE's text. */
 const COLUMNS = ["recipient", "text", "category", "stale_after_ms", "not_after_ms", "fallback", "sent_at", "registered_at", "delivered_at", "deadline", "expires_at", "state", "reason", "error_code"] as const satisfies readonly Exclude<keyof TrackedRow, "wamid">[];

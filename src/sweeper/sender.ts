@@ -8,8 +8,8 @@
  * the message's not_after: a claim that comes later (the daemon was down) is refused.
  */
 import { metrics } from "../metrics/catalogue";
-import type { Database } from "bun:sqlite";
-import type { Alerter } from "../alerts/alerter";
+import type { AlertDraft } from "../domain/alert";
+import type { SendQueue } from "../engine/fallback";
 import { smsFailingAlert } from "../alerts/rules";
 import { parseDuration } from "../config/duration";
 import { responsePrefix } from "../forward/response-prefix";
@@ -19,8 +19,6 @@ import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import { smsRequest, type SmsSettings } from "./sms-request";
-import type { Tracker } from "./tracker";
-import { pastNotAfter } from "./transitions";
 import type { ClaimedSend } from "../store/tracking-store";
 import { MAX_RETRY_AFTER, MAX_RETRY_AFTER_MS } from "./limits";
 import type { GiveWay } from "../worker/share";
@@ -92,19 +90,16 @@ export function retryOrFail(attempts: number, retrySchedule: readonly string[], 
 
 /** Who hears that the provider keeps failing, and after how many attempts in a row. */
 export interface FailureAlert {
-  alerter: Alerter;
+  alerter: { raise(draft: AlertDraft, now: number): unknown };
   after: number;
 }
 
 export class FallbackSender {
-  readonly #claim;
-  readonly #finishAll;
   /** Attempts without a 2xx since the last one with (in memory: a restart starts over). */
   #streak = { failures: 0, since: 0 };
 
   constructor(
-    db: Database,
-    private readonly tracker: Tracker,
+    private readonly queue: SendQueue,
     private readonly sms: SmsSettings,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -113,25 +108,7 @@ export class FallbackSender {
     private readonly giveWay: GiveWay = () => Bun.sleep(0),
     /** Asked after each run for the next retry's time: a retry cut to just before not_after must not wait for the schedule. */
     private readonly wake: (at: number) => void = () => {},
-  ) {
-    // An SMS taken past its not_after is refused in the claim's own transaction: no request.
-    this.#claim = db.transaction((token: string, leaseUntil: number, now: number, limit: number) => {
-      const claimed = tracker.store.claimSends(token, leaseUntil, now, limit);
-      const rows = claimed.filter((row) => !pastNotAfter(row.expires_at, now));
-      for (const row of claimed) if (pastNotAfter(row.expires_at, now)) tracker.refuseExpired(row, token, now);
-      for (const row of rows) tracker.markSending(row.wamid, now);
-      return { rows, refused: claimed.length - rows.length };
-    });
-    this.#finishAll = db.transaction((rows: ClaimedSend[], token: string, outcomes: SendOutcome[], now: number) =>
-      rows.map((row, i) => {
-        const o = outcomes[i]!;
-        if (!tracker.store.finishSend(row.wamid, token, o, now)) return false;
-        if (o.state !== "pending") tracker.recordSend(row.wamid, o.state, now);
-        else if (o.why) tracker.noteWait(row.wamid, o, row.attempts, now);
-        return true;
-      }),
-    );
-  }
+  ) {}
 
   /** Sends every due SMS, `concurrency` requests at a time (a round claims that many). */
   async run(concurrency: number): Promise<SendResult> {
@@ -140,7 +117,7 @@ export class FallbackSender {
       const claimed = await this.#round(concurrency, result);
       if (claimed < concurrency) break;
     }
-    const next = this.tracker.store.nextAttemptAt();
+    const next = await this.queue.nextAttemptAt();
     if (next !== null) this.wake(next);
     return result;
   }
@@ -151,7 +128,7 @@ export class FallbackSender {
     const token = leaseToken(this.instance);
     // The lease outlives the request's timeout, so a live send is never taken twice.
     let started = performance.now();
-    const { rows, refused } = this.#claim.immediate(token, now + timeoutMs + 30_000, now, limit);
+    const { rows, refused } = await this.queue.claim(token, now + timeoutMs + 30_000, now, limit);
     let worked = performance.now() - started;
     result.claimed += rows.length + refused;
     result.expired += refused;
@@ -159,7 +136,7 @@ export class FallbackSender {
     // Recorded together: one commit (one fsync) per round, not per SMS. A crash before it
     // leaves the round claimed; it goes again after the lease, with the same keys.
     started = performance.now();
-    const finished = this.#finishAll.immediate(rows, token, outcomes, this.clock.now());
+    const finished = await this.queue.finish(rows, token, outcomes, this.clock.now());
     rows.forEach((row, i) => {
       const outcome = outcomes[i]!;
       if (!finished[i]) return this.log.warn("fallback lease lost before the outcome was recorded", { wamid: row.wamid });

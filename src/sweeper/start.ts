@@ -10,6 +10,11 @@ import type { Config } from "../config/schema";
 import { parseDuration } from "../config/duration";
 import { eventPlanner, eventRaiser } from "../events/raise";
 import { sqliteSweeper } from "../store/sweeper-engine";
+import { eventIds } from "../store/event-ids";
+import { trackingStore } from "../store/tracking-store";
+import { noticeStore } from "../store/notice-store";
+import { alertStore } from "../store/alert-store";
+import { sqliteSendQueue } from "../store/send-queue";
 import type { Clock } from "../util/clock";
 import type { Logger } from "../util/log";
 import { Jobs, type JobDef } from "./jobs";
@@ -47,20 +52,20 @@ export function buildSweeper(db: Database, settings: SweeperSettings, clock: Clo
   const defs: JobDef[] = [];
   // A new alert, or an SMS decided now (a failure, a sweep), goes out now; the schedules are the backstop.
   const kick = (name: string) => () => jobs.kick(name);
-  const alerter = new Alerter(db, alerts, log, kick("alerts"));
+  const alerter = new Alerter(alertStore(db), alerts, log, kick("alerts"));
   let tracker: Tracker | null = null;
   const sms = fallback.sms;
   if (fallback.enabled && sms) {
     const raise = eventRaiser(db, settings.hooks);
-    tracker = new Tracker(db, fallback, raise, eventPlanner(db, settings.hooks), sqliteSweeper(db), log, kick("fallback"));
-    const sender = new FallbackSender(db, tracker, sms, clock, log, instance, { alerter, after: alerts.sms_failures }, giveWay, wakeAt(kick("fallback"), clock));
+    tracker = new Tracker(trackingStore(db), noticeStore(db), fallback, raise, eventPlanner(eventIds(db), settings.hooks), sqliteSweeper(db), log, kick("fallback"));
+    const sender = new FallbackSender(sqliteSendQueue(db, tracker), sms, clock, log, instance, { alerter, after: alerts.sms_failures }, giveWay, wakeAt(kick("fallback"), clock));
     defs.push(
       { name: "stale", schedule: sweeper.schedule, leaseMs: 5 * 60_000, run: staleJob(db, tracker, fallback, sweeper.batch_size, clock, log, raise, alerter, giveWay) },
       { name: "fallback", schedule: sweeper.fallback_schedule, leaseMs: parseDuration(sms.timeout)! + 60_000, run: async () => ({ ...(await sender.run(sms.concurrency)) }) },
     );
   }
   if (alerts.url) {
-    const sender = new AlertSender(db, { ...alerts, url: alerts.url }, clock, log, instance);
+    const sender = new AlertSender(alertStore(db), { ...alerts, url: alerts.url }, clock, log, instance);
     defs.push({ name: "alerts", schedule: alerts.schedule, leaseMs: parseDuration(alerts.timeout)! + 60_000, run: async () => ({ ...(await sender.run(100)) }) });
   }
   defs.push({ name: "retention", schedule: sweeper.retention_schedule, leaseMs: 60 * 60_000, run: retentionJob(db, parseDuration(settings.storage.retention)!, sweeper.batch_size, clock, giveWay) });

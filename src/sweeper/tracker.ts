@@ -1,15 +1,14 @@
 /**
  * Outbound tracking for SMS fallback: the edge between the state machine
- * (transitions.ts, pure) and SQLite (store/tracking-store.ts). Every method runs in
- * the caller's transaction: a status is applied with its event, a sweep decision
- * with its SMS row, so a crash never leaves one without the other.
+ * (transitions.ts, pure) and a store of tracked rows: SQLite's (store/tracking-store.ts)
+ * or, on PostgreSQL, one transaction's unit of work (store/postgres/fallback-unit.ts).
+ * Every method runs in the caller's transaction: a status is applied with its event, a
+ * sweep decision with its SMS row, so a crash never leaves one without the other.
  */
-import type { Database } from "bun:sqlite";
 import type { FallbackSettings } from "../config/schema";
 import type { SweeperEngine } from "../engine/sweeper";
 import type { PlanEvent, RaiseEvent } from "../events/raise";
-import { noticeStore } from "../store/notice-store";
-import { trackingStore, type ClaimedSend, type FallbackSendRow, type TrackingStore } from "../store/tracking-store";
+import type { ClaimedSend, FallbackSendRow, NoticeApplier, TrackerStore, TrackingStore } from "../store/tracking-store";
 import type { StateEffect } from "../domain/effects";
 import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
@@ -46,25 +45,22 @@ export interface Registration {
   fallback: "auto" | "never" | null;
 }
 
-export class Tracker {
-  readonly store: TrackingStore;
-  readonly #notices;
+export class Tracker<S extends TrackerStore = TrackingStore> {
   /** While onStatuses runs: the rows of its statuses' wamids as the batch leaves them (null: not tracked). */
   #batch: Map<string, TrackedRow | null> | null = null;
 
   constructor(
-    db: Database,
+    readonly store: S,
+    private readonly notices: NoticeApplier,
     private readonly settings: FallbackSettings,
     private readonly raise: RaiseEvent,
     private readonly planEvent: PlanEvent,
-    private readonly sweeper: SweeperEngine,
+    /** null: this tracker's engine sweeps elsewhere (sweeper/stale-postgres.ts). */
+    private readonly sweeper: SweeperEngine | null,
     private readonly log: Logger,
     /** Called when an SMS becomes due, so it goes out now rather than at the next scheduled run. */
     private readonly onDue: () => void = () => {},
-  ) {
-    this.store = trackingStore(db);
-    this.#notices = noticeStore(db);
-  }
+  ) {}
 
   /**
    * The statuses of a processing batch, in order (called by the processor, in its
@@ -160,6 +156,7 @@ export class Tracker {
 
   /** One batch of the `stale` sweep (tracked messages past their deadline), decided in pure code and written as sets, in one transaction. */
   sweepBatch(now: number, limit: number): { stale: number; pending: number; settled: number } {
+    if (!this.sweeper) throw new Error("this tracker has no sweeper engine");
     const { planned, fresh, sends } = this.sweeper.sweepStale(now, limit, (due) => planStale(due, now, this.settings, this.planEvent));
     if (planned.writes.sends.some((s) => s.state === "pending" && sends.has(s.wamid))) this.onDue();
     for (const n of planned.notSent) if (fresh.has(n.eventId)) this.log.info("sms fallback not sent", { wamid: n.wamid, state: n.state, reason: n.why });
@@ -219,7 +216,7 @@ export class Tracker {
     // Already decided or delivered (a positive delivery beats `failed` in any order).
     if (row.state !== "tracked") return;
     if (code === MARKETING_STOP_CODE && failed.recipient) {
-      this.#notices.apply({ kind: "notice", subject: "contact", id: failed.recipient, attribute: "marketing_opt_out", value: "stop", at: s.statusAt, record: "always" }, eventId, now);
+      this.notices.apply({ kind: "notice", subject: "contact", id: failed.recipient, attribute: "marketing_opt_out", value: "stop", at: s.statusAt, record: "always" }, eventId, now);
     }
     const policy = codePolicy(code, this.settings);
     if (policy === "immediate") this.#decide(failed, "failed", code, now);

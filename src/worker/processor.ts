@@ -44,9 +44,9 @@ export interface ProcessorOptions {
   clock: Clock;
   log: Logger;
   /** With fallback enabled: outbound statuses are tracked for SMS fallback (sweeper/tracker.ts). */
-  tracker?: Tracker | null;
+  tracker?: Pick<Tracker, "onStatuses"> | null;
   /** Events that need an operator (template paused, account restricted…) become alerts (alerts/rules.ts). */
-  alerter?: Alerter | null;
+  alerter?: Pick<Alerter, "fromEvent"> | null;
 }
 
 export interface ProcessStats {

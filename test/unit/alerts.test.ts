@@ -3,6 +3,8 @@
  * with a real alert sink over loopback, that each occurrence is sent once, retried
  * like a hook, and never holds up the pipeline.
  */
+import { alertStore } from "../../src/store/alert-store";
+import { sqliteSendQueue } from "../../src/store/send-queue";
 import { afterEach, describe, expect, test } from "bun:test";
 import { alertBody } from "../../src/alerts/format";
 import { AlertSender } from "../../src/alerts/sender";
@@ -110,7 +112,7 @@ describe("alerts on a real database and a real sink", () => {
     let answers = 0;
     alerts.respond = () => new Response("no", { status: ++answers === 1 ? 500 : 200 });
     const p = pipeline([], { alerts: { url: alerts.url } });
-    const sender = (url: string) => new AlertSender(p.db, { ...AlertsSchema.parse({ url, retry_schedule: ["10s", "10s"] }), url }, p.clock, quiet, "test", () => 1);
+    const sender = (url: string) => new AlertSender(alertStore(p.db), { ...AlertsSchema.parse({ url, retry_schedule: ["10s", "10s"] }), url }, p.clock, quiet, "test", () => 1);
     p.post(fixture("account_update").payload);
     while ((await p.processor.runOnce()).jobs > 0);
     expect(await sender(`http://127.0.0.1:${closedPort()}/alert`).run(10)).toMatchObject({ claimed: 1, retrying: 1 }); // refused
@@ -174,7 +176,7 @@ describe("alerts on a real database and a real sink", () => {
     p.post(failed("wamid.F1"));
     p.post(failed("wamid.F2"));
     while ((await p.processor.runOnce()).jobs > 0);
-    const sender = new FallbackSender(p.db, p.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${closedPort()}/sms`, retry_schedule: ["1s", "1s", "1s"] }), p.clock, quiet, "test", {
+    const sender = new FallbackSender(sqliteSendQueue(p.db, p.sweeper.tracker!), parseSmsSettings({ url: `http://127.0.0.1:${closedPort()}/sms`, retry_schedule: ["1s", "1s", "1s"] }), p.clock, quiet, "test", {
       alerter: p.sweeper.alerter,
       after: 3,
     });

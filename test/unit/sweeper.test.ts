@@ -2,6 +2,7 @@
  * The sweeper on a real SQLite file with a real SMS sink over loopback, the clock
  * injected: every promise of docs/fallback.md that needs time to pass, without sleeping.
  */
+import { sqliteSendQueue } from "../../src/store/send-queue";
 import { afterEach, describe, expect, test } from "bun:test";
 import { adminOps } from "../../src/admin/ops";
 import { FallbackSender } from "../../src/sweeper/sender";
@@ -192,7 +193,7 @@ describe("exactly one SMS per wamid", () => {
     const url = `http://127.0.0.1:${s.sms.port}/sms`;
     // Refused first: the provider's URL points at a closed port.
     const settings = { url: `http://127.0.0.1:${closedPort()}/sms`, retry_schedule: ["1s", "1s", "1s"], content_type: "form", body: { To: "+{{to}}", Body: "{{text}}" } };
-    const sender = (over: Record<string, unknown>) => new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ ...settings, ...over }), s.p.clock, quiet, "test");
+    const sender = (over: Record<string, unknown>) => new FallbackSender(sqliteSendQueue(s.p.db, s.sweeper.tracker!), parseSmsSettings({ ...settings, ...over }), s.p.clock, quiet, "test");
     await s.deliver(status("wamid.P", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
     expect(s.state("wamid.P")).toBe("fallback_pending");
     expect(await sender({}).run(10)).toMatchObject({ claimed: 1, retrying: 1 });
@@ -210,7 +211,7 @@ describe("exactly one SMS per wamid", () => {
 
   test("a timeout after the request went out is unknown, never resent; resolved by hand it goes again with the same key", async () => {
     const s = setup({}, async () => (await Bun.sleep(1_000), new Response("late")));
-    const sender = new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, timeout: "200ms" }), s.p.clock, quiet, "test");
+    const sender = new FallbackSender(sqliteSendQueue(s.p.db, s.sweeper.tracker!), parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, timeout: "200ms" }), s.p.clock, quiet, "test");
     await s.deliver(status("wamid.U", "failed", s.t0, { biz_opaque_callback_data: opaque, errors: [{ code: 131026 }] }));
     expect(await sender.run(10)).toMatchObject({ unknown: 1 });
     s.p.clock.advance(3_600_000);
@@ -234,7 +235,7 @@ describe("exactly one SMS per wamid", () => {
     expect([a.ran, b.ran].sort()).toEqual([false, true]);
     // A process claimed wamid.Y and died before it could send (kill -9): its claim stays in the database.
     expect(s.sweeper.tracker!.store.claimSends("dead-host:token", s.p.clock.now() + 40_000, s.p.clock.now(), 1).map((r) => r.wamid)).toEqual(["wamid.X"]);
-    const senders = [1, 2].map(() => new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms` }), s.p.clock, quiet, "test"));
+    const senders = [1, 2].map(() => new FallbackSender(sqliteSendQueue(s.p.db, s.sweeper.tracker!), parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms` }), s.p.clock, quiet, "test"));
     await Promise.all(senders.map((x) => x.run(10)));
     expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.Y"]);
     s.p.clock.advance(41_000); // the dead claim's lease runs out: taken again, same key
@@ -335,7 +336,7 @@ test("a signed status whose wamid holds CR, LF, NUL or a space, or runs past 512
 describe("Retry-After from the SMS provider", () => {
   const slowDown = () => new Response("slow down", { status: 429, headers: { "retry-after": "999999" } });
   const sender = (s: ReturnType<typeof setup>) =>
-    new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, retry_schedule: ["1s", "1s", "1s"] }), s.p.clock, quiet, "test");
+    new FallbackSender(sqliteSendQueue(s.p.db, s.sweeper.tracker!), parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, retry_schedule: ["1s", "1s", "1s"] }), s.p.clock, quiet, "test");
 
   test("999999 s asked: the next attempt waits the longest honoured (1 h), not the schedule's 1 s; the timeline says why", async () => {
     const s = setup({ not_after: "3h" }, slowDown);
@@ -361,7 +362,7 @@ describe("Retry-After from the SMS provider", () => {
   test("never past not_after: the wait is cut to the last attempt a second before it, the sender is woken for it, and failing there is final", async () => {
     const s = setup({}, slowDown);
     const wakes: number[] = [];
-    const woken = new FallbackSender(s.p.db, s.sweeper.tracker!, parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, retry_schedule: ["1s", "1s", "1s"] }), s.p.clock, quiet, "test", null, undefined, (at) => wakes.push(at));
+    const woken = new FallbackSender(sqliteSendQueue(s.p.db, s.sweeper.tracker!), parseSmsSettings({ url: `http://127.0.0.1:${s.sms.port}/sms`, retry_schedule: ["1s", "1s", "1s"] }), s.p.clock, quiet, "test", null, undefined, (at) => wakes.push(at));
     s.sweeper.tracker!.register({ wamid: "wamid.N", to: "16505551234", text: "Your code is 1", category: "authentication", stale_after_ms: null, not_after_ms: 10 * 60_000, fallback: null }, s.t0);
     await s.deliver(status("wamid.N", "failed", s.t0, { errors: [{ code: 131026 }] }));
     await woken.run(10);
