@@ -5,7 +5,7 @@
  */
 import type { Database } from "bun:sqlite";
 import type { Sweeper } from "../sweeper/start";
-import type { Jobs } from "../sweeper/jobs";
+import type { Jobs, RunResult } from "../sweeper/jobs";
 import type { Registration, Tracker } from "../sweeper/tracker";
 import { pastNotAfter } from "../sweeper/transitions";
 import type { TrackedRow } from "../domain/tracked";
@@ -49,8 +49,8 @@ export type AdminOp =
   | { op: "resume" }
   | { op: "resolve"; wamid: string; action: "resend" | "mark-sent" };
 
-const WORKER_OFF: AdminAnswer = { status: 409, body: { error: "worker_disabled", reason: "no job runs while worker.enabled = false" } };
-const FALLBACK_OFF: AdminAnswer = { status: 409, body: { error: "fallback_disabled", reason: "fallback is off: set [fallback] enabled = true (and the worker on)" } };
+export const WORKER_OFF: AdminAnswer = { status: 409, body: { error: "worker_disabled", reason: "no job runs while worker.enabled = false" } };
+export const FALLBACK_OFF: AdminAnswer = { status: 409, body: { error: "fallback_disabled", reason: "fallback is off: set [fallback] enabled = true (and the worker on)" } };
 
 export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly HookRoute[]) {
   const tracker = sweeper?.tracker ?? null;
@@ -119,10 +119,14 @@ export function registered(results: readonly { row: TrackedRow; created: boolean
 }
 
 async function runJob(jobs: Jobs, name: string): Promise<AdminAnswer> {
-  const run = await jobs.run(name);
+  return ranJob(await jobs.run(name), name, jobs.names());
+}
+
+/** POST /v1/jobs/{name}/run's answer, on either engine. */
+export function ranJob(run: RunResult, name: string, names: readonly string[]): AdminAnswer {
   if (run.ran) return { status: 200, body: run };
   const status = run.reason === "no such job" ? 404 : run.reason === "already running" ? 409 : 500;
-  return { status, body: { error: "not_run", reason: status === 404 ? `no job named ${name}; the jobs are ${jobs.names().join(", ")}` : run.reason } };
+  return { status, body: { error: "not_run", reason: status === 404 ? `no job named ${name}; the jobs are ${names.join(", ")}` : run.reason } };
 }
 
 function resolve(db: Database, tracker: Tracker, wamid: string, action: "resend" | "mark-sent", now: number): AdminAnswer {

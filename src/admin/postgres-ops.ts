@@ -16,7 +16,9 @@ import { deliveriesPage, deliveriesRequest, inboxPage, replayAnswer, unknownHook
 import type { HookRoute } from "../config/schema";
 import { hookFilter } from "../forward/hook-filter";
 import { eventAnswer, eventsPage, eventsRequest, isEventId } from "./events";
-import { message, type AdminOp } from "./ops";
+import { FALLBACK_OFF, message, ranJob, registered, resolved, resolveRefused, WORKER_OFF, type AdminOp } from "./ops";
+import type { ClusterJobs } from "../sweeper/cluster-jobs";
+import type { PostgresFallback } from "../sweeper/postgres-fallback";
 import { statsAnswer, templatesAnswer } from "./stats";
 
 export interface ScheduledJob {
@@ -24,8 +26,12 @@ export interface ScheduledJob {
   schedule: string;
 }
 
-/** `routes()`: the hooks the instance runs now (a reload changes them). */
-export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], routes: () => readonly HookRoute[]) {
+/**
+ * `routes()`: the hooks the instance runs now (a reload changes them); `jobs()` and
+ * `fallback()`: the worker's scheduled jobs and SMS fallback (null: the worker is off,
+ * or fallback is).
+ */
+export function postgresAdminOps(sql: SQL, jobs: () => ClusterJobs | null, routes: () => readonly HookRoute[], fallback: () => PostgresFallback | null) {
   const hooks = () => routes().map((h) => h.name);
   const q = postgresAdminQueries(sql);
   const answer = async (op: AdminOp, now: number): Promise<AdminAnswer> => {
@@ -42,10 +48,21 @@ export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], 
         const [inbox, deliveries] = await Promise.all([row.inbox_id === null ? null : q.inbox(row.inbox_id), q.deliveries(row.id)]);
         return eventAnswer(row, inbox, deliveries);
       }
-      case "message":
-        return message(await q.message(op.wamid), null, op.wamid);
+      case "message": {
+        const tracking = fallback();
+        const [found, tracked] = await Promise.all([q.message(op.wamid), tracking?.read(op.wamid) ?? null]);
+        return message(found, tracked ? { store: tracked } : null, op.wamid);
+      }
       case "jobs":
-        return ok({ jobs: await Promise.all(jobs().map((j) => jobView(j))) });
+        return ok({ jobs: await Promise.all((jobs()?.list() ?? []).map((j) => jobView(j))) });
+      case "run-job": {
+        const running = jobs();
+        return running ? ranJob(await running.runNow(op.name), op.name, running.list().map((j) => j.name)) : WORKER_OFF;
+      }
+      case "register":
+      case "resume":
+      case "resolve":
+        return tracking(op, now);
       case "templates": {
         const { rows, history } = await q.templates();
         return templatesAnswer(rows, history);
@@ -88,6 +105,22 @@ export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], 
       }
       default:
         return notOnPostgres(op.op);
+    }
+  };
+  /** What only SMS fallback answers: 409 while it is off, as on SQLite. */
+  const tracking = async (op: Extract<AdminOp, { op: "register" | "resume" | "resolve" }>, now: number): Promise<AdminAnswer> => {
+    const f = fallback();
+    if (!f) return FALLBACK_OFF;
+    switch (op.op) {
+      case "register":
+        return registered(await f.register(op.items, now), op.many);
+      case "resume":
+        await f.resume(now);
+        return ok({ resumed: true });
+      case "resolve": {
+        const refused = resolveRefused(op.wamid, op.action, (await f.read(op.wamid)).get(op.wamid)?.expires_at ?? null, now);
+        return refused ?? resolved(await f.resolve(op.wamid, op.action, now), op.wamid, op.action);
+      }
     }
   };
   const jobView = async (job: ScheduledJob) => {

@@ -49,6 +49,7 @@ import { scheduledRuns } from "../store/postgres/scheduled-runs";
 import { ClusterJobs } from "../sweeper/cluster-jobs";
 import { postgresRetentionJob } from "../sweeper/retention-postgres";
 import { postgresAdminOps } from "../admin/postgres-ops";
+import { PostgresFallback } from "../sweeper/postgres-fallback";
 import { appFor, describe, isLoopback, reloader, serveUntilStopped, StartupError, webhookDeps } from "./serve";
 
 /**
@@ -105,11 +106,9 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const requests = new RequestTracker();
   /** The config in force (a reload replaces it): the admin and metrics answers read its hooks. */
   const running = { config };
-  const admin: AdminDeps = { token: config.admin.token, run: postgresAdminOps(
-      sql,
-      () => (running.config.worker.enabled ? [{ name: "retention", schedule: running.config.sweeper.retention_schedule }] : []),
-      () => running.config.hooks,
-    ),
+  const admin: AdminDeps = {
+    token: config.admin.token,
+    run: postgresAdminOps(sql, () => worker?.jobs ?? null, () => running.config.hooks, () => worker?.fallback ?? null),
     log,
     stream: false,
   };
@@ -217,16 +216,25 @@ function isRunning(pid: number): boolean {
   }
 }
 
-/** Processing and dispatch on the shared queue; `recover` takes back this instance's previous run's leases. */
+/** Processing and dispatch on the shared queue, and the scheduled jobs; `recover` takes back this instance's previous run's leases. */
 async function startWorker(sql: SQL, config: Config, instance: string, log: Logger, meter: TrafficMeter, inbox: Wakeup, recover: boolean) {
   const clock = systemClock;
+  // One id source for the instance: the events it processes and those it raises keep growing together.
+  const eventId = await postgresEventIds(sql);
+  const fallback = new PostgresFallback(sql, config, eventId, clock, log, instance);
   const retention = postgresRetentionJob(sql, parseDuration(config.storage.retention)!, config.sweeper.batch_size, clock);
-  const jobs = new ClusterJobs([{ name: "retention", schedule: config.sweeper.retention_schedule, run: retention }], scheduledRuns(sql), instance, clock, log);
-  const processor = new Processor(postgresProcessing(sql), await postgresEventIds(sql), processorOptions(config, instance, clock, log));
-  const dispatcher = new Dispatcher(postgresDispatch(sql), { instance, hooks: config.hooks, clock, log, meter });
+  const jobs = new ClusterJobs([...fallback.jobs, { name: "retention", schedule: config.sweeper.retention_schedule, run: retention }], scheduledRuns(sql), instance, clock, log);
+  const processor = new Processor(postgresProcessing(sql, fallback.followUp), eventId, { ...processorOptions(config, instance, clock, log), tracker: fallback.tracker, alerter: fallback.alerter });
+  const dispatcher = new Dispatcher(postgresDispatch(sql), { instance, hooks: config.hooks, clock, log, meter, onGivenUp: fallback.hookGivenUp });
   // Each instance commits its own webhooks: processing never waits on ingestion's writer here.
   const loops = runWorkerLoops(
-    { processor, dispatcher, recovered: recover ? {} : null, wakeups: { inbox, idleMs: IDLE_LOOK_MS }, passBudgetMs: Math.min(PASS_BUDGET_MS, parseDuration(config.worker.lease)! / 2) },
+    {
+      processor,
+      dispatcher,
+      recovered: recover ? { sms: await fallback.recover(instance) } : null,
+      wakeups: { inbox, idleMs: IDLE_LOOK_MS },
+      passBudgetMs: Math.min(PASS_BUDGET_MS, parseDuration(config.worker.lease)! / 2),
+    },
     config.worker.batch_size,
     clock,
     log,
@@ -234,13 +242,15 @@ async function startWorker(sql: SQL, config: Config, instance: string, log: Logg
     meter,
   );
   jobs.start();
+  fallback.start();
   return {
     processor,
     dispatcher,
+    fallback: config.fallback.enabled ? fallback : null,
+    jobs,
     stop: async () => {
       await jobs.stop();
       await loops.stop();
     },
   };
 }
-

@@ -84,8 +84,7 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
 
 /**
  * Each storage engine's own keys, refused with the other engine (a `path` beside a
- * PostgreSQL URL would be silently ignored), and what the PostgreSQL engine does not run
- * yet, refused rather than silently off.
+ * PostgreSQL URL would be silently ignored).
  */
 function engineKeyProblems(root: Record<string, unknown>, purpose: ConfigPurpose): ConfigProblem[] {
   const storage = isRecord(root.storage) ? root.storage : {};
@@ -98,15 +97,8 @@ function engineKeyProblems(root: Record<string, unknown>, purpose: ConfigPurpose
   }
   if (engine !== "postgres") return problems;
   if (!("url" in storage)) problems.push({ key: "storage.url", reason: 'is required with storage.engine = "postgres": postgres://user@host:5432/db, or storage.url_file, or "${DATABASE_URL}"' });
-  if (purpose !== "serve") return problems;
-  const fallback = isRecord(root.fallback) ? root.fallback : {};
-  const alerts = isRecord(root.alerts) ? root.alerts : {};
-  if (fallback.enabled === true) problems.push({ key: "fallback.enabled", reason: NOT_ON_POSTGRES_YET });
-  if ("url" in alerts) problems.push({ key: "alerts.url", reason: NOT_ON_POSTGRES_YET });
   return problems;
 }
-
-const NOT_ON_POSTGRES_YET = 'not available with storage.engine = "postgres" in this release (README: "Choosing a storage engine"); use the SQLite engine for it';
 
 /** Settings that parse but would do nothing: said at startup rather than discovered later. */
 function inertSettings(config: Config): ConfigProblem[] {

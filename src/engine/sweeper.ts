@@ -29,3 +29,13 @@ export interface SweepWrites {
   events: EventRow[];
   deliveries: { eventId: string; hook: string }[];
 }
+
+/** [wamid, position among the batch's moves of that wamid (from 1), state, detail]. */
+export function numbered(moves: SweepWrites["moves"]): [string, number, string, string | null][] {
+  const seen = new Map<string, number>();
+  return moves.map((m) => {
+    const n = (seen.get(m.wamid) ?? 0) + 1;
+    seen.set(m.wamid, n);
+    return [m.wamid, n, m.state, m.detail];
+  });
+}

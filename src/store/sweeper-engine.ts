@@ -5,7 +5,7 @@
  */
 import type { Database } from "bun:sqlite";
 import type { TrackedRow } from "../domain/tracked";
-import type { SweeperEngine, SweepWrites } from "../engine/sweeper";
+import { numbered, type SweeperEngine, type SweepWrites } from "../engine/sweeper";
 import { durability } from "./durability";
 import { eventStore } from "./event-store";
 
@@ -52,14 +52,4 @@ export function sqliteSweeper(db: Database): SweeperEngine {
     // a commit that does fsync (the sender's claim, the dispatcher's turn: store/durability.ts).
     sweepStale: (now, limit, plan) => relaxed(() => sweep.immediate(now, limit, plan)) as never,
   };
-}
-
-/** [wamid, position among the batch's moves of that wamid (from 1), state, detail]. */
-function numbered(moves: SweepWrites["moves"]): [string, number, string, string | null][] {
-  const seen = new Map<string, number>();
-  return moves.map((m) => {
-    const n = (seen.get(m.wamid) ?? 0) + 1;
-    seen.set(m.wamid, n);
-    return [m.wamid, n, m.state, m.detail];
-  });
 }

@@ -102,7 +102,7 @@ export function trackingStore(db: Database) {
     get: (wamid: string) => get.get(wamid),
     /** The rows of a set of wamids, in one read (absent: not tracked). */
     rows: (wamids: readonly string[]) => new Map(rows.all(JSON.stringify(wamids)).map((r) => [r.wamid, r])),
-    insert: (r: TrackedRow, now: number) => insert.run(bind(r, now)),
+    insert: (r: TrackedRow, now: number): void => void insert.run(bind(r, now)),
     /** Writes the columns `after` changed (nothing when none did). */
     save(before: TrackedRow, after: TrackedRow, now: number) {
       const columns = COLUMNS.filter((c) => before[c] !== after[c]);

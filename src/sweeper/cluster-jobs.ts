@@ -9,6 +9,7 @@ import { Cron } from "croner";
 import type { Logger } from "../util/log";
 import type { Clock } from "../util/clock";
 import type { scheduledRuns } from "../store/postgres/scheduled-runs";
+import type { RunResult } from "./jobs";
 
 export interface ClusterJob {
   name: string;
@@ -33,6 +34,36 @@ export class ClusterJobs {
 
   start() {
     for (const job of this.jobs) this.#crons.push(new Cron(job.schedule, { name: `cluster:${job.name}`, protect: true }, () => void (this.#running = this.fire(job))));
+  }
+
+  /** The jobs this instance schedules. */
+  list(): readonly { name: string; schedule: string }[] {
+    return this.jobs.map(({ name, schedule }) => ({ name, schedule }));
+  }
+
+  /**
+   * POST /v1/jobs/{name}/run: runs the job here now, recorded as a run of its own (fire
+   * time: now) beside the scheduled ones; its steps are safe beside a scheduled run on
+   * another instance (each batch locks or leases what it takes).
+   */
+  async runNow(name: string): Promise<RunResult> {
+    const job = this.jobs.find((j) => j.name === name);
+    if (!job) return { ran: false, reason: "no such job" };
+    const started = this.clock.now();
+    try {
+      if (!(await this.runs.claim(job.name, started, this.instance, started))) return { ran: false, reason: "already running" };
+    } catch (err) {
+      return { ran: false, reason: `not started: ${(err as Error).message}` };
+    }
+    try {
+      const result = await job.run();
+      await this.runs.finish(job.name, started, this.clock.now(), { result });
+      return { ran: true, result, duration_ms: this.clock.now() - started };
+    } catch (err) {
+      const reason = (err as Error).message;
+      await this.runs.finish(job.name, started, this.clock.now(), { error: reason }).catch(() => {});
+      return { ran: false, reason };
+    }
   }
 
   /** Stops scheduling; a run in progress finishes. */

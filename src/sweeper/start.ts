@@ -34,7 +34,7 @@ export interface Sweeper {
 }
 
 /** One timer that runs `job` at the time last asked (at once if that has passed); the schedule stays the backstop. */
-function wakeAt(job: () => void, clock: Clock): (at: number) => void {
+export function wakeAt(job: () => void, clock: Clock): (at: number) => void {
   let timer: Timer | undefined;
   return (at) => {
     clearTimeout(timer);

@@ -22,7 +22,7 @@ import type { Tracker } from "./tracker";
 
 export const MIN_GUARD_SAMPLE = 20;
 /** The first sweep ever looks this far back for the guard. */
-const FIRST_WINDOW_MS = 60 * 60_000;
+export const FIRST_WINDOW_MS = 60 * 60_000;
 
 /** Pure: does this window trip the guard? */
 export function guardTrips(window: { total: number; stale: number }, maxStaleRatio: number): boolean {

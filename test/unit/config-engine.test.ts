@@ -1,8 +1,7 @@
 /**
  * The storage engine in the config: each engine's own keys refused with the other, each
  * problem naming its key; the PostgreSQL URL from the file, the environment or a
- * credential file, its password masked; what the PostgreSQL engine does not run yet
- * refused instead of silently off.
+ * credential file, its password masked.
  */
 import { expect, test } from "bun:test";
 import { maskSecrets, parseConfigText } from "../../src/config/load";
@@ -47,10 +46,10 @@ test("postgres without a URL, with a URL that is not postgres://, with an unknow
   expect(configProblems(`${BASE}[server]\ninstance = "wa 1"\n`)).toEqual(["server.instance: expected 1 to 63 letters, digits, '.', '_', ':' or '-'"]);
 });
 
-test("SMS fallback and sent alerts are refused on postgres (not run there yet), naming the key", () => {
-  const problems = configProblems(`${BASE}[storage]\nengine = "postgres"\nurl = "postgres://db/wa"\n[fallback]\nenabled = true\n[fallback.sms]\nurl = "https://sms.example/send"\n[alerts]\nurl = "https://hooks.example/alerts"\n`);
-  expect(problems).toContain('fallback.enabled: not available with storage.engine = "postgres" in this release (README: "Choosing a storage engine"); use the SQLite engine for it');
-  expect(problems).toContain('alerts.url: not available with storage.engine = "postgres" in this release (README: "Choosing a storage engine"); use the SQLite engine for it');
+test("SMS fallback and sent alerts run on postgres too: parsed, nothing refused", () => {
+  const config = parseConfigText(`${BASE}[storage]\nengine = "postgres"\nurl = "postgres://db/wa"\n[fallback]\nenabled = true\n[fallback.sms]\nurl = "https://sms.example/send"\n[alerts]\nurl = "https://hooks.example/alerts"\n`, { env: {} });
+  expect(config.fallback.enabled).toBe(true);
+  expect(config.alerts.url).toBe("https://hooks.example/alerts");
 });
 
 test("an unreadable url_file is one problem, named by its key, not also \"storage.url is required\"", () => {

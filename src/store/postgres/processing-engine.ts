@@ -23,7 +23,9 @@ import type { BatchInput, BatchWrites, ProcessingEngine, Snapshot } from "../../
 import { noticeKey } from "../../engine/processing";
 import type { Notice } from "../../domain/effects";
 import { addTallies } from "./stats";
-import { DELIVERIES_CHANNEL } from "./wakeups";
+import { insertDeliveries, insertEvents } from "./event-writes";
+import { messageLockKey } from "./message-locks";
+import { mirrorOf } from "./notice-writes";
 
 type Tx = SQL;
 type Planned = { writes: BatchWrites };
@@ -31,7 +33,15 @@ type Planned = { writes: BatchWrites };
 const n = (v: string | number | null) => (v === null ? null : Number(v));
 const json = (v: unknown) => (v ? JSON.stringify(v) : null);
 
-export function postgresProcessing(sql: SQL): ProcessingEngine {
+/**
+ * Runs a batch's `after` (the tracker, the alerter: synchronous) in the batch's
+ * transaction on a unit of work loaded for the batch's messages (fallback-unit.ts), and
+ * writes what it decided; answers what to do once the batch committed (announce alerts,
+ * wake the SMS sender).
+ */
+export type FollowUp = (tx: SQL, wamids: readonly string[], now: number, body: () => void) => Promise<() => void>;
+
+export function postgresProcessing(sql: SQL, followUp: FollowUp | null = null): ProcessingEngine {
   const ints = (tx: Tx, values: readonly (number | null)[]) => tx.array(values as number[], "INT8");
   const texts = (tx: Tx, values: readonly (string | null)[]) => tx.array(values as string[], "TEXT");
 
@@ -42,7 +52,7 @@ export function postgresProcessing(sql: SQL): ProcessingEngine {
       ),
     );
     // PostgreSQL text holds no NUL: the parts are joined with a unit separator.
-    const locks = [...input.wamids.map((w) => `m\u001f${w}`), ...input.notices.map((k) => `v\u001f${k.subject}\u001f${k.id}\u001f${k.attribute}`)];
+    const locks = [...input.wamids.map(messageLockKey), ...input.notices.map((k) => `v\u001f${k.subject}\u001f${k.id}\u001f${k.attribute}`)];
     if (locks.length > 0) {
       await tx`SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(${texts(tx, locks)}::text[]) AS k ORDER BY 1) AS s`;
     }
@@ -92,22 +102,8 @@ export function postgresProcessing(sql: SQL): ProcessingEngine {
 
   async function write(tx: Tx, w: BatchWrites, token: string, now: number) {
     const steps: Promise<unknown>[] = [];
-    if (w.events.length > 0) {
-      const e = w.events;
-      steps.push(tx`
-        INSERT INTO events (id, inbox_id, type, occurred_at, received_at, waba_id, phone_number_id, dedup_key, wamid, wa_id, envelope)
-        SELECT * FROM unnest(${texts(tx, e.map((x) => x.id))}::text[], ${ints(tx, e.map((x) => x.inboxId))}::int8[], ${texts(tx, e.map((x) => x.type))}::text[],
-          ${ints(tx, e.map((x) => x.occurredAt))}::int8[], ${ints(tx, e.map((x) => x.receivedAt))}::int8[], ${texts(tx, e.map((x) => x.wabaId))}::text[],
-          ${texts(tx, e.map((x) => x.phoneNumberId))}::text[], ${texts(tx, e.map((x) => x.dedupKey))}::text[], ${texts(tx, e.map((x) => x.wamid))}::text[],
-          ${texts(tx, e.map((x) => x.waId))}::text[], ${texts(tx, e.map((x) => x.envelope))}::text[])`);
-    }
-    if (w.deliveries.length > 0) {
-      steps.push(tx`
-        INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at)
-        SELECT e, h, ${now}, ${now}, ${now} FROM unnest(${texts(tx, w.deliveries.map((d) => d.eventId))}::text[], ${texts(tx, w.deliveries.map((d) => d.hook))}::text[]) AS t(e, h)
-        ON CONFLICT (event_id, hook) DO NOTHING`);
-      steps.push(tx.notify(DELIVERIES_CHANNEL)); // on commit: every instance's dispatcher looks
-    }
+    if (w.events.length > 0) steps.push(insertEvents(tx, w.events));
+    if (w.deliveries.length > 0) steps.push(insertDeliveries(tx, w.deliveries, now));
     for (const s of w.statuses) steps.push(applyStatus(tx, s, now));
     if (w.statuses.length > 0) {
       const s = w.statuses;
@@ -197,13 +193,18 @@ export function postgresProcessing(sql: SQL): ProcessingEngine {
         }))
         .sort((a: InboxJob, b: InboxJob) => a.id - b.id);
     },
-    commit: <T extends Planned>(input: BatchInput, plan: (snapshot: Snapshot) => T, after?: (planned: T) => void): Promise<T> =>
-      sql.begin(async (tx) => {
+    async commit<T extends Planned>(input: BatchInput, plan: (snapshot: Snapshot) => T, after?: (planned: T) => void): Promise<T> {
+      let committed: (() => void) | null = null;
+      const planned = (await sql.begin(async (tx) => {
         const planned = plan(await read(tx, input));
         await write(tx, planned.writes, input.token, input.now);
-        after?.(planned);
+        if (after && followUp) committed = await followUp(tx, planned.writes.statuses.map((s) => s.effect.wamid), input.now, () => after(planned));
+        else after?.(planned);
         return planned;
-      }) as Promise<T>,
+      })) as T;
+      (committed as (() => void) | null)?.();
+      return planned;
+    },
     async release(ids, token) {
       if (ids.length === 0) return;
       await sql`
@@ -256,22 +257,4 @@ function applyNotice(tx: Tx, notice: Notice, eventId: string, now: number) {
     WHERE state_values.at IS NULL OR (excluded.at IS NOT NULL AND excluded.at >= state_values.at)`;
   const mirror = mirrorOf(tx, notice, now);
   return mirror ? Promise.all([set, mirror]) : set;
-}
-
-/** The domain column each tracked value is mirrored to (fixed SQL, never built from input). */
-function mirrorOf(tx: Tx, { subject, attribute, id, value }: Notice, now: number) {
-  switch (`${subject}.${attribute}`) {
-    case "template.status":
-      return tx`INSERT INTO templates (template_id, status, updated_at) VALUES (${id}, ${value}, ${now}) ON CONFLICT (template_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`;
-    case "template.quality":
-      return tx`INSERT INTO templates (template_id, quality, updated_at) VALUES (${id}, ${value}, ${now}) ON CONFLICT (template_id) DO UPDATE SET quality = excluded.quality, updated_at = excluded.updated_at`;
-    case "template.category":
-      return tx`INSERT INTO templates (template_id, category, updated_at) VALUES (${id}, ${value}, ${now}) ON CONFLICT (template_id) DO UPDATE SET category = excluded.category, updated_at = excluded.updated_at`;
-    case "contact.profile_name":
-      return tx`INSERT INTO contacts (wa_id, profile_name, updated_at) VALUES (${id}, ${value}, ${now}) ON CONFLICT (wa_id) DO UPDATE SET profile_name = excluded.profile_name, updated_at = excluded.updated_at`;
-    case "contact.marketing_opt_out":
-      return tx`INSERT INTO contacts (wa_id, marketing_opt_out, updated_at) VALUES (${id}, ${value === "stop"}, ${now}) ON CONFLICT (wa_id) DO UPDATE SET marketing_opt_out = excluded.marketing_opt_out, updated_at = excluded.updated_at`;
-    default:
-      return null;
-  }
 }

@@ -1,0 +1,72 @@
+/**
+ * Operator alerts on the PostgreSQL engine (migrations/postgres/0005): one row per
+ * occurrence whichever instance raises it (dedup_key is unique), sent by the `alerts`
+ * job, claimed in batches with FOR UPDATE SKIP LOCKED, a lease and a token, as SQLite's
+ * store/alert-store.ts does on one file.
+ */
+import type { SQL } from "bun";
+import type { AlertDraft } from "../../domain/alert";
+import type { AlertQueue } from "../../engine/fallback";
+import type { AlertRow } from "../alert-store";
+
+type Tx = SQL;
+type AlertState = "pending" | "recorded";
+
+/** Inserts the new occurrences, in the caller's transaction; answers those that were new, with their ids. */
+export async function insertAlerts(tx: Tx, alerts: readonly { draft: AlertDraft; state: AlertState }[], now: number): Promise<{ id: number; draft: AlertDraft; state: AlertState }[]> {
+  if (alerts.length === 0) return [];
+  const a = [...new Map(alerts.map((x) => [x.draft.key, x])).values()].sort((x, y) => (x.draft.key < y.draft.key ? -1 : 1));
+  const t = (f: (x: (typeof a)[number]) => string) => tx.array(a.map(f), "TEXT");
+  const rows = await tx`
+    INSERT INTO alerts (kind, dedup_key, severity, title, text, data, state, next_attempt_at, created_at, updated_at)
+    SELECT k, d, sv, ti, tx, da, st, ${now}, ${now}, ${now}
+    FROM unnest(${t((x) => x.draft.kind)}::text[], ${t((x) => x.draft.key)}::text[], ${t((x) => x.draft.severity)}::text[], ${t((x) => x.draft.title)}::text[],
+      ${t((x) => x.draft.text)}::text[], ${t((x) => JSON.stringify(x.draft.data))}::text[], ${t((x) => x.state)}::text[]) AS u(k, d, sv, ti, tx, da, st)
+    ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING id, dedup_key`;
+  const ids = new Map<string, number>(rows.map((r: { id: string; dedup_key: string }) => [r.dedup_key, Number(r.id)]));
+  return a.filter((x) => ids.has(x.draft.key)).map((x) => ({ ...x, id: ids.get(x.draft.key)! }));
+}
+
+export function postgresAlertQueue(sql: SQL): AlertQueue {
+  return {
+    async claim(token, leaseUntil, now, limit) {
+      const rows = await sql`
+        WITH picked AS (
+          SELECT id FROM alerts WHERE (state = 'pending' AND next_attempt_at <= ${now}) OR (state = 'sending' AND lease_until < ${now})
+          ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED
+        )
+        UPDATE alerts a SET state = 'sending', attempts = a.attempts + 1, lease_token = ${token}, lease_until = ${leaseUntil}
+        FROM picked WHERE a.id = picked.id
+        RETURNING a.id, a.kind, a.dedup_key, a.severity, a.title, a.text, a.data, a.state, a.attempts, a.last_status, a.last_error, a.created_at, a.sent_at`;
+      return rows.map(alertRow).sort((x: AlertRow, y: AlertRow) => x.id - y.id);
+    },
+    async finish(id, token, o, now) {
+      const r = await sql`
+        UPDATE alerts SET state = ${o.state}, last_status = ${o.status}, last_error = ${o.error}, next_attempt_at = ${o.state === "pending" ? o.retryAt : now},
+          updated_at = ${now}, sent_at = CASE WHEN ${o.state} = 'sent' THEN ${now}::int8 ELSE sent_at END, lease_token = NULL, lease_until = NULL
+        WHERE id = ${id} AND lease_token = ${token}`;
+      return r.count === 1;
+    },
+  };
+}
+
+/** An alerts row as SQLite's store gives it (bigint columns arrive as strings). */
+export function alertRow(r: Record<string, unknown>): AlertRow {
+  const num = (v: unknown) => (v === null ? null : Number(v));
+  return {
+    id: Number(r.id),
+    kind: r.kind as string,
+    dedup_key: r.dedup_key as string,
+    severity: r.severity as string,
+    title: r.title as string,
+    text: r.text as string,
+    data: r.data as string,
+    state: r.state as string,
+    attempts: Number(r.attempts),
+    last_status: num(r.last_status),
+    last_error: r.last_error as string | null,
+    created_at: Number(r.created_at),
+    sent_at: num(r.sent_at),
+  };
+}
