@@ -43,8 +43,10 @@ export function postgresRetentionJob(sql: SQL, retentionMs: number, batchSize: n
       inbox: await walk("inbox", cutoff),
       dedup_keys: await walk("dedupKeys", dedupCutoff),
       outbound: await walk("outbound", cutoff),
+      tracked: await walk("tracked", cutoff),
       inbound: await walk("inbound", cutoff),
       state_history: await walk("history", cutoff),
+      alerts: await repeat(() => store.alerts(cutoff, batchSize)),
       stats_minutes: await store.statsBefore(minuteOf(statsCutoff)),
       scheduled_runs: await scheduledRuns(sql).prune(statsCutoff),
     };

@@ -15,7 +15,7 @@ import { postgresPipeline } from "../support/postgres-pipeline";
 import { statusesPayload } from "../support/webhooks";
 
 const DAY = 86_400_000;
-const TABLES = ["inbox", "inbox_bodies", "events", "deliveries", "dedup_keys", "outbound_messages", "message_statuses", "inbound_messages", "state_history", "state_values", "contacts", "templates"];
+const TABLES = ["inbox", "inbox_bodies", "events", "deliveries", "dedup_keys", "outbound_messages", "message_statuses", "inbound_messages", "state_history", "state_values", "contacts", "templates", "alerts"];
 
 test("the retention job leaves on PostgreSQL exactly what it leaves on SQLite", async () => {
   const hooks = [hook({ name: "app", url: "http://127.0.0.1:9/", events: ["template.*"] })];

@@ -12,24 +12,27 @@ type Tx = SQL;
 const texts = (tx: Tx, values: readonly (string | null)[]) => tx.array(values as string[], "TEXT");
 const ints = (tx: Tx, values: readonly (number | null)[]) => tx.array(values as number[], "INT8");
 
-export function insertEvents(tx: Tx, e: readonly EventRow[]) {
+/**
+ * Bun's queries start when their `then` is first called (an `await` calls it a microtask
+ * later); these call it at once, so a writer that pipelines steps on one connection gets
+ * them in the order it called them: deliveries after their events.
+ */
+export function insertEvents(tx: Tx, e: readonly EventRow[]): Promise<unknown> {
   return tx`
     INSERT INTO events (id, inbox_id, type, occurred_at, received_at, waba_id, phone_number_id, dedup_key, wamid, wa_id, envelope)
     SELECT * FROM unnest(${texts(tx, e.map((x) => x.id))}::text[], ${ints(tx, e.map((x) => x.inboxId))}::int8[], ${texts(tx, e.map((x) => x.type))}::text[],
       ${ints(tx, e.map((x) => x.occurredAt))}::int8[], ${ints(tx, e.map((x) => x.receivedAt))}::int8[], ${texts(tx, e.map((x) => x.wabaId))}::text[],
       ${texts(tx, e.map((x) => x.phoneNumberId))}::text[], ${texts(tx, e.map((x) => x.dedupKey))}::text[], ${texts(tx, e.map((x) => x.wamid))}::text[],
-      ${texts(tx, e.map((x) => x.waId))}::text[], ${texts(tx, e.map((x) => x.envelope))}::text[])`;
+      ${texts(tx, e.map((x) => x.waId))}::text[], ${texts(tx, e.map((x) => x.envelope))}::text[])`.then((r) => r);
 }
 
 /** New deliveries, and a notification (sent on commit) so that every instance's dispatcher looks. */
-export function insertDeliveries(tx: Tx, d: readonly { eventId: string; hook: string }[], now: number) {
-  return Promise.all([
-    tx`
-      INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at)
-      SELECT e, h, ${now}, ${now}, ${now} FROM unnest(${texts(tx, d.map((x) => x.eventId))}::text[], ${texts(tx, d.map((x) => x.hook))}::text[]) AS t(e, h)
-      ON CONFLICT (event_id, hook) DO NOTHING`,
-    tx.notify(DELIVERIES_CHANNEL),
-  ]);
+export async function insertDeliveries(tx: Tx, d: readonly { eventId: string; hook: string }[], now: number) {
+  const insert = tx`
+    INSERT INTO deliveries (event_id, hook, next_attempt_at, created_at, updated_at)
+    SELECT e, h, ${now}, ${now}, ${now} FROM unnest(${texts(tx, d.map((x) => x.eventId))}::text[], ${texts(tx, d.map((x) => x.hook))}::text[]) AS t(e, h)
+    ON CONFLICT (event_id, hook) DO NOTHING`.then((r) => r);
+  await Promise.all([insert, tx.notify(DELIVERIES_CHANNEL)]);
 }
 
 /**

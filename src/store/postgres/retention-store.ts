@@ -31,18 +31,28 @@ interface Walked {
   keep: string;
 }
 
-/** Fixed definitions, never built from input. Children go by ON DELETE CASCADE (inbox_bodies, job_progress) or first (message_statuses). */
+/** A message whose SMS fallback is still open (SQLite's store/retention-store.ts keeps the same). */
+const OPEN_TRACKED = "('tracked', 'fallback_pending', 'sending', 'unknown')";
+
+/** Fixed definitions, never built from input. Children go by ON DELETE CASCADE (inbox_bodies, job_progress) or first (CHILDREN). */
 const WALKS = {
   inbox: { table: "inbox", key: ["id"], age: "received_at", keep: "t.state <> 'done' OR EXISTS (SELECT 1 FROM events e WHERE e.inbox_id = t.id)" },
   dedupKeys: { table: "dedup_keys", key: ["key"], age: "last_seen", keep: "false" },
-  outbound: { table: "outbound_messages", key: ["wamid"], age: "updated_at", keep: "false" },
+  outbound: { table: "outbound_messages", key: ["wamid"], age: "updated_at", keep: `EXISTS (SELECT 1 FROM tracked_messages m WHERE m.wamid = t.wamid AND m.state IN ${OPEN_TRACKED})` },
+  tracked: { table: "tracked_messages", key: ["wamid"], age: "updated_at", keep: `t.state IN ${OPEN_TRACKED}` },
   inbound: { table: "inbound_messages", key: ["wamid"], age: "received_at", keep: "false" },
   history: { table: "state_history", key: ["subject", "subject_id", "attribute", "event_id"], age: "received_at", keep: "false" },
 } satisfies Record<string, Walked>;
 
 export type WalkName = keyof typeof WALKS;
 
-export const START: Record<WalkName, Key> = { inbox: [0], dedupKeys: [""], outbound: [""], inbound: [""], history: ["", "", "", ""] };
+export const START: Record<WalkName, Key> = { inbox: [0], dedupKeys: [""], outbound: [""], tracked: [""], inbound: [""], history: ["", "", "", ""] };
+
+/** Rows that go with a doomed parent, by wamid: a message's statuses; a tracked message's moves and SMS. */
+const CHILDREN: Partial<Record<WalkName, string[]>> = {
+  outbound: ["message_statuses"],
+  tracked: ["tracked_timeline", "fallback_sends"],
+};
 
 export function postgresRetention(sql: SQL) {
   /** One page of a walk: its rows older than `cutoff` and not kept are deleted (an outbound message's statuses with it). */
@@ -51,17 +61,14 @@ export function postgresRetention(sql: SQL) {
     const key = w.key.join(", ");
     const params = after.map((_, i) => `$${i + 1}`).join(", ");
     const n = after.length;
-    const statuses =
-      name === "outbound"
-        ? `, statuses AS (DELETE FROM message_statuses s USING doomed WHERE s.wamid = doomed.wamid)`
-        : "";
+    const children = (CHILDREN[name] ?? []).map((table, i) => `, child${i} AS (DELETE FROM ${table} c USING doomed WHERE c.wamid = doomed.wamid)`).join("");
     const [row] = await sql.unsafe(
       `WITH page AS (
          SELECT ${w.key.map((k) => `t.${k}`).join(", ")}, t.${w.age} AS age, (${w.keep}) AS keep FROM ${w.table} t
          WHERE (${w.key.map((k) => `t.${k}`).join(", ")}) > (${params}) ORDER BY ${w.key.map((k) => `t.${k}`).join(", ")} LIMIT $${n + 2}
        ), doomed AS (
          SELECT ${key} FROM page WHERE age < $${n + 1} AND NOT keep
-       )${statuses}, gone AS (
+       )${children}, gone AS (
          DELETE FROM ${w.table} t USING doomed d WHERE ${w.key.map((k) => `t.${k} = d.${k}`).join(" AND ")} RETURNING 1
        )
        SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM page)::int AS seen,
@@ -84,6 +91,11 @@ export function postgresRetention(sql: SQL) {
       (await sql`
         DELETE FROM events WHERE id IN (
           SELECT id FROM events e WHERE id < ${eventIdFloor} AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) ORDER BY id LIMIT ${limit})`).count,
+    /** Alerts older than the cut-off that are done with (sent, dead, or only recorded). */
+    alerts: async (cutoff: number, limit: number) =>
+      (await sql`
+        DELETE FROM alerts WHERE id IN (
+          SELECT id FROM alerts WHERE created_at < ${cutoff} AND state IN ('sent', 'dead', 'recorded') ORDER BY created_at LIMIT ${limit})`).count,
     statsBefore: async (minute: number) => (await sql`DELETE FROM stats_by_minute WHERE minute < ${minute}`).count,
   };
 }
