@@ -389,3 +389,51 @@ test("the instances' connections killed under load (pg_terminate_backend): only 
   }
   for (const set of perWamid.values()) expect(set.size).toBe(1);
 }, 120_000);
+
+test("200 fallbacks due at once across three instances' sweepers and senders: one SMS each, registered and statused through any instance", async () => {
+  const sms = new Sink().start();
+  sinks.push(sms);
+  const fallback = `
+[sweeper]
+schedule = "* * * * * *"
+fallback_schedule = "* * * * * *"
+[fallback]
+enabled = true
+stale_after = "2s"
+max_stale_ratio = 1.0
+[fallback.sms]
+url = "http://127.0.0.1:${sms.port}/sms"
+concurrency = 16
+`;
+  const { instances, url } = await cluster(3, fallback);
+  const admin = { authorization: "Bearer e2e-admin-token-0123456789", "content-type": "application/json" };
+  const wamids = Array.from({ length: 200 }, (_, i) => `wamid.FB${String(i).padStart(3, "0")}`);
+  // Registered through one instance, statused through the others: the state is the database's, not an instance's.
+  const registered = await Promise.all(
+    [0, 1, 2].map((k) => {
+      const items = wamids.filter((_, i) => i % 3 === k).map((wamid) => ({ wamid, to: "+16505551234", text: "Your code is 123456", category: "authentication" }));
+      return fetch(`${instances[k]!.url}/v1/outbound`, { method: "POST", headers: admin, body: JSON.stringify(items) });
+    }),
+  );
+  expect(registered.map((r) => r.status)).toEqual([201, 201, 201]);
+  const now = Math.floor(Date.now() / 1000);
+  const sent = await Promise.all(wamids.map((w, i) => signedPost(`${instances[(i + 1) % 3]!.url}/webhook`, JSON.stringify(statusesPayload({ id: w, status: "sent", timestamp: String(now), recipient_id: "16505551234" })))));
+  expect(sent.every((r) => r.status === 200)).toBe(true);
+  await waitFor(() => new Set(sms.received.map((r) => r.headers["idempotency-key"])).size >= 200, 60_000);
+  await Bun.sleep(3_000); // more sweeps and sends on every instance: still one each
+  const keys = sms.received.map((r) => r.headers["idempotency-key"]);
+  expect(keys).toHaveLength(200);
+  expect(new Set(keys)).toEqual(new Set(wamids));
+  const db = new SQL(url, { max: 1 });
+  try {
+    expect(Number((await db`SELECT count(*) AS n FROM fallback_sends WHERE state = 'sent'`)[0].n)).toBe(200);
+    expect(Number((await db`SELECT count(*) AS n FROM events WHERE type = 'message.stale'`)[0].n)).toBe(200);
+    // Which instances ran the stale job: every fire once, whichever instance took it.
+    const fires = await db`SELECT fire_at, count(*) AS n FROM scheduled_runs WHERE name = 'stale' GROUP BY fire_at HAVING count(*) > 1`;
+    expect([...fires]).toEqual([]);
+  } finally {
+    await db.close();
+  }
+  const message = (await (await fetch(`${instances[2]!.url}/v1/messages/${wamids[0]}`, { headers: admin })).json()) as { fallback: { state: string; sms: { state: string } } };
+  expect(message.fallback).toMatchObject({ state: "fallback_sent", sms: { state: "sent" } });
+}, 120_000);
