@@ -59,7 +59,7 @@ export async function runMigrateStorage(config: OperatorConfig, from: string, js
       const lines = [
         `migrate-storage: ${source} → ${maskUrlCredentials(config.storage.url!)}${indexed > 0 ? ` (${indexed} webhooks indexed from the inbox log first)` : ""}`,
         ...report.tables.map((t) => `  ${t.table.padEnd(18)} ${String(t.source).padStart(10)} → ${String(t.target).padStart(10)}${t.source === t.target ? "" : "  DIFFERS"}`),
-        ...report.leftBehind.filter((t) => t.rows > 0).map((t) => `  ${t.table.padEnd(18)} ${String(t.rows).padStart(10)}   not copied: the PostgreSQL engine does not run SMS fallback and alerts yet`),
+        ...report.leftBehind.filter((t) => t.rows > 0).map((t) => `  ${t.table.padEnd(18)} ${String(t.rows).padStart(10)}   not copied: SQLite's job leases (the PostgreSQL engine keeps its own; a held stale job starts over)`),
         differ.length === 0 ? "migrate-storage: every table's rows counted on both sides: the same" : `migrate-storage: ${differ.length} table(s) differ; run it again to resume`,
       ];
       process.stdout.write(lines.join("\n") + "\n");

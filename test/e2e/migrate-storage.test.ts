@@ -11,7 +11,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SQL } from "bun";
 import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
-import { hookToml } from "../support/pipeline";
+import { fixture, hookToml } from "../support/pipeline";
 import { freshDatabase } from "../support/postgres";
 import { Sink } from "../support/sink";
 import { signedPost, statusesPayload, textMessage } from "../support/webhooks";
@@ -41,12 +41,17 @@ test("a SQLite daemon's data moves into PostgreSQL: counts checked, resumable, a
   sinks.push(sink);
   const dir = tempDir("wa-mig-");
   const dbPath = join(dir, "data/wa.db");
-  const sqliteConfig = writeConfig(dir, { toml: hookToml(sink.url) });
+  const fallback = `\n[fallback]\nenabled = true\n[fallback.sms]\nurl = "${sink.url}sms"\n`;
+  const sqliteConfig = writeConfig(dir, { toml: hookToml(sink.url) + fallback });
   const old = await startDaemon(sqliteConfig);
   daemons.push(old);
+  // SMS fallback's and alerts' rows move too: a registered message, a template paused (an alert, recorded).
+  const admin = { authorization: "Bearer e2e-admin-token-0123456789", "content-type": "application/json" };
+  expect((await fetch(`${old.url}/v1/outbound`, { method: "POST", headers: admin, body: JSON.stringify({ wamid: "wamid.SENT1", to: "+16505551234", text: "Your code is 1" }) })).status).toBe(201);
+  expect((await signedPost(`${old.url}/webhook`, JSON.stringify(fixture("template_status_paused").payload))).status).toBe(200);
   for (let i = 0; i < 30; i++) expect((await signedPost(`${old.url}/webhook`, textMessage(`wamid.OLD${i}`, `old ${i}`))).status).toBe(200);
   expect((await signedPost(`${old.url}/webhook`, status("wamid.SENT1", "sent", 1750000000))).status).toBe(200);
-  await waitFor(() => sink.received.length >= 31, 15_000);
+  await waitFor(() => sink.received.length >= 32, 15_000);
   // The last ones only reach the inbox log: the daemon is killed before it indexes them.
   const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => signedPost(`${old.url}/webhook`, textMessage(`wamid.LATE${i}`))));
   expect(burst.every((r) => r.status === 200)).toBe(true);
@@ -60,7 +65,10 @@ test("a SQLite daemon's data moves into PostgreSQL: counts checked, resumable, a
   const out = first.stdout.toString();
   expect({ code: first.exitCode, stderr: first.stderr.toString() }).toEqual({ code: 0, stderr: "" });
   expect(out).toContain("every table's rows counted on both sides: the same");
-  expect(out).toMatch(/inbox\s+51 →\s+51/);
+  expect(out).toMatch(/inbox\s+52 →\s+52/);
+  expect(out).toMatch(/tracked_messages\s+1 →\s+1/);
+  expect(out).toMatch(/tracked_timeline\s+1 →\s+1/);
+  expect(out).toMatch(/alerts\s+1 →\s+1/);
   expect(out).toMatch(/events\s+\d+ →\s+\d+/);
   const again = run("migrate-storage", "--config", config, "--from", dbPath, "--json");
   expect(again.exitCode).toBe(0);

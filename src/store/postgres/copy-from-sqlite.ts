@@ -7,8 +7,8 @@
  * nothing here); sequences continue after the copied ids; every table's count is
  * checked on both sides at the end.
  *
- * Only what the PostgreSQL engine runs is copied; the sweeper's and alerts' tables are
- * counted and reported as left behind.
+ * Every table the PostgreSQL engine runs is copied; SQLite's own job leases (job_runs)
+ * are counted and reported as left behind (the PostgreSQL engine keeps its own).
  */
 import type { Database } from "bun:sqlite";
 import type { SQL } from "bun";
@@ -67,10 +67,30 @@ export const COPIED_TABLES: readonly TableCopy[] = [
     convert: (r) => ({ ...r, applied: flag(r.applied) }),
   },
   { table: "stats_by_minute", key: [text("kind"), int("minute"), text("key")], columns: ["kind", "minute", "key", "n"] },
+  {
+    table: "tracked_messages",
+    key: [text("wamid")],
+    columns: ["wamid", "recipient", "text", "category", "stale_after_ms", "not_after_ms", "fallback", "sent_at", "registered_at", "delivered_at", "deadline", "expires_at", "state", "reason", "error_code", "created_at", "updated_at"],
+  },
+  { table: "tracked_timeline", key: [text("wamid"), int("seq")], columns: ["wamid", "seq", "state", "at", "detail"] },
+  {
+    table: "fallback_sends",
+    key: [text("wamid")],
+    columns: ["wamid", "state", "recipient", "text", "reason", "error_code", "category", "attempts", "next_attempt_at", "lease_token", "lease_until", "provider_status", "provider_response", "last_error", "created_at", "sent_at", "updated_at"],
+    // An SMS the SQLite daemon was sending when it stopped: taken again at once, as a run that stopped mid-request (same Idempotency-Key).
+    convert: (r) => ({ ...r, lease_token: null, lease_until: r.state === "sending" ? 0 : null }),
+  },
+  {
+    table: "alerts",
+    key: [int("id")],
+    columns: ["id", "kind", "dedup_key", "severity", "title", "text", "data", "state", "attempts", "next_attempt_at", "lease_token", "lease_until", "last_status", "last_error", "created_at", "sent_at", "updated_at"],
+    convert: (r) => ({ ...r, lease_token: null, lease_until: r.state === "sending" ? 0 : null }),
+    sequence: true,
+  },
 ];
 
-/** The SQLite engine's tables the PostgreSQL engine does not run yet: counted, not copied. */
-export const LEFT_BEHIND = ["tracked_messages", "tracked_timeline", "fallback_sends", "job_runs", "alerts"] as const;
+/** The SQLite engine's tables with no counterpart here: counted, not copied (job leases; the stale job's hold starts over). */
+export const LEFT_BEHIND = ["job_runs"] as const;
 
 /** Rows per INSERT: 14 columns × 2,000 stays under PostgreSQL's 65,535 parameters. */
 const BATCH = 2_000;
