@@ -1,8 +1,10 @@
 /**
  * The admin API on the PostgreSQL engine: what it answers in this release (events,
- * one event, one message, stats, templates, the scheduled jobs and which instance ran them, the
- * delivery and inbox lists, retrying a dead delivery, reprocessing a dead webhook), with the
- * same answers as on SQLite; every other route answers 501, naming itself. Storage
+ * one event, one message with its fallback, stats, templates, the scheduled jobs and which
+ * instance ran them, running one now, the delivery and inbox lists, retrying a dead delivery,
+ * reprocessing a dead webhook, registering outbound messages, resolving an SMS whose outcome
+ * is unknown, resuming held fallbacks), with the same answers as on SQLite; every other
+ * route answers 501, naming itself. Storage
  * trouble is a StorageError (the route answers 503), as on SQLite.
  */
 import type { SQL } from "bun";
@@ -150,5 +152,5 @@ export function postgresAdminOps(sql: SQL, jobs: () => ClusterJobs | null, route
 
 const notOnPostgres = (op: string): AdminAnswer => ({
   status: 501,
-  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats, templates, the jobs, replaying one event, the delivery and inbox lists, retrying a dead delivery and reprocessing a dead webhook` },
+  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats, templates, the jobs (and running one), replaying one event, the delivery and inbox lists, retrying a dead delivery, reprocessing a dead webhook, and SMS fallback's routes` },
 });

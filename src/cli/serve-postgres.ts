@@ -7,10 +7,10 @@
  * claiming work shared with the other instances by lease and token. SIGTERM: stop
  * accepting, commit what was received, finish the loops, free the name, exit 0.
  *
- * The `retention` job runs once per schedule across the instances (sweeper/cluster-jobs.ts).
- * Not on this engine yet (config/load.ts refuses their settings): most of the admin API
- * (admin/postgres-ops.ts says what it answers; the rest is 501), SMS fallback and alerts
- * (and so the stale, fallback and alerts jobs).
+ * The scheduled jobs (`stale`, `fallback`, `alerts`, `retention`) run once per schedule
+ * across the instances (sweeper/cluster-jobs.ts); SMS fallback and alerts are
+ * sweeper/postgres-fallback.ts. admin/postgres-ops.ts says which routes answer (the rest
+ * are 501).
  */
 import type { SQL } from "bun";
 import { hostname as osHostname } from "node:os";
