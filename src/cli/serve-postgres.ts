@@ -8,7 +8,9 @@
  * accepting, commit what was received, finish the loops, free the name, exit 0.
  *
  * The `retention` job runs once per schedule across the instances (sweeper/cluster-jobs.ts).
- * Not on this engine yet (config/load.ts refuses their settings): most of the admin API
+ * Each instance records the hooks it runs (at start and at each reload): the admin API
+ * calls a hook orphaned only when no live instance runs it.
+ * Not on this engine yet (config/load.ts refuses their settings): part of the admin API
  * (admin/postgres-ops.ts says what it answers; the rest is 501), SMS fallback and alerts
  * (and so the stale, fallback and alerts jobs).
  */
@@ -33,6 +35,7 @@ import { postgresDispatch } from "../store/postgres/dispatch-engine";
 import { postgresEventIds } from "../store/postgres/event-ids";
 import { postgresInbox } from "../store/postgres/inbox-store";
 import { instancesStore } from "../store/postgres/instances";
+import { instanceHooksStore } from "../store/postgres/instance-hooks";
 import { migratePostgres } from "../store/postgres/migrate";
 import { postgresProcessing } from "../store/postgres/processing-engine";
 import { postgresReport } from "../store/postgres/report-store";
@@ -105,10 +108,13 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const requests = new RequestTracker();
   /** The config in force (a reload replaces it): the admin and metrics answers read its hooks. */
   const running = { config };
+  const hookRecords = instanceHooksStore(sql);
+  await recordHooks(hookRecords, instance, config);
   const admin: AdminDeps = { token: config.admin.token, run: postgresAdminOps(
       sql,
       () => (running.config.worker.enabled ? [{ name: "retention", schedule: running.config.sweeper.retention_schedule }] : []),
       () => running.config.hooks,
+      () => hookRecords.live(STALE_MS),
     ),
     log,
     stream: false,
@@ -132,6 +138,8 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     where: "restarting the worker",
     // Deliveries in flight finish under the old hooks; the loops start again with the new ones.
     apply: async (next) => {
+      // First: a database that cannot take it fails the reload before anything changed.
+      await recordHooks(hookRecords, instance, next);
       await worker?.stop();
       worker = next.worker.enabled ? await startWorker(sql, next, instance, log, meter, inboxWakeup, false) : null;
     },
@@ -204,6 +212,15 @@ async function register(sql: SQL, name: string, log: Logger) {
       await store.leave(name, run.token).catch(() => {});
     },
   };
+}
+
+/** The hooks this instance runs, where the other instances' admin APIs see them (a hook no live instance runs is orphaned). */
+async function recordHooks(store: ReturnType<typeof instanceHooksStore>, instance: string, config: Config) {
+  try {
+    await store.record(instance, config.hooks, Date.now());
+  } catch (err) {
+    throw isStorageFailure(err) ? toStorageError(err) : err;
+  }
 }
 
 /** Whether a process of this host still runs (a previous run of this instance that died does not). */
