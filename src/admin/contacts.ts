@@ -1,6 +1,6 @@
 /** GET /v1/contacts/{wa_id} (profile, opt-out, last seen, recent messages) and DELETE (erasure). */
 import type { Database } from "bun:sqlite";
-import { contactStore, type Mention } from "../store/contact-store";
+import { contactStore, type ContactRow, type Mention, type MessageSummary } from "../store/contact-store";
 import { retentionStore } from "../store/retention-store";
 import { giveBackFreePages } from "../sweeper/retention";
 import { isoOrNull } from "../util/time";
@@ -8,13 +8,14 @@ import { erasePerson } from "../whatsapp/erase";
 import { mentionsOf, waIdDigits, type Mentions } from "../whatsapp/phone-mention";
 import { badRequest, notFound, ok, type AdminAnswer } from "./answers";
 
-const RECENT = 20;
+/** Messages GET /v1/contacts/{wa_id} shows, newest first. */
+export const RECENT = 20;
 /** A step of the walk for mentions takes about this long (its key range adapts); a pause as long follows it. */
 const WALK_STEP_MS = 10;
 const WALK_STEP_KEYS = { first: 10, max: 10_000, growth: 4 };
 const WAL_ATTEMPTS = 10;
 const WAL_RETRY_MS = 100;
-const BAD_WA_ID = "wa_id: expected the person's number, 7 to 15 digits, with or without a leading + (e.g. 16505551234)";
+export const BAD_WA_ID = "wa_id: expected the person's number, 7 to 15 digits, with or without a leading + (e.g. 16505551234)";
 /** The half share of the writer thread that background work takes while webhooks wait. */
 const giveWay = (workedMs: number) => Bun.sleep(workedMs);
 
@@ -23,14 +24,18 @@ export function getContact(db: Database, rawWaId: string): AdminAnswer {
   if (waId === null) return badRequest(BAD_WA_ID);
   const store = contactStore(db);
   if (!store.known(waId)) return notFound(`no contact ${waId}`);
-  const c = store.get(waId);
+  return contactAnswer(waId, store.get(waId) ?? null, store.recent(waId, RECENT));
+}
+
+/** A known person as GET /v1/contacts/{wa_id} shows them (both engines). */
+export function contactAnswer(waId: string, c: ContactRow | null, recent: readonly MessageSummary[]): AdminAnswer {
   return ok({
     wa_id: waId,
     profile_name: c?.profile_name ?? null,
     marketing_opt_out: c?.marketing_opt_out === 1,
     last_seen_at: isoOrNull(c?.last_seen_at ?? null),
     updated_at: isoOrNull(c?.updated_at ?? null),
-    recent_messages: store.recent(waId, RECENT).map((m) => ({ wamid: m.wamid, direction: m.direction, [m.direction === "inbound" ? "kind" : "status"]: m.kind_or_status, at: isoOrNull(m.at) })),
+    recent_messages: recent.map((m) => ({ wamid: m.wamid, direction: m.direction, [m.direction === "inbound" ? "kind" : "status"]: m.kind_or_status, at: isoOrNull(m.at) })),
   });
 }
 
@@ -63,7 +68,13 @@ export async function eraseContact(db: Database, rawWaId: string, now: number): 
   );
   if (erased === null) return notFound(`no contact ${waId}`);
   const freedPages = await giveBackFreePages(retentionStore(db), giveWay);
-  return ok({ wa_id: waId, erased, storage: { freed_pages: freedPages, wal_emptied: await emptyWal(() => store.truncateWal()) } });
+  return erasedAnswer(waId, erased, { freed_pages: freedPages, wal_emptied: await emptyWal(() => store.truncateWal()) });
+}
+
+/** What an erasure did, as DELETE /v1/contacts/{wa_id} answers it (both engines); null `erased`: nothing of them was found. */
+export function erasedAnswer(waId: string, erased: Record<string, number> | null, storage: { freed_pages: number; wal_emptied: boolean }): AdminAnswer {
+  if (erased === null) return notFound(`no contact ${waId}`);
+  return ok({ wa_id: waId, erased, storage });
 }
 
 /** The WAL checkpointed and truncated, trying again while a checkpoint or a reader is in the way. */

@@ -1,11 +1,17 @@
 /**
- * The admin API on the PostgreSQL engine: what it answers in this release (events,
- * one event, one message with its fallback, stats, templates, the scheduled jobs and which
- * instance ran them, running one now, the delivery and inbox lists, retrying a dead delivery,
- * reprocessing a dead webhook, registering outbound messages, resolving an SMS whose outcome
- * is unknown, resuming held fallbacks), with the same answers as on SQLite; every other
- * route answers 501, naming itself. Storage
- * trouble is a StorageError (the route answers 503), as on SQLite.
+ * The admin API on the PostgreSQL engine: what it answers in this release (events, one
+ * event, one message with its fallback, stats, templates, the scheduled jobs and which
+ * instance ran them, running one now, the delivery and inbox lists, replaying one event or
+ * a range, retrying a dead delivery, cancelling or moving orphaned deliveries, reprocessing
+ * a dead webhook, a contact and their erasure, the alerts, registering outbound messages,
+ * resolving an SMS whose outcome is unknown, resuming held fallbacks), with the same
+ * answers as on SQLite, through the same builders; every other route answers 501, naming
+ * itself. Storage trouble is a StorageError (the route answers 503), as on SQLite.
+ *
+ * Instances may run different hooks for a while (a rolling reload): replays go to the
+ * hooks of the instance that answers, as its dispatcher runs them; a hook is orphaned only
+ * when no live instance runs it (store/postgres/instance-hooks.ts), so one instance never
+ * cancels what another still sends.
  */
 import type { SQL } from "bun";
 import { Cron } from "croner";
@@ -14,7 +20,15 @@ import { postgresAdminQueries } from "../store/postgres/admin-queries";
 import { isoOrNull } from "../util/time";
 import { badRequest, conflict, notFound, ok, type AdminAnswer } from "./answers";
 import { rowCursor } from "./params";
-import { deliveriesPage, deliveriesRequest, inboxPage, replayAnswer, unknownHook } from "./queues";
+import { deliveriesPage, deliveriesRequest, inboxPage, orphanedDelivery, replayAnswer, replayRangeRequest, unknownHook } from "./queues";
+import { alertsPage, alertsRequest } from "./alerts";
+import { BAD_WA_ID, contactAnswer, erasedAnswer, RECENT } from "./contacts";
+import { postgresContactStore } from "../store/postgres/contact-store";
+import { postgresRequeue } from "../store/postgres/requeue-store";
+import { moveTargetError, orphanHookError } from "../worker/orphans";
+import { replayTargets } from "../worker/replay";
+import { erasePerson } from "../whatsapp/erase";
+import { mentionsOf, waIdDigits } from "../whatsapp/phone-mention";
 import type { HookRoute } from "../config/schema";
 import { hookFilter } from "../forward/hook-filter";
 import { eventAnswer, eventsPage, eventsRequest, isEventId } from "./events";
@@ -29,17 +43,28 @@ export interface ScheduledJob {
 }
 
 /**
- * `routes()`: the hooks the instance runs now (a reload changes them); `jobs()` and
- * `fallback()`: the worker's scheduled jobs and SMS fallback (null: the worker is off,
- * or fallback is).
+ * `routes()`: the hooks this instance runs now (a reload changes them); `liveHooks()`:
+ * those live instances run (this one's included once it has recorded them); `jobs()` and
+ * `fallback()`: the worker's scheduled jobs and SMS fallback (null: the worker is off, or
+ * fallback is).
  */
-export function postgresAdminOps(sql: SQL, jobs: () => ClusterJobs | null, routes: () => readonly HookRoute[], fallback: () => PostgresFallback | null) {
+export function postgresAdminOps(
+  sql: SQL,
+  jobs: () => ClusterJobs | null,
+  routes: () => readonly HookRoute[],
+  liveHooks: () => Promise<readonly string[]>,
+  fallback: () => PostgresFallback | null,
+) {
   const hooks = () => routes().map((h) => h.name);
+  /** Hooks someone sends: this instance's, then the other live instances'. */
+  const running = async () => [...new Set([...hooks(), ...(await liveHooks())])];
   const q = postgresAdminQueries(sql);
+  const contacts = postgresContactStore(sql);
+  const requeue = postgresRequeue(sql);
   const answer = async (op: AdminOp, now: number): Promise<AdminAnswer> => {
     switch (op.op) {
       case "stats":
-        return statsAnswer(await q.statsFigures(hooks(), now), now);
+        return statsAnswer(await q.statsFigures(await running(), now), now);
       case "events": {
         const request = eventsRequest(op.query);
         return "status" in request ? request : eventsPage(await q.eventsPage(request.filter, request.after, op.query.limit));
@@ -58,8 +83,8 @@ export function postgresAdminOps(sql: SQL, jobs: () => ClusterJobs | null, route
       case "jobs":
         return ok({ jobs: await Promise.all((jobs()?.list() ?? []).map((j) => jobView(j))) });
       case "run-job": {
-        const running = jobs();
-        return running ? ranJob(await running.runNow(op.name), op.name, running.list().map((j) => j.name)) : WORKER_OFF;
+        const cluster = jobs();
+        return cluster ? ranJob(await cluster.runNow(op.name), op.name, cluster.list().map((j) => j.name)) : WORKER_OFF;
       }
       case "register":
       case "resume":
@@ -70,10 +95,10 @@ export function postgresAdminOps(sql: SQL, jobs: () => ClusterJobs | null, route
         return templatesAnswer(rows, history);
       }
       case "deliveries": {
-        const running = hooks();
-        const request = deliveriesRequest(op.query, running, await q.hooksWithDeliveries());
+        const [run, withDeliveries] = await Promise.all([running(), q.hooksWithDeliveries()]);
+        const request = deliveriesRequest(op.query, run, withDeliveries);
         if ("status" in request) return request;
-        return deliveriesPage(await q.deliveryList(request.names, request.states, request.before, op.query.limit + 1), op.query.limit, running);
+        return deliveriesPage(await q.deliveryList(request.names, request.states, request.before, op.query.limit + 1), op.query.limit, run);
       }
       case "inbox": {
         const before = rowCursor(op.query.cursor);
@@ -89,11 +114,30 @@ export function postgresAdminOps(sql: SQL, jobs: () => ClusterJobs | null, route
         if (queued === null) return notFound(`no event ${op.id}`);
         return replayAnswer({ events: 1, queued, next: null });
       }
+      case "replay": {
+        const request = replayRangeRequest(op.body, now);
+        if ("status" in request) return request;
+        const hook = op.body.hook ?? null;
+        const wrongHook = unknownHook(routes(), hook);
+        if (wrongHook) return wrongHook;
+        // A named hook gets the events even if its filters exclude them: the operator asked for it.
+        const targets = replayTargets(routes(), { selection: request.selection, hook, force: hook !== null });
+        return replayAnswer(await requeue.replayPage(request.selection, targets, request.page.after, request.page.limit, now));
+      }
+      case "orphans":
+        return orphans(op.body, now);
+      case "contact":
+        return contact(op.waId);
+      case "erase-contact":
+        return erase(op.waId, now);
+      case "alerts": {
+        const request = alertsRequest(op.query);
+        if ("status" in request) return request;
+        return alertsPage(await q.alerts(request.filter, request.before, op.query.limit + 1), op.query.limit);
+      }
       case "retry-delivery": {
         const hook = await q.deliveryHook(op.id);
-        if (hook !== null && !hooks().includes(hook)) {
-          return conflict("orphaned", `delivery ${op.id} belongs to hook "${hook}", which the daemon no longer runs; moving orphans is not available with storage.engine = "postgres" in this release`);
-        }
+        if (hook !== null && !(await running()).includes(hook)) return orphanedDelivery(op.id, hook);
         const r = await q.retryDelivery(op.id, now);
         if (r.retried) return ok({ id: op.id, state: "pending" });
         if (r.state === null) return notFound(`no delivery ${op.id}`);
@@ -125,6 +169,29 @@ export function postgresAdminOps(sql: SQL, jobs: () => ClusterJobs | null, route
       }
     }
   };
+  const orphans = async (body: Extract<AdminOp, { op: "orphans" }>["body"], now: number): Promise<AdminAnswer> => {
+    const run = await running();
+    const wrongTarget = moveTargetError(run, body);
+    if (wrongTarget) return badRequest(wrongTarget);
+    const hook = body.hook ?? null;
+    const r = await requeue.resolveOrphans(run, hook, body, (found) => orphanHookError(run, found, hook), now);
+    return "refused" in r ? badRequest(r.refused) : ok(r);
+  };
+  const contact = async (raw: string): Promise<AdminAnswer> => {
+    const waId = waIdDigits(raw);
+    if (waId === null) return badRequest(BAD_WA_ID);
+    if (!(await contacts.known(waId))) return notFound(`no contact ${waId}`);
+    const [row, recent] = await Promise.all([contacts.get(waId), contacts.recent(waId, RECENT)]);
+    return contactAnswer(waId, row, recent);
+  };
+  const erase = async (raw: string, now: number): Promise<AdminAnswer> => {
+    const waId = waIdDigits(raw);
+    if (waId === null) return badRequest(BAD_WA_ID);
+    const mentions = mentionsOf(waId);
+    const erased = await contacts.erase(waId, mentions, (body) => erasePerson(body, mentions), now);
+    // Nothing is given back to the file system nor emptied from the WAL here: PostgreSQL's vacuum reuses the space later.
+    return erasedAnswer(waId, erased as Record<string, number> | null, { freed_pages: 0, wal_emptied: false });
+  };
   const jobView = async (job: ScheduledJob) => {
     const { runs, failures, latest } = await q.jobRuns(job.name);
     return {
@@ -152,5 +219,8 @@ export function postgresAdminOps(sql: SQL, jobs: () => ClusterJobs | null, route
 
 const notOnPostgres = (op: string): AdminAnswer => ({
   status: 501,
-  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats, templates, the jobs (and running one), replaying one event, the delivery and inbox lists, retrying a dead delivery, reprocessing a dead webhook, and SMS fallback's routes` },
+  body: {
+    error: "not_implemented",
+    reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats, templates, the jobs (and running one), replaying one event or a range, the delivery and inbox lists, retrying a dead delivery, orphaned deliveries, reprocessing a dead webhook, contacts and their erasure, the alerts, and SMS fallback's routes`,
+  },
 });

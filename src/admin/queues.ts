@@ -62,14 +62,16 @@ export function deliveriesPage(rows: readonly DeliveryListRow[], limit: number, 
 
 export function retryDelivery(db: Database, hooks: readonly HookRoute[], id: number, now: number): AdminAnswer {
   const hook = inspectStore(db).delivery(id)?.hook;
-  if (hook !== undefined && !hooks.some((h) => h.name === hook)) {
-    return conflict("orphaned", `delivery ${id} belongs to hook "${hook}", which the daemon no longer runs: cancel it or move it to another hook (POST /v1/deliveries/orphaned)`);
-  }
+  if (hook !== undefined && !hooks.some((h) => h.name === hook)) return orphanedDelivery(id, hook);
   const r = db.transaction(() => inspectStore(db).retryDelivery(id, now)).immediate();
   if (r.retried) return ok({ id, state: "pending" });
   if (r.state === null) return notFound(`no delivery ${id}`);
   return conflict("not_dead", `delivery ${id} is ${r.state}; only dead deliveries (or those of a disabled hook) are retried`);
 }
+
+/** A retry refused: no one sends that hook's deliveries (both engines). */
+export const orphanedDelivery = (id: number, hook: string): AdminAnswer =>
+  conflict("orphaned", `delivery ${id} belongs to hook "${hook}", which the daemon no longer runs: cancel it or move it to another hook (POST /v1/deliveries/orphaned)`);
 
 /** POST /v1/deliveries/orphaned: cancel or move the deliveries of hooks the daemon no longer runs. */
 export function resolveOrphaned(db: Database, hooks: readonly HookRoute[], body: z.infer<typeof OrphansBody>, now: number): AdminAnswer {
@@ -87,13 +89,20 @@ export function replayEvent(db: Database, hooks: readonly HookRoute[], id: strin
 }
 
 export function replayRange(db: Database, hooks: readonly HookRoute[], body: z.infer<typeof ReplayBody>, now: number): AdminAnswer {
+  const request = replayRangeRequest(body, now);
+  if ("status" in request) return request;
+  return replay(db, hooks, request.selection, body.hook ?? null, now, request.page);
+}
+
+/** The events and page a range replay asks for, or the 400 that says what is wrong (both engines). */
+export function replayRangeRequest(body: z.infer<typeof ReplayBody>, now: number): { selection: EventSelection; page: { after: string | null; limit: number } } | AdminAnswer {
   if (body.type !== undefined && expandTypes(body.type) === null) return badRequest(`type: "${body.type}" matches no event type`);
   const since = Date.parse(body.since);
   const until = body.until === undefined ? now : Date.parse(body.until);
   if (until <= since) return badRequest("until: must be after since");
   const after = body.cursor === undefined ? null : decodeCursor(body.cursor, isEventId);
   if (after === null && body.cursor !== undefined) return badRequest("cursor: not a cursor this API gave out");
-  return replay(db, hooks, { eventId: null, type: body.type ?? null, since, until }, body.hook ?? null, now, { after, limit: body.limit });
+  return { selection: { eventId: null, type: body.type ?? null, since, until }, page: { after, limit: body.limit } };
 }
 
 function replay(db: Database, hooks: readonly HookRoute[], selection: EventSelection, hook: string | null, now: number, page: { after: string | null; limit: number }): AdminAnswer {

@@ -9,8 +9,9 @@
  *
  * The scheduled jobs (`stale`, `fallback`, `alerts`, `retention`) run once per schedule
  * across the instances (sweeper/cluster-jobs.ts); SMS fallback and alerts are
- * sweeper/postgres-fallback.ts. admin/postgres-ops.ts says which routes answer (the rest
- * are 501).
+ * sweeper/postgres-fallback.ts. Each instance records the hooks it runs (at start and at
+ * each reload): the admin API calls a hook orphaned only when no live instance runs it.
+ * admin/postgres-ops.ts says which routes answer (the rest are 501).
  */
 import type { SQL } from "bun";
 import { hostname as osHostname } from "node:os";
@@ -33,6 +34,7 @@ import { postgresDispatch } from "../store/postgres/dispatch-engine";
 import { postgresEventIds } from "../store/postgres/event-ids";
 import { postgresInbox } from "../store/postgres/inbox-store";
 import { instancesStore } from "../store/postgres/instances";
+import { instanceHooksStore } from "../store/postgres/instance-hooks";
 import { migratePostgres } from "../store/postgres/migrate";
 import { postgresProcessing } from "../store/postgres/processing-engine";
 import { postgresReport } from "../store/postgres/report-store";
@@ -106,9 +108,11 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const requests = new RequestTracker();
   /** The config in force (a reload replaces it): the admin and metrics answers read its hooks. */
   const running = { config };
+  const hookRecords = instanceHooksStore(sql);
+  await recordHooks(hookRecords, instance, config);
   const admin: AdminDeps = {
     token: config.admin.token,
-    run: postgresAdminOps(sql, () => worker?.jobs ?? null, () => running.config.hooks, () => worker?.fallback ?? null),
+    run: postgresAdminOps(sql, () => worker?.jobs ?? null, () => running.config.hooks, () => hookRecords.live(STALE_MS), () => worker?.fallback ?? null),
     log,
     stream: false,
   };
@@ -131,6 +135,8 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     where: "restarting the worker",
     // Deliveries in flight finish under the old hooks; the loops start again with the new ones.
     apply: async (next) => {
+      // First: a database that cannot take it fails the reload before anything changed.
+      await recordHooks(hookRecords, instance, next);
       await worker?.stop();
       worker = next.worker.enabled ? await startWorker(sql, next, instance, log, meter, inboxWakeup, false) : null;
     },
@@ -203,6 +209,15 @@ async function register(sql: SQL, name: string, log: Logger) {
       await store.leave(name, run.token).catch(() => {});
     },
   };
+}
+
+/** The hooks this instance runs, where the other instances' admin APIs see them (a hook no live instance runs is orphaned). */
+async function recordHooks(store: ReturnType<typeof instanceHooksStore>, instance: string, config: Config) {
+  try {
+    await store.record(instance, config.hooks, Date.now());
+  } catch (err) {
+    throw isStorageFailure(err) ? toStorageError(err) : err;
+  }
 }
 
 /** Whether a process of this host still runs (a previous run of this instance that died does not). */

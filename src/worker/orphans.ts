@@ -24,6 +24,21 @@ export class OrphanError extends Error {
   override name = "OrphanError";
 }
 
+const names = (list: readonly string[]) => list.join(", ") || "none";
+
+/** A move to a hook no one runs, said (both engines); null when the target is run. */
+export function moveTargetError(running: readonly string[], request: OrphanAction): string | null {
+  if (request.action !== "move" || running.includes(request.to)) return null;
+  return `to: the daemon runs no hook named "${request.to}" (it runs: ${names(running)})`;
+}
+
+/** A hook named that has no orphaned deliveries, said (both engines); null when it has some, or none is named. */
+export function orphanHookError(running: readonly string[], orphans: readonly string[], hook: string | null): string | null {
+  if (hook === null || orphans.includes(hook)) return null;
+  const why = running.includes(hook) ? "the daemon runs it" : "it has no open deliveries";
+  return `hook: "${hook}" has no orphaned deliveries: ${why} (hooks with orphaned deliveries: ${names(orphans)})`;
+}
+
 /** Open deliveries per hook and state, for hooks not among `running`. */
 export function orphanedCounts(db: Database, running: readonly string[]): Record<string, Record<string, number>> {
   const report = reportStore(db);
@@ -33,16 +48,14 @@ export function orphanedCounts(db: Database, running: readonly string[]): Record
 
 /** Cancels or moves the orphaned deliveries (of one hook, or of all), in one transaction. */
 export function resolveOrphans(db: Database, running: readonly string[], hook: string | null, request: OrphanAction, now: number): OrphansResolved {
-  const names = (list: readonly string[]) => list.join(", ") || "none";
-  if (request.action === "move" && !running.includes(request.to)) throw new OrphanError(`to: the daemon runs no hook named "${request.to}" (it runs: ${names(running)})`);
+  const wrongTarget = moveTargetError(running, request);
+  if (wrongTarget) throw new OrphanError(wrongTarget);
   const store = deliveryStore(db);
   return db
     .transaction(() => {
       const orphans = Object.keys(orphanedCounts(db, running));
-      if (hook !== null && !orphans.includes(hook)) {
-        const why = running.includes(hook) ? "the daemon runs it" : "it has no open deliveries";
-        throw new OrphanError(`hook: "${hook}" has no orphaned deliveries: ${why} (hooks with orphaned deliveries: ${names(orphans)})`);
-      }
+      const wrongHook = orphanHookError(running, orphans, hook);
+      if (wrongHook) throw new OrphanError(wrongHook);
       const result: OrphansResolved = { cancelled: {}, moved_to: request.action === "move" ? request.to : null, queued: 0 };
       for (const name of hook === null ? orphans : [hook]) {
         if (request.action === "move") result.queued += store.copyOpen(name, request.to, now);

@@ -1,6 +1,8 @@
 /**
  * Replay: re-deliver stored events with the same webhook-id (the event id), a fresh
  * timestamp and signature. Deliveries are (re)queued in SQLite; the dispatcher sends them.
+ * Which hooks get which events is decided here for both engines (replayTargets,
+ * planReplayPage; store/postgres/requeue-store.ts queues them on PostgreSQL).
  */
 import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
@@ -35,36 +37,63 @@ export class ReplayError extends Error {
   override name = "ReplayError";
 }
 
+/** A hook a replay may queue to, and whether it wants an event (its filters, or everything when forced). */
+export interface ReplayTarget {
+  name: string;
+  wants: (type: string, phoneNumberId: string | null) => boolean;
+}
+
+/** The hooks a replay queues to: the named one (forced: even events its filters exclude), or every one by its filters. */
+export function replayTargets(hooks: readonly HookRoute[], request: ReplayRequest): ReplayTarget[] {
+  if (request.hook !== null && !hooks.some((h) => h.name === request.hook)) throw new ReplayError(`no hook named "${request.hook}"`);
+  return hooks.filter((h) => request.hook === null || h.name === request.hook).map((h) => ({ name: h.name, wants: request.force ? () => true : hookFilter(h) }));
+}
+
+/** A stored event as a replay reads it. */
+export interface ReplayEventRow {
+  id: string;
+  type: string;
+  phone_number_id: string | null;
+}
+
+/**
+ * A page of a replay (pure): of `events` (up to `limit` + 1, in the order stored), the
+ * first `limit` each queued to the targets that want it; `next` set when one more was read.
+ */
+export function planReplayPage(events: Iterable<ReplayEventRow>, targets: readonly ReplayTarget[], limit: number): { page: ReplayPage; requeue: { eventId: string; hook: string }[] } {
+  const page: ReplayPage = { events: 0, queued: {}, next: null };
+  const requeue: { eventId: string; hook: string }[] = [];
+  let last: string | null = null;
+  for (const event of events) {
+    if (page.events === limit) {
+      page.next = last;
+      break;
+    }
+    page.events++;
+    last = event.id;
+    for (const hook of targets) {
+      if (!hook.wants(event.type, event.phone_number_id)) continue;
+      requeue.push({ eventId: event.id, hook: hook.name });
+      page.queued[hook.name] = (page.queued[hook.name] ?? 0) + 1;
+    }
+  }
+  return { page, requeue };
+}
+
 /**
  * Queues one delivery per matching event (at most `limit` of them, stored after event
  * `after`) and interested hook, in one transaction.
  */
 export function replayPage(db: Database, hooks: readonly HookRoute[], request: ReplayRequest, now: number, after: string | null, limit: number): ReplayPage {
-  if (request.hook !== null && !hooks.some((h) => h.name === request.hook)) throw new ReplayError(`no hook named "${request.hook}"`);
+  const targets = replayTargets(hooks, request);
   const store = deliveryStore(db);
-  const targets = hooks
-    .filter((h) => request.hook === null || h.name === request.hook)
-    .map((h) => ({ name: h.name, wants: request.force ? () => true : hookFilter(h) }));
   return db
     .transaction(() => {
-      const result: ReplayPage = { events: 0, queued: {}, next: null };
-      let last: string | null = null;
       // One event past the page says whether another page follows.
-      for (const event of store.events(request.selection, after, limit + 1)) {
-        if (result.events === limit) {
-          result.next = last;
-          break;
-        }
-        result.events++;
-        last = event.id;
-        for (const hook of targets) {
-          if (!hook.wants(event.type, event.phone_number_id)) continue;
-          store.requeue(event.id, hook.name, now);
-          result.queued[hook.name] = (result.queued[hook.name] ?? 0) + 1;
-        }
-      }
-      if (request.selection.eventId !== null && result.events === 0) throw new ReplayError(`no event ${request.selection.eventId}`);
-      return result;
+      const { page, requeue } = planReplayPage(store.events(request.selection, after, limit + 1), targets, limit);
+      for (const r of requeue) store.requeue(r.eventId, r.hook, now);
+      if (request.selection.eventId !== null && page.events === 0) throw new ReplayError(`no event ${request.selection.eventId}`);
+      return page;
     })
     .immediate();
 }

@@ -1,7 +1,7 @@
 /**
  * What the admin API reads on the PostgreSQL engine: events (a page newest first after
  * a cursor, one by id with its webhook and deliveries), one message's state and
- * timeline, the scheduled jobs' runs. Rows come back in the shapes of the SQLite
+ * timeline, the scheduled jobs' runs, the alerts. Rows come back in the shapes of the SQLite
  * engine's queries (store/event-query.ts, store/message-store.ts), numbers as numbers.
  * Event ids are per-instance ULIDs: a page after a cursor is stable, but an event stored
  * later by another instance may sort before the cursor (the live stream, which needs
@@ -11,6 +11,7 @@ import type { SQL } from "bun";
 import type { EventFilter, EventPage, EventRow } from "../event-query";
 import type { InboundRecord, OutboundRecord, StatusRecord } from "../message-store";
 import type { DeliveryListRow, InboxListRow } from "../inspect-store";
+import type { AlertFilter, AlertRow } from "../alert-store";
 import { eventIdFloor } from "../../util/ids";
 import { billableByDay, failuresByCode } from "../../domain/stats";
 import type { StatsFigures } from "../../domain/stats";
@@ -190,6 +191,17 @@ export function postgresAdminQueries(sql: SQL) {
         await tx.notify(INBOX_CHANNEL);
         return { revived: true, state: "pending" };
       });
+    },
+    /** Alerts newest first by id, filtered as SQLite's alertStore.list (`before`: the previous page's last id). */
+    async alerts(f: AlertFilter, before: number | null, limit: number): Promise<AlertRow[]> {
+      const rows = await sql`
+        SELECT id::float8 AS id, kind, dedup_key, severity, title, text, data, state, attempts, last_status, last_error,
+          created_at::float8 AS created_at, sent_at::float8 AS sent_at
+        FROM alerts
+        WHERE (${f.kinds === null} OR kind = ANY(${sql.array([...(f.kinds ?? [])], "TEXT")}::text[])) AND (${f.state === null} OR state = ${f.state ?? ""})
+          AND (${f.since === null} OR created_at >= ${f.since ?? 0}) AND (${f.until === null} OR created_at < ${f.until ?? 0}) AND (${before === null} OR id < ${before ?? 0})
+        ORDER BY id DESC LIMIT ${limit}`;
+      return [...rows] as AlertRow[];
     },
     /** Runs per job: how many, how many failed, and the latest (null when never run). */
     async jobRuns(name: string) {

@@ -34,7 +34,7 @@ export const COPIED_TABLES: readonly TableCopy[] = [
   {
     table: "inbox",
     key: [int("id")],
-    columns: ["id", "received_at", "signature", "user_agent", "remote_addr", "forwarded_for", "parseable", "state", "attempts", "last_error", "processed_at"],
+    columns: ["id", "received_at", "signature", "user_agent", "remote_addr", "forwarded_for", "parseable", "state", "attempts", "last_error", "processed_at", "rewritten_at"],
     // Leased by the SQLite daemon: waiting again here (its attempt stays counted).
     convert: (r) => ({ ...r, parseable: flag(r.parseable), state: r.state === "processing" ? "pending" : r.state, instance: "migrate-storage" }),
     sequence: true,

@@ -19,6 +19,7 @@ import type { FallbackSendRow, Move, NoticeApplier, TimelineRow, TrackerStore, T
 import { storeRaised } from "./event-writes";
 import { insertAlerts } from "./alert-queue";
 import { lockMessages } from "./message-locks";
+import { beforeWriting } from "./erasure-gate";
 import { recordNotices } from "./notice-writes";
 
 type Tx = SQL;
@@ -306,6 +307,7 @@ export function sendRow(r: Record<string, unknown>): Send {
  */
 export async function inUnit<T>(sql: SQL, wamids: readonly string[], planEvent: PlanEvent, now: number, body: (unit: FallbackUnit) => T): Promise<{ result: T; alerts: StoredAlert[] }> {
   return (await sql.begin(async (tx) => {
+    await beforeWriting(tx);
     const unit = await FallbackUnit.load(tx, wamids, planEvent);
     const result = body(unit);
     const { alerts } = await unit.flush(tx, now);

@@ -3,6 +3,8 @@
  * sharing one database. Jobs are claimed in batches with FOR UPDATE SKIP LOCKED, a lease
  * and a token; a batch commits in one transaction that:
  *
+ * 0. waits while an erasure runs (store/postgres/erasure-gate.ts): a batch commits wholly
+ *    before or after one, as on SQLite;
  * 1. locks the jobs it still holds (FOR UPDATE: an instance whose lease ran out finds
  *    them gone, another instance cannot claim them while the batch commits);
  * 2. takes a transaction-level advisory lock per message and per noticed value the batch
@@ -26,6 +28,7 @@ import { addTallies } from "./stats";
 import { insertDeliveries, insertEvents } from "./event-writes";
 import { messageLockKey } from "./message-locks";
 import { mirrorOf } from "./notice-writes";
+import { beforeWriting } from "./erasure-gate";
 
 type Tx = SQL;
 type Planned = { writes: BatchWrites };
@@ -46,11 +49,14 @@ export function postgresProcessing(sql: SQL, followUp: FollowUp | null = null): 
   const texts = (tx: Tx, values: readonly (string | null)[]) => tx.array(values as string[], "TEXT");
 
   async function read(tx: Tx, input: BatchInput): Promise<Snapshot> {
+    // Sent now (a query runs when awaited), ahead of the jobs' lock: in that order, without a round trip of its own.
+    const gate = beforeWriting(tx).execute();
     const held = new Set<number>(
       (await tx`SELECT id FROM inbox WHERE id = ANY(${ints(tx, input.jobs)}::int8[]) AND lease_token = ${input.token} AND state = 'processing' ORDER BY id FOR UPDATE`).map(
         (r: { id: string }) => Number(r.id),
       ),
     );
+    await gate;
     // PostgreSQL text holds no NUL: the parts are joined with a unit separator.
     const locks = [...input.wamids.map(messageLockKey), ...input.notices.map((k) => `v\u001f${k.subject}\u001f${k.id}\u001f${k.attribute}`)];
     if (locks.length > 0) {

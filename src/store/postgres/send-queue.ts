@@ -5,7 +5,8 @@
  * transaction holds is skipped, like SKIP LOCKED), then the rows still due; a round's
  * outcomes wait for the locks and are written only where the token still holds the row,
  * so an instance that lost its lease (paused, cut off) cannot finish what another holds.
- * The tracker's moves (sweeper/tracker.ts) run on the transaction's unit of work.
+ * The tracker's moves (sweeper/tracker.ts) run on the transaction's unit of work. Each
+ * transaction passes the erasure's gate first (erasure-gate.ts), as processing does.
  */
 import type { SQL } from "bun";
 import type { SendQueue } from "../../engine/fallback";
@@ -15,11 +16,13 @@ import { claimSends, finishSend } from "../send-queue";
 import type { ClaimedSend } from "../tracking-store";
 import { FallbackUnit, sendRow } from "./fallback-unit";
 import { lockMessages, tryLockMessages } from "./message-locks";
+import { beforeWriting } from "./erasure-gate";
 
 export function postgresSendQueue(sql: SQL, trackerFor: (unit: FallbackUnit) => Tracker<FallbackUnit>, planEvent: PlanEvent): SendQueue & { recoverSends(instance: string): Promise<number> } {
   return {
     claim: (token, leaseUntil, now, limit) =>
       sql.begin(async (tx) => {
+        await beforeWriting(tx);
         const due = await tx`
           SELECT wamid FROM fallback_sends WHERE (state = 'pending' AND next_attempt_at <= ${now}) OR (state = 'sending' AND lease_until < ${now})
           ORDER BY next_attempt_at LIMIT ${limit}`;
@@ -42,6 +45,7 @@ export function postgresSendQueue(sql: SQL, trackerFor: (unit: FallbackUnit) => 
 
     finish: (rows, token, outcomes, now) =>
       sql.begin(async (tx) => {
+        await beforeWriting(tx);
         const wamids = rows.map((r) => r.wamid);
         await lockMessages(tx, wamids);
         const unit = await FallbackUnit.load(tx, wamids, planEvent, false);

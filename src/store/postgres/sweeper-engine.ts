@@ -14,6 +14,7 @@ import { insertAlerts } from "./alert-queue";
 import { storeRaised } from "./event-writes";
 import { trackedRow, type StoredAlert } from "./fallback-unit";
 import { tryLockMessages } from "./message-locks";
+import { beforeWriting } from "./erasure-gate";
 import type { AlertDraft } from "../../domain/alert";
 
 type Tx = SQL;
@@ -56,6 +57,7 @@ export function postgresSweeper(sql: SQL) {
     /** One batch: reads up to `limit` due messages it can lock, calls `plan` (pure), writes its decisions. */
     sweepStale<T extends { writes: SweepWrites }>(now: number, limit: number, plan: (due: readonly TrackedRow[]) => T) {
       return sql.begin(async (tx) => {
+        await beforeWriting(tx);
         const candidates = await tx`SELECT wamid FROM tracked_messages WHERE state = 'tracked' AND deadline <= ${now} ORDER BY deadline LIMIT ${limit}`;
         const locked = await tryLockMessages(tx, candidates.map((r: { wamid: string }) => r.wamid));
         // Read again under the locks: a status committed meanwhile may have settled one.
@@ -88,6 +90,7 @@ export function postgresSweeper(sql: SQL) {
     /** Holds (since a time) or releases (null) every fallback; holding stores its event and alert in the same transaction. */
     setHeld(name: string, since: number | null, now: number, raised: readonly Raised[] = [], alerts: readonly { draft: AlertDraft; state: "pending" | "recorded" }[] = []): Promise<StoredAlert[]> {
       return sql.begin(async (tx) => {
+        await beforeWriting(tx);
         await tx`INSERT INTO job_state (name, held_since) VALUES (${name}, ${since}) ON CONFLICT (name) DO UPDATE SET held_since = excluded.held_since`;
         await storeRaised(tx, raised, now);
         return insertAlerts(tx, alerts, now);
