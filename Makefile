@@ -20,6 +20,9 @@ DEPS        := node_modules/.package-lock.json
 SCALAR_VERSION := 1.72.1
 SCALAR_SHA256  := bf091006bdc3af6067af77c2f534812e3e633e94a94e87138069f570f33b762c
 SCALAR         := node_modules/.cache/wa-webhookd/scalar-standalone.asset
+# The operator console (console/): bundled by Bun from its HTML entry and embedded.
+CONSOLE        := node_modules/.cache/wa-webhookd/console.json
+CONSOLE_SRC    := $(shell find console -type f) src/whatsapp/error-codes.ts src/events/summary.ts src/events/subject.ts
 
 .PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper bench-postgres clean
 
@@ -40,7 +43,11 @@ $(SCALAR): $(DEPS)
 	  echo "$(SCALAR_SHA256)  $$tmp/package/dist/browser/standalone.js" | sha256sum --check --quiet; \
 	  mv $$tmp/package/dist/browser/standalone.js $@; rm -rf $$tmp
 
-dist/wa-webhookd: $(DEPS) $(SCALAR) $(SOURCES)
+$(CONSOLE): $(DEPS) $(CONSOLE_SRC)
+	@mkdir -p $(@D)
+	$(BUN) console/build.ts $@
+
+dist/wa-webhookd: $(DEPS) $(SCALAR) $(CONSOLE) $(SOURCES)
 	$(BUN) build $(BUILD_FLAGS) $(ENTRYPOINTS) --outfile $@
 
 build-arm64: dist/release/wa-webhookd-linux-arm64 ## cross-compile dist/release/wa-webhookd-linux-arm64
@@ -51,7 +58,7 @@ RELEASE_TARGETS := linux-x64 linux-x64-baseline linux-arm64
 BUN_PKG_linux-x64          := @oven/bun-linux-x64
 BUN_PKG_linux-x64-baseline := @oven/bun-linux-x64-baseline
 BUN_PKG_linux-arm64        := @oven/bun-linux-aarch64
-dist/release/wa-webhookd-%: $(DEPS) $(SCALAR) $(SOURCES)
+dist/release/wa-webhookd-%: $(DEPS) $(SCALAR) $(CONSOLE) $(SOURCES)
 	@set -e; mkdir -p $(@D); tmp=$$(mktemp -d); \
 	  (cd $$tmp && npm pack --silent $(BUN_PKG_$*)@$(BUN_VERSION) >/dev/null && tar xzf *.tgz); \
 	  $(BUN) build $(BUILD_FLAGS) --target=bun-$* --compile-executable-path $$tmp/package/bin/bun \
@@ -64,15 +71,16 @@ release: $(RELEASE_TARGETS:%=dist/release/wa-webhookd-%) ## dist/release/: linux
 
 build-all: build release ## the local binary and the release binaries
 
-run: $(DEPS) $(SCALAR) ## run from source on the embedded dev config (127.0.0.1:8080, ./data); PORT=9090 for another port
+run: $(DEPS) $(SCALAR) $(CONSOLE) ## run from source on the embedded dev config (127.0.0.1:8080, ./data); PORT=9090 for another port
 	$(BUN) src/main.ts $(if $(PORT),--listen 127.0.0.1:$(PORT))
 
 # End-to-end tests wait on real processes and I/O: a generous per-test bound.
 test: build ## run the test suite (unit + end-to-end against dist/wa-webhookd)
 	$(BUN) test --timeout 60000
 
-typecheck: $(DEPS) ## type-check with tsc (strict)
+typecheck: $(DEPS) $(SCALAR) $(CONSOLE) ## type-check with tsc (strict): the daemon, and the console (DOM)
 	node_modules/.bin/tsc --noEmit -p .
+	node_modules/.bin/tsc --noEmit -p console
 
 check: typecheck test ## typecheck, then the tests
 

@@ -5,7 +5,7 @@ import { FALLBACK_WAIT_TOO_LONG, MAX_FALLBACK_WAIT, withinFallbackWait } from ".
 import { WAMID_EXPECTED, WAMID_MAX_LENGTH, WAMID_PATTERN } from "../sweeper/idempotency-key";
 import { CATEGORY_EXPECTED, FALLBACK_CATEGORIES, isFallbackCategory } from "../sweeper/policy";
 import type { Registration } from "../sweeper/tracker";
-import { phoneDigits } from "../whatsapp/primitives";
+import { phoneDigits } from "../whatsapp/phone";
 
 export const MAX_OUTBOUND_ITEMS = 1000;
 

@@ -164,6 +164,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     worker: config.worker.enabled,
     hooks: config.hooks.map((h) => h.name),
     docs: config.admin.docs ?? isLoopback(hostname) ? "/docs" : false,
+    console: config.admin.console ?? isLoopback(hostname) ? "/console" : false,
   });
 }
 

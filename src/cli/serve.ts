@@ -115,6 +115,7 @@ export async function runServe(source: ConfigSource<Config>, reread: () => Confi
     worker: config.worker.enabled,
     hooks: config.hooks.map((h) => h.name),
     docs: config.admin.docs ?? isLoopback(hostname) ? "/docs" : false,
+    console: config.admin.console ?? isLoopback(hostname) ? "/console" : false,
     // Off, or how it runs: "send" or "shadow" (and only with the worker on).
     fallback: config.fallback.enabled && config.worker.enabled ? config.fallback.mode : false,
   });
@@ -137,11 +138,12 @@ export function webhookDeps(config: Config, requests: RequestTracker, inbox: Inb
   };
 }
 
-export function appFor(config: Config, hostname: string, deps: Omit<Parameters<typeof createApp>[0], "docs" | "idleTimeoutSec">) {
+export function appFor(config: Config, hostname: string, deps: Omit<Parameters<typeof createApp>[0], "docs" | "console" | "idleTimeoutSec">) {
   return createApp({
     ...deps,
-    // The UI shows personal data once a token is entered: on by default only where no one else can reach it.
+    // The UIs show personal data once a token is entered: on by default only where no one else can reach them.
     docs: config.admin.docs ?? isLoopback(hostname),
+    console: config.admin.console ?? isLoopback(hostname),
     idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
   });
 }

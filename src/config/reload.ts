@@ -6,7 +6,7 @@
  */
 import type { Config } from "./schema";
 
-const RESTART_ONLY = ["server.", "storage.", "admin.docs"];
+const RESTART_ONLY = ["server.", "storage.", "admin.docs", "admin.console"];
 const needsRestart = (key: string) => RESTART_ONLY.some((p) => key === p || key.startsWith(p));
 
 /** Dotted keys whose values differ ([[hooks]] compared as a whole, by name). */
@@ -28,6 +28,6 @@ export interface ReloadPlan {
 
 export function planReload(running: Config, next: Config): ReloadPlan {
   const changed = changedKeys(running, next);
-  const config: Config = { ...next, server: running.server, storage: running.storage, admin: { ...next.admin, docs: running.admin.docs } };
+  const config: Config = { ...next, server: running.server, storage: running.storage, admin: { ...next.admin, docs: running.admin.docs, console: running.admin.console } };
   return { config, applied: changed.filter((k) => !needsRestart(k)), needRestart: changed.filter(needsRestart) };
 }

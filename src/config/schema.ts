@@ -31,7 +31,7 @@ const listen = z.string().refine((s) => parseListen(s) !== null, {
 const secret = z.string().min(1, "must not be empty");
 
 /** Paths the daemon serves itself; the webhook cannot take them over. */
-const RESERVED_PATHS = ["/healthz", "/readyz", "/metrics", "/docs", "/v1"];
+const RESERVED_PATHS = ["/healthz", "/readyz", "/metrics", "/docs", "/console", "/v1"];
 const isReserved = (path: string) => RESERVED_PATHS.some((r) => path === r || path.startsWith(`${r}/`));
 
 export const ServerSchema = z
@@ -101,6 +101,8 @@ export const AdminSchema = z.strictObject({
   token: z.string().min(16, "must be at least 16 characters"),
   /** The API reference at /docs; absent: on when server.listen is loopback only. */
   docs: z.boolean().optional(),
+  /** The operator console at /console; absent: on when server.listen is loopback only. */
+  console: z.boolean().optional(),
   /** Bearer token GET /metrics needs; absent: /metrics is open (it holds no personal data). */
   metrics_token: secret.optional(),
 });

@@ -4,7 +4,7 @@
  * sender, a status's recipient, a fallback's `to`, a preference's wa_id). Stored as
  * columns beside the envelope (migrations/0008 fills them the same way for old rows).
  */
-import { phoneDigits } from "../whatsapp/primitives";
+import { phoneDigits } from "../whatsapp/phone";
 
 export interface EventSubject {
   wamid: string | null;

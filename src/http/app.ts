@@ -4,6 +4,7 @@ import type { HealthStore } from "../store/types";
 import type { Logger } from "../util/log";
 import { adminRoutes, type AdminDeps } from "./admin";
 import { docsRoutes } from "./docs";
+import { consoleRoutes } from "./console";
 import { metricsRoutes, type MetricsDeps } from "./metrics";
 import { healthRoutes } from "./health";
 import { problem } from "./respond";
@@ -19,6 +20,8 @@ export interface AppDeps {
   admin: AdminDeps;
   /** Serve the API reference at /docs ([admin] docs). */
   docs: boolean;
+  /** Serve the operator console at /console ([admin] console). */
+  console: boolean;
   metrics: MetricsDeps;
   log: Logger;
 }
@@ -52,6 +55,7 @@ export function createApp(deps: AppDeps) {
       return problem(500, "internal_error", "unexpected server error");
     })
     .use(deps.docs ? docsRoutes() : new Elysia())
+    .use(deps.console ? consoleRoutes() : new Elysia())
     .use(healthRoutes(deps.health))
     .use(metricsRoutes(deps.metrics))
     .use(adminRoutes(deps.admin))

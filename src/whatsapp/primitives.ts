@@ -1,5 +1,6 @@
 /** Shared zod building blocks for Meta's payload quirks (see ../shared/reference, §6). */
 import { z } from "zod";
+import { phoneDigits } from "./phone";
 
 /** Ids Meta sends as numbers or strings (template ids: 16 digits); always kept as text. */
 export const idText = z.union([z.string(), z.number()]).transform(String);
@@ -11,10 +12,6 @@ export const idText = z.union([z.string(), z.number()]).transform(String);
  */
 export const phoneText = z.union([z.string(), z.number()]).transform(phoneDigits);
 
-export function phoneDigits(value: string | number): string {
-  const text = String(value);
-  return text.startsWith("+") ? text.slice(1) : text;
-}
 
 /**
  * Unix-seconds timestamps: strings in messages/statuses/calls, integers elsewhere.

@@ -1,0 +1,65 @@
+/**
+ * Search: a wamid opens its message; a phone number (wa_id) or a BSUID opens the
+ * contact; otherwise events by type and time range (and number) are listed.
+ */
+import { api, query } from "../api";
+import { h, link, table, when } from "../dom";
+import type { EventList } from "../types";
+import { eventSummary } from "../../src/events/summary";
+import { eventSubject } from "../../src/events/subject";
+import { short } from "./live";
+
+/** What a search box's text names. */
+export function classify(text: string): { route: "message" | "contact"; value: string } | null {
+  const t = text.trim();
+  if (/^wamid\./i.test(t)) return { route: "message", value: t };
+  const digits = t.replace(/[\s()-]/g, "");
+  if (/^\+?[0-9]{6,20}$/.test(digits)) return { route: "contact", value: digits.replace(/^\+/, "") };
+  if (/^[A-Z]{2}\.[A-Za-z0-9]+$/.test(t)) return { route: "contact", value: t }; // a business-scoped user id (BSUID)
+  return null;
+}
+
+export async function search(main: HTMLElement, params: URLSearchParams) {
+  const field = (name: string, placeholder: string, type = "text") => h("input", { name, placeholder, type, value: params.get(name) ?? "", "aria-label": placeholder });
+  const q = field("q", "wamid or phone number", "search");
+  const form = h(
+    "form",
+    { class: "filters", onsubmit: (e: Event) => (e.preventDefault(), go(new FormData(e.target as HTMLFormElement))) },
+    q,
+    h("button", { type: "submit" }, "Find"),
+    h("span", { class: "muted" }, "or events by"),
+    field("type", "type (message.* …)"),
+    field("from", "number (wa_id)"),
+    field("since", "since", "date"),
+    field("until", "until", "date"),
+    h("button", { type: "submit" }, "List"),
+  );
+  main.replaceChildren(h("h1", {}, "Search"), form);
+  q.focus();
+  const listed = ["type", "from", "since", "until"].some((k) => params.get(k));
+  if (!listed) return;
+  const page = await api<EventList>(`/events${query({ type: params.get("type"), from: params.get("from"), since: params.get("since"), until: params.get("until"), limit: 100, cursor: params.get("cursor") })}`);
+  main.append(
+    table(
+      ["received", "type", "number", "message", "summary"],
+      page.data.map((e) => {
+        const { wamid, waId } = eventSubject(e.type, (e.data ?? {}) as Record<string, unknown>);
+        return [when(e.received_at), h("a", { href: `#/event/${encodeURIComponent(e.id)}` }, e.type), waId ? link("contact", waId, `+${waId}`) : "", wamid ? link("message", wamid, short(wamid)) : "", eventSummary(e as Parameters<typeof eventSummary>[0])];
+      }),
+      "No events match.",
+    ),
+    page.next_cursor ? h("a", { class: "more", href: `#/search?${new URLSearchParams({ ...Object.fromEntries(params), cursor: page.next_cursor }).toString()}` }, "Older →") : "",
+  );
+}
+
+function go(form: FormData) {
+  const q = String(form.get("q") ?? "");
+  const target = classify(q);
+  if (target) return void (location.hash = `#/${target.route}/${encodeURIComponent(target.value)}`);
+  const rest = new URLSearchParams();
+  for (const k of ["type", "from", "since", "until"]) {
+    const v = String(form.get(k) ?? "").trim();
+    if (v) rest.set(k, v.replace(/^\+/, ""));
+  }
+  location.hash = `#/search?${rest.toString()}`;
+}
