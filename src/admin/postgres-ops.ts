@@ -1,14 +1,16 @@
 /**
  * The admin API on the PostgreSQL engine: what it answers in this release (events,
- * one event, one message, stats, templates, the scheduled jobs and which instance ran them, the
- * delivery and inbox lists, retrying a dead delivery, reprocessing a dead webhook), with the
- * same answers as on SQLite; every other route answers 501, naming itself. Storage
+ * one event, the live stream's batches, one message, stats, templates, the scheduled jobs
+ * and which instance ran them, the delivery and inbox lists, retrying a dead delivery,
+ * reprocessing a dead webhook), with the same answers as on SQLite; every other route
+ * answers 501, naming itself. Storage
  * trouble is a StorageError (the route answers 503), as on SQLite.
  */
 import type { SQL } from "bun";
 import { Cron } from "croner";
 import { isStorageFailure, toStorageError } from "../store/errors";
 import { postgresAdminQueries } from "../store/postgres/admin-queries";
+import { postgresEventStream } from "../store/postgres/event-stream";
 import { isoOrNull } from "../util/time";
 import { badRequest, conflict, notFound, ok, type AdminAnswer } from "./answers";
 import { rowCursor } from "./params";
@@ -28,6 +30,7 @@ export interface ScheduledJob {
 export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], routes: () => readonly HookRoute[]) {
   const hooks = () => routes().map((h) => h.name);
   const q = postgresAdminQueries(sql);
+  const stream = postgresEventStream(sql);
   const answer = async (op: AdminOp, now: number): Promise<AdminAnswer> => {
     switch (op.op) {
       case "stats":
@@ -36,6 +39,8 @@ export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], 
         const request = eventsRequest(op.query);
         return "status" in request ? request : eventsPage(await q.eventsPage(request.filter, request.after, op.query.limit));
       }
+      case "events-after":
+        return ok(await stream.after(op.filter, op.after, op.limit, op.maxBytes));
       case "event": {
         const row = isEventId(op.id) ? await q.event(op.id) : null;
         if (!row) return notFound(`no event ${op.id}`);
@@ -106,16 +111,25 @@ export function postgresAdminOps(sql: SQL, jobs: () => readonly ScheduledJob[], 
       last_instance: latest?.instance ?? null,
     };
   };
-  return async (op: AdminOp): Promise<AdminAnswer> => {
-    try {
-      return await answer(op, Date.now());
-    } catch (err) {
-      throw isStorageFailure(err) ? toStorageError(err) : err;
-    }
-  };
+  return async (op: AdminOp): Promise<AdminAnswer> => storageErrors(() => answer(op, Date.now()));
+}
+
+/** The live stream's cursor at the event a client last received (its Last-Event-ID): the hub's ResumeAt. */
+export const postgresStreamResume = (sql: SQL) => {
+  const stream = postgresEventStream(sql);
+  return (eventId: string) => storageErrors(() => stream.resume(eventId));
+};
+
+/** A failure of the database is a StorageError (503), as on SQLite. */
+async function storageErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw isStorageFailure(err) ? toStorageError(err) : err;
+  }
 }
 
 const notOnPostgres = (op: string): AdminAnswer => ({
   status: 501,
-  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats, templates, the jobs, replaying one event, the delivery and inbox lists, retrying a dead delivery and reprocessing a dead webhook` },
+  body: { error: "not_implemented", reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, the live stream, one message, stats, templates, the jobs, replaying one event, the delivery and inbox lists, retrying a dead delivery and reprocessing a dead webhook` },
 });

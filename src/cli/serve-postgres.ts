@@ -48,7 +48,7 @@ import { listenForWork } from "../store/postgres/wakeups";
 import { scheduledRuns } from "../store/postgres/scheduled-runs";
 import { ClusterJobs } from "../sweeper/cluster-jobs";
 import { postgresRetentionJob } from "../sweeper/retention-postgres";
-import { postgresAdminOps } from "../admin/postgres-ops";
+import { postgresAdminOps, postgresStreamResume } from "../admin/postgres-ops";
 import { appFor, describe, isLoopback, reloader, serveUntilStopped, StartupError, webhookDeps } from "./serve";
 
 /**
@@ -111,7 +111,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
       () => running.config.hooks,
     ),
     log,
-    stream: false,
+    streamResumeAt: postgresStreamResume(sql),
   };
   const metrics: MetricsDeps = {
     token: config.admin.metrics_token ?? null,
