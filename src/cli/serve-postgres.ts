@@ -7,10 +7,12 @@
  * claiming work shared with the other instances by lease and token. SIGTERM: stop
  * accepting, commit what was received, finish the loops, free the name, exit 0.
  *
- * The `retention` job runs once per schedule across the instances (sweeper/cluster-jobs.ts).
- * Not on this engine yet (config/load.ts refuses their settings): most of the admin API
- * (admin/postgres-ops.ts says what it answers; the rest is 501), SMS fallback and alerts
- * (and so the stale, fallback and alerts jobs).
+ * The `retention` job runs once per schedule across the instances (sweeper/cluster-jobs.ts,
+ * the jobs listed in sweeper/postgres-jobs.ts). The live stream (GET /v1/events/stream)
+ * shows on any instance the events every instance stored, none skipped
+ * (store/postgres/event-stream.ts). Not on this engine yet (config/load.ts refuses their
+ * settings): part of the admin API (admin/postgres-ops.ts says what it answers; the rest
+ * is 501), SMS fallback and alerts (and so the stale, fallback and alerts jobs).
  */
 import type { SQL } from "bun";
 import { hostname as osHostname } from "node:os";
@@ -47,7 +49,7 @@ import { Wakeup } from "../util/wakeup";
 import { listenForWork } from "../store/postgres/wakeups";
 import { scheduledRuns } from "../store/postgres/scheduled-runs";
 import { ClusterJobs } from "../sweeper/cluster-jobs";
-import { postgresRetentionJob } from "../sweeper/retention-postgres";
+import { postgresJobs } from "../sweeper/postgres-jobs";
 import { postgresAdminOps, postgresStreamResume } from "../admin/postgres-ops";
 import { appFor, describe, isLoopback, reloader, serveUntilStopped, StartupError, webhookDeps } from "./serve";
 
@@ -107,7 +109,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const running = { config };
   const admin: AdminDeps = { token: config.admin.token, run: postgresAdminOps(
       sql,
-      () => (running.config.worker.enabled ? [{ name: "retention", schedule: running.config.sweeper.retention_schedule }] : []),
+      () => (running.config.worker.enabled ? postgresJobs(sql, running.config, clock) : []),
       () => running.config.hooks,
     ),
     log,
@@ -220,8 +222,7 @@ function isRunning(pid: number): boolean {
 /** Processing and dispatch on the shared queue; `recover` takes back this instance's previous run's leases. */
 async function startWorker(sql: SQL, config: Config, instance: string, log: Logger, meter: TrafficMeter, inbox: Wakeup, recover: boolean) {
   const clock = systemClock;
-  const retention = postgresRetentionJob(sql, parseDuration(config.storage.retention)!, config.sweeper.batch_size, clock);
-  const jobs = new ClusterJobs([{ name: "retention", schedule: config.sweeper.retention_schedule, run: retention }], scheduledRuns(sql), instance, clock, log);
+  const jobs = new ClusterJobs(postgresJobs(sql, config, clock), scheduledRuns(sql), instance, clock, log);
   const processor = new Processor(postgresProcessing(sql), await postgresEventIds(sql), processorOptions(config, instance, clock, log));
   const dispatcher = new Dispatcher(postgresDispatch(sql), { instance, hooks: config.hooks, clock, log, meter });
   // Each instance commits its own webhooks: processing never waits on ingestion's writer here.

@@ -164,7 +164,7 @@ test("filters, sizes and `more` as SQLite's query: at least one event, as many a
   expect(parsePgCursor(row.cursor!)!.id).toBe(evt(1));
 });
 
-test("a stream started now gets what commits from then on; resuming after an event gives what followed it, whether it is still stored or not", async () => {
+test("a stream started now gets everything committed from then on; resuming after an event gives what followed it, whether it is still stored or not", async () => {
   const { sql } = await migratedDatabase();
   const stream = postgresEventStream(sql);
   await sql.begin((tx) => insert(tx, 1));
@@ -172,7 +172,16 @@ test("a stream started now gets what commits from then on; resuming after an eve
   expect(cursorEventId(start)).toBeNull();
   await sql.begin(async (tx) => (await insert(tx, 2), await insert(tx, 3)));
   await sql.begin((tx) => insert(tx, 4));
-  expect((await until(stream, start, 3)).ids).toEqual([evt(2), evt(3), evt(4)]);
+  // Everything stored from then on, in order; an event committed just before may come too, when
+  // a transaction older than its own was still running on the server (it was not final yet).
+  let fromStart: string[] = [];
+  for (let after = start; !fromStart.includes(evt(4)); ) {
+    const read = await until(stream, after, 1);
+    fromStart = [...fromStart, ...read.ids];
+    after = read.after;
+  }
+  expect(fromStart.filter((id) => id !== evt(1))).toEqual([evt(2), evt(3), evt(4)]);
+  expect(fromStart.length - 3).toBeLessThanOrEqual(1);
   // Resuming exactly after a stored event (the cursor is its transaction and id).
   expect((await drain(stream, await stream.resume(evt(2)))).ids).toEqual([evt(3), evt(4)]);
   expect(cursorEventId(await stream.resume(evt(2)))).toBe(evt(2));
