@@ -15,6 +15,7 @@ import { OperatorError, runOperatorCommand, UsageError } from "./cli/operator";
 import { runServe, StartupError } from "./cli/serve";
 import { runSign } from "./cli/sign";
 import { printWarnings } from "./cli/warnings";
+import { postgresRefusal, type FileCommand } from "./cli/postgres-refusal";
 import { ConfigError } from "./config/load";
 import type { Config, OperatorConfig } from "./config/schema";
 import { DEV_CONFIG_ORIGIN, loadConfig, type ConfigSource } from "./config/source";
@@ -40,25 +41,25 @@ async function main(command: Command): Promise<number | null> {
     case "retry-dead":
     case "reprocess":
     case "orphans":
-      return runOperatorCommand(operatorConfig(command.config), command);
+      return runOperatorCommand(operatorConfig(command.config, command.kind), command);
     case "jobs":
       return runJobsCommand(fullConfig(command.config), command);
     case "tail":
-      return runTail(operatorConfig(command.config), command.type, command.json);
+      return runTail(operatorConfig(command.config, null), command.type, command.json);
     case "init":
       return runInit(command.dir);
     case "send-test":
       if (command.list) return listSamples();
       // Over HTTP to the running daemon: any engine.
-      return runSendTest(said(loadConfig(command.config), true), command.type!, command.to, command.count, command.target);
+      return runSendTest(said(loadConfig(command.config)), command.type!, command.to, command.count, command.target);
     case "backup":
-      return runBackup(operatorConfig(command.config), command.out, command.json);
+      return runBackup(operatorConfig(command.config, null), command.out, command.json);
     case "stats":
-      return runStats(operatorConfig(command.config), command.json);
+      return runStats(operatorConfig(command.config, null), command.json);
     case "vacuum":
-      return runVacuum(operatorConfig(command.config), command.json);
+      return runVacuum(operatorConfig(command.config, command.kind), command.json);
     case "migrate-storage":
-      return runMigrateStorage(said(loadConfig(command.config, "operator"), true), command.from, command.json);
+      return runMigrateStorage(said(loadConfig(command.config, "operator")), command.from, command.json);
     case "serve": {
       const read = () => {
         const source = loadConfig(command.config);
@@ -71,23 +72,19 @@ async function main(command: Command): Promise<number | null> {
   }
 }
 
-/** The commands that open the database file themselves: SQLite's only, for now. */
-const POSTGRES_OPERATOR =
-  'this command works on the SQLite engine\'s file; with storage.engine = "postgres" it is not available in this release ' +
-  "(back up with pg_dump; inspect with psql: docs/deploy.md, \"Several instances on PostgreSQL\")";
-
 /** A command's config, its warnings on stderr, and a note when it is the embedded dev config (no --config). */
 function fullConfig(path: string | null): Config {
   return said(loadConfig(path));
 }
 
-function operatorConfig(path: string | null): OperatorConfig {
-  return said(loadConfig(path, "operator"));
+/** `fileOnly`: a command that works on the SQLite engine's file only (refused on PostgreSQL, saying what does its job there); null: any engine. */
+function operatorConfig(path: string | null, fileOnly: FileCommand | null): OperatorConfig {
+  return said(loadConfig(path, "operator"), fileOnly);
 }
 
-function said<C extends OperatorConfig>({ config, origin, warnings }: ConfigSource<C>, anyEngine = false): C {
+function said<C extends OperatorConfig>({ config, origin, warnings }: ConfigSource<C>, fileOnly: FileCommand | null = null): C {
   printWarnings(warnings);
-  if (config.storage.engine === "postgres" && !anyEngine) throw new OperatorError(POSTGRES_OPERATOR);
+  if (config.storage.engine === "postgres" && fileOnly !== null) throw new OperatorError(postgresRefusal(fileOnly));
   if (origin === DEV_CONFIG_ORIGIN) process.stderr.write(`wa-webhookd: no --config: using the ${DEV_CONFIG_ORIGIN} (database ${config.storage.path})\n`);
   return config;
 }

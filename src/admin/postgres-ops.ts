@@ -1,12 +1,11 @@
 /**
- * The admin API on the PostgreSQL engine: what it answers in this release (events, one
- * event, one message with its fallback, stats, templates, the scheduled jobs and which
- * instance ran them, running one now, the delivery and inbox lists, replaying one event or
- * a range, retrying a dead delivery, cancelling or moving orphaned deliveries, reprocessing
- * a dead webhook, a contact and their erasure, the alerts, registering outbound messages,
- * resolving an SMS whose outcome is unknown, resuming held fallbacks), with the same
- * answers as on SQLite, through the same builders; every other route answers 501, naming
- * itself. Storage trouble is a StorageError (the route answers 503), as on SQLite.
+ * The admin API on the PostgreSQL engine, with the same answers as on SQLite, through
+ * the same builders: events, one event, the live stream's batches, one message with its
+ * fallback, stats, templates, the scheduled jobs (which instance ran them; running one
+ * now), the delivery and inbox lists, replaying one event or a range, retrying a dead
+ * delivery, cancelling or moving orphaned deliveries, reprocessing a dead webhook, a
+ * contact and their erasure, the alerts, and SMS fallback's routes. Storage trouble is a
+ * StorageError (the route answers 503), as on SQLite.
  *
  * Instances may run different hooks for a while (a rolling reload): replays go to the
  * hooks of the instance that answers, as its dispatcher runs them; a hook is orphaned only
@@ -17,6 +16,7 @@ import type { SQL } from "bun";
 import { Cron } from "croner";
 import { isStorageFailure, toStorageError } from "../store/errors";
 import { postgresAdminQueries } from "../store/postgres/admin-queries";
+import { postgresEventStream } from "../store/postgres/event-stream";
 import { isoOrNull } from "../util/time";
 import { badRequest, conflict, notFound, ok, type AdminAnswer } from "./answers";
 import { rowCursor } from "./params";
@@ -61,6 +61,7 @@ export function postgresAdminOps(
   const q = postgresAdminQueries(sql);
   const contacts = postgresContactStore(sql);
   const requeue = postgresRequeue(sql);
+  const stream = postgresEventStream(sql);
   const answer = async (op: AdminOp, now: number): Promise<AdminAnswer> => {
     switch (op.op) {
       case "stats":
@@ -69,6 +70,8 @@ export function postgresAdminOps(
         const request = eventsRequest(op.query);
         return "status" in request ? request : eventsPage(await q.eventsPage(request.filter, request.after, op.query.limit));
       }
+      case "events-after":
+        return ok(await stream.after(op.filter, op.after, op.limit, op.maxBytes));
       case "event": {
         const row = isEventId(op.id) ? await q.event(op.id) : null;
         if (!row) return notFound(`no event ${op.id}`);
@@ -149,8 +152,6 @@ export function postgresAdminOps(
         if (r.state === null) return notFound(`no inbox row ${op.id}`);
         return conflict("not_dead", `inbox row ${op.id} is not dead (state: ${r.state})`);
       }
-      default:
-        return notOnPostgres(op.op);
     }
   };
   /** What only SMS fallback answers: 409 while it is off, as on SQLite. */
@@ -208,19 +209,20 @@ export function postgresAdminOps(
       last_instance: latest?.instance ?? null,
     };
   };
-  return async (op: AdminOp): Promise<AdminAnswer> => {
-    try {
-      return await answer(op, Date.now());
-    } catch (err) {
-      throw isStorageFailure(err) ? toStorageError(err) : err;
-    }
-  };
+  return async (op: AdminOp): Promise<AdminAnswer> => storageErrors(() => answer(op, Date.now()));
 }
 
-const notOnPostgres = (op: string): AdminAnswer => ({
-  status: 501,
-  body: {
-    error: "not_implemented",
-    reason: `${op}: not available with storage.engine = "postgres" in this release; on this engine /v1 answers events, one event, one message, stats, templates, the jobs (and running one), replaying one event or a range, the delivery and inbox lists, retrying a dead delivery, orphaned deliveries, reprocessing a dead webhook, contacts and their erasure, the alerts, and SMS fallback's routes`,
-  },
-});
+/** The live stream's cursor at the event a client last received (its Last-Event-ID): the hub's ResumeAt. */
+export const postgresStreamResume = (sql: SQL) => {
+  const stream = postgresEventStream(sql);
+  return (eventId: string) => storageErrors(() => stream.resume(eventId));
+};
+
+/** A failure of the database is a StorageError (503), as on SQLite. */
+async function storageErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw isStorageFailure(err) ? toStorageError(err) : err;
+  }
+}

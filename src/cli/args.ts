@@ -73,14 +73,15 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
                                         the scheduled jobs, their schedules and last results
   wa-webhookd jobs run NAME [--config FILE] [--json]
                                         run a job now (stale, fallback, alerts, retention);
-                                        never alongside the daemon's own run of it
+                                        on SQLite never alongside the daemon's own run of it
   wa-webhookd tail [--config FILE] [--type TYPE] [--json]
                                         print events as they are stored, one line each
                                         (time, type, wamid or other id, what happened; no
                                         personal data), or the envelopes; Ctrl-C stops
   wa-webhookd backup [--config FILE] OUT.db [--json]
                                         a consistent copy of the database while the daemon runs,
-                                        checked with integrity_check (restore: docs/deploy.md)
+                                        checked with integrity_check (restore: docs/deploy.md);
+                                        on PostgreSQL it prints the pg_dump command instead
   wa-webhookd stats [--config FILE] [--json]
                                         queues, lag, events, hooks, funnel, billable and fallback
                                         figures (those of GET /v1/stats), as a table

@@ -2,7 +2,8 @@
  * `wa-webhookd backup --config F OUT.db`: a consistent copy of the live database
  * (VACUUM INTO reads one snapshot, so the daemon keeps writing meanwhile), then
  * checked with integrity_check. The copy is compact and needs no WAL beside it, and
- * readable by its owner only (0600, like the database): it holds personal data.
+ * readable by its owner only (0600, like the database): it holds personal data. On
+ * PostgreSQL it says how to back up with pg_dump instead, and fails (cli/pg-dump.ts).
  */
 import { rmSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -10,8 +11,10 @@ import { Database } from "bun:sqlite";
 import type { OperatorConfig } from "../config/schema";
 import { backupStore } from "../store/backup-store";
 import { openExisting, OperatorError } from "./operator";
+import { pgDumpAdvice } from "./pg-dump";
 
 export function runBackup(config: OperatorConfig, out: string, json: boolean): number {
+  if (config.storage.engine === "postgres") throw new OperatorError(pgDumpAdvice(config.storage.url!, out));
   const target = resolve(out);
   const db = openExisting(config.storage.path, config.storage.synchronous);
   const started = performance.now();

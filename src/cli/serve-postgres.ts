@@ -7,10 +7,12 @@
  * claiming work shared with the other instances by lease and token. SIGTERM: stop
  * accepting, commit what was received, finish the loops, free the name, exit 0.
  *
- * The scheduled jobs (`stale`, `fallback`, `alerts`, `retention`) run once per schedule
- * across the instances (sweeper/cluster-jobs.ts); SMS fallback and alerts are
- * sweeper/postgres-fallback.ts. Each instance records the hooks it runs (at start and at
- * each reload): the admin API calls a hook orphaned only when no live instance runs it.
+ * The scheduled jobs (`stale`, `fallback`, `alerts`, `retention`: sweeper/postgres-jobs.ts)
+ * run once per schedule across the instances (sweeper/cluster-jobs.ts); SMS fallback and
+ * alerts are sweeper/postgres-fallback.ts. Each instance records the hooks it runs (at
+ * start and at each reload): the admin API calls a hook orphaned only when no live
+ * instance runs it. The live stream (GET /v1/events/stream) shows on any instance the
+ * events every instance stored, none skipped (store/postgres/event-stream.ts).
  * admin/postgres-ops.ts says which routes answer (the rest are 501).
  */
 import type { SQL } from "bun";
@@ -49,9 +51,9 @@ import { Wakeup } from "../util/wakeup";
 import { listenForWork } from "../store/postgres/wakeups";
 import { scheduledRuns } from "../store/postgres/scheduled-runs";
 import { ClusterJobs } from "../sweeper/cluster-jobs";
-import { postgresRetentionJob } from "../sweeper/retention-postgres";
-import { postgresAdminOps } from "../admin/postgres-ops";
+import { postgresAdminOps, postgresStreamResume } from "../admin/postgres-ops";
 import { PostgresFallback } from "../sweeper/postgres-fallback";
+import { postgresJobs } from "../sweeper/postgres-jobs";
 import { appFor, describe, isLoopback, reloader, serveUntilStopped, StartupError, webhookDeps } from "./serve";
 
 /**
@@ -114,7 +116,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     token: config.admin.token,
     run: postgresAdminOps(sql, () => worker?.jobs ?? null, () => running.config.hooks, () => hookRecords.live(STALE_MS), () => worker?.fallback ?? null),
     log,
-    stream: false,
+    streamResumeAt: postgresStreamResume(sql),
   };
   const metrics: MetricsDeps = {
     token: config.admin.metrics_token ?? null,
@@ -238,8 +240,7 @@ async function startWorker(sql: SQL, config: Config, instance: string, log: Logg
   // One id source for the instance: the events it processes and those it raises keep growing together.
   const eventId = await postgresEventIds(sql);
   const fallback = new PostgresFallback(sql, config, eventId, clock, log, instance);
-  const retention = postgresRetentionJob(sql, parseDuration(config.storage.retention)!, config.sweeper.batch_size, clock);
-  const jobs = new ClusterJobs([...fallback.jobs, { name: "retention", schedule: config.sweeper.retention_schedule, run: retention }], scheduledRuns(sql), instance, clock, log);
+  const jobs = new ClusterJobs(postgresJobs(sql, config, clock, fallback), scheduledRuns(sql), instance, clock, log);
   const processor = new Processor(postgresProcessing(sql, fallback.followUp), eventId, { ...processorOptions(config, instance, clock, log), tracker: fallback.tracker, alerter: fallback.alerter });
   const dispatcher = new Dispatcher(postgresDispatch(sql), { instance, hooks: config.hooks, clock, log, meter, onGivenUp: fallback.hookGivenUp });
   // Each instance commits its own webhooks: processing never waits on ingestion's writer here.

@@ -1,27 +1,50 @@
 /**
  * `wa-webhookd stats --config F [--json]`: the figures of GET /v1/stats (one
- * implementation: admin/stats.ts) read from the database file, as a terminal table.
+ * implementation: admin/stats.ts) read from the database (the SQLite engine's file, or
+ * the PostgreSQL database every instance shares), as a terminal table.
  */
 import type { OperatorConfig } from "../config/schema";
-import { stats } from "../admin/stats";
+import { stats, statsAnswer } from "../admin/stats";
 import type { z } from "zod";
 import type { Stats } from "../admin/responses";
 import { daemonHooksStore } from "../store/daemon-hooks-store";
+import { isStorageFailure, toStorageError } from "../store/errors";
+import { postgresAdminQueries } from "../store/postgres/admin-queries";
 import { openExisting } from "./operator";
+import { openPostgresExisting } from "./postgres-operator";
 
-export function runStats(config: OperatorConfig, json: boolean): number {
+type StatsBody = z.infer<typeof Stats>;
+
+export async function runStats(config: OperatorConfig, json: boolean): Promise<number> {
+  const body = config.storage.engine === "postgres" ? await postgresStats(config) : sqliteStats(config);
+  process.stdout.write(json ? JSON.stringify(body) + "\n" : table(body));
+  return 0;
+}
+
+function sqliteStats(config: OperatorConfig): StatsBody {
   const db = openExisting(config.storage.path, config.storage.synchronous);
   try {
     // The hooks the daemon runs (its file may differ from --config): the others' open deliveries are orphaned.
-    const body = stats(db, daemonHooksStore(db).list().map((h) => h.name), Date.now()).body as z.infer<typeof Stats>;
-    process.stdout.write(json ? JSON.stringify(body) + "\n" : table(body));
-    return 0;
+    return stats(db, daemonHooksStore(db).list().map((h) => h.name), Date.now()).body as StatsBody;
   } finally {
     db.close();
   }
 }
 
-function table(s: z.infer<typeof Stats>): string {
+/** The instances record no hooks in the database: --config's (the instances' file) are the ones run. */
+async function postgresStats(config: OperatorConfig): Promise<StatsBody> {
+  const sql = await openPostgresExisting(config, "stats");
+  try {
+    const now = Date.now();
+    return statsAnswer(await postgresAdminQueries(sql).statsFigures(config.hooks.map((h) => h.name), now), now).body as StatsBody;
+  } catch (err) {
+    throw isStorageFailure(err) ? toStorageError(err) : err;
+  } finally {
+    await sql.close();
+  }
+}
+
+function table(s: StatsBody): string {
   const rows: [string, string][] = [
     ["inbox pending / processing / dead", `${s.inbox.pending ?? 0} / ${s.inbox.processing ?? 0} / ${s.inbox.dead ?? 0}`],
     ["worker lag", `${(s.worker_lag_ms / 1000).toFixed(1)} s`],

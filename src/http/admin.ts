@@ -35,7 +35,7 @@ import { operation } from "./openapi";
 import { refuseUnlessBearer } from "./bearer";
 import { EventEnvelope } from "../events/envelope";
 import { eventStream, STREAM_BATCH, STREAM_BEHIND_MS, STREAM_BUFFER_BYTES } from "./event-stream";
-import { StreamHub } from "./stream-hub";
+import { StreamHub, type ResumeAt } from "./stream-hub";
 import { writerTurns } from "./writer-turns";
 import type { AdminAnswer, AdminOp } from "../admin/ops";
 import { InternalError, StorageError } from "../store/errors";
@@ -47,8 +47,8 @@ export interface AdminDeps {
   token: string;
   run(op: AdminOp): Promise<AdminAnswer>;
   log: Logger;
-  /** The live stream needs events in commit order; false on an engine that cannot give them yet (501). */
-  stream?: boolean;
+  /** Where a stream client resuming after an event (Last-Event-ID) stands; absent: the id itself (SQLite's cursors are event ids). */
+  streamResumeAt?: ResumeAt;
 }
 
 export function adminRoutes(deps: AdminDeps) {
@@ -56,7 +56,7 @@ export function adminRoutes(deps: AdminDeps) {
   const hub = new StreamHub(async (filter, after, maxBytes) => {
     const answer = await streamTurn(() => deps.run({ op: "events-after", filter, after, limit: STREAM_BATCH, maxBytes }));
     return answer.body as StreamBatch;
-  });
+  }, deps.streamResumeAt);
   const relay = async (op: AdminOp) => {
     try {
       const answer = await deps.run(op);
@@ -149,7 +149,6 @@ export function adminRoutes(deps: AdminDeps) {
     .get(
       "/events/stream",
       withQuery(StreamQuery, (query, request) => {
-        if (deps.stream === false) return problem(501, "not_implemented", 'the live stream is not available with storage.engine = "postgres" in this release');
         const filter = eventFilter(query);
         if (typeof filter === "string") return problem(400, "bad_request", filter);
         const lastId = request.headers.get("last-event-id");

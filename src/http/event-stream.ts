@@ -1,9 +1,10 @@
 /**
  * GET /v1/events/stream: Server-Sent Events, one per stored event (`id:` the event
  * id, `data:` the envelope), read through the stream hub (http/stream-hub.ts). A
- * client that reconnects with Last-Event-ID gets exactly what it missed (ids grow in
- * commit order): no gap, no duplicate. Without Last-Event-ID it starts at the newest
- * event. A comment line every KEEPALIVE_MS keeps proxies and the server's idle timeout
+ * client that reconnects with Last-Event-ID gets exactly what it missed: no gap, no
+ * duplicate (the hub places it at that event's cursor, which grows in the order events
+ * are sent: domain/stream-cursor.ts). Without Last-Event-ID it starts now, with the
+ * events stored from then on. A comment line every KEEPALIVE_MS keeps proxies and the server's idle timeout
  * from closing a quiet stream.
  *
  * Each client has a buffer of STREAM_BUFFER_BYTES for what its socket has not taken
@@ -14,7 +15,7 @@
  * a final `dropped` event naming the last event id it was sent, and the stream ends;
  * reconnecting with that Last-Event-ID resumes with nothing lost.
  */
-import { isEventId } from "../admin/events";
+import { cursorEventId } from "../domain/stream-cursor";
 import type { EventFilter } from "../store/event-query";
 import type { Logger } from "../util/log";
 import type { StreamHub } from "./stream-hub";
@@ -27,7 +28,9 @@ const KEEPALIVE_MS = 5_000;
 
 export function eventStream(lastEventId: string | null, filter: EventFilter, hub: StreamHub, signal: AbortSignal, log: Logger): Response {
   const encoder = new TextEncoder();
+  /** The client's cursor; until placed by the hub, the event id it resumes after. */
   let after = lastEventId;
+  let placed = lastEventId === null;
   let closed = false;
   const stream = new ReadableStream<Uint8Array>(
     {
@@ -52,6 +55,7 @@ export function eventStream(lastEventId: string | null, filter: EventFilter, hub
           roomSince = Date.now();
           let read;
           try {
+            if (!placed) [after, placed] = [await hub.resumeAt(after!), true];
             read = await hub.read(filter, after, room);
           } catch {
             send('event: error\ndata: {"error":"storage_unavailable"}\n\n');
@@ -90,7 +94,7 @@ function droppedEvent(after: string | null): string {
     error: "too_slow",
     reason: `more than ${STREAM_BUFFER_BYTES / 2048} KiB left unread for ${STREAM_BEHIND_MS / 1000} s: reconnect with Last-Event-ID to resume`,
     // A stream that started on an empty database has no event to resume after: start anew.
-    last_event_id: after !== null && isEventId(after) ? after : null,
+    last_event_id: after === null ? null : cursorEventId(after),
   };
   return `event: dropped\ndata: ${JSON.stringify(body)}\n\n`;
 }

@@ -6,17 +6,29 @@
  * filter applied here; one further behind (a reconnect after a long absence) reads the
  * database itself until it reaches the window. However many clients follow the stream,
  * the writer thread is asked for each new event once.
+ *
+ * Positions are the engine's stream cursors (domain/stream-cursor.ts), which grow in the
+ * order events are sent: on SQLite the event ids themselves, on PostgreSQL (transaction,
+ * id). A client resuming with Last-Event-ID (an event id) is placed by `resumeAt`.
  */
 import type { StreamBatch } from "../admin/events";
 import { eventMatches, type EventFilter, type StreamRow } from "../store/event-query";
+
+/** Where the stream stands after a row: its cursor (PostgreSQL), else its id (SQLite). */
+export const cursorOf = (row: StreamRow): string => row.cursor ?? row.id;
 
 const WINDOW_BYTES = 16 << 20;
 const POLL_MS = 250;
 const POLL_BYTES = 1 << 20;
 const EVERY_EVENT: EventFilter = { types: null, phoneNumberId: null, wamid: null, waId: null, since: null, until: null };
 
-/** Events after `after` that match `filter` and fit in `maxBytes` (at least one), from the database. */
+/** Events after cursor `after` that match `filter` and fit in `maxBytes` (at least one), from the database. */
 export type FetchAfter = (filter: EventFilter, after: string | null, maxBytes: number) => Promise<StreamBatch>;
+/** The cursor at an event a client last received (Last-Event-ID). */
+export type ResumeAt = (eventId: string) => Promise<string>;
+
+/** SQLite's: an event id is its own cursor. */
+const idIsCursor: ResumeAt = async (eventId) => eventId;
 
 /**
  * SSE messages ready to send, shared by every client they go to (never copied per
@@ -28,7 +40,7 @@ export interface StreamRead {
   more: boolean;
 }
 
-type Entry = { row: Omit<StreamRow, "envelope">; message: Uint8Array };
+type Entry = { row: Omit<StreamRow, "envelope">; cursor: string; message: Uint8Array };
 
 const encoder = new TextEncoder();
 const message = (e: StreamRow) => encoder.encode(`id: ${e.id}\ndata: ${e.envelope}\n\n`);
@@ -38,7 +50,7 @@ export class StreamHub {
   /** Entries before this index have left the window (compacted now and then). */
   #first = 0;
   #bytes = 0;
-  /** Every event after this id, up to #head, is in the window; null while not polling. */
+  /** Every event after this cursor, up to #head, is in the window; null while not polling. */
   #start: string | null = null;
   #head: string | null = null;
   #clients = 0;
@@ -46,7 +58,11 @@ export class StreamHub {
   /** Why the last poll failed (null: it did not): a client waiting at the head is told. */
   #failure: unknown = null;
 
-  constructor(private readonly fetchAfter: FetchAfter) {}
+  constructor(
+    private readonly fetchAfter: FetchAfter,
+    /** Where a client resuming after an event stands. */
+    readonly resumeAt: ResumeAt = idIsCursor,
+  ) {}
 
   /** A client connects: the polling runs while any is connected. Returns its leave(). */
   join(): () => void {
@@ -92,19 +108,19 @@ export class StreamHub {
         messages.push(message);
         bytes += message.byteLength;
       }
-      last = row.id;
+      last = this.#entries[i]!.cursor;
     }
     if (messages.length === 0 && this.#failure !== null) throw this.#failure;
     return { messages, last, more: i < this.#entries.length };
   }
 
-  /** The index of the first entry with an id greater than `after` (binary search: ids grow). */
+  /** The index of the first entry with a cursor greater than `after` (binary search: cursors grow). */
   #firstAfter(after: string): number {
     let lo = this.#first;
     let hi = this.#entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#entries[mid]!.row.id <= after) lo = mid + 1;
+      if (this.#entries[mid]!.cursor <= after) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -130,8 +146,9 @@ export class StreamHub {
   }
 
   #append(batch: StreamBatch) {
-    for (const { envelope, ...row } of batch.events) {
-      const entry = { row, message: message({ ...row, envelope }) };
+    for (const event of batch.events) {
+      const { envelope: _envelope, cursor: _cursor, ...row } = event;
+      const entry = { row, cursor: cursorOf(event), message: message(event) };
       this.#entries.push(entry);
       this.#bytes += entry.message.byteLength;
     }
@@ -140,7 +157,7 @@ export class StreamHub {
     while (this.#bytes > WINDOW_BYTES && this.#first < this.#entries.length - 1) {
       const gone = this.#entries[this.#first++]!;
       this.#bytes -= gone.message.byteLength;
-      this.#start = gone.row.id;
+      this.#start = gone.cursor;
     }
     if (this.#first > this.#entries.length / 2) {
       this.#entries = this.#entries.slice(this.#first);

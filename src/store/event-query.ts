@@ -37,10 +37,12 @@ export interface StreamRow {
   wamid: string | null;
   wa_id: string | null;
   envelope: string;
+  /** Where the stream stands after this event (domain/stream-cursor.ts); absent: its id (SQLite). */
+  cursor?: string;
 }
 
 /** The filter applied to a row already read: the same conditions as the SQL of pageQuery. */
-export function eventMatches(f: EventFilter, e: Omit<StreamRow, "id" | "envelope">): boolean {
+export function eventMatches(f: EventFilter, e: Omit<StreamRow, "id" | "envelope" | "cursor">): boolean {
   return (
     (f.types === null || f.types.includes(e.type)) &&
     (f.phoneNumberId === null || e.phone_number_id === f.phoneNumberId) &&

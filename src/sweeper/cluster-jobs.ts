@@ -41,31 +41,6 @@ export class ClusterJobs {
     return this.jobs.map(({ name, schedule }) => ({ name, schedule }));
   }
 
-  /**
-   * POST /v1/jobs/{name}/run: runs the job here now, recorded as a run of its own (fire
-   * time: now) beside the scheduled ones; its steps are safe beside a scheduled run on
-   * another instance (each batch locks or leases what it takes).
-   */
-  async runNow(name: string): Promise<RunResult> {
-    const job = this.jobs.find((j) => j.name === name);
-    if (!job) return { ran: false, reason: "no such job" };
-    const started = this.clock.now();
-    try {
-      if (!(await this.runs.claim(job.name, started, this.instance, started))) return { ran: false, reason: "already running" };
-    } catch (err) {
-      return { ran: false, reason: `not started: ${(err as Error).message}` };
-    }
-    try {
-      const result = await job.run();
-      await this.runs.finish(job.name, started, this.clock.now(), { result });
-      return { ran: true, result, duration_ms: this.clock.now() - started };
-    } catch (err) {
-      const reason = (err as Error).message;
-      await this.runs.finish(job.name, started, this.clock.now(), { error: reason }).catch(() => {});
-      return { ran: false, reason };
-    }
-  }
-
   /** Stops scheduling; a run in progress finishes. */
   async stop() {
     for (const c of this.#crons.splice(0)) c.stop();
@@ -74,22 +49,39 @@ export class ClusterJobs {
 
   /** One fire of a job: run here if this instance records it first. Answers whether it ran here. */
   async fire(job: ClusterJob, now = this.clock.now()): Promise<boolean> {
-    const fireAt = scheduledTime(job.schedule, now);
+    return (await this.#runAt(job, scheduledTime(job.schedule, now), now)).claimed;
+  }
+
+  /**
+   * A run asked for now (`wa-webhookd jobs run`, POST /v1/jobs/{name}/run), recorded as a fire at this instant: it
+   * takes no scheduled fire's place, and the jobs are idempotent, so one that overlaps a
+   * scheduled run only shares its work.
+   */
+  async runNow(name: string): Promise<RunResult> {
+    const job = this.jobs.find((j) => j.name === name);
+    if (!job) return { ran: false, reason: "no such job" };
+    const now = this.clock.now();
+    return (await this.#runAt(job, now, now)).outcome;
+  }
+
+  async #runAt(job: ClusterJob, fireAt: number, now: number): Promise<{ claimed: boolean; outcome: RunResult }> {
     try {
-      if (!(await this.runs.claim(job.name, fireAt, this.instance, now))) return false;
+      if (!(await this.runs.claim(job.name, fireAt, this.instance, now))) return { claimed: false, outcome: { ran: false, reason: "another instance runs this fire" } };
     } catch (err) {
       this.log.warn("scheduled job not started: the database did not answer", { job: job.name, error: err });
-      return false;
+      return { claimed: false, outcome: { ran: false, reason: `not started: ${(err as Error).message}` } };
     }
+    const t0 = performance.now();
     try {
       const result = await job.run();
       await this.runs.finish(job.name, fireAt, this.clock.now(), { result });
       this.log.info("scheduled job ran", { job: job.name, fire_at: new Date(fireAt).toISOString(), result });
+      return { claimed: true, outcome: { ran: true, result, duration_ms: Math.round(performance.now() - t0) } };
     } catch (err) {
       this.log.error("scheduled job failed", { job: job.name, fire_at: new Date(fireAt).toISOString(), error: err });
       await this.runs.finish(job.name, fireAt, this.clock.now(), { error: (err as Error).message }).catch(() => {});
+      return { claimed: true, outcome: { ran: false, reason: (err as Error).message } };
     }
-    return true;
   }
 }
 

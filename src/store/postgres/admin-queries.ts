@@ -4,8 +4,8 @@
  * timeline, the scheduled jobs' runs, the alerts. Rows come back in the shapes of the SQLite
  * engine's queries (store/event-query.ts, store/message-store.ts), numbers as numbers.
  * Event ids are per-instance ULIDs: a page after a cursor is stable, but an event stored
- * later by another instance may sort before the cursor (the live stream, which needs
- * commit order, is not on this engine yet).
+ * later by another instance may sort before the cursor (the live stream, which must not
+ * skip one, goes by another order: store/postgres/event-stream.ts).
  */
 import type { SQL } from "bun";
 import type { EventFilter, EventPage, EventRow } from "../event-query";
@@ -13,6 +13,7 @@ import type { InboundRecord, OutboundRecord, StatusRecord } from "../message-sto
 import type { DeliveryListRow, InboxListRow } from "../inspect-store";
 import type { AlertFilter, AlertRow } from "../alert-store";
 import { eventIdFloor } from "../../util/ids";
+import { filterConditions, type Param } from "./event-filter";
 import { billableByDay, failuresByCode } from "../../domain/stats";
 import type { StatsFigures } from "../../domain/stats";
 import { minuteOf } from "../stats-store";
@@ -21,23 +22,11 @@ import { DELIVERIES_CHANNEL, INBOX_CHANNEL } from "./wakeups";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-type Param = string | number | string[];
-
-/** The filter as SQL conditions with numbered parameters (the same conditions as SQLite's pageQuery). */
+/** The filter and the page's cursor as SQL conditions with numbered parameters. */
 function conditions(f: EventFilter, after: string | null): { where: string; params: Param[] } {
-  const where: string[] = [];
   const params: Param[] = [];
-  const add = (sql: (n: number) => string, p: Param) => (params.push(p), where.push(sql(params.length)));
-  if (f.wamid !== null) add((n) => `wamid = $${n}`, f.wamid);
-  if (f.waId !== null) add((n) => `wa_id = $${n}`, f.waId);
-  if (f.types !== null) add((n) => `type = ANY($${n}::text[])`, [...f.types]);
-  if (f.phoneNumberId !== null) add((n) => `phone_number_id = $${n}`, f.phoneNumberId);
-  if (f.since !== null) {
-    add((n) => `id >= $${n}`, eventIdFloor(f.since));
-    add((n) => `received_at >= $${n}`, f.since);
-  }
-  if (f.until !== null) add((n) => `received_at < $${n}`, f.until);
-  if (after !== null) add((n) => `id < $${n}`, after);
+  const where = filterConditions(f, params);
+  if (after !== null) where.push(`id < $${params.push(after)}`);
   return { where: where.length === 0 ? "true" : where.join(" AND "), params };
 }
 

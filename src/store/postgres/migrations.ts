@@ -9,6 +9,7 @@ import m0002 from "../../../migrations/postgres/0002_instances.sql" with { type:
 import m0003 from "../../../migrations/postgres/0003_storage_copies.sql" with { type: "text" };
 import m0004 from "../../../migrations/postgres/0004_scheduled_runs.sql" with { type: "text" };
 import m0005 from "../../../migrations/postgres/0005_fallback_alerts.sql" with { type: "text" };
+import m0006 from "../../../migrations/postgres/0006_event_stream.sql" with { type: "text" };
 import m0007 from "../../../migrations/postgres/0007_admin.sql" with { type: "text" };
 
 export const PG_MIGRATIONS: readonly Migration[] = [
@@ -17,6 +18,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "0003_storage_copies.sql", sql: m0003 },
   { version: 4, name: "0004_scheduled_runs.sql", sql: m0004 },
   { version: 5, name: "0005_fallback_alerts.sql", sql: m0005 },
+  { version: 6, name: "0006_event_stream.sql", sql: m0006 },
   { version: 7, name: "0007_admin.sql", sql: m0007 },
 ];
 
