@@ -24,7 +24,7 @@ SCALAR         := node_modules/.cache/wa-webhookd/scalar-standalone.asset
 CONSOLE        := node_modules/.cache/wa-webhookd/console.json
 CONSOLE_SRC    := $(shell find console -type f) src/whatsapp/error-codes.ts src/events/summary.ts src/events/subject.ts
 
-.PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper bench-postgres clean
+.PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper bench-postgres bench-console clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -97,6 +97,9 @@ bench-memory: build ## RSS idle, during and after 60 s of load, worker off and o
 
 bench-postgres: build ## the PostgreSQL engine: 1, 2, 3 instances beside SQLite and the bare server; idle cost and wake-up latency; ~4 min
 	$(BUN) bench/postgres.ts
+
+bench-console: build ## the console's compressed weight and first render of the events search with 10,000 events stored (chromium); ~1 min
+	$(BUN) bench/console.ts
 
 bench-sweeper: build ## one sweep over 1,000,000 tracked messages; 10,000 SMS due at once under ingestion; ~3 min
 	$(BUN) bench/sweeper.ts
