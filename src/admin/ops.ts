@@ -21,8 +21,9 @@ import { eraseContact, getContact } from "./contacts";
 import { envelopesAfter, getEvent, listEvents } from "./events";
 import { listAlerts } from "./alerts";
 import type { AlertsQuery, DeliveriesQuery, EventsQuery, InboxQuery, OrphansBody, ReplayBody } from "./params";
-import { listDeliveries, listInbox, replayEvent, replayRange, reprocessInbox, resolveOrphaned, retryDelivery } from "./queues";
+import { listDeliveries, listInbox, replayEvent, replayRange, reprocessInbox, resolveOrphaned, retryDeadOfHook, retryDelivery } from "./queues";
 import { stats, templates } from "./stats";
+import { statsDays } from "./stats-days";
 
 export type { AdminAnswer };
 
@@ -32,6 +33,7 @@ export type AdminOp =
   | { op: "events-after"; filter: EventFilter; after: string | null; limit: number; maxBytes: number }
   | { op: "deliveries"; query: DeliveriesQuery }
   | { op: "retry-delivery"; id: number }
+  | { op: "retry-dead"; hook: string }
   | { op: "orphans"; body: z.infer<typeof OrphansBody> }
   | { op: "replay-event"; id: string; hook: string | null }
   | { op: "replay"; body: z.infer<typeof ReplayBody> }
@@ -42,6 +44,7 @@ export type AdminOp =
   | { op: "alerts"; query: AlertsQuery }
   | { op: "templates" }
   | { op: "stats" }
+  | { op: "stats-days"; days: number }
   | { op: "register"; items: Registration[]; many: boolean }
   | { op: "message"; wamid: string }
   | { op: "jobs" }
@@ -68,6 +71,8 @@ export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly 
         return listDeliveries(db, hooks, op.query);
       case "retry-delivery":
         return retryDelivery(db, hooks, op.id, now);
+      case "retry-dead":
+        return retryDeadOfHook(db, hooks, op.hook, now);
       case "orphans":
         return resolveOrphaned(db, hooks, op.body, now);
       case "replay-event":
@@ -88,6 +93,8 @@ export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly 
         return templates(db);
       case "stats":
         return stats(db, hooks.map((h) => h.name), now);
+      case "stats-days":
+        return statsDays(db, hooks.map((h) => h.name), op.days, now);
       case "message":
         return message(messages.find(op.wamid), tracker, op.wamid);
       case "jobs":

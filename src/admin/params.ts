@@ -70,6 +70,14 @@ export const AlertsQuery = ListQuery.extend({
 });
 export type AlertsQuery = z.infer<typeof AlertsQuery>;
 
+/** Days GET /v1/stats/days shows at most: a month (the per-minute counts are kept as long as storage.retention, 30 days by default, at least 8). */
+export const MAX_STATS_DAYS = 31;
+const DAYS_RANGE = `expected a whole number from 1 to ${MAX_STATS_DAYS}`;
+
+export const StatsDaysQuery = z.object({
+  days: decimal(DAYS_RANGE, 1, MAX_STATS_DAYS).default(7).describe(`UTC days, the last one today (1–${MAX_STATS_DAYS})`),
+});
+
 export const ReplayBody = z.strictObject({
   type: z.string().min(1).optional().describe("An event type or a glob (message.*); absent: every type"),
   since: rfc3339.describe("received at or after"),
@@ -95,6 +103,8 @@ export const OrphansBody = z.discriminatedUnion(
   ],
   { error: 'expected "cancel" or "move"' },
 );
+
+export const RetryDeadBody = z.strictObject({ hook: z.string().min(1).describe("A hook the daemon runs: every one of its dead deliveries is retried") });
 
 export const EventReplayBody = z.strictObject({ hook: z.string().min(1).optional().describe("Only this hook, even if its filters exclude the event") });
 export const FallbackAction = z.strictObject({ action: z.enum(["resend", "mark-sent"], { error: 'expected "resend" or "mark-sent"' }) });

@@ -1,11 +1,12 @@
 /**
  * The admin API on the PostgreSQL engine, with the same answers as on SQLite, through
  * the same builders: events, one event, the live stream's batches, one message with its
- * fallback, stats, templates, the scheduled jobs (which instance ran them; running one
- * now), the delivery and inbox lists, replaying one event or a range, retrying a dead
- * delivery, cancelling or moving orphaned deliveries, reprocessing a dead webhook, a
- * contact and their erasure, the alerts, and SMS fallback's routes. Storage trouble is a
- * StorageError (the route answers 503), as on SQLite.
+ * fallback, stats (and per day), templates, the scheduled jobs (which instance ran them;
+ * running one now), the delivery and inbox lists, replaying one event or a range,
+ * retrying a dead delivery or a hook's dead ones, cancelling or moving orphaned
+ * deliveries, reprocessing a dead webhook, a contact and their erasure, the alerts, and
+ * SMS fallback's routes. Storage trouble is a StorageError (the route answers 503), as
+ * on SQLite.
  *
  * Instances may run different hooks for a while (a rolling reload): replays go to the
  * hooks of the instance that answers, as its dispatcher runs them; a hook is orphaned only
@@ -20,7 +21,7 @@ import { postgresEventStream } from "../store/postgres/event-stream";
 import { isoOrNull } from "../util/time";
 import { badRequest, conflict, notFound, ok, type AdminAnswer } from "./answers";
 import { rowCursor } from "./params";
-import { deliveriesPage, deliveriesRequest, inboxPage, orphanedDelivery, replayAnswer, replayRangeRequest, unknownHook } from "./queues";
+import { deadRetried, deliveriesPage, deliveriesRequest, inboxPage, orphanedDelivery, replayAnswer, replayRangeRequest, retryDeadRefused, unknownHook } from "./queues";
 import { alertsPage, alertsRequest } from "./alerts";
 import { BAD_WA_ID, contactAnswer, erasedAnswer, RECENT } from "./contacts";
 import { postgresContactStore } from "../store/postgres/contact-store";
@@ -36,6 +37,9 @@ import { FALLBACK_OFF, message, ranJob, registered, resolved, resolveRefused, WO
 import type { ClusterJobs } from "../sweeper/cluster-jobs";
 import type { PostgresFallback } from "../sweeper/postgres-fallback";
 import { statsAnswer, templatesAnswer } from "./stats";
+import { dayRange, statsDaysAnswer } from "./stats-days";
+import { DAY_MS } from "../domain/day-stats";
+import { postgresDayReport } from "../store/postgres/day-report";
 
 export interface ScheduledJob {
   name: string;
@@ -62,10 +66,16 @@ export function postgresAdminOps(
   const contacts = postgresContactStore(sql);
   const requeue = postgresRequeue(sql);
   const stream = postgresEventStream(sql);
+  const days = postgresDayReport(sql);
   const answer = async (op: AdminOp, now: number): Promise<AdminAnswer> => {
     switch (op.op) {
       case "stats":
         return statsAnswer(await q.statsFigures(await running(), now), now);
+      case "stats-days": {
+        const range = dayRange(now, op.days);
+        const [figures, run] = await Promise.all([days.since(range[0]! * DAY_MS), running()]);
+        return statsDaysAnswer(figures, range, run);
+      }
       case "events": {
         const request = eventsRequest(op.query);
         return "status" in request ? request : eventsPage(await q.eventsPage(request.filter, request.after, op.query.limit));
@@ -145,6 +155,10 @@ export function postgresAdminOps(
         if (r.retried) return ok({ id: op.id, state: "pending" });
         if (r.state === null) return notFound(`no delivery ${op.id}`);
         return conflict("not_dead", `delivery ${op.id} is ${r.state}; only dead deliveries (or those of a disabled hook) are retried`);
+      }
+      case "retry-dead": {
+        const [run, withDeliveries] = await Promise.all([running(), q.hooksWithDeliveries()]);
+        return retryDeadRefused(op.hook, run, withDeliveries) ?? deadRetried(op.hook, await requeue.retryDead(op.hook, now));
       }
       case "reprocess": {
         const r = await q.reprocess(op.id);

@@ -1,13 +1,13 @@
 /**
- * What is stuck, and putting it back: deliveries (list, retry one, replay an event or a
- * time range) and inbox rows the worker could not process (list, reprocess one). The
- * (re)queueing is worker/replay.ts, shared with the operator commands.
+ * What is stuck, and putting it back: deliveries (list, retry one or a hook's dead ones,
+ * replay an event or a time range) and inbox rows the worker could not process (list,
+ * reprocess one). The (re)queueing is worker/replay.ts, shared with the operator commands.
  */
 import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
 import { inspectStore, type DeliveryListRow, type InboxListRow } from "../store/inspect-store";
 import { isoOrNull } from "../util/time";
-import { replayPage, ReplayError, reprocessDeadInbox, type ReplayPage } from "../worker/replay";
+import { replayPage, ReplayError, reprocessDeadInbox, retryDeadDeliveries, type ReplayPage } from "../worker/replay";
 import type { EventSelection } from "../domain/selection";
 import type { z } from "zod";
 import { OrphanError, resolveOrphans } from "../worker/orphans";
@@ -68,6 +68,24 @@ export function retryDelivery(db: Database, hooks: readonly HookRoute[], id: num
   if (r.state === null) return notFound(`no delivery ${id}`);
   return conflict("not_dead", `delivery ${id} is ${r.state}; only dead deliveries (or those of a disabled hook) are retried`);
 }
+
+/** POST /v1/deliveries/retry: every dead delivery of a hook the daemon runs due again now (worker/replay.ts, as `retry-dead --hook`). */
+export function retryDeadOfHook(db: Database, hooks: readonly HookRoute[], hook: string, now: number): AdminAnswer {
+  const refused = retryDeadRefused(hook, hooks.map((h) => h.name), inspectStore(db).hooksWithDeliveries());
+  return refused ?? deadRetried(hook, retryDeadDeliveries(db, now, hook));
+}
+
+/** Why a hook's dead deliveries cannot be retried, or null when they can (both engines): a hook not run is orphaned (409) or unknown (404). */
+export function retryDeadRefused(hook: string, running: readonly string[], withDeliveries: readonly string[]): AdminAnswer | null {
+  if (running.includes(hook)) return null;
+  if (withDeliveries.includes(hook)) {
+    return conflict("orphaned", `hook "${hook}" is no longer run by the daemon: nothing would send its deliveries; cancel them or move them to another hook (POST /v1/deliveries/orphaned)`);
+  }
+  const known = [...new Set([...running, ...withDeliveries])];
+  return notFound(`no hook named "${hook}" is run or has deliveries (hooks: ${known.join(", ") || "none"})`);
+}
+
+export const deadRetried = (hook: string, retried: number): AdminAnswer => ok({ hook, retried });
 
 /** A retry refused: no one sends that hook's deliveries (both engines). */
 export const orphanedDelivery = (id: number, hook: string): AdminAnswer =>

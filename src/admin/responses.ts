@@ -193,6 +193,26 @@ export const Stats = z.strictObject({
   fallback: z.strictObject({ tracked: counts("Tracked messages not done, by state"), sms: counts("SMS by state") }),
 });
 
+export const StatsDays = z.strictObject({
+  days: z
+    .array(
+      z.strictObject({
+        day: z.iso.date().describe("A UTC day"),
+        events: counts("Events by type (only types seen that day)"),
+        statuses: counts("Status events by status: sent, delivered, read and failed always, others when seen"),
+        failed_by_code: z.array(z.strictObject({ code: z.int().nullable().describe("Meta's error code; null when the status named none"), messages: z.int() })).describe("Most first"),
+        billable: counts("Billable messages by pricing category (none: a billable status without a category), counted on their first priced status"),
+        deliveries: z
+          .record(z.string(), z.strictObject({ delivered: z.int().describe("Done that day"), dead: z.int().describe("Given up that day and still dead") }))
+          .describe("Every hook the daemon runs, and any other that had deliveries done or dead that day"),
+        sms: counts("Fallback SMS by outcome that day: sent, failed, unknown and cancelled always; expired and shadow when seen"),
+      }),
+    )
+    .describe("Oldest first, the last one today; every day present even when nothing happened"),
+});
+
+export const DeadRetried = z.strictObject({ hook: z.string(), retried: z.int().describe("Dead deliveries due again now (0 when it had none)") });
+
 export const AlertPage = listOf(
   z.strictObject({
     id: z.int(),

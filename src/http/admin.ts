@@ -7,13 +7,14 @@
 import { Elysia } from "elysia";
 import type { z } from "zod";
 import { eventFilter, isEventId, type StreamBatch } from "../admin/events";
-import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE } from "../admin/examples";
+import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE, STATS_DAYS_EXAMPLE } from "../admin/examples";
 import { firstProblem, OutboundBody, toRegistration, type OutboundItem } from "../admin/outbound";
-import { AlertsQuery, DeliveriesQuery, EventReplayBody, EventsQuery, FallbackAction, InboxQuery, OrphansBody, ReplayBody, StreamQuery } from "../admin/params";
+import { AlertsQuery, DeliveriesQuery, EventReplayBody, EventsQuery, FallbackAction, InboxQuery, OrphansBody, ReplayBody, RetryDeadBody, StatsDaysQuery, StreamQuery } from "../admin/params";
 import {
   AlertPage,
   Contact,
   ContactErased,
+  DeadRetried,
   DeliveryPage,
   DeliveryRetried,
   EventDetail,
@@ -29,6 +30,7 @@ import {
   Reprocessed,
   Resumed,
   Stats,
+  StatsDays,
   TemplatePage,
 } from "../admin/responses";
 import { operation } from "./openapi";
@@ -198,6 +200,19 @@ export function adminRoutes(deps: AdminDeps) {
         errors: [400],
       }),
     })
+    .post("/deliveries/retry", withBody(RetryDeadBody, (body) => relay({ op: "retry-dead", hook: body.hook })), {
+      parse: "none",
+      detail: operation({
+        tag: "queues",
+        summary: "Retry every dead delivery of a hook",
+        description: "Each is due again now, from a fresh schedule (as `wa-webhookd retry-dead --hook`). 404: no hook by that name is run or has deliveries; 409: the hook is no longer run (orphaned: cancel or move its deliveries).",
+        body: RetryDeadBody,
+        bodyExample: { hook: "app" },
+        ok: DeadRetried,
+        okExample: { hook: "app", retried: 3 },
+        errors: [400, 404, [409, "The hook is no longer run: nothing would send its deliveries"]],
+      }),
+    })
     .post("/deliveries/:id/retry", ({ params }) => rowId(params.id, "delivery", (id) => relay({ op: "retry-delivery", id })), {
       detail: operation({ tag: "queues", summary: "Retry a dead delivery", description: "409 if it is not dead, or if its hook is no longer run (orphaned).", path: { id: "A delivery id" }, ok: DeliveryRetried, errors: [404, 409] }),
     })
@@ -242,6 +257,18 @@ export function adminRoutes(deps: AdminDeps) {
     })
     .get("/stats", () => relay({ op: "stats" }), {
       detail: operation({ tag: "reports", summary: "Queues, lag, events, hooks, fallback, the delivery funnel and billable messages", ok: Stats }),
+    })
+    .get("/stats/days", withQuery(StatsDaysQuery, (query) => relay({ op: "stats-days", days: query.days })), {
+      detail: operation({
+        tag: "reports",
+        summary: "Per UTC day: events, statuses, failures by code, billable messages, deliveries per hook, SMS outcomes",
+        description:
+          "The last `days` days, oldest first, ending today, every day present. Events, statuses, failures, billable messages and deliveries done are the per-minute counts, kept as long as storage.retention (at least 8 days); dead deliveries and SMS are counted by the day they reached that state.",
+        query: StatsDaysQuery,
+        ok: StatsDays,
+        okExample: STATS_DAYS_EXAMPLE,
+        errors: [400],
+      }),
     })
     .get("/messages/:wamid", ({ params }) => relay({ op: "message", wamid: params.wamid }), {
       detail: operation({ tag: "fallback", summary: "One message: statuses, fallback state, SMS and timeline", path: { wamid: "The WhatsApp message id" }, ok: Message, errors: [404] }),

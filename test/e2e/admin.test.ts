@@ -2,7 +2,8 @@
  * The admin API's inspection routes on the compiled binary, over a database filled by
  * the real pipeline (signed fixture webhooks): auth, filters, pages across inserts,
  * 400/404 answers, the raw webhook behind an event, the live stream with
- * Last-Event-ID, dead deliveries put back, and erasing a person without a trace.
+ * Last-Event-ID, dead deliveries put back (one, or all of a hook's), stats per day, and
+ * erasing a person without a trace.
  */
 import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
@@ -205,6 +206,45 @@ test("dead deliveries are listed by hook and put back one at a time; replay queu
   expect(range.deliveries).toBe(range.events);
   expect((await post("/v1/replay", { since: "last week" })).status).toBe(400);
   expect((await post("/v1/replay", { since: "2020-01-01T00:00:00Z", hook: "nope" })).status).toBe(400);
+});
+
+test("stats per UTC day: every day present, oldest first, ending today; a hook's dead deliveries counted, then all retried at once", async () => {
+  const { json, daemon } = await filled(`[[hooks]]\nname = "app"\nurl = "http://127.0.0.1:${closedPort()}/hook"\nsecret = "${WHSEC}"\nretry_schedule = ["1s"]\n`);
+  type Days = { days: { day: string; events: Record<string, number>; statuses: Record<string, number>; deliveries: Record<string, { delivered: number; dead: number }>; sms: Record<string, number> }[] };
+  const isoDay = (ago: number) => new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10);
+  // Every delivery of the fixtures dies at the closed port a second after its first attempt.
+  const events = (await json<Page>("/v1/events?limit=500")).data.length;
+  let dead = 0;
+  for (let i = 0; i < 150 && dead < events; i++) {
+    dead = (await json<Days>("/v1/stats/days")).days.at(-1)!.deliveries.app!.dead;
+    if (dead < events) await Bun.sleep(100);
+  }
+  expect(dead).toBe(events);
+
+  const week = await json<Days>("/v1/stats/days");
+  expect(week.days.map((d) => d.day)).toEqual([6, 5, 4, 3, 2, 1, 0].map(isoDay));
+  const today = week.days.at(-1)!;
+  expect(Object.values(today.events).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+  expect(today.statuses.failed).toBeGreaterThan(0);
+  expect(today.sms).toEqual({ sent: 0, failed: 0, unknown: 0, cancelled: 0 });
+  expect(week.days[0]).toMatchObject({ events: {}, statuses: { sent: 0, delivered: 0, read: 0, failed: 0 }, deliveries: { app: { delivered: 0, dead: 0 } } });
+  expect((await json<Days>("/v1/stats/days?days=31")).days).toHaveLength(31);
+  expect((await json<Days>("/v1/stats/days?days=1")).days.map((d) => d.day)).toEqual([isoDay(0)]);
+  for (const days of ["0", "32", "x", "1e1", "0x1f", ""]) {
+    const res = await fetch(`${daemon.url}/v1/stats/days?days=${days}`, { headers: ADMIN });
+    expect({ days, status: res.status, body: await res.json() }).toEqual({ days, status: 400, body: { error: "bad_request", reason: "days: expected a whole number from 1 to 31" } });
+  }
+
+  const post = (body: unknown, headers: Record<string, string> = ADMIN) => fetch(`${daemon.url}/v1/deliveries/retry`, { method: "POST", headers, body: JSON.stringify(body) });
+  const retried = await post({ hook: "app" });
+  expect({ status: retried.status, body: await retried.json() }).toEqual({ status: 200, body: { hook: "app", retried: events } });
+  // Due again now: none dead until their next failure a second later is given up.
+  expect((await json<Page>("/v1/deliveries?state=dead&hook=app")).data).toEqual([]);
+  expect((await post({ hook: "nope" })).status).toBe(404);
+  const refused = await post({});
+  expect({ status: refused.status, body: await refused.json() }).toEqual({ status: 400, body: { error: "bad_request", reason: "hook: required" } });
+  expect((await post({ hook: "app", state: "dead" })).status).toBe(400);
+  expect((await post({ hook: "app" }, { "content-type": "application/json" })).status).toBe(401);
 });
 
 test("a contact, then its erasure: counts, and no trace of the number left in any table", async () => {

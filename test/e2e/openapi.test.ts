@@ -9,7 +9,7 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import { beforeAll, expect, test } from "bun:test";
 import type { z } from "zod";
 import * as answers from "../../src/admin/responses";
-import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE } from "../../src/admin/examples";
+import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE, STATS_DAYS_EXAMPLE } from "../../src/admin/examples";
 import { OutboundItem } from "../../src/admin/outbound";
 import { EventEnvelope } from "../../src/events/envelope";
 import { requireBinary, startDaemon, stopAfterEach, tempDir, writeConfig } from "../support/daemon";
@@ -68,6 +68,9 @@ test("/docs/json is a valid OpenAPI document; every 200 answer and request body 
   expect(OutboundItem.parse(OUTBOUND_EXAMPLE)).toBeDefined();
   const events = doc.paths["/v1/events"]!.get!.responses["200"]!.content!["application/json"] as unknown as { example: unknown };
   expect(answers.EventPage.parse(events.example)).toBeDefined();
+  const example = (path: string, method: string) => (doc.paths[path]![method]!.responses["200"]!.content!["application/json"] as unknown as { example: unknown }).example;
+  expect(answers.StatsDays.parse(example("/v1/stats/days", "get"))).toEqual(STATS_DAYS_EXAMPLE);
+  expect(answers.DeadRetried.parse(example("/v1/deliveries/retry", "post"))).toBeDefined();
 });
 
 test("every documented admin operation exists: without a token or with a wrong one it answers 401, never 404", async () => {
@@ -116,6 +119,7 @@ test("every answer parses with the schema the document shows for it", async () =
   }
   expect(((await expectShape(answers.Contact, "GET", `/v1/contacts/${PERSON}`)).body as { recent_messages: unknown[] }).recent_messages.length).toBeGreaterThan(0);
   await expectShape(answers.Stats, "GET", "/v1/stats");
+  await expectShape(answers.StatsDays, "GET", "/v1/stats/days?days=31");
   await expectShape(answers.Jobs, "GET", "/v1/jobs");
   await expectShape(answers.Message, "GET", `/v1/messages/${encodeURIComponent(status.data.wamid as string)}`);
   await expectShape(answers.ReplayResult, "POST", `/v1/events/${events.data[0]!.id}/replay`, {});
@@ -132,6 +136,9 @@ test("every answer parses with the schema the document shows for it", async () =
   // A dead delivery's retry and a dead webhook's reprocess answer their own shapes.
   const dead = await json<Page>("/v1/deliveries?state=dead");
   if (dead.data.length > 0) await expectShape(answers.DeliveryRetried, "POST", `/v1/deliveries/${(dead.data[0] as unknown as { id: number }).id}/retry`);
+  // After it: every dead delivery of a hook at once, and a hook that does not exist.
+  expect((await expectShape(answers.DeadRetried, "POST", "/v1/deliveries/retry", { hook: "app" })).status).toBe(200);
+  expect((await expectShape(answers.Problem, "POST", "/v1/deliveries/retry", { hook: "nope" })).status).toBe(404);
 });
 
 test("the UI's script is served from the binary, and the page loads nothing from elsewhere", async () => {

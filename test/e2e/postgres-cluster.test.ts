@@ -214,7 +214,7 @@ test("the retention job on three instances runs once per fire, and each run name
   }
 });
 
-test("the admin API on PostgreSQL answers events, one event, one message, stats, templates, the jobs, replaying one event or a range, orphans, alerts, a contact and their erasure as SQLite does, lists deliveries and webhooks, retries a dead delivery and reprocesses a dead webhook; the rest says 501", async () => {
+test("the admin API on PostgreSQL answers events, one event, one message, stats (and per day), templates, the jobs, replaying one event or a range, orphans, alerts, a contact and their erasure as SQLite does, lists deliveries and webhooks, retries a dead delivery (or a hook's) and reprocesses a dead webhook; the rest says 501", async () => {
   const { instances, sink, url } = await cluster(1);
   const pg = instances[0]!;
   const dir = tempDir("wa-pg-admin-");
@@ -252,6 +252,8 @@ test("the admin API on PostgreSQL answers events, one event, one message, stats,
     return rest;
   };
   expect(await statsOf(pg)).toEqual(await statsOf(lite));
+  const daysOf = async (d: Daemon) => (await fetch(`${d.url}/v1/stats/days?days=2`, { headers: auth })).json();
+  expect(await daysOf(pg)).toEqual(await daysOf(lite));
   // The delivery and inbox lists: the same rows (but ids and times).
   const list = async (d: Daemon, path: string, drop: string[]) =>
     ((await (await fetch(`${d.url}${path}`, { headers: auth })).json()) as { data: Record<string, unknown>[] }).data.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !drop.includes(k))));
@@ -322,6 +324,11 @@ test("the admin API on PostgreSQL answers events, one event, one message, stats,
     expect({ status: retried.status, body: await retried.json() }).toEqual({ status: 200, body: { id: deliveryId, state: "pending" } });
     await waitFor(async () => (await sql`SELECT state FROM deliveries WHERE id = ${deliveryId}`)[0].state === "done", 10_000);
     expect((await fetch(`${pg.url}/v1/deliveries/999999/retry`, { method: "POST", headers: auth })).status).toBe(404);
+    // Every dead delivery of a hook at once.
+    await sql`UPDATE deliveries SET state = 'dead' WHERE id = ${deliveryId}`;
+    const all = await fetch(`${pg.url}/v1/deliveries/retry`, { method: "POST", headers: auth, body: JSON.stringify({ hook: "app" }) });
+    expect({ status: all.status, body: await all.json() }).toEqual({ status: 200, body: { hook: "app", retried: 1 } });
+    await waitFor(async () => (await sql`SELECT state FROM deliveries WHERE id = ${deliveryId}`)[0].state === "done", 10_000);
   } finally {
     await sql.close();
   }

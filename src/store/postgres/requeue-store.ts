@@ -1,7 +1,8 @@
 /**
  * Putting deliveries back on the PostgreSQL engine: a range of events replayed a page
- * at a time (POST /v1/replay) and the deliveries of hooks no live instance runs cancelled
- * or moved (POST /v1/deliveries/orphaned), with the same pages, counts and refusals as
+ * at a time (POST /v1/replay), a hook's dead deliveries retried (POST /v1/deliveries/retry)
+ * and the deliveries of hooks no live instance runs cancelled or moved
+ * (POST /v1/deliveries/orphaned), with the same pages, counts and refusals as
  * SQLite's (worker/replay.ts and worker/orphans.ts decide, in pure code, for both). Each
  * in one transaction, which an erasure does not interleave with (erasure-gate.ts): an
  * event it deletes is never queued again half-way.
@@ -82,6 +83,17 @@ export function postgresRequeue(sql: SQL) {
         if (result.queued > 0) await tx.notify(DELIVERIES_CHANNEL);
         return result;
       }) as Promise<OrphansResolved | { refused: string }>,
+    /** Every dead delivery of `hook` due again now, from a fresh schedule (SQLite's deliveryStore.retryDead): how many. */
+    retryDead: (hook: string, now: number) =>
+      sql.begin(async (tx) => {
+        await beforeWriting(tx);
+        const retried = (
+          await tx`UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ${now}, updated_at = ${now}, lease_token = NULL, lease_until = NULL
+                   WHERE hook = ${hook} AND state = 'dead'`
+        ).count;
+        if (retried > 0) await tx.notify(DELIVERIES_CHANNEL);
+        return retried;
+      }) as Promise<number>,
   };
 
   /** A hook's open deliveries queued to hook `to`, due now: how many new ones (an event `to` already has keeps its delivery). */
