@@ -126,7 +126,7 @@ retry_schedule = ["1s"]
   await page.getByRole("heading", { name: "Message" }).waitFor();
   await page.getByRole("heading", { name: "SMS fallback" }).waitFor();
   const states = await page.locator("section:has(h2:text-is('Timeline')) tbody tr td:nth-child(3)").allTextContents();
-  expect(states).toEqual(["sent", "stale", "fallback_pending", "sending", "fallback_sent"]);
+  expect(states).toEqual(["registered", "sent", "stale", "fallback_pending", "sending", "fallback_sent"]);
   await expect(page.locator("dd", { hasText: "fallback_sent" }).first().isVisible()).resolves.toBe(true);
   expect(await page.locator("body").textContent()).toContain("authentication");
   await shot(page, "message");
