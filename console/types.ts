@@ -1,9 +1,10 @@
 /** The answers the console reads: inferred from the admin API's own zod schemas (src/admin/responses.ts), never restated. */
 import type { z } from "zod";
-import type { AlertPage, Contact, ContactErased, DeliveryPage, EventPage, Jobs, Message, Stats } from "../src/admin/responses";
+import type { AlertPage, Contact, ContactErased, DeliveryPage, EventDetail, EventPage, Jobs, Message, Stats, StatsDays } from "../src/admin/responses";
 
 export type Envelope = z.infer<typeof EventPage>["data"][number];
 export type EventList = z.infer<typeof EventPage>;
+export type EventAnswer = z.infer<typeof EventDetail>;
 export type DeliveryList = z.infer<typeof DeliveryPage>;
 export type AlertList = z.infer<typeof AlertPage>;
 export type ContactAnswer = z.infer<typeof Contact>;
@@ -13,12 +14,4 @@ export type StatsAnswer = z.infer<typeof Stats>;
 export type JobsAnswer = z.infer<typeof Jobs>;
 
 /** GET /v1/stats/days: one UTC day's counts. */
-export interface DayCounts {
-  day: string;
-  events: Record<string, number>;
-  statuses: Record<string, number>;
-  failed_by_code: { code: number | null; messages: number }[];
-  billable: Record<string, number>;
-  deliveries: Record<string, { delivered: number; dead: number }>;
-  sms: Record<string, number>;
-}
+export type DayCounts = z.infer<typeof StatsDays>["days"][number];

@@ -1,13 +1,8 @@
 /** One event as forwarded, the webhook it came from, and its deliveries (replay to a hook). */
 import { api } from "../api";
 import { badge, h, link, problem, section, table, when } from "../dom";
-import type { Envelope } from "../types";
+import type { EventAnswer } from "../types";
 import { eventSubject } from "../../src/events/subject";
-
-interface EventAnswer {
-  event: Envelope;
-  deliveries: { id: number; hook: string; state: string; attempts: number; last_status: number | null; last_error: string | null; updated_at: string | null }[];
-}
 
 export async function event(main: HTMLElement, id: string) {
   const { event: e, deliveries } = await api<EventAnswer>(`/events/${encodeURIComponent(id)}`);

@@ -8,19 +8,13 @@ import { expect, test } from "bun:test";
 import { DAY_MS } from "../../src/domain/day-stats";
 import { dayRange } from "../../src/admin/stats-days";
 import { DAY_REPORT_SQL } from "../../src/store/day-report-store";
+import type { z } from "zod";
+import type { StatsDays } from "../../src/admin/responses";
 import { bothEngines, otp } from "../support/both-engines";
 import { fixtureCorpus, pipeline } from "../support/pipeline";
 import { statusesPayload, textMessage } from "../support/webhooks";
 
-type Day = {
-  day: string;
-  events: Record<string, number>;
-  statuses: Record<string, number>;
-  failed_by_code: { code: number | null; messages: number }[];
-  billable: Record<string, number>;
-  deliveries: Record<string, { delivered: number; dead: number }>;
-  sms: Record<string, number>;
-};
+type Day = z.infer<typeof StatsDays>["days"][number];
 
 const today = () => Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
