@@ -104,7 +104,11 @@ test(`${REQUESTS} generated requests: only 200/400/401/413, no crash, bounded me
   expect(rssPeak - rssStart).toBeLessThan(256);
 
   // Every acknowledged body is stored byte for byte; once processed, non-JSON ones are dead, not gone.
-  await waitFor(async () => (await store.count("SELECT count(*) n FROM inbox WHERE state IN ('pending', 'processing')")) === 0, 60_000);
+  await waitFor(async () => (await store.count("SELECT count(*) n FROM inbox WHERE state IN ('pending', 'processing')")) === 0, 60_000).catch(async (err) => {
+    console.log("outstanding", { inbox: await store.all("SELECT state, count(*) n, max(attempts) max_attempts FROM inbox GROUP BY state") });
+    console.log("daemon's errors", daemon.lines.filter((l) => !l.includes('"level":"info"') && !l.includes('"level":"debug"')).slice(-20));
+    throw err;
+  });
   const rows = await store.all<{ body: Uint8Array; parseable: number | boolean; state: string }>("SELECT b.body, i.parseable, i.state FROM inbox i JOIN inbox_bodies b ON b.inbox_id = i.id");
   await store.close();
   const stored = new Set(rows.map((r) => Buffer.from(r.body).toString("base64")));

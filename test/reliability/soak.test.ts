@@ -75,11 +75,18 @@ test(`soak: ${RATE} POSTs/s for ${(SLICES * SLICE_MS) / 1000} s with admin, metr
   polling = false;
   await poller;
   const q = (sql: string) => store.count(sql);
-  await waitFor(async () => (await q("SELECT count(*) n FROM inbox WHERE state <> 'done'")) === 0, 120_000);
+  /** On a timeout: what the run did, what is left, and what the daemon complained of. */
+  const explain = async (err: unknown) => {
+    console.log("soak slices", JSON.stringify(slices));
+    console.log("outstanding", { inbox: await store.all("SELECT state, count(*) n FROM inbox GROUP BY state"), deliveries: await store.all("SELECT state, count(*) n FROM deliveries GROUP BY state") });
+    console.log("daemon's warnings", daemon.lines.filter((l) => !l.includes('"level":"info"') && !l.includes('"level":"debug"')).slice(-20));
+    throw err;
+  };
+  await waitFor(async () => (await q("SELECT count(*) n FROM inbox WHERE state <> 'done'")) === 0, 120_000).catch(explain);
   const events = await q("SELECT count(*) n FROM events");
   const delivered = await q("SELECT count(*) n FROM deliveries WHERE state = 'done'");
   // The hook keeps up: what was not delivered by the end goes within seconds, every event once.
-  await waitFor(async () => (await q("SELECT count(*) n FROM deliveries WHERE state <> 'done'")) === 0, 60_000);
+  await waitFor(async () => (await q("SELECT count(*) n FROM deliveries WHERE state <> 'done'")) === 0, 60_000).catch(explain);
   const allDelivered = await q("SELECT count(*) n FROM deliveries WHERE state = 'done'");
   const storeBytes = ON_POSTGRES ? await store.bytes() : 0;
   await store.close();
