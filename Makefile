@@ -104,7 +104,7 @@ SIZE   ?= full
 RELIABILITY_FILES_sqlite   := test/reliability test/e2e/storage-failure.test.ts test/e2e/hardening.test.ts
 RELIABILITY_FILES_postgres := test/reliability
 
-reliability: build ## the reliability suite at full size (test/reliability + disk-full and slow-client cases); ~20 min, figures in docs/reliability.md; ENGINE=postgres: against PostgreSQL (~15 min)
+reliability: build ## the reliability suite at full size (test/reliability + disk-full and slow-client cases); ~20 min, figures in docs/reliability.md; ENGINE=postgres: against PostgreSQL (~13 min); SIZE=ci: CI size
 	@case "$(ENGINE)" in sqlite|postgres) ;; *) echo "make reliability: ENGINE must be sqlite or postgres, not '$(ENGINE)'" >&2; exit 2;; esac
 	@case "$(SIZE)" in full|ci) ;; *) echo "make reliability: SIZE must be full or ci, not '$(SIZE)'" >&2; exit 2;; esac
 	RELIABILITY=$(SIZE) WA_TEST_ENGINE=$(ENGINE) $(BUN) test --timeout 1200000 $(RELIABILITY_FILES_$(ENGINE))
