@@ -104,8 +104,21 @@ bench-console: build ## the console's compressed weight and first render of the 
 bench-sweeper: build ## one sweep over 1,000,000 tracked messages; 10,000 SMS due at once under ingestion; ~3 min
 	$(BUN) bench/sweeper.ts
 
-reliability: build ## the reliability suite at full size (test/reliability + disk-full and slow-client cases); ~20 min, figures in docs/reliability.md
-	RELIABILITY=full $(BUN) test --timeout 1200000 test/reliability test/e2e/storage-failure.test.ts test/e2e/hardening.test.ts
+# ENGINE=postgres: the same suite with every daemon on a fresh database of the PostgreSQL
+# server at WA_TEST_PG_URL (default the local one, as in `make test`; test/support/engine.ts).
+# Cases SQLite's by nature skip there, saying why; the disk-full and hardening files are
+# SQLite's end-to-end tests (its file on a full disk, the file deleted or replaced, its lock)
+# and stay out: PostgreSQL's counterparts are in test/e2e/postgres-cluster.test.ts (make test).
+# SIZE=ci: the CI size instead (seconds per case), e.g. `make reliability ENGINE=postgres SIZE=ci`.
+ENGINE ?= sqlite
+SIZE   ?= full
+RELIABILITY_FILES_sqlite   := test/reliability test/e2e/storage-failure.test.ts test/e2e/hardening.test.ts
+RELIABILITY_FILES_postgres := test/reliability
+
+reliability: build ## the reliability suite at full size (test/reliability + disk-full and slow-client cases); ~20 min, figures in docs/reliability.md; ENGINE=postgres: against PostgreSQL (~13 min); SIZE=ci: CI size
+	@case "$(ENGINE)" in sqlite|postgres) ;; *) echo "make reliability: ENGINE must be sqlite or postgres, not '$(ENGINE)'" >&2; exit 2;; esac
+	@case "$(SIZE)" in full|ci) ;; *) echo "make reliability: SIZE must be full or ci, not '$(SIZE)'" >&2; exit 2;; esac
+	RELIABILITY=$(SIZE) WA_TEST_ENGINE=$(ENGINE) $(BUN) test --timeout 1200000 $(RELIABILITY_FILES_$(ENGINE))
 
 bench-disk: build ## database bytes per event (20,000 messages + 20,000 statuses, delivered); for sizing
 	$(BUN) bench/disk.ts

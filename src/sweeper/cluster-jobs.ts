@@ -33,7 +33,16 @@ export class ClusterJobs {
   ) {}
 
   start() {
-    for (const job of this.jobs) this.#crons.push(new Cron(job.schedule, { name: `cluster:${job.name}`, protect: true }, () => void (this.#running = this.fire(job))));
+    // The callback answers the run's promise: croner's `protect` skips a fire while the previous run is still going (a
+    // callback answering at once let a run longer than the period be joined by the next fire's, until they held every connection).
+    for (const job of this.jobs) {
+      this.#crons.push(
+        new Cron(job.schedule, { name: `cluster:${job.name}`, protect: true }, async () => {
+          this.#running = this.fire(job);
+          await this.#running;
+        }),
+      );
+    }
   }
 
   /** The jobs this instance schedules. */

@@ -19,6 +19,7 @@ import { migrate } from "../../src/store/migrate";
 import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, writeConfig } from "../support/daemon";
 import { ADMIN, PERSON } from "../support/filled";
 import { textMessage } from "../support/webhooks";
+import { sqliteOnly } from "../support/engine";
 import { FULL, report, size } from "./size";
 
 beforeAll(requireBinary);
@@ -28,7 +29,8 @@ const BODIES = size(300, 10_000);
 const RATE = 40;
 const OTHER = "447700900123";
 
-test(`erasure walks ${BODIES} webhooks of 100 KB while webhooks arrive: it answers, finds the mention, acks unaffected`, async () => {
+// Not on PostgreSQL: erasing a contact (DELETE /v1/contacts/{wa_id}) answers 501 on that engine in this release, and the case fills the SQLite file before the daemon starts.
+sqliteOnly("DELETE /v1/contacts is not on the PostgreSQL engine yet (501); the case fills the SQLite file directly")(`erasure walks ${BODIES} webhooks of 100 KB while webhooks arrive: it answers, finds the mention, acks unaffected`, async () => {
   const dir = tempDir();
   const dbPath = join(dir, "data/wa.db");
   fill(dbPath);

@@ -5,9 +5,9 @@
  * bodies cut short. Only 200/400/401/413 come back, the daemon never falls over, its
  * memory stays bounded, and every acknowledged body is stored: a signed body that is
  * not JSON is dead-lettered, never lost. The normalizer is fuzzed directly too: any
- * JSON becomes events (webhook.unknown at worst), never a throw.
+ * JSON becomes events (webhook.unknown at worst), never a throw. On PostgreSQL
+ * (WA_TEST_ENGINE=postgres) the same requests go to an instance on a fresh database.
  */
-import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
 import { readFileSync, readdirSync } from "node:fs";
@@ -16,10 +16,12 @@ import { join } from "node:path";
 import { EVENT_TYPES } from "../../src/events/types";
 import { hubSignature } from "../../src/ingest/signature";
 import { normalizePayload } from "../../src/whatsapp/normalize";
-import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, rssMiB } from "../support/daemon";
+import { requireBinary, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, rssMiB } from "../support/daemon";
+import { cleanUpAfterAll, daemonConfigs } from "../support/engine";
 import { report, size } from "./size";
 
 beforeAll(requireBinary);
+cleanUpAfterAll(); // PostgreSQL: the databases of this file dropped after it
 const { daemons } = stopAfterEach();
 
 const REQUESTS = size(2_000, 12_000);
@@ -68,7 +70,8 @@ function cutChunked(port: number, signature: string) {
 test(`${REQUESTS} generated requests: only 200/400/401/413, no crash, bounded memory, every acknowledged body stored`, async () => {
   const dir = tempDir();
   const dbPath = join(dir, "data/wa.db");
-  const daemon = await startDaemon(writeConfig(dir, { storagePath: dbPath, maxBodyBytes: MAX_BODY }));
+  const { configs, store } = await daemonConfigs({ storagePath: dbPath, maxBodyBytes: MAX_BODY }, { dir });
+  const daemon = await startDaemon(configs[0]!);
   daemons.push(daemon);
   const rssStart = rssMiB(daemon.proc.pid);
   const cases = fc.sample(fc.tuple(bodies, signings), { numRuns: REQUESTS, seed: 20261124 });
@@ -101,14 +104,17 @@ test(`${REQUESTS} generated requests: only 200/400/401/413, no crash, bounded me
   expect(rssPeak - rssStart).toBeLessThan(256);
 
   // Every acknowledged body is stored byte for byte; once processed, non-JSON ones are dead, not gone.
-  const db = new Database(dbPath, { readonly: true });
-  await waitFor(() => db.query<{ n: number }, []>("SELECT count(*) n FROM inbox WHERE state IN ('pending', 'processing')").get()!.n === 0, 60_000);
-  const rows = db.query<{ body: Uint8Array; parseable: number; state: string }, []>("SELECT b.body, i.parseable, i.state FROM inbox i JOIN inbox_bodies b ON b.inbox_id = i.id").all();
-  db.close();
+  await waitFor(async () => (await store.count("SELECT count(*) n FROM inbox WHERE state IN ('pending', 'processing')")) === 0, 60_000).catch(async (err) => {
+    console.log("outstanding", { inbox: await store.all("SELECT state, count(*) n, max(attempts) max_attempts FROM inbox GROUP BY state") });
+    console.log("daemon's errors", daemon.lines.filter((l) => !l.includes('"level":"info"') && !l.includes('"level":"debug"')).slice(-20));
+    throw err;
+  });
+  const rows = await store.all<{ body: Uint8Array; parseable: number | boolean; state: string }>("SELECT b.body, i.parseable, i.state FROM inbox i JOIN inbox_bodies b ON b.inbox_id = i.id");
+  await store.close();
   const stored = new Set(rows.map((r) => Buffer.from(r.body).toString("base64")));
   expect(acknowledged.filter((b) => !stored.has(Buffer.from(b).toString("base64")))).toHaveLength(0);
   expect(rows.length).toBe(acknowledged.length);
-  const unparseable = rows.filter((r) => r.parseable === 0);
+  const unparseable = rows.filter((r) => Number(r.parseable) === 0); // PostgreSQL: a boolean
   expect(unparseable.filter((r) => r.state !== "dead")).toEqual([]);
   report("fuzz POST", {
     requests: cases.length,

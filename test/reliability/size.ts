@@ -7,6 +7,9 @@ export const FULL = process.env.RELIABILITY === "full";
 
 export const size = <T>(ci: T, full: T): T => (FULL ? full : ci);
 
+/** On PostgreSQL (WA_TEST_ENGINE=postgres, test/support/engine.ts) each line says so. */
+const ENGINE_TAG = process.env.WA_TEST_ENGINE === "postgres" ? " [postgres]" : "";
+
 export function report(name: string, figures: Record<string, unknown>) {
-  console.log(`[reliability] ${name}${FULL ? "" : " (CI size)"}: ${JSON.stringify(figures)}`);
+  console.log(`[reliability] ${name}${ENGINE_TAG}${FULL ? "" : " (CI size)"}: ${JSON.stringify(figures)}`);
 }

@@ -3,21 +3,26 @@
  * half send headers and stall mid-body. Meanwhile ordinary webhooks are still answered
  * 200 and stored; the stalled connections are closed by the daemon's timeouts
  * (server.idle_timeout for a body gone silent, server.body_timeout for a whole body,
- * Bun's own ~10 s for headers that never finish); memory stays bounded.
+ * Bun's own ~10 s for headers that never finish); memory stays bounded. On PostgreSQL
+ * (WA_TEST_ENGINE=postgres) the same against an instance on a fresh database.
  */
 import { beforeAll, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
-import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, rssMiB } from "../support/daemon";
+import { requireBinary, startDaemon, stopAfterEach, waitFor, rssMiB } from "../support/daemon";
+import { cleanUpAfterAll, daemonConfigs } from "../support/engine";
 import { signedPost, textMessage } from "../support/webhooks";
 import { FULL, report, size } from "./size";
 
 beforeAll(requireBinary);
+cleanUpAfterAll(); // PostgreSQL: the databases of this file dropped after it
 const { daemons } = stopAfterEach();
 
 const CONNECTIONS = size(1_000, 1_000);
 
 test(`${CONNECTIONS} slow connections: others still answered, the slow ones closed by the timeouts, memory bounded`, async () => {
-  const daemon = await startDaemon(writeConfig(tempDir(), { server: 'idle_timeout = "2s"\nbody_timeout = "4s"' }));
+  const { configs, store } = await daemonConfigs({ server: 'idle_timeout = "2s"\nbody_timeout = "4s"' });
+  await store.close(); // nothing read: the answers and the connections are the case
+  const daemon = await startDaemon(configs[0]!);
   daemons.push(daemon);
   const rssBefore = rssMiB(daemon.proc.pid);
   const head = "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2000\r\nX-Hub-Signature-256: sha256=" + "0".repeat(64) + "\r\n\r\n";

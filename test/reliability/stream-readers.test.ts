@@ -14,6 +14,7 @@ import { signedRequest } from "../../bench/payloads";
 import { requireBinary, rssMiB, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
 import type { ReadersReport } from "../support/slow-readers";
 import { textMessage } from "../support/webhooks";
+import { sqliteOnly } from "../support/engine";
 import { FULL, report, size } from "./size";
 
 beforeAll(requireBinary);
@@ -24,7 +25,8 @@ const READERS = size(40, 200);
 const SECONDS = size(10, 50);
 const RATE = 40;
 
-test(`${READERS} slow stream readers while ${RATE} webhooks/s with 8 KB texts arrive for ${SECONDS} s: acks and memory unaffected, nothing lost`, async () => {
+// Not on PostgreSQL: GET /v1/events/stream answers 501 on that engine in this release (docs/ARCHITECTURE.md, "The PostgreSQL engine").
+sqliteOnly("GET /v1/events/stream is not on the PostgreSQL engine yet (501)")(`${READERS} slow stream readers while ${RATE} webhooks/s with 8 KB texts arrive for ${SECONDS} s: acks and memory unaffected, nothing lost`, async () => {
   const dir = tempDir();
   const dbPath = join(dir, "data/wa.db");
   const daemon = await startDaemon(writeConfig(dir, { storagePath: dbPath }));

@@ -49,9 +49,23 @@ export function tempDir(prefix = "wa-e2e-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+export interface WriteConfigOptions {
+  storagePath?: string;
+  maxBodyBytes?: number;
+  lockTimeout?: string;
+  logLevel?: string;
+  listen?: string;
+  server?: string;
+  admin?: string;
+  log?: string;
+  toml?: string;
+  /** The [storage] table's keys instead of the SQLite file's (test/support/engine.ts: a PostgreSQL database). */
+  storage?: string;
+}
+
 export function writeConfig(
   dir: string,
-  extra: { storagePath?: string; maxBodyBytes?: number; lockTimeout?: string; logLevel?: string; listen?: string; server?: string; admin?: string; log?: string; toml?: string } = {},
+  extra: WriteConfigOptions = {},
 ): string {
   const path = join(dir, "config.toml");
   writeFileSync(
@@ -64,8 +78,8 @@ shutdown_timeout = "5s"
 ${extra.server ?? ""}
 
 [storage]
-path = "${extra.storagePath ?? join(dir, "data/wa.db")}"
-synchronous = "full"
+${extra.storage ?? `path = "${extra.storagePath ?? join(dir, "data/wa.db")}"
+synchronous = "full"`}
 lock_timeout = "${extra.lockTimeout ?? "3s"}"
 
 [whatsapp]

@@ -1,6 +1,6 @@
 /**
  * A real PostgreSQL server for the engine's tests: WA_TEST_PG_URL (default the local
- * cluster, trust auth). Each call makes a fresh database, dropped when the process ends;
+ * cluster, trust auth). Each call makes a fresh database, dropped after the test file (see below);
  * a server that cannot be reached fails the test, it never skips it (.ci/run starts one).
  */
 import { SQL } from "bun";
@@ -12,12 +12,18 @@ export const PG_URL = process.env.WA_TEST_PG_URL ?? "postgres://postgres@127.0.0
 const made: string[] = [];
 let admin: SQL | null = null;
 
-afterAll(async () => {
+/** Drops every database made so far (and closes the admin connection). */
+export async function dropDatabases() {
   if (!admin) return;
   for (const name of made.splice(0)) await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
   await admin.close();
   admin = null;
-});
+}
+
+// Bun runs a hook registered here once, after the first test file that imports this
+// module: a file that makes databases in a run of several files also calls
+// `afterAll(dropDatabases)` itself (test/support/engine.ts does it for the reliability suite).
+afterAll(dropDatabases);
 
 /** The URL of a new, empty database on the test server. */
 export async function freshDatabase(): Promise<string> {

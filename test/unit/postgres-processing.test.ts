@@ -175,3 +175,16 @@ function hash(s: string) {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
 }
+
+test("a signed body whose parse error quotes a NUL byte is dead-lettered beside its batch, not a failed pass (PostgreSQL text holds no NUL)", async () => {
+  // Found by the fuzz case of the reliability suite on PostgreSQL: the dead letter's last_error could not be written,
+  // the pass threw, and the batch stayed leased until worker.lease ran out, again and again.
+  const { sql } = await migratedDatabase();
+  const p = await postgresPipeline(sql);
+  await p.post(new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x00, 0x7d])); // {"a":<NUL>}
+  await p.post(statusesPayload({ id: "wamid.BESIDE", status: "sent", timestamp: "1750000000", recipient_id: "16505551234" }));
+  expect((await p.processor.runOnce()).jobs).toBe(2);
+  const rows = [...(await sql`SELECT id::int AS id, state, last_error FROM inbox ORDER BY id`)];
+  expect(rows.map((r) => [r.id, r.state])).toEqual([[1, "dead"], [2, "done"]]);
+  expect(rows[0].last_error).toContain("\\u0000");
+});

@@ -97,3 +97,28 @@ test("the fire time is the schedule's, not the timer's", () => {
   expect(new Date(scheduledTime("0 30 3 * * *", Date.parse("2026-12-05T03:30:00.400Z"))).toISOString()).toBe("2026-12-05T03:30:00.000Z");
   expect(new Date(scheduledTime("*/15 * * * * *", Date.parse("2026-12-05T10:00:31.000Z"))).toISOString()).toBe("2026-12-05T10:00:30.000Z");
 });
+
+test("a run longer than the schedule's period is not joined by the next fire's on the same instance (croner's protect sees the run)", async () => {
+  const { sql } = await migratedDatabase(4);
+  let running = 0;
+  let most = 0;
+  let runs = 0;
+  // Every second, each run taking 2.5 s: unprotected, the fires pile up (the soak on PostgreSQL had 8 retention walks at once, every pool connection).
+  const job = {
+    name: "slow",
+    schedule: "* * * * * *",
+    run: async () => {
+      most = Math.max(most, ++running);
+      runs++;
+      await Bun.sleep(2_500);
+      running--;
+      return {};
+    },
+  };
+  const jobs = new ClusterJobs([job], scheduledRuns(sql), "wa-1", { now: () => Date.now() }, quiet);
+  jobs.start();
+  await Bun.sleep(4_500);
+  await jobs.stop();
+  expect(runs).toBeGreaterThanOrEqual(1);
+  expect(most).toBe(1);
+}, 30_000);

@@ -233,8 +233,13 @@ export function postgresProcessing(sql: SQL, followUp: FollowUp | null = null): 
   return engine;
 }
 
+/**
+ * `error` may quote the body (a JSON parse error names the character it met): PostgreSQL's
+ * text holds no NUL, so one is written as `\u0000`, or the dead letter could not be written
+ * and the whole pass would fail, its batch leased until worker.lease ran out.
+ */
 const failJob = (tx: Tx, id: number, token: string, state: "pending" | "dead", error: string, now: number) =>
-  tx`UPDATE inbox SET state = ${state}, last_error = ${error}, lease_token = NULL, lease_until = NULL, processed_at = ${now} WHERE id = ${id} AND lease_token = ${token}`;
+  tx`UPDATE inbox SET state = ${state}, last_error = ${error.replaceAll("\0", "\\u0000")}, lease_token = NULL, lease_until = NULL, processed_at = ${now} WHERE id = ${id} AND lease_token = ${token}`;
 
 type StatusWrite = BatchWrites["statuses"][number];
 
