@@ -63,7 +63,7 @@ async function burstUntilKilled(daemon: Daemon, round: number, total: number, ki
   await daemon.proc.exited;
 }
 
-const ON_PG = ON_POSTGRES ? " (postgres: one of two instances killed each round; no SMS fallback on that engine yet)" : "";
+const ON_PG = ON_POSTGRES ? " (postgres: one of two instances killed each round)" : "";
 
 test(`kill -9 in ${ROUNDS} rounds of up to ${POSTS_PER_ROUND} POSTs at ${CONNECTIONS} connections: nothing lost, nothing doubled${ON_PG}`, async () => {
   const hook = new Sink().start();
@@ -86,8 +86,7 @@ url = "http://127.0.0.1:${sms.port}/sms"
 body = { to = "+{{to}}", text = "{{text}}", ref = "{{wamid}}" }
 retry_schedule = ["1s"]
 `;
-  // SMS fallback is not on the PostgreSQL engine yet (its config refuses fallback.enabled): there the rounds run without it.
-  const toml = `${hookToml(hook.url, "app", 'retry_schedule = ["1s"]')}${ON_POSTGRES ? "" : fallbackToml}`;
+  const toml = `${hookToml(hook.url, "app", 'retry_schedule = ["1s"]')}${fallbackToml}`;
   const { configs, store } = await daemonConfigs({ storagePath: dbPath, toml }, { dir, instances: 2 });
   const config = configs[0]!;
   const acked: string[] = [];
@@ -104,15 +103,13 @@ retry_schedule = ["1s"]
     const daemon = await startDaemon(config);
     const outstanding = () =>
       store.count(
-        ON_POSTGRES
-          ? `SELECT (SELECT count(*) FROM inbox WHERE state <> 'done') + (SELECT count(*) FROM deliveries WHERE state <> 'done') n`
-          : `SELECT (SELECT count(*) FROM inbox WHERE state <> 'done') + (SELECT count(*) FROM deliveries WHERE state <> 'done')
-              + (SELECT count(*) FROM tracked_messages WHERE state IN ('tracked', 'stale', 'fallback_pending', 'sending'))
-              + (SELECT count(*) FROM fallback_sends WHERE state <> 'sent') n`,
+        `SELECT (SELECT count(*) FROM inbox WHERE state <> 'done') + (SELECT count(*) FROM deliveries WHERE state <> 'done')
+           + (SELECT count(*) FROM tracked_messages WHERE state IN ('tracked', 'stale', 'fallback_pending', 'sending'))
+           + (SELECT count(*) FROM fallback_sends WHERE state <> 'sent') n`,
       );
     await waitFor(async () => (await outstanding()) === 0, size(60_000, 300_000)).catch(async (err) => {
       const states = (table: string) => store.all<{ state: string; n: number }>(`SELECT state, count(*) n FROM ${table} GROUP BY state`);
-      console.log("outstanding", { inbox: await states("inbox"), deliveries: await states("deliveries"), ...(ON_POSTGRES ? {} : { tracked: await states("tracked_messages"), sms: await states("fallback_sends") }) });
+      console.log("outstanding", { inbox: await states("inbox"), deliveries: await states("deliveries"), tracked: await states("tracked_messages"), sms: await states("fallback_sends") });
       for (const d of [daemon, beside]) if (d) console.log("last run's daemon", { exit_code: d.proc.exitCode, warnings: d.lines.filter((l) => !l.includes('"level":"info"') && !l.includes('"level":"debug"')).slice(-40) });
       throw err;
     });
@@ -135,10 +132,10 @@ retry_schedule = ["1s"]
       const ref = JSON.parse(r.body).ref as string;
       keysByRef.set(ref, (keysByRef.get(ref) ?? new Set()).add(r.headers["idempotency-key"]!));
     }
-    const sendRows = ON_POSTGRES ? 0 : await store.count("SELECT count(*) n FROM fallback_sends WHERE state = 'sent'");
+    const sendRows = await store.count("SELECT count(*) n FROM fallback_sends WHERE state = 'sent'");
     expect([...keysByRef.values()].filter((k) => k.size !== 1)).toEqual([]);
     expect(keysByRef.size).toBe(sendRows);
-    const tracked = ON_POSTGRES ? null : Object.fromEntries((await store.all<{ state: string; n: number }>("SELECT state, count(*) n FROM tracked_messages GROUP BY state")).map((r) => [r.state, r.n]));
+    const tracked = Object.fromEntries((await store.all<{ state: string; n: number }>("SELECT state, count(*) n FROM tracked_messages GROUP BY state")).map((r) => [r.state, r.n]));
     // integrity_check is SQLite's; on PostgreSQL the schema's foreign keys hold events to their webhooks and deliveries to their events.
     const integrity = ON_POSTGRES ? "n/a (postgres)" : (await store.all<{ integrity_check: string }>("PRAGMA integrity_check"))[0]!.integrity_check;
     if (!ON_POSTGRES) expect(integrity).toBe("ok");
