@@ -16,6 +16,7 @@ import { runServe, StartupError } from "./cli/serve";
 import { runSign } from "./cli/sign";
 import { printWarnings } from "./cli/warnings";
 import { postgresRefusal, type FileCommand } from "./cli/postgres-refusal";
+import { runPostgresRequeue } from "./cli/postgres-requeue";
 import { ConfigError } from "./config/load";
 import type { Config, OperatorConfig } from "./config/schema";
 import { DEV_CONFIG_ORIGIN, loadConfig, type ConfigSource } from "./config/source";
@@ -40,8 +41,10 @@ async function main(command: Command): Promise<number | null> {
     case "replay":
     case "retry-dead":
     case "reprocess":
-    case "orphans":
-      return runOperatorCommand(operatorConfig(command.config, command.kind), command);
+    case "orphans": {
+      const config = operatorConfig(command.config, null);
+      return config.storage.engine === "postgres" ? runPostgresRequeue(config, command) : runOperatorCommand(config, command);
+    }
     case "jobs":
       return runJobsCommand(fullConfig(command.config), command);
     case "tail":

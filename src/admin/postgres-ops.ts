@@ -158,7 +158,7 @@ export function postgresAdminOps(
       }
       case "retry-dead": {
         const [run, withDeliveries] = await Promise.all([running(), q.hooksWithDeliveries()]);
-        return retryDeadRefused(op.hook, run, withDeliveries) ?? deadRetried(op.hook, await requeue.retryDead(op.hook, now));
+        return retryDeadRefused(op.hook, run, withDeliveries) ?? deadRetried(op.hook, await requeue.retryDead([op.hook], now));
       }
       case "reprocess": {
         const r = await q.reprocess(op.id);

@@ -35,7 +35,7 @@ import { openPostgres } from "../store/postgres/connect";
 import { postgresDispatch } from "../store/postgres/dispatch-engine";
 import { postgresEventIds } from "../store/postgres/event-ids";
 import { postgresInbox } from "../store/postgres/inbox-store";
-import { instancesStore } from "../store/postgres/instances";
+import { INSTANCE_STALE_MS, instancesStore } from "../store/postgres/instances";
 import { instanceHooksStore } from "../store/postgres/instance-hooks";
 import { migratePostgres } from "../store/postgres/migrate";
 import { postgresProcessing } from "../store/postgres/processing-engine";
@@ -63,9 +63,8 @@ import { appFor, describe, isLoopback, reloader, serveUntilStopped, StartupError
 const IDLE_LOOK_MS = 1_000;
 /** A pass finishes the batch it claimed (well inside worker.lease): nothing here shares a writer with ingestion. */
 const PASS_BUDGET_MS = 5_000;
-/** An instance renews its row this often; one not renewed for STALE_MS is taken for dead. */
+/** An instance renews its row this often; one not renewed for INSTANCE_STALE_MS is taken for dead. */
 const HEARTBEAT_MS = 5_000;
-const STALE_MS = 30_000;
 
 export async function runServePostgres({ config, origin, warnings }: ConfigSource<Config>, reread: () => ConfigSource<Config>): Promise<void> {
   const startedAt = Date.now();
@@ -114,7 +113,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   await recordHooks(hookRecords, instance, config);
   const admin: AdminDeps = {
     token: config.admin.token,
-    run: postgresAdminOps(sql, () => worker?.jobs ?? null, () => running.config.hooks, () => hookRecords.live(STALE_MS), () => worker?.fallback ?? null),
+    run: postgresAdminOps(sql, () => worker?.jobs ?? null, () => running.config.hooks, () => hookRecords.live(INSTANCE_STALE_MS), () => worker?.fallback ?? null),
     log,
     streamResumeAt: postgresStreamResume(sql),
   };
@@ -187,7 +186,7 @@ async function prepare(sql: SQL, url: string) {
 async function register(sql: SQL, name: string, log: Logger) {
   const store = instancesStore(sql);
   const run = { name, token: randomBytes(9).toString("base64url"), host: osHostname(), pid: process.pid, version: VERSION };
-  const holder = await store.register(run, STALE_MS, (row) => row.host === run.host && !isRunning(row.pid));
+  const holder = await store.register(run, INSTANCE_STALE_MS, (row) => row.host === run.host && !isRunning(row.pid));
   if (holder) {
     await sql.close().catch(() => {});
     throw new StartupError(
@@ -200,7 +199,7 @@ async function register(sql: SQL, name: string, log: Logger) {
     try {
       if (!(await store.renew(name, run.token)) && !lost) {
         lost = true;
-        log.error("this instance's name was taken over by another run: this one was taken for dead (paused or cut off from the database too long)", { instance: name, stale_ms: STALE_MS });
+        log.error("this instance's name was taken over by another run: this one was taken for dead (paused or cut off from the database too long)", { instance: name, stale_ms: INSTANCE_STALE_MS });
       }
     } catch {
       // The database is unreachable: readiness says so; the row is renewed once it is back.

@@ -31,7 +31,7 @@ export interface ReplayPage extends ReplayResult {
 }
 
 /** Events per transaction of a whole replay: the daemon's own writes go between two. */
-const PAGE_EVENTS = 1000;
+export const PAGE_EVENTS = 1000;
 
 export class ReplayError extends Error {
   override name = "ReplayError";
@@ -102,13 +102,16 @@ export function replayPage(db: Database, hooks: readonly HookRoute[], request: R
 export function replayEvents(db: Database, hooks: readonly HookRoute[], request: ReplayRequest, now: number): ReplayResult {
   const total: ReplayResult = { events: 0, queued: {} };
   let after: string | null = null;
-  do {
-    const page = replayPage(db, hooks, request, now, after, PAGE_EVENTS);
-    total.events += page.events;
-    for (const [hook, n] of Object.entries(page.queued)) total.queued[hook] = (total.queued[hook] ?? 0) + n;
-    after = page.next;
-  } while (after !== null);
+  do after = addPage(total, replayPage(db, hooks, request, now, after, PAGE_EVENTS));
+  while (after !== null);
   return total;
+}
+
+/** Adds a page's counts to a whole replay's (both engines): the event the next page starts after, null at the end. */
+export function addPage(total: ReplayResult, page: ReplayPage): string | null {
+  total.events += page.events;
+  for (const [hook, n] of Object.entries(page.queued)) total.queued[hook] = (total.queued[hook] ?? 0) + n;
+  return page.next;
 }
 
 /** Dead deliveries (all hooks, or one) go back to pending with a fresh schedule. */
@@ -120,8 +123,13 @@ export function retryDeadDeliveries(db: Database, now: number, hook: string | nu
 export function reprocessDeadInbox(db: Database, inboxId: number | null): number {
   const queue = queueStore(db);
   if (inboxId === null) return queue.revive(null);
-  const state = queue.state(inboxId);
-  if (state === null) throw new ReplayError(`no inbox row ${inboxId}`);
-  if (state !== "dead") throw new ReplayError(`inbox row ${inboxId} is not dead (state: ${state})`);
+  const refused = reprocessRefusal(inboxId, queue.state(inboxId));
+  if (refused !== null) throw new ReplayError(refused);
   return queue.revive(inboxId);
+}
+
+/** Why inbox row `id` (in `state`; null: no such row) is not processed again (both engines); null when it is dead. */
+export function reprocessRefusal(id: number, state: string | null): string | null {
+  if (state === null) return `no inbox row ${id}`;
+  return state === "dead" ? null : `inbox row ${id} is not dead (state: ${state})`;
 }

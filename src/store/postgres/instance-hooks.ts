@@ -32,5 +32,19 @@ export function instanceHooksStore(sql: SQL) {
       );
       return [...new Set<string>(rows.map((r: { name: string }) => r.name))];
     },
+    /** Each live instance's hooks with their filters (what a replay from the CLI queues by), by instance and config order. */
+    async liveRoutes(staleMs: number): Promise<(HookRoute & { instance: string })[]> {
+      const rows = await sql.unsafe(
+        `SELECT h.instance, h.name, h.events, h.phone_number_ids FROM instance_hooks h JOIN instances i ON i.name = h.instance
+         WHERE ${DB_NOW} - i.seen_at < $1 ORDER BY h.instance COLLATE "C", h.position`,
+        [staleMs],
+      );
+      return rows.map((r: { instance: string; name: string; events: string; phone_number_ids: string }) => ({
+        instance: r.instance,
+        name: r.name,
+        events: JSON.parse(r.events),
+        phone_number_ids: JSON.parse(r.phone_number_ids),
+      }));
+    },
   };
 }

@@ -7,6 +7,9 @@
  */
 import type { SQL } from "bun";
 
+/** An instance not renewed for this long is taken for dead (instances renew every 5 s). */
+export const INSTANCE_STALE_MS = 30_000;
+
 /** The database's clock in unix ms: instances' own clocks need not agree. */
 const DB_NOW = "(extract(epoch FROM clock_timestamp()) * 1000)::int8";
 

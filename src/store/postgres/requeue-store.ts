@@ -1,8 +1,9 @@
 /**
- * Putting deliveries back on the PostgreSQL engine: a range of events replayed a page
- * at a time (POST /v1/replay), a hook's dead deliveries retried (POST /v1/deliveries/retry)
- * and the deliveries of hooks no live instance runs cancelled or moved
- * (POST /v1/deliveries/orphaned), with the same pages, counts and refusals as
+ * Putting work back on the PostgreSQL engine: a range of events replayed a page at a
+ * time (POST /v1/replay, `replay`), dead deliveries retried (POST /v1/deliveries/retry,
+ * `retry-dead`), the deliveries of hooks no live instance runs counted, cancelled or
+ * moved (POST /v1/deliveries/orphaned, `orphans`) and dead webhooks processed again
+ * (`reprocess`), with the same pages, counts and refusals as
  * SQLite's (worker/replay.ts and worker/orphans.ts decide, in pure code, for both). Each
  * in one transaction, which an erasure does not interleave with (erasure-gate.ts): an
  * event it deletes is never queued again half-way.
@@ -14,7 +15,7 @@ import { eventIdFloor } from "../../util/ids";
 import { planReplayPage, type ReplayPage, type ReplayTarget } from "../../worker/replay";
 import type { OrphanAction, OrphansResolved } from "../../worker/orphans";
 import { beforeWriting } from "./erasure-gate";
-import { DELIVERIES_CHANNEL } from "./wakeups";
+import { DELIVERIES_CHANNEL, INBOX_CHANNEL } from "./wakeups";
 
 type Tx = SQL;
 
@@ -83,17 +84,32 @@ export function postgresRequeue(sql: SQL) {
         if (result.queued > 0) await tx.notify(DELIVERIES_CHANNEL);
         return result;
       }) as Promise<OrphansResolved | { refused: string }>,
-    /** Every dead delivery of `hook` due again now, from a fresh schedule (SQLite's deliveryStore.retryDead): how many. */
-    retryDead: (hook: string, now: number) =>
+    /** Every dead delivery of `hooks` due again now, from a fresh schedule (SQLite's deliveryStore.retryDead): how many. */
+    retryDead: (hooks: readonly string[], now: number) =>
       sql.begin(async (tx) => {
         await beforeWriting(tx);
         const retried = (
           await tx`UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ${now}, updated_at = ${now}, lease_token = NULL, lease_until = NULL
-                   WHERE hook = ${hook} AND state = 'dead'`
+                   WHERE hook = ANY(${tx.array([...hooks], "TEXT")}::text[]) AND state = 'dead'`
         ).count;
         if (retried > 0) await tx.notify(DELIVERIES_CHANNEL);
         return retried;
       }) as Promise<number>,
+    /** Open deliveries per hook and state, for hooks not among `running` (SQLite's worker/orphans.ts orphanedCounts, in its order). */
+    async orphaned(running: readonly string[]): Promise<Record<string, Record<string, number>>> {
+      const rows = await sql`
+        SELECT hook, state, count(*)::int AS n FROM deliveries WHERE state = ANY(${open}::text[]) AND NOT hook = ANY(${sql.array([...running], "TEXT")}::text[])
+        GROUP BY hook, state ORDER BY hook COLLATE "C", state COLLATE "C"`;
+      const counts: Record<string, Record<string, number>> = {};
+      for (const r of rows as { hook: string; state: string; n: number }[]) (counts[r.hook] ??= {})[r.state] = r.n;
+      return counts;
+    },
+    /** Every dead webhook processed again, attempts from zero (SQLite's queueStore.revive(null)): how many. */
+    async reprocessDead(): Promise<number> {
+      const revived = (await sql`UPDATE inbox SET state = 'pending', attempts = 0, last_error = NULL WHERE state = 'dead'`).count;
+      if (revived > 0) await sql.notify(INBOX_CHANNEL);
+      return revived;
+    },
   };
 
   /** A hook's open deliveries queued to hook `to`, due now: how many new ones (an event `to` already has keeps its delivery). */
