@@ -82,7 +82,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const instance = config.server.instance ?? `${osHostname()}:${port === 0 ? `pid${process.pid}` : port}`;
   const lockTimeoutMs = parseDuration(config.storage.lock_timeout)!;
   const url = config.storage.url!;
-  const sql = openPostgres({ url, pool: config.storage.pool, lockTimeoutMs, instance });
+  const sql = openPostgres({ url, pool: config.storage.pool, lockTimeoutMs, instance, idleInTransactionMs: parseDuration(config.worker.lease)! });
   const { migration, serverVersion } = await prepare(sql, url);
   const presence = await register(sql, instance, log);
 

@@ -4,6 +4,10 @@
  * pg_stat_activity), commits synchronously whatever the server's default (an answered
  * COMMIT is on disk: the promise behind every 200), and gives up waiting for a lock after
  * `lockTimeoutMs` instead of queueing forever behind one (the request then gets a 503).
+ * An instance frozen inside a transaction (SIGSTOP, a VM paused, a GC stall) would keep
+ * its claimed rows locked past their lease, where SKIP LOCKED claims never see them: the
+ * server ends such a session after `idleInTransactionMs` (the worker's lease), so the
+ * others take the work over as the lease promises.
  */
 import { SQL } from "bun";
 
@@ -16,6 +20,8 @@ export interface PostgresSettings {
   instance: string;
   /** How long opening a connection may take, in seconds. */
   connectTimeoutS?: number;
+  /** A session idle inside a transaction this long is ended by the server (absent: never). */
+  idleInTransactionMs?: number;
 }
 
 export function openPostgres(s: PostgresSettings): SQL {
@@ -26,6 +32,7 @@ export function openPostgres(s: PostgresSettings): SQL {
       application_name: `wa-webhookd ${s.instance}`.slice(0, 63),
       synchronous_commit: "on",
       lock_timeout: `${s.lockTimeoutMs}ms`,
+      ...(s.idleInTransactionMs ? { idle_in_transaction_session_timeout: `${s.idleInTransactionMs}ms` } : {}),
     },
   });
 }
