@@ -26,9 +26,9 @@ export type StateEffect =
  */
 export interface Notice {
   kind: "notice";
-  subject: "template" | "contact" | "phone_number";
+  subject: "template" | "contact" | "phone_number" | "group";
   id: string;
-  attribute: "status" | "quality" | "category" | "marketing_opt_out" | "profile_name" | "messaging_limit";
+  attribute: "status" | "quality" | "category" | "marketing_opt_out" | "profile_name" | "messaging_limit" | "suspended" | "username" | "username_status";
   value: string | null;
   at: number | null;
   /**

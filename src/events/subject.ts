@@ -15,6 +15,9 @@ export interface EventSubject {
 const PERSON_FIELDS: Record<string, readonly string[]> = {
   "message.echo": ["to"],
   "message.status": ["recipient_participant_id", "recipient_id"],
+  // A past chat is about its thread's user, whoever sent the message; a synced contact is its number.
+  "history.message": ["thread", "from"],
+  "contact.sync": ["phone_number"],
 };
 const DEFAULT_FIELDS = ["from", "recipient_id", "to", "wa_id"];
 

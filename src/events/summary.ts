@@ -80,6 +80,27 @@ const SUMMARIES: Record<EventType, (d: Data) => string> = {
   "flow.update": (d) => words(text(d.event), change(d.old_status, d.new_status)),
   "user.preferences": (d) => words(text(d.category), text(d.value), stale(d)),
   "call.event": (d) => words("call", text(d.event), text(d.direction)),
+  "group.lifecycle": (d) => words("group", text(d.action), facts(errorCodes(d))),
+  "group.participants": (d) => {
+    const failed = list(d.failed_participants).length;
+    return words("group", text(d.action), plural(list(d.participants).length, "participant"), facts(text(d.reason), failed > 0 && `${failed} failed`, errorCodes(d)));
+  },
+  "group.settings": (d) => {
+    const part = (name: string, v: unknown) => (Object.keys(obj(v)).length > 0 ? `${name} ${obj(v).ok === false ? "failed" : "ok"}` : null);
+    return words("group settings", facts(part("subject", d.subject), part("description", d.description), part("picture", d.picture), errorCodes(d)));
+  },
+  "group.status": (d) => words("group", d.suspended === true ? "suspended" : "suspension cleared", stale(d)),
+  "history.message": (d) => words("history", inbound(d), facts(text(d.history_status))),
+  "history.sync": (d) =>
+    words("history sync", facts(d.phase != null && `phase ${text(d.phase)}`, d.chunk_order != null && `chunk ${text(d.chunk_order)}`, d.progress != null && `${text(d.progress)}%`), plural(Number(d.threads ?? 0), "thread"), plural(Number(d.messages ?? 0), "message"), facts(text(obj(list(d.errors)[0]).title))),
+  "contact.sync": (d) => words("contact", text(d.action)),
+  "user.id_changed": (d) => words("user id changed", obj(d.parent_user_id).current != null && "(with parent id)"),
+  "business.username": (d) => words("username", text(d.status), stale(d)),
+  "account.settings": (d) => words("settings", text(obj(d.calling).status) && `calling ${text(obj(d.calling).status)}`),
+  "ads.event": (d) => words(text(d.event_name), text(d.amount), text(d.currency)),
+  "partner.solution": (d) => words(text(d.event), text(d.solution_status) && `(${text(d.solution_status)})`),
+  "payment.configuration": (d) => words("payment configuration", text(d.status)),
+  "message.click": (d) => words("click", text(d.click_component), text(d.action_type) !== "marketing_messages_link_click" && text(d.action_type)),
   "message.stale": (d) => words("no delivery by", text(d.deadline), text(d.category) && `(${text(d.category)})`),
   "message.fallback": (d) => words("sms", text(d.outcome), `(${words(text(d.reason), text(d.error_code))})`),
   "fallback.held": (d) => `held: ${text(d.undelivered) ?? "?"} of ${text(d.deadlines) ?? "?"} deadlines undelivered since ${text(d.since) ?? "?"}`,

@@ -5,35 +5,24 @@
  * `webhook.unknown` with the raw value kept.
  */
 import type { EventType } from "../events/types";
+import { base, guarded, hashOf, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
 import { FIELD_EVENT_TYPES } from "../events/types";
 import { sha256Hex, stableStringify } from "../util/stable-json";
 import { messageData, senderOf, statusData } from "./message-data";
 import type { StateEffect } from "../domain/effects";
-import { cutDeep, deeperThan, MAX_JSON_DEPTH } from "../util/json-depth";
 import type { SenderContact } from "./messages";
 import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, PhoneQualityValue, TemplateValue, UserPreference, WebhookPayload } from "./payload";
 import { Metadata, MetaError, normalizeError, parseEach, secondsToMs } from "./primitives";
 import { statusDedupKey } from "./statuses";
+import { normalizeAutomaticEvents } from "./ads-events";
+import { normalizeStateSync } from "./contact-sync";
+import { normalizeGroups } from "./groups";
+import { normalizeHistory } from "./history";
+import { managementReader } from "./management-values";
+import { clickEvent } from "./message-clicks";
+import { normalizeUserIdUpdates, systemUserIdChange } from "./user-id-change";
 
-export interface NormalizedEvent {
-  type: EventType;
-  dedupKey: string;
-  occurredAt: number | null; // unix ms
-  wabaId: string | null;
-  phoneNumberId: string | null;
-  displayPhoneNumber: string | null;
-  data: Record<string, unknown>;
-  raw: unknown;
-  effects: StateEffect[];
-}
-
-interface Where {
-  field: string;
-  wabaId: string | null;
-  entryTime: number | null;
-  phoneNumberId: string | null;
-  displayPhoneNumber: string | null;
-}
+export type { NormalizedEvent };
 
 /**
  * Never throws, and no item takes its siblings down with it: each entry, change and
@@ -84,19 +73,6 @@ function* normalizeChangeItem(entry: Where, change: unknown): Generator<Normaliz
   yield* normalizeChange(where, value);
 }
 
-/**
- * Reads one raw item. Too deep to process safely, or throwing: the item becomes a
- * webhook.unknown saying why, and the caller carries on with its siblings.
- */
-function guarded(where: Where, raw: unknown, read: () => NormalizedEvent): NormalizedEvent {
-  if (deeperThan(raw)) return unknownEvent(where, raw, `nested deeper than ${MAX_JSON_DEPTH} levels`);
-  try {
-    return read();
-  } catch (err) {
-    return unknownEvent(where, raw, `unreadable: ${(err as Error).message}`);
-  }
-}
-
 /** An entry or a change: its items are guarded one by one, so only a throw is caught here. */
 function* isolated(where: Where, raw: unknown, read: () => Iterable<NormalizedEvent>): Generator<NormalizedEvent> {
   let yielded = 0;
@@ -115,11 +91,27 @@ function* normalizeChange(where: Where, value: unknown): Generator<NormalizedEve
   if (where.field === "smb_message_echoes") return yield* itemsOf(where, value, "message_echoes", "message.echo", (m) => `echo:${(m as { id?: string }).id ?? hashOf(where, m)}`);
   if (where.field === "user_preferences") return yield* normalizeUserPreferences(where, value);
   if (where.field === "calls") return yield* normalizeCalls(where, value);
+  const items = Object.hasOwn(ITEM_FIELDS, where.field) ? ITEM_FIELDS[where.field] : undefined;
+  if (items) return yield* items(where, value);
+  const management = managementReader(where.field);
+  if (management) return yield guarded(where, value, () => management(where, value));
   // Own properties only: a field named "constructor" or "__proto__" is unknown, not Object's.
   const type = Object.hasOwn(FIELD_EVENT_TYPES, where.field) ? FIELD_EVENT_TYPES[where.field] : undefined;
   if (!type) return yield unknownEvent(where, value);
   yield guarded(where, value, () => fieldEvent(where, type, value));
 }
+
+/** Fields whose value holds a list of items, each its own event. */
+const ITEM_FIELDS: Record<string, (where: Where, value: unknown) => Generator<NormalizedEvent>> = {
+  group_lifecycle_update: normalizeGroups,
+  group_participants_update: normalizeGroups,
+  group_settings_update: normalizeGroups,
+  group_status_update: normalizeGroups,
+  history: normalizeHistory,
+  smb_app_state_sync: normalizeStateSync,
+  user_id_update: normalizeUserIdUpdates,
+  automatic_events: normalizeAutomaticEvents,
+};
 
 function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedEvent> {
   const parsed = MessagesValue.safeParse(value);
@@ -130,8 +122,9 @@ function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedE
   const errors = v.errors ?? [];
   const messages = listOf(v.messages);
   const statuses = listOf(v.statuses);
+  const actions = listOf(v.user_actions);
   let yielded = 0;
-  for (const key of ["messages", "statuses"] as const) {
+  for (const key of ["messages", "statuses", "user_actions"] as const) {
     if (v[key] !== undefined && !Array.isArray(v[key])) {
       yielded++;
       yield unknownEvent(where, v[key], `${key} is not an array`);
@@ -144,17 +137,32 @@ function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedE
     if (messageErrors && event.type === "message.received" && !event.data.errors) event.data.errors = messageErrors;
     yielded++;
     yield event;
+    const moved = event.type === "message.received" && event.data.kind === "system" ? idChangeOf(where, raw) : null;
+    if (moved) {
+      yielded++;
+      yield moved;
+    }
   }
   for (const raw of statuses) {
     yielded++;
     yield guarded(where, raw, () => statusEvent(where, raw, errors));
   }
+  for (const raw of actions) {
+    yielded++;
+    yield guarded(where, raw, () => clickEvent(where, raw, contacts) ?? unknownEvent(where, raw, "user action without action_type"));
+  }
   // Value-level errors with nothing else to attach them to: an account/system-level event.
-  if (errors.length > 0 && messages.length + statuses.length === 0) {
+  if (errors.length > 0 && messages.length + statuses.length + actions.length === 0) {
     yielded++;
     yield base(where, "webhook.error", `hash:${hashOf(where, v.errors)}`, where.entryTime, { errors: errors.map(normalizeError) }, value, []);
   }
   if (yielded === 0) yield unknownEvent(where, value, "messages value without messages, statuses or errors");
+}
+
+/** A `system` message saying the user's BSUID changed is also its own user.id_changed. */
+function idChangeOf(where: Where, raw: unknown): NormalizedEvent | null {
+  const message = InboundMessage.safeParse(raw);
+  return message.success ? systemUserIdChange(where, message.data) : null;
 }
 
 function messageEvent(where: Where, raw: unknown, contacts: SenderContact[], index: number, count: number): NormalizedEvent {
@@ -249,33 +257,6 @@ function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEv
     if (id && q?.current_limit) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "messaging_limit", value: q.current_limit, at: where.entryTime, record: "always" });
   }
   return base(where, type, `hash:${hashOf(where, value)}`, where.entryTime, data, value, effects);
-}
-
-function unknownEvent(where: Where, raw: unknown, reason?: string): NormalizedEvent {
-  const data: Record<string, unknown> = { field: where.field };
-  const deep = deeperThan(raw);
-  if (reason ?? deep) data.reason = reason ?? `nested deeper than ${MAX_JSON_DEPTH} levels`;
-  // The envelope's serializing recurses: a value too deep for it is kept cut (the inbox has
-  // it whole). Its key covers the whole value: two items that differ only below the cut stay two events.
-  return base(where, "webhook.unknown", `hash:${hashOf(where, raw)}`, where.entryTime, data, deep ? cutDeep(raw) : raw, []);
-}
-
-function base(where: Where, type: EventType, dedupKey: string, occurredAt: number | null, data: Record<string, unknown>, raw: unknown, effects: StateEffect[]): NormalizedEvent {
-  return { type, dedupKey, occurredAt, wabaId: where.wabaId, phoneNumberId: where.phoneNumberId, displayPhoneNumber: where.displayPhoneNumber, data, raw, effects };
-}
-
-/**
- * The key of an item that carries no id of its own (account notices, preferences,
- * calls, unknowns): field, account, the entry's time and the item itself (its own
- * timestamp included). A retry or re-batch repeats all of these; a real repeat — a
- * template paused again, a second PIN change — comes with a later entry.time.
- */
-function hashOf(where: Where, value: unknown): string {
-  return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${where.entryTime ?? ""}\n${stableStringify(value)}`);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function listOf(value: unknown): unknown[] {

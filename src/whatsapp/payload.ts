@@ -30,6 +30,7 @@ export const MessagesValue = z.looseObject({
   contacts: lenientList(SenderContact),
   messages: z.unknown().optional(),
   statuses: z.unknown().optional(),
+  user_actions: z.unknown().optional(), // marketing link clicks (message-clicks.ts)
   errors: lenientList(MetaError),
 });
 

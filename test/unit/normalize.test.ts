@@ -33,7 +33,7 @@ describe("fixture corpus: each shape → the exact normalized event", () => {
   }
   test("the corpus covers every field the issue names", () => {
     const fields = new Set(fixtures.flatMap(([, fx]) => fx.payload.entry.flatMap((e) => e.changes.map((c) => c.field))));
-    for (const f of ["messages", "message_template_status_update", "message_template_quality_update", "message_template_components_update", "template_category_update", "account_update", "account_review_update", "account_alerts", "phone_number_quality_update", "phone_number_name_update", "business_capability_update", "security", "flows", "user_preferences", "calls", "smb_message_echoes"]) {
+    for (const f of ["messages", "message_template_status_update", "message_template_quality_update", "message_template_components_update", "template_category_update", "account_update", "account_review_update", "account_alerts", "phone_number_quality_update", "phone_number_name_update", "business_capability_update", "security", "flows", "user_preferences", "calls", "smb_message_echoes", "group_lifecycle_update", "group_participants_update", "group_settings_update", "group_status_update", "history", "smb_app_state_sync", "user_id_update", "business_username_update", "account_settings_update", "automatic_events", "partner_solutions", "payment_configuration_update"]) {
       expect(fields).toContain(f);
     }
   });

@@ -1,0 +1,49 @@
+/**
+ * A user's business-scoped id (BSUID) changed: the `user_id_update` field's items, and
+ * the `system` message of type `user_changed_user_id`. Both become `user.id_changed`
+ * with the previous and current ids.
+ */
+import { z } from "zod";
+import type { InboundMessage } from "./messages";
+import { base, eachItem, hashed, type NormalizedEvent, type Where } from "./normalized-event";
+import { phoneText, secondsToMs, unixSeconds } from "./primitives";
+
+const text = z.string().optional().catch(undefined);
+const Pair = z.looseObject({ previous: text, current: text }).optional().catch(undefined);
+
+const UserIdUpdate = z.looseObject({
+  wa_id: phoneText.optional().catch(undefined),
+  detail: text,
+  user_id: Pair,
+  parent_user_id: Pair,
+  timestamp: unixSeconds,
+});
+
+const SystemChange = z.looseObject({ type: z.literal("user_changed_user_id"), wa_id: phoneText.optional().catch(undefined), user_id: text, parent_user_id: text });
+
+const pair = (p: { previous?: string; current?: string } | undefined) => ({ previous: p?.previous ?? null, current: p?.current ?? null });
+
+export function* normalizeUserIdUpdates(where: Where, value: unknown): Generator<NormalizedEvent> {
+  yield* eachItem(where, value, "user_id_update", (raw) => {
+    const u = UserIdUpdate.safeParse(raw).data ?? {};
+    const data = { wa_id: u.wa_id ?? null, user_id: pair(u.user_id), parent_user_id: pair(u.parent_user_id), detail: u.detail ?? null };
+    return hashed(where, "user.id_changed", secondsToMs(u.timestamp) ?? where.entryTime, data, raw);
+  });
+}
+
+/**
+ * The system message's own event beside its message.received: the sender's ids are the
+ * previous ones, the system part's the current ones. Keyed by the message's wamid.
+ */
+export function systemUserIdChange(where: Where, m: InboundMessage): NormalizedEvent | null {
+  const s = SystemChange.safeParse(m.system).data;
+  if (!s) return null;
+  const from = (m as { from_parent_user_id?: unknown }).from_parent_user_id;
+  const data = {
+    wa_id: s.wa_id || m.from || null,
+    user_id: { previous: m.from_user_id ?? null, current: s.user_id ?? null },
+    parent_user_id: { previous: typeof from === "string" ? from : null, current: s.parent_user_id ?? null },
+    detail: null,
+  };
+  return base(where, "user.id_changed", `user_id:${m.id}`, secondsToMs(m.timestamp), data, m.system, []);
+}
