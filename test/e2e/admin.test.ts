@@ -87,7 +87,8 @@ test("events: newest first, pages that neither skip nor repeat while new events 
   expect(byWamid.every((e) => e.data.wamid === sent)).toBe(true);
   const fromPerson = await all(`&from=${PERSON}`);
   expect(fromPerson.length).toBeGreaterThan(3);
-  expect(fromPerson.every((e) => [e.data.from, e.data.recipient_id, e.data.recipient_participant_id, e.data.wa_id, e.data.to].includes(PERSON))).toBe(true);
+  // The person's field by type (events/subject.ts): a history message's thread, a synced contact's phone_number.
+  expect(fromPerson.every((e) => [e.data.from, e.data.recipient_id, e.data.recipient_participant_id, e.data.wa_id, e.data.to, e.data.thread, e.data.phone_number].includes(PERSON))).toBe(true);
   const phone = await all("&phone_number_id=106540352242922&type=message.received");
   expect(phone.every((e) => e.type === "message.received")).toBe(true);
   const future = new Date(Date.now() + 60_000).toISOString();
