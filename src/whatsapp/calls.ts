@@ -95,7 +95,7 @@ function* callsOf(where: Where, value: unknown, source: "calls" | "statuses", er
 }
 
 /** The item as sent, then the typed fields (which win where a name is shared: same meaning, read leniently). */
-export function callData(raw: Record<string, unknown>, source: "calls" | "statuses", valueErrors: CallError[]): Record<string, unknown> {
+function callData(raw: Record<string, unknown>, source: "calls" | "statuses", valueErrors: CallError[]): Record<string, unknown> {
   const c = CallItem.parse(raw);
   const own = c.errors ? parseEach(MetaError, c.errors).map(normalizeError) : [];
   const errors = own.length > 0 ? own : valueErrors.length > 0 ? valueErrors : null;
