@@ -201,7 +201,7 @@ export const StatsDays = z.strictObject({
         events: counts("Events by type (only types seen that day)"),
         statuses: counts("Status events by status: sent, delivered, read and failed always, others when seen"),
         failed_by_code: z.array(z.strictObject({ code: z.int().nullable().describe("Meta's error code; null when the status named none"), messages: z.int() })).describe("Most first"),
-        billable: counts("Billable messages by pricing category (none: a billable status without a category), counted on their first priced status"),
+        billable: counts("Billable messages by pricing category, lower case with _ (none: a billable status without a category), counted on their first priced status that bills: pricing.billable, else pricing.type regular"),
         deliveries: z
           .record(z.string(), z.strictObject({ delivered: z.int().describe("Done that day"), dead: z.int().describe("Given up that day and still dead") }))
           .describe("Every hook the daemon runs, and any other that had deliveries done or dead that day"),

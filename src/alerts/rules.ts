@@ -109,44 +109,109 @@ function phoneQuality(e: AlertSource): AlertDraft | null {
   };
 }
 
+/** `account_update` events that need someone; the rest (partner added, pricing tier, …) do not. */
 function accountUpdate(e: AlertSource): AlertDraft | null {
   const event = str(e.data.event)?.toUpperCase();
-  const base = { key: `event:${e.dedupKey}`, severity: "critical" as const };
-  if (event === "ACCOUNT_RESTRICTION") {
-    const items = Array.isArray(e.data.restriction_info) ? e.data.restriction_info.map(obj) : [];
-    const types = items.map((r) => str(r.restriction_type)).filter((s) => s !== null);
-    const until = items.map((r) => (typeof r.expiration === "number" ? new Date(r.expiration * 1000).toISOString() : null)).find((s) => s !== null);
-    return {
-      ...base,
-      kind: "account.restricted",
-      title: "WhatsApp Business Account restricted",
-      text: `Meta restricted the account${types.length ? `: ${types.join(", ")}` : ""}${until ? ` until ${until}` : ""}. Affected sends fail; see Account Quality in Business Manager for the cause and an appeal.`,
-      data: { event, restriction_types: types, expiration: until ?? null, waba_id: e.wabaId },
-    };
-  }
-  if (event === "ACCOUNT_VIOLATION") {
-    const type = str(obj(e.data.violation_info).violation_type);
-    return {
-      ...base,
-      kind: "account.violation",
-      title: "WhatsApp policy violation on the account",
-      text: `Meta recorded a policy violation${type ? ` (${type})` : ""}. Repeated violations restrict or disable the account; review it in Account Quality and appeal if it is wrong.`,
-      data: { event, violation_type: type, waba_id: e.wabaId },
-    };
-  }
+  if (event === "ACCOUNT_RESTRICTION") return accountRestricted(e, event);
+  if (event === "ACCOUNT_VIOLATION") return accountViolation(e, event);
+  if (event === "DISABLED_UPDATE") return accountBanned(e, event);
+  if (event !== undefined && Object.hasOwn(DISCONNECTED, event)) return accountDisconnected(e, event);
+  if (event === "ACCOUNT_RECONNECTED") return accountReconnected(e, event);
+  return null;
+}
+
+const restrictionTypes = (e: AlertSource) => (Array.isArray(e.data.restriction_info) ? e.data.restriction_info.map(obj) : []);
+
+function accountRestricted(e: AlertSource, event: string): AlertDraft {
+  const items = restrictionTypes(e);
+  const types = items.map((r) => str(r.restriction_type)).filter((s) => s !== null);
+  const until = items.map((r) => (typeof r.expiration === "number" ? new Date(r.expiration * 1000).toISOString() : null)).find((s) => s !== null);
+  const remediation = items.map((r) => str(r.remediation)).find((s) => s !== null) ?? null;
+  // Calling restrictions hide the call button; they fail no message.
+  const calling = types.length > 0 && types.every((t) => t.includes("CALLING"));
+  const effect = calling ? "Users cannot call the business while it lasts." : "Affected sends fail.";
+  return {
+    kind: "account.restricted",
+    key: `event:${e.dedupKey}`,
+    severity: "critical",
+    title: calling ? "WhatsApp calling restricted on the account" : "WhatsApp Business Account restricted",
+    text: `Meta restricted the account${types.length ? `: ${types.join(", ")}` : ""}${until ? ` until ${until}` : ""}. ${effect}${remediation ? ` Meta says: ${remediation}` : ""} See Account Quality in Business Manager for the cause and an appeal.`,
+    data: { event, restriction_types: types, expiration: until ?? null, remediation, waba_id: e.wabaId },
+  };
+}
+
+function accountViolation(e: AlertSource, event: string): AlertDraft {
+  const info = obj(e.data.violation_info);
+  const type = str(info.violation_type);
+  const remediation = str(info.remediation);
+  // A low pickup rate is about calls going unanswered, not content: it hides the call button if it goes on.
+  const calls = type !== null && type.includes("CALL");
+  const text = calls
+    ? `Meta recorded that users' calls to the business go unanswered too often (${type}). If it goes on, Meta hides the call button (an ACCOUNT_RESTRICTION): answer more calls, or set call hours in the calling settings.`
+    : `Meta recorded a policy violation${type ? ` (${type})` : ""}. Repeated violations restrict or disable the account; review it in Account Quality and appeal if it is wrong.`;
+  return {
+    kind: "account.violation",
+    key: `event:${e.dedupKey}`,
+    severity: calls ? "warning" : "critical",
+    title: calls ? "WhatsApp calls to the business go unanswered" : "WhatsApp policy violation on the account",
+    text: `${text}${remediation ? ` Meta says: ${remediation}` : ""}`,
+    data: { event, violation_type: type, remediation, waba_id: e.wabaId },
+  };
+}
+
+function accountBanned(e: AlertSource, event: string): AlertDraft | null {
   const ban = obj(e.data.ban_info);
   const state = str(ban.waba_ban_state)?.toUpperCase();
-  if (event === "DISABLED_UPDATE" && (state === "DISABLE" || state === "SCHEDULE_FOR_DISABLE")) {
-    const date = str(ban.waba_ban_date);
-    return {
-      ...base,
-      kind: "account.banned",
-      title: state === "DISABLE" ? "WhatsApp Business Account disabled" : "WhatsApp Business Account scheduled to be disabled",
-      text: `Meta ${state === "DISABLE" ? "disabled" : "scheduled to disable"} the account${date ? ` (${date})` : ""}. Nothing can be sent once it is disabled: request a review in Business Support Home now.`,
-      data: { event, ban_state: state, ban_date: date, waba_id: e.wabaId },
-    };
-  }
-  return null;
+  if (state !== "DISABLE" && state !== "SCHEDULE_FOR_DISABLE") return null;
+  const date = str(ban.waba_ban_date);
+  return {
+    kind: "account.banned",
+    key: `event:${e.dedupKey}`,
+    severity: "critical",
+    title: state === "DISABLE" ? "WhatsApp Business Account disabled" : "WhatsApp Business Account scheduled to be disabled",
+    text: `Meta ${state === "DISABLE" ? "disabled" : "scheduled to disable"} the account${date ? ` (${date})` : ""}. Nothing can be sent once it is disabled: request a review in Business Support Home now.`,
+    data: { event, ban_state: state, ban_date: date, waba_id: e.wabaId },
+  };
+}
+
+/** Events after which this app no longer sends or receives for the account: what happened, and what to do. */
+const DISCONNECTED: Record<string, { title: string; text: string }> = {
+  ACCOUNT_OFFBOARDED: {
+    title: "WhatsApp number offboarded",
+    text: "The business offboarded the number from this app (in the WhatsApp Business app, coexistence): no more messages or webhooks for it here. It has to be onboarded again to come back (ACCOUNT_RECONNECTED says when it is).",
+  },
+  PARTNER_REMOVED: {
+    title: "WhatsApp partner removed from the account",
+    text: "The partner was removed from the account: this app can no longer send or receive for it. Onboard the business again (Embedded Signup) if that was not meant.",
+  },
+  ACCOUNT_DELETED: { title: "WhatsApp Business Account deleted", text: "The account was deleted: nothing can be sent from its numbers any more." },
+};
+
+function accountDisconnected(e: AlertSource, event: string): AlertDraft {
+  const rule = DISCONNECTED[event]!;
+  const info = obj(e.data.disconnection_info);
+  const reason = str(info.reason);
+  const by = str(info.initiated_by);
+  const why = reason ? ` Reason: ${reason}${by ? `, initiated by ${by}` : ""}.` : "";
+  return {
+    kind: "account.disconnected",
+    key: `event:${e.dedupKey}`,
+    severity: "critical",
+    title: rule.title,
+    text: `${rule.text}${why}`,
+    data: { event, reason, initiated_by: by, waba_id: e.wabaId },
+  };
+}
+
+function accountReconnected(e: AlertSource, event: string): AlertDraft {
+  return {
+    kind: "account.reconnected",
+    key: `event:${e.dedupKey}`,
+    severity: "warning",
+    title: "WhatsApp number reconnected",
+    text: "The number offboarded earlier is connected to this app again: messages and webhooks for it flow again.",
+    data: { event, waba_id: e.wabaId },
+  };
 }
 
 function accountAlert(e: AlertSource): AlertDraft | null {

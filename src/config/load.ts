@@ -4,6 +4,7 @@
  * things that are legal but probably not meant are returned as warnings.
  */
 import { parseDuration } from "./duration";
+import { familyOf, normalizeCategory } from "../domain/pricing";
 import { readFileSync, statSync } from "node:fs";
 import { TomlError, parse as parseTomlForPosition } from "smol-toml";
 import type { z } from "zod";
@@ -108,23 +109,25 @@ function inertSettings(config: Config): ConfigProblem[] {
   return [];
 }
 
-/** Meta's default time to live by pricing category (authentication templates 10 min; everything else 30 days). */
+/** Meta's default time to live by pricing family (authentication templates, at home or abroad, 10 min; everything else 30 days). */
 const META_TTL_MS: Record<string, number> = { authentication: 10 * 60_000 };
 const DEFAULT_META_TTL_MS = 30 * 86_400_000;
 
 /**
  * A fallback deadline before Meta's TTL: WhatsApp may still deliver after the SMS went
- * out (a double delivery). Said per config key, with the categories it concerns.
+ * out (a double delivery). Said per config key, with the categories it concerns; a
+ * category without its own wait takes its family's (as the sweeper does).
  */
 function ttlWarnings(fallback: Config["fallback"]): ConfigProblem[] {
   if (!fallback.enabled) return [];
+  const waits = fallback.stale_after_by_category;
   const byKey = new Map<string, string[]>();
-  for (const raw of new Set([...fallback.categories, ...Object.keys(fallback.stale_after_by_category)])) {
-    const category = raw.toLowerCase();
-    const own = fallback.stale_after_by_category[raw];
-    const key = own === undefined ? "fallback.stale_after" : `fallback.stale_after_by_category.${raw}`;
-    const ttl = META_TTL_MS[category] ?? DEFAULT_META_TTL_MS;
-    if (parseDuration(own ?? fallback.stale_after)! < ttl) byKey.set(key, [...(byKey.get(key) ?? []), `${category} (Meta's TTL ${category in META_TTL_MS ? "10m" : "30d"})`]);
+  for (const category of new Set([...fallback.categories.map(normalizeCategory), ...Object.keys(waits)])) {
+    const family = familyOf(category);
+    const waitKey = waits[category] !== undefined ? category : waits[family] !== undefined ? family : null;
+    const key = waitKey === null ? "fallback.stale_after" : `fallback.stale_after_by_category.${waitKey}`;
+    const ttl = META_TTL_MS[family] ?? DEFAULT_META_TTL_MS;
+    if (parseDuration(waitKey === null ? fallback.stale_after : waits[waitKey]!)! < ttl) byKey.set(key, [...(byKey.get(key) ?? []), `${category} (Meta's TTL ${family in META_TTL_MS ? "10m" : "30d"})`]);
   }
   return [...byKey].map(([key, categories]) => ({
     key,

@@ -12,6 +12,7 @@ import { Cron } from "croner";
 import { ALERT_KINDS } from "../domain/alert";
 import { FALLBACK_WAIT_TOO_LONG, withinFallbackWait } from "../sweeper/limits";
 import { CATEGORY_EXPECTED, isFallbackCategory } from "../sweeper/policy";
+import { normalizeCategory } from "../domain/pricing";
 import { SMS_PLACEHOLDERS, unknownPlaceholders } from "../sweeper/sms-request";
 
 const duration = z
@@ -215,6 +216,17 @@ export const SmsSchema = z.strictObject({
   concurrency: z.int().min(1).max(1000).default(50),
 });
 
+/** Each key a category, and each category once (`authentication-international` and `authentication_international` are one). */
+function checkCategoryKeys(waits: Record<string, string>, ctx: z.RefinementCtx) {
+  const seen = new Map<string, string>();
+  for (const key of Object.keys(waits)) {
+    if (!isFallbackCategory(key)) ctx.addIssue({ code: "custom", path: [key], message: `not a category: ${CATEGORY_EXPECTED}` });
+    const first = seen.get(normalizeCategory(key));
+    if (first !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `the same category as ${first}: give it once` });
+    seen.set(normalizeCategory(key), key);
+  }
+}
+
 export const FallbackSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
@@ -222,11 +234,11 @@ export const FallbackSchema = z
     mode: z.enum(["send", "shadow"]).default("send"),
     categories: z.array(category).default(["authentication", "utility", "service"]),
     stale_after: fallbackWait.default("15m"),
+    /** Keys in Meta's spellings (any case, - or _), kept as normalizeCategory spells them: the sweeper looks them up so. */
     stale_after_by_category: z
       .record(z.string(), fallbackWait)
-      .superRefine((waits, ctx) => {
-        for (const key of Object.keys(waits)) if (!isFallbackCategory(key)) ctx.addIssue({ code: "custom", path: [key], message: `not a category: ${CATEGORY_EXPECTED}` });
-      })
+      .superRefine(checkCategoryKeys)
+      .transform((waits) => Object.fromEntries(Object.entries(waits).map(([key, wait]) => [normalizeCategory(key), wait])))
       .default({}),
     not_after: fallbackWait.default("2h"),
     /** The SMS text of a message with none of its own, or, holding {{text}}, the wrapper of one that has (sweeper/transitions.ts smsText). */

@@ -9,6 +9,8 @@ export const ALERT_KINDS = [
   "account.restricted",
   "account.violation",
   "account.banned",
+  "account.disconnected",
+  "account.reconnected",
   "account.alert",
   "message.business_error",
   "fallback.held",

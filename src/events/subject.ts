@@ -1,7 +1,7 @@
 /**
  * What an event is about, for the admin API's filters and for erasing a person: the
  * message (`wamid`) and the person's WhatsApp id (`wa_id`: an inbound message's
- * sender, a status's recipient, a fallback's `to`, a preference's wa_id). Stored as
+ * sender, a status's recipient, a fallback's `to`, a preference's wa_id, a call's user). Stored as
  * columns beside the envelope (migrations/0008 fills them the same way for old rows).
  */
 import { phoneDigits } from "../whatsapp/phone";
@@ -21,11 +21,17 @@ const PERSON_FIELDS: Record<string, readonly string[]> = {
 };
 const DEFAULT_FIELDS = ["from", "recipient_id", "to", "wa_id"];
 
+/** A call the business placed is to the person; one they placed, from them (a status names them as `to`). */
+function personFields(type: string, data: Record<string, unknown>): readonly string[] {
+  if (type === "call.event") return typeof data.direction === "string" && data.direction.toUpperCase() === "BUSINESS_INITIATED" ? ["to"] : ["from", "to"];
+  return PERSON_FIELDS[type] ?? DEFAULT_FIELDS;
+}
+
 export function eventSubject(type: string, data: Record<string, unknown>): EventSubject {
   // An echo is the business's own message, kept as Meta sent it: its wamid is `id`.
   const id = type === "message.echo" ? data.id : data.wamid;
   const wamid = typeof id === "string" && id ? id : null;
-  for (const field of PERSON_FIELDS[type] ?? DEFAULT_FIELDS) {
+  for (const field of personFields(type, data)) {
     // An echo's data is the item as Meta sent it: its number may be a JSON number, or carry a `+`.
     const raw = data[field];
     const value = typeof raw === "number" || typeof raw === "string" ? phoneDigits(raw) : null;

@@ -4,6 +4,7 @@
  * Data, not code paths: `fallback.immediate_codes` / `fallback.never_codes` replace the lists.
  */
 import type { FallbackSettings } from "../config/schema";
+import { coveredBy, normalizeCategory, PRICING_CATEGORIES } from "../domain/pricing";
 
 export type CodePolicy = "immediate" | "never" | "defer";
 
@@ -36,24 +37,20 @@ export function codePolicy(code: number | null, settings: Pick<FallbackSettings,
 }
 
 /**
- * Meta's pricing categories of a 1:1 message (../shared/reference: `pricing.category`),
- * as normalizeCategory spells them. A category outside these is a typo, and would
- * silently never match `fallback.categories`.
+ * Meta's pricing categories of a 1:1 message, as normalizeCategory spells them. A
+ * category outside these is a typo, and would silently never match
+ * `fallback.categories`; group sends are never tracked, so theirs would not either.
  */
-export const FALLBACK_CATEGORIES = ["authentication", "authentication_international", "marketing", "marketing_lite", "referral_conversion", "service", "utility"] as const;
-export const CATEGORY_EXPECTED = `expected one of ${FALLBACK_CATEGORIES.join(", ")} (Meta's pricing categories; any case, - or _)`;
+export const FALLBACK_CATEGORIES = PRICING_CATEGORIES.filter((c) => !c.startsWith("group_"));
+export const CATEGORY_EXPECTED = `expected one of ${FALLBACK_CATEGORIES.join(", ")} (Meta's pricing categories of 1:1 sends; any case, - or _; group sends are not tracked)`;
 export const isFallbackCategory = (category: string): boolean => (FALLBACK_CATEGORIES as readonly string[]).includes(normalizeCategory(category));
 
 /**
  * Marketing (and any category not listed) falls back only when listed in
- * `fallback.categories`. No category known (registered without one, and no `sent`
- * status with pricing yet): the app asked for tracking, so it may.
+ * `fallback.categories`; `authentication` covers `authentication-international` and
+ * `marketing` covers `marketing_lite` (coveredBy). No category known (registered
+ * without one, and no `sent` status with pricing yet): the app asked for tracking, so it may.
  */
 export function categoryAllowed(category: string | null, settings: Pick<FallbackSettings, "categories">): boolean {
-  return category === null || settings.categories.map(normalizeCategory).includes(normalizeCategory(category));
-}
-
-/** Meta spells it `authentication-international` in pricing and `authentication_international` elsewhere. */
-export function normalizeCategory(category: string): string {
-  return category.toLowerCase().replace(/-/g, "_");
+  return category === null || settings.categories.flatMap(coveredBy).includes(normalizeCategory(category));
 }

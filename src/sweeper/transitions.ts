@@ -14,7 +14,8 @@
  */
 import type { FallbackSettings } from "../config/schema";
 import { parseDuration } from "../config/duration";
-import { categoryAllowed, normalizeCategory } from "./policy";
+import { categoryAllowed } from "./policy";
+import { familyOf, normalizeCategory } from "../domain/pricing";
 import { fill } from "./sms-request";
 import type { TrackedRow } from "../domain/tracked";
 
@@ -22,13 +23,15 @@ export type Settings = Pick<FallbackSettings, "mode" | "categories" | "stale_aft
 
 /**
  * The deadline counts from Meta's `sent` timestamp, or from registration until a
- * `sent` arrives; the per-message wait, else the category's, else the default.
+ * `sent` arrives; the per-message wait, else the category's (or its family's), else the default.
  */
 export function withDeadline(row: TrackedRow, settings: Settings): TrackedRow {
   const base = row.sent_at ?? row.registered_at;
   if (base === null || row.state !== "tracked") return row;
   const category = row.category ? normalizeCategory(row.category) : null;
-  const byCategory = category !== null ? settings.stale_after_by_category[category] : undefined;
+  // A wait set for the family (`authentication`) holds for its sends priced apart (`authentication-international`).
+  const waits = settings.stale_after_by_category;
+  const byCategory = category !== null ? (waits[category] ?? waits[familyOf(category)]) : undefined;
   const staleAfter = row.stale_after_ms ?? parseDuration(byCategory ?? settings.stale_after)!;
   const notAfter = row.not_after_ms ?? parseDuration(settings.not_after)!;
   return { ...row, deadline: base + staleAfter, expires_at: base + notAfter };

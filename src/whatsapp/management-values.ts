@@ -1,12 +1,14 @@
 /**
  * Management fields whose whole `value` is one event, typed (2025–2026): a business
- * username's review, a number's settings, a partner solution, a payment configuration.
+ * username's review, a number's settings, a partner solution, a payment configuration,
+ * an account update.
  * Each part is read leniently: an odd one reads as null and stays in `raw`.
  */
 import { z } from "zod";
 import type { StateEffect } from "../domain/effects";
 import { hashed, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
 import { idText, secondsToMs, unixSeconds } from "./primitives";
+import { accountUpdate } from "./account-update";
 
 const text = z.string().optional().catch(undefined);
 const id = idText.optional().catch(undefined);
@@ -89,6 +91,7 @@ function paymentConfiguration(where: Where, value: Record<string, unknown>): Nor
 }
 
 const READERS: Record<string, Reader> = {
+  account_update: accountUpdate,
   business_username_update: businessUsername,
   account_settings_update: accountSettings,
   partner_solutions: partnerSolution,

@@ -12,9 +12,10 @@ import { messageData, senderOf, statusData } from "./message-data";
 import type { StateEffect } from "../domain/effects";
 import type { SenderContact } from "./messages";
 import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, PhoneQualityValue, TemplateValue, UserPreference, WebhookPayload } from "./payload";
-import { Metadata, MetaError, normalizeError, parseEach, secondsToMs } from "./primitives";
+import { Metadata, MetaError, normalizeError, secondsToMs } from "./primitives";
 import { statusDedupKey } from "./statuses";
 import { normalizeAutomaticEvents } from "./ads-events";
+import { normalizeCalls } from "./calls";
 import { normalizeStateSync } from "./contact-sync";
 import { normalizeGroups } from "./groups";
 import { normalizeHistory } from "./history";
@@ -178,27 +179,6 @@ function statusEvent(where: Where, raw: unknown, errors: MetaError[]): Normalize
   const { data, effects } = statusData(status.data, where.phoneNumberId, errors.length > 0 ? errors : undefined);
   const key = statusDedupKey(status.data, (v) => sha256Hex(stableStringify(v)));
   return base(where, "message.status", key, secondsToMs(status.data.timestamp), data, raw, effects);
-}
-
-/**
- * `calls`: calls[] and statuses[] items; value-level `errors` explain them (a failed
- * connect) and are put on each item's event as `data.errors`. A value with errors
- * and no item is a `webhook.error`; one with neither, a `webhook.unknown` — never
- * zero events.
- */
-function* normalizeCalls(where: Where, value: unknown): Generator<NormalizedEvent> {
-  const errors = parseEach(MetaError, isRecord(value) ? value.errors : undefined).map(normalizeError);
-  let yielded = 0;
-  for (const key of ["calls", "statuses"]) {
-    for (const event of itemsOf(where, value, key, "call.event")) {
-      if (errors.length > 0 && event.type === "call.event" && event.data.errors === undefined) event.data.errors = errors;
-      yielded++;
-      yield event;
-    }
-  }
-  if (yielded > 0) return;
-  if (errors.length > 0) yield base(where, "webhook.error", `hash:${hashOf(where, value)}`, where.entryTime, { errors }, value, []);
-  else yield unknownEvent(where, value, "calls value without calls, statuses or errors");
 }
 
 function* normalizeUserPreferences(where: Where, value: unknown): Generator<NormalizedEvent> {

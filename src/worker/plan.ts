@@ -7,6 +7,7 @@
  * at a time would.
  */
 import type { Notice, StateEffect } from "../domain/effects";
+import { isBillable, normalizeCategory } from "../domain/pricing";
 import type { StatKind } from "../domain/stats";
 import type { BatchWrites, EventRow, Snapshot } from "../engine/processing";
 import { noticeKey } from "../engine/processing";
@@ -149,8 +150,11 @@ function planEvent(candidate: JobSlice["events"][number], job: InboxJob, state: 
 function countStatus(tally: Tally, effect: StatusEffect, firstPriced: boolean, at: number) {
   tally.add("status", at, effect.status);
   if (effect.status === "failed") tally.add("failed", at, String((effect.errors?.[0] as { code?: unknown } | undefined)?.code ?? ""));
-  if (firstPriced && effect.pricing?.billable === true) tally.add("billable", at, String(effect.pricing.category ?? ""));
+  if (firstPriced && effect.pricing && isBillable(effect.pricing)) tally.add("billable", at, categoryKey(effect.pricing.category));
 }
+
+/** Meta's two spellings of a category count as one; none is ''. */
+const categoryKey = (category: unknown) => (typeof category === "string" ? normalizeCategory(category) : "");
 
 /** The state as the batch moves it: what was read, then what each event before changed. */
 class BatchState {

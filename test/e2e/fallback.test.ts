@@ -217,7 +217,7 @@ test("POST /v1/outbound: each bad field is a 400 naming it and its limit or valu
     [{ ...ok, not_after: "41d" }, 'not_after: must be at most "40d" (Meta\'s longest time to live, 30 days, and its 7 days of webhook retries)'],
     [{ ...ok, fallback: "sometimes" }, 'fallback: expected "auto" or "never"'],
     [Array.from({ length: 1001 }, (_, i) => ({ ...ok, wamid: `wamid.BAD${i}` })), "body: at most 1,000 messages per request, got 1,001"],
-    [[ok, { ...ok, category: "marketingX" }], "[1].category: expected one of authentication, authentication_international, marketing, marketing_lite, referral_conversion, service, utility (Meta's pricing categories; any case, - or _)"],
+    [[ok, { ...ok, category: "marketingX" }], "[1].category: expected one of authentication, authentication_international, marketing, marketing_lite, referral_conversion, service, utility (Meta's pricing categories of 1:1 sends; any case, - or _; group sends are not tracked)"],
     ["wamid.BAD", "body: expected object or array"],
     [{ to: "+16505551234" }, "wamid: required"],
     [[ok, { wamid: "wamid.BAD2" }], "[1].to: required"],

@@ -10,6 +10,7 @@ import { alertBody } from "../../src/alerts/format";
 import { AlertSender } from "../../src/alerts/sender";
 import { AlertsSchema } from "../../src/config/schema";
 import { alertForEvent, hookDeadAlert } from "../../src/alerts/rules";
+import { normalizePayload } from "../../src/whatsapp/normalize";
 import { FallbackSender } from "../../src/sweeper/sender";
 import type { AlertRow } from "../../src/store/alert-store";
 import { fixture, hook, pipeline, quiet } from "../support/pipeline";
@@ -68,6 +69,41 @@ describe("which events are alerts", () => {
     expect(alertForEvent(source("account.update", { event: "PARTNER_ADDED", waba_info: {} }), NOW)).toBeNull();
     expect(alertForEvent(source("account.alert", { alert_info: { alert_severity: "CRITICAL", alert_status: "ACTIVE", alert_type: "OBA_REJECTED" } }), NOW)?.kind).toBe("account.alert");
     expect(alertForEvent(source("account.alert", { alert_info: { alert_severity: "INFORMATIONAL", alert_type: "OBA_APPROVED" } }), NOW)).toBeNull();
+  });
+
+  test("the 2026 account_update events, as normalized from Meta's shapes: offboarded and partner removed are critical, reconnected a warning, calling restrictions and pickup rate say so, a pricing tier is nothing", () => {
+    const alertOf = (name: string) => {
+      const [event] = normalizePayload(fixture(name).payload);
+      return alertForEvent({ type: event!.type, data: event!.data, dedupKey: event!.dedupKey, phoneNumberId: event!.phoneNumberId, wabaId: event!.wabaId }, NOW);
+    };
+    expect(alertOf("account_offboarded")).toMatchObject({ kind: "account.disconnected", severity: "critical", title: "WhatsApp number offboarded", data: { event: "ACCOUNT_OFFBOARDED", reason: null } });
+    const removed = alertOf("account_partner_removed")!;
+    expect(removed).toMatchObject({ kind: "account.disconnected", severity: "critical", title: "WhatsApp partner removed from the account", data: { event: "PARTNER_REMOVED", reason: "COMPANION_INACTIVITY", initiated_by: "SYSTEM", waba_id: "102290129340398" } });
+    expect(removed.text).toContain("Reason: COMPANION_INACTIVITY, initiated by SYSTEM.");
+    expect(alertOf("account_reconnected")).toMatchObject({ kind: "account.reconnected", severity: "warning" });
+    const calling = alertOf("account_calling_restriction")!;
+    expect(calling).toMatchObject({ kind: "account.restricted", title: "WhatsApp calling restricted on the account", data: { restriction_types: ["RESTRICTED_USER_INITIATED_CALLING_CALL_BUTTON_HIDDEN"], expiration: "2025-07-07T01:43:20.000Z" } });
+    expect(calling.text).toContain("Users cannot call the business");
+    expect(calling.text).toContain("Meta says: Answer more calls");
+    expect(calling.text).not.toContain("sends fail");
+    const pickup = alertOf("account_call_violation")!;
+    expect(pickup).toMatchObject({ kind: "account.violation", severity: "warning", data: { violation_type: "USER_INITIATED_CALLS_LOW_PICKUP_RATE" } });
+    expect(pickup.text).toContain("call button");
+    expect(alertOf("account_disabled")).toMatchObject({ kind: "account.banned", title: "WhatsApp Business Account scheduled to be disabled", data: { ban_date: "April 17, 2025" } });
+    expect(alertOf("account_update")).toMatchObject({ kind: "account.restricted", title: "WhatsApp Business Account restricted" });
+    expect(alertOf("account_update")!.text).toContain("Affected sends fail.");
+    for (const quiet of ["account_volume_tier", "account_intl_eligibility"]) expect(alertOf(quiet)).toBeNull();
+    expect(alertForEvent(source("account.update", { event: "ACCOUNT_DELETED" }), NOW)?.kind).toBe("account.disconnected");
+    expect(alertForEvent(source("account.update", { event: "constructor" }), NOW)).toBeNull();
+  });
+
+  test("one alert per occurrence: PARTNER_REMOVED retried is one key, removed again later another", () => {
+    const payload = fixture("account_partner_removed").payload as { entry: { time: number }[] };
+    const again = structuredClone(payload);
+    again.entry[0]!.time += 86_400;
+    const keyOf = (p: unknown) => normalizePayload(p)[0]!.dedupKey;
+    expect(keyOf(structuredClone(payload))).toBe(keyOf(payload));
+    expect(keyOf(again)).not.toBe(keyOf(payload));
   });
 
   test("a failure that is the business's problem is one alert per code, number and hour; a recipient's problem is none", () => {

@@ -60,6 +60,12 @@ describe("config messages", () => {
     expect(warnings.map((w) => w.key)).toEqual(["fallback.stale_after_by_category.authentication", "fallback.stale_after"]);
     expect(warnings[0]!.reason).toStartWith("is shorter than Meta's default time to live for authentication (Meta's TTL 10m): WhatsApp may still deliver after the SMS");
     expect(warnings[1]!.reason).toContain("for utility (Meta's TTL 30d), service (Meta's TTL 30d)");
+    // Meta's spellings: the key is named as the sweeper reads it, and a family's wait holds for its sends priced apart.
+    const spelled: ConfigProblem[] = [];
+    const family = `[fallback]\nenabled = true\ncategories = ["Authentication-International", "utility"]\nstale_after_by_category = { AUTHENTICATION = "5m", utility = "40d" }\n[fallback.sms]\nurl = "https://sms.example/send"\n`;
+    parseConfigText(MINIMAL + family, { env: {}, warnings: spelled });
+    expect(spelled.map((w) => w.key)).toEqual(["fallback.stale_after_by_category.authentication"]);
+    expect(spelled[0]!.reason).toContain("for authentication_international (Meta's TTL 10m), authentication (Meta's TTL 10m)");
     const quiet: ConfigProblem[] = [];
     parseConfigText(MINIMAL + `[fallback]\nenabled = false\nstale_after = "1m"\n`, { env: {}, warnings: quiet });
     expect(quiet).toEqual([]);

@@ -37,6 +37,16 @@ describe("code policy", () => {
     expect(categoryAllowed("authentication-international", { categories: ["authentication_international"] })).toBe(true);
     expect(categoryAllowed(null, settings)).toBe(true);
   });
+  test("authentication covers an OTP priced authentication-international, marketing covers marketing_lite; a narrower name only itself", () => {
+    expect(categoryAllowed("authentication-international", settings)).toBe(true); // the default list says authentication
+    expect(categoryAllowed("AUTHENTICATION_INTERNATIONAL", { categories: ["Authentication"] })).toBe(true);
+    expect(categoryAllowed("marketing_lite", { categories: ["marketing"] })).toBe(true);
+    expect(categoryAllowed("marketing_lite", settings)).toBe(false);
+    expect(categoryAllowed("authentication", { categories: ["authentication-international"] })).toBe(false);
+    expect(categoryAllowed("marketing", { categories: ["marketing_lite"] })).toBe(false);
+    expect(categoryAllowed("referral_conversion", settings)).toBe(false);
+    expect(categoryAllowed("referral_conversion", { categories: ["referral_conversion"] })).toBe(true);
+  });
 });
 
 test("biz_opaque_callback_data: our JSON is read, anything else ignored", () => {
@@ -65,6 +75,14 @@ describe("state machine", () => {
     expect(withDeadline(row({ category: "utility" }), settings).deadline).toBe(T0 + 15 * 60_000);
     expect(withDeadline(row({ stale_after_ms: 60_000 }), settings).deadline).toBe(T0 + 60_000);
     expect(withDeadline(row({ sent_at: null, registered_at: T0 + 5 }), settings).deadline).toBe(T0 + 5 + 11 * 60_000);
+  });
+  test("a category's wait in Meta's spellings is found; a send priced apart takes its family's wait unless it has its own", () => {
+    const waits = FallbackSchema.parse({ stale_after: "15m", stale_after_by_category: { "Authentication-International": "12m", Marketing: "1h" } });
+    expect(waits.stale_after_by_category).toEqual({ authentication_international: "12m", marketing: "1h" });
+    expect(withDeadline(row({ category: "authentication-international" }), waits).deadline).toBe(T0 + 12 * 60_000);
+    expect(withDeadline(row({ category: "authentication" }), waits).deadline).toBe(T0 + 15 * 60_000);
+    expect(withDeadline(row({ category: "MARKETING_LITE" }), waits).deadline).toBe(T0 + 3_600_000);
+    expect(withDeadline(row({ category: "authentication-international" }), settings).deadline).toBe(T0 + 11 * 60_000); // authentication's
   });
   test("proof of delivery: done, cancelled before the claim, late after the SMS; never backwards", () => {
     expect(onDelivered(row(), T0, false).state).toBe("done");
@@ -120,8 +138,13 @@ test("a placeholder that is not one of ours, a category that is not Meta's, a wa
   expect(problems({ sms: { url: "https://sms.example/send", body: { to: "{{phone}}" } } })[0]).toStartWith("sms.body.to: unknown placeholder {{phone}}");
   expect(problems({ categories: ["utilty"] })[0]).toStartWith("categories.0: expected one of authentication, authentication_international, marketing,");
   expect(problems({ stale_after_by_category: { marketingX: "1h" } })[0]).toStartWith("stale_after_by_category.marketingX: not a category");
+  expect(problems({ categories: ["group_marketing"] })).toEqual([
+    "categories.0: expected one of authentication, authentication_international, marketing, marketing_lite, referral_conversion, service, utility (Meta's pricing categories of 1:1 sends; any case, - or _; group sends are not tracked)",
+  ]);
+  expect(problems({ stale_after_by_category: { "authentication-international": "1h", authentication_international: "2h" } })).toEqual(["stale_after_by_category.authentication_international: the same category as authentication-international: give it once"]);
   expect(problems({ not_after: "99999999999h" })).toEqual(['not_after: must be at most "40d" (Meta\'s longest time to live, 30 days, and its 7 days of webhook retries)']);
   expect(problems({ categories: ["AUTHENTICATION", "authentication-international"], stale_after_by_category: { Marketing: "40d" }, default_text: "See WhatsApp ({{ wamid }})" })).toEqual([]);
+  expect(problems({ categories: ["Marketing_Lite", "referral-conversion", "authentication_international"], stale_after_by_category: { "MARKETING-LITE": "1h", referral_conversion: "2h" } })).toEqual([]);
   expect(parseInstructions('{"sms":"hi","stale_after":"41d"}')).toBeNull(); // a wait no fallback takes: not our instructions
 });
 

@@ -13,6 +13,13 @@ test("the person is the sender, a status's recipient (a group's participant), an
   expect(eventSubject("template.status", { message_template_id: 1 })).toEqual({ wamid: null, waId: null });
 });
 
+test("a call is about its user: the caller of a call they placed, the callee of one the business placed, a status's recipient", () => {
+  expect(eventSubject("call.event", { direction: "USER_INITIATED", from: "16505551234", to: "15550783881" }).waId).toBe("16505551234");
+  expect(eventSubject("call.event", { direction: "BUSINESS_INITIATED", from: "15550783881", to: "16505551234" }).waId).toBe("16505551234");
+  expect(eventSubject("call.event", { direction: null, from: null, to: "16505551234", recipient_id: "16505551234" }).waId).toBe("16505551234");
+  expect(eventSubject("call.event", { event: "connect" }).waId).toBeNull();
+});
+
 test("an echo kept as Meta sent it: a numeric `to`, or one with a +, is the same person", () => {
   expect(eventSubject("message.echo", { id: "wamid.E", to: 16505551234 }).waId).toBe("16505551234");
   expect(eventSubject("message.echo", { id: "wamid.E", to: "+16505551234" }).waId).toBe("16505551234");

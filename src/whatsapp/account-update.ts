@@ -1,0 +1,51 @@
+/**
+ * `account_update`: one `account.update` per value. `data` keeps Meta's value as sent
+ * (`event` and its companion object, as hooks had it before it was typed) and adds
+ * each companion typed beside it, under a name of its own: `restrictions`,
+ * `violation`, `ban`, `waba`, `disconnection`, `volume_tier` (null when not sent).
+ * Meta's integers become ISO times; its human `waba_ban_date` stays as written.
+ */
+import { z } from "zod";
+import { hashed, type NormalizedEvent, type Where } from "./normalized-event";
+import { idText, lenientList, secondsToMs, unixSeconds } from "./primitives";
+
+const text = z.string().optional().catch(undefined);
+const id = idText.optional().catch(undefined);
+const object = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).optional().catch(undefined);
+
+const AccountUpdate = z.looseObject({
+  event: text,
+  restriction_info: lenientList(z.looseObject({ restriction_type: text, expiration: unixSeconds, remediation: text })),
+  violation_info: object({ violation_type: text, remediation: text }),
+  ban_info: object({ waba_ban_state: text, waba_ban_date: text }),
+  waba_info: object({ waba_id: id, owner_business_id: id, partner_app_id: id, solution_id: id }),
+  disconnection_info: object({ reason: text, initiated_by: text }),
+  volume_tier_info: object({ tier_update_time: unixSeconds, pricing_category: text, tier: text, effective_month: text, region: text }),
+});
+type AccountUpdate = z.infer<typeof AccountUpdate>;
+
+const iso = (seconds: number | undefined) => {
+  const ms = secondsToMs(seconds);
+  return ms === null ? null : new Date(ms).toISOString();
+};
+
+export function accountUpdate(where: Where, value: Record<string, unknown>): NormalizedEvent {
+  const a = AccountUpdate.parse(value);
+  return hashed(where, "account.update", where.entryTime, { ...value, ...typedParts(a) }, value);
+}
+
+/** The typed companions; `event` stays Meta's word (an open enum: new events keep coming). */
+function typedParts(a: AccountUpdate) {
+  const { violation_info: v, ban_info: b, waba_info: w, disconnection_info: d, volume_tier_info: t } = a;
+  return {
+    event: a.event ?? null,
+    restrictions: a.restriction_info?.map((r) => ({ type: r.restriction_type ?? null, expiration: iso(r.expiration), remediation: r.remediation ?? null })) ?? null,
+    violation: v ? { type: v.violation_type ?? null, remediation: v.remediation ?? null } : null,
+    ban: b ? { state: b.waba_ban_state ?? null, date: b.waba_ban_date ?? null } : null,
+    waba: w ? { waba_id: w.waba_id ?? null, owner_business_id: w.owner_business_id ?? null, partner_app_id: w.partner_app_id ?? null, solution_id: w.solution_id ?? null } : null,
+    disconnection: d ? { reason: d.reason ?? null, initiated_by: d.initiated_by ?? null } : null,
+    volume_tier: t
+      ? { tier_update_time: iso(t.tier_update_time), pricing_category: t.pricing_category ?? null, tier: t.tier ?? null, effective_month: t.effective_month ?? null, region: t.region ?? null }
+      : null,
+  };
+}
