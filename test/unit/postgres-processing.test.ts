@@ -134,9 +134,9 @@ test("an instance whose lease ran out cannot finish the jobs another instance to
   const events = await p.count("SELECT count(*) n FROM events");
   expect(events).toBeGreaterThan(0);
 
-  const late = await slow.commit({ token: "wa-slow:1", now: p.clock.now(), jobs: mine.map((j) => j.id), keys: [], wamids: [], notices: [] }, (snapshot) => {
+  const late = await slow.commit({ token: "wa-slow:1", now: p.clock.now(), jobs: mine.map((j) => j.id), keys: [], wamids: [], notices: [], identities: [] }, (snapshot) => {
     expect(snapshot.held.size).toBe(0);
-    return { writes: { events: [], deliveries: [], statuses: [], inbound: [], contacts: [], templates: [], notices: [], tallies: [], done: [...mine.map((j) => j.id)], progress: [], clearProgress: [], dead: [] } };
+    return { writes: { events: [], deliveries: [], statuses: [], inbound: [], contacts: [], templates: [], notices: [], identities: [], tallies: [], done: [...mine.map((j) => j.id)], progress: [], clearProgress: [], dead: [] } };
   });
   expect(late.writes.done).toHaveLength(3);
   // Its finish carried the old token: refused row by row.

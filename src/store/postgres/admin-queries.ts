@@ -25,7 +25,7 @@ const DAY = 24 * HOUR;
 /** The filter and the page's cursor as SQL conditions with numbered parameters. */
 function conditions(f: EventFilter, after: string | null): { where: string; params: Param[] } {
   const params: Param[] = [];
-  const where = filterConditions(f, params);
+  const where = filterConditions(f, params, true);
   if (after !== null) where.push(`id < $${params.push(after)}`);
   return { where: where.length === 0 ? "true" : where.join(" AND "), params };
 }
