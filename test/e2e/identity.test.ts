@@ -33,7 +33,7 @@ test("changes of number in any order: any number finds the person, the newest ch
   db.close();
 
   for (const id of [FIRST, SECOND, `+${THIRD}`]) {
-    const person = await json<{ identity: { wa_id: string; ids: string[] } }>(`/v1/contacts/${encodeURIComponent(id)}`);
+    const person = await json<{ identity: unknown }>(`/v1/contacts/${encodeURIComponent(id)}`);
     expect(person.identity).toEqual({ wa_id: THIRD, user_id: null, parent_user_id: null, ids: [SECOND, THIRD, FIRST].sort() });
   }
   const wamids = (await json<Page>(`/v1/events?from=${FIRST}&type=message.received`)).data.map((e) => e.data.wamid).sort();
