@@ -6,14 +6,17 @@
  * is an index range and never a scan of the table; the other filters only sieve it.
  */
 import type { Database } from "bun:sqlite";
+import { identityOf } from "../domain/identity";
+import { newestOfEach } from "../domain/person-pages";
 import { eventIdFloor } from "../util/ids";
+import { identityStore } from "./identity-store";
 
 export interface EventFilter {
   /** Exact event types (a glob is expanded by the caller); null: any. */
   types: readonly string[] | null;
   phoneNumberId: string | null;
   wamid: string | null;
-  /** The person: an inbound message's sender, a status's recipient. */
+  /** The person: an inbound message's sender, a status's recipient. A page finds every id they had; the live stream follows this one. */
   waId: string | null;
   /** unix ms; received_at ≥ since */
   since: number | null;
@@ -61,20 +64,10 @@ export interface EventPage {
 
 type Param = string | number;
 
-/**
- * Events of the person an id belongs to, under every id they had (migrations/0013): a
- * page asked `from` an old number finds them. The live stream matches its rows in memory
- * (stream-hub.ts) and so follows the one id given, on both engines.
- */
-const PERSON = "wa_id IN (SELECT ? UNION SELECT id FROM identities WHERE person = (SELECT person FROM identities WHERE id = ?))";
-
-/** The person condition (pages) or the one id (the stream). */
-const personOf = (waId: string, person: boolean): { where: string; params: Param[] } => (person ? { where: PERSON, params: [waId, waId] } : { where: "wa_id = ?", params: [waId] });
-
 /** The driving index and its condition: the most selective filter given. */
-function drive(f: EventFilter, type: string | null, person: boolean): { index: string | null; where: string; params: Param[] } {
+function drive(f: EventFilter, type: string | null): { index: string | null; where: string; params: Param[] } {
   if (f.wamid !== null) return { index: "events_by_wamid", where: "wamid = ?", params: [f.wamid] };
-  if (f.waId !== null) return { index: "events_by_wa_id", ...personOf(f.waId, person) };
+  if (f.waId !== null) return { index: "events_by_wa_id", where: "wa_id = ?", params: [f.waId] };
   if (type !== null) return { index: "events_by_type_id", where: "type = ?", params: [type] };
   if (f.phoneNumberId !== null) return { index: "events_by_phone_number", where: "phone_number_id = ?", params: [f.phoneNumberId] };
   return { index: null, where: "1", params: [] }; // the primary key's own index
@@ -84,14 +77,14 @@ const ROW = "id, type, received_at, envelope";
 /** An envelope's size from its record header: rows left out of a batch are never read. */
 const SIZE = "id, octet_length(envelope) AS bytes";
 
-/** The SQL of one page (exported for the query-plan test); `person`: `waId` finds every id of its person. */
-export function pageQuery(f: EventFilter, type: string | null, direction: "newest" | "oldest", after: string | null, limit: number, columns = ROW, person = false): { sql: string; params: Param[] } {
-  const d = drive(f, type, person);
+/** The SQL of one page (exported for the query-plan test). */
+export function pageQuery(f: EventFilter, type: string | null, direction: "newest" | "oldest", after: string | null, limit: number, columns = ROW): { sql: string; params: Param[] } {
+  const d = drive(f, type);
   const where = [d.where];
   const params = [...d.params];
   const sieve = (sql: string, ...p: Param[]) => (where.push(sql), params.push(...p));
   if (f.types !== null && type === null) sieve(`type IN (${f.types.map(() => "?").join(", ")})`, ...f.types);
-  if (f.waId !== null && d.index !== "events_by_wa_id") sieve(personOf(f.waId, person).where, ...personOf(f.waId, person).params);
+  if (f.waId !== null && d.index !== "events_by_wa_id") sieve("wa_id = ?", f.waId);
   if (f.phoneNumberId !== null && d.index !== "events_by_phone_number") sieve("phone_number_id = ?", f.phoneNumberId);
   // An event is stored after it arrived: its id's time bounds the range from below.
   if (f.since !== null) sieve("id >= ? AND received_at >= ?", eventIdFloor(f.since), f.since);
@@ -105,17 +98,18 @@ export function pageQuery(f: EventFilter, type: string | null, direction: "newes
 }
 
 export function eventQuery(db: Database) {
-  const run = <R extends { id: string }>(f: EventFilter, type: string | null, direction: "newest" | "oldest", after: string | null, limit: number, columns: string, person: boolean) => {
-    const q = pageQuery(f, type, direction, after, limit, columns, person);
+  const run = <R extends { id: string }>(f: EventFilter, type: string | null, direction: "newest" | "oldest", after: string | null, limit: number, columns: string) => {
+    const q = pageQuery(f, type, direction, after, limit, columns);
     return db.query<R, Param[]>(q.sql).all(...q.params);
   };
   /** Several types with no more selective filter: one index range per type, merged. */
-  const merged = <R extends { id: string } = EventRow>(f: EventFilter, direction: "newest" | "oldest", after: string | null, limit: number, columns = ROW, person = false) => {
+  const merged = <R extends { id: string } = EventRow>(f: EventFilter, direction: "newest" | "oldest", after: string | null, limit: number, columns = ROW) => {
     const useTypes = f.types !== null && f.wamid === null && f.waId === null;
-    const rows = useTypes ? f.types!.flatMap((t) => run<R>(f, t, direction, after, limit, columns, person)) : run<R>(f, null, direction, after, limit, columns, person);
+    const rows = useTypes ? f.types!.flatMap((t) => run<R>(f, t, direction, after, limit, columns)) : run<R>(f, null, direction, after, limit, columns);
     if (useTypes) rows.sort((a, b) => (a.id < b.id ? 1 : -1) * (direction === "newest" ? 1 : -1));
     return rows.slice(0, limit);
   };
+  const identities = identityStore(db);
   const streamRows = db.prepare<StreamRow, [string]>(
     "SELECT id, type, received_at, phone_number_id, wamid, wa_id, envelope FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
   );
@@ -128,9 +122,10 @@ export function eventQuery(db: Database) {
   );
 
   return {
-    /** A page newest first, after the cursor (an event id). */
+    /** A page newest first, after the cursor (an event id); `from` a person: every id they had. */
     page(f: EventFilter, after: string | null, limit: number): EventPage {
-      const rows = merged(f, "newest", after, limit + 1, ROW, true);
+      const ids = f.waId === null ? [null] : identityOf(f.waId, identities.ofPersons([f.waId])).ids;
+      const rows = newestOfEach(ids.map((waId) => merged({ ...f, waId }, "newest", after, limit + 1)), limit + 1);
       const more = rows.length > limit;
       const page = rows.slice(0, limit);
       return { rows: page, next: more ? page[page.length - 1]!.id : null };

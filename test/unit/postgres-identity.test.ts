@@ -70,6 +70,21 @@ for (const oneBatch of [false, true]) {
       expect(wamids(page.pg)).toEqual(["wamid.NUMBER0", "wamid.NUMBER1", "wamid.NUMBER2", "wamid.TEXT0", "wamid.TEXT1", "wamid.TEXT2", "wamid.TEXT3"]);
       expect(wamids(page.pg)).toEqual(wamids(page.lite));
     }
+    // Pages of two, one index range per id merged: newest first, none skipped or repeated, the same on both engines.
+    const pages = { pg: [] as string[], lite: [] as string[] };
+    for (const engine of ["pg", "lite"] as const) {
+      let cursor: string | undefined;
+      do {
+        const page = (await both({ op: "events", query: EventsQuery.parse({ from: phoneOf(1), limit: "2", ...(cursor ? { cursor } : {}) }) }))[engine];
+        const body = page.body as { data: { id: string }[]; next_cursor: string | null };
+        pages[engine].push(...body.data.map((e) => e.id));
+        cursor = body.next_cursor ?? undefined;
+      } while (cursor);
+    }
+    expect(pages.pg.length).toBe(pages.lite.length);
+    expect(pages.pg).toEqual([...pages.pg].sort().reverse());
+    expect(new Set(pages.pg).size).toBe(pages.pg.length);
+    expect(pages.pg.length).toBeGreaterThan(7); // the messages, and the user id changes' events (their wa_id is the first number)
   });
 }
 

@@ -8,16 +8,12 @@ import { eventIdFloor } from "../../util/ids";
 
 export type Param = string | number | string[];
 
-/**
- * The filter's conditions (none: "true"), numbering its parameters after those already in `params`.
- * `person`: `waId` finds every id of its person (pages); the live stream follows the one id (as on SQLite).
- */
-export function filterConditions(f: EventFilter, params: Param[], person = false): string[] {
+/** The filter's conditions (none: "true"), numbering its parameters after those already in `params`. */
+export function filterConditions(f: EventFilter, params: Param[]): string[] {
   const where: string[] = [];
   const add = (sql: (n: number) => string, p: Param) => (params.push(p), where.push(sql(params.length)));
   if (f.wamid !== null) add((n) => `wamid = $${n}`, f.wamid);
-  if (f.waId !== null && person) add((n) => `wa_id IN (SELECT $${n}::text UNION SELECT id FROM identities WHERE person = (SELECT person FROM identities WHERE id = $${n}))`, f.waId);
-  else if (f.waId !== null) add((n) => `wa_id = $${n}`, f.waId);
+  if (f.waId !== null) add((n) => `wa_id = $${n}`, f.waId);
   if (f.types !== null) add((n) => `type = ANY($${n}::text[])`, [...f.types]);
   if (f.phoneNumberId !== null) add((n) => `phone_number_id = $${n}`, f.phoneNumberId);
   if (f.since !== null) {
