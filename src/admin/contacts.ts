@@ -5,7 +5,8 @@ import { retentionStore } from "../store/retention-store";
 import { giveBackFreePages } from "../sweeper/retention";
 import { isoOrNull } from "../util/time";
 import { erasePerson } from "../whatsapp/erase";
-import { mentionsOf, waIdDigits, type Mentions } from "../whatsapp/phone-mention";
+import type { Identity } from "../domain/identity";
+import { idDigits, mentionsOfAny, personId, type Mentions } from "../whatsapp/phone-mention";
 import { badRequest, notFound, ok, type AdminAnswer } from "./answers";
 
 /** Messages GET /v1/contacts/{wa_id} shows, newest first. */
@@ -15,22 +16,25 @@ const WALK_STEP_MS = 10;
 const WALK_STEP_KEYS = { first: 10, max: 10_000, growth: 4 };
 const WAL_ATTEMPTS = 10;
 const WAL_RETRY_MS = 100;
-export const BAD_WA_ID = "wa_id: expected the person's number, 7 to 15 digits, with or without a leading + (e.g. 16505551234)";
+export const BAD_WA_ID = "wa_id: expected the person's number, 7 to 15 digits, with or without a leading + (e.g. 16505551234), or their user id (e.g. US.13491208655302741918)";
 /** The half share of the writer thread that background work takes while webhooks wait. */
 const giveWay = (workedMs: number) => Bun.sleep(workedMs);
 
 export function getContact(db: Database, rawWaId: string): AdminAnswer {
-  const waId = waIdDigits(rawWaId);
+  const waId = personId(rawWaId);
   if (waId === null) return badRequest(BAD_WA_ID);
   const store = contactStore(db);
-  if (!store.known(waId)) return notFound(`no contact ${waId}`);
-  return contactAnswer(waId, store.get(waId) ?? null, store.recent(waId, RECENT));
+  // By any id they had: the person, all their ids.
+  const person = store.identity(waId);
+  if (!store.known(person.ids)) return notFound(`no contact ${waId}`);
+  return contactAnswer(waId, person, store.get(person), store.recent(person.ids, RECENT));
 }
 
-/** A known person as GET /v1/contacts/{wa_id} shows them (both engines). */
-export function contactAnswer(waId: string, c: ContactRow | null, recent: readonly MessageSummary[]): AdminAnswer {
+/** A known person as GET /v1/contacts/{wa_id} shows them (both engines): `wa_id` as asked, `identity` their current ids and every id they had. */
+export function contactAnswer(waId: string, person: Identity, c: ContactRow | null, recent: readonly MessageSummary[]): AdminAnswer {
   return ok({
     wa_id: waId,
+    identity: person,
     profile_name: c?.profile_name ?? null,
     marketing_opt_out: c?.marketing_opt_out === 1,
     last_seen_at: isoOrNull(c?.last_seen_at ?? null),
@@ -47,22 +51,29 @@ export function contactAnswer(waId: string, c: ContactRow | null, recent: readon
  * system and empties the WAL, so the old bytes leave the files.
  */
 export async function eraseContact(db: Database, rawWaId: string, now: number): Promise<AdminAnswer> {
-  const waId = waIdDigits(rawWaId);
+  const waId = personId(rawWaId);
   if (waId === null) return badRequest(BAD_WA_ID);
   const store = contactStore(db);
-  const mentions = mentionsOf(waId);
+  // Every id the person had: erasing one erases them all.
+  const walked = store.identity(waId).ids;
   const bodiesEnd = store.walk.bodies.end();
   const envelopesEnd = store.walk.envelopes.end();
-  const bodies = await walk(bodiesEnd, (from, to) => store.walk.bodies.find(from, to, waId), mentions);
-  const envelopes = await walk(envelopesEnd, (from, to) => store.walk.envelopes.find(from, to, waId), mentions);
+  const bodies = await walk(bodiesEnd, (from, to) => walked.flatMap((id) => store.walk.bodies.find(from, to, idDigits(id))), mentionsOfAny(walked));
+  const envelopes = await walk(envelopesEnd, (from, to) => walked.flatMap((id) => store.walk.envelopes.find(from, to, idDigits(id))), mentionsOfAny(walked));
   const erased = store.zeroing(() =>
     db
       .transaction(() => {
-        // What arrived while the walk went on.
-        bodies.push(...found(store.walk.bodies.find(bodiesEnd, Number.MAX_SAFE_INTEGER, waId), mentions));
-        envelopes.push(...found(store.walk.envelopes.find(envelopesEnd, Number.MAX_SAFE_INTEGER, waId), mentions));
-        if (!store.known(waId) && bodies.length + envelopes.length === 0) return null;
-        return store.erase(waId, { events: envelopes, webhooks: bodies }, (body) => erasePerson(body, mentions), now);
+        // A change that linked another id while the walk went on: that id is searched for from the start.
+        const ids = store.identity(waId).ids;
+        const mentions = mentionsOfAny(ids);
+        for (const id of ids) {
+          const from = walked.includes(id) ? { bodies: bodiesEnd, envelopes: envelopesEnd } : { bodies: 0, envelopes: 0 };
+          // What arrived while the walk went on.
+          bodies.push(...found(store.walk.bodies.find(from.bodies, Number.MAX_SAFE_INTEGER, idDigits(id)), mentions));
+          envelopes.push(...found(store.walk.envelopes.find(from.envelopes, Number.MAX_SAFE_INTEGER, idDigits(id)), mentions));
+        }
+        if (!store.known(ids) && bodies.length + envelopes.length === 0) return null;
+        return store.erase(ids, { events: [...new Set(envelopes)], webhooks: [...new Set(bodies)] }, (body) => erasePerson(body, mentions), now);
       })
       .immediate(),
   );

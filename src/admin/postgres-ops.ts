@@ -29,7 +29,7 @@ import { postgresRequeue } from "../store/postgres/requeue-store";
 import { moveTargetError, orphanHookError } from "../worker/orphans";
 import { replayTargets } from "../worker/replay";
 import { erasePerson } from "../whatsapp/erase";
-import { mentionsOf, waIdDigits } from "../whatsapp/phone-mention";
+import { personId } from "../whatsapp/phone-mention";
 import type { HookRoute } from "../config/schema";
 import { hookFilter } from "../forward/hook-filter";
 import { eventAnswer, eventsPage, eventsRequest, isEventId } from "./events";
@@ -193,17 +193,18 @@ export function postgresAdminOps(
     return "refused" in r ? badRequest(r.refused) : ok(r);
   };
   const contact = async (raw: string): Promise<AdminAnswer> => {
-    const waId = waIdDigits(raw);
+    const waId = personId(raw);
     if (waId === null) return badRequest(BAD_WA_ID);
-    if (!(await contacts.known(waId))) return notFound(`no contact ${waId}`);
-    const [row, recent] = await Promise.all([contacts.get(waId), contacts.recent(waId, RECENT)]);
-    return contactAnswer(waId, row, recent);
+    // By any id they had: the person, all their ids.
+    const person = await contacts.identity(waId);
+    if (!(await contacts.known(person.ids))) return notFound(`no contact ${waId}`);
+    const [row, recent] = await Promise.all([contacts.get(person), contacts.recent(person.ids, RECENT)]);
+    return contactAnswer(waId, person, row, recent);
   };
   const erase = async (raw: string, now: number): Promise<AdminAnswer> => {
-    const waId = waIdDigits(raw);
+    const waId = personId(raw);
     if (waId === null) return badRequest(BAD_WA_ID);
-    const mentions = mentionsOf(waId);
-    const erased = await contacts.erase(waId, mentions, (body) => erasePerson(body, mentions), now);
+    const erased = await contacts.erase(waId, (mentions) => (body) => erasePerson(body, mentions), now);
     // Nothing is given back to the file system nor emptied from the WAL here: PostgreSQL's vacuum reuses the space later.
     return erasedAnswer(waId, erased as Record<string, number> | null, { freed_pages: 0, wal_emptied: false });
   };

@@ -101,7 +101,15 @@ export const InboxPage = listOf(
 export const Reprocessed = z.strictObject({ id: z.int(), revived: z.boolean() });
 
 export const Contact = z.strictObject({
-  wa_id: z.string(),
+  wa_id: z.string().describe("The id asked for"),
+  identity: z
+    .strictObject({
+      wa_id: z.string().nullable().describe("Their current number (the newest user_changed_number by Meta's clock)"),
+      user_id: z.string().nullable().describe("Their current business-scoped user id (the newest user.id_changed)"),
+      parent_user_id: z.string().nullable(),
+      ids: z.array(z.string()).describe("Every id they had: a lookup or an erasure by any of them finds them all"),
+    })
+    .describe("The person behind the id"),
   profile_name: z.string().nullable(),
   marketing_opt_out: z.boolean().describe("Marketing stopped (error 131050 or a user_preferences stop)"),
   last_seen_at: maybeTime,

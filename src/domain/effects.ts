@@ -1,3 +1,5 @@
+import type { IdentityLink } from "./identity";
+
 /** What an event means for the state we keep (messages, contacts, templates, notices judged by Meta's clock). Pure data: normalization makes them, storage engines apply them. */
 
 export type StateEffect =
@@ -17,6 +19,8 @@ export type StateEffect =
       oneToOne: boolean;
     }
   | { kind: "template"; templateId: string; name: string | null; language: string | null; category: string | null }
+  /** A number or user id change: the ids are one person (domain/identity.ts). */
+  | { kind: "identity"; link: IdentityLink }
   | Notice;
 
 /**

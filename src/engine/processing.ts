@@ -11,6 +11,7 @@
 import type { InboxJob } from "../domain/inbox";
 import type { Notice, StateEffect } from "../domain/effects";
 import type { StatKind } from "../domain/stats";
+import type { IdentityRow } from "../domain/identity";
 
 export interface ProcessingEngine {
   /** Leases up to `limit` pending jobs (or jobs whose lease expired), counting the attempt; bodies and progress included. */
@@ -44,6 +45,8 @@ export interface BatchInput {
   wamids: readonly string[];
   /** Values the batch's notices are judged against. */
   notices: readonly NoticeKey[];
+  /** Ids the batch's identity changes name: their persons' rows are read. */
+  identities: readonly string[];
 }
 
 export interface NoticeKey {
@@ -64,6 +67,8 @@ export interface Snapshot {
   outbound: ReadonlyMap<string, { status: string; priced: boolean }>;
   /** By noticeKey(): the current value and the time of the notice that set it. */
   notices: ReadonlyMap<string, { value: string | null; at: number | null }>;
+  /** Every stored identity row of the persons of BatchInput.identities (domain/identity.ts). */
+  identities: readonly IdentityRow[];
 }
 
 export interface EventRow {
@@ -96,6 +101,8 @@ export interface BatchWrites {
   templates: { templateId: string; name: string | null; language: string | null; category: string | null }[];
   /** Every notice kept in the history, in order; the engine sets values (and their mirrored columns) from the applied ones. */
   notices: { notice: Notice; eventId: string; applied: boolean }[];
+  /** Identity rows new or changed (domain/identity.ts linkIdentities), by id. */
+  identities: IdentityRow[];
   /** Per-minute counts: [kind, unix ms, key, n]. */
   tallies: [StatKind, number, string, number][];
   /** Jobs finished this pass; jobs left for the next (with how many events are stored); jobs whose progress row goes; jobs given up. */

@@ -223,7 +223,7 @@ export function adminRoutes(deps: AdminDeps) {
       detail: operation({ tag: "queues", summary: "Process a dead webhook again", path: { id: "An inbox row id" }, ok: Reprocessed, errors: [404, 409] }),
     })
     .get("/contacts/:wa_id", ({ params }) => relay({ op: "contact", waId: params.wa_id }), {
-      detail: operation({ tag: "contacts", summary: "A person: profile, opt-out, last seen, recent messages", path: { wa_id: "Their WhatsApp id (phone number, digits, a leading + allowed)" }, ok: Contact, errors: [400, 404] }),
+      detail: operation({ tag: "contacts", summary: "A person: profile, opt-out, last seen, recent messages", path: { wa_id: "Their WhatsApp id (phone number, digits, a leading + allowed) or business-scoped user id; any id they had finds them" }, ok: Contact, errors: [400, 404] }),
     })
     .delete("/contacts/:wa_id", async ({ params, request, server }) => {
       // Walking a large file takes seconds (about 5 s per GiB): no idle timeout while the answer is made.
@@ -237,7 +237,7 @@ export function adminRoutes(deps: AdminDeps) {
         summary: "Erase a person",
         description:
           "Their messages, statuses, events, deliveries, and every webhook body and event envelope that mentions their number in any shape or format (+1 (650) 555-1234 too): a webhook that also holds others is rewritten without the parts that mention them, one they cannot be cut out of is deleted whole. What it deletes is overwritten with zeros, free pages go back to the file system and the WAL is emptied. Answers the counts.",
-        path: { wa_id: "Their WhatsApp id (phone number, digits, a leading + allowed)" },
+        path: { wa_id: "Their WhatsApp id (phone number, digits, a leading + allowed) or business-scoped user id; any id they had finds them" },
         ok: ContactErased,
         errors: [400, 404],
       }),

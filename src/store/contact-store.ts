@@ -1,12 +1,15 @@
 /**
  * A person, as the admin API shows them (GET /v1/contacts/{wa_id}) and erases them
- * (DELETE): every row about them, found through their events (events_by_wa_id,
- * migrations/0008) and the messages those name; and every webhook body and event
- * envelope that mentions their number, whatever its shape, found by walking both
+ * (DELETE): every row about them under every id they had (migrations/0013), found
+ * through their events (events_by_wa_id, migrations/0008) and the messages those name;
+ * and every webhook body and event envelope that mentions one of their ids, whatever its shape, found by walking both
  * tables (no index can find a number inside free text).
  */
 import type { Database } from "bun:sqlite";
+import { identityOf, type Identity } from "../domain/identity";
+import { mergeContacts, type ContactValues, type ValueClock } from "../domain/person-contact";
 import { NUMBER_SEPARATORS } from "../whatsapp/phone-mention";
+import { identityStore } from "./identity-store";
 
 /** `column` without the separators numbers are written with: it holds the digits if any form of the number is there. */
 const stripped = (column: string) => NUMBER_SEPARATORS.reduce((sql, c) => `replace(${sql}, '${c}', '')`, column);
@@ -25,13 +28,7 @@ export interface Mentioning {
 
 export type Rewrite = (body: string) => { body: string; removed: number } | null;
 
-export interface ContactRow {
-  wa_id: string;
-  profile_name: string | null;
-  last_seen_at: number | null;
-  marketing_opt_out: number;
-  updated_at: number;
-}
+export type ContactRow = ContactValues;
 
 export interface MessageSummary {
   wamid: string;
@@ -41,22 +38,29 @@ export interface MessageSummary {
 }
 
 export function contactStore(db: Database) {
-  const contact = db.prepare<ContactRow, [string]>("SELECT * FROM contacts WHERE wa_id = ?");
+  // Every query takes the person's ids (domain/identity.ts) as one JSON list.
+  const contacts = db.prepare<ContactRow, [string]>("SELECT * FROM contacts WHERE wa_id IN (SELECT value FROM json_each(?1)) ORDER BY wa_id");
+  const clocks = db.prepare<ValueClock, [string]>(
+    `SELECT subject_id AS id, attribute, at FROM state_values
+     WHERE subject = 'contact' AND subject_id IN (SELECT value FROM json_each(?1)) AND attribute IN ('profile_name', 'marketing_opt_out')`,
+  );
   // Their messages through their events (events_by_wa_id): no index on the message tables' hot path.
   const recent = db.prepare<MessageSummary, [string, number]>(
     `SELECT e.wamid, 'inbound' AS direction, i.kind AS kind_or_status, i.received_at AS at
-       FROM (SELECT DISTINCT wamid FROM events INDEXED BY events_by_wa_id WHERE wa_id = ?1 AND type = 'message.received') e
+       FROM (SELECT DISTINCT wamid FROM events INDEXED BY events_by_wa_id WHERE wa_id IN (SELECT value FROM json_each(?1)) AND type = 'message.received') e
        JOIN inbound_messages i ON i.wamid = e.wamid
      UNION ALL
      SELECT e.wamid, 'outbound', o.status, o.first_seen_at
-       FROM (SELECT DISTINCT wamid FROM events INDEXED BY events_by_wa_id WHERE wa_id = ?1 AND type = 'message.status') e
+       FROM (SELECT DISTINCT wamid FROM events INDEXED BY events_by_wa_id WHERE wa_id IN (SELECT value FROM json_each(?1)) AND type = 'message.status') e
        JOIN outbound_messages o ON o.wamid = e.wamid
      ORDER BY at DESC LIMIT ?2`,
   );
   const known = db.prepare<{ n: number }, [string]>(
-    `SELECT EXISTS (SELECT 1 FROM contacts WHERE wa_id = ?1) OR EXISTS (SELECT 1 FROM events WHERE wa_id = ?1)
-         OR EXISTS (SELECT 1 FROM tracked_messages WHERE recipient = ?1) AS n`,
+    `SELECT EXISTS (SELECT 1 FROM contacts WHERE wa_id IN (SELECT value FROM json_each(?1)))
+         OR EXISTS (SELECT 1 FROM events INDEXED BY events_by_wa_id WHERE wa_id IN (SELECT value FROM json_each(?1)))
+         OR EXISTS (SELECT 1 FROM tracked_messages WHERE recipient IN (SELECT value FROM json_each(?1))) AS n`,
   );
+  const identities = identityStore(db);
   const bodies = db.prepare<{ key: number; text: Uint8Array }, [number, number, string]>(
     `SELECT inbox_id AS key, body AS text FROM inbox_bodies WHERE inbox_id > ?1 AND inbox_id <= ?2 AND instr(${stripped("CAST(body AS TEXT)")}, ?3) > 0`,
   );
@@ -64,9 +68,12 @@ export function contactStore(db: Database) {
     `SELECT id AS key, envelope AS text FROM events WHERE rowid > ?1 AND rowid <= ?2 AND instr(${stripped("envelope")}, ?3) > 0`,
   );
   return {
-    get: (waId: string) => contact.get(waId),
-    recent: (waId: string, limit: number) => recent.all(waId, limit),
-    known: (waId: string) => known.get(waId)!.n > 0,
+    /** The person an id belongs to: their current ids and every id they had (only this one when no change linked it). */
+    identity: (id: string): Identity => identityOf(id, identities.ofPersons([id])),
+    /** The person's contact, their rows under each id merged (domain/person-contact.ts). */
+    get: (person: Identity) => mergeContacts(person.wa_id ?? person.ids[0]!, contacts.all(JSON.stringify(person.ids)), clocks.all(JSON.stringify(person.ids))),
+    recent: (ids: readonly string[], limit: number) => recent.all(JSON.stringify(ids), limit),
+    known: (ids: readonly string[]) => known.get(JSON.stringify(ids))!.n > 0,
     /** The walks: each table by key range, up to the key its end() gives now. */
     walk: {
       bodies: { end: () => maxKey("SELECT max(inbox_id) n FROM inbox_bodies"), find: (from: number, to: number, digits: string) => bodies.all(from, to, digits) },
@@ -82,7 +89,7 @@ export function contactStore(db: Database) {
         db.run(`PRAGMA secure_delete = ${Math.trunc(before)}`);
       }
     },
-    erase: (waId: string, mentioning: Mentioning, rewrite: Rewrite, now: number) => erase(db, waId, mentioning, rewrite, now),
+    erase: (ids: readonly string[], mentioning: Mentioning, rewrite: Rewrite, now: number) => erase(db, ids, mentioning, rewrite, now),
     /**
      * Folds the WAL into the file and empties it; false when a reader or a checkpoint is
      * in the way. Without waiting: a pending TRUNCATE keeps every writer out.
@@ -110,20 +117,21 @@ export function contactStore(db: Database) {
  * bodies: a body that held only them goes, one that held others too is rewritten
  * without them and marked, one they cannot be cut out of goes whole (with its events).
  */
-function erase(db: Database, waId: string, mentioning: Mentioning, rewrite: Rewrite, now: number) {
+function erase(db: Database, ids: readonly string[], mentioning: Mentioning, rewrite: Rewrite, now: number) {
+  const person = JSON.stringify(ids);
   db.run("CREATE TEMP TABLE IF NOT EXISTS erase_wamids (wamid TEXT PRIMARY KEY)");
   db.run("CREATE TEMP TABLE IF NOT EXISTS erase_events (id TEXT PRIMARY KEY, inbox_id INTEGER)");
   db.run("DELETE FROM erase_wamids");
   db.run("DELETE FROM erase_events");
   db.run(
-    `INSERT OR IGNORE INTO erase_wamids SELECT wamid FROM events INDEXED BY events_by_wa_id WHERE wa_id = ?1 AND wamid IS NOT NULL
-     UNION SELECT wamid FROM tracked_messages WHERE recipient = ?1`,
-    [waId],
+    `INSERT OR IGNORE INTO erase_wamids SELECT wamid FROM events INDEXED BY events_by_wa_id WHERE wa_id IN (SELECT value FROM json_each(?1)) AND wamid IS NOT NULL
+     UNION SELECT wamid FROM tracked_messages WHERE recipient IN (SELECT value FROM json_each(?1))`,
+    [person],
   );
   db.run(
-    `INSERT OR IGNORE INTO erase_events SELECT id, inbox_id FROM events WHERE wa_id = ?1
+    `INSERT OR IGNORE INTO erase_events SELECT id, inbox_id FROM events INDEXED BY events_by_wa_id WHERE wa_id IN (SELECT value FROM json_each(?1))
      UNION SELECT e.id, e.inbox_id FROM erase_wamids w JOIN events e INDEXED BY events_by_wamid ON e.wamid = w.wamid`,
-    [waId],
+    [person],
   );
   const count = (sql: string, ...params: (string | number)[]) => db.run(sql, params).changes;
   const mentionedOnly = count("INSERT OR IGNORE INTO erase_events SELECT id, inbox_id FROM events WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(mentioning.events));
@@ -151,8 +159,12 @@ function erase(db: Database, waId: string, mentioning: Mentioning, rewrite: Rewr
       count("DELETE FROM fallback_sends WHERE wamid IN (SELECT wamid FROM erase_wamids)") +
       count("DELETE FROM tracked_timeline WHERE wamid IN (SELECT wamid FROM erase_wamids)") +
       count("DELETE FROM tracked_messages WHERE wamid IN (SELECT wamid FROM erase_wamids)"),
-    state: count("DELETE FROM state_values WHERE subject = 'contact' AND subject_id = ?", waId) + count("DELETE FROM state_history WHERE subject = 'contact' AND subject_id = ?", waId),
-    contact: count("DELETE FROM contacts WHERE wa_id = ?", waId),
+    // Their state under every id, and the link between their ids.
+    state:
+      count("DELETE FROM state_values WHERE subject = 'contact' AND subject_id IN (SELECT value FROM json_each(?))", person) +
+      count("DELETE FROM state_history WHERE subject = 'contact' AND subject_id IN (SELECT value FROM json_each(?))", person) +
+      count("DELETE FROM identities WHERE id IN (SELECT value FROM json_each(?))", person),
+    contact: count("DELETE FROM contacts WHERE wa_id IN (SELECT value FROM json_each(?))", person),
     webhooks_deleted: 0,
     webhooks_rewritten: 0,
     webhooks_unreadable: 0,

@@ -6,14 +6,17 @@
  * is an index range and never a scan of the table; the other filters only sieve it.
  */
 import type { Database } from "bun:sqlite";
+import { identityOf } from "../domain/identity";
+import { newestOfEach } from "../domain/person-pages";
 import { eventIdFloor } from "../util/ids";
+import { identityStore } from "./identity-store";
 
 export interface EventFilter {
   /** Exact event types (a glob is expanded by the caller); null: any. */
   types: readonly string[] | null;
   phoneNumberId: string | null;
   wamid: string | null;
-  /** The person: an inbound message's sender, a status's recipient. */
+  /** The person: an inbound message's sender, a status's recipient. A page finds every id they had; the live stream follows this one. */
   waId: string | null;
   /** unix ms; received_at ≥ since */
   since: number | null;
@@ -106,6 +109,7 @@ export function eventQuery(db: Database) {
     if (useTypes) rows.sort((a, b) => (a.id < b.id ? 1 : -1) * (direction === "newest" ? 1 : -1));
     return rows.slice(0, limit);
   };
+  const identities = identityStore(db);
   const streamRows = db.prepare<StreamRow, [string]>(
     "SELECT id, type, received_at, phone_number_id, wamid, wa_id, envelope FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
   );
@@ -118,9 +122,10 @@ export function eventQuery(db: Database) {
   );
 
   return {
-    /** A page newest first, after the cursor (an event id). */
+    /** A page newest first, after the cursor (an event id); `from` a person: every id they had. */
     page(f: EventFilter, after: string | null, limit: number): EventPage {
-      const rows = merged(f, "newest", after, limit + 1);
+      const ids = f.waId === null ? [null] : identityOf(f.waId, identities.ofPersons([f.waId])).ids;
+      const rows = newestOfEach(ids.map((waId) => merged({ ...f, waId }, "newest", after, limit + 1)), limit + 1);
       const more = rows.length > limit;
       const page = rows.slice(0, limit);
       return { rows: page, next: more ? page[page.length - 1]!.id : null };

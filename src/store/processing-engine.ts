@@ -10,6 +10,7 @@ import type { BatchInput, BatchWrites, ProcessingEngine, Snapshot } from "../eng
 import { noticeKey } from "../engine/processing";
 import { durability } from "./durability";
 import { eventStore } from "./event-store";
+import { identityStore } from "./identity-store";
 import { noticeStore } from "./notice-store";
 import { queueStore } from "./queue-store";
 import { statsStore } from "./stats-store";
@@ -18,6 +19,7 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
   const queue = queueStore(db);
   const events = eventStore(db);
   const notices = noticeStore(db);
+  const identities = identityStore(db);
   const stats = statsStore(db);
   const held = db.prepare<{ id: number }, [string, string]>(
     "SELECT id FROM inbox WHERE id IN (SELECT value FROM json_each(?1)) AND lease_token = ?2 AND state = 'processing'",
@@ -40,7 +42,7 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
 
   function read(input: BatchInput): Snapshot {
     const heldIds = new Set(held.all(JSON.stringify(input.jobs), input.token).map((r) => r.id));
-    const snapshot: Snapshot = { held: heldIds, fresh: fresh(input, heldIds), outbound: new Map(), notices: new Map() };
+    const snapshot: Snapshot = { held: heldIds, fresh: fresh(input, heldIds), outbound: new Map(), notices: new Map(), identities: identities.ofPersons(input.identities) };
     if (input.wamids.length > 0) {
       for (const r of outbound.all(JSON.stringify(input.wamids))) (snapshot.outbound as Map<string, unknown>).set(r.wamid, { status: r.status, priced: r.priced === 1 });
     }
@@ -61,6 +63,7 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
     for (const c of w.contacts) events.seeContact(c.waId, c.seenAt, now);
     for (const t of w.templates) events.upsertTemplate(t, now);
     for (const n of w.notices) notices.record(n.notice, n.eventId, n.applied, now);
+    identities.write(w.identities);
     for (const [kind, at, key, n] of w.tallies) stats.add(kind, at, key, n);
     for (const p of w.progress) queue.saveProgress(p.id, p.position);
     if (w.clearProgress.length > 0) clearProgress.run(JSON.stringify(w.clearProgress));

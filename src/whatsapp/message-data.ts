@@ -4,8 +4,8 @@ import { deeperThan } from "../util/json-depth";
 import { normalizeError, secondsToMs, type MetaError } from "./primitives";
 import type { MessageStatus } from "./statuses";
 import type { StateEffect } from "../domain/effects";
-
-
+import type { NamedId } from "../domain/identity";
+import { phoneDigits } from "./phone";
 
 const MEDIA_KINDS = ["image", "video", "audio", "document", "sticker"] as const;
 
@@ -59,7 +59,20 @@ export function messageData(m: InboundMessage, sender: SenderContact | undefined
     const name = sender?.profile?.name;
     if (name) effects.push({ kind: "notice", subject: "contact", id: identity, attribute: "profile_name", value: name, at: sentAt, record: "changes" });
   }
+  const moved = numberChange(m, data.from_user_id as string | null, sentAt);
+  if (moved) effects.push(moved);
   return { data, effects };
+}
+
+/** A `user_changed_number` system message: the sender's number (and user id) and the new number are one person; the new number is current from the message's time. */
+function numberChange(m: InboundMessage, userId: string | null, at: number | null): StateEffect | null {
+  const s = m.type === "system" ? (m.system as { type?: unknown; wa_id?: unknown } | undefined) : undefined;
+  if (s?.type !== "user_changed_number" || (typeof s.wa_id !== "string" && typeof s.wa_id !== "number")) return null;
+  const current = phoneDigits(s.wa_id);
+  if (!m.from || !current || current === m.from) return null;
+  const ids: NamedId[] = [{ id: m.from, kind: "wa_id", current: false }, { id: current, kind: "wa_id", current: true }];
+  if (userId) ids.push({ id: userId, kind: "user_id", current: false });
+  return { kind: "identity", link: { ids, at } };
 }
 
 function contentOf(m: InboundMessage): Record<string, unknown> {

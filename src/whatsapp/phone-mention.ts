@@ -21,8 +21,29 @@ export function waIdDigits(raw: string): string | null {
   return /^[0-9]{7,15}$/.test(rest) ? rest : null;
 }
 
+/** A business-scoped user id (BSUID) as Meta writes it: "US.13491208655302741918", a parent "US.ENT.11815799212886844830". */
+const USER_ID = /^[A-Z]{2}\.(?:ENT\.)?[0-9]{5,32}$/;
+
+/** The id a person is looked up by: a number's digits (as waIdDigits), or a business-scoped user id as given; null when neither. */
+export function personId(raw: string): string | null {
+  return waIdDigits(raw) ?? (USER_ID.test(raw.trim()) ? raw.trim() : null);
+}
+
 /** Whether a text mentions the number whose digits these are. */
 export function mentionsOf(digits: string): Mentions {
   const pattern = new RegExp(`(?<![0-9])(?:00${SEP})?${[...digits].join(SEP)}(?![0-9])`);
   return (text) => pattern.test(text);
 }
+
+/**
+ * Whether a text mentions any of a person's ids (domain/identity.ts): each by its digits
+ * as above, so a business-scoped user id ("US.13491208655302741918") is found by its
+ * digits too, in the text and by the database's coarse search alike.
+ */
+export function mentionsOfAny(ids: readonly string[]): Mentions {
+  const each = ids.map((id) => mentionsOf(idDigits(id)));
+  return (text) => each.some((m) => m(text));
+}
+
+/** The digits the database's coarse search looks for: a number's, or a user id's. */
+export const idDigits = (id: string) => id.replace(/[^0-9]/g, "");

@@ -4,6 +4,8 @@
  * with the previous and current ids.
  */
 import { z } from "zod";
+import type { StateEffect } from "../domain/effects";
+import type { IdKind, NamedId } from "../domain/identity";
 import type { InboundMessage } from "./messages";
 import { base, eachItem, hashed, type NormalizedEvent, type Where } from "./normalized-event";
 import { phoneText, secondsToMs, unixSeconds } from "./primitives";
@@ -27,7 +29,8 @@ export function* normalizeUserIdUpdates(where: Where, value: unknown): Generator
   yield* eachItem(where, value, "user_id_update", (raw) => {
     const u = UserIdUpdate.safeParse(raw).data ?? {};
     const data = { wa_id: u.wa_id ?? null, user_id: pair(u.user_id), parent_user_id: pair(u.parent_user_id), detail: u.detail ?? null };
-    return hashed(where, "user.id_changed", secondsToMs(u.timestamp) ?? where.entryTime, data, raw);
+    const at = secondsToMs(u.timestamp) ?? where.entryTime;
+    return hashed(where, "user.id_changed", at, data, raw, identityEffects(data, at));
   });
 }
 
@@ -45,5 +48,20 @@ export function systemUserIdChange(where: Where, m: InboundMessage): NormalizedE
     parent_user_id: { previous: typeof from === "string" ? from : null, current: s.parent_user_id ?? null },
     detail: null,
   };
-  return base(where, "user.id_changed", `user_id:${m.id}`, secondsToMs(m.timestamp), data, m.system, []);
+  const at = secondsToMs(m.timestamp);
+  return base(where, "user.id_changed", `user_id:${m.id}`, at, data, m.system, identityEffects(data, at));
+}
+
+type Change = { wa_id: string | null; user_id: { previous: string | null; current: string | null }; parent_user_id: { previous: string | null; current: string | null } };
+
+/** The change's ids are one person (the number is theirs, not changed); each current id becomes theirs by Meta's clock. */
+function identityEffects(c: Change, at: number | null): StateEffect[] {
+  const ids: NamedId[] = [];
+  const add = (id: string | null, kind: IdKind, current: boolean) => void (id && ids.push({ id, kind, current }));
+  add(c.wa_id, "wa_id", false);
+  add(c.user_id.previous, "user_id", false);
+  add(c.user_id.current, "user_id", true);
+  add(c.parent_user_id.previous, "parent_user_id", false);
+  add(c.parent_user_id.current, "parent_user_id", true);
+  return ids.length > 1 ? [{ kind: "identity", link: { ids, at } }] : [];
 }

@@ -8,6 +8,7 @@
  */
 import type { Notice, StateEffect } from "../domain/effects";
 import { isBillable, normalizeCategory } from "../domain/pricing";
+import { linkIdentities, type IdentityLink } from "../domain/identity";
 import type { StatKind } from "../domain/stats";
 import type { BatchWrites, EventRow, Snapshot } from "../engine/processing";
 import { noticeKey } from "../engine/processing";
@@ -54,7 +55,7 @@ export interface Route {
 }
 
 export function planBatch(slices: readonly JobSlice[], dead: BatchWrites["dead"], snapshot: Snapshot, hooks: readonly Route[]): Planned {
-  const writes: BatchWrites = { events: [], deliveries: [], statuses: [], inbound: [], contacts: [], templates: [], notices: [], tallies: [], done: [], progress: [], clearProgress: [], dead: dead.filter((d) => snapshot.held.has(d.id)) };
+  const writes: BatchWrites = { events: [], deliveries: [], statuses: [], inbound: [], contacts: [], templates: [], notices: [], identities: [], tallies: [], done: [], progress: [], clearProgress: [], dead: dead.filter((d) => snapshot.held.has(d.id)) };
   const state = new BatchState(snapshot);
   const planned: Planned = { writes, stored: [], duplicates: 0, transitions: {} };
   const tally = new Tally();
@@ -74,6 +75,8 @@ export function planBatch(slices: readonly JobSlice[], dead: BatchWrites["dead"]
   }
   writes.contacts = [...state.contacts.entries()].map(([waId, seenAt]) => ({ waId, seenAt }));
   writes.templates = [...state.templates.values()];
+  // Order-independent (domain/identity.ts): the batch's changes are merged at once, not one by one.
+  writes.identities = state.links.length > 0 ? linkIdentities(snapshot.identities, state.links) : [];
   writes.tallies = tally.rows();
   return planned;
 }
@@ -103,6 +106,9 @@ function planEvent(candidate: JobSlice["events"][number], job: InboxJob, state: 
         break;
       case "template":
         state.template(effect);
+        break;
+      case "identity":
+        state.links.push(effect.link);
         break;
       case "notice": {
         notices++;
@@ -162,6 +168,7 @@ class BatchState {
   readonly #notices: Map<string, { value: string | null; at: number | null }>;
   readonly contacts = new Map<string, number | null>();
   readonly templates = new Map<string, BatchWrites["templates"][number]>();
+  readonly links: IdentityLink[] = [];
 
   constructor(snapshot: Snapshot) {
     this.#outbound = new Map(snapshot.outbound);

@@ -296,10 +296,11 @@ interface Work {
   leaseUntil: number;
 }
 
-/** What the engine must read for these slices: their keys, the messages their statuses move, the values their notices are judged against. */
+/** What the engine must read for these slices: their keys, the messages their statuses move, the values their notices are judged against, the persons their identity changes link. */
 function batchInput(slices: readonly JobSlice[], dead: BatchWrites["dead"], token: string, now: number): BatchInput {
   const wamids = new Set<string>();
   const notices = new Map<string, NoticeKey>();
+  const identities = new Set<string>();
   const keys: { job: number; id: string; key: string }[] = [];
   for (const s of slices) {
     for (const { id, key, event } of s.events) {
@@ -307,10 +308,11 @@ function batchInput(slices: readonly JobSlice[], dead: BatchWrites["dead"], toke
       for (const e of event.effects) {
         if (e.kind === "status") wamids.add(e.wamid);
         else if (e.kind === "notice") notices.set(noticeKey(e), { subject: e.subject, id: e.id, attribute: e.attribute });
+        else if (e.kind === "identity") for (const n of e.link.ids) identities.add(n.id);
       }
     }
   }
-  return { token, now, jobs: [...slices.map((s) => s.job.id), ...dead.map((d) => d.id)], keys, wamids: [...wamids], notices: [...notices.values()] };
+  return { token, now, jobs: [...slices.map((s) => s.job.id), ...dead.map((d) => d.id)], keys, wamids: [...wamids], notices: [...notices.values()], identities: [...identities] };
 }
 
 function count(planned: Planned, stats: ProcessStats) {

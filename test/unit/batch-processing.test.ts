@@ -75,12 +75,12 @@ test("processing commits skip their fsync (NORMAL); the connection stays FULL fo
   expect(synchronous()).toBe(2);
   const engine = sqliteProcessing(p.db);
   const during: number[] = [];
-  const plan = () => ({ writes: { events: [], deliveries: [], statuses: [], inbound: [], contacts: [], templates: [], notices: [], tallies: [], done: [], progress: [], clearProgress: [], dead: [] } });
-  engine.commit({ token: "t", now: 1, jobs: [], keys: [], wamids: [], notices: [] }, plan, () => during.push(synchronous()));
+  const plan = () => ({ writes: { events: [], deliveries: [], statuses: [], inbound: [], contacts: [], templates: [], notices: [], identities: [], tallies: [], done: [], progress: [], clearProgress: [], dead: [] } });
+  engine.commit({ token: "t", now: 1, jobs: [], keys: [], wamids: [], notices: [], identities: [] }, plan, () => during.push(synchronous()));
   expect(during).toEqual([1]);
   expect(synchronous()).toBe(2);
   // A failing commit puts it back too.
-  expect(() => engine.commit({ token: "t", now: 1, jobs: [], keys: [], wamids: [], notices: [] }, () => { throw new Error("bug"); })).toThrow("bug");
+  expect(() => engine.commit({ token: "t", now: 1, jobs: [], keys: [], wamids: [], notices: [], identities: [] }, () => { throw new Error("bug"); })).toThrow("bug");
   expect(synchronous()).toBe(2);
 });
 

@@ -15,15 +15,19 @@ import { postgresProcessing } from "../../src/store/postgres/processing-engine";
 import { beforeErasing } from "../../src/store/postgres/erasure-gate";
 import { postgresEventIds } from "../../src/store/postgres/event-ids";
 import { Processor } from "../../src/worker/processor";
-import { mentionsOf, NUMBER_SEPARATORS } from "../../src/whatsapp/phone-mention";
+import { idDigits, mentionsOfAny, NUMBER_SEPARATORS } from "../../src/whatsapp/phone-mention";
 import { fixtureCorpus, pipeline, quiet } from "../support/pipeline";
 import { migratedDatabase } from "../support/postgres";
 import { postgresPipeline } from "../support/postgres-pipeline";
 import { METADATA, textMessage } from "../support/webhooks";
 
 const PERSON = "16505551234";
+/** The number PERSON changed to (the corpus's user_changed_number system message): the same person, erased with them. */
+const NEW_NUMBER = "12195550000";
 const OTHER = "447700900123";
-const mentionsPerson = mentionsOf(PERSON);
+/** Every id the person had: the numbers, and the user ids the corpus's user_id_update gives their number. */
+const IDS = [PERSON, NEW_NUMBER, "US.13491208655302741918", "US.13491208655302741919", "US.ENT.11815799212886844830", "US.ENT.11815799212886844831"];
+const mentionsPerson = mentionsOfAny(IDS);
 
 const envelope = (...changes: unknown[]) => JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes }] });
 /** The fixture corpus, and the number in shapes no index finds: an unknown field, JSON that is no envelope, a body not JSON, someone else's message quoting it. */
@@ -59,7 +63,7 @@ const TRACKED = [
 const noHooks = async () => [] as string[];
 const pgAdmin = (sql: SQL) => postgresAdminOps(sql, () => null, () => [], noHooks, () => null);
 
-/** Every (table, column) of the schema whose text or bytes mention the number, and how many rows. */
+/** Every (table, column) of the schema whose text or bytes mention the person (any id they had), and how many rows. */
 async function traces(sql: SQL): Promise<string[]> {
   const columns = await sql`
     SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
@@ -67,11 +71,13 @@ async function traces(sql: SQL): Promise<string[]> {
     ORDER BY 1, 2`;
   expect(columns.length).toBeGreaterThan(50);
   const found: string[] = [];
-  const digits = PERSON;
   const strip = NUMBER_SEPARATORS.join("") + "\u00c2";
   for (const { table_name: table, column_name: column, data_type: type } of columns) {
     const asText = type === "bytea" ? `convert_from("${column}", 'LATIN1')` : `"${column}"::text`;
-    const rows = await sql.unsafe(`SELECT ${asText} AS v FROM "${table}" WHERE position($1 IN translate(${asText}, $2, '')) > 0`, [digits, strip]);
+    const rows = await sql.unsafe(`SELECT ${asText} AS v FROM "${table}" WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) d WHERE position(d IN translate(${asText}, $2, '')) > 0)`, [
+      IDS.map(idDigits),
+      strip,
+    ]);
     const mentioning = rows.filter((r: { v: string }) => mentionsPerson(type === "bytea" ? new TextDecoder().decode(Buffer.from(r.v, "latin1")) : r.v));
     if (mentioning.length > 0) found.push(`${table}.${column}: ${mentioning.length}`);
   }
@@ -93,8 +99,18 @@ test("the corpus erased on both engines: the same answers; afterwards no column 
   const liteOps = adminOps(lite.db, null, []);
   const both = async (op: Parameters<typeof liteOps>[0]) => ({ pg: await pgAdmin(sql)(op), lite: await liteOps(op, lite.clock.now()) });
 
+  /** An answer apart from the id it was asked by. */
+  const shownBy = (a: { body: unknown }) => {
+    const { wa_id: _asked, ...b } = a.body as Record<string, unknown>;
+    return b;
+  };
   expect(await traces(sql)).not.toEqual([]);
+  expect(await pg.count("SELECT count(*) n FROM identities WHERE id = ANY(ARRAY['16505551234', '12195550000'])")).toBe(2);
   const contact = await both({ op: "contact", waId: `+${PERSON}` });
+  // By the new number: the same person.
+  const byNew = await both({ op: "contact", waId: NEW_NUMBER });
+  expect(shownBy(byNew.pg)).toEqual(shownBy(contact.pg));
+  expect(shownBy(byNew.lite)).toEqual(shownBy(contact.lite));
   expect(contact.pg.status).toBe(200);
   // Messages stored in one batch share a time, and which of those the newest 20 take is either engine's to pick: the same times, newest first.
   const shown = (a: { body: unknown }) => {
@@ -102,6 +118,13 @@ test("the corpus erased on both engines: the same answers; afterwards no column 
     return { ...b, times: recent.map((m) => m.at) };
   };
   expect(shown(contact.pg)).toEqual(shown(contact.lite));
+  // Their number changed (message_system), and their user ids (user_id_update names their number): one person.
+  expect((contact.pg.body as { identity: unknown }).identity).toEqual({
+    wa_id: NEW_NUMBER,
+    user_id: "US.13491208655302741919",
+    parent_user_id: "US.ENT.11815799212886844831",
+    ids: [NEW_NUMBER, PERSON, "US.13491208655302741918", "US.13491208655302741919", "US.ENT.11815799212886844830", "US.ENT.11815799212886844831"],
+  });
   expect((contact.pg.body as { recent_messages: unknown[] }).recent_messages).toHaveLength(20);
 
   const erased = await both({ op: "erase-contact", waId: PERSON });
@@ -128,6 +151,8 @@ test("the corpus erased on both engines: the same answers; afterwards no column 
     expect((await both({ op: "erase-contact", waId: bad })).pg.status).toBe(400);
   }
   expect((await both({ op: "contact", waId: PERSON })).pg.status).toBe(404);
+  expect(await both({ op: "contact", waId: NEW_NUMBER })).toEqual({ pg: { status: 404, body: expect.anything() }, lite: { status: 404, body: expect.anything() } });
+  expect(await pg.count("SELECT count(*) n FROM identities")).toBe(lite.count("SELECT count(*) n FROM identities"));
 });
 
 test("a webhook claimed before the erasure and committed after it adds nothing of the person: it is processed again from the rewritten body", async () => {

@@ -13,6 +13,9 @@ import type { InboundRecord, OutboundRecord, StatusRecord } from "../message-sto
 import type { DeliveryListRow, InboxListRow } from "../inspect-store";
 import type { AlertFilter, AlertRow } from "../alert-store";
 import { eventIdFloor } from "../../util/ids";
+import { identityOf } from "../../domain/identity";
+import { newestOfEach } from "../../domain/person-pages";
+import { identitiesOfPersons } from "./identities";
 import { filterConditions, type Param } from "./event-filter";
 import { billableByDay, failuresByCode } from "../../domain/stats";
 import type { StatsFigures } from "../../domain/stats";
@@ -34,10 +37,17 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 export function postgresAdminQueries(sql: SQL) {
   return {
+    /** A page newest first; `from` a person: every id they had, as on SQLite (domain/person-pages.ts). */
     async eventsPage(f: EventFilter, after: string | null, limit: number): Promise<EventPage> {
-      const { where, params } = conditions(f, after);
-      const rows = (await sql.unsafe(`SELECT id, type, received_at::float8 AS received_at, envelope FROM events WHERE ${where} ORDER BY id DESC LIMIT ${limit + 1}`, params)) as EventRow[];
-      const page = [...rows].slice(0, limit);
+      const ids = f.waId === null ? [null] : identityOf(f.waId, await identitiesOfPersons(sql, [f.waId])).ids;
+      const ranges = await Promise.all(
+        ids.map(async (waId) => {
+          const { where, params } = conditions({ ...f, waId }, after);
+          return [...(await sql.unsafe(`SELECT id, type, received_at::float8 AS received_at, envelope FROM events WHERE ${where} ORDER BY id DESC LIMIT ${limit + 1}`, params))] as EventRow[];
+        }),
+      );
+      const rows = newestOfEach(ranges, limit + 1);
+      const page = rows.slice(0, limit);
       return { rows: page, next: rows.length > limit ? page.at(-1)!.id : null };
     },
     async event(id: string): Promise<(EventRow & { inbox_id: number | null }) | null> {

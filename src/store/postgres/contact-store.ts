@@ -19,7 +19,10 @@
  */
 import type { SQL } from "bun";
 import type { ContactRow, MessageSummary, Rewrite } from "../contact-store";
-import { NUMBER_SEPARATORS } from "../../whatsapp/phone-mention";
+import { identityOf, type Identity } from "../../domain/identity";
+import { mergeContacts, type ValueClock } from "../../domain/person-contact";
+import { NUMBER_SEPARATORS, idDigits, mentionsOfAny, type Mentions } from "../../whatsapp/phone-mention";
+import { identitiesOfPersons } from "./identities";
 import { beforeErasing } from "./erasure-gate";
 
 /** Read as LATIN1 (every byte a character, never a decoding error), a no-break space is Â then itself: both go. */
@@ -47,50 +50,67 @@ const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 export function postgresContactStore(sql: SQL) {
   return {
-    async get(waId: string): Promise<ContactRow | null> {
-      const [row] = await sql`
-        SELECT wa_id, profile_name, last_seen_at::float8 AS last_seen_at, marketing_opt_out::int AS marketing_opt_out, updated_at::float8 AS updated_at
-        FROM contacts WHERE wa_id = ${waId}`;
-      return (row as ContactRow) ?? null;
+    /** The person an id belongs to: their current ids and every id they had (only this one when no change linked it). */
+    identity: async (id: string): Promise<Identity> => identityOf(id, await identitiesOfPersons(sql, [id])),
+    /** The person's contact, their rows under each id merged (domain/person-contact.ts). */
+    async get(person: Identity): Promise<ContactRow | null> {
+      const ids = sql.array(person.ids, "TEXT");
+      const [rows, clocks] = await Promise.all([
+        sql`
+          SELECT wa_id, profile_name, last_seen_at::float8 AS last_seen_at, marketing_opt_out::int AS marketing_opt_out, updated_at::float8 AS updated_at
+          FROM contacts WHERE wa_id = ANY(${ids}::text[]) ORDER BY wa_id`,
+        sql`
+          SELECT subject_id AS id, attribute, at::float8 AS at FROM state_values
+          WHERE subject = 'contact' AND subject_id = ANY(${ids}::text[]) AND attribute IN ('profile_name', 'marketing_opt_out')`,
+      ]);
+      return mergeContacts(person.wa_id ?? person.ids[0]!, rows as ContactRow[], clocks as ValueClock[]);
     },
     /** Their messages through their events (events_by_wa_id), newest first. */
-    async recent(waId: string, limit: number): Promise<MessageSummary[]> {
+    async recent(waIds: readonly string[], limit: number): Promise<MessageSummary[]> {
+      const ids = sql.array([...waIds], "TEXT");
       const rows = await sql`
         SELECT e.wamid, 'inbound' AS direction, i.kind AS kind_or_status, i.received_at::float8 AS at
-          FROM (SELECT DISTINCT wamid FROM events WHERE wa_id = ${waId} AND type = 'message.received') e JOIN inbound_messages i ON i.wamid = e.wamid
+          FROM (SELECT DISTINCT wamid FROM events WHERE wa_id = ANY(${ids}::text[]) AND type = 'message.received') e JOIN inbound_messages i ON i.wamid = e.wamid
         UNION ALL
         SELECT e.wamid, 'outbound', o.status, o.first_seen_at::float8
-          FROM (SELECT DISTINCT wamid FROM events WHERE wa_id = ${waId} AND type = 'message.status') e JOIN outbound_messages o ON o.wamid = e.wamid
+          FROM (SELECT DISTINCT wamid FROM events WHERE wa_id = ANY(${ids}::text[]) AND type = 'message.status') e JOIN outbound_messages o ON o.wamid = e.wamid
         ORDER BY at DESC LIMIT ${limit}`;
       return [...rows] as MessageSummary[];
     },
-    known: (waId: string) => known(sql, waId),
+    known: (ids: readonly string[]) => known(sql, ids),
     /**
-     * Erases everything about the person and every body and envelope that `mentions`
-     * them, in one transaction; null when there is nothing of them.
+     * Erases everything about the person the id belongs to, under every id they had, and
+     * every body and envelope that mentions one of them, in one transaction; null when
+     * there is nothing of them. The ids are read behind the gate: no batch links another meanwhile.
      */
-    erase: (waId: string, mentions: (text: string) => boolean, rewrite: Rewrite, now: number) =>
+    erase: (waId: string, rewrite: (mentions: Mentions) => Rewrite, now: number) =>
       sql.begin(async (tx) => {
         await beforeErasing(tx);
-        const mentioning = await findMentions(tx, waId, mentions);
-        if (mentioning.events.length + mentioning.webhooks.length === 0 && !(await known(tx, waId))) return null;
-        return erase(tx, waId, mentioning, rewrite, now);
+        const ids = identityOf(waId, await identitiesOfPersons(tx, [waId])).ids;
+        const mentions = mentionsOfAny(ids);
+        const mentioning = await findMentions(tx, ids, mentions);
+        if (mentioning.events.length + mentioning.webhooks.length === 0 && !(await known(tx, ids))) return null;
+        return erase(tx, ids, mentioning, rewrite(mentions), now);
       }) as Promise<ErasedCounts | null>,
   };
 }
 
-async function known(sql: SQL, waId: string): Promise<boolean> {
+async function known(sql: SQL, waIds: readonly string[]): Promise<boolean> {
+  const ids = sql.array([...waIds], "TEXT");
   const [{ n }] = await sql`
-    SELECT EXISTS (SELECT 1 FROM contacts WHERE wa_id = ${waId}) OR EXISTS (SELECT 1 FROM events WHERE wa_id = ${waId})
-      OR EXISTS (SELECT 1 FROM tracked_messages WHERE recipient = ${waId}) AS n`;
+    SELECT EXISTS (SELECT 1 FROM contacts WHERE wa_id = ANY(${ids}::text[])) OR EXISTS (SELECT 1 FROM events WHERE wa_id = ANY(${ids}::text[]))
+      OR EXISTS (SELECT 1 FROM tracked_messages WHERE recipient = ANY(${ids}::text[])) AS n`;
   return n === true;
 }
 
-/** Bodies and envelopes that mention the number: the database's coarse search (digits without separators), then `mentions` decides. */
-async function findMentions(tx: Tx, digits: string, mentions: (text: string) => boolean) {
+/** Bodies and envelopes that mention one of the ids: the database's coarse search (digits without separators), then `mentions` decides. */
+async function findMentions(tx: Tx, ids: readonly string[], mentions: Mentions) {
+  const digits = tx.array(ids.map(idDigits), "TEXT");
   const [bodies, envelopes] = await Promise.all([
-    tx`SELECT inbox_id::float8 AS key, body FROM inbox_bodies WHERE position(${digits} IN translate(convert_from(body, 'LATIN1'), ${BODY_SEPARATORS}, '')) > 0`,
-    tx`SELECT id AS key, envelope FROM events WHERE position(${digits} IN translate(envelope, ${TEXT_SEPARATORS}, '')) > 0`,
+    tx`SELECT inbox_id::float8 AS key, body FROM inbox_bodies b
+       WHERE EXISTS (SELECT 1 FROM unnest(${digits}::text[]) AS d WHERE position(d IN translate(convert_from(b.body, 'LATIN1'), ${BODY_SEPARATORS}, '')) > 0)`,
+    tx`SELECT id AS key, envelope FROM events e
+       WHERE EXISTS (SELECT 1 FROM unnest(${digits}::text[]) AS d WHERE position(d IN translate(e.envelope, ${TEXT_SEPARATORS}, '')) > 0)`,
   ]);
   return {
     webhooks: (bodies as { key: number; body: Uint8Array }[]).filter((r) => mentions(decode(r.body))).map((r) => r.key),
@@ -105,15 +125,16 @@ async function findMentions(tx: Tx, digits: string, mentions: (text: string) => 
  * only them goes, one that held others too is rewritten without them and marked, one
  * they cannot be cut out of goes whole with its events).
  */
-async function erase(tx: Tx, waId: string, mentioning: { events: string[]; webhooks: number[] }, rewrite: Rewrite, now: number): Promise<ErasedCounts> {
+async function erase(tx: Tx, waIds: readonly string[], mentioning: { events: string[]; webhooks: number[] }, rewrite: Rewrite, now: number): Promise<ErasedCounts> {
   const texts = (values: readonly string[]) => tx.array([...values], "TEXT");
   const ints = (values: readonly number[]) => tx.array([...values], "INT8");
-  const wamids = (await tx`SELECT wamid FROM events WHERE wa_id = ${waId} AND wamid IS NOT NULL UNION SELECT wamid FROM tracked_messages WHERE recipient = ${waId}`).map(
+  const person = texts(waIds);
+  const wamids = (await tx`SELECT wamid FROM events WHERE wa_id = ANY(${person}::text[]) AND wamid IS NOT NULL UNION SELECT wamid FROM tracked_messages WHERE recipient = ANY(${person}::text[])`).map(
     (r: { wamid: string }) => r.wamid,
   );
   const doomed = new Map<string, number | null>();
   const add = (rows: { id: string; inbox_id: number | null }[]) => rows.filter((r) => !doomed.has(r.id)).map((r) => doomed.set(r.id, r.inbox_id)).length;
-  add(await tx`SELECT id, inbox_id::float8 AS inbox_id FROM events WHERE wa_id = ${waId} OR wamid = ANY(${texts(wamids)}::text[])`);
+  add(await tx`SELECT id, inbox_id::float8 AS inbox_id FROM events WHERE wa_id = ANY(${person}::text[]) OR wamid = ANY(${texts(wamids)}::text[])`);
   const mentionedOnly = add(await tx`SELECT id, inbox_id::float8 AS inbox_id FROM events WHERE id = ANY(${texts(mentioning.events)}::text[])`);
   // The webhooks behind those events and those whose body mentions them: what becomes of each body.
   const withEvents = new Set([...doomed.values()].filter((id) => id !== null));
@@ -140,9 +161,11 @@ async function erase(tx: Tx, waId: string, mentioning: { events: string[]; webho
       (await count(tx`DELETE FROM tracked_timeline WHERE wamid = ANY(${w}::text[])`)) +
       (await count(tx`DELETE FROM tracked_messages WHERE wamid = ANY(${w}::text[])`)),
     state:
-      (await count(tx`DELETE FROM state_values WHERE subject = 'contact' AND subject_id = ${waId}`)) +
-      (await count(tx`DELETE FROM state_history WHERE subject = 'contact' AND subject_id = ${waId}`)),
-    contact: await count(tx`DELETE FROM contacts WHERE wa_id = ${waId}`),
+      // Their state under every id, and the link between their ids.
+      (await count(tx`DELETE FROM state_values WHERE subject = 'contact' AND subject_id = ANY(${person}::text[])`)) +
+      (await count(tx`DELETE FROM state_history WHERE subject = 'contact' AND subject_id = ANY(${person}::text[])`)) +
+      (await count(tx`DELETE FROM identities WHERE id = ANY(${person}::text[])`)),
+    contact: await count(tx`DELETE FROM contacts WHERE wa_id = ANY(${person}::text[])`),
     webhooks_deleted: 0,
     webhooks_rewritten: 0,
     webhooks_unreadable: 0,

@@ -51,6 +51,7 @@ export const COPIED_TABLES: readonly TableCopy[] = [
     sequence: true,
   },
   { table: "contacts", key: [text("wa_id")], columns: ["wa_id", "profile_name", "last_seen_at", "marketing_opt_out", "updated_at"], convert: (r) => ({ ...r, marketing_opt_out: flag(r.marketing_opt_out) }) },
+  { table: "identities", key: [text("id")], columns: ["id", "person", "kind", "current_at"] },
   { table: "inbound_messages", key: [text("wamid")], columns: ["wamid", "event_id", "phone_number_id", "sender", "kind", "sent_at", "received_at"] },
   {
     table: "outbound_messages",

@@ -8,7 +8,7 @@
  * 1. locks the jobs it still holds (FOR UPDATE: an instance whose lease ran out finds
  *    them gone, another instance cannot claim them while the batch commits);
  * 2. takes a transaction-level advisory lock per message and per noticed value the batch
- *    reads, in key order (no deadlock between batches): state by Meta's clock is read,
+ *    reads (and one for identities when it links ids: store/postgres/identities.ts), in key order (no deadlock between batches): state by Meta's clock is read,
  *    decided and written by one instance at a time per key, so two instances processing
  *    statuses of one message give what one after the other would;
  * 3. claims the dedup keys (`ON CONFLICT`: a key another instance committed first makes
@@ -29,6 +29,7 @@ import { insertDeliveries, insertEvents } from "./event-writes";
 import { messageLockKey } from "./message-locks";
 import { mirrorOf } from "./notice-writes";
 import { beforeWriting } from "./erasure-gate";
+import { IDENTITY_LOCK, identitiesOfPersons, writeIdentities } from "./identities";
 
 type Tx = SQL;
 type Planned = { writes: BatchWrites };
@@ -58,11 +59,15 @@ export function postgresProcessing(sql: SQL, followUp: FollowUp | null = null): 
     );
     await gate;
     // PostgreSQL text holds no NUL: the parts are joined with a unit separator.
-    const locks = [...input.wamids.map(messageLockKey), ...input.notices.map((k) => `v\u001f${k.subject}\u001f${k.id}\u001f${k.attribute}`)];
+    const locks = [
+      ...input.wamids.map(messageLockKey),
+      ...input.notices.map((k) => `v\u001f${k.subject}\u001f${k.id}\u001f${k.attribute}`),
+      ...(input.identities.length > 0 ? [IDENTITY_LOCK] : []),
+    ];
     if (locks.length > 0) {
       await tx`SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest(${texts(tx, locks)}::text[]) AS k ORDER BY 1) AS s`;
     }
-    const snapshot: Snapshot = { held, fresh: await claimKeys(tx, input, held), outbound: new Map(), notices: new Map() };
+    const snapshot: Snapshot = { held, fresh: await claimKeys(tx, input, held), outbound: new Map(), notices: new Map(), identities: await identitiesOfPersons(tx, input.identities) };
     if (input.wamids.length > 0) {
       for (const r of await tx`SELECT wamid, status, pricing IS NOT NULL AS priced FROM outbound_messages WHERE wamid = ANY(${texts(tx, input.wamids)}::text[])`) {
         (snapshot.outbound as Map<string, unknown>).set(r.wamid, { status: r.status, priced: r.priced });
@@ -153,6 +158,7 @@ export function postgresProcessing(sql: SQL, followUp: FollowUp | null = null): 
           ${tx.array(h.map((x) => x.applied), "BOOL")}::bool[], ${texts(tx, h.map((x) => x.eventId))}::text[]) AS t(s, i, a, v, at, ap, e)`);
       for (const x of h) if (x.applied) steps.push(applyNotice(tx, x.notice, x.eventId, now));
     }
+    if (w.identities.length > 0) steps.push(writeIdentities(tx, w.identities));
     if (w.tallies.length > 0) steps.push(addTallies(tx, w.tallies));
     for (const p of w.progress) {
       steps.push(tx`INSERT INTO job_progress (inbox_id, progress) VALUES (${p.id}, ${p.position}) ON CONFLICT (inbox_id) DO UPDATE SET progress = excluded.progress`);
