@@ -54,7 +54,7 @@ import { ClusterJobs } from "../sweeper/cluster-jobs";
 import { postgresAdminOps, postgresStreamResume } from "../admin/postgres-ops";
 import { PostgresFallback } from "../sweeper/postgres-fallback";
 import { postgresJobs } from "../sweeper/postgres-jobs";
-import { appFor, describe, isLoopback, reloader, serveUntilStopped, StartupError, webhookDeps } from "./serve";
+import { appFor, describe, isLoopback, reloader, runningFields, serveUntilStopped, StartupError, webhookDeps } from "./serve";
 
 /**
  * Idle loops wait for a notification (store/postgres/wakeups.ts) and look anyway this
@@ -162,10 +162,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     schema_version: migration.to,
     migrations_applied: migration.applied,
     app_secrets: config.whatsapp.app_secrets.length,
-    worker: config.worker.enabled,
-    hooks: config.hooks.map((h) => h.name),
-    docs: config.admin.docs ?? isLoopback(hostname) ? "/docs" : false,
-    console: config.admin.console ?? isLoopback(hostname) ? "/console" : false,
+    ...runningFields(config, hostname),
   });
 }
 

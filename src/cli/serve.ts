@@ -112,13 +112,26 @@ export async function runServe(source: ConfigSource<Config>, reread: () => Confi
     schema_version: migration.to,
     migrations_applied: migration.applied,
     app_secrets: config.whatsapp.app_secrets.length,
+    ...runningFields(config, hostname),
+  });
+}
+
+/** What the startup line says on either engine about the worker, the hooks, the UIs and fallback. */
+export function runningFields(config: Config, hostname: string) {
+  const ui = uiSwitches(config, hostname);
+  return {
     worker: config.worker.enabled,
     hooks: config.hooks.map((h) => h.name),
-    docs: config.admin.docs ?? isLoopback(hostname) ? "/docs" : false,
-    console: config.admin.console ?? isLoopback(hostname) ? "/console" : false,
+    docs: ui.docs ? "/docs" : false,
+    console: ui.console ? "/console" : false,
     // Off, or how it runs: "send" or "shadow" (and only with the worker on).
     fallback: config.fallback.enabled && config.worker.enabled ? config.fallback.mode : false,
-  });
+  };
+}
+
+/** The UIs show personal data once a token is entered: on by default only where no one else can reach them. */
+export function uiSwitches(config: Config, hostname: string) {
+  return { docs: config.admin.docs ?? isLoopback(hostname), console: config.admin.console ?? isLoopback(hostname) };
 }
 
 /** What the webhook route runs with, from the config (verify token, secrets: replaced in place by a reload). */
@@ -141,9 +154,7 @@ export function webhookDeps(config: Config, requests: RequestTracker, inbox: Inb
 export function appFor(config: Config, hostname: string, deps: Omit<Parameters<typeof createApp>[0], "docs" | "console" | "idleTimeoutSec">) {
   return createApp({
     ...deps,
-    // The UIs show personal data once a token is entered: on by default only where no one else can reach them.
-    docs: config.admin.docs ?? isLoopback(hostname),
-    console: config.admin.console ?? isLoopback(hostname),
+    ...uiSwitches(config, hostname),
     idleTimeoutSec: Math.round(parseDuration(config.server.idle_timeout)! / 1000),
   });
 }
