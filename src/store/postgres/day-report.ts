@@ -1,8 +1,8 @@
 /**
  * The numbers behind GET /v1/stats/days on PostgreSQL, per UTC day, in the shapes of
  * SQLite's dayReportStore: the per-minute counts every instance adds to, dead deliveries
- * per hook and SMS outcomes. The dead and SMS counts read their tables as /v1/stats'
- * open counts do (no index on those states): on this engine a read holds back no writer.
+ * per hook and SMS outcomes. The dead and SMS counts go by the day they ended, through
+ * migration 0009's indexes: only the days asked are read.
  */
 import type { SQL } from "bun";
 import { DAILY_KINDS, DAY_MS, SMS_OUTCOMES, type DailyKind, type DayCount, type DaysFigures } from "../../domain/day-stats";

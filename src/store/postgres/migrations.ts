@@ -12,6 +12,7 @@ import m0005 from "../../../migrations/postgres/0005_fallback_alerts.sql" with {
 import m0006 from "../../../migrations/postgres/0006_event_stream.sql" with { type: "text" };
 import m0007 from "../../../migrations/postgres/0007_admin.sql" with { type: "text" };
 import m0008 from "../../../migrations/postgres/0008_identities.sql" with { type: "text" };
+import m0009 from "../../../migrations/postgres/0009_day_report_indexes.sql" with { type: "text" };
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_core.sql", sql: m0001 },
@@ -22,6 +23,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "0006_event_stream.sql", sql: m0006 },
   { version: 7, name: "0007_admin.sql", sql: m0007 },
   { version: 8, name: "0008_identities.sql", sql: m0008 },
+  { version: 9, name: "0009_day_report_indexes.sql", sql: m0009 },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
