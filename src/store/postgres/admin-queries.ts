@@ -8,6 +8,7 @@
  * skip one, goes by another order: store/postgres/event-stream.ts).
  */
 import type { SQL } from "bun";
+import { numOrNull } from "./numbers";
 import type { EventFilter, EventPage, EventRow } from "../event-query";
 import type { InboundRecord, OutboundRecord, StatusRecord } from "../message-store";
 import type { DeliveryListRow, InboxListRow } from "../inspect-store";
@@ -33,7 +34,6 @@ function conditions(f: EventFilter, after: string | null): { where: string; para
   return { where: where.length === 0 ? "true" : where.join(" AND "), params };
 }
 
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 export function postgresAdminQueries(sql: SQL) {
   return {
@@ -214,7 +214,7 @@ export function postgresAdminQueries(sql: SQL) {
         runs: row.runs as number,
         failures: row.failures as number,
         latest: latest
-          ? { instance: latest.instance as string, started_at: num(latest.started_at)!, finished_at: num(latest.finished_at), result: latest.result as string | null, error: latest.error as string | null }
+          ? { instance: latest.instance as string, started_at: numOrNull(latest.started_at)!, finished_at: numOrNull(latest.finished_at), result: latest.result as string | null, error: latest.error as string | null }
           : null,
       };
     },

@@ -38,8 +38,9 @@ export function postgresAlertQueue(sql: SQL): AlertQueue {
         )
         UPDATE alerts a SET state = 'sending', attempts = a.attempts + 1, lease_token = ${token}, lease_until = ${leaseUntil}
         FROM picked WHERE a.id = picked.id
-        RETURNING a.id, a.kind, a.dedup_key, a.severity, a.title, a.text, a.data, a.state, a.attempts, a.last_status, a.last_error, a.created_at, a.sent_at`;
-      return rows.map(alertRow).sort((x: AlertRow, y: AlertRow) => x.id - y.id);
+        RETURNING a.id::float8 AS id, a.kind, a.dedup_key, a.severity, a.title, a.text, a.data, a.state, a.attempts, a.last_status, a.last_error,
+          a.created_at::float8 AS created_at, a.sent_at::float8 AS sent_at`;
+      return ([...rows] as AlertRow[]).sort((x, y) => x.id - y.id);
     },
     async finish(id, token, o, now) {
       const r = await sql`
@@ -48,25 +49,5 @@ export function postgresAlertQueue(sql: SQL): AlertQueue {
         WHERE id = ${id} AND lease_token = ${token}`;
       return r.count === 1;
     },
-  };
-}
-
-/** An alerts row as SQLite's store gives it (bigint columns arrive as strings). */
-export function alertRow(r: Record<string, unknown>): AlertRow {
-  const num = (v: unknown) => (v === null ? null : Number(v));
-  return {
-    id: Number(r.id),
-    kind: r.kind as string,
-    dedup_key: r.dedup_key as string,
-    severity: r.severity as string,
-    title: r.title as string,
-    text: r.text as string,
-    data: r.data as string,
-    state: r.state as string,
-    attempts: Number(r.attempts),
-    last_status: num(r.last_status),
-    last_error: r.last_error as string | null,
-    created_at: Number(r.created_at),
-    sent_at: num(r.sent_at),
   };
 }

@@ -11,6 +11,7 @@
  * kept until the flush, where their dedup keys decide which are new.
  */
 import type { SQL } from "bun";
+import { numOrNull } from "./numbers";
 import type { AlertDraft } from "../../domain/alert";
 import type { Notice } from "../../domain/effects";
 import type { TrackedRow } from "../../domain/tracked";
@@ -28,7 +29,6 @@ export type AlertState = "pending" | "recorded";
 /** A new alert, once stored: who announces it (alerts/alerter.ts announce). */
 export type StoredAlert = { id: number; draft: AlertDraft; state: AlertState };
 
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 export class FallbackUnit implements TrackerStore, Pick<TrackingStore, "finishSend" | "resolveUnknown">, NoticeApplier {
   readonly #rows = new Map<string, TrackedRow | null>();
@@ -264,17 +264,17 @@ export function trackedRow(r: Record<string, unknown>): TrackedRow {
     recipient: r.recipient as string | null,
     text: r.text as string | null,
     category: r.category as string | null,
-    stale_after_ms: num(r.stale_after_ms),
-    not_after_ms: num(r.not_after_ms),
+    stale_after_ms: numOrNull(r.stale_after_ms),
+    not_after_ms: numOrNull(r.not_after_ms),
     fallback: r.fallback as TrackedRow["fallback"],
-    sent_at: num(r.sent_at),
-    registered_at: num(r.registered_at),
-    delivered_at: num(r.delivered_at),
-    deadline: num(r.deadline),
-    expires_at: num(r.expires_at),
+    sent_at: numOrNull(r.sent_at),
+    registered_at: numOrNull(r.registered_at),
+    delivered_at: numOrNull(r.delivered_at),
+    deadline: numOrNull(r.deadline),
+    expires_at: numOrNull(r.expires_at),
     state: r.state as TrackedRow["state"],
     reason: r.reason as TrackedRow["reason"],
-    error_code: num(r.error_code),
+    error_code: numOrNull(r.error_code),
   };
 }
 
@@ -286,17 +286,17 @@ export function sendRow(r: Record<string, unknown>): Send {
     recipient: r.recipient as string,
     text: r.text as string,
     reason: r.reason as string,
-    error_code: num(r.error_code),
+    error_code: numOrNull(r.error_code),
     category: r.category as string | null,
     attempts: Number(r.attempts),
     next_attempt_at: Number(r.next_attempt_at),
     lease_token: r.lease_token as string | null,
-    lease_until: num(r.lease_until),
-    provider_status: num(r.provider_status),
+    lease_until: numOrNull(r.lease_until),
+    provider_status: numOrNull(r.provider_status),
     provider_response: r.provider_response as string | null,
     last_error: r.last_error as string | null,
     created_at: Number(r.created_at),
-    sent_at: num(r.sent_at),
+    sent_at: numOrNull(r.sent_at),
   };
 }
 
