@@ -157,7 +157,7 @@ function viaCaddy(port: number, ca: string, path: string, init: { method?: strin
   });
 }
 
-test.skipIf(skip("caddy", "the Caddy test"))("through deploy/Caddyfile over HTTPS: handshake, a signed POST stored byte for byte with the client's address; admin, docs and metrics not public", async () => {
+test.skipIf(skip("caddy", "the Caddy test"))("through deploy/Caddyfile over HTTPS: handshake, a signed POST stored byte for byte with the client's address; admin, console, docs and metrics not public", async () => {
   const dir = tempDir();
   // Only Caddy's address is a trusted proxy, so the client (from 127.0.0.2) must come from its X-Forwarded-For.
   const daemon = await startDaemon(writeConfig(dir, { logLevel: "debug", server: 'trusted_proxies = ["127.0.0.1/32"]' }));
@@ -192,7 +192,7 @@ test.skipIf(skip("caddy", "the Caddy test"))("through deploy/Caddyfile over HTTP
     expect(row!.remote_addr).toBe("127.0.0.2");
     expect(daemon.lines.some((l) => l.includes('"msg":"stored"') && l.includes('"remote":"127.0.0.2"'))).toBe(true);
 
-    for (const path of ["/v1/stats", "/docs", "/docs/json", "/metrics"]) expect({ path, status: (await viaCaddy(port, ca, path)).status }).toEqual({ path, status: 404 });
+    for (const path of ["/v1/stats", "/console", "/docs", "/docs/json", "/metrics"]) expect({ path, status: (await viaCaddy(port, ca, path)).status }).toEqual({ path, status: 404 });
     // Past request_body's max_size the body is refused: by Caddy (413 from Caddy 2.7 on,
     // 502 from Debian 12's Caddy 2.6), or, when Caddy has already started passing it on,
     // by the daemon's own limit (413). Never stored.

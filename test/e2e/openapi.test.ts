@@ -166,3 +166,23 @@ test("[admin] docs: on by default on loopback, off when set false, off by defaul
   expect(await docsStatus({ listen: "0.0.0.0:0" })).toEqual({ docs: 404, json: 404, logged: false });
   expect(await docsStatus({ listen: "0.0.0.0:0", admin: "docs = true" })).toEqual({ docs: 200, json: 200, logged: "/docs" });
 });
+
+test("[admin] console: on by default on loopback, off when set false, off by default on a public listen unless set true; the page is served with a same-origin-only policy", async () => {
+  const consoleStatus = async (extra: Parameters<typeof writeConfig>[1]) => {
+    const daemon = await daemonWith(extra);
+    const listening = daemon.lines.find((l) => l.includes('"msg":"listening"'))!;
+    const page = await fetch(`${daemon.url}/console`);
+    return { page: page.status, script: (await fetch(`${daemon.url}/console/assets/index.js`)).status, logged: JSON.parse(listening).console, csp: page.headers.get("content-security-policy") };
+  };
+  const on = await consoleStatus({});
+  expect(on).toMatchObject({ page: 200, script: 200, logged: "/console" });
+  expect(on.csp).toContain("default-src 'none'");
+  expect(on.csp).toContain("connect-src 'self'");
+  expect(await consoleStatus({ admin: "console = false" })).toMatchObject({ page: 404, script: 404, logged: false });
+  expect(await consoleStatus({ listen: "0.0.0.0:0" })).toMatchObject({ page: 404, script: 404, logged: false });
+  expect(await consoleStatus({ listen: "0.0.0.0:0", admin: "console = true" })).toMatchObject({ page: 200, script: 200, logged: "/console" });
+  // Only the console's own files: any other name under its assets is a 404.
+  const daemon = await daemonWith({});
+  expect((await fetch(`${daemon.url}/console/assets/..%2F..%2Fconfig.toml`)).status).toBe(404);
+  expect((await fetch(`${daemon.url}/console/assets/nope.js`)).status).toBe(404);
+});
