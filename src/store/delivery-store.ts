@@ -8,9 +8,10 @@ import { eventIdFloor } from "../util/ids";
 const OPEN_STATES = "('pending', 'delivering', 'dead', 'disabled')";
 
 export function deliveryStore(db: Database) {
-  const claim = db.prepare<{ id: number; event_id: string; attempts: number }, [string, number, string, number, number]>(
+  // ?6: the newest delivery known to be on disk (store/durability.ts); newer ones wait for the next claim.
+  const claim = db.prepare<{ id: number; event_id: string; attempts: number }, [string, number, string, number, number, number]>(
     `UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, lease_token = ?1, lease_until = ?2
-     WHERE id IN (SELECT id FROM (SELECT id FROM deliveries WHERE hook = ?3 AND state = 'pending' AND next_attempt_at <= ?4
+     WHERE id IN (SELECT id FROM (SELECT id FROM deliveries WHERE hook = ?3 AND state = 'pending' AND next_attempt_at <= ?4 AND id <= ?6
                                   ORDER BY next_attempt_at LIMIT ?5)
                   UNION ALL
                   SELECT id FROM (SELECT id FROM deliveries WHERE hook = ?3 AND state = 'delivering' AND lease_until < ?4 LIMIT ?5)
@@ -66,8 +67,9 @@ export function deliveryStore(db: Database) {
   );
 
   return {
-    claim(hook: string, token: string, leaseUntil: number, now: number, limit: number): ClaimedDelivery[] {
-      const rows = db.transaction(() => claim.all(token, leaseUntil, hook, now, limit)).immediate();
+    /** Due deliveries of `hook`, up to `limit`, none newer than delivery `through` (by default, any). */
+    claim(hook: string, token: string, leaseUntil: number, now: number, limit: number, through = Number.MAX_SAFE_INTEGER): ClaimedDelivery[] {
+      const rows = db.transaction(() => claim.all(token, leaseUntil, hook, now, limit, through)).immediate();
       if (rows.length === 0) return [];
       const byId = new Map(envelopes.all(JSON.stringify(rows.map((r) => r.event_id))).map((e) => [e.id, e.envelope]));
       return rows.map((r) => ({ ...r, envelope: byId.get(r.event_id)! }));

@@ -2,25 +2,29 @@
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 export function ulid(nowMs: number, random: Uint8Array = crypto.getRandomValues(new Uint8Array(10))): string {
-  let time = "";
-  let t = nowMs;
-  for (let i = 0; i < 10; i++) {
-    time = ALPHABET[t % 32] + time;
-    t = Math.floor(t / 32);
+  return encodeTime(nowMs) + encodeRandom(random);
+}
+
+/** 48 bits of milliseconds → 10 chars, most significant first (per event: no string built backwards). */
+function encodeTime(ms: number): string {
+  const high = Math.floor(ms / 2 ** 25); // the top 23 bits (< 2^48 ms); the low 25 are 5 chars
+  const low = ms % 2 ** 25;
+  return (
+    ALPHABET[Math.floor(high / 2 ** 20) % 32]! + ALPHABET[(high >> 15) & 31]! + ALPHABET[(high >> 10) & 31]! + ALPHABET[(high >> 5) & 31]! + ALPHABET[high & 31]! +
+    ALPHABET[(low >> 20) & 31]! + ALPHABET[(low >> 15) & 31]! + ALPHABET[(low >> 10) & 31]! + ALPHABET[(low >> 5) & 31]! + ALPHABET[low & 31]!
+  );
+}
+
+/** 80 random bits → 16 chars: each half of five bytes as two 20-bit words of four chars. */
+function encodeRandom(r: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < 10; i += 5) {
+    const hi = (r[i]! << 12) | (r[i + 1]! << 4) | (r[i + 2]! >> 4);
+    const lo = ((r[i + 2]! & 0x0f) << 16) | (r[i + 3]! << 8) | r[i + 4]!;
+    out += ALPHABET[hi >> 15]! + ALPHABET[(hi >> 10) & 31]! + ALPHABET[(hi >> 5) & 31]! + ALPHABET[hi & 31]!;
+    out += ALPHABET[lo >> 15]! + ALPHABET[(lo >> 10) & 31]! + ALPHABET[(lo >> 5) & 31]! + ALPHABET[lo & 31]!;
   }
-  // 80 random bits → 16 chars of 5 bits: five bytes at a time (40 bits fit a double exactly).
-  let rand = "";
-  for (let half = 0; half < 10; half += 5) {
-    let bits = 0;
-    for (let i = half; i < half + 5; i++) bits = bits * 256 + random[i]!;
-    let chars = "";
-    for (let i = 0; i < 8; i++) {
-      chars = ALPHABET[bits % 32] + chars;
-      bits = Math.floor(bits / 32);
-    }
-    rand += chars;
-  }
-  return time + rand;
+  return out;
 }
 
 /** A ULID's time (ms) and its 80 random bits: the inverse of `ulid`. */

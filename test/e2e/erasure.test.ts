@@ -6,13 +6,12 @@
  * again after `wa-webhookd vacuum`, the bytes of the database file and its WAL hold
  * none of it (what `strings file | grep` would find); everyone else's data stays.
  */
-import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { segmentsDir } from "../../src/store/segment-log";
-import { requireBinary, runBinary, stopAfterEach, waitFor } from "../support/daemon";
-import { ADMIN, filledDaemon, PERSON, type Page } from "../support/filled";
+import { requireBinary, runBinary, stopAfterEach } from "../support/daemon";
+import { ADMIN, filledDaemon, FIXTURES, PERSON, processedAll, type Page } from "../support/filled";
 import { hookToml } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { METADATA, signedPost } from "../support/webhooks";
@@ -64,10 +63,7 @@ test("erasure reaches bodies and envelopes of any shape; after it and vacuum, th
     }),
   ];
   for (const body of posts) expect((await signedPost(`${daemon.url}/webhook`, body)).status).toBe(200);
-  const db = new Database(dbPath, { readonly: true });
-  const pending = () => db.query<{ n: number }, []>("SELECT count(*) n FROM inbox WHERE state IN ('pending', 'processing')").get()!.n;
-  await waitFor(() => pending() === 0);
-  db.close();
+  await processedAll(dbPath, FIXTURES.length + posts.length);
 
   const res = await fetch(`${daemon.url}/v1/contacts/+${PERSON}`, { method: "DELETE", headers: ADMIN });
   expect(res.status).toBe(200);

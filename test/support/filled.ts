@@ -3,6 +3,7 @@
  * webhook signed, POSTed and processed. For the admin API's tests.
  */
 import { expect } from "bun:test";
+import { Database } from "bun:sqlite";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { startDaemon, tempDir, writeConfig, type Daemon } from "./daemon";
@@ -13,6 +14,26 @@ export const TOKEN = "e2e-admin-token-0123456789";
 export const ADMIN = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
 export const PERSON = "16505551234"; // the sender and recipient in the fixtures
 export const FIXTURES = readdirSync(join(import.meta.dir, "../fixtures/payloads")).map((f) => f.replace(/\.json$/, ""));
+
+/**
+ * Waits until `posted` webhooks are in the inbox and none is pending or processing. A 200
+ * means the inbox log holds a webhook; its row comes when the writer thread indexes it,
+ * so "nothing pending" alone can be seen before the last webhooks are even indexed.
+ */
+export async function processedAll(dbPath: string, posted: number) {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const counts = () => db.query<{ rows: number; open: number }, []>("SELECT count(*) rows, count(*) FILTER (WHERE state IN ('pending', 'processing')) open FROM inbox").get()!;
+    for (let i = 0; i < 200; i++) {
+      const { rows, open } = counts();
+      if (rows >= posted && open === 0) return;
+      await Bun.sleep(50);
+    }
+    throw new Error(`not every webhook was processed: ${JSON.stringify(counts())} of ${posted}`);
+  } finally {
+    db.close();
+  }
+}
 
 export type Page = { data: { id: string; type: string; data: Record<string, unknown> }[]; next_cursor: string | null };
 
@@ -40,12 +61,7 @@ export async function filledDaemon(daemons: Daemon[], extraToml = "") {
     } while (cursor);
     return seen;
   };
-  // Every fixture processed: the inbox has nothing pending.
-  for (let i = 0; i < 100; i++) {
-    const stats = await json<{ inbox: { pending: number; processing: number } }>("/v1/stats");
-    if (stats.inbox.pending + stats.inbox.processing === 0) break;
-    await Bun.sleep(100);
-  }
+  await processedAll(dbPath, FIXTURES.length);
   return { daemon, config, dbPath, bodies, get, json, all };
 }
 

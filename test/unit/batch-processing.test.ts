@@ -8,6 +8,7 @@ import { expect, test } from "bun:test";
 import { openDatabase } from "../../src/store/db";
 import { sqliteProcessing } from "../../src/store/processing-engine";
 import { durability } from "../../src/store/durability";
+import { sqliteDispatch } from "../../src/store/dispatch-engine";
 import { toStorageError } from "../../src/store/errors";
 import { fixture, fixtureCorpus, hook, pipeline, TestClock, type Database } from "../support/pipeline";
 
@@ -97,6 +98,41 @@ test("before anything is sent, one commit fsyncs (FULL) only if a relaxed commit
   expect(d.beforeSending(synchronous)).toBe(2);
   expect(d.beforeSending(synchronous)).toBe(1);
   expect(synchronous()).toBe(2);
+});
+
+test("settle puts relaxed commits on disk off the thread; a commit made while it runs stays pending, and an fsync'd commit meanwhile still fsyncs", async () => {
+  const p = pipeline([], { open: (path) => openDatabase(path, { synchronous: "full", busyTimeoutMs: 2000, autoCheckpoint: true }) });
+  const synchronous = () => (p.db.query("PRAGMA synchronous").get() as { synchronous: number }).synchronous;
+  const d = durability(p.db);
+  expect(await d.settle(() => "mark")).toBeNull(); // nothing relaxed: nothing to wait for
+  p.post(fixture("message_text").payload); // indexed relaxed
+  const settling = d.settle(() => "mark");
+  p.post(fixture("message_text").payload); // committed while the fdatasync runs
+  expect(d.beforeSending(synchronous)).toBe(2); // the sync in flight does not count yet
+  expect(await settling).toBe("mark");
+  p.post(fixture("message_text").payload);
+  const again = d.settle(() => 1);
+  p.post(fixture("message_text").payload);
+  expect(await again).toBe(1);
+  expect(d.beforeSending(synchronous)).toBe(2); // the second post came after the sync began
+  expect(d.beforeSending(synchronous)).toBe(1);
+  expect(await d.settle(() => 1)).toBeNull();
+  expect(synchronous()).toBe(2);
+});
+
+test("a dispatch turn claims only deliveries whose commit is on disk: one stored while its sync runs waits for the next turn", async () => {
+  const p = pipeline([hook({ name: "app", url: "http://127.0.0.1:9/" })], { open: (path) => openDatabase(path, { synchronous: "full", busyTimeoutMs: 2000, autoCheckpoint: true }) });
+  const engine = sqliteDispatch(p.db);
+  const claim = () => engine.turn([], [{ hook: "app", token: "t", leaseUntil: p.clock.now() + 60_000, limit: 10 }], p.clock.now());
+  const text = JSON.stringify(fixture("message_text").payload);
+  p.post(JSON.parse(text.replace("wamid.TEXT", "wamid.FIRST")));
+  await p.processor.runOnce(); // its delivery is committed relaxed
+  const turn = claim(); // syncs the WAL: the first delivery is on disk once it answers
+  p.post(JSON.parse(text.replace("wamid.TEXT", "wamid.SECOND")));
+  await p.processor.runOnce(); // stored while that sync runs
+  const envelopes = (claimed: { envelope: string }[]) => claimed.map((c) => JSON.parse(c.envelope).data.wamid);
+  expect(envelopes((await turn).claimed[0]!)).toEqual(["wamid.FIRST"]);
+  expect(envelopes((await claim()).claimed[0]!)).toEqual(["wamid.SECOND"]);
 });
 
 test("a lock held elsewhere while a batch commits is nobody's fault: the pass fails as storage trouble, no job is failed or counted, and the batch is processed once later", async () => {

@@ -35,6 +35,18 @@ test("the random part is the 80 bits in Crockford base32, most significant first
   expect(ulid(0, new Uint8Array(10))).toBe("0".repeat(26));
 });
 
+test("ulid agrees with a BigInt encoding of time and bytes for any input", () => {
+  const reference = (ms: number, bytes: Uint8Array) => {
+    const digits = (value: bigint, chars: number) => Array.from({ length: chars }, (_, i) => "0123456789ABCDEFGHJKMNPQRSTVWXYZ"[Number((value >> BigInt(5 * (chars - 1 - i))) & 31n)]).join("");
+    return digits(BigInt(ms), 10) + digits(bytes.reduce((n, b) => (n << 8n) | BigInt(b), 0n), 16);
+  };
+  for (let i = 0; i < 2_000; i++) {
+    const ms = Math.floor(Math.random() * 2 ** 48);
+    const bytes = crypto.getRandomValues(new Uint8Array(10));
+    expect(ulid(ms, bytes)).toBe(reference(ms, bytes));
+  }
+});
+
 test("decodeUlid is the inverse of ulid", () => {
   const random = new Uint8Array([1, 2, 3, 4, 5, 250, 251, 252, 253, 254]);
   const id = ulid(1_751_000_000_123, random);

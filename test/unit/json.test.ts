@@ -7,6 +7,8 @@ test("integers a double cannot hold keep their digits; everything else parses as
   expect(parseJsonExact('{"id":9007199254740993,"n":[12345678901234567890,-9007199254740995]}')).toEqual({ id: "9007199254740993", n: ["12345678901234567890", "-9007199254740995"] });
   const ordinary = '{"id":1689556908129832,"f":1.5,"e":1e300,"s":"12345678901234567890","t":"x"}';
   expect(parseJsonExact(ordinary)).toEqual(JSON.parse(ordinary));
+  // The edge: 2^53 - 1 is the last integer a double holds exactly, 2^53 the first it may not.
+  expect(parseJsonExact('{"a":9007199254740991,"b":9007199254740992,"c":-9007199254740992}')).toEqual({ a: 9007199254740991, b: "9007199254740992", c: "-9007199254740992" });
   expect(() => parseJsonExact("{not json 12345678901234567")).toThrow(SyntaxError);
 });
 
