@@ -15,6 +15,7 @@ import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
+import { withDeadline } from "../util/deadline";
 import { alertBody } from "./format";
 
 export class AlertSender {
@@ -58,17 +59,19 @@ export class AlertSender {
     let retryAfterMs: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(this.settings.url, {
-        method: "POST",
-        body: alertBody(this.settings.format, row),
-        headers: { "content-type": "application/json", "user-agent": `wa-webhookd/${VERSION}`, "accept-encoding": "identity", "idempotency-key": `alert-${row.dedup_key}`, ...this.settings.headers },
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        redirect: "manual",
+      await withDeadline(this.#timeoutMs, async (signal) => {
+        const res = await fetch(this.settings.url, {
+          method: "POST",
+          body: alertBody(this.settings.format, row),
+          headers: { "content-type": "application/json", "user-agent": `wa-webhookd/${VERSION}`, "accept-encoding": "identity", "idempotency-key": `alert-${row.dedup_key}`, ...this.settings.headers },
+          signal,
+          redirect: "manual",
+        });
+        status = res.status;
+        retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), this.clock.now());
+        const answer = await responsePrefix(res, 200).catch(() => null);
+        if (status < 200 || status >= 300) error = `HTTP ${status}${answer ? `: ${answer}` : ""}`;
       });
-      status = res.status;
-      retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), this.clock.now());
-      const answer = await responsePrefix(res, 200).catch(() => null);
-      if (status < 200 || status >= 300) error = `HTTP ${status}${answer ? `: ${answer}` : ""}`;
     } catch (err) {
       const e = err as Error;
       error = e.name === "TimeoutError" ? `timed out after ${this.settings.timeout}` : e.message;

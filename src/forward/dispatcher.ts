@@ -12,6 +12,7 @@ import type { DispatchEngine } from "../engine/dispatch";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import { Wakeup } from "../util/wakeup";
+import { withDeadline } from "../util/deadline";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import type { TrafficCounter, TrafficMeter } from "../worker/traffic";
@@ -225,31 +226,34 @@ export class Dispatcher {
   async #post(rt: HookRuntime, d: ClaimedDelivery): Promise<AttemptResult & { error: string | null; response: string | null }> {
     const timestampSec = Math.floor(this.#opts.clock.now() / 1000);
     try {
-      const res = await fetch(rt.hook.url, {
-        method: "POST",
-        body: d.envelope,
-        headers: {
-          "content-type": "application/json",
-          "user-agent": `wa-webhookd/${VERSION}`,
-          // We keep 1 KiB of any answer: never ask for a compressed one that could inflate to gigabytes.
-          "accept-encoding": "identity",
-          ...standardHeaders(d.event_id, timestampSec, d.envelope, rt.secrets),
-        },
-        redirect: "manual", // a redirect is an answer, not an instruction: never follow it
-        decompress: false, // a hook that compresses anyway gets its bytes kept as they are, never inflated
-        signal: AbortSignal.timeout(rt.timeoutMs),
+      // The timeout covers the answer's head and the part of its body we keep.
+      return await withDeadline(rt.timeoutMs, async (signal) => {
+        const res = await fetch(rt.hook.url, {
+          method: "POST",
+          body: d.envelope,
+          headers: {
+            "content-type": "application/json",
+            "user-agent": `wa-webhookd/${VERSION}`,
+            // We keep 1 KiB of any answer: never ask for a compressed one that could inflate to gigabytes.
+            "accept-encoding": "identity",
+            ...standardHeaders(d.event_id, timestampSec, d.envelope, rt.secrets),
+          },
+          redirect: "manual", // a redirect is an answer, not an instruction: never follow it
+          decompress: false, // a hook that compresses anyway gets its bytes kept as they are, never inflated
+          signal,
+        });
+        const ok = res.status >= 200 && res.status < 300;
+        // Read even a 2xx's (short) answer to its end, so the connection can be reused.
+        const prefix = await responsePrefix(res, RESPONSE_KEEP_BYTES);
+        const encoding = res.headers.get("content-encoding");
+        const response = ok ? null : encoding && encoding !== "identity" ? `[${encoding}-encoded answer, not decoded]` : prefix;
+        return {
+          status: res.status,
+          retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), this.#opts.clock.now()),
+          error: ok ? null : `HTTP ${res.status}`,
+          response,
+        };
       });
-      const ok = res.status >= 200 && res.status < 300;
-      // Read even a 2xx's (short) answer to its end, so the connection can be reused.
-      const prefix = await responsePrefix(res, RESPONSE_KEEP_BYTES);
-      const encoding = res.headers.get("content-encoding");
-      const response = ok ? null : encoding && encoding !== "identity" ? `[${encoding}-encoded answer, not decoded]` : prefix;
-      return {
-        status: res.status,
-        retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), this.#opts.clock.now()),
-        error: ok ? null : `HTTP ${res.status}`,
-        response,
-      };
     } catch (err) {
       const e = err as Error;
       return { status: null, retryAfterMs: null, error: e.name === "TimeoutError" ? `timed out after ${rt.hook.timeout}` : e.message, response: null };

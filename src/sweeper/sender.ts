@@ -18,6 +18,7 @@ import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
 import type { Logger } from "../util/log";
 import { VERSION } from "../version";
+import { withDeadline } from "../util/deadline";
 import { smsRequest, type SmsSettings } from "./sms-request";
 import type { ClaimedSend } from "../store/tracking-store";
 import { MAX_RETRY_AFTER, MAX_RETRY_AFTER_MS } from "./limits";
@@ -163,26 +164,28 @@ export class FallbackSender {
 
   async #attempt(row: ClaimedSend, timeoutMs: number): Promise<SendOutcome> {
     const req = smsRequest(this.sms, { to: row.recipient, text: row.text, wamid: row.wamid, reason: row.reason, error_code: row.error_code, category: row.category });
-    let res: Response;
-    try {
-      res = await fetch(req.url, {
-        method: req.method,
-        body: req.body,
-        headers: { ...req.headers, "user-agent": `wa-webhookd/${VERSION}`, "accept-encoding": "identity" },
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: "manual",
-      });
-    } catch (err) {
-      const e = err as Error;
-      // Timed out: the provider may have the request and may have sent the SMS. Not resent.
-      if (e.name === "TimeoutError" || e.name === "AbortError") return { state: "unknown", status: null, response: null, error: `no answer within ${this.sms.timeout}`, retryAt: null };
-      // Refused, reset, DNS: nothing was accepted; try again per the schedule.
-      return outcome(retryOrFail(row.attempts, this.sms.retry_schedule, this.clock.now(), { expiresAt: row.expires_at }), null, null, e.message);
-    }
-    const response = await responsePrefix(res, RESPONSE_KEEP_BYTES).catch(() => null);
-    const now = this.clock.now();
-    const verdict = classifyAnswer(res.status, row.attempts, this.sms.retry_schedule, now, { expiresAt: row.expires_at, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), now) });
-    return outcome(verdict, res.status, response, verdict.state === "sent" ? null : `provider answered ${res.status}`);
+    return withDeadline(timeoutMs, async (signal) => {
+      let res: Response;
+      try {
+        res = await fetch(req.url, {
+          method: req.method,
+          body: req.body,
+          headers: { ...req.headers, "user-agent": `wa-webhookd/${VERSION}`, "accept-encoding": "identity" },
+          signal,
+          redirect: "manual",
+        });
+      } catch (err) {
+        const e = err as Error;
+        // Timed out: the provider may have the request and may have sent the SMS. Not resent.
+        if (e.name === "TimeoutError" || e.name === "AbortError") return { state: "unknown", status: null, response: null, error: `no answer within ${this.sms.timeout}`, retryAt: null };
+        // Refused, reset, DNS: nothing was accepted; try again per the schedule.
+        return outcome(retryOrFail(row.attempts, this.sms.retry_schedule, this.clock.now(), { expiresAt: row.expires_at }), null, null, e.message);
+      }
+      const response = await responsePrefix(res, RESPONSE_KEEP_BYTES).catch(() => null);
+      const now = this.clock.now();
+      const verdict = classifyAnswer(res.status, row.attempts, this.sms.retry_schedule, now, { expiresAt: row.expires_at, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), now) });
+      return outcome(verdict, res.status, response, verdict.state === "sent" ? null : `provider answered ${res.status}`);
+    });
   }
 }
 
