@@ -24,7 +24,7 @@ SCALAR         := node_modules/.cache/wa-webhookd/scalar-standalone.asset
 CONSOLE        := node_modules/.cache/wa-webhookd/console.json
 CONSOLE_SRC    := $(shell find console -type f) src/whatsapp/error-codes.ts src/events/summary.ts src/events/subject.ts
 
-.PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper bench-postgres bench-console clean
+.PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper bench-postgres bench-console bench-threads clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ bench: build ## ingestion, pipeline and processing against the bare server and t
 
 bench-processing: build ## processing alone: µs per event on both binaries and in process; ~2 min
 	$(BUN) bench/processing.ts
+
+bench-threads: build ## CPU per event of each daemon thread (writer, request, HTTP client) in a pipeline burst, against the pinned reference; ~2 min
+	$(BUN) bench/threads.ts
 
 bench-memory: build ## RSS idle, during and after 60 s of load, worker off and on, against the pinned reference; ~6 min
 	$(BUN) bench/memory.ts
