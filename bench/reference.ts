@@ -15,7 +15,7 @@ export const REFERENCE = "d85c95e";
 /** What the tables call the reference: the pinned commit, or the build BENCH_REFERENCE_BINARY names instead. */
 export const referenceLabel = process.env.BENCH_REFERENCE_BINARY ? `BENCH_REFERENCE_BINARY` : `reference ${REFERENCE}`;
 export const root = resolve(import.meta.dir, "..");
-export const currentBinary = join(root, "dist/wa-webhookd");
+export const currentBinary = process.env.BENCH_CURRENT_BINARY ?? join(root, "dist/wa-webhookd");
 
 /** The reference binary, built on first use (~30 s: npm ci and a compile in its own checkout). */
 export function referenceBinary(): string {
