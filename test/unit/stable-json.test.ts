@@ -1,6 +1,6 @@
 /** Stable JSON (util/stable-json.ts): the text dedup keys of id-less items are hashed over. */
 import { expect, test } from "bun:test";
-import { stableStringify } from "../../src/util/stable-json";
+import { sha256Hex, stableStringify } from "../../src/util/stable-json";
 
 test("keys sorted at every level, undefined members left out", () => {
   expect(stableStringify({ b: 1, a: [{ d: null, c: "x" }], u: undefined })).toBe('{"a":[{"c":"x","d":null}],"b":1}');
@@ -28,4 +28,9 @@ test("a value 100,000 levels deep: no stack overflow, and two that differ only a
   const a = stableStringify(deep("A"));
   expect(a.length).toBe(100_000 * 8 + 3);
   expect(a).not.toBe(stableStringify(deep("B")));
+});
+
+test("the hash of a key's text is SHA-256 in lower-case hex (stored dedup keys depend on it: it never changes)", () => {
+  expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  expect(sha256Hex("é😀\n")).toBe(new Bun.CryptoHasher("sha256").update("é😀\n").digest("hex"));
 });
