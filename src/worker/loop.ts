@@ -24,7 +24,7 @@ import { giveWayTo, pauseAfter, workerShare } from "./share";
 import { buildSweeper, type Sweeper } from "../sweeper/start";
 import type { TrafficMeter } from "./traffic";
 import { isStorageFailure, toStorageError } from "../store/errors";
-import type { Wakeup } from "../util/wakeup";
+import { Wakeup } from "../util/wakeup";
 
 const IDLE_POLL_MS = 20;
 /** With no webhooks arriving, a pass never holds the writer thread (and so inbox commits) longer than this. */
@@ -51,6 +51,8 @@ export type WorkerSettings = Pick<Config, "worker" | "hooks" | "fallback" | "swe
 export interface WorkerLoop {
   /** The scheduled jobs, the alerter, and the fallback tracker (null when fallback is off). */
   sweeper: Sweeper;
+  /** Webhooks were indexed: an idle processing loop looks now instead of at its next poll. */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -72,10 +74,12 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
   const dispatcher = new Dispatcher(sqliteDispatch(db), { instance, hooks: settings.hooks, clock, log, meter, onGivenUp: sweeper.alerter.hookGivenUp });
   // Scheduled jobs and SMS sends are taken back here, before their loops start.
   const recovered = recover ? { scheduled_jobs: sweeper.jobs.recoverLeases(), sms: sweeper.tracker?.store.recoverSends(instance) ?? 0 } : null;
-  const loops = runWorkerLoops({ processor, dispatcher, recovered }, settings.worker.batch_size, clock, log, ingesting, meter);
+  const inbox = new Wakeup();
+  const loops = runWorkerLoops({ processor, dispatcher, recovered, wakeups: { inbox, idleMs: IDLE_POLL_MS } }, settings.worker.batch_size, clock, log, ingesting, meter);
   sweeper.jobs.start();
   return {
     sweeper,
+    wake: () => inbox.wake(),
     stop: async () => {
       sweeper.jobs.stop();
       await loops.stop();
@@ -103,8 +107,9 @@ export interface LoopParts {
   /** Leases of the previous run taken back already (by name), or null: take back none (a reload). */
   recovered: Record<string, number> | null;
   /**
-   * Woken when another instance stored webhooks (PostgreSQL's LISTEN): idle loops then
-   * wait for it, or `idleMs` at most, instead of polling every IDLE_POLL_MS.
+   * Woken when webhooks were stored (SQLite: indexed by this thread; PostgreSQL: LISTEN,
+   * any instance): idle loops then wait for it, or `idleMs` at most, instead of polling
+   * every IDLE_POLL_MS.
    */
   wakeups?: { inbox: Wakeup; idleMs: number };
   /**
@@ -158,6 +163,8 @@ export function runWorkerLoops({ processor, dispatcher, recovered, wakeups, pass
         meter.add("duplicates", stats.duplicates);
         meter.add("inbox_dead", stats.dead);
         count(stats);
+        // Their deliveries are due now: the dispatcher's next turn need not wait for its poll.
+        if (stats.events > 0) dispatcher.wake();
         busy = stats.jobs === batchSize || stats.released + stats.unfinished > 0;
         processingLock.clear();
       } catch (err) {

@@ -218,6 +218,7 @@ function indexPending() {
     toIndex = toIndex.slice(batch.length);
     lastAppendAt = Date.now();
     meter.add("stored", batch.length);
+    loop?.wake();
   }
 }
 
