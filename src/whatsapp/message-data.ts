@@ -39,6 +39,9 @@ export function messageData(m: InboundMessage, sender: SenderContact | undefined
     profile_name: sender?.profile?.name ?? null,
     kind: m.type,
   };
+  // Present only on the messages that carry them: a group's (reply to the group, not to `from`) and a parent BSUID's.
+  if (m.group_id !== undefined) data.group_id = m.group_id;
+  if (m.from_parent_user_id !== undefined) data.from_parent_user_id = m.from_parent_user_id;
   Object.assign(data, contentOf(m));
   if (m.context) {
     data.context = {
@@ -47,6 +50,8 @@ export function messageData(m: InboundMessage, sender: SenderContact | undefined
       forwarded: m.context.forwarded ?? false,
       frequently_forwarded: m.context.frequently_forwarded ?? false,
     };
+    // A question about a catalogue product ("Message business" on a product) names it here.
+    if (m.context.referred_product !== undefined) (data.context as Record<string, unknown>).referred_product = m.context.referred_product;
   }
   if (m.referral) data.referral = m.referral;
   if (m.errors) data.errors = m.errors.map(normalizeError);
@@ -153,7 +158,10 @@ export function statusData(s: MessageStatus, phoneNumberId: string | null, value
     biz_opaque_callback_data: s.biz_opaque_callback_data ?? null,
     current_status: null, // filled in when the status is applied to the stored state
   };
-  // Present only on the shapes that carry them: group sends (one status per participant) and payments.
+  // Present only on the shapes that carry them: a username (BSUID) recipient, group sends (one status per participant) and payments.
+  if (s.recipient_user_id !== undefined) data.recipient_user_id = s.recipient_user_id;
+  const parentUserId = s.recipient_parent_user_id ?? s.parent_recipient_user_id;
+  if (parentUserId !== undefined) data.recipient_parent_user_id = parentUserId;
   if (s.recipient_type !== undefined) data.recipient_type = s.recipient_type;
   if (s.recipient_participant_id !== undefined) data.recipient_participant_id = s.recipient_participant_id;
   if (s.recipient_participant_user_id !== undefined) data.recipient_participant_user_id = s.recipient_participant_user_id;

@@ -41,6 +41,8 @@ export const InboundMessage = z.looseObject({
   id: z.string(),
   from: phoneText.optional().catch(undefined), // may be "" for username users
   from_user_id: z.string().optional().catch(undefined),
+  from_parent_user_id: z.string().optional().catch(undefined),
+  group_id: z.string().optional().catch(undefined), // a message written in a group: `from` is the participant
   timestamp: unixSeconds,
   type: z.string(), // open enum: unknown types are kept
   text: z.looseObject({ body: z.string() }).optional().catch(undefined),

@@ -25,6 +25,9 @@ import { normalizeUserIdUpdates, systemUserIdChange } from "./user-id-change";
 
 export type { NormalizedEvent };
 
+/** The `object` of every WhatsApp Business Account webhook. */
+const WHATSAPP_OBJECT = "whatsapp_business_account";
+
 /**
  * Never throws, and no item takes its siblings down with it: each entry, change and
  * item is read inside its own guard, and whatever cannot be read becomes a
@@ -43,6 +46,10 @@ export function* normalizeEvents(body: unknown): Generator<NormalizedEvent> {
   const top: Where = { field: "(envelope)", wabaId: null, entryTime: null, phoneNumberId: null, displayPhoneNumber: null };
   const payload = WebhookPayload.safeParse(body);
   if (!payload.success) return yield unknownEvent(top, body, "not a webhook envelope (no entry array)");
+  // Another product of the same app (Instagram, Messenger, a Page) posted to the same URL: its
+  // changes may look like ours (a `messages` field) but mean something else. Kept whole.
+  const object = (body as { object?: unknown }).object;
+  if (object !== undefined && object !== WHATSAPP_OBJECT) return yield unknownEvent(top, body, `object is ${JSON.stringify(object).slice(0, 60)}, not ${WHATSAPP_OBJECT}`);
   // Like an entry without changes: a body that reached us is never zero events.
   if (payload.data.entry.length === 0) return yield unknownEvent(top, body, "envelope without entries");
   for (const entry of payload.data.entry) yield* isolated(top, entry, () => normalizeEntry(entry));
@@ -71,7 +78,14 @@ function* normalizeChangeItem(entry: Where, change: unknown): Generator<Normaliz
     phoneNumberId: metadata?.phone_number_id ?? null,
     displayPhoneNumber: metadata?.display_phone_number ?? (isRecord(value) ? idOf(value.display_phone_number) : null),
   };
-  yield* normalizeChange(where, value);
+  let yielded = 0;
+  for (const event of normalizeChange(where, value)) {
+    yielded++;
+    yield event;
+  }
+  // A shape we do not know under a known field (echoes under another key, an empty list):
+  // kept and passed on, never zero events for a change that reached us.
+  if (yielded === 0) yield unknownEvent(where, value, "no item to read in this change's value");
 }
 
 /** An entry or a change: its items are guarded one by one, so only a throw is caught here. */
@@ -214,7 +228,9 @@ function* itemsOf(where: Where, value: unknown, key: string, type: EventType, ke
 }
 
 function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEvent {
-  const data: Record<string, unknown> = typeof value === "object" && value !== null ? { ...(value as object) } : { value };
+  // Every such field's value is an object: a list, a scalar or null is not the event its field names.
+  if (!isRecord(value)) return unknownEvent(where, value, "value is not an object");
+  const data: Record<string, unknown> = { ...value };
   const effects: StateEffect[] = [];
   if (type.startsWith("template.")) {
     const t = TemplateValue.safeParse(value).data;

@@ -17,6 +17,8 @@ export const MessageStatus = z.looseObject({
   timestamp: unixSeconds,
   recipient_id: phoneText.optional().catch(undefined),
   recipient_user_id: z.string().optional().catch(undefined),
+  recipient_parent_user_id: z.string().optional().catch(undefined),
+  parent_recipient_user_id: z.string().optional().catch(undefined), // its name before 2026-05-05
   biz_opaque_callback_data: z.string().optional().catch(undefined),
   conversation: z.looseObject({}).optional().catch(undefined),
   pricing: Pricing.optional().catch(undefined),

@@ -72,9 +72,35 @@ describe("per-item isolation in the normalizer", () => {
   });
 
   test("an entry without changes is kept as one unknown event, not zero", () => {
-    const events = normalizePayload({ object: "page", entry: [{ id: "1", time: 1749416383, messaging: [{ message: { text: "hi" } }] }] });
+    const events = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "1", time: 1749416383, messaging: [{ message: { text: "hi" } }] }] });
     expect(summary(events)).toEqual(["unknown: entry without changes"]);
     expect(events[0]!.raw).toEqual({ id: "1", time: 1749416383, messaging: [{ message: { text: "hi" } }] });
+  });
+
+  test("another product's webhook (object other than whatsapp_business_account) is kept whole as one unknown, even with a `messages` change", () => {
+    for (const object of ["page", "instagram", 42]) {
+      const body = { object, entry: [{ id: "1", time: 1749416383, changes: [messages({ messages: [text("wamid.IG")] }).value].map((value) => ({ field: "messages", value })) }] };
+      const events = normalizePayload(body);
+      expect(summary(events)).toEqual([`unknown: object is ${JSON.stringify(object)}, not whatsapp_business_account`]);
+      expect(events[0]!.raw).toEqual(body);
+    }
+    // Without an object at all, the envelope is still read (Meta always sends it; a hand-made test may not).
+    expect(summary(normalizePayload({ entry: [{ id: "1", changes: [messages({ messages: [text("wamid.NOOBJ")] })] }] }))).toEqual(["message.received wamid.NOOBJ"]);
+  });
+
+  test("a change of a known field that holds no item it can read is one unknown with its value, never zero events", () => {
+    const echoesElsewhere = { messaging_product: "whatsapp", metadata, messages: [{ from: "15550783881", to: "16505551234", id: "wamid.E", timestamp: "1749416383", type: "text", text: { body: "hi" } }] };
+    const events = normalizePayload(post({ field: "smb_message_echoes", value: echoesElsewhere }, { field: "history", value: { messaging_product: "whatsapp", metadata, messages: [] } }, messages({ messages: [text("wamid.AFTER")] })));
+    expect(summary(events)).toEqual(["unknown: no item to read in this change's value", "unknown: no item to read in this change's value", "message.received wamid.AFTER"]);
+    expect(events[0]!.raw).toEqual(echoesElsewhere);
+    expect(events[0]!.data.field).toBe("smb_message_echoes");
+  });
+
+  test("a whole-value field whose value is not an object is unknown, not the event its field names", () => {
+    const template = { event: "APPROVED", message_template_id: 1, message_template_name: "t", message_template_language: "en_US" };
+    const events = normalizePayload(post({ field: "message_template_status_update", value: [template] }, { field: "security", value: null }, { field: "message_template_status_update", value: template }));
+    expect(summary(events)).toEqual(["unknown: value is not an object", "unknown: value is not an object", "template.status"]);
+    expect(events[0]!.raw).toEqual([template]);
   });
 
   test("an envelope with no entries is one unknown event too, raw kept", () => {
