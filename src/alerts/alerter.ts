@@ -6,14 +6,14 @@
  * network: the `alerts` job sends.
  */
 import type { AlertSettings } from "../config/schema";
-import { globToRegExp } from "../events/type-glob";
+import { globMatcher, type GlobMatcher } from "../events/type-glob";
 import type { AlertStore } from "../store/alert-store";
 import type { Logger } from "../util/log";
 import type { AlertDraft } from "../domain/alert";
 import { alertForEvent, hookDeadAlert, type AlertSource } from "./rules";
 
 export class Alerter {
-  readonly #wanted: RegExp[];
+  readonly #wanted: GlobMatcher[];
 
   constructor(
     /** Inserts one occurrence, answering its id (null: alerted before). On PostgreSQL a transaction's unit of work collects them instead (store/postgres/fallback-unit.ts). */
@@ -23,7 +23,7 @@ export class Alerter {
     /** Called after a new alert that will be sent: the sender runs soon. */
     private readonly onNew: () => void,
   ) {
-    this.#wanted = settings.events.map(globToRegExp);
+    this.#wanted = settings.events.map(globMatcher);
   }
 
   /** True when this occurrence is new. */
@@ -37,7 +37,7 @@ export class Alerter {
 
   /** `pending` (to be sent) when [alerts] has a url and its `events` want the kind; else kept as `recorded`. */
   stateFor(draft: AlertDraft): "pending" | "recorded" {
-    return this.settings.url !== undefined && this.#wanted.some((re) => re.test(draft.kind)) ? "pending" : "recorded";
+    return this.settings.url !== undefined && this.#wanted.some((matcher) => matcher.test(draft.kind)) ? "pending" : "recorded";
   }
 
   /** Once the new alert is stored: its log line, and the sender woken when it is to be sent. */
