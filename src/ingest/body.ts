@@ -1,8 +1,11 @@
 /**
  * Reads a request body into memory, within three bounds: its own size
  * (`maxBytes`), the bytes all requests may hold at once (the lease), and a deadline
- * for the whole body. A declared Content-Length is checked against the first two
- * before a byte is read; a chunked body is checked as it arrives.
+ * for the whole body. A declared Content-Length is checked against `maxBytes` before a
+ * byte is read. A small body (most webhooks: a few KB) is reserved whole and read in
+ * one call; a larger one, like a chunked body, is counted as its bytes arrive, so
+ * that connections declaring megabytes and sending nothing hold nothing (reserved up
+ * front, 16 such sockets made every real webhook a 503).
  */
 import type { InflightLease } from "./inflight";
 
@@ -16,12 +19,16 @@ export interface BodyLimits {
   lease: InflightLease;
 }
 
+/** Up to this size a declared body is reserved whole before it arrives. */
+export const RESERVED_WHOLE_BYTES = 64 * 1024;
+
 export async function readBoundedBody(request: Request, limits: BodyLimits): Promise<BodyResult> {
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     if (!/^\d+$/.test(declared)) return { ok: false, reason: "bad_length" };
     const length = Number(declared);
     if (length > limits.maxBytes) return { ok: false, reason: "too_large" };
+    if (length > RESERVED_WHOLE_BYTES) return readStream(request.body, limits);
     if (!limits.lease.take(length)) return { ok: false, reason: "busy" };
     const read = request.arrayBuffer().then((b): BodyResult => ({ ok: true, bytes: new Uint8Array(b) }));
     const result = await withDeadline(read, limits.timeoutMs);

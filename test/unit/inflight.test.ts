@@ -80,3 +80,65 @@ describe("readBoundedBody on a chunked body (no Content-Length)", () => {
     expect(await readBoundedBody(chunked([10], true), limits(new InflightBudget(10_000), 1000, 50))).toEqual({ ok: false, reason: "timeout" });
   });
 });
+
+describe("readBoundedBody on declared lengths, over real HTTP", () => {
+  /** A server reading bodies with `budget`; answers "ok N" or the reason. */
+  function server(budget: InflightBudget) {
+    return Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const lease = budget.lease();
+        try {
+          const r = await readBoundedBody(req, { maxBytes: 4 * 1024 * 1024, timeoutMs: 5_000, lease });
+          return new Response(r.ok ? `ok ${r.bytes.byteLength}` : r.reason);
+        } finally {
+          lease.release();
+        }
+      },
+    });
+  }
+  /** Raw sockets declaring `declared` bytes and sending `sent` of them, then stalling. */
+  async function stalled(port: number, n: number, declared: number, sent: number) {
+    const sockets = await Promise.all(
+      Array.from({ length: n }, () =>
+        Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, error() {} } }).then((s) => {
+          s.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${declared}\r\n\r\n`);
+          if (sent > 0) s.write(Buffer.alloc(sent, 120));
+          return s;
+        }),
+      ),
+    );
+    await Bun.sleep(300);
+    return sockets;
+  }
+
+  test("connections that declare megabytes and send nothing hold nothing: a real webhook still gets in", async () => {
+    const budget = new InflightBudget(1024 * 1024);
+    const s = server(budget);
+    const sockets = await stalled(s.port!, 16, 1024 * 1024, 1);
+    try {
+      const answer = await fetch(`http://127.0.0.1:${s.port}/`, { method: "POST", body: "x".repeat(1000) });
+      expect(await answer.text()).toBe("ok 1000");
+    } finally {
+      sockets.forEach((k) => k.end());
+      s.stop(true);
+    }
+  });
+
+  test("bytes that did arrive count: past the cap a small webhook is busy, and gets in once they are gone", async () => {
+    const budget = new InflightBudget(1024 * 1024);
+    const s = server(budget);
+    const sockets = await stalled(s.port!, 1, 2 * 1024 * 1024, 1000 * 1024);
+    try {
+      const answer = await fetch(`http://127.0.0.1:${s.port}/`, { method: "POST", body: "x".repeat(30_000) });
+      expect(await answer.text()).toBe("busy");
+    } finally {
+      sockets.forEach((k) => k.end());
+    }
+    await Bun.sleep(300);
+    const after = await fetch(`http://127.0.0.1:${s.port}/`, { method: "POST", body: "x".repeat(30_000) });
+    expect(await after.text()).toBe("ok 30000");
+    s.stop(true);
+  });
+});
