@@ -102,6 +102,9 @@ function usage(message: string, command: Subcommand | null): number {
   return 2;
 }
 
+// What the daemon and its commands write (database, WAL, inbox log, backups) holds people's
+// numbers and messages: owner-only whatever the shell's umask (systemd's unit sets the same).
+process.umask(0o077);
 const command = parseCommand(process.argv.slice(2));
 try {
   const code = await main(command);
