@@ -58,6 +58,8 @@ export class SegmentLog {
   readonly #sealed: Segment[];
   #nextId: number;
   #broken: StorageError | null = null;
+  /** The last append met a full disk: not ready until one succeeds (the probe's one byte rewrites a block it has). */
+  #full: StorageError | null = null;
   /**
    * Appends and recycles, one at a time: both run on the request thread's loop, and a
    * recycle that sealed the segment an append was writing closed it under the fsync (the
@@ -102,6 +104,7 @@ export class SegmentLog {
   /** Null when a durable write in the log's directory succeeds right now (readiness); else why not. */
   async probe(): Promise<StorageError | null> {
     if (this.#broken) return this.#broken;
+    if (this.#full) return this.#full;
     try {
       const handle = await open(join(this.#dir, PROBE), "w");
       try {
@@ -149,6 +152,7 @@ export class SegmentLog {
       // batch overwrites what part of it landed. Any other failure: nothing more is trusted.
       const e = toStorageError(err);
       if (e.kind !== "full") this.#broken = e;
+      else this.#full = e;
       throw e;
     }
     try {
@@ -160,6 +164,7 @@ export class SegmentLog {
       throw this.#broken;
     }
     current.size += bytes;
+    this.#full = null;
     this.#nextId = first + records.length;
     return { ids: records.map((_, i) => first + i), frames };
   }
