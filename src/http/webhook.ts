@@ -6,6 +6,7 @@
  * them too, so they are logged loudly), 503 is ours and Meta's retry will succeed.
  */
 import { Elysia } from "elysia";
+import { LogBudget } from "../util/log-budget";
 import { RETRY_AFTER_SECONDS } from "../config/defaults";
 import { readBoundedBody } from "../ingest/body";
 import type { InflightBudget, InflightLease } from "../ingest/inflight";
@@ -100,17 +101,31 @@ const POST_DOC = operation({
 
 type Server = { requestIP(req: Request): { address: string } | null } | null;
 
+/** Rejection lines per status and reason each minute; past it they are counted (metrics count every one). */
+const REJECTIONS_LOGGED_PER_MINUTE = 20;
+
+/** The start of what a signature looks like: a scheme of letters and digits, `=`, hex digits. */
+const SIGNATURE_SHAPE = /^[a-z0-9]{1,10}=[0-9a-f]*$/i;
+
 export function webhookRoutes(deps: WebhookDeps) {
   const remoteOf = (request: Request, server: Server) =>
     clientAddress(server?.requestIP(request)?.address ?? null, request.headers.get("x-forwarded-for"), deps.trustedProxy);
 
+  const budget = new LogBudget(REJECTIONS_LOGGED_PER_MINUTE, 60_000);
+  const sayLeftOut = (left: Record<string, number> | null) => left && deps.log.warn("webhook rejections not logged one by one", { per_minute: REJECTIONS_LOGGED_PER_MINUTE, left_out: left });
+  setInterval(() => sayLeftOut(budget.flush(Date.now())), 60_000).unref();
+
   const reject = (request: Request, server: Server, response: Response, fields: Record<string, unknown>) => {
-    deps.log.warn("webhook rejected", {
-      method: request.method,
-      status: response.status,
-      remote: remoteOf(request, server),
-      ...fields,
-    });
+    const { write, ended } = budget.admit(`${response.status} ${fields.reason ?? ""}`.trim(), Date.now());
+    sayLeftOut(ended);
+    if (write) {
+      deps.log.warn("webhook rejected", {
+        method: request.method,
+        status: response.status,
+        remote: remoteOf(request, server),
+        ...fields,
+      });
+    }
     if (request.method === "POST") metrics.inc("wa_webhook_requests_total", { outcome: OUTCOMES[response.status] ?? "bad_request" });
     return response;
   };
@@ -120,7 +135,8 @@ export function webhookRoutes(deps: WebhookDeps) {
       const result = checkHandshake(queryOf(request.url), deps.verifyToken);
       if (result.status === 200) {
         deps.log.info("webhook verified", { remote: remoteOf(request, server) });
-        return new Response(result.challenge, { headers: { "content-type": "text/plain; charset=utf-8" } });
+        // Text, never sniffed as HTML: the challenge is whatever the caller (with the verify token) sent.
+        return new Response(result.challenge, { headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" } });
       }
       return reject(request, server, new Response(result.reason, { status: result.status }), { reason: result.reason });
     }, { detail: HANDSHAKE_DOC })
@@ -161,7 +177,8 @@ export function webhookRoutes(deps: WebhookDeps) {
       return reject(request, server, problem(401, "invalid_signature", reason), {
         reason,
         // A prefix is enough to correlate with Meta's side; the full value stays out of logs.
-        signature_prefix: signature?.slice(0, 15) ?? null,
+        // Only what a signature looks like is logged: a header can carry anything (a phone number).
+        signature_prefix: signature === null ? null : SIGNATURE_SHAPE.test(signature) ? signature.slice(0, 15) : `(not a signature, ${signature.length} characters)`,
       });
     }
     try {

@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { WHSEC } from "../support/pipeline";
 import { closedPort, Sink } from "../support/sink";
-import { BINARY, readInbox, requireBinary, runBinary, startDaemon, tempDir, waitFor, writeConfig } from "../support/daemon";
+import { BINARY, readInbox, requireBinary, runBinary, startDaemon, tempDir, VERIFY_TOKEN, waitFor, writeConfig } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
@@ -112,4 +112,23 @@ test("sign without --config says it uses the dev secret; --config with --secret 
   const both = runBinary(["sign", "--config", "x.toml", "--secret", "s"], { stdin: "{}" });
   expect(both.code).toBe(2);
   expect(both.stderr).toStartWith("wa-webhookd: give --config or --secret, not both");
+});
+
+test("a flood of bad requests: 20 lines per reason a minute, every one counted; only a signature's shape is logged; the handshake's echo is never sniffed", async () => {
+  const daemon = await startDaemon(writeConfig(tempDir()));
+  for (let i = 0; i < 50; i++) expect((await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.FLOOD${i}`), "wrong-secret")).status).toBe(401);
+  const odd = await fetch(`${daemon.url}/webhook`, { method: "POST", body: "{}", headers: { "x-hub-signature-256": "+1 650 555 1234" } });
+  expect(odd.status).toBe(401);
+  await waitFor(async () => ((await (await fetch(`${daemon.url}/metrics`)).text()).match(/wa_webhook_requests_total\{outcome="bad_signature"\} (\d+)/)?.[1] ?? "") === "51");
+  const lines = logged(daemon.lines, "webhook rejected");
+  const wrong = lines.filter((l) => l.reason === lines[0]!.reason);
+  expect(wrong.length).toBe(20);
+  const shapeless = lines.find((l) => String(l.signature_prefix).startsWith("(not a signature"));
+  expect(shapeless?.signature_prefix).toBe("(not a signature, 15 characters)");
+  expect(daemon.lines.join("\n")).not.toContain("650 555");
+
+  const echo = await fetch(`${daemon.url}/webhook?hub.mode=subscribe&hub.verify_token=${encodeURIComponent(VERIFY_TOKEN)}&hub.challenge=%3Cscript%3E`);
+  expect(echo.status).toBe(200);
+  expect(echo.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(await daemon.stop()).toBe(0);
 });
