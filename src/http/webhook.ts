@@ -99,7 +99,7 @@ const POST_DOC = operation({
   ],
 });
 
-type Server = { requestIP(req: Request): { address: string } | null } | null;
+type Server = { requestIP(req: Request): { address: string } | null; timeout?(req: Request, seconds: number): void } | null;
 
 /** Rejection lines per status and reason each minute; past it they are counted (metrics count every one). */
 const REJECTIONS_LOGGED_PER_MINUTE = 20;
@@ -157,6 +157,10 @@ export function webhookRoutes(deps: WebhookDeps) {
   async function receive(request: Request, server: Server, lease: InflightLease): Promise<Response> {
     const receivedAt = deps.clock.now();
     const started = performance.now();
+    // Bun's idle timeout runs on while a body arrives, however steadily: a slow upload
+    // would be cut at server.idle_timeout with no answer. server.body_timeout decides
+    // instead (408), so the connection may live a second longer than it.
+    server?.timeout?.(request, Math.ceil(deps.bodyTimeoutMs / 1000) + 1);
     const body = await readBoundedBody(request, { maxBytes: deps.maxBodyBytes, timeoutMs: deps.bodyTimeoutMs, lease });
     if (!body.ok) {
       const failure = BODY_FAILURES[body.reason];

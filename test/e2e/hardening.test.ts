@@ -7,7 +7,8 @@ import { createGzip } from "node:zlib";
 import { join } from "node:path";
 import { hookToml, WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
-import { readInbox, requireBinary, runBinary, startDaemon, tempDir, waitFor, writeConfig, rssMiB } from "../support/daemon";
+import { readInbox, requireBinary, runBinary, SECRETS, startDaemon, tempDir, waitFor, writeConfig, rssMiB } from "../support/daemon";
+import { hubSignature } from "../../src/ingest/signature";
 import { signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
@@ -288,15 +289,37 @@ test("a malformed Host header gets a JSON 400 and one JSON log line, not a 500 a
   expect(daemon.lines.filter((l) => l.includes("malformed Host header"))).toHaveLength(1);
 });
 
-test("server.idle_timeout closes a body stalled mid-way; connections silent in their headers or between requests are closed by Bun itself (~12 s)", async () => {
-  const daemon = await startDaemon(writeConfig(tempDir(), { server: 'idle_timeout = "1s"\nbody_timeout = "60s"' }));
+test("a body stalled mid-way gets its 408 at server.body_timeout, whatever idle_timeout says; connections silent in their headers or between requests are closed by Bun itself (~12 s)", async () => {
+  const daemon = await startDaemon(writeConfig(tempDir(), { server: 'idle_timeout = "1s"\nbody_timeout = "3s"' }));
   // Each socket's close is watched from the start, with its own deadline.
   const closedWithin = (socket: Socket, ms: number) =>
     Promise.race([new Promise((r) => socket.on("close", () => r("closed"))), Bun.sleep(ms).then(() => "still open")]);
   const [midBody] = stalled(daemon.port, 1, "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n", 100);
   const [midHeaders] = stalled(daemon.port, 1, "POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
   const [silent] = stalled(daemon.port, 1, "");
+  let answered = "";
+  midBody!.on("data", (d) => (answered += d.toString()));
   const outcomes = await Promise.all([closedWithin(midBody!, 8_000), closedWithin(midHeaders!, 20_000), closedWithin(silent!, 20_000)]);
   expect(outcomes).toEqual(["closed", "closed", "closed"]);
+  expect(answered).toStartWith("HTTP/1.1 408");
   expect(await daemon.stop()).toBe(0);
 }, 50_000);
+
+test("a body arriving slowly but steadily is stored though it takes longer than server.idle_timeout (Bun's idle timer does not restart on body bytes)", async () => {
+  const daemon = await startDaemon(writeConfig(tempDir(), { server: 'idle_timeout = "1s"\nbody_timeout = "20s"' }));
+  const body = Buffer.from(textMessage("wamid.SLOW"));
+  const head = `POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Hub-Signature-256: ${hubSignature(body, SECRETS[0]!)}\r\nContent-Length: ${body.length}\r\n\r\n`;
+  const [socket] = stalled(daemon.port, 1, head);
+  let answer = "";
+  socket!.on("data", (d) => (answer += d.toString()));
+  // Twelve slices, one every 700 ms: over eight seconds in all, past Bun's idle timer (it ticks every few seconds).
+  const slice = Math.ceil(body.length / 12);
+  for (let i = 0; i < body.length; i += slice) {
+    await Bun.sleep(700);
+    socket!.write(body.subarray(i, i + slice));
+  }
+  await waitFor(() => answer.includes("\r\n\r\n{"), 5_000);
+  expect(answer).toStartWith("HTTP/1.1 200");
+  socket!.destroy();
+  expect(await daemon.stop()).toBe(0);
+}, 30_000);
