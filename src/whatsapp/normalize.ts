@@ -172,7 +172,13 @@ function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedE
     yield base(where, "webhook.error", `hash:${hashOf(where, v.errors)}`, where.entryTime, { errors: errors.map(normalizeError) }, value, []);
   }
   if (yielded === 0) yield unknownEvent(where, value, "messages value without messages, statuses or errors");
+  // A part Meta added that we do not read yet (a new list beside messages[]): kept and passed on.
+  const unread = Object.keys(v).filter((key) => !MESSAGES_VALUE_KEYS.has(key));
+  if (unread.length > 0 && yielded > 0) yield unknownEvent(where, Object.fromEntries(unread.map((key) => [key, v[key]])), `messages value parts not read: ${unread.join(", ")}`);
 }
+
+/** What a `messages` value holds, per Meta's reference: anything else is news, kept as a webhook.unknown. */
+const MESSAGES_VALUE_KEYS = new Set(["messaging_product", "metadata", "contacts", "messages", "statuses", "user_actions", "errors"]);
 
 /** A `system` message saying the user's BSUID changed is also its own user.id_changed. */
 function idChangeOf(where: Where, raw: unknown): NormalizedEvent | null {

@@ -103,6 +103,15 @@ describe("per-item isolation in the normalizer", () => {
     expect(events[0]!.raw).toEqual([template]);
   });
 
+  test("a part of a messages value we do not read (a list Meta added beside messages[]) is kept as a webhook.unknown beside the items' events", () => {
+    const future = [{ id: "x1", kind: "new" }];
+    const events = normalizePayload(post(messages({ messages: [text("wamid.NEWS")], future_list: future, future_flag: true })));
+    expect(summary(events)).toEqual(["message.received wamid.NEWS", "unknown: messages value parts not read: future_list, future_flag"]);
+    expect(events[1]!.raw).toEqual({ future_list: future, future_flag: true });
+    // Known parts only: nothing more than the items' events.
+    expect(summary(normalizePayload(post(messages({ messages: [text("wamid.PLAIN")], contacts: [{ wa_id: "16505551234" }] }))))).toEqual(["message.received wamid.PLAIN"]);
+  });
+
   test("an envelope with no entries is one unknown event too, raw kept", () => {
     const events = normalizePayload({ object: "whatsapp_business_account", entry: [] });
     expect(summary(events)).toEqual(["unknown: envelope without entries"]);
