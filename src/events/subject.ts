@@ -1,7 +1,8 @@
 /**
  * What an event is about, for the admin API's filters and for erasing a person: the
  * message (`wamid`) and the person's WhatsApp id (`wa_id`: an inbound message's
- * sender, a status's recipient, a fallback's `to`, a preference's wa_id, a call's user). Stored as
+ * sender, a status's recipient, a fallback's `to`, a preference's wa_id, a call's user;
+ * a username user's BSUID when there is no number). Stored as
  * columns beside the envelope (migrations/0008 fills them the same way for old rows).
  */
 import { phoneDigits } from "../whatsapp/phone";
@@ -11,19 +12,28 @@ export interface EventSubject {
   waId: string | null;
 }
 
-/** Where the person is, by event type: a business's echo goes `to` them, a group status to a participant. */
+/**
+ * Where the person is, by event type: a business's echo goes `to` them, a group status
+ * to a participant. The phone number first; a username user (no number) by their user id
+ * (BSUID), as their contact is stored.
+ */
 const PERSON_FIELDS: Record<string, readonly string[]> = {
-  "message.echo": ["to"],
-  "message.status": ["recipient_participant_id", "recipient_id"],
+  "message.echo": ["to", "to_user_id"],
+  "message.status": ["recipient_participant_id", "recipient_id", "recipient_participant_user_id", "recipient_user_id"],
   // A past chat is about its thread's user, whoever sent the message; a synced contact is its number.
-  "history.message": ["thread", "from"],
+  "history.message": ["thread", "from", "from_user_id"],
   "contact.sync": ["phone_number"],
 };
-const DEFAULT_FIELDS = ["from", "recipient_id", "to", "wa_id"];
+const DEFAULT_FIELDS = ["from", "recipient_id", "to", "wa_id", "from_user_id", "user_id"];
 
 /** A call the business placed is to the person; one they placed, from them (a status names them as `to`). */
 function personFields(type: string, data: Record<string, unknown>): readonly string[] {
-  if (type === "call.event") return typeof data.direction === "string" && data.direction.toUpperCase() === "BUSINESS_INITIATED" ? ["to"] : ["from", "to"];
+  if (type === "call.event") {
+    const direction = typeof data.direction === "string" ? data.direction.toUpperCase() : null;
+    if (direction === "BUSINESS_INITIATED") return ["to", "to_user_id"];
+    if (direction === "USER_INITIATED") return ["from", "from_user_id"];
+    return ["from", "to", "from_user_id", "to_user_id"];
+  }
   return PERSON_FIELDS[type] ?? DEFAULT_FIELDS;
 }
 

@@ -13,6 +13,15 @@ test("the person is the sender, a status's recipient (a group's participant), an
   expect(eventSubject("template.status", { message_template_id: 1 })).toEqual({ wamid: null, waId: null });
 });
 
+test("a username user (no phone number) is found by their user id (BSUID), as their contact is stored; a number still comes first", () => {
+  expect(eventSubject("message.received", { wamid: "wamid.U", from: "", from_user_id: "US.13491208655302741918" }).waId).toBe("US.13491208655302741918");
+  expect(eventSubject("message.status", { wamid: "wamid.V", recipient_id: null, recipient_user_id: "US.13491208655302741918" }).waId).toBe("US.13491208655302741918");
+  expect(eventSubject("message.status", { wamid: "wamid.W", recipient_id: "16505551234", recipient_user_id: "US.13491208655302741918" }).waId).toBe("16505551234");
+  expect(eventSubject("user.preferences", { wa_id: null, user_id: "US.1" }).waId).toBe("US.1");
+  expect(eventSubject("call.event", { direction: "USER_INITIATED", from: null, from_user_id: "US.2", to: "15550783881" }).waId).toBe("US.2"); // never the business's number
+  expect(eventSubject("call.event", { direction: "BUSINESS_INITIATED", from: "15550783881", to: null, to_user_id: "US.3" }).waId).toBe("US.3");
+});
+
 test("a call is about its user: the caller of a call they placed, the callee of one the business placed, a status's recipient", () => {
   expect(eventSubject("call.event", { direction: "USER_INITIATED", from: "16505551234", to: "15550783881" }).waId).toBe("16505551234");
   expect(eventSubject("call.event", { direction: "BUSINESS_INITIATED", from: "15550783881", to: "16505551234" }).waId).toBe("16505551234");
