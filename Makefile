@@ -27,7 +27,7 @@ CONSOLE_SRC    := $(shell find console -type f) src/whatsapp/error-codes.ts src/
 .PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper bench-postgres bench-console bench-threads clean
 
 help: ## list the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 deps: $(DEPS) ## install dependencies (and Bun) from package-lock.json
 

@@ -47,7 +47,7 @@ Usage:
                                         signed with the first app secret (or --secret)
   wa-webhookd init [--dir DIR]          write DIR/config.toml (default: .) with fresh tokens and
                                         a hook secret, and print the next steps
-  wa-webhookd send-test [--config FILE] --type TYPE [--to WA_ID] [--count N]
+  wa-webhookd send-test [--config FILE] --type SAMPLE [--to WA_ID] [--count N]
                         [--listen HOST:PORT | --url URL] | --list
                                         POST realistic signed webhooks (fresh wamids) to the
                                         running daemon at server.listen (or HOST:PORT, or URL);
@@ -93,7 +93,8 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
                                         database of PG_FILE (SQLite daemon stopped, no instance
                                         running yet); resumes if interrupted; counts checked
 
-  TYPE is an event type or a glob such as 'message.*'. TIME is RFC 3339
+  TYPE is an event type or a glob such as 'message.*'; SAMPLE is a sample's name
+  (send-test --list). TIME is RFC 3339
   (2026-11-20T08:00:00Z, 2026-11-20T08:00:00+01:00) or a date (2026-11-20, UTC).
   Without --config a command uses the embedded dev config (database ./data/wa-webhookd.db,
   that of \`make run\`) and says so on stderr.
@@ -275,7 +276,7 @@ function sendTarget(listen: string | null, url: string | null): SendTarget {
 function sendTestCommand(config: string | null, str: (k: string) => string | null, list: boolean): Command {
   const target = sendTarget(str("listen"), str("url"));
   const type = str("type");
-  if (!list && type === null) throw new UsageProblem("send-test needs --type TYPE (--list shows them)");
+  if (!list && type === null) throw new UsageProblem("send-test needs --type SAMPLE (--list shows them)");
   const to = (str("to") ?? "16505551234").replace(/^\+/, "");
   if (!/^[0-9]{6,20}$/.test(to)) throw new UsageProblem(`--to: expected a phone number (digits, optional +), got "${str("to")}"`);
   const rawCount = str("count") ?? "1";

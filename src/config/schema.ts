@@ -19,10 +19,10 @@ const duration = z
   .string({
     // TOML numbers are the usual slip here: say exactly what to write instead.
     error: (issue) =>
-      typeof issue.input === "number" ? `expected a duration string: write "${issue.input}s"` : 'expected a duration such as "500ms", "10s", "5m" or "2h"',
+      typeof issue.input === "number" ? `expected a duration string: write "${issue.input}s"` : 'expected a duration such as "500ms", "10s", "5m", "2h" or "30d"',
   })
   .refine((s) => parseDuration(s) !== null, {
-    message: 'expected a duration such as "500ms", "10s", "5m" or "2h"',
+    message: 'expected a duration such as "500ms", "10s", "5m", "2h" or "30d"',
   });
 
 const listen = z.string().refine((s) => parseListen(s) !== null, {
@@ -90,7 +90,8 @@ export const StorageSchema = z.strictObject({
   pool: z.int().min(2).max(500).default(d.DEFAULT_PG_POOL),
   lock_timeout: duration.default(d.DEFAULT_LOCK_TIMEOUT),
   /** Raw bodies, events, done deliveries, finished messages and alerts older than this are deleted (the `retention` job). */
-  retention: duration.refine((s) => parseDuration(s)! >= 3_600_000, { message: 'must be at least "1h"' }).default("30d"),
+  // An unreadable duration is said once, by `duration`.
+  retention: duration.refine((s) => (parseDuration(s) ?? Infinity) >= 3_600_000, { message: 'must be at least "1h"' }).default("30d"),
 });
 
 export const WhatsAppSchema = z.strictObject({
@@ -276,6 +277,10 @@ export const AlertsSchema = z.strictObject({
 export type AlertSettings = z.infer<typeof AlertsSchema>;
 
 const uniqueHookNames = <T extends { name: string }>(hooks: T[]) => new Set(hooks.map((h) => h.name)).size === hooks.length;
+/** The names given to more than one hook, for the message. */
+const repeatedHookNames = (hooks: unknown) =>
+  Array.isArray(hooks) ? [...new Set(hooks.map((h: { name?: unknown }) => String(h?.name)).filter((n, i, all) => all.indexOf(n) !== i))].map((n) => JSON.stringify(n)).join(", ") : "";
+const uniqueHookMessage = { error: (issue: { input?: unknown }) => `hook names must be unique: ${repeatedHookNames(issue.input)} given to more than one [[hooks]]` };
 
 const commonSections = {
   server: ServerSchema.prefault({}),
@@ -289,7 +294,7 @@ export const ConfigSchema = z.strictObject({
   ...commonSections,
   whatsapp: WhatsAppSchema,
   admin: AdminSchema,
-  hooks: z.array(HookSchema).default([]).refine(uniqueHookNames, { message: "hook names must be unique" }),
+  hooks: z.array(HookSchema).default([]).refine(uniqueHookNames, uniqueHookMessage),
   fallback: FallbackSchema.prefault({}),
   alerts: AlertsSchema.prefault({}),
 });
@@ -304,7 +309,7 @@ export const OperatorConfigSchema = z.strictObject({
   ...commonSections,
   whatsapp: WhatsAppSchema.partial().optional(),
   admin: AdminSchema.partial().optional(),
-  hooks: z.array(z.strictObject(hookFields)).default([]).refine(uniqueHookNames, { message: "hook names must be unique" }),
+  hooks: z.array(z.strictObject(hookFields)).default([]).refine(uniqueHookNames, uniqueHookMessage),
   fallback: z.unknown().optional(),
   alerts: z.unknown().optional(),
 });

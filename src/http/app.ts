@@ -48,7 +48,10 @@ export function createApp(deps: AppDeps) {
       if (code === "NOT_FOUND") {
         // Under /v1 only the token holder learns which routes exist.
         const refused = pathOf(request.url).startsWith("/v1/") ? refuseUnlessBearer(request, deps.admin.token, "admin.token", deps.log) : null;
-        return refused ?? problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
+        if (refused) return refused;
+        // A POST nowhere is most likely Meta's callback URL set to the wrong path: say so where the operator looks.
+        if (request.method === "POST") deps.log.warn("request rejected", { method: "POST", status: 404, path: decodedPathOf(request.url), reason: "no route: is Meta's callback URL server.webhook_path?" });
+        return problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
       }
       deps.log.error("unhandled error", { code, error, path: decodedPathOf(request.url) });
       // 500, not 4xx: if this was a webhook, Meta must retry it.

@@ -12,6 +12,6 @@ export function refuseUnlessBearer(request: Request, token: string, tokenKey: st
   const header = request.headers.get("authorization") ?? "";
   const scheme = BEARER.exec(header);
   if (constantTimeEqual(scheme ? header.slice(scheme[0].length) : "", token)) return null;
-  log.warn("request refused", { path: decodedPathOf(request.url), reason: header ? "wrong token" : "no bearer token" });
+  log.warn("request refused", { path: decodedPathOf(request.url), reason: !header ? "no bearer token" : scheme ? "wrong token" : "no Bearer scheme" });
   return problem(401, "unauthorized", `send Authorization: Bearer <${tokenKey}>`, { "www-authenticate": "Bearer" });
 }

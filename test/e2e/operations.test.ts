@@ -132,3 +132,13 @@ test("a flood of bad requests: 20 lines per reason a minute, every one counted; 
   expect(echo.headers.get("x-content-type-options")).toBe("nosniff");
   expect(await daemon.stop()).toBe(0);
 });
+
+test("a POST to a path with no route is logged (Meta's callback URL pointing elsewhere), and a token sent without its Bearer scheme is said so", async () => {
+  const daemon = await startDaemon(writeConfig(tempDir()));
+  expect((await signedPost(`${daemon.url}/webhooks`, textMessage("wamid.ELSEWHERE"))).status).toBe(404);
+  expect((await fetch(`${daemon.url}/v1/stats`, { headers: { authorization: "e2e-admin-token-0123456789" } })).status).toBe(401);
+  await waitFor(() => logged(daemon.lines, "request refused").length === 1);
+  expect(logged(daemon.lines, "request rejected")).toEqual([expect.objectContaining({ method: "POST", status: 404, path: "/webhooks", reason: expect.stringContaining("server.webhook_path") })]);
+  expect(logged(daemon.lines, "request refused")[0]).toMatchObject({ path: "/v1/stats", reason: "no Bearer scheme" });
+  expect(await daemon.stop()).toBe(0);
+});

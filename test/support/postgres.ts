@@ -29,7 +29,9 @@ afterAll(dropDatabases);
 export async function freshDatabase(): Promise<string> {
   admin ??= new SQL(PG_URL, { max: 1 });
   const name = `wa_test_${process.pid}_${made.length}_${Math.random().toString(36).slice(2, 8)}`;
-  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.unsafe(`CREATE DATABASE ${name}`).catch((err: Error) => {
+    throw new Error(`the PostgreSQL engine's tests need a server: cannot create a database at WA_TEST_PG_URL=${PG_URL.replace(/:[^:@/]*@/, ":***@")} (${err.message}); start one, or set WA_TEST_PG_URL`);
+  });
   made.push(name);
   const url = new URL(PG_URL);
   url.pathname = `/${name}`;

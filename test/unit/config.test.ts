@@ -111,7 +111,8 @@ retention = "10m"
     ["hook secret not whsec_", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "plain"\n', ["hooks[0].secret: expected \"whsec_\""]],
     ["hook without a secret", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\n', ["hooks[0].secret: set exactly one of secret or secrets"]],
     ["hook url not http", MINIMAL + '[[hooks]]\nname = "a"\nurl = "ftp://x"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n', ["hooks[0].url:"]],
-    ["duplicate hook names", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n[[hooks]]\nname = "a"\nurl = "http://y"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n', ["hooks: hook names must be unique"]],
+    ["duplicate hook names", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n[[hooks]]\nname = "a"\nurl = "http://y"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n', ['hooks: hook names must be unique: "a" given to more than one [[hooks]]']],
+    ["a duration in words", MINIMAL + "[storage]\nretention = \"30 days\"\n", ['storage.retention: expected a duration such as "500ms", "10s", "5m", "2h" or "30d"']],
   ];
   for (const [name, text, expected] of errors) {
     test(`error: ${name}`, () => {
@@ -119,6 +120,10 @@ retention = "10m"
       for (const e of expected) expect(got.some((g) => g.startsWith(e))).toBe(true);
     });
   }
+
+  test("an unreadable duration is said once, not also as too short", () => {
+    expect(problems(MINIMAL + '[storage]\nretention = "30 days"\n')).toEqual(['storage.retention: expected a duration such as "500ms", "10s", "5m", "2h" or "30d"']);
+  });
 
   test("${ENV} is replaced, and a missing variable names the key", () => {
     const text = MINIMAL.replace('"vt"', '"${VT}"').replace('["s1"]', '["${S1}", "literal-${S2}"]');
