@@ -6,6 +6,7 @@ import { PG_LATEST_VERSION } from "../store/postgres/migrations";
 import { loadConfig, type SecretAccess } from "../config/source";
 import { credentialSources, parseUnitCredentials } from "../config/unit-credentials";
 import { printWarnings } from "./warnings";
+import { storageDirProblem } from "../store/storage-dir";
 
 /**
  * `wa-webhookd check`: validates the config and prints it, secrets masked, with the
@@ -15,6 +16,9 @@ import { printWarnings } from "./warnings";
  */
 export async function runCheck(configPath: string | null, unitPath: string | null): Promise<number> {
   const { config, origin, warnings } = loadConfig(configPath, "serve", unitPath === null ? {} : unitAccess(unitPath));
+  // As this user: a service running as another (systemd's DynamicUser) may see it otherwise.
+  const storageProblem = config.storage.engine === "sqlite" ? storageDirProblem(config.storage.path) : null;
+  if (storageProblem) warnings.push({ key: "storage.path", reason: `${storageProblem}: a daemon run as this user cannot start` });
   printWarnings(warnings);
   const via = unitPath === null ? "" : `, credentials as ${unitPath} provides them`;
   const database = config.storage.engine === "postgres" ? await describePostgres(config.storage.url!) : config.storage.path;

@@ -5,6 +5,7 @@
  * finish, stop the worker, close the database, exit 0 (or 1 past the bound).
  */
 import { planReload } from "../config/reload";
+import { storageDirProblem } from "../store/storage-dir";
 import { ConfigError } from "../config/load";
 import type { WriterSettings } from "../writer/protocol";
 import type { AdminDeps } from "../http/admin";
@@ -228,6 +229,8 @@ export function serveUntilStopped(
 }
 
 function takeInstanceLock(path: string): InstanceLock {
+  const problem = storageDirProblem(path);
+  if (problem) throw new StartupError("storage.path", `cannot use ${path}: ${problem}`);
   try {
     return acquireInstanceLock(path);
   } catch (err) {

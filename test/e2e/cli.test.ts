@@ -150,3 +150,15 @@ test("a daemon that cannot start says so once wherever stdout and stderr go to o
     await first.stop();
   }
 });
+
+test("storage.path under a file: the daemon cannot start and says which path, and check warns before it", () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, "not-a-dir"), "");
+  const config = writeConfig(dir, { storagePath: join(dir, "not-a-dir", "data", "wa.db") });
+  const start = runBinary(["--config", config]);
+  expect(start.code).toBe(1);
+  expect(start.stderr).toContain(`cannot start: storage.path: cannot use ${join(dir, "not-a-dir", "data", "wa.db")}: ${join(dir, "not-a-dir")} is not a directory`);
+  const check = runBinary(["check", "--config", config]);
+  expect(check.code).toBe(0);
+  expect(check.stderr).toContain(`warning: storage.path: ${join(dir, "not-a-dir")} is not a directory: a daemon run as this user cannot start`);
+});
