@@ -69,11 +69,20 @@ export function messageData(m: InboundMessage, sender: SenderContact | undefined
   return { data, effects };
 }
 
-/** A `user_changed_number` system message: the sender's number (and user id) and the new number are one person; the new number is current from the message's time. */
+/** The system types that say the sender has a new number: today's, and the older name some senders still use. */
+const NUMBER_CHANGES = new Set(["user_changed_number", "customer_changed_number"]);
+
+/**
+ * A number-change system message: the sender's number (and user id) and the new number
+ * are one person; the new number is current from the message's time. The new number is
+ * `wa_id`, or `new_wa_id` in the shape Meta documented before v12.
+ */
 function numberChange(m: InboundMessage, userId: string | null, at: number | null): StateEffect | null {
-  const s = m.type === "system" ? (m.system as { type?: unknown; wa_id?: unknown } | undefined) : undefined;
-  if (s?.type !== "user_changed_number" || (typeof s.wa_id !== "string" && typeof s.wa_id !== "number")) return null;
-  const current = phoneDigits(s.wa_id);
+  const s = m.type === "system" ? (m.system as { type?: unknown; wa_id?: unknown; new_wa_id?: unknown } | undefined) : undefined;
+  if (typeof s?.type !== "string" || !NUMBER_CHANGES.has(s.type)) return null;
+  const given = typeof s.wa_id === "string" || typeof s.wa_id === "number" ? s.wa_id : s.new_wa_id;
+  if (typeof given !== "string" && typeof given !== "number") return null;
+  const current = phoneDigits(given);
   if (!m.from || !current || current === m.from) return null;
   const ids: NamedId[] = [{ id: m.from, kind: "wa_id", current: false }, { id: current, kind: "wa_id", current: true }];
   if (userId) ids.push({ id: userId, kind: "user_id", current: false });

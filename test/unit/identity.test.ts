@@ -13,6 +13,7 @@ import { mergeContacts } from "../../src/domain/person-contact";
 import { EventsQuery } from "../../src/admin/params";
 import { changeEntry, expectedIdentity, phoneOf, textFrom, type IdChange } from "../support/identity-changes";
 import { pipeline } from "../support/pipeline";
+import { normalizePayload } from "../../src/whatsapp/normalize";
 
 /** Chains of 1–4 number changes and 0–3 user id changes at distinct times; each delivered 1–3 times, in any order, in POSTs of 1–3 entries. */
 const scenario = fc
@@ -163,4 +164,15 @@ describe("identity on a real SQLite file (property-based)", () => {
       expect((await ops({ op: "contact", waId: id }, p.clock.now())).status).toBe(404);
     }
   });
+});
+
+test("the older number-change shapes link numbers too: customer_changed_number, and the new number under new_wa_id (before v12)", () => {
+  const post = (system: object) => ({
+    object: "whatsapp_business_account",
+    entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { phone_number_id: "1" }, messages: [{ from: "16505551234", id: `wamid.SYS${JSON.stringify(system).length}`, timestamp: "1749416383", type: "system", system }] } }] }],
+  });
+  const linked = (system: object) => normalizePayload(post(system)).flatMap((e) => e.effects).filter((x) => x.kind === "identity").map((x) => (x as { link: IdentityLink }).link.ids.map((n) => `${n.id}${n.current ? "*" : ""}`));
+  expect(linked({ body: "User A changed from 16505551234 to 12195550000", wa_id: "12195550000", type: "customer_changed_number" })).toEqual([["16505551234", "12195550000*"]]);
+  expect(linked({ body: "User A changed from 16505551234 to 12195550000", new_wa_id: "12195550000", type: "user_changed_number" })).toEqual([["16505551234", "12195550000*"]]);
+  expect(linked({ body: "changed", type: "user_changed_number" })).toEqual([]); // no new number: nothing to link
 });
