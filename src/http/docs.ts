@@ -29,6 +29,12 @@ const SCALAR_CONFIG = {
 
 export function docsRoutes() {
   return new Elysia({ name: "docs" })
+    // The UI is never framed by another page, nor its files sniffed as another type. (No
+    // content security policy: Scalar's page inlines its configuration script.)
+    .onAfterHandle({ as: "local" }, ({ set }) => {
+      set.headers["x-content-type-options"] = "nosniff";
+      set.headers["x-frame-options"] = "DENY";
+    })
     .get(
       BUNDLE_PATH,
       () =>

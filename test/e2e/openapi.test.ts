@@ -143,11 +143,16 @@ test("every answer parses with the schema the document shows for it", async () =
 
 test("the UI's script is served from the binary, and the page loads nothing from elsewhere", async () => {
   const daemon = await daemonWith();
-  const page = await (await fetch(`${daemon.url}/docs`)).text();
+  const answer = await fetch(`${daemon.url}/docs`);
+  // Never framed by another page, never sniffed; the webhook's and the API's answers are left as they are.
+  expect([answer.headers.get("x-frame-options"), answer.headers.get("x-content-type-options")]).toEqual(["DENY", "nosniff"]);
+  expect((await fetch(`${daemon.url}/healthz`)).headers.get("x-frame-options")).toBeNull();
+  const page = await answer.text();
   const sources = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
   expect(sources).toEqual(["/docs/assets/scalar.js"]);
   const script = await fetch(`${daemon.url}/docs/assets/scalar.js`);
   expect(script.status).toBe(200);
+  expect(script.headers.get("x-content-type-options")).toBe("nosniff");
   expect(script.headers.get("content-type")).toStartWith("text/javascript");
   expect((await script.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
   // The page's configuration turns off every call to Scalar's services.
