@@ -106,12 +106,14 @@ function usage(message: string, command: Subcommand | null): number {
 // numbers and messages: owner-only whatever the shell's umask (systemd's unit sets the same).
 process.umask(0o077);
 const command = parseCommand(process.argv.slice(2));
+/** server.listen given by `--listen` is that flag's problem, not the file's. */
+const keyAsGiven = (key: string) => (key === "server.listen" && command.kind === "serve" && command.listen !== null ? "--listen (overrides server.listen)" : key);
 try {
   const code = await main(command);
   if (code !== null) process.exit(code);
 } catch (err) {
   if (err instanceof ConfigError) {
-    process.stderr.write(`wa-webhookd: config error\n${err.problems.map((p) => `  ${p.key}: ${p.reason}`).join("\n")}\n`);
+    process.stderr.write(`wa-webhookd: config error\n${err.problems.map((p) => `  ${keyAsGiven(p.key)}: ${p.reason}`).join("\n")}\n`);
     process.exit(2);
   }
   if (err instanceof UsageError) process.exit(usage(err.message, command.kind === "usage_error" ? command.command : command.kind));
@@ -122,8 +124,9 @@ try {
   if (err instanceof StartupError) {
     // Said once where stdout and stderr are one place: plain at a terminal, a JSON log line in the journal.
     const onePlace = sameFile(1, 2);
-    if (!onePlace || process.stderr.isTTY) process.stderr.write(`wa-webhookd: cannot start: ${err.message}\n`);
-    if (!onePlace || !process.stderr.isTTY) process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "cannot start", key: err.key, error: err.message }) + "\n");
+    const message = `${keyAsGiven(err.key)}: ${err.reason}`;
+    if (!onePlace || process.stderr.isTTY) process.stderr.write(`wa-webhookd: cannot start: ${message}\n`);
+    if (!onePlace || !process.stderr.isTTY) process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "cannot start", key: keyAsGiven(err.key), error: message }) + "\n");
     process.exit(1);
   }
   process.stderr.write(`wa-webhookd: unexpected error: ${(err as Error).stack ?? String(err)}\n`);

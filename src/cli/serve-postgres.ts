@@ -21,7 +21,7 @@ import { randomBytes } from "node:crypto";
 import { maskUrlCredentials } from "../config/load";
 import { parseDuration } from "../config/duration";
 import { parseListen, type Config } from "../config/schema";
-import { DEV_CONFIG_ORIGIN, usesPublicDevSecrets, type ConfigSource } from "../config/source";
+import { DEV_CONFIG_ORIGIN, type ConfigSource } from "../config/source";
 import type { AdminDeps } from "../http/admin";
 import type { MetricsDeps } from "../http/metrics";
 import { RequestTracker } from "../http/stop";
@@ -54,7 +54,7 @@ import { ClusterJobs } from "../sweeper/cluster-jobs";
 import { postgresAdminOps, postgresStreamResume } from "../admin/postgres-ops";
 import { PostgresFallback } from "../sweeper/postgres-fallback";
 import { postgresJobs } from "../sweeper/postgres-jobs";
-import { appFor, describe, isLoopback, reloader, runningFields, serveUntilStopped, StartupError, webhookDeps } from "./serve";
+import { appFor, describe, refusePublicDevSecrets, reloader, runningFields, serveUntilStopped, StartupError, webhookDeps } from "./serve";
 
 /**
  * Idle loops wait for a notification (store/postgres/wakeups.ts) and look anyway this
@@ -74,9 +74,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   if (origin === DEV_CONFIG_ORIGIN) log.warn("running on the embedded dev config: its secrets are public, do not expose this instance");
   for (const w of warnings) log.warn("config warning", { key: w.key, warning: w.reason });
   const { hostname, port } = parseListen(config.server.listen)!;
-  if (!isLoopback(hostname) && usesPublicDevSecrets(config)) {
-    throw new StartupError("server.listen", `refusing to listen on ${config.server.listen} with the public dev secrets (dev-app-secret / dev-verify-token): anyone could sign webhooks; set your own whatsapp secrets or listen on loopback`);
-  }
+  refusePublicDevSecrets(config);
   const clock = systemClock;
   // Port 0 (any free port) names no one instance: the process id does, for this run.
   const instance = config.server.instance ?? `${osHostname()}:${port === 0 ? `pid${process.pid}` : port}`;

@@ -43,9 +43,9 @@ import { runServePostgres } from "./serve-postgres";
 export class StartupError extends Error {
   constructor(
     readonly key: string,
-    message: string,
+    readonly reason: string,
   ) {
-    super(`${key}: ${message}`);
+    super(`${key}: ${reason}`);
   }
 }
 
@@ -63,9 +63,7 @@ export async function runServe(source: ConfigSource<Config>, reread: () => Confi
   }
   for (const w of warnings) log.warn("config warning", { key: w.key, warning: w.reason });
   const { hostname, port } = parseListen(config.server.listen)!;
-  if (!isLoopback(hostname) && usesPublicDevSecrets(config)) {
-    throw new StartupError("server.listen", `refusing to listen on ${config.server.listen} with the public dev secrets (dev-app-secret / dev-verify-token): anyone could sign webhooks; set your own whatsapp secrets or listen on loopback`);
-  }
+  refusePublicDevSecrets(config);
   trimHeap();
   const lock = takeInstanceLock(config.storage.path);
   const { migration, pragmas, indexedThrough } = prepareDatabase(config);
@@ -226,6 +224,12 @@ export function serveUntilStopped(
     await inbox.drain();
     await closeEngine();
   });
+}
+
+/** The embedded dev config's public secrets on anything but loopback: a config problem (exit 2), either engine. */
+export function refusePublicDevSecrets(config: Config) {
+  if (isLoopback(parseListen(config.server.listen)!.hostname) || !usesPublicDevSecrets(config)) return;
+  throw new ConfigError([{ key: "server.listen", reason: `refusing to listen on ${config.server.listen} with the public dev secrets (dev-app-secret / dev-verify-token): anyone could sign webhooks; set your own whatsapp secrets or listen on loopback` }]);
 }
 
 function takeInstanceLock(path: string): InstanceLock {

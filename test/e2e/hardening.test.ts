@@ -272,10 +272,21 @@ test("a second daemon on the same database is refused with a clear message; the 
   expect(await third.stop()).toBe(0);
 });
 
-test("the public dev secrets are refused on anything but loopback", () => {
+test("the public dev secrets are refused on anything but loopback: a config problem (exit 2) naming the flag that asked for it", () => {
   const r = runBinary(["--listen", "0.0.0.0:0"], { cwd: tempDir() });
-  expect(r.code).toBe(1);
-  expect(r.stderr).toContain("server.listen: refusing to listen on 0.0.0.0:0 with the public dev secrets");
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain("--listen (overrides server.listen): refusing to listen on 0.0.0.0:0 with the public dev secrets");
+});
+
+test("a port taken, given by --listen: the flag is named, not the file's server.listen", async () => {
+  const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
+  try {
+    const r = runBinary(["--listen", `127.0.0.1:${taken.port}`], { cwd: tempDir() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot start: --listen (overrides server.listen): cannot listen on 127.0.0.1:${taken.port}`);
+  } finally {
+    taken.stop(true);
+  }
 });
 
 test("a malformed Host header gets a JSON 400 and one JSON log line, not a 500 and a stack trace", async () => {
