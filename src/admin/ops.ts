@@ -15,7 +15,7 @@ import { messageStore, type InboundRecord, type OutboundRecord, type StatusRecor
 import { isoOrNull } from "../util/time";
 import type { z } from "zod";
 import type { HookRoute } from "../config/schema";
-import type { EventFilter } from "../store/event-query";
+import { eventQuery, type EventFilter } from "../store/event-query";
 import { ok, type AdminAnswer } from "./answers";
 import { eraseContact, getContact } from "./contacts";
 import { envelopesAfter, getEvent, listEvents } from "./events";
@@ -31,6 +31,7 @@ export type AdminOp =
   | { op: "events"; query: EventsQuery }
   | { op: "event"; id: string }
   | { op: "events-after"; filter: EventFilter; after: string | null; limit: number; maxBytes: number }
+  | { op: "person-ids"; waId: string }
   | { op: "deliveries"; query: DeliveriesQuery }
   | { op: "retry-delivery"; id: number }
   | { op: "retry-dead"; hook: string }
@@ -67,6 +68,8 @@ export function adminOps(db: Database, sweeper: Sweeper | null, hooks: readonly 
         return getEvent(db, op.id);
       case "events-after":
         return ok(envelopesAfter(db, op.filter, op.after, op.limit, op.maxBytes));
+      case "person-ids":
+        return ok(eventQuery(db).personIds(op.waId));
       case "deliveries":
         return listDeliveries(db, hooks, op.query);
       case "retry-delivery":

@@ -82,6 +82,8 @@ export function postgresAdminOps(
       }
       case "events-after":
         return ok(await stream.after(op.filter, op.after, op.limit, op.maxBytes));
+      case "person-ids":
+        return ok(await q.personIds(op.waId));
       case "event": {
         const row = isEventId(op.id) ? await q.event(op.id) : null;
         if (!row) return notFound(`no event ${op.id}`);

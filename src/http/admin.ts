@@ -150,11 +150,20 @@ export function adminRoutes(deps: AdminDeps) {
     )
     .get(
       "/events/stream",
-      withQuery(StreamQuery, (query, request) => {
+      withQuery(StreamQuery, async (query, request) => {
         const filter = eventFilter(query);
         if (typeof filter === "string") return problem(400, "bad_request", filter);
         const lastId = request.headers.get("last-event-id");
         if (lastId !== null && !isEventId(lastId)) return problem(400, "bad_request", "Last-Event-ID: not an event id");
+        // A person is followed under every id they have had, as a page finds them (ids linked later: at the next connection).
+        if (filter.waId !== null) {
+          try {
+            filter.person = (await deps.run({ op: "person-ids", waId: filter.waId })).body as string[];
+          } catch (err) {
+            if (err instanceof StorageError) return problem(503, "storage_unavailable", err.message);
+            throw err;
+          }
+        }
         return eventStream(lastId, filter, hub, request.signal, deps.log);
       }),
       {

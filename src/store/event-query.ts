@@ -16,8 +16,13 @@ export interface EventFilter {
   types: readonly string[] | null;
   phoneNumberId: string | null;
   wamid: string | null;
-  /** The person: an inbound message's sender, a status's recipient. A page finds every id they had; the live stream follows this one. */
+  /** The person: an inbound message's sender, a status's recipient. A page finds every id they had. */
   waId: string | null;
+  /**
+   * Every id of the person `waId` names, for the live stream: resolved once when it starts
+   * (GET /v1/events/stream), since its events are matched in memory too. Absent: `waId` alone.
+   */
+  person?: readonly string[];
   /** unix ms; received_at ≥ since */
   since: number | null;
   /** unix ms; received_at < until */
@@ -50,7 +55,7 @@ export function eventMatches(f: EventFilter, e: Omit<StreamRow, "id" | "envelope
     (f.types === null || f.types.includes(e.type)) &&
     (f.phoneNumberId === null || e.phone_number_id === f.phoneNumberId) &&
     (f.wamid === null || e.wamid === f.wamid) &&
-    (f.waId === null || e.wa_id === f.waId) &&
+    (f.waId === null || (f.person ?? [f.waId]).includes(e.wa_id ?? "")) &&
     (f.since === null || e.received_at >= f.since) &&
     (f.until === null || e.received_at < f.until)
   );
@@ -110,6 +115,8 @@ export function eventQuery(db: Database) {
     return rows.slice(0, limit);
   };
   const identities = identityStore(db);
+  /** Every id the person `waId` names has had (just `waId` when none is linked). */
+  const personIds = (waId: string): string[] => identityOf(waId, identities.ofPersons([waId])).ids;
   const streamRows = db.prepare<StreamRow, [string]>(
     "SELECT id, type, received_at, phone_number_id, wamid, wa_id, envelope FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
   );
@@ -122,9 +129,10 @@ export function eventQuery(db: Database) {
   );
 
   return {
+    personIds,
     /** A page newest first, after the cursor (an event id); `from` a person: every id they had. */
     page(f: EventFilter, after: string | null, limit: number): EventPage {
-      const ids = f.waId === null ? [null] : identityOf(f.waId, identities.ofPersons([f.waId])).ids;
+      const ids = f.waId === null ? [null] : personIds(f.waId);
       const rows = newestOfEach(ids.map((waId) => merged({ ...f, waId }, "newest", after, limit + 1)), limit + 1);
       const more = rows.length > limit;
       const page = rows.slice(0, limit);
@@ -135,7 +143,12 @@ export function eventQuery(db: Database) {
      * `maxBytes` of envelope (at least one), and whether more wait.
      */
     since(f: EventFilter, after: string | null, limit: number, maxBytes: number): { rows: StreamRow[]; more: boolean } {
-      const sized = merged<{ id: string; bytes: number }>(f, "oldest", after, limit, SIZE);
+      // A person's ids: one index range each, merged oldest first.
+      const ids = f.waId === null ? [null] : (f.person ?? [f.waId]);
+      const sized = ids
+        .flatMap((waId) => merged<{ id: string; bytes: number }>({ ...f, waId, person: undefined }, "oldest", after, limit, SIZE))
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .slice(0, limit);
       let fit = 0;
       for (let bytes = 0; fit < sized.length; fit++) {
         bytes += sized[fit]!.bytes;

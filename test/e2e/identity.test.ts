@@ -9,7 +9,7 @@ import { Database } from "bun:sqlite";
 import { beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { requireBinary, stopAfterEach, waitFor } from "../support/daemon";
-import { ADMIN, filledDaemon, PERSON, type Page } from "../support/filled";
+import { ADMIN, filledDaemon, FIXTURES, PERSON, processedAll, type Page } from "../support/filled";
 import { METADATA, signedPost } from "../support/webhooks";
 
 beforeAll(requireBinary);
@@ -55,4 +55,24 @@ test("changes of number in any order: any number finds the person, the newest ch
   }
   // The fixtures' person is still there: erasing one person erases no one else.
   expect((await fetch(`${daemon.url}/v1/contacts/${PERSON}`, { headers: ADMIN })).status).toBe(200);
+});
+
+test("the live stream of a person follows every id they have had: a stream opened with the old number gets the new number's events, and no one else's", async () => {
+  const { daemon, dbPath } = await filledDaemon(daemons);
+  const [OLD, NEW, OTHER] = ["14155550301", "14155550302", "14155550399"];
+  expect((await signedPost(`${daemon.url}/webhook`, changed(OLD, NEW, 1_760_000_000))).status).toBe(200);
+  await processedAll(dbPath, FIXTURES.length + 1);
+  const controller = new AbortController();
+  const res = await fetch(`${daemon.url}/v1/events/stream?from=${OLD}`, { headers: ADMIN, signal: controller.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let received = "";
+  await Bun.sleep(300); // the stream stands at the newest event now
+  for (const body of [text(OTHER, 1_760_000_100), text(NEW, 1_760_000_200)]) expect((await signedPost(`${daemon.url}/webhook`, body)).status).toBe(200);
+  const deadline = Date.now() + 10_000;
+  while (!received.includes(`wamid.TEXT${NEW}`) && Date.now() < deadline) received += decoder.decode((await reader.read()).value);
+  controller.abort();
+  expect(received).toContain(`wamid.TEXT${NEW}`);
+  expect(received).not.toContain(`wamid.TEXT${OTHER}`); // posted first: it would have come first
 });

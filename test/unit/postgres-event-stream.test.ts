@@ -164,6 +164,22 @@ test("filters, sizes and `more` as SQLite's query: at least one event, as many a
   expect(parsePgCursor(row.cursor!)!.id).toBe(evt(1));
 });
 
+test("a person's stream follows every id they have had (the filter's `person`), and only theirs", async () => {
+  const { sql } = await migratedDatabase();
+  const stream = postgresEventStream(sql);
+  const start = (await stream.after(none, null, 200, Infinity)).last!;
+  await sql.begin(async (tx) => {
+    for (const [n, waId] of [[1, "14155550301"], [2, "14155550399"], [3, "14155550302"], [4, "US.1"]] as const) {
+      await insert(tx, n);
+      await tx`UPDATE events SET wa_id = ${waId} WHERE id = ${evt(n)}`;
+    }
+  });
+  await until(stream, start, 4);
+  const person = { ...none, waId: "14155550301", person: ["14155550301", "14155550302", "US.1"] };
+  expect((await drain(stream, start, person)).ids).toEqual([evt(1), evt(3), evt(4)]);
+  expect((await drain(stream, start, { ...none, waId: "14155550301" })).ids).toEqual([evt(1)]);
+});
+
 test("a stream started now gets everything committed from then on; resuming after an event gives what followed it, whether it is still stored or not", async () => {
   const { sql } = await migratedDatabase();
   const stream = postgresEventStream(sql);

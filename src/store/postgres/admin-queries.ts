@@ -37,6 +37,8 @@ function conditions(f: EventFilter, after: string | null): { where: string; para
 
 export function postgresAdminQueries(sql: SQL) {
   return {
+    /** Every id the person `waId` names has had (just `waId` when none is linked), as on SQLite. */
+    personIds: async (waId: string): Promise<string[]> => identityOf(waId, await identitiesOfPersons(sql, [waId])).ids,
     /** A page newest first; `from` a person: every id they had, as on SQLite (domain/person-pages.ts). */
     async eventsPage(f: EventFilter, after: string | null, limit: number): Promise<EventPage> {
       const ids = f.waId === null ? [null] : identityOf(f.waId, await identitiesOfPersons(sql, [f.waId])).ids;

@@ -13,7 +13,8 @@ export function filterConditions(f: EventFilter, params: Param[]): string[] {
   const where: string[] = [];
   const add = (sql: (n: number) => string, p: Param) => (params.push(p), where.push(sql(params.length)));
   if (f.wamid !== null) add((n) => `wamid = $${n}`, f.wamid);
-  if (f.waId !== null) add((n) => `wa_id = $${n}`, f.waId);
+  if (f.waId !== null && f.person) add((n) => `wa_id = ANY($${n}::text[])`, [...f.person]);
+  else if (f.waId !== null) add((n) => `wa_id = $${n}`, f.waId);
   if (f.types !== null) add((n) => `type = ANY($${n}::text[])`, [...f.types]);
   if (f.phoneNumberId !== null) add((n) => `phone_number_id = $${n}`, f.phoneNumberId);
   if (f.since !== null) {
