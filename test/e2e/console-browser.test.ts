@@ -16,7 +16,7 @@ import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, wr
 import { ADMIN, TOKEN } from "../support/filled";
 import { Sink } from "../support/sink";
 import { signedPost, statusesPayload, textMessage } from "../support/webhooks";
-import { WHSEC } from "../support/pipeline";
+import { fastFallbackToml, WHSEC } from "../support/pipeline";
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => p && existsSync(p));
 const skipReason = CHROMIUM ? null : "no chromium (apt-get install chromium, or set CHROMIUM_PATH)";
@@ -66,15 +66,7 @@ test.skipIf(skipReason !== null)("the console: log in, live events, a phone numb
   };
   const flakyDelivered = (wamid: string) => accepted.some((b) => b.includes(wamid));
   sinks.push(sms, app, flaky);
-  const toml = `
-[sweeper]
-schedule = "* * * * * *"
-fallback_schedule = "* * * * * *"
-[fallback]
-enabled = true
-stale_after = "2s"
-[fallback.sms]
-url = "http://127.0.0.1:${sms.port}/sms"
+  const toml = `${fastFallbackToml(`http://127.0.0.1:${sms.port}/sms`)}
 [[hooks]]
 name = "app"
 url = "${app.url}"

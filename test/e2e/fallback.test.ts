@@ -2,7 +2,7 @@
 import { beforeAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { requireBinary, runBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
-import { WHSEC } from "../support/pipeline";
+import { fastFallbackToml, WHSEC } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { signedPost, statusesPayload } from "../support/webhooks";
 
@@ -18,19 +18,10 @@ async function fallbackDaemon(extra = "", smsExtra = "") {
   const sms = new Sink().start();
   const hook = new Sink().start();
   sinks.push(sms, hook);
-  const toml = `
-[sweeper]
-schedule = "* * * * * *"
-fallback_schedule = "* * * * * *"
-[fallback]
-enabled = true
-stale_after = "2s"
-${extra}
-[fallback.sms]
-url = "http://127.0.0.1:${sms.port}/sms"
-headers = { Authorization = "Bearer sms-token" }
+  const sms$ = `headers = { Authorization = "Bearer sms-token" }
 body = { to = "+{{to}}", text = "{{text}}", ref = "{{wamid}}" }
-${smsExtra}
+${smsExtra}`;
+  const toml = `${fastFallbackToml(`http://127.0.0.1:${sms.port}/sms`, extra, sms$)}
 [[hooks]]
 name = "app"
 url = "${hook.url}"

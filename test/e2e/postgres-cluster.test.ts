@@ -14,7 +14,7 @@ import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, wr
 import { freshDatabase, PG_URL } from "../support/postgres";
 import { closedPort, Sink } from "../support/sink";
 import { burst, signedPost, statusesPayload, textMessage } from "../support/webhooks";
-import { hookToml, WHSEC } from "../support/pipeline";
+import { fastFallbackToml, hookToml, WHSEC } from "../support/pipeline";
 import { SQL } from "bun";
 
 requireBinary();
@@ -451,18 +451,7 @@ test("the instances' connections killed under load (pg_terminate_backend): only 
 test("200 fallbacks due at once across three instances' sweepers and senders: one SMS each, registered and statused through any instance", async () => {
   const sms = new Sink().start();
   sinks.push(sms);
-  const fallback = `
-[sweeper]
-schedule = "* * * * * *"
-fallback_schedule = "* * * * * *"
-[fallback]
-enabled = true
-stale_after = "2s"
-max_stale_ratio = 1.0
-[fallback.sms]
-url = "http://127.0.0.1:${sms.port}/sms"
-concurrency = 16
-`;
+  const fallback = fastFallbackToml(`http://127.0.0.1:${sms.port}/sms`, "max_stale_ratio = 1.0", "concurrency = 16");
   const { instances, url } = await cluster(3, fallback);
   const admin = { authorization: "Bearer e2e-admin-token-0123456789", "content-type": "application/json" };
   const wamids = Array.from({ length: 200 }, (_, i) => `wamid.FB${String(i).padStart(3, "0")}`);

@@ -14,7 +14,7 @@ import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { requireBinary, startDaemon, tempDir, waitFor, type Daemon } from "../support/daemon";
 import { cleanUpAfterAll, daemonConfigs, ON_POSTGRES } from "../support/engine";
-import { hookToml } from "../support/pipeline";
+import { fastFallbackToml, hookToml } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { signedPost, textMessage } from "../support/webhooks";
 import { report, size } from "./size";
@@ -70,22 +70,12 @@ test(`kill -9 in ${ROUNDS} rounds of up to ${POSTS_PER_ROUND} POSTs at ${CONNECT
   const sms = new Sink().start();
   const dir = tempDir();
   const dbPath = join(dir, "data/wa.db");
-  const fallbackToml = `
-[sweeper]
-schedule = "* * * * * *"
-fallback_schedule = "* * * * * *"
-[fallback]
-enabled = true
-stale_after = "2s"
-not_after = "1h"
-# No delivered status ever comes here: the outage guard would (rightly) hold every SMS.
-max_stale_ratio = 1.0
-default_text = "We could not reach you on WhatsApp: please check the app."
-[fallback.sms]
-url = "http://127.0.0.1:${sms.port}/sms"
-body = { to = "+{{to}}", text = "{{text}}", ref = "{{wamid}}" }
-retry_schedule = ["1s"]
-`;
+  const fallbackToml = fastFallbackToml(
+    `http://127.0.0.1:${sms.port}/sms`,
+    // No delivered status ever comes here: the outage guard would (rightly) hold every SMS.
+    'not_after = "1h"\nmax_stale_ratio = 1.0\ndefault_text = "We could not reach you on WhatsApp: please check the app."',
+    'body = { to = "+{{to}}", text = "{{text}}", ref = "{{wamid}}" }\nretry_schedule = ["1s"]',
+  );
   const toml = `${hookToml(hook.url, "app", 'retry_schedule = ["1s"]')}${fallbackToml}`;
   const { configs, store } = await daemonConfigs({ storagePath: dbPath, toml }, { dir, instances: 2 });
   const config = configs[0]!;

@@ -36,6 +36,24 @@ export const WHSEC = `whsec_${Buffer.alloc(32, 42).toString("base64")}`;
 /** A [[hooks]] table for a daemon's config (lines of `extra` go inside it). */
 export const hookToml = (url: string, name = "app", extra = "") => `\n[[hooks]]\nname = "${name}"\nurl = "${url}"\nsecret = "${WHSEC}"\n${extra}`;
 
+/**
+ * A [sweeper] that runs every second and an SMS fallback to `smsUrl` for messages stale
+ * after 2 s: fallback within seconds, for end-to-end tests. `fallback` and `sms` are more
+ * keys of [fallback] and [fallback.sms].
+ */
+export const fastFallbackToml = (smsUrl: string, fallback = "", sms = "") => `
+[sweeper]
+schedule = "* * * * * *"
+fallback_schedule = "* * * * * *"
+[fallback]
+enabled = true
+stale_after = "2s"
+${fallback}
+[fallback.sms]
+url = "${smsUrl}"
+${sms}
+`;
+
 export function hook(overrides: Partial<Hook> & { name: string; url: string }): Hook {
   return HookSchema.parse({ secret: WHSEC, ...overrides });
 }

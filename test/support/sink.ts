@@ -1,3 +1,4 @@
+import { afterEach } from "bun:test";
 /** A local HTTP receiver standing in for the user's hook, over real loopback HTTP. */
 export interface Received {
   headers: Record<string, string>;
@@ -49,4 +50,15 @@ export function closedPort(): number {
   const port = s.port!;
   s.stop(true);
   return port;
+}
+
+/** Sinks started by the returned function are stopped after each test of the file that calls this. */
+export function sinksStoppedAfterEach(): () => Sink {
+  const sinks: Sink[] = [];
+  afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
+  return () => {
+    const s = new Sink().start();
+    sinks.push(s);
+    return s;
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { alertStore } from "../../src/store/alert-store";
 import { sqliteSendQueue } from "../../src/store/send-queue";
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { alertBody } from "../../src/alerts/format";
 import { AlertSender } from "../../src/alerts/sender";
 import { AlertsSchema } from "../../src/config/schema";
@@ -14,16 +14,10 @@ import { normalizePayload } from "../../src/whatsapp/normalize";
 import { FallbackSender } from "../../src/sweeper/sender";
 import type { AlertRow } from "../../src/store/alert-store";
 import { fixture, hook, pipeline, quiet } from "../support/pipeline";
-import { closedPort, Sink } from "../support/sink";
+import { closedPort, sinksStoppedAfterEach } from "../support/sink";
 import { parseSmsSettings } from "../support/sms";
 
-const sinks: Sink[] = [];
-afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
-const sink = () => {
-  const s = new Sink().start();
-  sinks.push(s);
-  return s;
-};
+const sink = sinksStoppedAfterEach();
 
 const source = (type: string, data: Record<string, unknown>, phoneNumberId: string | null = null) => ({ type, data, dedupKey: `k:${type}`, phoneNumberId, wabaId: "102290129340398" });
 const NOW = Date.parse("2026-11-23T12:34:56Z");

@@ -5,21 +5,15 @@
  * whichever sweepers and senders run at once, one alert per occurrence, a sender that
  * lost its lease cannot record an outcome.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { leaseToken } from "../../src/util/ids";
 import { fixture } from "../support/pipeline";
 import { migratedDatabase } from "../support/postgres";
 import { postgresPipeline } from "../support/postgres-pipeline";
-import { Sink } from "../support/sink";
+import { sinksStoppedAfterEach } from "../support/sink";
 import { statusesPayload } from "../support/webhooks";
 
-const sinks: Sink[] = [];
-afterEach(() => sinks.splice(0).forEach((s) => s.stop()));
-const sink = () => {
-  const s = new Sink().start();
-  sinks.push(s);
-  return s;
-};
+const sink = sinksStoppedAfterEach();
 
 const UTILITY = { billable: true, pricing_model: "PMP", category: "utility" };
 const status = (id: string, s: string, atMs: number, extra: Record<string, unknown> = {}) => ({ id, status: s, timestamp: String(Math.floor(atMs / 1000)), recipient_id: "16505551234", pricing: UTILITY, ...extra });
