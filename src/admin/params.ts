@@ -9,6 +9,7 @@ import { globMatcher } from "../events/type-glob";
 
 /** No type or kind is longer than a few dozen characters: a longer glob is a mistake or an attack. */
 const GLOB_MAX = 200;
+const GLOB_TOO_LONG = `expected a name or a glob of at most ${GLOB_MAX} characters`;
 
 export const MAX_LIMIT = 500;
 const LIMIT_RANGE = `expected a whole number from 1 to ${MAX_LIMIT}`;
@@ -35,7 +36,7 @@ export const ListQuery = z.object({
 });
 
 export const EventsQuery = ListQuery.extend({
-  type: z.string().min(1).max(GLOB_MAX).optional().describe("An event type, or a glob on types such as message.*"),
+  type: z.string().min(1).max(GLOB_MAX, GLOB_TOO_LONG).optional().describe("An event type, or a glob on types such as message.*"),
   phone_number_id: z.string().min(1).optional(),
   wamid: z.string().min(1).optional(),
   from: z.string().min(1).optional().describe("The person's wa_id: an inbound message's sender or a status's recipient"),
@@ -66,7 +67,7 @@ export const InboxQuery = ListQuery.extend({
 export type InboxQuery = z.infer<typeof InboxQuery>;
 
 export const AlertsQuery = ListQuery.extend({
-  kind: z.string().min(1).max(GLOB_MAX).optional().describe("An alert kind, or a glob on kinds such as template.*"),
+  kind: z.string().min(1).max(GLOB_MAX, GLOB_TOO_LONG).optional().describe("An alert kind, or a glob on kinds such as template.*"),
   state: z.enum(["pending", "sending", "sent", "dead", "recorded"]).optional().describe("recorded: kept and logged, not sent (no [alerts] url, or a kind it does not want)"),
   since: rfc3339.optional().describe("raised at or after (RFC 3339, or a date: midnight UTC)"),
   until: rfc3339.optional().describe("raised before (RFC 3339, or a date: midnight UTC)"),
@@ -82,7 +83,7 @@ export const StatsDaysQuery = z.object({
 });
 
 export const ReplayBody = z.strictObject({
-  type: z.string().min(1).max(GLOB_MAX).optional().describe("An event type or a glob (message.*); absent: every type"),
+  type: z.string().min(1).max(GLOB_MAX, GLOB_TOO_LONG).optional().describe("An event type or a glob (message.*); absent: every type"),
   since: rfc3339.describe("received at or after"),
   until: rfc3339.optional().describe("received before; absent: now"),
   hook: z.string().min(1).optional().describe("Only this hook; absent: every hook whose filters want the event"),

@@ -31,7 +31,7 @@ export async function readBoundedBody(request: Request, limits: BodyLimits): Pro
     if (length > RESERVED_WHOLE_BYTES) return readStream(request.body, limits);
     if (!limits.lease.take(length)) return { ok: false, reason: "busy" };
     const read = request.arrayBuffer().then((b): BodyResult => ({ ok: true, bytes: new Uint8Array(b) }));
-    const result = await withDeadline(read, limits.timeoutMs);
+    const result = await raceDeadline(read, limits.timeoutMs);
     if (!result.ok && result.reason === "timeout") limits.lease.holdUntil(read.catch(() => {}));
     return result;
   }
@@ -43,7 +43,7 @@ export async function readBoundedBody(request: Request, limits: BodyLimits): Pro
  * cancelled; it ends when the connection closes (idle timeout, or the
  * `connection: close` the handler answers with).
  */
-async function withDeadline(read: Promise<BodyResult>, timeoutMs: number): Promise<BodyResult> {
+async function raceDeadline(read: Promise<BodyResult>, timeoutMs: number): Promise<BodyResult> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<BodyResult>((resolve) => (timer = setTimeout(() => resolve({ ok: false, reason: "timeout" }), timeoutMs)));
   try {
@@ -68,7 +68,7 @@ async function readStream(stream: ReadableStream<Uint8Array> | null, limits: Bod
       chunks.push(value);
     }
   };
-  const result = await withDeadline(read(), limits.timeoutMs);
+  const result = await raceDeadline(read(), limits.timeoutMs);
   if (!result.ok) await reader.cancel().catch(() => {});
   return result;
 }

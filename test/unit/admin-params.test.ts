@@ -1,7 +1,7 @@
 /** The admin API's 400 reasons (admin/outbound.ts firstProblem over the admin/params.ts schemas): the field, and what it takes. */
 import { expect, test } from "bun:test";
 import { firstProblem } from "../../src/admin/outbound";
-import { OrphansBody, ReplayBody } from "../../src/admin/params";
+import { AlertsQuery, EventsQuery, OrphansBody, ReplayBody } from "../../src/admin/params";
 import type { z } from "zod";
 
 const reason = (schema: z.ZodType, input: unknown) => {
@@ -22,4 +22,11 @@ test("a field of several accepted forms says which, in the schema's own words", 
 
 test("a key no schema has is named as the field it would be", () => {
   expect(reason(ReplayBody, { since: "2026-11-23", bogus: 1 })).toBe("bogus: not a field");
+});
+
+test("a glob past 200 characters is refused in plain words, wherever a type or kind is taken", () => {
+  const long = "*".repeat(201);
+  for (const [schema, input, key] of [[EventsQuery, { type: long }, "type"], [AlertsQuery, { kind: long }, "kind"], [ReplayBody, { type: long, since: "2026-11-20" }, "type"]] as const) {
+    expect(reason(schema, input)).toBe(`${key}: expected a name or a glob of at most 200 characters`);
+  }
 });

@@ -36,12 +36,13 @@ function conditions(f: EventFilter, after: string | null): { where: string; para
 
 
 export function postgresAdminQueries(sql: SQL) {
+  /** Every id the person `waId` names has had (just `waId` when none is linked), as on SQLite. */
+  const personIds = async (waId: string): Promise<string[]> => identityOf(waId, await identitiesOfPersons(sql, [waId])).ids;
   return {
-    /** Every id the person `waId` names has had (just `waId` when none is linked), as on SQLite. */
-    personIds: async (waId: string): Promise<string[]> => identityOf(waId, await identitiesOfPersons(sql, [waId])).ids,
+    personIds,
     /** A page newest first; `from` a person: every id they had, as on SQLite (domain/person-pages.ts). */
     async eventsPage(f: EventFilter, after: string | null, limit: number): Promise<EventPage> {
-      const ids = f.waId === null ? [null] : identityOf(f.waId, await identitiesOfPersons(sql, [f.waId])).ids;
+      const ids = f.waId === null ? [null] : await personIds(f.waId);
       const ranges = await Promise.all(
         ids.map(async (waId) => {
           const { where, params } = conditions({ ...f, waId }, after);
