@@ -57,6 +57,8 @@ function make(db: Database): Durability {
   let onDisk = 0;
   const uncounted = <T>(work: () => T): T => {
     if (!full) return work();
+    // Compiled on every call on purpose: SQLite applies PRAGMA synchronous while it
+    // prepares the statement, so a prepared one run again changes nothing (tested).
     db.run("PRAGMA synchronous = NORMAL");
     try {
       return work();

@@ -4,7 +4,7 @@
  * segments are sealed by size or age and deleted only once everything in them is indexed.
  */
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, constants, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrames, encodeFrame } from "../../src/store/log-frame";
 import { framesAfter, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog } from "../../src/store/segment-log";
@@ -160,5 +160,32 @@ describe("SegmentLog", () => {
     expect(log.broken?.kind).toBe("gone");
     expect((await log.probe())?.kind).toBe("gone");
     await log.close();
+  });
+});
+
+describe("SegmentLog durability", () => {
+  /** The open flags (octal, /proc/self/fdinfo) of this process's descriptors on `path`. */
+  const flagsOn = (path: string) =>
+    readdirSync("/proc/self/fd")
+      .filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === path;
+        } catch {
+          return false;
+        }
+      })
+      .map((fd) => parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))![1]!, 8));
+
+  test('synchronous = "full": the segment is written with O_DSYNC (on disk when the write returns); "normal": not', async () => {
+    for (const synchronous of ["full", "normal"] as const) {
+      const dir = tempDir("wa-seg-sync-");
+      const log = await SegmentLog.open(dir, { synchronous, minNextId: 1 });
+      await log.append([record("a")]);
+      const [segment] = readdirSync(dir).filter((f) => f.endsWith(".seg"));
+      const flags = flagsOn(join(dir, segment!));
+      expect(flags).toHaveLength(1);
+      expect((flags[0]! & constants.O_DSYNC) !== 0).toBe(synchronous === "full");
+      await log.close();
+    }
   });
 });
