@@ -69,7 +69,7 @@ export async function runServe(source: ConfigSource<Config>, reread: () => Confi
   const { migration, pragmas, indexedThrough } = prepareDatabase(config);
   // Opened first: it cuts off a write torn by a crash before the writer thread indexes what the log holds.
   const segmentLog = await openSegmentLog(config, indexedThrough);
-  const writer = await startWriter(config, log);
+  const writer = await startWriter(config, log, segmentLog.nextId - 1);
   const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
   const store = new LogStore(segmentLog, writer);
   const recycling = setInterval(() => store.recycle().catch((err) => log.debug("inbox log not recycled this time", { error: err })), RECYCLE_EVERY_MS);
@@ -290,13 +290,14 @@ function prepareDatabase(config: Config) {
   }
 }
 
-async function startWriter(config: Config, log: Logger): Promise<WriterThread> {
+async function startWriter(config: Config, log: Logger, logEnd: number): Promise<WriterThread> {
   try {
     return await WriterThread.start(
       {
         path: config.storage.path,
         synchronous: config.storage.synchronous,
         busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
+        logEnd,
         ...writerSettings(config, redactionKey(config.log, config.admin.token)),
       },
       log,

@@ -1,7 +1,8 @@
 /**
  * The InboxStore the webhook handler commits to: a batch is acknowledged once the
- * segment log holds it (store/segment-log.ts), then handed to the writer thread to
- * index into SQLite behind; the log keeps it until that index is durable.
+ * segment log holds it (store/segment-log.ts); the writer thread, told how far the log
+ * goes, reads it from there and indexes it into SQLite behind; the log keeps it until
+ * that index is durable.
  */
 import type { SegmentLog } from "../store/segment-log";
 import type { HealthStore, InboxRecord, InboxStore, Readiness } from "../store/types";
@@ -19,8 +20,8 @@ export class LogStore implements InboxStore, HealthStore {
   ) {}
 
   async appendBatch(records: readonly InboxRecord[]): Promise<number[]> {
-    const { ids, frames } = await this.log.append(records);
-    this.writer.index(frames);
+    const { ids } = await this.log.append(records);
+    this.writer.logged(ids.at(-1)!);
     return ids;
   }
 

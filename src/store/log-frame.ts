@@ -27,7 +27,7 @@ export function encodeFrame(id: number, r: InboxRecord): Uint8Array {
   return encodeFrames(id, [r]);
 }
 
-/** The records' frames, ids from `firstId` on, in one buffer of its own (never pooled: it may be transferred). */
+/** The records' frames, ids from `firstId` on, in one buffer. */
 export function encodeFrames(firstId: number, records: readonly InboxRecord[]): Uint8Array {
   const fields = records.map((r) => [r.signature, r.userAgent, r.remoteAddr, r.forwardedFor].map((s) => (s === null ? null : utf8.encode(s).subarray(0, MAX_TEXT))));
   const lengths = records.map((r, i) => 16 + fields[i]!.reduce((n, f) => n + 2 + (f?.length ?? 0), 0) + r.body.length);
@@ -58,20 +58,26 @@ export function encodeFrames(firstId: number, records: readonly InboxRecord[]): 
 
 /**
  * The valid frames of `bytes` from `offset`: each whole, checksummed, its id following
- * the one before (`nextId` for the first; null: any). `end` is where the valid part ends.
+ * the one before (`nextId` for the first; null: any), none past `throughId` and at most
+ * `count` of them. `end` is where the frames returned end.
  */
-export function decodeFrames(bytes: Uint8Array, offset: number, nextId: number | null): { frames: Framed[]; end: number; lastId: number | null } {
+export function decodeFrames(
+  bytes: Uint8Array,
+  offset: number,
+  nextId: number | null,
+  { throughId = Infinity, count = Infinity }: { throughId?: number; count?: number } = {},
+): { frames: Framed[]; end: number; lastId: number | null } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const frames: Framed[] = [];
   let at = offset;
   let expected = nextId;
-  while (at + HEADER <= bytes.length && view.getUint32(at, true) === FRAME_MAGIC) {
+  while (frames.length < count && (expected === null || expected <= throughId) && at + HEADER <= bytes.length && view.getUint32(at, true) === FRAME_MAGIC) {
     const length = view.getUint32(at + 4, true);
     if (length < 24 || at + HEADER + length > bytes.length) break;
     const payload = bytes.subarray(at + HEADER, at + HEADER + length);
     if (Bun.hash.crc32(payload) !== view.getUint32(at + 8, true)) break;
     const framed = readPayload(payload);
-    if (framed === null || (expected !== null && framed.id !== expected)) break;
+    if (framed === null || (expected !== null && framed.id !== expected) || framed.id > throughId) break;
     frames.push(framed);
     expected = framed.id + 1;
     at += HEADER + length;

@@ -133,14 +133,14 @@ export class SegmentLog {
   }
 
   /**
-   * Writes the records' frames (on disk when the write returns, with synchronous = "full"). Once on
-   * disk: their ids, and the frames as written (a buffer of their own, for the indexer).
+   * Writes the records' frames (on disk when the write returns, with synchronous = "full").
+   * Once on disk: their ids.
    */
-  append(records: readonly InboxRecord[]): Promise<{ ids: number[]; frames: Uint8Array }> {
+  append(records: readonly InboxRecord[]): Promise<{ ids: number[] }> {
     return this.#inTurn(() => this.#append(records));
   }
 
-  async #append(records: readonly InboxRecord[]): Promise<{ ids: number[]; frames: Uint8Array }> {
+  async #append(records: readonly InboxRecord[]): Promise<{ ids: number[] }> {
     if (this.#broken) throw this.#broken;
     const first = this.#nextId;
     const frames = encodeFrames(first, records);
@@ -148,7 +148,7 @@ export class SegmentLog {
     if (this.#current.size > 0 && this.#current.size + bytes > SEGMENT_BYTES) await this.#seal();
     const current = this.#current;
     try {
-      await current.handle.write(frames, 0, bytes, current.size);
+      await writeWhole(current.handle, frames, current.size);
     } catch (err) {
       // Nothing of this batch is acknowledged. A full disk refuses the write itself: the next
       // batch overwrites what part of it landed. Any other failure, a failed sync included
@@ -167,7 +167,7 @@ export class SegmentLog {
     current.size += bytes;
     this.#full = null;
     this.#nextId = first + records.length;
-    return { ids: records.map((_, i) => first + i), frames };
+    return { ids: records.map((_, i) => first + i) };
   }
 
   /**
@@ -243,6 +243,19 @@ async function openSegment(s: Segment, size: number, now: number, synchronous: S
   return { ...s, handle, ino: fstatSync(handle.fd).ino, size, openedAt: now };
 }
 
+/**
+ * Writes all of `bytes` at `position`. A write may take fewer bytes than asked (a disk
+ * with room for part of them): the rest is written after it, and a disk with room for
+ * none throws ENOSPC. Never acknowledged on a short count: the frame would be torn.
+ */
+async function writeWhole(handle: FileHandle, bytes: Uint8Array, position: number) {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten === 0) throw Object.assign(new Error("no space left on device (a write took no bytes)"), { code: "ENOSPC" });
+    done += bytesWritten;
+  }
+}
+
 /** Off the event loop, as every file operation on the request path: a blocking fsync stalls every connection. */
 async function syncDirectory(dir: string) {
   const handle = await open(dir, "r");
@@ -253,7 +266,8 @@ async function syncDirectory(dir: string) {
   }
 }
 
-function listSegments(dir: string): Segment[] {
+/** The segment files in `dir`, oldest first. */
+export function listSegments(dir: string): Segment[] {
   return readdirSync(dir)
     .filter((f) => /^\d{16}\.seg$/.test(f))
     .map((f) => ({ first: Number(f.slice(0, 16)), path: join(dir, f) }))

@@ -12,6 +12,7 @@ import type { Snapshot } from "../metrics/registry";
 import { workerUrl } from "../util/worker-url";
 import { InternalError, StorageError } from "../store/errors";
 import type { HealthStore, Readiness } from "../store/types";
+import { LogEnd } from "../store/log-end";
 import type { WriterOpen, WriterReply, WriterRequest, WriterSettings } from "./protocol";
 
 // A probe waits up to ~1 s for a busy write lock before it reports not ready.
@@ -31,29 +32,31 @@ export class WriterThread implements HealthStore {
   #seq = 0;
   #waiters = new Map<number, Waiter>();
   #closed = false;
+  readonly #logEnd: LogEnd;
 
   private constructor(
     private readonly open: WriterOpen,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#logEnd = new LogEnd(open.logEnd);
+  }
 
-  /** Starts the thread and waits until its connection is open; throws StorageError. */
-  static async start(open: Omit<WriterOpen, "type">, log: Logger): Promise<WriterThread> {
-    const writer = new WriterThread({ type: "open", ...open }, log);
+  /**
+   * Starts the thread and waits until its connection is open; throws StorageError. It
+   * indexes what the inbox log holds up to `logEnd` (the newest id in it) first.
+   */
+  static async start(open: Omit<WriterOpen, "type" | "logEnd"> & { logEnd: number }, log: Logger): Promise<WriterThread> {
+    const writer = new WriterThread({ type: "open", ...open, logEnd: new LogEnd(open.logEnd).buffer }, log);
     await writer.#ensureStarted();
     return writer;
   }
 
   /**
-   * Hands webhooks the segment log holds (its frames) to the writer thread to index. No answer: if
-   * the thread dies first, the next one indexes them from the log when it starts.
+   * Every webhook up to `id` is in the segment log durably: the writer thread reads and
+   * indexes them from there. No answer: if the thread dies first, the next one starts there.
    */
-  index(frames: Uint8Array): void {
-    void this.#ensureStarted().then(
-      // Moved, not copied: the frames as the log wrote them, decoded over there.
-      () => this.#worker?.postMessage({ type: "index", frames }, [frames.buffer as ArrayBuffer]),
-      () => {}, // not started: the thread that does start reads them from the log
-    );
+  logged(id: number): void {
+    this.#logEnd.publish(id);
   }
 
   /** How far the index goes durably: every webhook up to that id is in SQLite and on disk. */

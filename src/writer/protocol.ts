@@ -23,6 +23,8 @@ export interface WriterOpen {
   hooks: HookRoute[];
   /** Present: run the worker loop (processing and dispatch) in this thread too. */
   worker: WorkerSettings | null;
+  /** How far the inbox log holds webhooks durably (store/log-end.ts): what to index, and when. */
+  logEnd: SharedArrayBuffer;
 }
 
 /** What a SIGHUP reload changes in the writer thread. */
@@ -30,8 +32,6 @@ export type WriterSettings = Pick<WriterOpen, "logLevel" | "redactKey" | "traffi
 
 export type WriterRequest =
   | WriterOpen
-  /** Webhooks the segment log holds durably, to index (no answer: the log is what is durable). */
-  | { type: "index"; frames: Uint8Array }
   /** How far the index goes durably (the log deletes what lies before). */
   | { type: "indexed"; seq: number }
   | { type: "probe"; seq: number }

@@ -15,8 +15,10 @@ import { queueStore } from "../store/queue-store";
 import { sqliteInbox, type SqliteInbox } from "../store/inbox-store";
 import type { Readiness } from "../store/types";
 import type { WriterReply, WriterRequest, WriterSettings } from "./protocol";
-import { decodeFrames, type Framed } from "../store/log-frame";
-import { framesAfter, segmentsDir } from "../store/segment-log";
+import type { Framed } from "../store/log-frame";
+import { LogEnd } from "../store/log-end";
+import { LogReader } from "../store/log-reader";
+import { segmentsDir } from "../store/segment-log";
 import { systemClock } from "../util/clock";
 import { createLogger, type Logger } from "../util/log";
 import { redactorFor } from "../util/redact";
@@ -79,8 +81,11 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         // as a background job would; then the short wait of the request path.
         db = openDatabase(msg.path, { synchronous: msg.synchronous, busyTimeoutMs: BACKGROUND_BUSY_TIMEOUT_MS, autoCheckpoint: false, cacheKiB: WRITER_CACHE_KIB });
         inbox = sqliteInbox(db);
-        // What was acknowledged but not indexed when the last run stopped (or this thread's predecessor died).
-        const replayed = indexFromLog(msg.path);
+        // What was acknowledged but not indexed when the last run stopped (or this thread's
+        // predecessor died), then whatever the request thread logs from now on.
+        logEnd = new LogEnd(msg.logEnd);
+        reader = new LogReader(segmentsDir(msg.path), inbox.indexedThrough());
+        const replayed = indexFromLog();
         hooks = msg.hooks;
         probe = sqliteProbe(db, Date.now);
         checkFile = fileIdentity(msg.path);
@@ -93,14 +98,11 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         report = () => meter.report(threadLog, queue.backlogAgeMs(Date.now()));
         trafficTimer = setInterval(report, msg.trafficIntervalMs);
         if (replayed > 0) threadLog.info("indexed webhooks from the inbox log", { webhooks: replayed });
+        void follow();
         reply({ type: "opened", seq: 0 });
       } catch (err) {
         fail(0, err);
       }
-      return;
-    case "index":
-      toIndex.push(...decodeFrames(msg.frames, 0, null).frames);
-      if (!indexTimer) indexPending();
       return;
     case "indexed":
       try {
@@ -191,42 +193,62 @@ function recordHooks() {
   }
 }
 
-/** Webhooks the request thread handed over, in log order, not yet indexed. */
+let logEnd: LogEnd | null = null;
+let reader: LogReader | null = null;
+/** Read from the log, not yet indexed (a failed index transaction keeps them for the next try). */
 let toIndex: Framed[] = [];
-let indexTimer: ReturnType<typeof setTimeout> | null = null;
 /** One failure said per kind, until indexing works again: the log holds the webhooks meanwhile. */
 let indexFailure: string | null = null;
+let closing = false;
 /** Frames per index transaction: a burst is indexed in bounded steps, so processing and admin calls get turns. */
 const INDEX_BATCH = 2_000;
 
-function indexPending() {
-  indexTimer = null;
-  while (toIndex.length > 0) {
-    const batch = toIndex.slice(0, INDEX_BATCH);
-    try {
-      verifyFile();
-      inbox!.index(batch);
-    } catch (err) {
-      const e = toStorageError(err);
-      if (indexFailure !== e.kind) log?.error("indexing webhooks failed; the inbox log keeps them, retrying", { kind: e.kind, error: e.message, waiting: toIndex.length });
-      indexFailure = e.kind;
-      indexTimer = setTimeout(indexPending, e.kind === "busy" ? INDEX_BUSY_RETRY_MS : INDEX_RETRY_MS);
-      return;
-    }
-    if (indexFailure) log?.info("indexing webhooks again", { waiting: toIndex.length });
-    indexFailure = null;
-    toIndex = toIndex.slice(batch.length);
-    lastAppendAt = Date.now();
-    meter.add("stored", batch.length);
-    loop?.wake();
+/**
+ * Indexes what the log holds as the request thread says it grows: one wake-up however
+ * many batches it logged meanwhile, one step per turn of the thread's loop (processing,
+ * dispatch and admin calls take theirs between). After a failure, waits before the next try.
+ */
+async function follow() {
+  while (!closing) {
+    const seen = logEnd!.id;
+    const step = indexStep();
+    // Webhooks logged meanwhile wait for the next turn: the loop never keeps the thread to itself.
+    if (step === "more" || (step === "done" && logEnd!.id !== seen)) await nextTurn();
+    else if (step === "done") await logEnd!.movedFrom(seen);
+    else await Bun.sleep(step === "busy" ? INDEX_BUSY_RETRY_MS : INDEX_RETRY_MS);
   }
 }
 
-/** Indexes what the log holds past the index; how many webhooks. */
-function indexFromLog(path: string): number {
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Indexes up to INDEX_BATCH of the webhooks the log holds durably: "done" when none are left, "more", or the kind of failure. */
+function indexStep(): "done" | "more" | string {
+  try {
+    if (toIndex.length === 0) toIndex = reader!.read(logEnd!.id, INDEX_BATCH);
+    if (toIndex.length === 0) return "done";
+    verifyFile();
+    inbox!.index(toIndex);
+  } catch (err) {
+    const e = toStorageError(err);
+    if (indexFailure !== e.kind) log?.error("indexing webhooks failed; the inbox log keeps them, retrying", { kind: e.kind, error: e.message, waiting: toIndex.length });
+    indexFailure = e.kind;
+    return e.kind;
+  }
+  if (indexFailure) log?.info("indexing webhooks again", {});
+  indexFailure = null;
+  lastAppendAt = Date.now();
+  meter.add("stored", toIndex.length);
+  const indexed = toIndex.length;
+  toIndex = [];
+  loop?.wake();
+  return indexed < INDEX_BATCH ? "done" : "more";
+}
+
+/** At the start: indexes what the log holds past the index, whole (throws); how many webhooks. */
+function indexFromLog(): number {
   let n = 0;
-  for (const frames of framesAfter(segmentsDir(path), inbox!.indexedThrough())) {
-    for (let i = 0; i < frames.length; i += INDEX_BATCH) inbox!.index(frames.slice(i, i + INDEX_BATCH));
+  for (let frames = reader!.read(logEnd!.id, INDEX_BATCH); frames.length > 0; frames = reader!.read(logEnd!.id, INDEX_BATCH)) {
+    inbox!.index(frames);
     n += frames.length;
   }
   return n;
@@ -244,10 +266,10 @@ function verifyFile() {
 
 async function close(seq: number) {
   try {
-    // What was handed over is indexed before the connection goes; what cannot be stays in the log.
-    if (indexTimer) clearTimeout(indexTimer);
-    indexPending();
-    if (indexTimer) clearTimeout(indexTimer);
+    // What was logged is indexed before the connection goes; what cannot be stays in the log.
+    closing = true;
+    while (indexStep() === "more");
+    reader?.close();
     await loop?.stop();
     loop = null;
     if (trafficTimer) clearInterval(trafficTimer);

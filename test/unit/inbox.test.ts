@@ -30,7 +30,7 @@ async function setup() {
   migrate(db);
   db.close();
   const segments = await SegmentLog.open(segmentsDir(path), { synchronous: "full", minNextId: 1 });
-  const writer = await WriterThread.start({ path, synchronous: "full", busyTimeoutMs: 20, logLevel: "error", redactKey: null, trafficIntervalMs: 10_000, hooks: [], worker: null }, log);
+  const writer = await WriterThread.start({ path, synchronous: "full", busyTimeoutMs: 20, logLevel: "error", redactKey: null, trafficIntervalMs: 10_000, hooks: [], worker: null, logEnd: segments.nextId - 1 }, log);
   closers.push(async () => {
     await writer.close();
     await segments.close();

@@ -72,7 +72,7 @@ test("the writer thread answers a bug in an admin call as InternalError (→ 500
   const db = openDatabase(path, { synchronous: "full", busyTimeoutMs: 1000, autoCheckpoint: true });
   migrate(db);
   db.close();
-  const writer = await WriterThread.start({ path, synchronous: "full", busyTimeoutMs: 50, logLevel: "error", redactKey: null, trafficIntervalMs: 60_000, hooks: [], worker: null }, createLogger("error", () => {}));
+  const writer = await WriterThread.start({ path, synchronous: "full", busyTimeoutMs: 50, logLevel: "error", redactKey: null, trafficIntervalMs: 60_000, hooks: [], worker: null, logEnd: 0 }, createLogger("error", () => {}));
   try {
     // The HTTP routes validate every query before relaying; a malformed one reaching the thread is a bug.
     const err = await writer.admin({ op: "events", query: null as never }).then(() => null, (e: unknown) => e);

@@ -34,7 +34,7 @@ test("a crashed writer thread is replaced without waiting for a write, and its w
   const lines: string[] = [];
   const log = createLogger("info", (line) => lines.push(line));
   const worker = { worker: WorkerSchema.parse({}), hooks: [], fallback: FallbackSchema.parse({}), sweeper: SweeperSchema.parse({}), alerts: AlertsSchema.parse({}), storage: StorageSchema.parse({ path }) };
-  const writer = await WriterThread.start({ path, synchronous: "full", busyTimeoutMs: 50, logLevel: "error", redactKey: null, trafficIntervalMs: 60_000, hooks: [], worker }, log);
+  const writer = await WriterThread.start({ path, synchronous: "full", busyTimeoutMs: 50, logLevel: "error", redactKey: null, trafficIntervalMs: 60_000, hooks: [], worker, logEnd: 0 }, log);
   try {
     expect(started).toHaveLength(1);
     started[0]!.postMessage(null); // the thread's message handler throws: nothing catches it

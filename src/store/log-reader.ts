@@ -1,0 +1,115 @@
+/**
+ * The writer thread's cursor over the inbox log (store/segment-log.ts): the frames after
+ * the ones it has indexed, in id order, read from the segment files (the page cache holds
+ * what was just written) up to the end the request thread published (store/log-end.ts).
+ * A frame past that end may be half written, or written and not yet on disk: never read.
+ */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { decodeFrames, type Framed } from "./log-frame";
+import { listSegments } from "./segment-log";
+import { StorageError } from "./errors";
+
+/** Read at most this much of a segment at a time (a larger frame is read whole). */
+const READ_BYTES = 4 * 1024 * 1024;
+
+interface Open {
+  first: number;
+  fd: number;
+  /** Where the next unread frame starts. */
+  offset: number;
+}
+
+export class LogReader {
+  #segment: Open | null = null;
+  /** The id of the next frame to read. */
+  #nextId: number;
+
+  /** Reads from the first frame after `afterId` (what the index already holds). */
+  constructor(
+    private readonly dir: string,
+    afterId: number,
+  ) {
+    this.#nextId = afterId + 1;
+  }
+
+  /**
+   * The next frames up to `throughId`, at most `count`; fewer (none) when no more are
+   * durable yet. Throws StorageError when a frame up to `throughId` is not where the log
+   * puts it (the directory changed under the daemon).
+   */
+  read(throughId: number, count: number): Framed[] {
+    const out: Framed[] = [];
+    while (this.#nextId <= throughId && out.length < count) {
+      const segment = this.#segment ?? this.#open();
+      const frames = this.#readFrom(segment, throughId, count - out.length);
+      if (frames.length > 0) {
+        out.push(...frames);
+        continue;
+      }
+      // Nothing more here: the log went on in a segment sealed after this one was.
+      this.#close();
+      if (this.#open().first === segment.first) {
+        this.#close();
+        throw new StorageError("corrupt", `inbox log: webhook ${this.#nextId} is acknowledged but not in ${this.dir}`);
+      }
+    }
+    this.#dropIfDeleted();
+    return out;
+  }
+
+  close(): void {
+    this.#close();
+  }
+
+  #readFrom(segment: Open, throughId: number, count: number): Framed[] {
+    const size = fstatSync(segment.fd).size;
+    if (size <= segment.offset) return [];
+    let bytes = this.#bytes(segment, Math.min(size - segment.offset, READ_BYTES));
+    let decoded = decodeFrames(bytes, 0, this.#nextId, { throughId, count });
+    // A frame larger than one read: read the rest of the segment whole.
+    if (decoded.frames.length === 0 && size - segment.offset > bytes.length) {
+      bytes = this.#bytes(segment, size - segment.offset);
+      decoded = decodeFrames(bytes, 0, this.#nextId, { throughId, count });
+    }
+    segment.offset += decoded.end;
+    if (decoded.lastId !== null) this.#nextId = decoded.lastId + 1;
+    return decoded.frames;
+  }
+
+  #bytes(segment: Open, length: number): Uint8Array {
+    const bytes = new Uint8Array(length);
+    const n = readSync(segment.fd, bytes, 0, length, segment.offset);
+    return bytes.subarray(0, n);
+  }
+
+  /**
+   * The segment holding the next id: the last one starting at or before it; else the first
+   * after it (ids the log never held, SQLite being ahead of it: reading goes on from there).
+   */
+  #open(): Open {
+    const segments = listSegments(this.dir);
+    const holding = segments.filter((s) => s.first <= this.#nextId).at(-1) ?? segments.find((s) => s.first > this.#nextId);
+    if (!holding) throw new StorageError("corrupt", `inbox log: no segment in ${this.dir} holds webhook ${this.#nextId}`);
+    if (holding.first > this.#nextId) this.#nextId = holding.first;
+    const segment: Open = { first: holding.first, fd: openSync(holding.path, "r"), offset: 0 };
+    this.#segment = segment;
+    if (holding.first < this.#nextId) segment.offset = this.#offsetOf(segment, this.#nextId);
+    return segment;
+  }
+
+  /** Where the frame with id `id` starts in a segment that starts before it (at a start: the index holds those before). */
+  #offsetOf(segment: Open, id: number): number {
+    const skipped = decodeFrames(this.#bytes(segment, fstatSync(segment.fd).size), 0, segment.first, { throughId: id - 1 });
+    return skipped.end;
+  }
+
+  #close() {
+    if (this.#segment) closeSync(this.#segment.fd);
+    this.#segment = null;
+  }
+
+  /** A segment the log deleted (all of it indexed) is let go: no descriptor keeps an erased person's bytes on disk. */
+  #dropIfDeleted() {
+    if (this.#segment && fstatSync(this.#segment.fd).nlink === 0) this.#close();
+  }
+}

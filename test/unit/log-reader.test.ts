@@ -1,0 +1,123 @@
+/**
+ * The writer thread's cursor over the inbox log, on real segment files written by the
+ * real SegmentLog: only what the request thread published is read, in id order, across
+ * sealed segments, from the middle of one after a restart, past a gap SQLite is ahead
+ * of, a frame larger than one read whole; a deleted segment is let go.
+ */
+import { expect, test } from "bun:test";
+import { appendFileSync, readdirSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { encodeFrame } from "../../src/store/log-frame";
+import { LogEnd } from "../../src/store/log-end";
+import { LogReader } from "../../src/store/log-reader";
+import { SegmentLog } from "../../src/store/segment-log";
+import { StorageError } from "../../src/store/errors";
+import type { InboxRecord } from "../../src/store/types";
+import { tempDir } from "../support/daemon";
+
+const record = (body: string): InboxRecord => ({
+  body: new TextEncoder().encode(body),
+  signature: "sha256=" + "b".repeat(64),
+  userAgent: null,
+  remoteAddr: "127.0.0.1",
+  forwardedFor: null,
+  receivedAt: 1_764_000_000_000,
+});
+const text = (frames: { id: number; body: Uint8Array }[]) => frames.map((f) => [f.id, new TextDecoder().decode(f.body)]);
+
+test("reads only up to the published end, in order, across a sealed segment, in steps of at most `count`", async () => {
+  const dir = tempDir();
+  const log = await SegmentLog.open(dir, { synchronous: "full", minNextId: 1 });
+  await log.append([record("a"), record("b"), record("c")]);
+  await log.recycle(0, 3); // seals the first segment (an erasure's way): 4 on go to a new one
+  await log.append([record("d"), record("e")]);
+  expect(readdirSync(dir).filter((f) => f.endsWith(".seg"))).toHaveLength(2);
+
+  const reader = new LogReader(dir, 0);
+  expect(text(reader.read(2, 10))).toEqual([[1, "a"], [2, "b"]]); // 3.. is written but not published
+  expect(reader.read(2, 10)).toEqual([]);
+  expect(text(reader.read(5, 2))).toEqual([[3, "c"], [4, "d"]]);
+  expect(text(reader.read(5, 10))).toEqual([[5, "e"]]);
+  await log.append([record("f")]);
+  expect(text(reader.read(6, 10))).toEqual([[6, "f"]]);
+  reader.close();
+  await log.close();
+});
+
+test("after a restart it starts in the middle of a segment, after what the index holds; past a gap it goes on at the next segment", async () => {
+  const dir = tempDir();
+  const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
+  await log.append(["1", "2", "3", "4"].map(record));
+  await log.close();
+  expect(text(new LogReader(dir, 2).read(4, 10))).toEqual([[3, "3"], [4, "4"]]);
+
+  // SQLite ahead of the log (its files lost): the log goes on at SQLite's next id, in a segment of its own.
+  const ahead = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 50 });
+  await ahead.append([record("50")]);
+  await ahead.close();
+  expect(text(new LogReader(dir, 49).read(50, 10))).toEqual([[50, "50"]]);
+});
+
+test("a frame larger than one read is read whole", async () => {
+  const dir = tempDir();
+  const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
+  const big = "x".repeat(5 * 1024 * 1024);
+  await log.append([record("small"), record(big), record("after")]);
+  await log.close();
+  const frames = new LogReader(dir, 0).read(3, 10);
+  expect(frames.map((f) => f.body.length)).toEqual([5, big.length, 5]);
+});
+
+test("a published webhook missing from the log is storage trouble (corrupt), not an endless wait; a deleted segment is let go", async () => {
+  const dir = tempDir();
+  const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
+  await log.append([record("one")]);
+  const reader = new LogReader(dir, 0);
+  expect(text(reader.read(1, 10))).toEqual([[1, "one"]]);
+  const err = (() => {
+    try {
+      return reader.read(2, 10);
+    } catch (e) {
+      return e;
+    }
+  })();
+  expect(err).toBeInstanceOf(StorageError);
+  expect((err as StorageError).kind).toBe("corrupt");
+
+  // The whole segment is indexed and deleted (recycled): the reader holds no descriptor on it.
+  await log.recycle(1, 1);
+  expect(readdirSync(dir).filter((f) => f.endsWith(".seg"))).toEqual(["0000000000000002.seg"]);
+  const held = () => readdirSync("/proc/self/fd").filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).includes(join(dir, "0000000000000001.seg")); } catch { return false; } });
+  reader.read(1, 10);
+  expect(held()).toEqual([]);
+  await log.close();
+});
+
+test("a frame being written past the published end is never read; once whole and published, it is", async () => {
+  const dir = tempDir();
+  const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
+  await log.append([record("whole")]);
+  await log.close();
+  const [segment] = readdirSync(dir).filter((f) => f.endsWith(".seg"));
+  const next = encodeFrame(2, record("torn"));
+  appendFileSync(join(dir, segment!), next.subarray(0, next.length - 3));
+  const reader = new LogReader(dir, 0);
+  expect(text(reader.read(1, 10))).toEqual([[1, "whole"]]);
+  expect(reader.read(1, 10)).toEqual([]);
+  appendFileSync(join(dir, segment!), next.subarray(next.length - 3));
+  expect(text(reader.read(2, 10))).toEqual([[2, "torn"]]);
+});
+
+test("LogEnd: a wait is woken by a publish from another thread; one that has moved already does not wait", async () => {
+  const end = new LogEnd(7);
+  expect(end.id).toBe(7);
+  const shared = new LogEnd(end.buffer); // as the writer thread holds it
+  let woken = false;
+  const waiting = shared.movedFrom(7).then(() => (woken = true));
+  await Bun.sleep(20);
+  expect(woken).toBe(false);
+  end.publish(9);
+  await waiting;
+  expect(shared.id).toBe(9);
+  await shared.movedFrom(7); // moved already: at once
+});
