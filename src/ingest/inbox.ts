@@ -28,6 +28,8 @@ export interface InboxOptions {
   busyRetryMs?: number;
 }
 
+const observeBatchSize = metrics.histogram("wa_inbox_commit_batch_size");
+
 interface Pending {
   record: InboxRecord;
   enqueuedAt: number;
@@ -84,7 +86,7 @@ export class Inbox {
     try {
       const ids = await this.#store.appendBatch(batch.map((p) => p.record));
       batch.forEach((p, i) => p.resolve(ids[i]!));
-      metrics.observe("wa_inbox_commit_batch_size", batch.length);
+      observeBatchSize(batch.length);
     } catch (err) {
       const error = toStorageError(err);
       if (error.kind === "busy") {

@@ -29,6 +29,15 @@ export interface Snapshot {
 
 export const emptySnapshot = (): Snapshot => ({ counters: {}, histograms: {} });
 
+type HistogramSeries = Snapshot["histograms"][string][string];
+
+/** Cumulative buckets, as the exposition format wants them. */
+function count(s: HistogramSeries, buckets: readonly number[], value: number) {
+  for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]!) s.counts[i]!++;
+  s.sum += value;
+  s.count++;
+}
+
 const keyOf = (labels: Labels) =>
   Object.keys(labels)
     .sort()
@@ -48,16 +57,41 @@ export class Registry<Name extends string = string> {
     s.value += by;
   }
 
+  /**
+   * `inc` for one series, its key worked out once: for the request path, which counts
+   * every webhook. The series appears at its first count, as with `inc`.
+   */
+  counter(name: Name, labels: Labels = {}): (by?: number) => void {
+    const key = keyOf(labels);
+    let s: { value: number } | null = null;
+    return (by = 1) => {
+      if (by === 0) return;
+      s ??= (this.#data.counters[name] ??= {})[key] ??= { labels, value: 0 };
+      s.value += by;
+    };
+  }
+
+  /** `observe` for one series, its key worked out once (as `counter`). */
+  histogram(name: Name, labels: Labels = {}): (value: number) => void {
+    const buckets = this.#buckets(name);
+    const key = keyOf(labels);
+    let s: HistogramSeries | null = null;
+    return (value) => {
+      s ??= (this.#data.histograms[name] ??= {})[key] ??= { labels, counts: buckets.map(() => 0), sum: 0, count: 0 };
+      count(s, buckets, value);
+    };
+  }
+
   observe(name: Name, value: number, labels: Labels = {}) {
+    const buckets = this.#buckets(name);
+    const series = (this.#data.histograms[name] ??= {});
+    count((series[keyOf(labels)] ??= { labels, counts: buckets.map(() => 0), sum: 0, count: 0 }), buckets, value);
+  }
+
+  #buckets(name: Name): readonly number[] {
     const def: MetricDef = this.defs[name];
     if (def?.kind !== "histogram") throw new Error(`${name} is not a histogram`);
-    const series = (this.#data.histograms[name] ??= {});
-    const key = keyOf(labels);
-    const s = (series[key] ??= { labels, counts: def.buckets.map(() => 0), sum: 0, count: 0 });
-    // Cumulative buckets, as the exposition format wants them.
-    for (let i = 0; i < def.buckets.length; i++) if (value <= def.buckets[i]!) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+    return def.buckets;
   }
 
   snapshot(): Snapshot {

@@ -44,3 +44,20 @@ test("a snapshot is a copy: counting on does not change one already taken", () =
 test("observing a counter is a programming error, said at once", () => {
   expect(() => new Registry(DEFS).observe("requests_total", 1)).toThrow("requests_total is not a histogram");
 });
+
+test("a bound counter or histogram (the request path's) counts into the same series as inc and observe; a series appears at its first count", () => {
+  const r = new Registry(DEFS);
+  const stored = r.counter("requests_total", { outcome: "stored" });
+  const latency = r.histogram("latency_seconds");
+  expect(r.snapshot().counters.requests_total).toBeUndefined();
+  stored();
+  stored(2);
+  r.inc("requests_total", { outcome: "stored" });
+  latency(0.05);
+  r.observe("latency_seconds", 2);
+  latency(0.005);
+  const scrape = parseScrape(render(DEFS, r.snapshot(), []));
+  expect(scrape.value("requests_total", { outcome: "stored" })).toBe(4);
+  expect(scrape.family("latency_seconds").metrics[0]).toMatchObject({ buckets: { "0.01": "1", "0.1": "2", "1": "2" }, count: "3" });
+  expect(() => r.histogram("requests_total")).toThrow("not a histogram");
+});
