@@ -8,7 +8,8 @@
  * the pipeline's ceiling, so its µs per event is the figure to watch for drift.
  * Knobs: BENCH_SECONDS (6), BENCH_ROUNDS (2), BENCH_CONNECTIONS (64).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { threadTicks, TICK_US } from "./cpu";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SECRET, writeHookedConfig } from "./config";
@@ -20,26 +21,10 @@ import { spawnListening, type Running } from "./spawn";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const TICK_US = 1_000_000 / 100; // USER_HZ
 
 const reference = referenceBinary();
 console.error("building signed requests…");
 const pool = Array.from({ length: 60_000 * SECONDS }, (_, i) => signedRequest("127.0.0.1", "/webhook", mixedBody(i), SECRET));
-
-/** CPU ticks per thread, keyed by thread id; the name is the kernel's (comm). */
-function threadTicks(pid: number): Map<string, { name: string; ticks: number }> {
-  const out = new Map<string, { name: string; ticks: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
 
 /** µs of CPU per event in each group of threads between two readings. */
 function perEvent(before: ReturnType<typeof threadTicks>, after: ReturnType<typeof threadTicks>, events: number) {
