@@ -6,7 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { decodeFrames, type Framed } from "./log-frame";
-import { listSegments } from "./segment-log";
+import { listSegments, segmentPath } from "./segment-log";
 import { StorageError } from "./errors";
 
 /** Read at most this much of a segment at a time (a larger frame is read whole). */
@@ -21,6 +21,8 @@ interface Open {
 
 export class LogReader {
   #segment: Open | null = null;
+  /** Where reading stopped when the file was let go (`release`): taken up there. */
+  #resume: { first: number; offset: number } | null = null;
   /** The id of the next frame to read. */
   #nextId: number;
 
@@ -53,11 +55,21 @@ export class LogReader {
         throw new StorageError("corrupt", `inbox log: webhook ${this.#nextId} is acknowledged but not in ${this.dir}`);
       }
     }
-    this.#dropIfDeleted();
     return out;
   }
 
+  /**
+   * Lets the segment file go, keeping only the position (the writer thread does so when it
+   * has read everything): a segment deleted meanwhile (recycled, or after an erasure) leaves
+   * no descriptor keeping its bytes on disk.
+   */
+  release(): void {
+    if (this.#segment) this.#resume = { first: this.#segment.first, offset: this.#segment.offset };
+    this.#close();
+  }
+
   close(): void {
+    this.#resume = null;
     this.#close();
   }
 
@@ -87,6 +99,16 @@ export class LogReader {
    * after it (ids the log never held, SQLite being ahead of it: reading goes on from there).
    */
   #open(): Open {
+    const resume = this.#resume;
+    this.#resume = null;
+    if (resume) {
+      try {
+        this.#segment = { first: resume.first, fd: openSync(segmentPath(this.dir, resume.first), "r"), offset: resume.offset };
+        return this.#segment;
+      } catch {
+        // Deleted since, so all of it was indexed: the next frames are in a later segment.
+      }
+    }
     const segments = listSegments(this.dir);
     const holding = segments.filter((s) => s.first <= this.#nextId).at(-1) ?? segments.find((s) => s.first > this.#nextId);
     if (!holding) throw new StorageError("corrupt", `inbox log: no segment in ${this.dir} holds webhook ${this.#nextId}`);
@@ -106,10 +128,5 @@ export class LogReader {
   #close() {
     if (this.#segment) closeSync(this.#segment.fd);
     this.#segment = null;
-  }
-
-  /** A segment the log deleted (all of it indexed) is let go: no descriptor keeps an erased person's bytes on disk. */
-  #dropIfDeleted() {
-    if (this.#segment && fstatSync(this.#segment.fd).nlink === 0) this.#close();
   }
 }

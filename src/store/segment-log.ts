@@ -33,6 +33,7 @@ const PROBE = "probe";
 const nameOf = (first: number) => `${String(first).padStart(16, "0")}${SUFFIX}`;
 
 export const segmentsDir = (storagePath: string) => `${storagePath}.segments`;
+export const segmentPath = (dir: string, first: number) => join(dir, nameOf(first));
 
 interface Segment {
   first: number;

@@ -214,7 +214,10 @@ async function follow() {
     const step = indexStep();
     // Webhooks logged meanwhile wait for the next turn: the loop never keeps the thread to itself.
     if (step === "more" || (step === "done" && logEnd!.id !== seen)) await nextTurn();
-    else if (step === "done") await logEnd!.movedFrom(seen);
+    else if (step === "done") {
+      reader!.release(); // idle: no descriptor on a segment the log may delete meanwhile
+      await logEnd!.movedFrom(seen);
+    }
     else await Bun.sleep(step === "busy" ? INDEX_BUSY_RETRY_MS : INDEX_RETRY_MS);
   }
 }

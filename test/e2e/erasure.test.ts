@@ -7,10 +7,10 @@
  * none of it (what `strings file | grep` would find); everyone else's data stays.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { segmentsDir } from "../../src/store/segment-log";
-import { requireBinary, runBinary, stopAfterEach } from "../support/daemon";
+import { requireBinary, runBinary, stopAfterEach, waitFor } from "../support/daemon";
 import { ADMIN, filledDaemon, FIXTURES, PERSON, processedAll, type Page } from "../support/filled";
 import { hookToml } from "../support/pipeline";
 import { Sink } from "../support/sink";
@@ -79,6 +79,17 @@ test("erasure reaches bodies and envelopes of any shape; after it and vacuum, th
   expect(answer.storage.wal_emptied).toBe(true);
   // Deleted content is zeroed, free pages given back and the WAL emptied: nothing left even before a vacuum.
   expect(tracesIn(dbPath)).toEqual([]);
+  // Nor in a deleted segment the daemon still holds open (its bytes would stay on disk until closed).
+  const deletedSegmentsHeld = () =>
+    readdirSync(`/proc/${daemon.proc.pid}/fd`).filter((fd) => {
+      try {
+        const target = readlinkSync(`/proc/${daemon.proc.pid}/fd/${fd}`);
+        return target.includes(".segments/") && target.endsWith("(deleted)");
+      } catch {
+        return false;
+      }
+    });
+  await waitFor(() => deletedSegmentsHeld().length === 0, 3_000);
 
   // Everyone else's data stays: the other change of the unknown field, the other message.
   const unknown = (await json<Page>("/v1/events?type=webhook.unknown&limit=500")).data.map((e) => JSON.stringify(e));

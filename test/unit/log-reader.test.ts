@@ -5,7 +5,7 @@
  * of, a frame larger than one read whole; a deleted segment is let go.
  */
 import { expect, test } from "bun:test";
-import { appendFileSync, readdirSync, readlinkSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { encodeFrame } from "../../src/store/log-frame";
 import { LogEnd } from "../../src/store/log-end";
@@ -68,7 +68,7 @@ test("a frame larger than one read is read whole", async () => {
   expect(frames.map((f) => f.body.length)).toEqual([5, big.length, 5]);
 });
 
-test("a published webhook missing from the log is storage trouble (corrupt), not an endless wait; a deleted segment is let go", async () => {
+test("a published webhook missing from the log is storage trouble (corrupt), not an endless wait", async () => {
   const dir = tempDir();
   const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
   await log.append([record("one")]);
@@ -84,12 +84,30 @@ test("a published webhook missing from the log is storage trouble (corrupt), not
   expect(err).toBeInstanceOf(StorageError);
   expect((err as StorageError).kind).toBe("corrupt");
 
-  // The whole segment is indexed and deleted (recycled): the reader holds no descriptor on it.
-  await log.recycle(1, 1);
-  expect(readdirSync(dir).filter((f) => f.endsWith(".seg"))).toEqual(["0000000000000002.seg"]);
-  const held = () => readdirSync("/proc/self/fd").filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).includes(join(dir, "0000000000000001.seg")); } catch { return false; } });
-  reader.read(1, 10);
+  await log.close();
+});
+
+test("released when caught up, it holds no descriptor (a segment deleted meanwhile leaves no bytes behind) and goes on where it was", async () => {
+  const dir = tempDir();
+  const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
+  await log.append([record("one"), record("two")]);
+  const reader = new LogReader(dir, 0);
+  // The reader's descriptors: read-only ones on the log (the log's own writes through one read-write).
+  const readOnly = (fd: string) => (parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))![1]!, 8) & 3) === 0;
+  const held = () => readdirSync("/proc/self/fd").filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir) && readOnly(fd); } catch { return false; } });
+  expect(text(reader.read(1, 10))).toEqual([[1, "one"]]);
+  expect(held()).toHaveLength(1);
+  reader.release();
   expect(held()).toEqual([]);
+  expect(text(reader.read(2, 10))).toEqual([[2, "two"]]); // from where it stopped
+
+  // All of it indexed, then an erasure's recycle deletes the segment while the reader is released.
+  reader.release();
+  await log.recycle(2, 2);
+  expect(readdirSync(dir).filter((f) => f.endsWith(".seg"))).toEqual(["0000000000000003.seg"]);
+  await log.append([record("three")]);
+  expect(text(reader.read(3, 10))).toEqual([[3, "three"]]);
+  reader.close();
   await log.close();
 });
 
