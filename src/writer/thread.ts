@@ -224,7 +224,7 @@ async function follow() {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Indexes up to INDEX_BATCH of the webhooks the log holds durably: "done" when none are left, "more", or the kind of failure. */
+/** Indexes up to INDEX_BATCH of the webhooks the log holds durably: "done" when none are left to read, "more", or the kind of failure. */
 function indexStep(): "done" | "more" | string {
   try {
     if (toIndex.length === 0) toIndex = reader!.read(logEnd!.id, INDEX_BATCH);
@@ -241,10 +241,11 @@ function indexStep(): "done" | "more" | string {
   indexFailure = null;
   lastAppendAt = Date.now();
   meter.add("stored", toIndex.length);
-  const indexed = toIndex.length;
   toIndex = [];
   loop?.wake();
-  return indexed < INDEX_BATCH ? "done" : "more";
+  // Read again (next turn): more may be logged by now, or left unread by a step that
+  // retried frames read before a failure.
+  return "more";
 }
 
 /** At the start: indexes what the log holds past the index, whole (throws); how many webhooks. */
