@@ -2,9 +2,10 @@
  * The inbox's durable log: webhooks are acknowledged once their frames (store/log-frame.ts)
  * are written to a segment file opened with O_DSYNC (with synchronous = "full": the write
  * returns once its data is on disk, as write + fdatasync would, in one trip to Bun's
- * thread pool instead of two: +8% acknowledgements, measured), on the request thread,
- * without waiting for another thread; the writer thread indexes them into SQLite behind
- * (issue 19: SQLite behind a thread hop capped acknowledgements at ~0.4× a bare server, measured).
+ * thread pool instead of two: +8% acknowledgements with indexing off, measured), on the
+ * request thread, without waiting for another thread; the writer thread indexes them
+ * into SQLite behind (issue 19: SQLite behind a thread hop capped acknowledgements at
+ * ~0.4× a bare server, measured).
  *
  * Segments live in `<storage.path>.segments/`, named by their first id, appended to in
  * order. A segment is sealed when it passes SEGMENT_BYTES, or when everything in it is
@@ -12,9 +13,10 @@
  * it is indexed durably: raw bodies never stay here much longer than they take to
  * index. One append at a time (the inbox's group commit has one batch in flight).
  * A full disk refuses that batch (503) and the next one tries again. Any other failed
- * write (with O_DSYNC, a failed sync fails the write), breaks the log until restart (after a failed fsync the
- * kernel may have dropped the pages: retrying on the same file could report success
- * for data that is gone): every append then answers 503 and /readyz is not ready.
+ * write (with O_DSYNC a failed sync fails the write) breaks the log until restart (after
+ * a failed fsync the kernel may have dropped the pages: retrying on the same file could
+ * report success for data that is gone): every append then answers 503 and /readyz is
+ * not ready.
  */
 import { constants, existsSync, fstatSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { open, unlink, type FileHandle } from "node:fs/promises";
@@ -94,7 +96,7 @@ export class SegmentLog {
       if (last && tail && (tail.lastId ?? last.first - 1) + 1 === nextId) {
         return new SegmentLog(dir, opts, await openSegment(last, tail.end, now, opts.synchronous), segments.slice(0, -1), nextId);
       }
-      return new SegmentLog(dir, opts, await openSegment({ first: nextId, path: join(dir, nameOf(nextId)) }, 0, now, opts.synchronous), segments, nextId);
+      return new SegmentLog(dir, opts, await openSegment({ first: nextId, path: segmentPath(dir, nextId) }, 0, now, opts.synchronous), segments, nextId);
     } catch (err) {
       throw toStorageError(err);
     }
@@ -211,7 +213,7 @@ export class SegmentLog {
 
   async #seal() {
     const sealed = this.#current;
-    const next = await openSegment({ first: this.#nextId, path: join(this.#dir, nameOf(this.#nextId)) }, 0, this.#opts.now?.() ?? Date.now(), this.#opts.synchronous);
+    const next = await openSegment({ first: this.#nextId, path: segmentPath(this.#dir, this.#nextId) }, 0, this.#opts.now?.() ?? Date.now(), this.#opts.synchronous);
     this.#current = next;
     this.#sealed.push({ first: sealed.first, path: sealed.path });
     await sealed.handle.close();
