@@ -116,7 +116,11 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
     case "probe":
       try {
         verifyFile();
-        reply({ type: "probed", seq: msg.seq, readiness: probe!() });
+        // Acknowledged webhooks that cannot be read or indexed (a damaged log or file) stop
+        // the index until someone looks: not ready. A full disk, a lock held elsewhere, an
+        // I/O error: the probe's own write meets them and says so, and clears as they do.
+        const stuck = indexFailure === "corrupt";
+        reply({ type: "probed", seq: msg.seq, readiness: stuck ? { ready: false, reason: `acknowledged webhooks are not being indexed (${indexFailure})` } : probe!() });
       } catch (err) {
         fail(msg.seq, err);
       }

@@ -121,6 +121,14 @@ describe("Inbox group commit into the segment log", () => {
     expect(!held.ready && held.reason).toStartWith("storage busy:");
   });
 
+  test("acknowledged webhooks the log does not hold (its files changed under the daemon): not ready, saying why", async () => {
+    const { writer } = await setup();
+    expect(await writer.probe()).toEqual({ ready: true });
+    writer.logged(5); // nothing in the log: ids 1..5 are nowhere to be read
+    await waitFor(async () => !(await writer.probe()).ready);
+    expect(await writer.probe()).toEqual({ ready: false, reason: "acknowledged webhooks are not being indexed (corrupt)" });
+  });
+
   test("drain waits for in-flight writes", async () => {
     const { inbox, indexed } = await setup();
     const all = Array.from({ length: 50 }, (_, i) => inbox.append(record(`{"i":${i}}`)));
