@@ -7,10 +7,11 @@
  * none of it (what `strings file | grep` would find); everyone else's data stays.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { segmentsDir } from "../../src/store/segment-log";
 import { requireBinary, runBinary, stopAfterEach, waitFor } from "../support/daemon";
+import { descriptors } from "../support/descriptors";
 import { ADMIN, filledDaemon, FIXTURES, PERSON, processedAll, type Page } from "../support/filled";
 import { hookToml } from "../support/pipeline";
 import { Sink } from "../support/sink";
@@ -80,15 +81,7 @@ test("erasure reaches bodies and envelopes of any shape; after it and vacuum, th
   // Deleted content is zeroed, free pages given back and the WAL emptied: nothing left even before a vacuum.
   expect(tracesIn(dbPath)).toEqual([]);
   // Nor in a deleted segment the daemon still holds open (its bytes would stay on disk until closed).
-  const deletedSegmentsHeld = () =>
-    readdirSync(`/proc/${daemon.proc.pid}/fd`).filter((fd) => {
-      try {
-        const target = readlinkSync(`/proc/${daemon.proc.pid}/fd/${fd}`);
-        return target.includes(".segments/") && target.endsWith("(deleted)");
-      } catch {
-        return false;
-      }
-    });
+  const deletedSegmentsHeld = () => descriptors(daemon.proc.pid).filter((d) => d.target.includes(".segments/") && d.target.endsWith("(deleted)"));
   await waitFor(() => deletedSegmentsHeld().length === 0, 3_000);
 
   // Everyone else's data stays: the other change of the unknown field, the other message.

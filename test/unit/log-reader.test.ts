@@ -5,7 +5,7 @@
  * of, a frame larger than one read whole; a deleted segment is let go.
  */
 import { expect, test } from "bun:test";
-import { appendFileSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { appendFileSync, constants, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { encodeFrame } from "../../src/store/log-frame";
 import { LogEnd } from "../../src/store/log-end";
@@ -14,6 +14,7 @@ import { SegmentLog } from "../../src/store/segment-log";
 import { StorageError } from "../../src/store/errors";
 import type { InboxRecord } from "../../src/store/types";
 import { tempDir } from "../support/daemon";
+import { descriptors } from "../support/descriptors";
 
 const record = (body: string): InboxRecord => ({
   body: new TextEncoder().encode(body),
@@ -92,9 +93,8 @@ test("released when caught up, it holds no descriptor (a segment deleted meanwhi
   const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
   await log.append([record("one"), record("two")]);
   const reader = new LogReader(dir, 0);
-  // The reader's descriptors: read-only ones on the log (the log's own writes through one read-write).
-  const readOnly = (fd: string) => (parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))![1]!, 8) & 3) === 0;
-  const held = () => readdirSync("/proc/self/fd").filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir) && readOnly(fd); } catch { return false; } });
+  // The reader's descriptors: read-only ones on the log (the log writes through a read-write one; 0o3: the access mode bits).
+  const held = () => descriptors().filter((d) => d.target.startsWith(dir) && (d.flags & 0o3) === constants.O_RDONLY);
   expect(text(reader.read(1, 10))).toEqual([[1, "one"]]);
   expect(held()).toHaveLength(1);
   reader.release();

@@ -4,12 +4,13 @@
  * segments are sealed by size or age and deleted only once everything in them is indexed.
  */
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, constants, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, constants, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrames, encodeFrame } from "../../src/store/log-frame";
 import { framesAfter, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog } from "../../src/store/segment-log";
 import type { InboxRecord } from "../../src/store/types";
 import { tempDir } from "../support/daemon";
+import { descriptors } from "../support/descriptors";
 
 const record = (body: string, over: Partial<InboxRecord> = {}): InboxRecord => ({
   body: new TextEncoder().encode(body),
@@ -164,17 +165,7 @@ describe("SegmentLog", () => {
 });
 
 describe("SegmentLog durability", () => {
-  /** The open flags (octal, /proc/self/fdinfo) of this process's descriptors on `path`. */
-  const flagsOn = (path: string) =>
-    readdirSync("/proc/self/fd")
-      .filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`) === path;
-        } catch {
-          return false;
-        }
-      })
-      .map((fd) => parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))![1]!, 8));
+  const flagsOn = (path: string) => descriptors().filter((d) => d.target === path).map((d) => d.flags);
 
   test('synchronous = "full": the segment is written with O_DSYNC (on disk when the write returns); "normal": not', async () => {
     for (const synchronous of ["full", "normal"] as const) {
