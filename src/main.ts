@@ -22,7 +22,7 @@ import type { Config, OperatorConfig } from "./config/schema";
 import { DEV_CONFIG_ORIGIN, loadConfig, type ConfigSource } from "./config/source";
 import { StorageError } from "./store/errors";
 import { VERSION } from "./version";
-import { ReplayError } from "./worker/replay";
+import { ReplayError } from "./domain/replay";
 
 async function main(command: Command): Promise<number | null> {
   switch (command.kind) {

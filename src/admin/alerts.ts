@@ -1,8 +1,8 @@
 /** GET /v1/alerts: the alerts recorded, sent or not (without [alerts] url they live only here and in the log). */
 import type { Database } from "bun:sqlite";
-import { ALERT_KINDS } from "../domain/alert";
+import { ALERT_KINDS, type AlertRow } from "../domain/alert";
 import { unknownTypeMessage } from "../events/type-glob";
-import { alertStore, type AlertFilter, type AlertRow } from "../store/alert-store";
+import { alertStore, type AlertFilter } from "../store/alert-store";
 import { isoOrNull } from "../util/time";
 import { badRequest, page, type AdminAnswer } from "./answers";
 import { encodeCursor, expandTypes, rowCursor, type AlertsQuery } from "./params";

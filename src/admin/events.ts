@@ -3,7 +3,7 @@
  * deliveries) and the batches of the live stream. Shared with `wa-webhookd tail`.
  */
 import type { Database } from "bun:sqlite";
-import { eventQuery, type EventFilter, type EventPage, type EventRow, type StreamRow } from "../store/event-query";
+import { eventQuery, type EventFilter, type EventPage, type EventRow, type StreamBatch } from "../store/event-query";
 import { isoOrNull } from "../util/time";
 import { badRequest, notFound, ok, page, type AdminAnswer } from "./answers";
 import { decodeCursor, encodeCursor, expandTypes, type EventsQuery } from "./params";
@@ -78,8 +78,6 @@ function bodyView(body: Uint8Array): { body: string; body_encoding: "utf-8" | "b
     return { body: Buffer.from(body).toString("base64"), body_encoding: "base64" };
   }
 }
-
-export type StreamBatch = { events: StreamRow[]; last: string | null; more: boolean };
 
 /**
  * The stream's next batch as stored (JSON text): events after `after` (null: from now

@@ -1,9 +1,9 @@
 /** POST /v1/outbound: what an app registers right after it sends (docs/fallback.md). The zod schema is the contract. */
 import { z } from "zod";
 import { parseDuration } from "../config/duration";
-import { FALLBACK_WAIT_TOO_LONG, MAX_FALLBACK_WAIT, withinFallbackWait } from "../sweeper/limits";
+import { FALLBACK_WAIT_TOO_LONG, MAX_FALLBACK_WAIT, withinFallbackWait } from "../domain/fallback-limits";
 import { WAMID_EXPECTED, WAMID_MAX_LENGTH, WAMID_PATTERN } from "../sweeper/idempotency-key";
-import { CATEGORY_EXPECTED, FALLBACK_CATEGORIES, isFallbackCategory } from "../sweeper/policy";
+import { CATEGORY_EXPECTED, FALLBACK_CATEGORIES, isFallbackCategory } from "../domain/fallback-policy";
 import type { Registration } from "../sweeper/tracker";
 import { phoneDigits } from "../whatsapp/phone";
 

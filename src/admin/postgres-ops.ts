@@ -26,12 +26,10 @@ import { alertsPage, alertsRequest } from "./alerts";
 import { BAD_WA_ID, contactAnswer, erasedAnswer, RECENT } from "./contacts";
 import { postgresContactStore } from "../store/postgres/contact-store";
 import { postgresRequeue } from "../store/postgres/requeue-store";
-import { moveTargetError, orphanHookError } from "../worker/orphans";
-import { replayTargets } from "../worker/replay";
 import { erasePerson } from "../whatsapp/erase";
 import { personId } from "../whatsapp/phone-mention";
 import type { HookRoute } from "../config/schema";
-import { hookFilter } from "../forward/hook-filter";
+import { hookFilter } from "../events/hook-filter";
 import { eventAnswer, eventsPage, eventsRequest, isEventId } from "./events";
 import { FALLBACK_OFF, message, ranJob, registered, resolved, resolveRefused, WORKER_OFF, type AdminOp } from "./ops";
 import type { ClusterJobs } from "../sweeper/cluster-jobs";
@@ -40,6 +38,8 @@ import { statsAnswer, templatesAnswer } from "./stats";
 import { dayRange, statsDaysAnswer } from "./stats-days";
 import { DAY_MS } from "../domain/day-stats";
 import { postgresDayReport } from "../store/postgres/day-report";
+import { moveTargetError, orphanHookError } from "../domain/orphans";
+import { replayTargets } from "../domain/replay";
 
 export interface ScheduledJob {
   name: string;

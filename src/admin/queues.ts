@@ -1,20 +1,21 @@
 /**
  * What is stuck, and putting it back: deliveries (list, retry one or a hook's dead ones,
  * replay an event or a time range) and inbox rows the worker could not process (list,
- * reprocess one). The (re)queueing is worker/replay.ts, shared with the operator commands.
+ * reprocess one). The (re)queueing is store/requeue-store.ts, shared with the operator commands.
  */
 import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
 import { inspectStore, type DeliveryListRow, type InboxListRow } from "../store/inspect-store";
 import { isoOrNull } from "../util/time";
-import { replayPage, ReplayError, reprocessDeadInbox, retryDeadDeliveries, type ReplayPage } from "../worker/replay";
 import type { EventSelection } from "../domain/selection";
 import type { z } from "zod";
-import { OrphanError, resolveOrphans } from "../worker/orphans";
 import { badRequest, conflict, notFound, ok, page, type AdminAnswer } from "./answers";
 import { isEventId } from "./events";
 import { decodeCursor, encodeCursor, expandTypes, rowCursor, type DeliveriesQuery, type InboxQuery, type OrphansBody, type ReplayBody } from "./params";
 import { OPEN_DELIVERY_STATES } from "../domain/delivery";
+import { replayPage, reprocessDeadInbox, retryDeadDeliveries, resolveOrphans } from "../store/requeue-store";
+import { ReplayError, type ReplayPage } from "../domain/replay";
+import { OrphanError } from "../domain/orphans";
 
 const PREVIEW_BYTES = 2048;
 
@@ -69,7 +70,7 @@ export function retryDelivery(db: Database, hooks: readonly HookRoute[], id: num
   return conflict("not_dead", `delivery ${id} is ${r.state}; only dead deliveries (or those of a disabled hook) are retried`);
 }
 
-/** POST /v1/deliveries/retry: every dead delivery of a hook the daemon runs due again now (worker/replay.ts, as `retry-dead --hook`). */
+/** POST /v1/deliveries/retry: every dead delivery of a hook the daemon runs due again now (store/requeue-store.ts, as `retry-dead --hook`). */
 export function retryDeadOfHook(db: Database, hooks: readonly HookRoute[], hook: string, now: number): AdminAnswer {
   const refused = retryDeadRefused(hook, hooks.map((h) => h.name), inspectStore(db).hooksWithDeliveries());
   return refused ?? deadRetried(hook, retryDeadDeliveries(db, now, hook));

@@ -7,9 +7,9 @@ import type { Database } from "bun:sqlite";
 import { queueStore } from "../store/queue-store";
 import { reportStore } from "../store/report-store";
 import { isoOrNull } from "../util/time";
-import { orphanedCounts } from "../worker/orphans";
 import { ok, type AdminAnswer } from "./answers";
 import type { StatsFigures } from "../domain/stats";
+import { orphanedCounts } from "../store/requeue-store";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

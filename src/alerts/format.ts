@@ -1,6 +1,6 @@
 /** The alert request body (pure): Slack-style `{"text"}` for a person, or the whole alert as JSON. */
 import type { AlertSettings } from "../config/schema";
-import type { AlertRow } from "../store/alert-store";
+import type { AlertRow } from "../domain/alert";
 
 export function alertBody(format: AlertSettings["format"], a: AlertRow): string {
   if (format === "slack") {

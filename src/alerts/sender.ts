@@ -9,7 +9,6 @@ import { parseDuration } from "../config/duration";
 import type { AlertSettings } from "../config/schema";
 import { decideDelivery, parseRetryAfter } from "../forward/retry-policy";
 import { responsePrefix } from "../forward/response-prefix";
-import type { AlertOutcome, AlertRow } from "../store/alert-store";
 import type { AlertQueue } from "../engine/fallback";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
@@ -17,6 +16,7 @@ import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import { withDeadline } from "../util/deadline";
 import { alertBody } from "./format";
+import type { AlertOutcome, AlertRow } from "../domain/alert";
 
 export class AlertSender {
   readonly #timeoutMs: number;

@@ -4,7 +4,7 @@ import { parseListen } from "../config/schema";
 import { closest } from "../config/suggest";
 import type { EventSelection } from "../domain/selection";
 import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
-import type { OrphanAction } from "../worker/orphans";
+import type { OrphanAction } from "../domain/orphans";
 
 export type Command =
   | { kind: "serve"; config: string | null; listen: string | null }

@@ -7,6 +7,7 @@ import { loadConfig, type SecretAccess } from "../config/source";
 import { credentialSources, parseUnitCredentials } from "../config/unit-credentials";
 import { printWarnings } from "./warnings";
 import { storageDirProblem } from "../store/storage-dir";
+import { serverVersion } from "../store/postgres/connect";
 
 /**
  * `wa-webhookd check`: validates the config and prints it, secrets masked, with the
@@ -35,7 +36,7 @@ async function describePostgres(url: string): Promise<string> {
   const where = maskUrlCredentials(url);
   const sql = new SQL(url, { max: 1, connectionTimeout: 5 });
   try {
-    const [{ server_version }] = await sql`SHOW server_version`;
+    const server_version = await serverVersion(sql);
     const schema = await postgresSchemaVersion(sql);
     if (schema > PG_LATEST_VERSION) {
       throw new ConfigError([{ key: "storage.url", reason: `${where}: schema version ${schema} is newer than this binary supports (${PG_LATEST_VERSION})` }]);

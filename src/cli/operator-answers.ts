@@ -5,10 +5,10 @@
  * their own stores and say them here, so a script reading the output needs no engine.
  */
 import type { HookRoute } from "../config/schema";
-import type { OrphansResolved } from "../worker/orphans";
-import type { ReplayResult } from "../worker/replay";
 import { plural } from "../util/plural";
 import type { OperatorCommand } from "./args";
+import type { OrphansResolved } from "../domain/orphans";
+import type { ReplayResult } from "../domain/replay";
 
 export interface Said {
   line: string;
@@ -85,7 +85,7 @@ export function orphansResolvedSaid(result: OrphansResolved): Said {
   return { line, json: result };
 }
 
-/** An orphans refusal (worker/orphans.ts, "to: …" or "hook: …") as the flag the operator gave. */
+/** An orphans refusal (domain/orphans.ts, "to: …" or "hook: …") as the flag the operator gave. */
 export const orphansFlagRefusal = (message: string) => `--${message.replace(/^to:/, "move-to:")}`;
 
 /** The command's answer on stdout: its line, or with --json its JSON. */

@@ -11,13 +11,13 @@ import { existsSync } from "node:fs";
 import { BACKGROUND_BUSY_TIMEOUT_MS } from "../config/defaults";
 import type { HookRoute, OperatorConfig } from "../config/schema";
 import { daemonHooksStore } from "../store/daemon-hooks-store";
-import { orphanedCounts, OrphanError, resolveOrphans } from "../worker/orphans";
 import { openDatabase } from "../store/db";
 import { schemaVersion } from "../store/migrate";
 import { LATEST_VERSION } from "../store/migrations";
-import { replayEvents, reprocessDeadInbox, retryDeadDeliveries } from "../worker/replay";
 import type { OperatorCommand } from "./args";
 import { hookRefusal, orphansFlagRefusal, orphansListed, orphansResolvedSaid, replaySaid, retriedSaid, revivedSaid, say, type Said } from "./operator-answers";
+import { orphanedCounts, resolveOrphans, replayEvents, reprocessDeadInbox, retryDeadDeliveries } from "../store/requeue-store";
+import { OrphanError } from "../domain/orphans";
 
 /** Bad input discovered once the config is known (e.g. an unknown hook): exit 2 with usage. */
 export class UsageError extends Error {

@@ -21,12 +21,12 @@ import { postgresAdminQueries } from "../store/postgres/admin-queries";
 import { instanceHooksStore } from "../store/postgres/instance-hooks";
 import { INSTANCE_STALE_MS, instancesStore } from "../store/postgres/instances";
 import { postgresRequeue } from "../store/postgres/requeue-store";
-import { moveTargetError, orphanHookError } from "../worker/orphans";
-import { addPage, PAGE_EVENTS, ReplayError, replayTargets, reprocessRefusal, type ReplayResult } from "../worker/replay";
 import type { OperatorCommand } from "./args";
 import { hookRefusal, orphansFlagRefusal, orphansListed, orphansResolvedSaid, replaySaid, retriedSaid, revivedSaid, say, type Said } from "./operator-answers";
 import { OperatorError, UsageError } from "./operator";
 import { openPostgresExisting } from "./postgres-operator";
+import { moveTargetError, orphanHookError } from "../domain/orphans";
+import { addPage, PAGE_EVENTS, ReplayError, replayTargets, reprocessRefusal, type ReplayResult } from "../domain/replay";
 
 type Requeue = ReturnType<typeof postgresRequeue>;
 

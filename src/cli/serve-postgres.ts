@@ -31,7 +31,7 @@ import { buildGauges, queueGauges } from "../metrics/gauges";
 import { emptySnapshot } from "../metrics/registry";
 import { isStorageFailure, toStorageError } from "../store/errors";
 import { MigrationError } from "../store/migrate";
-import { openPostgres } from "../store/postgres/connect";
+import { openPostgres, serverVersion } from "../store/postgres/connect";
 import { postgresDispatch } from "../store/postgres/dispatch-engine";
 import { postgresEventIds } from "../store/postgres/event-ids";
 import { postgresInbox } from "../store/postgres/inbox-store";
@@ -168,8 +168,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
 async function prepare(sql: SQL, url: string) {
   const where = maskUrlCredentials(url);
   try {
-    const [{ server_version }] = await sql`SHOW server_version`;
-    return { serverVersion: server_version as string, migration: await migratePostgres(sql) };
+    return { serverVersion: await serverVersion(sql), migration: await migratePostgres(sql) };
   } catch (err) {
     await sql.close().catch(() => {});
     if (err instanceof MigrationError) throw new StartupError("storage.url", err.message);

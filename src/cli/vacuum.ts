@@ -6,6 +6,7 @@
  */
 import { statSync } from "node:fs";
 import type { OperatorConfig } from "../config/schema";
+import { vacuumDatabase } from "../store/db";
 import { acquireInstanceLock, InstanceLockedError } from "../store/instance-lock";
 import { openExisting, OperatorError } from "./operator";
 
@@ -22,11 +23,8 @@ export function runVacuum(config: OperatorConfig, json: boolean): number {
     const db = openExisting(path, config.storage.synchronous);
     try {
       const before = statSync(path).size;
-      db.run("PRAGMA auto_vacuum = INCREMENTAL");
-      db.run("VACUUM");
-      db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+      const check = vacuumDatabase(db);
       const after = statSync(path).size;
-      const check = db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get()!.integrity_check;
       if (check !== "ok") throw new OperatorError(`vacuum: integrity_check says: ${check}`);
       process.stdout.write((json ? JSON.stringify({ before, after }) : `vacuum: ${path} ${mib(before)} → ${mib(after)}; incremental vacuum on (the retention job gives space back from now on)`) + "\n");
       return 0;

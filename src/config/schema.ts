@@ -7,13 +7,13 @@ import * as d from "./defaults";
 import { parseDuration } from "./duration";
 import { LOG_LEVELS } from "../util/log";
 import { matchesKnownType, unknownTypeMessage } from "../events/type-glob";
-import { parseCidr } from "../http/client-address";
 import { Cron } from "croner";
 import { ALERT_KINDS } from "../domain/alert";
-import { FALLBACK_WAIT_TOO_LONG, withinFallbackWait } from "../sweeper/limits";
-import { CATEGORY_EXPECTED, isFallbackCategory } from "../sweeper/policy";
+import { FALLBACK_WAIT_TOO_LONG, withinFallbackWait } from "../domain/fallback-limits";
+import { CATEGORY_EXPECTED, isFallbackCategory } from "../domain/fallback-policy";
 import { normalizeCategory } from "../domain/pricing";
-import { SMS_PLACEHOLDERS, unknownPlaceholders } from "../sweeper/sms-request";
+import { parseCidr } from "../util/cidr";
+import { SMS_PLACEHOLDERS, unknownPlaceholders } from "../domain/sms-template";
 
 const duration = z
   .string({
@@ -200,7 +200,7 @@ const smsTemplate = z.string().superRefine((text, ctx) => {
   }
 });
 
-/** A deadline or expiry of SMS fallback (sweeper/limits.ts bounds it). */
+/** A deadline or expiry of SMS fallback (domain/fallback-limits.ts bounds it). */
 const fallbackWait = duration.refine(withinFallbackWait, { message: FALLBACK_WAIT_TOO_LONG });
 const category = z.string().refine(isFallbackCategory, { message: CATEGORY_EXPECTED });
 

@@ -29,3 +29,23 @@ export interface AlertDraft {
   text: string;
   data: Record<string, unknown>;
 }
+
+/** An alert as stored (alerts), `data` as JSON text. */
+export interface AlertRow {
+  id: number;
+  kind: string;
+  dedup_key: string;
+  severity: string;
+  title: string;
+  text: string;
+  data: string;
+  state: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+/** What one attempt to send an alert came to. */
+export type AlertOutcome = { state: "sent" | "dead"; status: number | null; error: string | null } | { state: "pending"; status: number | null; error: string | null; retryAt: number };

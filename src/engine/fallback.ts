@@ -5,9 +5,8 @@
  * and store/postgres/alert-queue.ts PostgreSQL's, shared by every instance. Answers may be
  * promises (a network database) or values (SQLite, synchronous on the writer thread).
  */
-import type { AlertOutcome, AlertRow } from "../store/alert-store";
-import type { ClaimedSend } from "../store/tracking-store";
-import type { SendOutcome } from "../sweeper/sender";
+import type { ClaimedSend, SendOutcome } from "../domain/tracked";
+import type { AlertOutcome, AlertRow } from "../domain/alert";
 
 type Maybe<T> = T | Promise<T>;
 
@@ -21,6 +20,21 @@ export interface SendQueue {
   finish(rows: readonly ClaimedSend[], token: string, outcomes: readonly SendOutcome[], now: number): Maybe<boolean[]>;
   /** When the next SMS waiting for an attempt is due (null: none waits). */
   nextAttemptAt(): Maybe<number | null>;
+}
+
+/**
+ * The fallback state machine's moves (sweeper/tracker.ts) that a send queue makes inside
+ * its own claim and finish transactions, on that engine's unit of work.
+ */
+export interface SendMoves {
+  /** A claim past its message's not_after: the SMS is not sent. */
+  refuseExpired(send: ClaimedSend, token: string, now: number): void;
+  /** The SMS was claimed: the message is no longer cancellable. */
+  markSending(wamid: string, now: number): void;
+  /** An attempt's final outcome moves the message. */
+  recordSend(wamid: string, outcome: "sent" | "failed" | "unknown", now: number): void;
+  /** An attempt failed and the next waits other than retry_schedule says. */
+  noteWait(wamid: string, o: Pick<SendOutcome, "status" | "retryAt" | "why">, attempts: number, now: number): void;
 }
 
 export interface AlertQueue {

@@ -8,6 +8,7 @@
  * engine answers them already settled: its transactions stay synchronous on the writer
  * thread, and nothing that arrives as a message (an inbox append) runs inside a pass.
  */
+import type { EventRow } from "../events/event-row";
 import type { InboxJob } from "../domain/inbox";
 import type { Notice, StateEffect } from "../domain/effects";
 import type { StatKind } from "../domain/stats";
@@ -69,21 +70,6 @@ export interface Snapshot {
   notices: ReadonlyMap<string, { value: string | null; at: number | null }>;
   /** Every stored identity row of the persons of BatchInput.identities (domain/identity.ts). */
   identities: readonly IdentityRow[];
-}
-
-export interface EventRow {
-  id: string;
-  /** null: raised by the daemon itself (events/raise.ts), not by a webhook. */
-  inboxId: number | null;
-  type: string;
-  occurredAt: number | null;
-  receivedAt: number;
-  wabaId: string | null;
-  phoneNumberId: string | null;
-  dedupKey: string;
-  wamid: string | null;
-  waId: string | null;
-  envelope: string;
 }
 
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;

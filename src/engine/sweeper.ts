@@ -5,7 +5,7 @@
  * store/sweeper-engine.ts is the SQLite engine.
  */
 import type { TrackedRow } from "../domain/tracked";
-import type { EventRow } from "./processing";
+import type { EventRow } from "../events/event-row";
 
 export interface SweeperEngine {
   /**

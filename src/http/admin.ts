@@ -6,7 +6,7 @@
  */
 import { Elysia } from "elysia";
 import type { z } from "zod";
-import { eventFilter, isEventId, type StreamBatch } from "../admin/events";
+import { eventFilter, isEventId } from "../admin/events";
 import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE, STATS_DAYS_EXAMPLE } from "../admin/examples";
 import { firstProblem, OutboundBody, toRegistration, type OutboundItem } from "../admin/outbound";
 import { AlertsQuery, DeliveriesQuery, EventReplayBody, EventsQuery, FallbackAction, InboxQuery, OrphansBody, ReplayBody, RetryDeadBody, StatsDaysQuery, StreamQuery } from "../admin/params";
@@ -44,6 +44,7 @@ import { InternalError, StorageError } from "../store/errors";
 import type { Logger } from "../util/log";
 import { json, problem, shortReason } from "./respond";
 import { decodedPathOf } from "./url";
+import type { StreamBatch } from "../store/event-query";
 
 export interface AdminDeps {
   token: string;

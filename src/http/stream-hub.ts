@@ -11,8 +11,7 @@
  * order events are sent: on SQLite the event ids themselves, on PostgreSQL (transaction,
  * id). A client resuming with Last-Event-ID (an event id) is placed by `resumeAt`.
  */
-import type { StreamBatch } from "../admin/events";
-import { eventMatches, type EventFilter, type StreamRow } from "../store/event-query";
+import { type EventFilter, eventMatches, type StreamBatch, type StreamRow } from "../store/event-query";
 
 /** Where the stream stands after a row: its cursor (PostgreSQL), else its id (SQLite). */
 export const cursorOf = (row: StreamRow): string => row.cursor ?? row.id;

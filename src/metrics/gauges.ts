@@ -7,9 +7,9 @@ import type { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
 import { queueStore } from "../store/queue-store";
 import { reportStore } from "../store/report-store";
-import { orphanedCounts } from "../worker/orphans";
 import type { Gauge } from "./exposition";
 import { OPEN_DELIVERY_STATES } from "../domain/delivery";
+import { orphanedCounts } from "../store/requeue-store";
 
 const INBOX_STATES = ["pending", "processing", "dead"] as const;
 /** Tracked messages past their deadline with no proof of delivery and no SMS out yet. */

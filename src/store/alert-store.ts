@@ -1,22 +1,6 @@
 /** Operator alerts and their sending (migrations/0007). */
 import type { Database } from "bun:sqlite";
-import type { AlertDraft } from "../domain/alert";
-
-export interface AlertRow {
-  id: number;
-  kind: string;
-  dedup_key: string;
-  severity: string;
-  title: string;
-  text: string;
-  data: string;
-  state: string;
-  attempts: number;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: number;
-  sent_at: number | null;
-}
+import type { AlertDraft, AlertOutcome, AlertRow } from "../domain/alert";
 
 /** GET /v1/alerts: which alerts, and the page (`before`: the previous page's last id). */
 export interface AlertFilter {
@@ -26,8 +10,6 @@ export interface AlertFilter {
   since: number | null;
   until: number | null;
 }
-
-export type AlertOutcome = { state: "sent" | "dead"; status: number | null; error: string | null } | { state: "pending"; status: number | null; error: string | null; retryAt: number };
 
 export function alertStore(db: Database) {
   const insert = db.prepare<{ id: number }, [string, string, string, string, string, string, string, number]>(

@@ -36,7 +36,7 @@ export function openDatabase(path: string, options: OpenOptions): Database {
     const create = !options.readonly && options.create !== false;
     if (create) mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path, options.readonly ? { readonly: true } : { create, readwrite: true });
-    db.run(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+    setBusyTimeout(db, options.busyTimeoutMs);
     if (!options.readonly) {
       const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode = WAL").get()?.journal_mode;
       if (mode !== "wal") throw new Error(`could not switch ${path} to WAL mode (got ${mode})`);
@@ -56,6 +56,28 @@ export function openDatabase(path: string, options: OpenOptions): Database {
   } catch (err) {
     throw toStorageError(err);
   }
+}
+
+/** How long a statement waits for a lock held elsewhere before it fails with SQLITE_BUSY. */
+export function setBusyTimeout(db: Database, ms: number): void {
+  db.run(`PRAGMA busy_timeout = ${Math.trunc(ms)}`);
+}
+
+/** Folds the WAL into the main file and empties it: after it the database file alone holds everything. */
+export function foldWal(db: Database): void {
+  db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+/**
+ * Rewrites the file without its free pages, with incremental vacuum on from then on (the
+ * retention job gives space back page by page), and checks it. SQLite's integrity_check
+ * answer: "ok", or what is wrong.
+ */
+export function vacuumDatabase(db: Database): string {
+  db.run("PRAGMA auto_vacuum = INCREMENTAL");
+  db.run("VACUUM");
+  foldWal(db);
+  return db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get()!.integrity_check;
 }
 
 export function readPragmas(db: Database): Pragmas {

@@ -49,6 +49,9 @@ export interface StreamRow {
   cursor?: string;
 }
 
+/** A stream's next batch: the rows, the cursor to go on from, and whether more wait. */
+export type StreamBatch = { events: StreamRow[]; last: string | null; more: boolean };
+
 /** The filter applied to a row already read: the same conditions as the SQL of pageQuery. */
 export function eventMatches(f: EventFilter, e: Omit<StreamRow, "id" | "envelope" | "cursor">): boolean {
   return (

@@ -1,7 +1,8 @@
 /** Events, dedup keys, deliveries to create, and the message/contact/template state. */
 import type { Database } from "bun:sqlite";
 import type { StateEffect } from "../domain/effects";
-import type { BatchWrites, EventRow } from "../engine/processing";
+import type { BatchWrites } from "../engine/processing";
+import type { EventRow } from "../events/event-row";
 
 export function eventStore(db: Database) {
   const seen = db.prepare<unknown, [number, string]>("UPDATE dedup_keys SET duplicates = duplicates + 1, last_seen = ? WHERE key = ?");

@@ -3,13 +3,14 @@
  * each one IMMEDIATE transaction, with the tracker's moves (sweeper/tracker.ts) in it.
  */
 import type { Database } from "bun:sqlite";
-import type { SendQueue } from "../engine/fallback";
-import type { Tracker } from "../sweeper/tracker";
-import { pastNotAfter } from "../sweeper/transitions";
-import type { ClaimedSend, TrackerStore } from "./tracking-store";
-import type { SendOutcome } from "../sweeper/sender";
+import type { SendMoves, SendQueue } from "../engine/fallback";
+import type { TrackingStore } from "./tracking-store";
+import { pastNotAfter, type ClaimedSend, type SendOutcome } from "../domain/tracked";
 
-export function sqliteSendQueue(db: Database, tracker: Tracker): SendQueue {
+/** The tracker on this database (sweeper/tracker.ts): its moves, and the store it makes them on. */
+type SqliteTracker = SendMoves & { store: Pick<TrackingStore, "claimSends" | "finishSend" | "nextAttemptAt"> };
+
+export function sqliteSendQueue(db: Database, tracker: SqliteTracker): SendQueue {
   // An SMS taken past its not_after is refused in the claim's own transaction: no request.
   const claim = db.transaction((token: string, leaseUntil: number, now: number, limit: number) => claimSends(tracker, tracker.store.claimSends(token, leaseUntil, now, limit), token, now));
   const finish = db.transaction((rows: readonly ClaimedSend[], token: string, outcomes: readonly SendOutcome[], now: number) =>
@@ -23,7 +24,7 @@ export function sqliteSendQueue(db: Database, tracker: Tracker): SendQueue {
 }
 
 /** In the claim's transaction, on either engine: refuses what is past not_after, marks the rest `sending`. */
-export function claimSends(tracker: Pick<Tracker<TrackerStore>, "refuseExpired" | "markSending">, claimed: readonly ClaimedSend[], token: string, now: number) {
+export function claimSends(tracker: Pick<SendMoves, "refuseExpired" | "markSending">, claimed: readonly ClaimedSend[], token: string, now: number) {
   const rows = claimed.filter((row) => !pastNotAfter(row.expires_at, now));
   for (const row of claimed) if (pastNotAfter(row.expires_at, now)) tracker.refuseExpired(row, token, now);
   for (const row of rows) tracker.markSending(row.wamid, now);
@@ -31,7 +32,7 @@ export function claimSends(tracker: Pick<Tracker<TrackerStore>, "refuseExpired" 
 }
 
 /** In the round's transaction, on either engine: `recorded` is the token-checked write of the outcome; then the message moves. */
-export function finishSend(tracker: Pick<Tracker<TrackerStore>, "recordSend" | "noteWait">, row: ClaimedSend, o: SendOutcome, now: number, recorded: () => boolean): boolean {
+export function finishSend(tracker: Pick<SendMoves, "recordSend" | "noteWait">, row: ClaimedSend, o: SendOutcome, now: number, recorded: () => boolean): boolean {
   if (!recorded()) return false;
   if (o.state !== "pending") tracker.recordSend(row.wamid, o.state, now);
   else if (o.why) tracker.noteWait(row.wamid, o, row.attempts, now);

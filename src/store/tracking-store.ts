@@ -1,33 +1,7 @@
 /** Outbound messages watched for SMS fallback, their timeline, and the one SMS each may get (migrations/0006). */
 import type { Database, Statement } from "bun:sqlite";
-import type { TrackedRow } from "../domain/tracked";
+import type { ClaimedSend, FallbackSendRow, TrackedRow } from "../domain/tracked";
 import type { Notice } from "../domain/effects";
-
-export interface FallbackSendRow {
-  wamid: string;
-  /** pending | sending | sent | failed | unknown | cancelled | shadow | expired (taken past not_after: never sent) */
-  state: string;
-  recipient: string;
-  text: string;
-  reason: string;
-  error_code: number | null;
-  category: string | null;
-  attempts: number;
-  next_attempt_at: number;
-  lease_token: string | null;
-  provider_status: number | null;
-  provider_response: string | null;
-  last_error: string | null;
-  created_at: number;
-  sent_at: number | null;
-}
-
-/**
- * A claimed SMS, with its message's expiry (no attempt is made or scheduled past it), and
- * `retaken` = 1 when it was the claim of a run that stopped mid-request: that request may
- * have reached the provider.
- */
-export type ClaimedSend = FallbackSendRow & { expires_at: number | null; retaken: 0 | 1 };
 
 export interface Move {
   state: string;

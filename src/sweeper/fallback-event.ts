@@ -1,6 +1,5 @@
 /** message.fallback: what happened to the SMS leg of one message, once per outcome (its dedup key says once). */
-import type { TrackedRow } from "../domain/tracked";
-import type { FallbackSendRow } from "../store/tracking-store";
+import type { FallbackSendRow, TrackedRow } from "../domain/tracked";
 
 export function fallbackEvent(row: TrackedRow, outcome: string, send: Pick<FallbackSendRow, "provider_status" | "attempts"> | null, why?: string) {
   const data = {

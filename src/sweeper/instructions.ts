@@ -1,12 +1,12 @@
 /**
  * Fallback instructions an app can carry in `biz_opaque_callback_data` when it sends
  * (Meta echoes the string on every status): JSON `{"sms": "…", "stale_after": "2m",
- * "not_after": "10m", "fallback": "never"}`, waits within sweeper/limits.ts. Anything
+ * "not_after": "10m", "fallback": "never"}`, waits within domain/fallback-limits.ts. Anything
  * that is not this JSON object is somebody else's data and is ignored, never an error.
  */
 import { z } from "zod";
 import { parseDuration } from "../config/duration";
-import { MAX_FALLBACK_WAIT_MS } from "./limits";
+import { MAX_FALLBACK_WAIT_MS } from "../domain/fallback-limits";
 
 const durationMs = z
   .string()

@@ -20,9 +20,9 @@ import type { Logger } from "../util/log";
 import { VERSION } from "../version";
 import { withDeadline } from "../util/deadline";
 import { smsRequest, type SmsSettings } from "./sms-request";
-import type { ClaimedSend } from "../store/tracking-store";
-import { MAX_RETRY_AFTER, MAX_RETRY_AFTER_MS } from "./limits";
+import { MAX_RETRY_AFTER, MAX_RETRY_AFTER_MS } from "../domain/fallback-limits";
 import type { GiveWay } from "../worker/share";
+import type { ClaimedSend, SendOutcome } from "../domain/tracked";
 
 const RESPONSE_KEEP_BYTES = 1024;
 /**
@@ -31,8 +31,6 @@ const RESPONSE_KEEP_BYTES = 1024;
  */
 export const LAST_ATTEMPT_LEAD_MS = 1_000;
 
-/** `why`: the next attempt waits other than retry_schedule says (the message's timeline tells it). */
-export type SendOutcome = { state: "sent" | "failed" | "unknown" | "pending"; status: number | null; response: string | null; error: string | null; retryAt: number | null; why?: string };
 type Verdict = Pick<SendOutcome, "state" | "retryAt" | "why">;
 
 /** What bounds the next attempt: the provider's Retry-After, the message's not_after. */

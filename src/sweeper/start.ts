@@ -8,7 +8,7 @@ import { AlertSender } from "../alerts/sender";
 import { Alerter } from "../alerts/alerter";
 import type { Config } from "../config/schema";
 import { parseDuration } from "../config/duration";
-import { eventPlanner, eventRaiser } from "../events/raise";
+import { eventPlanner } from "../events/raise";
 import { sqliteSweeper } from "../store/sweeper-engine";
 import { eventIds } from "../store/event-ids";
 import { trackingStore } from "../store/tracking-store";
@@ -23,6 +23,7 @@ import { FallbackSender } from "./sender";
 import { staleJob } from "./sweep";
 import { Tracker } from "./tracker";
 import type { GiveWay } from "../worker/share";
+import { eventRaiser } from "../store/event-raiser";
 
 export type SweeperSettings = Pick<Config, "fallback" | "sweeper" | "hooks" | "alerts" | "storage">;
 

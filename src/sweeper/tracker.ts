@@ -8,7 +8,7 @@
 import type { FallbackSettings } from "../config/schema";
 import type { SweeperEngine } from "../engine/sweeper";
 import type { PlanEvent, RaiseEvent } from "../events/raise";
-import type { ClaimedSend, FallbackSendRow, NoticeApplier, TrackerStore, TrackingStore } from "../store/tracking-store";
+import type { NoticeApplier, TrackerStore, TrackingStore } from "../store/tracking-store";
 import type { StateEffect } from "../domain/effects";
 import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
@@ -17,9 +17,9 @@ import { fallbackEvent } from "./fallback-event";
 import { parseInstructions } from "./instructions";
 import { planStale } from "./stale-plan";
 import { statusRank } from "../whatsapp/status-order";
-import { codePolicy, MARKETING_STOP_CODE } from "./policy";
+import { codePolicy, MARKETING_STOP_CODE } from "../domain/fallback-policy";
 import { decideFallback, onDelivered, onExpiredClaim, withDeadline, type Decision } from "./transitions";
-import type { TrackedRow } from "../domain/tracked";
+import type { ClaimedSend, FallbackSendRow, TrackedRow } from "../domain/tracked";
 
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;
 

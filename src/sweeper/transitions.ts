@@ -14,10 +14,10 @@
  */
 import type { FallbackSettings } from "../config/schema";
 import { parseDuration } from "../config/duration";
-import { categoryAllowed } from "./policy";
+import { categoryAllowed } from "../domain/fallback-policy";
 import { familyOf, normalizeCategory } from "../domain/pricing";
-import { fill } from "./sms-request";
-import type { TrackedRow } from "../domain/tracked";
+import { pastNotAfter, type TrackedRow } from "../domain/tracked";
+import { fill } from "../domain/sms-template";
 
 export type Settings = Pick<FallbackSettings, "mode" | "categories" | "stale_after" | "stale_after_by_category" | "not_after" | "default_text">;
 
@@ -81,8 +81,6 @@ export function decideFallback(row: TrackedRow, reason: "stale" | "failed", erro
   return { row: { ...decided, state: settings.mode === "shadow" ? "shadowed" : "fallback_pending" }, text };
 }
 
-/** Past the message's not_after no SMS may go; at it, the last one still may. */
-export const pastNotAfter = (expiresAt: number | null, now: number): boolean => expiresAt !== null && now > expiresAt;
 
 /**
  * The sender took an SMS past its message's not_after (the daemon was down between the

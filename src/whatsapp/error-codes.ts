@@ -2,7 +2,7 @@
  * What Meta's error codes mean, in a line each, for people reading a message's history
  * (the console's message page). From Meta's error-code reference as summarised in
  * ../shared/reference/whatsapp-payloads.md §5; the fallback policy that acts on them is
- * sweeper/policy.ts. No zod, no Node: the console's bundle imports this file.
+ * domain/fallback-policy.ts. No zod, no Node: the console's bundle imports this file.
  */
 const MEANINGS: Record<number, string> = {
   0: "Authentication or permission problem: the access token cannot be used",

@@ -10,14 +10,14 @@ import type { Notice, StateEffect } from "../domain/effects";
 import { isBillable, normalizeCategory } from "../domain/pricing";
 import { linkIdentities, type IdentityLink } from "../domain/identity";
 import type { StatKind } from "../domain/stats";
-import type { BatchWrites, EventRow, Snapshot } from "../engine/processing";
-import { noticeKey } from "../engine/processing";
+import { type BatchWrites, noticeKey, type Snapshot } from "../engine/processing";
 import type { EventEnvelope } from "../events/envelope";
 import { eventSubject } from "../events/subject";
-import type { HookFilter } from "../forward/hook-filter";
+import type { HookFilter } from "../events/hook-filter";
 import type { InboxJob } from "../domain/inbox";
 import { nextStatus } from "../whatsapp/status-order";
 import type { NormalizedEvent } from "../whatsapp/normalize";
+import type { EventRow } from "../events/event-row";
 
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;
 

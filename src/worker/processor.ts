@@ -16,9 +16,8 @@
 import type { Alerter } from "../alerts/alerter";
 import type { HookRoute } from "../config/schema";
 import type { InboxJob } from "../domain/inbox";
-import type { BatchInput, BatchWrites, NoticeKey, ProcessingEngine } from "../engine/processing";
-import { noticeKey } from "../engine/processing";
-import { hookFilter } from "../forward/hook-filter";
+import { type BatchInput, type BatchWrites, type NoticeKey, noticeKey, type ProcessingEngine } from "../engine/processing";
+import { hookFilter } from "../events/hook-filter";
 import type { Tracker } from "../sweeper/tracker";
 import type { Clock } from "../util/clock";
 import { isStorageFailure } from "../store/errors";

@@ -6,7 +6,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { adminOps, type AdminAnswer } from "../admin/ops";
-import { openDatabase } from "../store/db";
+import { foldWal, openDatabase, setBusyTimeout } from "../store/db";
 import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_CACHE_KIB } from "../config/defaults";
 import { fileIdentity, type IdentityCheck } from "../store/file-identity";
 import { isStorageFailure, toStorageError } from "../store/errors";
@@ -28,8 +28,8 @@ import { TrafficMeter } from "../worker/traffic";
 import { metrics } from "../metrics/catalogue";
 import { storeGauges } from "../metrics/gauges";
 import { daemonHooksStore } from "../store/daemon-hooks-store";
-import { orphanedCounts } from "../worker/orphans";
 import { trimHeap } from "../util/heap-trim";
+import { orphanedCounts } from "../store/requeue-store";
 
 declare const self: Worker;
 
@@ -93,7 +93,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         log = threadLog;
         if (msg.worker) loop = startLoop(msg.worker, true);
         recordHooks();
-        db.run(`PRAGMA busy_timeout = ${Math.trunc(msg.busyTimeoutMs)}`);
+        setBusyTimeout(db, msg.busyTimeoutMs);
         const queue = queueStore(db);
         report = () => meter.report(threadLog, queue.backlogAgeMs(Date.now()));
         trafficTimer = setInterval(report, msg.trafficIntervalMs);
@@ -283,9 +283,8 @@ async function close(seq: number) {
     if (trafficTimer) clearInterval(trafficTimer);
     report?.();
     if (db) {
-      // Fold the WAL into the main file and empty it, so that after a clean stop
-      // the database file alone holds everything (a plain copy is a full backup).
-      db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+      // After a clean stop the database file alone holds everything (a plain copy is a full backup).
+      foldWal(db);
       db.close();
     }
     db = null;

@@ -12,10 +12,10 @@ import { AlertsSchema } from "../../src/config/schema";
 import { alertForEvent, hookDeadAlert } from "../../src/alerts/rules";
 import { normalizePayload } from "../../src/whatsapp/normalize";
 import { FallbackSender } from "../../src/sweeper/sender";
-import type { AlertRow } from "../../src/store/alert-store";
 import { fixture, hook, pipeline, quiet } from "../support/pipeline";
 import { closedPort, sinksStoppedAfterEach } from "../support/sink";
 import { parseSmsSettings } from "../support/sms";
+import type { AlertRow } from "../../src/domain/alert";
 
 const sink = sinksStoppedAfterEach();
 

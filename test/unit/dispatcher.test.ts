@@ -3,10 +3,11 @@ import { sqliteDispatch } from "../../src/store/dispatch-engine";
 import { afterEach, describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
 import type { EventSelection } from "../../src/domain/selection";
-import { replayEvents, retryDeadDeliveries, type ReplayRequest } from "../../src/worker/replay";
 import { Dispatcher } from "../../src/forward/dispatcher";
 import { fixture, hook, pipeline, quiet, WHSEC } from "../support/pipeline";
 import { closedPort, Sink } from "../support/sink";
+import { replayEvents, retryDeadDeliveries } from "../../src/store/requeue-store";
+import type { ReplayRequest } from "../../src/domain/replay";
 
 const sinks: Sink[] = [];
 const sink = (port = 0) => {

@@ -2,12 +2,12 @@
 import { describe, expect, test } from "bun:test";
 import { FallbackSchema } from "../../src/config/schema";
 import { parseInstructions } from "../../src/sweeper/instructions";
-import { categoryAllowed, codePolicy } from "../../src/sweeper/policy";
+import { categoryAllowed, codePolicy } from "../../src/domain/fallback-policy";
 import { classifyAnswer, retryOrFail } from "../../src/sweeper/sender";
 import { smsRequest } from "../../src/sweeper/sms-request";
 import { guardTrips } from "../../src/sweeper/sweep";
-import { decideFallback, onDelivered, onExpiredClaim, pastNotAfter, smsText, withDeadline } from "../../src/sweeper/transitions";
-import type { TrackedRow } from "../../src/domain/tracked";
+import { decideFallback, onDelivered, onExpiredClaim, smsText, withDeadline } from "../../src/sweeper/transitions";
+import { pastNotAfter, type TrackedRow } from "../../src/domain/tracked";
 
 const settings = FallbackSchema.parse({ stale_after: "15m", stale_after_by_category: { authentication: "11m" }, not_after: "2h" });
 const T0 = Date.parse("2026-11-23T12:00:00Z");

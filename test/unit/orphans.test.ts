@@ -9,10 +9,9 @@ import { listDeliveries } from "../../src/admin/queues";
 import { DeliveriesQuery } from "../../src/admin/params";
 import { daemonHooksStore } from "../../src/store/daemon-hooks-store";
 import { reportStore } from "../../src/store/report-store";
-import { orphanedCounts, resolveOrphans } from "../../src/worker/orphans";
-import { replayPage, retryDeadDeliveries } from "../../src/worker/replay";
 import { fixture, hook, pipeline } from "../support/pipeline";
 import { Sink } from "../support/sink";
+import { orphanedCounts, resolveOrphans, replayPage, retryDeadDeliveries } from "../../src/store/requeue-store";
 
 const DAY = 86_400_000;
 const sinks: Sink[] = [];

@@ -1,9 +1,9 @@
 /** Inbox → events on a real SQLite file. */
 import { describe, expect, test } from "bun:test";
 import { queueStore } from "../../src/store/queue-store";
-import { reprocessDeadInbox } from "../../src/worker/replay";
 import { fixture, hook, pipeline, TickingClock } from "../support/pipeline";
 import { textMessage } from "../support/webhooks";
+import { reprocessDeadInbox } from "../../src/store/requeue-store";
 
 const all = hook({ name: "all", url: "http://127.0.0.1:1/all" });
 const messagesOnly = hook({ name: "messages", url: "http://127.0.0.1:1/m", events: ["message.*"] });

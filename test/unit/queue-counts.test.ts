@@ -10,10 +10,10 @@ import { sqliteDispatch } from "../../src/store/dispatch-engine";
 import { afterEach, expect, test } from "bun:test";
 import { Dispatcher } from "../../src/forward/dispatcher";
 import { reportStore } from "../../src/store/report-store";
-import { replayEvents, reprocessDeadInbox, retryDeadDeliveries } from "../../src/worker/replay";
 import { fixture, hook, pipeline, quiet } from "../support/pipeline";
 import { Sink } from "../support/sink";
 import { statusesPayload } from "../support/webhooks";
+import { replayEvents, reprocessDeadInbox, retryDeadDeliveries } from "../../src/store/requeue-store";
 
 const DAY = 86_400_000;
 const sinks: Sink[] = [];

@@ -5,9 +5,8 @@
  * store/alert-store.ts does on one file.
  */
 import type { SQL } from "bun";
-import type { AlertDraft } from "../../domain/alert";
+import type { AlertDraft, AlertRow } from "../../domain/alert";
 import type { AlertQueue } from "../../engine/fallback";
-import type { AlertRow } from "../alert-store";
 
 type Tx = SQL;
 type AlertState = "pending" | "recorded";

@@ -36,3 +36,9 @@ export function openPostgres(s: PostgresSettings): SQL {
     },
   });
 }
+
+/** The server's version as it reports it ("15.10 (Debian 15.10-0+deb12u1)"). */
+export async function serverVersion(sql: SQL): Promise<string> {
+  const [{ server_version }] = await sql`SHOW server_version`;
+  return server_version as string;
+}

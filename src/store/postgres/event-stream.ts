@@ -13,9 +13,8 @@
  * here are short; a transaction left open elsewhere on the server holds the stream back).
  */
 import type { SQL } from "bun";
-import type { StreamBatch } from "../../admin/events";
 import { parsePgCursor, pgCursor } from "../../domain/stream-cursor";
-import type { EventFilter, StreamRow } from "../event-query";
+import type { EventFilter, StreamBatch, StreamRow } from "../event-query";
 import { filterConditions, type Param } from "./event-filter";
 
 /** The horizon of the statement's own snapshot: every transaction below it has ended. */

@@ -4,9 +4,9 @@
  * table takes one statement, columns as arrays through `unnest`.
  */
 import type { SQL } from "bun";
-import type { EventRow } from "../../engine/processing";
 import type { Raised } from "../../events/raise";
 import { DELIVERIES_CHANNEL } from "./wakeups";
+import type { EventRow } from "../../events/event-row";
 
 type Tx = SQL;
 const texts = (tx: Tx, values: readonly (string | null)[]) => tx.array(values as string[], "TEXT");

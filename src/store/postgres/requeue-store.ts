@@ -4,7 +4,7 @@
  * `retry-dead`), the deliveries of hooks no live instance runs counted, cancelled or
  * moved (POST /v1/deliveries/orphaned, `orphans`) and dead webhooks processed again
  * (`reprocess`), with the same pages, counts and refusals as
- * SQLite's (worker/replay.ts and worker/orphans.ts decide, in pure code, for both). Each
+ * SQLite's (store/requeue-store.ts; domain/replay.ts and domain/orphans.ts decide, in pure code, for both). Each
  * in one transaction, which an erasure does not interleave with (erasure-gate.ts): an
  * event it deletes is never queued again half-way.
  */
@@ -12,10 +12,10 @@ import type { SQL } from "bun";
 import { OPEN_DELIVERY_STATES } from "../../domain/delivery";
 import type { EventSelection } from "../../domain/selection";
 import { eventIdFloor } from "../../util/ids";
-import { planReplayPage, type ReplayPage, type ReplayTarget } from "../../worker/replay";
-import type { OrphanAction, OrphansResolved } from "../../worker/orphans";
 import { beforeWriting } from "./erasure-gate";
 import { DELIVERIES_CHANNEL, INBOX_CHANNEL } from "./wakeups";
+import { planReplayPage, type ReplayPage, type ReplayTarget } from "../../domain/replay";
+import type { OrphanAction, OrphansResolved } from "../../domain/orphans";
 
 type Tx = SQL;
 
@@ -95,7 +95,7 @@ export function postgresRequeue(sql: SQL) {
         if (retried > 0) await tx.notify(DELIVERIES_CHANNEL);
         return retried;
       }) as Promise<number>,
-    /** Open deliveries per hook and state, for hooks not among `running` (SQLite's worker/orphans.ts orphanedCounts, in its order). */
+    /** Open deliveries per hook and state, for hooks not among `running` (SQLite's store/requeue-store.ts orphanedCounts, in its order). */
     async orphaned(running: readonly string[]): Promise<Record<string, Record<string, number>>> {
       const rows = await sql`
         SELECT hook, state, count(*)::int AS n FROM deliveries WHERE state = ANY(${open}::text[]) AND NOT hook = ANY(${sql.array([...running], "TEXT")}::text[])

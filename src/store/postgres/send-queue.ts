@@ -9,16 +9,15 @@
  * transaction passes the erasure's gate first (erasure-gate.ts), as processing does.
  */
 import type { SQL } from "bun";
-import type { SendQueue } from "../../engine/fallback";
+import type { SendMoves, SendQueue } from "../../engine/fallback";
 import type { PlanEvent } from "../../events/raise";
-import type { Tracker } from "../../sweeper/tracker";
 import { claimSends, finishSend } from "../send-queue";
-import type { ClaimedSend } from "../tracking-store";
 import { FallbackUnit, sendRow } from "./fallback-unit";
 import { lockMessages, tryLockMessages } from "./message-locks";
 import { beforeWriting } from "./erasure-gate";
+import type { ClaimedSend } from "../../domain/tracked";
 
-export function postgresSendQueue(sql: SQL, trackerFor: (unit: FallbackUnit) => Tracker<FallbackUnit>, planEvent: PlanEvent): SendQueue & { recoverSends(instance: string): Promise<number> } {
+export function postgresSendQueue(sql: SQL, trackerFor: (unit: FallbackUnit) => SendMoves, planEvent: PlanEvent): SendQueue & { recoverSends(instance: string): Promise<number> } {
   return {
     claim: (token, leaseUntil, now, limit) =>
       sql.begin(async (tx) => {

@@ -1,15 +1,11 @@
 /**
- * Replay: re-deliver stored events with the same webhook-id (the event id), a fresh
- * timestamp and signature. Deliveries are (re)queued in SQLite; the dispatcher sends them.
- * Which hooks get which events is decided here for both engines (replayTargets,
- * planReplayPage; store/postgres/requeue-store.ts queues them on PostgreSQL).
+ * Replay, decided for both engines (pure): which hooks get which stored events again
+ * (same webhook-id, fresh timestamp and signature), a page at a time. The engines queue
+ * the deliveries: store/requeue-store.ts (SQLite), store/postgres/requeue-store.ts.
  */
-import type { Database } from "bun:sqlite";
 import type { HookRoute } from "../config/schema";
-import type { EventSelection } from "../domain/selection";
-import { hookFilter } from "../forward/hook-filter";
-import { deliveryStore } from "../store/delivery-store";
-import { queueStore } from "../store/queue-store";
+import { hookFilter } from "../events/hook-filter";
+import type { EventSelection } from "./selection";
 
 export interface ReplayRequest {
   selection: EventSelection;
@@ -80,52 +76,11 @@ export function planReplayPage(events: Iterable<ReplayEventRow>, targets: readon
   return { page, requeue };
 }
 
-/**
- * Queues one delivery per matching event (at most `limit` of them, stored after event
- * `after`) and interested hook, in one transaction.
- */
-export function replayPage(db: Database, hooks: readonly HookRoute[], request: ReplayRequest, now: number, after: string | null, limit: number): ReplayPage {
-  const targets = replayTargets(hooks, request);
-  const store = deliveryStore(db);
-  return db
-    .transaction(() => {
-      // One event past the page says whether another page follows.
-      const { page, requeue } = planReplayPage(store.events(request.selection, after, limit + 1), targets, limit);
-      for (const r of requeue) store.requeue(r.eventId, r.hook, now);
-      if (request.selection.eventId !== null && page.events === 0) throw new ReplayError(`no event ${request.selection.eventId}`);
-      return page;
-    })
-    .immediate();
-}
-
-/** The whole selection, a page per transaction. */
-export function replayEvents(db: Database, hooks: readonly HookRoute[], request: ReplayRequest, now: number): ReplayResult {
-  const total: ReplayResult = { events: 0, queued: {} };
-  let after: string | null = null;
-  do after = addPage(total, replayPage(db, hooks, request, now, after, PAGE_EVENTS));
-  while (after !== null);
-  return total;
-}
-
 /** Adds a page's counts to a whole replay's (both engines): the event the next page starts after, null at the end. */
 export function addPage(total: ReplayResult, page: ReplayPage): string | null {
   total.events += page.events;
   for (const [hook, n] of Object.entries(page.queued)) total.queued[hook] = (total.queued[hook] ?? 0) + n;
   return page.next;
-}
-
-/** Dead deliveries (all hooks, or one) go back to pending with a fresh schedule. */
-export function retryDeadDeliveries(db: Database, now: number, hook: string | null): number {
-  return deliveryStore(db).retryDead(now, hook);
-}
-
-/** Dead inbox rows (all, or one) are processed again. A named row that is not dead is an error. */
-export function reprocessDeadInbox(db: Database, inboxId: number | null): number {
-  const queue = queueStore(db);
-  if (inboxId === null) return queue.revive(null);
-  const refused = reprocessRefusal(inboxId, queue.state(inboxId));
-  if (refused !== null) throw new ReplayError(refused);
-  return queue.revive(inboxId);
 }
 
 /** Why inbox row `id` (in `state`; null: no such row) is not processed again (both engines); null when it is dead. */

@@ -3,11 +3,9 @@
  * the daemon no longer runs (removed or renamed in its config). No dispatcher sends
  * them and retention would keep their events forever, so the operator cancels them
  * (state `cancelled`: finished, like done) or moves them to a hook the daemon runs.
- * Shared by `wa-webhookd orphans` and POST /v1/deliveries/orphaned.
+ * What is asked and what is refused, for both engines (pure); the engines do it
+ * (store/requeue-store.ts, store/postgres/requeue-store.ts).
  */
-import type { Database } from "bun:sqlite";
-import { deliveryStore } from "../store/delivery-store";
-import { reportStore } from "../store/report-store";
 
 export type OrphanAction = { action: "cancel" } | { action: "move"; to: string };
 
@@ -37,31 +35,4 @@ export function orphanHookError(running: readonly string[], orphans: readonly st
   if (hook === null || orphans.includes(hook)) return null;
   const why = running.includes(hook) ? "the daemon runs it" : "it has no open deliveries";
   return `hook: "${hook}" has no orphaned deliveries: ${why} (hooks with orphaned deliveries: ${names(orphans)})`;
-}
-
-/** Open deliveries per hook and state, for hooks not among `running`. */
-export function orphanedCounts(db: Database, running: readonly string[]): Record<string, Record<string, number>> {
-  const report = reportStore(db);
-  const orphans = report.hooksWithOpenDeliveries().filter((hook) => !running.includes(hook));
-  return Object.fromEntries(orphans.map((hook) => [hook, report.openDeliveries(hook)]));
-}
-
-/** Cancels or moves the orphaned deliveries (of one hook, or of all), in one transaction. */
-export function resolveOrphans(db: Database, running: readonly string[], hook: string | null, request: OrphanAction, now: number): OrphansResolved {
-  const wrongTarget = moveTargetError(running, request);
-  if (wrongTarget) throw new OrphanError(wrongTarget);
-  const store = deliveryStore(db);
-  return db
-    .transaction(() => {
-      const orphans = Object.keys(orphanedCounts(db, running));
-      const wrongHook = orphanHookError(running, orphans, hook);
-      if (wrongHook) throw new OrphanError(wrongHook);
-      const result: OrphansResolved = { cancelled: {}, moved_to: request.action === "move" ? request.to : null, queued: 0 };
-      for (const name of hook === null ? orphans : [hook]) {
-        if (request.action === "move") result.queued += store.copyOpen(name, request.to, now);
-        result.cancelled[name] = store.cancelOpen(name, now);
-      }
-      return result;
-    })
-    .immediate();
 }

@@ -1,6 +1,6 @@
 /** Which hooks get which events: globs on the type ("message.*", "*"), optional phone number ids. */
 import type { HookRoute } from "../config/schema";
-import { globMatcher } from "../events/type-glob";
+import { globMatcher } from "./type-glob";
 
 export type HookFilter = (type: string, phoneNumberId: string | null) => boolean;
 

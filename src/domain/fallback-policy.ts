@@ -4,7 +4,7 @@
  * Data, not code paths: `fallback.immediate_codes` / `fallback.never_codes` replace the lists.
  */
 import type { FallbackSettings } from "../config/schema";
-import { coveredBy, normalizeCategory, PRICING_CATEGORIES } from "../domain/pricing";
+import { coveredBy, normalizeCategory, PRICING_CATEGORIES } from "./pricing";
 
 export type CodePolicy = "immediate" | "never" | "defer";
 
