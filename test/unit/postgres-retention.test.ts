@@ -8,6 +8,7 @@
 import { expect, test } from "bun:test";
 import { postgresRetentionJob } from "../../src/sweeper/retention-postgres";
 import { ClusterJobs, scheduledTime } from "../../src/sweeper/cluster-jobs";
+import { postgresRetention, START, type Key } from "../../src/store/postgres/retention-store";
 import { scheduledRuns } from "../../src/store/postgres/scheduled-runs";
 import { fixture, hook, pipeline, quiet, TestClock } from "../support/pipeline";
 import { migratedDatabase } from "../support/postgres";
@@ -122,3 +123,23 @@ test("a run longer than the schedule's period is not joined by the next fire's o
   expect(runs).toBeGreaterThanOrEqual(1);
   expect(most).toBe(1);
 }, 30_000);
+
+test("the inbox is walked only as far as its rows are old enough: ids grow with arrival, the first young page ends the walk", async () => {
+  const { sql } = await migratedDatabase();
+  const cutoff = 1_764_000_000_000;
+  const row = (receivedAt: number) => ({ received_at: receivedAt, signature: "sha256=00", parseable: true, instance: "test", state: "done" });
+  await sql`INSERT INTO inbox ${sql(Array.from({ length: 60 }, (_, i) => row(cutoff - DAY + i)))}`;
+  await sql`INSERT INTO inbox ${sql(Array.from({ length: 60 }, (_, i) => row(cutoff + i)))}`;
+  const store = postgresRetention(sql);
+  let after: Key | null = START.inbox;
+  let pages = 0;
+  let deleted = 0;
+  while (after !== null) {
+    const page = await store.walk("inbox", cutoff, after, 10);
+    pages++;
+    deleted += page.deleted;
+    after = page.next;
+  }
+  expect({ pages, deleted }).toEqual({ pages: 7, deleted: 60 }); // six old pages, then the first young one: not the other five
+  expect((await sql`SELECT count(*)::int n, min(received_at)::bigint AS oldest FROM inbox`)[0]).toEqual({ n: 60, oldest: String(cutoff) });
+});

@@ -10,7 +10,8 @@
  *
  * Kept whatever their age, as on SQLite: events with deliveries pending or dead, inbox
  * rows pending, dead or still referenced by an event, current state (state_values,
- * contacts, templates). Tables are walked by key (`after` → next), one pass per run.
+ * contacts, templates). Tables are walked by key (`after` → next), one pass per run;
+ * the inbox's only as far as its rows are old enough.
  */
 import type { SQL } from "bun";
 
@@ -29,6 +30,13 @@ interface Walked {
   age: string;
   /** SQL true for a row that stays whatever its age. */
   keep: string;
+  /**
+   * The key grows with the age (inbox ids are taken in arrival order): the walk ends at the
+   * first page that holds a row younger than the cut-off instead of reading the rest of
+   * the table, which is younger still. A row an instance with a clock behind the others
+   * stored past that point goes at a later run.
+   */
+  ordered?: true;
 }
 
 /** A message whose SMS fallback is still open (SQLite's store/retention-store.ts keeps the same). */
@@ -36,7 +44,7 @@ const OPEN_TRACKED = "('tracked', 'fallback_pending', 'sending', 'unknown')";
 
 /** Fixed definitions, never built from input. Children go by ON DELETE CASCADE (inbox_bodies, job_progress) or first (CHILDREN). */
 const WALKS = {
-  inbox: { table: "inbox", key: ["id"], age: "received_at", keep: "t.state <> 'done' OR EXISTS (SELECT 1 FROM events e WHERE e.inbox_id = t.id)" },
+  inbox: { table: "inbox", key: ["id"], age: "received_at", keep: "t.state <> 'done' OR EXISTS (SELECT 1 FROM events e WHERE e.inbox_id = t.id)", ordered: true },
   dedupKeys: { table: "dedup_keys", key: ["key"], age: "last_seen", keep: "false" },
   outbound: { table: "outbound_messages", key: ["wamid"], age: "updated_at", keep: `EXISTS (SELECT 1 FROM tracked_messages m WHERE m.wamid = t.wamid AND m.state IN ${OPEN_TRACKED})` },
   tracked: { table: "tracked_messages", key: ["wamid"], age: "updated_at", keep: `t.state IN ${OPEN_TRACKED}` },
@@ -72,11 +80,13 @@ export function postgresRetention(sql: SQL) {
          DELETE FROM ${w.table} t USING doomed d WHERE ${w.key.map((k) => `t.${k} = d.${k}`).join(" AND ")} RETURNING 1
        )
        SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM page)::int AS seen,
+         (SELECT count(*) FROM page WHERE age >= $${n + 1})::int AS young,
          (SELECT json_build_array(${key}) FROM page ORDER BY ${key} DESC LIMIT 1) AS last`,
       [...after, cutoff, limit],
     );
     const last = typeof row.last === "string" ? (JSON.parse(row.last) as Key) : (row.last as Key | null);
-    return { deleted: row.deleted, next: row.seen < limit || last === null ? null : last };
+    const end = row.seen < limit || last === null || (w.ordered === true && row.young > 0);
+    return { deleted: row.deleted, next: end ? null : last };
   }
 
   return {
