@@ -6,6 +6,7 @@ import { runCheck } from "./cli/check";
 import { runJobsCommand } from "./cli/jobs";
 import { runTail } from "./cli/tail";
 import { runVacuum } from "./cli/vacuum";
+import { runLogGap } from "./cli/log-gap";
 import { runMigrateStorage } from "./cli/migrate-storage";
 import { runBackup } from "./cli/backup";
 import { runStats } from "./cli/stats";
@@ -61,6 +62,8 @@ async function main(command: Command): Promise<number | null> {
       return runStats(operatorConfig(command.config, null), command.json);
     case "vacuum":
       return runVacuum(operatorConfig(command.config, command.kind), command.json);
+    case "log-gap":
+      return runLogGap(operatorConfig(command.config, command.kind), command.skip, command.json);
     case "migrate-storage":
       return runMigrateStorage(said(loadConfig(command.config, "operator")), command.from, command.json);
     case "serve": {

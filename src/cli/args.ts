@@ -17,6 +17,7 @@ export type Command =
   | { kind: "jobs"; config: string | null; action: "list"; json: boolean }
   | { kind: "jobs"; config: string | null; action: "run"; name: string; json: boolean }
   | { kind: "vacuum"; config: string | null; json: boolean }
+  | { kind: "log-gap"; config: string | null; skip: boolean; json: boolean }
   | { kind: "tail"; config: string | null; type: string | null; json: boolean }
   | { kind: "backup"; config: string | null; out: string; json: boolean }
   | { kind: "stats"; config: string | null; json: boolean }
@@ -88,6 +89,10 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
   wa-webhookd vacuum [--config FILE] [--json]
                                         compact the database file and turn on incremental
                                         vacuum (once, for files made by earlier releases; daemon stopped)
+  wa-webhookd log-gap [--config FILE] [--skip] [--json]
+                                        acknowledged webhooks the inbox log lost (its files
+                                        changed under the daemon): which ids; --skip indexes
+                                        past them (they are lost; daemon stopped)
   wa-webhookd migrate-storage --config PG_FILE --from OLD.db [--json]
                                         copy a SQLite engine's file into the empty PostgreSQL
                                         database of PG_FILE (SQLite daemon stopped, no instance
@@ -104,7 +109,7 @@ Jobs and maintenance (they work with or without a running daemon, unless said):
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
 
-const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "orphans", "jobs", "vacuum", "tail", "backup", "stats", "migrate-storage", "init", "send-test", "version", "help"] as const;
+const SUBCOMMANDS = ["serve", "check", "sign", "replay", "retry-dead", "reprocess", "orphans", "jobs", "vacuum", "log-gap", "tail", "backup", "stats", "migrate-storage", "init", "send-test", "version", "help"] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Which subcommand accepts which option besides --config, --help and --version. */
@@ -118,6 +123,7 @@ const OPTIONS_OF: Partial<Record<Subcommand, readonly string[]>> = {
   orphans: ["hook", "cancel", "move-to", "json"],
   jobs: ["json"],
   vacuum: ["json"],
+  "log-gap": ["skip", "json"],
   tail: ["type", "json"],
   backup: ["json"],
   stats: ["json"],
@@ -190,6 +196,7 @@ function parse(sub: Subcommand, args: readonly string[]): Command {
         to: { type: "string" },
         count: { type: "string" },
         list: { type: "boolean" },
+        skip: { type: "boolean" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -236,6 +243,8 @@ function parse(sub: Subcommand, args: readonly string[]): Command {
       return jobsCommand(config, positionals, json);
     case "vacuum":
       return { kind: "vacuum", config, json };
+    case "log-gap":
+      return { kind: "log-gap", config, skip: values.skip === true, json };
     case "tail":
       return { kind: "tail", config, type: str("type"), json };
     case "backup":

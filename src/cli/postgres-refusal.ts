@@ -3,10 +3,11 @@
  * storage.engine = "postgres", where it does not run: what does its job on that engine
  * instead (PostgreSQL itself).
  */
-export type FileCommand = "vacuum";
+export type FileCommand = "vacuum" | "log-gap";
 
 const INSTEAD: Record<FileCommand, string> = {
   vacuum: "PostgreSQL reclaims space itself (autovacuum: docs/deploy.md, \"Several instances on PostgreSQL\")",
+  "log-gap": "instances commit webhooks to PostgreSQL before they answer; there is no inbox log to lose them from",
 };
 
 export function postgresRefusal(command: FileCommand): string {

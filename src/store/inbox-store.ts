@@ -19,6 +19,8 @@ export interface SqliteInbox {
   indexedThrough(): number;
   /** Makes every index commit so far durable (one fsync if one is owed); returns how far that reaches. */
   durableThrough(): number;
+  /** Takes the index past webhooks the log lost (`wa-webhookd log-gap --skip`), durably. */
+  skipThrough(id: number): void;
 }
 
 export function sqliteInbox(db: Database): SqliteInbox {
@@ -52,6 +54,13 @@ export function sqliteInbox(db: Database): SqliteInbox {
       }
     },
     indexedThrough: () => through.get()!.through,
+    skipThrough(id) {
+      try {
+        db.transaction(() => advance.run(id)).immediate();
+      } catch (err) {
+        throw toStorageError(err);
+      }
+    },
     durableThrough() {
       try {
         // A write the fsync can carry: with a relaxed commit still off disk, this one's fsync puts it there.

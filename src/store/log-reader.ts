@@ -9,6 +9,9 @@ import { decodeFrames, type Framed } from "./log-frame";
 import { listSegments, segmentPath } from "./segment-log";
 import { StorageError } from "./errors";
 
+/** What an operator does about acknowledged webhooks the log lost (cli/log-gap.ts). */
+const GAP_HINT = " (its files changed under the daemon: `wa-webhookd log-gap` names the webhooks missing, and --skip indexes past them)";
+
 /** Read at most this much of a segment at a time (a larger frame is read whole). */
 const READ_BYTES = 4 * 1024 * 1024;
 
@@ -52,7 +55,7 @@ export class LogReader {
       this.#close();
       if (this.#open().first === segment.first) {
         this.#close();
-        throw new StorageError("corrupt", `inbox log: webhook ${this.#nextId} is acknowledged but not in ${this.dir}`);
+        throw new StorageError("corrupt", `inbox log: webhook ${this.#nextId} is acknowledged but not in ${this.dir}${GAP_HINT}`);
       }
     }
     return out;
@@ -111,7 +114,7 @@ export class LogReader {
     }
     const segments = listSegments(this.dir);
     const holding = segments.filter((s) => s.first <= this.#nextId).at(-1) ?? segments.find((s) => s.first > this.#nextId);
-    if (!holding) throw new StorageError("corrupt", `inbox log: no segment in ${this.dir} holds webhook ${this.#nextId}`);
+    if (!holding) throw new StorageError("corrupt", `inbox log: no segment in ${this.dir} holds webhook ${this.#nextId}${GAP_HINT}`);
     if (holding.first > this.#nextId) this.#nextId = holding.first;
     const segment: Open = { first: holding.first, fd: openSync(holding.path, "r"), offset: 0 };
     this.#segment = segment;

@@ -297,3 +297,18 @@ export function* framesAfter(dir: string, afterId: number): Generator<Framed[]> 
     if (wanted.length > 0) yield wanted;
   }
 }
+
+/**
+ * The first run of acknowledged webhooks the log no longer holds past what the index
+ * holds: ids missing between two frames it has (its files changed under the daemon),
+ * which the writer thread cannot index past. Null when the frames follow on.
+ */
+export function logGap(dir: string, afterId: number): { from: number; to: number } | null {
+  let expected = afterId + 1;
+  for (const frames of framesAfter(dir, afterId)) {
+    const first = frames[0]!.id;
+    if (first !== expected) return { from: expected, to: first - 1 };
+    expected = frames.at(-1)!.id + 1;
+  }
+  return null;
+}

@@ -1,0 +1,82 @@
+/**
+ * `wa-webhookd log-gap` on the compiled binary. Webhooks the inbox log acknowledged and
+ * then lost (its files changed under the daemon) stop the index there: the daemon will
+ * not start past them, and says where to look. log-gap names the ids, refuses while a
+ * daemon runs, and with --skip moves the index past them, after which the webhooks
+ * beyond the gap are indexed and processed as usual.
+ */
+import { beforeAll, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import { SegmentLog, segmentsDir } from "../../src/store/segment-log";
+import type { InboxRecord } from "../../src/store/types";
+import { BINARY, readInbox, requireBinary, runBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
+import { textMessage } from "../support/webhooks";
+
+beforeAll(requireBinary);
+const { daemons } = stopAfterEach();
+
+const record = (n: number): InboxRecord => ({
+  body: new TextEncoder().encode(textMessage(`wamid.GAP${n}`)),
+  signature: "sha256=" + "0".repeat(64),
+  userAgent: "facebookexternalua",
+  remoteAddr: "127.0.0.1",
+  forwardedFor: null,
+  receivedAt: Date.now(),
+});
+
+function doneIds(dbPath: string): number[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.query<{ id: number }, []>("SELECT id FROM inbox WHERE state = 'done' ORDER BY id").all().map((r) => r.id);
+  } finally {
+    db.close();
+  }
+}
+
+/** The log as a damaged copy leaves it: webhooks 1–3 and 6–8 in their segments, 4–5 nowhere, none indexed. */
+async function damagedLog(dbPath: string) {
+  for (const [minNextId, ids] of [[1, [1, 2, 3]], [6, [6, 7, 8]]] as const) {
+    const log = await SegmentLog.open(segmentsDir(dbPath), { synchronous: "normal", minNextId });
+    expect((await log.append(ids.map(record))).ids).toEqual([...ids]);
+    await log.close();
+  }
+}
+
+test("acknowledged webhooks the log lost: named by log-gap, skipped with --skip, and the ones after them processed", async () => {
+  const dir = tempDir("wa-gap-");
+  const dbPath = join(dir, "wa.db");
+  const config = writeConfig(dir, { storagePath: dbPath });
+  // The daemon makes the database; a clean stop leaves no segment behind.
+  const first = await startDaemon(config);
+  await first.stop();
+  await damagedLog(dbPath);
+
+  const found = runBinary(["log-gap", "--config", config]);
+  expect(found.code).toBe(1);
+  expect(found.stdout).toContain("webhook ids 4–5 were acknowledged but the inbox log no longer holds them");
+
+  // The daemon does not start past the gap, and points at the command.
+  const refused = Bun.spawnSync([BINARY, "--config", config], { timeout: 15_000 });
+  const said = refused.stdout.toString() + refused.stderr.toString();
+  expect(refused.exitCode).not.toBe(0);
+  expect(said).toContain("webhook 4 is acknowledged but not in");
+  expect(said).toContain("wa-webhookd log-gap");
+  expect(readInbox(dbPath).map((r) => r.id)).toEqual([]);
+
+  const skipped = runBinary(["log-gap", "--config", config, "--skip", "--json"]);
+  expect(skipped.code).toBe(0);
+  expect(JSON.parse(skipped.stdout)).toEqual({ indexed_through: 5, gap: { from: 4, to: 5 }, skipped: true, indexed_before_gap: 3 });
+  expect(readInbox(dbPath).map((r) => r.id)).toEqual([1, 2, 3]);
+  const again = runBinary(["log-gap", "--config", config]);
+  expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: "log-gap: none; the inbox log holds the webhooks after the index (indexed through 5)\n" });
+
+  const daemon = await startDaemon(config);
+  daemons.push(daemon);
+  const busy = runBinary(["log-gap", "--config", config, "--skip"]);
+  expect(busy.code).toBe(1);
+  expect(busy.stderr).toContain("the daemon is running");
+  await waitFor(() => doneIds(dbPath).length === 6);
+  expect(doneIds(dbPath)).toEqual([1, 2, 3, 6, 7, 8]);
+  expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
+}, 60_000);
