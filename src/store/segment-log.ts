@@ -300,15 +300,29 @@ export function* framesAfter(dir: string, afterId: number): Generator<Framed[]> 
 
 /**
  * The first run of acknowledged webhooks the log no longer holds past what the index
- * holds: ids missing between two frames it has (its files changed under the daemon),
- * which the writer thread cannot index past. Null when the frames follow on.
+ * holds, where the writer thread stops (store/log-reader.ts): ids missing between a
+ * segment it reads and the next one (its files changed under the daemon). Null when it
+ * can read on to the end. Like the reader, a log that starts after the index's next id
+ * (a database restored from an older backup) is read from its start, not a gap.
  */
 export function logGap(dir: string, afterId: number): { from: number; to: number } | null {
+  let segments: Segment[];
+  try {
+    segments = listSegments(dir);
+  } catch {
+    return null; // no log yet
+  }
   let expected = afterId + 1;
-  for (const frames of framesAfter(dir, afterId)) {
-    const first = frames[0]!.id;
-    if (first !== expected) return { from: expected, to: first - 1 };
-    expected = frames.at(-1)!.id + 1;
+  let i = segments.findLastIndex((s) => s.first <= expected);
+  if (i < 0) {
+    if (segments.length === 0) return null;
+    i = 0;
+    expected = segments[0]!.first;
+  }
+  for (const s of segments.slice(i)) {
+    if (s.first > expected) return { from: expected, to: s.first - 1 };
+    const { lastId } = decodeFrames(readFileSync(s.path), 0, s.first);
+    if (lastId !== null && lastId >= expected) expected = lastId + 1;
   }
   return null;
 }

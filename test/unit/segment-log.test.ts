@@ -7,8 +7,10 @@ import { describe, expect, test } from "bun:test";
 import { appendFileSync, constants, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrames, encodeFrame } from "../../src/store/log-frame";
-import { framesAfter, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog } from "../../src/store/segment-log";
+import { framesAfter, logGap, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog } from "../../src/store/segment-log";
 import type { InboxRecord } from "../../src/store/types";
+import { LogReader } from "../../src/store/log-reader";
+import type { StorageError } from "../../src/store/errors";
 import { tempDir } from "../support/daemon";
 import { descriptors } from "../support/descriptors";
 
@@ -178,5 +180,44 @@ describe("SegmentLog durability", () => {
       expect((flags[0]! & constants.O_DSYNC) !== 0).toBe(synchronous === "full");
       await log.close();
     }
+  });
+});
+
+describe("gaps (wa-webhookd log-gap)", () => {
+  test("ids missing between two segments the writer thread reads are a gap; frames that follow on, or none at all, are not", async () => {
+    const dir = tempDir();
+    for (const [minNextId, n] of [[1, 3], [6, 2], [8, 1]] as const) {
+      const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId });
+      await log.append(Array.from({ length: n }, (_, i) => record(`{"i":${i}}`)));
+      await log.close();
+    }
+    // Segments 1–3, 6–7, 8: 4 and 5 are nowhere.
+    expect(logGap(dir, 0)).toEqual({ from: 4, to: 5 });
+    expect(logGap(dir, 2)).toEqual({ from: 4, to: 5 });
+    expect(logGap(dir, 5)).toBeNull();
+    expect(logGap(dir, 8)).toBeNull();
+    // The writer thread stops exactly where a gap is named, from wherever the index stands.
+    for (let afterId = 0; afterId <= 8; afterId++) {
+      const reader = new LogReader(dir, afterId);
+      const stuck = (() => {
+        try {
+          while (reader.read(8, 100).length > 0);
+          return false;
+        } catch (err) {
+          return (err as StorageError).kind === "corrupt";
+        } finally {
+          reader.close();
+        }
+      })();
+      expect({ afterId, stuck }).toEqual({ afterId, stuck: logGap(dir, afterId) !== null });
+    }
+    expect(logGap(tempDir(), 0)).toBeNull();
+    // A log that starts after the index's next id (a database restored from an older
+    // backup) is read from its start, by the writer thread as here: not a gap.
+    const restored = tempDir();
+    const log = await SegmentLog.open(restored, { synchronous: "normal", minNextId: 3 });
+    await log.append([record("3"), record("4")]);
+    await log.close();
+    expect(logGap(restored, 0)).toBeNull();
   });
 });
