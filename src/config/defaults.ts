@@ -39,7 +39,7 @@ export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 /** WAL housekeeping runs off the request thread (see store/checkpointer.ts). */
 export const CHECKPOINT_INTERVAL_MS = 1_000;
 /** A WAL bigger than this after a passive checkpoint gets a RESTART checkpoint. */
-export const WAL_RESTART_BYTES = 64 * 1024 * 1024;
+export const WAL_RESTART_BYTES = 16 * 1024 * 1024;
 /** Size the WAL file is cut back to whenever SQLite resets it. */
 export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 

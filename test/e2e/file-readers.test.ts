@@ -8,7 +8,6 @@
 import { beforeAll, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { WAL_RESTART_BYTES } from "../../src/config/defaults";
 import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { signedPost, textMessage } from "../support/webhooks";
 
@@ -31,10 +30,9 @@ test("a reader holding the file while the WAL is large never makes a worker pass
   const dbPath = join(dir, "data/wa.db");
   const daemon = await startDaemon(writeConfig(dir, { storagePath: dbPath, maxBodyBytes: 1 << 20, logLevel: "debug" }));
   daemons.push(daemon);
-  // A WAL past the size where the checkpoint thread restarts it, so that every second it tries a RESTART.
-  const posts = Math.ceil((WAL_RESTART_BYTES * 1.15) / 900_000);
-  for (let i = 0; i < posts; i++) expect((await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.BIG${i}`, "x".repeat(900_000)))).status).toBe(200);
-  await waitFor(() => statSync(`${dbPath}-wal`).size > WAL_RESTART_BYTES);
+  // A WAL past the checkpoint thread's 16 MiB, so that every second it tries a RESTART.
+  for (let i = 0; i < 24; i++) expect((await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.BIG${i}`, "x".repeat(900_000)))).status).toBe(200);
+  await waitFor(() => statSync(`${dbPath}-wal`).size > 16 * 1024 * 1024);
   await Bun.sleep(2_000);
 
   for (let round = 0; round < 3; round++) {
