@@ -30,7 +30,7 @@ function upwardImports(files: ReadonlyMap<string, string>): string[] {
 
 /** SQL statements written outside store/: prepared, queried, run, or as a tagged template. */
 function sqlOutsideStore(files: ReadonlyMap<string, string>): string[] {
-  const statement = /(?:\.(?:prepare|query|run|exec)\(\s*|\bsql\s*)[`"'](?:SELECT|INSERT|UPDATE|DELETE|PRAGMA|BEGIN|COMMIT|CREATE|ALTER|DROP|WITH|VACUUM|SHOW)\b/;
+  const statement = /(?:\.(?:prepare|query|run|exec)(?:<[^()]*>)?\(\s*|\bsql\s*)[`"'](?:SELECT|INSERT|UPDATE|DELETE|PRAGMA|BEGIN|COMMIT|CREATE|ALTER|DROP|WITH|VACUUM|SHOW)\b/;
   return [...files].filter(([path, source]) => !path.startsWith("store/") && statement.test(source)).map(([path]) => path);
 }
 
@@ -52,10 +52,11 @@ describe("layers", () => {
       ["worker/loop.ts", 'import { queueStore } from "../store/queue-store";\nconst x = await import("../http/app");'],
       ["domain/inbox.ts", 'import { x } from "../../migrations/0001_inbox.sql";'],
       ["admin/ops.ts", 'db.query("SELECT 1").get();'],
+      ["admin/stats.ts", 'db.query<{ n: number }, []>("SELECT count(*) n FROM inbox").get();'],
       ["store/db.ts", 'db.run("PRAGMA foreign_keys = ON");'],
     ]);
     expect(upwardImports(files)).toEqual(["store/queue-store.ts → worker/processor", "engine/fallback.ts → store/alert-store"]);
-    expect(sqlOutsideStore(files)).toEqual(["admin/ops.ts"]);
+    expect(sqlOutsideStore(files)).toEqual(["admin/ops.ts", "admin/stats.ts"]);
   });
 
   test("no module imports from a layer above its own", () => {
