@@ -11,8 +11,10 @@
 import type { OperatorConfig } from "../config/schema";
 import { sqliteInbox } from "../store/inbox-store";
 import { acquireInstanceLock, InstanceLockedError } from "../store/instance-lock";
-import { framesAfter, logGap, segmentsDir } from "../store/segment-log";
+import { framesAfter, logGap, missingBeforeLog, segmentsDir } from "../store/segment-log";
 import { openExisting, OperatorError } from "./operator";
+
+const idList = (r: { from: number; to: number }) => (r.from === r.to ? `${r.from}` : `${r.from}–${r.to}`);
 
 /** Exit 0: no gap, or skipped; 1: a gap, left as it is (run again with --skip). */
 export function runLogGap(config: OperatorConfig, skip: boolean, json: boolean): number {
@@ -31,6 +33,7 @@ export function runLogGap(config: OperatorConfig, skip: boolean, json: boolean):
       const through = inbox.indexedThrough();
       const dir = segmentsDir(path);
       const gap = logGap(dir, through);
+      const lost = missingBeforeLog(dir, through);
       let before = 0;
       if (gap && skip) {
         for (const frames of framesAfter(dir, through)) {
@@ -41,13 +44,16 @@ export function runLogGap(config: OperatorConfig, skip: boolean, json: boolean):
         }
         inbox.skipThrough(gap.to);
       }
-      const ids = gap && (gap.from === gap.to ? `${gap.from}` : `${gap.from}–${gap.to}`);
+      const ids = gap && idList(gap);
       const said = !gap
         ? `log-gap: none; the inbox log holds the webhooks after the index (indexed through ${through})`
         : skip
           ? `log-gap: indexed the ${before} webhooks before the gap, and skipped webhook ids ${ids}, acknowledged but no longer in the inbox log (lost); indexing goes on from ${gap.to + 1}. Run it again to look for another gap`
           : `log-gap: webhook ids ${ids} were acknowledged but the inbox log no longer holds them (its files changed under the daemon); the daemon cannot index past them. --skip moves the index past them: they are lost (Meta does not resend an acknowledged webhook)`;
-      process.stdout.write((json ? JSON.stringify({ indexed_through: skip && gap ? gap.to : through, gap, skipped: skip && gap !== null, indexed_before_gap: before }) : said) + "\n");
+      // Read past by the daemon, not stopped at (nothing to skip), but lost all the same.
+      const before_log = lost && `log-gap: webhook ids ${idList(lost)} are in neither the database nor the inbox log (the log starts after them: a database restored from an older backup, or segments deleted by hand); the daemon indexes on after them`;
+      const answer = { indexed_through: skip && gap ? gap.to : through, gap, skipped: skip && gap !== null, indexed_before_gap: before, missing_before_log: lost };
+      process.stdout.write((json ? JSON.stringify(answer) : [before_log, said].filter(Boolean).join("\n")) + "\n");
       return gap && !skip ? 1 : 0;
     } finally {
       db.close();

@@ -15,6 +15,11 @@ const GAP_HINT = " (its files changed under the daemon: `wa-webhookd log-gap` na
 /** Read at most this much of a segment at a time (a larger frame is read whole). */
 const READ_BYTES = 4 * 1024 * 1024;
 
+export interface IdRange {
+  from: number;
+  to: number;
+}
+
 interface Open {
   first: number;
   fd: number;
@@ -28,6 +33,8 @@ export class LogReader {
   #resume: { first: number; offset: number } | null = null;
   /** The id of the next frame to read. */
   #nextId: number;
+  /** Ids read past because the log starts after them, not yet said (`takeSkipped`). */
+  #skipped: IdRange | null = null;
 
   /** Reads from the first frame after `afterId` (what the index already holds). */
   constructor(
@@ -69,6 +76,18 @@ export class LogReader {
   release(): void {
     if (this.#segment) this.#resume = { first: this.#segment.first, offset: this.#segment.offset };
     this.#close();
+  }
+
+  /**
+   * Ids the reader went past because the log starts after them (no segment holds them or
+   * anything before them): in neither the database nor the log, so lost. A database
+   * restored from a backup older than the log's first segment, or segments deleted by
+   * hand. Null when none since the last call.
+   */
+  takeSkipped(): IdRange | null {
+    const skipped = this.#skipped;
+    this.#skipped = null;
+    return skipped;
   }
 
   close(): void {
@@ -115,7 +134,10 @@ export class LogReader {
     const segments = listSegments(this.dir);
     const holding = segments.filter((s) => s.first <= this.#nextId).at(-1) ?? segments.find((s) => s.first > this.#nextId);
     if (!holding) throw new StorageError("corrupt", `inbox log: no segment in ${this.dir} holds webhook ${this.#nextId}${GAP_HINT}`);
-    if (holding.first > this.#nextId) this.#nextId = holding.first;
+    if (holding.first > this.#nextId) {
+      this.#skipped = { from: this.#skipped?.from ?? this.#nextId, to: holding.first - 1 };
+      this.#nextId = holding.first;
+    }
     const segment: Open = { first: holding.first, fd: openSync(holding.path, "r"), offset: 0 };
     this.#segment = segment;
     if (holding.first < this.#nextId) segment.offset = this.#offsetOf(segment, this.#nextId);

@@ -282,12 +282,7 @@ export function listSegments(dir: string): Segment[] {
  * indexes them at start: what was acknowledged but not yet in SQLite when it stopped).
  */
 export function* framesAfter(dir: string, afterId: number): Generator<Framed[]> {
-  let segments: Segment[];
-  try {
-    segments = listSegments(dir);
-  } catch {
-    return; // no log yet
-  }
+  const segments = segmentsOrNone(dir);
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i]!;
     const next = segments[i + 1];
@@ -303,26 +298,44 @@ export function* framesAfter(dir: string, afterId: number): Generator<Framed[]> 
  * holds, where the writer thread stops (store/log-reader.ts): ids missing between a
  * segment it reads and the next one (its files changed under the daemon). Null when it
  * can read on to the end. Like the reader, a log that starts after the index's next id
- * (a database restored from an older backup) is read from its start, not a gap.
+ * (a database restored from an older backup) is read from its start, not a gap: see
+ * missingBeforeLog.
  */
 export function logGap(dir: string, afterId: number): { from: number; to: number } | null {
-  let segments: Segment[];
-  try {
-    segments = listSegments(dir);
-  } catch {
-    return null; // no log yet
-  }
-  let expected = afterId + 1;
-  let i = segments.findLastIndex((s) => s.first <= expected);
-  if (i < 0) {
-    if (segments.length === 0) return null;
-    i = 0;
-    expected = segments[0]!.first;
-  }
-  for (const s of segments.slice(i)) {
+  const segments = segmentsOrNone(dir);
+  if (segments.length === 0) return null;
+  const start = readStart(segments, afterId);
+  let expected = start.from;
+  for (const s of segments.slice(start.index)) {
     if (s.first > expected) return { from: expected, to: s.first - 1 };
     const { lastId } = decodeFrames(readFileSync(s.path), 0, s.first);
     if (lastId !== null && lastId >= expected) expected = lastId + 1;
   }
   return null;
+}
+
+/**
+ * Ids past the index that the log starts after: in neither the database nor the log, and
+ * read past, not stopped at (the writer thread says so in its log). A database restored
+ * from a backup older than the log's first segment, or the oldest segments deleted by hand.
+ */
+export function missingBeforeLog(dir: string, afterId: number): { from: number; to: number } | null {
+  const segments = segmentsOrNone(dir);
+  if (segments.length === 0) return null;
+  const start = readStart(segments, afterId);
+  return start.from > afterId + 1 ? { from: afterId + 1, to: start.from - 1 } : null;
+}
+
+/** Where the reader starts: the last segment starting at or before the next id, else the first (from its start). */
+function readStart(segments: readonly Segment[], afterId: number): { index: number; from: number } {
+  const index = segments.findLastIndex((s) => s.first <= afterId + 1);
+  return index < 0 ? { index: 0, from: segments[0]!.first } : { index, from: afterId + 1 };
+}
+
+function segmentsOrNone(dir: string): Segment[] {
+  try {
+    return listSegments(dir);
+  } catch {
+    return []; // no log yet
+  }
 }

@@ -98,6 +98,7 @@ self.onmessage = (event: MessageEvent<WriterRequest>) => {
         report = () => meter.report(threadLog, queue.backlogAgeMs(Date.now()));
         trafficTimer = setInterval(report, msg.trafficIntervalMs);
         if (replayed > 0) threadLog.info("indexed webhooks from the inbox log", { webhooks: replayed });
+        sayMissingBeforeLog();
         void follow();
         reply({ type: "opened", seq: 0 });
       } catch (err) {
@@ -241,6 +242,7 @@ function indexStep(): "done" | "more" | string {
     indexFailure = e.kind;
     return e.kind;
   }
+  sayMissingBeforeLog();
   if (indexFailure) log?.info("indexing webhooks again", {});
   indexFailure = null;
   lastAppendAt = Date.now();
@@ -260,6 +262,21 @@ function indexFromLog(): number {
     n += frames.length;
   }
   return n;
+}
+
+/**
+ * Ids the reader went past because the log starts after them: acknowledged once, and now
+ * in neither the database nor the log. Nothing can bring them back; an operator must know.
+ */
+function sayMissingBeforeLog() {
+  const skipped = reader?.takeSkipped();
+  if (!skipped || !log) return;
+  log.warn("acknowledged webhooks are in neither the database nor the inbox log: indexing goes on after them", {
+    from_id: skipped.from,
+    to_id: skipped.to,
+    webhooks: skipped.to - skipped.from + 1,
+    hint: "a database restored from a backup older than the log's first segment, or segment files deleted by hand; `wa-webhookd log-gap` names them too",
+  });
 }
 
 function verifyFile() {

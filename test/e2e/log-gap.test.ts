@@ -7,6 +7,7 @@
  */
 import { beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { SegmentLog, segmentsDir } from "../../src/store/segment-log";
 import type { InboxRecord } from "../../src/store/types";
@@ -66,7 +67,7 @@ test("acknowledged webhooks the log lost: named by log-gap, skipped with --skip,
 
   const skipped = runBinary(["log-gap", "--config", config, "--skip", "--json"]);
   expect(skipped.code).toBe(0);
-  expect(JSON.parse(skipped.stdout)).toEqual({ indexed_through: 5, gap: { from: 4, to: 5 }, skipped: true, indexed_before_gap: 3 });
+  expect(JSON.parse(skipped.stdout)).toEqual({ indexed_through: 5, gap: { from: 4, to: 5 }, skipped: true, indexed_before_gap: 3, missing_before_log: null });
   expect(readInbox(dbPath).map((r) => r.id)).toEqual([1, 2, 3]);
   const again = runBinary(["log-gap", "--config", config]);
   expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: "log-gap: none; the inbox log holds the webhooks after the index (indexed through 5)\n" });
@@ -78,5 +79,31 @@ test("acknowledged webhooks the log lost: named by log-gap, skipped with --skip,
   expect(busy.stderr).toContain("the daemon is running");
   await waitFor(() => doneIds(dbPath).length === 6);
   expect(doneIds(dbPath)).toEqual([1, 2, 3, 6, 7, 8]);
+  expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
+}, 60_000);
+
+test("a database restored from a backup older than the log: the webhooks after it are indexed, the lost ids said in the log and by log-gap", async () => {
+  const dir = tempDir("wa-gap-");
+  const dbPath = join(dir, "wa.db");
+  const config = writeConfig(dir, { storagePath: dbPath });
+  const first = await startDaemon(config);
+  await first.stop();
+  // The newer database (gone) had indexed 1–5 and the log recycled them; 6–7 were not indexed yet.
+  rmSync(segmentsDir(dbPath), { recursive: true, force: true });
+  const log = await SegmentLog.open(segmentsDir(dbPath), { synchronous: "normal", minNextId: 6 });
+  expect((await log.append([6, 7].map(record))).ids).toEqual([6, 7]);
+  await log.close();
+
+  const said = runBinary(["log-gap", "--config", config, "--json"]);
+  expect({ code: said.code, stderr: said.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(JSON.parse(said.stdout)).toEqual({ indexed_through: 0, gap: null, skipped: false, indexed_before_gap: 0, missing_before_log: { from: 1, to: 5 } });
+  expect(runBinary(["log-gap", "--config", config]).stdout).toContain("webhook ids 1–5 are in neither the database nor the inbox log");
+
+  const daemon = await startDaemon(config);
+  daemons.push(daemon);
+  await waitFor(() => doneIds(dbPath).length === 2);
+  expect(doneIds(dbPath)).toEqual([6, 7]);
+  const warning = daemon.lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith("acknowledged webhooks are in neither the database nor the inbox log"));
+  expect(warning).toMatchObject({ level: "warn", from_id: 1, to_id: 5, webhooks: 5 });
   expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
 }, 60_000);

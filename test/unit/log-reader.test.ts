@@ -59,6 +59,27 @@ test("after a restart it starts in the middle of a segment, after what the index
   expect(text(new LogReader(dir, 49).read(50, 10))).toEqual([[50, "50"]]);
 });
 
+test("ids before the log's first segment are read past and handed over once, as lost; within the log nothing is", async () => {
+  const dir = tempDir();
+  const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 7 });
+  await log.append(["7", "8"].map(record));
+  // A database restored from an older backup: indexed through 3; 4–6 went with the newer one.
+  const reader = new LogReader(dir, 3);
+  expect(reader.takeSkipped()).toBeNull();
+  expect(text(reader.read(8, 1))).toEqual([[7, "7"]]);
+  expect(reader.takeSkipped()).toEqual({ from: 4, to: 6 });
+  expect(reader.takeSkipped()).toBeNull();
+  await log.append([record("9")]);
+  expect(text(reader.read(9, 10))).toEqual([[8, "8"], [9, "9"]]);
+  expect(reader.takeSkipped()).toBeNull();
+  reader.close();
+  const current = new LogReader(dir, 6);
+  expect(text(current.read(9, 10)).map(([id]) => id)).toEqual([7, 8, 9]);
+  expect(current.takeSkipped()).toBeNull();
+  current.close();
+  await log.close();
+});
+
 test("a frame larger than one read is read whole", async () => {
   const dir = tempDir();
   const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { appendFileSync, constants, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrames, encodeFrame } from "../../src/store/log-frame";
-import { framesAfter, logGap, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog } from "../../src/store/segment-log";
+import { framesAfter, logGap, missingBeforeLog, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog } from "../../src/store/segment-log";
 import type { InboxRecord } from "../../src/store/types";
 import { LogReader } from "../../src/store/log-reader";
 import type { StorageError } from "../../src/store/errors";
@@ -219,5 +219,11 @@ describe("gaps (wa-webhookd log-gap)", () => {
     await log.append([record("3"), record("4")]);
     await log.close();
     expect(logGap(restored, 0)).toBeNull();
+    // …but lost all the same, and named: 1–2 are in neither the database nor the log.
+    expect(missingBeforeLog(restored, 0)).toEqual({ from: 1, to: 2 });
+    expect(missingBeforeLog(restored, 1)).toEqual({ from: 2, to: 2 });
+    for (const afterId of [2, 3, 4, 9]) expect(missingBeforeLog(restored, afterId)).toBeNull();
+    expect(missingBeforeLog(dir, 0)).toBeNull(); // starts at 1: the gap there is logGap's
+    expect(missingBeforeLog(tempDir(), 0)).toBeNull();
   });
 });
