@@ -132,6 +132,8 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const app = appFor(config, hostname, { log, health: pg, admin, metrics, webhook });
   const reload = reloader(config, hostname, reread, log, { webhook, admin, metrics }, {
     where: "restarting the worker",
+    // The pool's sessions end transactions idle past the lease they were opened with (connect.ts).
+    restartOnly: ["lease"],
     // Deliveries in flight finish under the old hooks; the loops start again with the new ones.
     apply: async (next) => {
       // First: a database that cannot take it fails the reload before anything changed.

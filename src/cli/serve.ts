@@ -170,7 +170,7 @@ export function reloader(
   reread: () => ConfigSource<Config>,
   log: Logger,
   deps: { webhook: WebhookDeps; admin: AdminDeps; metrics: MetricsDeps },
-  engine: { where: string; apply: (next: Config, redactKey: string | null) => Promise<void> },
+  engine: { where: string; apply: (next: Config, redactKey: string | null) => Promise<void>; restartOnly?: readonly (keyof Config["worker"])[] },
   running = { config },
 ) {
   return async () => {
@@ -179,7 +179,7 @@ export function reloader(
     if (!isLoopback(hostname) && usesPublicDevSecrets(next)) {
       return log.error("reload refused: the new config uses the public dev secrets on a public listen; the running config stays", { key: "whatsapp" });
     }
-    const plan = planReload(running.config, next);
+    const plan = planReload(running.config, next, engine.restartOnly);
     if (plan.needRestart.length > 0) log.warn("config changes that need a restart were not applied", { keys: plan.needRestart });
     const key = redactionKey(plan.config.log, plan.config.admin.token);
     try {

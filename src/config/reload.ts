@@ -26,8 +26,15 @@ export interface ReloadPlan {
   needRestart: string[];
 }
 
-export function planReload(running: Config, next: Config): ReloadPlan {
+/**
+ * `engineRestartOnly`: keys the engine fixed at start beside those (PostgreSQL: `worker.lease`,
+ * which its connections were opened with as the server's idle-in-transaction timeout).
+ */
+export function planReload(running: Config, next: Config, engineRestartOnly: readonly (keyof Config["worker"])[] = []): ReloadPlan {
   const changed = changedKeys(running, next);
-  const config: Config = { ...next, server: running.server, storage: running.storage, admin: { ...next.admin, docs: running.admin.docs, console: running.admin.console } };
-  return { config, applied: changed.filter((k) => !needsRestart(k)), needRestart: changed.filter(needsRestart) };
+  const waits = (key: string) => needsRestart(key) || engineRestartOnly.some((k) => key === `worker.${k}`);
+  const worker = { ...next.worker };
+  for (const k of engineRestartOnly) (worker as Record<string, unknown>)[k] = running.worker[k];
+  const config: Config = { ...next, worker, server: running.server, storage: running.storage, admin: { ...next.admin, docs: running.admin.docs, console: running.admin.console } };
+  return { config, applied: changed.filter((k) => !waits(k)), needRestart: changed.filter(waits) };
 }

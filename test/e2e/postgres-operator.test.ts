@@ -126,9 +126,17 @@ test("replay, retry-dead, reprocess and orphans on a PostgreSQL config say and d
   expect(same(sides, "reprocess", "--inbox", "999")).toMatchObject({ code: 1, stderr: "wa-webhookd: no inbox row 999\n" });
 
   // orphans: crm removed from the config and the daemon reloaded: its two pending deliveries are no one's.
+  // The lease changes too: on PostgreSQL it waits for a restart (the pool's sessions were opened with it).
   for (const s of sides) {
-    writeFileSync(s.config, readFileSync(s.config, "utf8").replace(s.crm, ""));
+    const from = s.daemon.lines.length;
+    writeFileSync(s.config, readFileSync(s.config, "utf8").replace(s.crm, "") + '\n[worker]\nlease = "90s"\n');
     await reload(s);
+    const said = s.daemon.lines.slice(from).map((l) => JSON.parse(l));
+    const waiting = said.find((l) => l.msg === "config changes that need a restart were not applied")?.keys ?? [];
+    const applied = said.find((l) => l.msg === "config reloaded")!.changed;
+    expect({ engine: s.name, waiting, applied }).toEqual(
+      s.name === "postgres" ? { engine: s.name, waiting: ["worker.lease"], applied: ["hooks"] } : { engine: s.name, waiting: [], applied: ["hooks", "worker.lease"] },
+    );
   }
   expect(same(sides, "orphans").stdout).toBe("orphans: crm: 2 pending; cancel them with --cancel, or queue them to a hook the daemon runs with --move-to HOOK\n");
   expect(same(sides, "retry-dead", "--hook", "crm").stderr).toContain('--hook: the daemon no longer runs hook "crm"; its open deliveries (2) are orphaned');

@@ -22,3 +22,16 @@ test("listener, database and docs wait for a restart; the rest applies, and the 
   expect(plan.config.admin.docs).toBeUndefined();
   expect(plan.config.whatsapp.app_secrets).toEqual(["s2"]);
 });
+
+test("an engine's own restart-only worker keys (PostgreSQL: worker.lease) wait for a restart and keep their running value", () => {
+  const running = parse();
+  const next = parse(`[worker]\nlease = "2m"\nbatch_size = 50\n`);
+  const sqlite = planReload(running, next);
+  expect(sqlite.applied).toEqual(["worker.batch_size", "worker.lease"]);
+  expect(sqlite.config.worker.lease).toBe("2m");
+  const postgres = planReload(running, next, ["lease"]);
+  expect(postgres.needRestart).toEqual(["worker.lease"]);
+  expect(postgres.applied).toEqual(["worker.batch_size"]);
+  expect(postgres.config.worker.lease).toBe(running.worker.lease);
+  expect(postgres.config.worker.batch_size).toBe(50);
+});
