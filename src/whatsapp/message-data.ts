@@ -2,7 +2,7 @@
 import type { InboundMessage, SenderContact } from "./messages";
 import { deeperThan } from "../util/json-depth";
 import { normalizeError, secondsToMs, type MetaError } from "./primitives";
-import type { MessageStatus } from "./statuses";
+import { participantNumber, type MessageStatus } from "./statuses";
 import type { StateEffect } from "../domain/effects";
 import type { NamedId } from "../domain/identity";
 import { phoneDigits } from "./phone";
@@ -172,8 +172,10 @@ export function statusData(s: MessageStatus, phoneNumberId: string | null, value
   const parentUserId = s.recipient_parent_user_id ?? s.parent_recipient_user_id;
   if (parentUserId !== undefined) data.recipient_parent_user_id = parentUserId;
   if (s.recipient_type !== undefined) data.recipient_type = s.recipient_type;
-  if (s.recipient_participant_id !== undefined) data.recipient_participant_id = s.recipient_participant_id;
+  const participant = participantNumber(s);
+  if (participant !== undefined) data.recipient_participant_id = participant;
   if (s.recipient_participant_user_id !== undefined) data.recipient_participant_user_id = s.recipient_participant_user_id;
+  if (s.recipient_participant_parent_user_id !== undefined) data.recipient_participant_parent_user_id = s.recipient_participant_parent_user_id;
   if (s.payment !== undefined) data.payment = s.payment;
   const effects: StateEffect[] = [
     {

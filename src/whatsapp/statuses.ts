@@ -27,7 +27,9 @@ export const MessageStatus = z.looseObject({
   // Group sends: one status per participant, all under the group message's wamid.
   recipient_type: z.string().optional().catch(undefined),
   recipient_participant_id: phoneText.optional().catch(undefined),
+  participant_recipient_id: phoneText.optional().catch(undefined), // Meta's groups page spells it both ways
   recipient_participant_user_id: z.string().optional().catch(undefined),
+  recipient_participant_parent_user_id: z.string().optional().catch(undefined),
   // Payment status updates (captured, pending, refunds…) reuse status names under one id.
   payment: z.looseObject({}).optional().catch(undefined),
 });
@@ -42,8 +44,11 @@ export type MessageStatus = z.infer<typeof MessageStatus>;
  */
 export function statusDedupKey(s: MessageStatus, hash: (value: unknown) => string): string {
   let key = `status:${s.id}:${s.status}`;
-  const participant = s.recipient_participant_id ?? s.recipient_participant_user_id;
+  const participant = participantNumber(s) ?? s.recipient_participant_user_id ?? s.recipient_participant_parent_user_id;
   if (participant !== undefined) key += `:to:${participant}`;
   if (s.payment !== undefined) key += `:pay:${hash(s.payment)}`;
   return key;
 }
+
+/** The group participant's number, under either of the names Meta's groups page gives it. */
+export const participantNumber = (s: MessageStatus) => s.recipient_participant_id ?? s.participant_recipient_id;

@@ -23,6 +23,18 @@ const drain = async (p: ReturnType<typeof pipeline>) => {
 };
 const types = (p: ReturnType<typeof pipeline>) => (p.db.query("SELECT type FROM events ORDER BY rowid").all() as { type: string }[]).map((r) => r.type);
 
+describe("group statuses", () => {
+  test("the participant under either of the names Meta's groups page uses, and by parent user id, is in the event's data and its subject", () => {
+    const status = (extra: object) => change("messages", { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: "106540352242922" }, statuses: [{ id: "wamid.G", status: "read", timestamp: "1767225600", recipient_id: "120363999999999999@g.us", recipient_type: "group", ...extra }] });
+    const [other] = normalizePayload(status({ participant_recipient_id: "16505550012" }));
+    expect(other!.data).toMatchObject({ recipient_type: "group", recipient_participant_id: "16505550012" });
+    expect(other!.dedupKey).toBe("status:wamid.G:read:to:16505550012");
+    const [parent] = normalizePayload(status({ recipient_participant_parent_user_id: "US.ENT.2" }));
+    expect(parent!.data).toMatchObject({ recipient_participant_parent_user_id: "US.ENT.2" });
+    expect(parent!.dedupKey).toBe("status:wamid.G:read:to:US.ENT.2");
+  });
+});
+
 describe("dedup per occurrence", () => {
   test("each new shape posted twice (Meta's retry) is stored once", async () => {
     const p = pipeline();

@@ -29,6 +29,16 @@ describe("statuses", () => {
     expect(await run(statuses(group("16505551234", "delivered"), group("16505559999", "delivered")), statuses(group("16505550000", "delivered")), statuses(group("16505551234", "read")))).toEqual({ events: 4, duplicates: 0 });
   });
 
+  test("the participant under the other name Meta's groups page uses, or by parent user id alone, is a participant all the same", async () => {
+    const { recipient_participant_id: _, ...groupStatus } = group("", "delivered");
+    const other = (participant: string, status = "delivered") => ({ ...groupStatus, status, participant_recipient_id: participant });
+    const parent = (id: string) => ({ ...groupStatus, recipient_participant_parent_user_id: id });
+    expect(await run(statuses(other("16505550011"), other("16505550012")), statuses(other("16505550012", "read")), statuses(other("16505550011")))).toEqual({ events: 3, duplicates: 1 });
+    expect(await run(statuses(parent("US.ENT.1"), parent("US.ENT.2")), statuses(parent("US.ENT.2")))).toEqual({ events: 2, duplicates: 1 });
+    // Either name, the same participant: one occurrence.
+    expect(await run(statuses(group("16505550011", "delivered")), statuses(other("16505550011")))).toEqual({ events: 1, duplicates: 1 });
+  });
+
   test("a retried or re-batched participant status is a duplicate", async () => {
     const a = group("16505551234", "delivered");
     const b = group("16505559999", "delivered");
