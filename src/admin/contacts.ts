@@ -6,7 +6,7 @@ import { giveBackFreePages } from "../sweeper/retention";
 import { isoOrNull } from "../util/time";
 import { erasePerson } from "../whatsapp/erase";
 import type { Identity } from "../domain/identity";
-import { idDigits, mentionsOfAny, personId, type Mentions } from "../whatsapp/phone-mention";
+import { searchKey, mentionsOfAny, personId, type Mentions } from "../whatsapp/phone-mention";
 import { badRequest, notFound, ok, type AdminAnswer } from "./answers";
 
 /** Messages GET /v1/contacts/{wa_id} shows, newest first. */
@@ -16,7 +16,7 @@ const WALK_STEP_MS = 10;
 const WALK_STEP_KEYS = { first: 10, max: 10_000, growth: 4 };
 const WAL_ATTEMPTS = 10;
 const WAL_RETRY_MS = 100;
-export const BAD_WA_ID = "wa_id: expected the person's number, 7 to 15 digits, with or without a leading + (e.g. 16505551234), or their user id (e.g. US.13491208655302741918)";
+export const BAD_WA_ID = "wa_id: expected the person's number, 7 to 15 digits, with or without a leading + (e.g. 16505551234), or their user id as Meta gives it (e.g. US.13491208655302741918, user.9373795779eb4a2c)";
 /** The half share of the writer thread that background work takes while webhooks wait. */
 const giveWay = (workedMs: number) => Bun.sleep(workedMs);
 
@@ -58,8 +58,8 @@ export async function eraseContact(db: Database, rawWaId: string, now: number): 
   const walked = store.identity(waId).ids;
   const bodiesEnd = store.walk.bodies.end();
   const envelopesEnd = store.walk.envelopes.end();
-  const bodies = await walk(bodiesEnd, (from, to) => walked.flatMap((id) => store.walk.bodies.find(from, to, idDigits(id))), mentionsOfAny(walked));
-  const envelopes = await walk(envelopesEnd, (from, to) => walked.flatMap((id) => store.walk.envelopes.find(from, to, idDigits(id))), mentionsOfAny(walked));
+  const bodies = await walk(bodiesEnd, (from, to) => walked.flatMap((id) => store.walk.bodies.find(from, to, searchKey(id))), mentionsOfAny(walked));
+  const envelopes = await walk(envelopesEnd, (from, to) => walked.flatMap((id) => store.walk.envelopes.find(from, to, searchKey(id))), mentionsOfAny(walked));
   const erased = store.zeroing(() =>
     db
       .transaction(() => {
@@ -69,8 +69,8 @@ export async function eraseContact(db: Database, rawWaId: string, now: number): 
         for (const id of ids) {
           const from = walked.includes(id) ? { bodies: bodiesEnd, envelopes: envelopesEnd } : { bodies: 0, envelopes: 0 };
           // What arrived while the walk went on.
-          bodies.push(...found(store.walk.bodies.find(from.bodies, Number.MAX_SAFE_INTEGER, idDigits(id)), mentions));
-          envelopes.push(...found(store.walk.envelopes.find(from.envelopes, Number.MAX_SAFE_INTEGER, idDigits(id)), mentions));
+          bodies.push(...found(store.walk.bodies.find(from.bodies, Number.MAX_SAFE_INTEGER, searchKey(id)), mentions));
+          envelopes.push(...found(store.walk.envelopes.find(from.envelopes, Number.MAX_SAFE_INTEGER, searchKey(id)), mentions));
         }
         if (!store.known(ids) && bodies.length + envelopes.length === 0) return null;
         return store.erase(ids, { events: [...new Set(envelopes)], webhooks: [...new Set(bodies)] }, (body) => erasePerson(body, mentions), now);

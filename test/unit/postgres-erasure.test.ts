@@ -15,7 +15,7 @@ import { postgresProcessing } from "../../src/store/postgres/processing-engine";
 import { beforeErasing } from "../../src/store/postgres/erasure-gate";
 import { postgresEventIds } from "../../src/store/postgres/event-ids";
 import { Processor } from "../../src/worker/processor";
-import { idDigits, mentionsOfAny, NUMBER_SEPARATORS } from "../../src/whatsapp/phone-mention";
+import { searchKey, mentionsOfAny, NUMBER_SEPARATORS } from "../../src/whatsapp/phone-mention";
 import { fixtureCorpus, pipeline, quiet } from "../support/pipeline";
 import { migratedDatabase } from "../support/postgres";
 import { postgresPipeline } from "../support/postgres-pipeline";
@@ -75,7 +75,7 @@ async function traces(sql: SQL): Promise<string[]> {
   for (const { table_name: table, column_name: column, data_type: type } of columns) {
     const asText = type === "bytea" ? `convert_from("${column}", 'LATIN1')` : `"${column}"::text`;
     const rows = await sql.unsafe(`SELECT ${asText} AS v FROM "${table}" WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) d WHERE position(d IN translate(${asText}, $2, '')) > 0)`, [
-      IDS.map(idDigits),
+      IDS.map(searchKey),
       strip,
     ]);
     const mentioning = rows.filter((r: { v: string }) => mentionsPerson(type === "bytea" ? new TextDecoder().decode(Buffer.from(r.v, "latin1")) : r.v));

@@ -21,7 +21,7 @@ import type { SQL } from "bun";
 import type { ContactRow, MessageSummary, Rewrite } from "../contact-store";
 import { identityOf, type Identity } from "../../domain/identity";
 import { mergeContacts, type ValueClock } from "../../domain/person-contact";
-import { NUMBER_SEPARATORS, idDigits, mentionsOfAny, type Mentions } from "../../whatsapp/phone-mention";
+import { NUMBER_SEPARATORS, searchKey, mentionsOfAny, type Mentions } from "../../whatsapp/phone-mention";
 import { identitiesOfPersons } from "./identities";
 import { beforeErasing } from "./erasure-gate";
 
@@ -105,7 +105,7 @@ async function known(sql: SQL, waIds: readonly string[]): Promise<boolean> {
 
 /** Bodies and envelopes that mention one of the ids: the database's coarse search (digits without separators), then `mentions` decides. */
 async function findMentions(tx: Tx, ids: readonly string[], mentions: Mentions) {
-  const digits = tx.array(ids.map(idDigits), "TEXT");
+  const digits = tx.array(ids.map(searchKey), "TEXT");
   const [bodies, envelopes] = await Promise.all([
     tx`SELECT inbox_id::float8 AS key, body FROM inbox_bodies b
        WHERE EXISTS (SELECT 1 FROM unnest(${digits}::text[]) AS d WHERE position(d IN translate(convert_from(b.body, 'LATIN1'), ${BODY_SEPARATORS}, '')) > 0)`,
