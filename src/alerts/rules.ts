@@ -3,7 +3,8 @@
  * event-derived alert is keyed by the event's own dedup key: Meta sending the same
  * notice twice is one event, so one alert. Failure codes that are the business's
  * problem (payment, template paused, account locked…) fail every message alike:
- * one alert per code and phone number per hour, not one per message.
+ * one alert per code and phone number per hour, not one per message. A notice older than
+ * the current state (`state_changed: false`) raises none.
  */
 import type { AlertDraft } from "../domain/alert";
 
@@ -27,6 +28,9 @@ const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? 
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 export function alertForEvent(e: AlertSource, now: number): AlertDraft | null {
+  // A notice older than the state it would replace (a PAUSED retried after the later
+  // APPROVED) changed nothing: what it says is no longer true, so no one is paged for it.
+  if (e.data.state_changed === false) return null;
   switch (e.type) {
     case "template.status":
       return templateStatus(e);

@@ -44,6 +44,14 @@ describe("which events are alerts", () => {
     expect(alertForEvent(source("template.status", { event: "APPROVED", message_template_name: "t" }), NOW)).toBeNull();
   });
 
+  test("a notice older than the current state (state_changed false) is none; one that changed it, or carries no such flag, is", () => {
+    const paused = (extra: object) => alertForEvent(source("template.status", { event: "PAUSED", message_template_name: "t", ...extra }), NOW);
+    expect(paused({ state_changed: false })).toBeNull();
+    expect(paused({ state_changed: true })?.kind).toBe("template.paused");
+    expect(paused({})?.kind).toBe("template.paused");
+    expect(alertForEvent(source("phone_number.quality", { event: "FLAGGED", display_phone_number: "15550783881", state_changed: false }), NOW)).toBeNull();
+  });
+
   test("phone number: a lowered limit or DOWNGRADE is a limit alert, FLAGGED a quality alert, an upgrade nothing", () => {
     expect(alertForEvent(source("phone_number.quality", { display_phone_number: "15550783881", event: "DOWNGRADE", current_limit: "TIER_250", old_limit: "TIER_2K" }), NOW)).toMatchObject({
       kind: "phone_number.limit",
@@ -135,6 +143,21 @@ describe("alerts on a real database and a real sink", () => {
     expect(alerts.received).toHaveLength(1);
     expect(JSON.parse(alerts.received[0]!.body).text).toContain('WhatsApp template "order_confirmation" PAUSED');
     expect(p.db.query("SELECT kind, state, attempts FROM alerts").all()).toEqual([{ kind: "template.paused", state: "sent", attempts: 1 }]);
+  });
+
+  test("a PAUSED that Meta retried after the later APPROVED, or a FLAGGED after the later UNFLAGGED: an event each, no alert", async () => {
+    const p = pipeline([], { alerts: { url: sink().url } });
+    const notice = (field: string, time: number, value: object) => ({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time, changes: [{ field, value }] }] });
+    const template = (event: string, time: number) => notice("message_template_status_update", time, { event, message_template_id: 901, message_template_name: "t", message_template_language: "en_US", reason: "NONE" });
+    const quality = (event: string, time: number) => notice("phone_number_quality_update", time, { display_phone_number: "15550783881", event, current_limit: "TIER_1K" });
+    for (const body of [template("APPROVED", 1751900200), template("PAUSED", 1751900100), quality("UNFLAGGED", 1751900300), quality("FLAGGED", 1751900250)]) p.post(body);
+    while ((await p.processor.runOnce()).jobs > 0);
+    expect(p.count("SELECT count(*) n FROM events")).toBe(4);
+    expect(p.db.query("SELECT kind FROM alerts").all()).toEqual([]);
+    // The same PAUSED when it is the news: an alert.
+    p.post(template("PAUSED", 1751900400));
+    while ((await p.processor.runOnce()).jobs > 0);
+    expect(p.db.query("SELECT kind FROM alerts").all()).toEqual([{ kind: "template.paused" }]);
   });
 
   test("alert sink down, then failing, then up: retried on the schedule, sent once", async () => {
