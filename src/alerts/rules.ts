@@ -164,10 +164,11 @@ function accountViolation(e: AlertSource, event: string): AlertDraft {
 }
 
 function accountBanned(e: AlertSource, event: string): AlertDraft | null {
-  const ban = obj(e.data.ban_info);
-  const state = str(ban.waba_ban_state)?.toUpperCase();
+  // The typed companion (whatsapp/account-update.ts): the state as a string whichever way Meta wrote it.
+  const ban = obj(e.data.ban);
+  const state = str(ban.state)?.toUpperCase();
   if (state !== "DISABLE" && state !== "SCHEDULE_FOR_DISABLE") return null;
-  const date = str(ban.waba_ban_date);
+  const date = str(ban.date);
   return {
     kind: "account.banned",
     key: `event:${e.dedupKey}`,

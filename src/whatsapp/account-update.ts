@@ -12,12 +12,14 @@ import { idText, lenientList, secondsToMs, unixSeconds } from "./primitives";
 const text = z.string().optional().catch(undefined);
 const id = idText.optional().catch(undefined);
 const object = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).optional().catch(undefined);
+// Meta's "webhooks components" page shows the state as a list of one (["SCHEDULE_FOR_DISABLE"]), its reference as a string.
+const banState = z.union([z.string(), z.array(z.unknown()).transform((l) => l.find((s): s is string => typeof s === "string"))]).optional().catch(undefined);
 
 const AccountUpdate = z.looseObject({
   event: text,
   restriction_info: lenientList(z.looseObject({ restriction_type: text, expiration: unixSeconds, remediation: text })),
   violation_info: object({ violation_type: text, remediation: text }),
-  ban_info: object({ waba_ban_state: text, waba_ban_date: text }),
+  ban_info: object({ waba_ban_state: banState, waba_ban_date: text }),
   waba_info: object({ waba_id: id, owner_business_id: id, partner_app_id: id, solution_id: id }),
   disconnection_info: object({ reason: text, initiated_by: text }),
   volume_tier_info: object({ tier_update_time: unixSeconds, pricing_category: text, tier: text, effective_month: text, region: text }),

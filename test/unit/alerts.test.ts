@@ -66,8 +66,17 @@ describe("which events are alerts", () => {
     const restricted = alertForEvent(source("account.update", { event: "ACCOUNT_RESTRICTION", restriction_info: [{ restriction_type: "RESTRICTED_BIZ_INITIATED_MESSAGING", expiration: 1751847548 }] }), NOW)!;
     expect(restricted).toMatchObject({ kind: "account.restricted", data: { restriction_types: ["RESTRICTED_BIZ_INITIATED_MESSAGING"], expiration: "2025-07-07T00:19:08.000Z" } });
     expect(alertForEvent(source("account.update", { event: "ACCOUNT_VIOLATION", violation_info: { violation_type: "ADULT" } }), NOW)?.kind).toBe("account.violation");
-    expect(alertForEvent(source("account.update", { event: "DISABLED_UPDATE", ban_info: { waba_ban_state: "SCHEDULE_FOR_DISABLE", waba_ban_date: "April 17, 2025" } }), NOW)?.kind).toBe("account.banned");
-    expect(alertForEvent(source("account.update", { event: "DISABLED_UPDATE", ban_info: { waba_ban_state: "REINSTATE" } }), NOW)).toBeNull();
+    // A ban as normalized from Meta's value: the state a string, or the list of one Meta's components page shows.
+    const banned = (ban_info: object) => {
+      const [event] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "account_update", value: { event: "DISABLED_UPDATE", ban_info } }] }] });
+      return alertForEvent({ type: event!.type, data: event!.data, dedupKey: event!.dedupKey, phoneNumberId: null, wabaId: event!.wabaId }, NOW);
+    };
+    expect(banned({ waba_ban_state: "SCHEDULE_FOR_DISABLE", waba_ban_date: "April 17, 2025" })).toMatchObject({ kind: "account.banned", data: { ban_state: "SCHEDULE_FOR_DISABLE", ban_date: "April 17, 2025" } });
+    expect(banned({ waba_ban_state: ["SCHEDULE_FOR_DISABLE"], waba_ban_date: "DATE" })).toMatchObject({ kind: "account.banned", data: { ban_state: "SCHEDULE_FOR_DISABLE" } });
+    expect(banned({ waba_ban_state: ["DISABLE"] })?.title).toBe("WhatsApp Business Account disabled");
+    expect(banned({ waba_ban_state: "REINSTATE" })).toBeNull();
+    expect(banned({ waba_ban_state: ["REINSTATE"] })).toBeNull();
+    expect(banned({ waba_ban_state: [] })).toBeNull();
     expect(alertForEvent(source("account.update", { event: "PARTNER_ADDED", waba_info: {} }), NOW)).toBeNull();
     expect(alertForEvent(source("account.alert", { alert_info: { alert_severity: "CRITICAL", alert_status: "ACTIVE", alert_type: "OBA_REJECTED" } }), NOW)?.kind).toBe("account.alert");
     expect(alertForEvent(source("account.alert", { alert_info: { alert_severity: "INFORMATIONAL", alert_type: "OBA_APPROVED" } }), NOW)).toBeNull();
