@@ -39,6 +39,8 @@ export function messageData(m: InboundMessage, sender: SenderContact | undefined
     profile_name: sender?.profile?.name ?? null,
     kind: m.type,
   };
+  // The whole entry as Meta sent it: a username, country code, identity key hash, parent user id.
+  if (sender) data.contact = sender;
   // Present only on the messages that carry them: a group's (reply to the group, not to `from`) and a parent BSUID's.
   if (m.group_id !== undefined) data.group_id = m.group_id;
   if (m.from_parent_user_id !== undefined) data.from_parent_user_id = m.from_parent_user_id;
@@ -148,7 +150,15 @@ function parseEmbeddedJson(text: string | undefined): unknown {
   }
 }
 
-export function statusData(s: MessageStatus, phoneNumberId: string | null, valueErrors: MetaError[] | undefined) {
+/**
+ * The `contacts[]` entry about a status's recipient (Meta adds them to sent, delivered and
+ * read statuses with user ids): by number, then by user id; never by position.
+ */
+export function recipientOf(s: MessageStatus, contacts: SenderContact[]): SenderContact | undefined {
+  return (s.recipient_id ? contacts.find((c) => c.wa_id === s.recipient_id) : undefined) ?? (s.recipient_user_id ? contacts.find((c) => c.user_id === s.recipient_user_id) : undefined);
+}
+
+export function statusData(s: MessageStatus, phoneNumberId: string | null, valueErrors: MetaError[] | undefined, recipient?: SenderContact) {
   // pywa reads a failed status's error from value.errors too: be tolerant of both places.
   const rawErrors = s.errors ?? (s.status === "failed" ? valueErrors : undefined);
   const errors = rawErrors ? rawErrors.map(normalizeError) : null;
@@ -177,6 +187,7 @@ export function statusData(s: MessageStatus, phoneNumberId: string | null, value
   if (s.recipient_participant_user_id !== undefined) data.recipient_participant_user_id = s.recipient_participant_user_id;
   if (s.recipient_participant_parent_user_id !== undefined) data.recipient_participant_parent_user_id = s.recipient_participant_parent_user_id;
   if (s.payment !== undefined) data.payment = s.payment;
+  if (recipient) data.contact = recipient;
   const effects: StateEffect[] = [
     {
       kind: "status",

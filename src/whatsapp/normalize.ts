@@ -8,7 +8,7 @@ import type { EventType } from "../events/types";
 import { base, guarded, hashOf, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
 import { FIELD_EVENT_TYPES } from "../events/types";
 import { sha256Hex, stableStringify } from "../util/stable-json";
-import { messageData, senderOf, statusData } from "./message-data";
+import { messageData, recipientOf, senderOf, statusData } from "./message-data";
 import type { StateEffect } from "../domain/effects";
 import type { SenderContact } from "./messages";
 import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, PhoneQualityValue, TemplateValue, UserPreference, WebhookPayload } from "./payload";
@@ -160,7 +160,7 @@ function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedE
   }
   for (const raw of statuses) {
     yielded++;
-    yield guarded(where, raw, () => statusEvent(where, raw, errors));
+    yield guarded(where, raw, () => statusEvent(where, raw, errors, contacts));
   }
   for (const raw of actions) {
     yielded++;
@@ -193,10 +193,10 @@ function messageEvent(where: Where, raw: unknown, contacts: SenderContact[], ind
   return base(where, "message.received", `msg:${message.data.id}`, secondsToMs(message.data.timestamp), data, raw, effects);
 }
 
-function statusEvent(where: Where, raw: unknown, errors: MetaError[]): NormalizedEvent {
+function statusEvent(where: Where, raw: unknown, errors: MetaError[], contacts: SenderContact[]): NormalizedEvent {
   const status = MessageStatus.safeParse(raw);
   if (!status.success) return unknownEvent(where, raw, "status without id or status");
-  const { data, effects } = statusData(status.data, where.phoneNumberId, errors.length > 0 ? errors : undefined);
+  const { data, effects } = statusData(status.data, where.phoneNumberId, errors.length > 0 ? errors : undefined, recipientOf(status.data, contacts));
   const key = statusDedupKey(status.data, (v) => sha256Hex(stableStringify(v)));
   return base(where, "message.status", key, secondsToMs(status.data.timestamp), data, raw, effects);
 }

@@ -35,6 +35,24 @@ describe("group statuses", () => {
   });
 });
 
+describe("value-level contacts", () => {
+  const value = (extra: object) => change("messages", { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: "106540352242922" }, ...extra });
+  const contact = { profile: { name: "Kai", username: "kai", country_code: "US" }, wa_id: "16505551234", user_id: "US.13491208655302741918", parent_user_id: "US.ENT.11815799212886844830", identity_key_hash: "DF2lS5v2W6x=" };
+
+  test("a status's recipient entry (Meta adds them to sent, delivered and read) reaches data.contact whole, by number or by user id; someone else's never", () => {
+    const status = (recipient: object) => ({ id: "wamid.S", status: "delivered", timestamp: "1767225600", ...recipient });
+    const [byNumber, byUser, other] = normalizePayload(value({ contacts: [contact], statuses: [status({ recipient_id: "16505551234" }), status({ recipient_user_id: "US.13491208655302741918", id: "wamid.S2" }), status({ recipient_id: "447700900123", id: "wamid.S3" })] }));
+    expect(byNumber!.data.contact).toEqual(contact);
+    expect(byUser!.data.contact).toEqual(contact);
+    expect(other!.data.contact).toBeUndefined();
+  });
+
+  test("an inbound message's sender entry reaches data.contact whole: username, country code, identity key hash, parent user id", () => {
+    const [message] = normalizePayload(value({ contacts: [contact], messages: [{ from: "16505551234", id: "wamid.M", timestamp: "1767225600", type: "text", text: { body: "hi" } }] }));
+    expect(message!.data).toMatchObject({ profile_name: "Kai", contact });
+  });
+});
+
 describe("dedup per occurrence", () => {
   test("each new shape posted twice (Meta's retry) is stored once", async () => {
     const p = pipeline();
