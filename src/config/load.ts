@@ -143,21 +143,36 @@ function parseToml(text: string, origin: string): unknown {
   try {
     return Bun.TOML.parse(text);
   } catch (err) {
-    const reason = (err as Error).message.replace(/^TOML Parse error:\s*/, "");
-    throw new ConfigError([{ key: origin, reason: `invalid TOML: ${reason}${locate(text)}` }]);
+    const at = locate(text);
+    const said = (err as Error).message.replace(/^TOML Parse error:\s*/, "");
+    // Bun's reason may quote the value ('Strings must be quoted: "…"'): never a secret's.
+    const reason = at && !mayHoldSecret(at.line) ? said : said.replace(/"[^"]*"/g, '"…"');
+    throw new ConfigError([{ key: origin, reason: `invalid TOML: ${reason}${at ? excerpt(at) : ""}` }]);
   }
 }
 
-function locate(text: string): string {
+function locate(text: string): { number: number; column: number; line: string } | null {
   try {
     parseTomlForPosition(text);
   } catch (err) {
-    if (err instanceof TomlError) {
-      const line = text.split(/\r?\n/)[err.line - 1] ?? "";
-      return ` (line ${err.line}, column ${err.column})\n      ${err.line} | ${line}\n      ${" ".repeat(String(err.line).length)} | ${" ".repeat(Math.max(0, err.column - 1))}^`;
-    }
+    if (err instanceof TomlError) return { number: err.line, column: err.column, line: text.split(/\r?\n/)[err.line - 1] ?? "" };
   }
-  return "";
+  return null;
+}
+
+/**
+ * The faulty line, and where on it. A line that may hold a secret (a secret's key, a url,
+ * or no key at all: a line of an array) is shown with its letters and digits starred: its
+ * quotes, brackets and commas stay, which is what a syntax error is about.
+ */
+function excerpt({ number, column, line }: { number: number; column: number; line: string }): string {
+  const shown = mayHoldSecret(line) ? line.replace(/^(\s*[A-Za-z0-9_-]+\s*=)?(.*)$/, (_, key: string | undefined, value: string) => (key ?? "") + value.replace(/[^\s"'[\]{},=]/g, "*")) : line;
+  return ` (line ${number}, column ${column})\n      ${number} | ${shown}\n      ${" ".repeat(String(number).length)} | ${" ".repeat(Math.max(0, column - 1))}^`;
+}
+
+function mayHoldSecret(line: string): boolean {
+  const key = /^\s*([A-Za-z0-9_-]+)\s*=/.exec(line)?.[1];
+  return key === undefined || SECRET_KEYS.has(key.replace(/_file$/, "")) || /url$/.test(key);
 }
 
 /** The tables that may hold secrets: [whatsapp], [admin], every [[hooks]]. */

@@ -21,6 +21,24 @@ describe("config messages", () => {
     expect(problem).toContain("^");
   });
 
+  test("a TOML syntax error on a line that may hold a secret shows its shape, never its value", () => {
+    const cases = [
+      [MINIMAL.replace('token = "0123456789abcdef"', 'token = "admin-token-abcdefghijkl'), "admin-token-abcdefghijkl", 'token = "************************'],
+      [MINIMAL.replace('app_secrets = ["s1"]', 'app_secrets = ["secretAAAA1111", "secretBBBB2222]'), "secretBBBB2222", 'app_secrets = ["**************", "**************]'],
+      [MINIMAL.replace('app_secrets = ["s1"]', 'app_secrets = [\n  "secretAAAA1111",\n  "secretBBBB2222\n]'), "secretBBBB2222", '  "**************'],
+      [MINIMAL.replace('verify_token = "vt"', "verify_token = secretZZZ9"), "secretZZZ9", "verify_token = **********"],
+      [MINIMAL + '[[hooks]]\nname = "crm"\nurl = "https://h.example/in?token=QUERY666\n', "QUERY666", "url = "],
+    ] as const;
+    for (const [text, secret, shown] of cases) {
+      const [problem] = problems(text);
+      expect(problem).toContain("invalid TOML");
+      expect(problem).toContain(shown);
+      expect(problem).not.toContain(secret);
+    }
+    // Any other line is shown as it is.
+    expect(problems(MINIMAL + "[server]\nlisten = 127.0.0.1:8080\n")[0]).toContain("listen = 127.0.0.1:8080");
+  });
+
   test("a number where a duration belongs says what to write", () => {
     expect(problems(MINIMAL + "[server]\nshutdown_timeout = 10\n")).toEqual(['server.shutdown_timeout: expected a duration string: write "10s"']);
   });
