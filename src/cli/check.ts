@@ -3,7 +3,7 @@ import { SQL } from "bun";
 import { ConfigError, maskSecrets, maskUrlCredentials } from "../config/load";
 import { postgresSchemaVersion } from "../store/postgres/migrate";
 import { PG_LATEST_VERSION } from "../store/postgres/migrations";
-import { loadConfig, type SecretAccess } from "../config/source";
+import { loadConfig, refusePublicDevSecrets, type SecretAccess } from "../config/source";
 import { credentialSources, parseUnitCredentials } from "../config/unit-credentials";
 import { printWarnings } from "./warnings";
 import { storageDirProblem } from "../store/storage-dir";
@@ -17,6 +17,8 @@ import { serverVersion } from "../store/postgres/connect";
  */
 export async function runCheck(configPath: string | null, unitPath: string | null): Promise<number> {
   const { config, origin, warnings } = loadConfig(configPath, "serve", unitPath === null ? {} : unitAccess(unitPath));
+  // What the daemon would refuse to start with, check refuses too.
+  refusePublicDevSecrets(config);
   // As this user: a service running as another (systemd's DynamicUser) may see it otherwise.
   const storageProblem = config.storage.engine === "sqlite" ? storageDirProblem(config.storage.path) : null;
   if (storageProblem) warnings.push({ key: "storage.path", reason: `${storageProblem}: a daemon run as this user cannot start` });

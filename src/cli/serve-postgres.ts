@@ -54,7 +54,8 @@ import { ClusterJobs } from "../sweeper/cluster-jobs";
 import { postgresAdminOps, postgresStreamResume } from "../admin/postgres-ops";
 import { PostgresFallback } from "../sweeper/postgres-fallback";
 import { postgresJobs } from "../sweeper/postgres-jobs";
-import { appFor, describe, refusePublicDevSecrets, reloader, runningFields, serveUntilStopped, StartupError, webhookDeps } from "./serve";
+import { refusePublicDevSecrets } from "../config/source";
+import { appFor, describe, reloader, runningFields, serveUntilStopped, StartupError, webhookDeps } from "./serve";
 
 /**
  * Idle loops wait for a notification (store/postgres/wakeups.ts) and look anyway this

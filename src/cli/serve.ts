@@ -14,11 +14,11 @@ import type { WebhookDeps } from "../http/webhook";
 import { redactionKey, redactorFor } from "../util/redact";
 import { processGauges } from "../metrics/gauges";
 import type { Database } from "bun:sqlite";
-import { BACKGROUND_BUSY_TIMEOUT_MS, LOOPBACK_CIDRS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";
+import { BACKGROUND_BUSY_TIMEOUT_MS, WRITER_BUSY_TIMEOUT_MS } from "../config/defaults";
 import { parseDuration } from "../config/duration";
 import { parseListen, type Config } from "../config/schema";
-import { DEV_CONFIG_ORIGIN, usesPublicDevSecrets, type ConfigSource } from "../config/source";
-import { trustTest } from "../http/client-address";
+import { DEV_CONFIG_ORIGIN, isLoopback, publicDevSecrets, refusePublicDevSecrets, type ConfigSource } from "../config/source";
+import { trustTest } from "../util/cidr";
 import { RequestTracker, STOP_GRACE_MS, stopServer } from "../http/stop";
 import { createApp } from "../http/app";
 import { Inbox } from "../ingest/inbox";
@@ -176,8 +176,9 @@ export function reloader(
   return async () => {
     const next = rereadOrSay(reread, log);
     if (!next) return;
-    if (!isLoopback(hostname) && usesPublicDevSecrets(next)) {
-      return log.error("reload refused: the new config uses the public dev secrets on a public listen; the running config stays", { key: "whatsapp" });
+    const devKeys = isLoopback(hostname) ? [] : publicDevSecrets(next);
+    if (devKeys.length > 0) {
+      return log.error("reload refused: the new config uses the public dev secrets on a public listen; the running config stays", { keys: devKeys });
     }
     const plan = planReload(running.config, next, engine.restartOnly);
     if (plan.needRestart.length > 0) log.warn("config changes that need a restart were not applied", { keys: plan.needRestart });
@@ -226,11 +227,6 @@ export function serveUntilStopped(
   });
 }
 
-/** The embedded dev config's public secrets on anything but loopback: a config problem (exit 2), either engine. */
-export function refusePublicDevSecrets(config: Config) {
-  if (isLoopback(parseListen(config.server.listen)!.hostname) || !usesPublicDevSecrets(config)) return;
-  throw new ConfigError([{ key: "server.listen", reason: `refusing to listen on ${config.server.listen} with the public dev secrets (dev-app-secret / dev-verify-token): anyone could sign webhooks; set your own whatsapp secrets or listen on loopback` }]);
-}
 
 function takeInstanceLock(path: string): InstanceLock {
   const problem = storageDirProblem(path);
@@ -243,10 +239,6 @@ function takeInstanceLock(path: string): InstanceLock {
   }
 }
 
-const isLoopbackAddress = trustTest(LOOPBACK_CIDRS);
-export function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || isLoopbackAddress(hostname);
-}
 
 /** Opens the database once to migrate it and read back the effective pragmas. */
 /** An erasure also leaves no copy in the inbox log: its segments go once everything in them is indexed (and so erased). */

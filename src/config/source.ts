@@ -6,8 +6,10 @@
  */
 import { dirname, resolve } from "node:path";
 import devToml from "./dev.toml" with { type: "text" };
-import { loadConfigFile, parseConfigText, type ConfigProblem, type ConfigPurpose, type LoadOptions } from "./load";
-import type { Config, OperatorConfig } from "./schema";
+import { ConfigError, loadConfigFile, parseConfigText, type ConfigProblem, type ConfigPurpose, type LoadOptions } from "./load";
+import { parseListen, type Config, type OperatorConfig } from "./schema";
+import { LOOPBACK_CIDRS } from "./defaults";
+import { trustTest } from "../util/cidr";
 
 export const DEV_CONFIG_ORIGIN = "embedded dev config";
 
@@ -35,10 +37,32 @@ export function loadConfig(path: string | null, purpose: ConfigPurpose = "serve"
 }
 
 /**
- * True when the config uses the embedded dev config's app secret or verify token:
- * they are public (in this repository), so anyone could sign webhooks.
+ * The keys holding one of the embedded dev config's secrets: they are public (in this
+ * repository and its README), so anyone could sign webhooks or use the admin API.
  */
-export function usesPublicDevSecrets(config: Config): boolean {
+export function publicDevSecrets(config: Config): string[] {
   const dev = parseConfigText(devToml);
-  return config.whatsapp.app_secrets.some((s) => dev.whatsapp.app_secrets.includes(s)) || config.whatsapp.verify_token === dev.whatsapp.verify_token;
+  const keys: string[] = [];
+  if (config.whatsapp.app_secrets.some((s) => dev.whatsapp.app_secrets.includes(s))) keys.push("whatsapp.app_secrets");
+  if (config.whatsapp.verify_token === dev.whatsapp.verify_token) keys.push("whatsapp.verify_token");
+  if (config.admin.token === dev.admin.token) keys.push("admin.token");
+  if (config.admin.metrics_token === dev.admin.token) keys.push("admin.metrics_token");
+  return keys;
+}
+
+const isLoopbackAddress = trustTest(LOOPBACK_CIDRS);
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || isLoopbackAddress(hostname);
+}
+
+/** The embedded dev config's public secrets on anything but loopback: a config problem (exit 2), at start, in `check` and on reload alike. */
+export function refusePublicDevSecrets(config: Config) {
+  const keys = publicDevSecrets(config);
+  if (keys.length === 0 || isLoopback(parseListen(config.server.listen)!.hostname)) return;
+  throw new ConfigError([
+    {
+      key: "server.listen",
+      reason: `refusing to listen on ${config.server.listen} with the public dev secrets (${keys.join(", ")}: dev-app-secret, dev-verify-token, dev-admin-token-not-secret): anyone could sign webhooks or use the admin API; set your own or listen on loopback`,
+    },
+  ]);
 }

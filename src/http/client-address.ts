@@ -4,17 +4,7 @@
  * walking the list from the right, every trusted proxy is skipped, and the first
  * untrusted entry is the client (anything left of it could have been forged by it).
  */
-import { addressBytes, inCidr, parseCidr, type Cidr } from "../util/cidr";
-
-export type TrustTest = (address: string) => boolean;
-
-export function trustTest(cidrs: readonly string[]): TrustTest {
-  const parsed = cidrs.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== null);
-  return (address) => {
-    const bytes = addressBytes(address);
-    return bytes !== null && parsed.some((c) => inCidr(bytes, c));
-  };
-}
+import { addressBytes, type TrustTest } from "../util/cidr";
 
 /**
  * The client address to log and store: the peer itself unless it is a trusted

@@ -60,3 +60,14 @@ export function inCidr(address: Uint8Array, cidr: Cidr): boolean {
   }
   return true;
 }
+
+export type TrustTest = (address: string) => boolean;
+
+/** Whether an address is in any of the ranges (unreadable ranges are left out). */
+export function trustTest(cidrs: readonly string[]): TrustTest {
+  const parsed = cidrs.map((c) => parseCidr(c)).filter((c): c is Cidr => c !== null);
+  return (address) => {
+    const bytes = addressBytes(address);
+    return bytes !== null && parsed.some((c) => inCidr(bytes, c));
+  };
+}

@@ -1,7 +1,7 @@
 /** The compiled binary under hostile input, slow clients, hostile hooks and storage faults. */
 import { Database } from "bun:sqlite";
 import { afterEach, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { createGzip } from "node:zlib";
 import { join } from "node:path";
@@ -276,6 +276,25 @@ test("the public dev secrets are refused on anything but loopback: a config prob
   const r = runBinary(["--listen", "0.0.0.0:0"], { cwd: tempDir() });
   expect(r.code).toBe(2);
   expect(r.stderr).toContain("--listen (overrides server.listen): refusing to listen on 0.0.0.0:0 with the public dev secrets");
+});
+
+test("the public dev admin token, or any dev secret, is refused on a public listen by check and at start alike; on loopback it runs", () => {
+  const dir = tempDir();
+  const config = (listen: string, whatsapp: string, admin: string) => {
+    const path = join(dir, `${listen.replaceAll(/[.:]/g, "_")}-${whatsapp.length}-${admin.length}.toml`);
+    writeFileSync(path, `[server]\nlisten = "${listen}"\n[storage]\npath = "${join(dir, "wa.db")}"\n[whatsapp]\n${whatsapp}\n[admin]\n${admin}\n`, { mode: 0o600 });
+    return path;
+  };
+  const own = 'verify_token = "own-verify-token"\napp_secrets = ["own-app-secret-123"]';
+  const devAdmin = config("0.0.0.0:0", own, 'token = "dev-admin-token-not-secret"');
+  for (const args of [["check", "--config", devAdmin], ["--config", devAdmin]]) {
+    const r = runBinary(args);
+    expect({ args, code: r.code }).toEqual({ args, code: 2 });
+    expect(r.stderr).toContain("refusing to listen on 0.0.0.0:0 with the public dev secrets (admin.token");
+  }
+  const devSecret = config("0.0.0.0:0", 'verify_token = "own-verify-token"\napp_secrets = ["dev-app-secret"]', 'token = "own-admin-token-0123456789"');
+  expect(runBinary(["check", "--config", devSecret])).toMatchObject({ code: 2, stderr: expect.stringContaining("(whatsapp.app_secrets: ") });
+  expect(runBinary(["check", "--config", config("127.0.0.1:0", own, 'token = "dev-admin-token-not-secret"')]).code).toBe(0);
 });
 
 test("a port taken, given by --listen: the flag is named, not the file's server.listen", async () => {

@@ -1,6 +1,7 @@
 /** server.trusted_proxies: whose X-Forwarded-For is believed, and which entry is the client. */
 import { expect, test } from "bun:test";
-import { clientAddress, trustTest } from "../../src/http/client-address";
+import { clientAddress } from "../../src/http/client-address";
+import { trustTest } from "../../src/util/cidr";
 import { parseCidr } from "../../src/util/cidr";
 
 const loopback = trustTest(["127.0.0.0/8", "::1/128"]);
