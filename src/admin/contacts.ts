@@ -6,7 +6,7 @@ import { giveBackFreePages } from "../sweeper/retention";
 import { isoOrNull } from "../util/time";
 import { erasePerson } from "../whatsapp/erase";
 import type { Identity } from "../domain/identity";
-import { searchKey, mentionsOfAny, personId, type Mentions } from "../whatsapp/phone-mention";
+import { searchKey, mentionsOfAny, personId, waIdDigits, type Mentions } from "../whatsapp/phone-mention";
 import { badRequest, notFound, ok, type AdminAnswer } from "./answers";
 
 /** Messages GET /v1/contacts/{wa_id} shows, newest first. */
@@ -56,6 +56,8 @@ export async function eraseContact(db: Database, rawWaId: string, now: number): 
   const store = contactStore(db);
   // Every id the person had: erasing one erases them all.
   const walked = store.identity(waId).ids;
+  const own = ownNumbersAmong(walked, store.businessNumbers(walked));
+  if (own.length > 0) return badRequest(notAPerson(waId, own));
   const bodiesEnd = store.walk.bodies.end();
   const envelopesEnd = store.walk.envelopes.end();
   const bodies = await walk(bodiesEnd, (from, to) => walked.flatMap((id) => store.walk.bodies.find(from, to, searchKey(id))), mentionsOfAny(walked));
@@ -81,6 +83,19 @@ export async function eraseContact(db: Database, rawWaId: string, now: number): 
   const freedPages = await giveBackFreePages(retentionStore(db), giveWay);
   return erasedAnswer(waId, erased, { freed_pages: freedPages, wal_emptied: await emptyWal(() => store.truncateWal()) });
 }
+
+/**
+ * The business's own numbers among a person's ids: a phone number id its events carry, or
+ * the display number of its newest events. Every webhook names them (metadata): erasing
+ * one would erase everything, and they are not a person's.
+ */
+export function ownNumbersAmong(ids: readonly string[], known: { phoneNumberIds: readonly string[]; displayNumbers: readonly (string | null)[] }): string[] {
+  const displays = new Set(known.displayNumbers.flatMap((n) => (n === null ? [] : [waIdDigits(n) ?? n])));
+  return ids.filter((id) => known.phoneNumberIds.includes(id) || displays.has(id));
+}
+
+export const notAPerson = (waId: string, own: readonly string[]) =>
+  `wa_id: ${waId} is ${own.includes(waId) ? "" : `linked to ${own.join(", ")}, `}this business's own number (its phone number id or display number in the webhooks' metadata), not a person's: nothing was erased`;
 
 /** What an erasure did, as DELETE /v1/contacts/{wa_id} answers it (both engines); null `erased`: nothing of them was found. */
 export function erasedAnswer(waId: string, erased: Record<string, number> | null, storage: { freed_pages: number; wal_emptied: boolean }): AdminAnswer {

@@ -23,7 +23,7 @@ import { badRequest, conflict, notFound, ok, type AdminAnswer } from "./answers"
 import { rowCursor } from "./params";
 import { deadRetried, deliveriesPage, deliveriesRequest, inboxPage, orphanedDelivery, replayAnswer, replayRangeRequest, retryDeadRefused, unknownHook } from "./queues";
 import { alertsPage, alertsRequest } from "./alerts";
-import { BAD_WA_ID, contactAnswer, erasedAnswer, RECENT } from "./contacts";
+import { BAD_WA_ID, contactAnswer, erasedAnswer, notAPerson, ownNumbersAmong, RECENT } from "./contacts";
 import { postgresContactStore } from "../store/postgres/contact-store";
 import { postgresRequeue } from "../store/postgres/requeue-store";
 import { erasePerson } from "../whatsapp/erase";
@@ -206,6 +206,9 @@ export function postgresAdminOps(
   const erase = async (raw: string, now: number): Promise<AdminAnswer> => {
     const waId = personId(raw);
     if (waId === null) return badRequest(BAD_WA_ID);
+    const ids = (await contacts.identity(waId)).ids;
+    const own = ownNumbersAmong(ids, await contacts.businessNumbers(ids));
+    if (own.length > 0) return badRequest(notAPerson(waId, own));
     const erased = await contacts.erase(waId, (mentions) => (body) => erasePerson(body, mentions), now);
     // Nothing is given back to the file system nor emptied from the WAL here: PostgreSQL's vacuum reuses the space later.
     return erasedAnswer(waId, erased as Record<string, number> | null, { freed_pages: 0, wal_emptied: false });

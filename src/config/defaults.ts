@@ -80,3 +80,6 @@ export const DEFAULT_IDLE_TIMEOUT = "10s";
  * tracked messages: 1.3 s → 0.8 s (bench/RESULTS.md "Sweeper"). Bounded: at most this much.
  */
 export const WRITER_CACHE_KIB = 8_192;
+
+/** How many of the newest events an erasure reads for the business's display numbers (on nearly every event): never erased as a person. */
+export const DISPLAY_NUMBERS_LOOKBACK = 1_000;

@@ -6,6 +6,7 @@
  * tables (no index can find a number inside free text).
  */
 import type { Database } from "bun:sqlite";
+import { DISPLAY_NUMBERS_LOOKBACK } from "../config/defaults";
 import { identityOf, type Identity } from "../domain/identity";
 import { mergeContacts, type ContactValues, type ValueClock } from "../domain/person-contact";
 import { NUMBER_SEPARATORS } from "../whatsapp/phone-mention";
@@ -38,6 +39,12 @@ export interface MessageSummary {
 }
 
 export function contactStore(db: Database) {
+  const phoneNumberIds = db.prepare<{ n: string }, [string]>(
+    "SELECT value AS n FROM json_each(?1) WHERE EXISTS (SELECT 1 FROM events INDEXED BY events_by_phone_number WHERE phone_number_id = value)",
+  );
+  const displayNumbers = db.prepare<{ n: string }, [number]>(
+    "SELECT DISTINCT envelope ->> '$.display_phone_number' AS n FROM (SELECT envelope FROM events ORDER BY rowid DESC LIMIT ?1) WHERE n IS NOT NULL",
+  );
   // Every query takes the person's ids (domain/identity.ts) as one JSON list.
   const contacts = db.prepare<ContactRow, [string]>("SELECT * FROM contacts WHERE wa_id IN (SELECT value FROM json_each(?1)) ORDER BY wa_id");
   const clocks = db.prepare<ValueClock, [string]>(
@@ -74,6 +81,11 @@ export function contactStore(db: Database) {
     get: (person: Identity) => mergeContacts(person.wa_id ?? person.ids[0]!, contacts.all(JSON.stringify(person.ids)), clocks.all(JSON.stringify(person.ids))),
     recent: (ids: readonly string[], limit: number) => recent.all(JSON.stringify(ids), limit),
     known: (ids: readonly string[]) => known.get(JSON.stringify(ids))!.n > 0,
+    /** The business's own numbers as its events name them (admin/contacts.ts, ownNumbersAmong). */
+    businessNumbers: (ids: readonly string[]) => ({
+      phoneNumberIds: phoneNumberIds.all(JSON.stringify(ids)).map((r) => r.n),
+      displayNumbers: displayNumbers.all(DISPLAY_NUMBERS_LOOKBACK).map((r) => r.n),
+    }),
     /** The walks: each table by key range, up to the key its end() gives now. */
     walk: {
       bodies: { end: () => maxKey("SELECT max(inbox_id) n FROM inbox_bodies"), find: (from: number, to: number, digits: string) => bodies.all(from, to, digits) },

@@ -127,6 +127,17 @@ test("the corpus erased on both engines: the same answers; afterwards no column 
   });
   expect((contact.pg.body as { recent_messages: unknown[] }).recent_messages).toHaveLength(20);
 
+  // The business's own numbers (metadata on every webhook) are no person: refused on both, nothing erased.
+  const eventsBefore = lite.count("SELECT count(*) n FROM events");
+  for (const own of ["15550783881", "+1 555 078 3881", "106540352242922"]) {
+    const refused = await both({ op: "erase-contact", waId: own });
+    expect(refused.pg).toEqual(refused.lite);
+    expect(refused.pg.status).toBe(400);
+    expect((refused.pg.body as { reason: string }).reason).toContain("this business's own number");
+  }
+  expect(lite.count("SELECT count(*) n FROM events")).toBe(eventsBefore);
+  expect(await pg.count("SELECT count(*) n FROM events")).toBe(eventsBefore);
+
   const erased = await both({ op: "erase-contact", waId: PERSON });
   expect(erased.pg.status).toBe(200);
   const { storage: _pgStorage, ...pgErased } = erased.pg.body as Record<string, unknown>;

@@ -21,6 +21,7 @@ import type { SQL } from "bun";
 import type { ContactRow, MessageSummary, Rewrite } from "../contact-store";
 import { identityOf, type Identity } from "../../domain/identity";
 import { mergeContacts, type ValueClock } from "../../domain/person-contact";
+import { DISPLAY_NUMBERS_LOOKBACK } from "../../config/defaults";
 import { NUMBER_SEPARATORS, searchKey, mentionsOfAny, type Mentions } from "../../whatsapp/phone-mention";
 import { identitiesOfPersons } from "./identities";
 import { beforeErasing } from "./erasure-gate";
@@ -78,6 +79,15 @@ export function postgresContactStore(sql: SQL) {
       return [...rows] as MessageSummary[];
     },
     known: (ids: readonly string[]) => known(sql, ids),
+    /** The business's own numbers as its events name them (admin/contacts.ts, ownNumbersAmong). */
+    async businessNumbers(ids: readonly string[]) {
+      const list = sql.array([...ids], "TEXT");
+      const [phoneNumberIds, displayNumbers] = await Promise.all([
+        sql`SELECT DISTINCT phone_number_id AS n FROM events WHERE phone_number_id = ANY(${list}::text[])`,
+        sql`SELECT DISTINCT envelope::jsonb ->> 'display_phone_number' AS n FROM (SELECT envelope FROM events ORDER BY id DESC LIMIT ${DISPLAY_NUMBERS_LOOKBACK}) recent`,
+      ]);
+      return { phoneNumberIds: (phoneNumberIds as { n: string }[]).map((r) => r.n), displayNumbers: (displayNumbers as { n: string | null }[]).map((r) => r.n) };
+    },
     /**
      * Erases everything about the person the id belongs to, under every id they had, and
      * every body and envelope that mentions one of them, in one transaction; null when
