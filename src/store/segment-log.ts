@@ -19,7 +19,7 @@
  * not ready.
  */
 import { constants, existsSync, fstatSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { open, unlink, type FileHandle } from "node:fs/promises";
+import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { StorageError, toStorageError } from "./errors";
 import type { InboxRecord } from "./types";
@@ -32,6 +32,12 @@ export const SEAL_AFTER_MS = 10_000;
 
 const SUFFIX = ".seg";
 const PROBE = "probe";
+/**
+ * Names the segment appends go to (its first id), rewritten whenever that changes: a
+ * restart that does not find it knows the file was removed under the daemon, with
+ * whatever webhooks were acknowledged in it. A segment sealed and recycled never is.
+ */
+const HEAD = "current";
 const nameOf = (first: number) => `${String(first).padStart(16, "0")}${SUFFIX}`;
 
 export const segmentsDir = (storagePath: string) => `${storagePath}.segments`;
@@ -52,10 +58,13 @@ interface Current extends Segment {
 export interface SegmentLogOptions {
   /** "full": fdatasync before acknowledging; "normal": the page cache (survives a process crash only). */
   synchronous: "full" | "normal";
-  /** Ids must go on after these: the newest frame, and what SQLite already holds. */
+  /** The index's next id (what SQLite holds, plus one): ids go on from it, and the log must reach the one before it (else it was cut short). */
   minNextId: number;
   now?: () => number;
 }
+
+/** What an operator does about a log cut short (cli/log-gap.ts). */
+export const CUT_SHORT_HINT = "`wa-webhookd log-gap` says which; --skip goes on in a new segment";
 
 export class SegmentLog {
   #current: Current;
@@ -89,14 +98,18 @@ export class SegmentLog {
       const segments = listSegments(dir);
       const last = segments.at(-1);
       const tail = last ? decodeFrames(readFileSync(last.path), 0, last.first) : null;
+      const gone = currentGone(dir, segments);
+      if (gone) throw new StorageError("corrupt", `${describeGone(gone)}; ${CUT_SHORT_HINT}`);
+      const cut = last && tail ? cutShort(last, tail.lastId, opts.minNextId - 1) : null;
+      if (cut) throw new StorageError("corrupt", `${describeCut(cut)}; ${CUT_SHORT_HINT}`);
       const nextId = Math.max(tail?.lastId !== null && tail ? tail.lastId + 1 : 0, last?.first ?? 0, opts.minNextId, 1);
       const now = opts.now?.() ?? Date.now();
       // Appends go on in the last segment, after its last whole frame (a torn one is overwritten),
       // unless ids jumped past it (SQLite ahead of the log): then a new segment.
-      if (last && tail && (tail.lastId ?? last.first - 1) + 1 === nextId) {
-        return new SegmentLog(dir, opts, await openSegment(last, tail.end, now, opts.synchronous), segments.slice(0, -1), nextId);
-      }
-      return new SegmentLog(dir, opts, await openSegment({ first: nextId, path: segmentPath(dir, nextId) }, 0, now, opts.synchronous), segments, nextId);
+      const continues = last && tail && (tail.lastId ?? last.first - 1) + 1 === nextId;
+      const current = continues ? await openSegment(last, tail.end, now, opts.synchronous) : await openSegment({ first: nextId, path: segmentPath(dir, nextId) }, 0, now, opts.synchronous);
+      await writeHead(dir, current.first);
+      return new SegmentLog(dir, opts, current, continues ? segments.slice(0, -1) : segments, nextId);
     } catch (err) {
       throw toStorageError(err);
     }
@@ -217,6 +230,7 @@ export class SegmentLog {
     this.#current = next;
     this.#sealed.push({ first: sealed.first, path: sealed.path });
     await sealed.handle.close();
+    await writeHead(this.#dir, next.first);
   }
 
   /** The segment must still be the file at its path: a deleted or replaced one would hold what no restart reads. */
@@ -257,6 +271,42 @@ async function writeWhole(handle: FileHandle, bytes: Uint8Array, position: numbe
     if (bytesWritten === 0) throw Object.assign(new Error("no space left on device (a write took no bytes)"), { code: "ENOSPC" });
     done += bytesWritten;
   }
+}
+
+/** Names the current segment durably (written aside, then renamed over: a crash leaves the old name or the new). */
+async function writeHead(dir: string, first: number) {
+  const aside = join(dir, `${HEAD}.tmp`);
+  const handle = await open(aside, "w");
+  try {
+    await handle.write(Buffer.from(`${first}\n`));
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await rename(aside, join(dir, HEAD));
+  await syncDirectory(dir);
+}
+
+/** The segment the last run appended to, when its file is no longer there (null: there, or not recorded). */
+function currentGone(dir: string, segments: readonly Segment[]): { path: string; first: number } | null {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, HEAD), "utf8");
+  } catch {
+    return null; // a log from before it was recorded, or none yet
+  }
+  const first = Number(text.trim());
+  if (!Number.isSafeInteger(first) || first < 1 || segments.some((s) => s.first === first)) return null;
+  return { path: segmentPath(dir, first), first };
+}
+
+const describeGone = (g: { path: string; first: number }) =>
+  `inbox log: ${g.path}, the segment webhooks were appended to, is gone (removed under the daemon, or the directory replaced): webhooks acknowledged in it, from ${g.first} on, may be lost`;
+
+/** The current segment recorded as removed (see currentGone), described; null when it is there. */
+export function logCurrentGone(dir: string): string | null {
+  const gone = currentGone(dir, segmentsOrNone(dir));
+  return gone && describeGone(gone);
 }
 
 /** Off the event loop, as every file operation on the request path: a blocking fsync stalls every connection. */
@@ -312,6 +362,45 @@ export function logGap(dir: string, afterId: number): { from: number; to: number
     if (lastId !== null && lastId >= expected) expected = lastId + 1;
   }
   return null;
+}
+
+export interface CutShort {
+  path: string;
+  /** The last whole frame left in it (null: none). */
+  lastId: number | null;
+  indexedThrough: number;
+}
+
+/**
+ * The newest segment ends before what the index holds, though it starts at or before it:
+ * webhooks indexed from it are gone from it, so it was cut short under the daemon (a crash
+ * tears only a write never acknowledged, never indexed). Webhooks acknowledged after the
+ * index may be gone with them: no restart may go on as if the log were whole.
+ */
+function cutShort(last: Segment, lastId: number | null, indexedThrough: number): CutShort | null {
+  const endsAt = lastId ?? last.first - 1;
+  return last.first <= indexedThrough && endsAt < indexedThrough ? { path: last.path, lastId, indexedThrough } : null;
+}
+
+export const describeCut = (c: CutShort) =>
+  `inbox log: ${c.path} ends at webhook ${c.lastId ?? "(none)"}, before what the index holds (${c.indexedThrough}): it was cut short under the daemon, and webhooks acknowledged after ${c.indexedThrough} may be lost`;
+
+/** The newest segment, if it was cut short below the index (see cutShort). */
+export function logCutShort(dir: string, indexedThrough: number): CutShort | null {
+  const last = segmentsOrNone(dir).at(-1);
+  return last ? cutShort(last, decodeFrames(readFileSync(last.path), 0, last.first).lastId, indexedThrough) : null;
+}
+
+/**
+ * After a cut (`log-gap --skip`): an empty segment starting after the index, where the
+ * log goes on. The cut one holds only indexed webhooks: it is recycled as usual.
+ */
+export async function startAfterCut(dir: string, indexedThrough: number): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const path = segmentPath(dir, indexedThrough + 1);
+  await (await open(path, "a")).close();
+  await syncDirectory(dir);
+  await writeHead(dir, indexedThrough + 1);
 }
 
 /**

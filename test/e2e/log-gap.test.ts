@@ -7,12 +7,13 @@
  */
 import { beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { rmSync } from "node:fs";
+import { readdirSync, renameSync, rmSync, truncateSync } from "node:fs";
 import { join } from "node:path";
-import { SegmentLog, segmentsDir } from "../../src/store/segment-log";
+import { segmentsDir } from "../../src/store/segment-log";
+import { writeSegment } from "../support/segments";
 import type { InboxRecord } from "../../src/store/types";
 import { BINARY, readInbox, requireBinary, runBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
-import { textMessage } from "../support/webhooks";
+import { signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
 const { daemons } = stopAfterEach();
@@ -36,12 +37,9 @@ function doneIds(dbPath: string): number[] {
 }
 
 /** The log as a damaged copy leaves it: webhooks 1–3 and 6–8 in their segments, 4–5 nowhere, none indexed. */
-async function damagedLog(dbPath: string) {
-  for (const [minNextId, ids] of [[1, [1, 2, 3]], [6, [6, 7, 8]]] as const) {
-    const log = await SegmentLog.open(segmentsDir(dbPath), { synchronous: "normal", minNextId });
-    expect((await log.append(ids.map(record))).ids).toEqual([...ids]);
-    await log.close();
-  }
+function damagedLog(dbPath: string) {
+  rmSync(segmentsDir(dbPath), { recursive: true, force: true });
+  for (const [first, ids] of [[1, [1, 2, 3]], [6, [6, 7, 8]]] as const) writeSegment(segmentsDir(dbPath), first, ids.map(record));
 }
 
 test("acknowledged webhooks the log lost: named by log-gap, skipped with --skip, and the ones after them processed", async () => {
@@ -51,7 +49,7 @@ test("acknowledged webhooks the log lost: named by log-gap, skipped with --skip,
   // The daemon makes the database; a clean stop leaves no segment behind.
   const first = await startDaemon(config);
   await first.stop();
-  await damagedLog(dbPath);
+  damagedLog(dbPath);
 
   const found = runBinary(["log-gap", "--config", config]);
   expect(found.code).toBe(1);
@@ -67,7 +65,7 @@ test("acknowledged webhooks the log lost: named by log-gap, skipped with --skip,
 
   const skipped = runBinary(["log-gap", "--config", config, "--skip", "--json"]);
   expect(skipped.code).toBe(0);
-  expect(JSON.parse(skipped.stdout)).toEqual({ indexed_through: 5, gap: { from: 4, to: 5 }, skipped: true, indexed_before_gap: 3, missing_before_log: null });
+  expect(JSON.parse(skipped.stdout)).toEqual({ indexed_through: 5, gap: { from: 4, to: 5 }, skipped: true, indexed_before_gap: 3, missing_before_log: null, end_lost: null });
   expect(readInbox(dbPath).map((r) => r.id)).toEqual([1, 2, 3]);
   const again = runBinary(["log-gap", "--config", config]);
   expect({ code: again.code, stdout: again.stdout }).toEqual({ code: 0, stdout: "log-gap: none; the inbox log holds the webhooks after the index (indexed through 5)\n" });
@@ -90,13 +88,11 @@ test("a database restored from a backup older than the log: the webhooks after i
   await first.stop();
   // The newer database (gone) had indexed 1–5 and the log recycled them; 6–7 were not indexed yet.
   rmSync(segmentsDir(dbPath), { recursive: true, force: true });
-  const log = await SegmentLog.open(segmentsDir(dbPath), { synchronous: "normal", minNextId: 6 });
-  expect((await log.append([6, 7].map(record))).ids).toEqual([6, 7]);
-  await log.close();
+  writeSegment(segmentsDir(dbPath), 6, [6, 7].map(record));
 
   const said = runBinary(["log-gap", "--config", config, "--json"]);
   expect({ code: said.code, stderr: said.stderr }).toEqual({ code: 0, stderr: "" });
-  expect(JSON.parse(said.stdout)).toEqual({ indexed_through: 0, gap: null, skipped: false, indexed_before_gap: 0, missing_before_log: { from: 1, to: 5 } });
+  expect(JSON.parse(said.stdout)).toEqual({ indexed_through: 0, gap: null, skipped: false, indexed_before_gap: 0, missing_before_log: { from: 1, to: 5 }, end_lost: null });
   expect(runBinary(["log-gap", "--config", config]).stdout).toContain("webhook ids 1–5 are in neither the database nor the inbox log");
 
   const daemon = await startDaemon(config);
@@ -105,5 +101,70 @@ test("a database restored from a backup older than the log: the webhooks after i
   expect(doneIds(dbPath)).toEqual([6, 7]);
   const warning = daemon.lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith("acknowledged webhooks are in neither the database nor the inbox log"));
   expect(warning).toMatchObject({ level: "warn", from_id: 1, to_id: 5, webhooks: 5 });
+  expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
+}, 60_000);
+
+/** Webhooks acknowledged while SQLite's write lock is held elsewhere stay in the log only; then the daemon is killed. */
+async function ackedOnlyInLog(config: string, dbPath: string, before: number, after: number) {
+  const daemon = await startDaemon(config);
+  for (let i = 0; i < before; i++) expect((await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.IDX${i}`))).status).toBe(200);
+  await waitFor(() => readInbox(dbPath).length === before);
+  const other = new Database(dbPath);
+  other.run("BEGIN IMMEDIATE");
+  const ids: number[] = [];
+  for (let i = 0; i < after; i++) {
+    const res = await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.LOGONLY${i}`));
+    expect(res.status).toBe(200);
+    ids.push(((await res.json()) as { id: number }).id);
+  }
+  daemon.proc.kill("SIGKILL");
+  await daemon.proc.exited;
+  other.run("ROLLBACK");
+  other.close();
+  expect(readInbox(dbPath).length).toBe(before);
+  return ids;
+}
+
+const newestSegment = (dbPath: string) => join(segmentsDir(dbPath), readdirSync(segmentsDir(dbPath)).filter((f) => f.endsWith(".seg")).sort().at(-1)!);
+
+test("the segment acknowledged webhooks were appended to, moved away after a kill: the daemon refuses to start, log-gap names it, --skip goes on", async () => {
+  const dir = tempDir("wa-gap-");
+  const dbPath = join(dir, "wa.db");
+  const config = writeConfig(dir, { storagePath: dbPath });
+  const ids = await ackedOnlyInLog(config, dbPath, 2, 2);
+  expect(ids).toEqual([3, 4]);
+  renameSync(newestSegment(dbPath), join(dir, "moved-away.seg"));
+
+  const refused = Bun.spawnSync([BINARY, "--config", config], { timeout: 15_000 });
+  expect(refused.exitCode).not.toBe(0);
+  expect(refused.stdout.toString() + refused.stderr.toString()).toContain("the segment webhooks were appended to, is gone");
+  const found = runBinary(["log-gap", "--config", config, "--json"]);
+  expect(found.code).toBe(1);
+  expect(JSON.parse(found.stdout)).toMatchObject({ indexed_through: 2, gap: null, skipped: false });
+  expect(JSON.parse(found.stdout).end_lost).toContain("may be lost");
+  expect(runBinary(["log-gap", "--config", config, "--skip"]).code).toBe(0);
+
+  const daemon = await startDaemon(config);
+  daemons.push(daemon);
+  expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.AFTER"))).status).toBe(200);
+  await waitFor(() => doneIds(dbPath).length === 3);
+}, 60_000);
+
+test("the newest segment cut short below what the index holds: refused at start and named by log-gap", async () => {
+  const dir = tempDir("wa-gap-");
+  const dbPath = join(dir, "wa.db");
+  const config = writeConfig(dir, { storagePath: dbPath });
+  await ackedOnlyInLog(config, dbPath, 6, 3);
+  const segment = newestSegment(dbPath);
+  truncateSync(segment, 2_000); // a frame or so of the six indexed, none of the three after
+  const refused = Bun.spawnSync([BINARY, "--config", config], { timeout: 15_000 });
+  expect(refused.exitCode).not.toBe(0);
+  expect(refused.stdout.toString() + refused.stderr.toString()).toContain("before what the index holds (6): it was cut short under the daemon");
+  const found = runBinary(["log-gap", "--config", config]);
+  expect(found.code).toBe(1);
+  expect(found.stdout).toContain("webhooks acknowledged after 6 may be lost");
+  expect(runBinary(["log-gap", "--config", config, "--skip"]).code).toBe(0);
+  const daemon = await startDaemon(config);
+  daemons.push(daemon);
   expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
 }, 60_000);

@@ -15,6 +15,7 @@ import { StorageError } from "../../src/store/errors";
 import type { InboxRecord } from "../../src/store/types";
 import { tempDir } from "../support/daemon";
 import { descriptors } from "../support/descriptors";
+import { writeSegment } from "../support/segments";
 
 const record = (body: string): InboxRecord => ({
   body: new TextEncoder().encode(body),
@@ -52,10 +53,8 @@ test("after a restart it starts in the middle of a segment, after what the index
   await log.close();
   expect(text(new LogReader(dir, 2).read(4, 10))).toEqual([[3, "3"], [4, "4"]]);
 
-  // SQLite ahead of the log (its files lost): the log goes on at SQLite's next id, in a segment of its own.
-  const ahead = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 50 });
-  await ahead.append([record("50")]);
-  await ahead.close();
+  // SQLite ahead of the log (`log-gap --skip` after a cut): the log goes on at SQLite's next id, in a segment of its own.
+  writeSegment(dir, 50, [record("50")]);
   expect(text(new LogReader(dir, 49).read(50, 10))).toEqual([[50, "50"]]);
 });
 

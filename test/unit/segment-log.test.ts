@@ -7,12 +7,13 @@ import { describe, expect, test } from "bun:test";
 import { appendFileSync, constants, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrames, encodeFrame } from "../../src/store/log-frame";
-import { framesAfter, logGap, missingBeforeLog, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog } from "../../src/store/segment-log";
+import { framesAfter, logCurrentGone, logCutShort, logGap, missingBeforeLog, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog, startAfterCut } from "../../src/store/segment-log";
 import type { InboxRecord } from "../../src/store/types";
 import { LogReader } from "../../src/store/log-reader";
 import type { StorageError } from "../../src/store/errors";
 import { tempDir } from "../support/daemon";
 import { descriptors } from "../support/descriptors";
+import { writeSegment } from "../support/segments";
 
 const record = (body: string, over: Partial<InboxRecord> = {}): InboxRecord => ({
   body: new TextEncoder().encode(body),
@@ -24,6 +25,8 @@ const record = (body: string, over: Partial<InboxRecord> = {}): InboxRecord => (
   ...over,
 });
 
+/** The segment files, oldest first (beside them: the current segment's name, a readiness probe). */
+const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".seg")).sort();
 const bodies = (dir: string, after = 0) => [...framesAfter(dir, after)].flat().map((f) => [f.id, new TextDecoder().decode(f.body)]);
 
 describe("frames", () => {
@@ -69,7 +72,7 @@ describe("SegmentLog", () => {
     const log = await SegmentLog.open(dir, { synchronous: "full", minNextId: 1 });
     await log.append([record("kept-1"), record("kept-2")]);
     await log.close();
-    const [segment] = readdirSync(dir);
+    const [segment] = segmentFiles(dir);
     const path = join(dir, segment!);
     const whole = statSync(path).size;
     appendFileSync(path, encodeFrame(3, record("torn")).subarray(0, 40));
@@ -80,16 +83,67 @@ describe("SegmentLog", () => {
     expect(bodies(dir)).toEqual([[1, "kept-1"], [2, "kept-2"], [3, "next"]]);
   });
 
-  test("SQLite ahead of the log (the log's files lost): a new segment at SQLite's next id", async () => {
+  test("a newest segment ending before what SQLite holds was cut short: refused, named; after log-gap --skip a new segment at SQLite's next id", async () => {
     const dir = tempDir();
     const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
-    await log.append([record("1")]);
+    await log.append(["1", "2", "3"].map((b) => record(b)));
     await log.close();
+    // The index went through 49 from this log; the segment now ends at 3: frames it held are gone, and maybe acknowledged ones after 49.
+    const refused = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 50 }).then(
+      () => null,
+      (e: unknown) => e as StorageError,
+    );
+    expect(refused?.kind).toBe("corrupt");
+    expect(refused?.message).toContain("0000000000000001.seg ends at webhook 3, before what the index holds (49)");
+    expect(logCutShort(dir, 49)).toMatchObject({ lastId: 3, indexedThrough: 49 });
+    // Not cut: the index at or before the log's end, or a segment of its own starting after the index.
+    for (const through of [0, 2, 3]) expect(logCutShort(dir, through)).toBeNull();
+    await startAfterCut(dir, 49);
+    expect(logCutShort(dir, 49)).toBeNull();
     const ahead = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 50 });
     expect((await ahead.append([record("50")])).ids).toEqual([50]);
     await ahead.close();
-    expect(readdirSync(dir).sort()).toEqual(["0000000000000001.seg", "0000000000000050.seg"]);
-    expect(bodies(dir, 1)).toEqual([[50, "50"]]);
+    expect(segmentFiles(dir).sort()).toEqual(["0000000000000001.seg", "0000000000000050.seg"]);
+    expect(bodies(dir, 49)).toEqual([[50, "50"]]);
+  });
+
+  test("the segment appends went to, removed under the daemon: refused, named, whatever the index says; a sealed one recycled is not missed", async () => {
+    const dir = tempDir();
+    let now = 1_000;
+    const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1, now: () => now });
+    await log.append(["1", "2"].map((b) => record(b)));
+    now += SEAL_AFTER_MS;
+    expect(await log.recycle(2)).toBe(1); // sealed (all indexed, old) and recycled: 3 on go to a new current segment
+    await log.append(["3", "4"].map((b) => record(b)));
+    await log.close();
+    expect(logCurrentGone(dir)).toBeNull();
+    expect(segmentFiles(dir)).toEqual(["0000000000000003.seg"]);
+    // 3 and 4 acknowledged, not indexed; then their segment is moved away.
+    renameSync(join(dir, "0000000000000003.seg"), join(tempDir(), "moved.seg"));
+    const refused = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 3 }).then(
+      () => null,
+      (e: unknown) => e as StorageError,
+    );
+    expect(refused?.kind).toBe("corrupt");
+    expect(refused?.message).toContain("0000000000000003.seg, the segment webhooks were appended to, is gone");
+    expect(logCurrentGone(dir)).toContain("webhooks acknowledged in it, from 3 on, may be lost");
+    await startAfterCut(dir, 2);
+    expect(logCurrentGone(dir)).toBeNull();
+    const after = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 3 });
+    expect((await after.append([record("new")])).ids).toEqual([3]);
+    await after.close();
+  });
+
+  test("a torn tail after what was indexed is a crash's, not a cut: the log opens", async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
+    await log.append(["1", "2"].map((b) => record(b)));
+    await log.close();
+    const [segment] = segmentFiles(dir);
+    appendFileSync(join(dir, segment!), encodeFrame(3, record("torn")).subarray(0, 20));
+    const reopened = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 3 });
+    expect((await reopened.append([record("3")])).ids).toEqual([3]);
+    await reopened.close();
   });
 
   test("sealed past its size; a segment goes only once all its ids are indexed; the current one once indexed and old", async () => {
@@ -98,10 +152,10 @@ describe("SegmentLog", () => {
     const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1, now: () => now });
     const big = "x".repeat(SEGMENT_BYTES / 3 - 1_000);
     for (let i = 0; i < 4; i++) await log.append([record(big)]);
-    expect(readdirSync(dir)).toHaveLength(2); // three fit the first segment; the fourth opened another
+    expect(segmentFiles(dir)).toHaveLength(2); // three fit the first segment; the fourth opened another
     expect(await log.recycle(2)).toBe(0); // the first holds 1..3
     expect(await log.recycle(3)).toBe(1);
-    expect(readdirSync(dir)).toEqual(["0000000000000004.seg"]);
+    expect(segmentFiles(dir)).toEqual(["0000000000000004.seg"]);
     expect(await log.recycle(4)).toBe(0); // all indexed, but young
     now += SEAL_AFTER_MS;
     expect(await log.recycle(4)).toBe(1);
@@ -147,14 +201,14 @@ describe("SegmentLog", () => {
     await log.recycle(2, cutoff);
     expect(log.holds(cutoff)).toBe(false);
     await log.close();
-    expect(readdirSync(dir).map((f) => readFileSync(join(dir, f)).length)).toEqual([0]);
+    expect(segmentFiles(dir).map((f) => readFileSync(join(dir, f)).length)).toEqual([0]);
   });
 
   test("a segment deleted or replaced under it: that append fails (never acknowledged) and every later one", async () => {
     const dir = tempDir();
     const log = await SegmentLog.open(dir, { synchronous: "full", minNextId: 1 });
     await log.append([record("1")]);
-    const [segment] = readdirSync(dir);
+    const [segment] = segmentFiles(dir);
     writeFileSync(join(dir, `${segment}.new`), ""); // a restore copied over it
     renameSync(join(dir, `${segment}.new`), join(dir, segment!));
     const failed = await log.append([record("2")]).catch((e) => e);
@@ -174,7 +228,7 @@ describe("SegmentLog durability", () => {
       const dir = tempDir("wa-seg-sync-");
       const log = await SegmentLog.open(dir, { synchronous, minNextId: 1 });
       await log.append([record("a")]);
-      const [segment] = readdirSync(dir).filter((f) => f.endsWith(".seg"));
+      const [segment] = segmentFiles(dir);
       const flags = flagsOn(join(dir, segment!));
       expect(flags).toHaveLength(1);
       expect((flags[0]! & constants.O_DSYNC) !== 0).toBe(synchronous === "full");
@@ -186,11 +240,7 @@ describe("SegmentLog durability", () => {
 describe("gaps (wa-webhookd log-gap)", () => {
   test("ids missing between two segments the writer thread reads are a gap; frames that follow on, or none at all, are not", async () => {
     const dir = tempDir();
-    for (const [minNextId, n] of [[1, 3], [6, 2], [8, 1]] as const) {
-      const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId });
-      await log.append(Array.from({ length: n }, (_, i) => record(`{"i":${i}}`)));
-      await log.close();
-    }
+    for (const [first, n] of [[1, 3], [6, 2], [8, 1]] as const) writeSegment(dir, first, Array.from({ length: n }, (_, i) => record(`{"i":${i}}`)));
     // Segments 1–3, 6–7, 8: 4 and 5 are nowhere.
     expect(logGap(dir, 0)).toEqual({ from: 4, to: 5 });
     expect(logGap(dir, 2)).toEqual({ from: 4, to: 5 });
