@@ -284,7 +284,7 @@ export class Processor {
       // Never throws past here: an item it cannot read becomes a webhook.unknown beside its siblings.
       return { events: normalizeEvents(parseJsonExact(text)), position: 0, skip: job.progress, hasProgress: job.progress > 0 };
     } catch (err) {
-      return `body is not valid JSON: ${(err as Error).message}`;
+      return `body is not valid JSON: ${withoutQuotedText((err as Error).message)}`;
     }
   }
 }
@@ -320,3 +320,9 @@ function count(planned: Planned, stats: ProcessStats) {
   for (const { row } of planned.stored) stats.types[row.type] = (stats.types[row.type] ?? 0) + 1;
   for (const [move, n] of Object.entries(planned.transitions)) stats.transitions[move] = (stats.transitions[move] ?? 0) + n;
 }
+
+/**
+ * A JSON parser's reason without the text it quotes ('Unexpected identifier "…"'): that is
+ * the body's own text (a name, a number, a password), and the reason is logged and shown.
+ */
+export const withoutQuotedText = (reason: string) => reason.replace(/"[^"]*"?/g, '"…"');

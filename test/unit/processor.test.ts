@@ -4,6 +4,7 @@ import { queueStore } from "../../src/store/queue-store";
 import { fixture, hook, pipeline, TickingClock } from "../support/pipeline";
 import { textMessage } from "../support/webhooks";
 import { reprocessDeadInbox } from "../../src/store/requeue-store";
+import { withoutQuotedText } from "../../src/worker/processor";
 
 const all = hook({ name: "all", url: "http://127.0.0.1:1/all" });
 const messagesOnly = hook({ name: "messages", url: "http://127.0.0.1:1/m", events: ["message.*"] });
@@ -91,6 +92,15 @@ describe("Processor", () => {
     expect(JSON.parse(rows[0]!.envelope).raw).toEqual({ configuration_name: "cfg", status: "Active" });
     expect(JSON.parse(rows[1]!.envelope).data).toMatchObject({ kind: "hologram", hologram: { id: "h-1" } });
     expect(p.count("SELECT count(*) n FROM deliveries")).toBe(2);
+  });
+
+  test("a body that is not JSON: its reason (stored, logged) quotes none of its text", async () => {
+    const p = pipeline([all]);
+    const id = p.post("Alice_Smith_lives_at_12_Main_Street_password_hunter2");
+    expect(await p.processor.runOnce()).toMatchObject({ jobs: 1, dead: 1 });
+    const { last_error } = p.db.query("SELECT last_error FROM inbox WHERE id = ?").get(id) as { last_error: string };
+    expect(last_error).toBe('body is not valid JSON: JSON Parse error: Unexpected identifier "…"');
+    expect(withoutQuotedText('Unexpected identifier "tru"; "unterminated')).toBe('Unexpected identifier "…"; "…"');
   });
 
   test("signed but malformed JSON → dead with its error; reprocessable", async () => {
