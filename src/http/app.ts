@@ -1,4 +1,5 @@
 /** Assembles the Elysia app from its route groups. */
+import { rateLimited } from "../util/log-budget";
 import { Elysia } from "elysia";
 import type { HealthStore } from "../store/types";
 import type { Logger } from "../util/log";
@@ -41,7 +42,7 @@ export function createApp(deps: AppDeps) {
     // A malformed Host header makes request.url unparseable; refuse it here, as one clear answer.
     .onRequest(({ request }) => {
       if (URL.canParse(request.url)) return;
-      deps.log.warn("request rejected", { method: request.method, status: 400, reason: "malformed Host header" });
+      rateLimited(deps.log).warn("400 malformed Host header", "request rejected", { method: request.method, status: 400, reason: "malformed Host header" });
       return problem(400, "bad_request", "malformed Host header");
     })
     .onError(({ code, error, request }) => {
@@ -50,7 +51,7 @@ export function createApp(deps: AppDeps) {
         const refused = pathOf(request.url).startsWith("/v1/") ? refuseUnlessBearer(request, deps.admin.token, "admin.token", deps.log) : null;
         if (refused) return refused;
         // A POST nowhere is most likely Meta's callback URL set to the wrong path: say so where the operator looks.
-        if (request.method === "POST") deps.log.warn("request rejected", { method: "POST", status: 404, path: decodedPathOf(request.url), reason: "no route: is Meta's callback URL server.webhook_path?" });
+        if (request.method === "POST") rateLimited(deps.log).warn("404 POST", "request rejected", { method: "POST", status: 404, path: decodedPathOf(request.url), reason: "no route: is Meta's callback URL server.webhook_path?" });
         return problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
       }
       deps.log.error("unhandled error", { code, error, path: decodedPathOf(request.url) });

@@ -1,6 +1,7 @@
 /** Bearer-token checks of the admin API and /metrics: constant-time, one 401 shape, one log line. */
 import { constantTimeEqual } from "../util/crypto";
 import type { Logger } from "../util/log";
+import { rateLimited } from "../util/log-budget";
 import { problem } from "./respond";
 import { decodedPathOf } from "./url";
 
@@ -12,6 +13,8 @@ export function refuseUnlessBearer(request: Request, token: string, tokenKey: st
   const header = request.headers.get("authorization") ?? "";
   const scheme = BEARER.exec(header);
   if (constantTimeEqual(scheme ? header.slice(scheme[0].length) : "", token)) return null;
-  log.warn("request refused", { path: decodedPathOf(request.url), reason: !header ? "no bearer token" : scheme ? "wrong token" : "no Bearer scheme" });
+  // Anyone can send these: a flood of them must not bury the lines that matter.
+  const reason = !header ? "no bearer token" : scheme ? "wrong token" : "no Bearer scheme";
+  rateLimited(log).warn(`401 ${reason}`, "request refused", { path: decodedPathOf(request.url), reason });
   return problem(401, "unauthorized", `send Authorization: Bearer <${tokenKey}>`, { "www-authenticate": "Bearer" });
 }

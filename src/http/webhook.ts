@@ -6,7 +6,7 @@
  * them too, so they are logged loudly), 503 is ours and Meta's retry will succeed.
  */
 import { Elysia } from "elysia";
-import { LogBudget } from "../util/log-budget";
+import { rateLimited } from "../util/log-budget";
 import { RETRY_AFTER_SECONDS } from "../config/defaults";
 import { readBoundedBody } from "../ingest/body";
 import type { InflightBudget, InflightLease } from "../ingest/inflight";
@@ -106,9 +106,6 @@ type Server = { requestIP(req: Request): { address: string } | null; timeout?(re
 const countStored = metrics.counter("wa_webhook_requests_total", { outcome: "stored" });
 const observeLatency = metrics.histogram("wa_ingest_latency_seconds");
 
-/** Rejection lines per status and reason each minute; past it they are counted (metrics count every one). */
-const REJECTIONS_LOGGED_PER_MINUTE = 20;
-
 /** The start of what a signature looks like: a scheme of letters and digits, `=`, hex digits. */
 const SIGNATURE_SHAPE = /^[a-z0-9]{1,10}=[0-9a-f]*$/i;
 
@@ -116,21 +113,13 @@ export function webhookRoutes(deps: WebhookDeps) {
   const remoteOf = (request: Request, server: Server) =>
     clientAddress(server?.requestIP(request)?.address ?? null, request.headers.get("x-forwarded-for"), deps.trustedProxy);
 
-  const budget = new LogBudget(REJECTIONS_LOGGED_PER_MINUTE, 60_000);
-  const sayLeftOut = (left: Record<string, number> | null) => left && deps.log.warn("webhook rejections not logged one by one", { per_minute: REJECTIONS_LOGGED_PER_MINUTE, left_out: left });
-  setInterval(() => sayLeftOut(budget.flush(Date.now())), 60_000).unref();
-
   const reject = (request: Request, server: Server, response: Response, fields: Record<string, unknown>) => {
-    const { write, ended } = budget.admit(`${response.status} ${fields.reason ?? ""}`.trim(), Date.now());
-    sayLeftOut(ended);
-    if (write) {
-      deps.log.warn("webhook rejected", {
-        method: request.method,
-        status: response.status,
-        remote: remoteOf(request, server),
-        ...fields,
-      });
-    }
+    rateLimited(deps.log).warn(`${response.status} ${fields.reason ?? ""}`.trim(), "webhook rejected", {
+      method: request.method,
+      status: response.status,
+      remote: remoteOf(request, server),
+      ...fields,
+    });
     if (request.method === "POST") metrics.inc("wa_webhook_requests_total", { outcome: OUTCOMES[response.status] ?? "bad_request" });
     return response;
   };

@@ -12,6 +12,7 @@
  * with a "busy" StorageError and the handler answers 503.
  */
 import { metrics } from "../metrics/catalogue";
+import { rateLimited } from "../util/log-budget";
 import { MAX_BATCH_BYTES, MAX_BATCH_ROWS } from "../config/defaults";
 import { StorageError, toStorageError } from "../store/errors";
 import type { InboxRecord, InboxStore } from "../store/types";
@@ -93,7 +94,8 @@ export class Inbox {
         this.#requeueUnexpired(batch, error);
         retryInMs = this.#opts.busyRetryMs;
       } else {
-        this.#opts.log.error("inbox commit failed", { kind: error.kind, code: error.code, error: error.message, rows: batch.length });
+        // Each refused batch says so, up to a budget: a full disk refuses every one.
+        rateLimited(this.#opts.log).error(`commit failed ${error.kind}`, "inbox commit failed", { kind: error.kind, code: error.code, error: error.message, rows: batch.length });
         batch.forEach((p) => p.reject(error));
       }
     } finally {

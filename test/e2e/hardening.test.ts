@@ -297,6 +297,22 @@ test("the public dev admin token, or any dev secret, is refused on a public list
   expect(runBinary(["check", "--config", config("127.0.0.1:0", own, 'token = "dev-admin-token-not-secret"')]).code).toBe(0);
 });
 
+test("requests anyone can send (a wrong admin token, a POST to no route) log at most 20 lines a minute per reason; every one is answered", async () => {
+  const daemon = await startDaemon(writeConfig(tempDir()));
+  try {
+    for (let i = 0; i < 30; i++) {
+      expect((await fetch(`${daemon.url}/v1/stats`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+      expect((await fetch(`${daemon.url}/nope${i}`, { method: "POST", body: "{}" })).status).toBe(404);
+    }
+    await waitFor(() => daemon.lines.filter((l) => l.includes('"msg":"request rejected"')).length >= 20);
+    await Bun.sleep(200);
+    const count = (msg: string) => daemon.lines.filter((l) => l.includes(`"msg":"${msg}"`)).length;
+    expect({ refused: count("request refused"), rejected: count("request rejected") }).toEqual({ refused: 20, rejected: 20 });
+  } finally {
+    await daemon.stop();
+  }
+});
+
 test("a port taken, given by --listen: the flag is named, not the file's server.listen", async () => {
   const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
   try {
