@@ -32,6 +32,8 @@ export const SEAL_AFTER_MS = 10_000;
 
 const SUFFIX = ".seg";
 const PROBE = "probe";
+/** After a full disk, readiness comes back once this much can be written again (a batch of typical webhooks). */
+const PROBE_ROOM_BYTES = 256 * 1024;
 /**
  * Names the segment appends go to (its first id), rewritten whenever that changes: a
  * restart that does not find it knows the file was removed under the daemon, with
@@ -122,13 +124,37 @@ export class SegmentLog {
   /** Null when a durable write in the log's directory succeeds right now (readiness); else why not. */
   async probe(): Promise<StorageError | null> {
     if (this.#broken) return this.#broken;
-    if (this.#full) return this.#full;
+    if (this.#full) {
+      // Room again? Only new blocks can tell (an orchestrator's readiness probe must see it
+      // come back without waiting for a webhook); the next append is what clears it for good.
+      const room = await this.#probeRoom();
+      if (room) return room;
+      this.#full = null;
+    }
     try {
       const handle = await open(join(this.#dir, PROBE), "w");
       try {
         await handle.write(Buffer.from("1"));
         await handle.datasync();
       } finally {
+        await handle.close();
+      }
+      return null;
+    } catch (err) {
+      return toStorageError(err);
+    }
+  }
+
+  /** Null when PROBE_ROOM_BYTES of new blocks can be written durably in the log's directory; else why not. */
+  async #probeRoom(): Promise<StorageError | null> {
+    const path = join(this.#dir, PROBE);
+    try {
+      const handle = await open(path, "w");
+      try {
+        await writeWhole(handle, new Uint8Array(PROBE_ROOM_BYTES), 0);
+        await handle.datasync();
+      } finally {
+        await handle.truncate(0).catch(() => {});
         await handle.close();
       }
       return null;

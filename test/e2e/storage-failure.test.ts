@@ -68,6 +68,8 @@ test.skipIf(skipReason !== null)("a full disk → 503 with Retry-After, never 20
     expect(daemon.lines.some((l) => l.includes('"status":503') && l.includes("disk full"))).toBe(true);
 
     rmSync(join(inside, "filler"));
+    // Ready again once there is room, before any webhook comes (a load balancer probing /readyz sends none).
+    await waitFor(async () => (await fetch(`${daemon.url}/readyz`)).status === 200, 10_000);
     const after = await signedPost(`${daemon.url}/webhook`, textMessage("wamid.after"));
     expect(after.status).toBe(200);
     expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
