@@ -304,7 +304,7 @@ export function maskSecrets(value: unknown, key = ""): unknown {
   }
   // Header values carry the SMS provider's credentials.
   if (key === "headers" && isRecord(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, "********"]));
-  if (typeof value === "string") return maskUrlCredentials(value);
+  if (typeof value === "string") return maskUrlSecrets(value);
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v));
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));
   return value;
@@ -317,6 +317,23 @@ export function maskUrlCredentials(text: string): string {
       return `${scheme}${userinfo.includes(":") ? `${user}:********` : "********"}@`;
     })
     .replace(/^([a-z][a-z0-9+.-]*:\/\/[^?#]*\?(?:[^#]*&)?password=)[^&#]*/i, "$1********");
+}
+
+/** A path segment this long may be a token (Slack's and Discord's webhook URLs carry theirs in the path). */
+const TOKEN_SEGMENT_CHARS = 16;
+
+/**
+ * A URL as `check` shows it: credentials in the userinfo, every query value (`?token=…`,
+ * `?apikey=…`) and every path segment long enough to be a token masked; the scheme, host
+ * and short segments (`/whatsapp-events`) stay, which is what an operator checks.
+ */
+export function maskUrlSecrets(text: string): string {
+  const url = /^(https?:\/\/[^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(text);
+  if (!url) return maskUrlCredentials(text);
+  const [, origin, path, query] = url as unknown as [string, string, string, string | undefined];
+  const segments = path.split("/").map((seg) => (seg.length >= TOKEN_SEGMENT_CHARS ? "********" : seg));
+  const params = query?.slice(1).split("&").map((p) => (p.includes("=") ? `${p.slice(0, p.indexOf("="))}=********` : p));
+  return `${maskUrlCredentials(`${origin}/`).slice(0, -1)}${segments.join("/")}${params ? `?${params.join("&")}` : ""}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfigFile, maskSecrets, parseConfigText, type ConfigProblem } from "../../src/config/load";
+import { loadConfigFile, maskSecrets, maskUrlSecrets, parseConfigText, type ConfigProblem } from "../../src/config/load";
 import { configProblems } from "../support/config";
 import type { Config } from "../../src/config/schema";
 
@@ -118,6 +118,16 @@ describe("config messages", () => {
     expect(masked.hooks[0]!.url).toBe("https://user:********@hooks.example.com/wa");
     expect(JSON.stringify(masked)).not.toContain("hunter2");
     expect(JSON.stringify(masked)).not.toContain(WHSEC);
+  });
+
+  test("check masks tokens in a URL's query and in long path segments (Slack's webhook URLs); the host and a short path stay", () => {
+    expect(maskUrlSecrets("http://u:p@h.example:8080/h?token=HOOKQUERY666&x")).toBe("http://u:********@h.example:8080/h?token=********&x");
+    expect(maskUrlSecrets("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX")).toBe("https://hooks.slack.com/services/T00000000/B00000000/********");
+    expect(maskUrlSecrets("https://sms.example.com/v1/send?apikey=QUERYKEY777#frag")).toBe("https://sms.example.com/v1/send?apikey=********");
+    expect(maskUrlSecrets("http://127.0.0.1:3000/whatsapp-events")).toBe("http://127.0.0.1:3000/whatsapp-events");
+    expect(maskUrlSecrets("data/wa.db")).toBe("data/wa.db");
+    const config = parseConfigText(MINIMAL + `[alerts]\nurl = "https://hooks.slack.com/services/T0/B0/SECRETSECRETSECRET123"\nformat = "slack"\n`, { env: {} });
+    expect(JSON.stringify(maskSecrets(config))).not.toContain("SECRETSECRETSECRET123");
   });
 });
 
