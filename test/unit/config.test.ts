@@ -149,6 +149,15 @@ retention = "10m"
     ]);
   });
 
+  test("durations that would make a timeout, lease or interval instant are refused, naming the key and the least", () => {
+    const problemsOf = (extra: string) => configProblems(MINIMAL + extra, {}, "serve");
+    expect(problemsOf('[server]\nbody_timeout = "0s"\n')).toEqual(['server.body_timeout: must be at least "1s"']);
+    expect(problemsOf('[log]\ntraffic_interval = "0s"\n')).toEqual(['log.traffic_interval: must be at least "100ms"']);
+    expect(problemsOf('[worker]\nlease = "0s"\n')).toEqual(['worker.lease: must be at least "1s"']);
+    expect(problemsOf('[[hooks]]\nname = "a"\nurl = "http://127.0.0.1:9/x"\nsecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"\ntimeout = "0s"\n')).toEqual(['hooks[0].timeout: must be at least "100ms"']);
+    expect(parseConfigText(MINIMAL + '[server]\nbody_timeout = "1s"\n[worker]\nlease = "1s"\n', { env: {} }).worker.lease).toBe("1s");
+  });
+
   test("maskSecrets hides every secret and nothing else", () => {
     const masked = maskSecrets(parseConfigText(MINIMAL, { env: {} })) as Config;
     expect(masked.whatsapp).toEqual({ verify_token: "********", app_secrets: ["********"] });
