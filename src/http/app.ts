@@ -29,6 +29,10 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps) {
   return new Elysia({
+    // Elysia finds the path past the 11th character of the URL by default ("http://a.bc"):
+    // with a 1-3 character Host header it dropped the path's first segment, so
+    // /anything/metrics answered as /metrics and a path allow-list in front could be passed.
+    handler: { standardHostname: false },
     serve: {
       // Elysia defaults to SO_REUSEPORT: a second daemon would then share the port
       // silently instead of failing to start.

@@ -324,6 +324,31 @@ test("a port taken, given by --listen: the flag is named, not the file's server.
   }
 });
 
+test("routing is by the path whatever the Host header: a 1-3 character host does not drop the path's first segment", async () => {
+  const daemon = await startDaemon(writeConfig(tempDir()));
+  const raw = (request: string) =>
+    new Promise<string>((resolve) => {
+      let text = "";
+      const s = connect(daemon.port, "127.0.0.1", () => s.write(request));
+      s.on("data", (d) => (text += d.toString()));
+      s.on("close", () => resolve(text.split("\r\n")[0]!));
+    });
+  const body = '{"object":"whatsapp_business_account","entry":[]}';
+  const signed = (path: string, host: string) =>
+    `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nX-Hub-Signature-256: ${hubSignature(Buffer.from(body), SECRETS[0]!)}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+  try {
+    for (const host of ["x", "ab", "api", "a.example.com"]) {
+      expect({ host, answer: await raw(`GET /healthz/metrics HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`) }).toEqual({ host, answer: "HTTP/1.1 404 Not Found" });
+      expect({ host, answer: await raw(`GET /anything/console HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`) }).toEqual({ host, answer: "HTTP/1.1 404 Not Found" });
+      expect({ host, answer: await raw(signed("/zz/webhook", host)) }).toEqual({ host, answer: "HTTP/1.1 404 Not Found" });
+      expect({ host, answer: await raw(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`) }).toEqual({ host, answer: "HTTP/1.1 200 OK" });
+      expect({ host, answer: await raw(signed("/webhook", host)) }).toEqual({ host, answer: "HTTP/1.1 200 OK" });
+    }
+  } finally {
+    await daemon.stop();
+  }
+});
+
 test("a malformed Host header gets a JSON 400 and one JSON log line, not a 500 and a stack trace", async () => {
   const daemon = await startDaemon(writeConfig(tempDir()));
   const answer = await new Promise<string>((resolve) => {
