@@ -197,6 +197,9 @@ function hasInlineSecret(root: Record<string, unknown>): boolean {
   );
 }
 
+/** "whatsapp.app_secrets[0]", "hooks[1].secret": whether the key's own name is a secret's. */
+const isSecretKey = (dotted: string) => SECRET_KEYS.has(dotted.replace(/\[\d+\]$/, "").split(".").at(-1)!.replace(/\[\d+\]$/, ""));
+
 const BARE_ENV_REFERENCE = /\$(?!\{)([A-Z_][A-Z0-9_]*)\b/;
 
 /** Replaces `${NAME}` in every string value; a missing variable is an error naming the key. */
@@ -207,6 +210,12 @@ function expandEnv(value: unknown, key: string, env: Record<string, string | und
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const found = env[name];
       if (found === undefined) problems.push({ key, reason: `environment variable ${name} is not set` });
+      // A secret's value with a newline after it (`export X=$(cat file)` keeps none, an env file may):
+      // trimmed as a *_file secret is, or every signature would differ and every POST be a 401.
+      if (found !== undefined && isSecretKey(key) && found !== found.trim()) {
+        warnings.push({ key, reason: `environment variable ${name} has whitespace around its value: trimmed` });
+        return found.trim();
+      }
       return found ?? "";
     });
   }
