@@ -44,7 +44,7 @@ export class Alerter {
   announce(id: number, draft: AlertDraft, state: "pending" | "recorded") {
     // The business's own numbers the alert names stay readable in its title (util/log.ts).
     const { phone_number_id, display_phone_number } = draft.data;
-    this.log.warn("alert", { alert_id: id, kind: draft.kind, title: draft.title, sent: state === "pending", phone_number_id, display_phone_number });
+    this.log.warn("alert", { alert_id: id, kind: draft.kind, title: draft.title, to_send: state === "pending", phone_number_id, display_phone_number });
     if (state === "pending") this.onNew();
   }
 

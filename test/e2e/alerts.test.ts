@@ -55,7 +55,7 @@ headers = { Authorization = "Bearer alert-secret-token" }
   expect(text).toStartWith(':rotating_light: *WhatsApp template "order_confirmation" PAUSED*\n');
   expect(text).toContain("132015");
   const logged = daemon.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "alert");
-  expect(logged).toMatchObject([{ level: "warn", kind: "template.paused", sent: true }]);
+  expect(logged).toMatchObject([{ level: "warn", kind: "template.paused", to_send: true }]);
   expect(daemon.lines.join("\n")).not.toContain("alert-secret-token");
 });
 
