@@ -283,7 +283,10 @@ export function hookDeadAlert(hook: string, eventId: string, reason: string | nu
     key: `hook_dead:${hook}:${day}`,
     severity: "critical",
     title: `Hook "${hook}" is dead-lettering events`,
-    text: `Delivery of event ${eventId} to hook "${hook}" was given up after its retries${reason ? ` (${reason})` : ""}. Events it did not take are kept: fix the hook, then \`wa-webhookd retry-dead --hook ${hook}\`. At most one alert per hook per day.`,
+    text:
+      reason === "HTTP 410"
+        ? `Hook "${hook}" answered 410 Gone for event ${eventId}: that delivery is not retried (state disabled); later events are still sent to it. If the hook is back, GET /v1/deliveries?hook=${hook}&state=disabled lists them and POST /v1/deliveries/{id}/retry sends one again. At most one alert per hook per day.`
+        : `Delivery of event ${eventId} to hook "${hook}" was given up after its retries${reason ? ` (${reason})` : ""}. Events it did not take are kept: fix the hook, then \`wa-webhookd retry-dead --hook ${hook}\`. At most one alert per hook per day.`,
     data: { hook, event_id: eventId, reason, day },
   };
 }

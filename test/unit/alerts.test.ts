@@ -128,6 +128,13 @@ describe("which events are alerts", () => {
     expect(alertForEvent(source("message.status", { status: "delivered" }), NOW)).toBeNull();
   });
 
+  test("a hook answering 410 Gone: the alert says the delivery is not retried and how to send it again, not retry-dead (which takes dead ones)", () => {
+    const gone = hookDeadAlert("crm", "evt_1", "HTTP 410", NOW);
+    expect(gone.text).toContain('answered 410 Gone for event evt_1: that delivery is not retried (state disabled)');
+    expect(gone.text).toContain("POST /v1/deliveries/{id}/retry");
+    expect(gone.text).not.toContain("retry-dead");
+  });
+
   test("slack format is one readable text; json carries the facts", () => {
     const draft = hookDeadAlert("crm", "evt_1", "HTTP 500", NOW);
     const row: AlertRow = { id: 7, kind: draft.kind, dedup_key: draft.key, severity: draft.severity, title: draft.title, text: draft.text, data: JSON.stringify(draft.data), state: "pending", attempts: 1, last_status: null, last_error: null, created_at: NOW, sent_at: null };
