@@ -44,6 +44,9 @@ function start(opts: CheckpointerStart) {
   }
 }
 
+/** The WAL's frames at the last tick. */
+let lastSeenFrames = -1;
+
 async function tick(opts: CheckpointerStart) {
   if (!db) return;
   try {
@@ -56,7 +59,9 @@ async function tick(opts: CheckpointerStart) {
         restarted = db.query<{ busy: number }, []>("PRAGMA wal_checkpoint(RESTART)").get()!.busy === 0;
       }
     }
-    if (passive.log > 0) post({ type: "checkpoint", frames: passive.log, checkpointed: passive.checkpointed, restarted });
+    // Said when the WAL changed since the last tick: an idle daemon's WAL keeps its last frames, and a line a second about them says nothing.
+    if (passive.log > 0 && (passive.log !== lastSeenFrames || restarted)) post({ type: "checkpoint", frames: passive.log, checkpointed: passive.checkpointed, restarted });
+    lastSeenFrames = restarted ? 0 : passive.log;
   } catch (err) {
     post({ type: "error", message: (err as Error).message });
   }

@@ -21,6 +21,8 @@ export interface Durability {
   relaxed<T>(work: () => T): T;
   /** Runs `work` (one transaction) with an fsync only if a relaxed commit is not yet on disk. */
   beforeSending<T>(work: () => T): T;
+  /** Whether a relaxed commit is not yet known to be on disk. */
+  owed(): boolean;
   /**
    * Runs `work` (one transaction) without an fsync, and without marking it pending: for
    * commits whose loss to a power cut only repeats what they did (a delivery sent again
@@ -76,6 +78,7 @@ function make(db: Database): Durability {
   return {
     relaxed,
     replayable: uncounted,
+    owed: () => made > onDisk,
     beforeSending(work) {
       if (made > onDisk) {
         const through = made;

@@ -5,12 +5,14 @@
  * fails alone, and processing commits skip their fsync while the connection stays FULL.
  */
 import { expect, test } from "bun:test";
+import { sqliteInbox } from "../../src/store/inbox-store";
 import { openDatabase } from "../../src/store/db";
 import { sqliteProcessing } from "../../src/store/processing-engine";
 import { durability } from "../../src/store/durability";
 import { sqliteDispatch } from "../../src/store/dispatch-engine";
 import { toStorageError } from "../../src/store/errors";
 import { fixture, fixtureCorpus, hook, pipeline, TestClock, type Database } from "../support/pipeline";
+import { Database as SqliteDatabase } from "bun:sqlite";
 
 const STATE_TABLES = [
   "SELECT wamid, recipient_id, status, status_at, errors, pricing FROM outbound_messages ORDER BY wamid",
@@ -98,6 +100,25 @@ test("before anything is sent, one commit fsyncs (FULL) only if a relaxed commit
   expect(d.beforeSending(synchronous)).toBe(2);
   expect(d.beforeSending(synchronous)).toBe(1);
   expect(synchronous()).toBe(2);
+});
+
+test("how far the index is durable: one fsync'd commit when an index commit is owed, none at all when nothing is (an idle daemon takes no write lock each second)", () => {
+  const p = pipeline([], { open: (path) => openDatabase(path, { synchronous: "full", busyTimeoutMs: 200, autoCheckpoint: false }) });
+  const inbox = sqliteInbox(p.db);
+  p.post(fixture("message_text").payload); // indexed relaxed: owed
+  expect(durability(p.db).owed()).toBe(true);
+  expect(inbox.durableThrough()).toBe(1);
+  expect(durability(p.db).owed()).toBe(false);
+  // Another connection holds the write lock: nothing owed, so nothing waits for it.
+  const other = new SqliteDatabase(p.path);
+  other.run("BEGIN IMMEDIATE");
+  try {
+    // Without the check this waits out the busy timeout and throws "busy".
+    for (let i = 0; i < 5; i++) expect(inbox.durableThrough()).toBe(1);
+  } finally {
+    other.run("ROLLBACK");
+    other.close();
+  }
 });
 
 test("settle puts relaxed commits on disk off the thread; a commit made while it runs stays pending, and an fsync'd commit meanwhile still fsyncs", async () => {
