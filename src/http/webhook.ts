@@ -47,7 +47,7 @@ export interface WebhookDeps {
 /** Each way a body read can fail: status, error code, and the reason said to the client and the log. */
 const BODY_FAILURES = {
   too_large: { status: 413, error: "payload_too_large", reason: (d: WebhookDeps) => `body exceeds server.max_body_bytes (${d.maxBodyBytes} bytes)` },
-  bad_length: { status: 400, error: "bad_request", reason: () => "Content-Length is not a number" },
+  bad_length: { status: 400, error: "bad_request", reason: () => "Content-Length is not a single number (given twice, or not digits)" },
   aborted: { status: 400, error: "bad_request", reason: () => "request body ended before it was complete" },
   busy: { status: 503, error: "server_busy", reason: (d: WebhookDeps) => `request bodies in flight would exceed server.max_inflight_bytes (${d.inflight.limitBytes} bytes)` },
   timeout: { status: 408, error: "request_timeout", reason: (d: WebhookDeps) => `body not received within server.body_timeout (${d.bodyTimeoutMs} ms)` },
