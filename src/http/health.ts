@@ -12,6 +12,12 @@ export function healthRoutes(health: HealthStore) {
     .get("/healthz", () => json(200, { status: "ok" }), { detail: operation({ tag: "health", public: true, summary: "Liveness: the process answers", ok: Health }) })
     .get("/readyz", async () => {
       const result = await health.probe();
-      return result.ready ? json(200, { status: "ready" }) : json(503, { status: "not_ready", reason: result.reason });
+      return result.ready ? json(200, { status: "ready" }) : json(503, { status: "not_ready", reason: withoutDirectories(result.reason) });
     }, { detail: operation({ tag: "health", public: true, summary: "Readiness: storage takes writes (503 with the reason when not)", ok: Health, errors: [[503, "Not ready: storage cannot take writes; the reason says why", Health]] }) });
 }
+
+/**
+ * A public answer names files, never where they are (`/var/lib/wa-webhookd/wa.db` →
+ * `wa.db`): the path is the operator's business, and their logs have it.
+ */
+export const withoutDirectories = (reason: string) => reason.replace(/(?:\/[^\s/'":,()]+)+\/([^\s/'":,()]+)/g, "$1");

@@ -94,6 +94,10 @@ test("a database replaced under the daemon (restore copied over it) is noticed t
     renameSync(`${db}.copy`, db);
     expect((await signedPost(`${daemon.url}/webhook`, textMessage("wamid.R2"))).status).toBe(200);
     await waitFor(async () => (await fetch(`${daemon.url}/readyz`)).status === 503);
+    // Public: the file is named, not the directory it is in.
+    const { reason } = (await (await fetch(`${daemon.url}/readyz`)).json()) as { reason: string };
+    expect(reason).toContain("wa.db");
+    expect(reason).not.toContain(dir);
   } finally {
     expect(await daemon.stop()).toBe(0);
   }
