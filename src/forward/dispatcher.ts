@@ -18,7 +18,7 @@ import { VERSION } from "../version";
 import type { TrafficCounter, TrafficMeter } from "../worker/traffic";
 import { decideDelivery, parseRetryAfter, type AttemptResult } from "./retry-policy";
 import { responsePrefix } from "./response-prefix";
-import { standardHeaders } from "./standard-webhooks";
+import { standardSigner, type Signer } from "./standard-webhooks";
 
 const RESPONSE_KEEP_BYTES = 1024;
 /**
@@ -60,7 +60,7 @@ interface Claimed {
 
 interface HookRuntime {
   hook: Hook;
-  secrets: string[];
+  sign: Signer;
   timeoutMs: number;
   scheduleMs: number[];
   active: Set<Promise<void>>;
@@ -85,7 +85,7 @@ export class Dispatcher {
     this.#opts = options;
     this.#hooks = options.hooks.map((hook) => ({
       hook,
-      secrets: hook.secrets ?? [hook.secret!],
+      sign: standardSigner(hook.secrets ?? [hook.secret!]),
       timeoutMs: parseDuration(hook.timeout)!,
       scheduleMs: hook.retry_schedule.map((d) => parseDuration(d)!),
       active: new Set(),
@@ -208,7 +208,7 @@ export class Dispatcher {
     this.#finished.push({ id: d.id, hook: rt.hook.name, eventId: d.event_id, token, outcome, last: { status: result.status, error: result.error, response: result.response }, at: now });
     this.#opts.meter?.add(METER_COUNTER[outcome.state]);
     metrics.inc("wa_deliveries_total", { hook: rt.hook.name, outcome: outcome.state });
-    this.#opts.log.debug("delivery attempt", { hook: rt.hook.name, event_id: d.event_id, attempt: d.attempts, status: result.status, outcome: outcome.state, ms: now - started });
+    if (this.#opts.log.enabled("debug")) this.#opts.log.debug("delivery attempt", { hook: rt.hook.name, event_id: d.event_id, attempt: d.attempts, status: result.status, outcome: outcome.state, ms: now - started });
     if (outcome.state !== "done") {
       const level = outcome.state === "pending" ? "warn" : "error";
       this.#opts.log[level]("delivery attempt failed", {
@@ -236,7 +236,7 @@ export class Dispatcher {
             "user-agent": `wa-webhookd/${VERSION}`,
             // We keep 1 KiB of any answer: never ask for a compressed one that could inflate to gigabytes.
             "accept-encoding": "identity",
-            ...standardHeaders(d.event_id, timestampSec, d.envelope, rt.secrets),
+            ...rt.sign(d.event_id, timestampSec, d.envelope),
           },
           redirect: "manual", // a redirect is an answer, not an instruction: never follow it
           decompress: false, // a hook that compresses anyway gets its bytes kept as they are, never inflated

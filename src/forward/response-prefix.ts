@@ -5,7 +5,18 @@
  * body is cancelled (that connection is closed), a short one is read to its end
  * (that connection can be reused).
  */
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
 export async function responsePrefix(res: Response, maxBytes: number): Promise<string> {
+  // Declared short (a hook's usual "ok" or empty answer): read whole, without a stream reader.
+  const declared = res.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= maxBytes) {
+    try {
+      return utf8.decode(new Uint8Array(await res.arrayBuffer()).subarray(0, maxBytes));
+    } catch {
+      return ""; // a body that fails mid-way: nothing kept
+    }
+  }
   const reader = res.body?.getReader();
   if (!reader) return "";
   const chunks: Uint8Array[] = [];
@@ -23,5 +34,5 @@ export async function responsePrefix(res: Response, maxBytes: number): Promise<s
     await reader.cancel().catch(() => {});
   }
   const bytes = Buffer.concat(chunks, size).subarray(0, maxBytes);
-  return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  return utf8.decode(bytes);
 }

@@ -4,17 +4,17 @@
  * base64-decoded part of a `whsec_` secret. Several active secrets (rotation)
  * give several signatures, space-separated; receivers accept any of them.
  */
-export function standardSignature(id: string, timestampSec: number, body: string, secrets: readonly string[]): string {
-  const message = `${id}.${timestampSec}.${body}`;
-  return secrets
-    .map((secret) => "v1," + new Bun.CryptoHasher("sha256", Buffer.from(secret.slice("whsec_".length), "base64")).update(message).digest("base64"))
-    .join(" ");
-}
+export type Signer = (id: string, timestampSec: number, body: string) => Record<string, string>;
 
-export function standardHeaders(id: string, timestampSec: number, body: string, secrets: readonly string[]): Record<string, string> {
-  return {
-    "webhook-id": id,
-    "webhook-timestamp": String(timestampSec),
-    "webhook-signature": standardSignature(id, timestampSec, body, secrets),
+/** The headers of one delivery, signed with each active secret; the secrets' keys are decoded once, here. */
+export function standardSigner(secrets: readonly string[]): Signer {
+  const keys = secrets.map((secret) => Buffer.from(secret.slice("whsec_".length), "base64"));
+  return (id, timestampSec, body) => {
+    const message = `${id}.${timestampSec}.${body}`;
+    return {
+      "webhook-id": id,
+      "webhook-timestamp": String(timestampSec),
+      "webhook-signature": keys.map((key) => "v1," + new Bun.CryptoHasher("sha256", key).update(message).digest("base64")).join(" "),
+    };
   };
 }
