@@ -110,6 +110,10 @@ test("a SQLite daemon's data moves into PostgreSQL: counts checked, resumable, a
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr.toString()).toContain(`--from: no database at ${join(otherDir, "typo.db")}`);
     expect(existsSync(join(otherDir, "typo.db.lock"))).toBe(false);
+    // The same file again, after instances ran on the database: refused, saying why (not "run it again").
+    const rerun = run("migrate-storage", "--config", config, "--from", dbPath);
+    expect(rerun.exitCode).toBe(1);
+    expect(rerun.stderr.toString()).toContain("instances have stored webhooks in this database since: it is theirs now, nothing to resume");
     const mixed = run("migrate-storage", "--config", config, "--from", join(otherDir, "data/wa.db"));
     expect(mixed.exitCode).toBe(1);
     expect(mixed.stderr.toString()).toContain(`this database already holds a copy of ${dbPath}; copy into an empty database`);

@@ -14,7 +14,13 @@ export function storageCopies(sql: SQL) {
         const copies = [...(await tx`SELECT source, finished_at::float8 AS finished_at FROM storage_copies`)] as { source: string; finished_at: number | null }[];
         const other = copies.find((c) => c.source !== source);
         if (other) return `this database already holds a copy of ${other.source}; copy into an empty database`;
-        if (copies.length > 0) return null; // this file's own copy: resumed (or checked again)
+        const own = copies[0];
+        if (own?.finished_at != null) {
+          // Checked again, unless instances have stored webhooks in it since: then it is no longer the file's copy.
+          const [{ used }] = await tx`SELECT EXISTS (SELECT 1 FROM inbox WHERE received_at > ${own.finished_at}) AS used`;
+          if (used) return `${source} was copied here already (finished ${new Date(own.finished_at).toISOString()}) and instances have stored webhooks in this database since: it is theirs now, nothing to resume; copy into an empty database to start over`;
+        }
+        if (own) return null; // this file's own copy: resumed (or checked again)
         const [{ rows }] = await tx`SELECT (SELECT count(*) FROM (SELECT 1 FROM inbox LIMIT 1) i) + (SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1) e) AS rows`;
         if (Number(rows) > 0) return "the database is not empty (instances have stored webhooks in it); copy into an empty database";
         await tx`INSERT INTO storage_copies (source, started_at) VALUES (${source}, ${now})`;
