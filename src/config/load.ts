@@ -323,7 +323,9 @@ export function maskUrlCredentials(text: string): string {
   return text
     .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_m, scheme: string, userinfo: string) => {
       const user = userinfo.split(":")[0] ?? "";
-      return `${scheme}${userinfo.includes(":") ? `${user}:********` : "********"}@`;
+      if (userinfo.includes(":")) return `${scheme}${user}:********@`;
+      // A PostgreSQL URL's bare userinfo is the role (its password, if any, is elsewhere); an HTTP one's may be a token.
+      return `${scheme}${/^postgres(ql)?:\/\/$/i.test(scheme) ? user : "********"}@`;
     })
     .replace(/^([a-z][a-z0-9+.-]*:\/\/[^?#]*\?(?:[^#]*&)?password=)[^&#]*/i, "$1********");
 }

@@ -126,6 +126,10 @@ describe("config messages", () => {
     expect(maskUrlSecrets("https://sms.example.com/v1/send?apikey=QUERYKEY777#frag")).toBe("https://sms.example.com/v1/send?apikey=********");
     expect(maskUrlSecrets("http://127.0.0.1:3000/whatsapp-events")).toBe("http://127.0.0.1:3000/whatsapp-events");
     expect(maskUrlSecrets("data/wa.db")).toBe("data/wa.db");
+    // A PostgreSQL URL: the password masked, the role shown (with no password, there is nothing to mask).
+    expect(maskUrlSecrets("postgres://wa:hunter2@db.internal:5432/wa")).toBe("postgres://wa:********@db.internal:5432/wa");
+    expect(maskUrlSecrets("postgres://postgres@127.0.0.1:5432/wa")).toBe("postgres://postgres@127.0.0.1:5432/wa");
+    expect(maskUrlSecrets("https://TOKEN123@h.example/x")).toBe("https://********@h.example/x");
     const config = parseConfigText(MINIMAL + `[alerts]\nurl = "https://hooks.slack.com/services/T0/B0/SECRETSECRETSECRET123"\nformat = "slack"\n`, { env: {} });
     expect(JSON.stringify(maskSecrets(config))).not.toContain("SECRETSECRETSECRET123");
   });
