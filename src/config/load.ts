@@ -293,6 +293,11 @@ function describeIssue(issue: z.core.$ZodIssue, purpose: ConfigPurpose, origin: 
   if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
     return [{ key, reason: "is required" }];
   }
+  // zod's own words ("Too small: expected number to be >=1024") said as the rest of the config's are.
+  if ((issue.code === "too_small" || issue.code === "too_big") && issue.origin === "number") {
+    const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+    return [{ key, reason: `must be ${issue.code === "too_small" ? "at least" : "at most"} ${Number(bound).toLocaleString("en")}` }];
+  }
   return [{ key: key || origin, reason: issue.message }];
 }
 

@@ -161,6 +161,11 @@ retention = "10m"
     expect(text.log.level).toBe("info");
   });
 
+  test("a number out of range says its bound in words", () => {
+    expect(configProblems(MINIMAL + "[server]\nmax_inflight_bytes = 1000\n")).toContain("server.max_inflight_bytes: must be at least 1,024");
+    expect(configProblems(MINIMAL + "[worker]\nbatch_size = 9999\n")).toEqual(["worker.batch_size: must be at most 5,000"]);
+  });
+
   test("durations that would make a timeout, lease or interval instant are refused, naming the key and the least", () => {
     const problemsOf = (extra: string) => configProblems(MINIMAL + extra, {}, "serve");
     expect(problemsOf('[server]\nbody_timeout = "0s"\n')).toEqual(['server.body_timeout: must be at least "1s"']);
