@@ -47,7 +47,9 @@ async function describePostgres(url: string): Promise<string> {
     return `${where}, PostgreSQL ${server_version}, ${state}`;
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError([{ key: "storage.url", reason: `cannot reach ${where}: ${(err as Error).message}` }]);
+    // The server answered (a permission, a missing database): reached, and refused.
+    const answered = (err as { code?: unknown }).code === "ERR_POSTGRES_SERVER_ERROR";
+    throw new ConfigError([{ key: "storage.url", reason: `${answered ? `${where} refused` : `cannot reach ${where}`}: ${(err as Error).message}` }]);
   } finally {
     await sql.close().catch(() => {});
   }

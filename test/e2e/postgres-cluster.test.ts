@@ -190,6 +190,23 @@ test("check connects: the server's and the schema's versions; an unreachable URL
   const refused = run("check", "--config", down);
   expect(refused.exitCode).toBe(2);
   expect(refused.stderr.toString()).toContain("storage.url: cannot reach postgres://postgres:********@127.0.0.1:");
+  // Reached, but the role may not read the schema: said as refused, not as unreachable.
+  const role = `wa_noperm_${process.pid}`;
+  const admin = new SQL(url, { max: 1 });
+  try {
+    await admin.unsafe(`DROP ROLE IF EXISTS ${role}`);
+    await admin.unsafe(`CREATE ROLE ${role} LOGIN`);
+    await admin.unsafe(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}`);
+    const noPerm = new URL(url);
+    noPerm.username = role;
+    const denied = run("check", "--config", clusterConfig(noPerm.toString(), "wa-1", "http://127.0.0.1:9/hook"));
+    expect(denied.exitCode).toBe(2);
+    expect(denied.stderr.toString()).toContain(`refused: permission denied`);
+    expect(denied.stderr.toString()).not.toContain("cannot reach");
+  } finally {
+    await admin.unsafe(`DROP ROLE IF EXISTS ${role}`).catch(() => {}); // roles outlive the test's database
+    await admin.close();
+  }
   const backup = run("backup", "--config", config, join(tempDir(), "b.db"));
   expect(backup.exitCode).toBe(1);
   expect(backup.stderr.toString()).toContain('with storage.engine = "postgres" the database is backed up with pg_dump'); // test/e2e/postgres-stream.test.ts: the command it gives
