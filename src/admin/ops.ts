@@ -15,7 +15,7 @@ import { isoOrNull } from "../util/time";
 import type { z } from "zod";
 import type { HookRoute } from "../config/schema";
 import { eventQuery, type EventFilter } from "../store/event-query";
-import { ok, type AdminAnswer } from "./answers";
+import { notFound, ok, type AdminAnswer } from "./answers";
 import { eraseContact, getContact } from "./contacts";
 import { envelopesAfter, getEvent, listEvents } from "./events";
 import { listAlerts } from "./alerts";
@@ -134,8 +134,8 @@ async function runJob(jobs: Jobs, name: string): Promise<AdminAnswer> {
 /** POST /v1/jobs/{name}/run's answer, on either engine. */
 export function ranJob(run: RunResult, name: string, names: readonly string[]): AdminAnswer {
   if (run.ran) return { status: 200, body: run };
-  const status = run.reason === "no such job" ? 404 : run.reason === "already running" ? 409 : 500;
-  return { status, body: { error: "not_run", reason: status === 404 ? `no job named ${name}; the jobs are ${names.join(", ")}` : run.reason } };
+  if (run.reason === "no such job") return notFound(`no job named ${name}; the jobs are ${names.join(", ")}`);
+  return { status: run.reason === "already running" ? 409 : 500, body: { error: "not_run", reason: run.reason } };
 }
 
 function resolve(db: Database, tracker: Tracker, wamid: string, action: "resend" | "mark-sent", now: number): AdminAnswer {

@@ -108,7 +108,9 @@ test("the admin API needs the bearer token and names the bad field", async () =>
   expect(jobs.jobs[0]!.schedule).toBe("* * * * * *");
   const run = await fetch(`${daemon.url}/v1/jobs/stale/run`, { method: "POST", headers: ADMIN });
   expect([200, 409]).toContain(run.status); // 409 when the scheduled run holds the lease at that instant
-  expect((await fetch(`${daemon.url}/v1/jobs/nope/run`, { method: "POST", headers: ADMIN })).status).toBe(404);
+  const nope = await fetch(`${daemon.url}/v1/jobs/nope/run`, { method: "POST", headers: ADMIN });
+  expect(nope.status).toBe(404);
+  expect(((await nope.json()) as { error: string }).error).toBe("not_found");
   // A wamid is base64: `+`, `/`, `=` and `%` arrive percent-encoded, decoded once.
   for (const wamid of ["wamid.HB+x/y==", "wamid.100%"]) {
     const res = await fetch(`${daemon.url}/v1/messages/${encodeURIComponent(wamid)}`, { headers: ADMIN });
