@@ -33,6 +33,8 @@ Next:
        wa-webhookd --config ${path}
      and try it without Meta:
        wa-webhookd send-test --config ${path} --type text
+     (its event is forwarded to the hook URL in the config, http://127.0.0.1:3000/…;
+     until your application listens there, the log says each attempt failed: step 4)
   3. Put it behind TLS (docs/deploy.md: systemd unit and Caddyfile), then in Meta's
      App Dashboard → WhatsApp → Configuration → Webhook:
        Callback URL:  https://<your domain>/webhook
