@@ -10,6 +10,7 @@ import { globMatcher, type GlobMatcher } from "../events/type-glob";
 import type { AlertStore } from "../store/alert-store";
 import type { Logger } from "../util/log";
 import type { AlertDraft } from "../domain/alert";
+import type { GivenUp } from "../domain/delivery";
 import { alertForEvent, hookDeadAlert, type AlertSource } from "./rules";
 
 export class Alerter {
@@ -54,5 +55,5 @@ export class Alerter {
   }
 
   /** The dispatcher gave a delivery up (its `onGivenUp`). */
-  readonly hookGivenUp = (hook: string, eventId: string, reason: string | null, now: number) => void this.raise(hookDeadAlert(hook, eventId, reason, now), now);
+  readonly hookGivenUp = (given: GivenUp, now: number) => void this.raise(hookDeadAlert(given, now), now);
 }

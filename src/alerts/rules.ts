@@ -7,6 +7,7 @@
  * the current state (`state_changed: false`) raises none.
  */
 import type { AlertDraft } from "../domain/alert";
+import type { GivenUp } from "../domain/delivery";
 
 export interface AlertSource {
   type: string;
@@ -276,17 +277,16 @@ export function smsFailingAlert(streakStart: number, failures: number, lastError
 }
 
 /** A delivery to a hook was given up (forward/dispatcher.ts): one alert per hook per day. */
-export function hookDeadAlert(hook: string, eventId: string, reason: string | null, now: number): AlertDraft {
+export function hookDeadAlert({ hook, eventId, reason, gone }: GivenUp, now: number): AlertDraft {
   const day = new Date(now).toISOString().slice(0, 10);
   return {
     kind: "hook.dead",
     key: `hook_dead:${hook}:${day}`,
     severity: "critical",
     title: `Hook "${hook}" is dead-lettering events`,
-    text:
-      reason === "HTTP 410"
-        ? `Hook "${hook}" answered 410 Gone for event ${eventId}: that delivery is not retried (state disabled); later events are still sent to it. If the hook is back, GET /v1/deliveries?hook=${hook}&state=disabled lists them and POST /v1/deliveries/{id}/retry sends one again. At most one alert per hook per day.`
-        : `Delivery of event ${eventId} to hook "${hook}" was given up after its retries${reason ? ` (${reason})` : ""}. Events it did not take are kept: fix the hook, then \`wa-webhookd retry-dead --hook ${hook}\`. At most one alert per hook per day.`,
+    text: gone
+      ? `Hook "${hook}" answered 410 Gone for event ${eventId}: that delivery is not retried (state disabled); later events are still sent to it. If the hook is back, GET /v1/deliveries?hook=${hook}&state=disabled lists them and POST /v1/deliveries/{id}/retry sends one again. At most one alert per hook per day.`
+      : `Delivery of event ${eventId} to hook "${hook}" was given up after its retries${reason ? ` (${reason})` : ""}. Events it did not take are kept: fix the hook, then \`wa-webhookd retry-dead --hook ${hook}\`. At most one alert per hook per day.`,
     data: { hook, event_id: eventId, reason, day },
   };
 }

@@ -17,6 +17,14 @@ export interface ClaimedDelivery {
 }
 
 /** One attempt's outcome, to record while its lease holds. */
+/** A delivery the dispatcher gave up, as an alert tells it: `gone` when the hook answered 410 (disabled, not retried). */
+export interface GivenUp {
+  hook: string;
+  eventId: string;
+  reason: string | null;
+  gone: boolean;
+}
+
 export interface RecordedOutcome {
   id: number;
   hook: string;

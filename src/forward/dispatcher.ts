@@ -7,7 +7,7 @@
 import { metrics } from "../metrics/catalogue";
 import type { Hook } from "../config/schema";
 import { parseDuration } from "../config/duration";
-import type { ClaimedDelivery, DeliveryOutcome, RecordedOutcome } from "../domain/delivery";
+import type { ClaimedDelivery, DeliveryOutcome, GivenUp, RecordedOutcome } from "../domain/delivery";
 import type { DispatchEngine } from "../engine/dispatch";
 import type { Clock } from "../util/clock";
 import { leaseToken } from "../util/ids";
@@ -48,7 +48,7 @@ export interface DispatcherOptions {
   /** Counts outcomes for the traffic summary line. */
   meter?: TrafficMeter;
   /** Told, in the transaction that records it, when a delivery is given up (alerts). */
-  onGivenUp?: (hook: string, eventId: string, reason: string | null, now: number) => void;
+  onGivenUp?: (given: GivenUp, now: number) => void;
 }
 
 const METER_COUNTER: Record<DeliveryOutcome["state"], TrafficCounter> = { done: "delivered", pending: "failed", dead: "dead", disabled: "dead" };
@@ -198,7 +198,7 @@ export class Dispatcher {
   }
 
   /** Told, in the transaction that records it, when a delivery was given up (alerts). */
-  #givenUp = (o: RecordedOutcome) => this.#opts.onGivenUp?.(o.hook, o.eventId, o.last.error, o.at);
+  #givenUp = (o: RecordedOutcome) => this.#opts.onGivenUp?.({ hook: o.hook, eventId: o.eventId, reason: o.last.error, gone: o.outcome.state === "disabled" }, o.at);
 
   async #attempt(rt: HookRuntime, d: ClaimedDelivery, token: string) {
     const started = this.#opts.clock.now();

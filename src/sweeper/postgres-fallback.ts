@@ -13,6 +13,7 @@ import { hookDeadAlert } from "../alerts/rules";
 import { AlertSender } from "../alerts/sender";
 import type { Config } from "../config/schema";
 import type { AlertDraft } from "../domain/alert";
+import type { GivenUp } from "../domain/delivery";
 import { eventPlanner, type PlanEvent } from "../events/raise";
 import { insertAlerts, postgresAlertQueue } from "../store/postgres/alert-queue";
 import { FallbackUnit, inUnit, readUnit, type StoredAlert } from "../store/postgres/fallback-unit";
@@ -121,7 +122,7 @@ export class PostgresFallback {
   }
 
   /** The dispatcher's onGivenUp. */
-  readonly hookGivenUp = (hook: string, eventId: string, reason: string | null, now: number) => void this.raiseAlert(hookDeadAlert(hook, eventId, reason, now), now);
+  readonly hookGivenUp = (given: GivenUp, now: number) => void this.raiseAlert(hookDeadAlert(given, now), now);
 
   // ——— the admin API ———
 

@@ -129,14 +129,14 @@ describe("which events are alerts", () => {
   });
 
   test("a hook answering 410 Gone: the alert says the delivery is not retried and how to send it again, not retry-dead (which takes dead ones)", () => {
-    const gone = hookDeadAlert("crm", "evt_1", "HTTP 410", NOW);
+    const gone = hookDeadAlert({ hook: "crm", eventId: "evt_1", reason: "HTTP 410", gone: true }, NOW);
     expect(gone.text).toContain('answered 410 Gone for event evt_1: that delivery is not retried (state disabled)');
     expect(gone.text).toContain("POST /v1/deliveries/{id}/retry");
     expect(gone.text).not.toContain("retry-dead");
   });
 
   test("slack format is one readable text; json carries the facts", () => {
-    const draft = hookDeadAlert("crm", "evt_1", "HTTP 500", NOW);
+    const draft = hookDeadAlert({ hook: "crm", eventId: "evt_1", reason: "HTTP 500", gone: false }, NOW);
     const row: AlertRow = { id: 7, kind: draft.kind, dedup_key: draft.key, severity: draft.severity, title: draft.title, text: draft.text, data: JSON.stringify(draft.data), state: "pending", attempts: 1, last_status: null, last_error: null, created_at: NOW, sent_at: null };
     const slack = JSON.parse(alertBody("slack", row));
     expect(Object.keys(slack)).toEqual(["text"]);
@@ -230,6 +230,21 @@ describe("alerts on a real database and a real sink", () => {
     await p.dispatcher.flush();
     expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'dead'")).toBe(2);
     expect(p.db.query("SELECT kind, title FROM alerts").all()).toEqual([{ kind: "hook.dead", title: 'Hook "crm" is dead-lettering events' }]);
+  });
+
+  test("a hook answering 410 Gone: the delivery disabled at once, the alert saying so (not retry-dead)", async () => {
+    const crm = sink();
+    crm.respond = () => new Response("gone", { status: 410 });
+    const p = pipeline([hook({ name: "crm", url: crm.url, retry_schedule: ["1s"] })]);
+    p.post(fixture("message_text").payload);
+    while ((await p.processor.runOnce()).jobs > 0);
+    await p.dispatcher.drain();
+    await p.dispatcher.flush();
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'disabled'")).toBe(1);
+    const [alert] = p.db.query("SELECT kind, text FROM alerts").all() as { kind: string; text: string }[];
+    expect(alert).toMatchObject({ kind: "hook.dead" });
+    expect(alert!.text).toContain('Hook "crm" answered 410 Gone');
+    expect(alert!.text).not.toContain("retry-dead");
   });
 
   test("the SMS provider failing 3 attempts in a row: one sms.failing alert", async () => {
