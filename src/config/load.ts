@@ -349,7 +349,7 @@ export function maskUrlSecrets(text: string): string {
   const [, origin, path, query] = url as unknown as [string, string, string, string | undefined];
   const segments = path.split("/").map((seg) => (seg.length >= TOKEN_SEGMENT_CHARS ? "********" : seg));
   const params = query?.slice(1).split("&").map((p) => (p.includes("=") ? `${p.slice(0, p.indexOf("="))}=********` : p));
-  return `${maskUrlCredentials(`${origin}/`).slice(0, -1)}${segments.join("/")}${params ? `?${params.join("&")}` : ""}`;
+  return `${maskUrlCredentials(origin)}${segments.join("/")}${params ? `?${params.join("&")}` : ""}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

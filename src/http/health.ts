@@ -20,4 +20,4 @@ export function healthRoutes(health: HealthStore) {
  * A public answer names files, never where they are (`/var/lib/wa-webhookd/wa.db` →
  * `wa.db`): the path is the operator's business, and their logs have it.
  */
-export const withoutDirectories = (reason: string) => reason.replace(/(?:\/[^\s/'":,()]+)+\/([^\s/'":,()]+)/g, "$1");
+const withoutDirectories = (reason: string) => reason.replace(/(?:\/[^\s/'":,()]+)+\/([^\s/'":,()]+)/g, "$1");

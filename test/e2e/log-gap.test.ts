@@ -37,18 +37,27 @@ function doneIds(dbPath: string): number[] {
 }
 
 /** The log as a damaged copy leaves it: webhooks 1–3 and 6–8 in their segments, 4–5 nowhere, none indexed. */
+/** A config with its database at `<dir>/wa.db`. */
+function daemonFiles() {
+  const dir = tempDir("wa-gap-");
+  const dbPath = join(dir, "wa.db");
+  return { dir, dbPath, config: writeConfig(dir, { storagePath: dbPath }) };
+}
+
+/** The database the daemon makes at its first start, the daemon stopped again (its log then replaced by the test). */
+async function stoppedDatabase() {
+  const files = daemonFiles();
+  await (await startDaemon(files.config)).stop();
+  return files;
+}
+
 function damagedLog(dbPath: string) {
   rmSync(segmentsDir(dbPath), { recursive: true, force: true });
   for (const [first, ids] of [[1, [1, 2, 3]], [6, [6, 7, 8]]] as const) writeSegment(segmentsDir(dbPath), first, ids.map(record));
 }
 
 test("acknowledged webhooks the log lost: named by log-gap, skipped with --skip, and the ones after them processed", async () => {
-  const dir = tempDir("wa-gap-");
-  const dbPath = join(dir, "wa.db");
-  const config = writeConfig(dir, { storagePath: dbPath });
-  // The daemon makes the database; a clean stop leaves no segment behind.
-  const first = await startDaemon(config);
-  await first.stop();
+  const { dbPath, config } = await stoppedDatabase();
   damagedLog(dbPath);
 
   const found = runBinary(["log-gap", "--config", config]);
@@ -81,11 +90,7 @@ test("acknowledged webhooks the log lost: named by log-gap, skipped with --skip,
 }, 60_000);
 
 test("a database restored from a backup older than the log: the webhooks after it are indexed, the lost ids said in the log and by log-gap", async () => {
-  const dir = tempDir("wa-gap-");
-  const dbPath = join(dir, "wa.db");
-  const config = writeConfig(dir, { storagePath: dbPath });
-  const first = await startDaemon(config);
-  await first.stop();
+  const { dbPath, config } = await stoppedDatabase();
   // The newer database (gone) had indexed 1–5 and the log recycled them; 6–7 were not indexed yet.
   rmSync(segmentsDir(dbPath), { recursive: true, force: true });
   writeSegment(segmentsDir(dbPath), 6, [6, 7].map(record));
@@ -128,9 +133,7 @@ async function ackedOnlyInLog(config: string, dbPath: string, before: number, af
 const newestSegment = (dbPath: string) => join(segmentsDir(dbPath), readdirSync(segmentsDir(dbPath)).filter((f) => f.endsWith(".seg")).sort().at(-1)!);
 
 test("the segment acknowledged webhooks were appended to, moved away after a kill: the daemon refuses to start, log-gap names it, --skip goes on", async () => {
-  const dir = tempDir("wa-gap-");
-  const dbPath = join(dir, "wa.db");
-  const config = writeConfig(dir, { storagePath: dbPath });
+  const { dir, dbPath, config } = daemonFiles();
   const ids = await ackedOnlyInLog(config, dbPath, 2, 2);
   expect(ids).toEqual([3, 4]);
   renameSync(newestSegment(dbPath), join(dir, "moved-away.seg"));
@@ -151,9 +154,7 @@ test("the segment acknowledged webhooks were appended to, moved away after a kil
 }, 60_000);
 
 test("the newest segment cut short below what the index holds: refused at start and named by log-gap", async () => {
-  const dir = tempDir("wa-gap-");
-  const dbPath = join(dir, "wa.db");
-  const config = writeConfig(dir, { storagePath: dbPath });
+  const { dbPath, config } = daemonFiles();
   await ackedOnlyInLog(config, dbPath, 6, 3);
   const segment = newestSegment(dbPath);
   truncateSync(segment, 2_000); // a frame or so of the six indexed, none of the three after
