@@ -7,13 +7,13 @@
  */
 import { z } from "zod";
 import { hashed, type NormalizedEvent, type Where } from "./normalized-event";
-import { idText, lenientList, secondsToMs, unixSeconds } from "./primitives";
+import { absent, idText, lenientList, secondsToMs, unixSeconds } from "./primitives";
 
-const text = z.string().optional().catch(undefined);
-const id = idText.optional().catch(undefined);
-const object = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).optional().catch(undefined);
+const text = z.string().catch(absent).optional();
+const id = idText.catch(absent).optional();
+const object = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).catch(absent).optional();
 // Meta's "webhooks components" page shows the state as a list of one (["SCHEDULE_FOR_DISABLE"]), its reference as a string.
-const banState = z.union([z.string(), z.array(z.unknown()).transform((l) => l.find((s): s is string => typeof s === "string"))]).optional().catch(undefined);
+const banState = z.union([z.string(), z.array(z.unknown()).transform((l) => l.find((s): s is string => typeof s === "string"))]).catch(absent).optional();
 
 const AccountUpdate = z.looseObject({
   event: text,

@@ -6,16 +6,16 @@
  */
 import { z } from "zod";
 import { eachItem, hashed, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { secondsToMs, unixSeconds } from "./primitives";
+import { absent, secondsToMs, unixSeconds } from "./primitives";
 
-const number = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]).optional().catch(undefined);
+const number = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]).catch(absent).optional();
 
 const AutomaticEvent = z.looseObject({
   id: z.string(),
   event_name: z.string(),
   timestamp: unixSeconds,
-  ctwa_clid: z.string().optional().catch(undefined),
-  custom_data: z.looseObject({ currency: z.string().optional().catch(undefined), value: number }).optional().catch(undefined),
+  ctwa_clid: z.string().catch(absent).optional(),
+  custom_data: z.looseObject({ currency: z.string().catch(absent).optional(), value: number }).catch(absent).optional(),
 });
 
 export function* normalizeAutomaticEvents(where: Where, value: unknown): Generator<NormalizedEvent> {

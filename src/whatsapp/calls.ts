@@ -8,17 +8,17 @@
  */
 import { z } from "zod";
 import { base, guarded, hashOf, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { MetaError, normalizeError, parseEach, phoneText, secondsToMs } from "./primitives";
+import { absent, MetaError, normalizeError, parseEach, phoneText, secondsToMs } from "./primitives";
 
-const text = z.string().optional().catch(undefined);
-const phone = phoneText.optional().catch(undefined);
+const text = z.string().catch(absent).optional();
+const phone = phoneText.catch(absent).optional();
 // Call times stay unix seconds as text, as hooks had them before `data` was typed.
-const seconds = z.union([z.string().regex(/^\d+$/), z.number().int()]).transform(String).optional().catch(undefined);
-const duration = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).optional().catch(undefined);
+const seconds = z.union([z.string().regex(/^\d+$/), z.number().int()]).transform(String).catch(absent).optional();
+const duration = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).catch(absent).optional();
 
 const CallMedia = z.looseObject({ id: text, mime_type: text, sha256: text, url: text, filename: text });
 /** `call_recording {type: "audio", audio {…}}`, `call_transcript {document {…}}`: the media sits under its type. */
-const MediaHolder = z.looseObject({ type: text }).optional().catch(undefined);
+const MediaHolder = z.looseObject({ type: text }).catch(absent).optional();
 
 const CallItem = z.looseObject({
   id: text,
@@ -35,11 +35,11 @@ const CallItem = z.looseObject({
   start_time: seconds,
   end_time: seconds,
   duration,
-  session: z.looseObject({ sdp_type: text, sdp: text }).optional().catch(undefined),
+  session: z.looseObject({ sdp_type: text, sdp: text }).catch(absent).optional(),
   biz_opaque_callback_data: text,
   call_recording: MediaHolder,
   call_transcript: MediaHolder,
-  errors: z.array(z.unknown()).optional().catch(undefined),
+  errors: z.array(z.unknown()).catch(absent).optional(),
 });
 type CallItem = z.infer<typeof CallItem>;
 

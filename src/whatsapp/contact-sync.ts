@@ -5,18 +5,18 @@
  */
 import { z } from "zod";
 import { eachItem, hashed, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { phoneText, secondsToMs, unixSeconds } from "./primitives";
+import { absent, phoneText, secondsToMs, unixSeconds } from "./primitives";
 
-const text = z.string().optional().catch(undefined);
+const text = z.string().catch(absent).optional();
 
 const StateSync = z.looseObject({
   type: z.string(),
   action: text,
   contact: z
-    .looseObject({ full_name: text, first_name: text, phone_number: phoneText.optional().catch(undefined), user_id: text, username: text })
-    .optional()
-    .catch(undefined),
-  metadata: z.looseObject({ timestamp: unixSeconds }).optional().catch(undefined), // a string in Meta's example
+    .looseObject({ full_name: text, first_name: text, phone_number: phoneText.catch(absent).optional(), user_id: text, username: text })
+    .catch(absent)
+    .optional(),
+  metadata: z.looseObject({ timestamp: unixSeconds }).catch(absent).optional(), // a string in Meta's example
 });
 
 export function* normalizeStateSync(where: Where, value: unknown): Generator<NormalizedEvent> {

@@ -7,32 +7,32 @@
 import { z } from "zod";
 import type { StateEffect } from "../domain/effects";
 import { eachItem, hashed, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { idText, lenientList, MetaError, normalizeError, phoneText, secondsToMs, unixSeconds } from "./primitives";
+import { absent, idText, lenientList, MetaError, normalizeError, phoneText, secondsToMs, unixSeconds } from "./primitives";
 
-const text = z.string().optional().catch(undefined);
+const text = z.string().catch(absent).optional();
 
 const Participant = z.looseObject({
-  wa_id: phoneText.optional().catch(undefined),
+  wa_id: phoneText.catch(absent).optional(),
   user_id: text,
   parent_user_id: text,
   username: text,
-  input: idText.optional().catch(undefined),
+  input: idText.catch(absent).optional(),
 });
 
-const FailedParticipant = z.looseObject({ input: idText.optional().catch(undefined), errors: lenientList(MetaError) });
+const FailedParticipant = z.looseObject({ input: idText.catch(absent).optional(), errors: lenientList(MetaError) });
 
 /** A settings block: what was asked, and whether it took (`update_successful`). */
 const SettingsBlock = z.looseObject({
   text,
   mime_type: text,
   sha256: text,
-  update_successful: z.boolean().optional().catch(undefined),
+  update_successful: z.boolean().catch(absent).optional(),
   errors: lenientList(MetaError),
 });
 
 export const GroupItem = z.looseObject({
   type: z.string(),
-  group_id: idText.optional().catch(undefined),
+  group_id: idText.catch(absent).optional(),
   timestamp: unixSeconds,
   request_id: text,
   subject: text,
@@ -41,17 +41,17 @@ export const GroupItem = z.looseObject({
   join_approval_mode: text,
   reason: text,
   initiated_by: text,
-  join_request_id: idText.optional().catch(undefined),
-  wa_id: phoneText.optional().catch(undefined),
+  join_request_id: idText.catch(absent).optional(),
+  wa_id: phoneText.catch(absent).optional(),
   user_id: text,
   parent_user_id: text,
   username: text,
   added_participants: lenientList(Participant),
   removed_participants: lenientList(Participant),
   failed_participants: lenientList(FailedParticipant),
-  group_subject: SettingsBlock.optional().catch(undefined),
-  group_description: SettingsBlock.optional().catch(undefined),
-  profile_picture: SettingsBlock.optional().catch(undefined),
+  group_subject: SettingsBlock.catch(absent).optional(),
+  group_description: SettingsBlock.catch(absent).optional(),
+  profile_picture: SettingsBlock.catch(absent).optional(),
   errors: lenientList(MetaError),
 });
 type GroupItem = z.infer<typeof GroupItem>;

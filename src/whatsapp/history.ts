@@ -10,25 +10,25 @@ import { deeperThan } from "../util/json-depth";
 import { messageData } from "./message-data";
 import { InboundMessage } from "./messages";
 import { base, guarded, hashOf, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { lenientList, MetaError, normalizeError, phoneText, secondsToMs } from "./primitives";
+import { absent, lenientList, MetaError, normalizeError, phoneText, secondsToMs } from "./primitives";
 
 /** phase, chunk_order and progress: integers in Meta's example, read from digit strings too. */
-const int = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).optional().catch(undefined);
+const int = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).catch(absent).optional();
 
 const Chunk = z.looseObject({
-  metadata: z.looseObject({ phase: int, chunk_order: int, progress: int }).optional().catch(undefined),
-  threads: z.array(z.unknown()).optional().catch(undefined),
+  metadata: z.looseObject({ phase: int, chunk_order: int, progress: int }).catch(absent).optional(),
+  threads: z.array(z.unknown()).catch(absent).optional(),
   errors: lenientList(MetaError),
 });
 type Chunk = z.infer<typeof Chunk>;
 
 const Thread = z.looseObject({
-  id: phoneText.optional().catch(undefined),
-  messages: z.array(z.unknown()).optional().catch(undefined),
-  context: z.looseObject({ wa_id: phoneText.optional().catch(undefined), user_id: z.string().optional().catch(undefined) }).optional().catch(undefined),
+  id: phoneText.catch(absent).optional(),
+  messages: z.array(z.unknown()).catch(absent).optional(),
+  context: z.looseObject({ wa_id: phoneText.catch(absent).optional(), user_id: z.string().catch(absent).optional() }).catch(absent).optional(),
 });
 
-const HistoryContext = z.looseObject({ history_context: z.looseObject({ status: z.string().optional().catch(undefined) }).optional().catch(undefined) });
+const HistoryContext = z.looseObject({ history_context: z.looseObject({ status: z.string().catch(absent).optional() }).catch(absent).optional() });
 
 interface Progress {
   phase: number | null;

@@ -7,11 +7,11 @@
 import { z } from "zod";
 import type { StateEffect } from "../domain/effects";
 import { hashed, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { idText, secondsToMs, unixSeconds } from "./primitives";
+import { absent, idText, secondsToMs, unixSeconds } from "./primitives";
 import { accountUpdate } from "./account-update";
 
-const text = z.string().optional().catch(undefined);
-const id = idText.optional().catch(undefined);
+const text = z.string().catch(absent).optional();
+const id = idText.catch(absent).optional();
 
 const BusinessUsername = z.looseObject({ display_phone_number: id, username: text, status: text });
 
@@ -19,13 +19,13 @@ const Calling = z.looseObject({
   status: text,
   call_icon_visibility: text,
   callback_permission_status: text,
-  call_hours: z.looseObject({}).optional().catch(undefined),
-  sip: z.looseObject({}).optional().catch(undefined),
+  call_hours: z.looseObject({}).catch(absent).optional(),
+  sip: z.looseObject({}).catch(absent).optional(),
 });
 const AccountSettings = z.looseObject({
   type: text,
   timestamp: unixSeconds,
-  phone_number_settings: z.looseObject({ phone_number_id: id, calling: Calling.optional().catch(undefined) }).optional().catch(undefined),
+  phone_number_settings: z.looseObject({ phone_number_id: id, calling: Calling.catch(absent).optional() }).catch(absent).optional(),
 });
 
 const PartnerSolution = z.looseObject({ event: text, solution_id: id, solution_status: text });

@@ -7,19 +7,19 @@
 import { z } from "zod";
 import type { SenderContact } from "./messages";
 import { base, hashOf, type NormalizedEvent, type Where } from "./normalized-event";
-import { idText, phoneText, secondsToMs, unixSeconds } from "./primitives";
+import { absent, idText, phoneText, secondsToMs, unixSeconds } from "./primitives";
 
-const text = z.string().optional().catch(undefined);
+const text = z.string().catch(absent).optional();
 
 const UserAction = z.looseObject({
   action_type: z.string(),
   timestamp: unixSeconds,
-  from: phoneText.optional().catch(undefined),
+  from: phoneText.catch(absent).optional(),
   from_user_id: text,
   marketing_messages_link_click_data: z
-    .looseObject({ click_component: text, product_id: idText.optional().catch(undefined), click_id: idText.optional().catch(undefined), tracking_token: text })
-    .optional()
-    .catch(undefined),
+    .looseObject({ click_component: text, product_id: idText.catch(absent).optional(), click_id: idText.catch(absent).optional(), tracking_token: text })
+    .catch(absent)
+    .optional(),
 });
 
 /** null when the item is not a user action (no action_type): the caller keeps it as unknown. */

@@ -1,6 +1,6 @@
 /** `messages` field: inbound messages of every type Meta documents. Unknown keys pass through. */
 import { z } from "zod";
-import { lenientList, MetaError, phoneText, unixSeconds } from "./primitives";
+import { absent, lenientList, MetaError, phoneText, unixSeconds } from "./primitives";
 
 export const Media = z.looseObject({
   id: z.string().optional(),
@@ -39,34 +39,34 @@ export const Context = z.looseObject({
 /** Only `id` and `type` are required; an odd optional part reads as absent (it stays in `raw`). */
 export const InboundMessage = z.looseObject({
   id: z.string(),
-  from: phoneText.optional().catch(undefined), // may be "" for username users
-  from_user_id: z.string().optional().catch(undefined),
-  from_parent_user_id: z.string().optional().catch(undefined),
-  group_id: z.string().optional().catch(undefined), // a message written in a group: `from` is the participant
+  from: phoneText.catch(absent).optional(), // may be "" for username users
+  from_user_id: z.string().catch(absent).optional(),
+  from_parent_user_id: z.string().catch(absent).optional(),
+  group_id: z.string().catch(absent).optional(), // a message written in a group: `from` is the participant
   timestamp: unixSeconds,
   type: z.string(), // open enum: unknown types are kept
-  text: z.looseObject({ body: z.string() }).optional().catch(undefined),
-  image: Media.optional().catch(undefined),
-  video: Media.optional().catch(undefined),
-  audio: Media.optional().catch(undefined),
-  document: Media.optional().catch(undefined),
-  sticker: Media.optional().catch(undefined),
-  location: Location.optional().catch(undefined),
+  text: z.looseObject({ body: z.string() }).catch(absent).optional(),
+  image: Media.catch(absent).optional(),
+  video: Media.catch(absent).optional(),
+  audio: Media.catch(absent).optional(),
+  document: Media.catch(absent).optional(),
+  sticker: Media.catch(absent).optional(),
+  location: Location.catch(absent).optional(),
   contacts: lenientList(z.looseObject({})),
-  interactive: Interactive.optional().catch(undefined),
-  button: z.looseObject({ payload: z.string().optional(), text: z.string().optional() }).optional().catch(undefined),
-  reaction: z.looseObject({ message_id: z.string().optional(), emoji: z.string().optional() }).optional().catch(undefined),
-  order: z.looseObject({}).optional().catch(undefined),
-  system: z.looseObject({}).optional().catch(undefined),
-  referral: z.looseObject({}).optional().catch(undefined),
-  context: Context.optional().catch(undefined),
+  interactive: Interactive.catch(absent).optional(),
+  button: z.looseObject({ payload: z.string().optional(), text: z.string().optional() }).catch(absent).optional(),
+  reaction: z.looseObject({ message_id: z.string().optional(), emoji: z.string().optional() }).catch(absent).optional(),
+  order: z.looseObject({}).catch(absent).optional(),
+  system: z.looseObject({}).catch(absent).optional(),
+  referral: z.looseObject({}).catch(absent).optional(),
+  context: Context.catch(absent).optional(),
   errors: lenientList(MetaError),
 });
 export type InboundMessage = z.infer<typeof InboundMessage>;
 
 export const SenderContact = z.looseObject({
-  wa_id: phoneText.optional().catch(undefined),
-  user_id: z.string().optional().catch(undefined),
-  profile: z.looseObject({ name: z.string().optional().catch(undefined) }).optional().catch(undefined),
+  wa_id: phoneText.catch(absent).optional(),
+  user_id: z.string().catch(absent).optional(),
+  profile: z.looseObject({ name: z.string().catch(absent).optional() }).catch(absent).optional(),
 });
 export type SenderContact = z.infer<typeof SenderContact>;

@@ -1,7 +1,7 @@
 /** The webhook envelope: object → entry[] → changes[] → {field, value}. */
 import { z } from "zod";
 import { InboundMessage, SenderContact } from "./messages";
-import { idText, lenientList, Metadata, MetaError, phoneText, unixSeconds } from "./primitives";
+import { absent, idText, lenientList, Metadata, MetaError, phoneText, unixSeconds } from "./primitives";
 import { MessageStatus } from "./statuses";
 
 // The envelope is read leniently, level by level (whatsapp/normalize.ts): these schemas
@@ -13,20 +13,20 @@ export const Change = z.looseObject({
 });
 
 export const Entry = z.looseObject({
-  id: idText.optional().catch(undefined),
+  id: idText.catch(absent).optional(),
   time: unixSeconds, // integer unix seconds on management fields, absent on messages
-  changes: z.array(z.unknown()).optional().catch(undefined),
+  changes: z.array(z.unknown()).catch(absent).optional(),
 });
 
 export const WebhookPayload = z.looseObject({
-  object: z.string().optional().catch(undefined),
+  object: z.string().catch(absent).optional(),
   entry: z.array(z.unknown()),
 });
 
 /** `value` of the `messages` field: items are read one by one; contacts and errors explain them. */
 export const MessagesValue = z.looseObject({
-  messaging_product: z.string().optional().catch(undefined),
-  metadata: Metadata.optional().catch(undefined),
+  messaging_product: z.string().catch(absent).optional(),
+  metadata: Metadata.catch(absent).optional(),
   contacts: lenientList(SenderContact),
   messages: z.unknown().optional(),
   statuses: z.unknown().optional(),
@@ -53,19 +53,19 @@ export const TemplateValue = z.looseObject({
 export type TemplateValue = z.infer<typeof TemplateValue>;
 
 export const PhoneQualityValue = z.looseObject({
-  display_phone_number: idText.optional().catch(undefined),
-  event: z.string().optional().catch(undefined), // FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, ONBOARDING, … (open)
-  current_limit: z.string().optional().catch(undefined),
+  display_phone_number: idText.catch(absent).optional(),
+  event: z.string().catch(absent).optional(), // FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, ONBOARDING, … (open)
+  current_limit: z.string().catch(absent).optional(),
 });
 
 /** Each part read on its own: an odd one reads as absent (it stays in `raw`), never the rest with it. */
 export const UserPreference = z.looseObject({
-  wa_id: phoneText.optional().catch(undefined),
-  user_id: z.string().optional().catch(undefined),
-  category: z.string().optional().catch(undefined),
-  value: z.string().optional().catch(undefined),
+  wa_id: phoneText.catch(absent).optional(),
+  user_id: z.string().catch(absent).optional(),
+  category: z.string().catch(absent).optional(),
+  value: z.string().catch(absent).optional(),
   timestamp: unixSeconds, // an integer here, unlike message timestamps; either is accepted
-  detail: z.string().optional().catch(undefined),
+  detail: z.string().catch(absent).optional(),
 });
 
 /** How many entry × change pairs a raw body carries (0 when it is not an envelope); for debug logs. */

@@ -2,6 +2,14 @@
 import { z } from "zod";
 import { phoneDigits } from "./phone";
 
+/**
+ * What a lenient field reads as when its value is odd: `.catch(absent).optional()`. In
+ * that order an absent field (most of a status's or message's optional fields) returns at
+ * the optional, one call, instead of passing through the catch's fresh payload first;
+ * `never` only lets zod accept `undefined` as the catch value of any type.
+ */
+export const absent = undefined as never;
+
 /** Ids Meta sends as numbers or strings (template ids: 16 digits); always kept as text. */
 export const idText = z.union([z.string(), z.number()]).transform(String);
 
@@ -21,8 +29,8 @@ export const phoneText = z.union([z.string(), z.number()]).transform(phoneDigits
 export const unixSeconds = z
   .union([z.string().regex(/^\d+$/), z.number().int()])
   .transform(Number)
-  .optional()
-  .catch(undefined);
+  .catch(absent)
+  .optional();
 
 // Plausible webhook times: after 2000-01-01, before 2100-01-01. Outside: not a time we can use.
 const EARLIEST_SECONDS = 946_684_800;
@@ -37,8 +45,8 @@ export function secondsToMs(value: unknown): number | null {
 /** An error code as a number, whether Meta sent 131026 or "131026". */
 const errorCode = z
   .union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)])
-  .optional()
-  .catch(undefined);
+  .catch(absent)
+  .optional();
 
 /**
  * A list whose malformed elements are skipped (they stay in the item's `raw`) instead of
@@ -48,8 +56,8 @@ export function lenientList<T extends z.ZodType>(element: T) {
   return z
     .array(z.unknown())
     .transform((items) => parseEach(element, items))
-    .optional()
-    .catch(undefined);
+    .catch(absent)
+    .optional();
 }
 
 /** The elements of `value` (when it is a list) that `element` accepts. */
@@ -75,8 +83,8 @@ export const MetaError = z.looseObject({
 export type MetaError = z.infer<typeof MetaError>;
 
 export const Metadata = z.looseObject({
-  display_phone_number: idText.optional().catch(undefined),
-  phone_number_id: idText.optional().catch(undefined),
+  display_phone_number: idText.catch(absent).optional(),
+  phone_number_id: idText.catch(absent).optional(),
 });
 
 /** Meta's error object in the shape our events carry. */

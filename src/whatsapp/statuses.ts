@@ -1,6 +1,6 @@
 /** `messages` field, `statuses[]`: outbound message status updates. */
 import { z } from "zod";
-import { lenientList, MetaError, phoneText, unixSeconds } from "./primitives";
+import { absent, lenientList, MetaError, phoneText, unixSeconds } from "./primitives";
 
 export const Pricing = z.looseObject({
   billable: z.boolean().optional(),
@@ -15,23 +15,23 @@ export const MessageStatus = z.looseObject({
   status: z.string(), // sent | delivered | read | played | failed, open enum
   // Optional parts read leniently: an odd value is treated as absent, never un-types the status.
   timestamp: unixSeconds,
-  recipient_id: phoneText.optional().catch(undefined),
-  recipient_user_id: z.string().optional().catch(undefined),
-  recipient_parent_user_id: z.string().optional().catch(undefined),
-  parent_recipient_user_id: z.string().optional().catch(undefined), // its name before 2026-05-05
-  biz_opaque_callback_data: z.string().optional().catch(undefined),
-  conversation: z.looseObject({}).optional().catch(undefined),
-  pricing: Pricing.optional().catch(undefined),
+  recipient_id: phoneText.catch(absent).optional(),
+  recipient_user_id: z.string().catch(absent).optional(),
+  recipient_parent_user_id: z.string().catch(absent).optional(),
+  parent_recipient_user_id: z.string().catch(absent).optional(), // its name before 2026-05-05
+  biz_opaque_callback_data: z.string().catch(absent).optional(),
+  conversation: z.looseObject({}).catch(absent).optional(),
+  pricing: Pricing.catch(absent).optional(),
   errors: lenientList(MetaError),
-  type: z.string().optional().catch(undefined), // "call" when the calls field reuses this key, "payment" for payments
+  type: z.string().catch(absent).optional(), // "call" when the calls field reuses this key, "payment" for payments
   // Group sends: one status per participant, all under the group message's wamid.
-  recipient_type: z.string().optional().catch(undefined),
-  recipient_participant_id: phoneText.optional().catch(undefined),
-  participant_recipient_id: phoneText.optional().catch(undefined), // Meta's groups page spells it both ways
-  recipient_participant_user_id: z.string().optional().catch(undefined),
-  recipient_participant_parent_user_id: z.string().optional().catch(undefined),
+  recipient_type: z.string().catch(absent).optional(),
+  recipient_participant_id: phoneText.catch(absent).optional(),
+  participant_recipient_id: phoneText.catch(absent).optional(), // Meta's groups page spells it both ways
+  recipient_participant_user_id: z.string().catch(absent).optional(),
+  recipient_participant_parent_user_id: z.string().catch(absent).optional(),
   // Payment status updates (captured, pending, refunds…) reuse status names under one id.
-  payment: z.looseObject({}).optional().catch(undefined),
+  payment: z.looseObject({}).catch(absent).optional(),
 });
 export type MessageStatus = z.infer<typeof MessageStatus>;
 

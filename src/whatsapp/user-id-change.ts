@@ -8,20 +8,20 @@ import type { StateEffect } from "../domain/effects";
 import type { IdKind, NamedId } from "../domain/identity";
 import type { InboundMessage } from "./messages";
 import { base, eachItem, hashed, type NormalizedEvent, type Where } from "./normalized-event";
-import { phoneText, secondsToMs, unixSeconds } from "./primitives";
+import { absent, phoneText, secondsToMs, unixSeconds } from "./primitives";
 
-const text = z.string().optional().catch(undefined);
-const Pair = z.looseObject({ previous: text, current: text }).optional().catch(undefined);
+const text = z.string().catch(absent).optional();
+const Pair = z.looseObject({ previous: text, current: text }).catch(absent).optional();
 
 const UserIdUpdate = z.looseObject({
-  wa_id: phoneText.optional().catch(undefined),
+  wa_id: phoneText.catch(absent).optional(),
   detail: text,
   user_id: Pair,
   parent_user_id: Pair,
   timestamp: unixSeconds,
 });
 
-const SystemChange = z.looseObject({ type: z.literal("user_changed_user_id"), wa_id: phoneText.optional().catch(undefined), user_id: text, parent_user_id: text });
+const SystemChange = z.looseObject({ type: z.literal("user_changed_user_id"), wa_id: phoneText.catch(absent).optional(), user_id: text, parent_user_id: text });
 
 const pair = (p: { previous?: string; current?: string } | undefined) => ({ previous: p?.previous ?? null, current: p?.current ?? null });
 
