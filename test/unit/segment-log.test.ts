@@ -134,6 +134,23 @@ describe("SegmentLog", () => {
     await after.close();
   });
 
+  test("a crash while sealing (the next segment created, `current` not yet rewritten): the log opens whole, appends go on", async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
+    await log.append(["1", "2", "3"].map((b) => record(b)));
+    await log.close();
+    // What #seal leaves when killed between creating the next segment and naming it current.
+    expect(readFileSync(join(dir, "current"), "utf8").trim()).toBe("1");
+    writeFileSync(join(dir, "0000000000000004.seg"), "");
+    expect(logCurrentGone(dir)).toBeNull();
+    expect(logCutShort(dir, 2)).toBeNull(); // 1–2 indexed, 3 acknowledged only: still read from the old segment
+    const reopened = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 3 });
+    expect((await reopened.append([record("4")])).ids).toEqual([4]);
+    await reopened.close();
+    expect(readFileSync(join(dir, "current"), "utf8").trim()).toBe("4");
+    expect(bodies(dir, 2)).toEqual([[3, "3"], [4, "4"]]);
+  });
+
   test("a torn tail after what was indexed is a crash's, not a cut: the log opens", async () => {
     const dir = tempDir();
     const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
