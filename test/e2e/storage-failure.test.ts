@@ -163,3 +163,20 @@ test("a write lock held elsewhere while the daemon starts is waited on: it start
     holder.close();
   }
 });
+
+test.skipIf(skipReason !== null)("backup onto a disk that fills: fails naming the target, and leaves neither the copy nor its journal", async () => {
+  const dir = tempDir();
+  const config = writeConfig(dir, {});
+  const daemon = await startDaemon(config);
+  for (let i = 0; i < 40; i++) expect((await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.BKFULL${i}`, "x".repeat(4000)))).status).toBe(200);
+  expect(await daemon.stop()).toBe(0);
+  const out = join(dir, "small");
+  await Bun.$`mkdir -p ${out}`;
+  // 64 KiB of room for a database of some hundred KiB; what is left is listed from inside the namespace.
+  const run = Bun.spawnSync([
+    "unshare", "--user", "--map-root-user", "--mount", "--",
+    "sh", "-c", 'mount -t tmpfs -o size=64k tmpfs "$1" && "$2" backup --config "$3" "$1/copy.db"; echo "exit $?"; ls -A "$1"', "sh", out, BINARY, config,
+  ]);
+  expect(run.stderr.toString()).toContain(`wa-webhookd: backup: cannot write ${out}/copy.db: database or disk is full`);
+  expect(run.stdout.toString().trim()).toBe("exit 1"); // and `ls -A` printed nothing
+});
