@@ -8,6 +8,7 @@
  */
 import type { AlertDraft } from "../domain/alert";
 import type { GivenUp } from "../domain/delivery";
+import { compareTiers, currentLimit, limitTier } from "../whatsapp/messaging-limit";
 
 export interface AlertSource {
   type: string;
@@ -22,8 +23,6 @@ const HOUR_MS = 3_600_000;
 /** Failure codes that are the business's to fix (../shared/reference: class B, "+ alert"). */
 const BUSINESS_ERROR_CODES = new Set([0, 3, 10, 190, 368, 131005, 131031, 131037, 131042, 131045, 131048, 131064, 132015, 132016]);
 const isBusinessError = (code: number) => BUSINESS_ERROR_CODES.has(code) || (code >= 200 && code <= 299);
-
-const LIMIT_RANK: Record<string, number> = { TIER_50: 1, TIER_250: 2, TIER_1K: 3, TIER_2K: 4, TIER_10K: 5, TIER_100K: 6, TIER_UNLIMITED: 7 };
 
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : null);
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -88,9 +87,9 @@ function templateStatus(e: AlertSource): AlertDraft | null {
 
 function phoneQuality(e: AlertSource): AlertDraft | null {
   const event = str(e.data.event)?.toUpperCase() ?? null;
-  const current = str(e.data.current_limit);
-  const old = str(e.data.old_limit);
-  const lowered = current && old && LIMIT_RANK[current] !== undefined && LIMIT_RANK[old] !== undefined && LIMIT_RANK[current]! < LIMIT_RANK[old]!;
+  const current = currentLimit(e.data);
+  const old = limitTier(e.data.old_limit);
+  const lowered = current !== null && old !== null && (compareTiers(current, old) ?? 0) < 0;
   if (event !== "FLAGGED" && event !== "DOWNGRADE" && !lowered) return null;
   const number = str(e.data.display_phone_number) ?? e.phoneNumberId ?? "(unknown number)";
   const data = { display_phone_number: number, event, current_limit: current, old_limit: old, waba_id: e.wabaId };

@@ -19,7 +19,8 @@ export interface EventSubject {
  */
 const PERSON_FIELDS: Record<string, readonly string[]> = {
   "message.echo": ["to", "to_user_id"],
-  "message.status": ["recipient_participant_id", "recipient_id", "recipient_participant_user_id", "recipient_user_id"],
+  // A group status's recipient_id is the group: its participant, by number or user id, comes first.
+  "message.status": ["recipient_participant_id", "recipient_participant_user_id", "recipient_participant_parent_user_id", "recipient_id", "recipient_user_id"],
   // A past chat is about its thread's user, whoever sent the message; a synced contact is its number.
   "history.message": ["thread", "from", "from_user_id"],
   "contact.sync": ["phone_number"],

@@ -8,6 +8,7 @@ import type { EventEnvelope } from "./envelope";
 import { eventSubject } from "./subject";
 import type { EventType } from "./types";
 import { plural } from "../util/plural";
+import { currentLimit } from "../whatsapp/messaging-limit";
 
 type Data = Record<string, unknown>;
 
@@ -74,7 +75,7 @@ const SUMMARIES: Record<EventType, (d: Data) => string> = {
     return words(text(info.alert_severity), text(info.alert_type), text(info.alert_status) && `(${text(info.alert_status)})`);
   },
   "account.security": (d) => words(text(d.event)),
-  "phone_number.quality": (d) => words(text(d.event), (text(d.current_limit) || text(d.old_limit)) && `limit ${change(d.old_limit, d.current_limit)}`, stale(d)),
+  "phone_number.quality": (d) => words(text(d.event), (currentLimit(d) || text(d.old_limit)) && `limit ${change(d.old_limit, currentLimit(d))}`, stale(d)),
   "phone_number.name": (d) => words("name", text(d.decision)),
   "business.capability": (d) => Object.entries(d).filter(([, v]) => typeof v === "number").map(([k, v]) => `${k} ${v}`).join(", "),
   "flow.update": (d) => words(text(d.event), change(d.old_status, d.new_status)),

@@ -62,21 +62,23 @@ export function callKind(source: "calls" | "statuses", event: string | undefined
 
 /**
  * calls[] and statuses[] items; value-level `errors` explain them (a failed connect)
- * and become `data.errors` of each item without its own. A value with errors and no
- * item is a `webhook.error`; one with neither, a `webhook.unknown` — never zero events.
+ * and become `data.errors` of each item without its own. Errors no item took (none
+ * there, or each had its own) are a `webhook.error`; a value with neither items nor
+ * errors, a `webhook.unknown` — never zero events, never an error dropped.
  */
 export function* normalizeCalls(where: Where, value: unknown): Generator<NormalizedEvent> {
   const errors = parseEach(MetaError, isRecord(value) ? value.errors : undefined).map(normalizeError);
   let yielded = 0;
+  let errorsCarried = false;
   for (const source of ["calls", "statuses"] as const) {
     for (const event of callsOf(where, value, source, errors)) {
       yielded++;
+      errorsCarried ||= errors.length > 0 && event.data.errors === errors; // taken as they are, by an item without its own
       yield event;
     }
   }
-  if (yielded > 0) return;
-  if (errors.length > 0) yield base(where, "webhook.error", `hash:${hashOf(where, value)}`, where.entryTime, { errors }, value, []);
-  else yield unknownEvent(where, value, "calls value without calls, statuses or errors");
+  if (errors.length > 0 && !errorsCarried) yield base(where, "webhook.error", `hash:${hashOf(where, value)}`, where.entryTime, { errors }, value, []);
+  else if (yielded === 0) yield unknownEvent(where, value, "calls value without calls, statuses or errors");
 }
 
 type CallError = ReturnType<typeof normalizeError>;

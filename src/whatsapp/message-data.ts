@@ -1,7 +1,7 @@
 /** The `data` part of message.received and message.status events, and the state they imply. */
 import type { InboundMessage, SenderContact } from "./messages";
 import { deeperThan } from "../util/json-depth";
-import { normalizeError, secondsToMs, type MetaError } from "./primitives";
+import { normalizeError, secondsToMs, type NormalizedError } from "./primitives";
 import { participantNumber, type MessageStatus } from "./statuses";
 import type { StateEffect } from "../domain/effects";
 import type { NamedId } from "../domain/identity";
@@ -158,10 +158,14 @@ export function recipientOf(s: MessageStatus, contacts: SenderContact[]): Sender
   return (s.recipient_id ? contacts.find((c) => c.wa_id === s.recipient_id) : undefined) ?? (s.recipient_user_id ? contacts.find((c) => c.user_id === s.recipient_user_id) : undefined);
 }
 
-export function statusData(s: MessageStatus, phoneNumberId: string | null, valueErrors: MetaError[] | undefined, recipient?: SenderContact) {
+/**
+ * `valueErrors`: the value-level errors, normalized once for the whole value; a failed
+ * status without errors of its own takes them as they are (the caller sees by identity
+ * that they reached an event).
+ */
+export function statusData(s: MessageStatus, phoneNumberId: string | null, valueErrors: NormalizedError[] | null, recipient?: SenderContact) {
   // pywa reads a failed status's error from value.errors too: be tolerant of both places.
-  const rawErrors = s.errors ?? (s.status === "failed" ? valueErrors : undefined);
-  const errors = rawErrors ? rawErrors.map(normalizeError) : null;
+  const errors = s.errors ? s.errors.map(normalizeError) : s.status === "failed" ? valueErrors : null;
   const pricing = s.pricing
     ? { billable: s.pricing.billable ?? null, pricing_model: s.pricing.pricing_model ?? null, category: s.pricing.category ?? null, type: s.pricing.type ?? s.pricing.pricing_type ?? null }
     : null;

@@ -12,7 +12,7 @@ import { messageData, recipientOf, senderOf, statusData } from "./message-data";
 import type { StateEffect } from "../domain/effects";
 import type { SenderContact } from "./messages";
 import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, PhoneQualityValue, TemplateValue, UserPreference, WebhookPayload } from "./payload";
-import { Metadata, MetaError, normalizeError, secondsToMs } from "./primitives";
+import { Metadata, normalizeError, secondsToMs, type NormalizedError } from "./primitives";
 import { statusDedupKey } from "./statuses";
 import { normalizeAutomaticEvents } from "./ads-events";
 import { normalizeCalls } from "./calls";
@@ -22,6 +22,7 @@ import { normalizeHistory } from "./history";
 import { managementReader } from "./management-values";
 import { clickEvent } from "./message-clicks";
 import { normalizeUserIdUpdates, systemUserIdChange } from "./user-id-change";
+import { currentLimit, QUALITY_EVENTS } from "./messaging-limit";
 
 export type { NormalizedEvent };
 
@@ -101,7 +102,47 @@ function* isolated(where: Where, raw: unknown, read: () => Iterable<NormalizedEv
   }
 }
 
+/** A change's events, then any part of its value that none of them read or kept, as a webhook.unknown. */
 function* normalizeChange(where: Where, value: unknown): Generator<NormalizedEvent> {
+  let yielded = 0;
+  let wholeKept = false;
+  for (const event of readChange(where, value)) {
+    yielded++;
+    wholeKept ||= event.raw === value;
+    yield event;
+  }
+  // None at all: the caller keeps the whole value as one unknown.
+  const known = Object.hasOwn(VALUE_PARTS, where.field) ? VALUE_PARTS[where.field]! : null;
+  if (!known || yielded === 0 || wholeKept || !isRecord(value)) return;
+  // A part Meta added that we do not read yet (a new list beside the items): kept and passed on.
+  const unread = Object.keys(value).filter((key) => !known.has(key));
+  if (unread.length > 0) yield unknownEvent(where, Object.fromEntries(unread.map((key) => [key, value[key]])), `${where.field} value parts not read: ${unread.join(", ")}`);
+}
+
+const ENVELOPE_PARTS = ["messaging_product", "metadata"];
+/**
+ * What the value of each field with a list of items holds, per Meta's reference: the
+ * items, and the parts that explain them (read into the items' events). Fields whose
+ * value is one notice keep it whole in `data`; these do not.
+ */
+const VALUE_PARTS: Record<string, ReadonlySet<string>> = Object.fromEntries(
+  Object.entries({
+    messages: ["contacts", "messages", "statuses", "user_actions", "errors"],
+    calls: ["contacts", "calls", "statuses", "errors"],
+    smb_message_echoes: ["message_echoes"],
+    user_preferences: ["contacts", "user_preferences"],
+    group_lifecycle_update: ["groups"],
+    group_participants_update: ["groups"],
+    group_settings_update: ["groups"],
+    group_status_update: ["groups"],
+    history: ["history", "messages"], // media of history messages come later as messages[]
+    smb_app_state_sync: ["state_sync"],
+    user_id_update: ["contacts", "user_id_update"],
+    automatic_events: ["automatic_events"],
+  }).map(([field, parts]) => [field, new Set([...ENVELOPE_PARTS, ...parts])]),
+);
+
+function* readChange(where: Where, value: unknown): Generator<NormalizedEvent> {
   if (where.field === "messages") return yield* normalizeMessages(where, value);
   if (where.field === "smb_message_echoes") return yield* itemsOf(where, value, "message_echoes", "message.echo", (m) => `echo:${(m as { id?: string }).id ?? hashOf(where, m)}`);
   if (where.field === "user_preferences") return yield* normalizeUserPreferences(where, value);
@@ -145,11 +186,15 @@ function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedE
       yield unknownEvent(where, v[key], `${key} is not an array`);
     }
   }
-  // Errors next to messages (e.g. interactive without content) are attached to each message.
-  const messageErrors = errors.length > 0 ? errors.map(normalizeError) : null;
+  // Errors next to messages (e.g. interactive without content) are attached to each message
+  // without errors of its own, and to a failed status without any; whether any event took
+  // them is told by identity (valueErrors itself is what they carry).
+  const valueErrors = errors.length > 0 ? errors.map(normalizeError) : null;
+  let errorsCarried = false;
   for (const [index, raw] of messages.entries()) {
     const event = guarded(where, raw, () => messageEvent(where, raw, contacts, index, messages.length));
-    if (messageErrors && event.type === "message.received" && !event.data.errors) event.data.errors = messageErrors;
+    if (valueErrors && event.type === "message.received" && !event.data.errors) event.data.errors = valueErrors;
+    errorsCarried ||= valueErrors !== null && event.data.errors === valueErrors;
     yielded++;
     yield event;
     const moved = event.type === "message.received" && event.data.kind === "system" ? idChangeOf(where, raw) : null;
@@ -159,26 +204,26 @@ function* normalizeMessages(where: Where, value: unknown): Generator<NormalizedE
     }
   }
   for (const raw of statuses) {
+    const event = guarded(where, raw, () => statusEvent(where, raw, valueErrors, contacts));
+    errorsCarried ||= valueErrors !== null && event.data.errors === valueErrors;
     yielded++;
-    yield guarded(where, raw, () => statusEvent(where, raw, errors, contacts));
+    yield event;
   }
   for (const raw of actions) {
     yielded++;
     yield guarded(where, raw, () => clickEvent(where, raw, contacts) ?? unknownEvent(where, raw, "user action without action_type"));
   }
-  // Value-level errors with nothing else to attach them to: an account/system-level event.
-  if (errors.length > 0 && messages.length + statuses.length + actions.length === 0) {
+  // Value-level errors no item took (none beside them, or every item had its own, or only
+  // statuses that did not fail): an event of their own, never dropped. Alone they are keyed
+  // by themselves (Meta sends no time with them); beside items, by the whole value, so
+  // they are one occurrence with those items.
+  if (valueErrors && !errorsCarried) {
+    const alone = messages.length + statuses.length + actions.length === 0;
     yielded++;
-    yield base(where, "webhook.error", `hash:${hashOf(where, v.errors)}`, where.entryTime, { errors: errors.map(normalizeError) }, value, []);
+    yield base(where, "webhook.error", `hash:${hashOf(where, alone ? v.errors : value)}`, where.entryTime, { errors: valueErrors }, value, []);
   }
   if (yielded === 0) yield unknownEvent(where, value, "messages value without messages, statuses or errors");
-  // A part Meta added that we do not read yet (a new list beside messages[]): kept and passed on.
-  const unread = Object.keys(v).filter((key) => !MESSAGES_VALUE_KEYS.has(key));
-  if (unread.length > 0 && yielded > 0) yield unknownEvent(where, Object.fromEntries(unread.map((key) => [key, v[key]])), `messages value parts not read: ${unread.join(", ")}`);
 }
-
-/** What a `messages` value holds, per Meta's reference: anything else is news, kept as a webhook.unknown. */
-const MESSAGES_VALUE_KEYS = new Set(["messaging_product", "metadata", "contacts", "messages", "statuses", "user_actions", "errors"]);
 
 /** A `system` message saying the user's BSUID changed is also its own user.id_changed. */
 function idChangeOf(where: Where, raw: unknown): NormalizedEvent | null {
@@ -193,10 +238,10 @@ function messageEvent(where: Where, raw: unknown, contacts: SenderContact[], ind
   return base(where, "message.received", `msg:${message.data.id}`, secondsToMs(message.data.timestamp), data, raw, effects);
 }
 
-function statusEvent(where: Where, raw: unknown, errors: MetaError[], contacts: SenderContact[]): NormalizedEvent {
+function statusEvent(where: Where, raw: unknown, valueErrors: NormalizedError[] | null, contacts: SenderContact[]): NormalizedEvent {
   const status = MessageStatus.safeParse(raw);
   if (!status.success) return unknownEvent(where, raw, "status without id or status");
-  const { data, effects } = statusData(status.data, where.phoneNumberId, errors.length > 0 ? errors : undefined, recipientOf(status.data, contacts));
+  const { data, effects } = statusData(status.data, where.phoneNumberId, valueErrors, recipientOf(status.data, contacts));
   const key = statusDedupKey(status.data, (v) => sha256Hex(stableStringify(v)));
   return base(where, "message.status", key, secondsToMs(status.data.timestamp), data, raw, effects);
 }
@@ -252,11 +297,15 @@ function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEv
       if (type === "template.category" && t.previous_category) notice("category", t.new_category);
     }
   }
+  // Ids as text, as everywhere in data: Meta's example gives this one as a JSON number.
+  if (type === "account.alert" && value.entity_id !== undefined) data.entity_id = idOf(value.entity_id) ?? value.entity_id;
   if (type === "phone_number.quality") {
     const q = PhoneQualityValue.safeParse(value).data;
     const id = where.phoneNumberId ?? q?.display_phone_number ?? null;
-    if (id && q?.event) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "quality", value: q.event, at: where.entryTime, record: "always" });
-    if (id && q?.current_limit) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "messaging_limit", value: q.current_limit, at: where.entryTime, record: "always" });
+    const limit = q ? currentLimit(q) : null;
+    // Only a rating sets the quality; UPGRADE, ONBOARDING, THROUGHPUT_UPGRADE… are about the limit.
+    if (id && q?.event && QUALITY_EVENTS.has(q.event.toUpperCase())) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "quality", value: q.event, at: where.entryTime, record: "always" });
+    if (id && limit) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "messaging_limit", value: limit, at: where.entryTime, record: "always" });
   }
   return base(where, type, `hash:${hashOf(where, value)}`, where.entryTime, data, value, effects);
 }

@@ -55,7 +55,8 @@ export type TemplateValue = z.infer<typeof TemplateValue>;
 export const PhoneQualityValue = z.looseObject({
   display_phone_number: idText.catch(absent).optional(),
   event: z.string().catch(absent).optional(), // FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, ONBOARDING, … (open)
-  current_limit: z.string().catch(absent).optional(),
+  current_limit: z.string().catch(absent).optional(), // until February 2026
+  max_daily_conversations_per_business: z.union([z.string(), z.number()]).catch(absent).optional(), // since
 });
 
 /** Each part read on its own: an odd one reads as absent (it stays in `raw`), never the rest with it. */

@@ -91,3 +91,4 @@ export const Metadata = z.looseObject({
 export function normalizeError(e: MetaError) {
   return { code: e.code ?? null, title: e.title ?? null, message: e.message ?? null, details: e.error_data?.details ?? e.details ?? null };
 }
+export type NormalizedError = ReturnType<typeof normalizeError>;

@@ -60,6 +60,10 @@ describe("which events are alerts", () => {
     expect(alertForEvent(source("phone_number.quality", { event: "ONBOARDING", current_limit: "TIER_250", old_limit: "TIER_1K" }), NOW)?.kind).toBe("phone_number.limit");
     expect(alertForEvent(source("phone_number.quality", { display_phone_number: "15550783881", event: "FLAGGED", current_limit: "TIER_2K" }), NOW)?.kind).toBe("phone_number.quality");
     expect(alertForEvent(source("phone_number.quality", { event: "UPGRADE", current_limit: "TIER_10K", old_limit: "TIER_2K" }), NOW)).toBeNull();
+    // Since February 2026 the limit is max_daily_conversations_per_business: read, in the alert's data and text.
+    const flagged = alertForEvent(source("phone_number.quality", { display_phone_number: "15550783881", event: "FLAGGED", max_daily_conversations_per_business: "TIER_2K" }), NOW)!;
+    expect([flagged.kind, flagged.data.current_limit, flagged.text]).toEqual(["phone_number.quality", "TIER_2K", expect.stringContaining("(limit TIER_2K)")]);
+    expect(alertForEvent(source("phone_number.quality", { event: "THROUGHPUT_UPGRADE", max_daily_conversations_per_business: "TIER_10K" }), NOW)).toBeNull();
   });
 
   test("account restriction, violation and ban are; a reinstatement and a partner event are not", () => {

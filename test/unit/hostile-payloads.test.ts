@@ -112,6 +112,53 @@ describe("per-item isolation in the normalizer", () => {
     expect(summary(normalizePayload(post(messages({ messages: [text("wamid.PLAIN")], contacts: [{ wa_id: "16505551234" }] }))))).toEqual(["message.received wamid.PLAIN"]);
   });
 
+  test("a part we do not read beside the items of every other list field is kept too; Meta's documented parts are not news", () => {
+    const marker = [{ marker: "ZZMARK" }];
+    const changes: [string, object][] = [
+      ["calls", { contacts: [{ wa_id: "16505551234" }], calls: [{ id: "wacid.1", from: "16505551234", to: "15550783881", event: "connect", timestamp: "1749416383" }] }],
+      ["history", { history: [{ metadata: { phase: 0, chunk_order: 1, progress: 10 }, threads: [] }] }],
+      ["user_preferences", { contacts: [{ wa_id: "16505551234" }], user_preferences: [{ wa_id: "16505551234", category: "marketing_messages", value: "stop", timestamp: 1731705721 }] }],
+      ["group_status_update", { groups: [{ timestamp: "1749416383", type: "group_suspend", group_id: "g1" }] }],
+      ["smb_message_echoes", { message_echoes: [{ from: "15550783881", to: "16505551234", id: "wamid.ECHO", timestamp: "1749416383", type: "text", text: { body: "hi" } }] }],
+      ["automatic_events", { automatic_events: [{ id: "wamid.AD", event_name: "Purchase", timestamp: 1749416383 }] }],
+      ["user_id_update", { contacts: [{ wa_id: "16505551234" }], user_id_update: [{ wa_id: "16505551234", user_id: { previous: "US.1", current: "US.2" }, timestamp: "1749416383" }] }],
+      ["smb_app_state_sync", { state_sync: [{ type: "contact", action: "add", contact: { full_name: "A", phone_number: "16505551234" }, metadata: { timestamp: "1749416383" } }] }],
+    ];
+    for (const [field, value] of changes) {
+      const known = normalizePayload(post({ field, value: { messaging_product: "whatsapp", metadata, ...value } }));
+      expect({ field, unknown: known.filter((e) => e.type === "webhook.unknown").length }).toEqual({ field, unknown: 0 });
+      const events = normalizePayload(post({ field, value: { messaging_product: "whatsapp", metadata, ...value, zz_new_list: marker } }));
+      expect({ field, types: events.map((e) => e.type) }).toEqual({ field, types: [...known.map((e) => e.type), "webhook.unknown"] });
+      expect(events.at(-1)!.data.reason).toBe(`${field} value parts not read: zz_new_list`);
+      expect(events.at(-1)!.raw).toEqual({ zz_new_list: marker });
+    }
+  });
+
+  test("value-level errors no item takes are a webhook.error of their own: beside a status that did not fail, or items with errors of their own", () => {
+    const rateLimit = { code: 130429, title: "Rate limit hit", message: "Rate limit hit" };
+    const coexistence = { code: 131060, title: "Coexistence" };
+    const status = (id: string, extra: object = {}) => ({ id, status: "delivered", timestamp: "1749416383", recipient_id: "16505551234", ...extra });
+    const errorsOf = (events: NormalizedEvent[]) => events.map((e) => [e.type, (e.data.errors as { code: number }[] | null)?.map((x) => x.code) ?? null]);
+
+    expect(errorsOf(normalizePayload(post(messages({ statuses: [status("wamid.VE1")], errors: [rateLimit] }))))).toEqual([["message.status", null], ["webhook.error", [130429]]]);
+    const unsupported = text("wamid.U1", { type: "unsupported", errors: [{ code: 131051, title: "Unsupported" }] });
+    expect(errorsOf(normalizePayload(post(messages({ messages: [unsupported], errors: [coexistence] }))))).toEqual([["message.received", [131051]], ["webhook.error", [131060]]]);
+    const failedOwn = status("wamid.F1", { status: "failed", errors: [{ code: 131026, title: "Undeliverable" }] });
+    expect(errorsOf(normalizePayload(post(messages({ statuses: [failedOwn], errors: [coexistence] }))))).toEqual([["message.status", [131026]], ["webhook.error", [131060]]]);
+    // Taken by an item: no more than that item's event (as before).
+    expect(errorsOf(normalizePayload(post(messages({ statuses: [status("wamid.F2", { status: "failed" })], errors: [rateLimit] }))))).toEqual([["message.status", [130429]]]);
+    expect(errorsOf(normalizePayload(post(messages({ messages: [text("wamid.M1")], errors: [rateLimit] }))))).toEqual([["message.received", [130429]]]);
+    // Keyed with the items beside them: the same error beside other statuses is another occurrence; a retry is the same.
+    const keyOf = (id: string) => normalizePayload(post(messages({ statuses: [status(id)], errors: [rateLimit] }))).at(-1)!.dedupKey;
+    expect(keyOf("wamid.VE1")).toBe(keyOf("wamid.VE1"));
+    expect(keyOf("wamid.VE1")).not.toBe(keyOf("wamid.VE2"));
+
+    const call = (own: object[] | undefined) => ({ id: "wacid.T", from: "16505551234", to: "15550783881", event: "terminate", timestamp: "1749416383", status: "FAILED", ...(own ? { errors: own } : {}) });
+    const calls = (own: object[] | undefined) => normalizePayload(post({ field: "calls", value: { messaging_product: "whatsapp", metadata, calls: [call(own)], errors: [coexistence] } }));
+    expect(errorsOf(calls([{ code: 138006, title: "Call failed" }]))).toEqual([["call.event", [138006]], ["webhook.error", [131060]]]);
+    expect(errorsOf(calls(undefined))).toEqual([["call.event", [131060]]]);
+  });
+
   test("an envelope with no entries is one unknown event too, raw kept", () => {
     const events = normalizePayload({ object: "whatsapp_business_account", entry: [] });
     expect(summary(events)).toEqual(["unknown: envelope without entries"]);

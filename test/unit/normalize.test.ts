@@ -147,3 +147,20 @@ test("an unknown item nested past the cut: its reason says so, and two that diff
   expect(a!.dedupKey).not.toBe(b!.dedupKey);
   expect(normalizePayload(deep("A"))[0]!.dedupKey).toBe(a!.dedupKey);
 });
+
+test("phone_number_quality_update: the limit from max_daily_conversations_per_business (since February 2026) or current_limit; only a rating sets the quality", () => {
+  const update = (value: object) =>
+    normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "phone_number_quality_update", value: { display_phone_number: "15550783881", ...value } }] }] })[0]!;
+  const notices = (value: object) => update(value).effects.map((e) => (e.kind === "notice" ? `${e.attribute}=${e.value}` : e.kind));
+  expect(notices({ event: "THROUGHPUT_UPGRADE", max_daily_conversations_per_business: "TIER_10K" })).toEqual(["messaging_limit=TIER_10K"]);
+  expect(notices({ event: "ONBOARDING", max_daily_conversations_per_business: 2000 })).toEqual(["messaging_limit=TIER_2K"]);
+  expect(notices({ event: "UPGRADE", current_limit: "TIER_10K", old_limit: "TIER_2K" })).toEqual(["messaging_limit=TIER_10K"]);
+  expect(notices({ event: "FLAGGED", max_daily_conversations_per_business: "TIER_2K", current_limit: "TIER_1K" })).toEqual(["quality=FLAGGED", "messaging_limit=TIER_2K"]);
+  expect(notices({ event: "UNFLAGGED" })).toEqual(["quality=UNFLAGGED"]);
+});
+
+test("account_alerts: an entity_id sent as a JSON number is text in data, as the other ids", () => {
+  const value = { entity_type: "PHONE_NUMBER", entity_id: 106540352242922, alert_info: { alert_severity: "WARNING", alert_status: "ACTIVE", alert_type: "OBA_REJECTED", alert_description: "…" } };
+  const [event] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "account_alerts", value }] }] });
+  expect([event!.type, event!.data.entity_id, (event!.raw as typeof value).entity_id]).toEqual(["account.alert", "106540352242922", 106540352242922]);
+});

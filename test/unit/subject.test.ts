@@ -8,6 +8,9 @@ test("the person is the sender, a status's recipient (a group's participant), an
   expect(eventSubject("message.received", { wamid: "wamid.A", from: "16505551234" })).toEqual({ wamid: "wamid.A", waId: "16505551234" });
   expect(eventSubject("message.status", { wamid: "wamid.B", recipient_id: "16505551234" })).toEqual({ wamid: "wamid.B", waId: "16505551234" });
   expect(eventSubject("message.status", { wamid: "wamid.C", recipient_id: "120363040000000000", recipient_participant_id: "16505550000" }).waId).toBe("16505550000");
+  // A username participant (no number): by user id, not the group id beside it.
+  expect(eventSubject("message.status", { wamid: "wamid.G", recipient_id: "120363040000000000", recipient_type: "group", recipient_participant_user_id: "US.111222333444555" }).waId).toBe("US.111222333444555");
+  expect(eventSubject("message.status", { wamid: "wamid.G", recipient_id: "120363040000000000", recipient_participant_parent_user_id: "US.ENT.9" }).waId).toBe("US.ENT.9");
   expect(eventSubject("message.echo", { id: "wamid.E", from: "15550783881", to: "16505551234" })).toEqual({ wamid: "wamid.E", waId: "16505551234" });
   expect(eventSubject("user.preferences", { wa_id: "16505551234" }).waId).toBe("16505551234");
   expect(eventSubject("template.status", { message_template_id: 1 })).toEqual({ wamid: null, waId: null });
