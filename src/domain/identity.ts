@@ -90,6 +90,16 @@ export function identityOf(requested: string, rows: readonly IdentityRow[]): Ide
   const ids = [...new Set([requested, ...rows.map((r) => r.id)])].sort();
   // A phone number no change made current (named beside a user id change) is still the person's, when it is their only one.
   const phones = rows.filter((r) => r.kind === "wa_id");
-  const onlyPhone = phones.length === 1 ? phones[0]!.id : rows.length === 0 ? requested : null;
-  return { wa_id: current("wa_id") ?? onlyPhone, user_id: current("user_id"), parent_user_id: current("parent_user_id"), ids };
+  const onlyPhone = phones.length === 1 ? phones[0]!.id : null;
+  // Never linked: the id asked for is all there is, shown as the kind its form says (a username user's BSUID is no wa_id).
+  const alone = rows.length === 0 ? kindOf(requested) : null;
+  return {
+    wa_id: current("wa_id") ?? onlyPhone ?? (alone === "wa_id" ? requested : null),
+    user_id: current("user_id") ?? (alone === "user_id" ? requested : null),
+    parent_user_id: current("parent_user_id") ?? (alone === "parent_user_id" ? requested : null),
+    ids,
+  };
 }
+
+/** A stored phone number is digits only; a parent user id reads "US.ENT.…"; any other id is a user id. */
+const kindOf = (id: string): IdKind => (/^[0-9]+$/.test(id) ? "wa_id" : /^[A-Z]{2}\.ENT\./i.test(id) ? "parent_user_id" : "user_id");

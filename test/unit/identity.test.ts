@@ -84,6 +84,13 @@ describe("identity (pure)", () => {
     expect(identityOf("333", all).wa_id).toBe("222");
   });
 
+  test("a person never linked is shown by the id asked for, as the kind its form says", () => {
+    expect(identityOf("16505551234", [])).toEqual({ wa_id: "16505551234", user_id: null, parent_user_id: null, ids: ["16505551234"] });
+    expect(identityOf("US.99887766554433221100", [])).toEqual({ wa_id: null, user_id: "US.99887766554433221100", parent_user_id: null, ids: ["US.99887766554433221100"] });
+    expect(identityOf("user.9373795779eb4a2c", []).user_id).toBe("user.9373795779eb4a2c");
+    expect(identityOf("US.ENT.11815799212886844830", []).parent_user_id).toBe("US.ENT.11815799212886844830");
+  });
+
   test("two persons joined by a change become one, keyed by the smallest id of both; only rows that change are written", () => {
     const a = linkIdentities([], [link("500", "600", 1)]);
     const b = linkIdentities([], [link("100", "200", 2)]);
