@@ -34,6 +34,7 @@ import { MigrationError } from "../store/migrate";
 import { openPostgres, serverVersion } from "../store/postgres/connect";
 import { postgresDispatch } from "../store/postgres/dispatch-engine";
 import { postgresEventIds } from "../store/postgres/event-ids";
+import { settleStreamOrder } from "../store/postgres/event-stream";
 import { postgresInbox } from "../store/postgres/inbox-store";
 import { INSTANCE_STALE_MS, instancesStore } from "../store/postgres/instances";
 import { instanceHooksStore } from "../store/postgres/instance-hooks";
@@ -83,6 +84,8 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const url = config.storage.url!;
   const sql = openPostgres({ url, pool: config.storage.pool, lockTimeoutMs, instance, idleInTransactionMs: parseDuration(config.worker.lease)! });
   const { migration, serverVersion } = await prepare(sql, url);
+  const restored = await settleStreamOrder(sql);
+  if (restored > 0) log.warn("events carry transaction ids ahead of this PostgreSQL cluster (a dump restored into another cluster): put back in the stream's order by id", { events: restored });
   const presence = await register(sql, instance, log);
 
   const meter = new TrafficMeter();

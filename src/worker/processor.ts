@@ -93,6 +93,12 @@ export class Processor {
   readonly #routes: Route[];
   readonly #eventId: (now: number) => string;
   #unfinished: Unfinished | null = null;
+  /**
+   * Jobs a failed pass could not give back (the database was gone for both the commit
+   * and the release): given back at the start of the next pass, so they wait for the
+   * database, not for worker.lease, and their attempt is not counted.
+   */
+  #stranded: { ids: number[]; token: string }[] = [];
   /** Measured cost of storing one event (µs, moving average): sizes what a pass pulls to fit its budget. */
   #commitUs = INITIAL_COMMIT_US;
 
@@ -124,6 +130,12 @@ export class Processor {
     const started = this.#opts.clock.now();
     const deadline = started + budgetMs;
     const stats: ProcessStats = { jobs: 0, released: 0, unfinished: 0, events: 0, duplicates: 0, dead: 0, types: {}, transitions: {} };
+    while (this.#stranded.length > 0) {
+      const { ids, token } = this.#stranded[0]!;
+      await this.#engine.release(ids, token); // still failing: this pass fails too, and the next tries again
+      this.#stranded.shift();
+      stats.released += ids.length;
+    }
     const carried = this.#unfinished;
     this.#unfinished = null;
     if (carried) {
@@ -215,14 +227,14 @@ export class Processor {
     }
   }
 
-  /** Best effort: if this fails too, the leases end on their own (worker.lease) and the jobs are claimed again. */
+  /** If this fails too (the same trouble as the commit's, reported by the caller), the next pass gives them back first. */
   async #giveBack(ids: number[], token: string, stats: ProcessStats) {
     this.#unfinished = null;
     try {
       await this.#engine.release(ids, token);
       stats.released += ids.length;
     } catch {
-      // the same trouble as the commit's; reported by the caller
+      this.#stranded.push({ ids, token });
     }
   }
 

@@ -10,7 +10,7 @@
 import { expect, test } from "bun:test";
 import type { SQL } from "bun";
 import type { EventFilter } from "../../src/store/event-query";
-import { postgresEventStream } from "../../src/store/postgres/event-stream";
+import { postgresEventStream, settleStreamOrder } from "../../src/store/postgres/event-stream";
 import { cursorEventId, parsePgCursor, pgCursor } from "../../src/domain/stream-cursor";
 import { StreamHub } from "../../src/http/stream-hub";
 import { migratedDatabase } from "../support/postgres";
@@ -208,6 +208,25 @@ test("a stream started now gets everything committed from then on; resuming afte
   const beyond = await stream.resume(evt(99));
   await sql.begin((tx) => insert(tx, 5));
   expect((await until(stream, beyond, 1)).ids).toEqual([evt(5)]);
+});
+
+test("a dump restored into another cluster (transaction ids ahead of its counter): put back in order at start, a resumed stream gets what is new", async () => {
+  const { sql } = await migratedDatabase(4);
+  const stream = postgresEventStream(sql);
+  // As pg_restore leaves them: the source cluster's transaction ids, far past this one's counter.
+  const [{ ahead }] = await sql`SELECT (pg_current_xact_id()::text::numeric + 1000000000)::text AS ahead`;
+  for (const n of [1, 2, 3]) await sql`INSERT INTO events (id, type, received_at, dedup_key, envelope, tx) VALUES (${evt(n)}, 'message.received', 1, ${`k${n}`}, '{}', ${ahead}::xid8)`;
+  const lastReceived = await stream.resume(evt(3)); // a client's Last-Event-ID
+  await sql.begin((tx) => insert(tx, 4));
+  await Bun.sleep(100);
+  expect((await drain(stream, lastReceived)).ids).toEqual([]); // hidden behind the restored ids: what start now mends
+
+  // All of them, evt 4 too: ordered by id (time-ordered ULIDs), nothing new sorts before what came before it.
+  expect(await settleStreamOrder(sql)).toBe(4);
+  expect(await settleStreamOrder(sql)).toBe(0); // once: a second start finds nothing
+  await sql.begin((tx) => insert(tx, 5));
+  expect((await until(stream, await stream.resume(evt(3)), 2)).ids).toEqual([evt(4), evt(5)]);
+  expect((await drain(stream, await stream.resume(evt(1)))).ids).toEqual([evt(2), evt(3), evt(4), evt(5)]);
 });
 
 test("the cursor's text sorts as (transaction, id) does", () => {

@@ -65,3 +65,20 @@ export function postgresEventStream(sql: SQL) {
     },
   };
 }
+
+/**
+ * At start: a database restored from a dump into another cluster (pg_dump/pg_restore,
+ * a logical copy) carries transaction ids from a counter this cluster has not reached,
+ * so every new event would sort before the stored ones, hidden from a resumed stream
+ * until the counter caught up, and the old ones would then come again as new. Every
+ * event is then put back to tx 0, where rows from before the stream's order sort, by id
+ * (migrations/postgres/0006; ids are time-ordered), those an instance stored since the
+ * restore too: new events follow them all again. A client resuming may get a few events
+ * twice around its cursor, never miss one. Answers how many rows moved.
+ * A replica or pg_upgrade keeps the counter: nothing to do, one index probe.
+ */
+export async function settleStreamOrder(sql: SQL): Promise<number> {
+  const [{ ahead }] = await sql`SELECT coalesce((SELECT max(tx) FROM events) >= pg_current_xact_id(), false) AS ahead`;
+  if (!ahead) return 0;
+  return (await sql`UPDATE events SET tx = '0' WHERE tx <> '0'`).count;
+}
