@@ -7,6 +7,7 @@ import { SQL } from "bun";
 import { expect, test } from "bun:test";
 import { isStorageFailure, toStorageError } from "../../src/store/errors";
 import { openPostgres } from "../../src/store/postgres/connect";
+import { postgresInbox } from "../../src/store/postgres/inbox-store";
 import { closedPort } from "../support/sink";
 import { migratedDatabase } from "../support/postgres";
 
@@ -26,6 +27,8 @@ test("unreachable, locked past lock_timeout, read-only, connection killed: stora
     await holder`LOCK TABLE inbox IN ACCESS EXCLUSIVE MODE`;
     const locked = await failure(impatient`INSERT INTO health_probe (id, probed_at) SELECT 1, count(*) FROM inbox`);
     expect(toStorageError(locked)).toMatchObject({ kind: "busy" });
+    // Readiness too: a locked inbox turns webhooks away (503), so /readyz says not ready.
+    expect(await postgresInbox(impatient, "wa-1").probe()).toMatchObject({ ready: false, reason: expect.stringMatching(/^postgres busy/) });
     await holder`ROLLBACK`;
   } finally {
     holder.release();

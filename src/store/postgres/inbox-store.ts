@@ -39,7 +39,12 @@ export function postgresInbox(sql: SQL, instance: string): InboxStore & HealthSt
     },
     async probe(): Promise<Readiness> {
       try {
-        await sql`INSERT INTO health_probe (id, probed_at) VALUES (1, ${Date.now()}) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`;
+        await sql.begin(async (tx) => {
+          // The lock a webhook's INSERT takes: a table locked elsewhere past storage.lock_timeout
+          // (a LOCK TABLE, a VACUUM FULL, a migration) turns webhooks away, and readiness with them.
+          await tx`LOCK TABLE inbox, inbox_bodies IN ROW EXCLUSIVE MODE`;
+          await tx`INSERT INTO health_probe (id, probed_at) VALUES (1, ${Date.now()}) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at`;
+        });
         return { ready: true };
       } catch (err) {
         if (!isStorageFailure(err)) throw err;
