@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { SQL } from "bun";
 import { ConfigError, maskSecrets, maskUrlCredentials } from "../config/load";
-import { postgresSchemaVersion } from "../store/postgres/migrate";
+import { foreignTables, foreignTablesProblem, postgresSchemaVersion } from "../store/postgres/migrate";
 import { PG_LATEST_VERSION } from "../store/postgres/migrations";
 import { loadConfig, refusePublicDevSecrets, type SecretAccess } from "../config/source";
 import { credentialSources, parseUnitCredentials } from "../config/unit-credentials";
@@ -43,6 +43,8 @@ async function describePostgres(url: string): Promise<string> {
     if (schema > PG_LATEST_VERSION) {
       throw new ConfigError([{ key: "storage.url", reason: `${where}: schema version ${schema} is newer than this binary supports (${PG_LATEST_VERSION})` }]);
     }
+    const foreign = schema === 0 ? await foreignTables(sql) : [];
+    if (foreign.length > 0) throw new ConfigError([{ key: "storage.url", reason: `${where}: ${foreignTablesProblem(foreign)}` }]);
     const state = schema === 0 ? "empty, migrated at start" : schema < PG_LATEST_VERSION ? `schema ${schema}, migrated to ${PG_LATEST_VERSION} at start` : `schema ${schema}`;
     return `${where}, PostgreSQL ${server_version}, ${state}`;
   } catch (err) {

@@ -43,6 +43,22 @@ test("a database of a newer schema is refused, naming both versions; nothing is 
   expect(err.message).toContain(`version ${PG_LATEST_VERSION + 1} is newer than this binary supports (${PG_LATEST_VERSION})`);
 });
 
+test("a database holding another application's tables and no wa-webhookd schema is refused, naming them; nothing is created", async () => {
+  const url = await freshDatabase();
+  const sql = new SQL(url, { max: 1 });
+  try {
+    await sql`CREATE TABLE events (id int)`;
+    await sql`CREATE TABLE contacts (id int)`;
+    const err = await migratePostgres(sql).catch((e) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect(err.message).toBe("the database holds tables wa-webhookd did not make (contacts, events) and no wa-webhookd schema: give it a database of its own (an empty one is migrated at start)");
+    const [{ t }] = await sql`SELECT to_regclass('schema_migrations') IS NULL AND to_regclass('inbox') IS NULL AS t`;
+    expect(t).toBe(true);
+  } finally {
+    await sql.close();
+  }
+});
+
 test("a failed migration leaves the schema as it was (DDL is transactional)", async () => {
   const url = await freshDatabase();
   const sql = new SQL(url, { max: 1 });

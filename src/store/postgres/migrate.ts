@@ -20,6 +20,8 @@ export async function migratePostgres(sql: SQL, migrations: readonly Migration[]
   const latest = migrations === PG_MIGRATIONS ? PG_LATEST_VERSION : Math.max(0, ...migrations.map((m) => m.version));
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtextextended(${MIGRATION_LOCK}, 0))`;
+    const foreign = await foreignTables(tx);
+    if (foreign.length > 0) throw new MigrationError(foreignTablesProblem(foreign));
     await tx`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
     const [{ v }] = await tx`SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations`;
     const from = v as number;
@@ -47,3 +49,19 @@ export async function postgresSchemaVersion(sql: SQL): Promise<number> {
   const [{ v }] = await sql`SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations`;
   return v as number;
 }
+
+/**
+ * Tables in the schema the engine would create its own in, with no wa-webhookd schema
+ * beside them (another application's database, a wrong database name): migrating would
+ * stop at the first name they share, or mix our tables into theirs.
+ */
+export async function foreignTables(sql: SQL): Promise<string[]> {
+  const rows = await sql`
+    SELECT table_name AS name FROM information_schema.tables
+    WHERE table_schema = current_schema() AND to_regclass('schema_migrations') IS NULL
+    ORDER BY table_name LIMIT 6`;
+  return rows.map((r: { name: string }) => r.name);
+}
+
+export const foreignTablesProblem = (tables: readonly string[]) =>
+  `the database holds tables wa-webhookd did not make (${tables.slice(0, 5).join(", ")}${tables.length > 5 ? ", …" : ""}) and no wa-webhookd schema: give it a database of its own (an empty one is migrated at start)`;
