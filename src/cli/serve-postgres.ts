@@ -15,6 +15,7 @@
  * events every instance stored, none skipped (store/postgres/event-stream.ts).
  * admin/postgres-ops.ts says which routes answer (the rest are 501).
  */
+import { readFileSync } from "node:fs";
 import type { SQL } from "bun";
 import { hostname as osHostname } from "node:os";
 import { randomBytes } from "node:crypto";
@@ -86,7 +87,8 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const { migration, serverVersion } = await prepare(sql, url);
   const restored = await settleStreamOrder(sql);
   if (restored > 0) log.warn("events carry transaction ids ahead of this PostgreSQL cluster (a dump restored into another cluster): put back in the stream's order by id", { events: restored });
-  const presence = await register(sql, instance, log);
+  let stop: (why: string, code: number) => void = () => {};
+  const presence = await register(sql, instance, log, () => stop("name taken over", 1));
 
   const meter = new TrafficMeter();
   const pg = postgresInbox(sql, instance);
@@ -146,7 +148,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
       worker = next.worker.enabled ? await startWorker(sql, next, instance, log, meter, inboxWakeup, false) : null;
     },
   }, running);
-  serveUntilStopped(app, config, { hostname, port }, requests, inbox, reload, log, async () => {
+  stop = serveUntilStopped(app, config, { hostname, port }, requests, inbox, reload, log, async () => {
     clearInterval(traffic);
     await worker?.stop();
     await listening.close().catch(() => {});
@@ -182,8 +184,12 @@ async function prepare(sql: SQL, url: string) {
   }
 }
 
-/** Registers this run under its name, then keeps the registration alive; `leave()` frees the name. */
-async function register(sql: SQL, name: string, log: Logger) {
+/**
+ * Registers this run under its name, then keeps the registration alive; `leave()` frees
+ * the name. A run found taken for dead (its name registered anew by another run) stops
+ * (`takenOver`): two runs under one name would take back each other's leases.
+ */
+async function register(sql: SQL, name: string, log: Logger, takenOver: () => void) {
   const store = instancesStore(sql);
   const run = { name, token: randomBytes(9).toString("base64url"), host: osHostname(), pid: process.pid, version: VERSION };
   const holder = await store.register(run, INSTANCE_STALE_MS, (row) => row.host === run.host && !isRunning(row.pid));
@@ -199,7 +205,8 @@ async function register(sql: SQL, name: string, log: Logger) {
     try {
       if (!(await store.renew(name, run.token)) && !lost) {
         lost = true;
-        log.error("this instance's name was taken over by another run: this one was taken for dead (paused or cut off from the database too long)", { instance: name, stale_ms: INSTANCE_STALE_MS });
+        log.error("this instance's name was taken over by another run: this one was taken for dead (paused or cut off from the database too long); stopping", { instance: name, stale_ms: INSTANCE_STALE_MS });
+        takenOver();
       }
     } catch {
       // The database is unreachable: readiness says so; the row is renewed once it is back.
@@ -225,11 +232,23 @@ async function recordHooks(store: ReturnType<typeof instanceHooksStore>, instanc
 /** Whether a process of this host still runs (a previous run of this instance that died does not). */
 function isRunning(pid: number): boolean {
   if (pid === process.pid) return false; // a container restarted under the same pid: not us, we have no row yet
+  // Killed but not yet reaped by its parent (a zombie): signal 0 still reaches it, yet it runs nothing.
+  if (processState(pid) === "Z") return false;
   try {
     process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The state letter of /proc/<pid>/stat (R, S, Z…); null where there is none (not Linux, no such process). */
+function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) || null;
+  } catch {
+    return null;
   }
 }
 

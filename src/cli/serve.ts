@@ -212,14 +212,14 @@ export function serveUntilStopped(
   reload: () => Promise<void>,
   log: Logger,
   closeEngine: () => Promise<void>,
-) {
+): (why: string, code: number) => void {
   try {
     app.listen(at);
   } catch (err) {
     throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message}`);
   }
   const shutdownMs = parseDuration(config.server.shutdown_timeout)!;
-  installSignals(log, shutdownMs, reload, async () => {
+  return installSignals(log, shutdownMs, reload, async () => {
     const { forced } = await stopServer(app.server!, requests, Math.min(STOP_GRACE_MS, shutdownMs / 4));
     if (forced > 0) log.warn("closed connections still sending when the shutdown grace ended", { requests: forced });
     await inbox.drain();
@@ -330,9 +330,10 @@ export function rereadOrSay(reread: () => ConfigSource<Config>, log: Logger): Co
 }
 
 /** SIGTERM/SIGINT stop; SIGHUP (`systemctl reload`) reloads, one reload at a time. */
-export function installSignals(log: Logger, timeoutMs: number, reload: () => Promise<void>, close: () => Promise<void>) {
+/** The returned function stops the same way from inside (`why` logged as the signal), exiting with `code` once stopped. */
+export function installSignals(log: Logger, timeoutMs: number, reload: () => Promise<void>, close: () => Promise<void>): (why: string, code: number) => void {
   let stopping = false;
-  const onSignal = async (signal: string) => {
+  const onSignal = async (signal: string, code = 0) => {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal, timeout_ms: timeoutMs });
@@ -343,7 +344,7 @@ export function installSignals(log: Logger, timeoutMs: number, reload: () => Pro
     try {
       await close();
       log.info("stopped");
-      process.exit(0);
+      process.exit(code);
     } catch (err) {
       log.error("shutdown failed", { error: err });
       process.exit(1);
@@ -359,4 +360,5 @@ export function installSignals(log: Logger, timeoutMs: number, reload: () => Pro
     log.info("reloading the config", { signal: "SIGHUP" });
     reloading = reloading.then(reload);
   });
+  return (why, code) => void onSignal(why, code);
 }

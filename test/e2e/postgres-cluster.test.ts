@@ -424,6 +424,21 @@ test("an instance paused (SIGSTOP) past its lease: the other takes its jobs over
   }
 }, 120_000);
 
+test("an instance whose name another run took over (it was taken for dead) stops, exit 1, instead of running twice under one name", async () => {
+  const { url, instances } = await cluster(1);
+  const [wa1] = instances;
+  const sql = new SQL(url, { max: 1 });
+  try {
+    // What a new run under the same name does to a row it finds stale: registers with its own token.
+    await sql`UPDATE instances SET token = 'the-new-run' WHERE name = 'wa-1'`;
+    expect(await wa1!.proc.exited).toBe(1); // the next heartbeat (every 5 s) finds the name gone
+    expect(wa1!.lines.some((l) => l.includes("this instance's name was taken over by another run") && l.includes("stopping"))).toBe(true);
+    expect(wa1!.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true); // the graceful stop, as on SIGTERM
+  } finally {
+    await sql.close();
+  }
+}, 30_000);
+
 test("the instances' connections killed under load (pg_terminate_backend): only 200s and 503s, every acknowledged POST delivered once, no restart needed", async () => {
   const { url, sink, instances } = await cluster(2);
   const acked = new Set<string>();
