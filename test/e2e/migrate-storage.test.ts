@@ -113,10 +113,49 @@ test("a SQLite daemon's data moves into PostgreSQL: counts checked, resumable, a
     // The same file again, after instances ran on the database: refused, saying why (not "run it again").
     const rerun = run("migrate-storage", "--config", config, "--from", dbPath);
     expect(rerun.exitCode).toBe(1);
-    expect(rerun.stderr.toString()).toContain("instances have stored webhooks in this database since: it is theirs now, nothing to resume");
+    expect(rerun.stderr.toString()).toContain("instances have used this database since (stored, processed or delivered webhooks): it is theirs now, nothing to resume");
     const mixed = run("migrate-storage", "--config", config, "--from", join(otherDir, "data/wa.db"));
     expect(mixed.exitCode).toBe(1);
     expect(mixed.stderr.toString()).toContain(`this database already holds a copy of ${dbPath}; copy into an empty database`);
+  } finally {
+    await sql.close();
+  }
+}, 90_000);
+
+test("a copy the instances only processed (no webhook of their own) is theirs too: a resume after the file changed is refused, nothing merged", async () => {
+  const sink = new Sink().start();
+  sinks.push(sink);
+  const dir = tempDir("wa-mig-");
+  const dbPath = join(dir, "data/wa.db");
+  const withoutWorker = writeConfig(dir, { toml: "[worker]\nenabled = false\n" + hookToml(sink.url) });
+  const old = await startDaemon(withoutWorker);
+  daemons.push(old);
+  for (let i = 0; i < 5; i++) expect((await signedPost(`${old.url}/webhook`, textMessage(`wamid.PENDING${i}`))).status).toBe(200);
+  await old.stop();
+  daemons.splice(0);
+
+  const url = await freshDatabase();
+  const config = pgConfig(url, sink.url);
+  expect(run("migrate-storage", "--config", config, "--from", dbPath).exitCode).toBe(0);
+  const instance = await startDaemon(config);
+  daemons.push(instance);
+  await waitFor(() => sink.received.length >= 5, 15_000);
+  await instance.stop();
+  daemons.splice(0);
+  // The SQLite daemon runs again on its file (it processes the same five itself): the file now differs from the copy.
+  const again = await startDaemon(writeConfig(dir, { toml: hookToml(sink.url) }));
+  daemons.push(again);
+  await waitFor(() => sink.received.length >= 10, 15_000);
+  await again.stop();
+  daemons.splice(0);
+
+  const rerun = run("migrate-storage", "--config", config, "--from", dbPath);
+  expect(rerun.exitCode).toBe(1);
+  expect(rerun.stderr.toString()).toContain("instances have used this database since (stored, processed or delivered webhooks): it is theirs now, nothing to resume");
+  const sql = new SQL(url, { max: 1 });
+  try {
+    const [{ events, keys }] = await sql`SELECT (SELECT count(*)::int FROM events) AS events, (SELECT count(*)::int FROM dedup_keys) AS keys`;
+    expect({ events, keys }).toEqual({ events: 5, keys: 5 });
   } finally {
     await sql.close();
   }

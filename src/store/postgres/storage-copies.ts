@@ -16,9 +16,14 @@ export function storageCopies(sql: SQL) {
         if (other) return `this database already holds a copy of ${other.source}; copy into an empty database`;
         const own = copies[0];
         if (own?.finished_at != null) {
-          // Checked again, unless instances have stored webhooks in it since: then it is no longer the file's copy.
-          const [{ used }] = await tx`SELECT EXISTS (SELECT 1 FROM inbox WHERE received_at > ${own.finished_at}) AS used`;
-          if (used) return `${source} was copied here already (finished ${new Date(own.finished_at).toISOString()}) and instances have stored webhooks in this database since: it is theirs now, nothing to resume; copy into an empty database to start over`;
+          // Checked again or resumed, unless instances have used it since (stored a webhook,
+          // processed one, sent a delivery): then it is no longer the file's copy, and what the
+          // file holds since would be merged into what the instances made of the same webhooks.
+          // (Rows a resume copied are the file's: marked migrate-storage, older than its finish.)
+          const [{ used }] = await tx`
+            SELECT EXISTS (SELECT 1 FROM inbox WHERE instance <> 'migrate-storage' OR processed_at > ${own.finished_at})
+                OR EXISTS (SELECT 1 FROM deliveries WHERE updated_at > ${own.finished_at}) AS used`;
+          if (used) return `${source} was copied here already (finished ${new Date(own.finished_at).toISOString()}) and instances have used this database since (stored, processed or delivered webhooks): it is theirs now, nothing to resume; copy into an empty database to start over`;
         }
         if (own) return null; // this file's own copy: resumed (or checked again)
         const [{ rows }] = await tx`SELECT (SELECT count(*) FROM (SELECT 1 FROM inbox LIMIT 1) i) + (SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1) e) AS rows`;
