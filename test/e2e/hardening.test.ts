@@ -190,7 +190,9 @@ test("800 slow clients (idle, slow headers, bodies stalled at 1 MiB and 3.9 MiB)
   const answers: string[] = [];
   for (const socket of bigBodies) socket.on("data", (d) => answers.push(d.toString().split("\r\n")[0]!));
   try {
-    await Bun.sleep(3_000);
+    // ~980 MB to send: on a loaded machine that takes longer than on a quiet one.
+    await waitFor(() => answers.length > 300, 30_000).catch(() => {});
+    await Bun.sleep(500);
     const under = rssMiB(daemon.proc.pid);
     console.log(`daemon RSS before ${before.toFixed(0)} MiB, under 800 slow clients ${under.toFixed(0)} MiB`);
     // 64 MiB of bodies may be held by design; the rest is the runtime and 800 sockets.
