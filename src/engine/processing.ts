@@ -78,15 +78,15 @@ type StatusEffect = Extract<StateEffect, { kind: "status" }>;
 export interface BatchWrites {
   events: EventRow[];
   deliveries: { eventId: string; hook: string }[];
-  /** In arrival order; `next` is the message's status after it (statuses only move forward). */
-  statuses: { effect: StatusEffect; next: string; eventId: string }[];
-  inbound: { wamid: string; eventId: string; phoneNumberId: string | null; sender: string | null; kind: string; sentAt: number | null }[];
+  /** In arrival order; `next` is the message's status after it (statuses only move forward); `receivedAt`: when its webhook arrived. */
+  statuses: { effect: StatusEffect; next: string; eventId: string; receivedAt: number }[];
+  inbound: { wamid: string; eventId: string; phoneNumberId: string | null; sender: string | null; kind: string; sentAt: number | null; receivedAt: number }[];
   /** One per person: the latest time seen in the batch. */
   contacts: { waId: string; seenAt: number | null }[];
   /** One per template: names and languages as last given, the category as first given. */
   templates: { templateId: string; name: string | null; language: string | null; category: string | null }[];
   /** Every notice kept in the history, in order; the engine sets values (and their mirrored columns) from the applied ones. */
-  notices: { notice: Notice; eventId: string; applied: boolean }[];
+  notices: { notice: Notice; eventId: string; applied: boolean; receivedAt: number }[];
   /** Identity rows new or changed (domain/identity.ts linkIdentities), by id. */
   identities: IdentityRow[];
   /** Per-minute counts: [kind, unix ms, key, n]. */

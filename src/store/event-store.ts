@@ -88,14 +88,14 @@ export function eventStore(db: Database) {
       insertDelivery.run(eventId, hook, now, now, now);
     },
     /** Stores a status: the message's row (its state `next`, decided by worker/plan.ts) and a timeline row. */
-    applyStatus(effect: Extract<StateEffect, { kind: "status" }>, next: string, eventId: string, now: number) {
+    applyStatus(effect: Extract<StateEffect, { kind: "status" }>, next: string, eventId: string, now: number, receivedAt: number) {
       const errors = effect.errors ? JSON.stringify(effect.errors) : null;
       const pricing = effect.pricing ? JSON.stringify(effect.pricing) : null;
       upsertOutbound.run(effect.wamid, effect.phoneNumberId, effect.recipientId, next, effect.statusAt, errors, pricing, effect.bizOpaque, now, now);
-      timeline.run(effect.wamid, effect.status, effect.statusAt, errors, pricing, eventId, now);
+      timeline.run(effect.wamid, effect.status, effect.statusAt, errors, pricing, eventId, receivedAt);
     },
-    insertInbound(m: BatchWrites["inbound"][number], now: number) {
-      inbound.run(m.wamid, m.eventId, m.phoneNumberId, m.sender, m.kind, m.sentAt, now);
+    insertInbound(m: BatchWrites["inbound"][number]) {
+      inbound.run(m.wamid, m.eventId, m.phoneNumberId, m.sender, m.kind, m.sentAt, m.receivedAt);
     },
     seeContact(waId: string, seenAt: number | null, now: number) {
       contact.run(waId, seenAt, now);

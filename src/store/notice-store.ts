@@ -29,8 +29,9 @@ export function noticeStore(db: Database) {
   const current = db.prepare<{ value: string | null }, [string, string, string]>("SELECT value FROM state_values WHERE subject = ? AND subject_id = ? AND attribute = ?");
   const mirrors = new Map(Object.entries(MIRRORS).map(([k, sql]) => [k, db.prepare<unknown, [string, string | null, number]>(sql)]));
 
-  const record = (n: Notice, eventId: string, applied: boolean, now: number) => {
-    history.run(n.subject, n.id, n.attribute, n.value, n.at, applied ? 1 : 0, eventId, now);
+  /** `receivedAt`: when the notice's webhook arrived (the history row's received_at); `now` by default (a notice the daemon raises). */
+  const record = (n: Notice, eventId: string, applied: boolean, now: number, receivedAt = now) => {
+    history.run(n.subject, n.id, n.attribute, n.value, n.at, applied ? 1 : 0, eventId, receivedAt);
     if (!applied) return;
     set.run(n.subject, n.id, n.attribute, n.value, n.at, eventId);
     mirrors.get(`${n.subject}.${n.attribute}`)?.run(n.id, n.value, now);

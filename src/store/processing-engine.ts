@@ -58,11 +58,12 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
   function write(w: BatchWrites, token: string, now: number) {
     for (const e of w.events) events.insertEvent(e);
     events.insertDeliveries(w.deliveries, now);
-    for (const s of w.statuses) events.applyStatus(s.effect, s.next, s.eventId, now);
-    for (const m of w.inbound) events.insertInbound(m, now);
+    // Rows of a webhook's items say when it arrived (received_at), as its events do; `now` is when they were written.
+    for (const s of w.statuses) events.applyStatus(s.effect, s.next, s.eventId, now, s.receivedAt);
+    for (const m of w.inbound) events.insertInbound(m);
     for (const c of w.contacts) events.seeContact(c.waId, c.seenAt, now);
     for (const t of w.templates) events.upsertTemplate(t, now);
-    for (const n of w.notices) notices.record(n.notice, n.eventId, n.applied, now);
+    for (const n of w.notices) notices.record(n.notice, n.eventId, n.applied, now, n.receivedAt);
     identities.write(w.identities);
     for (const [kind, at, key, n] of w.tallies) stats.add(kind, at, key, n);
     for (const p of w.progress) queue.saveProgress(p.id, p.position);

@@ -90,7 +90,7 @@ function planEvent(candidate: JobSlice["events"][number], job: InboxJob, state: 
     switch (effect.kind) {
       case "status": {
         const { next, firstPriced } = state.status(effect);
-        writes.statuses.push({ effect, next, eventId: id });
+        writes.statuses.push({ effect, next, eventId: id, receivedAt: job.received_at });
         statuses.push({ effect, current: next });
         event.data.current_status = next;
         countStatus(tally, effect, firstPriced, job.received_at);
@@ -99,7 +99,7 @@ function planEvent(candidate: JobSlice["events"][number], job: InboxJob, state: 
         break;
       }
       case "inbound":
-        writes.inbound.push({ wamid: effect.wamid, eventId: id, phoneNumberId: event.phoneNumberId, sender: effect.sender, kind: effect.messageKind, sentAt: effect.sentAt });
+        writes.inbound.push({ wamid: effect.wamid, eventId: id, phoneNumberId: event.phoneNumberId, sender: effect.sender, kind: effect.messageKind, sentAt: effect.sentAt, receivedAt: job.received_at });
         break;
       case "contact":
         state.seen(effect.waId, effect.seenAt);
@@ -115,7 +115,7 @@ function planEvent(candidate: JobSlice["events"][number], job: InboxJob, state: 
         const verdict = state.notice(effect);
         if (verdict === "unchanged") break;
         if (verdict === "applied") applied++;
-        writes.notices.push({ notice: effect, eventId: id, applied: verdict === "applied" });
+        writes.notices.push({ notice: effect, eventId: id, applied: verdict === "applied", receivedAt: job.received_at });
       }
     }
   }

@@ -9,7 +9,7 @@
 import { expect, test } from "bun:test";
 import type { SQL } from "bun";
 import { postgresProcessing } from "../../src/store/postgres/processing-engine";
-import { fixtureCorpus, hook, pipeline, TestClock } from "../support/pipeline";
+import { fixture, fixtureCorpus, hook, pipeline, TestClock } from "../support/pipeline";
 import { migratedDatabase } from "../support/postgres";
 import { postgresPipeline } from "../support/postgres-pipeline";
 import { statusesPayload } from "../support/webhooks";
@@ -189,4 +189,26 @@ test("a signed body whose parse error quotes a NUL byte is dead-lettered beside 
   const rows = [...(await sql`SELECT id::int AS id, state, last_error FROM inbox ORDER BY id`)];
   expect(rows.map((r) => [r.id, r.state])).toEqual([[1, "dead"], [2, "done"]]);
   expect(rows[0].last_error).toContain("\\u0000");
+});
+
+test("rows of a webhook's items say when it arrived, not when it was processed: message statuses, inbound messages, notice history (both engines)", async () => {
+  const bodies = ["message_text", "status_delivered", "template_status_paused"].map((name) => fixture(name).payload);
+  const receivedAt = async (count: (sql: string) => number | Promise<number>) => ({
+    statuses: await count("SELECT count(*) n FROM message_statuses WHERE received_at = (SELECT max(received_at) FROM inbox)"),
+    inbound: await count("SELECT count(*) n FROM inbound_messages WHERE received_at = (SELECT max(received_at) FROM inbox)"),
+    history: await count("SELECT count(*) n FROM state_history WHERE received_at = (SELECT max(received_at) FROM inbox)"),
+  });
+  const clock = new TestClock();
+  const sqlite = pipeline(hooks, { clock });
+  for (const body of bodies) sqlite.post(body);
+  clock.advance(5_000); // a backlog: processed five seconds after it arrived
+  while ((await sqlite.processor.runOnce()).jobs > 0);
+  expect(await receivedAt((q) => sqlite.count(q))).toEqual({ statuses: 1, inbound: 1, history: 2 }); // the template's status, the sender's profile name
+
+  const pgClock = new TestClock();
+  const pg = await postgresPipeline((await migratedDatabase()).sql, hooks, { clock: pgClock });
+  for (const body of bodies) await pg.post(body);
+  pgClock.advance(5_000);
+  while ((await pg.processor.runOnce()).jobs > 0);
+  expect(await receivedAt((q) => pg.count(q))).toEqual({ statuses: 1, inbound: 1, history: 2 });
 });

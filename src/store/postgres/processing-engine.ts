@@ -120,16 +120,16 @@ export function postgresProcessing(sql: SQL, followUp: FollowUp | null = null): 
       const s = w.statuses;
       steps.push(tx`
         INSERT INTO message_statuses (wamid, status, status_at, errors, pricing, event_id, received_at)
-        SELECT w, st, at, er, pr, ev, ${now} FROM unnest(${texts(tx, s.map((x) => x.effect.wamid))}::text[], ${texts(tx, s.map((x) => x.effect.status))}::text[],
+        SELECT w, st, at, er, pr, ev, ra FROM unnest(${texts(tx, s.map((x) => x.effect.wamid))}::text[], ${texts(tx, s.map((x) => x.effect.status))}::text[],
           ${ints(tx, s.map((x) => x.effect.statusAt))}::int8[], ${texts(tx, s.map((x) => json(x.effect.errors)))}::text[], ${texts(tx, s.map((x) => json(x.effect.pricing)))}::text[],
-          ${texts(tx, s.map((x) => x.eventId))}::text[]) WITH ORDINALITY AS t(w, st, at, er, pr, ev, n) ORDER BY n`);
+          ${texts(tx, s.map((x) => x.eventId))}::text[], ${ints(tx, s.map((x) => x.receivedAt))}::int8[]) WITH ORDINALITY AS t(w, st, at, er, pr, ev, ra, n) ORDER BY n`);
     }
     if (w.inbound.length > 0) {
       const m = [...w.inbound].sort((a, b) => (a.wamid < b.wamid ? -1 : a.wamid > b.wamid ? 1 : 0));
       steps.push(tx`
         INSERT INTO inbound_messages (wamid, event_id, phone_number_id, sender, kind, sent_at, received_at)
-        SELECT *, ${now}::int8 FROM unnest(${texts(tx, m.map((x) => x.wamid))}::text[], ${texts(tx, m.map((x) => x.eventId))}::text[], ${texts(tx, m.map((x) => x.phoneNumberId))}::text[],
-          ${texts(tx, m.map((x) => x.sender))}::text[], ${texts(tx, m.map((x) => x.kind))}::text[], ${ints(tx, m.map((x) => x.sentAt))}::int8[])
+        SELECT * FROM unnest(${texts(tx, m.map((x) => x.wamid))}::text[], ${texts(tx, m.map((x) => x.eventId))}::text[], ${texts(tx, m.map((x) => x.phoneNumberId))}::text[],
+          ${texts(tx, m.map((x) => x.sender))}::text[], ${texts(tx, m.map((x) => x.kind))}::text[], ${ints(tx, m.map((x) => x.sentAt))}::int8[], ${ints(tx, m.map((x) => x.receivedAt))}::int8[])
         ON CONFLICT (wamid) DO NOTHING`);
     }
     if (w.contacts.length > 0) {
@@ -153,9 +153,9 @@ export function postgresProcessing(sql: SQL, followUp: FollowUp | null = null): 
       const h = w.notices;
       steps.push(tx`
         INSERT INTO state_history (subject, subject_id, attribute, value, at, applied, event_id, received_at)
-        SELECT s, i, a, v, at, ap, e, ${now} FROM unnest(${texts(tx, h.map((x) => x.notice.subject))}::text[], ${texts(tx, h.map((x) => x.notice.id))}::text[],
+        SELECT s, i, a, v, at, ap, e, ra FROM unnest(${texts(tx, h.map((x) => x.notice.subject))}::text[], ${texts(tx, h.map((x) => x.notice.id))}::text[],
           ${texts(tx, h.map((x) => x.notice.attribute))}::text[], ${texts(tx, h.map((x) => x.notice.value))}::text[], ${ints(tx, h.map((x) => x.notice.at))}::int8[],
-          ${tx.array(h.map((x) => x.applied), "BOOL")}::bool[], ${texts(tx, h.map((x) => x.eventId))}::text[]) AS t(s, i, a, v, at, ap, e)`);
+          ${tx.array(h.map((x) => x.applied), "BOOL")}::bool[], ${texts(tx, h.map((x) => x.eventId))}::text[], ${ints(tx, h.map((x) => x.receivedAt))}::int8[]) AS t(s, i, a, v, at, ap, e, ra)`);
       for (const x of h) if (x.applied) steps.push(applyNotice(tx, x.notice, x.eventId, now));
     }
     if (w.identities.length > 0) steps.push(writeIdentities(tx, w.identities));
