@@ -33,6 +33,8 @@ export interface ProcessingEngine {
   recoverLeases(instance: string): Promise<number>;
   /** How long the oldest job not yet done has waited (0 when none waits). */
   backlogAgeMs(now: number): Promise<number>;
+  /** Display number and phone number id of the newest stored events that carry both, newest first (worker/phone-numbers.ts). */
+  recentNumbers(): Promise<{ display: string; id: string }[]>;
 }
 
 /** A batch as the engine sees it: which jobs, which new events' keys, which state to read. */

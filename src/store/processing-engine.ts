@@ -8,6 +8,7 @@ import type { Database } from "bun:sqlite";
 import type { InboxJob } from "../domain/inbox";
 import type { BatchInput, BatchWrites, ProcessingEngine, Snapshot } from "../engine/processing";
 import { noticeKey } from "../engine/processing";
+import { DISPLAY_NUMBERS_LOOKBACK } from "../config/defaults";
 import { durability } from "./durability";
 import { eventStore } from "./event-store";
 import { identityStore } from "./identity-store";
@@ -36,6 +37,10 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
      WHERE id IN (SELECT value FROM json_each(?1)) AND lease_token = ?2`,
   );
   const clearProgress = db.prepare<unknown, [string]>("DELETE FROM job_progress WHERE inbox_id IN (SELECT value FROM json_each(?1))");
+  const recentNumbers = db.prepare<{ display: string; id: string }, [number]>(
+    `SELECT envelope ->> '$.display_phone_number' AS display, phone_number_id AS id
+     FROM (SELECT envelope, phone_number_id FROM events WHERE phone_number_id IS NOT NULL ORDER BY rowid DESC LIMIT ?1) WHERE display IS NOT NULL`,
+  );
 
   /** Which proposed ids are new (of the jobs still held): a key repeated within the batch is a duplicate of its first. */
   const fresh = (input: BatchInput, heldIds: ReadonlySet<number>) => events.claimDedupKeys(input.keys.filter((k) => heldIds.has(k.job)), input.now);
@@ -92,5 +97,6 @@ export function sqliteProcessing(db: Database): ProcessingEngine {
     extend: async (id, token, leaseUntil) => queue.extend(id, token, leaseUntil),
     recoverLeases: async (instance) => queue.recoverLeases(instance),
     backlogAgeMs: async (now) => queue.backlogAgeMs(now),
+    recentNumbers: async () => recentNumbers.all(DISPLAY_NUMBERS_LOOKBACK),
   };
 }

@@ -26,6 +26,7 @@ import type { Logger } from "../util/log";
 import { parseJsonExact } from "../util/json";
 import { storableKey } from "../util/storable-key";
 import { normalizeEvents, type NormalizedEvent } from "../whatsapp/normalize";
+import { PhoneNumberBook } from "./phone-numbers";
 import { planBatch, type JobSlice, type Planned, type Route } from "./plan";
 
 export interface ProcessorOptions {
@@ -93,6 +94,8 @@ export class Processor {
   readonly #routes: Route[];
   readonly #eventId: (now: number) => string;
   #unfinished: Unfinished | null = null;
+  /** Seeded from the stored events on the first pass (null until then). */
+  #numbers: PhoneNumberBook | null = null;
   /**
    * Jobs a failed pass could not give back (the database was gone for both the commit
    * and the release): given back at the start of the next pass, so they wait for the
@@ -130,6 +133,11 @@ export class Processor {
     const started = this.#opts.clock.now();
     const deadline = started + budgetMs;
     const stats: ProcessStats = { jobs: 0, released: 0, unfinished: 0, events: 0, duplicates: 0, dead: 0, types: {}, transitions: {} };
+    if (!this.#numbers) {
+      const book = new PhoneNumberBook();
+      book.learnAll((await this.#engine.recentNumbers()).reverse());
+      this.#numbers = book;
+    }
     while (this.#stranded.length > 0) {
       const { ids, token } = this.#stranded[0]!;
       await this.#engine.release(ids, token); // still failing: this pass fails too, and the next tries again
@@ -197,6 +205,7 @@ export class Processor {
       const next = cursor.events.next();
       if (next.done) return { job, events, position: cursor.position, finished: true, hasProgress: cursor.hasProgress };
       cursor.position++;
+      this.#numbers!.see(next.value);
       if (cursor.position > cursor.skip) events.push({ id: this.#eventId(this.#opts.clock.now()), key: storableKey(next.value.dedupKey), event: next.value });
     }
   }

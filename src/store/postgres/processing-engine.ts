@@ -20,6 +20,7 @@
  * the transaction's connection: each depends on the one before it.
  */
 import type { SQL } from "bun";
+import { DISPLAY_NUMBERS_LOOKBACK } from "../../config/defaults";
 import type { InboxJob } from "../../domain/inbox";
 import type { BatchInput, BatchWrites, ProcessingEngine, Snapshot } from "../../engine/processing";
 import { noticeKey } from "../../engine/processing";
@@ -234,6 +235,13 @@ export function postgresProcessing(sql: SQL, followUp: FollowUp | null = null): 
     async backlogAgeMs(now) {
       const [row] = await sql`SELECT received_at FROM inbox WHERE state IN ('pending', 'processing') ORDER BY id LIMIT 1`;
       return row ? Math.max(0, now - Number(row.received_at)) : 0;
+    },
+    async recentNumbers() {
+      const rows = await sql`
+        SELECT envelope::jsonb ->> 'display_phone_number' AS display, phone_number_id AS id
+        FROM (SELECT envelope, phone_number_id, id FROM events WHERE phone_number_id IS NOT NULL ORDER BY id DESC LIMIT ${DISPLAY_NUMBERS_LOOKBACK}) recent
+        WHERE envelope::jsonb ->> 'display_phone_number' IS NOT NULL ORDER BY id DESC`;
+      return rows.map((r: { display: string; id: string }) => ({ display: r.display, id: r.id }));
     },
   };
   return engine;

@@ -1,0 +1,28 @@
+/**
+ * Notices about a phone number (quality, name, security, username) name it by its display
+ * number only, while hooks filter by `phone_number_id` (and the events API by either).
+ * The id is learned from the events that carry both (every messages webhook's metadata),
+ * seeded at start from the newest stored events, so such a notice reaches the hooks of
+ * its number and is found under its id. Before any event of the number is seen, none.
+ */
+import type { NormalizedEvent } from "../whatsapp/normalize";
+
+/** A display number as digits: "+1 555-078-3881" and "15550783881" are one number. */
+const digitsOf = (display: string) => display.replace(/[^0-9]/g, "");
+
+export class PhoneNumberBook {
+  readonly #ids = new Map<string, string>();
+
+  /** Pairs oldest first: the newest pairing of a display number wins. */
+  learnAll(pairs: readonly { display: string; id: string }[]) {
+    for (const { display, id } of pairs) this.#ids.set(digitsOf(display), id);
+  }
+
+  /** Learns from an event that carries both; fills in the id of one that has only the display number. */
+  see(event: NormalizedEvent) {
+    const display = event.displayPhoneNumber;
+    if (display === null) return;
+    if (event.phoneNumberId !== null) this.#ids.set(digitsOf(display), event.phoneNumberId);
+    else event.phoneNumberId = this.#ids.get(digitsOf(display)) ?? null;
+  }
+}
