@@ -18,11 +18,18 @@ export class PhoneNumberBook {
     for (const { display, id } of pairs) this.#ids.set(digitsOf(display), id);
   }
 
+  /** The last pairing seen, as written: every event of a busy number repeats it, and is one lookup. */
+  readonly #asWritten = new Map<string, string>();
+
   /** Learns from an event that carries both; fills in the id of one that has only the display number. */
   see(event: NormalizedEvent) {
     const display = event.displayPhoneNumber;
     if (display === null) return;
-    if (event.phoneNumberId !== null) this.#ids.set(digitsOf(display), event.phoneNumberId);
-    else event.phoneNumberId = this.#ids.get(digitsOf(display)) ?? null;
+    const id = event.phoneNumberId;
+    if (id === null) event.phoneNumberId = this.#ids.get(digitsOf(display)) ?? null;
+    else if (this.#asWritten.get(display) !== id) {
+      this.#asWritten.set(display, id);
+      this.#ids.set(digitsOf(display), id);
+    }
   }
 }
