@@ -12,14 +12,13 @@ const digitsOf = (display: string) => display.replace(/[^0-9]/g, "");
 
 export class PhoneNumberBook {
   readonly #ids = new Map<string, string>();
+  /** The last pairing seen, as written: every event of a busy number repeats it, and is one lookup. */
+  readonly #asWritten = new Map<string, string>();
 
   /** Pairs oldest first: the newest pairing of a display number wins. */
   learnAll(pairs: readonly { display: string; id: string }[]) {
     for (const { display, id } of pairs) this.#ids.set(digitsOf(display), id);
   }
-
-  /** The last pairing seen, as written: every event of a busy number repeats it, and is one lookup. */
-  readonly #asWritten = new Map<string, string>();
 
   /** Learns from an event that carries both; fills in the id of one that has only the display number. */
   see(event: NormalizedEvent) {
