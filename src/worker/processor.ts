@@ -94,8 +94,9 @@ export class Processor {
   readonly #routes: Route[];
   readonly #eventId: (now: number) => string;
   #unfinished: Unfinished | null = null;
-  /** Seeded from the stored events on the first pass (null until then). */
-  #numbers: PhoneNumberBook | null = null;
+  readonly #numbers = new PhoneNumberBook();
+  /** The book learns from the stored events once, on the first pass. */
+  #numbersSeeded = false;
   /**
    * Jobs a failed pass could not give back (the database was gone for both the commit
    * and the release): given back at the start of the next pass, so they wait for the
@@ -133,10 +134,9 @@ export class Processor {
     const started = this.#opts.clock.now();
     const deadline = started + budgetMs;
     const stats: ProcessStats = { jobs: 0, released: 0, unfinished: 0, events: 0, duplicates: 0, dead: 0, types: {}, transitions: {} };
-    if (!this.#numbers) {
-      const book = new PhoneNumberBook();
-      book.learnAll((await this.#engine.recentNumbers()).reverse());
-      this.#numbers = book;
+    if (!this.#numbersSeeded) {
+      this.#numbers.learnAll((await this.#engine.recentNumbers()).reverse());
+      this.#numbersSeeded = true;
     }
     while (this.#stranded.length > 0) {
       const { ids, token } = this.#stranded[0]!;
@@ -205,7 +205,7 @@ export class Processor {
       const next = cursor.events.next();
       if (next.done) return { job, events, position: cursor.position, finished: true, hasProgress: cursor.hasProgress };
       cursor.position++;
-      this.#numbers!.see(next.value);
+      this.#numbers.see(next.value);
       if (cursor.position > cursor.skip) events.push({ id: this.#eventId(this.#opts.clock.now()), key: storableKey(next.value.dedupKey), event: next.value });
     }
   }
