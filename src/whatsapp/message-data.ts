@@ -1,6 +1,7 @@
 /** The `data` part of message.received and message.status events, and the state they imply. */
 import type { InboundMessage, SenderContact } from "./messages";
 import { deeperThan } from "../util/json-depth";
+import { parseJsonExact } from "../util/json";
 import { normalizeError, secondsToMs, type NormalizedError } from "./primitives";
 import { participantNumber, type MessageStatus } from "./statuses";
 import type { StateEffect } from "../domain/effects";
@@ -127,7 +128,7 @@ function contentOf(m: InboundMessage): Record<string, unknown> {
 function interactiveOf(i: NonNullable<InboundMessage["interactive"]>) {
   const reply = i.button_reply ?? i.list_reply;
   if (reply) {
-    return { kind: i.type, id: reply.id, title: reply.title, description: (reply as { description?: string }).description ?? null, response_json: null };
+    return { kind: i.type, id: reply.id ?? null, title: reply.title ?? null, description: reply.description ?? null, response_json: null };
   }
   if (i.nfm_reply) {
     return { kind: i.type, id: null, title: i.nfm_reply.name ?? null, description: i.nfm_reply.body ?? null, response_json: parseEmbeddedJson(i.nfm_reply.response_json) };
@@ -142,7 +143,8 @@ const EMBEDDED_JSON_DEPTH = 32;
 function parseEmbeddedJson(text: string | undefined): unknown {
   if (text === undefined) return null;
   try {
-    const parsed: unknown = JSON.parse(text);
+    // Digits past 2^53 (an order id, a card number) keep them, as in the body itself.
+    const parsed: unknown = parseJsonExact(text);
     // Too deep to pass on safely: kept as the string it came in (nothing is lost).
     return deeperThan(parsed, EMBEDDED_JSON_DEPTH) ? text : parsed;
   } catch {

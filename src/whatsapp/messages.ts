@@ -1,39 +1,42 @@
 /** `messages` field: inbound messages of every type Meta documents. Unknown keys pass through. */
 import { z } from "zod";
-import { absent, lenientList, MetaError, phoneText, unixSeconds } from "./primitives";
+import { absent, coordinate, lenientList, MetaError, optionalFlag, optionalId, optionalText, phoneText, unixSeconds } from "./primitives";
 
+// Each part is lenient: one odd field (null, a number for a string) reads as absent; its siblings stay.
 export const Media = z.looseObject({
-  id: z.string().optional(),
-  mime_type: z.string().optional(),
-  sha256: z.string().optional(),
-  caption: z.string().optional(),
-  filename: z.string().optional(),
-  voice: z.boolean().optional(),
-  animated: z.boolean().optional(),
-  url: z.string().optional(),
+  id: optionalId,
+  mime_type: optionalText,
+  sha256: optionalText,
+  caption: optionalText,
+  filename: optionalText,
+  voice: optionalFlag,
+  animated: optionalFlag,
+  url: optionalText,
 });
 
 export const Location = z.looseObject({
-  latitude: z.union([z.number(), z.string()]).transform(Number).optional(),
-  longitude: z.union([z.number(), z.string()]).transform(Number).optional(),
-  name: z.string().optional(),
-  address: z.string().optional(),
-  url: z.string().optional(),
+  latitude: coordinate,
+  longitude: coordinate,
+  name: optionalText,
+  address: optionalText,
+  url: optionalText,
 });
+
+const Reply = z.looseObject({ id: optionalId, title: optionalText, description: optionalText });
 
 export const Interactive = z.looseObject({
   type: z.string(),
-  button_reply: z.looseObject({ id: z.string(), title: z.string() }).optional(),
-  list_reply: z.looseObject({ id: z.string(), title: z.string(), description: z.string().optional() }).optional(),
-  nfm_reply: z.looseObject({ name: z.string().optional(), body: z.string().optional(), response_json: z.string().optional() }).optional(),
+  button_reply: Reply.catch(absent).optional(),
+  list_reply: Reply.catch(absent).optional(),
+  nfm_reply: z.looseObject({ name: optionalText, body: optionalText, response_json: optionalText }).catch(absent).optional(),
 });
 
 export const Context = z.looseObject({
-  from: z.string().optional(),
-  id: z.string().optional(),
-  forwarded: z.boolean().optional(),
-  frequently_forwarded: z.boolean().optional(),
-  referred_product: z.looseObject({}).optional(),
+  from: optionalId,
+  id: optionalText,
+  forwarded: optionalFlag,
+  frequently_forwarded: optionalFlag,
+  referred_product: z.looseObject({}).catch(absent).optional(),
 });
 
 /** Only `id` and `type` are required; an odd optional part reads as absent (it stays in `raw`). */
@@ -54,8 +57,8 @@ export const InboundMessage = z.looseObject({
   location: Location.catch(absent).optional(),
   contacts: lenientList(z.looseObject({})),
   interactive: Interactive.catch(absent).optional(),
-  button: z.looseObject({ payload: z.string().optional(), text: z.string().optional() }).catch(absent).optional(),
-  reaction: z.looseObject({ message_id: z.string().optional(), emoji: z.string().optional() }).catch(absent).optional(),
+  button: z.looseObject({ payload: optionalId, text: optionalText }).catch(absent).optional(),
+  reaction: z.looseObject({ message_id: optionalText, emoji: optionalText }).catch(absent).optional(),
   order: z.looseObject({}).catch(absent).optional(),
   system: z.looseObject({}).catch(absent).optional(),
   referral: z.looseObject({}).catch(absent).optional(),

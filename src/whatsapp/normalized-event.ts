@@ -68,12 +68,16 @@ export function hashed(where: Where, type: EventType, occurredAt: number | null,
 
 /**
  * The key of an item that carries no id of its own (account notices, preferences,
- * calls, unknowns): field, account, the entry's time and the item itself (its own
- * timestamp included). A retry or re-batch repeats all of these; a real repeat — a
- * template paused again, a second PIN change — comes with a later entry.time.
+ * calls, unknowns): field, account, the entry's time, the business number of the
+ * change (its metadata) and the item itself (its own timestamp included). A retry or
+ * re-batch repeats all of these; a real repeat — a template paused again, a second PIN
+ * change — comes with a later entry.time. The number matters where entries carry no
+ * time (`messages`, `user_preferences`): the same error or opt-out on two numbers of
+ * one account is two occurrences. A change without a number keeps the key it always had.
  */
 export function hashOf(where: Where, value: unknown): string {
-  return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${where.entryTime ?? ""}\n${stableStringify(value)}`);
+  const number = where.phoneNumberId === null ? "" : `\n${where.phoneNumberId}`;
+  return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${where.entryTime ?? ""}\n${stableStringify(value)}${number}`);
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -20,14 +20,31 @@ export const idText = z.union([z.string(), z.number()]).transform(String);
  */
 export const phoneText = z.union([z.string(), z.number()]).transform(phoneDigits);
 
+/** Lenient parts of an item: an odd value (null, another type) reads as absent, never un-types its siblings. */
+export const optionalText = z.string().catch(absent).optional();
+export const optionalId = idText.catch(absent).optional();
+export const optionalFlag = z.boolean().catch(absent).optional();
+
+/**
+ * A coordinate: a number, or a string holding one ("37.48"). An empty or non-numeric
+ * string reads as absent: Number("") is 0, a real point off the coast of Africa.
+ */
+export const coordinate = z
+  .union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/).transform(Number)])
+  .refine(Number.isFinite)
+  .catch(absent)
+  .optional();
 
 /**
  * Unix-seconds timestamps: strings in messages/statuses/calls, integers elsewhere.
  * Anything else reads as absent (the raw value stays in the event's `raw`), so one
- * odd scalar never un-types the item that carries it.
+ * odd scalar never un-types the item that carries it. A fraction ("1749416383.0", what a
+ * relay that re-serializes numbers sends) is still the time it says.
  */
+const SECONDS_TEXT = /^\d{1,12}(\.\d{1,9})?$/;
+
 export const unixSeconds = z
-  .union([z.string().regex(/^\d+$/), z.number().int()])
+  .union([z.string().regex(SECONDS_TEXT), z.number().nonnegative()])
   .transform(Number)
   .catch(absent)
   .optional();
@@ -38,7 +55,7 @@ const LATEST_SECONDS = 4_102_444_800;
 
 /** Unix seconds (number or digit string) → unix ms; null when absent or not a plausible time. */
 export function secondsToMs(value: unknown): number | null {
-  const seconds = typeof value === "number" ? value : typeof value === "string" && /^\d{1,12}$/.test(value) ? Number(value) : NaN;
+  const seconds = typeof value === "number" ? value : typeof value === "string" && SECONDS_TEXT.test(value) ? Number(value) : NaN;
   return Number.isFinite(seconds) && seconds >= EARLIEST_SECONDS && seconds < LATEST_SECONDS ? Math.round(seconds * 1000) : null;
 }
 
@@ -74,11 +91,11 @@ export function parseEach<T extends z.ZodType>(element: T, value: unknown): z.ou
 /** Meta's error object, at value level and inside statuses and unsupported messages. */
 export const MetaError = z.looseObject({
   code: errorCode,
-  title: z.string().optional(),
-  message: z.string().optional(),
-  error_data: z.looseObject({ details: z.string().optional() }).optional(),
-  details: z.string().optional(),
-  href: z.string().optional(),
+  title: optionalText,
+  message: optionalText,
+  error_data: z.looseObject({ details: optionalText }).catch(absent).optional(),
+  details: optionalText,
+  href: optionalText,
 });
 export type MetaError = z.infer<typeof MetaError>;
 

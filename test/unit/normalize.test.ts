@@ -164,3 +164,77 @@ test("account_alerts: an entity_id sent as a JSON number is text in data, as the
   const [event] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "account_alerts", value }] }] });
   expect([event!.type, event!.data.entity_id, (event!.raw as typeof value).entity_id]).toEqual(["account.alert", "106540352242922", 106540352242922]);
 });
+
+describe("an odd part of a message's content reads as absent, never its siblings (real-traffic shapes)", () => {
+  const META = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
+  const received = (message: Record<string, unknown>) =>
+    normalizePayload({
+      object: "whatsapp_business_account",
+      entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: META, messages: [{ from: "16505551234", id: "wamid.ODD", timestamp: "1751600700", ...message }] } }] }],
+    })[0]!;
+
+  test("media with a numeric id, a null caption or filename, a voice flag as text: the rest of the media stays", () => {
+    expect(received({ type: "image", image: { id: 1003383421387256, mime_type: "image/jpeg", caption: "hello caption" } }).data.media).toMatchObject({ id: "1003383421387256", caption: "hello caption" });
+    expect(received({ type: "image", image: { id: "M1", caption: null } }).data.media).toMatchObject({ id: "M1", caption: null });
+    expect(received({ type: "document", document: { id: "D1", filename: null, caption: "Invoice" } }).data.media).toMatchObject({ id: "D1", filename: null, caption: "Invoice" });
+    expect(received({ type: "audio", audio: { id: "A1", voice: "true" } }).data.media).toMatchObject({ id: "A1", voice: null });
+  });
+
+  test("context, interactive replies, button, reaction and location with one odd field keep the others", () => {
+    expect(received({ type: "text", text: { body: "re" }, context: { from: 15550783881, id: "wamid.orig2" } }).data.context).toEqual({ from: "15550783881", id: "wamid.orig2", forwarded: false, frequently_forwarded: false });
+    expect(received({ type: "text", text: { body: "fw" }, context: { forwarded: true, frequently_forwarded: null } }).data.context).toMatchObject({ forwarded: true, frequently_forwarded: false });
+    expect(received({ type: "interactive", interactive: { type: "button_reply", button_reply: { id: 1, title: "Yes" } } }).data.interactive).toMatchObject({ kind: "button_reply", id: "1", title: "Yes" });
+    expect(received({ type: "interactive", interactive: { type: "list_reply", list_reply: { id: "r1", title: "Row", description: null } } }).data.interactive).toMatchObject({ id: "r1", title: "Row", description: null });
+    expect(received({ type: "button", button: { payload: 12345, text: "Ok" } }).data.button).toEqual({ payload: "12345", text: "Ok" });
+    expect(received({ type: "reaction", reaction: { message_id: "wamid.orig", emoji: null } }).data.reaction).toEqual({ message_id: "wamid.orig", emoji: null });
+    expect(received({ type: "location", location: { latitude: 1.5, longitude: 2.5, name: null } }).data.location).toMatchObject({ latitude: 1.5, longitude: 2.5, name: null });
+  });
+
+  test("an empty or non-numeric coordinate is absent, not 0; a numeric string is its number", () => {
+    expect(received({ type: "location", location: { latitude: "", longitude: "" } }).data.location).toMatchObject({ latitude: null, longitude: null });
+    expect(received({ type: "location", location: { latitude: "north", longitude: "37.5" } }).data.location).toMatchObject({ latitude: null, longitude: 37.5 });
+  });
+
+  test("a Flow's response_json keeps integers past 2^53 as their digits", () => {
+    const response = '{"flow_token":"t","order_id":12345678901234567890,"card":4111111111111111111,"qty":2}';
+    const e = received({ type: "interactive", interactive: { type: "nfm_reply", nfm_reply: { name: "flow", body: "Sent", response_json: response } } });
+    expect((e.data.interactive as { response_json: unknown }).response_json).toEqual({ flow_token: "t", order_id: "12345678901234567890", card: "4111111111111111111", qty: 2 });
+  });
+
+  test("a failed status whose error has error_data null keeps its code", () => {
+    const [e] = normalizePayload({
+      object: "whatsapp_business_account",
+      entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: META, statuses: [{ id: "wamid.F1", status: "failed", timestamp: "1751600700", recipient_id: "16505551234", errors: [{ code: 131026, title: "Message undeliverable", error_data: null }] }] } }] }],
+    });
+    expect(e!.data.errors).toEqual([{ code: 131026, title: "Message undeliverable", message: null, details: null }]);
+  });
+
+  test("a timestamp written with a fraction (\"1749416383.0\") is the time it says", () => {
+    expect(received({ timestamp: "1749416383.0", type: "text", text: { body: "t" } }).occurredAt).toBe(1749416383_000);
+  });
+});
+
+describe("items without an id of their own, on two numbers of one account", () => {
+  const on = (phoneNumberId: string, field: string, value: Record<string, unknown>) =>
+    normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", changes: [{ field, value: { messaging_product: "whatsapp", metadata: { display_phone_number: "1555000", phone_number_id: phoneNumberId }, ...value } }] }] })[0]!;
+
+  test("the same value-level error on two numbers is two occurrences; on one number, retried, one", () => {
+    const errors = { errors: [{ code: 130429, title: "Rate limit hit", message: "Rate limit hit", error_data: { details: "…" } }] };
+    const a = on("106540352242922", "messages", errors);
+    const b = on("300000000000009", "messages", errors);
+    expect(a.type).toBe("webhook.error");
+    expect(b.dedupKey).not.toBe(a.dedupKey);
+    expect(on("106540352242922", "messages", errors).dedupKey).toBe(a.dedupKey);
+  });
+
+  test("the same opt-out sent to two numbers in the same second is two events", () => {
+    const stop = { user_preferences: [{ wa_id: "16505550021", category: "marketing_messages", value: "stop", timestamp: 1751600710 }] };
+    expect(on("106540352242922", "user_preferences", stop).dedupKey).not.toBe(on("300000000000009", "user_preferences", stop).dedupKey);
+  });
+
+  test("a notice without a number keeps the key earlier builds gave it", () => {
+    const [e] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751600711, changes: [{ field: "security", value: { display_phone_number: "15550783881", event: "PIN_CHANGED", requester: "1" } }] }] });
+    const { sha256Hex, stableStringify } = require("../../src/util/stable-json");
+    expect(e!.dedupKey).toBe(`hash:${sha256Hex(`security\n102290129340398\n1751600711000\n${stableStringify(e!.raw)}`)}`);
+  });
+});
