@@ -53,6 +53,8 @@ export class LogReader {
     const out: Framed[] = [];
     while (this.#nextId <= throughId && out.length < count) {
       const segment = this.#segment ?? this.#open();
+      // The log starts after the rest (a restored database; its first segment still empty): nothing up to throughId to read.
+      if (this.#nextId > throughId) break;
       const frames = this.#readFrom(segment, throughId, count - out.length);
       if (frames.length > 0) {
         out.push(...frames);

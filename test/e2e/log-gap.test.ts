@@ -7,7 +7,7 @@
  */
 import { beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { readdirSync, renameSync, rmSync, truncateSync } from "node:fs";
+import { copyFileSync, readdirSync, renameSync, rmSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { segmentsDir } from "../../src/store/segment-log";
 import { writeSegment } from "../support/segments";
@@ -108,6 +108,34 @@ test("a database restored from a backup older than the log: the webhooks after i
   expect(warning).toMatchObject({ level: "warn", from_id: 1, to_id: 5, webhooks: 5 });
   expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
 }, 60_000);
+
+test("restored as docs/deploy.md says after the daemon sat idle (its log recycled down to an empty segment): it starts, says the lost ids, goes on", async () => {
+  const { dir, dbPath, config } = daemonFiles();
+  const first = await startDaemon(config);
+  for (let i = 1; i <= 3; i++) expect((await signedPost(`${first.url}/webhook`, textMessage(`wamid.RESTORE${i}`))).status).toBe(200);
+  await waitFor(() => doneIds(dbPath).length === 3);
+  const backup = join(dir, "backup.db");
+  expect(runBinary(["backup", "--config", config, backup]).code).toBe(0);
+  for (let i = 4; i <= 5; i++) expect((await signedPost(`${first.url}/webhook`, textMessage(`wamid.RESTORE${i}`))).status).toBe(200);
+  // Idle past the seal: every segment recycled, one empty segment left for what comes next.
+  const segments = () => readdirSync(segmentsDir(dbPath)).filter((f) => f.endsWith(".seg"));
+  await waitFor(() => segments().length === 1 && segments()[0] === "0000000000000006.seg", 30_000);
+  await first.stop();
+  rmSync(`${dbPath}-wal`, { force: true });
+  rmSync(`${dbPath}-shm`, { force: true });
+  copyFileSync(backup, dbPath);
+
+  const daemon = await startDaemon(config);
+  daemons.push(daemon);
+  expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
+  const warning = daemon.lines.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith("acknowledged webhooks are in neither the database nor the inbox log"));
+  expect(warning).toMatchObject({ from_id: 4, to_id: 5, webhooks: 2 });
+  const next = await signedPost(`${daemon.url}/webhook`, textMessage("wamid.RESTORE6"));
+  expect(next.status).toBe(200);
+  expect(((await next.json()) as { id: number }).id).toBe(6);
+  await waitFor(() => doneIds(dbPath).length === 4);
+  expect(doneIds(dbPath)).toEqual([1, 2, 3, 6]);
+}, 90_000);
 
 /** Webhooks acknowledged while SQLite's write lock is held elsewhere stay in the log only; then the daemon is killed. */
 async function ackedOnlyInLog(config: string, dbPath: string, before: number, after: number) {

@@ -79,6 +79,19 @@ test("ids before the log's first segment are read past and handed over once, as 
   await log.close();
 });
 
+test("a log whose only segment is still empty and starts past the index: the ids between are lost, nothing else is wrong", async () => {
+  const dir = tempDir();
+  // The daemon recycled 1–5 while idle and opened an empty segment for 6 on; the database was then restored to a backup indexed through 3.
+  writeSegment(dir, 6, []);
+  const reader = new LogReader(dir, 3);
+  expect(reader.read(5, 10)).toEqual([]);
+  expect(reader.takeSkipped()).toEqual({ from: 4, to: 5 });
+  writeSegment(dir, 6, [record("6")]);
+  expect(text(reader.read(6, 10))).toEqual([[6, "6"]]);
+  expect(reader.takeSkipped()).toBeNull();
+  reader.close();
+});
+
 test("a frame larger than one read is read whole", async () => {
   const dir = tempDir();
   const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
