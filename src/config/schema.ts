@@ -30,6 +30,11 @@ const atLeast = (min: string) =>
   // An unreadable duration is said once, by `duration`.
   duration.refine((s) => (parseDuration(s) ?? Infinity) >= parseDuration(min)!, { message: `must be at least "${min}"` });
 
+/** The longest timer Bun (like Node) keeps: 2^31 − 1 ms, ~24.8 days. A longer one fires after 1 ms. */
+const TIMER_MAX_MS = 2 ** 31 - 1;
+/** A duration some timer waits for (a timeout, an interval, a lease): at most TIMER_MAX_MS. */
+const timer = (d: typeof duration) => d.refine((s) => (parseDuration(s) ?? 0) <= TIMER_MAX_MS, { message: 'must be at most "24d" (a longer timer would fire at once)' });
+
 const listen = z.string().refine((s) => parseListen(s) !== null, {
   message: 'expected "host:port", e.g. "127.0.0.1:8080" or "[::1]:8080"',
 });
@@ -48,13 +53,13 @@ export const ServerSchema = z
       .regex(/^\/[A-Za-z0-9._~\-\/]*$/, 'expected an absolute URL path such as "/webhook"')
       .default(d.DEFAULT_WEBHOOK_PATH),
     max_body_bytes: z.int().min(1024).max(d.MAX_MAX_BODY_BYTES).default(d.DEFAULT_MAX_BODY_BYTES),
-    shutdown_timeout: duration.default(d.DEFAULT_SHUTDOWN_TIMEOUT),
+    shutdown_timeout: timer(duration).default(d.DEFAULT_SHUTDOWN_TIMEOUT),
     /** Peers whose X-Forwarded-For is believed (Caddy on the same host by default). */
     trusted_proxies: z
       .array(z.string().refine((s) => parseCidr(s) !== null, { message: 'expected an IP address or CIDR, e.g. "127.0.0.0/8" or "::1/128"' }))
       .default([...d.DEFAULT_TRUSTED_PROXIES]),
     max_inflight_bytes: z.int().min(1024).max(4 * 1024 * 1024 * 1024).default(d.DEFAULT_MAX_INFLIGHT_BYTES),
-    body_timeout: atLeast("1s").default(d.DEFAULT_BODY_TIMEOUT),
+    body_timeout: timer(atLeast("1s")).default(d.DEFAULT_BODY_TIMEOUT),
     idle_timeout: duration
       .refine((s) => parseDuration(s)! >= 1_000 && parseDuration(s)! <= 255_000, { message: 'must be between "1s" and "255s" (Bun\'s limit)' })
       .default(d.DEFAULT_IDLE_TIMEOUT),
@@ -93,7 +98,7 @@ export const StorageSchema = z.strictObject({
     .optional(),
   /** Connections in this instance's pool. */
   pool: z.int().min(2).max(500).default(d.DEFAULT_PG_POOL),
-  lock_timeout: duration.default(d.DEFAULT_LOCK_TIMEOUT),
+  lock_timeout: timer(duration).default(d.DEFAULT_LOCK_TIMEOUT),
   /** Raw bodies, events, done deliveries, finished messages and alerts older than this are deleted (the `retention` job). */
   retention: atLeast("1h").default("30d"),
 });
@@ -116,7 +121,7 @@ export const AdminSchema = z.strictObject({
 export const LogSchema = z.strictObject({
   level: z.enum(LOG_LEVELS).default("info"),
   /** How often the "traffic" summary line is written while webhooks flow. */
-  traffic_interval: atLeast("100ms").default(d.DEFAULT_TRAFFIC_INTERVAL),
+  traffic_interval: timer(atLeast("100ms")).default(d.DEFAULT_TRAFFIC_INTERVAL),
   /** Phone numbers as keyed hashes in log lines; false logs them in clear (with a warning). */
   redact: z.boolean().default(true),
   /** The hashing key; absent: derived from admin.token. Set it to keep hashes stable across token rotations. */
@@ -144,7 +149,7 @@ const hookFields = {
   url: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }),
   events: z.array(eventGlob).min(1).default(["*"]),
   phone_number_ids: z.array(z.string()).default([]),
-  timeout: atLeast("100ms").default("15s"),
+  timeout: timer(atLeast("100ms")).default("15s"),
   concurrency: z.int().min(1).max(256).default(8),
   retry_schedule: z.array(duration).min(1).default(DEFAULT_RETRY_SCHEDULE),
 };
@@ -169,7 +174,7 @@ export const WorkerSchema = z.strictObject({
   /** Processing attempts of one inbox row before it is marked dead. */
   max_attempts: z.int().min(1).max(100).default(5),
   batch_size: z.int().min(1).max(5000).default(200),
-  lease: atLeast("1s").default("60s"),
+  lease: timer(atLeast("1s")).default("60s"),
 });
 
 // A croner pattern; six fields allow seconds ("*/15 * * * * *" is every 15 s).
@@ -215,7 +220,7 @@ export const SmsSchema = z.strictObject({
   headers: z.record(z.string(), smsTemplate).default({}),
   /** Fields of the request body; values may hold {{to}} {{text}} {{wamid}} {{reason}} {{error_code}} {{category}}. */
   body: z.record(z.string(), smsTemplate).default({ to: "+{{to}}", text: "{{text}}", ref: "{{wamid}}" }),
-  timeout: atLeast("100ms").default("10s"),
+  timeout: timer(atLeast("100ms")).default("10s"),
   retry_schedule: z.array(duration).min(1).default(["5s", "30s", "2m", "10m"]),
   /** SMS requests in flight at once. */
   concurrency: z.int().min(1).max(1000).default(50),
@@ -271,7 +276,7 @@ export const AlertsSchema = z.strictObject({
   /** Alert kinds to send (globs): docs/alerts.md lists them. */
   events: z.array(alertGlob).min(1).default(["*"]),
   headers: z.record(z.string(), z.string()).default({}),
-  timeout: atLeast("100ms").default("10s"),
+  timeout: timer(atLeast("100ms")).default("10s"),
   retry_schedule: z.array(duration).min(1).default(["5s", "30s", "2m", "10m", "1h", "6h"]),
   /** How often due alerts are sent (a new alert is sent at once; this retries). */
   schedule: cronPattern.default("*/5 * * * * *"),

@@ -175,6 +175,16 @@ retention = "10m"
     expect(parseConfigText(MINIMAL + '[server]\nbody_timeout = "1s"\n[worker]\nlease = "1s"\n', { env: {} }).worker.lease).toBe("1s");
   });
 
+  test("durations past what a timer can wait (2^31 ms, ~24.8 days: it would fire at once) are refused, naming the key", () => {
+    const problemsOf = (extra: string) => configProblems(MINIMAL + extra, {}, "serve");
+    const tooLong = 'must be at most "24d" (a longer timer would fire at once)';
+    expect(problemsOf('[server]\nbody_timeout = "30d"\nshutdown_timeout = "25d"\n')).toEqual([`server.shutdown_timeout: ${tooLong}`, `server.body_timeout: ${tooLong}`]);
+    expect(problemsOf('[worker]\nlease = "30d"\n')).toEqual([`worker.lease: ${tooLong}`]);
+    expect(problemsOf('[[hooks]]\nname = "a"\nurl = "http://127.0.0.1:9/x"\nsecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"\ntimeout = "30d"\n')).toEqual([`hooks[0].timeout: ${tooLong}`]);
+    // Not a timer: retention keeps months.
+    expect(parseConfigText(MINIMAL + '[storage]\nretention = "400d"\n[server]\nbody_timeout = "24d"\n', { env: {} }).storage.retention).toBe("400d");
+  });
+
   test("maskSecrets hides every secret and nothing else", () => {
     const masked = maskSecrets(parseConfigText(MINIMAL, { env: {} })) as Config;
     expect(masked.whatsapp).toEqual({ verify_token: "********", app_secrets: ["********"] });
