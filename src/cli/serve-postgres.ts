@@ -37,6 +37,7 @@ import { postgresDispatch } from "../store/postgres/dispatch-engine";
 import { postgresEventIds } from "../store/postgres/event-ids";
 import { settleStreamOrder } from "../store/postgres/event-stream";
 import { postgresInbox } from "../store/postgres/inbox-store";
+import type { HealthStore, Readiness } from "../store/types";
 import { INSTANCE_STALE_MS, instancesStore } from "../store/postgres/instances";
 import { instanceHooksStore } from "../store/postgres/instance-hooks";
 import { migratePostgres } from "../store/postgres/migrate";
@@ -99,7 +100,10 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
       return ids;
     },
   };
-  const inbox = new Inbox(counted, { lockTimeoutMs, clock, log });
+  // A commit unanswered past the server's own lock_timeout error (and a margin) is the network, not a lock.
+  const stallAfterMs = lockTimeoutMs + STALL_MARGIN_MS;
+  const inbox = new Inbox(counted, { lockTimeoutMs, clock, log, stallAfterMs });
+  const health = answeredHealth(pg, inbox, stallAfterMs);
   const report = postgresReport(sql);
   const backlog = postgresProcessing(sql);
   const inboxWakeup = new Wakeup();
@@ -135,7 +139,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     log,
   };
   const webhook = webhookDeps(config, requests, inbox, clock, log);
-  const app = appFor(config, hostname, { log, health: pg, admin, metrics, webhook });
+  const app = appFor(config, hostname, { log, health, admin, metrics, webhook });
   const reload = reloader(config, hostname, reread, log, { webhook, admin, metrics }, {
     where: "restarting the worker",
     // The pool's sessions end transactions idle past the lease they were opened with (connect.ts).
@@ -286,6 +290,32 @@ async function startWorker(sql: SQL, config: Config, instance: string, log: Logg
     stop: async () => {
       await jobs.stop();
       await loops.stop();
+    },
+  };
+}
+
+/** How much longer than storage.lock_timeout a commit may go unanswered before it is a stall. */
+const STALL_MARGIN_MS = 2_000;
+
+/**
+ * Readiness that answers even when PostgreSQL does not (packets dropped: no error, only
+ * silence): not ready while the inbox's commit stalls, or when the probe itself gets no
+ * answer in time. A load balancer then sees what Meta sees, 503s.
+ */
+function answeredHealth(pg: HealthStore, inbox: Inbox, withinMs: number): HealthStore {
+  return {
+    async probe() {
+      const stalled = inbox.stalled();
+      if (stalled) return { ready: false, reason: `postgres not answering: ${stalled}` };
+      let timer: Timer | undefined;
+      const silence = new Promise<Readiness>((resolve) => {
+        timer = setTimeout(() => resolve({ ready: false, reason: `postgres not answering: the readiness probe got no answer within ${withinMs} ms` }), withinMs);
+      });
+      try {
+        return await Promise.race([pg.probe(), silence]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -10,6 +10,12 @@
  * When the write lock is busy the batch is retried asynchronously (the event loop
  * keeps serving) until each request's own lock_timeout runs out; then it fails
  * with a "busy" StorageError and the handler answers 503.
+ *
+ * A commit that gets no answer at all (PostgreSQL's host lost, packets dropped: no
+ * error comes, only silence) would hold every request behind it: past `stallAfterMs`
+ * its requests, those queued and those arriving fail at once ("gone" → 503, Meta
+ * retries) until it settles. Rows it stores after all are stored twice at worst
+ * (Meta's retry): processing's dedup keys make them one event.
  */
 import { metrics } from "../metrics/catalogue";
 import { rateLimited } from "../util/log-budget";
@@ -27,6 +33,8 @@ export interface InboxOptions {
   maxBatchBytes?: number;
   /** Pause between attempts while the write lock is held elsewhere. */
   busyRetryMs?: number;
+  /** A commit unanswered this long is a stall (see above); 0: wait for it however long. */
+  stallAfterMs?: number;
 }
 
 const observeBatchSize = metrics.histogram("wa_inbox_commit_batch_size");
@@ -45,14 +53,23 @@ export class Inbox {
   #scheduled = false;
   #inFlight = false;
   #idleWaiters: (() => void)[] = [];
+  /** Since when the commit in flight has gone unanswered past stallAfterMs (null: not stalled). */
+  #stalledSince: number | null = null;
 
   constructor(store: InboxStore, options: InboxOptions) {
     this.#store = store;
-    this.#opts = { maxBatchRows: MAX_BATCH_ROWS, maxBatchBytes: MAX_BATCH_BYTES, busyRetryMs: 10, ...options };
+    this.#opts = { maxBatchRows: MAX_BATCH_ROWS, maxBatchBytes: MAX_BATCH_BYTES, busyRetryMs: 10, stallAfterMs: 0, ...options };
+  }
+
+  /** Why storage is not ready while a commit stalls; null otherwise. */
+  stalled(): string | null {
+    if (this.#stalledSince === null) return null;
+    return `storage has not answered a commit for ${this.#opts.clock.now() - this.#stalledSince + this.#opts.stallAfterMs} ms (storage.lock_timeout ${this.#opts.stallAfterMs} ms)`;
   }
 
   /** Resolves with the row id once the row is committed; rejects with StorageError. */
   append(record: InboxRecord): Promise<number> {
+    if (this.#stalledSince !== null) return Promise.reject(this.#stallError());
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, enqueuedAt: this.#opts.clock.now(), resolve, reject });
       this.#schedule(0);
@@ -84,13 +101,17 @@ export class Inbox {
     this.#inFlight = true;
     const batch = this.#takeBatch();
     let retryInMs = 0;
+    const stall = this.#opts.stallAfterMs > 0 ? setTimeout(() => this.#stall(batch), this.#opts.stallAfterMs) : undefined;
     try {
       const ids = await this.#store.appendBatch(batch.map((p) => p.record));
+      // After a stall the batch was answered 503 already (a settled promise ignores this).
       batch.forEach((p, i) => p.resolve(ids[i]!));
       observeBatchSize(batch.length);
     } catch (err) {
       const error = toStorageError(err);
-      if (error.kind === "busy") {
+      if (this.#stalledSince !== null) {
+        // Answered 503 already: nothing to requeue or reject.
+      } else if (error.kind === "busy") {
         this.#requeueUnexpired(batch, error);
         retryInMs = this.#opts.busyRetryMs;
       } else {
@@ -99,11 +120,32 @@ export class Inbox {
         batch.forEach((p) => p.reject(error));
       }
     } finally {
+      clearTimeout(stall);
       this.#inFlight = false;
+      this.#endStall();
     }
     if (this.#queue.length > 0) this.#schedule(retryInMs);
     else this.#wakeIdle();
   };
+
+  /** The commit in flight got no answer in time: its requests, and every one queued, get a 503 now. */
+  #stall(batch: Pending[]) {
+    this.#stalledSince = this.#opts.clock.now();
+    const error = this.#stallError();
+    this.#opts.log.error("storage not answering: webhooks answered 503 until it does", { waited_ms: this.#opts.stallAfterMs, rows: batch.length + this.#queue.length });
+    for (const p of [...batch, ...this.#queue.splice(0)]) p.reject(error);
+    this.#wakeIdle();
+  }
+
+  #endStall() {
+    if (this.#stalledSince === null) return;
+    this.#opts.log.warn("storage answers again: webhooks are stored", { stalled_ms: this.#opts.clock.now() - this.#stalledSince + this.#opts.stallAfterMs });
+    this.#stalledSince = null;
+  }
+
+  #stallError() {
+    return new StorageError("gone", `storage did not answer a commit within storage.lock_timeout (${this.#opts.stallAfterMs} ms)`);
+  }
 
   #wakeIdle() {
     for (const wake of this.#idleWaiters.splice(0)) wake();

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { freshDatabase, PG_URL } from "../support/postgres";
 import { closedPort, Sink } from "../support/sink";
+import { SilentProxy } from "../support/tcp-proxy";
 import { burst, signedPost, statusesPayload, textMessage } from "../support/webhooks";
 import { fastFallbackToml, hookToml, WHSEC } from "../support/pipeline";
 import { SQL } from "bun";
@@ -159,6 +160,55 @@ test("PostgreSQL restarted under load: 503 while it is down, never a 200 for wha
   });
   for (const set of perWamid.values()) expect(set.size).toBe(1);
 }, 120_000);
+
+test("PostgreSQL gone silent (packets dropped, no error): webhooks get 503 within storage.lock_timeout and a margin, /readyz says why, a log line too; it recovers by itself, every 200 delivered", async () => {
+  const url = await freshDatabase();
+  const target = new URL(url);
+  const proxy = new SilentProxy(target.hostname, Number(target.port || 5432));
+  const sink = new Sink().start();
+  sinks.push(sink);
+  const behind = new URL(url);
+  behind.port = String(proxy.port);
+  const daemon = await startDaemon(clusterConfig(behind.toString(), "wa-silent", sink.url));
+  daemons.push(daemon);
+  try {
+    const acked = new Set<string>();
+    const post = async (n: string) => {
+      const res = await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.SILENT${n}`));
+      if (res.status === 200) acked.add(`wamid.SILENT${n}`);
+      return res;
+    };
+    expect((await post("0")).status).toBe(200);
+
+    proxy.freeze();
+    const started = Date.now();
+    const stuck = await post("1");
+    const waited = Date.now() - started;
+    expect(stuck.status).toBe(503);
+    expect(waited).toBeGreaterThanOrEqual(3_500); // lock_timeout 2s + the 2s margin: a slow lock is not a stall
+    expect(waited).toBeLessThan(10_000);
+    const next = Date.now();
+    expect((await post("2")).status).toBe(503);
+    expect(Date.now() - next).toBeLessThan(1_000); // while stalled, at once
+    const ready = await fetch(`${daemon.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { reason: string }).reason).toContain("postgres not answering");
+    expect(daemon.lines.some((l) => l.includes("storage not answering: webhooks answered 503 until it does"))).toBe(true);
+
+    proxy.thaw();
+    await waitFor(async () => (await post(`3-${Date.now()}`)).status === 200, 30_000);
+    await waitFor(async () => (await fetch(`${daemon.url}/readyz`)).status === 200, 10_000);
+    expect(daemon.lines.some((l) => l.includes("storage answers again"))).toBe(true);
+    await waitFor(() => {
+      const got = new Set(sink.received.map((r) => JSON.parse(r.body).data.wamid));
+      return [...acked].every((w) => got.has(w));
+    }, 20_000);
+    expect(acked.size).toBeGreaterThanOrEqual(2);
+  } finally {
+    proxy.thaw();
+    proxy.stop();
+  }
+}, 90_000);
 
 /** The local cluster behind PG_URL (version and name), to stop and start it: the restart case needs the real server. */
 function localCluster(): [string, string] {
