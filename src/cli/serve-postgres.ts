@@ -44,7 +44,7 @@ import { migratePostgres } from "../store/postgres/migrate";
 import { postgresProcessing } from "../store/postgres/processing-engine";
 import { postgresReport } from "../store/postgres/report-store";
 import { systemClock } from "../util/clock";
-import { createLogger, type Logger } from "../util/log";
+import { captureConsole, createLogger, type Logger } from "../util/log";
 import { redactionKey, redactorFor } from "../util/redact";
 import { VERSION } from "../version";
 import { processorOptions, runWorkerLoops } from "../worker/loop";
@@ -74,6 +74,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const startedAt = Date.now();
   const redactKey = redactionKey(config.log, config.admin.token);
   const log = createLogger(config.log.level, undefined, redactorFor(redactKey));
+  captureConsole(log);
   if (redactKey === null) log.warn("log.redact = false: phone numbers appear in the logs in clear; they are personal data");
   if (origin === DEV_CONFIG_ORIGIN) log.warn("running on the embedded dev config: its secrets are public, do not expose this instance");
   for (const w of warnings) log.warn("config warning", { key: w.key, warning: w.reason });

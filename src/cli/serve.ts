@@ -35,7 +35,7 @@ import { acquireInstanceLock, InstanceLockedError, type InstanceLock } from "../
 import { migrate, MigrationError } from "../store/migrate";
 import { WriterThread } from "../writer/client";
 import { systemClock, type Clock } from "../util/clock";
-import { createLogger, type Logger } from "../util/log";
+import { captureConsole, createLogger, type Logger } from "../util/log";
 import { VERSION } from "../version";
 import { runServePostgres } from "./serve-postgres";
 
@@ -56,6 +56,7 @@ export async function runServe(source: ConfigSource<Config>, reread: () => Confi
   const startedAt = Date.now();
   const redactKey = redactionKey(config.log, config.admin.token);
   const log = createLogger(config.log.level, undefined, redactorFor(redactKey));
+  captureConsole(log);
   if (redactKey === null) log.warn("log.redact = false: phone numbers appear in the logs in clear; they are personal data");
   const clock = systemClock;
   if (origin === DEV_CONFIG_ORIGIN) {

@@ -69,3 +69,14 @@ function errorReplacer(_key: string, value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * What the runtime itself prints (bun:sql's "LISTEN … failed, retrying", a library's
+ * warning) as log lines like ours: one stream of JSON lines, so a `jq` pipeline never
+ * meets plain text. Its text is free text: a phone number in it is hashed.
+ */
+export function captureConsole(log: Logger): void {
+  const said = (level: "warn" | "error") => (...args: unknown[]) => log[level]("runtime says", { reason: args.map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : Bun.inspect(a))).join(" ") });
+  console.warn = said("warn");
+  console.error = said("error");
+}

@@ -4,7 +4,7 @@
  * drops packets does (no error, only silence); thawed, it delivers what it held, as
  * TCP's retransmissions would.
  */
-import type { Socket } from "bun";
+import type { Socket, TCPSocketListener } from "bun";
 
 interface Pair {
   client: Socket<Pair>;
@@ -16,7 +16,7 @@ interface Pair {
 export class SilentProxy {
   #frozen = false;
   readonly #pairs = new Set<Pair>();
-  readonly #listener: ReturnType<typeof Bun.listen<Pair>>;
+  readonly #listener: TCPSocketListener<Pair>;
 
   constructor(targetHost: string, targetPort: number) {
     const proxy = this;

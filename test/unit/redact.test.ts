@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { createLogger } from "../../src/util/log";
+import { captureConsole, createLogger } from "../../src/util/log";
 import { keyedRedactor, noRedaction, redactionKey } from "../../src/util/redact";
 
 const r = keyedRedactor("k1");
@@ -62,4 +62,19 @@ test("the business's own numbers named in phone_number_id / display_phone_number
   expect(failing.title).toBe(`WhatsApp sends failing for 106540352242922, customer ${r.person("16505551234")}`);
   expect(unnamed.title).toBe(`WhatsApp quality of ${r.person("15550783881")} flagged`);
   expect(refused.path).toBe(`/v1/contacts/${r.person("16505551234")}`);
+});
+
+test("what the runtime prints (console.warn/error) becomes a JSON log line, phone numbers in it hashed", () => {
+  const lines: string[] = [];
+  const saved = { warn: console.warn, error: console.error };
+  try {
+    captureConsole(createLogger("info", (l) => lines.push(l), r));
+    console.warn('bun:sql LISTEN "wa_inbox" failed, retrying:', new Error("Failed to connect"));
+    console.error("reply to", 16505551234, "failed");
+  } finally {
+    Object.assign(console, saved);
+  }
+  const parsed = lines.map((l) => JSON.parse(l));
+  expect(parsed[0]).toMatchObject({ level: "warn", msg: "runtime says", reason: 'bun:sql LISTEN "wa_inbox" failed, retrying: Failed to connect' });
+  expect(parsed[1]).toMatchObject({ level: "error", msg: "runtime says", reason: `reply to ${r.person("16505551234")} failed` });
 });
