@@ -54,7 +54,7 @@ const BODY_FAILURES = {
 } as const;
 
 /** A refused POST's status → its outcome in wa_webhook_requests_total. */
-const OUTCOMES: Record<number, string> = { 400: "bad_request", 401: "bad_signature", 408: "timeout", 413: "too_large", 503: "unavailable" };
+const OUTCOMES: Record<number, string> = { 400: "bad_request", 401: "bad_signature", 408: "timeout", 413: "too_large", 415: "bad_request", 503: "unavailable" };
 
 const STORAGE_REASONS: Record<StorageError["kind"], string> = {
   busy: "database write lock held too long",
@@ -149,6 +149,13 @@ export function webhookRoutes(deps: WebhookDeps) {
     );
 
   async function receive(request: Request, server: Server, lease: InflightLease): Promise<Response> {
+    // Meta sends bodies as they are signed, uncompressed: a compressed one (a proxy's doing)
+    // would be stored as bytes no reader can parse, and marked dead. Said at once instead, unread.
+    const encoding = request.headers.get("content-encoding")?.trim().toLowerCase();
+    if (encoding && encoding !== "identity") {
+      const reason = `content-encoding ${JSON.stringify(encoding.slice(0, 40))} is not accepted: webhook bodies come uncompressed`;
+      return reject(request, server, problem(415, "unsupported_content_encoding", reason, { connection: "close" }), { reason });
+    }
     const receivedAt = deps.clock.now();
     const started = performance.now();
     // Bun's idle timeout runs on while a body arrives, however steadily: a slow upload

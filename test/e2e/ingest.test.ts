@@ -106,6 +106,20 @@ describe("POST bodies", () => {
     expect((await rowOf(id)).parseable).toBe(0);
   });
 
+  test("a compressed body (Content-Encoding: gzip, signed over the compressed bytes) → 415, not stored; identity is as none", async () => {
+    const gz = Bun.gzipSync(new TextEncoder().encode(textMessage("wamid.GZIP1")));
+    const res = await signedPost(`${daemon.url}/webhook`, gz, SECRETS[0], { "content-encoding": "gzip" });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ error: "unsupported_content_encoding" });
+    const plain = await signedPost(`${daemon.url}/webhook`, textMessage("wamid.GZIP2"), SECRETS[0], { "content-encoding": "identity" });
+    expect(plain.status).toBe(200);
+    const { id } = (await plain.json()) as { id: number };
+    await rowOf(id);
+    // The compressed body was never stored.
+    expect(readInbox(db()).some((r) => r.body[0] === 0x1f && r.body[1] === 0x8b)).toBe(false);
+    expect(daemon.lines.some((l) => l.includes("is not accepted: webhook bodies come uncompressed"))).toBe(true);
+  });
+
   test("oversized body with Content-Length → 413 without reading it", async () => {
     const body = "x".repeat(65537);
     const res = await signedPost(`${daemon.url}/webhook`, body);
