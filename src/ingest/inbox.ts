@@ -64,7 +64,7 @@ export class Inbox {
   /** Why storage is not ready while a commit stalls; null otherwise. */
   stalled(): string | null {
     if (this.#stalledSince === null) return null;
-    return `storage has not answered a commit for ${this.#opts.clock.now() - this.#stalledSince + this.#opts.stallAfterMs} ms (storage.lock_timeout ${this.#opts.stallAfterMs} ms)`;
+    return `storage has not answered a commit for ${this.#opts.clock.now() - this.#stalledSince + this.#opts.stallAfterMs} ms`;
   }
 
   /** Resolves with the row id once the row is committed; rejects with StorageError. */
@@ -144,7 +144,7 @@ export class Inbox {
   }
 
   #stallError() {
-    return new StorageError("gone", `storage did not answer a commit within storage.lock_timeout (${this.#opts.stallAfterMs} ms)`);
+    return new StorageError("gone", `storage did not answer a commit within ${this.#opts.stallAfterMs} ms`);
   }
 
   #wakeIdle() {
