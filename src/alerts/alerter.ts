@@ -11,7 +11,7 @@ import type { AlertStore } from "../store/alert-store";
 import type { Logger } from "../util/log";
 import type { AlertDraft } from "../domain/alert";
 import type { GivenUp } from "../domain/delivery";
-import { alertForEvent, hookDeadAlert, type AlertSource } from "./rules";
+import { alertsForEvent, hookDeadAlert, type AlertSource } from "./rules";
 
 export class Alerter {
   readonly #wanted: GlobMatcher[];
@@ -50,8 +50,7 @@ export class Alerter {
   }
 
   fromEvent(event: AlertSource, now: number) {
-    const draft = alertForEvent(event, now);
-    if (draft) this.raise(draft, now);
+    for (const draft of alertsForEvent(event, now)) this.raise(draft, now);
   }
 
   /** The dispatcher gave a delivery up (its `onGivenUp`). */

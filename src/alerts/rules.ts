@@ -103,14 +103,29 @@ function phoneQuality(e: AlertSource): AlertDraft | null {
       data,
     };
   }
+  return qualityFlagged(e, `event:${e.dedupKey}`, number, current, data);
+}
+
+function qualityFlagged(e: AlertSource, key: string, number: string, current: string | null, data: Record<string, unknown>): AlertDraft {
   return {
     kind: "phone_number.quality",
-    key: `event:${e.dedupKey}`,
+    key,
     severity: "warning",
     title: `WhatsApp quality of ${number} flagged`,
     text: `Meta flagged the quality of ${number}${current ? ` (limit ${current})` : ""}. If it stays low for 7 days the messaging limit is lowered: pause marketing sends and review what users block or report.`,
     data,
   };
+}
+
+/**
+ * Every alert an event raises. One, but for a FLAGGED notice that also lowers the limit:
+ * both, so that an `alerts.events` filter on either kind sees it.
+ */
+export function alertsForEvent(e: AlertSource, now: number): AlertDraft[] {
+  const first = alertForEvent(e, now);
+  if (!first) return [];
+  if (first.kind !== "phone_number.limit" || str(e.data.event)?.toUpperCase() !== "FLAGGED") return [first];
+  return [first, qualityFlagged(e, `${first.key}:quality`, first.data.display_phone_number as string, first.data.current_limit as string | null, first.data)];
 }
 
 /** `account_update` events that need someone; the rest (partner added, pricing tier, …) do not. */

@@ -9,7 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { alertBody } from "../../src/alerts/format";
 import { AlertSender } from "../../src/alerts/sender";
 import { AlertsSchema } from "../../src/config/schema";
-import { alertForEvent, hookDeadAlert } from "../../src/alerts/rules";
+import { alertForEvent, alertsForEvent, hookDeadAlert } from "../../src/alerts/rules";
 import { normalizePayload } from "../../src/whatsapp/normalize";
 import { FallbackSender } from "../../src/sweeper/sender";
 import { fixture, hook, pipeline, quiet } from "../support/pipeline";
@@ -64,6 +64,15 @@ describe("which events are alerts", () => {
     const flagged = alertForEvent(source("phone_number.quality", { display_phone_number: "15550783881", event: "FLAGGED", max_daily_conversations_per_business: "TIER_2K" }), NOW)!;
     expect([flagged.kind, flagged.data.current_limit, flagged.text]).toEqual(["phone_number.quality", "TIER_2K", expect.stringContaining("(limit TIER_2K)")]);
     expect(alertForEvent(source("phone_number.quality", { event: "THROUGHPUT_UPGRADE", max_daily_conversations_per_business: "TIER_10K" }), NOW)).toBeNull();
+  });
+
+  test("a FLAGGED notice that also lowers the limit raises both alerts, each under its own key; any other raises one", () => {
+    const both = alertsForEvent(source("phone_number.quality", { display_phone_number: "15550783881", event: "FLAGGED", max_daily_conversations_per_business: "TIER_250", old_limit: "TIER_1K" }), NOW);
+    expect(both.map((a) => a.kind)).toEqual(["phone_number.limit", "phone_number.quality"]);
+    expect(new Set(both.map((a) => a.key)).size).toBe(2);
+    expect(both[1]!.text).toContain("(limit TIER_250)");
+    expect(alertsForEvent(source("phone_number.quality", { event: "DOWNGRADE", current_limit: "TIER_250", old_limit: "TIER_2K" }), NOW).map((a) => a.kind)).toEqual(["phone_number.limit"]);
+    expect(alertsForEvent(source("phone_number.quality", { event: "UPGRADE", current_limit: "TIER_10K", old_limit: "TIER_2K" }), NOW)).toEqual([]);
   });
 
   test("account restriction, violation and ban are; a reinstatement and a partner event are not", () => {
