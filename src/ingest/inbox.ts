@@ -108,17 +108,8 @@ export class Inbox {
       batch.forEach((p, i) => p.resolve(ids[i]!));
       observeBatchSize(batch.length);
     } catch (err) {
-      const error = toStorageError(err);
-      if (this.#stalledSince !== null) {
-        // Answered 503 already: nothing to requeue or reject.
-      } else if (error.kind === "busy") {
-        this.#requeueUnexpired(batch, error);
-        retryInMs = this.#opts.busyRetryMs;
-      } else {
-        // Each refused batch says so, up to a budget: a full disk refuses every one.
-        rateLimited(this.#opts.log).error(`commit failed ${error.kind}`, "inbox commit failed", { kind: error.kind, code: error.code, error: error.message, rows: batch.length });
-        batch.forEach((p) => p.reject(error));
-      }
+      // After a stall the batch was answered 503 already: nothing to requeue or reject.
+      if (this.#stalledSince === null) retryInMs = this.#refused(batch, toStorageError(err));
     } finally {
       clearTimeout(stall);
       this.#inFlight = false;
@@ -127,6 +118,18 @@ export class Inbox {
     if (this.#queue.length > 0) this.#schedule(retryInMs);
     else this.#wakeIdle();
   };
+
+  /** A refused commit: a busy lock is tried again (returns the pause before it), anything else fails the batch. */
+  #refused(batch: Pending[], error: StorageError): number {
+    if (error.kind === "busy") {
+      this.#requeueUnexpired(batch, error);
+      return this.#opts.busyRetryMs;
+    }
+    // Each refused batch says so, up to a budget: a full disk refuses every one.
+    rateLimited(this.#opts.log).error(`commit failed ${error.kind}`, "inbox commit failed", { kind: error.kind, code: error.code, error: error.message, rows: batch.length });
+    batch.forEach((p) => p.reject(error));
+    return 0;
+  }
 
   /** The commit in flight got no answer in time: its requests, and every one queued, get a 503 now. */
   #stall(batch: Pending[]) {
