@@ -126,15 +126,17 @@ function contentOf(m: InboundMessage): Record<string, unknown> {
 }
 
 function interactiveOf(i: NonNullable<InboundMessage["interactive"]>) {
+  // An odd or missing `type` is told by the part that is there.
+  const kind = i.type ?? (i.button_reply ? "button_reply" : i.list_reply ? "list_reply" : i.nfm_reply ? "nfm_reply" : null);
   const reply = i.button_reply ?? i.list_reply;
   if (reply) {
-    return { kind: i.type, id: reply.id ?? null, title: reply.title ?? null, description: reply.description ?? null, response_json: null };
+    return { kind, id: reply.id ?? null, title: reply.title ?? null, description: reply.description ?? null, response_json: null };
   }
   if (i.nfm_reply) {
-    return { kind: i.type, id: null, title: i.nfm_reply.name ?? null, description: i.nfm_reply.body ?? null, response_json: parseEmbeddedJson(i.nfm_reply.response_json) };
+    return { kind, id: null, title: i.nfm_reply.name ?? null, description: i.nfm_reply.body ?? null, response_json: parseEmbeddedJson(i.nfm_reply.response_json) };
   }
-  const { type, ...rest } = i;
-  return { kind: type, id: null, title: null, description: null, response_json: null, ...rest };
+  const { type: _type, ...rest } = i;
+  return { kind, id: null, title: null, description: null, response_json: null, ...rest };
 }
 
 const EMBEDDED_JSON_DEPTH = 32;

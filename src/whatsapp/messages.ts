@@ -25,7 +25,7 @@ export const Location = z.looseObject({
 const Reply = z.looseObject({ id: optionalId, title: optionalText, description: optionalText });
 
 export const Interactive = z.looseObject({
-  type: z.string(),
+  type: optionalText,
   button_reply: Reply.catch(absent).optional(),
   list_reply: Reply.catch(absent).optional(),
   nfm_reply: z.looseObject({ name: optionalText, body: optionalText, response_json: optionalText }).catch(absent).optional(),

@@ -185,6 +185,7 @@ describe("an odd part of a message's content reads as absent, never its siblings
     expect(received({ type: "text", text: { body: "fw" }, context: { forwarded: true, frequently_forwarded: null } }).data.context).toMatchObject({ forwarded: true, frequently_forwarded: false });
     expect(received({ type: "interactive", interactive: { type: "button_reply", button_reply: { id: 1, title: "Yes" } } }).data.interactive).toMatchObject({ kind: "button_reply", id: "1", title: "Yes" });
     expect(received({ type: "interactive", interactive: { type: "list_reply", list_reply: { id: "r1", title: "Row", description: null } } }).data.interactive).toMatchObject({ id: "r1", title: "Row", description: null });
+    expect(received({ type: "interactive", interactive: { type: null, button_reply: { id: "b1", title: "Yes" } } }).data.interactive).toMatchObject({ kind: "button_reply", id: "b1", title: "Yes" });
     expect(received({ type: "button", button: { payload: 12345, text: "Ok" } }).data.button).toEqual({ payload: "12345", text: "Ok" });
     expect(received({ type: "reaction", reaction: { message_id: "wamid.orig", emoji: null } }).data.reaction).toEqual({ message_id: "wamid.orig", emoji: null });
     expect(received({ type: "location", location: { latitude: 1.5, longitude: 2.5, name: null } }).data.location).toMatchObject({ latitude: 1.5, longitude: 2.5, name: null });
