@@ -135,8 +135,11 @@ function erase(db: Database, ids: readonly string[], mentioning: Mentioning, rew
   db.run("CREATE TEMP TABLE IF NOT EXISTS erase_events (id TEXT PRIMARY KEY, inbox_id INTEGER)");
   db.run("DELETE FROM erase_wamids");
   db.run("DELETE FROM erase_events");
+  // A message sent to a group is the business's and every member's: only their own statuses of it go (by event), never the message.
   db.run(
     `INSERT OR IGNORE INTO erase_wamids SELECT wamid FROM events INDEXED BY events_by_wa_id WHERE wa_id IN (SELECT value FROM json_each(?1)) AND wamid IS NOT NULL
+       AND wamid NOT IN (SELECT wamid FROM events INDEXED BY events_by_wa_id WHERE wa_id IN (SELECT value FROM json_each(?1)) AND type = 'message.status'
+                         AND envelope ->> '$.data.recipient_type' = 'group')
      UNION SELECT wamid FROM tracked_messages WHERE recipient IN (SELECT value FROM json_each(?1))`,
     [person],
   );
@@ -164,7 +167,7 @@ function erase(db: Database, ids: readonly string[], mentioning: Mentioning, rew
     events_mentioning: mentionedOnly,
     deliveries: count("DELETE FROM deliveries WHERE event_id IN (SELECT id FROM erase_events)"),
     dedup_keys: count("DELETE FROM dedup_keys WHERE event_id IN (SELECT id FROM erase_events)"),
-    statuses: count("DELETE FROM message_statuses WHERE wamid IN (SELECT wamid FROM erase_wamids)"),
+    statuses: count("DELETE FROM message_statuses WHERE wamid IN (SELECT wamid FROM erase_wamids) OR event_id IN (SELECT id FROM erase_events)"),
     messages:
       count("DELETE FROM inbound_messages WHERE wamid IN (SELECT wamid FROM erase_wamids)") + count("DELETE FROM outbound_messages WHERE wamid IN (SELECT wamid FROM erase_wamids)"),
     fallback:

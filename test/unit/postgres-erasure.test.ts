@@ -225,3 +225,35 @@ test("a processing batch waits while an erasure's transaction runs, and commits 
   await erasing;
   expect((await processing).events).toBe(1);
 });
+
+test("erasing one member of a group: their statuses of the group's message go; the message, the group's own status and the other members' stay (both engines)", async () => {
+  const { sql } = await migratedDatabase();
+  const pg = await postgresPipeline(sql);
+  const lite = pipeline();
+  const GROUP = "Y2FwaV9ncm91cDoxNTU1MDc4Mzg4MToxMjAzNjM0MDQ2OTQyMzM4MjA";
+  const status = (status: string, at: number, participant?: string) =>
+    JSON.stringify({
+      object: "whatsapp_business_account",
+      entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: METADATA, statuses: [{ id: "wamid.GROUPMSG", status, timestamp: String(at), recipient_id: GROUP, recipient_type: "group", ...(participant ? { recipient_participant_id: participant } : {}) }] } }] }],
+    });
+  const members = ["16505590001", "16505590002", "16505590003"];
+  const bodies = [status("sent", 1751600000), ...members.map((m, i) => status("delivered", 1751600010 + i, m)), status("read", 1751600020, members[0]), status("read", 1751600021, members[1])];
+  await pg.postMany(bodies);
+  lite.postMany(bodies);
+  while ((await pg.processor.runOnce()).jobs > 0);
+  while ((await lite.processor.runOnce()).jobs > 0);
+  const liteOps = adminOps(lite.db, null, []);
+  const erased = { pg: await pgAdmin(sql)({ op: "erase-contact", waId: members[1]! }), lite: await liteOps({ op: "erase-contact", waId: members[1]! }, lite.clock.now()) };
+  expect(erased.pg.status).toBe(200);
+  const counts = (a: { body: unknown }) => (a.body as { erased: Record<string, number> }).erased;
+  expect(counts(erased.pg)).toEqual(counts(erased.lite));
+  expect(counts(erased.lite)).toMatchObject({ events: 2, statuses: 2, messages: 0, webhooks_deleted: 2 });
+  for (const count of [(q: string) => pg.count(q), async (q: string) => lite.count(q)]) {
+    expect(await count("SELECT count(*) n FROM events WHERE wamid = 'wamid.GROUPMSG'")).toBe(4); // the group's sent, 0001 delivered + read, 0003 delivered
+    expect(await count("SELECT count(*) n FROM message_statuses WHERE wamid = 'wamid.GROUPMSG'")).toBe(4);
+    expect(await count("SELECT count(*) n FROM outbound_messages WHERE wamid = 'wamid.GROUPMSG'")).toBe(1);
+    expect(await count("SELECT count(*) n FROM inbox")).toBe(4);
+    expect(await count(`SELECT count(*) n FROM events WHERE wa_id = '${members[1]}'`)).toBe(0);
+  }
+  expect((await liteOps({ op: "message", wamid: "wamid.GROUPMSG" }, lite.clock.now())).status).toBe(200);
+});

@@ -139,9 +139,12 @@ async function erase(tx: Tx, waIds: readonly string[], mentioning: { events: str
   const texts = (values: readonly string[]) => tx.array([...values], "TEXT");
   const ints = (values: readonly number[]) => tx.array([...values], "INT8");
   const person = texts(waIds);
-  const wamids = (await tx`SELECT wamid FROM events WHERE wa_id = ANY(${person}::text[]) AND wamid IS NOT NULL UNION SELECT wamid FROM tracked_messages WHERE recipient = ANY(${person}::text[])`).map(
-    (r: { wamid: string }) => r.wamid,
-  );
+  // A message sent to a group is the business's and every member's: only their own statuses of it go (by event), never the message.
+  const wamids = (
+    await tx`SELECT wamid FROM events WHERE wa_id = ANY(${person}::text[]) AND wamid IS NOT NULL
+               AND wamid NOT IN (SELECT wamid FROM events WHERE wa_id = ANY(${person}::text[]) AND type = 'message.status' AND envelope::jsonb -> 'data' ->> 'recipient_type' = 'group')
+             UNION SELECT wamid FROM tracked_messages WHERE recipient = ANY(${person}::text[])`
+  ).map((r: { wamid: string }) => r.wamid);
   const doomed = new Map<string, number | null>();
   const add = (rows: { id: string; inbox_id: number | null }[]) => rows.filter((r) => !doomed.has(r.id)).map((r) => doomed.set(r.id, r.inbox_id)).length;
   add(await tx`SELECT id, inbox_id::float8 AS inbox_id FROM events WHERE wa_id = ANY(${person}::text[]) OR wamid = ANY(${texts(wamids)}::text[])`);
@@ -164,7 +167,7 @@ async function erase(tx: Tx, waIds: readonly string[], mentioning: { events: str
     events_mentioning: mentionedOnly,
     deliveries: await count(tx`DELETE FROM deliveries WHERE event_id = ANY(${ids}::text[])`),
     dedup_keys: await count(tx`DELETE FROM dedup_keys WHERE event_id = ANY(${ids}::text[])`),
-    statuses: await count(tx`DELETE FROM message_statuses WHERE wamid = ANY(${w}::text[])`),
+    statuses: await count(tx`DELETE FROM message_statuses WHERE wamid = ANY(${w}::text[]) OR event_id = ANY(${ids}::text[])`),
     messages: (await count(tx`DELETE FROM inbound_messages WHERE wamid = ANY(${w}::text[])`)) + (await count(tx`DELETE FROM outbound_messages WHERE wamid = ANY(${w}::text[])`)),
     fallback:
       (await count(tx`DELETE FROM fallback_sends WHERE wamid = ANY(${w}::text[])`)) +
