@@ -3,7 +3,8 @@
  * shape: every part that mentions their number (whatsapp/phone-mention.ts) goes, at
  * the smallest unit a webhook is made of, with the texts that came with it. An item
  * (a message, a status, a contact, a preference: an element of an array in a change's
- * value); else the whole change (an unknown field's value); else the whole entry.
+ * value; in a history chunk, a thread); else the whole change (an unknown field's value);
+ * else the whole entry.
  * Everyone else's items stay. Pure: body in, body out.
  */
 import { parseJsonExact } from "../util/json";
@@ -46,7 +47,9 @@ export function erasePerson(body: string, mentions: Mentions): { body: string; r
     if (!isObject(entry) || !Array.isArray(entry.changes)) return;
     entry.changes = keep(entry.changes, (change) => {
       if (!isObject(change) || !isObject(change.value)) return;
-      for (const [key, items] of Object.entries(change.value)) if (Array.isArray(items)) change.value[key] = keep(items, () => {});
+      // A history chunk holds many people's conversations: its unit is the thread (one person's), not the chunk.
+      const trim = change.field === "history" ? (chunk: unknown) => isObject(chunk) && Array.isArray(chunk.threads) && (chunk.threads = keep(chunk.threads, () => {})) : () => {};
+      for (const [key, items] of Object.entries(change.value)) if (Array.isArray(items)) change.value[key] = keep(items, trim);
     });
   });
   return mentioned(payload) ? null : { body: JSON.stringify(payload), removed };

@@ -53,6 +53,19 @@ test("the smallest part that mentions them goes: an item, else its change, else 
   expect(kept.entry[0].changes.map((c: { value: unknown }) => JSON.stringify(c.value))).toContain(JSON.stringify({ user: { phone: "+44 20 7946 0000", name: "Someone Else" } }));
 });
 
+test("in a history chunk the unit is the thread: their conversation goes, everyone else's threads and the chunk's own parts stay", () => {
+  const thread = (id: string, body: string) => ({ id, messages: [{ from: id, id: `wamid.H${id}`, timestamp: "1749416383", type: "text", text: { body }, history_context: { status: "READ" } }] });
+  const chunk = { metadata: { phase: 0, chunk_order: 1, progress: 40 }, threads: [thread("447700900123", "first"), thread(NUMBER, "their words"), thread("447700900456", "third")] };
+  const out = erasePerson(envelope([{ id: "1", changes: [change("history", { messaging_product: "whatsapp", metadata: { phone_number_id: "106540352242922" }, history: [chunk] })] }]), mentions)!;
+  expect(out.removed).toBe(1);
+  expect(mentions(out.body)).toBe(false);
+  expect(out.body).not.toContain("their words");
+  const kept = JSON.parse(out.body).entry[0].changes[0].value.history;
+  expect(kept).toHaveLength(1);
+  expect(kept[0].metadata).toEqual(chunk.metadata);
+  expect(kept[0].threads.map((t: { id: string }) => t.id)).toEqual(["447700900123", "447700900456"]);
+});
+
 test("a body that mentions them with no part to cut out goes whole; one that does not mention them is untouched", () => {
   expect(erasePerson(JSON.stringify({ hello: "world", phone: NUMBER, name: "Their Name" }), mentions)).toBeNull();
   expect(erasePerson(`phone=1-650-555-1234&name=Their+Name`, mentions)).toBeNull();
