@@ -7,6 +7,7 @@ import type { StateEffect } from "../domain/effects";
 import type { EventType } from "../events/types";
 import { cutDeep, deeperThan, MAX_JSON_DEPTH } from "../util/json-depth";
 import { sha256Hex, stableStringify } from "../util/stable-json";
+import { secondsToMs } from "./primitives";
 
 export interface NormalizedEvent {
   type: EventType;
@@ -71,13 +72,17 @@ export function hashed(where: Where, type: EventType, occurredAt: number | null,
  * calls, unknowns): field, account, the entry's time, the business number of the
  * change (its metadata) and the item itself (its own timestamp included). A retry or
  * re-batch repeats all of these; a real repeat — a template paused again, a second PIN
- * change — comes with a later entry.time. The number matters where entries carry no
- * time (`messages`, `user_preferences`): the same error or opt-out on two numbers of
- * one account is two occurrences. A change without a number keeps the key it always had.
+ * change — comes with a later entry.time. An item with a time of its own (a call's
+ * status, an opt-out, a group change, an ads event) is told from a real repeat by that
+ * time: the entry's, which a re-batch into another POST may change, is left out. The
+ * number matters where entries carry no time (`messages`, `user_preferences`): the
+ * same error or opt-out on two numbers of one account is two occurrences. A change
+ * without a number keeps the key it always had.
  */
 export function hashOf(where: Where, value: unknown): string {
+  const entryTime = isRecord(value) && secondsToMs(value.timestamp) !== null ? "" : (where.entryTime ?? "");
   const number = where.phoneNumberId === null ? "" : `\n${where.phoneNumberId}`;
-  return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${where.entryTime ?? ""}\n${stableStringify(value)}${number}`);
+  return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${entryTime}\n${stableStringify(value)}${number}`);
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

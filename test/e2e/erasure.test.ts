@@ -89,7 +89,7 @@ test("erasure reaches bodies and envelopes of any shape; after it and vacuum, th
   const unknown = (await json<Page>("/v1/events?type=webhook.unknown&limit=500")).data.map((e) => JSON.stringify(e));
   expect(unknown.some((e) => e.includes("Other Person Stays"))).toBe(true);
   expect((await json<Page>("/v1/events?wamid=wamid.NOTTHEM")).data).toHaveLength(1);
-  expect((await json<Page>("/v1/events?from=16505559876&type=message.status")).data.map((e) => (e as { data: { recipient_participant_id: string } }).data.recipient_participant_id)).toEqual(["16505559876"]);
+  expect((await json<Page>("/v1/events?from=16505559876&type=message.status")).data.map((e) => e.data.recipient_participant_id)).toEqual(["16505559876"]);
   expect((await json<Page>("/v1/events?wamid=wamid.QUOTES")).data).toHaveLength(0);
   expect((await fetch(`${daemon.url}/v1/contacts/${PERSON}`, { method: "DELETE", headers: ADMIN })).status).toBe(404);
 

@@ -233,6 +233,18 @@ describe("items without an id of their own, on two numbers of one account", () =
     expect(on("106540352242922", "user_preferences", stop).dedupKey).not.toBe(on("300000000000009", "user_preferences", stop).dedupKey);
   });
 
+  test("an item with a time of its own keeps its key when re-batched under another entry.time (or none); one without keeps entry.time in it", () => {
+    const post = (time: number | undefined, field: string, value: Record<string, unknown>) =>
+      normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", ...(time === undefined ? {} : { time }), changes: [{ field, value }] }] })[0]!;
+    const ringing = { messaging_product: "whatsapp", metadata: { display_phone_number: "1555000", phone_number_id: "106540352242922" }, statuses: [{ id: "wacid.RB1", type: "call", status: "RINGING", timestamp: "1751600700", recipient_id: "16505551234" }] };
+    const keys = [undefined, 1751600740, 1751600770].map((t) => post(t, "calls", ringing).dedupKey);
+    expect(new Set(keys).size).toBe(1);
+    const purchase = { automatic_events: [{ id: "wamid.AD1", event_name: "Purchase", timestamp: 1751600700, custom_data: { currency: "USD", value: 1000 } }] };
+    expect(post(1751600740, "automatic_events", purchase).dedupKey).toBe(post(1751600799, "automatic_events", purchase).dedupKey);
+    const paused = { event: "PAUSED", message_template_id: 1, message_template_name: "t", message_template_language: "en_US", reason: null };
+    expect(post(1751600740, "message_template_status_update", paused).dedupKey).not.toBe(post(1751600799, "message_template_status_update", paused).dedupKey);
+  });
+
   test("a notice without a number keeps the key earlier builds gave it", () => {
     const [e] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751600711, changes: [{ field: "security", value: { display_phone_number: "15550783881", event: "PIN_CHANGED", requester: "1" } }] }] });
     const { sha256Hex, stableStringify } = require("../../src/util/stable-json");
