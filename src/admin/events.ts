@@ -7,6 +7,7 @@ import { eventQuery, type EventFilter, type EventPage, type EventRow, type Strea
 import { isoOrNull } from "../util/time";
 import { badRequest, notFound, ok, page, type AdminAnswer } from "./answers";
 import { decodeCursor, encodeCursor, expandTypes, type EventsQuery } from "./params";
+import { personId } from "../whatsapp/phone-mention";
 
 const EVENT_ID = /^evt_[0-9A-HJKMNP-TV-Z]{26}$/;
 export const isEventId = (s: string) => EVENT_ID.test(s);
@@ -21,7 +22,8 @@ export function eventFilter(q: EventFilterQuery): EventFilter | string {
     types,
     phoneNumberId: q.phone_number_id ?? null,
     wamid: q.wamid ?? null,
-    waId: q.from?.replace(/^\+/, "") ?? null,
+    // As a contact is looked up: a number in any usual writing (+, spaces, dashes, brackets), or a user id.
+    waId: q.from === undefined ? null : (personId(q.from) ?? q.from.trim()),
     since: q.since === undefined ? null : Date.parse(q.since),
     until: q.until === undefined ? null : Date.parse(q.until),
   };

@@ -87,6 +87,9 @@ test("events: newest first, pages that neither skip nor repeat while new events 
   expect(byWamid.every((e) => e.data.wamid === sent)).toBe(true);
   const fromPerson = await all(`&from=${PERSON}`);
   expect(fromPerson.length).toBeGreaterThan(3);
+  // The number as people write it finds the same events.
+  const written = `+${PERSON.slice(0, 1)} (${PERSON.slice(1, 4)}) ${PERSON.slice(4, 7)}-${PERSON.slice(7)}`;
+  expect((await all(`&from=${encodeURIComponent(written)}`)).map((e) => e.id)).toEqual(fromPerson.map((e) => e.id));
   // Every event of the person under any id they had (the fixtures change their number: message_system).
   const { identity } = await json<{ identity: { ids: string[] } }>(`/v1/contacts/${PERSON}`);
   expect(identity.ids).toContain("12195550000");
