@@ -30,6 +30,8 @@ export interface TrackedRow {
   state: TrackedState;
   reason: "stale" | "failed" | null;
   error_code: number | null;
+  /** The business number it was sent from (its statuses' metadata); null until a status says. */
+  phone_number_id: string | null;
 }
 
 /** An SMS queued for a tracked message (fallback_sends). */

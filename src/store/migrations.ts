@@ -15,6 +15,7 @@ import m0010 from "../../migrations/0010_queue_counts.sql" with { type: "text" }
 import m0011 from "../../migrations/0011_daemon_hooks.sql" with { type: "text" };
 import m0012 from "../../migrations/0012_segment_log.sql" with { type: "text" };
 import m0013 from "../../migrations/0013_identities.sql" with { type: "text" };
+import m0014 from "../../migrations/0014_tracked_number.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: "0011_daemon_hooks.sql", sql: m0011 },
   { version: 12, name: "0012_segment_log.sql", sql: m0012 },
   { version: 13, name: "0013_identities.sql", sql: m0013 },
+  { version: 14, name: "0014_tracked_number.sql", sql: m0014 },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

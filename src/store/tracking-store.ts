@@ -19,9 +19,9 @@ export function trackingStore(db: Database) {
   const rows = db.prepare<TrackedRow, [string]>("SELECT * FROM tracked_messages WHERE wamid IN (SELECT value FROM json_each(?))");
   const insert = db.prepare<unknown, Record<string, string | number | null>>(
     `INSERT INTO tracked_messages (wamid, recipient, text, category, stale_after_ms, not_after_ms, fallback, sent_at, registered_at, delivered_at,
-       deadline, expires_at, state, reason, error_code, created_at, updated_at)
+       deadline, expires_at, state, reason, error_code, phone_number_id, created_at, updated_at)
      VALUES ($wamid, $recipient, $text, $category, $stale_after_ms, $not_after_ms, $fallback, $sent_at, $registered_at, $delivered_at,
-       $deadline, $expires_at, $state, $reason, $error_code, $now, $now)`,
+       $deadline, $expires_at, $state, $reason, $error_code, $phone_number_id, $now, $now)`,
   );
   // One UPDATE per set of changed columns, prepared once: a move that changes only the
   // state leaves the deadline indexes alone (a full-row UPDATE rewrote them every time).
@@ -124,7 +124,7 @@ export interface NoticeApplier {
 }
 
 /** The columns a move may change (never the key): also the only names that reach an UPDATE's text. */
-const COLUMNS = ["recipient", "text", "category", "stale_after_ms", "not_after_ms", "fallback", "sent_at", "registered_at", "delivered_at", "deadline", "expires_at", "state", "reason", "error_code"] as const satisfies readonly Exclude<keyof TrackedRow, "wamid">[];
+const COLUMNS = ["recipient", "text", "category", "stale_after_ms", "not_after_ms", "fallback", "sent_at", "registered_at", "delivered_at", "deadline", "expires_at", "state", "reason", "error_code", "phone_number_id"] as const satisfies readonly Exclude<keyof TrackedRow, "wamid">[];
 type Column = (typeof COLUMNS)[number];
 
 /** Named parameters, as bun:sqlite expects them without `strict`: `$column`. */

@@ -32,7 +32,7 @@ export function planStale(due: readonly TrackedRow[], now: number, settings: Set
   };
   for (const row of due) {
     const deadline = isoOrNull(row.deadline);
-    raise("message.stale", { wamid: row.wamid, to: row.recipient, category: row.category, deadline, sent_at: isoOrNull(row.sent_at) }, `stale:${row.wamid}`, now);
+    raise("message.stale", { wamid: row.wamid, to: row.recipient, category: row.category, deadline, sent_at: isoOrNull(row.sent_at) }, `stale:${row.wamid}`, now, row.phone_number_id);
     const decision = decideFallback(row, "stale", row.error_code, now, settings);
     const next = decision.row;
     writes.decisions.push({ wamid: next.wamid, state: next.state, reason: next.reason, error_code: next.error_code });
@@ -45,11 +45,11 @@ export function planStale(due: readonly TrackedRow[], now: number, settings: Set
       // A tracked message has no SMS row yet (one is made only with the decision that ends `tracked`): this one is new.
       if (shadow) {
         const { data, key } = fallbackEvent(next, "shadow", { provider_status: null, attempts: 0 });
-        raise("message.fallback", data, key, now);
+        raise("message.fallback", data, key, now, next.phone_number_id);
       }
     } else if (next.state !== "fallback_pending") {
       const { data, key } = fallbackEvent(next, "not_sent", null, decision.why);
-      plan.notSent.push({ wamid: next.wamid, state: next.state, why: decision.why!, eventId: raise("message.fallback", data, key, now) });
+      plan.notSent.push({ wamid: next.wamid, state: next.state, why: decision.why!, eventId: raise("message.fallback", data, key, now, next.phone_number_id) });
     }
   }
   return plan;

@@ -175,6 +175,7 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
       fallback: opaque?.fallback ?? "auto",
       sent_at: s.status === "sent" ? s.statusAt : null,
       registered_at: s.status === "sent" ? null : now,
+      phone_number_id: s.phoneNumberId,
     };
   }
 
@@ -190,6 +191,7 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
       fallback: row.state === "tracked" && opaque?.fallback === "never" ? "never" : row.fallback,
       // Meta's clock, not registration time, once Meta says when it was sent.
       sent_at: row.sent_at ?? (s.status === "sent" ? s.statusAt : null),
+      phone_number_id: row.phone_number_id ?? s.phoneNumberId,
     };
   }
 
@@ -273,7 +275,7 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
   /** message.fallback: what happened to the SMS leg of one message. The event's id; null when it was raised before. */
   #raiseFallback(row: TrackedRow, outcome: string, send: FallbackSendRow | null, now: number, why?: string): string | null {
     const { data, key } = fallbackEvent(row, outcome, send, why);
-    return this.raise("message.fallback", data, key, now);
+    return this.raise("message.fallback", data, key, now, row.phone_number_id);
   }
 
   /** The sender's outcome for one SMS (sender.ts), in its own transaction. */
@@ -321,7 +323,7 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
 }
 
 function blank(wamid: string): TrackedRow {
-  return { wamid, recipient: null, text: null, category: null, stale_after_ms: null, not_after_ms: null, fallback: "auto", sent_at: null, registered_at: null, delivered_at: null, deadline: null, expires_at: null, state: "tracked", reason: null, error_code: null };
+  return { wamid, recipient: null, text: null, category: null, stale_after_ms: null, not_after_ms: null, fallback: "auto", sent_at: null, registered_at: null, delivered_at: null, deadline: null, expires_at: null, state: "tracked", reason: null, error_code: null, phone_number_id: null };
 }
 
 function pricingCategory(s: StatusEffect): string | null {

@@ -13,7 +13,7 @@ const settings = FallbackSchema.parse({ stale_after: "15m", stale_after_by_categ
 const T0 = Date.parse("2026-11-23T12:00:00Z");
 const row = (over: Partial<TrackedRow> = {}): TrackedRow => ({
   wamid: "wamid.X", recipient: "16505551234", text: "code 123", category: "authentication", stale_after_ms: null, not_after_ms: null, fallback: "auto",
-  sent_at: T0, registered_at: null, delivered_at: null, deadline: null, expires_at: null, state: "tracked", reason: null, error_code: null, ...over,
+  sent_at: T0, registered_at: null, delivered_at: null, deadline: null, expires_at: null, state: "tracked", reason: null, error_code: null, phone_number_id: null, ...over,
 });
 
 describe("code policy", () => {

@@ -55,6 +55,8 @@ test("a DEFER failure waits for its deadline, then one SMS, with the same moves 
   expect(await s.timeline("wamid.D")).toEqual(["stale", "fallback_pending", "sending", "fallback_sent"]);
   expect(await s.outcomes()).toEqual(["sent"]);
   expect(await s.p.count("SELECT count(*) n FROM events WHERE type = 'message.stale'")).toBe(1);
+  // They carry the number the message was sent from (hooks filtered by phone_number_ids get them).
+  expect(await s.p.count("SELECT count(*) n FROM events WHERE type IN ('message.stale', 'message.fallback') AND phone_number_id = '106540352242922'")).toBe(2);
 });
 
 test("delivered after the decision, before the claim: the SMS is cancelled in the status's batch, never sent", async () => {

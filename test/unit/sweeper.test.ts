@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { adminOps } from "../../src/admin/ops";
 import { FallbackSender } from "../../src/sweeper/sender";
 import { parseSmsSettings } from "../support/sms";
-import { pipeline, quiet } from "../support/pipeline";
+import { hook, pipeline, quiet } from "../support/pipeline";
 import { closedPort, Sink } from "../support/sink";
 import { createLogger } from "../../src/util/log";
 import { keyedRedactor } from "../../src/util/redact";
@@ -51,6 +51,27 @@ test("a DEFER failure waits for the deadline, then one SMS", async () => {
   await s.send();
   expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.D"]);
   expect(s.state("wamid.D")).toBe("fallback_sent");
+});
+
+test("message.stale and message.fallback carry the number the message was sent from: a hook filtered by phone_number_ids gets them", async () => {
+  const sms = new Sink().start();
+  sinks.push(sms);
+  const hooks = [hook({ name: "ours", url: "http://127.0.0.1:9/x", phone_number_ids: ["106540352242922"] }), hook({ name: "other", url: "http://127.0.0.1:9/y", phone_number_ids: ["999999999999999"] })];
+  const p = pipeline(hooks, { fallback: { enabled: true, stale_after: "1m", not_after: "1h", sms: { url: `http://127.0.0.1:${sms.port}/sms`, retry_schedule: ["1s"] } } });
+  p.post(statusesPayload(status("wamid.N", "sent", p.clock.now(), { biz_opaque_callback_data: opaque })));
+  while ((await p.processor.runOnce(100, 1_000)).jobs > 0);
+  p.clock.advance(61_000);
+  await p.sweeper.jobs.run("stale");
+  await p.sweeper.jobs.run("fallback");
+  const routed = p.db
+    .query<{ type: string; phone_number_id: string | null; hooks: string | null }, []>(
+      "SELECT e.type, e.phone_number_id, (SELECT group_concat(hook) FROM deliveries d WHERE d.event_id = e.id) hooks FROM events e WHERE e.type IN ('message.stale', 'message.fallback') ORDER BY e.id",
+    )
+    .all();
+  expect(routed).toEqual([
+    { type: "message.stale", phone_number_id: "106540352242922", hooks: "ours" },
+    { type: "message.fallback", phone_number_id: "106540352242922", hooks: "ours" },
+  ]);
 });
 
 test("delivered after the decision but before the claim: cancelled, no SMS, reported", async () => {

@@ -71,7 +71,7 @@ export const COPIED_TABLES: readonly TableCopy[] = [
   {
     table: "tracked_messages",
     key: [text("wamid")],
-    columns: ["wamid", "recipient", "text", "category", "stale_after_ms", "not_after_ms", "fallback", "sent_at", "registered_at", "delivered_at", "deadline", "expires_at", "state", "reason", "error_code", "created_at", "updated_at"],
+    columns: ["wamid", "recipient", "text", "category", "stale_after_ms", "not_after_ms", "fallback", "sent_at", "registered_at", "delivered_at", "deadline", "expires_at", "state", "reason", "error_code", "created_at", "updated_at", "phone_number_id"],
   },
   { table: "tracked_timeline", key: [text("wamid"), int("seq")], columns: ["wamid", "seq", "state", "at", "detail"] },
   {

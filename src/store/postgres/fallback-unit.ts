@@ -215,17 +215,17 @@ export class FallbackUnit implements TrackerStore, Pick<TrackingStore, "finishSe
     const i = (f: (x: TrackedRow) => number | null) => tx.array(r.map(f) as number[], "INT8");
     return tx`
       INSERT INTO tracked_messages (wamid, recipient, text, category, stale_after_ms, not_after_ms, fallback, sent_at, registered_at, delivered_at,
-        deadline, expires_at, state, reason, error_code, created_at, updated_at)
-      SELECT w, rc, tx, ca, sa, na, fb, st, rg, dl, dd, ex, s, rs, ec::int, ${now}, ${now}
+        deadline, expires_at, state, reason, error_code, phone_number_id, created_at, updated_at)
+      SELECT w, rc, tx, ca, sa, na, fb, st, rg, dl, dd, ex, s, rs, ec::int, pn, ${now}, ${now}
       FROM unnest(${t((x) => x.wamid)}::text[], ${t((x) => x.recipient)}::text[], ${t((x) => x.text)}::text[], ${t((x) => x.category)}::text[],
         ${i((x) => x.stale_after_ms)}::int8[], ${i((x) => x.not_after_ms)}::int8[], ${t((x) => x.fallback)}::text[], ${i((x) => x.sent_at)}::int8[],
         ${i((x) => x.registered_at)}::int8[], ${i((x) => x.delivered_at)}::int8[], ${i((x) => x.deadline)}::int8[], ${i((x) => x.expires_at)}::int8[],
-        ${t((x) => x.state)}::text[], ${t((x) => x.reason)}::text[], ${i((x) => x.error_code)}::int8[])
-        AS u(w, rc, tx, ca, sa, na, fb, st, rg, dl, dd, ex, s, rs, ec)
+        ${t((x) => x.state)}::text[], ${t((x) => x.reason)}::text[], ${i((x) => x.error_code)}::int8[], ${t((x) => x.phone_number_id)}::text[])
+        AS u(w, rc, tx, ca, sa, na, fb, st, rg, dl, dd, ex, s, rs, ec, pn)
       ON CONFLICT (wamid) DO UPDATE SET recipient = excluded.recipient, text = excluded.text, category = excluded.category,
         stale_after_ms = excluded.stale_after_ms, not_after_ms = excluded.not_after_ms, fallback = excluded.fallback, sent_at = excluded.sent_at,
         registered_at = excluded.registered_at, delivered_at = excluded.delivered_at, deadline = excluded.deadline, expires_at = excluded.expires_at,
-        state = excluded.state, reason = excluded.reason, error_code = excluded.error_code, updated_at = excluded.updated_at`;
+        state = excluded.state, reason = excluded.reason, error_code = excluded.error_code, phone_number_id = excluded.phone_number_id, updated_at = excluded.updated_at`;
   }
 
   #writeMoves(tx: Tx) {
@@ -275,6 +275,7 @@ export function trackedRow(r: Record<string, unknown>): TrackedRow {
     state: r.state as TrackedRow["state"],
     reason: r.reason as TrackedRow["reason"],
     error_code: numOrNull(r.error_code),
+    phone_number_id: (r.phone_number_id as string | null) ?? null,
   };
 }
 

@@ -13,6 +13,7 @@ import m0006 from "../../../migrations/postgres/0006_event_stream.sql" with { ty
 import m0007 from "../../../migrations/postgres/0007_admin.sql" with { type: "text" };
 import m0008 from "../../../migrations/postgres/0008_identities.sql" with { type: "text" };
 import m0009 from "../../../migrations/postgres/0009_day_report_indexes.sql" with { type: "text" };
+import m0010 from "../../../migrations/postgres/0010_tracked_number.sql" with { type: "text" };
 
 export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_core.sql", sql: m0001 },
@@ -24,6 +25,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   { version: 7, name: "0007_admin.sql", sql: m0007 },
   { version: 8, name: "0008_identities.sql", sql: m0008 },
   { version: 9, name: "0009_day_report_indexes.sql", sql: m0009 },
+  { version: 10, name: "0010_tracked_number.sql", sql: m0010 },
 ];
 
 export const PG_LATEST_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
