@@ -44,7 +44,10 @@ test("a refused request's path is logged with the person's number hashed, like e
   const escaped = [...PERSON].map((c) => `%${c.charCodeAt(0).toString(16)}`).join("");
   const dashed = `${PERSON.slice(0, 1)}%2D${PERSON.slice(1, 4)}%2D${PERSON.slice(4, 7)}%2D${PERSON.slice(7)}`;
   for (const path of [escaped, dashed, `%2B${PERSON.slice(0, 1)}%20${PERSON.slice(1, 4)}%20${PERSON.slice(4)}`]) expect((await get(`/v1/contacts/${path}`, {})).status).toBe(401);
-  const refused = daemon.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "request refused");
+  // The log line may come a moment after the answer (stdout is read by another process).
+  const refusedLines = () => daemon.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "request refused");
+  await waitFor(() => refusedLines().length >= 5, 5_000);
+  const refused = refusedLines();
   expect(refused).toHaveLength(5);
   // One person, one hash, whichever way the path wrote the number.
   expect(new Set(refused.map((l) => l.path)).size).toBe(1);

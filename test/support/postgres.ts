@@ -25,9 +25,36 @@ export async function dropDatabases() {
 // `afterAll(dropDatabases)` itself (test/support/engine.ts does it for the reliability suite).
 afterAll(dropDatabases);
 
+/**
+ * Databases an earlier run made and could not drop (it was killed or timed out: afterAll
+ * never ran), on a local server only: their name says which process made them, and that
+ * process is gone. A remote server's names may belong to a live run elsewhere.
+ */
+async function dropLeftovers(sql: SQL) {
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(PG_URL).hostname)) return;
+  const rows = await sql`SELECT datname FROM pg_database WHERE datname LIKE 'wa\_test\_%'`.catch(() => []);
+  for (const { datname } of rows as { datname: string }[]) {
+    const pid = Number(/^wa_test_(\d+)_/.exec(datname)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    await sql.unsafe(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {});
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+}
+
 /** The URL of a new, empty database on the test server. */
 export async function freshDatabase(): Promise<string> {
-  admin ??= new SQL(PG_URL, { max: 1 });
+  if (!admin) {
+    admin = new SQL(PG_URL, { max: 1 });
+    await dropLeftovers(admin);
+  }
   const name = `wa_test_${process.pid}_${made.length}_${Math.random().toString(36).slice(2, 8)}`;
   await admin.unsafe(`CREATE DATABASE ${name}`).catch((err: Error) => {
     throw new Error(`the PostgreSQL engine's tests need a server: cannot create a database at WA_TEST_PG_URL=${PG_URL.replace(/:[^:@/]*@/, ":***@")} (${err.message}); start one, or set WA_TEST_PG_URL`);
