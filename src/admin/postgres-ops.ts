@@ -156,7 +156,7 @@ export function postgresAdminOps(
         const r = await q.retryDelivery(op.id, now);
         if (r.retried) return ok({ id: op.id, state: "pending" });
         if (r.state === null) return notFound(`no delivery ${op.id}`);
-        return conflict("not_dead", `delivery ${op.id} is ${r.state}; only dead deliveries (or those of a disabled hook) are retried`);
+        return conflict("not_dead", `delivery ${op.id} is ${r.state}; only dead or disabled deliveries are retried`);
       }
       case "retry-dead": {
         const [run, withDeliveries] = await Promise.all([running(), q.hooksWithDeliveries()]);

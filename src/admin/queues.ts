@@ -67,7 +67,7 @@ export function retryDelivery(db: Database, hooks: readonly HookRoute[], id: num
   const r = db.transaction(() => inspectStore(db).retryDelivery(id, now)).immediate();
   if (r.retried) return ok({ id, state: "pending" });
   if (r.state === null) return notFound(`no delivery ${id}`);
-  return conflict("not_dead", `delivery ${id} is ${r.state}; only dead deliveries (or those of a disabled hook) are retried`);
+  return conflict("not_dead", `delivery ${id} is ${r.state}; only dead or disabled deliveries are retried`);
 }
 
 /** POST /v1/deliveries/retry: every dead delivery of a hook the daemon runs due again now (store/requeue-store.ts, as `retry-dead --hook`). */
