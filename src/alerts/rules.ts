@@ -27,15 +27,26 @@ const isBusinessError = (code: number) => BUSINESS_ERROR_CODES.has(code) || (cod
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : null);
 const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
-export function alertForEvent(e: AlertSource, now: number): AlertDraft | null {
+/**
+ * Every alert an event raises: one, or none; a FLAGGED notice that also lowers the limit
+ * raises both of its kinds, so that an `alerts.events` filter on either sees it.
+ */
+export function alertsForEvent(e: AlertSource, now: number): AlertDraft[] {
   // A notice older than the state it would replace (a PAUSED retried after the later
   // APPROVED) changed nothing: what it says is no longer true, so no one is paged for it.
-  if (e.data.state_changed === false) return null;
+  if (e.data.state_changed === false) return [];
+  if (e.type === "phone_number.quality") return phoneQuality(e);
+  const one = oneAlert(e, now);
+  return one ? [one] : [];
+}
+
+/** The first alert the event raises (null: none). */
+export const alertForEvent = (e: AlertSource, now: number): AlertDraft | null => alertsForEvent(e, now)[0] ?? null;
+
+function oneAlert(e: AlertSource, now: number): AlertDraft | null {
   switch (e.type) {
     case "template.status":
       return templateStatus(e);
-    case "phone_number.quality":
-      return phoneQuality(e);
     case "account.update":
       return accountUpdate(e);
     case "account.alert":
@@ -85,47 +96,37 @@ function templateStatus(e: AlertSource): AlertDraft | null {
   };
 }
 
-function phoneQuality(e: AlertSource): AlertDraft | null {
+/** A lowered limit (DOWNGRADE, or below `old_limit`), a FLAGGED quality, or both. */
+function phoneQuality(e: AlertSource): AlertDraft[] {
   const event = str(e.data.event)?.toUpperCase() ?? null;
   const current = currentLimit(e.data);
   const old = limitTier(e.data.old_limit);
-  const lowered = current !== null && old !== null && (compareTiers(current, old) ?? 0) < 0;
-  if (event !== "FLAGGED" && event !== "DOWNGRADE" && !lowered) return null;
+  const lowered = event === "DOWNGRADE" || (current !== null && old !== null && (compareTiers(current, old) ?? 0) < 0);
   const number = str(e.data.display_phone_number) ?? e.phoneNumberId ?? "(unknown number)";
   const data = { display_phone_number: number, event, current_limit: current, old_limit: old, waba_id: e.wabaId };
-  if (event === "DOWNGRADE" || lowered) {
-    return {
+  const alerts: AlertDraft[] = [];
+  if (lowered) {
+    alerts.push({
       kind: "phone_number.limit",
       key: `event:${e.dedupKey}`,
       severity: "critical",
       title: `WhatsApp messaging limit lowered for ${number}`,
       text: `Meta lowered the messaging limit of ${number}${old ? ` from ${old}` : ""}${current ? ` to ${current}` : ""}. Business-initiated conversations beyond it fail; slow campaigns down and check the number's quality rating.`,
       data,
-    };
+    });
   }
-  return qualityFlagged(e, `event:${e.dedupKey}`, number, current, data);
-}
-
-function qualityFlagged(e: AlertSource, key: string, number: string, current: string | null, data: Record<string, unknown>): AlertDraft {
-  return {
-    kind: "phone_number.quality",
-    key,
-    severity: "warning",
-    title: `WhatsApp quality of ${number} flagged`,
-    text: `Meta flagged the quality of ${number}${current ? ` (limit ${current})` : ""}. If it stays low for 7 days the messaging limit is lowered: pause marketing sends and review what users block or report.`,
-    data,
-  };
-}
-
-/**
- * Every alert an event raises. One, but for a FLAGGED notice that also lowers the limit:
- * both, so that an `alerts.events` filter on either kind sees it.
- */
-export function alertsForEvent(e: AlertSource, now: number): AlertDraft[] {
-  const first = alertForEvent(e, now);
-  if (!first) return [];
-  if (first.kind !== "phone_number.limit" || str(e.data.event)?.toUpperCase() !== "FLAGGED") return [first];
-  return [first, qualityFlagged(e, `${first.key}:quality`, first.data.display_phone_number as string, first.data.current_limit as string | null, first.data)];
+  if (event === "FLAGGED") {
+    alerts.push({
+      kind: "phone_number.quality",
+      // Beside a limit alert of the same event, a key of its own.
+      key: lowered ? `event:${e.dedupKey}:quality` : `event:${e.dedupKey}`,
+      severity: "warning",
+      title: `WhatsApp quality of ${number} flagged`,
+      text: `Meta flagged the quality of ${number}${current ? ` (limit ${current})` : ""}. If it stays low for 7 days the messaging limit is lowered: pause marketing sends and review what users block or report.`,
+      data,
+    });
+  }
+  return alerts;
 }
 
 /** `account_update` events that need someone; the rest (partner added, pricing tier, …) do not. */
