@@ -8,9 +8,8 @@
  */
 import { z } from "zod";
 import { base, guarded, hashOf, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, MetaError, normalizeError, parseEach, phoneText, secondsToMs } from "./primitives";
+import { absent, MetaError, normalizeError, parseEach, phoneText, secondsToMs, optionalText as text } from "./primitives";
 
-const text = z.string().catch(absent).optional();
 const phone = phoneText.catch(absent).optional();
 // Call times stay unix seconds as text, as hooks had them before `data` was typed.
 const seconds = z.union([z.string().regex(/^\d+$/), z.number().int()]).transform(String).catch(absent).optional();

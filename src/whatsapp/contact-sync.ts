@@ -5,9 +5,7 @@
  */
 import { z } from "zod";
 import { eachItem, hashed, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, phoneText, secondsToMs, unixSeconds } from "./primitives";
-
-const text = z.string().catch(absent).optional();
+import { absent, phoneText, secondsToMs, unixSeconds, optionalText as text } from "./primitives";
 
 const StateSync = z.looseObject({
   type: z.string(),

@@ -7,9 +7,7 @@
 import { z } from "zod";
 import type { StateEffect } from "../domain/effects";
 import { eachItem, hashed, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, idText, lenientList, MetaError, normalizeError, phoneText, secondsToMs, unixSeconds } from "./primitives";
-
-const text = z.string().catch(absent).optional();
+import { absent, idText, lenientList, MetaError, normalizeError, phoneText, secondsToMs, unixSeconds, optionalText as text } from "./primitives";
 
 const Participant = z.looseObject({
   wa_id: phoneText.catch(absent).optional(),

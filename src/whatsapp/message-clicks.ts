@@ -7,9 +7,7 @@
 import { z } from "zod";
 import type { SenderContact } from "./messages";
 import { base, hashOf, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, idText, phoneText, secondsToMs, unixSeconds } from "./primitives";
-
-const text = z.string().catch(absent).optional();
+import { absent, idText, phoneText, secondsToMs, unixSeconds, optionalText as text } from "./primitives";
 
 const UserAction = z.looseObject({
   action_type: z.string(),

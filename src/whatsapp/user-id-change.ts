@@ -8,9 +8,8 @@ import type { StateEffect } from "../domain/effects";
 import type { IdKind, NamedId } from "../domain/identity";
 import type { InboundMessage } from "./messages";
 import { base, eachItem, hashed, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, phoneText, secondsToMs, unixSeconds } from "./primitives";
+import { absent, phoneText, secondsToMs, unixSeconds, optionalText as text } from "./primitives";
 
-const text = z.string().catch(absent).optional();
 const Pair = z.looseObject({ previous: text, current: text }).catch(absent).optional();
 
 const UserIdUpdate = z.looseObject({
