@@ -82,12 +82,13 @@ test("a SQLite daemon's data moves into PostgreSQL: counts checked, resumable, a
     const d = await startDaemon(config);
     daemons.push(d);
     // The late ones were acknowledged by the SQLite daemon and never processed: the instance does them now.
-    await waitFor(() => sink.received.filter((r) => r.body.includes("wamid.LATE")).length >= 20, 15_000);
+    // Bounds for a loaded machine (a run beside other work took 17 s): what is asserted is that they all come.
+    await waitFor(() => sink.received.filter((r) => r.body.includes("wamid.LATE")).length >= 20, 45_000);
     // A retry of an old webhook is a duplicate; a later status of an old message moves it on.
     expect((await signedPost(`${d.url}/webhook`, textMessage("wamid.OLD3", "old 3"))).status).toBe(200);
     expect((await signedPost(`${d.url}/webhook`, status("wamid.SENT1", "delivered", 1750000060))).status).toBe(200);
-    await waitFor(async () => Number((await sql`SELECT count(*) AS n FROM inbox WHERE state <> 'done'`)[0].n) === 0, 15_000);
-    await waitFor(() => sink.received.length >= before + 21, 15_000);
+    await waitFor(async () => Number((await sql`SELECT count(*) AS n FROM inbox WHERE state <> 'done'`)[0].n) === 0, 45_000);
+    await waitFor(() => sink.received.length >= before + 21, 45_000);
     await Bun.sleep(300);
     expect(sink.received.length).toBe(before + 21); // 20 late + the delivered status; the retry is a duplicate
     const [{ status: now }] = await sql`SELECT status FROM outbound_messages WHERE wamid = 'wamid.SENT1'`;
