@@ -32,7 +32,10 @@ export function render(defs: Readonly<Record<string, MetricDef>>, snap: Snapshot
       if (series.length === 0 && !def.labelled) lines.push(`${name} 0`);
       for (const s of series) lines.push(`${name}${labelText(s.labels)} ${num(s.value)}`);
     } else {
-      for (const s of Object.values(snap.histograms[name] ?? {})) {
+      const series = Object.values(snap.histograms[name] ?? {});
+      // Like an unlabelled counter: nothing observed yet is still a series, of zeros (rate() and
+      // histogram_quantile() have something to read from the first scrape on).
+      for (const s of series.length > 0 ? series : [{ labels: {}, counts: def.buckets.map(() => 0), sum: 0, count: 0 }]) {
         def.buckets.forEach((le, i) => lines.push(`${name}_bucket${labelText(s.labels, ["le", num(le)])} ${s.counts[i]}`));
         lines.push(`${name}_bucket${labelText(s.labels, ["le", "+Inf"])} ${s.count}`, `${name}_sum${labelText(s.labels)} ${num(s.sum)}`, `${name}_count${labelText(s.labels)} ${s.count}`);
       }

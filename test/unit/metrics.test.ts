@@ -33,6 +33,13 @@ test("counters and histograms from two threads add up, and the text parses as Pr
   expect(CONTENT_TYPE).toBe("text/plain; version=0.0.4; charset=utf-8");
 });
 
+test("before anything is counted: an unlabelled counter is 0, a histogram a series of zeros, a labelled counter no series", () => {
+  const scrape = parseScrape(render(DEFS, new Registry(DEFS).snapshot(), []));
+  expect(scrape.value("idle_total")).toBe(0);
+  expect(scrape.family("latency_seconds").metrics[0]).toMatchObject({ buckets: { "0.01": "0", "0.1": "0", "1": "0" }, count: "0", sum: "0" });
+  expect(scrape.family("requests_total").metrics).toEqual([]);
+});
+
 test("a snapshot is a copy: counting on does not change one already taken", () => {
   const r = new Registry(DEFS);
   r.inc("requests_total", { outcome: "a" });
