@@ -7,9 +7,8 @@
  */
 import { z } from "zod";
 import { hashed, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, idText, lenientList, secondsToMs, unixSeconds, optionalText as text } from "./primitives";
+import { absent, lenientList, secondsToMs, unixSeconds, optionalText as text, optionalId as id } from "./primitives";
 
-const id = idText.catch(absent).optional();
 const object = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).catch(absent).optional();
 // Meta's "webhooks components" page shows the state as a list of one (["SCHEDULE_FOR_DISABLE"]), its reference as a string.
 const banState = z.union([z.string(), z.array(z.unknown()).transform((l) => l.find((s): s is string => typeof s === "string"))]).catch(absent).optional();

@@ -6,9 +6,8 @@
  */
 import { z } from "zod";
 import { eachItem, hashed, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, secondsToMs, unixSeconds } from "./primitives";
+import { absent, secondsToMs, unixSeconds, optionalNumber as number } from "./primitives";
 
-const number = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]).catch(absent).optional();
 
 const AutomaticEvent = z.looseObject({
   id: z.string(),

@@ -43,12 +43,15 @@ export function erasePerson(body: string, mentions: Mentions): { body: string; r
       removed++;
       return false;
     });
+  const trimThreads = (chunk: unknown) => {
+    if (isObject(chunk) && Array.isArray(chunk.threads)) chunk.threads = keep(chunk.threads, () => {});
+  };
   payload.entry = keep(payload.entry, (entry) => {
     if (!isObject(entry) || !Array.isArray(entry.changes)) return;
     entry.changes = keep(entry.changes, (change) => {
       if (!isObject(change) || !isObject(change.value)) return;
       // A history chunk holds many people's conversations: its unit is the thread (one person's), not the chunk.
-      const trim = change.field === "history" ? (chunk: unknown) => isObject(chunk) && Array.isArray(chunk.threads) && (chunk.threads = keep(chunk.threads, () => {})) : () => {};
+      const trim = change.field === "history" ? trimThreads : () => {};
       for (const [key, items] of Object.entries(change.value)) if (Array.isArray(items)) change.value[key] = keep(items, trim);
     });
   });

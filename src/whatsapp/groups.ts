@@ -7,30 +7,30 @@
 import { z } from "zod";
 import type { StateEffect } from "../domain/effects";
 import { eachItem, hashed, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, idText, lenientList, MetaError, normalizeError, phoneText, secondsToMs, unixSeconds, optionalText as text } from "./primitives";
+import { absent, lenientList, MetaError, normalizeError, phoneText, secondsToMs, unixSeconds, optionalText as text, optionalId, optionalFlag } from "./primitives";
 
 const Participant = z.looseObject({
   wa_id: phoneText.catch(absent).optional(),
   user_id: text,
   parent_user_id: text,
   username: text,
-  input: idText.catch(absent).optional(),
+  input: optionalId,
 });
 
-const FailedParticipant = z.looseObject({ input: idText.catch(absent).optional(), errors: lenientList(MetaError) });
+const FailedParticipant = z.looseObject({ input: optionalId, errors: lenientList(MetaError) });
 
 /** A settings block: what was asked, and whether it took (`update_successful`). */
 const SettingsBlock = z.looseObject({
   text,
   mime_type: text,
   sha256: text,
-  update_successful: z.boolean().catch(absent).optional(),
+  update_successful: optionalFlag,
   errors: lenientList(MetaError),
 });
 
 export const GroupItem = z.looseObject({
   type: z.string(),
-  group_id: idText.catch(absent).optional(),
+  group_id: optionalId,
   timestamp: unixSeconds,
   request_id: text,
   subject: text,
@@ -39,7 +39,7 @@ export const GroupItem = z.looseObject({
   join_approval_mode: text,
   reason: text,
   initiated_by: text,
-  join_request_id: idText.catch(absent).optional(),
+  join_request_id: optionalId,
   wa_id: phoneText.catch(absent).optional(),
   user_id: text,
   parent_user_id: text,

@@ -7,10 +7,9 @@
 import { z } from "zod";
 import type { StateEffect } from "../domain/effects";
 import { hashed, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, idText, secondsToMs, unixSeconds, optionalText as text } from "./primitives";
+import { absent, secondsToMs, unixSeconds, optionalText as text, optionalId as id } from "./primitives";
 import { accountUpdate } from "./account-update";
 
-const id = idText.catch(absent).optional();
 
 const BusinessUsername = z.looseObject({ display_phone_number: id, username: text, status: text });
 

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { SenderContact } from "./messages";
 import { base, hashOf, type NormalizedEvent, type Where } from "./normalized-event";
-import { absent, idText, phoneText, secondsToMs, unixSeconds, optionalText as text } from "./primitives";
+import { absent, phoneText, secondsToMs, unixSeconds, optionalText as text, optionalId } from "./primitives";
 
 const UserAction = z.looseObject({
   action_type: z.string(),
@@ -15,7 +15,7 @@ const UserAction = z.looseObject({
   from: phoneText.catch(absent).optional(),
   from_user_id: text,
   marketing_messages_link_click_data: z
-    .looseObject({ click_component: text, product_id: idText.catch(absent).optional(), click_id: idText.catch(absent).optional(), tracking_token: text })
+    .looseObject({ click_component: text, product_id: optionalId, click_id: optionalId, tracking_token: text })
     .catch(absent)
     .optional(),
 });

@@ -1,6 +1,6 @@
 /** `messages` field: inbound messages of every type Meta documents. Unknown keys pass through. */
 import { z } from "zod";
-import { absent, coordinate, lenientList, MetaError, optionalFlag, optionalId, optionalText, phoneText, unixSeconds } from "./primitives";
+import { absent, optionalNumber, lenientList, MetaError, optionalFlag, optionalId, optionalText, phoneText, unixSeconds } from "./primitives";
 
 // Each part is lenient: one odd field (null, a number for a string) reads as absent; its siblings stay.
 export const Media = z.looseObject({
@@ -15,8 +15,8 @@ export const Media = z.looseObject({
 });
 
 export const Location = z.looseObject({
-  latitude: coordinate,
-  longitude: coordinate,
+  latitude: optionalNumber,
+  longitude: optionalNumber,
   name: optionalText,
   address: optionalText,
   url: optionalText,

@@ -1,7 +1,7 @@
 /** The webhook envelope: object → entry[] → changes[] → {field, value}. */
 import { z } from "zod";
 import { InboundMessage, SenderContact } from "./messages";
-import { absent, idText, lenientList, Metadata, MetaError, phoneText, unixSeconds } from "./primitives";
+import { absent, idText, lenientList, Metadata, MetaError, phoneText, unixSeconds, optionalId } from "./primitives";
 import { MessageStatus } from "./statuses";
 
 // The envelope is read leniently, level by level (whatsapp/normalize.ts): these schemas
@@ -13,7 +13,7 @@ export const Change = z.looseObject({
 });
 
 export const Entry = z.looseObject({
-  id: idText.catch(absent).optional(),
+  id: optionalId,
   time: unixSeconds, // integer unix seconds on management fields, absent on messages
   changes: z.array(z.unknown()).catch(absent).optional(),
 });
@@ -53,7 +53,7 @@ export const TemplateValue = z.looseObject({
 export type TemplateValue = z.infer<typeof TemplateValue>;
 
 export const PhoneQualityValue = z.looseObject({
-  display_phone_number: idText.catch(absent).optional(),
+  display_phone_number: optionalId,
   event: z.string().catch(absent).optional(), // FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, ONBOARDING, … (open)
   current_limit: z.string().catch(absent).optional(), // until February 2026
   max_daily_conversations_per_business: z.union([z.string(), z.number()]).catch(absent).optional(), // since

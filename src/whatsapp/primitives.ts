@@ -26,10 +26,10 @@ export const optionalId = idText.catch(absent).optional();
 export const optionalFlag = z.boolean().catch(absent).optional();
 
 /**
- * A coordinate: a number, or a string holding one ("37.48"). An empty or non-numeric
- * string reads as absent: Number("") is 0, a real point off the coast of Africa.
+ * A number, or a string holding one ("37.48", an ads value "1000"). An empty or
+ * non-numeric string reads as absent: Number("") is 0 (a coordinate off the coast of Africa).
  */
-export const coordinate = z
+export const optionalNumber = z
   .union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/).transform(Number)])
   .refine(Number.isFinite)
   .catch(absent)
@@ -100,8 +100,8 @@ export const MetaError = z.looseObject({
 export type MetaError = z.infer<typeof MetaError>;
 
 export const Metadata = z.looseObject({
-  display_phone_number: idText.catch(absent).optional(),
-  phone_number_id: idText.catch(absent).optional(),
+  display_phone_number: optionalId,
+  phone_number_id: optionalId,
 });
 
 /** Meta's error object in the shape our events carry. */
