@@ -91,6 +91,7 @@ export class Dispatcher {
       active: new Set(),
       waiting: [],
     }));
+    for (const { name } of options.hooks) for (const outcome of Object.keys(METER_COUNTER)) metrics.declare("wa_deliveries_total", { hook: name, outcome });
   }
 
   /** Deliveries an earlier, crashed run of this instance had in flight are due again now. */

@@ -10,8 +10,10 @@ export type Labels = Record<string, string>;
 export interface CounterDef {
   kind: "counter";
   help: string;
-  /** Has labels: no series until one is counted (an unlabelled counter shows 0). */
+  /** Has labels: no series until one is counted or declared (an unlabelled counter shows 0). */
   labelled?: boolean;
+  /** Label sets known in advance: each is a series at 0 from the first scrape. */
+  series?: readonly Labels[];
 }
 export interface HistogramDef {
   kind: "histogram";
@@ -47,7 +49,18 @@ const keyOf = (labels: Labels) =>
 export class Registry<Name extends string = string> {
   #data = emptySnapshot();
 
-  constructor(readonly defs: Readonly<Record<Name, MetricDef>>) {}
+  constructor(readonly defs: Readonly<Record<Name, MetricDef>>) {
+    for (const [name, def] of Object.entries<MetricDef>(defs)) if (def.kind === "counter") def.series?.forEach((labels) => this.declare(name as Name, labels));
+  }
+
+  /**
+   * A series at 0 until it is counted: `rate()` and `increase()` need a sample before the
+   * first event, or an alert on the first failure never fires. For label sets known only
+   * at start (a hook's outcomes, a job's results).
+   */
+  declare(name: Name, labels: Labels) {
+    (this.#data.counters[name] ??= {})[keyOf(labels)] ??= { labels, value: 0 };
+  }
 
   inc(name: Name, labels: Labels = {}, by = 1) {
     if (by === 0) return;

@@ -9,7 +9,7 @@ import { Cron } from "croner";
 import type { Logger } from "../util/log";
 import type { Clock } from "../util/clock";
 import type { scheduledRuns } from "../store/postgres/scheduled-runs";
-import type { RunResult } from "./jobs";
+import { countJobRun, declareJobMetrics, type RunResult } from "./jobs";
 
 export interface ClusterJob {
   name: string;
@@ -36,6 +36,7 @@ export class ClusterJobs {
     // The callback answers the run's promise: croner's `protect` skips a fire while the previous run is still going (a
     // callback answering at once let a run longer than the period be joined by the next fire's, until they held every connection).
     for (const job of this.jobs) {
+      declareJobMetrics(job.name);
       this.#crons.push(
         new Cron(job.schedule, { name: `cluster:${job.name}`, protect: true }, async () => {
           this.#running = this.fire(job);
@@ -84,9 +85,11 @@ export class ClusterJobs {
     try {
       const result = await job.run();
       await this.runs.finish(job.name, fireAt, this.clock.now(), { result });
+      countJobRun(job.name, "ok", t0);
       this.log.info("scheduled job ran", { job: job.name, fire_at: new Date(fireAt).toISOString(), result });
       return { claimed: true, outcome: { ran: true, result, duration_ms: Math.round(performance.now() - t0) } };
     } catch (err) {
+      countJobRun(job.name, "error", t0);
       this.log.error("scheduled job failed", { job: job.name, fire_at: new Date(fireAt).toISOString(), error: err });
       await this.runs.finish(job.name, fireAt, this.clock.now(), { error: (err as Error).message }).catch(() => {});
       return { claimed: true, outcome: { ran: false, reason: (err as Error).message } };

@@ -48,6 +48,7 @@ export class Jobs {
 
   start() {
     for (const def of this.defs) {
+      declareJobMetrics(def.name);
       // run() never throws: croner's own `catch` is not needed.
       this.#crons.push(new Cron(def.schedule, { name: def.name, protect: true }, async () => void (await this.run(def.name))));
     }
@@ -75,7 +76,7 @@ export class Jobs {
       const result = await def.run();
       const duration_ms = Math.round(performance.now() - t0);
       this.#finish(name, token, result, null);
-      this.#counted(name, "ok", t0);
+      countJobRun(name, "ok", t0);
       const did = runReport(name, result);
       if (did === null) this.log.debug("job run", { job: name, duration_ms, ...result });
       else this.log.info("job run", { job: name, did, duration_ms, ...result });
@@ -83,7 +84,7 @@ export class Jobs {
     } catch (err) {
       const reason = `failed: ${(err as Error).message}`;
       this.#finish(name, token, undefined, reason);
-      this.#counted(name, "error", t0);
+      countJobRun(name, "error", t0);
       this.log.error("job run failed", { job: name, error: err });
       return { ran: false, reason };
     }
@@ -96,11 +97,6 @@ export class Jobs {
     } catch (err) {
       this.log.error("job run not recorded; its lease expires by itself", { job: name, error: err });
     }
-  }
-
-  #counted(job: string, result: "ok" | "error", t0: number) {
-    metrics.inc("wa_job_runs_total", { job, result });
-    metrics.inc("wa_job_seconds_total", { job }, (performance.now() - t0) / 1000);
   }
 
   /**
@@ -151,4 +147,16 @@ function nextRun(schedule: string): Date | null {
   const next = cron.nextRun();
   cron.stop();
   return next;
+}
+
+/** A scheduled job's series, at 0 until it first runs. */
+export function declareJobMetrics(job: string) {
+  for (const result of ["ok", "error"]) metrics.declare("wa_job_runs_total", { job, result });
+  metrics.declare("wa_job_seconds_total", { job });
+}
+
+/** One run of a job that ran here, started at `t0` (performance.now()). */
+export function countJobRun(job: string, result: "ok" | "error", t0: number) {
+  metrics.inc("wa_job_runs_total", { job, result });
+  metrics.inc("wa_job_seconds_total", { job }, (performance.now() - t0) / 1000);
 }

@@ -72,6 +72,13 @@ body = { to = "+{{to}}", text = "{{text}}" }
   expect(m.value("wa_job_runs_total", { job: "stale", result: "ok" })).toBeGreaterThanOrEqual(1);
   expect(m.value("wa_job_runs_total", { job: "fallback", result: "ok" })).toBeGreaterThanOrEqual(1);
   expect(m.value("wa_job_seconds_total", { job: "stale" })).toBeGreaterThan(0);
+  // Outcomes that never happened are series at 0, so an alert on their rate can fire at the first one.
+  expect(m.series("wa_webhook_requests_total", { outcome: "unavailable" })).toBe(0);
+  expect(m.series("wa_deliveries_total", { hook: "app", outcome: "dead" })).toBe(0);
+  expect(m.series("wa_fallback_sms_total", { outcome: "failed" })).toBe(0);
+  expect(m.series("wa_alerts_total", { outcome: "dead" })).toBe(0);
+  expect(m.series("wa_job_runs_total", { job: "stale", result: "error" })).toBe(0);
+  expect(m.series("wa_job_seconds_total", { job: "retention" })).toBeGreaterThanOrEqual(0);
   // Gauges read at scrape time.
   expect(m.value("wa_inbox_webhooks", { state: "dead" })).toBe(0);
   expect(m.family("wa_worker_lag_seconds").type).toBe("GAUGE");

@@ -21,6 +21,12 @@ export function parseScrape(text: string) {
     family,
     /** The sum of the samples whose labels include these. */
     value: (name: string, labels: Record<string, string> = {}) => family(name).metrics.filter((s) => matches(s, labels)).reduce((n, s) => n + Number(s.value), 0),
+    /** The value of the one series with exactly these labels; throws when there is none. */
+    series: (name: string, labels: Record<string, string>) => {
+      const found = family(name).metrics.filter((s) => matches(s, labels) && Object.keys(s.labels ?? {}).length === Object.keys(labels).length);
+      if (found.length !== 1) throw new Error(`${name}${JSON.stringify(labels)}: ${found.length} series in the scrape`);
+      return Number(found[0]!.value);
+    },
     /** A histogram's observation count (all label sets). */
     count: (name: string) => family(name).metrics.reduce((n, s) => n + Number(s.count), 0),
   };

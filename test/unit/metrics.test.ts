@@ -40,6 +40,21 @@ test("before anything is counted: an unlabelled counter is 0, a histogram a seri
   expect(scrape.family("requests_total").metrics).toEqual([]);
 });
 
+test("series declared in the catalogue or at start are 0 before their first count, and count on from there", () => {
+  const defs = { ...DEFS, outcomes_total: { kind: "counter", labelled: true, help: "By outcome", series: [{ outcome: "ok" }, { outcome: "failed" }] } } as const satisfies Record<string, MetricDef>;
+  const main = new Registry(defs);
+  const writer = new Registry(defs);
+  writer.declare("requests_total", { hook: "app", outcome: "dead" });
+  writer.inc("outcomes_total", { outcome: "ok" }, 2);
+  const scrape = parseScrape(render(defs, merge(main.snapshot(), writer.snapshot()), []));
+  expect(scrape.value("outcomes_total", { outcome: "ok" })).toBe(2);
+  expect(scrape.value("outcomes_total", { outcome: "failed" })).toBe(0);
+  expect(scrape.value("requests_total", { hook: "app", outcome: "dead" })).toBe(0);
+  expect(scrape.family("requests_total").metrics).toHaveLength(1);
+  writer.declare("outcomes_total", { outcome: "ok" }); // declaring again keeps the count
+  expect(writer.snapshot().counters.outcomes_total!["outcome=ok"]!.value).toBe(2);
+});
+
 test("a snapshot is a copy: counting on does not change one already taken", () => {
   const r = new Registry(DEFS);
   r.inc("requests_total", { outcome: "a" });

@@ -8,6 +8,7 @@
 import { expect, test } from "bun:test";
 import { postgresRetentionJob } from "../../src/sweeper/retention-postgres";
 import { ClusterJobs, scheduledTime } from "../../src/sweeper/cluster-jobs";
+import { metrics } from "../../src/metrics/catalogue";
 import { postgresRetention, START, type Key } from "../../src/store/postgres/retention-store";
 import { scheduledRuns } from "../../src/store/postgres/scheduled-runs";
 import { fixture, hook, pipeline, quiet, TestClock } from "../support/pipeline";
@@ -76,6 +77,8 @@ test("one schedule fired on three instances at once runs once, and the run says 
   let runs = 0;
   const job = { name: "retention", schedule: "0 30 3 * * *", run: async () => ({ n: ++runs }) };
   const instances = ["wa-1", "wa-2", "wa-3"].map((name) => new ClusterJobs([job], scheduledRuns(sql), name, clock, quiet));
+  const counted = () => metrics.snapshot().counters.wa_job_runs_total?.["job=retention,result=ok"]?.value ?? 0;
+  const countedBefore = counted();
   const ran = await Promise.all(instances.map((i) => i.fire(job)));
   expect(ran.filter(Boolean)).toHaveLength(1);
   expect(runs).toBe(1);
@@ -92,6 +95,8 @@ test("one schedule fired on three instances at once runs once, and the run says 
     ["retention", "2026-12-05T03:30:00.000Z", JSON.stringify({ n: 1 })],
   ]);
   expect(["wa-1", "wa-2", "wa-3"]).toContain(latest[0]!.instance);
+  // /metrics counts a run where it ran: once per fire across the instances.
+  expect(counted() - countedBefore).toBe(2);
 });
 
 test("the fire time is the schedule's, not the timer's", () => {
