@@ -165,7 +165,8 @@ export function runWorkerLoops({ processor, dispatcher, recovered, wakeups, pass
         count(stats);
         // Their deliveries are due now: the dispatcher's next turn need not wait for its poll.
         if (stats.events > 0) dispatcher.wake();
-        busy = stats.jobs === batchSize || stats.released + stats.unfinished > 0;
+        // A claim may ask for fewer than batchSize (processor.ts #claimCap): any job claimed or given back, look again at once.
+        busy = stats.jobs + stats.released > 0;
         processingLock.clear();
       } catch (err) {
         if (processingLock.bear(err)) waitedOnLock = true;

@@ -105,6 +105,14 @@ export class Processor {
   #stranded: { ids: number[]; token: string }[] = [];
   /** Measured cost of storing one event (µs, moving average): sizes what a pass pulls to fit its budget. */
   #commitUs = INITIAL_COMMIT_US;
+  /**
+   * At most this many jobs are claimed (besides the pass's `limit`). A claim reads every
+   * claimed job's body: 200 bodies of 100 KB took 35-120 ms to read, more than a whole
+   * pass budget, so each pass processed the one job it always runs and gave 199 back, their
+   * bodies read for nothing (~5 jobs/s). A pass that gives jobs back sets it to twice what
+   * it reached; one that finishes all it asked for doubles it (none: no cap).
+   */
+  #claimCap = Infinity;
 
   constructor(engine: ProcessingEngine, eventId: (now: number) => string, options: ProcessorOptions) {
     this.#engine = engine;
@@ -145,17 +153,18 @@ export class Processor {
       stats.released += ids.length;
     }
     const carried = this.#unfinished;
-    this.#unfinished = null;
     if (carried) {
       stats.jobs++;
-      await this.#keepLeased(carried);
+      await this.#keepLeased(carried); // if this fails, the next pass tries the job again (still ours), not worker.lease later
+      this.#unfinished = null;
       await this.#commit([{ slice: this.#pull(carried.job, carried.cursor, deadline, 0), cursor: carried.cursor, leaseUntil: carried.leaseUntil }], [], carried.token, stats);
       if (this.#unfinished || this.#opts.clock.now() >= deadline) return stats;
     }
     const now = this.#opts.clock.now();
     const token = leaseToken(this.#opts.instance);
     const leaseUntil = now + this.#opts.leaseMs;
-    const jobs = await this.#engine.claim(token, leaseUntil, now, limit);
+    const asked = Math.min(limit, this.#claimCap);
+    const jobs = await this.#engine.claim(token, leaseUntil, now, asked);
     stats.jobs += jobs.length;
     if (jobs.length === 0) return stats;
     const work: Work[] = [];
@@ -175,8 +184,17 @@ export class Processor {
       }
     }
     const unreached = jobs.slice(reached).map((j) => j.id);
+    if (unreached.length > 0) this.#claimCap = Math.max(1, 2 * reached);
+    else if (jobs.length === asked && work.every((w) => w.slice.finished)) this.#claimCap = 2 * asked >= limit ? Infinity : 2 * asked;
     if (unreached.length > 0) {
-      await this.#engine.release(unreached, token);
+      try {
+        await this.#engine.release(unreached, token);
+      } catch (err) {
+        // A lock held elsewhere, a full disk: the pass fails, and every job it claimed goes
+        // back at the start of the next (as a failed commit's do), not after worker.lease.
+        if (isStorageFailure(err)) this.#stranded.push({ ids: jobs.map((j) => j.id), token });
+        throw err;
+      }
       stats.released += unreached.length;
     }
     if (work.length + dead.length > 0) await this.#commit(work, dead, token, stats);

@@ -180,6 +180,20 @@ test("a lock held elsewhere while a batch commits is nobody's fault: the pass fa
   expect(p.count("SELECT count(*) n FROM inbox WHERE state = 'done' AND last_error IS NULL AND attempts = 1")).toBe(3);
 });
 
+test("a lock held elsewhere when a pass out of time gives its unreached jobs back: they wait for the lock, not for worker.lease", async () => {
+  const clock = new LockingClock();
+  const p = pipeline([], { clock, passBudgetMs: 0, open: (path) => openDatabase(path, { synchronous: "normal", busyTimeoutMs: 20, autoCheckpoint: true }) });
+  const text = JSON.stringify(fixture("message_text").payload);
+  for (const w of ["wamid.R1", "wamid.R2", "wamid.R3"]) p.post(JSON.parse(text.replace("wamid.TEXT", w)));
+  clock.lockOnceClaimed(p.path);
+  await p.processor.runOnce().catch((err) => expect(toStorageError(err).kind).toBe("busy"));
+  clock.unlock();
+  // No clock advance: a job still leased here would wait out worker.lease (60 s).
+  for (let pass = 0; pass < 10 && p.count("SELECT count(*) n FROM inbox WHERE state <> 'done'") > 0; pass++) await p.processor.runOnce();
+  expect(p.db.query("SELECT state, attempts FROM inbox ORDER BY id").all()).toEqual(Array(3).fill({ state: "done", attempts: 1 }));
+  expect(p.count("SELECT count(*) n FROM events")).toBe(3);
+});
+
 /** Takes the write lock from another connection the first time it is read after a claim committed: between the claim and the batch's commit. */
 class LockingClock extends TestClock {
   #other: Database | null = null;
