@@ -243,6 +243,12 @@ export const FallbackSchema = z
     /** "shadow": record and emit what would be sent, send nothing. */
     mode: z.enum(["send", "shadow"]).default("send"),
     categories: z.array(category).default(["authentication", "utility", "service"]),
+    /**
+     * A message with no category known that the app did not describe (no registration, no
+     * instructions in biz_opaque_callback_data): seen only through statuses, which carry
+     * pricing on delivered or read only, it could be marketing. "send" falls back anyway.
+     */
+    unknown_category: z.enum(["skip", "send"]).default("skip"),
     stale_after: fallbackWait.default("15m"),
     /** Keys in Meta's spellings (any case, - or _), kept as normalizeCategory spells them: the sweeper looks them up so. */
     stale_after_by_category: z

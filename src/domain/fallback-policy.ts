@@ -48,8 +48,9 @@ export const isFallbackCategory = (category: string): boolean => (FALLBACK_CATEG
 /**
  * Marketing (and any category not listed) falls back only when listed in
  * `fallback.categories`; `authentication` covers `authentication-international` and
- * `marketing` covers `marketing_lite` (coveredBy). No category known (registered
- * without one, and no `sent` status with pricing yet): the app asked for tracking, so it may.
+ * `marketing` covers `marketing_lite` (coveredBy). No category known: the app asked for
+ * tracking, so it may (a message the app did not describe is stopped before this, by
+ * sweeper/transitions.ts describedByApp).
  */
 export function categoryAllowed(category: string | null, settings: Pick<FallbackSettings, "categories">): boolean {
   return category === null || settings.categories.flatMap(coveredBy).includes(normalizeCategory(category));

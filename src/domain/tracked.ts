@@ -34,6 +34,9 @@ export interface TrackedRow {
   phone_number_id: string | null;
 }
 
+/** A tracked message the stale sweep takes: its row, and whether the app registered it (POST /v1/outbound). */
+export type DueRow = TrackedRow & { registered: boolean };
+
 /** An SMS queued for a tracked message (fallback_sends). */
 export interface FallbackSendRow {
   wamid: string;

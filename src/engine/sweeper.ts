@@ -4,7 +4,7 @@
  * (sweeper/stale-plan.ts), write the decisions as sets, all in one transaction.
  * store/sweeper-engine.ts is the SQLite engine.
  */
-import type { TrackedRow } from "../domain/tracked";
+import type { DueRow, TrackedRow } from "../domain/tracked";
 import type { EventRow } from "../events/event-row";
 
 export interface SweeperEngine {
@@ -14,7 +14,7 @@ export interface SweeperEngine {
    * the plan, the ids of the events that were new (an event whose dedup key was seen
    * before is not stored again) and the wamids that got an SMS row.
    */
-  sweepStale<T extends { writes: SweepWrites }>(now: number, limit: number, plan: (due: readonly TrackedRow[]) => T): { planned: T; fresh: ReadonlySet<string>; sends: ReadonlySet<string> };
+  sweepStale<T extends { writes: SweepWrites }>(now: number, limit: number, plan: (due: readonly DueRow[]) => T): { planned: T; fresh: ReadonlySet<string>; sends: ReadonlySet<string> };
 }
 
 /** A stale batch's decisions: the engine only stores them. */

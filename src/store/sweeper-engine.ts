@@ -4,14 +4,17 @@
  * statement writes a table for the whole batch.
  */
 import type { Database } from "bun:sqlite";
-import type { TrackedRow } from "../domain/tracked";
+import type { DueRow, TrackedRow } from "../domain/tracked";
 import { numbered, type SweeperEngine, type SweepWrites } from "../engine/sweeper";
 import { durability } from "./durability";
 import { eventStore } from "./event-store";
 
 export function sqliteSweeper(db: Database): SweeperEngine {
   const events = eventStore(db);
-  const due = db.prepare<TrackedRow, [number, number]>("SELECT * FROM tracked_messages WHERE state = 'tracked' AND deadline <= ? ORDER BY deadline LIMIT ?");
+  const due = db.prepare<TrackedRow & { registered: 0 | 1 }, [number, number]>(
+    `SELECT *, EXISTS (SELECT 1 FROM tracked_timeline l WHERE l.wamid = tracked_messages.wamid AND l.state = 'registered') AS registered
+     FROM tracked_messages WHERE state = 'tracked' AND deadline <= ? ORDER BY deadline LIMIT ?`,
+  );
   // Only the columns a decision changes: the deadline indexes are left alone.
   const decide = db.prepare<unknown, [string, number]>(
     `UPDATE tracked_messages SET state = j.value ->> 1, reason = j.value ->> 2, error_code = j.value ->> 3, updated_at = ?2
@@ -39,8 +42,8 @@ export function sqliteSweeper(db: Database): SweeperEngine {
     return { fresh, sends: new Set(sends.map((s) => s.wamid)) };
   }
 
-  const sweep = db.transaction((now: number, limit: number, plan: (due: readonly TrackedRow[]) => { writes: SweepWrites }) => {
-    const planned = plan(due.all(now, limit));
+  const sweep = db.transaction((now: number, limit: number, plan: (due: readonly DueRow[]) => { writes: SweepWrites }) => {
+    const planned = plan(due.all(now, limit).map((r) => ({ ...r, registered: r.registered === 1 })));
     return { planned, ...write(planned.writes, now) };
   });
 

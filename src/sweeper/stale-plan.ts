@@ -5,7 +5,7 @@
  * engine (engine/sweeper.ts) writes the batch as sets; the order of the events is the
  * order in which the messages one at a time would have raised them.
  */
-import type { TrackedRow } from "../domain/tracked";
+import type { DueRow } from "../domain/tracked";
 import type { SweepWrites } from "../engine/sweeper";
 import type { PlanEvent } from "../events/raise";
 import { isoOrNull } from "../util/time";
@@ -21,7 +21,7 @@ export interface StalePlan {
   notSent: { wamid: string; state: string; why: string; eventId: string }[];
 }
 
-export function planStale(due: readonly TrackedRow[], now: number, settings: Settings, event: PlanEvent): StalePlan {
+export function planStale(due: readonly DueRow[], now: number, settings: Settings, event: PlanEvent): StalePlan {
   const writes: SweepWrites = { decisions: [], moves: [], sends: [], events: [], deliveries: [] };
   const plan: StalePlan = { writes, stale: due.length, pending: 0, notSent: [] };
   const raise = (...args: Parameters<PlanEvent>) => {
@@ -30,10 +30,10 @@ export function planStale(due: readonly TrackedRow[], now: number, settings: Set
     for (const hook of hooks) writes.deliveries.push({ eventId: row.id, hook });
     return row.id;
   };
-  for (const row of due) {
+  for (const { registered, ...row } of due) {
     const deadline = isoOrNull(row.deadline);
     raise("message.stale", { wamid: row.wamid, to: row.recipient, category: row.category, deadline, sent_at: isoOrNull(row.sent_at) }, `stale:${row.wamid}`, now, row.phone_number_id);
-    const decision = decideFallback(row, "stale", row.error_code, now, settings);
+    const decision = decideFallback(row, "stale", row.error_code, now, settings, registered);
     const next = decision.row;
     writes.decisions.push({ wamid: next.wamid, state: next.state, reason: next.reason, error_code: next.error_code });
     const detail = decision.why ? { why: decision.why } : { reason: "stale", error_code: row.error_code };

@@ -87,12 +87,14 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
    * (not `done`: on the happy path the `delivered` status says it, one write less).
    */
   #onStatus(s: StatusEffect, current: string, eventId: string, now: number) {
-    if (!s.oneToOne || !MESSAGE_STATUSES.has(s.status)) return;
+    if (!MESSAGE_STATUSES.has(s.status)) return;
+    if (!s.oneToOne) return this.#notOneToOne(s.wamid, now);
     if (!isIdempotencyKey(s.wamid)) return this.#untrackable(s.wamid);
     const existing = this.#get(s.wamid);
     // First seen already delivered (this status, or an earlier one: `current` is the
-    // message's state after it): nothing to watch, no row.
-    if (!existing && statusRank(current) >= statusRank("delivered")) return;
+    // message's state after it): its row is written `done` at once, so that a registration
+    // arriving after it (the app's POST /v1/outbound racing Meta's webhook) finds it delivered.
+    if (!existing && statusRank(current) >= statusRank("delivered")) return this.#put(null, onDelivered(this.#fromStatus(s, now), s.statusAt ?? now, false), now);
     if (existing?.recipient && s.recipientId && s.recipientId !== existing.recipient && this.#registered(s.wamid)) {
       this.#mismatch(s.wamid, existing.recipient, s.recipientId, SMS_GONE.has(existing.state) ? "went" : "registered", now);
     }
@@ -100,6 +102,16 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
     if (DELIVERED.has(s.status)) return this.#delivered(existing, row, s.statusAt ?? now, now);
     if (s.status === "failed") return this.#failed(existing, row, s, eventId, now);
     this.#put(existing, withDeadline(row, this.settings), now);
+  }
+
+  /**
+   * A group send's (or a payment's, a call's) status for a message the app registered:
+   * there is no one phone number an SMS could go to, so none will; said once, while undecided.
+   */
+  #notOneToOne(wamid: string, now: number) {
+    const row = this.#get(wamid);
+    if (row?.state !== "tracked") return;
+    this.#settle(row, { ...row, state: "not_sent" }, now, "not a 1:1 message (a group send, a payment or a call): no one phone number to text");
   }
 
   /** Said at each status of such a message: its event goes to hooks as usual, but no SMS can follow it. */
@@ -227,7 +239,7 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
 
   /** Stores a fallback decision (a failure the policy sends at once) and, when an SMS is to go out (or be shadowed), its one row. */
   #decide(row: TrackedRow, reason: "stale" | "failed", code: number | null, now: number): Decision {
-    const decision = decideFallback(row, reason, code, now, this.settings);
+    const decision = decideFallback(row, reason, code, now, this.settings, this.#registered(row.wamid));
     const next = decision.row;
     this.#save(row, next, now);
     this.store.note(next.wamid, now, { state: next.state, detail: decision.why ? { why: decision.why } : { reason, error_code: code } });

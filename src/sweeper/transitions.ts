@@ -19,7 +19,7 @@ import { familyOf, normalizeCategory } from "../domain/pricing";
 import { pastNotAfter, type TrackedRow } from "../domain/tracked";
 import { fill } from "../domain/sms-template";
 
-export type Settings = Pick<FallbackSettings, "mode" | "categories" | "stale_after" | "stale_after_by_category" | "not_after" | "default_text">;
+export type Settings = Pick<FallbackSettings, "mode" | "categories" | "unknown_category" | "stale_after" | "stale_after_by_category" | "not_after" | "default_text">;
 
 /**
  * The deadline counts from Meta's `sent` timestamp, or from registration until a
@@ -66,13 +66,28 @@ export interface Decision {
 }
 
 /**
+ * Whether the app told us about the message: registered it (POST /v1/outbound) or gave
+ * instructions in biz_opaque_callback_data (its own text or waits). Such a message with
+ * no category falls back (the app asked for it); one seen only through its statuses does
+ * not, unless `fallback.unknown_category = "send"`: since July 2025 Meta prices a message
+ * on `delivered` or `read`, never on `sent` or `failed`, so an undelivered one's category
+ * is unknown and it could be marketing.
+ */
+export const describedByApp = (row: TrackedRow, registered: boolean): boolean =>
+  registered || row.text !== null || row.stale_after_ms !== null || row.not_after_ms !== null;
+
+export const UNKNOWN_CATEGORY =
+  'category unknown (Meta prices a message on delivered or read, not on sent or failed) and the app did not describe it: register it (POST /v1/outbound with its category), give instructions in biz_opaque_callback_data, or set fallback.unknown_category = "send"';
+
+/**
  * The deadline passed or a failure calls for an SMS now: decide what happens. Guards
  * first (never, category, no phone number, expired), then the text; shadow mode
- * records what would be sent.
+ * records what would be sent. `registered`: the app registered the message (describedByApp).
  */
-export function decideFallback(row: TrackedRow, reason: "stale" | "failed", errorCode: number | null, now: number, settings: Settings): Decision {
+export function decideFallback(row: TrackedRow, reason: "stale" | "failed", errorCode: number | null, now: number, settings: Settings, registered: boolean): Decision {
   const decided = { ...row, reason, error_code: errorCode ?? row.error_code };
   if (row.fallback === "never") return { row: { ...decided, state: "not_sent" }, why: "the app said fallback = never" };
+  if (row.category === null && settings.unknown_category === "skip" && !describedByApp(row, registered)) return { row: { ...decided, state: "not_sent" }, why: UNKNOWN_CATEGORY };
   if (!categoryAllowed(row.category, settings)) return { row: { ...decided, state: "not_sent" }, why: `category ${row.category} is not in fallback.categories` };
   if (!row.recipient) return { row: { ...decided, state: "not_sent" }, why: "no phone number to send an SMS to (username user)" };
   if (pastNotAfter(row.expires_at, now)) return { row: { ...decided, state: "expired_unsent" }, why: "past not_after" };

@@ -61,8 +61,9 @@ export const SAMPLES: Record<string, { about: string; build: (c: SampleContext) 
   "status.delivered": { about: "an outbound message delivered", build: (c) => status(c, "delivered") },
   "status.read": { about: "an outbound message read", build: (c) => status(c, "read") },
   "status.failed": {
-    // No text of its own (Meta's statuses carry none): the SMS needs a fallback.default_text without {{text}}.
-    about: "an outbound message failed with 131026 (undeliverable): with SMS fallback on, an SMS at once of fallback.default_text, as it has no text of its own",
+    // No text of its own (Meta's statuses carry none): the SMS needs a fallback.default_text without {{text}};
+    // no pricing (a failed send is not priced): it needs fallback.unknown_category = "send".
+    about: 'an outbound message failed with 131026 (undeliverable): with SMS fallback on and unknown_category = "send", an SMS at once of fallback.default_text, as it has no text of its own',
     build: (c) =>
       status(c, "failed", {
         errors: [{ code: 131026, title: "Message undeliverable", message: "Message undeliverable", error_data: { details: "Message Undeliverable." } }],

@@ -176,15 +176,23 @@ function sendTest(daemon: Daemon, config: string, type: string): string {
   return /wamid\.TEST\w+/.exec(r.stdout)![0];
 }
 
-test("send-test status.failed, as the README walks through it: an SMS at once of default_text with its placeholders filled; without default_text none, and one log line saying why", async () => {
+test("send-test status.failed, as the README walks through it: an SMS at once of default_text with its placeholders filled; without unknown_category = \"send\" or default_text none, and one log line saying why", async () => {
   // --list promises what the walk-through shows: an SMS of fallback.default_text.
   expect(runBinary(["send-test", "--list"]).stdout).toMatch(/^ {2}status\.failed +.*SMS at once of fallback\.default_text, as it has no text of its own$/m);
-  const walkThrough = await fallbackDaemon('default_text = "We could not reach you on WhatsApp (ref {{wamid}}): please call us."');
+  const defaultText = 'default_text = "We could not reach you on WhatsApp (ref {{wamid}}): please call us."';
+  const walkThrough = await fallbackDaemon(`${defaultText}\nunknown_category = "send"`);
   const wamid = sendTest(walkThrough.daemon, walkThrough.config, "status.failed");
   await waitFor(() => walkThrough.sms.received.length === 1, 10_000);
   expect(JSON.parse(walkThrough.sms.received[0]!.body)).toEqual({ to: "+16505551234", text: `We could not reach you on WhatsApp (ref ${wamid}): please call us.`, ref: wamid });
 
-  const bare = await fallbackDaemon();
+  // Without unknown_category = "send": a failed status carries no pricing, and the app did not describe the message.
+  const careful = await fallbackDaemon(defaultText);
+  const unpriced = sendTest(careful.daemon, careful.config, "status.failed");
+  await waitFor(() => logged(careful.daemon, "sms fallback not sent").length > 0, 10_000);
+  expect(logged(careful.daemon, "sms fallback not sent")).toEqual([expect.objectContaining({ wamid: unpriced, state: "not_sent", reason: expect.stringContaining("category unknown") })]);
+  expect(careful.sms.received).toHaveLength(0);
+
+  const bare = await fallbackDaemon('unknown_category = "send"');
   const silent = sendTest(bare.daemon, bare.config, "status.failed");
   await waitFor(() => logged(bare.daemon, "sms fallback not sent").length > 0, 10_000);
   await Bun.sleep(2_000); // sweeps and sends every second: nothing more, said once

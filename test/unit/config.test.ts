@@ -26,6 +26,7 @@ describe("config", () => {
         enabled: false,
         mode: "send",
         categories: ["authentication", "utility", "service"],
+        unknown_category: "skip",
         stale_after: "15m",
         stale_after_by_category: {},
         not_after: "2h",

@@ -96,14 +96,28 @@ describe("state machine", () => {
     expect(onDelivered(row({ deadline: T0 + 5 }), T0, false).deadline).toBe(T0 + 5);
   });
   test("the decision's guards: never, category, no phone number, past not_after, no text; shadow mode", () => {
-    const at = (r: TrackedRow, now = T0 + 1) => decideFallback(withDeadline(r, settings), "stale", null, now, settings).row.state;
+    const at = (r: TrackedRow, now = T0 + 1) => decideFallback(withDeadline(r, settings), "stale", null, now, settings, true).row.state;
     expect(at(row())).toBe("fallback_pending");
     expect(at(row({ fallback: "never" }))).toBe("not_sent");
     expect(at(row({ category: "marketing" }))).toBe("not_sent");
     expect(at(row({ recipient: null }))).toBe("not_sent");
     expect(at(row(), T0 + 3 * 3_600_000)).toBe("expired_unsent");
     expect(at(row({ text: null }))).toBe("no_text");
-    expect(decideFallback(row(), "stale", null, T0, { ...settings, mode: "shadow" }).row.state).toBe("shadowed");
+    expect(decideFallback(row(), "stale", null, T0, { ...settings, mode: "shadow" }, true).row.state).toBe("shadowed");
+  });
+  test("no category known: an SMS only for a message the app described (registered, or its own text or waits in biz_opaque_callback_data)", () => {
+    const generic = { ...settings, default_text: "We could not reach you on WhatsApp (ref {{wamid}})" };
+    const statusOnly = row({ text: null, category: null, stale_after_ms: null, not_after_ms: null });
+    const decide = (r: TrackedRow, registered: boolean) => decideFallback(withDeadline(r, generic), "stale", null, T0 + 1, generic, registered);
+    // Seen only through statuses, priced on delivered (2026): it could be marketing.
+    expect(decide(statusOnly, false)).toMatchObject({ row: { state: "not_sent" }, why: expect.stringContaining("category unknown") });
+    expect(decide(statusOnly, true).row.state).toBe("fallback_pending"); // registered without a category
+    expect(decide({ ...statusOnly, text: "code 123" }, false).row.state).toBe("fallback_pending"); // sms in biz_opaque_callback_data
+    expect(decide({ ...statusOnly, stale_after_ms: 60_000 }, false).row.state).toBe("fallback_pending");
+    expect(decide({ ...statusOnly, category: "utility" }, false).row.state).toBe("fallback_pending"); // a CBP `sent` said its category
+    expect(decide({ ...statusOnly, category: "marketing" }, true).row.state).toBe("not_sent");
+    const anyway = { ...generic, unknown_category: "send" as const };
+    expect(decideFallback(withDeadline(statusOnly, anyway), "stale", null, T0 + 1, anyway, false)).toMatchObject({ row: { state: "fallback_pending" }, text: "We could not reach you on WhatsApp (ref wamid.X)" });
   });
   test("an SMS taken past not_after is never sent: expired_unsent, or unknown when an earlier request may have gone out", () => {
     expect([pastNotAfter(T0, T0 - 1), pastNotAfter(T0, T0), pastNotAfter(T0, T0 + 1), pastNotAfter(null, T0 + 1e12)]).toEqual([false, false, true, false]);
@@ -122,7 +136,7 @@ describe("state machine", () => {
   });
   test("default_text fills every placeholder of the SMS body, with or without a text of the message's own", () => {
     const standIn = { ...settings, default_text: "{{wamid}} to +{{to}}: {{category}} message, {{reason}} {{error_code}}" };
-    const failed = (r: TrackedRow, s: typeof settings = standIn) => decideFallback(withDeadline(r, s), "failed", 131026, T0 + 1, s);
+    const failed = (r: TrackedRow, s: typeof settings = standIn) => decideFallback(withDeadline(r, s), "failed", 131026, T0 + 1, s, true);
     expect(failed(row({ text: null }))).toMatchObject({ text: "wamid.X to +16505551234: authentication message, failed 131026", row: { state: "fallback_pending" } });
     expect(failed(row())).toMatchObject({ text: "code 123" }); // its own text needs no stand-in
     const wrap = { ...settings, default_text: "{{ text }} (ref {{wamid}}, {{reason}})" };

@@ -145,3 +145,19 @@ test("the outage guard across instances: most deadlines undelivered holds every 
   await s.p.fallback.resume(s.p.clock.now());
   expect(await s.p.count("SELECT count(*) n FROM job_state WHERE held_since IS NOT NULL")).toBe(0);
 });
+
+test("as on SQLite: delivered before the registration means done; never priced and not described means no SMS; a registered message sent to a group is not_sent", async () => {
+  const s = await setup({ fallback: { default_text: "We could not reach you on WhatsApp (ref {{wamid}})" } });
+  const registration = (wamid: string, category: string | null = null) => ({ wamid, to: "16505551234", text: null, category, stale_after_ms: null, not_after_ms: null, fallback: null });
+  await s.deliver(status("wamid.FIRST_DELIVERED", "delivered", s.t0));
+  const [registered] = await s.p.fallback.register([registration("wamid.FIRST_DELIVERED", "utility"), registration("wamid.REGISTERED"), registration("wamid.TO_GROUP", "utility")], s.t0);
+  expect(registered!.row.state).toBe("done");
+  const unpriced = (wamid: string, extra: Record<string, unknown> = {}) => ({ ...status(wamid, "sent", s.t0, extra), pricing: undefined });
+  await s.deliver(unpriced("wamid.STATUS_ONLY"), unpriced("wamid.REGISTERED"), unpriced("wamid.TO_GROUP", { recipient_id: "120363000000000088", recipient_type: "group" }));
+  expect(await s.state("wamid.TO_GROUP")).toBe("not_sent");
+  s.p.clock.advance(61_000);
+  await s.p.job("stale");
+  await s.p.job("fallback");
+  expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.REGISTERED"]);
+  expect([await s.state("wamid.FIRST_DELIVERED"), await s.state("wamid.STATUS_ONLY")]).toEqual(["done", "not_sent"]);
+});

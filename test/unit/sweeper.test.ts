@@ -315,6 +315,58 @@ test("group sends, payments and statuses that change nothing are not tracked or 
   expect(s.state("wamid.R")).toBe("done");
 });
 
+describe("Meta's statuses racing the app's registration, and messages Meta never priced", () => {
+  const registration = (wamid: string, to = "16505551234") => ({ wamid, to, text: null, category: null, stale_after_ms: null, not_after_ms: null, fallback: null });
+  const generic = { default_text: "We could not reach you on WhatsApp (ref {{wamid}})" };
+
+  test("delivered (or read) before the app registers the message: the registration finds it done, and no SMS ever goes", async () => {
+    const s = setup(generic);
+    await s.deliver(status("wamid.FIRST_DELIVERED", "delivered", s.t0), status("wamid.FIRST_READ", "read", s.t0));
+    for (const wamid of ["wamid.FIRST_DELIVERED", "wamid.FIRST_READ"]) {
+      expect(s.sweeper.tracker!.register({ ...registration(wamid), text: "hello", category: "utility" }, s.p.clock.now()).row.state).toBe("done");
+    }
+    s.p.clock.advance(61_000);
+    await s.sweep();
+    await s.send();
+    expect(s.sms.received).toHaveLength(0);
+    expect(s.state("wamid.FIRST_DELIVERED")).toBe("done");
+    expect(s.state("wamid.FIRST_READ")).toBe("done");
+  });
+
+  test("seen only through statuses, never priced (2026: pricing comes with delivered or read): no SMS unless unknown_category = \"send\"; registered without a category: an SMS", async () => {
+    const unpriced = (wamid: string, st: string, at: number, extra: Record<string, unknown> = {}) => ({ ...status(wamid, st, at, extra), pricing: undefined });
+    const s = setup(generic);
+    s.sweeper.tracker!.register(registration("wamid.REGISTERED"), s.t0);
+    await s.deliver(unpriced("wamid.STATUS_ONLY", "sent", s.t0), unpriced("wamid.REGISTERED", "sent", s.t0), unpriced("wamid.FAILED_ONLY", "failed", s.t0, { errors: [{ code: 131026 }] }));
+    s.p.clock.advance(61_000);
+    await s.sweep();
+    await s.send();
+    expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.REGISTERED"]);
+    expect([s.state("wamid.STATUS_ONLY"), s.state("wamid.FAILED_ONLY")]).toEqual(["not_sent", "not_sent"]);
+    expect(moves(s, "wamid.STATUS_ONLY").at(-1)).toMatchObject({ state: "not_sent", why: expect.stringContaining("category unknown") });
+
+    const anyway = setup({ ...generic, unknown_category: "send" });
+    await anyway.deliver(unpriced("wamid.STATUS_ONLY", "sent", anyway.t0), unpriced("wamid.FAILED_ONLY", "failed", anyway.t0, { errors: [{ code: 131026 }] }));
+    anyway.p.clock.advance(61_000);
+    await anyway.sweep();
+    await anyway.send();
+    expect(anyway.sms.received.map((r) => r.headers["idempotency-key"]).sort()).toEqual(["wamid.FAILED_ONLY", "wamid.STATUS_ONLY"]);
+  });
+
+  test("a registered message whose status says it went to a group: not_sent at that status, saying why; no SMS at the deadline", async () => {
+    const s = setup(generic);
+    s.sweeper.tracker!.register({ ...registration("wamid.TO_GROUP"), category: "utility" }, s.t0);
+    await s.deliver(status("wamid.TO_GROUP", "sent", s.t0, { recipient_id: "120363000000000088", recipient_type: "group" }));
+    expect(s.state("wamid.TO_GROUP")).toBe("not_sent");
+    expect(moves(s, "wamid.TO_GROUP").at(-1)).toMatchObject({ state: "not_sent", why: expect.stringContaining("not a 1:1 message") });
+    s.p.clock.advance(61_000);
+    await s.sweep();
+    await s.send();
+    expect(s.sms.received).toHaveLength(0);
+    expect(s.outcomes()).toEqual(["not_sent"]);
+  });
+});
+
 /** Log lines as a daemon would write them, numbers hashed. */
 function capturedLog() {
   const lines: Record<string, unknown>[] = [];

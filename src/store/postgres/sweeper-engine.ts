@@ -7,7 +7,7 @@
  * every instance.
  */
 import type { SQL } from "bun";
-import type { TrackedRow } from "../../domain/tracked";
+import type { DueRow, TrackedRow } from "../../domain/tracked";
 import { numbered, type SweepWrites } from "../../engine/sweeper";
 import type { Raised } from "../../events/raise";
 import { insertAlerts } from "./alert-queue";
@@ -55,7 +55,7 @@ export function postgresSweeper(sql: SQL) {
 
   return {
     /** One batch: reads up to `limit` due messages it can lock, calls `plan` (pure), writes its decisions. */
-    sweepStale<T extends { writes: SweepWrites }>(now: number, limit: number, plan: (due: readonly TrackedRow[]) => T) {
+    sweepStale<T extends { writes: SweepWrites }>(now: number, limit: number, plan: (due: readonly DueRow[]) => T) {
       return sql.begin(async (tx) => {
         await beforeWriting(tx);
         const candidates = await tx`SELECT wamid FROM tracked_messages WHERE state = 'tracked' AND deadline <= ${now} ORDER BY deadline LIMIT ${limit}`;
@@ -64,7 +64,10 @@ export function postgresSweeper(sql: SQL) {
         const due =
           locked.length === 0
             ? []
-            : (await tx`SELECT * FROM tracked_messages WHERE wamid = ANY(${tx.array(locked, "TEXT")}::text[]) AND state = 'tracked' AND deadline <= ${now} ORDER BY deadline, wamid`).map(trackedRow);
+            : (
+                await tx`SELECT *, EXISTS (SELECT 1 FROM tracked_timeline l WHERE l.wamid = t.wamid AND l.state = 'registered') AS registered
+                         FROM tracked_messages t WHERE wamid = ANY(${tx.array(locked, "TEXT")}::text[]) AND state = 'tracked' AND deadline <= ${now} ORDER BY deadline, wamid`
+              ).map((r: Record<string, unknown>) => ({ ...trackedRow(r), registered: r.registered === true }));
         const planned = plan(due);
         return { planned, ...(await write(tx, planned.writes, now)), busy: candidates.length - locked.length };
       }) as Promise<{ planned: T; fresh: Set<string>; sends: Set<string>; busy: number }>;
