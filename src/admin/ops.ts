@@ -195,7 +195,16 @@ export function message(
     body: {
       wamid,
       direction: inbound ? "inbound" : "outbound",
-      ...(outbound ? { status: outbound.status, errors: parse(outbound.errors), pricing: parse(outbound.pricing), phone_number_id: outbound.phone_number_id } : {}),
+      ...(outbound
+        ? {
+            status: outbound.status,
+            errors: parse(outbound.errors),
+            pricing: parse(outbound.pricing),
+            phone_number_id: outbound.phone_number_id,
+            recipient_id: outbound.recipient_id,
+            biz_opaque_callback_data: outbound.biz_opaque_callback_data,
+          }
+        : {}),
       ...(inbound ? { inbound: { ...inbound, sent_at: isoOrNull(inbound.sent_at), received_at: isoOrNull(inbound.received_at) } } : {}),
       statuses: statuses.map((s) => ({ ...s, errors: parse(s.errors), pricing: parse(s.pricing), status_at: isoOrNull(s.status_at), received_at: isoOrNull(s.received_at) })),
       fallback,

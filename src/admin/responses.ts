@@ -194,6 +194,7 @@ export const Stats = z.strictObject({
     sent: z.int(),
     delivered: z.int(),
     read: z.int(),
+    played: z.int(),
     failed: z.int(),
     failed_by_code: z.array(z.strictObject({ code: z.int().nullable(), messages: z.int() })),
   }),
@@ -265,6 +266,8 @@ export const Message = z.strictObject({
   errors: z.array(z.unknown()).nullable().optional(),
   pricing: z.record(z.string(), z.unknown()).nullable().optional(),
   phone_number_id: z.string().nullable().optional(),
+  recipient_id: z.string().nullable().optional().describe("Who an outbound message went to, as Meta's statuses say (a group's id for a group send)"),
+  biz_opaque_callback_data: z.string().nullable().optional().describe("What the app attached when it sent the message, as Meta echoes it"),
   inbound: z.record(z.string(), z.unknown()).optional(),
   statuses: z.array(z.record(z.string(), z.unknown())),
   fallback: Tracked.extend({

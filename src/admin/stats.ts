@@ -55,6 +55,8 @@ export function statsAnswer(f: StatsFigures, now: number): AdminAnswer {
       sent: statuses.sent ?? 0,
       delivered: statuses.delivered ?? 0,
       read: statuses.read ?? 0,
+      // Voice messages: Meta's `played` follows `read`.
+      played: statuses.played ?? 0,
       failed: statuses.failed ?? 0,
       failed_by_code: f.failedByCode.map((x) => ({ code: x.code, messages: x.n })),
     },

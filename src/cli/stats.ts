@@ -59,7 +59,7 @@ function table(s: StatsBody): string {
     ["events (1 h)", counts(s.events.last_hour)],
     ["events (24 h)", counts(s.events.last_day)],
     ["duplicates (24 h)", String(s.duplicates_last_day)],
-    ["sent → delivered → read (24 h)", `${s.funnel_last_day.sent} → ${s.funnel_last_day.delivered} → ${s.funnel_last_day.read}, ${s.funnel_last_day.failed} failed`],
+    ["sent → delivered → read (24 h)", `${s.funnel_last_day.sent} → ${s.funnel_last_day.delivered} → ${s.funnel_last_day.read} (${s.funnel_last_day.played} played), ${s.funnel_last_day.failed} failed`],
     ["failed by code (24 h)", s.funnel_last_day.failed_by_code.map((f) => `${f.code ?? "?"}: ${f.messages}`).join(", ") || "-"],
     ["billable (7 days)", s.billable_by_day.map((b) => `${b.day} ${b.category ?? "?"}: ${b.messages}`).join(", ") || "-"],
     ["fallback tracked", counts(s.fallback.tracked)],

@@ -8,6 +8,7 @@ export interface OutboundRecord {
   status_at: number | null;
   errors: string | null;
   pricing: string | null;
+  biz_opaque_callback_data: string | null;
   first_seen_at: number;
 }
 
@@ -28,7 +29,7 @@ export interface StatusRecord {
 }
 
 export function messageStore(db: Database) {
-  const outbound = db.prepare<OutboundRecord, [string]>("SELECT phone_number_id, recipient_id, status, status_at, errors, pricing, first_seen_at FROM outbound_messages WHERE wamid = ?");
+  const outbound = db.prepare<OutboundRecord, [string]>("SELECT phone_number_id, recipient_id, status, status_at, errors, pricing, biz_opaque_callback_data, first_seen_at FROM outbound_messages WHERE wamid = ?");
   const inbound = db.prepare<InboundRecord, [string]>("SELECT phone_number_id, kind, sent_at, received_at FROM inbound_messages WHERE wamid = ?");
   const statuses = db.prepare<StatusRecord, [string]>("SELECT status, status_at, errors, pricing, event_id, received_at FROM message_statuses WHERE wamid = ? ORDER BY id");
   return {

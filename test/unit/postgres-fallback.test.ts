@@ -6,6 +6,7 @@
  * lost its lease cannot record an outcome.
  */
 import { expect, test } from "bun:test";
+import { postgresAdminOps } from "../../src/admin/postgres-ops";
 import { leaseToken } from "../../src/util/ids";
 import { fixture } from "../support/pipeline";
 import { migratedDatabase } from "../support/postgres";
@@ -160,4 +161,7 @@ test("as on SQLite: delivered before the registration means done; never priced a
   await s.p.job("fallback");
   expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.REGISTERED"]);
   expect([await s.state("wamid.FIRST_DELIVERED"), await s.state("wamid.STATUS_ONLY")]).toEqual(["done", "not_sent"]);
+  await s.deliver(status("wamid.OPAQUE", "sent", s.t0, { biz_opaque_callback_data: "order-42" }));
+  const shown = await postgresAdminOps(s.sql, () => null, () => [], async () => [], () => null)({ op: "message", wamid: "wamid.OPAQUE" });
+  expect(shown.body).toMatchObject({ recipient_id: "16505551234", biz_opaque_callback_data: "order-42" });
 });

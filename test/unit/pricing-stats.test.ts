@@ -55,3 +55,12 @@ test("marketing_lite, authentication-international (either spelling), referral_c
   ]);
   expect(billable(answer.lite)).toEqual(billable(answer.pg));
 });
+
+test("the funnel counts a voice message's played beside sent, delivered and read, on both engines alike", async () => {
+  const e = await bothEngines(Date.now() - 60_000);
+  await e.both.post([statusesPayload(status("wamid.VOICE", "sent", null), status("wamid.VOICE", "delivered", null), status("wamid.VOICE", "read", null), status("wamid.VOICE", "played", null))]);
+  const answer = await e.ask({ op: "stats" });
+  const funnel = (a: typeof answer.pg) => (a.body as { funnel_last_day: unknown }).funnel_last_day;
+  expect(funnel(answer.lite)).toEqual({ sent: 1, delivered: 1, read: 1, played: 1, failed: 0, failed_by_code: [] });
+  expect(funnel(answer.pg)).toEqual(funnel(answer.lite));
+});

@@ -364,6 +364,9 @@ describe("Meta's statuses racing the app's registration, and messages Meta never
     await s.send();
     expect(s.sms.received).toHaveLength(0);
     expect(s.outcomes()).toEqual(["not_sent"]);
+    // GET /v1/messages says who it went to, and what the app attached.
+    await s.deliver(status("wamid.OPAQUE", "sent", s.t0, { biz_opaque_callback_data: "order-42" }));
+    expect((await adminOps(s.p.db, s.sweeper, [])({ op: "message", wamid: "wamid.OPAQUE" }, s.p.clock.now())).body).toMatchObject({ recipient_id: "16505551234", biz_opaque_callback_data: "order-42" });
   });
 });
 

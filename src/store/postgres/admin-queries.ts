@@ -72,7 +72,7 @@ export function postgresAdminQueries(sql: SQL) {
     },
     async message(wamid: string): Promise<{ outbound: OutboundRecord | null; inbound: InboundRecord | null; statuses: StatusRecord[] }> {
       const [[outbound], [inbound], statuses] = await Promise.all([
-        sql`SELECT phone_number_id, recipient_id, status, status_at::float8 AS status_at, errors, pricing, first_seen_at::float8 AS first_seen_at FROM outbound_messages WHERE wamid = ${wamid}`,
+        sql`SELECT phone_number_id, recipient_id, status, status_at::float8 AS status_at, errors, pricing, biz_opaque_callback_data, first_seen_at::float8 AS first_seen_at FROM outbound_messages WHERE wamid = ${wamid}`,
         sql`SELECT phone_number_id, kind, sent_at::float8 AS sent_at, received_at::float8 AS received_at FROM inbound_messages WHERE wamid = ${wamid}`,
         sql`SELECT status, status_at::float8 AS status_at, errors, pricing, event_id, received_at::float8 AS received_at FROM message_statuses WHERE wamid = ${wamid} ORDER BY id`,
       ]);
