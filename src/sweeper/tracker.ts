@@ -216,8 +216,7 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
     if (next.state === "late_delivered") {
       const sentAt = this.store.send(row.wamid)?.sent_at ?? null;
       if (sentAt !== null) detail.delay_ms = at - sentAt;
-      // Delivered before the deadline, but we heard only now: the sweep judged on missing news.
-      if (row.deadline !== null && at <= row.deadline) detail.false_stale = true;
+      Object.assign(detail, falseStale(row, at));
     }
     this.#put(before, next, now, next.state === "done" ? undefined : next.state, detail);
     if (cancelled) this.#raiseFallback(next, "cancelled", this.store.send(row.wamid)!, now);
@@ -298,7 +297,10 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
     const state = outcome === "sent" ? (row.delivered_at !== null ? "late_delivered" : "fallback_sent") : outcome === "failed" ? "fallback_failed" : "unknown";
     const next: TrackedRow = { ...row, state };
     this.store.save(row, next, now);
-    this.store.note(wamid, now, { state, detail: { provider_status: send.provider_status, attempts: send.attempts, ...(send.last_error ? { error: send.last_error } : {}) } });
+    const provider = { provider_status: send.provider_status, attempts: send.attempts, ...(send.last_error ? { error: send.last_error } : {}) };
+    // Delivered while the SMS request was out: both happened, so the timeline says both.
+    if (state === "late_delivered") this.store.note(wamid, now, { state: "fallback_sent", detail: provider }, { state, detail: { delivered_at: isoOrNull(row.delivered_at), ...falseStale(row, row.delivered_at) } });
+    else this.store.note(wamid, now, { state, detail: provider });
     this.#raiseFallback(next, outcome, send, now);
   }
 
@@ -333,6 +335,9 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
     this.store.note(wamid, now, { state: "sending" });
   }
 }
+
+/** Delivered before the deadline, but we heard only after it: the sweep judged on missing news. */
+const falseStale = (row: TrackedRow, deliveredAt: number | null) => (row.deadline !== null && deliveredAt !== null && deliveredAt <= row.deadline ? { false_stale: true } : {});
 
 function blank(wamid: string): TrackedRow {
   return { wamid, recipient: null, text: null, category: null, stale_after_ms: null, not_after_ms: null, fallback: "auto", sent_at: null, registered_at: null, delivered_at: null, deadline: null, expires_at: null, state: "tracked", reason: null, error_code: null, phone_number_id: null };

@@ -13,6 +13,7 @@ import { createLogger } from "../../src/util/log";
 import { keyedRedactor } from "../../src/util/redact";
 import { statusesPayload } from "../support/webhooks";
 import { openDatabase } from "../../src/store/db";
+import { waitFor } from "../support/daemon";
 import { sqliteSweeper } from "../../src/store/sweeper-engine";
 
 const sinks: Sink[] = [];
@@ -85,6 +86,26 @@ test("delivered after the decision but before the claim: cancelled, no SMS, repo
   expect(s.sms.received).toHaveLength(0);
   expect(s.state("wamid.C")).toBe("cancelled_delivered");
   expect(s.outcomes()).toEqual(["cancelled"]);
+});
+
+test("delivered while the SMS request is out: the SMS still went, so the timeline says fallback_sent, then late_delivered", async () => {
+  let answer!: () => void;
+  const s = setup({}, () => new Promise<Response>((resolve) => (answer = () => resolve(new Response("queued")))));
+  await s.deliver(status("wamid.RACE", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  s.p.clock.advance(61_000);
+  await s.sweep();
+  const sending = s.send();
+  await waitFor(() => s.sms.received.length === 1, 5_000);
+  await s.deliver(status("wamid.RACE", "delivered", s.p.clock.now()));
+  expect(s.state("wamid.RACE")).toBe("sending"); // the request is out: nothing to cancel
+  answer();
+  await sending;
+  expect(s.state("wamid.RACE")).toBe("late_delivered");
+  expect(moves(s, "wamid.RACE").slice(-2)).toEqual([
+    { state: "fallback_sent", provider_status: 200, attempts: 1 },
+    { state: "late_delivered", delivered_at: new Date(Math.floor(s.p.clock.now() / 1000) * 1000).toISOString() },
+  ]);
+  expect(s.outcomes()).toEqual(["sent"]);
 });
 
 test("past not_after (the daemon was down): expired_unsent, never an SMS", async () => {
