@@ -3,9 +3,10 @@
  * (`maxBytes`), the bytes all requests may hold at once (the lease), and a deadline
  * for the whole body. A declared Content-Length is checked against `maxBytes` before a
  * byte is read. A small body (most webhooks: a few KB) is reserved whole and read in
- * one call; a larger one, like a chunked body, is counted as its bytes arrive, so
- * that connections declaring megabytes and sending nothing hold nothing (reserved up
- * front, 16 such sockets made every real webhook a 503).
+ * one call, while such reservations hold less than a quarter of the cap; a larger one,
+ * like a chunked body, is counted as its bytes arrive, so that connections declaring
+ * megabytes and sending nothing hold nothing (reserved up front, 16 such sockets made
+ * every real webhook a 503).
  */
 import type { InflightLease } from "./inflight";
 
@@ -28,9 +29,12 @@ export async function readBoundedBody(request: Request, limits: BodyLimits): Pro
     if (!/^\d+$/.test(declared)) return { ok: false, reason: "bad_length" };
     const length = Number(declared);
     if (length > limits.maxBytes) return { ok: false, reason: "too_large" };
-    if (length > RESERVED_WHOLE_BYTES) return readStream(request.body, limits);
-    if (!limits.lease.take(length)) return { ok: false, reason: "busy" };
-    const read = request.arrayBuffer().then((b): BodyResult => ({ ok: true, bytes: new Uint8Array(b) }));
+    // Reserved whole while a quarter of the cap is left for bytes not yet arrived (inflight.ts); else counted as they arrive.
+    if (length > RESERVED_WHOLE_BYTES || !limits.lease.reserve(length)) return readStream(request.body, limits);
+    const read = request.arrayBuffer().then((b): BodyResult => {
+      limits.lease.arrived();
+      return { ok: true, bytes: new Uint8Array(b) };
+    });
     const result = await raceDeadline(read, limits.timeoutMs);
     if (!result.ok && result.reason === "timeout") limits.lease.holdUntil(read.catch(() => {}));
     return result;

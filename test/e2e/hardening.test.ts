@@ -219,6 +219,21 @@ test("800 slow clients (idle, slow headers, bodies stalled at 1 MiB and 3.9 MiB)
   expect(await daemon.stop()).toBe(0);
 }, 60_000);
 
+test("1,100 connections declaring 64 KiB bodies and sending nothing (enough to fill server.max_inflight_bytes if reserved) do not stop real webhooks", async () => {
+  const daemon = await startDaemon(writeConfig(tempDir(), { server: 'idle_timeout = "30s"\nbody_timeout = "30s"' }));
+  const head = `POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Hub-Signature-256: sha256=${"0".repeat(64)}\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n`;
+  const sockets = stalled(daemon.port, 1100, head);
+  try {
+    await Bun.sleep(1_000); // all connected, their bodies awaited
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await signedPost(`${daemon.url}/webhook`, textMessage(`wamid.BESIDE${i}`))).status);
+    expect(statuses).toEqual(Array(10).fill(200));
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
+  expect(await daemon.stop()).toBe(0);
+}, 60_000);
+
 test("a body that does not arrive within server.body_timeout gets 408 and its connection closed", async () => {
   const daemon = await startDaemon(writeConfig(tempDir(), { server: 'body_timeout = "1s"' }));
   const [socket] = stalled(daemon.port, 1, `POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n`, 10);

@@ -19,6 +19,39 @@ test("leases take bytes up to the cap, and give them back on release", () => {
   expect(budget.lease().take(100)).toBe(true);
 });
 
+test("bytes reserved before they arrive come from a quarter of the cap; once arrived they leave that quarter, still held", () => {
+  const budget = new InflightBudget(400); // 100 for bytes not arrived yet
+  const a = budget.lease();
+  const b = budget.lease();
+  expect(a.reserve(64)).toBe(true);
+  expect(b.reserve(64)).toBe(false); // 128 ahead: past the quarter, nothing taken
+  expect(b.take(300)).toBe(true); // bytes that arrived still have the rest of the cap
+  expect(b.take(37)).toBe(false);
+  b.release();
+  a.arrived(); // a's 64 are still held, but no longer ahead
+  const c = budget.lease();
+  expect(c.reserve(100)).toBe(true);
+  expect(budget.lease().take(400 - 64 - 100 + 1)).toBe(false);
+  c.release();
+  a.release();
+  expect(budget.lease().take(400)).toBe(true);
+});
+
+test("declared bodies that never arrive cannot fill the cap: past its quarter a small body is counted as it arrives, and a real one is read", async () => {
+  const budget = new InflightBudget(4096);
+  const silent = () =>
+    new Request("http://x/webhook", { method: "POST", headers: { "content-length": "100" }, duplex: "half", body: new ReadableStream<Uint8Array>({ start() {} }) });
+  const idle = Array.from({ length: 40 }, () => readBoundedBody(silent(), { maxBytes: 1000, timeoutMs: 60_000, lease: budget.lease() }));
+  await Bun.sleep(10);
+  // 40 × 100 declared: 10 reserved ahead (a quarter of 4096), 30 waiting for bytes and holding none.
+  const lease = budget.lease();
+  expect(lease.take(4096 - 1000)).toBe(true);
+  lease.release();
+  const real = await readBoundedBody(new Request("http://x/webhook", { method: "POST", headers: { "content-length": "100" }, body: new Uint8Array(100) }), { maxBytes: 1000, timeoutMs: 1000, lease: budget.lease() });
+  expect(real.ok && real.bytes.byteLength).toBe(100);
+  void idle;
+});
+
 test("a read that outlives its request keeps its bytes until it settles", async () => {
   const budget = new InflightBudget(100);
   const lease = budget.lease();
