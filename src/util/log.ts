@@ -27,6 +27,8 @@ const stdoutSink: LogSink = (line) => process.stdout.write(line + "\n");
 
 /** Fields whose value is a person's wa_id (phone number). */
 const PERSON_FIELDS = new Set(["wa_id", "to", "from", "recipient", "contact"]);
+/** Fields whose value is a message id: Meta's wamid holds a person's number (redact.ts). */
+const MESSAGE_FIELDS = new Set(["wamid"]);
 /** Fields of free text that may quote a number: errors, reasons, alert titles, request paths (/v1/contacts/{wa_id}). */
 const TEXT_FIELDS = new Set(["error", "reason", "title", "last_error", "path"]);
 /**
@@ -46,6 +48,7 @@ export function createLogger(level: LogLevel, sink: LogSink = stdoutSink, redact
     }
     if (typeof value !== "string") return value;
     if (PERSON_FIELDS.has(key)) return redact.person(value);
+    if (MESSAGE_FIELDS.has(key)) return redact.message(value);
     return TEXT_FIELDS.has(key) ? redact.text(value, business) : value;
   };
   const emit = (l: LogLevel) => (msg: string, fields?: LogFields) => {

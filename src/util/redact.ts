@@ -3,12 +3,16 @@
  * digits of HMAC-SHA256): stable, so lines about one person still correlate, and not
  * reversible without the key (a plain hash of a phone number is: there are few numbers).
  * Free text (errors, alert titles) has its phone-like digit runs hashed the same way.
+ * A wamid becomes "wm_" + 12 hex digits the same way: Meta's wamid is base64 of a
+ * record that holds the recipient's or sender's number in digits.
  */
 import { CryptoHasher } from "bun";
 
 export interface Redactor {
   /** A wa_id as it may appear in a log line. */
   person(waId: string): string;
+  /** A message id (wamid) as it may appear in a log line. */
+  message(wamid: string): string;
   /** Free text with phone numbers in it hashed, except the business's own (`keep`, compared by digits). */
   text(s: string, keep?: ReadonlySet<string>): string;
 }
@@ -26,19 +30,26 @@ const UNIT_AFTER = /^\s?(?:bytes|B|KiB|MiB|GiB|ms|s)\b/;
 /** Only the digits of a number, the form `keep` sets hold. */
 export const digitsOf = (s: string) => s.replace(/\D/g, "");
 
-export const noRedaction: Redactor = { person: (id) => id, text: (s) => s };
+/** A wamid inside free text ("no message wamid.HBgLNDQ3…"): long enough to hold a number (Meta's are ~60 characters), not an example stub. */
+const WAMID = /wamid\.[A-Za-z0-9+/=_-]{16,}/g;
+
+export const noRedaction: Redactor = { person: (id) => id, message: (wamid) => wamid, text: (s) => s };
 
 export function keyedRedactor(key: string): Redactor {
   const person = (waId: string) => {
     const digits = digitsOf(waId);
     return "wa_" + new CryptoHasher("sha256", key).update(digits || waId).digest("hex").slice(0, 12);
   };
+  const message = (wamid: string) => "wm_" + new CryptoHasher("sha256", key).update(wamid).digest("hex").slice(0, 12);
   return {
     person,
+    message,
     text: (s, keep) =>
-      s.replace(PHONE_LIKE, (m: string, date: string | undefined, at: number) =>
-        date === undefined && phoneLike(m) && !keep?.has(digitsOf(m)) && !UNIT_AFTER.test(s.slice(at + m.length)) ? person(m) : m,
-      ),
+      s
+        .replace(WAMID, message)
+        .replace(PHONE_LIKE, (m: string, date: string | undefined, at: number) =>
+          date === undefined && phoneLike(m) && !keep?.has(digitsOf(m)) && !UNIT_AFTER.test(s.slice(at + m.length)) ? person(m) : m,
+        ),
   };
 }
 

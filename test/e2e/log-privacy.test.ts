@@ -42,6 +42,8 @@ function business(value: unknown, out = new Set<string>()): Set<string> {
 
 /** Every personal string in a payload (long enough that a match is not a coincidence). */
 function personal(value: unknown, key = "", out = new Set<string>()): Set<string> {
+  // Meta's wamids are base64 of a record that holds the person's number: personal wherever they stand.
+  if (typeof value === "string" && /^wamid\.[A-Za-z0-9+/=_-]{8,}$/.test(value)) out.add(value);
   if (typeof value === "string" && PERSONAL_KEYS.has(key) && value.length >= 5 && !/^(text|image|video|audio|document|sticker|button|interactive|reaction|location|contacts|order|system|unknown|unsupported)$/.test(value)) out.add(value);
   if (Array.isArray(value)) value.forEach((v) => personal(v, key, out));
   else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) personal(v, k, out);

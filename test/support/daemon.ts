@@ -9,7 +9,12 @@ import { existsSync, mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { keyedRedactor, redactionKey } from "../../src/util/redact";
 
+
+const E2E_ADMIN_TOKEN = "e2e-admin-token-0123456789";
+/** A wamid as a daemon of writeConfig's logs it: a keyed hash (Meta's wamid holds the person's number). */
+export const wamidInLog = (wamid: string) => keyedRedactor(redactionKey({ redact: true }, E2E_ADMIN_TOKEN)!).message(wamid);
 export const BINARY = resolve(import.meta.dir, "../../dist/wa-webhookd");
 export const SECRETS = ["e2e-secret-one", "e2e-secret-two"];
 export const VERIFY_TOKEN = "e2e-verify-token";
@@ -87,7 +92,7 @@ verify_token = "${VERIFY_TOKEN}"
 app_secrets = ${JSON.stringify(SECRETS)}
 
 [admin]
-token = "e2e-admin-token-0123456789"
+token = "${E2E_ADMIN_TOKEN}"
 ${extra.admin ?? ""}
 
 [log]

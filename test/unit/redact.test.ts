@@ -35,19 +35,26 @@ test("the key comes from log.redact_key, else from the admin token (not the toke
   expect(redactionKey({ redact: false, redact_key: "mine" }, "admin-token-0123456789")).toBeNull();
 });
 
-test("the logger hashes person fields and phone numbers in free-text fields, errors included", () => {
+test("the logger hashes person fields, wamids and phone numbers in free-text fields, errors included", () => {
   const lines: string[] = [];
   const log = createLogger("debug", (l) => lines.push(l), r);
-  log.info("sms", { to: "16505551234", wamid: "wamid.X", error: "rejected 16505551234", count: 3 });
+  // Meta's wamid is base64 of a record holding the number: "NDQ3NzAwOTAwMTIz" is "447700900123".
+  const wamid = "wamid.HBgLNDQ3NzAwOTAwMTIzFQIAERgSM0VCMEM3NjdEMjZBMUMyQjBCAA==";
+  log.info("sms", { to: "16505551234", wamid, error: "rejected 16505551234", count: 3 });
   log.error("failed", { error: new Error("number 16505551234 unreachable") });
-  const [sms, failed] = lines.map((l) => JSON.parse(l));
+  log.warn("refused", { reason: `no message ${wamid} here` });
+  const [sms, failed, refused] = lines.map((l) => JSON.parse(l));
   const hash = r.person("16505551234");
-  expect(sms).toMatchObject({ to: hash, wamid: "wamid.X", error: `rejected ${hash}`, count: 3 });
+  expect(sms).toMatchObject({ to: hash, wamid: r.message(wamid), error: `rejected ${hash}`, count: 3 });
+  expect(r.message(wamid)).toMatch(/^wm_[0-9a-f]{12}$/);
+  expect(r.message(wamid)).toBe(r.message(wamid)); // stable: lines about one message still correlate
   expect(failed.error).toBe(`number ${hash} unreachable`);
+  expect(refused.reason).toBe(`no message ${r.message(wamid)} here`);
   expect(lines.join("\n")).not.toContain("16505551234");
+  expect(lines.join("\n")).not.toContain("NDQ3NzAwOTAwMTIz");
   const clear: string[] = [];
-  createLogger("info", (l) => clear.push(l), noRedaction).info("sms", { to: "16505551234" });
-  expect(JSON.parse(clear[0]!).to).toBe("16505551234");
+  createLogger("info", (l) => clear.push(l), noRedaction).info("sms", { to: "16505551234", wamid });
+  expect(JSON.parse(clear[0]!)).toMatchObject({ to: "16505551234", wamid });
 });
 
 test("the business's own numbers named in phone_number_id / display_phone_number stay in clear in that line's free text; request paths are redacted", () => {

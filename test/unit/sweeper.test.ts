@@ -396,6 +396,8 @@ function capturedLog() {
   const lines: Record<string, unknown>[] = [];
   return { lines, log: createLogger("info", (l) => lines.push(JSON.parse(l)), keyedRedactor("test-key")) };
 }
+/** A wamid as capturedLog's lines show it: Meta's wamid holds a number, so it is hashed too. */
+const logged = (wamid: string) => keyedRedactor("test-key").message(wamid);
 const moves = (s: ReturnType<typeof setup>, wamid: string) => s.sweeper.tracker!.store.timeline(wamid).map((m) => ({ state: m.state, ...(m.detail ? JSON.parse(m.detail) : {}) }));
 
 test("a decision that sends nothing is logged once, with the wamid and why", async () => {
@@ -409,8 +411,8 @@ test("a decision that sends nothing is logged once, with the wamid and why", asy
   await s.deliver(status("wamid.T", "failed", s.t0 + 2_000, { errors: [{ code: 131047 }] })); // another failure changes nothing
   expect(s.state("wamid.T")).toBe("no_text");
   expect(lines.filter((l) => l.msg === "sms fallback not sent")).toEqual([
-    expect.objectContaining({ level: "info", wamid: "wamid.T", state: "no_text", reason: expect.stringContaining("fallback.default_text is not set") }),
-    expect.objectContaining({ level: "info", wamid: "wamid.K", state: "not_sent", reason: "category marketing is not in fallback.categories" }),
+    expect.objectContaining({ level: "info", wamid: logged("wamid.T"), state: "no_text", reason: expect.stringContaining("fallback.default_text is not set") }),
+    expect.objectContaining({ level: "info", wamid: logged("wamid.K"), state: "not_sent", reason: "category marketing is not in fallback.categories" }),
   ]);
 });
 
@@ -425,7 +427,7 @@ test("a signed status whose wamid holds CR, LF, NUL or a space, or runs past 512
   await s.send();
   expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.FINE"]);
   const warned = raw.map((l) => JSON.parse(l) as Record<string, string>).filter((l) => l.msg === "sms fallback: message not tracked");
-  expect(warned.map((l) => l.wamid)).toEqual([...odd.slice(0, 3), odd[3]!.slice(0, 512)]);
+  expect(warned.map((l) => l.wamid)).toEqual([...odd.slice(0, 3), odd[3]!.slice(0, 512)].map(logged));
   expect(warned.every((l) => l.level === "warn" && l.reason!.includes("could not be the SMS request's Idempotency-Key"))).toBe(true);
   expect(raw.some((l) => /[\r\n\0]/.test(l))).toBe(false); // one line each: the logger escapes them
 });
@@ -498,7 +500,7 @@ describe("never an SMS past not_after, however late the sender gets to it", () =
     expect(moves(s, "wamid.L").map((m) => m.state)).toEqual(["fallback_pending", "expired_unsent"]);
     expect(moves(s, "wamid.L").at(-1)).toEqual({ state: "expired_unsent", not_after: NOT_AFTER, why });
     expect(fallbackEvents(s)).toEqual([expect.objectContaining({ wamid: "wamid.L", outcome: "not_sent", state: "expired_unsent", attempts: 0, provider_status: null, why })]);
-    expect(lines.filter((l) => l.msg === "sms fallback not sent")).toEqual([expect.objectContaining({ level: "info", wamid: "wamid.L", state: "expired_unsent", reason: why })]);
+    expect(lines.filter((l) => l.msg === "sms fallback not sent")).toEqual([expect.objectContaining({ level: "info", wamid: logged("wamid.L"), state: "expired_unsent", reason: why })]);
     expect(lines.filter((l) => l.msg === "sms fallback attempt")).toHaveLength(0);
     expect(s.p.count("SELECT count(*) n FROM alerts WHERE kind = 'sms.failing'")).toBe(0); // alerts.sms_failures = 1: a failed attempt would have raised it
     expect(await s.send()).toMatchObject({ ran: true, result: { claimed: 0 } });
@@ -568,9 +570,9 @@ describe("the registered number and Meta's recipient_id differ", () => {
     expect(moves(s, "wamid.M1").filter((m) => m.state === "recipient_mismatch")).toEqual([
       { state: "recipient_mismatch", why: "Meta's recipient_id differs from the registered number: an SMS goes to the registered number" },
     ]);
-    const logged = lines.filter((l) => l.msg === "sms fallback recipient mismatch");
-    expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ level: "info", wamid: "wamid.M1", to: expect.stringMatching(/^wa_[0-9a-f]{12}$/), recipient: expect.stringMatching(/^wa_[0-9a-f]{12}$/) });
+    const mismatches = lines.filter((l) => l.msg === "sms fallback recipient mismatch");
+    expect(mismatches).toHaveLength(1);
+    expect(mismatches[0]).toMatchObject({ level: "info", wamid: logged("wamid.M1"), to: expect.stringMatching(/^wa_[0-9a-f]{12}$/), recipient: expect.stringMatching(/^wa_[0-9a-f]{12}$/) });
     expect(JSON.stringify(lines)).not.toMatch(/16505550000|16505551234/);
   });
 
