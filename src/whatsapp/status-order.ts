@@ -14,6 +14,11 @@ export function statusRank(status: string): number {
   return RANK[status] ?? 0;
 }
 
+/** A status as a metric label: Meta's own, else `other` (label values are bounded; "unknown" is the state of a message never seen with one of Meta's). */
+export function statusLabel(status: string): string {
+  return statusRank(status) > 0 || status === "unknown" ? status : "other";
+}
+
 /** The message's state after `incoming` arrives while it was `current` (null: never seen). */
 export function nextStatus(current: string | null, incoming: string): string {
   if (current === null) return statusRank(incoming) > 0 ? incoming : "unknown";

@@ -25,6 +25,7 @@ import { buildSweeper, type Sweeper } from "../sweeper/start";
 import type { TrafficMeter } from "./traffic";
 import { isStorageFailure, toStorageError } from "../store/errors";
 import { Wakeup } from "../util/wakeup";
+import { statusLabel } from "../whatsapp/status-order";
 
 const IDLE_POLL_MS = 20;
 /** With no webhooks arriving, a pass never holds the writer thread (and so inbox commits) longer than this. */
@@ -238,7 +239,8 @@ function count(stats: ProcessStats) {
   for (const [type, n] of Object.entries(stats.types)) metrics.inc("wa_events_total", { type }, n);
   for (const [move, n] of Object.entries(stats.transitions)) {
     const [status, to] = move.split(">") as [string, string];
-    metrics.inc("wa_status_transitions_total", { status, to }, n);
+    // A status is whatever a signed payload says: one outside Meta's lattice is `other`, not a series of its own each.
+    metrics.inc("wa_status_transitions_total", { status: statusLabel(status), to: statusLabel(to) }, n);
   }
   metrics.inc("wa_duplicates_total", {}, stats.duplicates);
   metrics.inc("wa_inbox_dead_total", {}, stats.dead);

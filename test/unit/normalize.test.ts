@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { normalizePayload } from "../../src/whatsapp/normalize";
-import { nextStatus } from "../../src/whatsapp/status-order";
+import { nextStatus, statusLabel } from "../../src/whatsapp/status-order";
 
 interface Fixture {
   description: string;
@@ -98,6 +98,11 @@ describe("status order: the final state does not depend on arrival order", () =>
     expect(nextStatus("delivered", "deleted")).toBe("delivered");
     expect(nextStatus(null, "deleted")).toBe("unknown");
     expect(nextStatus("unknown", "sent")).toBe("sent");
+  });
+
+  test("as a metric label a status is Meta's own or `other`: a signed payload cannot add series at will", () => {
+    expect(["sent", "delivered", "read", "played", "failed", "unknown"].map(statusLabel)).toEqual(["sent", "delivered", "read", "played", "failed", "unknown"]);
+    expect(["deleted", "x".repeat(300), 'evil"} 1\nfake_metric 999'].map(statusLabel)).toEqual(["other", "other", "other"]);
   });
 });
 
