@@ -250,13 +250,26 @@ export class SegmentLog {
     return result;
   }
 
+  /**
+   * Appends go to a new segment from here. `current` names it before the switch: named
+   * after (and its write failing), appends went on in a segment `current` did not name, and
+   * once the old one was recycled the next start refused, the named segment gone.
+   */
   async #seal() {
     const sealed = this.#current;
     const next = await openSegment({ first: this.#nextId, path: segmentPath(this.#dir, this.#nextId) }, 0, this.#opts.now?.() ?? Date.now(), this.#opts.synchronous);
+    try {
+      await writeHead(this.#dir, next.first);
+    } catch (err) {
+      // Appends stay in the old segment, so the empty new one must go: left, a restart would
+      // take it for the newest and give its ids again. Not removable: nothing more is acknowledged.
+      await next.handle.close().catch(() => {});
+      await unlink(next.path).catch((gone) => (this.#broken = toStorageError(gone)));
+      throw err;
+    }
     this.#current = next;
     this.#sealed.push({ first: sealed.first, path: sealed.path });
     await sealed.handle.close();
-    await writeHead(this.#dir, next.first);
   }
 
   /** The segment must still be the file at its path: a deleted or replaced one would hold what no restart reads. */

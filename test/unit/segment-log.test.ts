@@ -4,7 +4,7 @@
  * segments are sealed by size or age and deleted only once everything in them is indexed.
  */
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, constants, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrames, encodeFrame } from "../../src/store/log-frame";
 import { framesAfter, logCurrentGone, logCutShort, logGap, missingBeforeLog, SEAL_AFTER_MS, SEGMENT_BYTES, SegmentLog, startAfterCut } from "../../src/store/segment-log";
@@ -149,6 +149,27 @@ describe("SegmentLog", () => {
     await reopened.close();
     expect(readFileSync(join(dir, "current"), "utf8").trim()).toBe("4");
     expect(bodies(dir, 2)).toEqual([[3, "3"], [4, "4"]]);
+  });
+
+  test("a seal whose `current` cannot be written: that append fails (never acknowledged), appends stay in the old segment, the next seal names the new one", async () => {
+    const dir = tempDir();
+    const log = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 1 });
+    const big = "x".repeat(SEGMENT_BYTES / 3 - 1_000);
+    for (let i = 0; i < 3; i++) await log.append([record(big)]);
+    mkdirSync(join(dir, "current.tmp")); // `current` is written aside first: now it cannot be
+    await expect(log.append([record(big)])).rejects.toThrow();
+    expect(segmentFiles(dir)).toEqual(["0000000000000001.seg"]); // the new segment taken back
+    expect(readFileSync(join(dir, "current"), "utf8").trim()).toBe("1");
+    rmdirSync(join(dir, "current.tmp"));
+    expect((await log.append([record("small")])).ids).toEqual([4]); // room left in the old one: still there
+    expect((await log.append([record(big)])).ids).toEqual([5]);
+    expect(readFileSync(join(dir, "current"), "utf8").trim()).toBe("5");
+    expect(await log.recycle(4)).toBe(1); // the old segment goes; `current` names the one appended to
+    await log.close();
+    expect(logCurrentGone(dir)).toBeNull();
+    const reopened = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 5 });
+    expect((await reopened.append([record("after")])).ids).toEqual([6]);
+    await reopened.close();
   });
 
   test("a torn tail after what was indexed is a crash's, not a cut: the log opens", async () => {
