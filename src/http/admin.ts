@@ -35,6 +35,7 @@ import {
 } from "../admin/responses";
 import { operation } from "./openapi";
 import { refuseUnlessBearer } from "./bearer";
+import type { ClientOf } from "./client-address";
 import { EventEnvelope } from "../events/envelope";
 import { eventStream, STREAM_BATCH, STREAM_BEHIND_MS, STREAM_BUFFER_BYTES } from "./event-stream";
 import { StreamHub, type ResumeAt } from "./stream-hub";
@@ -54,7 +55,7 @@ export interface AdminDeps {
   streamResumeAt?: ResumeAt;
 }
 
-export function adminRoutes(deps: AdminDeps) {
+export function adminRoutes(deps: AdminDeps, client: ClientOf) {
   const streamTurn = writerTurns();
   const hub = new StreamHub(async (filter, after, maxBytes) => {
     const answer = await streamTurn(() => deps.run({ op: "events-after", filter, after, limit: STREAM_BATCH, maxBytes }));
@@ -106,7 +107,7 @@ export function adminRoutes(deps: AdminDeps) {
     /^[1-9][0-9]{0,15}$/.test(raw) ? then(Number(raw)) : problem(404, "not_found", `no ${what} ${raw}`);
 
   return new Elysia({ prefix: "/v1" })
-    .onBeforeHandle(({ request }) => refuseUnlessBearer(request, deps.token, "admin.token", deps.log) ?? undefined)
+    .onBeforeHandle(({ request, server }) => refuseUnlessBearer(request, deps.token, "admin.token", deps.log, client(request, server)) ?? undefined)
     .post(
       "/outbound",
       withBody(OutboundBody, (body) => {

@@ -12,6 +12,7 @@ import { problem } from "./respond";
 import { decodedPathOf, pathOf } from "./url";
 import { webhookRoutes, type WebhookDeps } from "./webhook";
 import { refuseUnlessBearer } from "./bearer";
+import { clientOf } from "./client-address";
 
 export interface AppDeps {
   webhook: WebhookDeps;
@@ -28,6 +29,7 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps) {
+  const client = clientOf(deps.webhook.trustedProxy);
   return new Elysia({
     // Elysia finds the path past the 11th character of the URL by default ("http://a.bc"):
     // with a 1-3 character Host header it dropped the path's first segment, so
@@ -49,10 +51,10 @@ export function createApp(deps: AppDeps) {
       rateLimited(deps.log).warn("400 malformed Host header", "request rejected", { method: request.method, status: 400, reason: "malformed Host header" });
       return problem(400, "bad_request", "malformed Host header");
     })
-    .onError(({ code, error, request }) => {
+    .onError(({ code, error, request, server }) => {
       if (code === "NOT_FOUND") {
         // Under /v1 only the token holder learns which routes exist.
-        const refused = pathOf(request.url).startsWith("/v1/") ? refuseUnlessBearer(request, deps.admin.token, "admin.token", deps.log) : null;
+        const refused = pathOf(request.url).startsWith("/v1/") ? refuseUnlessBearer(request, deps.admin.token, "admin.token", deps.log, client(request, server)) : null;
         if (refused) return refused;
         // A POST nowhere is most likely Meta's callback URL set to the wrong path: say so where the operator looks.
         if (request.method === "POST") rateLimited(deps.log).warn("404 POST", "request rejected", { method: "POST", status: 404, path: decodedPathOf(request.url), reason: "no route: is Meta's callback URL server.webhook_path?" });
@@ -65,7 +67,7 @@ export function createApp(deps: AppDeps) {
     .use(deps.docs ? docsRoutes() : new Elysia())
     .use(deps.console ? consoleRoutes() : new Elysia())
     .use(healthRoutes(deps.health))
-    .use(metricsRoutes(deps.metrics))
-    .use(adminRoutes(deps.admin))
-    .use(webhookRoutes(deps.webhook));
+    .use(metricsRoutes(deps.metrics, client))
+    .use(adminRoutes(deps.admin, client))
+    .use(webhookRoutes(deps.webhook, client));
 }

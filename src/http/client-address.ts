@@ -24,3 +24,14 @@ export function clientAddress(peer: string | null, forwardedFor: string | null, 
   }
   return hops[0] ?? peer;
 }
+
+/** What Bun tells of a request's connection (Elysia's `server`). */
+export type PeerSource = { requestIP(req: Request): { address: string } | null } | null | undefined;
+
+/** The client of a request, as `clientAddress` decides it with these trusted proxies. */
+export type ClientOf = (request: Request, server: PeerSource) => string | null;
+
+export const clientOf =
+  (trusted: TrustTest): ClientOf =>
+  (request, server) =>
+    clientAddress(server?.requestIP(request)?.address ?? null, request.headers.get("x-forwarded-for"), trusted);

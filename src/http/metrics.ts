@@ -9,6 +9,7 @@ import { CONTENT_TYPE, render, type Gauge } from "../metrics/exposition";
 import { merge, type Snapshot } from "../metrics/registry";
 import { StorageError } from "../store/errors";
 import { refuseUnlessBearer } from "./bearer";
+import type { ClientOf } from "./client-address";
 import type { Logger } from "../util/log";
 import { problem } from "./respond";
 
@@ -20,11 +21,11 @@ export interface MetricsDeps {
   log: Logger;
 }
 
-export function metricsRoutes(deps: MetricsDeps) {
+export function metricsRoutes(deps: MetricsDeps, client: ClientOf) {
   return new Elysia({ name: "metrics" }).get(
     "/metrics",
-    async ({ request }) => {
-      const refused = deps.token === null ? null : refuseUnlessBearer(request, deps.token, "admin.metrics_token", deps.log);
+    async ({ request, server }) => {
+      const refused = deps.token === null ? null : refuseUnlessBearer(request, deps.token, "admin.metrics_token", deps.log, client(request, server));
       if (refused) return refused;
       try {
         const writer = await deps.writer();

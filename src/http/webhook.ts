@@ -20,7 +20,7 @@ import { countChanges, WebhookPayload } from "../whatsapp/payload";
 import { z } from "zod";
 import { metrics } from "../metrics/catalogue";
 import { operation } from "./openapi";
-import { clientAddress } from "./client-address";
+import type { ClientOf } from "./client-address";
 import type { TrustTest } from "../util/cidr";
 import { json, problem } from "./respond";
 import type { RequestTracker } from "./stop";
@@ -109,9 +109,7 @@ const observeLatency = metrics.histogram("wa_ingest_latency_seconds");
 /** The start of what a signature looks like: a scheme of letters and digits, `=`, hex digits. */
 const SIGNATURE_SHAPE = /^[a-z0-9]{1,10}=[0-9a-f]*$/i;
 
-export function webhookRoutes(deps: WebhookDeps) {
-  const remoteOf = (request: Request, server: Server) =>
-    clientAddress(server?.requestIP(request)?.address ?? null, request.headers.get("x-forwarded-for"), deps.trustedProxy);
+export function webhookRoutes(deps: WebhookDeps, remoteOf: ClientOf) {
 
   const reject = (request: Request, server: Server, response: Response, fields: Record<string, unknown>) => {
     rateLimited(deps.log).warn(`${response.status} ${fields.reason ?? ""}`.trim(), "webhook rejected", {

@@ -329,6 +329,9 @@ test("requests anyone can send (a wrong admin token, a POST to no route) log at 
     await Bun.sleep(200);
     const count = (msg: string) => daemon.lines.filter((l) => l.includes(`"msg":"${msg}"`)).length;
     expect({ refused: count("request refused"), rejected: count("request rejected") }).toEqual({ refused: 20, rejected: 20 });
+    // A refused token says who tried (behind Caddy: X-Forwarded-For's client, with server.trusted_proxies).
+    const refused = daemon.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "request refused");
+    expect(refused).toMatchObject({ reason: "wrong token", path: "/v1/stats", remote: "127.0.0.1" });
   } finally {
     await daemon.stop();
   }
