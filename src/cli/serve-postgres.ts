@@ -130,8 +130,8 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     token: config.admin.metrics_token ?? null,
     writer: async () => {
       try {
-        const [inboxCounts, lag, open] = await Promise.all([report.inbox(), backlog.backlogAgeMs(Date.now()), report.openDeliveries()]);
-        return { snapshot: emptySnapshot(), gauges: queueGauges(inboxCounts, lag, open, running.config.hooks.map((h) => h.name)) };
+        const [inbox, lagMs, open, tracked, sms] = await Promise.all([report.inbox(), backlog.backlogAgeMs(Date.now()), report.openDeliveries(), report.tracked(), report.sms()]);
+        return { snapshot: emptySnapshot(), gauges: queueGauges({ inbox, lagMs, open, tracked, sms }, running.config.hooks.map((h) => h.name)) };
       } catch (err) {
         throw isStorageFailure(err) ? toStorageError(err) : err;
       }

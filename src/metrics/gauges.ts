@@ -1,7 +1,7 @@
 /**
- * Values read at scrape time. `storeGauges` runs in the writer thread (index probes
- * through the report and queue stores); `processGauges` in the request thread;
- * `queueGauges` from counts the PostgreSQL engine read (cli/serve-postgres.ts).
+ * Values read at scrape time. `queueGauges` from the counts an engine read: SQLite's in
+ * the writer thread (`storeGauges`), PostgreSQL's shared ones (cli/serve-postgres.ts);
+ * `processGauges` in the request thread.
  */
 import type { Database } from "bun:sqlite";
 import { statSync } from "node:fs";
@@ -15,45 +15,38 @@ const INBOX_STATES = ["pending", "processing", "dead"] as const;
 /** Tracked messages past their deadline with no proof of delivery and no SMS out yet. */
 const STALE_STATES = ["stale", "fallback_pending"];
 
-export function storeGauges(db: Database, hookNames: readonly string[], now: number): Gauge[] {
-  const r = reportStore(db);
-  const inbox = r.inbox();
-  const tracked = r.tracked();
+/** The queues' depths as an engine counted them: deliveries not done by hook (run or not) and state. */
+export interface QueueFigures {
+  inbox: Record<string, number>;
+  lagMs: number;
+  open: Record<string, Record<string, number>>;
+  tracked: Record<string, number>;
+  sms: Record<string, number>;
+}
+
+/** The queue gauges from an engine's counts; `hookNames`: the hooks this daemon runs (the others' deliveries are orphaned). */
+export function queueGauges(f: QueueFigures, hookNames: readonly string[]): Gauge[] {
+  const byState = (hooks: readonly string[]) => hooks.flatMap((hook) => OPEN_DELIVERY_STATES.map((state) => ({ labels: { hook, state }, value: f.open[hook]?.[state] ?? 0 })));
   return [
-    { name: "wa_inbox_webhooks", help: "Webhooks in the inbox by state (done ones are not counted)", samples: INBOX_STATES.map((state) => ({ labels: { state }, value: inbox[state] ?? 0 })) },
-    { name: "wa_worker_lag_seconds", help: "How long the oldest webhook not yet processed has waited (the inbox's oldest pending age)", samples: [{ value: queueStore(db).backlogAgeMs(now) / 1000 }] },
-    {
-      name: "wa_deliveries_open",
-      help: "Deliveries not done, by hook and state; dead ones wait for a retry or replay",
-      samples: hookNames.flatMap((hook) => {
-        const open = r.openDeliveries(hook);
-        return OPEN_DELIVERY_STATES.map((state) => ({ labels: { hook, state }, value: open[state] ?? 0 }));
-      }),
-    },
+    { name: "wa_inbox_webhooks", help: "Webhooks in the inbox by state (done ones are not counted)", samples: INBOX_STATES.map((state) => ({ labels: { state }, value: f.inbox[state] ?? 0 })) },
+    { name: "wa_worker_lag_seconds", help: "How long the oldest webhook not yet processed has waited (the inbox's oldest pending age)", samples: [{ value: f.lagMs / 1000 }] },
+    { name: "wa_deliveries_open", help: "Deliveries not done, by hook and state; dead ones wait for a retry or replay", samples: byState(hookNames) },
     {
       name: "wa_deliveries_orphaned",
       help: "Deliveries not done of hooks the daemon no longer runs (removed or renamed), by hook and state: nothing sends them; cancel or move them",
-      samples: Object.entries(orphanedCounts(db, hookNames)).flatMap(([hook, open]) =>
-        OPEN_DELIVERY_STATES.map((state) => ({ labels: { hook, state }, value: open[state] ?? 0 })),
-      ),
+      samples: byState(Object.keys(f.open).filter((hook) => !hookNames.includes(hook))),
     },
-    { name: "wa_tracked_messages", help: "Outbound messages watched for SMS fallback and not done, by state", samples: Object.entries(tracked).map(([state, value]) => ({ labels: { state }, value })) },
-    { name: "wa_stale_messages", help: "Tracked messages past their deadline with no proof of delivery and no SMS sent yet", samples: [{ value: STALE_STATES.reduce((n, s) => n + (tracked[s] ?? 0), 0) }] },
-    { name: "wa_fallback_sms", help: "SMS fallback rows by state", samples: Object.entries(r.sms()).map(([state, value]) => ({ labels: { state }, value })) },
+    { name: "wa_tracked_messages", help: "Outbound messages watched for SMS fallback and not done, by state", samples: Object.entries(f.tracked).map(([state, value]) => ({ labels: { state }, value })) },
+    { name: "wa_stale_messages", help: "Tracked messages past their deadline with no proof of delivery and no SMS sent yet", samples: [{ value: STALE_STATES.reduce((n, s) => n + (f.tracked[s] ?? 0), 0) }] },
+    { name: "wa_fallback_sms", help: "SMS fallback rows by state", samples: Object.entries(f.sms).map(([state, value]) => ({ labels: { state }, value })) },
   ];
 }
 
-/** The shared queues' depths, as counted by an engine: the same gauges as storeGauges' first three. */
-export function queueGauges(inbox: Record<string, number>, lagMs: number, open: Record<string, Record<string, number>>, hookNames: readonly string[]): Gauge[] {
-  return [
-    { name: "wa_inbox_webhooks", help: "Webhooks in the inbox by state (done ones are not counted)", samples: INBOX_STATES.map((state) => ({ labels: { state }, value: inbox[state] ?? 0 })) },
-    { name: "wa_worker_lag_seconds", help: "How long the oldest webhook not yet processed has waited (the inbox's oldest pending age)", samples: [{ value: lagMs / 1000 }] },
-    {
-      name: "wa_deliveries_open",
-      help: "Deliveries not done, by hook and state; dead ones wait for a retry or replay",
-      samples: [...new Set([...hookNames, ...Object.keys(open)])].flatMap((hook) => OPEN_DELIVERY_STATES.map((state) => ({ labels: { hook, state }, value: open[hook]?.[state] ?? 0 }))),
-    },
-  ];
+/** SQLite's figures, read in the writer thread (index probes and trigger-kept counts). */
+export function storeGauges(db: Database, hookNames: readonly string[], now: number): Gauge[] {
+  const r = reportStore(db);
+  const open = { ...orphanedCounts(db, hookNames), ...Object.fromEntries(hookNames.map((hook) => [hook, r.openDeliveries(hook)])) };
+  return queueGauges({ inbox: r.inbox(), lagMs: queueStore(db).backlogAgeMs(now), open, tracked: r.tracked(), sms: r.sms() }, hookNames);
 }
 
 /** What the process itself reports, on any engine. */

@@ -10,6 +10,7 @@ import type { Logger } from "../util/log";
 import type { Clock } from "../util/clock";
 import type { scheduledRuns } from "../store/postgres/scheduled-runs";
 import { countJobRun, declareJobMetrics, type RunResult } from "./jobs";
+import { runReport } from "./run-report";
 
 export interface ClusterJob {
   name: string;
@@ -86,11 +87,15 @@ export class ClusterJobs {
       const result = await job.run();
       await this.runs.finish(job.name, fireAt, this.clock.now(), { result });
       countJobRun(job.name, "ok", t0);
-      this.log.info("scheduled job ran", { job: job.name, fire_at: new Date(fireAt).toISOString(), result });
-      return { claimed: true, outcome: { ran: true, result, duration_ms: Math.round(performance.now() - t0) } };
+      const duration_ms = Math.round(performance.now() - t0);
+      // As on SQLite (sweeper/jobs.ts): a run that did something at info, saying what; one that did nothing at debug.
+      const did = runReport(job.name, result);
+      if (did === null) this.log.debug("job run", { job: job.name, fire_at: new Date(fireAt).toISOString(), duration_ms, ...result });
+      else this.log.info("job run", { job: job.name, did, fire_at: new Date(fireAt).toISOString(), duration_ms, ...result });
+      return { claimed: true, outcome: { ran: true, result, duration_ms } };
     } catch (err) {
       countJobRun(job.name, "error", t0);
-      this.log.error("scheduled job failed", { job: job.name, fire_at: new Date(fireAt).toISOString(), error: err });
+      this.log.error("job run failed", { job: job.name, fire_at: new Date(fireAt).toISOString(), error: err });
       await this.runs.finish(job.name, fireAt, this.clock.now(), { error: (err as Error).message }).catch(() => {});
       return { claimed: true, outcome: { ran: false, reason: (err as Error).message } };
     }

@@ -7,6 +7,8 @@
  */
 import { expect, test } from "bun:test";
 import { postgresAdminOps } from "../../src/admin/postgres-ops";
+import { queueGauges } from "../../src/metrics/gauges";
+import { postgresReport } from "../../src/store/postgres/report-store";
 import { leaseToken } from "../../src/util/ids";
 import { fixture } from "../support/pipeline";
 import { migratedDatabase } from "../support/postgres";
@@ -162,6 +164,15 @@ test("as on SQLite: delivered before the registration means done; never priced a
   expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.REGISTERED"]);
   expect([await s.state("wamid.FIRST_DELIVERED"), await s.state("wamid.STATUS_ONLY")]).toEqual(["done", "not_sent"]);
   await s.deliver(status("wamid.OPAQUE", "sent", s.t0, { biz_opaque_callback_data: "order-42" }));
-  const shown = await postgresAdminOps(s.sql, () => null, () => [], async () => [], () => null)({ op: "message", wamid: "wamid.OPAQUE" });
+  const ops = postgresAdminOps(s.sql, () => null, () => [], async () => [], () => null);
+  const shown = await ops({ op: "message", wamid: "wamid.OPAQUE" });
   expect(shown.body).toMatchObject({ recipient_id: "16505551234", biz_opaque_callback_data: "order-42" });
+  // /v1/stats and /metrics count them as on SQLite (they read {} on PostgreSQL before).
+  expect(((await ops({ op: "stats" })).body as { fallback: unknown }).fallback).toEqual({ tracked: { not_sent: 2, tracked: 1, fallback_sent: 1 }, sms: { sent: 1 } });
+  const report = postgresReport(s.sql);
+  const gauges = queueGauges({ inbox: {}, lagMs: 0, open: { gone: { dead: 2 } }, tracked: await report.tracked(), sms: await report.sms() }, ["app"]);
+  const gauge = (name: string) => gauges.find((g) => g.name === name)!.samples;
+  expect(gauge("wa_fallback_sms")).toEqual([{ labels: { state: "sent" }, value: 1 }]);
+  expect(gauge("wa_deliveries_orphaned")).toContainEqual({ labels: { hook: "gone", state: "dead" }, value: 2 });
+  expect(gauge("wa_deliveries_open").every((x) => x.labels!.hook === "app")).toBe(true);
 });

@@ -21,6 +21,7 @@ import { filterConditions, type Param } from "./event-filter";
 import { billableByDay, failuresByCode, type StatsFigures } from "../../domain/stats";
 import { minuteOf } from "../stats-store";
 import { DELIVERIES_CHANNEL, INBOX_CHANNEL } from "./wakeups";
+import { postgresReport } from "./report-store";
 import type { AlertRow } from "../../domain/alert";
 
 const HOUR = 3_600_000;
@@ -82,7 +83,8 @@ export function postgresAdminQueries(sql: SQL) {
     async statsFigures(hookNames: readonly string[], now: number): Promise<StatsFigures> {
       const since = (kind: string, ms: number) => sql`SELECT key, sum(n)::float8 AS n FROM stats_by_minute WHERE kind = ${kind} AND minute >= ${minuteOf(ms)} GROUP BY key`;
       const keyed = (rows: { key: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.key, r.n]));
-      const [inbox, open, oldest, delivered, lastHour, lastDay, duplicates, statuses, failed, billable, [lag]] = await Promise.all([
+      const report = postgresReport(sql);
+      const [inbox, open, oldest, delivered, lastHour, lastDay, duplicates, statuses, failed, billable, [lag], tracked, sms] = await Promise.all([
         sql`SELECT state, count(*)::float8 AS n FROM inbox WHERE state IN ('pending', 'processing', 'dead') GROUP BY state`,
         sql`SELECT hook, state, count(*)::float8 AS n FROM deliveries WHERE state IN ('pending', 'delivering', 'dead', 'disabled') GROUP BY hook, state`,
         sql`SELECT hook, min(created_at)::float8 AS at FROM deliveries WHERE state IN ('pending', 'delivering') GROUP BY hook`,
@@ -95,6 +97,8 @@ export function postgresAdminQueries(sql: SQL) {
         sql`SELECT to_char(to_timestamp(minute * 60) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, key, sum(n)::float8 AS n
             FROM stats_by_minute WHERE kind = 'billable' AND minute >= ${minuteOf(now - 7 * DAY)} GROUP BY 1, 2 ORDER BY day DESC, key COLLATE "C"`,
         sql`SELECT received_at::float8 AS at FROM inbox WHERE state IN ('pending', 'processing') ORDER BY id LIMIT 1`,
+        report.tracked(),
+        report.sms(),
       ]);
       const openBy: Record<string, Record<string, number>> = {};
       for (const r of open as { hook: string; state: string; n: number }[]) (openBy[r.hook] ??= {})[r.state] = r.n;
@@ -111,8 +115,8 @@ export function postgresAdminQueries(sql: SQL) {
         statusesLastDay: keyed(statuses as { key: string; n: number }[]),
         failedByCode: failuresByCode(keyed(failed as { key: string; n: number }[])),
         billable: billableByDay(billable as { day: string; key: string; n: number }[]),
-        tracked: {},
-        sms: {},
+        tracked,
+        sms,
       };
     },
     /**

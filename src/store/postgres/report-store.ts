@@ -1,4 +1,4 @@
-/** Queue depths on the PostgreSQL engine, for /metrics (shared by every instance: the same on each). */
+/** Queue depths on the PostgreSQL engine, for /metrics and /v1/stats (shared by every instance: the same on each). */
 import type { SQL } from "bun";
 
 export function postgresReport(sql: SQL) {
@@ -14,6 +14,16 @@ export function postgresReport(sql: SQL) {
       const out: Record<string, Record<string, number>> = {};
       for (const r of rows as { hook: string; state: string; n: number }[]) (out[r.hook] ??= {})[r.state] = r.n;
       return out;
+    },
+    /** Tracked messages not done, by state (SQLite keeps these counts by trigger; here they are counted). */
+    async tracked(): Promise<Record<string, number>> {
+      const rows = await sql`SELECT state, count(*)::float8 AS n FROM tracked_messages WHERE state <> 'done' GROUP BY state`;
+      return Object.fromEntries(rows.map((r: { state: string; n: number }) => [r.state, r.n]));
+    },
+    /** SMS fallback rows, by state. */
+    async sms(): Promise<Record<string, number>> {
+      const rows = await sql`SELECT state, count(*)::float8 AS n FROM fallback_sends GROUP BY state`;
+      return Object.fromEntries(rows.map((r: { state: string; n: number }) => [r.state, r.n]));
     },
   };
 }
