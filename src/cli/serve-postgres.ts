@@ -30,7 +30,7 @@ import { Inbox } from "../ingest/inbox";
 import { Dispatcher } from "../forward/dispatcher";
 import { buildGauges, queueGauges } from "../metrics/gauges";
 import { emptySnapshot } from "../metrics/registry";
-import { isStorageFailure, toStorageError } from "../store/errors";
+import { isStorageFailure, StorageError, toStorageError } from "../store/errors";
 import { MigrationError } from "../store/migrate";
 import { openPostgres, serverVersion } from "../store/postgres/connect";
 import { postgresDispatch } from "../store/postgres/dispatch-engine";
@@ -45,6 +45,7 @@ import { postgresProcessing } from "../store/postgres/processing-engine";
 import { postgresReport } from "../store/postgres/report-store";
 import { systemClock } from "../util/clock";
 import { captureConsole, createLogger, type Logger } from "../util/log";
+import { rateLimited } from "../util/log-budget";
 import { redactionKey, redactorFor } from "../util/redact";
 import { VERSION } from "../version";
 import { processorOptions, runWorkerLoops } from "../worker/loop";
@@ -122,7 +123,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   await recordHooks(hookRecords, instance, config);
   const admin: AdminDeps = {
     token: config.admin.token,
-    run: postgresAdminOps(sql, () => worker?.jobs ?? null, () => running.config.hooks, () => hookRecords.live(INSTANCE_STALE_MS), () => worker?.fallback ?? null),
+    run: answeredAdmin(postgresAdminOps(sql, () => worker?.jobs ?? null, () => running.config.hooks, () => hookRecords.live(INSTANCE_STALE_MS), () => worker?.fallback ?? null), stallAfterMs, log),
     log,
     streamResumeAt: postgresStreamResume(sql),
   };
@@ -292,6 +293,31 @@ async function startWorker(sql: SQL, config: Config, instance: string, log: Logg
       await jobs.stop();
       await loops.stop();
     },
+  };
+}
+
+/**
+ * Admin answers that come even when PostgreSQL does not (packets dropped): a 503 after
+ * the stall bound, where the request was left to Bun's idle timeout and its connection
+ * dropped with no answer and no log line. An erasure is exempt: it may rightly take
+ * minutes (its route lifts the idle timeout), and a 503 while it goes on would be false.
+ */
+function answeredAdmin(run: AdminDeps["run"], withinMs: number, log: Logger): AdminDeps["run"] {
+  return async (op) => {
+    if (op.op === "erase-contact") return run(op);
+    let timer: Timer | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const reason = `postgres not answering: no answer within ${withinMs} ms`;
+        rateLimited(log).warn(reason, "admin request unanswered", { op: op.op, reason });
+        reject(new StorageError("gone", reason));
+      }, withinMs);
+    });
+    try {
+      return await Promise.race([run(op), silence]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
 

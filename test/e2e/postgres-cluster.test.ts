@@ -194,6 +194,13 @@ test("PostgreSQL gone silent (packets dropped, no error): webhooks get 503 withi
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { reason: string }).reason).toContain("postgres not answering");
     expect(daemon.lines.some((l) => l.includes("storage not answering: webhooks answered 503 until it does"))).toBe(true);
+    // The admin API answers too (a 503 to retry), not a connection dropped at Bun's idle timeout.
+    const asked = Date.now();
+    const admin = await fetch(`${daemon.url}/v1/events?limit=1`, { headers: { authorization: "Bearer e2e-admin-token-0123456789" } });
+    expect(admin.status).toBe(503);
+    expect(((await admin.json()) as { error: string; reason: string })).toMatchObject({ error: "storage_unavailable", reason: expect.stringContaining("postgres not answering") });
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    expect(daemon.lines.some((l) => l.includes('"msg":"admin request unanswered"'))).toBe(true);
 
     proxy.thaw();
     await waitFor(async () => (await post(`3-${Date.now()}`)).status === 200, 30_000);
