@@ -43,6 +43,7 @@ import { instanceHooksStore } from "../store/postgres/instance-hooks";
 import { migratePostgres } from "../store/postgres/migrate";
 import { postgresProcessing } from "../store/postgres/processing-engine";
 import { postgresReport } from "../store/postgres/report-store";
+import { orphanWarnings } from "../domain/orphans";
 import { systemClock } from "../util/clock";
 import { captureConsole, createLogger, type Logger } from "../util/log";
 import { rateLimited } from "../util/log-budget";
@@ -121,6 +122,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   const running = { config };
   const hookRecords = instanceHooksStore(sql);
   await recordHooks(hookRecords, instance, config);
+  await sayOrphans(report, hookRecords, log);
   const admin: AdminDeps = {
     token: config.admin.token,
     run: answeredAdmin(postgresAdminOps(sql, () => worker?.jobs ?? null, () => running.config.hooks, () => hookRecords.live(INSTANCE_STALE_MS), () => worker?.fallback ?? null), stallAfterMs, log),
@@ -150,6 +152,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     apply: async (next) => {
       // First: a database that cannot take it fails the reload before anything changed.
       await recordHooks(hookRecords, instance, next);
+      await sayOrphans(report, hookRecords, log);
       await worker?.stop();
       worker = next.worker.enabled ? await startWorker(sql, next, instance, log, meter, inboxWakeup, false) : null;
     },
@@ -232,6 +235,16 @@ async function recordHooks(store: ReturnType<typeof instanceHooksStore>, instanc
     await store.record(instance, config.hooks, Date.now());
   } catch (err) {
     throw isStorageFailure(err) ? toStorageError(err) : err;
+  }
+}
+
+/** Said at start and at each reload, as on SQLite: open deliveries of hooks no live instance runs. Never fatal. */
+async function sayOrphans(report: ReturnType<typeof postgresReport>, store: ReturnType<typeof instanceHooksStore>, log: Logger) {
+  try {
+    const [open, live] = await Promise.all([report.openDeliveries(), store.live(INSTANCE_STALE_MS)]);
+    for (const { msg, fields } of orphanWarnings(open, live)) log.warn(msg, fields);
+  } catch (err) {
+    log.warn("could not count the deliveries of hooks no instance runs", { error: isStorageFailure(err) ? toStorageError(err).message : err });
   }
 }
 

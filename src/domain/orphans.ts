@@ -36,3 +36,18 @@ export function orphanHookError(running: readonly string[], orphans: readonly st
   const why = running.includes(hook) ? "the daemon runs it" : "it has no open deliveries";
   return `hook: "${hook}" has no orphaned deliveries: ${why} (hooks with orphaned deliveries: ${names(orphans)})`;
 }
+
+/** What the start or a reload says of each hook no longer run that still has open deliveries (both engines). */
+export function orphanWarnings(open: Readonly<Record<string, Readonly<Record<string, number>>>>, running: readonly string[]) {
+  return Object.entries(open)
+    .filter(([hook]) => !running.includes(hook))
+    .map(([hook, states]) => ({
+      msg: "deliveries of a hook the daemon no longer runs: nothing sends them",
+      fields: {
+        hook,
+        deliveries: Object.values(states).reduce((a, b) => a + b, 0),
+        states,
+        hint: "wa-webhookd orphans --config FILE --cancel (or --move-to HOOK), or POST /v1/deliveries/orphaned",
+      },
+    }));
+}

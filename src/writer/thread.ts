@@ -29,6 +29,7 @@ import { metrics } from "../metrics/catalogue";
 import { storeGauges } from "../metrics/gauges";
 import { daemonHooksStore } from "../store/daemon-hooks-store";
 import { trimHeap } from "../util/heap-trim";
+import { orphanWarnings } from "../domain/orphans";
 import { orphanedCounts } from "../store/requeue-store";
 
 declare const self: Worker;
@@ -184,15 +185,7 @@ function recordHooks() {
   const running = hooks.map((h) => h.name);
   try {
     daemonHooksStore(db!).record(hooks, Date.now());
-    for (const [hook, open] of Object.entries(orphanedCounts(db!, running))) {
-      const deliveries = Object.values(open).reduce((a, b) => a + b, 0);
-      log!.warn("deliveries of a hook the daemon no longer runs: nothing sends them", {
-        hook,
-        deliveries,
-        states: open,
-        hint: "wa-webhookd orphans --config FILE --cancel (or --move-to HOOK), or POST /v1/deliveries/orphaned",
-      });
-    }
+    for (const { msg, fields } of orphanWarnings(orphanedCounts(db!, running), running)) log!.warn(msg, fields);
   } catch (err) {
     log!.error("could not record the hooks the daemon runs; operator commands see the previous ones", { error: err, hooks: running });
   }

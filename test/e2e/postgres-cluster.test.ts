@@ -8,7 +8,7 @@
  * instances recover without a restart, every acknowledged POST delivered once.
  */
 import { expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, type Daemon } from "../support/daemon";
 import { freshDatabase, PG_URL } from "../support/postgres";
@@ -216,6 +216,24 @@ test("PostgreSQL gone silent (packets dropped, no error): webhooks get 503 withi
     proxy.stop();
   }
 }, 90_000);
+
+test("a hook removed by a reload with open deliveries: the reload says so, with the count, as on SQLite", async () => {
+  const url = await freshDatabase();
+  const sink = new Sink().start();
+  sinks.push(sink);
+  const crm = hookToml(`http://127.0.0.1:${closedPort()}/hook`, "crm", 'retry_schedule = ["1h"]');
+  const config = clusterConfig(url, "wa-orphans", sink.url, crm);
+  const daemon = await startDaemon(config);
+  daemons.push(daemon);
+  for (const wamid of ["wamid.PGORPHAN1", "wamid.PGORPHAN2"]) expect((await signedPost(`${daemon.url}/webhook`, textMessage(wamid))).status).toBe(200);
+  await waitFor(() => sink.received.length === 2, 20_000);
+  writeFileSync(config, readFileSync(config, "utf8").replace(crm, ""));
+  const from = daemon.lines.length;
+  daemon.proc.kill("SIGHUP");
+  await waitFor(() => daemon.lines.slice(from).some((l) => l.includes('"msg":"config reloaded"')), 20_000);
+  const said = daemon.lines.slice(from).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === "deliveries of a hook the daemon no longer runs: nothing sends them");
+  expect(said.map((l) => [l.level, l.hook, l.deliveries])).toEqual([["warn", "crm", 2]]);
+}, 60_000);
 
 /** The local cluster behind PG_URL (version and name), to stop and start it: the restart case needs the real server. */
 function localCluster(): [string, string] {
