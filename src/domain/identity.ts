@@ -88,17 +88,26 @@ export function identityOf(requested: string, rows: readonly IdentityRow[]): Ide
       .filter((r) => r.kind === kind && r.currentAt !== null)
       .reduce<IdentityRow | null>((best, r) => (best === null || r.currentAt! > best.currentAt! || (r.currentAt === best.currentAt && r.id > best.id) ? r : best), null)?.id ?? null;
   const ids = [...new Set([requested, ...rows.map((r) => r.id)])].sort();
-  // A phone number no change made current (named beside a user id change) is still the person's, when it is their only one.
-  const phones = rows.filter((r) => r.kind === "wa_id");
-  const onlyPhone = phones.length === 1 ? phones[0]!.id : null;
+  // An id no change made current (a number named beside a user id change, a user id seen with its parent) is
+  // still the person's, when it is their only one of its kind.
+  const only = (kind: IdKind) => {
+    const of = rows.filter((r) => r.kind === kind);
+    return of.length === 1 ? of[0]!.id : null;
+  };
   // Never linked: the id asked for is all there is, shown as the kind its form says (a username user's BSUID is no wa_id).
   const alone = rows.length === 0 ? kindOf(requested) : null;
-  return {
-    wa_id: current("wa_id") ?? onlyPhone ?? (alone === "wa_id" ? requested : null),
-    user_id: current("user_id") ?? (alone === "user_id" ? requested : null),
-    parent_user_id: current("parent_user_id") ?? (alone === "parent_user_id" ? requested : null),
-    ids,
-  };
+  const shown = (kind: IdKind) => current(kind) ?? only(kind) ?? (alone === kind ? requested : null);
+  return { wa_id: shown("wa_id"), user_id: shown("user_id"), parent_user_id: shown("parent_user_id"), ids };
+}
+
+/**
+ * A business-scoped user id and its parent (the same person's id across the business
+ * portfolio), seen together on a message or status: one person. Neither is made current
+ * (a change says that), so the link is written once, not at every message.
+ */
+export function parentLink(userId: string | null | undefined, parentUserId: unknown, at: number | null): IdentityLink | null {
+  if (!userId || typeof parentUserId !== "string" || !parentUserId || parentUserId === userId) return null;
+  return { ids: [{ id: userId, kind: "user_id", current: false }, { id: parentUserId, kind: "parent_user_id", current: false }], at };
 }
 
 /** A stored phone number is digits only; a parent user id reads "US.ENT.…"; any other id is a user id. */

@@ -5,7 +5,7 @@ import { parseJsonExact } from "../util/json";
 import { normalizeError, secondsToMs, type NormalizedError } from "./primitives";
 import { participantNumber, type MessageStatus } from "./statuses";
 import type { StateEffect } from "../domain/effects";
-import type { NamedId } from "../domain/identity";
+import { parentLink, type NamedId } from "../domain/identity";
 import { phoneDigits } from "./phone";
 
 const MEDIA_KINDS = ["image", "video", "audio", "document", "sticker"] as const;
@@ -69,6 +69,8 @@ export function messageData(m: InboundMessage, sender: SenderContact | undefined
   }
   const moved = numberChange(m, data.from_user_id as string | null, sentAt);
   if (moved) effects.push(moved);
+  const parent = parentLink(data.from_user_id as string | null, m.from_parent_user_id ?? (sender as { parent_user_id?: unknown } | undefined)?.parent_user_id, sentAt);
+  if (parent) effects.push({ kind: "identity", link: parent });
   return { data, effects };
 }
 
@@ -210,5 +212,7 @@ export function statusData(s: MessageStatus, phoneNumberId: string | null, value
       oneToOne: s.recipient_type !== "group" && s.payment === undefined && s.type !== "payment" && s.type !== "call",
     },
   ];
+  const parent = parentLink(s.recipient_user_id, parentUserId, statusAt);
+  if (parent) effects.push({ kind: "identity", link: parent });
   return { data, effects };
 }

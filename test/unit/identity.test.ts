@@ -14,6 +14,7 @@ import { EventsQuery } from "../../src/admin/params";
 import { changeEntry, expectedIdentity, phoneOf, textFrom, type IdChange } from "../support/identity-changes";
 import { pipeline } from "../support/pipeline";
 import { normalizePayload } from "../../src/whatsapp/normalize";
+import { bothEngines } from "../support/both-engines";
 
 /** Chains of 1–4 number changes and 0–3 user id changes at distinct times; each delivered 1–3 times, in any order, in POSTs of 1–3 entries. */
 const scenario = fc
@@ -182,4 +183,27 @@ test("the older number-change shapes link numbers too: customer_changed_number, 
   expect(linked({ body: "User A changed from 16505551234 to 12195550000", wa_id: "12195550000", type: "customer_changed_number" })).toEqual([["16505551234", "12195550000*"]]);
   expect(linked({ body: "User A changed from 16505551234 to 12195550000", new_wa_id: "12195550000", type: "user_changed_number" })).toEqual([["16505551234", "12195550000*"]]);
   expect(linked({ body: "changed", type: "user_changed_number" })).toEqual([]); // no new number: nothing to link
+});
+
+test("a username user's id and its parent id, seen together on a message or a status, are one person on both engines: either finds them, the contact shows both", async () => {
+  const e = await bothEngines(Date.now() - 60_000);
+  const at = String(Math.floor(Date.now() / 1000) - 30);
+  const USER = "US.13491208655302741918";
+  const PARENT = "US.ENT.11815799212886844830";
+  const RECIPIENT = "US.13491208655302749999";
+  const RECIPIENT_PARENT = "US.ENT.11815799212886849999";
+  const value = (extra: object) => ({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: "106540352242922" }, ...extra } }] }] });
+  await e.both.post([
+    value({
+      contacts: [{ profile: { name: "Kerry", username: "kerry" }, user_id: USER, parent_user_id: PARENT }],
+      messages: [{ from_user_id: USER, from_parent_user_id: PARENT, id: "wamid.USERNAME1", timestamp: at, type: "text", text: { body: "hi" } }],
+    }),
+    value({ statuses: [{ id: "wamid.TOUSERNAME", status: "delivered", timestamp: at, recipient_user_id: RECIPIENT, recipient_parent_user_id: RECIPIENT_PARENT }] }),
+  ]);
+  for (const [id, user, parent] of [[USER, USER, PARENT], [PARENT, USER, PARENT], [RECIPIENT_PARENT, RECIPIENT, RECIPIENT_PARENT]] as const) {
+    const answer = await e.ask({ op: "contact", waId: id });
+    expect(answer.lite.status).toBe(200);
+    expect((answer.lite.body as { identity: unknown }).identity).toEqual({ wa_id: null, user_id: user, parent_user_id: parent, ids: [parent, user].sort() });
+    expect((answer.pg.body as { identity: unknown }).identity).toEqual((answer.lite.body as { identity: unknown }).identity);
+  }
 });
