@@ -278,9 +278,12 @@ function* itemsOf(where: Where, value: unknown, key: string, type: EventType, ke
   }
 }
 
-function fieldEvent(where: Where, type: EventType, value: unknown): NormalizedEvent {
+function fieldEvent(where: Where, named: EventType, value: unknown): NormalizedEvent {
   // Every such field's value is an object: a list, a scalar or null is not the event its field names.
   if (!isRecord(value)) return unknownEvent(where, value, "value is not an object");
+  // Meta's own example of a quality update is labelled message_template_status_update: a
+  // status update without an event but with a new quality score is that quality update.
+  const type: EventType = named === "template.status" && value.event === undefined && typeof value.new_quality_score === "string" ? "template.quality" : named;
   const data: Record<string, unknown> = { ...value };
   const effects: StateEffect[] = [];
   if (type.startsWith("template.")) {

@@ -164,6 +164,16 @@ test("phone_number_quality_update: the limit from max_daily_conversations_per_bu
   expect(notices({ event: "UNFLAGGED" })).toEqual(["quality=UNFLAGGED"]);
 });
 
+test("Meta's own quality-update example, labelled message_template_status_update: a template.quality event that sets the quality; a real status update stays one", () => {
+  const change = (value: object) =>
+    normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "message_template_status_update", value }] }] })[0]!;
+  const quality = change({ previous_quality_score: "GREEN", new_quality_score: "RED", message_template_id: 806312974732579, message_template_name: "welcome_template", message_template_language: "en-US" });
+  expect(quality.type).toBe("template.quality");
+  expect(quality.effects.filter((e) => e.kind === "notice").map((e) => `${(e as { attribute: string }).attribute}=${(e as { value: string }).value}`)).toEqual(["quality=RED"]);
+  const status = change({ event: "APPROVED", message_template_id: 806312974732579, message_template_name: "welcome_template", message_template_language: "en-US", reason: null });
+  expect(status.type).toBe("template.status");
+});
+
 test("account_alerts: an entity_id sent as a JSON number is text in data, as the other ids", () => {
   const value = { entity_type: "PHONE_NUMBER", entity_id: 106540352242922, alert_info: { alert_severity: "WARNING", alert_status: "ACTIVE", alert_type: "OBA_REJECTED", alert_description: "…" } };
   const [event] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "account_alerts", value }] }] });
