@@ -100,7 +100,8 @@ function templateStatus(e: AlertSource): AlertDraft | null {
 function phoneQuality(e: AlertSource): AlertDraft[] {
   const event = str(e.data.event)?.toUpperCase() ?? null;
   const current = currentLimit(e.data);
-  const old = limitTier(e.data.old_limit);
+  // Meta's old_limit, else the limit this number had as we knew it (worker/plan.ts previous_limit: old_limit is gone since February 2026).
+  const old = limitTier(e.data.old_limit) ?? limitTier(e.data.previous_limit);
   const lowered = event === "DOWNGRADE" || (current !== null && old !== null && (compareTiers(current, old) ?? 0) < 0);
   const number = str(e.data.display_phone_number) ?? e.phoneNumberId ?? "(unknown number)";
   const data = { display_phone_number: number, event, current_limit: current, old_limit: old, waba_id: e.wabaId };

@@ -30,9 +30,9 @@ export type StateEffect =
  */
 export interface Notice {
   kind: "notice";
-  subject: "template" | "contact" | "phone_number" | "group";
+  subject: "template" | "contact" | "phone_number" | "group" | "account";
   id: string;
-  attribute: "status" | "quality" | "category" | "marketing_opt_out" | "profile_name" | "messaging_limit" | "suspended" | "username" | "username_status";
+  attribute: "status" | "quality" | "category" | "marketing_opt_out" | "profile_name" | "messaging_limit" | "suspended" | "username" | "username_status" | "ban" | "connection";
   value: string | null;
   at: number | null;
   /**

@@ -6,6 +6,7 @@
  * Meta's integers become ISO times; its human `waba_ban_date` stays as written.
  */
 import { z } from "zod";
+import type { Notice } from "../domain/effects";
 import { hashed, type NormalizedEvent, type Where } from "./normalized-event";
 import { absent, lenientList, secondsToMs, unixSeconds, optionalText as text, optionalId as id } from "./primitives";
 
@@ -31,7 +32,27 @@ const iso = (seconds: number | undefined) => {
 
 export function accountUpdate(where: Where, value: Record<string, unknown>): NormalizedEvent {
   const a = AccountUpdate.parse(value);
-  return hashed(where, "account.update", where.entryTime, { ...value, ...typedParts(a) }, value);
+  const event = hashed(where, "account.update", where.entryTime, { ...value, ...typedParts(a) }, value);
+  const notice = accountNotice(a, where);
+  if (notice) event.effects.push(notice);
+  return event;
+}
+
+/** Events that connect or disconnect the account from this app: the latest by Meta's clock is its state. */
+const CONNECTION_EVENTS = new Set(["ACCOUNT_OFFBOARDED", "ACCOUNT_RECONNECTED", "PARTNER_REMOVED", "PARTNER_ADDED", "ACCOUNT_DELETED"]);
+
+/**
+ * The account's ban state and connection as notices, judged by Meta's clock like a
+ * template's status: a DISABLE retried after the later REINSTATE, or an OFFBOARDED
+ * after the later RECONNECTED, is an event with `state_changed: false` and no alert.
+ */
+function accountNotice(a: AccountUpdate, where: Where): Notice | null {
+  const event = a.event?.toUpperCase();
+  if (!where.wabaId || !event) return null;
+  const at = where.entryTime;
+  if (event === "DISABLED_UPDATE" && a.ban_info?.waba_ban_state) return { kind: "notice", subject: "account", id: where.wabaId, attribute: "ban", value: a.ban_info.waba_ban_state.toUpperCase(), at, record: "always" };
+  if (CONNECTION_EVENTS.has(event)) return { kind: "notice", subject: "account", id: where.wabaId, attribute: "connection", value: event, at, record: "always" };
+  return null;
 }
 
 /** The typed companions; `event` stays Meta's word (an open enum: new events keep coming). */

@@ -9,6 +9,7 @@ import type { StateEffect } from "../domain/effects";
 import { hashed, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
 import { absent, secondsToMs, unixSeconds, optionalText as text, optionalId as id } from "./primitives";
 import { accountUpdate } from "./account-update";
+import { displayDigits } from "./phone";
 
 
 const BusinessUsername = z.looseObject({ display_phone_number: id, username: text, status: text });
@@ -47,7 +48,7 @@ type Reader = (where: Where, value: Record<string, unknown>) => NormalizedEvent;
  */
 function businessUsername(where: Where, value: Record<string, unknown>): NormalizedEvent {
   const u = BusinessUsername.parse(value);
-  const number = where.phoneNumberId ?? u.display_phone_number ?? null;
+  const number = where.phoneNumberId ?? (u.display_phone_number ? displayDigits(u.display_phone_number) : null);
   const effects: StateEffect[] = [];
   if (number && u.status) {
     const notice = (attribute: "username" | "username_status", v: string | null) => ({ kind: "notice" as const, subject: "phone_number" as const, id: number, attribute, value: v, at: where.entryTime, record: "always" as const });

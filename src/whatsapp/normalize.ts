@@ -23,6 +23,7 @@ import { managementReader } from "./management-values";
 import { clickEvent } from "./message-clicks";
 import { normalizeUserIdUpdates, systemUserIdChange } from "./user-id-change";
 import { currentLimit, QUALITY_EVENTS } from "./messaging-limit";
+import { displayDigits } from "./phone";
 
 export type { NormalizedEvent };
 
@@ -304,7 +305,8 @@ function fieldEvent(where: Where, named: EventType, value: unknown): NormalizedE
   if (type === "account.alert" && value.entity_id !== undefined) data.entity_id = idOf(value.entity_id) ?? value.entity_id;
   if (type === "phone_number.quality") {
     const q = PhoneQualityValue.safeParse(value).data;
-    const id = where.phoneNumberId ?? q?.display_phone_number ?? null;
+    // Keyed by the digits: Meta writes one number "15550783881" or "+1 555-078-3881".
+    const id = where.phoneNumberId ?? (q?.display_phone_number ? displayDigits(q.display_phone_number) : null);
     const limit = q ? currentLimit(q) : null;
     // Only a rating sets the quality; UPGRADE, ONBOARDING, THROUGHPUT_UPGRADE… are about the limit.
     if (id && q?.event && QUALITY_EVENTS.has(q.event.toUpperCase())) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "quality", value: q.event, at: where.entryTime, record: "always" });

@@ -6,9 +6,7 @@
  * its number and is found under its id. Before any event of the number is seen, none.
  */
 import type { NormalizedEvent } from "../whatsapp/normalize";
-
-/** A display number as digits: "+1 555-078-3881" and "15550783881" are one number. */
-const digitsOf = (display: string) => display.replace(/[^0-9]/g, "");
+import { displayDigits as digitsOf } from "../whatsapp/phone";
 
 export class PhoneNumberBook {
   readonly #ids = new Map<string, string>();

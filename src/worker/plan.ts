@@ -115,6 +115,8 @@ function planEvent(candidate: JobSlice["events"][number], job: InboxJob, state: 
         const verdict = state.notice(effect);
         if (verdict === "unchanged") break;
         if (verdict === "applied") applied++;
+        // Meta stopped sending old_limit (February 2026): the limit this number had, as we knew it, tells a lowered one.
+        if (verdict === "applied" && effect.attribute === "messaging_limit" && state.replaced !== null && state.replaced !== effect.value) event.data.previous_limit = state.replaced;
         writes.notices.push({ notice: effect, eventId: id, applied: verdict === "applied", receivedAt: job.received_at });
       }
     }
@@ -166,6 +168,8 @@ const categoryKey = (category: unknown) => (typeof category === "string" ? norma
 class BatchState {
   readonly #outbound: Map<string, { status: string; priced: boolean }>;
   readonly #notices: Map<string, { value: string | null; at: number | null }>;
+  /** The value the last notice() found (null: none yet): what an applied one replaced. */
+  replaced: string | null = null;
   readonly contacts = new Map<string, number | null>();
   readonly templates = new Map<string, BatchWrites["templates"][number]>();
   readonly links: IdentityLink[] = [];
@@ -207,6 +211,7 @@ class BatchState {
    */
   notice(n: Notice): "applied" | "stale" | "unchanged" {
     const key = noticeKey(n);
+    this.replaced = this.#notices.get(key)?.value ?? null;
     const current = this.#notices.get(key);
     if (n.record === "changes" && current !== undefined && current.value === n.value) return "unchanged";
     const applies = current === undefined || current.at === null || (n.at !== null && n.at >= current.at);

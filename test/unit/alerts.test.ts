@@ -189,6 +189,34 @@ describe("alerts on a real database and a real sink", () => {
     expect(p.db.query("SELECT kind FROM alerts").all()).toEqual([{ kind: "template.paused" }]);
   });
 
+  test("an account DISABLE retried after the later REINSTATE, or an OFFBOARDED after the later RECONNECTED: an event each, state_changed false, no alert", async () => {
+    const p = pipeline([], { alerts: { url: sink().url } });
+    const update = (time: number, value: object) => ({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time, changes: [{ field: "account_update", value }] }] });
+    const ban = (state: string, time: number) => update(time, { event: "DISABLED_UPDATE", ban_info: { waba_ban_state: [state], waba_ban_date: "December 5, 2026" } });
+    for (const body of [ban("REINSTATE", 1751400000), ban("DISABLE", 1751399000), update(1751410000, { event: "ACCOUNT_RECONNECTED" }), update(1751409000, { event: "ACCOUNT_OFFBOARDED" })]) p.post(body);
+    while ((await p.processor.runOnce()).jobs > 0);
+    const changed = p.db.query<{ v: number | null }, []>("SELECT json_extract(envelope, '$.data.state_changed') v FROM events ORDER BY id").all().map((r) => r.v);
+    expect(changed).toEqual([1, 0, 1, 0]);
+    expect(p.db.query("SELECT kind FROM alerts").all()).toEqual([{ kind: "account.reconnected" }]);
+    // The same DISABLE when it is the news: the critical alert.
+    p.post(ban("DISABLE", 1751420000));
+    while ((await p.processor.runOnce()).jobs > 0);
+    expect(p.db.query<{ kind: string }, []>("SELECT kind FROM alerts ORDER BY id").all().map((r) => r.kind)).toEqual(["account.reconnected", "account.banned"]);
+  });
+
+  test("a limit lowered under the 2026 field (no old_limit): told by the limit the number had, whatever the event and however Meta writes the number", async () => {
+    const p = pipeline([], { alerts: { url: sink().url } });
+    const quality = (time: number, display: string, value: object) => ({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time, changes: [{ field: "phone_number_quality_update", value: { display_phone_number: display, ...value } }] }] });
+    p.post(quality(1751900000, "15550783881", { event: "THROUGHPUT_UPGRADE", max_daily_conversations_per_business: "TIER_100K" }));
+    p.post(quality(1751900100, "+1 555-078-3881", { event: "LIMIT_CHANGED", max_daily_conversations_per_business: "TIER_2K" }));
+    p.post(quality(1751900200, "15550783881", { event: "FLAGGED", max_daily_conversations_per_business: 250 }));
+    while ((await p.processor.runOnce()).jobs > 0);
+    const previous = p.db.query<{ v: string | null }, []>("SELECT json_extract(envelope, '$.data.previous_limit') v FROM events ORDER BY id").all().map((r) => r.v);
+    expect(previous).toEqual([null, "TIER_100K", "TIER_2K"]);
+    expect(p.db.query<{ kind: string }, []>("SELECT kind FROM alerts ORDER BY id").all().map((r) => r.kind)).toEqual(["phone_number.limit", "phone_number.limit", "phone_number.quality"]);
+    expect(p.count("SELECT count(DISTINCT subject_id) n FROM state_values WHERE subject = 'phone_number'")).toBe(1); // one number, however written
+  });
+
   test("alert sink down, then failing, then up: retried on the schedule, sent once", async () => {
     const alerts = sink();
     let answers = 0;
