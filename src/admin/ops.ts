@@ -139,16 +139,23 @@ export function ranJob(run: RunResult, name: string, names: readonly string[]): 
 }
 
 function resolve(db: Database, tracker: Tracker, wamid: string, action: "resend" | "mark-sent", now: number): AdminAnswer {
-  const refused = resolveRefused(wamid, action, tracker.store.get(wamid)?.expires_at ?? null, now);
+  const refused = resolveRefused(wamid, action, tracker.store.get(wamid) ?? null, now);
   if (refused) return refused;
   const done = db.transaction(() => resolveUnknown(tracker, wamid, action, now)).immediate();
   return resolved(done, wamid, action);
 }
 
-/** The sender would refuse a resend past not_after anyway (never an SMS then): say so now, not with a 200. */
-export function resolveRefused(wamid: string, action: "resend" | "mark-sent", expiresAt: number | null, now: number): AdminAnswer | null {
-  if (action !== "resend" || !pastNotAfter(expiresAt, now)) return null;
-  return { status: 409, body: { error: "past_not_after", reason: `${wamid} is past its not_after (${new Date(expiresAt!).toISOString()}): no SMS may go now; mark-sent records one that did` } };
+/**
+ * A resend refused: past not_after the sender would refuse it anyway (never an SMS then):
+ * say so now, not with a 200; and a message WhatsApp delivered needs no SMS more.
+ */
+export function resolveRefused(wamid: string, action: "resend" | "mark-sent", row: Pick<TrackedRow, "expires_at" | "delivered_at"> | null, now: number): AdminAnswer | null {
+  if (action !== "resend" || !row) return null;
+  if (row.delivered_at !== null) {
+    return { status: 409, body: { error: "delivered", reason: `${wamid} was delivered on WhatsApp (${new Date(row.delivered_at).toISOString()}): it needs no SMS; mark-sent records one that went` } };
+  }
+  if (!pastNotAfter(row.expires_at, now)) return null;
+  return { status: 409, body: { error: "past_not_after", reason: `${wamid} is past its not_after (${new Date(row.expires_at!).toISOString()}): no SMS may go now; mark-sent records one that did` } };
 }
 
 /** In the caller's transaction: an `unknown` SMS sent again (same Idempotency-Key) or recorded as sent. False when it is not `unknown`. */

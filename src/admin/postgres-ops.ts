@@ -181,7 +181,7 @@ export function postgresAdminOps(
         await f.resume(now);
         return ok({ resumed: true });
       case "resolve": {
-        const refused = resolveRefused(op.wamid, op.action, (await f.read(op.wamid)).get(op.wamid)?.expires_at ?? null, now);
+        const refused = resolveRefused(op.wamid, op.action, (await f.read(op.wamid)).get(op.wamid) ?? null, now);
         return refused ?? resolved(await f.resolve(op.wamid, op.action, now), op.wamid, op.action);
       }
     }

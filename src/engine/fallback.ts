@@ -33,8 +33,8 @@ export interface SendMoves {
   markSending(wamid: string, now: number): void;
   /** An attempt's final outcome moves the message. */
   recordSend(wamid: string, outcome: "sent" | "failed" | "unknown", now: number): void;
-  /** An attempt failed and the next waits other than retry_schedule says. */
-  noteWait(wamid: string, o: Pick<SendOutcome, "status" | "retryAt" | "why">, attempts: number, now: number): void;
+  /** An attempt failed and another is due: unless the message was delivered meanwhile (then none), noted when it waits other than retry_schedule says. */
+  retryLater(wamid: string, o: Pick<SendOutcome, "status" | "retryAt" | "why">, attempts: number, now: number): void;
 }
 
 export interface AlertQueue {

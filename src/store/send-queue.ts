@@ -32,9 +32,9 @@ export function claimSends(tracker: Pick<SendMoves, "refuseExpired" | "markSendi
 }
 
 /** In the round's transaction, on either engine: `recorded` is the token-checked write of the outcome; then the message moves. */
-export function finishSend(tracker: Pick<SendMoves, "recordSend" | "noteWait">, row: ClaimedSend, o: SendOutcome, now: number, recorded: () => boolean): boolean {
+export function finishSend(tracker: Pick<SendMoves, "recordSend" | "retryLater">, row: ClaimedSend, o: SendOutcome, now: number, recorded: () => boolean): boolean {
   if (!recorded()) return false;
   if (o.state !== "pending") tracker.recordSend(row.wamid, o.state, now);
-  else if (o.why) tracker.noteWait(row.wamid, o, row.attempts, now);
+  else tracker.retryLater(row.wamid, o, row.attempts, now);
   return true;
 }

@@ -294,14 +294,33 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
     const row = this.store.get(wamid);
     const send = this.store.send(wamid);
     if (!row || !send) return;
-    const state = outcome === "sent" ? (row.delivered_at !== null ? "late_delivered" : "fallback_sent") : outcome === "failed" ? "fallback_failed" : "unknown";
+    const reached = outcome === "sent" ? "fallback_sent" : outcome === "failed" ? "fallback_failed" : "unknown";
+    // Delivered while the request was out: an SMS that went (or may have: unknown) is a late delivery, never resent.
+    const state = row.delivered_at !== null && outcome !== "failed" ? "late_delivered" : reached;
     const next: TrackedRow = { ...row, state };
     this.store.save(row, next, now);
     const provider = { provider_status: send.provider_status, attempts: send.attempts, ...(send.last_error ? { error: send.last_error } : {}) };
-    // Delivered while the SMS request was out: both happened, so the timeline says both.
-    if (state === "late_delivered") this.store.note(wamid, now, { state: "fallback_sent", detail: provider }, { state, detail: { delivered_at: isoOrNull(row.delivered_at), ...falseStale(row, row.delivered_at) } });
+    // Both happened, so the timeline says both.
+    if (state === "late_delivered") this.store.note(wamid, now, { state: reached, detail: provider }, { state, detail: { delivered_at: isoOrNull(row.delivered_at), ...falseStale(row, row.delivered_at) } });
     else this.store.note(wamid, now, { state, detail: provider });
     this.#raiseFallback(next, outcome, send, now);
+  }
+
+  /**
+   * An attempt failed and another is due (its row is pending again). Delivered while
+   * that attempt was out: the retry would text someone who has the message, so it is
+   * cancelled (cancelled_delivered, as a delivery between retries is).
+   */
+  retryLater(wamid: string, o: { status: number | null; retryAt: number | null; why?: string }, attempts: number, now: number) {
+    const row = this.store.get(wamid);
+    if (row?.state === "sending" && row.delivered_at !== null && this.store.cancelSend(wamid, now)) {
+      const next: TrackedRow = { ...row, state: "cancelled_delivered" };
+      this.store.save(row, next, now);
+      this.store.note(wamid, now, { state: next.state, detail: { delivered_at: isoOrNull(row.delivered_at), provider_status: o.status, attempts, why: "delivered while a failed attempt was out: not retried" } });
+      this.#raiseFallback(next, "cancelled", this.store.send(wamid)!, now);
+      return;
+    }
+    if (o.why) this.#noteWait(wamid, o, attempts, now);
   }
 
   /**
@@ -323,7 +342,7 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
   }
 
   /** An attempt failed and the next one waits other than retry_schedule says: the timeline says why. */
-  noteWait(wamid: string, o: { status: number | null; retryAt: number | null; why?: string }, attempts: number, now: number) {
+  #noteWait(wamid: string, o: { status: number | null; retryAt: number | null; why?: string }, attempts: number, now: number) {
     this.store.note(wamid, now, { state: "waiting", detail: { provider_status: o.status, attempts, next_attempt_at: isoOrNull(o.retryAt), why: o.why } });
   }
 

@@ -303,6 +303,8 @@ function fieldEvent(where: Where, named: EventType, value: unknown): NormalizedE
   }
   // Ids as text, as everywhere in data: Meta's example gives this one as a JSON number.
   if (type === "account.alert" && value.entity_id !== undefined) data.entity_id = idOf(value.entity_id) ?? value.entity_id;
+  // An alert about a phone number is that number's event: hooks filtered by phone_number_ids get it.
+  const about = type === "account.alert" && where.phoneNumberId === null && String(value.entity_type).toUpperCase() === "PHONE_NUMBER" && typeof data.entity_id === "string" ? { ...where, phoneNumberId: data.entity_id } : where;
   if (type === "phone_number.quality") {
     const q = PhoneQualityValue.safeParse(value).data;
     // Keyed by the digits: Meta writes one number "15550783881" or "+1 555-078-3881".
@@ -312,7 +314,7 @@ function fieldEvent(where: Where, named: EventType, value: unknown): NormalizedE
     if (id && q?.event && QUALITY_EVENTS.has(q.event.toUpperCase())) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "quality", value: q.event, at: where.entryTime, record: "always" });
     if (id && limit) effects.push({ kind: "notice", subject: "phone_number", id, attribute: "messaging_limit", value: limit, at: where.entryTime, record: "always" });
   }
-  return base(where, type, `hash:${hashOf(where, value)}`, where.entryTime, data, value, effects);
+  return base(about, type, `hash:${hashOf(where, value)}`, where.entryTime, data, value, effects);
 }
 
 function listOf(value: unknown): unknown[] {

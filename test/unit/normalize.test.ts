@@ -178,6 +178,10 @@ test("account_alerts: an entity_id sent as a JSON number is text in data, as the
   const value = { entity_type: "PHONE_NUMBER", entity_id: 106540352242922, alert_info: { alert_severity: "WARNING", alert_status: "ACTIVE", alert_type: "OBA_REJECTED", alert_description: "…" } };
   const [event] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "account_alerts", value }] }] });
   expect([event!.type, event!.data.entity_id, (event!.raw as typeof value).entity_id]).toEqual(["account.alert", "106540352242922", 106540352242922]);
+  // An alert about a phone number is that number's event (hooks filtered by phone_number_ids); about the account, none's.
+  expect(event!.phoneNumberId).toBe("106540352242922");
+  const [onAccount] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "account_alerts", value: { ...value, entity_type: "WABA", entity_id: "102290129340398" } }] }] });
+  expect(onAccount!.phoneNumberId).toBeNull();
 });
 
 describe("an odd part of a message's content reads as absent, never its siblings (real-traffic shapes)", () => {

@@ -28,7 +28,8 @@ function setup(fallback: Record<string, unknown> = {}, respond?: Sink["respond"]
   const sms = new Sink().start();
   if (respond) sms.respond = respond;
   sinks.push(sms);
-  const p = pipeline([], { fallback: { enabled: true, stale_after: "1m", not_after: "1h", sms: { url: `http://127.0.0.1:${sms.port}/sms`, retry_schedule: ["1s"] }, ...fallback }, ...more });
+  const { sms: smsExtra, ...rest } = fallback as { sms?: Record<string, unknown> };
+  const p = pipeline([], { fallback: { enabled: true, stale_after: "1m", not_after: "1h", sms: { url: `http://127.0.0.1:${sms.port}/sms`, retry_schedule: ["1s"], ...smsExtra }, ...rest }, ...more });
   const sweeper = p.sweeper;
   const deliver = async (...items: Record<string, unknown>[]) => {
     p.post(statuses(...items));
@@ -106,6 +107,43 @@ test("delivered while the SMS request is out: the SMS still went, so the timelin
     { state: "late_delivered", delivered_at: new Date(Math.floor(s.p.clock.now() / 1000) * 1000).toISOString() },
   ]);
   expect(s.outcomes()).toEqual(["sent"]);
+});
+
+test("delivered while a failing attempt is out: the retry is cancelled (cancelled_delivered), one request in all", async () => {
+  let answer!: () => void;
+  const s = setup({}, () => new Promise<Response>((resolve) => (answer = () => resolve(new Response("busy", { status: 500 })))));
+  await s.deliver(status("wamid.RETRY_RACE", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  s.p.clock.advance(61_000);
+  await s.sweep();
+  const sending = s.send();
+  await waitFor(() => s.sms.received.length === 1, 5_000);
+  await s.deliver(status("wamid.RETRY_RACE", "delivered", s.p.clock.now()));
+  answer();
+  await sending;
+  expect(s.state("wamid.RETRY_RACE")).toBe("cancelled_delivered");
+  s.p.clock.advance(5_000);
+  await s.send();
+  expect(s.sms.received).toHaveLength(1);
+  expect(moves(s, "wamid.RETRY_RACE").at(-1)).toMatchObject({ state: "cancelled_delivered", provider_status: 500, why: expect.stringContaining("not retried") });
+  expect(s.outcomes()).toEqual(["cancelled"]);
+});
+
+test("delivered while an attempt that then times out is out: late_delivered, not unknown, so no resend goes", async () => {
+  let answer!: () => void;
+  const s = setup({ sms: { timeout: "1s" } }, () => new Promise<Response>((resolve) => (answer = () => resolve(new Response("late")))));
+  await s.deliver(status("wamid.TIMEOUT_RACE", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  s.p.clock.advance(61_000);
+  await s.sweep();
+  const sending = s.send();
+  await waitFor(() => s.sms.received.length === 1, 5_000);
+  await s.deliver(status("wamid.TIMEOUT_RACE", "delivered", s.p.clock.now()));
+  await sending; // the provider's answer never comes within the timeout
+  answer();
+  expect(s.state("wamid.TIMEOUT_RACE")).toBe("late_delivered");
+  expect(moves(s, "wamid.TIMEOUT_RACE").slice(-2).map((m) => m.state)).toEqual(["unknown", "late_delivered"]);
+  const resend = await adminOps(s.p.db, s.sweeper, [])({ op: "resolve", wamid: "wamid.TIMEOUT_RACE", action: "resend" }, s.p.clock.now());
+  expect(resend.status).toBe(409);
+  expect(s.sms.received).toHaveLength(1);
 });
 
 test("past not_after (the daemon was down): expired_unsent, never an SMS", async () => {
