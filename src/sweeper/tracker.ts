@@ -18,7 +18,7 @@ import { parseInstructions } from "./instructions";
 import { planStale } from "./stale-plan";
 import { statusRank } from "../whatsapp/status-order";
 import { codePolicy, MARKETING_STOP_CODE } from "../domain/fallback-policy";
-import { decideFallback, onDelivered, onExpiredClaim, withDeadline, type Decision } from "./transitions";
+import { decideFallback, describedByApp, onDelivered, onExpiredClaim, withDeadline, type Decision } from "./transitions";
 import type { ClaimedSend, FallbackSendRow, TrackedRow } from "../domain/tracked";
 
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;
@@ -147,6 +147,9 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
     };
     const row = withDeadline(filled, this.settings);
     this.#put(existing, row, now, "registered");
+    // A failure that waited for the app to describe the message (#mayDecideNow) is decided now.
+    const waited = row.state === "tracked" && row.error_code !== null && codePolicy(row.error_code, this.settings) === "immediate";
+    if (waited) return { row: this.#decide(row, "failed", row.error_code, now).row, created: false };
     return { row, created: false };
   }
 
@@ -196,7 +199,8 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
     return {
       ...row,
       recipient: row.recipient ?? s.recipientId,
-      category: row.category ?? pricingCategory(s),
+      // Meta's price is what Meta bills (the app's category is its own word): marketing priced as such never falls back as utility.
+      category: pricingCategory(s) ?? row.category,
       text: row.text ?? opaque?.sms ?? null,
       stale_after_ms: row.stale_after_ms ?? opaque?.stale_after ?? null,
       not_after_ms: row.not_after_ms ?? opaque?.not_after ?? null,
@@ -232,8 +236,19 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
       this.notices.apply({ kind: "notice", subject: "contact", id: failed.recipient, attribute: "marketing_opt_out", value: "stop", at: s.statusAt, record: "always" }, eventId, now);
     }
     const policy = codePolicy(code, this.settings);
-    if (policy === "immediate") this.#decide(failed, "failed", code, now);
+    if (policy === "immediate" && this.#mayDecideNow(failed)) this.#decide(failed, "failed", code, now);
     else if (policy === "never") this.#settle(failed, { ...failed, state: "not_sent", reason: "failed" }, now, `error ${code}: never falls back (fallback policy)`);
+  }
+
+  /**
+   * A failure of a message the app has not described yet (no category, no registration,
+   * no instructions) is decided when the app registers it, not at once: Meta reports
+   * 131026 within a second, often before the app's POST /v1/outbound, and deciding then
+   * would settle an OTP as not_sent for want of a category the registration brings.
+   * The sweep decides it at the deadline if no registration comes.
+   */
+  #mayDecideNow(row: TrackedRow): boolean {
+    return row.category !== null || this.settings.unknown_category === "send" || describedByApp(row, this.#registered(row.wamid));
   }
 
   /** Stores a fallback decision (a failure the policy sends at once) and, when an SMS is to go out (or be shadowed), its one row. */

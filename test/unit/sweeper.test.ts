@@ -412,6 +412,27 @@ describe("Meta's statuses racing the app's registration, and messages Meta never
     expect(anyway.sms.received.map((r) => r.headers["idempotency-key"]).sort()).toEqual(["wamid.FAILED_ONLY", "wamid.STATUS_ONLY"]);
   });
 
+  test("131026 before the app registers the message: the failure waits for the registration, which decides it at once (one SMS, no wait for the deadline)", async () => {
+    const s = setup();
+    await s.deliver({ ...status("wamid.FAILED_FIRST", "failed", s.t0, { errors: [{ code: 131026 }] }), pricing: undefined });
+    expect(s.state("wamid.FAILED_FIRST")).toBe("tracked"); // not settled for want of a category
+    const answer = s.sweeper.tracker!.register({ ...registration("wamid.FAILED_FIRST"), text: "Your code is 1", category: "authentication" }, s.p.clock.now());
+    expect(answer.row.state).toBe("fallback_pending");
+    await s.send();
+    expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.FAILED_FIRST"]);
+  });
+
+  test("Meta's price decides the category over the app's: registered as utility, priced marketing, no SMS", async () => {
+    const s = setup();
+    s.sweeper.tracker!.register({ ...registration("wamid.PRICED_MARKETING"), text: "Sale!", category: "utility" }, s.t0);
+    await s.deliver(status("wamid.PRICED_MARKETING", "sent", s.t0, { pricing: { billable: true, pricing_model: "PMP", type: "regular", category: "marketing" } }));
+    s.p.clock.advance(61_000);
+    await s.sweep();
+    await s.send();
+    expect(s.sms.received).toHaveLength(0);
+    expect(s.sweeper.tracker!.store.get("wamid.PRICED_MARKETING")).toMatchObject({ state: "not_sent", category: "marketing" });
+  });
+
   test("a registered message whose status says it went to a group: not_sent at that status, saying why; no SMS at the deadline", async () => {
     const s = setup(generic);
     s.sweeper.tracker!.register({ ...registration("wamid.TO_GROUP"), category: "utility" }, s.t0);
