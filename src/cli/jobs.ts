@@ -26,6 +26,13 @@ import { openPostgresExisting } from "./postgres-operator";
 
 type JobView = ReturnType<Jobs["list"]>[number];
 
+/** What a job that exists only with some config needs (sweeper/start.ts). */
+const JOB_NEEDS: Record<string, string> = {
+  stale: " (stale and fallback run with [fallback] enabled = true and a [fallback.sms] url)",
+  fallback: " (stale and fallback run with [fallback] enabled = true and a [fallback.sms] url)",
+  alerts: " (alerts runs with an [alerts] url)",
+};
+
 /** The jobs of one engine, as this command sees them. */
 interface JobsHere {
   names(): string[];
@@ -48,7 +55,7 @@ export async function runJobsCommand(config: Config, command: Extract<Command, {
       process.stdout.write((json ? JSON.stringify(list) : list.map(line).join("\n")) + "\n");
       return 0;
     }
-    if (!jobs.names().includes(command.name)) throw new UsageError(`jobs run: no job named "${command.name}" with this config; the jobs are ${jobs.names().join(", ")}`);
+    if (!jobs.names().includes(command.name)) throw new UsageError(`jobs run: no job named "${command.name}" with this config; the jobs are ${jobs.names().join(", ")}${JOB_NEEDS[command.name] ?? ""}`);
     const run = await jobs.run(command.name);
     if (!run.ran) throw new OperatorError(`jobs run ${command.name}: not run: ${run.reason}`);
     process.stdout.write((json ? JSON.stringify(run) : `jobs run ${command.name}: ${JSON.stringify(run.result)} in ${run.duration_ms} ms`) + "\n");

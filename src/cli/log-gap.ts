@@ -53,7 +53,7 @@ export async function runLogGap(config: OperatorConfig, skip: boolean, json: boo
       if (endLost && skip) await startAfterCut(dir, indexed);
       const ids = gap && idList(gap);
       const said = !gap
-        ? endLost
+        ? endLost || lost
           ? null
           : `log-gap: none; the inbox log holds the webhooks after the index (indexed through ${through})`
         : skip

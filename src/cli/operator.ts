@@ -82,9 +82,9 @@ export function openExisting(path: string, synchronous: OperatorConfig["storage"
   }
   if (version !== LATEST_VERSION) {
     db.close();
-    throw new OperatorError(
-      `storage.path: ${path} has schema version ${version}, this binary expects ${LATEST_VERSION}; run the daemon of this release on it first`,
-    );
+    // Older: this release's daemon migrates it. Newer: only the release that wrote it reads it.
+    const what = version > LATEST_VERSION ? "use the wa-webhookd release that wrote it (a rollback: that release's binary)" : "run the daemon of this release on it first (it migrates at start), or this command with the binary that wrote it";
+    throw new OperatorError(`storage.path: ${path} has schema version ${version}, this binary expects ${LATEST_VERSION}; ${what}`);
   }
   return db;
 }

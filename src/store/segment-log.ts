@@ -340,7 +340,7 @@ function currentGone(dir: string, segments: readonly Segment[]): { path: string;
 }
 
 const describeGone = (g: { path: string; first: number }) =>
-  `inbox log: ${g.path}, the segment webhooks were appended to, is gone (removed under the daemon, or the directory replaced): webhooks acknowledged in it, from ${g.first} on, may be lost`;
+  `inbox log: ${g.path}, the segment webhooks were appended to, is gone (removed under the daemon, or the directory replaced): webhooks acknowledged in it (from ${g.first} on) that were not indexed yet may be lost`;
 
 /** The current segment recorded as removed (see currentGone), described; null when it is there. */
 export function logCurrentGone(dir: string): string | null {

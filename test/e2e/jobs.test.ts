@@ -29,6 +29,8 @@ test("jobs list / run work beside the running daemon (shared leases); vacuum wai
   const typo = runBinary(["jobs", "run", "stael", "--config", config]);
   expect(typo.code).toBe(2);
   expect(typo.stderr).toContain('jobs run: no job named "stael" with this config; the jobs are retention');
+  // A job that needs config says which.
+  expect(runBinary(["jobs", "run", "stale", "--config", config]).stderr).toContain("stale and fallback run with [fallback] enabled = true");
   const noName = runBinary(["jobs", "run", "--config", config]);
   expect(noName.code).toBe(2);
   expect(noName.stderr).toContain('expected "jobs list" or "jobs run NAME"');

@@ -126,7 +126,7 @@ describe("SegmentLog", () => {
     );
     expect(refused?.kind).toBe("corrupt");
     expect(refused?.message).toContain("0000000000000003.seg, the segment webhooks were appended to, is gone");
-    expect(logCurrentGone(dir)).toContain("webhooks acknowledged in it, from 3 on, may be lost");
+    expect(logCurrentGone(dir)).toContain("webhooks acknowledged in it (from 3 on) that were not indexed yet may be lost");
     await startAfterCut(dir, 2);
     expect(logCurrentGone(dir)).toBeNull();
     const after = await SegmentLog.open(dir, { synchronous: "normal", minNextId: 3 });
