@@ -89,15 +89,25 @@ test("delivered after the decision but before the claim: cancelled, no SMS, repo
   expect(s.outcomes()).toEqual(["cancelled"]);
 });
 
-test("delivered while the SMS request is out: the SMS still went, so the timeline says fallback_sent, then late_delivered", async () => {
+/**
+ * A message past its deadline whose SMS request is out, the provider's answer held, and
+ * WhatsApp's `delivered` processed meanwhile: `answer` lets the provider answer,
+ * `sending` is the sender's round.
+ */
+async function deliveredWhileSending(wamid: string, response: Response, fallback: Record<string, unknown> = {}) {
   let answer!: () => void;
-  const s = setup({}, () => new Promise<Response>((resolve) => (answer = () => resolve(new Response("queued")))));
-  await s.deliver(status("wamid.RACE", "sent", s.t0, { biz_opaque_callback_data: opaque }));
+  const s = setup(fallback, () => new Promise<Response>((resolve) => (answer = () => resolve(response))));
+  await s.deliver(status(wamid, "sent", s.t0, { biz_opaque_callback_data: opaque }));
   s.p.clock.advance(61_000);
   await s.sweep();
   const sending = s.send();
   await waitFor(() => s.sms.received.length === 1, 5_000);
-  await s.deliver(status("wamid.RACE", "delivered", s.p.clock.now()));
+  await s.deliver(status(wamid, "delivered", s.p.clock.now()));
+  return { s, sending, answer: () => answer() };
+}
+
+test("delivered while the SMS request is out: the SMS still went, so the timeline says fallback_sent, then late_delivered", async () => {
+  const { s, sending, answer } = await deliveredWhileSending("wamid.RACE", new Response("queued"));
   expect(s.state("wamid.RACE")).toBe("sending"); // the request is out: nothing to cancel
   answer();
   await sending;
@@ -110,14 +120,7 @@ test("delivered while the SMS request is out: the SMS still went, so the timelin
 });
 
 test("delivered while a failing attempt is out: the retry is cancelled (cancelled_delivered), one request in all", async () => {
-  let answer!: () => void;
-  const s = setup({}, () => new Promise<Response>((resolve) => (answer = () => resolve(new Response("busy", { status: 500 })))));
-  await s.deliver(status("wamid.RETRY_RACE", "sent", s.t0, { biz_opaque_callback_data: opaque }));
-  s.p.clock.advance(61_000);
-  await s.sweep();
-  const sending = s.send();
-  await waitFor(() => s.sms.received.length === 1, 5_000);
-  await s.deliver(status("wamid.RETRY_RACE", "delivered", s.p.clock.now()));
+  const { s, sending, answer } = await deliveredWhileSending("wamid.RETRY_RACE", new Response("busy", { status: 500 }));
   answer();
   await sending;
   expect(s.state("wamid.RETRY_RACE")).toBe("cancelled_delivered");
@@ -129,14 +132,7 @@ test("delivered while a failing attempt is out: the retry is cancelled (cancelle
 });
 
 test("delivered while an attempt that then times out is out: late_delivered, not unknown, so no resend goes", async () => {
-  let answer!: () => void;
-  const s = setup({ sms: { timeout: "1s" } }, () => new Promise<Response>((resolve) => (answer = () => resolve(new Response("late")))));
-  await s.deliver(status("wamid.TIMEOUT_RACE", "sent", s.t0, { biz_opaque_callback_data: opaque }));
-  s.p.clock.advance(61_000);
-  await s.sweep();
-  const sending = s.send();
-  await waitFor(() => s.sms.received.length === 1, 5_000);
-  await s.deliver(status("wamid.TIMEOUT_RACE", "delivered", s.p.clock.now()));
+  const { s, sending, answer } = await deliveredWhileSending("wamid.TIMEOUT_RACE", new Response("late"), { sms: { timeout: "1s" } });
   await sending; // the provider's answer never comes within the timeout
   answer();
   expect(s.state("wamid.TIMEOUT_RACE")).toBe("late_delivered");
