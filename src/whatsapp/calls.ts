@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { base, guarded, hashOf, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
 import { absent, MetaError, normalizeError, parseEach, phoneText, secondsToMs, optionalText as text } from "./primitives";
+import { contactNaming } from "./message-data";
 
 const phone = phoneText.catch(absent).optional();
 // Call times stay unix seconds as text, as hooks had them before `data` was typed.
@@ -90,7 +91,11 @@ function* callsOf(where: Where, value: unknown, source: "calls" | "statuses", er
     yield guarded(where, raw, () => {
       if (!isRecord(raw)) return unknownEvent(where, raw, "item is not an object");
       // Dedup per occurrence, as before typing: the item itself (its own timestamp included).
-      return base(where, "call.event", `hash:${hashOf(where, raw)}`, secondsToMs(raw.timestamp) ?? where.entryTime, callData(raw, source, errors), raw, []);
+      const data = callData(raw, source, errors);
+      // The user's contacts[] entry beside the calls (profile name, username): in no other event.
+      const contact = contactNaming(value, [data.from, data.to, data.from_user_id, data.to_user_id]);
+      if (contact) data.contact = contact;
+      return base(where, "call.event", `hash:${hashOf(where, raw)}`, secondsToMs(raw.timestamp) ?? where.entryTime, data, raw, []);
     });
   }
 }

@@ -1,8 +1,9 @@
 /** The `data` part of message.received and message.status events, and the state they imply. */
-import type { InboundMessage, SenderContact } from "./messages";
+import { SenderContact, type InboundMessage } from "./messages";
+import { isRecord } from "./normalized-event";
 import { deeperThan } from "../util/json-depth";
 import { parseJsonExact } from "../util/json";
-import { normalizeError, secondsToMs, type NormalizedError } from "./primitives";
+import { normalizeError, parseEach, secondsToMs, type NormalizedError } from "./primitives";
 import { participantNumber, type MessageStatus } from "./statuses";
 import type { StateEffect } from "../domain/effects";
 import { parentLink, type NamedId } from "../domain/identity";
@@ -160,6 +161,17 @@ function parseEmbeddedJson(text: string | undefined): unknown {
  * The `contacts[]` entry about a status's recipient (Meta adds them to sent, delivered and
  * read statuses with user ids): by number, then by user id; never by position.
  */
+/**
+ * The value's `contacts[]` entry naming one of these ids (a call's caller, a preference's
+ * or an id change's user): the whole entry as Meta sent it (profile name, username, ids),
+ * which would otherwise be in no event. Undefined when none does.
+ */
+export function contactNaming(value: unknown, ids: readonly unknown[]): SenderContact | undefined {
+  const contacts = parseEach(SenderContact, isRecord(value) ? value.contacts : undefined);
+  const named = ids.filter((id): id is string => typeof id === "string" && id !== "");
+  return contacts.find((c) => (c.wa_id !== undefined && named.includes(c.wa_id)) || (c.user_id !== undefined && named.includes(c.user_id)));
+}
+
 export function recipientOf(s: MessageStatus, contacts: SenderContact[]): SenderContact | undefined {
   return (s.recipient_id ? contacts.find((c) => c.wa_id === s.recipient_id) : undefined) ?? (s.recipient_user_id ? contacts.find((c) => c.user_id === s.recipient_user_id) : undefined);
 }

@@ -8,7 +8,7 @@ import type { EventType } from "../events/types";
 import { base, guarded, hashOf, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
 import { FIELD_EVENT_TYPES } from "../events/types";
 import { sha256Hex, stableStringify } from "../util/stable-json";
-import { messageData, recipientOf, senderOf, statusData } from "./message-data";
+import { contactNaming, messageData, recipientOf, senderOf, statusData } from "./message-data";
 import type { StateEffect } from "../domain/effects";
 import type { SenderContact } from "./messages";
 import { Change, Entry, InboundMessage, MessagesValue, MessageStatus, PhoneQualityValue, TemplateValue, UserPreference, WebhookPayload } from "./payload";
@@ -250,10 +250,10 @@ function statusEvent(where: Where, raw: unknown, valueErrors: NormalizedError[] 
 function* normalizeUserPreferences(where: Where, value: unknown): Generator<NormalizedEvent> {
   const items = isRecord(value) ? value.user_preferences : undefined;
   if (!Array.isArray(items)) return yield unknownEvent(where, value);
-  for (const raw of items) yield guarded(where, raw, () => userPreferenceEvent(where, raw));
+  for (const raw of items) yield guarded(where, raw, () => userPreferenceEvent(where, raw, value));
 }
 
-function userPreferenceEvent(where: Where, raw: unknown): NormalizedEvent {
+function userPreferenceEvent(where: Where, raw: unknown, value: unknown): NormalizedEvent {
   if (!isRecord(raw)) return unknownEvent(where, raw, "item is not an object");
   const pref = UserPreference.safeParse(raw).data ?? {};
   const who = pref.wa_id || pref.user_id;
@@ -262,7 +262,10 @@ function userPreferenceEvent(where: Where, raw: unknown): NormalizedEvent {
     who && pref.category === "marketing_messages" && (pref.value === "stop" || pref.value === "resume")
       ? [{ kind: "notice", subject: "contact", id: who, attribute: "marketing_opt_out", value: pref.value, at, record: "always" }]
       : [];
-  const data = { wa_id: pref.wa_id ?? null, user_id: pref.user_id ?? null, category: pref.category ?? null, value: pref.value ?? null, detail: pref.detail ?? null };
+  // The item as sent (a signup_id, a snooze's until), then the typed fields, and the user's contacts[] entry.
+  const data: Record<string, unknown> = { ...raw, wa_id: pref.wa_id ?? null, user_id: pref.user_id ?? null, category: pref.category ?? null, value: pref.value ?? null, detail: pref.detail ?? null };
+  const contact = contactNaming(value, [pref.wa_id, pref.user_id]);
+  if (contact) data.contact = contact;
   return base(where, "user.preferences", `hash:${hashOf(where, raw)}`, at, data, raw, effects);
 }
 

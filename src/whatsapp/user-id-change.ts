@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { StateEffect } from "../domain/effects";
 import type { IdKind, NamedId } from "../domain/identity";
 import type { InboundMessage } from "./messages";
+import { contactNaming } from "./message-data";
 import { base, eachItem, hashed, type NormalizedEvent, type Where } from "./normalized-event";
 import { absent, phoneText, secondsToMs, unixSeconds, optionalText as text } from "./primitives";
 
@@ -29,7 +30,9 @@ export function* normalizeUserIdUpdates(where: Where, value: unknown): Generator
     const u = UserIdUpdate.safeParse(raw).data ?? {};
     const data = { wa_id: u.wa_id ?? null, user_id: pair(u.user_id), parent_user_id: pair(u.parent_user_id), detail: u.detail ?? null };
     const at = secondsToMs(u.timestamp) ?? where.entryTime;
-    return hashed(where, "user.id_changed", at, data, raw, identityEffects(data, at));
+    // The user's contacts[] entry beside the changes (profile name): in no other event.
+    const contact = contactNaming(value, [u.wa_id, data.user_id.previous, data.user_id.current]);
+    return hashed(where, "user.id_changed", at, contact ? { ...data, contact } : data, raw, identityEffects(data, at));
   });
 }
 
