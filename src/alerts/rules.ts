@@ -141,12 +141,11 @@ function accountUpdate(e: AlertSource): AlertDraft | null {
   return null;
 }
 
-const restrictionTypes = (e: AlertSource) => (Array.isArray(e.data.restriction_info) ? e.data.restriction_info.map(obj) : []);
-
 function accountRestricted(e: AlertSource, event: string): AlertDraft {
-  const items = restrictionTypes(e);
-  const types = items.map((r) => str(r.restriction_type)).filter((s) => s !== null);
-  const until = items.map((r) => (typeof r.expiration === "number" ? new Date(r.expiration * 1000).toISOString() : null)).find((s) => s !== null);
+  // The typed companion (whatsapp/account-update.ts): a list however Meta wrote it, expirations as ISO times.
+  const items = Array.isArray(e.data.restrictions) ? e.data.restrictions.map(obj) : [];
+  const types = items.map((r) => str(r.type)).filter((s) => s !== null);
+  const until = items.map((r) => str(r.expiration)).find((s) => s !== null);
   const remediation = items.map((r) => str(r.remediation)).find((s) => s !== null) ?? null;
   // Calling restrictions hide the call button; they fail no message.
   const calling = types.length > 0 && types.every((t) => t.includes("CALLING"));

@@ -228,13 +228,18 @@ export const SmsSchema = z.strictObject({
 
 /** Each key a category, and each category once (`authentication-international` and `authentication_international` are one). */
 function checkCategoryKeys(waits: Record<string, string>, ctx: z.RefinementCtx) {
+  for (const key of Object.keys(waits)) if (!isFallbackCategory(key)) ctx.addIssue({ code: "custom", path: [key], message: `not a category: ${CATEGORY_EXPECTED}` });
+  checkOnce(Object.keys(waits), (key) => [key], ctx);
+}
+
+/** A category given twice (in any of Meta's spellings) is a mistake: said at the second, naming the first. */
+function checkOnce(names: readonly string[], pathOf: (name: string, index: number) => (string | number)[], ctx: z.RefinementCtx) {
   const seen = new Map<string, string>();
-  for (const key of Object.keys(waits)) {
-    if (!isFallbackCategory(key)) ctx.addIssue({ code: "custom", path: [key], message: `not a category: ${CATEGORY_EXPECTED}` });
-    const first = seen.get(normalizeCategory(key));
-    if (first !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `the same category as ${first}: give it once` });
-    seen.set(normalizeCategory(key), key);
-  }
+  names.forEach((name, i) => {
+    const first = seen.get(normalizeCategory(name));
+    if (first !== undefined) ctx.addIssue({ code: "custom", path: pathOf(name, i), message: `the same category as ${first}: give it once` });
+    seen.set(normalizeCategory(name), name);
+  });
 }
 
 export const FallbackSchema = z
@@ -242,7 +247,10 @@ export const FallbackSchema = z
     enabled: z.boolean().default(false),
     /** "shadow": record and emit what would be sent, send nothing. */
     mode: z.enum(["send", "shadow"]).default("send"),
-    categories: z.array(category).default(["authentication", "utility", "service"]),
+    categories: z
+      .array(category)
+      .superRefine((list, ctx) => checkOnce(list, (_, i) => [i], ctx))
+      .default(["authentication", "utility", "service"]),
     /**
      * A message with no category known that the app did not describe (no registration, no
      * instructions in biz_opaque_callback_data): seen only through statuses, which carry

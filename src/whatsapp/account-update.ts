@@ -14,11 +14,16 @@ const object = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape).catch
 // Meta's "webhooks components" page shows the state as a list of one (["SCHEDULE_FOR_DISABLE"]), its reference as a string.
 const banState = z.union([z.string(), z.array(z.unknown()).transform((l) => l.find((s): s is string => typeof s === "string"))]).catch(absent).optional();
 
+// Meta documents a list; an object alone is read as a list of one rather than lost.
+const oneOrMore = (v: unknown) => (v !== null && typeof v === "object" && !Array.isArray(v) ? [v] : v);
+// "April 17, 2025" as Meta's reference writes it; unix seconds kept as an ISO time.
+const banDate = z.union([z.string(), z.number().int().positive().transform((s) => new Date(s * 1000).toISOString())]).catch(absent).optional();
+
 const AccountUpdate = z.looseObject({
   event: text,
-  restriction_info: lenientList(z.looseObject({ restriction_type: text, expiration: unixSeconds, remediation: text })),
+  restriction_info: z.preprocess(oneOrMore, lenientList(z.looseObject({ restriction_type: text, expiration: unixSeconds, remediation: text }))),
   violation_info: object({ violation_type: text, remediation: text }),
-  ban_info: object({ waba_ban_state: banState, waba_ban_date: text }),
+  ban_info: object({ waba_ban_state: banState, waba_ban_date: banDate }),
   waba_info: object({ waba_id: id, owner_business_id: id, partner_app_id: id, solution_id: id }),
   disconnection_info: object({ reason: text, initiated_by: text }),
   volume_tier_info: object({ tier_update_time: unixSeconds, pricing_category: text, tier: text, effective_month: text, region: text }),

@@ -76,14 +76,20 @@ describe("which events are alerts", () => {
   });
 
   test("account restriction, violation and ban are; a reinstatement and a partner event are not", () => {
-    const restricted = alertForEvent(source("account.update", { event: "ACCOUNT_RESTRICTION", restriction_info: [{ restriction_type: "RESTRICTED_BIZ_INITIATED_MESSAGING", expiration: 1751847548 }] }), NOW)!;
-    expect(restricted).toMatchObject({ kind: "account.restricted", data: { restriction_types: ["RESTRICTED_BIZ_INITIATED_MESSAGING"], expiration: "2025-07-07T00:19:08.000Z" } });
-    expect(alertForEvent(source("account.update", { event: "ACCOUNT_VIOLATION", violation_info: { violation_type: "ADULT" } }), NOW)?.kind).toBe("account.violation");
-    // A ban as normalized from Meta's value: the state a string, or the list of one Meta's components page shows.
-    const banned = (ban_info: object) => {
-      const [event] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "account_update", value: { event: "DISABLED_UPDATE", ban_info } }] }] });
+    // As normalized from Meta's value: the typed companions the rules read.
+    const update = (value: object) => {
+      const [event] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751247548, changes: [{ field: "account_update", value }] }] });
       return alertForEvent({ type: event!.type, data: event!.data, dedupKey: event!.dedupKey, phoneNumberId: null, wabaId: event!.wabaId }, NOW);
     };
+    const restriction = { restriction_type: "RESTRICTED_BIZ_INITIATED_MESSAGING", expiration: 1751847548 };
+    const restricted = update({ event: "ACCOUNT_RESTRICTION", restriction_info: [restriction] })!;
+    expect(restricted).toMatchObject({ kind: "account.restricted", data: { restriction_types: ["RESTRICTED_BIZ_INITIATED_MESSAGING"], expiration: "2025-07-07T00:19:08.000Z" } });
+    // One restriction sent as an object, not a list of one: read all the same.
+    expect(update({ event: "ACCOUNT_RESTRICTION", restriction_info: restriction })).toMatchObject({ data: { restriction_types: ["RESTRICTED_BIZ_INITIATED_MESSAGING"] } });
+    expect(alertForEvent(source("account.update", { event: "ACCOUNT_VIOLATION", violation_info: { violation_type: "ADULT" } }), NOW)?.kind).toBe("account.violation");
+    // A ban: the state a string, or the list of one Meta's components page shows; a date as written, or unix seconds.
+    const banned = (ban_info: object) => update({ event: "DISABLED_UPDATE", ban_info });
+    expect(banned({ waba_ban_state: "DISABLE", waba_ban_date: 1751847548 })).toMatchObject({ data: { ban_date: "2025-07-07T00:19:08.000Z" } });
     expect(banned({ waba_ban_state: "SCHEDULE_FOR_DISABLE", waba_ban_date: "April 17, 2025" })).toMatchObject({ kind: "account.banned", data: { ban_state: "SCHEDULE_FOR_DISABLE", ban_date: "April 17, 2025" } });
     expect(banned({ waba_ban_state: ["SCHEDULE_FOR_DISABLE"], waba_ban_date: "DATE" })).toMatchObject({ kind: "account.banned", data: { ban_state: "SCHEDULE_FOR_DISABLE" } });
     expect(banned({ waba_ban_state: ["DISABLE"] })?.title).toBe("WhatsApp Business Account disabled");

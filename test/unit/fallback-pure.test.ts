@@ -156,6 +156,7 @@ test("a placeholder that is not one of ours, a category that is not Meta's, a wa
     "categories.0: expected one of authentication, authentication_international, marketing, marketing_lite, referral_conversion, service, utility (Meta's pricing categories of 1:1 sends; any case, - or _; group sends are not tracked)",
   ]);
   expect(problems({ stale_after_by_category: { "authentication-international": "1h", authentication_international: "2h" } })).toEqual(["stale_after_by_category.authentication_international: the same category as authentication-international: give it once"]);
+  expect(problems({ categories: ["utility", "UTILITY"] })).toEqual(["categories.1: the same category as utility: give it once"]);
   expect(problems({ not_after: "99999999999h" })).toEqual(['not_after: must be at most "40d" (Meta\'s longest time to live, 30 days, and its 7 days of webhook retries)']);
   expect(problems({ categories: ["AUTHENTICATION", "authentication-international"], stale_after_by_category: { Marketing: "40d" }, default_text: "See WhatsApp ({{ wamid }})" })).toEqual([]);
   expect(problems({ categories: ["Marketing_Lite", "referral-conversion", "authentication_international"], stale_after_by_category: { "MARKETING-LITE": "1h", referral_conversion: "2h" } })).toEqual([]);
