@@ -30,6 +30,8 @@ export class Jobs {
   readonly #store: JobStore;
   readonly #crons: Cron[] = [];
   readonly #kicked = new Set<string>();
+  /** Runs in progress: a stop gives them a grace to finish (an SMS request out is recorded, not sent again after restart). */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(
     db: Database,
@@ -72,8 +74,10 @@ export class Jobs {
       return { ran: false, reason: `not started: ${(err as Error).message}` };
     }
     const t0 = performance.now();
+    const running = def.run();
+    this.#inFlight.add(running);
     try {
-      const result = await def.run();
+      const result = await running;
       const duration_ms = Math.round(performance.now() - t0);
       this.#finish(name, token, result, null);
       countJobRun(name, "ok", t0);
@@ -87,6 +91,8 @@ export class Jobs {
       countJobRun(name, "error", t0);
       this.log.error("job run failed", { job: name, error: err });
       return { ran: false, reason };
+    } finally {
+      this.#inFlight.delete(running);
     }
   }
 
@@ -136,8 +142,10 @@ export class Jobs {
     });
   }
 
-  stop() {
+  /** Stops the schedules; runs in progress get up to `graceMs` to finish (a longer one goes on, its lease ends by itself). */
+  async stop(graceMs = 0) {
     for (const cron of this.#crons) cron.stop();
+    if (this.#inFlight.size > 0) await Promise.race([Promise.allSettled([...this.#inFlight]), Bun.sleep(graceMs)]);
   }
 }
 

@@ -44,7 +44,7 @@ const ERROR_PAUSE_MS = 1_000;
  */
 const BUSY_RETRY_MS = 50;
 const LOCK_PATIENCE_MS = 2_000;
-/** On stop, how long deliveries in flight may finish; later ones are retried after restart. */
+/** On stop, how long deliveries and SMS requests in flight may finish; later ones are retried after restart. */
 const STOP_GRACE_MS = 2_000;
 
 export type WorkerSettings = Pick<Config, "worker" | "hooks" | "fallback" | "sweeper" | "alerts" | "storage">;
@@ -82,8 +82,8 @@ export function startWorkerLoop(db: Database, settings: WorkerSettings, clock: C
     sweeper,
     wake: () => inbox.wake(),
     stop: async () => {
-      sweeper.jobs.stop();
-      await loops.stop();
+      // An SMS request out gets the grace deliveries get: recorded now, not sent again after the restart.
+      await Promise.all([sweeper.jobs.stop(STOP_GRACE_MS), loops.stop()]);
     },
   };
 }

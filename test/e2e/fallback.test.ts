@@ -161,6 +161,24 @@ test("kill -9 while the SMS request is out: after restart it goes again with the
   expect(sms.received).toHaveLength(2);
 });
 
+test("SIGTERM while the SMS request is out: the answer within the stop grace is recorded, and the restart sends nothing again", async () => {
+  const { daemon, sms, config } = await fallbackDaemon("", 'timeout = "30s"');
+  sms.respond = async () => {
+    await Bun.sleep(800); // the provider answers, a little later
+    return new Response('{"id":"sms-1"}');
+  };
+  expect((await fetch(`${daemon.url}/v1/outbound`, { method: "POST", headers: ADMIN, body: JSON.stringify({ wamid: "wamid.TERM", to: "+16505551234", text: "Code 1" }) })).status).toBe(201);
+  const failed = statusBody("wamid.TERM", "failed", Math.floor(Date.now() / 1000), { errors: [{ code: 131026, title: "Message undeliverable" }] });
+  expect((await signedPost(`${daemon.url}/webhook`, failed)).status).toBe(200);
+  await waitFor(() => sms.received.length === 1, 10_000);
+  expect(await daemon.stop()).toBe(0);
+  const again = await startDaemon(config);
+  daemons.push(again);
+  expect((await fallbackOf(again, "wamid.TERM")).state).toBe("fallback_sent");
+  await Bun.sleep(1_500); // the schedule runs every second: nothing goes out again
+  expect(sms.received).toHaveLength(1);
+});
+
 type Timeline = ({ state: string; why?: string } & Record<string, unknown>)[];
 async function fallbackOf(daemon: Daemon, wamid: string) {
   return ((await (await fetch(`${daemon.url}/v1/messages/${wamid}`, { headers: ADMIN })).json()) as { fallback: { state: string; to: string; timeline: Timeline; sms: { next_attempt_at: string } } }).fallback;
