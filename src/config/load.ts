@@ -298,6 +298,8 @@ function describeIssue(issue: z.core.$ZodIssue, purpose: ConfigPurpose, origin: 
     const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
     return [{ key, reason: `must be ${issue.code === "too_small" ? "at least" : "at most"} ${Number(bound).toLocaleString("en")}` }];
   }
+  // "Invalid option: expected one of "a"|"b"" (an enum: log.level, fallback.mode…) said as the rest of the config's are.
+  if (issue.code === "invalid_value") return [{ key, reason: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` }];
   return [{ key: key || origin, reason: issue.message }];
 }
 

@@ -108,7 +108,7 @@ retention = "10m"
     ["no app secrets", MINIMAL.replace('["s1"]', "[]"), ["whatsapp.app_secrets: needs at least one app secret"]],
     ["empty app secret", MINIMAL.replace('["s1"]', '["s1", ""]'), ["whatsapp.app_secrets[1]: must not be empty"]],
     ["short admin token", MINIMAL.replace("0123456789abcdef", "short"), ["admin.token: must be at least 16 characters"]],
-    ["bad log level", MINIMAL + "[log]\nlevel = \"verbose\"\n", ["log.level:"]],
+    ["bad log level", MINIMAL + "[log]\nlevel = \"verbose\"\n", ['log.level: expected one of "debug", "info", "warn", "error"']],
     ["hook secret not whsec_", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "plain"\n', ["hooks[0].secret: expected \"whsec_\""]],
     ["hook without a secret", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\n', ["hooks[0].secret: set exactly one of secret or secrets"]],
     ["hook url not http", MINIMAL + '[[hooks]]\nname = "a"\nurl = "ftp://x"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n', ["hooks[0].url:"]],
