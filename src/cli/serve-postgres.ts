@@ -47,6 +47,7 @@ import { orphanWarnings } from "../domain/orphans";
 import { systemClock } from "../util/clock";
 import { captureConsole, createLogger, type Logger } from "../util/log";
 import { rateLimited } from "../util/log-budget";
+import { answerWithin } from "../util/deadline";
 import { redactionKey, redactorFor } from "../util/redact";
 import { VERSION } from "../version";
 import { processorOptions, runWorkerLoops } from "../worker/loop";
@@ -318,19 +319,11 @@ async function startWorker(sql: SQL, config: Config, instance: string, log: Logg
 function answeredAdmin(run: AdminDeps["run"], withinMs: number, log: Logger): AdminDeps["run"] {
   return async (op) => {
     if (op.op === "erase-contact") return run(op);
-    let timer: Timer | undefined;
-    const silence = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const reason = `postgres not answering: no answer within ${withinMs} ms`;
-        rateLimited(log).warn(reason, "admin request unanswered", { op: op.op, reason });
-        reject(new StorageError("gone", reason));
-      }, withinMs);
+    return answerWithin(withinMs, run(op), () => {
+      const reason = `postgres not answering: no answer within ${withinMs} ms`;
+      rateLimited(log).warn(reason, "admin request unanswered", { op: op.op, reason });
+      throw new StorageError("gone", reason);
     });
-    try {
-      return await Promise.race([run(op), silence]);
-    } finally {
-      clearTimeout(timer);
-    }
   };
 }
 
@@ -347,15 +340,7 @@ function answeredHealth(pg: HealthStore, inbox: Inbox, withinMs: number): Health
     async probe() {
       const stalled = inbox.stalled();
       if (stalled) return { ready: false, reason: `postgres not answering: ${stalled}` };
-      let timer: Timer | undefined;
-      const silence = new Promise<Readiness>((resolve) => {
-        timer = setTimeout(() => resolve({ ready: false, reason: `postgres not answering: the readiness probe got no answer within ${withinMs} ms` }), withinMs);
-      });
-      try {
-        return await Promise.race([pg.probe(), silence]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return answerWithin<Readiness>(withinMs, pg.probe(), () => ({ ready: false, reason: `postgres not answering: the readiness probe got no answer within ${withinMs} ms` }));
     },
   };
 }

@@ -110,7 +110,6 @@ const observeLatency = metrics.histogram("wa_ingest_latency_seconds");
 const SIGNATURE_SHAPE = /^[a-z0-9]{1,10}=[0-9a-f]*$/i;
 
 export function webhookRoutes(deps: WebhookDeps, remoteOf: ClientOf) {
-
   const reject = (request: Request, server: Server, response: Response, fields: Record<string, unknown>) => {
     rateLimited(deps.log).warn(`${response.status} ${fields.reason ?? ""}`.trim(), "webhook rejected", {
       method: request.method,

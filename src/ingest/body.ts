@@ -9,6 +9,7 @@
  * every real webhook a 503).
  */
 import type { InflightLease } from "./inflight";
+import { answerWithin } from "../util/deadline";
 
 export type BodyResult =
   | { ok: true; bytes: Uint8Array }
@@ -47,14 +48,8 @@ export async function readBoundedBody(request: Request, limits: BodyLimits): Pro
  * cancelled; it ends when the connection closes (idle timeout, or the
  * `connection: close` the handler answers with).
  */
-async function raceDeadline(read: Promise<BodyResult>, timeoutMs: number): Promise<BodyResult> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<BodyResult>((resolve) => (timer = setTimeout(() => resolve({ ok: false, reason: "timeout" }), timeoutMs)));
-  try {
-    return await Promise.race([read.catch((): BodyResult => ({ ok: false, reason: "aborted" })), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+function raceDeadline(read: Promise<BodyResult>, timeoutMs: number): Promise<BodyResult> {
+  return answerWithin(timeoutMs, read.catch((): BodyResult => ({ ok: false, reason: "aborted" })), () => ({ ok: false, reason: "timeout" }));
 }
 
 async function readStream(stream: ReadableStream<Uint8Array> | null, limits: BodyLimits): Promise<BodyResult> {

@@ -18,7 +18,7 @@ import { parseInstructions } from "./instructions";
 import { planStale } from "./stale-plan";
 import { statusRank } from "../whatsapp/status-order";
 import { codePolicy, MARKETING_STOP_CODE } from "../domain/fallback-policy";
-import { decideFallback, describedByApp, onDelivered, onExpiredClaim, withDeadline, type Decision } from "./transitions";
+import { decideFallback, onDelivered, onExpiredClaim, unknownCategoryStops, withDeadline, type Decision } from "./transitions";
 import type { ClaimedSend, FallbackSendRow, TrackedRow } from "../domain/tracked";
 
 type StatusEffect = Extract<StateEffect, { kind: "status" }>;
@@ -248,7 +248,7 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
    * The sweep decides it at the deadline if no registration comes.
    */
   #mayDecideNow(row: TrackedRow): boolean {
-    return row.category !== null || this.settings.unknown_category === "send" || describedByApp(row, this.#registered(row.wamid));
+    return !unknownCategoryStops(row, this.settings, this.#registered(row.wamid));
   }
 
   /** Stores a fallback decision (a failure the policy sends at once) and, when an SMS is to go out (or be shadowed), its one row. */

@@ -73,8 +73,12 @@ export interface Decision {
  * on `delivered` or `read`, never on `sent` or `failed`, so an undelivered one's category
  * is unknown and it could be marketing.
  */
-export const describedByApp = (row: TrackedRow, registered: boolean): boolean =>
+const describedByApp = (row: TrackedRow, registered: boolean): boolean =>
   registered || row.text !== null || row.stale_after_ms !== null || row.not_after_ms !== null;
+
+/** No category known, the app did not describe the message, and unknown_category says skip: no SMS (yet: a registration may describe it). */
+export const unknownCategoryStops = (row: TrackedRow, settings: Pick<Settings, "unknown_category">, registered: boolean): boolean =>
+  row.category === null && settings.unknown_category === "skip" && !describedByApp(row, registered);
 
 export const UNKNOWN_CATEGORY =
   'category unknown (Meta prices a message on delivered or read, not on sent or failed) and the app did not describe it: register it (POST /v1/outbound with its category), give instructions in biz_opaque_callback_data, or set fallback.unknown_category = "send"';
@@ -82,12 +86,12 @@ export const UNKNOWN_CATEGORY =
 /**
  * The deadline passed or a failure calls for an SMS now: decide what happens. Guards
  * first (never, category, no phone number, expired), then the text; shadow mode
- * records what would be sent. `registered`: the app registered the message (describedByApp).
+ * records what would be sent. `registered`: the app registered the message (unknownCategoryStops).
  */
 export function decideFallback(row: TrackedRow, reason: "stale" | "failed", errorCode: number | null, now: number, settings: Settings, registered: boolean): Decision {
   const decided = { ...row, reason, error_code: errorCode ?? row.error_code };
   if (row.fallback === "never") return { row: { ...decided, state: "not_sent" }, why: "the app said fallback = never" };
-  if (row.category === null && settings.unknown_category === "skip" && !describedByApp(row, registered)) return { row: { ...decided, state: "not_sent" }, why: UNKNOWN_CATEGORY };
+  if (unknownCategoryStops(row, settings, registered)) return { row: { ...decided, state: "not_sent" }, why: UNKNOWN_CATEGORY };
   if (!categoryAllowed(row.category, settings)) return { row: { ...decided, state: "not_sent" }, why: `category ${row.category} is not in fallback.categories` };
   if (!row.recipient) return { row: { ...decided, state: "not_sent" }, why: "no phone number to send an SMS to (username user)" };
   if (pastNotAfter(row.expires_at, now)) return { row: { ...decided, state: "expired_unsent" }, why: "past not_after" };

@@ -14,3 +14,25 @@ export async function withDeadline<T>(ms: number, work: (signal: AbortSignal) =>
     clearTimeout(timer);
   }
 }
+
+/**
+ * `work`'s answer, or `silent()`'s (a value, or a throw) if it has none within `ms`: for a
+ * peer that may go silent without an error (packets dropped). `work` goes on unheeded.
+ */
+export async function answerWithin<T>(ms: number, work: Promise<T>, silent: () => T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silence = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(silent());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, silence]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

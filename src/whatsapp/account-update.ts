@@ -3,7 +3,9 @@
  * (`event` and its companion object, as hooks had it before it was typed) and adds
  * each companion typed beside it, under a name of its own: `restrictions`,
  * `violation`, `ban`, `waba`, `disconnection`, `volume_tier` (null when not sent).
- * Meta's integers become ISO times; its human `waba_ban_date` stays as written.
+ * Meta's integers become ISO times; its human `waba_ban_date` stays as written (one in
+ * unix seconds becomes an ISO time). The ban state and the connection are also notices
+ * (accountNotice), judged by Meta's clock.
  */
 import { z } from "zod";
 import type { Notice } from "../domain/effects";

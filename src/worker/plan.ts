@@ -112,11 +112,12 @@ function planEvent(candidate: JobSlice["events"][number], job: InboxJob, state: 
         break;
       case "notice": {
         notices++;
+        // Meta stopped sending old_limit (February 2026): the limit this number had, as we knew it, tells a lowered one.
+        const before = effect.attribute === "messaging_limit" ? state.valueOf(effect) : null;
         const verdict = state.notice(effect);
         if (verdict === "unchanged") break;
         if (verdict === "applied") applied++;
-        // Meta stopped sending old_limit (February 2026): the limit this number had, as we knew it, tells a lowered one.
-        if (verdict === "applied" && effect.attribute === "messaging_limit" && state.replaced !== null && state.replaced !== effect.value) event.data.previous_limit = state.replaced;
+        if (verdict === "applied" && before !== null && before !== effect.value) event.data.previous_limit = before;
         writes.notices.push({ notice: effect, eventId: id, applied: verdict === "applied", receivedAt: job.received_at });
       }
     }
@@ -168,8 +169,6 @@ const categoryKey = (category: unknown) => (typeof category === "string" ? norma
 class BatchState {
   readonly #outbound: Map<string, { status: string; priced: boolean }>;
   readonly #notices: Map<string, { value: string | null; at: number | null }>;
-  /** The value the last notice() found (null: none yet): what an applied one replaced. */
-  replaced: string | null = null;
   readonly contacts = new Map<string, number | null>();
   readonly templates = new Map<string, BatchWrites["templates"][number]>();
   readonly links: IdentityLink[] = [];
@@ -204,6 +203,11 @@ class BatchState {
     });
   }
 
+  /** The current value of what the notice is about (null: none known). */
+  valueOf(n: Notice): string | null {
+    return this.#notices.get(noticeKey(n))?.value ?? null;
+  }
+
   /**
    * Meta's clock decides (migrations/0004): a notice applies unless older than the one
    * that set the current value; an unknown time never beats a known one; equal times:
@@ -211,7 +215,6 @@ class BatchState {
    */
   notice(n: Notice): "applied" | "stale" | "unchanged" {
     const key = noticeKey(n);
-    this.replaced = this.#notices.get(key)?.value ?? null;
     const current = this.#notices.get(key);
     if (n.record === "changes" && current !== undefined && current.value === n.value) return "unchanged";
     const applies = current === undefined || current.at === null || (n.at !== null && n.at >= current.at);
