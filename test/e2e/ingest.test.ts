@@ -176,6 +176,11 @@ describe("health", () => {
     expect(await ready.json()).toEqual({ status: "ready" });
   });
 
+  test("a hundred concurrent /readyz share probes and all answer ready", async () => {
+    const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(`${daemon.url}/readyz`).then(async (r) => [r.status, await r.json()])));
+    expect(answers).toEqual(Array.from({ length: 100 }, () => [200, { status: "ready" }]));
+  });
+
   test("unknown routes are a JSON 404", async () => {
     const res = await fetch(`${daemon.url}/nope`);
     expect(res.status).toBe(404);
