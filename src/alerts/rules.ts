@@ -35,10 +35,13 @@ export function alertsForEvent(e: AlertSource, now: number): AlertDraft[] {
   // A notice older than the state it would replace (a PAUSED retried after the later
   // APPROVED) changed nothing: what it says is no longer true, so no one is paged for it.
   if (e.data.state_changed === false) return [];
-  if (e.type === "phone_number.quality") return phoneQuality(e);
+  if (e.type === "phone_number.quality") return phoneQuality(e).map((d) => naming(d, e));
   const one = oneAlert(e, now);
-  return one ? [one] : [];
+  return one ? [naming(one, e)] : [];
 }
+
+/** One operator often runs several accounts: the text says which one Meta meant. */
+const naming = (draft: AlertDraft, e: AlertSource): AlertDraft => (e.wabaId === null ? draft : { ...draft, text: `${draft.text} WhatsApp Business Account ${e.wabaId}.` });
 
 /** The first alert the event raises (null: none). */
 export const alertForEvent = (e: AlertSource, now: number): AlertDraft | null => alertsForEvent(e, now)[0] ?? null;

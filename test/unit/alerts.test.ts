@@ -110,6 +110,8 @@ describe("which events are alerts", () => {
     const removed = alertOf("account_partner_removed")!;
     expect(removed).toMatchObject({ kind: "account.disconnected", severity: "critical", title: "WhatsApp partner removed from the account", data: { event: "PARTNER_REMOVED", reason: "COMPANION_INACTIVITY", initiated_by: "SYSTEM", waba_id: "102290129340398" } });
     expect(removed.text).toContain("Reason: COMPANION_INACTIVITY, initiated by SYSTEM.");
+    // Several accounts behind one daemon: the text names the one Meta meant.
+    expect(removed.text).toEndWith("Reason: COMPANION_INACTIVITY, initiated by SYSTEM. WhatsApp Business Account 102290129340398.");
     expect(alertOf("account_reconnected")).toMatchObject({ kind: "account.reconnected", severity: "warning" });
     const calling = alertOf("account_calling_restriction")!;
     expect(calling).toMatchObject({ kind: "account.restricted", title: "WhatsApp calling restricted on the account", data: { restriction_types: ["RESTRICTED_USER_INITIATED_CALLING_CALL_BUTTON_HIDDEN"], expiration: "2025-07-07T01:43:20.000Z" } });
