@@ -79,7 +79,7 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const covered = (key: string) => problems.some((q) => key === q.key || key === q.key.replace(/_file$/, ""));
   const all = [...problems, ...[...engineProblems, ...schemaProblems].filter((p) => !covered(p.key))];
   if (all.length > 0) throw new ConfigError(all);
-  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback));
+  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback), ...unlikeMetaSecrets(result.data as Config));
   return result.data as ConfigOf<P>;
 }
 
@@ -107,6 +107,24 @@ function inertSettings(config: Config): ConfigProblem[] {
     return [{ key: "fallback.enabled", reason: "has no effect while worker.enabled = false: nothing is tracked and no SMS is sent" }];
   }
   return [];
+}
+
+/** Meta's app secrets are 32 hexadecimal characters (App Dashboard → App settings → Basic). */
+const META_APP_SECRET = /^[0-9a-f]{32}$/i;
+/** The embedded dev config's secret is public and refused off loopback (source.ts): not worth a warning too. */
+const DEV_APP_SECRET = "dev-app-secret";
+
+/**
+ * An app secret of another form is a placeholder or a copy of something else (the
+ * client token, the verify token): every webhook Meta signs would get a 401. Said at
+ * start, not refused: a stand-in for tests is legal.
+ */
+function unlikeMetaSecrets(config: Config): ConfigProblem[] {
+  return config.whatsapp.app_secrets.flatMap((secret, i) =>
+    META_APP_SECRET.test(secret) || secret === DEV_APP_SECRET
+      ? []
+      : [{ key: `whatsapp.app_secrets[${i}]`, reason: `is not 32 hexadecimal characters, the form of Meta's app secrets (App Dashboard → App settings → Basic → App secret): webhooks Meta signs will be refused (401) unless it is the app's secret` }],
+  );
 }
 
 /** Meta's default time to live by pricing family (authentication templates, at home or abroad, 10 min; everything else 30 days). */

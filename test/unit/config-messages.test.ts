@@ -7,7 +7,9 @@ import { loadConfigFile, maskSecrets, maskUrlSecrets, parseConfigText, type Conf
 import { configProblems } from "../support/config";
 import type { Config } from "../../src/config/schema";
 
-const MINIMAL = `[whatsapp]\nverify_token = "vt"\napp_secrets = ["s1"]\n[admin]\ntoken = "0123456789abcdef"\n`;
+// The app secret in Meta's form (32 hex): any other draws a warning of its own.
+const META_SECRET = "0123456789abcdef0123456789abcdef";
+const MINIMAL = `[whatsapp]\nverify_token = "vt"\napp_secrets = ["${META_SECRET}"]\n[admin]\ntoken = "0123456789abcdef"\n`;
 const WHSEC = `whsec_${Buffer.alloc(24, 7).toString("base64")}`;
 
 const problems = (text: string, purpose: "serve" | "operator" = "serve") => configProblems(text, {}, purpose);
@@ -24,8 +26,8 @@ describe("config messages", () => {
   test("a TOML syntax error on a line that may hold a secret shows its shape, never its value", () => {
     const cases = [
       [MINIMAL.replace('token = "0123456789abcdef"', 'token = "admin-token-abcdefghijkl'), "admin-token-abcdefghijkl", 'token = "************************'],
-      [MINIMAL.replace('app_secrets = ["s1"]', 'app_secrets = ["secretAAAA1111", "secretBBBB2222]'), "secretBBBB2222", 'app_secrets = ["**************", "**************]'],
-      [MINIMAL.replace('app_secrets = ["s1"]', 'app_secrets = [\n  "secretAAAA1111",\n  "secretBBBB2222\n]'), "secretBBBB2222", '  "**************'],
+      [MINIMAL.replace(`app_secrets = ["${META_SECRET}"]`, 'app_secrets = ["secretAAAA1111", "secretBBBB2222]'), "secretBBBB2222", 'app_secrets = ["**************", "**************]'],
+      [MINIMAL.replace(`app_secrets = ["${META_SECRET}"]`, 'app_secrets = [\n  "secretAAAA1111",\n  "secretBBBB2222\n]'), "secretBBBB2222", '  "**************'],
       [MINIMAL.replace('verify_token = "vt"', "verify_token = secretZZZ9"), "secretZZZ9", "verify_token = **********"],
       [MINIMAL + '[[hooks]]\nname = "crm"\nurl = "https://h.example/in?token=QUERY666\n', "QUERY666", "url = "],
     ] as const;
@@ -62,6 +64,15 @@ describe("config messages", () => {
     const config = parseConfigText(MINIMAL.replace('"vt"', '"$WA_TOKEN"'), { env: { WA_TOKEN: "x" }, warnings });
     expect(config.whatsapp.verify_token).toBe("$WA_TOKEN");
     expect(warnings).toEqual([{ key: "whatsapp.verify_token", reason: '"$WA_TOKEN" is taken literally; write "${WA_TOKEN}" to read the environment variable' }]);
+  });
+
+  test("an app secret not in Meta's form (32 hexadecimal characters) is a warning naming its key, never its value", () => {
+    const warnings: ConfigProblem[] = [];
+    parseConfigText(MINIMAL.replace(`["${META_SECRET}"]`, `["${META_SECRET.toUpperCase()}", "changeme"]`), { env: {}, warnings });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.key).toBe("whatsapp.app_secrets[1]");
+    expect(warnings[0]!.reason).toStartWith("is not 32 hexadecimal characters, the form of Meta's app secrets");
+    expect(JSON.stringify(warnings)).not.toContain("changeme");
   });
 
   test("fallback on with the worker off is said at startup: it would do nothing", () => {
@@ -167,7 +178,7 @@ describe("a config file readable by others", () => {
   };
   const warningsOf = (path: string) => {
     const warnings: ConfigProblem[] = [];
-    loadConfigFile(path, { env: { VT: "x", S: "y", T: "0123456789abcdef" }, warnings });
+    loadConfigFile(path, { env: { VT: "x", S: META_SECRET, T: "0123456789abcdef" }, warnings });
     return warnings.map((w) => `${w.key}: ${w.reason}`);
   };
 
