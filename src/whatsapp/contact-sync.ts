@@ -37,5 +37,6 @@ function contactSync(where: Where, raw: Record<string, unknown>): NormalizedEven
     first_name: c?.first_name ?? null,
     sync_timestamp: at === null ? null : new Date(at).toISOString(),
   };
-  return hashed(where, "contact.sync", at ?? where.entryTime, data, raw);
+  // Timed by its metadata: the same item re-batched under another entry.time is one event.
+  return hashed(where, "contact.sync", at ?? where.entryTime, data, raw, [], at !== null);
 }

@@ -69,7 +69,11 @@ function* chunkEvents(where: Where, raw: unknown): Generator<NormalizedEvent> {
 function syncEvent(where: Where, raw: Record<string, unknown>, chunk: Chunk, progress: Progress, messages: number): NormalizedEvent {
   const threads = Array.isArray(raw.threads) ? raw.threads.map((t) => (isRecord(t) ? (({ messages: _, ...rest }) => rest)(t) : t)) : raw.threads;
   const data = { ...progress, threads: chunk.threads?.length ?? 0, messages, errors: chunk.errors && chunk.errors.length > 0 ? chunk.errors.map(normalizeError) : null };
-  return base(where, "history.sync", `hash:${hashOf(where, raw)}`, where.entryTime, data, raw.threads === undefined ? raw : { ...raw, threads }, []);
+  // A chunk is named by its metadata (phase, chunk_order) and never sent twice on purpose:
+  // re-batched under another entry.time, it is one event. An error chunk has no metadata:
+  // the same error notified again later is a new occurrence.
+  const named = progress.chunk_order !== null || progress.phase !== null;
+  return base(where, "history.sync", `hash:${hashOf(where, raw, named)}`, where.entryTime, data, raw.threads === undefined ? raw : { ...raw, threads }, []);
 }
 
 /**

@@ -63,8 +63,8 @@ export function base(where: Where, type: EventType, dedupKey: string, occurredAt
 }
 
 /** An event whose item carries no id of its own: keyed by hashOf. */
-export function hashed(where: Where, type: EventType, occurredAt: number | null, data: Record<string, unknown>, raw: unknown, effects: StateEffect[] = []): NormalizedEvent {
-  return base(where, type, `hash:${hashOf(where, raw)}`, occurredAt, data, raw, effects);
+export function hashed(where: Where, type: EventType, occurredAt: number | null, data: Record<string, unknown>, raw: unknown, effects: StateEffect[] = [], timed = hasOwnTime(raw)): NormalizedEvent {
+  return base(where, type, `hash:${hashOf(where, raw, timed)}`, occurredAt, data, raw, effects);
 }
 
 /**
@@ -77,13 +77,16 @@ export function hashed(where: Where, type: EventType, occurredAt: number | null,
  * time: the entry's, which a re-batch into another POST may change, is left out. The
  * number matters where entries carry no time (`messages`, `user_preferences`): the
  * same error or opt-out on two numbers of one account is two occurrences. A change
- * without a number keeps the key it always had.
+ * without a number keeps the key it always had. An item whose time sits elsewhere than a
+ * top-level `timestamp` (a state sync's `metadata.timestamp`) says so with `timed`.
  */
-export function hashOf(where: Where, value: unknown): string {
-  const entryTime = isRecord(value) && secondsToMs(value.timestamp) !== null ? "" : (where.entryTime ?? "");
+export function hashOf(where: Where, value: unknown, timed = hasOwnTime(value)): string {
+  const entryTime = timed ? "" : (where.entryTime ?? "");
   const number = where.phoneNumberId === null ? "" : `\n${where.phoneNumberId}`;
   return sha256Hex(`${where.field}\n${where.wabaId ?? ""}\n${entryTime}\n${stableStringify(value)}${number}`);
 }
+
+const hasOwnTime = (value: unknown) => isRecord(value) && secondsToMs(value.timestamp) !== null;
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

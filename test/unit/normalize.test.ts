@@ -264,6 +264,20 @@ describe("items without an id of their own, on two numbers of one account", () =
     expect(post(1751600740, "message_template_status_update", paused).dedupKey).not.toBe(post(1751600799, "message_template_status_update", paused).dedupKey);
   });
 
+  test("a state sync item (its time in metadata) and a named history chunk keep their keys under another entry.time; a history error does not", () => {
+    const post = (time: number, field: string, value: Record<string, unknown>) =>
+      normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time, changes: [{ field, value }] }] })[0]!;
+    const metadata = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
+    const sync = { messaging_product: "whatsapp", metadata, state_sync: [{ type: "contact", action: "add", contact: { full_name: "A B", first_name: "A", phone_number: "16505551234" }, metadata: { timestamp: "1760300000" } }] };
+    expect(post(1760300010, "smb_app_state_sync", sync)).toMatchObject({ type: "contact.sync" });
+    expect(post(1760300010, "smb_app_state_sync", sync).dedupKey).toBe(post(1760300999, "smb_app_state_sync", sync).dedupKey);
+    const chunk = { messaging_product: "whatsapp", metadata, history: [{ metadata: { phase: 0, chunk_order: 1, progress: 10 }, threads: [{ id: "16505551234", messages: [{ from: "16505551234", id: "wamid.H1", timestamp: "1760000000", type: "text", text: { body: "hi" }, history_context: { status: "READ" } }] }] }] };
+    expect(post(1760300010, "history", chunk)).toMatchObject({ type: "history.sync" });
+    expect(post(1760300010, "history", chunk).dedupKey).toBe(post(1760300999, "history", chunk).dedupKey);
+    const off = { messaging_product: "whatsapp", metadata, history: [{ errors: [{ code: 2593109, title: "History sync is turned off by the business" }] }] };
+    expect(post(1760300010, "history", off).dedupKey).not.toBe(post(1760300999, "history", off).dedupKey);
+  });
+
   test("a notice without a number keeps the key earlier builds gave it", () => {
     const [e] = normalizePayload({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time: 1751600711, changes: [{ field: "security", value: { display_phone_number: "15550783881", event: "PIN_CHANGED", requester: "1" } }] }] });
     const { sha256Hex, stableStringify } = require("../../src/util/stable-json");
