@@ -11,6 +11,7 @@ import { messageData } from "./message-data";
 import { InboundMessage } from "./messages";
 import { base, guarded, hashOf, isRecord, unknownEvent, type NormalizedEvent, type Where } from "./normalized-event";
 import { absent, lenientList, MetaError, normalizeError, phoneText, secondsToMs } from "./primitives";
+import { displayDigits } from "./phone";
 
 /** phase, chunk_order and progress: integers in Meta's example, read from digit strings too. */
 const int = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]).catch(absent).optional();
@@ -28,6 +29,19 @@ const Thread = z.looseObject({
   context: z.looseObject({ wa_id: phoneText.catch(absent).optional(), user_id: z.string().catch(absent).optional() }).catch(absent).optional(),
 });
 
+const Ends = z.looseObject({ from: phoneText.catch(absent).optional(), to: phoneText.catch(absent).optional() });
+
+/**
+ * The chat a late media message belongs to, which no thread names: the user it was sent
+ * to when the business sent it (`from` is the business's number), else its sender.
+ */
+function threadOfLate(where: Where, raw: unknown): string | null {
+  const ends = Ends.safeParse(raw).data;
+  const business = where.displayPhoneNumber === null ? null : displayDigits(where.displayPhoneNumber);
+  if (ends?.from !== undefined && ends.from !== null && ends.from !== business) return ends.from;
+  return ends?.to ?? null;
+}
+
 const HistoryContext = z.looseObject({ history_context: z.looseObject({ status: z.string().catch(absent).optional() }).catch(absent).optional() });
 
 interface Progress {
@@ -39,7 +53,7 @@ interface Progress {
 export function* normalizeHistory(where: Where, value: unknown): Generator<NormalizedEvent> {
   // Media of a past message comes later in a webhook of its own: messages[] without a chunk.
   if (isRecord(value) && value.history === undefined && Array.isArray(value.messages)) {
-    for (const raw of value.messages) yield guarded(where, raw, () => historyMessage(where, raw, null, { phase: null, chunk_order: null, progress: null }));
+    for (const raw of value.messages) yield guarded(where, raw, () => historyMessage(where, raw, threadOfLate(where, raw), { phase: null, chunk_order: null, progress: null }));
     return;
   }
   const items = isRecord(value) ? value.history : undefined;

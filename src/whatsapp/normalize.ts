@@ -233,18 +233,21 @@ function idChangeOf(where: Where, raw: unknown): NormalizedEvent | null {
 }
 
 function messageEvent(where: Where, raw: unknown, contacts: SenderContact[], index: number, count: number): NormalizedEvent {
+  if (!isRecord(raw)) return unknownEvent(where, raw, "item is not an object");
   const message = InboundMessage.safeParse(raw);
   if (!message.success) return unknownEvent(where, raw, "message without id or type");
   const { data, effects } = messageData(message.data, senderOf(message.data, contacts, index, count));
-  return base(where, "message.received", `msg:${message.data.id}`, secondsToMs(message.data.timestamp), data, raw, effects);
+  // Missing or out of range: the entry's time, as for every other item (docs/events.md).
+  return base(where, "message.received", `msg:${message.data.id}`, secondsToMs(message.data.timestamp) ?? where.entryTime, data, raw, effects);
 }
 
 function statusEvent(where: Where, raw: unknown, valueErrors: NormalizedError[] | null, contacts: SenderContact[]): NormalizedEvent {
+  if (!isRecord(raw)) return unknownEvent(where, raw, "item is not an object");
   const status = MessageStatus.safeParse(raw);
   if (!status.success) return unknownEvent(where, raw, "status without id or status");
   const { data, effects } = statusData(status.data, where.phoneNumberId, valueErrors, recipientOf(status.data, contacts));
   const key = statusDedupKey(status.data, (v) => sha256Hex(stableStringify(v)));
-  return base(where, "message.status", key, secondsToMs(status.data.timestamp), data, raw, effects);
+  return base(where, "message.status", key, secondsToMs(status.data.timestamp) ?? where.entryTime, data, raw, effects);
 }
 
 function* normalizeUserPreferences(where: Where, value: unknown): Generator<NormalizedEvent> {

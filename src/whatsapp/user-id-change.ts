@@ -51,7 +51,7 @@ export function systemUserIdChange(where: Where, m: InboundMessage): NormalizedE
     detail: null,
   };
   const at = secondsToMs(m.timestamp);
-  return base(where, "user.id_changed", `user_id:${m.id}`, at, data, m.system, identityEffects(data, at));
+  return base(where, "user.id_changed", `user_id:${m.id}`, at ?? where.entryTime, data, m.system, identityEffects(data, at));
 }
 
 type Change = { wa_id: string | null; user_id: { previous: string | null; current: string | null }; parent_user_id: { previous: string | null; current: string | null } };

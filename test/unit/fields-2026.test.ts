@@ -91,7 +91,8 @@ describe("dedup per occurrence", () => {
         // Odd copies: all chunks in one POST; even copies: re-batched, one POST per chunk.
         for (let c = 0; c < copies; c++) {
           if (c % 2 === 0) p.post(change("history", { messaging_product: "whatsapp", history: ids.map(chunk) }, 1767225600));
-          else for (const id of ids) p.post(change("history", { messaging_product: "whatsapp", history: [chunk(id)] }, 1767225600));
+          // Re-batched under another entry.time: the chunk is named by its metadata, still one.
+          else for (const id of ids) p.post(change("history", { messaging_product: "whatsapp", history: [chunk(id)] }, 1767225600 + c));
         }
         await drain(p);
         expect(p.count("SELECT count(*) n FROM events WHERE type = 'history.message'")).toBe(ids.length);
@@ -100,6 +101,14 @@ describe("dedup per occurrence", () => {
       { numRuns: 20 },
     );
   });
+});
+
+test("media sent after its placeholder names its chat: the user the business sent it to, or the user who sent it", () => {
+  const metadata = { display_phone_number: "15550783881", phone_number_id: "106540352242922" };
+  const late = (m: object) => normalizePayload(change("history", { messaging_product: "whatsapp", metadata, messages: [{ id: "wamid.L1", timestamp: "1759000001", type: "image", image: { id: "m9", mime_type: "image/jpeg" }, ...m }] }))[0]!;
+  expect(late({ from: "15550783881", to: "16505557301" }).data.thread).toBe("16505557301");
+  expect(late({ from: "16505557301" }).data.thread).toBe("16505557301");
+  expect(late({}).data.thread).toBeNull();
 });
 
 describe("history is not live traffic", () => {

@@ -45,6 +45,26 @@ describe("per-item isolation in the normalizer", () => {
     expect(asText[0]!.occurredAt).toBe(1749416383000);
   });
 
+  test("a message or status whose own time is missing or impossible takes the entry's time, as every other item does", () => {
+    const entry = (value: object) => ({ object: "whatsapp_business_account", entry: [{ id: "1", time: 1749416000, changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata, ...value } }] }] });
+    const { timestamp: _, ...untimed } = text("wamid.U1");
+    const events = normalizePayload(entry({ messages: [untimed, text("wamid.U2", { timestamp: "99999999999" })], statuses: [{ id: "wamid.U3", status: "sent", timestamp: "100", recipient_id: "16505551234" }] }));
+    expect(events.map((e) => [e.type, e.occurredAt])).toEqual([
+      ["message.received", 1749416000000],
+      ["message.received", 1749416000000],
+      ["message.status", 1749416000000],
+    ]);
+  });
+
+  test("a null among messages or statuses is an item that is not an object, beside its siblings", () => {
+    const events = normalizePayload(post(messages({ messages: [null, text("wamid.N1")], statuses: [7] })));
+    expect(events.map((e) => [e.type, e.data.reason ?? null])).toEqual([
+      ["webhook.unknown", "item is not an object"],
+      ["message.received", null],
+      ["webhook.unknown", "item is not an object"],
+    ]);
+  });
+
   test("null items in calls and smb_message_echoes become unknown beside their siblings", () => {
     const calls = { field: "calls", value: { messaging_product: "whatsapp", metadata, calls: [null, { id: "wacid.1", event: "connect", timestamp: "1749416383" }] } };
     const echoes = { field: "smb_message_echoes", value: { messaging_product: "whatsapp", metadata, message_echoes: [{ id: "wamid.E1", type: "text" }, null, 7] } };
