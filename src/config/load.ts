@@ -74,12 +74,12 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const result = schema.safeParse(expanded);
   // Every problem at once: a missing variable does not hide a typo elsewhere (its own key's
   // follow-on complaint, e.g. "must not be empty", or "required" after an unreadable *_file, is left out).
-  const schemaProblems = result.success ? [] : result.error.issues.flatMap((issue) => describeIssue(issue, purpose, origin));
+  const schemaProblems = result.success ? [] : result.error.issues.flatMap((issue) => describeIssue(issue, expanded, purpose, origin));
   const engineProblems = isRecord(expanded) ? engineKeyProblems(expanded, purpose) : [];
   const covered = (key: string) => problems.some((q) => key === q.key || key === q.key.replace(/_file$/, ""));
   const all = [...problems, ...[...engineProblems, ...schemaProblems].filter((p) => !covered(p.key))];
   if (all.length > 0) throw new ConfigError(all);
-  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback), ...unlikeMetaSecrets(result.data as Config));
+  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback), ...pastNotAfter((result.data as Config).fallback), ...unlikeMetaSecrets(result.data as Config));
   return result.data as ConfigOf<P>;
 }
 
@@ -125,6 +125,20 @@ function unlikeMetaSecrets(config: Config): ConfigProblem[] {
       ? []
       : [{ key: `whatsapp.app_secrets[${i}]`, reason: `is not 32 hexadecimal characters, the form of Meta's app secrets (App Dashboard → App settings → Basic → App secret): webhooks Meta signs will be refused (401) unless it is the app's secret` }],
   );
+}
+
+/**
+ * A deadline at or after not_after never sends: the sweeper finds the message stale when
+ * its SMS is already of no use (expired_unsent). Legal (only failures fall back then), so
+ * said, naming both keys.
+ */
+function pastNotAfter(fallback: Config["fallback"]): ConfigProblem[] {
+  if (!fallback.enabled) return [];
+  const notAfter = parseDuration(fallback.not_after)!;
+  const waits: [string, string][] = [["fallback.stale_after", fallback.stale_after], ...Object.entries(fallback.stale_after_by_category).map(([c, w]): [string, string] => [`fallback.stale_after_by_category.${c}`, w])];
+  return waits
+    .filter(([, wait]) => parseDuration(wait)! >= notAfter)
+    .map(([key, wait]) => ({ key, reason: `(${wait}) is not shorter than fallback.not_after (${fallback.not_after}): no SMS is ever sent on this deadline (the message is past not_after when it falls due); only a failure status before not_after falls back` }));
 }
 
 /** Meta's default time to live by pricing family (authentication templates, at home or abroad, 10 min; everything else 30 days). */
@@ -189,6 +203,8 @@ function excerpt({ number, column, line }: { number: number; column: number; lin
 }
 
 function mayHoldSecret(line: string): boolean {
+  // A table header ([worker], [[hooks]]) holds no value.
+  if (/^\s*\[/.test(line)) return false;
   const key = /^\s*([A-Za-z0-9_-]+)\s*=/.exec(line)?.[1];
   return key === undefined || SECRET_KEYS.has(key.replace(/_file$/, "")) || /url$/.test(key);
 }
@@ -300,7 +316,7 @@ function secretLines(content: string): string[] {
     .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, purpose: ConfigPurpose, origin: string): ConfigProblem[] {
+function describeIssue(issue: z.core.$ZodIssue, given: unknown, purpose: ConfigPurpose, origin: string): ConfigProblem[] {
   const key = formatPath(issue.path);
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => {
@@ -308,9 +324,12 @@ function describeIssue(issue: z.core.$ZodIssue, purpose: ConfigPurpose, origin: 
       return { key: key ? `${key}.${k}` : k, reason: suggestion ? `unknown key; did you mean "${suggestion}"?` : "unknown key" };
     });
   }
-  if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
-    return [{ key, reason: "is required" }];
+  if (issue.code === "invalid_type") {
+    const own = !issue.message.startsWith("Invalid input"); // the schema's own words for this key
+    if (valueAt(given, issue.path) === undefined) return [{ key, reason: `is required${own ? `: ${issue.message}` : (REQUIRED_TABLE_HINTS[key] ?? "")}` }];
+    return [{ key: key || origin, reason: own ? issue.message : typeAdvice(key, issue.expected) }];
   }
+  if (issue.code === "too_small" && issue.origin === "array" && issue.message.startsWith("Too small")) return [{ key, reason: `must list at least ${Number(issue.minimum)}` }];
   // zod's own words ("Too small: expected number to be >=1024") said as the rest of the config's are.
   if ((issue.code === "too_small" || issue.code === "too_big") && issue.origin === "number") {
     const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
@@ -319,6 +338,39 @@ function describeIssue(issue: z.core.$ZodIssue, purpose: ConfigPurpose, origin: 
   // "Invalid option: expected one of "a"|"b"" (an enum: log.level, fallback.mode…) said as the rest of the config's are.
   if (issue.code === "invalid_value") return [{ key, reason: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` }];
   return [{ key: key || origin, reason: issue.message }];
+}
+
+/** A table left out says what goes in it. */
+const REQUIRED_TABLE_HINTS: Record<string, string> = {
+  whatsapp: " (a [whatsapp] table with verify_token and app_secrets, or their *_file forms)",
+  admin: " (an [admin] table with token, at least 16 characters, or token_file)",
+};
+
+/**
+ * zod's "expected number, received string" said as what to write. Values are not
+ * echoed: the key may hold a secret.
+ */
+function typeAdvice(key: string, expected: string): string {
+  if (key === "hooks" && expected === "array") return "must be a list of tables: write [[hooks]] (two brackets) above each hook";
+  switch (expected) {
+    case "number":
+      return "must be a number, written without quotes (an ${ENV} reference is read only inside a string setting)";
+    case "int":
+      return "must be a whole number, written without quotes";
+    case "boolean":
+      return "must be true or false, written without quotes";
+    case "string":
+      return 'must be text in quotes ("…")';
+    case "array":
+      return 'must be a list in brackets: ["…"]';
+    case "object":
+      return "must be a table ([name] above its keys, or { key = value })";
+  }
+  return `must be of type ${expected}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((at, part) => (at !== null && typeof at === "object" ? (at as Record<PropertyKey, unknown>)[part] : undefined), root);
 }
 
 function formatPath(path: PropertyKey[]): string {

@@ -66,6 +66,32 @@ describe("config messages", () => {
     expect(warnings).toEqual([{ key: "whatsapp.verify_token", reason: '"$WA_TOKEN" is taken literally; write "${WA_TOKEN}" to read the environment variable' }]);
   });
 
+  test("a value of the wrong type says what to write, not zod's words; a table left out says what goes in it; [hooks] for [[hooks]] is named", () => {
+    const said = (text: string) => configProblems(text, {});
+    expect(said(MINIMAL + `[server]\nmax_body_bytes = "4MB"\nlisten = 8080\n`)).toEqual([
+      "server.listen: must be text in quotes (\"…\")",
+      "server.max_body_bytes: must be a number, written without quotes (an ${ENV} reference is read only inside a string setting)",
+    ]);
+    expect(said(MINIMAL + `[worker]\nenabled = "false"\nbatch_size = 1.5\n`)).toEqual(["worker.enabled: must be true or false, written without quotes", "worker.batch_size: must be a whole number, written without quotes"]);
+    expect(said(MINIMAL + `[hooks]\nname = "a"\n`)).toEqual(["hooks: must be a list of tables: write [[hooks]] (two brackets) above each hook"]);
+    expect(said(MINIMAL + `[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "${WHSEC}"\nevents = "message.*"\n`)).toEqual(['hooks[0].events: must be a list in brackets: ["…"]']);
+    expect(said(`[admin]\ntoken = "0123456789abcdef"\n`)).toEqual(["whatsapp: is required (a [whatsapp] table with verify_token and app_secrets, or their *_file forms)"]);
+    expect(said(MINIMAL + `[fallback]\nenabled = true\n[fallback.sms]\ntimeout = "5s"\n`)).toEqual(["fallback.sms.url: is required: expected an http:// or https:// URL"]);
+  });
+
+  test("a fallback deadline at or after not_after is a warning naming both keys", () => {
+    const warnings: ConfigProblem[] = [];
+    const fallback = `[fallback]\nenabled = true\nstale_after = "3h"\nstale_after_by_category = { authentication = "11m", utility = "2h" }\n[fallback.sms]\nurl = "https://sms.example/send"\n`;
+    parseConfigText(MINIMAL + fallback, { env: {}, warnings });
+    const past = warnings.filter((w) => w.reason.includes("not shorter than fallback.not_after"));
+    expect(past.map((w) => w.key)).toEqual(["fallback.stale_after", "fallback.stale_after_by_category.utility"]);
+    expect(past[0]!.reason).toStartWith("(3h) is not shorter than fallback.not_after (2h): no SMS is ever sent on this deadline");
+  });
+
+  test("a syntax error on a table header shows the header (it holds no secret)", () => {
+    expect(() => parseConfigText(MINIMAL + "[worker\n", { env: {} })).toThrow("6 | [worker\n");
+  });
+
   test("an app secret not in Meta's form (32 hexadecimal characters) is a warning naming its key, never its value", () => {
     const warnings: ConfigProblem[] = [];
     parseConfigText(MINIMAL.replace(`["${META_SECRET}"]`, `["${META_SECRET.toUpperCase()}", "changeme"]`), { env: {}, warnings });
@@ -86,14 +112,15 @@ describe("config messages", () => {
     const warnings: ConfigProblem[] = [];
     const fallback = `[fallback]\nenabled = true\ncategories = ["authentication", "utility", "service"]\nstale_after = "15m"\nstale_after_by_category = { authentication = "5m", marketing = "40d" }\n[fallback.sms]\nurl = "https://sms.example/send"\n`;
     parseConfigText(MINIMAL + fallback, { env: {}, warnings });
-    expect(warnings.map((w) => w.key)).toEqual(["fallback.stale_after_by_category.authentication", "fallback.stale_after"]);
+    // (marketing's 40d is past not_after: a warning of its own, below)
+    expect(warnings.filter((w) => w.reason.includes("time to live")).map((w) => w.key)).toEqual(["fallback.stale_after_by_category.authentication", "fallback.stale_after"]);
     expect(warnings[0]!.reason).toStartWith("is shorter than Meta's default time to live for authentication (Meta's TTL 10m): WhatsApp may still deliver after the SMS");
     expect(warnings[1]!.reason).toContain("for utility (Meta's TTL 30d), service (Meta's TTL 30d)");
     // Meta's spellings: the key is named as the sweeper reads it, and a family's wait holds for its sends priced apart.
     const spelled: ConfigProblem[] = [];
     const family = `[fallback]\nenabled = true\ncategories = ["Authentication-International", "utility"]\nstale_after_by_category = { AUTHENTICATION = "5m", utility = "40d" }\n[fallback.sms]\nurl = "https://sms.example/send"\n`;
     parseConfigText(MINIMAL + family, { env: {}, warnings: spelled });
-    expect(spelled.map((w) => w.key)).toEqual(["fallback.stale_after_by_category.authentication"]);
+    expect(spelled.filter((w) => w.reason.includes("time to live")).map((w) => w.key)).toEqual(["fallback.stale_after_by_category.authentication"]);
     expect(spelled[0]!.reason).toContain("for authentication_international (Meta's TTL 10m), authentication (Meta's TTL 10m)");
     const quiet: ConfigProblem[] = [];
     parseConfigText(MINIMAL + `[fallback]\nenabled = false\nstale_after = "1m"\n`, { env: {}, warnings: quiet });
