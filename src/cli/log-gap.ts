@@ -15,7 +15,9 @@ import { acquireInstanceLock, InstanceLockedError } from "../store/instance-lock
 import { describeCut, framesAfter, logCurrentGone, logCutShort, logGap, missingBeforeLog, segmentsDir, startAfterCut } from "../store/segment-log";
 import { openExisting, OperatorError } from "./operator";
 
-const idList = (r: { from: number; to: number }) => (r.from === r.to ? `${r.from}` : `${r.from}–${r.to}`);
+const them = (r: { from: number; to: number }) => (r.from === r.to ? "it" : "them");
+/** "webhook id 7 was" / "webhook ids 4–5 were": a range of one said in the singular. */
+const webhookIds = (r: { from: number; to: number }, one = "", many = "") => (r.from === r.to ? `webhook id ${r.from}${one}` : `webhook ids ${r.from}–${r.to}${many}`);
 
 /** Exit 0: nothing lost, or skipped; 1: webhooks lost, left as they are (run again with --skip). */
 export async function runLogGap(config: OperatorConfig, skip: boolean, json: boolean): Promise<number> {
@@ -51,21 +53,20 @@ export async function runLogGap(config: OperatorConfig, skip: boolean, json: boo
       const gone = logCurrentGone(dir);
       const endLost = cut ? describeCut(cut) : gone;
       if (endLost && skip) await startAfterCut(dir, indexed);
-      const ids = gap && idList(gap);
       const said = !gap
         ? endLost || lost
           ? null
           : `log-gap: none; the inbox log holds the webhooks after the index (indexed through ${through})`
         : skip
-          ? `log-gap: indexed the ${before} webhooks before the gap, and skipped webhook ids ${ids}, acknowledged but no longer in the inbox log (lost); indexing goes on from ${gap.to + 1}. Run it again to look for another gap`
-          : `log-gap: webhook ids ${ids} were acknowledged but the inbox log no longer holds them (its files changed under the daemon); the daemon cannot index past them. --skip moves the index past them: they are lost (Meta does not resend an acknowledged webhook)`;
+          ? `log-gap: indexed the ${before} webhooks before the gap, and skipped ${webhookIds(gap)}, acknowledged but no longer in the inbox log (lost); indexing goes on from ${gap.to + 1}. Run it again to look for another gap`
+          : `log-gap: ${webhookIds(gap, " was", " were")} acknowledged but the inbox log no longer holds ${them(gap)} (its files changed under the daemon); the daemon cannot index past ${them(gap)}. --skip moves the index past ${them(gap)}: lost (Meta does not resend an acknowledged webhook)`;
       const end =
         endLost &&
         (skip
           ? `log-gap: ${endLost}; the log goes on in a new segment from ${indexed + 1} (ids after ${indexed} given to webhooks that were lost are given again)`
           : `log-gap: ${endLost}; the daemon will not start on it. --skip goes on in a new segment from ${indexed + 1}: what was lost stays lost (Meta does not resend an acknowledged webhook)`);
       // Read past by the daemon, not stopped at (nothing to skip), but lost all the same.
-      const before_log = lost && `log-gap: webhook ids ${idList(lost)} are in neither the database nor the inbox log (the log starts after them: a database restored from an older backup, or segments deleted by hand); the daemon indexes on after them`;
+      const before_log = lost && `log-gap: ${webhookIds(lost, " is", " are")} in neither the database nor the inbox log (the log starts after them: a database restored from an older backup, or segments deleted by hand); the daemon indexes on after them`;
       const answer = { indexed_through: indexed, gap, skipped: skip && (gap !== null || endLost !== null), indexed_before_gap: before, missing_before_log: lost, end_lost: endLost };
       process.stdout.write((json ? JSON.stringify(answer) : [before_log, end, said].filter(Boolean).join("\n")) + "\n");
       return (gap || endLost) && !skip ? 1 : 0;

@@ -24,7 +24,7 @@ import { createApp } from "../http/app";
 import { Inbox } from "../ingest/inbox";
 import { LogStore, RECYCLE_EVERY_MS } from "../ingest/log-store";
 import type { AdminAnswer, AdminOp } from "../admin/ops";
-import { sqliteInbox } from "../store/inbox-store";
+import { indexedThroughAnySchema } from "../store/inbox-store";
 import { SegmentLog, segmentsDir } from "../store/segment-log";
 import { InflightBudget } from "../ingest/inflight";
 import { startCheckpointer } from "../store/checkpointer";
@@ -67,9 +67,14 @@ export async function runServe(source: ConfigSource<Config>, reread: () => Confi
   refusePublicDevSecrets(config);
   trimHeap();
   const lock = takeInstanceLock(config.storage.path);
-  const { migration, pragmas, indexedThrough } = prepareDatabase(config);
-  // Opened first: it cuts off a write torn by a crash before the writer thread indexes what the log holds.
-  const segmentLog = await openSegmentLog(config, indexedThrough);
+  const db = openForStart(config);
+  // Opened first: it cuts off a write torn by a crash before the writer thread indexes what the log holds;
+  // and before migrating: a log that refuses to start leaves the database as the previous binary knew it.
+  const segmentLog = await openSegmentLog(config, indexedBeforeMigrating(db)).catch((err) => {
+    db.close();
+    throw err;
+  });
+  const { migration, pragmas } = migrateDatabase(db);
   const writer = await startWriter(config, log, segmentLog.nextId - 1);
   const checkpointer = startCheckpointer(config.storage.path, config.storage.synchronous, log);
   const store = new LogStore(segmentLog, writer);
@@ -261,10 +266,9 @@ async function openSegmentLog(config: Config, indexedThrough: number): Promise<S
   }
 }
 
-function prepareDatabase(config: Config) {
-  let db: Database;
+function openForStart(config: Config): Database {
   try {
-    db = openDatabase(config.storage.path, {
+    return openDatabase(config.storage.path, {
       synchronous: config.storage.synchronous,
       busyTimeoutMs: BACKGROUND_BUSY_TIMEOUT_MS,
       autoCheckpoint: false,
@@ -272,9 +276,22 @@ function prepareDatabase(config: Config) {
   } catch (err) {
     throw new StartupError("storage.path", `cannot open database ${config.storage.path}: ${describe(err)}`);
   }
+}
+
+function indexedBeforeMigrating(db: Database): number {
+  try {
+    return indexedThroughAnySchema(db);
+  } catch (err) {
+    db.close();
+    throw new StartupError("storage.path", `cannot read database ${db.filename}: ${describe(err)}`);
+  }
+}
+
+/** Migrates (and closes) the database opened for the start; the effective pragmas are read back. */
+function migrateDatabase(db: Database) {
   try {
     const migration = migrate(db);
-    return { migration, pragmas: readPragmas(db), indexedThrough: sqliteInbox(db).indexedThrough() };
+    return { migration, pragmas: readPragmas(db) };
   } catch (err) {
     if (err instanceof MigrationError) throw new StartupError("storage.path", err.message);
     throw new StartupError("storage.path", `migration failed: ${describe(err)}`);

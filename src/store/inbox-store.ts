@@ -73,3 +73,14 @@ export function sqliteInbox(db: Database): SqliteInbox {
     },
   };
 }
+
+/**
+ * How far the inbox is indexed, read before migrating, from the schema as it is: a
+ * database from before the inbox log (no inbox_indexed yet) holds every webhook it took,
+ * which is what its migration (0012) records.
+ */
+export function indexedThroughAnySchema(db: Database): number {
+  const has = (table: string) => db.query("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(table) !== null;
+  if (has("inbox_indexed")) return db.query<{ through: number }, []>("SELECT through FROM inbox_indexed").get()?.through ?? 0;
+  return has("inbox") ? db.query<{ n: number }, []>("SELECT coalesce(max(id), 0) n FROM inbox").get()!.n : 0;
+}

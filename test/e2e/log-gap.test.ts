@@ -7,9 +7,12 @@
  */
 import { beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { copyFileSync, readdirSync, renameSync, rmSync, truncateSync } from "node:fs";
+import { copyFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { segmentsDir } from "../../src/store/segment-log";
+import { openDatabase } from "../../src/store/db";
+import { migrate } from "../../src/store/migrate";
+import { MIGRATIONS } from "../../src/store/migrations";
 import { writeSegment } from "../support/segments";
 import type { InboxRecord } from "../../src/store/types";
 import { BINARY, readInbox, requireBinary, runBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
@@ -199,3 +202,26 @@ test("the newest segment cut short below what the index holds: refused at start 
   daemons.push(daemon);
   expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
 }, 60_000);
+
+test("a start the inbox log refuses leaves an older database unmigrated: the previous binary still opens it", () => {
+  const { dbPath, config } = daemonFiles();
+  // Schema 11 (before the inbox log), holding webhooks 1–3; beside it a log whose current segment begins at 2, empty.
+  const db = openDatabase(dbPath, { synchronous: "full", busyTimeoutMs: 1000, autoCheckpoint: true });
+  migrate(db, MIGRATIONS.filter((m) => m.version <= 11));
+  for (const id of [1, 2, 3]) {
+    db.run("INSERT INTO inbox (id, received_at, signature, parseable) VALUES (?, ?, 'sha256=00', 1)", [id, Date.now()]);
+    db.run("INSERT INTO inbox_bodies (inbox_id, body) VALUES (?, ?)", [id, new TextEncoder().encode(textMessage(`wamid.OLD${id}`))]);
+  }
+  db.close();
+  writeSegment(segmentsDir(dbPath), 2, []);
+  writeFileSync(join(segmentsDir(dbPath), "current"), "2\n");
+  const start = Bun.spawnSync([BINARY, "--config", config], { env: { PATH: process.env.PATH ?? "" } });
+  expect(start.exitCode).toBe(1);
+  expect(start.stderr.toString()).toContain("inbox log");
+  const after = new Database(dbPath, { readonly: true });
+  try {
+    expect(after.query<{ v: number }, []>("SELECT max(version) v FROM schema_migrations").get()!.v).toBe(11);
+  } finally {
+    after.close();
+  }
+});
