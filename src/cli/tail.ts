@@ -14,6 +14,8 @@ import { isStorageFailure, toStorageError } from "../store/errors";
 import { postgresEventStream } from "../store/postgres/event-stream";
 import { openExisting, UsageError } from "./operator";
 import { openPostgresExisting } from "./postgres-operator";
+import { digitsOf, keyedRedactor, noRedaction, type Redactor } from "../util/redact";
+import { randomBytes } from "node:crypto";
 
 const POLL_MS = 250;
 const BATCH = 500;
@@ -28,6 +30,9 @@ export async function runTail(config: OperatorConfig, type: string | null, json:
   const filter = eventFilter({ type: type ?? undefined });
   if (typeof filter === "string") throw new UsageError(`--${filter}`);
   const source = config.storage.engine === "postgres" ? await postgresSource(config) : sqliteSource(config);
+  // log.redact_key is a secret operator commands do not read: a key of this run's own
+  // keeps one number's lines together without matching the daemon's hashes.
+  const redactor = config.log.redact ? keyedRedactor(randomBytes(32).toString("hex")) : noRedaction;
   let stopped = false;
   const stop = () => (stopped = true);
   process.once("SIGINT", stop);
@@ -36,7 +41,7 @@ export async function runTail(config: OperatorConfig, type: string | null, json:
     let after: string | null = null;
     while (!stopped) {
       const batch = await source.after(filter, after, BATCH);
-      for (const event of batch.events as EventEnvelope[]) process.stdout.write((json ? JSON.stringify(event) : line(event)) + "\n");
+      for (const event of batch.events as EventEnvelope[]) process.stdout.write((json ? JSON.stringify(event) : line(event, redactor)) + "\n");
       after = batch.last;
       if (batch.events.length < BATCH) await Bun.sleep(POLL_MS);
     }
@@ -67,7 +72,21 @@ async function postgresSource(config: OperatorConfig): Promise<TailSource> {
   };
 }
 
-/** time, type, what it is about, a short summary (events/summary.ts: no personal data). */
-export function line(e: EventEnvelope): string {
-  return [e.received_at, e.type.padEnd(20), summaryId(e), eventSummary(e)].join("  ");
+/**
+ * time, type, what it is about, a short summary (events/summary.ts: no personal data).
+ * What Meta relays from users and businesses (a template's name, a file's type, the id a
+ * reaction names) reaches the operator's terminal: control characters are shown escaped,
+ * never obeyed (an escape sequence could clear the screen or forge a line), and a
+ * phone-like number in it is a keyed hash, as in the logs.
+ */
+export function line(e: EventEnvelope, redactor: Redactor): string {
+  // The id column holds ids (template, phone number, call): only the summary's free text is searched for numbers.
+  return [e.received_at, e.type.padEnd(20), escapeControls(summaryId(e)), escapeControls(redactor.text(eventSummary(e), business(e)))].join("  ");
 }
+
+/** The business's own number is not personal: kept in clear, as in the logs. */
+const business = (e: EventEnvelope): ReadonlySet<string> => new Set(e.display_phone_number ? [digitsOf(e.display_phone_number)] : []);
+
+/** C0, DEL, C1, line and paragraph separators, bidi overrides and isolates: as \u escapes. */
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export const escapeControls = (s: string) => s.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);

@@ -8,6 +8,7 @@ import { expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { line } from "../../src/cli/tail";
+import { keyedRedactor, noRedaction } from "../../src/util/redact";
 import type { EventEnvelope } from "../../src/events/envelope";
 import { eventSummary, summaryId } from "../../src/events/summary";
 import { EVENT_TYPES, type EventType } from "../../src/events/types";
@@ -88,5 +89,19 @@ test("the line's id is what the event is about: the wamid, the template, the cal
   expect(summaryId(envelope("calls_connect"))).toBe("wacid.1");
   expect(summaryId(envelope("flows"))).toBe("flow-1");
   expect(summaryId(envelope("phone_number_quality"))).toBe("evt_01M85FEQF26QZPSSFXV61RRAKX");
-  expect(line(envelope("template_status_paused"))).toBe("2026-11-23T12:00:00.000Z  template.status       1689556908129832  order_confirmation → PAUSED");
+  expect(line(envelope("template_status_paused"), noRedaction)).toBe("2026-11-23T12:00:00.000Z  template.status       1689556908129832  order_confirmation → PAUSED");
+});
+
+test("what Meta relays reaches the terminal escaped, never obeyed, and its phone-like numbers hashed; the business's own number stays", () => {
+  const [paused] = normalizePayload({
+    object: "whatsapp_business_account",
+    entry: [{ id: "1", time: 1751247548, changes: [{ field: "message_template_status_update", value: { event: "PAUSED", message_template_id: 1689556908129832, message_template_name: "n\u001b[31mRED\r\nFAKE 16505551234 \u202e", message_template_language: "en_US" } }] }],
+  });
+  const envelope: EventEnvelope = { id: "evt_1", type: paused!.type, timestamp: "", received_at: "2026-11-23T12:00:00.000Z", waba_id: "1", phone_number_id: null, display_phone_number: "15550783881", data: paused!.data, raw: null };
+  const shown = line(envelope, keyedRedactor("k"));
+  expect(shown).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+  expect(shown).toContain("n\\u001b[31mRED\\u000d\\u000aFAKE wa_");
+  expect(shown).not.toContain("16505551234");
+  const ours = line({ ...envelope, data: { ...envelope.data, message_template_name: "call 15550783881" } }, keyedRedactor("k"));
+  expect(ours).toContain("call 15550783881");
 });
