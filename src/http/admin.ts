@@ -108,6 +108,12 @@ export function adminRoutes(deps: AdminDeps, client: ClientOf) {
 
   return new Elysia({ prefix: "/v1" })
     .onBeforeHandle(({ request, server }) => refuseUnlessBearer(request, deps.token, "admin.token", deps.log, client(request, server)) ?? undefined)
+    // Answers hold personal data (numbers, message texts): no browser or proxy keeps a copy
+    // once the console's tab and its token are gone.
+    .onAfterHandle({ as: "local" }, ({ response, set }) => {
+      if (response instanceof Response) response.headers.set("cache-control", "no-store");
+      else set.headers["cache-control"] = "no-store";
+    })
     .post(
       "/outbound",
       withBody(OutboundBody, (body) => {

@@ -25,7 +25,11 @@ test("every route refuses no token and a wrong one (401), and answers the right 
     expect((await get(route, {})).status).toBe(401);
     expect((await get(route, { authorization: "Bearer not-the-token-at-all" })).status).toBe(401);
   }
-  for (const route of routes.filter((r) => !r.endsWith("stream"))) expect((await get(route)).status).toBe(200);
+  for (const route of routes.filter((r) => !r.endsWith("stream"))) {
+    const answer = await get(route);
+    // Personal data: no browser or proxy keeps a copy.
+    expect({ route, status: answer.status, cache: answer.headers.get("cache-control") }).toEqual({ route, status: 200, cache: "no-store" });
+  }
   // The scheme is case-insensitive (RFC 9110); the token is not.
   for (const scheme of ["bearer", "BEARER", "BeArEr"]) expect((await get("/v1/stats", { authorization: `${scheme} ${TOKEN}` })).status).toBe(200);
   expect((await get("/v1/stats", { authorization: `Bearer ${TOKEN.toUpperCase()}` })).status).toBe(401);
