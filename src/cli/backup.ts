@@ -6,7 +6,7 @@
  * PostgreSQL it says how to back up with pg_dump instead, and fails (cli/pg-dump.ts).
  */
 import { rmSync, statSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { Database } from "bun:sqlite";
 import type { OperatorConfig } from "../config/schema";
 import { backupStore } from "../store/backup-store";
@@ -48,6 +48,8 @@ function createEmpty(target: string) {
     writeFileSync(target, "", { mode: 0o600, flag: "wx" });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new OperatorError(code === "EEXIST" ? `backup: ${target} exists; give a new file name` : `backup: cannot write ${target}: ${code ?? (err as Error).message}`);
+    if (code === "EEXIST") throw new OperatorError(`backup: ${target} exists; give a new file name`);
+    if (code === "ENOENT") throw new OperatorError(`backup: cannot write ${target}: its directory ${dirname(resolve(target))} does not exist`);
+    throw new OperatorError(`backup: cannot write ${target}: ${code ?? (err as Error).message}`);
   }
 }

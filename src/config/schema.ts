@@ -161,7 +161,7 @@ export const HookSchema = z
     secrets: z.array(whsec).min(1).optional(),
   })
   .refine((h) => (h.secret === undefined) !== (h.secrets === undefined), {
-    message: "set exactly one of secret or secrets",
+    message: "set exactly one of secret or secrets (or secret_file / secrets_file): the whsec_ key your hook checks signatures with",
     path: ["secret"],
   });
 export type Hook = z.infer<typeof HookSchema>;

@@ -146,7 +146,7 @@ test("backup under load: a consistent copy that passes integrity_check and holds
   const again = runBinary(["backup", "--config", config, out]);
   expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 1, stderr: `wa-webhookd: backup: ${out} exists; give a new file name\n` }); // never overwrites
   const nowhere = runBinary(["backup", "--config", config, join(dir, "no-such-dir/b.db")]);
-  expect({ code: nowhere.code, stderr: nowhere.stderr }).toEqual({ code: 1, stderr: `wa-webhookd: backup: cannot write ${join(dir, "no-such-dir/b.db")}: ENOENT\n` });
+  expect({ code: nowhere.code, stderr: nowhere.stderr }).toEqual({ code: 1, stderr: `wa-webhookd: backup: cannot write ${join(dir, "no-such-dir/b.db")}: its directory ${join(dir, "no-such-dir")} does not exist\n` });
 
   const table = runBinary(["stats", "--config", config]);
   expect(table.code).toBe(0);

@@ -110,7 +110,7 @@ retention = "10m"
     ["short admin token", MINIMAL.replace("0123456789abcdef", "short"), ["admin.token: must be at least 16 characters"]],
     ["bad log level", MINIMAL + "[log]\nlevel = \"verbose\"\n", ['log.level: expected one of "debug", "info", "warn", "error"']],
     ["hook secret not whsec_", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "plain"\n', ["hooks[0].secret: expected \"whsec_\""]],
-    ["hook without a secret", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\n', ["hooks[0].secret: set exactly one of secret or secrets"]],
+    ["hook without a secret", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\n', ["hooks[0].secret: set exactly one of secret or secrets (or secret_file / secrets_file): the whsec_ key your hook checks signatures with"]],
     ["hook url not http", MINIMAL + '[[hooks]]\nname = "a"\nurl = "ftp://x"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n', ["hooks[0].url:"]],
     ["duplicate hook names", MINIMAL + '[[hooks]]\nname = "a"\nurl = "http://x"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n[[hooks]]\nname = "a"\nurl = "http://y"\nsecret = "whsec_MDEyMzQ1Njc4OWFiY2RlZg=="\n', ['hooks: hook names must be unique: "a" given to more than one [[hooks]]']],
     ["a duration in words", MINIMAL + "[storage]\nretention = \"30 days\"\n", ['storage.retention: expected a duration such as "500ms", "10s", "5m", "2h" or "30d"']],
