@@ -24,6 +24,12 @@ export const NEVER_CODES: readonly number[] = [131050, 130403, 131049, 137000, 1
 /** Transient: WhatsApp may still deliver; the sweep decides at the deadline. */
 export const DEFER_CODES: readonly number[] = [131000, 131016, 131056, 131057, 130429, 4, 80007, 1, 2];
 
+/**
+ * Codes Meta fails only marketing sends with (130472: the user is in Meta's marketing
+ * message experiment): the failure tells the category, as a price would.
+ */
+export const MARKETING_ONLY_CODES: readonly number[] = [130472];
+
 /** Codes whose failure also says something about the contact. */
 export const MARKETING_STOP_CODE = 131050;
 

@@ -17,7 +17,8 @@ import { fallbackEvent } from "./fallback-event";
 import { parseInstructions } from "./instructions";
 import { planStale } from "./stale-plan";
 import { statusRank } from "../whatsapp/status-order";
-import { codePolicy, MARKETING_STOP_CODE } from "../domain/fallback-policy";
+import { codePolicy, MARKETING_ONLY_CODES, MARKETING_STOP_CODE } from "../domain/fallback-policy";
+import { normalizeCategory } from "../domain/pricing";
 import { decideFallback, onDelivered, onExpiredClaim, unknownCategoryStops, withDeadline, type Decision } from "./transitions";
 import type { ClaimedSend, FallbackSendRow, TrackedRow } from "../domain/tracked";
 
@@ -120,7 +121,9 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
   }
 
   /** POST /v1/outbound: the app tells us what it sent. Fields fill gaps; a decided fallback is never overwritten. */
-  register(r: Registration, now: number): { row: TrackedRow; created: boolean } {
+  register(registration: Registration, now: number): { row: TrackedRow; created: boolean } {
+    // In the daemon's one spelling, as a price is (pricingCategory).
+    const r = { ...registration, category: registration.category === null ? null : normalizeCategory(registration.category) };
     const existing = this.store.get(r.wamid);
     if (!existing) {
       const row = withDeadline(
@@ -228,7 +231,10 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
 
   #failed(before: TrackedRow | null, row: TrackedRow, s: StatusEffect, eventId: string, now: number) {
     const code = errorCode(s.errors);
-    const failed = withDeadline({ ...row, error_code: code ?? row.error_code }, this.settings);
+    // A code only marketing sends fail with says what the message was, as a price would:
+    // it falls back only if marketing is listed, whatever the app called it.
+    const category = code !== null && MARKETING_ONLY_CODES.includes(code) ? "marketing" : row.category;
+    const failed = withDeadline({ ...row, category, error_code: code ?? row.error_code }, this.settings);
     this.#put(before, failed, now);
     // Already decided or delivered (a positive delivery beats `failed` in any order).
     if (row.state !== "tracked") return;
@@ -377,9 +383,10 @@ function blank(wamid: string): TrackedRow {
   return { wamid, recipient: null, text: null, category: null, stale_after_ms: null, not_after_ms: null, fallback: "auto", sent_at: null, registered_at: null, delivered_at: null, deadline: null, expires_at: null, state: "tracked", reason: null, error_code: null, phone_number_id: null };
 }
 
+/** Meta's price, in the daemon's one spelling (domain/pricing.ts): a registered category is spelled so too. */
 function pricingCategory(s: StatusEffect): string | null {
   const category = s.pricing?.category;
-  return typeof category === "string" && category ? category : null;
+  return typeof category === "string" && category ? normalizeCategory(category) : null;
 }
 
 function errorCode(errors: unknown[] | null): number | null {

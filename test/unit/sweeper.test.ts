@@ -429,6 +429,29 @@ describe("Meta's statuses racing the app's registration, and messages Meta never
     expect(s.sweeper.tracker!.store.get("wamid.PRICED_MARKETING")).toMatchObject({ state: "not_sent", category: "marketing" });
   });
 
+  test("130472 (Meta's marketing experiment) says the message was marketing: no SMS, registered without a category or as utility; with marketing listed, one", async () => {
+    const s = setup();
+    s.sweeper.tracker!.register({ ...registration("wamid.EXPERIMENT"), text: "20% off this weekend!" }, s.t0);
+    s.sweeper.tracker!.register({ ...registration("wamid.EXPERIMENT_U"), text: "20% off", category: "utility" }, s.t0);
+    for (const wamid of ["wamid.EXPERIMENT", "wamid.EXPERIMENT_U"]) await s.deliver({ ...status(wamid, "failed", s.t0, { errors: [{ code: 130472 }] }), pricing: undefined });
+    await s.send();
+    expect(s.sms.received).toHaveLength(0);
+    for (const wamid of ["wamid.EXPERIMENT", "wamid.EXPERIMENT_U"]) expect(s.sweeper.tracker!.store.get(wamid)).toMatchObject({ state: "not_sent", category: "marketing", error_code: 130472 });
+    const listed = setup({ categories: ["authentication", "marketing"] });
+    listed.sweeper.tracker!.register({ ...registration("wamid.EXPERIMENT"), text: "20% off this weekend!" }, listed.t0);
+    await listed.deliver({ ...status("wamid.EXPERIMENT", "failed", listed.t0, { errors: [{ code: 130472 }] }), pricing: undefined });
+    await listed.send();
+    expect(listed.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.EXPERIMENT"]);
+  });
+
+  test("a category in any of Meta's spellings is kept in one (lower case, _), registered or priced", async () => {
+    const s = setup();
+    s.sweeper.tracker!.register({ ...registration("wamid.SPELLED"), text: "code 1", category: "AUTHENTICATION-INTERNATIONAL" }, s.t0);
+    await s.deliver(status("wamid.PRICED_SPELLED", "sent", s.t0, { pricing: { billable: true, pricing_model: "PMP", type: "regular", category: "authentication-international" } }));
+    expect(s.sweeper.tracker!.store.get("wamid.SPELLED")!.category).toBe("authentication_international");
+    expect(s.sweeper.tracker!.store.get("wamid.PRICED_SPELLED")!.category).toBe("authentication_international");
+  });
+
   test("a registered message whose status says it went to a group: not_sent at that status, saying why; no SMS at the deadline", async () => {
     const s = setup(generic);
     s.sweeper.tracker!.register({ ...registration("wamid.TO_GROUP"), category: "utility" }, s.t0);
