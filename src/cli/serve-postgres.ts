@@ -134,8 +134,9 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
     token: config.admin.metrics_token ?? null,
     writer: async () => {
       try {
-        const [inbox, lagMs, open, tracked, sms] = await Promise.all([report.inbox(), backlog.backlogAgeMs(Date.now()), report.openDeliveries(), report.tracked(), report.sms()]);
-        return { snapshot: emptySnapshot(), gauges: queueGauges({ inbox, lagMs, open, tracked, sms }, running.config.hooks.map((h) => h.name)) };
+        const now = Date.now();
+        const [inbox, lagMs, open, tracked, overdue, sms] = await Promise.all([report.inbox(), backlog.backlogAgeMs(now), report.openDeliveries(), report.tracked(), report.overdue(now), report.sms()]);
+        return { snapshot: emptySnapshot(), gauges: queueGauges({ inbox, lagMs, open, tracked, overdue, sms }, running.config.hooks.map((h) => h.name)) };
       } catch (err) {
         throw isStorageFailure(err) ? toStorageError(err) : err;
       }

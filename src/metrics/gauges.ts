@@ -12,7 +12,7 @@ import { OPEN_DELIVERY_STATES } from "../domain/delivery";
 import { orphanedCounts } from "../store/requeue-store";
 
 const INBOX_STATES = ["pending", "processing", "dead"] as const;
-/** Tracked messages past their deadline with no proof of delivery and no SMS out yet. */
+/** Tracked messages past their deadline with no proof of delivery and no SMS out yet (with those still `tracked`: `overdue`). */
 const STALE_STATES = ["stale", "fallback_pending"];
 
 /** The queues' depths as an engine counted them: deliveries not done by hook (run or not) and state. */
@@ -21,6 +21,8 @@ export interface QueueFigures {
   lagMs: number;
   open: Record<string, Record<string, number>>;
   tracked: Record<string, number>;
+  /** Of `tracked.tracked`, those past their deadline: not swept yet, or held by the outage guard. */
+  overdue: number;
   sms: Record<string, number>;
 }
 
@@ -37,7 +39,7 @@ export function queueGauges(f: QueueFigures, hookNames: readonly string[]): Gaug
       samples: byState(Object.keys(f.open).filter((hook) => !hookNames.includes(hook))),
     },
     { name: "wa_tracked_messages", help: "Outbound messages watched for SMS fallback and not done, by state", samples: Object.entries(f.tracked).map(([state, value]) => ({ labels: { state }, value })) },
-    { name: "wa_stale_messages", help: "Tracked messages past their deadline with no proof of delivery and no SMS sent yet", samples: [{ value: STALE_STATES.reduce((n, s) => n + (f.tracked[s] ?? 0), 0) }] },
+    { name: "wa_stale_messages", help: "Tracked messages past their deadline with no proof of delivery and no SMS sent yet", samples: [{ value: f.overdue + STALE_STATES.reduce((n, s) => n + (f.tracked[s] ?? 0), 0) }] },
     { name: "wa_fallback_sms", help: "SMS fallback rows by state", samples: Object.entries(f.sms).map(([state, value]) => ({ labels: { state }, value })) },
   ];
 }
@@ -46,7 +48,7 @@ export function queueGauges(f: QueueFigures, hookNames: readonly string[]): Gaug
 export function storeGauges(db: Database, hookNames: readonly string[], now: number): Gauge[] {
   const r = reportStore(db);
   const open = { ...orphanedCounts(db, hookNames), ...Object.fromEntries(hookNames.map((hook) => [hook, r.openDeliveries(hook)])) };
-  return queueGauges({ inbox: r.inbox(), lagMs: queueStore(db).backlogAgeMs(now), open, tracked: r.tracked(), sms: r.sms() }, hookNames);
+  return queueGauges({ inbox: r.inbox(), lagMs: queueStore(db).backlogAgeMs(now), open, tracked: r.tracked(), overdue: r.overdue(now), sms: r.sms() }, hookNames);
 }
 
 /** What the process itself reports, on any engine. */

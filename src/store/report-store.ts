@@ -18,6 +18,8 @@ export function reportStore(db: Database) {
   );
   const tracked = db.prepare<{ state: string; n: number }, []>("SELECT state, n FROM tracked_counts WHERE n > 0");
   const sms = db.prepare<{ state: string; n: number }, []>("SELECT state, count(*) n FROM fallback_sends GROUP BY state");
+  // Past their deadline, not swept yet or held by the outage guard: a range of the partial index.
+  const overdue = db.prepare<{ n: number }, [number]>("SELECT count(*) n FROM tracked_messages INDEXED BY tracked_due WHERE state = 'tracked' AND deadline <= ?");
   const templates = db.prepare<{ template_id: string; name: string | null; language: string | null; status: string | null; quality: string | null; category: string | null; updated_at: number }, []>(
     "SELECT template_id, name, language, status, quality, category, updated_at FROM templates ORDER BY updated_at DESC",
   );
@@ -41,6 +43,8 @@ export function reportStore(db: Database) {
     billable: (ms: number) => billableByDay(counts.byDay("billable", ms)),
     tracked: () => rows(tracked.all(), (r) => r.state),
     sms: () => rows(sms.all(), (r) => r.state),
+    /** Tracked messages whose deadline passed that no sweep has decided yet (the outage guard holding them, or the next sweep's). */
+    overdue: (now: number) => overdue.get(now)!.n,
     templates: () => templates.all(),
     templateHistory: (id: string) => templateHistory.all(id),
   };

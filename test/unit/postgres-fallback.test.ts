@@ -170,7 +170,7 @@ test("as on SQLite: delivered before the registration means done; never priced a
   // /v1/stats and /metrics count them as on SQLite (they read {} on PostgreSQL before).
   expect(((await ops({ op: "stats" })).body as { fallback: unknown }).fallback).toEqual({ tracked: { not_sent: 2, tracked: 1, fallback_sent: 1 }, sms: { sent: 1 } });
   const report = postgresReport(s.sql);
-  const gauges = queueGauges({ inbox: {}, lagMs: 0, open: { gone: { dead: 2 } }, tracked: await report.tracked(), sms: await report.sms() }, ["app"]);
+  const gauges = queueGauges({ inbox: {}, lagMs: 0, open: { gone: { dead: 2 } }, tracked: await report.tracked(), overdue: await report.overdue(s.p.clock.now()), sms: await report.sms() }, ["app"]);
   const gauge = (name: string) => gauges.find((g) => g.name === name)!.samples;
   expect(gauge("wa_fallback_sms")).toEqual([{ labels: { state: "sent" }, value: 1 }]);
   expect(gauge("wa_deliveries_orphaned")).toContainEqual({ labels: { hook: "gone", state: "dead" }, value: 2 });

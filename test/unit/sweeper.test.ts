@@ -4,6 +4,7 @@
  */
 import { sqliteSendQueue } from "../../src/store/send-queue";
 import { afterEach, describe, expect, test } from "bun:test";
+import { storeGauges } from "../../src/metrics/gauges";
 import { adminOps } from "../../src/admin/ops";
 import { FallbackSender } from "../../src/sweeper/sender";
 import { parseSmsSettings } from "../support/sms";
@@ -339,6 +340,9 @@ describe("outage guard", () => {
     ]);
     await s.sweep(); // still held: one report, not one per sweep
     expect(s.p.count("SELECT count(*) n FROM events WHERE type = 'fallback.held'")).toBe(1);
+    // Held messages are stale all the same: the gauge says how many wait (it said 0 during an outage).
+    const stale = storeGauges(s.p.db, [], s.p.clock.now()).find((g) => g.name === "wa_stale_messages")!.samples;
+    expect(stale).toEqual([{ value: 20 }]);
     expect(s.p.count("SELECT count(*) n FROM alerts")).toBe(1);
     // Meta reaches us again and replays: most were delivered after all.
     await s.deliver(...Array.from({ length: 15 }, (_, i) => status(`wamid.O${10 + i}`, "delivered", s.t0 + 5_000)));

@@ -20,6 +20,11 @@ export function postgresReport(sql: SQL) {
       const rows = await sql`SELECT state, count(*)::float8 AS n FROM tracked_messages WHERE state <> 'done' GROUP BY state`;
       return Object.fromEntries(rows.map((r: { state: string; n: number }) => [r.state, r.n]));
     },
+    /** Tracked messages whose deadline passed that no sweep has decided yet (the outage guard holding them, or the next sweep's). */
+    async overdue(now: number): Promise<number> {
+      const [row] = await sql`SELECT count(*)::float8 AS n FROM tracked_messages WHERE state = 'tracked' AND deadline <= ${now}`;
+      return (row as { n: number }).n;
+    },
     /** SMS fallback rows, by state. */
     async sms(): Promise<Record<string, number>> {
       const rows = await sql`SELECT state, count(*)::float8 AS n FROM fallback_sends GROUP BY state`;
