@@ -14,7 +14,7 @@ import type { Logger } from "../util/log";
 import { isoOrNull } from "../util/time";
 import { isIdempotencyKey, WAMID_MAX_LENGTH } from "./idempotency-key";
 import { fallbackEvent } from "./fallback-event";
-import { parseInstructions } from "./instructions";
+import { parseInstructions, readInstructions } from "./instructions";
 import { planStale } from "./stale-plan";
 import { statusRank } from "../whatsapp/status-order";
 import { codePolicy, MARKETING_ONLY_CODES, MARKETING_STOP_CODE } from "../domain/fallback-policy";
@@ -182,7 +182,10 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
   }
 
   #fromStatus(s: StatusEffect, now: number): TrackedRow {
-    const opaque = parseInstructions(s.bizOpaque);
+    const read = readInstructions(s.bizOpaque);
+    const opaque = read?.instructions ?? null;
+    // Said once, when the message is first seen: each of its statuses carries the same string.
+    if (read && read.problems.length > 0) this.log.warn("sms fallback: instructions in biz_opaque_callback_data left out", { wamid: s.wamid, problems: read.problems });
     return {
       ...blank(s.wamid),
       recipient: s.recipientId,

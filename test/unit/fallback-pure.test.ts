@@ -1,7 +1,7 @@
 /** The pure parts of SMS fallback: code policy, app instructions, the SMS request, the state machine, send verdicts, the outage guard. */
 import { describe, expect, test } from "bun:test";
 import { FallbackSchema } from "../../src/config/schema";
-import { parseInstructions } from "../../src/sweeper/instructions";
+import { parseInstructions, readInstructions } from "../../src/sweeper/instructions";
 import { categoryAllowed, codePolicy } from "../../src/domain/fallback-policy";
 import { classifyAnswer, retryOrFail } from "../../src/sweeper/sender";
 import { smsRequest } from "../../src/sweeper/sms-request";
@@ -53,7 +53,12 @@ test("biz_opaque_callback_data: our JSON is read, anything else ignored", () => 
   expect(parseInstructions('{"sms":"hi","stale_after":"2m","not_after":"10m","fallback":"never"}')).toEqual({ sms: "hi", stale_after: 120_000, not_after: 600_000, fallback: "never" });
   expect(parseInstructions("order-42")).toBeNull();
   expect(parseInstructions('{"order":42}')).toBeNull();
-  expect(parseInstructions('{"stale_after":"soon"}')).toBeNull();
+  // Ours, with a field not understood: that field is left out and said; the rest counts (the OTP keeps its text).
+  expect(readInstructions('{"stale_after":"soon"}')).toEqual({ instructions: {}, problems: ["stale_after: not a duration"] });
+  expect(readInstructions('{"sms":"Your code is 123456","stale_after":120,"not_after":"41d"}')).toEqual({
+    instructions: { sms: "Your code is 123456" },
+    problems: ["stale_after: Invalid input: expected string, received number", "not_after: longer than a fallback may wait"],
+  });
   expect(parseInstructions("{not json")).toBeNull();
   expect(parseInstructions(null)).toBeNull();
 });
@@ -160,7 +165,8 @@ test("a placeholder that is not one of ours, a category that is not Meta's, a wa
   expect(problems({ not_after: "99999999999h" })).toEqual(['not_after: must be at most "40d" (Meta\'s longest time to live, 30 days, and its 7 days of webhook retries)']);
   expect(problems({ categories: ["AUTHENTICATION", "authentication-international"], stale_after_by_category: { Marketing: "40d" }, default_text: "See WhatsApp ({{ wamid }})" })).toEqual([]);
   expect(problems({ categories: ["Marketing_Lite", "referral-conversion", "authentication_international"], stale_after_by_category: { "MARKETING-LITE": "1h", referral_conversion: "2h" } })).toEqual([]);
-  expect(parseInstructions('{"sms":"hi","stale_after":"41d"}')).toBeNull(); // a wait no fallback takes: not our instructions
+  // A wait no fallback takes is left out (said, and logged when the message is first seen); the text still counts.
+  expect(readInstructions('{"sms":"hi","stale_after":"41d"}')).toEqual({ instructions: { sms: "hi" }, problems: ["stale_after: longer than a fallback may wait"] });
 });
 
 test("send verdicts: 2xx sent, 4xx final but 408/429, 5xx retried until the schedule runs out", () => {

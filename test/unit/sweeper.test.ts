@@ -498,6 +498,20 @@ test("a decision that sends nothing is logged once, with the wamid and why", asy
   ]);
 });
 
+test("instructions in biz_opaque_callback_data with a field not understood: the text still makes the SMS (the config's wait), one warning names the field", async () => {
+  const { lines, log } = capturedLog();
+  const s = setup({}, undefined, { log });
+  const bad = JSON.stringify({ sms: "Your code is 123456", stale_after: 120 });
+  await s.deliver(status("wamid.BAD_WAIT", "sent", s.t0, { biz_opaque_callback_data: bad }), status("wamid.BAD_WAIT", "sent", s.t0, { biz_opaque_callback_data: bad }));
+  s.p.clock.advance(61_000);
+  await s.sweep();
+  await s.send();
+  expect(s.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.BAD_WAIT"]);
+  expect(lines.filter((l) => l.msg === "sms fallback: instructions in biz_opaque_callback_data left out")).toEqual([
+    expect.objectContaining({ level: "warn", wamid: logged("wamid.BAD_WAIT"), problems: ["stale_after: Invalid input: expected string, received number"] }),
+  ]);
+});
+
 test("a signed status whose wamid holds CR, LF, NUL or a space, or runs past 512 characters, is not tracked: its event goes on, no SMS, a warning says why", async () => {
   const raw: string[] = [];
   const s = setup({}, undefined, { log: createLogger("info", (l) => raw.push(l), keyedRedactor("test-key")) });
