@@ -4,6 +4,7 @@
  * POSTs the stored envelope, signed per Standard Webhooks with a fresh timestamp;
  * the webhook-id is the event id, the same on every retry and replay.
  */
+import { rateLimited } from "../util/log-budget";
 import { metrics } from "../metrics/catalogue";
 import type { Hook } from "../config/schema";
 import { parseDuration } from "../config/duration";
@@ -212,7 +213,10 @@ export class Dispatcher {
     if (this.#opts.log.enabled("debug")) this.#opts.log.debug("delivery attempt", { hook: rt.hook.name, event_id: d.event_id, attempt: d.attempts, status: result.status, outcome: outcome.state, ms: now - started });
     if (outcome.state !== "done") {
       const level = outcome.state === "pending" ? "warn" : "error";
-      this.#opts.log[level]("delivery attempt failed", {
+      // A hook down or answering 410 fails every event alike: 20 lines a minute per hook,
+      // outcome and answer, the rest counted ("log lines left out"); /v1/deliveries has each.
+      const key = `delivery ${rt.hook.name} ${outcome.state} ${result.status ?? "no answer"}`;
+      rateLimited(this.#opts.log)[level](key, "delivery attempt failed", {
         hook: rt.hook.name,
         event_id: d.event_id,
         attempt: d.attempts,

@@ -98,7 +98,7 @@ export function pipeline(
     instance: "test",
     hooks,
     clock,
-    log: quiet,
+    log: opts.log ?? quiet,
     random: () => 1,
     onGivenUp: sweeper.alerter.hookGivenUp,
   });

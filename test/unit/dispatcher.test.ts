@@ -8,6 +8,7 @@ import { fixture, hook, pipeline, quiet, WHSEC } from "../support/pipeline";
 import { closedPort, Sink } from "../support/sink";
 import { replayEvents, retryDeadDeliveries } from "../../src/store/requeue-store";
 import type { ReplayRequest } from "../../src/domain/replay";
+import { createLogger } from "../../src/util/log";
 
 const sinks: Sink[] = [];
 const sink = (port = 0) => {
@@ -159,6 +160,19 @@ describe("Dispatcher", () => {
     p.clock.advance(HOUR);
     await p.dispatcher.drain();
     expect(p.db.query("SELECT state, last_status FROM deliveries").get()).toEqual({ state: "disabled", last_status: 410 });
+  });
+
+  test("a hook answering 410 to every event: each delivery disabled, and at most 20 log lines a minute say so (the rest counted)", async () => {
+    const s = sink();
+    s.respond = () => new Response("gone", { status: 410 });
+    const lines: Record<string, unknown>[] = [];
+    const p = pipeline([hook({ name: "gone", url: s.url })], { log: createLogger("info", (l) => lines.push(JSON.parse(l))) });
+    await messages(p, 30, "GONE");
+    await p.dispatcher.drain();
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'disabled'")).toBe(30);
+    const failed = lines.filter((l) => l.msg === "delivery attempt failed");
+    expect(failed).toHaveLength(20);
+    expect(failed[0]).toMatchObject({ level: "error", hook: "gone", status: 410, outcome: "disabled" });
   });
 
   test("one dead hook and one healthy hook → the healthy one gets everything promptly", async () => {
