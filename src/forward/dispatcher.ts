@@ -57,6 +57,7 @@ const METER_COUNTER: Record<DeliveryOutcome["state"], TrafficCounter> = { done: 
 interface Claimed {
   delivery: ClaimedDelivery;
   token: string;
+  leaseUntil: number;
 }
 
 interface HookRuntime {
@@ -125,7 +126,7 @@ export class Dispatcher {
     }
     let started = 0;
     asking.forEach((rt, i) => {
-      for (const delivery of turn.claimed[i]!) rt.waiting.push({ delivery, token: claims[i]!.token });
+      for (const delivery of turn.claimed[i]!) rt.waiting.push({ delivery, token: claims[i]!.token, leaseUntil: claims[i]!.leaseUntil });
       started += this.#fill(rt);
     });
     return started + finished.length;
@@ -156,7 +157,14 @@ export class Dispatcher {
   #fill(rt: HookRuntime): number {
     let started = 0;
     while (!this.#stopping && rt.active.size < rt.hook.concurrency && rt.waiting.length > 0) {
-      const { delivery, token } = rt.waiting.shift()!;
+      const { delivery, token, leaseUntil } = rt.waiting.shift()!;
+      // A lease that would run out before the attempt could end (the process was paused, a
+      // SIGSTOP or a frozen VM): another instance, or this one's next claim, may have it
+      // by now. Not started: whoever holds the lease sends it, once.
+      if (this.#opts.clock.now() + rt.timeoutMs >= leaseUntil) {
+        rateLimited(this.#opts.log).warn(`lease ${rt.hook.name}`, "claimed delivery not started: its lease ran out while it waited (was the process paused?)", { hook: rt.hook.name, event_id: delivery.event_id });
+        continue;
+      }
       const p = this.#attempt(rt, delivery, token).finally(() => {
         rt.active.delete(p);
         this.#fill(rt);

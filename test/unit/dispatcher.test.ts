@@ -212,6 +212,21 @@ describe("Dispatcher", () => {
     expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'done' AND attempts = 1")).toBe(12);
   });
 
+  test("a claimed delivery whose lease ran out while it waited (the process paused) is not started: the next claim sends it, once", async () => {
+    const s = slowSink(50);
+    const p = pipeline([hook({ name: "app", url: s.url, concurrency: 1, timeout: "1s" })]);
+    await messages(p, 3, "PAUSE");
+    await p.dispatcher.tick(); // claims 3 (lease: 4 + 1 timeouts + 30 s), starts 1
+    p.clock.advance(40_000); // paused past the lease while the first is out
+    await p.dispatcher.idle();
+    expect(s.received).toHaveLength(1); // the waiting two were not started on a lost lease
+    await p.dispatcher.drain(); // their leases have run out: claimed again, sent
+    await p.dispatcher.flush();
+    expect(s.received.map((r) => r.headers["webhook-id"]).sort()).toEqual([...new Set(s.received.map((r) => r.headers["webhook-id"]))].sort());
+    expect(s.received).toHaveLength(3);
+    expect(p.count("SELECT count(*) n FROM deliveries WHERE state = 'done'")).toBe(3);
+  });
+
   test("on stop, attempts in flight finish and claimed ones never started go back, attempt uncounted", async () => {
     const s = slowSink(30);
     const p = pipeline([hook({ name: "app", url: s.url, concurrency: 1 })]);
