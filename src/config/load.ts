@@ -79,7 +79,7 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const covered = (key: string) => problems.some((q) => key === q.key || key === q.key.replace(/_file$/, ""));
   const all = [...problems, ...[...engineProblems, ...schemaProblems].filter((p) => !covered(p.key))];
   if (all.length > 0) throw new ConfigError(all);
-  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback), ...pastNotAfter((result.data as Config).fallback), ...unlikeMetaSecrets(result.data as Config));
+  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback), ...pastNotAfter((result.data as Config).fallback), ...unlikeMetaSecrets(result.data as Config), ...unnamedDatabase(result.data as Config));
   return result.data as ConfigOf<P>;
 }
 
@@ -107,6 +107,13 @@ function inertSettings(config: Config): ConfigProblem[] {
     return [{ key: "fallback.enabled", reason: "has no effect while worker.enabled = false: nothing is tracked and no SMS is sent" }];
   }
   return [];
+}
+
+/** A URL with no database path: PostgreSQL takes the one named after the user, often the cluster's shared `postgres`. */
+function unnamedDatabase(config: Config): ConfigProblem[] {
+  const url = config.storage.engine === "postgres" && config.storage.url !== undefined && URL.canParse(config.storage.url) ? new URL(config.storage.url) : null;
+  if (url === null || url.pathname.replace(/^\//, "") !== "") return [];
+  return [{ key: "storage.url", reason: `names no database: PostgreSQL uses the one named after the user ("${decodeURIComponent(url.username) || "the connecting user"}"), where the schema would be created; add /<database> to the URL` }];
 }
 
 /** Meta's app secrets are 32 hexadecimal characters (App Dashboard → App settings → Basic). */

@@ -87,6 +87,26 @@ export const STORAGE_ENGINES = ["sqlite", "postgres"] as const;
 export const SQLITE_ONLY_KEYS = ["path", "synchronous"] as const;
 export const POSTGRES_ONLY_KEYS = ["url", "pool"] as const;
 
+const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+/**
+ * What the PostgreSQL client would throw on (a stack trace, not a config error): said
+ * without the URL's password.
+ */
+export function postgresUrlProblem(url: string): string | null {
+  if (!URL.canParse(url)) return "not a valid URL (a port above 65535, a space, a character the URL must escape?)";
+  const u = new URL(url);
+  try {
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+  } catch {
+    return "its user or password holds a % not followed by two hex digits: write % as %25";
+  }
+  const sslmode = u.searchParams.get("sslmode");
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) return `sslmode must be one of ${SSL_MODES.join(", ")}`;
+  return null;
+}
+
 export const StorageSchema = z.strictObject({
   engine: z.enum(STORAGE_ENGINES).default("sqlite"),
   path: z.string().min(1).default(d.DEFAULT_DB_PATH),
@@ -95,6 +115,10 @@ export const StorageSchema = z.strictObject({
   url: z
     .string()
     .refine((s) => /^postgres(ql)?:\/\//.test(s), { message: 'expected a postgres:// URL, e.g. "postgres://wa@db.internal:5432/wa"' })
+    .superRefine((s, ctx) => {
+      const problem = /^postgres(ql)?:\/\//.test(s) ? postgresUrlProblem(s) : null;
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
     .optional(),
   /** Connections in this instance's pool. */
   pool: z.int().min(2).max(500).default(d.DEFAULT_PG_POOL),

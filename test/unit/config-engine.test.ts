@@ -42,6 +42,17 @@ test("postgres without a URL, with a URL that is not postgres://, with an unknow
     'storage.url: is required with storage.engine = "postgres": postgres://user@host:5432/db, or storage.url_file, or "${DATABASE_URL}"',
   ]);
   expect(configProblems(`${BASE}[storage]\nengine = "postgres"\nurl = "mysql://db/wa"\n`)).toEqual(['storage.url: expected a postgres:// URL, e.g. "postgres://wa@db.internal:5432/wa"']);
+  // What the client would throw a stack trace on is a config error naming the key, never showing the password.
+  const said = (url: string) => configProblems(`${BASE}[storage]\nengine = "postgres"\nurl = "${url}"\n`);
+  expect(said("postgres://wa@127.0.0.1:99999/wa")).toEqual(["storage.url: not a valid URL (a port above 65535, a space, a character the URL must escape?)"]);
+  expect(said("postgres://wa:s3cr%zzet@127.0.0.1:5432/wa")).toEqual(["storage.url: its user or password holds a % not followed by two hex digits: write % as %25"]);
+  expect(said("postgres://wa@127.0.0.1:5432/wa?sslmode=bogus")).toEqual(["storage.url: sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full"]);
+  expect(JSON.stringify(said("postgres://wa:s3cr%zzet@127.0.0.1:5432/wa"))).not.toContain("s3cr");
+  const warnings: { key: string; reason: string }[] = [];
+  parseConfigText(`${BASE}[storage]\nengine = "postgres"\nurl = "postgres://wa:pw@127.0.0.1:5432"\n`, { env: {}, warnings });
+  expect(warnings.filter((w) => w.key === "storage.url")).toEqual([
+    { key: "storage.url", reason: 'names no database: PostgreSQL uses the one named after the user ("wa"), where the schema would be created; add /<database> to the URL' },
+  ]);
   expect(configProblems(`${BASE}[storage]\nengine = "mysql"\n`)[0]).toStartWith("storage.engine: ");
   expect(configProblems(`${BASE}[server]\ninstance = "wa 1"\n`)).toEqual(["server.instance: expected 1 to 63 letters, digits, '.', '_', ':' or '-'"]);
 });
