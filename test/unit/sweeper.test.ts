@@ -425,7 +425,7 @@ describe("Meta's statuses racing the app's registration, and messages Meta never
   test("Meta's price decides the category over the app's: registered as utility, priced marketing, no SMS", async () => {
     const s = setup();
     s.sweeper.tracker!.register({ ...registration("wamid.PRICED_MARKETING"), text: "Sale!", category: "utility" }, s.t0);
-    await s.deliver(status("wamid.PRICED_MARKETING", "sent", s.t0, { pricing: { billable: true, pricing_model: "PMP", type: "regular", category: "marketing" } }));
+    await s.deliver(status("wamid.PRICED_MARKETING", "sent", s.t0, { pricing: { ...UTILITY, type: "regular", category: "marketing" } }));
     s.p.clock.advance(61_000);
     await s.sweep();
     await s.send();
@@ -451,7 +451,7 @@ describe("Meta's statuses racing the app's registration, and messages Meta never
   test("a category in any of Meta's spellings is kept in one (lower case, _), registered or priced", async () => {
     const s = setup();
     s.sweeper.tracker!.register({ ...registration("wamid.SPELLED"), text: "code 1", category: "AUTHENTICATION-INTERNATIONAL" }, s.t0);
-    await s.deliver(status("wamid.PRICED_SPELLED", "sent", s.t0, { pricing: { billable: true, pricing_model: "PMP", type: "regular", category: "authentication-international" } }));
+    await s.deliver(status("wamid.PRICED_SPELLED", "sent", s.t0, { pricing: { ...UTILITY, type: "regular", category: "authentication-international" } }));
     expect(s.sweeper.tracker!.store.get("wamid.SPELLED")!.category).toBe("authentication_international");
     expect(s.sweeper.tracker!.store.get("wamid.PRICED_SPELLED")!.category).toBe("authentication_international");
   });
