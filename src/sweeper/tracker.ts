@@ -221,6 +221,11 @@ export class Tracker<S extends TrackerStore = TrackingStore> {
     // Not gone out yet (never claimed, or waiting between retries): it never will.
     const cancelled = (row.state === "fallback_pending" || row.state === "sending") && this.store.cancelSend(row.wamid, now);
     const next = onDelivered(row, at, cancelled);
+    // Shadow mode: the SMS that would have gone out would have been a double delivery.
+    // The timeline says so (what shadow mode is for: tuning the waits); the state stays.
+    if (row.state === "shadowed" && row.delivered_at === null) {
+      return this.#put(before, next, now, "late_delivered", { delivered_at: isoOrNull(at), shadow: true, ...falseStale(row, at) });
+    }
     if (next.state === row.state) return this.#put(before, next, now);
     const detail: Record<string, unknown> = { delivered_at: isoOrNull(at) };
     if (next.state === "late_delivered") {

@@ -164,6 +164,10 @@ test("shadow mode records and reports what would be sent, and sends nothing", as
   expect(s.sweeper.tracker!.store.send("wamid.S")).toMatchObject({ state: "shadow", text: "Your order shipped" });
   expect(s.sms.received).toHaveLength(0);
   expect(s.outcomes()).toEqual(["shadow"]);
+  // Delivered after all: the SMS would have been a double delivery; the timeline says so, once.
+  await s.deliver(status("wamid.S", "delivered", s.t0 + 70_000), status("wamid.S", "read", s.t0 + 80_000));
+  expect(s.state("wamid.S")).toBe("shadowed");
+  expect(moves(s, "wamid.S").filter((m) => m.state === "late_delivered")).toEqual([{ state: "late_delivered", delivered_at: new Date(s.t0 + 70_000).toISOString(), shadow: true }]);
 });
 
 test("a sweep and the SMS rounds give way to ingestion after every full batch; the timeline keeps each move", async () => {
