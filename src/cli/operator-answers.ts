@@ -4,6 +4,7 @@
  * (cli/operator.ts) and PostgreSQL's (cli/postgres-requeue.ts) compute the figures from
  * their own stores and say them here, so a script reading the output needs no engine.
  */
+import { closest } from "../config/suggest";
 import type { HookRoute } from "../config/schema";
 import { plural } from "../util/plural";
 import type { OperatorCommand } from "./args";
@@ -31,7 +32,8 @@ export function hookRefusal(hook: string | null, daemonHooks: readonly HookRoute
     return `--hook: the daemon no longer runs hook "${hook}"; its open deliveries (${n}) are orphaned: \`wa-webhookd orphans --cancel\` or \`--move-to HOOK\` them`;
   }
   if (!configHooks.some((h) => h.name === hook)) {
-    return `--hook: no hook named "${hook}" in the config (${configHooks.length > 0 ? `hooks: ${list(configHooks)}` : "it has no hooks"})`;
+    const meant = closest(hook, configHooks.map((h) => h.name));
+    return `--hook: no hook named "${hook}" in the config${meant ? `; did you mean "${meant}"?` : ""} (${configHooks.length > 0 ? `hooks: ${list(configHooks)}` : "it has no hooks"})`;
   }
   return (
     `--hook: the daemon does not run a hook named "${hook}" (it runs: ${list(daemonHooks) || "none"}, as of its last start or reload): ` +

@@ -10,7 +10,13 @@ import { parseListen } from "../config/schema";
 import { hubSignature } from "../ingest/signature";
 import { ulid } from "../util/ids";
 import { SAMPLES } from "../whatsapp/samples";
+import { closest } from "../config/suggest";
 import { OperatorError, UsageError } from "./operator";
+
+const didYouMean = (word: string, known: string[]) => {
+  const meant = closest(word, known);
+  return meant ? ` (did you mean "${meant}"?)` : "";
+};
 
 export function listSamples(): number {
   const width = Math.max(...Object.keys(SAMPLES).map((k) => k.length));
@@ -28,7 +34,7 @@ export function sendTestUrl(server: Config["server"], target: SendTarget): strin
 
 export async function runSendTest(config: Config, type: string, to: string, count: number, target: SendTarget): Promise<number> {
   const sample = SAMPLES[type];
-  if (!sample) throw new UsageError(`--type: no sample "${type}"; the types are ${Object.keys(SAMPLES).join(", ")} (--list says what each is)`);
+  if (!sample) throw new UsageError(`--type: no sample "${type}"${didYouMean(type, Object.keys(SAMPLES))}; the types are ${Object.keys(SAMPLES).join(", ")} (--list says what each is)`);
   const url = sendTestUrl(config.server, target);
   const aim = target === null ? "server.listen" : "url" in target ? "--url" : "--listen";
   process.stdout.write(`send-test: POST ${url} (from ${aim})\n`);

@@ -181,12 +181,19 @@ export function recipientOf(s: MessageStatus, contacts: SenderContact[]): Sender
  * status without errors of its own takes them as they are (the caller sees by identity
  * that they reached an event).
  */
+/**
+ * A status's price: the four keys every consumer reads, always there (`type` from the
+ * older `pricing_type` too), and any other key Meta adds kept as sent.
+ */
+function pricingData(p: NonNullable<MessageStatus["pricing"]>): Record<string, unknown> {
+  const { pricing_type: _, ...asSent } = p;
+  return { ...asSent, billable: p.billable ?? null, pricing_model: p.pricing_model ?? null, category: p.category ?? null, type: p.type ?? p.pricing_type ?? null };
+}
+
 export function statusData(s: MessageStatus, phoneNumberId: string | null, valueErrors: NormalizedError[] | null, recipient?: SenderContact) {
   // pywa reads a failed status's error from value.errors too: be tolerant of both places.
   const errors = s.errors ? s.errors.map(normalizeError) : s.status === "failed" ? valueErrors : null;
-  const pricing = s.pricing
-    ? { billable: s.pricing.billable ?? null, pricing_model: s.pricing.pricing_model ?? null, category: s.pricing.category ?? null, type: s.pricing.type ?? s.pricing.pricing_type ?? null }
-    : null;
+  const pricing = s.pricing ? pricingData(s.pricing) : null;
   const statusAt = secondsToMs(s.timestamp);
   const data: Record<string, unknown> = {
     wamid: s.id,
@@ -209,6 +216,8 @@ export function statusData(s: MessageStatus, phoneNumberId: string | null, value
   if (s.recipient_participant_user_id !== undefined) data.recipient_participant_user_id = s.recipient_participant_user_id;
   if (s.recipient_participant_parent_user_id !== undefined) data.recipient_participant_parent_user_id = s.recipient_participant_parent_user_id;
   if (s.payment !== undefined) data.payment = s.payment;
+  // Only with Meta's identity change check on: the recipient's key, as the contact's identity_key_hash.
+  if (typeof s.recipient_identity_key_hash === "string") data.recipient_identity_key_hash = s.recipient_identity_key_hash;
   if (recipient) data.contact = recipient;
   const effects: StateEffect[] = [
     {

@@ -106,6 +106,8 @@ export const Metadata = z.looseObject({
 
 /** Meta's error object in the shape our events carry. */
 export function normalizeError(e: MetaError) {
-  return { code: e.code ?? null, title: e.title ?? null, message: e.message ?? null, details: e.error_data?.details ?? e.details ?? null };
+  const normalized = { code: e.code ?? null, title: e.title ?? null, message: e.message ?? null, details: e.error_data?.details ?? e.details ?? null };
+  // Meta's link to the code's page, when it gives one: kept (the rest of error_data is in raw).
+  return e.href === undefined ? normalized : { ...normalized, href: e.href };
 }
 export type NormalizedError = ReturnType<typeof normalizeError>;

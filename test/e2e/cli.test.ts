@@ -107,6 +107,7 @@ test("a mistyped option or command gets 'did you mean' and that command's usage,
   // A usage error found after parsing (an unknown --type) shows that command's usage too.
   const late = run(["send-test", "--type", "txet"]);
   expect(late.code).toBe(2);
+  expect(late.stderr).toContain('wa-webhookd: --type: no sample "txet" (did you mean "text"?); the types are');
   expect(late.stderr).toContain("Usage:\n  wa-webhookd send-test [--config FILE]");
   expect(late.stderr).not.toContain("replay");
 });

@@ -136,6 +136,7 @@ test("replay --hook respects that hook's filters unless --force", async () => {
 test("operator input is validated like the config: exit 2 with usage", () => {
   const cases: [string[], string][] = [
     [["retry-dead", "--hook", "nosuchhook"], '--hook: no hook named "nosuchhook" in the config (hooks: app, audit)'],
+    [["retry-dead", "--hook", "aduit"], '--hook: no hook named "aduit" in the config; did you mean "audit"? (hooks: app, audit)'],
     [["reprocess", "--inbox", "abc"], '--inbox: expected a positive row id, got "abc"'],
     [["replay", "--type", "mesage.*"], '--type: "mesage.*" matches no event type'],
     [["replay", "--since", "2026-11-20", "--until", "2026-11-01"], "--until must be later than --since"],

@@ -15,6 +15,14 @@ const fixtures = readdirSync(dir)
   .filter((f) => f.endsWith(".json"))
   .map((f) => [f.replace(/\.json$/, ""), require(join(dir, f)) as Fixture] as const);
 
+test("a status's pricing keeps a key Meta adds beside the four every consumer reads", () => {
+  const [status] = normalizePayload({
+    object: "whatsapp_business_account",
+    entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: "106540352242922" }, statuses: [{ id: "wamid.PX", status: "delivered", timestamp: "1750000000", recipient_id: "16505551234", pricing: { billable: true, pricing_model: "PMP", pricing_type: "regular", category: "utility", new_pricing_key: "v" } }] } }] }],
+  });
+  expect(status!.data.pricing).toEqual({ billable: true, pricing_model: "PMP", category: "utility", type: "regular", new_pricing_key: "v" });
+});
+
 describe("fixture corpus: each shape → the exact normalized event", () => {
   for (const [name, fx] of fixtures) {
     test(`${name}: ${fx.description}`, () => {
