@@ -3,13 +3,12 @@
  * then validates with the zod schema. Every failure names the key and the reason;
  * things that are legal but probably not meant are returned as warnings.
  */
-import { parseDuration } from "./duration";
-import { familyOf, normalizeCategory } from "../domain/pricing";
 import { readFileSync, statSync } from "node:fs";
 import { TomlError, parse as parseTomlForPosition } from "smol-toml";
 import type { z } from "zod";
 import { ConfigSchema, OperatorConfigSchema, POSTGRES_ONLY_KEYS, SECRET_FILE_KEYS, SECRET_KEYS, SQLITE_ONLY_KEYS, type Config, type OperatorConfig } from "./schema";
 import { suggestKey } from "./suggest";
+import { configWarnings } from "./warnings";
 
 export interface ConfigProblem {
   key: string;
@@ -79,7 +78,7 @@ export function parseConfigText<P extends ConfigPurpose = "serve">(text: string,
   const covered = (key: string) => problems.some((q) => key === q.key || key === q.key.replace(/_file$/, ""));
   const all = [...problems, ...[...engineProblems, ...schemaProblems].filter((p) => !covered(p.key))];
   if (all.length > 0) throw new ConfigError(all);
-  if (purpose === "serve") options.warnings?.push(...inertSettings(result.data as Config), ...ttlWarnings((result.data as Config).fallback), ...pastNotAfter((result.data as Config).fallback), ...unlikeMetaSecrets(result.data as Config), ...unnamedDatabase(result.data as Config));
+  if (purpose === "serve") options.warnings?.push(...configWarnings(result.data as Config));
   return result.data as ConfigOf<P>;
 }
 
@@ -99,79 +98,6 @@ function engineKeyProblems(root: Record<string, unknown>, purpose: ConfigPurpose
   if (engine !== "postgres") return problems;
   if (!("url" in storage)) problems.push({ key: "storage.url", reason: 'is required with storage.engine = "postgres": postgres://user@host:5432/db, or storage.url_file, or "${DATABASE_URL}"' });
   return problems;
-}
-
-/** Settings that parse but would do nothing: said at startup rather than discovered later. */
-function inertSettings(config: Config): ConfigProblem[] {
-  if (config.fallback.enabled && !config.worker.enabled) {
-    return [{ key: "fallback.enabled", reason: "has no effect while worker.enabled = false: nothing is tracked and no SMS is sent" }];
-  }
-  return [];
-}
-
-/** A URL with no database path: PostgreSQL takes the one named after the user, often the cluster's shared `postgres`. */
-function unnamedDatabase(config: Config): ConfigProblem[] {
-  const url = config.storage.engine === "postgres" && config.storage.url !== undefined && URL.canParse(config.storage.url) ? new URL(config.storage.url) : null;
-  if (url === null || url.pathname.replace(/^\//, "") !== "") return [];
-  return [{ key: "storage.url", reason: `names no database: PostgreSQL uses the one named after the user ("${decodeURIComponent(url.username) || "the connecting user"}"), where the schema would be created; add /<database> to the URL` }];
-}
-
-/** Meta's app secrets are 32 hexadecimal characters (App Dashboard → App settings → Basic). */
-const META_APP_SECRET = /^[0-9a-f]{32}$/i;
-/** The embedded dev config's secret is public and refused off loopback (source.ts): not worth a warning too. */
-const DEV_APP_SECRET = "dev-app-secret";
-
-/**
- * An app secret of another form is a placeholder or a copy of something else (the
- * client token, the verify token): every webhook Meta signs would get a 401. Said at
- * start, not refused: a stand-in for tests is legal.
- */
-function unlikeMetaSecrets(config: Config): ConfigProblem[] {
-  return config.whatsapp.app_secrets.flatMap((secret, i) =>
-    META_APP_SECRET.test(secret) || secret === DEV_APP_SECRET
-      ? []
-      : [{ key: `whatsapp.app_secrets[${i}]`, reason: `is not 32 hexadecimal characters, the form of Meta's app secrets (App Dashboard → App settings → Basic → App secret): webhooks Meta signs will be refused (401) unless it is the app's secret` }],
-  );
-}
-
-/**
- * A deadline at or after not_after never sends: the sweeper finds the message stale when
- * its SMS is already of no use (expired_unsent). Legal (only failures fall back then), so
- * said, naming both keys.
- */
-function pastNotAfter(fallback: Config["fallback"]): ConfigProblem[] {
-  if (!fallback.enabled) return [];
-  const notAfter = parseDuration(fallback.not_after)!;
-  const waits: [string, string][] = [["fallback.stale_after", fallback.stale_after], ...Object.entries(fallback.stale_after_by_category).map(([c, w]): [string, string] => [`fallback.stale_after_by_category.${c}`, w])];
-  return waits
-    .filter(([, wait]) => parseDuration(wait)! >= notAfter)
-    .map(([key, wait]) => ({ key, reason: `(${wait}) is not shorter than fallback.not_after (${fallback.not_after}): no SMS is ever sent on this deadline (the message is past not_after when it falls due); only a failure status before not_after falls back` }));
-}
-
-/** Meta's default time to live by pricing family (authentication templates, at home or abroad, 10 min; everything else 30 days). */
-const META_TTL_MS: Record<string, number> = { authentication: 10 * 60_000 };
-const DEFAULT_META_TTL_MS = 30 * 86_400_000;
-
-/**
- * A fallback deadline before Meta's TTL: WhatsApp may still deliver after the SMS went
- * out (a double delivery). Said per config key, with the categories it concerns; a
- * category without its own wait takes its family's (as the sweeper does).
- */
-function ttlWarnings(fallback: Config["fallback"]): ConfigProblem[] {
-  if (!fallback.enabled) return [];
-  const waits = fallback.stale_after_by_category;
-  const byKey = new Map<string, string[]>();
-  for (const category of new Set([...fallback.categories.map(normalizeCategory), ...Object.keys(waits)])) {
-    const family = familyOf(category);
-    const waitKey = waits[category] !== undefined ? category : waits[family] !== undefined ? family : null;
-    const key = waitKey === null ? "fallback.stale_after" : `fallback.stale_after_by_category.${waitKey}`;
-    const ttl = META_TTL_MS[family] ?? DEFAULT_META_TTL_MS;
-    if (parseDuration(waitKey === null ? fallback.stale_after : waits[waitKey]!)! < ttl) byKey.set(key, [...(byKey.get(key) ?? []), `${category} (Meta's TTL ${family in META_TTL_MS ? "10m" : "30d"})`]);
-  }
-  return [...byKey].map(([key, categories]) => ({
-    key,
-    reason: `is shorter than Meta's default time to live for ${categories.join(", ")}: WhatsApp may still deliver after the SMS, a double delivery (reported as late_delivered). Send with a shorter TTL, or accept it (docs/fallback.md)`,
-  }));
 }
 
 /**
