@@ -93,7 +93,7 @@ const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify
  * What the PostgreSQL client would throw on (a stack trace, not a config error): said
  * without the URL's password.
  */
-export function postgresUrlProblem(url: string): string | null {
+function postgresUrlProblem(url: string): string | null {
   if (!URL.canParse(url)) return "not a valid URL (a port above 65535, a space, a character the URL must escape?)";
   const u = new URL(url);
   try {
