@@ -259,6 +259,31 @@ export const Tracked = z
 
 export const Registered = z.union([Tracked, z.strictObject({ messages: z.array(Tracked) })]);
 
+/**
+ * One move of a tracked message: a status Meta sent, or a step of the sweeper with what
+ * it knew then. The details differ by move (docs/fallback.md); more may come, so the
+ * object is open.
+ */
+const TimelineMove = z.looseObject({
+  state: z.string(),
+  at: maybeTime,
+  source: z.enum(["status", "sweeper"]),
+  why: z.string().optional().describe("Why the sweeper sent nothing, or why the SMS waits (`waiting`), or which number it goes to (`recipient_mismatch`)"),
+  errors: z.array(z.unknown()).optional().describe("A failed status's errors, as the event carries them"),
+  deadline: maybeTime.optional().describe("`stale`: the deadline that passed"),
+  reason: z.string().optional().describe("What decided it: `stale` or `failed`"),
+  error_code: z.number().nullable().optional(),
+  delivered_at: maybeTime.optional(),
+  delay_ms: z.number().optional().describe("`late_delivered`: from the SMS to WhatsApp's delivery"),
+  false_stale: z.boolean().optional().describe("`late_delivered`: Meta's delivery time was before the deadline (the status came late)"),
+  shadow: z.boolean().optional().describe("`late_delivered` in shadow mode: the SMS that would have gone"),
+  provider_status: z.number().nullable().optional().describe("The SMS provider's HTTP status"),
+  attempts: z.number().optional(),
+  next_attempt_at: maybeTime.optional(),
+  not_after: maybeTime.optional(),
+  error: z.string().optional().describe("The SMS attempt's last error"),
+});
+
 export const Message = z.strictObject({
   wamid: z.string(),
   direction: z.enum(["inbound", "outbound"]),
@@ -272,14 +297,7 @@ export const Message = z.strictObject({
   statuses: z.array(z.record(z.string(), z.unknown())),
   fallback: Tracked.extend({
     sms: z.record(z.string(), z.unknown()).nullable(),
-    timeline: z.array(
-      z.object({
-        state: z.string(),
-        at: maybeTime,
-        source: z.enum(["status", "sweeper"]),
-        why: z.string().optional().describe("Why the sweeper sent nothing, or why the SMS waits (`waiting`), or which number it goes to (`recipient_mismatch`)"),
-      }),
-    ),
+    timeline: z.array(TimelineMove),
   }).nullable(),
 });
 

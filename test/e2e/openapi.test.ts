@@ -6,16 +6,18 @@
  * and the UI is on by default only on a loopback listen.
  */
 import SwaggerParser from "@apidevtools/swagger-parser";
+import Ajv from "ajv";
 import { beforeAll, expect, test } from "bun:test";
 import type { z } from "zod";
 import * as answers from "../../src/admin/responses";
 import { ENVELOPE_EXAMPLE, OUTBOUND_EXAMPLE, STATS_DAYS_EXAMPLE } from "../../src/admin/examples";
 import { OutboundItem } from "../../src/admin/outbound";
 import { EventEnvelope } from "../../src/events/envelope";
-import { requireBinary, startDaemon, stopAfterEach, tempDir, writeConfig } from "../support/daemon";
+import { requireBinary, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig } from "../support/daemon";
 import { ADMIN, filledDaemon, PERSON, type Page } from "../support/filled";
 import { closedPort } from "../support/sink";
 import { WHSEC } from "../support/pipeline";
+import { signedPost, statusesPayload } from "../support/webhooks";
 
 beforeAll(requireBinary);
 const { daemons } = stopAfterEach();
@@ -30,6 +32,26 @@ function listsProperties(s: Schema): boolean {
   if (s.type === "array" && s.items) return listsProperties(s.items);
   const members = s.anyOf ?? s.oneOf;
   return members !== undefined && members.length > 0 && members.every(listsProperties);
+}
+
+/**
+ * Checks an answer against the schema /docs/json gives for its operation and status
+ * (JSON Schema, with OpenAPI 3.0's `nullable`): the problems, none when it conforms.
+ */
+async function documentedAnswers(base: string) {
+  const doc = (await SwaggerParser.dereference((await (await fetch(`${base}/docs/json`)).json()) as never)) as unknown as Document;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const templates = Object.keys(doc.paths).map((t) => ({ t, re: new RegExp(`^${t.replace(/\{[^}]+\}/g, "[^/]+")}$`) }));
+  return (method: string, path: string, status: number, body: unknown): string[] => {
+    const bare = path.split("?")[0]!;
+    const template = templates.find(({ re }) => re.test(bare))?.t;
+    if (!template) return [`no path in the document matches ${bare}`];
+    const responses = doc.paths[template]![method.toLowerCase()]?.responses;
+    const schema = (responses?.[String(status)] ?? responses?.default)?.content?.["application/json"]?.schema;
+    if (!schema) return [`the document gives no JSON answer for ${method} ${template} ${status}`];
+    const validate = ajv.compile(schema);
+    return validate(body) ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+  };
 }
 
 async function daemonWith(extra: Parameters<typeof writeConfig>[1] = {}) {
@@ -97,11 +119,15 @@ test("every answer parses with the schema the document shows for it", async () =
     const res = await fetch(`${daemon.url}${path}`, { method, headers: ADMIN, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as unknown };
   };
+  // Also against the document itself, as a generated client would read it: zod drops a key
+  // its schema does not name, and a strict schema in the document forbids it.
+  const documented = await documentedAnswers(daemon.url);
   const expectShape = async (schema: z.ZodType, method: string, path: string, body?: unknown) => {
     const answer = await call(method, path, body);
     expect({ path, status: answer.status }).toEqual({ path, status: expect.any(Number) });
     const parsed = schema.safeParse(answer.body);
     expect({ path, problems: parsed.success ? [] : parsed.error.issues }).toEqual({ path, problems: [] });
+    expect({ path, against_document: documented(method, path, answer.status, answer.body) }).toEqual({ path, against_document: [] });
     return answer;
   };
 
@@ -129,6 +155,13 @@ test("every answer parses with the schema the document shows for it", async () =
   expect((await expectShape(answers.Registered, "POST", "/v1/outbound", OUTBOUND_EXAMPLE)).status).toBe(201);
   await expectShape(answers.Registered, "POST", "/v1/outbound", [OUTBOUND_EXAMPLE]);
   await expectShape(answers.Message, "GET", `/v1/messages/${encodeURIComponent(OUTBOUND_EXAMPLE.wamid)}`);
+  // A timeline with the sweeper's details in it (the reason, the code): what a strict item schema forbade.
+  await expectShape(answers.Registered, "POST", "/v1/outbound", { wamid: "wamid.TIMELINE", to: "16505551234", text: "Your code is 1", category: "authentication" });
+  const failed = statusesPayload({ id: "wamid.TIMELINE", status: "failed", timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: "16505551234", errors: [{ code: 131026, title: "Message undeliverable" }] });
+  expect((await signedPost(`${daemon.url}/webhook`, JSON.stringify(failed))).status).toBe(200);
+  await waitFor(async () => ((await call("GET", "/v1/messages/wamid.TIMELINE")).body as { fallback: { timeline: { source: string }[] } }).fallback.timeline.some((t) => t.source === "sweeper"));
+  const timeline = (await expectShape(answers.Message, "GET", "/v1/messages/wamid.TIMELINE")).body as { fallback: { timeline: Record<string, unknown>[] } };
+  expect(timeline.fallback.timeline).toContainEqual(expect.objectContaining({ source: "sweeper", reason: "failed", error_code: 131026 }));
   await expectShape(answers.JobRun, "POST", "/v1/jobs/stale/run");
   await expectShape(answers.Problem, "GET", "/v1/events?limit=0");
   await expectShape(answers.Problem, "GET", "/v1/events/evt_nope");
