@@ -107,7 +107,11 @@ export function adminRoutes(deps: AdminDeps, client: ClientOf) {
     /^[1-9][0-9]{0,15}$/.test(raw) ? then(Number(raw)) : problem(404, "not_found", `no ${what} ${raw}`);
 
   return new Elysia({ prefix: "/v1" })
-    .onBeforeHandle(({ request, server }) => refuseUnlessBearer(request, deps.token, "admin.token", deps.log, client(request, server)) ?? undefined)
+    .onBeforeHandle(({ request, server }) => {
+      const refused = refuseUnlessBearer(request, deps.token, "admin.token", deps.log, client(request, server));
+      refused?.headers.set("cache-control", "no-store");
+      return refused ?? undefined;
+    })
     // Answers hold personal data (numbers, message texts): no browser or proxy keeps a copy
     // once the console's tab and its token are gone.
     .onAfterHandle({ as: "local" }, ({ response, set }) => {

@@ -54,11 +54,16 @@ export function createApp(deps: AppDeps) {
     .onError(({ code, error, request, server }) => {
       if (code === "NOT_FOUND") {
         // Under /v1 only the token holder learns which routes exist.
-        const refused = pathOf(request.url).startsWith("/v1/") ? refuseUnlessBearer(request, deps.admin.token, "admin.token", deps.log, client(request, server)) : null;
-        if (refused) return refused;
+        const admin = pathOf(request.url).startsWith("/v1/");
+        const refused = admin ? refuseUnlessBearer(request, deps.admin.token, "admin.token", deps.log, client(request, server)) : null;
+        if (refused) {
+          refused.headers.set("cache-control", "no-store");
+          return refused;
+        }
         // A POST nowhere is most likely Meta's callback URL set to the wrong path: say so where the operator looks.
         if (request.method === "POST") rateLimited(deps.log).warn("404 POST", "request rejected", { method: "POST", status: 404, path: decodedPathOf(request.url), reason: "no route: is Meta's callback URL server.webhook_path?" });
-        return problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
+        // Under /v1 as every admin answer: its path may hold a person's number.
+        return problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`, admin ? { "cache-control": "no-store" } : {});
       }
       deps.log.error("unhandled error", { code, error, path: decodedPathOf(request.url) });
       // 500, not 4xx: if this was a webhook, Meta must retry it.

@@ -38,6 +38,11 @@ test("every route refuses no token and a wrong one (401), and answers the right 
   expect((await get("/v1/nope", {})).status).toBe(401);
   expect((await get("/v1/nope", { authorization: "Bearer not-the-token-at-all" })).status).toBe(401);
   expect((await get("/v1/nope", { authorization: `Bearer ${TOKEN}` })).status).toBe(404);
+  // Refusals and unknown routes under /v1 are not kept either: their paths may hold a number.
+  for (const [route, headers, status] of [["/v1/stats", {}, 401], [`/v1/contacts/${PERSON}/x`, {}, 401], [`/v1/contacts/${PERSON}/x`, { authorization: `Bearer ${TOKEN}` }, 404]] as const) {
+    const answer = await get(route, headers);
+    expect({ route, status: answer.status, cache: answer.headers.get("cache-control") }).toEqual({ route, status, cache: "no-store" });
+  }
 });
 
 test("a refused request's path is logged with the person's number hashed, like every other field", async () => {
