@@ -18,6 +18,8 @@ export type EventFilterQuery = Omit<EventsQuery, "limit" | "cursor">;
 export function eventFilter(q: EventFilterQuery): EventFilter | string {
   const types = q.type === undefined ? null : expandTypes(q.type);
   if (types === null && q.type !== undefined) return `type: "${q.type}" matches no event type (docs/events.md lists them)`;
+  // As /v1/alerts and /v1/replay say it: an empty window is a mistake, not an empty page.
+  if (q.since !== undefined && q.until !== undefined && Date.parse(q.until) <= Date.parse(q.since)) return "until: must be after since";
   return {
     types,
     phoneNumberId: q.phone_number_id ?? null,

@@ -137,6 +137,7 @@ test("bad parameters are 400s naming the parameter, each with a log line; unknow
   expect(await reason("/v1/events?type=mesage.*")).toStartWith("type:");
   expect(await reason("/v1/events?since=yesterday")).toStartWith("since:");
   expect(await reason("/v1/events?until=2026-13-01")).toStartWith("until:");
+  expect(await reason("/v1/events?since=2026-12-06T00:00:00Z&until=2026-12-01T00:00:00Z")).toBe("until: must be after since");
   expect(await reason("/v1/deliveries?state=lost")).toStartWith("state:");
   expect(await reason("/v1/deliveries?hook=nope")).toStartWith("hook:");
   expect(await reason("/v1/inbox?state=gone")).toStartWith("state:");
@@ -149,7 +150,7 @@ test("bad parameters are 400s naming the parameter, each with a log line; unknow
   expect(await reason("/v1/contacts/19998887777", 404)).toContain("no contact");
   // Found in the query string and found on the writer thread alike: one warning each, naming why.
   const rejected = daemon.lines.filter((l) => l.includes('"request rejected"')).map((l) => JSON.parse(l) as { status: number; reason: string; path?: string; op?: string });
-  expect(rejected.length).toBe(17); // every 400 above
+  expect(rejected.length).toBe(18); // every 400 above
   expect(rejected.every((r) => r.status === 400)).toBe(true);
   expect(rejected.find((r) => r.reason.startsWith("cursor:"))).toMatchObject({ op: "events" });
   expect(rejected.find((r) => r.reason.startsWith("state:"))).toMatchObject({ path: "/v1/deliveries" });
