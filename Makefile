@@ -22,7 +22,7 @@ SCALAR_SHA256  := bf091006bdc3af6067af77c2f534812e3e633e94a94e87138069f570f33b76
 SCALAR         := node_modules/.cache/wa-webhookd/scalar-standalone.asset
 # The operator console (console/): bundled by Bun from its HTML entry and embedded.
 CONSOLE        := node_modules/.cache/wa-webhookd/console.json
-CONSOLE_SRC    := $(shell find console -type f) src/whatsapp/error-codes.ts src/events/summary.ts src/events/subject.ts
+CONSOLE_SRC    := $(shell find console -type f) src/whatsapp/error-codes.ts src/events/summary.ts src/events/subject.ts src/whatsapp/phone-mention.ts
 
 .PHONY: help deps build build-arm64 build-all release run test reliability typecheck check bench bench-processing bench-memory bench-disk bench-hardening bench-sweeper bench-postgres bench-console bench-threads clean
 

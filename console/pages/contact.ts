@@ -9,8 +9,9 @@ import { eventSummary } from "../../src/events/summary";
 import { eventSubject } from "../../src/events/subject";
 import { short } from "./live";
 
-export async function contact(main: HTMLElement, waId: string) {
-  const [person, events] = await Promise.all([api<ContactAnswer>(`/contacts/${encodeURIComponent(waId)}`).catch(() => null), api<EventList>(`/events${query({ from: waId, limit: 200 })}`)]);
+export async function contact(main: HTMLElement, waId: string, params: URLSearchParams) {
+  const cursor = params.get("cursor");
+  const [person, events] = await Promise.all([api<ContactAnswer>(`/contacts/${encodeURIComponent(waId)}`).catch(() => null), api<EventList>(`/events${query({ from: waId, limit: 200, cursor })}`)]);
   main.replaceChildren(
     h("h1", {}, `Contact +${waId}`),
     person
@@ -34,6 +35,7 @@ export async function contact(main: HTMLElement, waId: string) {
         }),
         "No events about this number.",
       ),
+      events.next_cursor ? h("a", { class: "more", href: `#/contact/${encodeURIComponent(waId)}?${new URLSearchParams({ cursor: events.next_cursor }).toString()}` }, "Older →") : "",
     ),
     section("Erase", erasure(waId)),
   );

@@ -16,7 +16,8 @@ export async function deliveries(main: HTMLElement, params: URLSearchParams) {
   const out = h("div", {});
   const hooks = [
     ...Object.entries(stats.deliveries.hooks).map(([name, q]) => [hookLink(name, state), badge("running", "done"), q.pending, q.delivering, q.dead, q.disabled, retryAll(name, q.dead, out)]),
-    ...Object.entries(stats.deliveries.orphaned).map(([name, q]) => [hookLink(name, state), badge("not configured", "dead"), q.pending, q.delivering, q.dead, q.disabled, retryAll(name, q.dead, out)]),
+    // Nothing sends an orphaned hook's deliveries, so a retry would be refused: cancel or move them.
+    ...Object.entries(stats.deliveries.orphaned).map(([name, q]) => [hookLink(name, state), badge("not configured", "dead"), q.pending, q.delivering, q.dead, q.disabled, orphanActions(name, Object.keys(stats.deliveries.hooks), out)]),
   ];
   main.replaceChildren(
     h("h1", {}, "Deliveries"),
@@ -35,17 +36,22 @@ export async function deliveries(main: HTMLElement, params: URLSearchParams) {
           String(d.attempts),
           answer(d),
           when(d.updated_at),
-          d.state === "dead" || d.state === "disabled" ? retryOne(d.id, out) : replay(d.event_id, d.hook, out),
+          d.orphaned ? "" : d.state === "dead" || d.state === "disabled" ? retryOne(d.id, out) : replay(d.event_id, d.hook, out),
         ]),
         `No ${state} deliveries.`,
       ),
+      list.next_cursor ? h("a", { class: "more", href: `#/deliveries?${new URLSearchParams({ ...(hook ? { hook } : {}), state, cursor: list.next_cursor }).toString()}` }, "Older →") : "",
     ),
   );
 }
 
 const hookLink = (name: string, state: string) => h("a", { href: `#/deliveries?${new URLSearchParams({ hook: name, state }).toString()}` }, name);
 
-const answer = (d: DeliveryList["data"][number]) => h("span", { class: "answer" }, [d.last_status ? `HTTP ${d.last_status}` : "", d.last_error ?? "", d.last_response ?? ""].filter(Boolean).join(" · ") || "—");
+/** The hook's last answer: its status, the error (unless it only repeats the status) and the body it sent. */
+const answer = (d: DeliveryList["data"][number]) => {
+  const status = d.last_status ? `HTTP ${d.last_status}` : "";
+  return h("span", { class: "answer" }, [status, d.last_error === status ? "" : (d.last_error ?? ""), d.last_response ?? ""].filter(Boolean).join(" · ") || "—");
+};
 
 /** A button that asks first, then calls the API and shows what it said. */
 function action(label: string, question: string, run: () => Promise<string>, out: HTMLElement): HTMLElement {
@@ -73,6 +79,32 @@ const retryOne = (id: number, out: HTMLElement) => action("Retry", `Queue delive
 
 const retryAll = (hook: string, dead: number, out: HTMLElement) =>
   dead === 0 ? "" : action(`Retry ${dead} dead`, `Queue every dead delivery of ${hook} again?`, async () => `${(await api<{ retried: number }>("/deliveries/retry", { method: "POST", body: { hook } })).retried} queued again for ${hook}.`, out);
+
+/** An orphaned hook's open deliveries: cancelled, or moved to a hook the daemon runs (asked by name). */
+function orphanActions(hook: string, running: string[], out: HTMLElement): HTMLElement {
+  const cancel = action("Cancel", `Cancel every open delivery of ${hook}? They are finished unsent.`, async () => {
+    const r = await api<{ cancelled: Record<string, number> }>("/deliveries/orphaned", { method: "POST", body: { action: "cancel", hook } });
+    return `${r.cancelled[hook] ?? 0} cancelled for ${hook}.`;
+  }, out);
+  const move = h(
+    "button",
+    {
+      type: "button",
+      onclick: async () => {
+        const to = prompt(`Move the open deliveries of ${hook} to which hook? (running: ${running.join(", ") || "none"})`, running[0] ?? "");
+        if (!to) return;
+        try {
+          const r = await api<{ queued: number }>("/deliveries/orphaned", { method: "POST", body: { action: "move", hook, to } });
+          out.replaceChildren(h("p", { class: "ok", role: "status" }, `${r.queued} queued to ${to}; ${hook}'s cancelled.`));
+        } catch (err) {
+          out.replaceChildren(problem(err));
+        }
+      },
+    },
+    "Move…",
+  );
+  return h("span", {}, cancel, " ", move);
+}
 
 const replay = (eventId: string, hook: string, out: HTMLElement) =>
   action("Replay", `Send event ${eventId} to ${hook} again?`, async () => (await api(`/events/${encodeURIComponent(eventId)}/replay`, { method: "POST", body: { hook } }), `Event queued again for ${hook}.`), out);

@@ -8,16 +8,7 @@ import type { EventList } from "../types";
 import { eventSummary } from "../../src/events/summary";
 import { eventSubject } from "../../src/events/subject";
 import { short } from "./live";
-
-/** What a search box's text names. */
-export function classify(text: string): { route: "message" | "contact"; value: string } | null {
-  const t = text.trim();
-  if (/^wamid\./i.test(t)) return { route: "message", value: t };
-  const digits = t.replace(/[\s()-]/g, "");
-  if (/^\+?[0-9]{6,20}$/.test(digits)) return { route: "contact", value: digits.replace(/^\+/, "") };
-  if (/^[A-Z]{2}\.[A-Za-z0-9]+$/.test(t)) return { route: "contact", value: t }; // a business-scoped user id (BSUID)
-  return null;
-}
+import { classify } from "../search-text";
 
 export async function search(main: HTMLElement, params: URLSearchParams) {
   const field = (name: string, placeholder: string, type = "text") => h("input", { name, placeholder, type, value: params.get(name) ?? "", "aria-label": placeholder });
