@@ -14,7 +14,7 @@ import { isStorageFailure, toStorageError } from "../store/errors";
 import { postgresEventStream } from "../store/postgres/event-stream";
 import { openExisting, UsageError } from "./operator";
 import { openPostgresExisting } from "./postgres-operator";
-import { digitsOf, keyedRedactor, noRedaction, type Redactor } from "../util/redact";
+import { digitsOf, keyedRedactor, noRedaction, WAMID_IN_TEXT, type Redactor } from "../util/redact";
 import { randomBytes } from "node:crypto";
 
 const POLL_MS = 250;
@@ -80,8 +80,14 @@ async function postgresSource(config: OperatorConfig): Promise<TailSource> {
  * phone-like number in it is a keyed hash, as in the logs.
  */
 export function line(e: EventEnvelope, redactor: Redactor): string {
-  // The id column holds ids (template, phone number, call): only the summary's free text is searched for numbers.
-  return [e.received_at, e.type.padEnd(20), escapeControls(summaryId(e)), escapeControls(redactor.text(eventSummary(e), business(e)))].join("  ");
+  // The id column holds ids (template, phone number, call): only the summary's free text
+  // is searched for numbers; a wamid in it (the message a reaction answers) stays as the
+  // id column shows wamids, to be looked up.
+  const summary = eventSummary(e)
+    .split(WAMID_IN_TEXT)
+    .map((part, i) => (i % 2 === 1 ? part : redactor.text(part, business(e))))
+    .join("");
+  return [e.received_at, e.type.padEnd(20), escapeControls(summaryId(e)), escapeControls(summary)].join("  ");
 }
 
 /** The business's own number is not personal: kept in clear, as in the logs. */

@@ -31,7 +31,7 @@ const UNIT_AFTER = /^\s?(?:bytes|B|KiB|MiB|GiB|ms|s)\b/;
 export const digitsOf = (s: string) => s.replace(/\D/g, "");
 
 /** A wamid inside free text ("no message wamid.HBgLNDQ3…"): long enough to hold a number (Meta's are ~60 characters), not an example stub. */
-const WAMID = /wamid\.[A-Za-z0-9+/=_-]{16,}/g;
+export const WAMID_IN_TEXT = /(wamid\.[A-Za-z0-9+/=_-]{16,})/;
 
 export const noRedaction: Redactor = { person: (id) => id, message: (wamid) => wamid, text: (s) => s };
 
@@ -44,12 +44,19 @@ export function keyedRedactor(key: string): Redactor {
   return {
     person,
     message,
+    // Wamids first, and the text between them searched for numbers: a wamid's hash
+    // (12 hex digits) must not be taken for a number and hashed again.
     text: (s, keep) =>
       s
-        .replace(WAMID, message)
-        .replace(PHONE_LIKE, (m: string, date: string | undefined, at: number) =>
-          date === undefined && phoneLike(m) && !keep?.has(digitsOf(m)) && !UNIT_AFTER.test(s.slice(at + m.length)) ? person(m) : m,
-        ),
+        .split(WAMID_IN_TEXT)
+        .map((part, i) =>
+          i % 2 === 1
+            ? message(part)
+            : part.replace(PHONE_LIKE, (m: string, date: string | undefined, at: number) =>
+                date === undefined && phoneLike(m) && !keep?.has(digitsOf(m)) && !UNIT_AFTER.test(part.slice(at + m.length)) ? person(m) : m,
+              ),
+        )
+        .join(""),
   };
 }
 

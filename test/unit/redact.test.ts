@@ -85,3 +85,14 @@ test("what the runtime prints (console.warn/error) becomes a JSON log line, phon
   expect(parsed[0]).toMatchObject({ level: "warn", msg: "runtime says", reason: 'bun:sql LISTEN "wa_inbox" failed, retrying: Failed to connect' });
   expect(parsed[1]).toMatchObject({ level: "error", msg: "runtime says", reason: `reply to ${r.person("16505551234")} failed` });
 });
+
+test("a wamid in free text is hashed once: its hash's hex digits are never taken for a number and hashed again", () => {
+  const r = keyedRedactor("k");
+  for (let i = 0; i < 2000; i++) {
+    const wamid = `wamid.HBgL${Buffer.from(`16505551234-${i}-${"x".repeat(i % 7)}`).toString("base64")}`;
+    expect(r.text(`reaction to ${wamid}`)).toBe(`reaction to ${r.message(wamid)}`);
+  }
+  expect(r.text("from 16505551234 about wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRB and +1 650 555 4321")).toBe(
+    `from ${r.person("16505551234")} about ${r.message("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRB")} and ${r.person("+1 650 555 4321")}`,
+  );
+});

@@ -104,4 +104,7 @@ test("what Meta relays reaches the terminal escaped, never obeyed, and its phone
   expect(shown).not.toContain("16505551234");
   const ours = line({ ...envelope, data: { ...envelope.data, message_template_name: "call 15550783881" } }, keyedRedactor("k"));
   expect(ours).toContain("call 15550783881");
+  // A wamid in the summary stays as the id column shows wamids (to look it up), hashed neither as itself nor as digits.
+  const reaction: EventEnvelope = { ...envelope, type: "message.received", data: { wamid: "wamid.R1", kind: "reaction", reaction: { message_id: "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI2QjU1", emoji: "👍" } } };
+  expect(line(reaction, keyedRedactor("k"))).toEndWith("reaction to wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI2QjU1");
 });
