@@ -5,7 +5,7 @@ import type { AlertRow } from "../domain/alert";
 export function alertBody(format: AlertSettings["format"], a: AlertRow): string {
   if (format === "slack") {
     const mark = a.severity === "critical" ? ":rotating_light:" : ":warning:";
-    return JSON.stringify({ text: `${mark} *${a.title}*\n${a.text}` });
+    return JSON.stringify({ text: `${mark} *${slackEscaped(a.title)}*\n${slackEscaped(a.text)}` });
   }
   return JSON.stringify({
     id: a.id,
@@ -18,3 +18,9 @@ export function alertBody(format: AlertSettings["format"], a: AlertRow): string 
     source: "wa-webhookd",
   });
 }
+
+/**
+ * Slack reads `<…>` as a link or a mention (`<!channel>`, `<https://x|shown text>`): text
+ * Meta relays (a template's reason, a description) is escaped as Slack asks, shown as written.
+ */
+const slackEscaped = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");

@@ -66,6 +66,17 @@ function same(sides: Side[], ...args: string[]) {
   return sqlite!;
 }
 
+/**
+ * Both engines' daemons, started together; every daemon that started is in `daemons`
+ * before a failure is thrown (a PostgreSQL side that cannot connect must not leave the
+ * SQLite daemon running past the test's cleanup).
+ */
+async function bothSides(): Promise<Side[]> {
+  const settled = await Promise.allSettled([side("sqlite"), side("postgres")]);
+  for (const s of settled) if (s.status === "rejected") throw s.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<Side>).value);
+}
+
 async function reload(s: Side) {
   const from = s.daemon.lines.length;
   s.daemon.proc.kill("SIGHUP");
@@ -73,7 +84,7 @@ async function reload(s: Side) {
 }
 
 test("replay, retry-dead, reprocess and orphans on a PostgreSQL config say and do what they do on SQLite", async () => {
-  const sides = await Promise.all([side("sqlite"), side("postgres")]);
+  const sides = await bothSides();
   const dead = new Map<string, number>();
   for (const s of sides) {
     for (const body of WEBHOOKS) {

@@ -164,6 +164,9 @@ describe("which events are alerts", () => {
     expect(slack.text).toStartWith(':rotating_light: *Hook "crm" is dead-lettering events*\n');
     expect(slack.text).toContain("wa-webhookd retry-dead --hook crm");
     expect(JSON.parse(alertBody("json", row))).toMatchObject({ id: 7, kind: "hook.dead", severity: "critical", data: { hook: "crm", event_id: "evt_1" }, created_at: "2026-11-23T12:34:56.000Z" });
+    // What Meta relays is shown as written: no @channel, no link hiding its address (Slack's own escaping).
+    const relayed = { ...row, text: "FIRST_PAUSE; <!channel> Re-verify at <https://evil.example/login|business.facebook.com> & more" };
+    expect(JSON.parse(alertBody("slack", relayed)).text).toEndWith("FIRST_PAUSE; &lt;!channel&gt; Re-verify at &lt;https://evil.example/login|business.facebook.com&gt; &amp; more");
   });
 });
 
