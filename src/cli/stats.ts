@@ -3,6 +3,7 @@
  * implementation: admin/stats.ts) read from the database (the SQLite engine's file, or
  * the PostgreSQL database every instance shares), as a terminal table.
  */
+import { escapeControls } from "../util/terminal";
 import type { OperatorConfig } from "../config/schema";
 import { stats, statsAnswer } from "../admin/stats";
 import type { z } from "zod";
@@ -66,7 +67,8 @@ function table(s: StatsBody): string {
     ["fallback SMS", counts(s.fallback.sms)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  return `wa-webhookd stats at ${s.at}\n` + rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join("\n") + "\n";
+  // Categories, codes, states and hook names come from stored data: never obeyed by the terminal.
+  return `wa-webhookd stats at ${s.at}\n` + rows.map(([k, v]) => `  ${escapeControls(k.padEnd(width))}  ${escapeControls(v)}`).join("\n") + "\n";
 }
 
 const counts = (c: Record<string, number>) =>

@@ -16,6 +16,7 @@ import { openExisting, UsageError } from "./operator";
 import { openPostgresExisting } from "./postgres-operator";
 import { digitsOf, keyedRedactor, noRedaction, WAMID_IN_TEXT, type Redactor } from "../util/redact";
 import { randomBytes } from "node:crypto";
+import { escapeControls } from "../util/terminal";
 
 const POLL_MS = 250;
 const BATCH = 500;
@@ -93,6 +94,3 @@ export function line(e: EventEnvelope, redactor: Redactor): string {
 /** The business's own number is not personal: kept in clear, as in the logs. */
 const business = (e: EventEnvelope): ReadonlySet<string> => new Set(e.display_phone_number ? [digitsOf(e.display_phone_number)] : []);
 
-/** C0, DEL, C1, line and paragraph separators, bidi overrides and isolates: as \u escapes. */
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-export const escapeControls = (s: string) => s.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);

@@ -12,7 +12,7 @@ import { Stats } from "../../src/admin/responses";
 import { requireBinary, runBinary, SECRETS, startDaemon, stopAfterEach, tempDir, waitFor, writeConfig, BINARY } from "../support/daemon";
 import { ADMIN, type Page } from "../support/filled";
 import { closedPort } from "../support/sink";
-import { signedPost, textMessage } from "../support/webhooks";
+import { statusesPayload, signedPost, textMessage } from "../support/webhooks";
 
 beforeAll(requireBinary);
 const { daemons } = stopAfterEach();
@@ -148,9 +148,15 @@ test("backup under load: a consistent copy that passes integrity_check and holds
   const nowhere = runBinary(["backup", "--config", config, join(dir, "no-such-dir/b.db")]);
   expect({ code: nowhere.code, stderr: nowhere.stderr }).toEqual({ code: 1, stderr: `wa-webhookd: backup: cannot write ${join(dir, "no-such-dir/b.db")}: its directory ${join(dir, "no-such-dir")} does not exist\n` });
 
+  // A price category Meta relayed with an escape sequence in it: shown escaped, never obeyed by the terminal.
+  const hostile = statusesPayload({ id: "wamid.ESC1", status: "delivered", timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: "16505551234", pricing: { billable: true, pricing_model: "PMP", category: "x\u001b]0;PWNED\u0007\u001b[2J" } });
+  expect((await signedPost(`${daemon.url}/webhook`, JSON.stringify(hostile))).status).toBe(200);
+  await waitFor(() => runBinary(["stats", "--config", config]).stdout.includes("pwned"));
   const table = runBinary(["stats", "--config", config]);
   expect(table.code).toBe(0);
   expect(table.stdout).toMatch(/events \(1 h\)\s+message\.received \d+/);
+  expect(table.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  expect(table.stdout).toContain("\\u001b]0;pwned\\u0007\\u001b[2j");
   const json = runBinary(["stats", "--config", config, "--json"]);
   expect(Stats.safeParse(JSON.parse(json.stdout)).success).toBe(true);
 });
