@@ -321,8 +321,10 @@ export function maskSecrets(value: unknown, key = ""): unknown {
   if (SECRET_KEYS.has(key)) {
     return Array.isArray(value) ? value.map(() => "********") : "********";
   }
-  // Header values carry the SMS provider's credentials.
+  // Header values carry the SMS provider's credentials; so do a form body's constant fields
+  // (api_key, api_secret: no {{placeholder}} in them), where the message's own fields do not.
   if (key === "headers" && isRecord(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, "********"]));
+  if (key === "body" && isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === "string" && v.includes("{{") ? v : "********"]));
   if (typeof value === "string") return maskUrlSecrets(value);
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v));
   if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));

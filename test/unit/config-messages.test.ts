@@ -158,6 +158,12 @@ describe("config messages", () => {
     expect(JSON.stringify(masked)).not.toContain(WHSEC);
   });
 
+  test("check masks an SMS body's constant fields (a form's api_key, api_secret) and shows the fields that carry the message", () => {
+    const sms = `[fallback]\nenabled = true\ncategories = ["authentication"]\nstale_after = "11m"\n[fallback.sms]\nurl = "https://rest.nexmo.com/sms/json"\ncontent_type = "form"\nbody = { api_key = "\${VONAGE_KEY}", api_secret = "\${VONAGE_SECRET}", to = "{{to}}", text = "{{text}}" }\n`;
+    const config = parseConfigText(MINIMAL + sms, { env: { VONAGE_KEY: "abcd1234", VONAGE_SECRET: "VONAGESECRETxyz" } });
+    expect((maskSecrets(config) as Config).fallback.sms!.body).toEqual({ api_key: "********", api_secret: "********", to: "{{to}}", text: "{{text}}" });
+  });
+
   test("check masks tokens in a URL's query and in long path segments (Slack's webhook URLs); the host and a short path stay", () => {
     expect(maskUrlSecrets("http://u:p@h.example:8080/h?token=HOOKQUERY666&x")).toBe("http://u:********@h.example:8080/h?token=********&x");
     expect(maskUrlSecrets("https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX")).toBe("https://hooks.slack.com/services/T00000000/B00000000/********");
