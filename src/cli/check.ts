@@ -6,7 +6,8 @@ import { PG_LATEST_VERSION } from "../store/postgres/migrations";
 import { loadConfig, refusePublicDevSecrets, type SecretAccess } from "../config/source";
 import { credentialSources, parseUnitCredentials } from "../config/unit-credentials";
 import { printWarnings } from "./warnings";
-import { storageDirProblem } from "../store/storage-dir";
+import { segmentsDirProblem, storageDirProblem } from "../store/storage-dir";
+import { segmentsDir } from "../store/segment-log";
 import { serverVersion } from "../store/postgres/connect";
 
 /**
@@ -20,7 +21,7 @@ export async function runCheck(configPath: string | null, unitPath: string | nul
   // What the daemon would refuse to start with, check refuses too.
   refusePublicDevSecrets(config);
   // As this user: a service running as another (systemd's DynamicUser) may see it otherwise.
-  const storageProblem = config.storage.engine === "sqlite" ? storageDirProblem(config.storage.path) : null;
+  const storageProblem = config.storage.engine === "sqlite" ? (storageDirProblem(config.storage.path) ?? segmentsDirProblem(segmentsDir(config.storage.path))) : null;
   if (storageProblem) warnings.push({ key: "storage.path", reason: `${storageProblem}: a daemon run as this user cannot start` });
   printWarnings(warnings);
   const via = unitPath === null ? "" : `, credentials as ${unitPath} provides them`;

@@ -5,7 +5,7 @@
  * finish, stop the worker, close the database, exit 0 (or 1 past the bound).
  */
 import { planReload } from "../config/reload";
-import { storageDirProblem } from "../store/storage-dir";
+import { segmentsDirProblem, storageDirProblem } from "../store/storage-dir";
 import { ConfigError } from "../config/load";
 import type { WriterSettings } from "../writer/protocol";
 import type { AdminDeps } from "../http/admin";
@@ -235,7 +235,7 @@ export function serveUntilStopped(
 
 
 function takeInstanceLock(path: string): InstanceLock {
-  const problem = storageDirProblem(path);
+  const problem = storageDirProblem(path) ?? segmentsDirProblem(segmentsDir(path));
   if (problem) throw new StartupError("storage.path", `cannot use ${path}: ${problem}`);
   try {
     return acquireInstanceLock(path);
@@ -245,8 +245,6 @@ function takeInstanceLock(path: string): InstanceLock {
   }
 }
 
-
-/** Opens the database once to migrate it and read back the effective pragmas. */
 /** An erasure also leaves no copy in the inbox log: its segments go once everything in them is indexed (and so erased). */
 async function adminCall(writer: WriterThread, store: LogStore, op: AdminOp, log: Logger): Promise<AdminAnswer> {
   const cutoff = store.lastId;
