@@ -60,14 +60,19 @@ function pastNotAfter(fallback: Config["fallback"]): ConfigProblem[] {
     .map(([key, wait]) => ({ key, reason: `(${wait}) is not shorter than fallback.not_after (${fallback.not_after}): no SMS is ever sent on this deadline (the message is past not_after when it falls due); only a failure status before not_after falls back` }));
 }
 
-/** Meta's default time to live by pricing family (authentication templates, at home or abroad, 10 min; everything else 30 days). */
-const META_TTL_MS: Record<string, number> = { authentication: 10 * 60_000 };
-const DEFAULT_META_TTL_MS = 30 * 86_400_000;
+/**
+ * Meta's default time to live of the families whose TTL is short (authentication
+ * templates, at home or abroad: 10 min). Every other template lives 30 days: any useful
+ * wait is shorter, so a warning would only repeat at every start what docs/fallback.md
+ * says once (a double delivery stays possible; send them with a shorter TTL).
+ */
+const SHORT_META_TTL_MS: Record<string, number> = { authentication: 10 * 60_000 };
 
 /**
- * A fallback deadline before Meta's TTL: WhatsApp may still deliver after the SMS went
- * out (a double delivery). Said per config key, with the categories it concerns; a
- * category without its own wait takes its family's (as the sweeper does).
+ * A fallback deadline before a short TTL: WhatsApp may still deliver after the SMS went
+ * out (a double delivery), and for an OTP the fix is at hand (a wait just past the TTL).
+ * Said per config key, with the categories it concerns; a category without its own wait
+ * takes its family's (as the sweeper does).
  */
 function ttlWarnings(fallback: Config["fallback"]): ConfigProblem[] {
   if (!fallback.enabled) return [];
@@ -75,10 +80,11 @@ function ttlWarnings(fallback: Config["fallback"]): ConfigProblem[] {
   const byKey = new Map<string, string[]>();
   for (const category of new Set([...fallback.categories.map(normalizeCategory), ...Object.keys(waits)])) {
     const family = familyOf(category);
+    const ttl = SHORT_META_TTL_MS[family];
+    if (ttl === undefined) continue;
     const waitKey = waits[category] !== undefined ? category : waits[family] !== undefined ? family : null;
     const key = waitKey === null ? "fallback.stale_after" : `fallback.stale_after_by_category.${waitKey}`;
-    const ttl = META_TTL_MS[family] ?? DEFAULT_META_TTL_MS;
-    if (parseDuration(waitKey === null ? fallback.stale_after : waits[waitKey]!)! < ttl) byKey.set(key, [...(byKey.get(key) ?? []), `${category} (Meta's TTL ${family in META_TTL_MS ? "10m" : "30d"})`]);
+    if (parseDuration(waitKey === null ? fallback.stale_after : waits[waitKey]!)! < ttl) byKey.set(key, [...(byKey.get(key) ?? []), `${category} (Meta's TTL 10m)`]);
   }
   return [...byKey].map(([key, categories]) => ({
     key,
