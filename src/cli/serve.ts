@@ -222,7 +222,8 @@ export function serveUntilStopped(
   try {
     app.listen(at);
   } catch (err) {
-    throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message}`);
+    // Another daemon (make run?) most often: say how to pick another address for this one.
+    throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message} (another daemon on it? --listen HOST:PORT, or server.listen, gives this one another)`);
   }
   const shutdownMs = parseDuration(config.server.shutdown_timeout)!;
   return installSignals(log, shutdownMs, reload, async () => {

@@ -34,6 +34,8 @@ export async function runTail(config: OperatorConfig, type: string | null, json:
   // log.redact_key is a secret operator commands do not read: a key of this run's own
   // keeps one number's lines together without matching the daemon's hashes.
   const redactor = config.log.redact ? keyedRedactor(randomBytes(32).toString("hex")) : noRedaction;
+  // Events stored before now are not printed: say so, on stderr (stdout stays the events).
+  if (process.stderr.isTTY) process.stderr.write("wa-webhookd tail: events as they are stored from now on (earlier ones: GET /v1/events, or the console's search); Ctrl-C stops\n");
   let stopped = false;
   const stop = () => (stopped = true);
   process.once("SIGINT", stop);

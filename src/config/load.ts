@@ -48,7 +48,10 @@ export function loadConfigFile<P extends ConfigPurpose = "serve">(path: string, 
     text = readFileSync(path, "utf8");
     fileMode = statSync(path).mode;
   } catch (err) {
-    throw new ConfigError([{ key: "--config", reason: `cannot read ${path}: ${(err as Error).message}` }]);
+    const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+    // No file yet: say how one is made.
+    const hint = missing ? " (`wa-webhookd init --dir DIR` writes one with fresh secrets; config.example.toml lists every key)" : "";
+    throw new ConfigError([{ key: "--config", reason: `cannot read ${path}: ${(err as Error).message}${hint}` }]);
   }
   return parseConfigText(text, { ...options, fileMode, origin: path });
 }
