@@ -381,6 +381,8 @@ test("group sends, payments and statuses that change nothing are not tracked or 
 describe("Meta's statuses racing the app's registration, and messages Meta never priced", () => {
   const registration = (wamid: string, to = "16505551234") => ({ wamid, to, text: null, category: null, stale_after_ms: null, not_after_ms: null, fallback: null });
   const generic = { default_text: "We could not reach you on WhatsApp (ref {{wamid}})" };
+  /** A status as Meta sends it since 2026 on anything but delivered or read: no price. */
+  const unpriced = (wamid: string, st: string, at: number, extra: Record<string, unknown> = {}) => ({ ...status(wamid, st, at, extra), pricing: undefined });
 
   test("delivered (or read) before the app registers the message: the registration finds it done, and no SMS ever goes", async () => {
     const s = setup(generic);
@@ -397,7 +399,6 @@ describe("Meta's statuses racing the app's registration, and messages Meta never
   });
 
   test("seen only through statuses, never priced (2026: pricing comes with delivered or read): no SMS unless unknown_category = \"send\"; registered without a category: an SMS", async () => {
-    const unpriced = (wamid: string, st: string, at: number, extra: Record<string, unknown> = {}) => ({ ...status(wamid, st, at, extra), pricing: undefined });
     const s = setup(generic);
     s.sweeper.tracker!.register(registration("wamid.REGISTERED"), s.t0);
     await s.deliver(unpriced("wamid.STATUS_ONLY", "sent", s.t0), unpriced("wamid.REGISTERED", "sent", s.t0), unpriced("wamid.FAILED_ONLY", "failed", s.t0, { errors: [{ code: 131026 }] }));
@@ -418,7 +419,7 @@ describe("Meta's statuses racing the app's registration, and messages Meta never
 
   test("131026 before the app registers the message: the failure waits for the registration, which decides it at once (one SMS, no wait for the deadline)", async () => {
     const s = setup();
-    await s.deliver({ ...status("wamid.FAILED_FIRST", "failed", s.t0, { errors: [{ code: 131026 }] }), pricing: undefined });
+    await s.deliver(unpriced("wamid.FAILED_FIRST", "failed", s.t0, { errors: [{ code: 131026 }] }));
     expect(s.state("wamid.FAILED_FIRST")).toBe("tracked"); // not settled for want of a category
     const answer = s.sweeper.tracker!.register({ ...registration("wamid.FAILED_FIRST"), text: "Your code is 1", category: "authentication" }, s.p.clock.now());
     expect(answer.row.state).toBe("fallback_pending");
@@ -441,13 +442,13 @@ describe("Meta's statuses racing the app's registration, and messages Meta never
     const s = setup();
     s.sweeper.tracker!.register({ ...registration("wamid.EXPERIMENT"), text: "20% off this weekend!" }, s.t0);
     s.sweeper.tracker!.register({ ...registration("wamid.EXPERIMENT_U"), text: "20% off", category: "utility" }, s.t0);
-    for (const wamid of ["wamid.EXPERIMENT", "wamid.EXPERIMENT_U"]) await s.deliver({ ...status(wamid, "failed", s.t0, { errors: [{ code: 130472 }] }), pricing: undefined });
+    for (const wamid of ["wamid.EXPERIMENT", "wamid.EXPERIMENT_U"]) await s.deliver(unpriced(wamid, "failed", s.t0, { errors: [{ code: 130472 }] }));
     await s.send();
     expect(s.sms.received).toHaveLength(0);
     for (const wamid of ["wamid.EXPERIMENT", "wamid.EXPERIMENT_U"]) expect(s.sweeper.tracker!.store.get(wamid)).toMatchObject({ state: "not_sent", category: "marketing", error_code: 130472 });
     const listed = setup({ categories: ["authentication", "marketing"] });
     listed.sweeper.tracker!.register({ ...registration("wamid.EXPERIMENT"), text: "20% off this weekend!" }, listed.t0);
-    await listed.deliver({ ...status("wamid.EXPERIMENT", "failed", listed.t0, { errors: [{ code: 130472 }] }), pricing: undefined });
+    await listed.deliver(unpriced("wamid.EXPERIMENT", "failed", listed.t0, { errors: [{ code: 130472 }] }));
     await listed.send();
     expect(listed.sms.received.map((r) => r.headers["idempotency-key"])).toEqual(["wamid.EXPERIMENT"]);
   });
