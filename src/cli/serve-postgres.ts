@@ -61,7 +61,7 @@ import { postgresAdminOps, postgresStreamResume } from "../admin/postgres-ops";
 import { PostgresFallback } from "../sweeper/postgres-fallback";
 import { postgresJobs } from "../sweeper/postgres-jobs";
 import { refusePublicDevSecrets } from "../config/source";
-import { appFor, describe, reloader, runningFields, serveUntilStopped, StartupError, webhookDeps } from "./serve";
+import { addressFree, appFor, describe, reloader, runningFields, serveUntilStopped, StartupError, webhookDeps } from "./serve";
 
 /**
  * Idle loops wait for a notification (store/postgres/wakeups.ts) and look anyway this
@@ -83,6 +83,7 @@ export async function runServePostgres({ config, origin, warnings }: ConfigSourc
   for (const w of warnings) log.warn("config warning", { key: w.key, warning: w.reason });
   const { hostname, port } = parseListen(config.server.listen)!;
   refusePublicDevSecrets(config);
+  addressFree(config, { hostname, port });
   const clock = systemClock;
   // Port 0 (any free port) names no one instance: the process id does, for this run.
   const instance = config.server.instance ?? `${osHostname()}:${port === 0 ? `pid${process.pid}` : port}`;

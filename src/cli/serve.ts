@@ -66,6 +66,7 @@ export async function runServe(source: ConfigSource<Config>, reread: () => Confi
   const { hostname, port } = parseListen(config.server.listen)!;
   refusePublicDevSecrets(config);
   trimHeap();
+  addressFree(config, { hostname, port });
   const lock = takeInstanceLock(config.storage.path);
   const db = openForStart(config);
   // Opened first: it cuts off a write torn by a crash before the writer thread indexes what the log holds;
@@ -204,6 +205,24 @@ export function reloader(
   };
 }
 
+/** Another daemon (make run?) most often: says how to pick another address for this one. */
+const cannotListen = (config: Config, err: unknown) =>
+  new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message} (another daemon on it? --listen HOST:PORT, or server.listen, gives this one another)`);
+
+/**
+ * The address is free, checked before the database is touched: a start that could not
+ * listen must not have migrated it (the previous binary would then refuse it). A port
+ * taken in between is still caught when the server listens.
+ */
+export function addressFree(config: Config, at: { hostname: string; port: number }) {
+  if (at.port === 0) return;
+  try {
+    Bun.listen({ hostname: at.hostname, port: at.port, socket: { data() {} } }).stop(true);
+  } catch (err) {
+    throw cannotListen(config, err);
+  }
+}
+
 /**
  * Listens, and on SIGTERM stops: no new connections, the requests in flight answered and
  * their webhooks committed, then `closeEngine`. SIGHUP runs `reload`. The signals are
@@ -222,8 +241,7 @@ export function serveUntilStopped(
   try {
     app.listen(at);
   } catch (err) {
-    // Another daemon (make run?) most often: say how to pick another address for this one.
-    throw new StartupError("server.listen", `cannot listen on ${config.server.listen}: ${(err as Error).message} (another daemon on it? --listen HOST:PORT, or server.listen, gives this one another)`);
+    throw cannotListen(config, err);
   }
   const shutdownMs = parseDuration(config.server.shutdown_timeout)!;
   return installSignals(log, shutdownMs, reload, async () => {

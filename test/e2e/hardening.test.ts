@@ -340,9 +340,12 @@ test("requests anyone can send (a wrong admin token, a POST to no route) log at 
 test("a port taken, given by --listen: the flag is named, not the file's server.listen", async () => {
   const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
   try {
-    const r = runBinary(["--listen", `127.0.0.1:${taken.port}`], { cwd: tempDir() });
+    const cwd = tempDir();
+    const r = runBinary(["--listen", `127.0.0.1:${taken.port}`], { cwd });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`cannot start: --listen (overrides server.listen): cannot listen on 127.0.0.1:${taken.port}`);
+    // Found before the database was touched: nothing made or migrated (an old binary could still open an old one).
+    expect(existsSync(join(cwd, "data"))).toBe(false);
   } finally {
     taken.stop(true);
   }
