@@ -422,7 +422,7 @@ function cutShort(last: Segment, lastId: number | null, indexedThrough: number):
 }
 
 export const describeCut = (c: CutShort) =>
-  `inbox log: ${c.path} ${c.lastId === null ? "holds no webhook" : `ends at webhook ${c.lastId}`}, before what the index holds (${c.indexedThrough}): it was cut short under the daemon, and webhooks acknowledged after ${c.indexedThrough} may be lost (or the database is newer than the log: restored from a later copy, or written by a release before the inbox log after a rollback; docs/deploy.md, Upgrades)`;
+  `inbox log: ${c.path} ${c.lastId === null ? "holds no webhook" : `ends at webhook ${c.lastId}`}, before what the index holds (${c.indexedThrough}): it was cut short under the daemon, and webhooks acknowledged after ${c.indexedThrough} may be lost (or the log is older than the database: after a rollback to a release before the inbox log, remove ${dirname(c.path)} once the database is the one to keep; docs/deploy.md, Upgrades)`;
 
 /** The newest segment, if it was cut short below the index (see cutShort). */
 export function logCutShort(dir: string, indexedThrough: number): CutShort | null {
