@@ -7,8 +7,13 @@
 const TIERS = ["TIER_50", "TIER_250", "TIER_1K", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"] as const;
 const TIER_OF_NUMBER: Record<number, string> = { 50: "TIER_50", 250: "TIER_250", 1000: "TIER_1K", 2000: "TIER_2K", 10000: "TIER_10K", 100000: "TIER_100K", [-1]: "TIER_UNLIMITED" };
 
-/** A limit as a tier name: a tier as sent, a number as its tier (or as text when no tier has it); null when absent. */
+/**
+ * A limit as a tier name: a tier as sent, a number (or its digits as text, "2000") as its
+ * tier, or as text when no tier has it; null when absent. One spelling, so that limits
+ * compare (a drop from TIER_10K to 2000 is a drop) and previous_limit names a tier.
+ */
 export function limitTier(value: unknown): string | null {
+  if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return limitTier(Number(value.trim()));
   if (typeof value === "string" && value !== "") return value.toUpperCase();
   if (typeof value === "number" && Number.isFinite(value)) return TIER_OF_NUMBER[value] ?? String(value);
   return null;

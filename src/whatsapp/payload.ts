@@ -55,7 +55,7 @@ export type TemplateValue = z.infer<typeof TemplateValue>;
 export const PhoneQualityValue = z.looseObject({
   display_phone_number: optionalId,
   event: z.string().catch(absent).optional(), // FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, ONBOARDING, … (open)
-  current_limit: z.string().catch(absent).optional(), // until February 2026
+  current_limit: z.union([z.string(), z.number()]).catch(absent).optional(), // until February 2026; a number read as its tier, as the newer key's
   max_daily_conversations_per_business: z.union([z.string(), z.number()]).catch(absent).optional(), // since
 });
 

@@ -228,6 +228,25 @@ describe("alerts on a real database and a real sink", () => {
     expect(p.count("SELECT count(DISTINCT subject_id) n FROM state_values WHERE subject = 'phone_number'")).toBe(1); // one number, however written
   });
 
+  test("a limit sent as a number or its digits under either key, current_limit included, is read as its tier: the drop is told, previous_limit names a tier", async () => {
+    const p = pipeline([], { alerts: { url: sink().url } });
+    const quality = (time: number, value: object) => ({ object: "whatsapp_business_account", entry: [{ id: "102290129340398", time, changes: [{ field: "phone_number_quality_update", value: { display_phone_number: "15550783881", ...value } }] }] });
+    p.post(quality(100, { event: "ONBOARDING", max_daily_conversations_per_business: "TIER_10K" }));
+    p.post(quality(110, { event: "UPGRADE", current_limit: 2000 }));
+    p.post(quality(120, { event: "ONBOARDING", max_daily_conversations_per_business: "TIER_100K" }));
+    p.post(quality(130, { event: "LIMIT_CHANGED", current_limit: "250" }));
+    while ((await p.processor.runOnce()).jobs > 0);
+    const rows = p.db.query<{ changed: number | null; previous: string | null }, []>("SELECT json_extract(envelope, '$.data.state_changed') changed, json_extract(envelope, '$.data.previous_limit') previous FROM events ORDER BY id").all();
+    expect(rows).toEqual([
+      { changed: 1, previous: null },
+      { changed: 1, previous: "TIER_10K" },
+      { changed: 1, previous: "TIER_2K" },
+      { changed: 1, previous: "TIER_100K" },
+    ]);
+    // 10K → 2K and 100K → 250 are drops, whatever the event says.
+    expect(p.db.query<{ kind: string }, []>("SELECT kind FROM alerts ORDER BY id").all().map((r) => r.kind)).toEqual(["phone_number.limit", "phone_number.limit"]);
+  });
+
   test("alert sink down, then failing, then up: retried on the schedule, sent once", async () => {
     const alerts = sink();
     let answers = 0;
