@@ -10,7 +10,20 @@ import { parseDuration } from "./duration";
 import { familyOf, normalizeCategory } from "../domain/pricing";
 
 export function configWarnings(config: Config): ConfigProblem[] {
-  return [...inertSettings(config), ...ttlWarnings(config.fallback), ...pastNotAfter(config.fallback), ...unlikeMetaSecrets(config), ...unnamedDatabase(config)];
+  return [...inertSettings(config), ...ttlWarnings(config.fallback), ...pastNotAfter(config.fallback), ...unlikeMetaSecrets(config), ...unpaddedHookSecrets(config), ...unnamedDatabase(config)];
+}
+
+/**
+ * A hook secret's base64 without its `=` padding: the daemon and most libraries decode
+ * it, Python's base64.b64decode refuses it (a consumer following docs/events.md by hand
+ * cannot verify). Named by key, never shown.
+ */
+function unpaddedHookSecrets(config: Config): ConfigProblem[] {
+  return config.hooks.flatMap((hook, i) =>
+    (hook.secrets ?? [hook.secret!]).flatMap((secret, j) =>
+      secret.slice("whsec_".length).length % 4 === 0 ? [] : [{ key: hook.secrets ? `hooks[${i}].secrets[${j}]` : `hooks[${i}].secret`, reason: "its base64 lacks the = padding: some receivers (Python's base64.b64decode) cannot decode it to verify; write it as openssl rand -base64 32 prints it" }],
+    ),
+  );
 }
 
 /** Settings that parse but would do nothing: said at startup rather than discovered later. */

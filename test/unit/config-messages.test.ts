@@ -88,6 +88,14 @@ describe("config messages", () => {
     expect(past[0]!.reason).toStartWith("(3h) is not shorter than fallback.not_after (2h): no SMS is ever sent on this deadline");
   });
 
+  test("a hook secret without its base64 padding is a warning naming the key, never the secret", () => {
+    const unpadded = `whsec_${Buffer.alloc(32, 9).toString("base64").replace(/=+$/, "")}`;
+    const warnings: ConfigProblem[] = [];
+    parseConfigText(MINIMAL + `[[hooks]]\nname = "a"\nurl = "http://x"\nsecrets = ["${WHSEC}", "${unpadded}"]\n`, { env: {}, warnings });
+    expect(warnings.map((w) => w.key)).toEqual(["hooks[0].secrets[1]"]);
+    expect(JSON.stringify(warnings)).not.toContain(unpadded.slice(6, 20));
+  });
+
   test("a syntax error on a table header shows the header (it holds no secret)", () => {
     expect(() => parseConfigText(MINIMAL + "[worker\n", { env: {} })).toThrow("6 | [worker\n");
   });
