@@ -43,7 +43,7 @@ import { writerTurns } from "./writer-turns";
 import type { AdminAnswer, AdminOp } from "../admin/ops";
 import { InternalError, StorageError } from "../store/errors";
 import type { Logger } from "../util/log";
-import { json, problem, shortReason } from "./respond";
+import { json, notCached, problem, shortReason } from "./respond";
 import { decodedPathOf } from "./url";
 import type { StreamBatch } from "../store/event-query";
 
@@ -109,13 +109,12 @@ export function adminRoutes(deps: AdminDeps, client: ClientOf) {
   return new Elysia({ prefix: "/v1" })
     .onBeforeHandle(({ request, server }) => {
       const refused = refuseUnlessBearer(request, deps.token, "admin.token", deps.log, client(request, server));
-      refused?.headers.set("cache-control", "no-store");
-      return refused ?? undefined;
+      return refused ? notCached(refused) : undefined;
     })
     // Answers hold personal data (numbers, message texts): no browser or proxy keeps a copy
     // once the console's tab and its token are gone.
     .onAfterHandle({ as: "local" }, ({ response, set }) => {
-      if (response instanceof Response) response.headers.set("cache-control", "no-store");
+      if (response instanceof Response) notCached(response);
       else set.headers["cache-control"] = "no-store";
     })
     .post(

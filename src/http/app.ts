@@ -8,7 +8,7 @@ import { docsRoutes } from "./docs";
 import { consoleRoutes } from "./console";
 import { metricsRoutes, type MetricsDeps } from "./metrics";
 import { healthRoutes } from "./health";
-import { problem } from "./respond";
+import { notCached, problem } from "./respond";
 import { decodedPathOf, pathOf } from "./url";
 import { webhookRoutes, type WebhookDeps } from "./webhook";
 import { refuseUnlessBearer } from "./bearer";
@@ -56,14 +56,12 @@ export function createApp(deps: AppDeps) {
         // Under /v1 only the token holder learns which routes exist.
         const admin = pathOf(request.url).startsWith("/v1/");
         const refused = admin ? refuseUnlessBearer(request, deps.admin.token, "admin.token", deps.log, client(request, server)) : null;
-        if (refused) {
-          refused.headers.set("cache-control", "no-store");
-          return refused;
-        }
+        if (refused) return notCached(refused);
         // A POST nowhere is most likely Meta's callback URL set to the wrong path: say so where the operator looks.
         if (request.method === "POST") rateLimited(deps.log).warn("404 POST", "request rejected", { method: "POST", status: 404, path: decodedPathOf(request.url), reason: "no route: is Meta's callback URL server.webhook_path?" });
         // Under /v1 as every admin answer: its path may hold a person's number.
-        return problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`, admin ? { "cache-control": "no-store" } : {});
+        const missing = problem(404, "not_found", `no route for ${request.method} ${pathOf(request.url)}`);
+        return admin ? notCached(missing) : missing;
       }
       deps.log.error("unhandled error", { code, error, path: decodedPathOf(request.url) });
       // 500, not 4xx: if this was a webhook, Meta must retry it.

@@ -15,3 +15,9 @@ export function problem(status: number, error: string, reason: string, headers: 
 const REASON_MAX = 300;
 
 export const shortReason = (reason: string) => (reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX)}…` : reason);
+
+/** An admin answer (personal data, or a path holding a number): no browser or proxy keeps a copy. */
+export function notCached(response: Response): Response {
+  response.headers.set("cache-control", "no-store");
+  return response;
+}
